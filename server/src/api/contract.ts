@@ -1,0 +1,238 @@
+/**
+ * The HTTP and realtime contract shared by the server and the client.
+ *
+ * Types only: this file must stay free of runtime imports so that the client
+ * bundle can import it without pulling server code in.
+ */
+
+export const ROLES = ['admin', 'county_officer', 'township_operator', 'technician', 'viewer'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ORG_LEVELS = ['county', 'township', 'village'] as const;
+export type OrgLevel = (typeof ORG_LEVELS)[number];
+
+export const COORD_SYSTEMS = ['wgs84', 'gcj02', 'bd09'] as const;
+/** WGS-84 (GPS), GCJ-02 (Amap, Tencent) or BD-09 (Baidu). */
+export type CoordSystem = (typeof COORD_SYSTEMS)[number];
+
+export const CAMERA_STATUSES = ['unknown', 'online', 'offline', 'degraded'] as const;
+export type CameraStatus = (typeof CAMERA_STATUSES)[number];
+
+/** What a caller may do; the server decides per role, the client only hides buttons. */
+export type Permission =
+  | 'camera.read'
+  | 'camera.write'
+  | 'camera.import'
+  | 'camera.export'
+  | 'org.read'
+  | 'audit.read'
+  | 'user.read'
+  | 'user.write';
+
+export interface ApiErrorBody {
+  error: {
+    /** Stable machine code, e.g. `validation_failed`, `not_found`, `forbidden`. */
+    code: string;
+    message: string;
+    /** Present for validation errors: each names the offending field (dotted path) or CSV line. */
+    fields?: FieldError[];
+  };
+}
+
+export interface FieldError {
+  /** Dotted path of the field (`position.lon`), query parameter or `body`. */
+  path: string;
+  message: string;
+}
+
+export interface SessionUser {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+  orgUnitId: number;
+  orgUnitName: string;
+  permissions: Permission[];
+}
+
+export interface LoginRequest {
+  username: string;
+  password: string;
+}
+
+export interface LoginResponse {
+  user: SessionUser;
+  /** Bearer token, the same value as the httpOnly cookie; for non-browser clients. */
+  token: string;
+  expiresAt: string;
+}
+
+/** 组织 — a node of the county → township → village tree. */
+export interface OrgUnitView {
+  id: number;
+  parentId: number | null;
+  code: string;
+  name: string;
+  level: OrgLevel;
+  /** Camera points in this unit and its whole subtree. */
+  cameraCount: number;
+  onlineCount: number;
+}
+
+/** A camera network (雪亮, 天网, …) */
+export interface NetworkView {
+  id: string;
+  name: string;
+  nameEn: string;
+  /** Points visible to the caller. */
+  cameraCount: number;
+  onlineCount: number;
+}
+
+export interface Position {
+  lon: number;
+  lat: number;
+}
+
+/** 点位 — one camera at one place, as the API returns it (never with credentials). */
+export interface CameraPointView {
+  id: number;
+  /** 20-digit GB/T 28181 device code, when the point has one. */
+  code: string | null;
+  name: string;
+  networkId: string;
+  orgUnitId: number;
+  orgUnitName: string;
+  /** Always WGS-84. */
+  position: Position;
+  /** The system the position was entered in before conversion. */
+  coordSource: CoordSystem;
+  address: string | null;
+  /** Degrees clockwise from north, 0–360. */
+  direction: number | null;
+  /** Horizontal field of view in degrees. */
+  fov: number | null;
+  onvifUrl: string | null;
+  mainStreamUri: string | null;
+  subStreamUri: string | null;
+  hasCredentials: boolean;
+  ptz: boolean;
+  status: CameraStatus;
+  statusReason: string | null;
+  lastSeenAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Increments on every change; send it back on PATCH to detect concurrent edits. */
+  version: number;
+}
+
+export interface CameraPointInput {
+  code?: string | null;
+  name: string;
+  networkId: string;
+  orgUnitId: number;
+  position: Position & { system?: CoordSystem };
+  address?: string | null;
+  direction?: number | null;
+  fov?: number | null;
+  onvifUrl?: string | null;
+  mainStreamUri?: string | null;
+  subStreamUri?: string | null;
+  /** Write-only. `null` clears stored credentials; omitted on PATCH keeps them. */
+  credentials?: { username: string; password: string } | null;
+  ptz?: boolean;
+}
+
+export type CameraPointPatch = Partial<CameraPointInput> & { version?: number };
+
+export interface CameraSearchQuery {
+  q?: string;
+  /** Org unit id: the point is in this unit's subtree. */
+  org?: number;
+  network?: string;
+  status?: CameraStatus;
+  ptz?: boolean;
+  /** `minLon,minLat,maxLon,maxLat` in WGS-84. */
+  bbox?: string;
+  limit?: number;
+  cursor?: string;
+  withTotal?: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+  total?: number;
+}
+
+export interface ImportRowError {
+  /** 1-based physical line in the file (the header is line 1). */
+  line: number;
+  /** Column name as written in the file header, or `row`. */
+  field: string;
+  message: string;
+}
+
+export interface ImportReport {
+  ok: boolean;
+  rows: number;
+  created: number;
+  encoding: string;
+  errors: ImportRowError[];
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  userId: number | null;
+  username: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: 'ok' | 'denied' | 'failed';
+  ip: string | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface UserView {
+  id: number;
+  username: string;
+  displayName: string;
+  role: Role;
+  orgUnitId: number;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface UserInput {
+  username: string;
+  displayName: string;
+  password: string;
+  role: Role;
+  orgUnitId: number;
+}
+
+/** Where the map gets its background: generated locally, an XYZ raster source, or a style URL. */
+export type BasemapConfig =
+  | { type: 'generated' }
+  | { type: 'raster'; tiles: string[]; tileSize: number; maxzoom: number; attribution: string }
+  | { type: 'style'; url: string };
+
+export interface MapConfig {
+  center: [number, number];
+  zoom: number;
+  basemap: BasemapConfig;
+}
+
+/** Socket.IO: server → client events. */
+export interface ServerToClientEvents {
+  'camera:changed': (event: { kind: 'created' | 'updated' | 'deleted'; id: number; camera: CameraPointView | null }) => void;
+  'registry:imported': (event: { created: number; orgUnitIds: number[] }) => void;
+}
+
+export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string }) => void;
+
+/** Socket.IO: client → server requests, each acknowledged. */
+export interface ClientToServerEvents {
+  'session:whoami': (ack: Ack<SessionUser>) => void;
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+const networkId = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{1,31}$/, 'lowercase id of 2-32 characters: letters, digits, _ or -');
+
+const basemap = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('generated') }).strict(),
+  z
+    .object({
+      type: z.literal('raster'),
+      tiles: z.array(z.string().min(1)).min(1),
+      tileSize: z.number().int().positive().default(256),
+      maxzoom: z.number().int().min(0).max(24).default(18),
+      attribution: z.string().default(''),
+    })
+    .strict(),
+  z.object({ type: z.literal('style'), url: z.string().min(1) }).strict(),
+]);
+
+/**
+ * The one configuration schema, checked at start-up. Every object is strict:
+ * an unknown key is an error naming its path (a typo must not silently fall
+ * back to a default on a production wall).
+ */
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().min(1),
+        port: z.number().int().min(0).max(65535),
+        trustProxy: z.boolean(),
+        bodyLimitKb: z.number().int().min(1).max(10_240),
+        importLimitMb: z.number().int().min(1).max(512),
+      })
+      .strict(),
+    storage: z
+      .object({
+        driver: z.literal('sqlite'),
+        sqlite: z.object({ path: z.string().min(1) }).strict(),
+      })
+      .strict(),
+    security: z
+      .object({
+        keyFile: z.string().min(1),
+        sessionTtlHours: z.number().positive().max(24 * 30),
+        cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/),
+        secureCookie: z.boolean(),
+        loginRateLimit: z
+          .object({
+            windowSeconds: z.number().int().positive(),
+            maxAttempts: z.number().int().positive(),
+          })
+          .strict(),
+      })
+      .strict(),
+    redis: z.object({ url: z.string().min(1).nullable() }).strict(),
+    extraNetworks: z.array(
+      z.object({ id: networkId, name: z.string().min(1).max(64), nameEn: z.string().min(1).max(64) }).strict(),
+    ),
+    map: z
+      .object({
+        center: z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]),
+        zoom: z.number().min(0).max(22),
+        basemap,
+      })
+      .strict(),
+    demo: z
+      .object({
+        enabled: z.boolean(),
+        seed: z.number().int(),
+        townships: z.number().int().min(1).max(50),
+        villagesPerTownship: z.number().int().min(1).max(50),
+        cameras: z.number().int().min(0).max(200_000),
+      })
+      .strict(),
+    log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']) }).strict(),
+  })
+  .strict();
+
+export type AppConfig = z.infer<typeof configSchema>;
