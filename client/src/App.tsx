@@ -1,0 +1,98 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { SessionUser } from '@api/contract.ts';
+import { api, ApiError, onUnauthorized } from './api.ts';
+import { TopBar } from './components/TopBar.tsx';
+import { describeError } from './errors.ts';
+import { useI18n } from './i18n.tsx';
+import { AuditPage } from './pages/AuditPage.tsx';
+import { LoginPage } from './pages/LoginPage.tsx';
+import { RegistryPage } from './pages/RegistryPage.tsx';
+import { RealtimeProvider } from './realtime.tsx';
+import { navigate, useRoute } from './router.ts';
+import { SessionProvider, useSession } from './session.tsx';
+
+type AuthState =
+  | { state: 'checking' }
+  | { state: 'unreachable'; error: unknown }
+  | { state: 'anonymous'; expired: boolean }
+  | { state: 'signed-in'; user: SessionUser };
+
+export function App() {
+  const { t } = useI18n();
+  const [auth, setAuth] = useState<AuthState>({ state: 'checking' });
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api.me(controller.signal).then(
+      (user) => setAuth({ state: 'signed-in', user }),
+      (err: unknown) => {
+        if (controller.signal.aborted) return;
+        if (err instanceof ApiError && err.status === 401) setAuth({ state: 'anonymous', expired: false });
+        else setAuth({ state: 'unreachable', error: err });
+      },
+    );
+    return () => controller.abort();
+  }, [attempt]);
+
+  useEffect(
+    () =>
+      onUnauthorized(() =>
+        setAuth((prev) => (prev.state === 'signed-in' ? { state: 'anonymous', expired: true } : prev)),
+      ),
+    [],
+  );
+
+  const logout = useCallback(() => {
+    api
+      .logout()
+      .catch((err: unknown) => console.warn('logout failed', err))
+      .finally(() => setAuth({ state: 'anonymous', expired: false }));
+  }, []);
+
+  switch (auth.state) {
+    case 'checking':
+      return <div className="splash">{t('common.loading')}</div>;
+    case 'unreachable':
+      return (
+        <div className="splash">
+          <p>{describeError(auth.error, t)}</p>
+          <button type="button" className="button" onClick={() => setAttempt((n) => n + 1)}>
+            {t('common.retry')}
+          </button>
+        </div>
+      );
+    case 'anonymous':
+      return (
+        <LoginPage
+          notice={auth.expired ? t('common.sessionExpired') : null}
+          onLogin={(user) => setAuth({ state: 'signed-in', user })}
+        />
+      );
+    case 'signed-in':
+      return (
+        <SessionProvider user={auth.user} onLogout={logout}>
+          <RealtimeProvider>
+            <Shell />
+          </RealtimeProvider>
+        </SessionProvider>
+      );
+  }
+}
+
+function Shell() {
+  const route = useRoute();
+  const { can } = useSession();
+  const showAudit = route === 'audit' && can('audit.read');
+
+  useEffect(() => {
+    if (route === 'audit' && !can('audit.read')) navigate('registry');
+  }, [route, can]);
+
+  return (
+    <div className="shell">
+      <TopBar route={showAudit ? 'audit' : 'registry'} />
+      <main className="shell__main">{showAudit ? <AuditPage /> : <RegistryPage />}</main>
+    </div>
+  );
+}

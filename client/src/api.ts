@@ -1,0 +1,245 @@
+/**
+ * The one place the client talks HTTP to the platform. Every request goes to
+ * the same origin under /api/v1 with the session cookie; nothing else is ever
+ * fetched from here.
+ */
+import type {
+  ApiErrorBody,
+  AuditEntry,
+  CameraPointInput,
+  CameraPointPatch,
+  CameraPointView,
+  CameraSearchQuery,
+  FieldError,
+  ImportReport,
+  LoginRequest,
+  LoginResponse,
+  MapConfig,
+  NetworkView,
+  OrgUnitView,
+  Page,
+  SessionUser,
+} from '@api/contract.ts';
+
+export const API_BASE = '/api/v1';
+
+/** An HTTP failure, with the server's stable error code and field errors when it sent them. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: FieldError[];
+  /** Seconds from the Retry-After header (429), when present. */
+  readonly retryAfterSeconds: number | null;
+
+  constructor(status: number, code: string, message: string, fields: FieldError[] = [], retryAfterSeconds: number | null = null) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** status 0: the request never got an HTTP answer (server down, network cut). */
+export const NETWORK_ERROR_STATUS = 0;
+
+type UnauthorizedListener = () => void;
+const unauthorizedListeners = new Set<UnauthorizedListener>();
+
+/** Called whenever an authenticated request answers 401, i.e. the session is gone. */
+export function onUnauthorized(listener: UnauthorizedListener): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isFieldError(value: unknown): value is FieldError {
+  return isRecord(value) && typeof value['path'] === 'string' && typeof value['message'] === 'string';
+}
+
+export function isApiErrorBody(value: unknown): value is ApiErrorBody {
+  if (!isRecord(value)) return false;
+  const error = value['error'];
+  if (!isRecord(error)) return false;
+  const fields = error['fields'];
+  return (
+    typeof error['code'] === 'string' &&
+    typeof error['message'] === 'string' &&
+    (fields === undefined || (Array.isArray(fields) && fields.every(isFieldError)))
+  );
+}
+
+function isImportReport(value: unknown): value is ImportReport {
+  return (
+    isRecord(value) &&
+    typeof value['ok'] === 'boolean' &&
+    typeof value['rows'] === 'number' &&
+    typeof value['created'] === 'number' &&
+    typeof value['encoding'] === 'string' &&
+    Array.isArray(value['errors'])
+  );
+}
+
+function parseRetryAfter(header: string | null): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function parseJsonText(text: string): unknown {
+  if (text === '') return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed;
+  } catch {
+    return null;
+  }
+}
+
+function errorFrom(res: Response, body: unknown): ApiError {
+  const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
+  if (isApiErrorBody(body)) {
+    return new ApiError(res.status, body.error.code, body.error.message, body.error.fields ?? [], retryAfter);
+  }
+  return new ApiError(res.status, `http_${res.status}`, res.statusText || `HTTP ${res.status}`, [], retryAfter);
+}
+
+interface SendOptions {
+  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  json?: unknown;
+  body?: Blob | ArrayBuffer;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Login and session probing expect 401 and must not trigger the global sign-out. */
+  expectUnauthorized?: boolean;
+}
+
+async function send(path: string, options: SendOptions = {}): Promise<{ res: Response; body: unknown }> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  let body: BodyInit | undefined;
+  if (options.json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(options.json);
+  } else if (options.body !== undefined) {
+    headers['Content-Type'] = options.contentType ?? 'application/octet-stream';
+    body = options.body;
+  }
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path, {
+      method: options.method ?? 'GET',
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
+  } catch (err) {
+    if (err instanceof DOMException && err.name === 'AbortError') throw err;
+    throw new ApiError(NETWORK_ERROR_STATUS, 'network', err instanceof Error ? err.message : String(err));
+  }
+  const parsed = parseJsonText(await res.text());
+  if (res.status === 401 && !options.expectUnauthorized) {
+    for (const listener of unauthorizedListeners) listener();
+  }
+  return { res, body: parsed };
+}
+
+/**
+ * The contract types describe what the server sends for a successful answer;
+ * the body is trusted here rather than validated field by field.
+ */
+async function request<T>(path: string, options: SendOptions = {}): Promise<T> {
+  const { res, body } = await send(path, options);
+  if (!res.ok) throw errorFrom(res, body);
+  // The single trust boundary of the client: a 2xx body is taken to match the contract.
+  return body as T;
+}
+
+async function requestVoid(path: string, options: SendOptions = {}): Promise<void> {
+  const { res, body } = await send(path, options);
+  if (!res.ok) throw errorFrom(res, body);
+}
+
+export function isAbort(err: unknown): boolean {
+  return err instanceof DOMException && err.name === 'AbortError';
+}
+
+// ---------------------------------------------------------------- queries
+
+type QueryValue = string | number | boolean | null | undefined;
+
+function queryString(entries: [string, QueryValue][]): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of entries) {
+    if (value === undefined || value === null || value === '') continue;
+    params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function cameraQueryEntries(query: CameraSearchQuery): [string, QueryValue][] {
+  return [
+    ['q', query.q?.trim()],
+    ['org', query.org],
+    ['network', query.network],
+    ['status', query.status],
+    ['ptz', query.ptz],
+    ['bbox', query.bbox],
+    ['limit', query.limit],
+    ['cursor', query.cursor],
+    ['withTotal', query.withTotal],
+  ];
+}
+
+// ---------------------------------------------------------------- endpoints
+
+export const api = {
+  login: (credentials: LoginRequest) =>
+    request<LoginResponse>('/auth/login', { method: 'POST', json: credentials, expectUnauthorized: true }),
+  me: (signal?: AbortSignal) => request<SessionUser>('/auth/me', { signal, expectUnauthorized: true }),
+  logout: () => requestVoid('/auth/logout', { method: 'POST', expectUnauthorized: true }),
+
+  orgUnits: (signal?: AbortSignal) => request<OrgUnitView[]>('/org-units', { signal }),
+  networks: (signal?: AbortSignal) => request<NetworkView[]>('/networks', { signal }),
+  mapConfig: (signal?: AbortSignal) => request<MapConfig>('/map/config', { signal }),
+
+  searchCameras: (query: CameraSearchQuery, signal?: AbortSignal) =>
+    request<Page<CameraPointView>>(`/cameras${queryString(cameraQueryEntries(query))}`, { signal }),
+  camera: (id: number, signal?: AbortSignal) => request<CameraPointView>(`/cameras/${id}`, { signal }),
+  createCamera: (input: CameraPointInput) => request<CameraPointView>('/cameras', { method: 'POST', json: input }),
+  patchCamera: (id: number, patch: CameraPointPatch) =>
+    request<CameraPointView>(`/cameras/${id}`, { method: 'PATCH', json: patch }),
+  deleteCamera: (id: number) => requestVoid(`/cameras/${id}`, { method: 'DELETE' }),
+
+  /**
+   * Sends the file's raw bytes: the server detects UTF-8 or GBK itself, so the
+   * browser must not decode (and possibly mangle) the text.
+   * Both 201 (imported) and 422 (nothing imported, every bad row listed) carry a report.
+   */
+  importCameras: async (file: Blob): Promise<ImportReport> => {
+    const { res, body } = await send('/cameras/import', { method: 'POST', body: file, contentType: 'text/csv' });
+    if ((res.ok || res.status === 422) && isImportReport(body)) return body;
+    throw errorFrom(res, body);
+  },
+
+  audit: (cursor: string | null, signal?: AbortSignal) =>
+    request<Page<AuditEntry>>(`/audit${queryString([['limit', 100], ['cursor', cursor]])}`, { signal }),
+};
+
+/** Link target for the CSV export with the same filters as the table (no paging). */
+export function cameraExportUrl(query: CameraSearchQuery): string {
+  const { limit: _limit, cursor: _cursor, withTotal: _withTotal, ...filters } = query;
+  return `${API_BASE}/cameras/export.csv${queryString(cameraQueryEntries(filters))}`;
+}
+
+/** maplibre fetches sources itself and needs absolute URLs. */
+export function absoluteApiUrl(path: string): string {
+  return new URL(API_BASE + path, window.location.origin).toString();
+}

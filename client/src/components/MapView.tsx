@@ -1,0 +1,284 @@
+/**
+ * The one maplibre wrapper of the client: the registry map and the position
+ * picker both use it. It owns the map instance; parents pass plain data
+ * (points, selection, pin) and get plain callbacks back.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import {
+  GeoJSONSource,
+  Map as MaplibreMap,
+  Marker,
+  NavigationControl,
+  type ExpressionSpecification,
+  type MapMouseEvent,
+} from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import type { FeatureCollection, Point } from 'geojson';
+import type { MapConfig, Position } from '@api/contract.ts';
+import { BASEMAP_SOURCE, buildMapStyle } from './mapStyle.ts';
+import { placeLabels, type PlaceLabel } from './placeLabels.ts';
+
+export interface MapPoint {
+  id: number;
+  position: Position;
+  color: string;
+  /** Drawn faded: the point does not currently deliver video. */
+  dim: boolean;
+}
+
+/** [minLon, minLat, maxLon, maxLat] in WGS-84. */
+export type Bbox = [number, number, number, number];
+
+interface MapViewProps {
+  config: MapConfig;
+  points?: readonly MapPoint[];
+  selectedId?: number | null;
+  onPointClick?: (id: number) => void;
+  onMapClick?: (position: Position) => void;
+  onViewChange?: (bbox: Bbox) => void;
+  /** A single marker, e.g. the position being edited. */
+  pin?: Position | null;
+  /** Each new value fits the view to `points` once (null: never move on its own). */
+  fitKey?: string | null;
+  /** Township and village names as HTML markers (generated basemap only). */
+  showPlaceLabels?: boolean;
+  /** Where to open instead of the configured centre (read once, when the map is created). */
+  initialCenter?: Position | null;
+  className?: string;
+}
+
+const CAMERA_SOURCE = 'cameras';
+const CAMERA_LAYER = 'cameras';
+const SELECTED_LAYER = 'cameras-selected';
+const NO_SELECTION: ExpressionSpecification = ['==', ['get', 'id'], -1];
+
+function toFeatureCollection(points: readonly MapPoint[]): FeatureCollection<Point> {
+  return {
+    type: 'FeatureCollection',
+    features: points.map((p) => ({
+      type: 'Feature',
+      id: p.id,
+      geometry: { type: 'Point', coordinates: [p.position.lon, p.position.lat] },
+      properties: { id: p.id, color: p.color, dim: p.dim },
+    })),
+  };
+}
+
+function addCameraLayers(map: MaplibreMap): void {
+  map.addSource(CAMERA_SOURCE, { type: 'geojson', data: toFeatureCollection([]) });
+  map.addLayer({
+    id: CAMERA_LAYER,
+    type: 'circle',
+    source: CAMERA_SOURCE,
+    paint: {
+      'circle-color': ['get', 'color'],
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2.5, 12, 4.5, 16, 8],
+      'circle-opacity': ['case', ['get', 'dim'], 0.5, 0.95],
+      'circle-stroke-color': ['case', ['get', 'dim'], '#64748b', '#06101a'],
+      'circle-stroke-width': 1,
+    },
+  });
+  map.addLayer({
+    id: SELECTED_LAYER,
+    type: 'circle',
+    source: CAMERA_SOURCE,
+    filter: NO_SELECTION,
+    paint: {
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 8, 12, 10, 16, 14],
+      'circle-color': 'rgba(255,255,255,0.12)',
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 2.5,
+    },
+  });
+}
+
+function bboxOf(map: MaplibreMap): Bbox {
+  const b = map.getBounds();
+  const round = (n: number) => Math.round(n * 1e6) / 1e6;
+  return [round(b.getWest()), round(b.getSouth()), round(b.getEast()), round(b.getNorth())];
+}
+
+function labelElement(label: PlaceLabel): HTMLElement {
+  const el = document.createElement('div');
+  el.className = `map-label map-label--${label.kind}`;
+  el.textContent = label.name;
+  return el;
+}
+
+function pinElement(): HTMLElement {
+  const el = document.createElement('div');
+  el.className = 'map-pin';
+  return el;
+}
+
+export function MapView({
+  config,
+  points = [],
+  selectedId = null,
+  onPointClick,
+  onMapClick,
+  onViewChange,
+  pin = null,
+  fitKey = null,
+  showPlaceLabels = false,
+  initialCenter = null,
+  className,
+}: MapViewProps) {
+  const containerRef = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<MaplibreMap | null>(null);
+  const [ready, setReady] = useState(false);
+
+  // Latest callbacks and data, read by map event handlers bound once per map instance.
+  const latest = useRef({ onPointClick, onMapClick, onViewChange, points, initialCenter });
+  useLayoutEffect(() => {
+    latest.current = { onPointClick, onMapClick, onViewChange, points, initialCenter };
+  });
+
+  useEffect(() => {
+    const container = containerRef.current;
+    if (!container) return;
+    const start = latest.current.initialCenter;
+    const map = new MaplibreMap({
+      container,
+      style: buildMapStyle(config),
+      center: start ? [start.lon, start.lat] : config.center,
+      zoom: start ? Math.max(config.zoom, 15) : config.zoom,
+      attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
+      dragRotate: false,
+      pitchWithRotate: false,
+      touchPitch: false,
+      maxPitch: 0,
+    });
+    map.touchZoomRotate.disableRotation();
+    map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+    mapRef.current = map;
+
+    const labelMarkers: Marker[] = [];
+    let labelsRequested = false;
+    const setZoomBand = () => {
+      const zoom = map.getZoom();
+      container.dataset['zoomBand'] = zoom < 9 ? 'far' : zoom < 12.5 ? 'mid' : 'near';
+    };
+    setZoomBand();
+
+    const emitView = () => latest.current.onViewChange?.(bboxOf(map));
+
+    map.on('load', () => {
+      addCameraLayers(map);
+      setReady(true);
+      emitView();
+    });
+    map.on('moveend', emitView);
+    map.on('zoom', setZoomBand);
+
+    map.on('click', (e: MapMouseEvent) => {
+      const { onPointClick: pointClick, onMapClick: mapClick } = latest.current;
+      if (pointClick && map.getLayer(CAMERA_LAYER)) {
+        const { x, y } = e.point;
+        const hit = map.queryRenderedFeatures(
+          [
+            [x - 4, y - 4],
+            [x + 4, y + 4],
+          ],
+          { layers: [CAMERA_LAYER] },
+        )[0];
+        const id: unknown = hit?.properties['id'];
+        if (typeof id === 'number') {
+          pointClick(id);
+          return;
+        }
+      }
+      const lngLat = e.lngLat.wrap();
+      mapClick?.({ lon: lngLat.lng, lat: lngLat.lat });
+    });
+    map.on('mouseenter', CAMERA_LAYER, () => {
+      if (latest.current.onPointClick) map.getCanvas().style.cursor = 'pointer';
+    });
+    map.on('mouseleave', CAMERA_LAYER, () => {
+      map.getCanvas().style.cursor = '';
+    });
+
+    if (showPlaceLabels && config.basemap.type === 'generated') {
+      map.on('sourcedata', (e) => {
+        if (labelsRequested || e.sourceId !== BASEMAP_SOURCE || !map.isSourceLoaded(BASEMAP_SOURCE)) return;
+        const source = map.getSource(BASEMAP_SOURCE);
+        if (!(source instanceof GeoJSONSource)) return;
+        labelsRequested = true;
+        source
+          .getData()
+          .then((data) => {
+            if (mapRef.current !== map) return;
+            for (const label of placeLabels(data)) {
+              labelMarkers.push(
+                new Marker({ element: labelElement(label), anchor: 'center' })
+                  .setLngLat([label.position.lon, label.position.lat])
+                  .addTo(map),
+              );
+            }
+          })
+          .catch((err: unknown) => console.warn('place labels unavailable', err));
+      });
+    }
+
+    map.on('error', (e) => console.warn('map error', e.error));
+
+    // maplibre only tracks window resizes; panels and dialogs resize the container too.
+    const observer = new ResizeObserver(() => map.resize());
+    observer.observe(container);
+
+    return () => {
+      observer.disconnect();
+      for (const marker of labelMarkers) marker.remove();
+      map.remove();
+      mapRef.current = null;
+      setReady(false);
+    };
+  }, [config, showPlaceLabels]);
+
+  useEffect(() => {
+    const source = mapRef.current?.getSource(CAMERA_SOURCE);
+    if (ready && source instanceof GeoJSONSource) source.setData(toFeatureCollection(points));
+  }, [ready, points]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || !map) return;
+    map.setFilter(SELECTED_LAYER, selectedId === null ? NO_SELECTION : ['==', ['get', 'id'], selectedId]);
+    const selected = latest.current.points.find((p) => p.id === selectedId);
+    if (selected && !map.getBounds().contains([selected.position.lon, selected.position.lat])) {
+      map.easeTo({ center: [selected.position.lon, selected.position.lat] });
+    }
+  }, [ready, selectedId]);
+
+  const lastFit = useRef<string | null>(null);
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || !map || fitKey === null || fitKey === lastFit.current || points.length === 0) return;
+    lastFit.current = fitKey;
+    let [minLon, minLat, maxLon, maxLat] = [Infinity, Infinity, -Infinity, -Infinity];
+    for (const { position } of points) {
+      minLon = Math.min(minLon, position.lon);
+      minLat = Math.min(minLat, position.lat);
+      maxLon = Math.max(maxLon, position.lon);
+      maxLat = Math.max(maxLat, position.lat);
+    }
+    map.fitBounds(
+      [
+        [minLon, minLat],
+        [maxLon, maxLat],
+      ],
+      { padding: 48, maxZoom: 15, duration: 600 },
+    );
+  }, [ready, fitKey, points]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !pin) return;
+    const marker = new Marker({ element: pinElement(), anchor: 'bottom' }).setLngLat([pin.lon, pin.lat]).addTo(map);
+    return () => {
+      marker.remove();
+    };
+  }, [pin, config]);
+
+  return <div ref={containerRef} className={`map-root ${className ?? ''}`} />;
+}

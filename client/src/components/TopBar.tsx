@@ -1,0 +1,59 @@
+import { useI18n } from '../i18n.tsx';
+import { useRealtime } from '../realtime.tsx';
+import { navigate, type Route } from '../router.ts';
+import { useSession } from '../session.tsx';
+
+export function TopBar({ route }: { route: Route }) {
+  const { t, lang, setLang } = useI18n();
+  const { user, can, logout } = useSession();
+  const { connected } = useRealtime();
+
+  const navItem = (target: Route, label: string) => (
+    <a
+      href={target === 'audit' ? '/audit' : '/registry'}
+      className={`topbar__nav-item ${route === target ? 'topbar__nav-item--active' : ''}`}
+      aria-current={route === target ? 'page' : undefined}
+      onClick={(e) => {
+        e.preventDefault();
+        navigate(target);
+      }}
+    >
+      {label}
+    </a>
+  );
+
+  return (
+    <header className="topbar">
+      <div className="topbar__brand">
+        <span className="brand-mark" aria-hidden="true" />
+        <span>{t('app.title')}</span>
+      </div>
+      <nav className="topbar__nav">
+        {navItem('registry', t('nav.registry'))}
+        {can('audit.read') && navItem('audit', t('nav.audit'))}
+      </nav>
+      <div className="topbar__right">
+        <span className={`live-dot ${connected ? 'live-dot--on' : ''}`} title={connected ? t('top.live') : t('top.liveOff')}>
+          {t('top.live')}
+        </span>
+        <div className="topbar__user">
+          <span className="topbar__user-name">{user.displayName}</span>
+          <span className="topbar__user-role">
+            {t(`role.${user.role}`)} · {user.orgUnitName}
+          </span>
+        </div>
+        <button
+          type="button"
+          className="button button--ghost"
+          onClick={() => setLang(lang === 'en' ? 'zh-CN' : 'en')}
+          title={t('top.switchLanguageTitle')}
+        >
+          {t('top.switchLanguage')}
+        </button>
+        <button type="button" className="button button--ghost" onClick={logout}>
+          {t('top.logout')}
+        </button>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,463 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import {
+  COORD_SYSTEMS,
+  type CameraPointView,
+  type CoordSystem,
+  type NetworkView,
+  type OrgUnitView,
+  type Position,
+} from '@api/contract.ts';
+import { api, ApiError } from '../api.ts';
+import { toWgs84 } from '../coords.ts';
+import { Field } from '../components/Field.tsx';
+import { MapView } from '../components/MapView.tsx';
+import { Modal } from '../components/Modal.tsx';
+import { networkLabel } from '../components/NetworkList.tsx';
+import { buildOrgTree, flattenOrgTree } from '../components/OrgTree.tsx';
+import { describeError } from '../errors.ts';
+import { useI18n } from '../i18n.tsx';
+import { useMapConfig } from '../useMapConfig.ts';
+import { createBody, formStateOf, parseForm, patchBody, type CameraFormState } from './cameraFormModel.ts';
+
+interface CameraFormProps {
+  /** null: a new point. */
+  camera: CameraPointView | null;
+  orgUnits: readonly OrgUnitView[];
+  networks: readonly NetworkView[];
+  readOnly: boolean;
+  onClose: () => void;
+  /** After create or update (the saved point) or delete (null). */
+  onSaved: (camera: CameraPointView | null) => void;
+}
+
+/** Paths the form shows next to a control; any other server error path goes to the summary. */
+const FIELD_PATHS = new Set([
+  'name',
+  'code',
+  'networkId',
+  'orgUnitId',
+  'position',
+  'position.lon',
+  'position.lat',
+  'position.system',
+  'address',
+  'direction',
+  'fov',
+  'onvifUrl',
+  'mainStreamUri',
+  'subStreamUri',
+  'credentials',
+  'credentials.username',
+  'credentials.password',
+  'ptz',
+]);
+
+type Notice = { kind: 'error' | 'info'; text: string } | null;
+
+function isCoordSystem(value: string): value is CoordSystem {
+  return COORD_SYSTEMS.some((s) => s === value);
+}
+
+export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSaved }: CameraFormProps) {
+  const { t, lang, formatTime } = useI18n();
+  const mapConfig = useMapConfig();
+  const [base, setBase] = useState<CameraPointView | null>(camera);
+  const [form, setForm] = useState<CameraFormState>(() => formStateOf(camera));
+  /** Errors by field path: local checks are translated, server messages are shown as sent. */
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [otherErrors, setOtherErrors] = useState<string[]>([]);
+  const [notice, setNotice] = useState<Notice>(null);
+  const [busy, setBusy] = useState<'save' | 'delete' | null>(null);
+  const [confirmingDelete, setConfirmingDelete] = useState(false);
+
+  const orgOptions = useMemo(() => flattenOrgTree(buildOrgTree(orgUnits)), [orgUnits]);
+
+  const set = <K extends keyof CameraFormState>(key: K, value: CameraFormState[K]) =>
+    setForm((prev) => ({ ...prev, [key]: value }));
+
+  const pin = useMemo<Position | null>(() => {
+    const lon = Number(form.lon);
+    const lat = Number(form.lat);
+    if (form.lon.trim() === '' || form.lat.trim() === '' || !Number.isFinite(lon) || !Number.isFinite(lat)) return null;
+    if (Math.abs(lon) > 180 || Math.abs(lat) > 90) return null;
+    return toWgs84({ lon, lat }, form.system);
+  }, [form.lon, form.lat, form.system]);
+
+  const err = (...paths: string[]) => paths.map((p) => errors[p]).find((m) => m !== undefined);
+
+  const reload = async (id: number, message: Notice) => {
+    try {
+      const fresh = await api.camera(id);
+      setBase(fresh);
+      setForm(formStateOf(fresh));
+      setErrors({});
+      setOtherErrors([]);
+      setNotice(message);
+    } catch (e) {
+      setNotice({ kind: 'error', text: e instanceof ApiError && e.status === 404 ? t('form.notFound') : describeError(e, t) });
+    }
+  };
+
+  const showServerError = (e: unknown) => {
+    if (e instanceof ApiError && e.fields.length > 0) {
+      const byField: Record<string, string> = {};
+      const other: string[] = [];
+      for (const f of e.fields) {
+        if (FIELD_PATHS.has(f.path)) byField[f.path] ??= f.message;
+        else other.push(`${f.path}: ${f.message}`);
+      }
+      setErrors(byField);
+      setOtherErrors(other);
+      setNotice({ kind: 'error', text: other.length > 0 ? e.message : t('form.fixErrors') });
+    } else if (e instanceof ApiError && e.status === 404) {
+      setNotice({ kind: 'error', text: t('form.notFound') });
+    } else {
+      setNotice({ kind: 'error', text: describeError(e, t) });
+    }
+  };
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (readOnly || busy) return;
+    const parsed = parseForm(form);
+    if (!parsed.ok) {
+      setErrors(Object.fromEntries(Object.entries(parsed.errors).map(([path, key]) => [path, t(key)])));
+      setOtherErrors([]);
+      setNotice({ kind: 'error', text: t('form.fixErrors') });
+      return;
+    }
+    setErrors({});
+    setOtherErrors([]);
+    setNotice(null);
+    setBusy('save');
+    try {
+      if (base) {
+        const patch = patchBody(base, parsed.input);
+        if (!patch) {
+          setNotice({ kind: 'info', text: t('form.noChanges') });
+          return;
+        }
+        onSaved(await api.patchCamera(base.id, patch));
+      } else {
+        onSaved(await api.createCamera(createBody(parsed.input)));
+      }
+    } catch (e) {
+      if (base && e instanceof ApiError && e.status === 409) {
+        await reload(base.id, { kind: 'error', text: t('form.conflict') });
+      } else {
+        showServerError(e);
+      }
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const remove = async () => {
+    if (!base) return;
+    setBusy('delete');
+    try {
+      await api.deleteCamera(base.id);
+      onSaved(null);
+    } catch (e) {
+      setConfirmingDelete(false);
+      if (e instanceof ApiError && e.status === 409) await reload(base.id, { kind: 'error', text: t('form.conflict') });
+      else showServerError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const title = readOnly ? t('form.titleView') : base ? t('form.titleEdit') : t('form.titleNew');
+
+  const footer = confirmingDelete ? (
+    <>
+      <span className="footer-message">{t('form.confirmDelete', { name: base?.name ?? '' })}</span>
+      <button type="button" className="button" onClick={() => setConfirmingDelete(false)} disabled={busy !== null}>
+        {t('common.cancel')}
+      </button>
+      <button type="button" className="button button--danger" onClick={remove} disabled={busy !== null}>
+        {busy === 'delete' ? t('common.deleting') : t('form.confirmDeleteYes')}
+      </button>
+    </>
+  ) : (
+    <>
+      {base && !readOnly && (
+        <button type="button" className="button button--danger-ghost" onClick={() => setConfirmingDelete(true)}>
+          {t('common.delete')}
+        </button>
+      )}
+      <span className="toolbar__spacer" />
+      <button type="button" className="button" onClick={onClose}>
+        {readOnly ? t('common.close') : t('common.cancel')}
+      </button>
+      {!readOnly && (
+        <button type="submit" form="camera-form" className="button button--primary" disabled={busy !== null}>
+          {busy === 'save' ? t('common.saving') : t('common.save')}
+        </button>
+      )}
+    </>
+  );
+
+  return (
+    <Modal title={title} onClose={onClose} footer={footer} wide>
+      <form id="camera-form" className="camera-form" onSubmit={submit} noValidate>
+        {notice && (
+          <div className={`notice notice--${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'}>
+            {notice.text}
+            {otherErrors.length > 0 && (
+              <ul>
+                {otherErrors.map((m) => (
+                  <li key={m}>{m}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+        <fieldset disabled={readOnly} className="camera-form__grid">
+          <div className="camera-form__column">
+            <h3>{t('form.sectionBasic')}</h3>
+            <Field label={t('form.name')} error={err('name')}>
+              {(id) => <input id={id} value={form.name} onChange={(e) => set('name', e.target.value)} maxLength={200} />}
+            </Field>
+            <Field label={t('form.code')} error={err('code')}>
+              {(id) => (
+                <input
+                  id={id}
+                  className="mono"
+                  inputMode="numeric"
+                  value={form.code}
+                  onChange={(e) => set('code', e.target.value)}
+                  maxLength={20}
+                />
+              )}
+            </Field>
+            <div className="field-row">
+              <Field label={t('form.network')} error={err('networkId')}>
+                {(id) => (
+                  <select id={id} value={form.networkId} onChange={(e) => set('networkId', e.target.value)}>
+                    <option value="">{t('common.choose')}</option>
+                    {networks.map((n) => (
+                      <option key={n.id} value={n.id}>
+                        {networkLabel(n, lang)}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+              <Field label={t('form.orgUnit')} error={err('orgUnitId')}>
+                {(id) => (
+                  <select id={id} value={form.orgUnitId} onChange={(e) => set('orgUnitId', e.target.value)}>
+                    <option value="">{t('common.choose')}</option>
+                    {orgOptions.map(({ unit, depth }) => (
+                      <option key={unit.id} value={unit.id}>
+                        {'\u00a0\u00a0\u00a0'.repeat(depth) + unit.name}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            </div>
+            <Field label={t('form.address')} error={err('address')}>
+              {(id) => <input id={id} value={form.address} onChange={(e) => set('address', e.target.value)} />}
+            </Field>
+            <div className="field-row">
+              <Field label={t('form.direction')} error={err('direction')}>
+                {(id) => (
+                  <input
+                    id={id}
+                    type="number"
+                    min={0}
+                    max={360}
+                    step="any"
+                    value={form.direction}
+                    onChange={(e) => set('direction', e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field label={t('form.fov')} error={err('fov')}>
+                {(id) => (
+                  <input
+                    id={id}
+                    type="number"
+                    min={0}
+                    max={360}
+                    step="any"
+                    value={form.fov}
+                    onChange={(e) => set('fov', e.target.value)}
+                  />
+                )}
+              </Field>
+            </div>
+            <label className="check">
+              <input type="checkbox" checked={form.ptz} onChange={(e) => set('ptz', e.target.checked)} />
+              {t('form.ptz')}
+            </label>
+
+            <h3>{t('form.sectionAccess')}</h3>
+            <Field label={t('form.onvifUrl')} error={err('onvifUrl')}>
+              {(id) => (
+                <input
+                  id={id}
+                  className="mono"
+                  placeholder="http://192.168.1.64/onvif/device_service"
+                  value={form.onvifUrl}
+                  onChange={(e) => set('onvifUrl', e.target.value)}
+                />
+              )}
+            </Field>
+            <Field label={t('form.mainStream')} error={err('mainStreamUri')}>
+              {(id) => (
+                <input
+                  id={id}
+                  className="mono"
+                  placeholder="rtsp://192.168.1.64:554/Streaming/Channels/101"
+                  value={form.mainStreamUri}
+                  onChange={(e) => set('mainStreamUri', e.target.value)}
+                />
+              )}
+            </Field>
+            <Field label={t('form.subStream')} error={err('subStreamUri')}>
+              {(id) => (
+                <input
+                  id={id}
+                  className="mono"
+                  placeholder="rtsp://192.168.1.64:554/Streaming/Channels/102"
+                  value={form.subStreamUri}
+                  onChange={(e) => set('subStreamUri', e.target.value)}
+                />
+              )}
+            </Field>
+            <div className="credentials">
+              <div className="credentials__title">{t('form.credentials')}</div>
+              <p className="field__hint">
+                {base?.hasCredentials ? t('form.credKept') : t('form.credNone')} {t('form.credWriteOnly')}
+              </p>
+              {err('credentials') && <div className="field__error">{err('credentials')}</div>}
+              <div className="field-row">
+                <Field label={t('form.credUsername')} error={err('credentials.username')}>
+                  {(id) => (
+                    <input
+                      id={id}
+                      autoComplete="off"
+                      value={form.credUsername}
+                      disabled={form.clearCredentials}
+                      onChange={(e) => set('credUsername', e.target.value)}
+                    />
+                  )}
+                </Field>
+                <Field label={t('form.credPassword')} error={err('credentials.password')}>
+                  {(id) => (
+                    <input
+                      id={id}
+                      type="password"
+                      autoComplete="new-password"
+                      value={form.credPassword}
+                      disabled={form.clearCredentials}
+                      onChange={(e) => set('credPassword', e.target.value)}
+                    />
+                  )}
+                </Field>
+              </div>
+              {base?.hasCredentials && (
+                <label className="check">
+                  <input
+                    type="checkbox"
+                    checked={form.clearCredentials}
+                    onChange={(e) => {
+                      const clear = e.target.checked;
+                      setForm((prev) => ({ ...prev, clearCredentials: clear, credUsername: '', credPassword: '' }));
+                    }}
+                  />
+                  {t('form.credClear')}
+                </label>
+              )}
+            </div>
+          </div>
+
+          <div className="camera-form__column">
+            <h3>{t('form.sectionPosition')}</h3>
+            <div className="field-row field-row--three">
+              <Field label={t('form.lon')} error={err('position.lon', 'position')}>
+                {(id) => (
+                  <input
+                    id={id}
+                    className="mono"
+                    inputMode="decimal"
+                    value={form.lon}
+                    onChange={(e) => set('lon', e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field label={t('form.lat')} error={err('position.lat')}>
+                {(id) => (
+                  <input
+                    id={id}
+                    className="mono"
+                    inputMode="decimal"
+                    value={form.lat}
+                    onChange={(e) => set('lat', e.target.value)}
+                  />
+                )}
+              </Field>
+              <Field label={t('form.coordSystem')} error={err('position.system')}>
+                {(id) => (
+                  <select
+                    id={id}
+                    value={form.system}
+                    onChange={(e) => {
+                      if (isCoordSystem(e.target.value)) set('system', e.target.value);
+                    }}
+                  >
+                    {COORD_SYSTEMS.map((s) => (
+                      <option key={s} value={s}>
+                        {t(`coord.${s}`)}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            </div>
+            <div className="picker">
+              {mapConfig.status === 'ready' ? (
+                <MapView
+                  config={mapConfig.config}
+                  pin={pin}
+                  onMapClick={
+                    readOnly
+                      ? undefined
+                      : (position) =>
+                          setForm((prev) => ({
+                            ...prev,
+                            lon: position.lon.toFixed(6),
+                            lat: position.lat.toFixed(6),
+                            system: 'wgs84',
+                          }))
+                  }
+                  fitKey={null}
+                  showPlaceLabels
+                  initialCenter={pin}
+                />
+              ) : (
+                <div className="map-placeholder">
+                  {mapConfig.status === 'loading'
+                    ? t('map.loading')
+                    : t('registry.mapUnavailable', { message: describeError(mapConfig.error, t) })}
+                </div>
+              )}
+            </div>
+            {!readOnly && <p className="field__hint">{t('form.mapHint')}</p>}
+            {base && (
+              <p className="field__hint">
+                {t('form.meta', {
+                  time: formatTime(base.updatedAt),
+                  version: base.version,
+                  system: t(`coord.${base.coordSource}`),
+                })}
+              </p>
+            )}
+          </div>
+        </fieldset>
+      </form>
+    </Modal>
+  );
+}

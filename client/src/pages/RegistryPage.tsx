@@ -1,0 +1,402 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  CAMERA_STATUSES,
+  type CameraPointView,
+  type CameraSearchQuery,
+  type CameraStatus,
+  type ServerToClientEvents,
+} from '@api/contract.ts';
+import { cameraExportUrl } from '../api.ts';
+import { MapView, type Bbox, type MapPoint } from '../components/MapView.tsx';
+import { NetworkList, networkLabel } from '../components/NetworkList.tsx';
+import { OrgTree } from '../components/OrgTree.tsx';
+import { StatusBadge } from '../components/StatusBadge.tsx';
+import { describeError } from '../errors.ts';
+import { useI18n } from '../i18n.tsx';
+import { networkColor } from '../networkColors.ts';
+import { useRealtime } from '../realtime.tsx';
+import { useSession } from '../session.tsx';
+import { useMapConfig } from '../useMapConfig.ts';
+import { CameraForm } from './CameraForm.tsx';
+import { ImportDialog } from './ImportDialog.tsx';
+import { useCameraSearch } from './useCameraSearch.ts';
+import { useReferenceData } from './useReferenceData.ts';
+
+interface Filters {
+  q: string;
+  org: number | null;
+  network: string | null;
+  status: CameraStatus | null;
+  ptz: boolean;
+  inView: boolean;
+}
+
+const EMPTY_FILTERS: Filters = { q: '', org: null, network: null, status: null, ptz: false, inView: false };
+const PAGE_SIZE = 50;
+
+type EditorState = { mode: 'new' } | { mode: 'edit'; camera: CameraPointView } | null;
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [debounced, setDebounced] = useState(value);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setDebounced(value), ms);
+    return () => window.clearTimeout(timer);
+  }, [value, ms]);
+  return debounced;
+}
+
+function isCameraStatus(value: string): value is CameraStatus {
+  return CAMERA_STATUSES.some((s) => s === value);
+}
+
+export function RegistryPage() {
+  const { t, lang } = useI18n();
+  const { can } = useSession();
+  const { socket } = useRealtime();
+  const mapConfig = useMapConfig();
+  const refs = useReferenceData();
+
+  const [tab, setTab] = useState<'org' | 'network'>('org');
+  const [filters, setFilters] = useState<Filters>(EMPTY_FILTERS);
+  const [bbox, setBbox] = useState<Bbox | null>(null);
+  const [refreshToken, setRefreshToken] = useState(0);
+  const [selectedId, setSelectedId] = useState<number | null>(null);
+  const [editor, setEditor] = useState<EditorState>(null);
+  const [importOpen, setImportOpen] = useState(false);
+  const tableRef = useRef<HTMLDivElement>(null);
+
+  const q = useDebounced(filters.q.trim(), 300);
+  const bboxParam = filters.inView && bbox ? bbox.join(',') : undefined;
+  const query = useMemo<CameraSearchQuery>(
+    () => ({
+      q: q || undefined,
+      org: filters.org ?? undefined,
+      network: filters.network ?? undefined,
+      status: filters.status ?? undefined,
+      ptz: filters.ptz || undefined,
+      bbox: bboxParam,
+      limit: PAGE_SIZE,
+      withTotal: true,
+    }),
+    [q, filters.org, filters.network, filters.status, filters.ptz, bboxParam],
+  );
+  const search = useCameraSearch(query, refreshToken);
+  const { patchItem } = search;
+  const { reload: reloadRefs } = refs;
+
+  const update = (patch: Partial<Filters>) => setFilters((prev) => ({ ...prev, ...patch }));
+
+  const refreshAll = useCallback(() => {
+    setRefreshToken((n) => n + 1);
+    reloadRefs();
+  }, [reloadRefs]);
+
+  // Realtime: edits by others patch the loaded rows; new points and imports refetch.
+  useEffect(() => {
+    if (!socket) return;
+    let timer: number | undefined;
+    const refreshSoon = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(refreshAll, 400);
+    };
+    const onChanged: ServerToClientEvents['camera:changed'] = (event) => {
+      if (event.kind === 'created') refreshSoon();
+      else {
+        patchItem(event.id, event.kind === 'deleted' ? null : event.camera);
+        window.clearTimeout(timer);
+        timer = window.setTimeout(reloadRefs, 400);
+      }
+    };
+    socket.on('camera:changed', onChanged);
+    socket.on('registry:imported', refreshSoon);
+    return () => {
+      window.clearTimeout(timer);
+      socket.off('camera:changed', onChanged);
+      socket.off('registry:imported', refreshSoon);
+    };
+  }, [socket, patchItem, refreshAll, reloadRefs]);
+
+  const networkIds = useMemo(() => refs.networks.map((n) => n.id), [refs.networks]);
+  const networksById = useMemo(() => new Map(refs.networks.map((n) => [n.id, n])), [refs.networks]);
+  const orgById = useMemo(() => new Map(refs.orgUnits.map((u) => [u.id, u])), [refs.orgUnits]);
+
+  const points = useMemo<MapPoint[]>(
+    () =>
+      search.items.map((c) => ({
+        id: c.id,
+        position: c.position,
+        color: networkColor(c.networkId, networkIds),
+        dim: c.status !== 'online',
+      })),
+    [search.items, networkIds],
+  );
+
+  const selectFromMap = useCallback((id: number) => {
+    setSelectedId(id);
+    tableRef.current?.querySelector(`[data-camera-id="${id}"]`)?.scrollIntoView({ block: 'nearest' });
+  }, []);
+
+  const activeFilterCount =
+    (filters.q ? 1 : 0) +
+    (filters.org !== null ? 1 : 0) +
+    (filters.network !== null ? 1 : 0) +
+    (filters.status !== null ? 1 : 0) +
+    (filters.ptz ? 1 : 0) +
+    (filters.inView ? 1 : 0);
+  const orgFilter = filters.org === null ? undefined : orgById.get(filters.org);
+
+  const countText =
+    search.total === null
+      ? t('registry.shownNoTotal', { shown: search.items.length })
+      : search.items.length < search.total
+        ? t('registry.shown', { shown: search.items.length, total: search.total })
+        : t('registry.total', { total: search.total });
+
+  return (
+    <div className="registry">
+      <aside className="panel registry__side">
+        <div className="tabs" role="tablist">
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === 'org'}
+            className={`tab ${tab === 'org' ? 'tab--active' : ''}`}
+            onClick={() => setTab('org')}
+          >
+            {t('registry.tabOrg')}
+          </button>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={tab === 'network'}
+            className={`tab ${tab === 'network' ? 'tab--active' : ''}`}
+            onClick={() => setTab('network')}
+          >
+            {t('registry.tabNetwork')}
+          </button>
+        </div>
+        {refs.error !== null && (
+          <div className="notice notice--error">
+            {describeError(refs.error, t)}{' '}
+            <button type="button" className="link-button" onClick={reloadRefs}>
+              {t('common.retry')}
+            </button>
+          </div>
+        )}
+        {tab === 'org' ? (
+          <OrgTree units={refs.orgUnits} selectedId={filters.org} onSelect={(org) => update({ org })} />
+        ) : (
+          <NetworkList networks={refs.networks} selectedId={filters.network} onSelect={(network) => update({ network })} />
+        )}
+      </aside>
+
+      <section className="registry__centre">
+        <div className="toolbar">
+          <input
+            type="search"
+            className="toolbar__search"
+            placeholder={t('registry.searchPlaceholder')}
+            aria-label={t('registry.searchPlaceholder')}
+            value={filters.q}
+            onChange={(e) => update({ q: e.target.value })}
+          />
+          <select
+            aria-label={t('col.network')}
+            value={filters.network ?? ''}
+            onChange={(e) => update({ network: e.target.value || null })}
+          >
+            <option value="">{t('registry.anyNetwork')}</option>
+            {refs.networks.map((n) => (
+              <option key={n.id} value={n.id}>
+                {networkLabel(n, lang)}
+              </option>
+            ))}
+          </select>
+          <select
+            aria-label={t('col.status')}
+            value={filters.status ?? ''}
+            onChange={(e) => update({ status: isCameraStatus(e.target.value) ? e.target.value : null })}
+          >
+            <option value="">{t('registry.anyStatus')}</option>
+            {CAMERA_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {t(`status.${s}`)}
+              </option>
+            ))}
+          </select>
+          <label className="check">
+            <input type="checkbox" checked={filters.ptz} onChange={(e) => update({ ptz: e.target.checked })} />
+            {t('registry.ptzOnly')}
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={filters.inView} onChange={(e) => update({ inView: e.target.checked })} />
+            {t('registry.inView')}
+          </label>
+        </div>
+
+        <div className="toolbar toolbar--secondary">
+          <span className="result-count">{countText}</span>
+          {orgFilter && (
+            <span className="chip">
+              {t('registry.filterOrg', { name: orgFilter.name })}
+              <button type="button" onClick={() => update({ org: null })} aria-label={t('common.close')}>
+                ×
+              </button>
+            </span>
+          )}
+          {activeFilterCount > 0 && (
+            <button type="button" className="link-button" onClick={() => setFilters(EMPTY_FILTERS)}>
+              {t('registry.clearFilters')}
+            </button>
+          )}
+          <span className="toolbar__spacer" />
+          {can('camera.write') && (
+            <button type="button" className="button button--primary" onClick={() => setEditor({ mode: 'new' })}>
+              {t('registry.add')}
+            </button>
+          )}
+          {can('camera.import') && (
+            <button type="button" className="button" onClick={() => setImportOpen(true)}>
+              {t('registry.import')}
+            </button>
+          )}
+          {can('camera.export') && (
+            <a className="button" href={cameraExportUrl(query)} download>
+              {t('registry.export')}
+            </a>
+          )}
+        </div>
+
+        <div className="table-wrap" ref={tableRef}>
+          <table className="data-table">
+            <thead>
+              <tr>
+                <th>{t('col.name')}</th>
+                <th>{t('col.code')}</th>
+                <th>{t('col.network')}</th>
+                <th>{t('col.orgUnit')}</th>
+                <th>{t('col.status')}</th>
+                <th>{t('col.ptz')}</th>
+                <th>{t('col.address')}</th>
+                <th aria-label={t('col.actions')} />
+              </tr>
+            </thead>
+            <tbody>
+              {search.items.map((c) => {
+                const network = networksById.get(c.networkId);
+                return (
+                  <tr
+                    key={c.id}
+                    data-camera-id={c.id}
+                    className={selectedId === c.id ? 'row--selected' : undefined}
+                    onClick={() => setSelectedId(c.id)}
+                    onDoubleClick={() => setEditor({ mode: 'edit', camera: c })}
+                  >
+                    <td className="cell-name">{c.name}</td>
+                    <td className="mono">{c.code ?? t('common.none')}</td>
+                    <td>
+                      <span className="swatch" style={{ background: networkColor(c.networkId, networkIds) }} />
+                      {network ? networkLabel(network, lang) : c.networkId}
+                    </td>
+                    <td>{c.orgUnitName}</td>
+                    <td>
+                      <StatusBadge status={c.status} reason={c.statusReason} />
+                    </td>
+                    <td>{c.ptz ? t('common.yes') : t('common.none')}</td>
+                    <td className="cell-address" title={c.address ?? undefined}>
+                      {c.address ?? t('common.none')}
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        className="link-button"
+                        onClick={(e) => {
+                          e.stopPropagation();
+                          setEditor({ mode: 'edit', camera: c });
+                        }}
+                      >
+                        {can('camera.write') ? t('registry.edit') : t('registry.view')}
+                      </button>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          {!search.loading && search.error === null && search.items.length === 0 && (
+            <div className="empty">{t('registry.empty')}</div>
+          )}
+          {search.error !== null && (
+            <div className="notice notice--error">
+              {describeError(search.error, t)}{' '}
+              <button type="button" className="link-button" onClick={() => setRefreshToken((n) => n + 1)}>
+                {t('common.retry')}
+              </button>
+            </div>
+          )}
+          <div className="table-footer">
+            {search.loading && <span className="muted">{t('common.loading')}</span>}
+            {!search.loading && search.nextCursor && (
+              <button type="button" className="button" onClick={search.loadMore}>
+                {t('common.loadMore')}
+              </button>
+            )}
+          </div>
+        </div>
+      </section>
+
+      <section className="registry__map">
+        {mapConfig.status === 'ready' && (
+          <MapView
+            config={mapConfig.config}
+            points={points}
+            selectedId={selectedId}
+            onPointClick={selectFromMap}
+            onViewChange={setBbox}
+            fitKey={filters.inView ? null : search.key}
+            showPlaceLabels
+          />
+        )}
+        {mapConfig.status === 'loading' && <div className="map-placeholder">{t('map.loading')}</div>}
+        {mapConfig.status === 'error' && (
+          <div className="map-placeholder">
+            {t('registry.mapUnavailable', { message: describeError(mapConfig.error, t) })}
+          </div>
+        )}
+        {refs.networks.length > 0 && (
+          <div className="map-legend">
+            {refs.networks.map((n) => (
+              <span key={n.id}>
+                <span className="swatch" style={{ background: networkColor(n.id, networkIds) }} />
+                {networkLabel(n, lang)}
+              </span>
+            ))}
+          </div>
+        )}
+      </section>
+
+      {editor && (
+        <CameraForm
+          camera={editor.mode === 'edit' ? editor.camera : null}
+          orgUnits={refs.orgUnits}
+          networks={refs.networks}
+          readOnly={!can('camera.write')}
+          onClose={() => setEditor(null)}
+          onSaved={(camera) => {
+            setEditor(null);
+            if (camera) setSelectedId(camera.id);
+            refreshAll();
+          }}
+        />
+      )}
+      {importOpen && (
+        <ImportDialog
+          onClose={() => setImportOpen(false)}
+          onImported={() => {
+            refreshAll();
+          }}
+        />
+      )}
+    </div>
+  );
+}

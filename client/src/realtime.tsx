@@ -1,0 +1,39 @@
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '@api/contract.ts';
+
+export type RealtimeSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+interface RealtimeValue {
+  socket: RealtimeSocket | null;
+  connected: boolean;
+}
+
+const RealtimeContext = createContext<RealtimeValue>({ socket: null, connected: false });
+
+/**
+ * One socket per signed-in session, to the platform itself (same origin).
+ * socket.io reconnects on its own, which matters for consoles left open for weeks.
+ */
+export function RealtimeProvider({ children }: { children: ReactNode }) {
+  const [value, setValue] = useState<RealtimeValue>({ socket: null, connected: false });
+
+  useEffect(() => {
+    const socket: RealtimeSocket = io({ path: '/socket.io', withCredentials: true });
+    const update = () => setValue({ socket, connected: socket.connected });
+    socket.on('connect', update);
+    socket.on('disconnect', update);
+    update();
+    return () => {
+      socket.off('connect', update);
+      socket.off('disconnect', update);
+      socket.disconnect();
+    };
+  }, []);
+
+  return <RealtimeContext value={value}>{children}</RealtimeContext>;
+}
+
+export function useRealtime(): RealtimeValue {
+  return useContext(RealtimeContext);
+}

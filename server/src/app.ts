@@ -1,0 +1,213 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ApiErrorBody } from './api/contract.ts';
+import { createAuditLog } from './audit/index.ts';
+import { auditRoutes } from './audit/routes.ts';
+import { createAuthService, createSessionRepo, createUserRepo } from './auth/index.ts';
+import { authRoutes } from './auth/routes.ts';
+import { BUILTIN_NETWORKS, createNetworkRepo } from './cameras/networks.ts';
+import { createCameraRepo } from './cameras/repo.ts';
+import { cameraRoutes } from './cameras/routes.ts';
+import { createCameraService } from './cameras/service.ts';
+import type { AppConfig } from './config/schema.ts';
+import type { SecretBox } from './crypto/secret-box.ts';
+import { LATEST_SCHEMA_VERSION, migrate } from './db/migrations.ts';
+import type { SqlDb } from './db/sqlite.ts';
+import { createEventBus } from './events.ts';
+import { HttpError } from './http/errors.ts';
+import type { Clock, Logger } from './http/logger.ts';
+import { openApiDocument } from './http/openapi.ts';
+import { mapRoutes } from './map/index.ts';
+import { createOrgRepo } from './org/repo.ts';
+import { orgRoutes } from './org/routes.ts';
+import { attachRealtime } from './realtime/index.ts';
+
+/** Everything with a side effect, built by the entry file (or a test). */
+export interface AppDeps {
+  config: AppConfig;
+  db: SqlDb;
+  clock: Clock;
+  secrets: SecretBox;
+  log: Logger;
+  /** Directory of the built client; the app serves it at `/` when present. */
+  clientDir?: string;
+}
+
+const MAX_IMPORT_ROWS = 200_000;
+
+function errorBody(code: string, message: string, fields?: ApiErrorBody['error']['fields']): ApiErrorBody {
+  return { error: fields ? { code, message, fields } : { code, message } };
+}
+
+/** Builds the application from its dependencies. Nothing here opens a port. */
+export function createApp(deps: AppDeps) {
+  const { config, db, clock, secrets, log } = deps;
+  const now = () => clock.now();
+  migrate(db, now);
+  const orgs = createOrgRepo(db, now);
+  const networks = createNetworkRepo(db);
+  networks.sync([...BUILTIN_NETWORKS, ...config.extraNetworks.map((n) => ({ ...n, builtin: false }))]);
+  const cameras = createCameraRepo(db, now);
+  const users = createUserRepo(db, now);
+  const sessions = createSessionRepo(db, now);
+  const audit = createAuditLog(db, now);
+  const bus = createEventBus((err) => log.error('event listener failed', { err: String(err) }));
+  const auth = createAuthService({ config, users, sessions, orgs, audit, clock });
+  const cameraService = createCameraService({ cameras, orgs, networks, secrets, audit, events: bus });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.server.trustProxy);
+  app.set('query parser', 'simple');
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'SAMEORIGIN');
+    // Everything the client needs is served from here; the wall runs on a private network.
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; worker-src 'self' blob:; child-src blob:; connect-src 'self' ws: wss:; media-src 'self' blob:; object-src 'none'; frame-ancestors 'self'; base-uri 'self'",
+    );
+    next();
+  });
+
+  const api = express.Router();
+  api.use((req, _res, next) => {
+    // JSON endpoints take JSON only; the import takes CSV (checked in its route).
+    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if ((hasBody || chunked) && ['POST', 'PUT', 'PATCH'].includes(req.method) && req.path !== '/cameras/import' && !req.is('application/json')) {
+      return next(new HttpError(415, 'unsupported_media_type', 'body: Content-Type must be application/json', [{ path: 'body', message: 'Content-Type must be application/json' }]));
+    }
+    next();
+  });
+  api.use(express.json({ limit: `${config.server.bodyLimitKb}kb`, strict: true }));
+  api.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  api.get('/health/live', (_req, res) => void res.json({ status: 'alive' }));
+  api.get('/health/ready', (_req, res) => {
+    try {
+      const v = db.get<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')?.v;
+      if (v !== LATEST_SCHEMA_VERSION) throw new Error(`schema ${v} != ${LATEST_SCHEMA_VERSION}`);
+      res.json({ status: 'ready', checks: { database: 'ok', schema: v } });
+    } catch (err) {
+      res.status(503).json({ status: 'not_ready', checks: { database: String(err) } });
+    }
+  });
+  const openapi = openApiDocument();
+  api.get('/openapi.json', (_req, res) => void res.json(openapi));
+  api.use(auth.authenticate);
+  api.use(authRoutes({ auth, users, orgs, audit }));
+  api.use(orgRoutes({ auth, orgs, networks, cameras }));
+  api.use(
+    cameraRoutes({
+      auth,
+      service: cameraService,
+      cameras,
+      orgs,
+      networks,
+      audit,
+      importLimitBytes: config.server.importLimitMb * 1024 * 1024,
+      maxImportRows: MAX_IMPORT_ROWS,
+    }),
+  );
+  api.use(auditRoutes({ auth, audit }));
+  api.use(mapRoutes({ auth, config, orgs }));
+  api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
+  app.use('/api/v1', api);
+
+  const clientDir = deps.clientDir;
+  if (clientDir && existsSync(path.join(clientDir, 'index.html'))) {
+    app.use(express.static(clientDir, { index: false, maxAge: '1h', setHeaders: (res, file) => {
+      if (file.endsWith('index.html')) res.setHeader('Cache-Control', 'no-cache');
+    } }));
+    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+      res.setHeader('Cache-Control', 'no-cache');
+      res.sendFile(path.join(clientDir, 'index.html'));
+    });
+  } else {
+    app.get('/', (_req, res) => {
+      res.type('text/plain').send('The client is not built. Run `npm run build:client`, or use `npm start`, which builds it.\n');
+    });
+  }
+
+  // Error handler last: every failure becomes a JSON body that names the problem.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (err instanceof HttpError) {
+      if (err.headers) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+      res.status(err.status).json(errorBody(err.code, err.message, err.fields));
+      return;
+    }
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') {
+      res.status(400).json(errorBody('malformed_json', 'body: malformed JSON', [{ path: 'body', message: 'malformed JSON' }]));
+      return;
+    }
+    if (type === 'entity.too.large') {
+      res.status(413).json(errorBody('too_large', 'body: larger than the limit', [{ path: 'body', message: 'larger than the limit' }]));
+      return;
+    }
+    if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+      res.status(415).json(errorBody('unsupported_media_type', 'body: unsupported encoding', [{ path: 'body', message: 'unsupported encoding' }]));
+      return;
+    }
+    if (type === 'request.aborted') return;
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(status).json(errorBody('bad_request', (err as Error).message));
+      return;
+    }
+    log.error('unhandled error', { method: req.method, path: req.path, err: err instanceof Error ? err.stack : String(err) });
+    res.status(500).json(errorBody('internal', 'internal error'));
+  });
+
+  return { app, db, repos: { orgs, networks, cameras, users, sessions, audit }, auth, cameraService, bus };
+}
+
+export type App = ReturnType<typeof createApp>;
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  http: HttpServer;
+  app: App;
+  close(): Promise<void>;
+}
+
+/** Creates the app, listens, attaches Socket.IO. Port 0 picks a free port (tests). */
+export async function startServer(deps: AppDeps): Promise<RunningServer> {
+  const app = createApp(deps);
+  const http = createServer(app.app);
+  http.headersTimeout = 20_000;
+  http.requestTimeout = 120_000;
+  const realtime = attachRealtime(http, { auth: app.auth, bus: app.bus, cameras: app.cameraService });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(deps.config.server.port, deps.config.server.host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = deps.config.server.host.includes(':') ? `[${deps.config.server.host}]` : deps.config.server.host;
+  const sweep = setInterval(() => app.repos.sessions.deleteExpired(), 10 * 60_000);
+  sweep.unref();
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    http,
+    app,
+    async close() {
+      clearInterval(sweep);
+      await realtime.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

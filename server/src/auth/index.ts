@@ -1,0 +1,212 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { z } from 'zod';
+import type { LoginResponse, Permission, SessionUser } from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { AppConfig } from '../config/schema.ts';
+import { HttpError, forbidden, parseOr400, unauthorized } from '../http/errors.ts';
+import type { Clock } from '../http/logger.ts';
+import type { OrgRepo, OrgUnit } from '../org/repo.ts';
+import type { Scope } from '../org/scope.ts';
+import { dummyHash, verifyPassword } from './password.ts';
+import { createFailureLimiter } from './rate-limit.ts';
+import type { SessionRepo, User, UserRepo } from './repo.ts';
+import { can, permissionsOf } from './roles.ts';
+
+export { hashPassword } from './password.ts';
+export { createSessionRepo, createUserRepo, type User, type UserRepo, type SessionRepo } from './repo.ts';
+export { can, permissionsOf } from './roles.ts';
+
+/** Who is calling, resolved once per request. */
+export interface AuthContext {
+  user: User;
+  orgUnit: OrgUnit;
+  scope: Scope;
+  tokenHash: string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express's own augmentation point
+  namespace Express {
+    interface Request {
+      auth?: AuthContext;
+    }
+  }
+}
+
+const loginSchema = z
+  .object({
+    username: z.string().trim().min(1, 'required').max(64, 'at most 64 characters'),
+    password: z.string().min(1, 'required').max(256, 'at most 256 characters'),
+  })
+  .strict();
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i < 0) continue;
+    const k = part.slice(0, i).trim();
+    const v = part.slice(i + 1).trim();
+    if (k && !out.has(k)) out.set(k, v);
+  }
+  return out;
+}
+
+export interface AuthDeps {
+  config: AppConfig;
+  users: UserRepo;
+  sessions: SessionRepo;
+  orgs: OrgRepo;
+  audit: AuditLog;
+  clock: Clock;
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;
+
+export function createAuthService(deps: AuthDeps) {
+  const { config, users, sessions, orgs, audit, clock } = deps;
+  const rl = config.security.loginRateLimit;
+  const perUser = createFailureLimiter({ windowSeconds: rl.windowSeconds, max: rl.maxAttempts, clock });
+  // One address may try several accounts (a shared duty-room PC), but not endlessly.
+  const perIp = createFailureLimiter({ windowSeconds: rl.windowSeconds, max: rl.maxAttempts * 5, clock });
+
+  function sessionUser(user: User, org: OrgUnit): SessionUser {
+    return {
+      id: user.id,
+      username: user.username,
+      displayName: user.displayName,
+      role: user.role,
+      orgUnitId: user.orgUnitId,
+      orgUnitName: org.name,
+      permissions: permissionsOf(user.role),
+    };
+  }
+
+  /** Resolves a token to a context, or undefined when it is unknown, expired or its user disabled. */
+  function resolveToken(token: string): AuthContext | undefined {
+    if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return undefined;
+    const tokenHash = hashToken(token);
+    const s = sessions.find(tokenHash);
+    if (!s) return undefined;
+    if (new Date(s.expiresAt).getTime() <= clock.now().getTime()) {
+      sessions.delete(tokenHash);
+      return undefined;
+    }
+    const user = users.byId(s.userId);
+    if (!user || user.disabled) return undefined;
+    const orgUnit = orgs.byId(user.orgUnitId);
+    if (!orgUnit) return undefined;
+    return { user, orgUnit, scope: { orgUnitId: orgUnit.id, path: orgUnit.path }, tokenHash };
+  }
+
+  function tokenFrom(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
+    const authz = req.headers.authorization;
+    if (typeof authz === 'string' && authz.startsWith('Bearer ')) return authz.slice(7).trim();
+    const cookie = req.headers.cookie;
+    return parseCookies(typeof cookie === 'string' ? cookie : undefined).get(config.security.cookieName);
+  }
+
+  async function login(req: Request, res: Response): Promise<LoginResponse> {
+    const body = parseOr400(loginSchema, req.body);
+    const ip = req.ip ?? null;
+    const userKey = `${ip}|${body.username.toLowerCase()}`;
+    const ipKey = `${ip}`;
+    const wait = Math.max(perUser.blockedFor(userKey), perIp.blockedFor(ipKey));
+    if (wait > 0) {
+      audit.record({
+        actor: { userId: null, username: body.username, ip },
+        action: 'auth.login',
+        outcome: 'denied',
+        detail: { reason: 'rate_limited' },
+      });
+      throw new HttpError(429, 'rate_limited', `too many failed logins; try again in ${wait} s`, undefined, {
+        'Retry-After': String(wait),
+      });
+    }
+    const user = users.byUsername(body.username);
+    // Verify against a dummy hash when the user is unknown, so timing does not tell which usernames exist.
+    const valid = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash()));
+    const orgUnit = user ? orgs.byId(user.orgUnitId) : undefined;
+    if (!user || !valid || user.disabled || !orgUnit) {
+      perUser.fail(userKey);
+      perIp.fail(ipKey);
+      audit.record({
+        actor: { userId: user?.id ?? null, username: body.username, ip },
+        action: 'auth.login',
+        outcome: 'failed',
+        detail: { reason: user?.disabled ? 'disabled' : 'bad_credentials' },
+      });
+      throw new HttpError(401, 'bad_credentials', 'wrong username or password');
+    }
+    perUser.reset(userKey);
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(clock.now().getTime() + config.security.sessionTtlHours * 3600_000);
+    sessions.create(hashToken(token), user.id, expiresAt, ip, req.get('user-agent')?.slice(0, 256) ?? null);
+    audit.record({ actor: { userId: user.id, username: user.username, ip }, action: 'auth.login', outcome: 'ok' });
+    res.cookie(config.security.cookieName, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: config.security.secureCookie,
+      path: '/',
+      expires: expiresAt,
+    });
+    return { user: sessionUser(user, orgUnit), token, expiresAt: expiresAt.toISOString() };
+  }
+
+  function logout(req: Request, res: Response): void {
+    const ctx = req.auth;
+    if (ctx) {
+      sessions.delete(ctx.tokenHash);
+      audit.record({
+        actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+        action: 'auth.logout',
+        outcome: 'ok',
+      });
+    }
+    res.clearCookie(config.security.cookieName, { path: '/' });
+  }
+
+  /** Express middleware: attaches req.auth when the request carries a valid session. */
+  function authenticate(req: Request, _res: Response, next: NextFunction): void {
+    const token = tokenFrom(req);
+    if (token) {
+      const ctx = resolveToken(token);
+      if (ctx) req.auth = ctx;
+    }
+    next();
+  }
+
+  function requireAuth(req: Request, _res: Response, next: NextFunction): void {
+    next(req.auth ? undefined : unauthorized());
+  }
+
+  /** 401 without a session; 403 (audited) when the role lacks the permission. */
+  function requirePermission(p: Permission) {
+    return (req: Request, _res: Response, next: NextFunction): void => {
+      const ctx = req.auth;
+      if (!ctx) return next(unauthorized());
+      if (!can(ctx.user.role, p)) {
+        audit.record({
+          actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+          action: 'authz.denied',
+          outcome: 'denied',
+          detail: { permission: p, method: req.method, path: req.path },
+        });
+        return next(forbidden(`your role may not ${p.replace('.', ' ')}`));
+      }
+      next();
+    };
+  }
+
+  return { login, logout, authenticate, requireAuth, requirePermission, resolveToken, tokenFrom, sessionUser };
+}
+
+/** The caller of a route behind requireAuth. */
+export function authOf(req: Request): AuthContext {
+  if (!req.auth) throw unauthorized();
+  return req.auth;
+}

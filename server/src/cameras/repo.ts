@@ -1,0 +1,273 @@
+import type { CameraStatus, CoordSystem } from '../api/contract.ts';
+import type { SqlDb, SqlValue } from '../db/sqlite.ts';
+import { pathRange, type Scope } from '../org/scope.ts';
+
+/** 点位 — one camera at one place, as stored (credentials sealed). */
+export interface CameraPoint {
+  id: number;
+  code: string | null;
+  name: string;
+  networkId: string;
+  orgUnitId: number;
+  orgPath: string;
+  lon: number;
+  lat: number;
+  coordSource: CoordSystem;
+  address: string | null;
+  direction: number | null;
+  fov: number | null;
+  onvifUrl: string | null;
+  mainStreamUri: string | null;
+  subStreamUri: string | null;
+  credentialsSealed: string | null;
+  ptz: boolean;
+  status: CameraStatus;
+  statusReason: string | null;
+  lastSeenAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+/** Fields a caller sets; the rest are managed by the repository or health checks. */
+export type CameraFields = Omit<
+  CameraPoint,
+  'id' | 'status' | 'statusReason' | 'lastSeenAt' | 'createdAt' | 'updatedAt' | 'version'
+>;
+
+export interface CameraFilter {
+  q?: string;
+  orgPath?: string;
+  networkId?: string;
+  status?: CameraStatus;
+  ptz?: boolean;
+  bbox?: [number, number, number, number];
+}
+
+export interface CameraRepo {
+  /** Points in `scope` matching `filter`, ascending id, after `afterId`. */
+  search(scope: Scope, filter: CameraFilter, afterId: number, limit: number): CameraPoint[];
+  count(scope: Scope, filter: CameraFilter): number;
+  byId(scope: Scope, id: number): CameraPoint | undefined;
+  /** Whether a code is taken by any point, in or out of scope (codes are unique county-wide). */
+  codeTaken(code: string, exceptId?: number): boolean;
+  existingCodes(codes: string[]): Set<string>;
+  insert(fields: CameraFields): CameraPoint;
+  /** Inserts all or none. */
+  insertMany(rows: CameraFields[]): number;
+  /** Updates when `version` still matches; returns undefined on a lost race. */
+  update(id: number, version: number, fields: CameraFields): CameraPoint | undefined;
+  delete(id: number): boolean;
+  /** Per org unit (not rolled up) totals and online counts within scope. */
+  countsByOrg(scope: Scope): { orgUnitId: number; total: number; online: number }[];
+  countsByNetwork(scope: Scope): { networkId: string; total: number; online: number }[];
+}
+
+interface CameraRow {
+  id: number;
+  code: string | null;
+  name: string;
+  network_id: string;
+  org_unit_id: number;
+  org_path: string;
+  lon: number;
+  lat: number;
+  coord_source: CoordSystem;
+  address: string | null;
+  direction: number | null;
+  fov: number | null;
+  onvif_url: string | null;
+  main_stream_uri: string | null;
+  sub_stream_uri: string | null;
+  credentials_enc: string | null;
+  ptz: number;
+  status: CameraStatus;
+  status_reason: string | null;
+  last_seen_at: string | null;
+  created_at: string;
+  updated_at: string;
+  version: number;
+}
+
+const COLUMNS =
+  'id, code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, status, status_reason, last_seen_at, created_at, updated_at, version';
+
+function fromRow(r: CameraRow): CameraPoint {
+  return {
+    id: r.id,
+    code: r.code,
+    name: r.name,
+    networkId: r.network_id,
+    orgUnitId: r.org_unit_id,
+    orgPath: r.org_path,
+    lon: r.lon,
+    lat: r.lat,
+    coordSource: r.coord_source,
+    address: r.address,
+    direction: r.direction,
+    fov: r.fov,
+    onvifUrl: r.onvif_url,
+    mainStreamUri: r.main_stream_uri,
+    subStreamUri: r.sub_stream_uri,
+    credentialsSealed: r.credentials_enc,
+    ptz: r.ptz === 1,
+    status: r.status,
+    statusReason: r.status_reason,
+    lastSeenAt: r.last_seen_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    version: r.version,
+  };
+}
+
+/** Lower-cased name, code and address: what the text search matches. */
+export function searchText(f: Pick<CameraFields, 'name' | 'code' | 'address'>): string {
+  return [f.name, f.code ?? '', f.address ?? ''].join('\u0001').toLowerCase();
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
+
+function where(scope: Scope, f: CameraFilter): { sql: string; params: SqlValue[] } {
+  const clauses: string[] = [];
+  const params: SqlValue[] = [];
+  // The scope is always applied; an org filter can only narrow it (checked by the caller).
+  const [lo, hi] = pathRange(f.orgPath && f.orgPath.startsWith(scope.path) ? f.orgPath : scope.path);
+  clauses.push('org_path >= ? AND org_path < ?');
+  params.push(lo, hi);
+  if (f.q) {
+    clauses.push("search_text LIKE ? ESCAPE '\\'");
+    params.push(`%${escapeLike(f.q.toLowerCase())}%`);
+  }
+  if (f.networkId) {
+    clauses.push('network_id = ?');
+    params.push(f.networkId);
+  }
+  if (f.status) {
+    clauses.push('status = ?');
+    params.push(f.status);
+  }
+  if (f.ptz !== undefined) {
+    clauses.push('ptz = ?');
+    params.push(f.ptz ? 1 : 0);
+  }
+  if (f.bbox) {
+    const [minLon, minLat, maxLon, maxLat] = f.bbox;
+    clauses.push('lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?');
+    params.push(minLat, maxLat, minLon, maxLon);
+  }
+  return { sql: clauses.join(' AND '), params };
+}
+
+function values(f: CameraFields): SqlValue[] {
+  return [
+    f.code,
+    f.name,
+    f.networkId,
+    f.orgUnitId,
+    f.orgPath,
+    f.lon,
+    f.lat,
+    f.coordSource,
+    f.address,
+    f.direction,
+    f.fov,
+    f.onvifUrl,
+    f.mainStreamUri,
+    f.subStreamUri,
+    f.credentialsSealed,
+    f.ptz ? 1 : 0,
+    searchText(f),
+  ];
+}
+
+const INSERT = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, search_text, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function createCameraRepo(db: SqlDb, now: () => Date): CameraRepo {
+  const get = (id: number) => {
+    const r = db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ?`, [id]);
+    return r ? fromRow(r) : undefined;
+  };
+  return {
+    search(scope, filter, afterId, limit) {
+      const w = where(scope, filter);
+      return db
+        .all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [
+          ...w.params,
+          afterId,
+          limit,
+        ])
+        .map(fromRow);
+    },
+    count(scope, filter) {
+      const w = where(scope, filter);
+      return db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM camera_points WHERE ${w.sql}`, w.params)?.n ?? 0;
+    },
+    byId(scope, id) {
+      const [lo, hi] = pathRange(scope.path);
+      const r = db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ? AND org_path >= ? AND org_path < ?`, [
+        id,
+        lo,
+        hi,
+      ]);
+      return r ? fromRow(r) : undefined;
+    },
+    codeTaken(code, exceptId) {
+      return !!db.get('SELECT 1 AS x FROM camera_points WHERE code = ? AND id <> ?', [code, exceptId ?? -1]);
+    },
+    existingCodes(codes) {
+      const out = new Set<string>();
+      for (let i = 0; i < codes.length; i += 500) {
+        const chunk = codes.slice(i, i + 500);
+        const rows = db.all<{ code: string }>(
+          `SELECT code FROM camera_points WHERE code IN (${chunk.map(() => '?').join(',')})`,
+          chunk,
+        );
+        for (const r of rows) out.add(r.code);
+      }
+      return out;
+    },
+    insert(fields) {
+      const t = now().toISOString();
+      const { lastInsertRowid } = db.run(INSERT, [...values(fields), t, t]);
+      const created = get(lastInsertRowid);
+      if (!created) throw new Error('camera point vanished after insert');
+      return created;
+    },
+    insertMany(rows) {
+      const t = now().toISOString();
+      return db.transaction(() => {
+        for (const f of rows) db.run(INSERT, [...values(f), t, t]);
+        return rows.length;
+      });
+    },
+    update(id, version, fields) {
+      const t = now().toISOString();
+      const { changes } = db.run(
+        `UPDATE camera_points SET code = ?, name = ?, network_id = ?, org_unit_id = ?, org_path = ?, lon = ?, lat = ?, coord_source = ?, address = ?, direction = ?, fov = ?, onvif_url = ?, main_stream_uri = ?, sub_stream_uri = ?, credentials_enc = ?, ptz = ?, search_text = ?, updated_at = ?, version = version + 1
+         WHERE id = ? AND version = ?`,
+        [...values(fields), t, id, version],
+      );
+      return changes === 1 ? get(id) : undefined;
+    },
+    delete(id) {
+      return db.run('DELETE FROM camera_points WHERE id = ?', [id]).changes === 1;
+    },
+    countsByOrg(scope) {
+      const [lo, hi] = pathRange(scope.path);
+      return db.all<{ orgUnitId: number; total: number; online: number }>(
+        `SELECT org_unit_id AS "orgUnitId", COUNT(*) AS total, SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) AS online
+         FROM camera_points WHERE org_path >= ? AND org_path < ? GROUP BY org_unit_id`,
+        [lo, hi],
+      );
+    },
+    countsByNetwork(scope) {
+      const [lo, hi] = pathRange(scope.path);
+      return db.all<{ networkId: string; total: number; online: number }>(
+        `SELECT network_id AS "networkId", COUNT(*) AS total, SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) AS online
+         FROM camera_points WHERE org_path >= ? AND org_path < ? GROUP BY network_id`,
+        [lo, hi],
+      );
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import type { SqlDb } from './sqlite.ts';
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Schema history. Append only: a released migration is never edited.
+ * Types and constraints are kept to what PostgreSQL also accepts
+ * (TEXT timestamps in ISO-8601 UTC, INTEGER booleans 0/1).
+ */
+const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'registry, accounts, audit',
+    sql: `
+CREATE TABLE org_units (
+  id INTEGER PRIMARY KEY,
+  parent_id INTEGER REFERENCES org_units(id),
+  code TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('county', 'township', 'village')),
+  path TEXT NOT NULL,
+  boundary TEXT,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX org_units_path ON org_units(path);
+CREATE INDEX org_units_parent ON org_units(parent_id);
+
+CREATE TABLE networks (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  name_en TEXT NOT NULL,
+  builtin INTEGER NOT NULL
+);
+
+CREATE TABLE camera_points (
+  id INTEGER PRIMARY KEY,
+  code TEXT UNIQUE,
+  name TEXT NOT NULL,
+  network_id TEXT NOT NULL REFERENCES networks(id),
+  org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  org_path TEXT NOT NULL,
+  lon DOUBLE PRECISION NOT NULL CHECK (lon BETWEEN -180 AND 180),
+  lat DOUBLE PRECISION NOT NULL CHECK (lat BETWEEN -90 AND 90),
+  coord_source TEXT NOT NULL CHECK (coord_source IN ('wgs84', 'gcj02', 'bd09')),
+  address TEXT,
+  direction DOUBLE PRECISION,
+  fov DOUBLE PRECISION,
+  onvif_url TEXT,
+  main_stream_uri TEXT,
+  sub_stream_uri TEXT,
+  credentials_enc TEXT,
+  ptz INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL DEFAULT 'unknown' CHECK (status IN ('unknown', 'online', 'offline', 'degraded')),
+  status_reason TEXT,
+  last_seen_at TEXT,
+  search_text TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX camera_points_org_path ON camera_points(org_path, id);
+CREATE INDEX camera_points_network ON camera_points(network_id, id);
+CREATE INDEX camera_points_status ON camera_points(status, id);
+CREATE INDEX camera_points_lat_lon ON camera_points(lat, lon);
+
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  username TEXT NOT NULL UNIQUE,
+  display_name TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('admin', 'county_officer', 'township_operator', 'technician', 'viewer')),
+  org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  ip TEXT,
+  user_agent TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  at TEXT NOT NULL,
+  user_id INTEGER,
+  username TEXT,
+  action TEXT NOT NULL,
+  target_type TEXT,
+  target_id TEXT,
+  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+  ip TEXT,
+  detail TEXT
+);
+CREATE INDEX audit_log_action ON audit_log(action, id);
+`,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+
+/** Applies pending migrations, each in its own transaction; returns how many ran. */
+export function migrate(db: SqlDb, now: () => Date): number {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
+  const done = new Set(db.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version));
+  let ran = 0;
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        m.version,
+        m.name,
+        now().toISOString(),
+      ]);
+    });
+    ran++;
+  }
+  const newest = Math.max(0, ...db.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version));
+  if (newest > LATEST_SCHEMA_VERSION) {
+    throw new Error(`database schema ${newest} is newer than this build (${LATEST_SCHEMA_VERSION}); refusing to start`);
+  }
+  return ran;
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
+
+export type SqlValue = SQLInputValue;
+export type Row = Record<string, SqlValue>;
+
+/**
+ * The narrow SQL surface the repositories use. SQL written against it sticks
+ * to what SQLite and PostgreSQL share (`?` placeholders are rewritten to `$n`
+ * by a PostgreSQL implementation).
+ */
+export interface SqlDb {
+  all<T = Row>(sql: string, params?: readonly SqlValue[]): T[];
+  get<T = Row>(sql: string, params?: readonly SqlValue[]): T | undefined;
+  run(sql: string, params?: readonly SqlValue[]): { changes: number; lastInsertRowid: number };
+  exec(sql: string): void;
+  /** Runs `fn` in one transaction; any throw rolls everything back. */
+  transaction<T>(fn: () => T): T;
+  close(): void;
+}
+
+export function openSqlite(file: string): SqlDb {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new DatabaseSync(file);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = NORMAL');
+  db.exec('PRAGMA foreign_keys = ON');
+  db.exec('PRAGMA busy_timeout = 5000');
+  const cache = new Map<string, StatementSync>();
+  const prep = (sql: string): StatementSync => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+  let depth = 0;
+  return {
+    all: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).all(...params) as T[],
+    get: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).get(...params) as T | undefined,
+    run(sql, params = []) {
+      const r = prep(sql).run(...params);
+      return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+    },
+    exec: (sql) => db.exec(sql),
+    transaction<T>(fn: () => T): T {
+      // Nested calls join the outer transaction via a savepoint.
+      const sp = `sp${depth}`;
+      db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${sp}`);
+      depth++;
+      try {
+        const out = fn();
+        depth--;
+        db.exec(depth === 0 ? 'COMMIT' : `RELEASE ${sp}`);
+        return out;
+      } catch (err) {
+        depth--;
+        db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
+        throw err;
+      }
+    },
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,37 @@
+import { EventEmitter } from 'node:events';
+import type { CameraPoint } from './cameras/repo.ts';
+
+/**
+ * The in-process domain event bus. It is not the socket contract: the
+ * realtime module decides what of this reaches which clients.
+ */
+export interface DomainEvents {
+  'camera.changed': { kind: 'created' | 'updated' | 'deleted'; camera: CameraPoint };
+  'camera.imported': { created: number; orgUnitIds: number[]; orgPaths: string[] };
+}
+
+export interface EventBus {
+  emit<K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]): void;
+  on<K extends keyof DomainEvents>(name: K, fn: (payload: DomainEvents[K]) => void): () => void;
+}
+
+export function createEventBus(onError: (err: unknown) => void): EventBus {
+  const ee = new EventEmitter();
+  ee.setMaxListeners(100);
+  return {
+    emit(name, payload) {
+      // A failing listener must not fail the request that caused the event.
+      for (const fn of ee.listeners(name)) {
+        try {
+          (fn as (p: typeof payload) => void)(payload);
+        } catch (err) {
+          onError(err);
+        }
+      }
+    },
+    on(name, fn) {
+      ee.on(name, fn);
+      return () => ee.off(name, fn);
+    },
+  };
+}

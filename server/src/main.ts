@@ -1,0 +1,60 @@
+/**
+ * Entry point: the only place that builds real dependencies.
+ *   node server/src/main.ts [--profile demo]
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startServer } from './app.ts';
+import { ConfigError, loadConfig } from './config/load.ts';
+import { createSecretBox, loadSecretKey } from './crypto/secret-box.ts';
+import { openSqlite } from './db/sqlite.ts';
+import { bootstrap } from './bootstrap.ts';
+import { createLogger, systemClock } from './http/logger.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const started = performance.now();
+
+let args;
+try {
+  args = parseArgs({ options: { profile: { type: 'string' } }, strict: true });
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\nusage: node server/src/main.ts [--profile NAME]\n`);
+  process.exit(2);
+}
+
+let config;
+try {
+  config = loadConfig({ profile: args.values.profile ?? process.env.CCC_PROFILE ?? null });
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+const log = createLogger(config.log.level);
+const resolveData = (p: string) => (path.isAbsolute(p) ? p : path.resolve(root, p));
+const db = openSqlite(config.storage.sqlite.path === ':memory:' ? ':memory:' : resolveData(config.storage.sqlite.path));
+const secrets = createSecretBox(loadSecretKey(process.env.CCC_SECRET_KEY, resolveData(config.security.keyFile)));
+
+const server = await startServer({ config, db, clock: systemClock, secrets, log, clientDir: path.join(root, 'client/dist') });
+const seeded = await bootstrap(server.app, config, secrets, log);
+const ms = Math.round(performance.now() - started);
+log.info('ready', { url: server.url, startupMs: ms, seeded });
+process.stdout.write(`\n  County video command center is running at ${server.url}/  (ready in ${ms} ms)\n\n`);
+
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal: sig });
+    const force = setTimeout(() => process.exit(1), 5000);
+    force.unref();
+    void server.close().then(() => {
+      db.close();
+      process.exit(0);
+    });
+  });
+}

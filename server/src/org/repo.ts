@@ -1,0 +1,94 @@
+import type { OrgLevel } from '../api/contract.ts';
+import type { SqlDb } from '../db/sqlite.ts';
+
+/** 组织 — a county, township (乡镇/街道) or village (村/社区) unit. */
+export interface OrgUnit {
+  id: number;
+  parentId: number | null;
+  code: string;
+  name: string;
+  level: OrgLevel;
+  path: string;
+  /** GeoJSON Polygon/MultiPolygon geometry in WGS-84, when known. */
+  boundary: unknown;
+}
+
+export interface NewOrgUnit {
+  parentId: number | null;
+  code: string;
+  name: string;
+  level: OrgLevel;
+  boundary?: unknown;
+}
+
+export interface OrgRepo {
+  all(): OrgUnit[];
+  byId(id: number): OrgUnit | undefined;
+  byCode(code: string): OrgUnit | undefined;
+  insert(unit: NewOrgUnit): OrgUnit;
+}
+
+interface OrgRow {
+  id: number;
+  parent_id: number | null;
+  code: string;
+  name: string;
+  level: OrgLevel;
+  path: string;
+  boundary: string | null;
+}
+
+/**
+ * The org tree is small (a county has tens of townships and hundreds of
+ * villages) and read on every request, so it is held in memory and reloaded
+ * after each write.
+ */
+export function createOrgRepo(db: SqlDb, now: () => Date): OrgRepo {
+  let cache: { list: OrgUnit[]; byId: Map<number, OrgUnit>; byCode: Map<string, OrgUnit> } | null = null;
+  const load = () => {
+    if (cache) return cache;
+    const list = db
+      .all<OrgRow>('SELECT id, parent_id, code, name, level, path, boundary FROM org_units ORDER BY path')
+      .map((r) => ({
+        id: r.id,
+        parentId: r.parent_id,
+        code: r.code,
+        name: r.name,
+        level: r.level,
+        path: r.path,
+        boundary: r.boundary ? (JSON.parse(r.boundary) as unknown) : null,
+      }));
+    cache = { list, byId: new Map(list.map((u) => [u.id, u])), byCode: new Map(list.map((u) => [u.code, u])) };
+    return cache;
+  };
+  return {
+    all: () => load().list,
+    byId: (id) => load().byId.get(id),
+    byCode: (code) => load().byCode.get(code),
+    insert(unit) {
+      const parent = unit.parentId === null ? undefined : load().byId.get(unit.parentId);
+      if (unit.parentId !== null && !parent) throw new Error(`parent org unit ${unit.parentId} does not exist`);
+      const out = db.transaction(() => {
+        const { lastInsertRowid: id } = db.run(
+          'INSERT INTO org_units (parent_id, code, name, level, path, boundary, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          [
+            unit.parentId,
+            unit.code,
+            unit.name,
+            unit.level,
+            '/',
+            unit.boundary ? JSON.stringify(unit.boundary) : null,
+            now().toISOString(),
+          ],
+        );
+        const path = `${parent ? parent.path : '/'}${id}/`;
+        db.run('UPDATE org_units SET path = ? WHERE id = ?', [path, id]);
+        return { id, path };
+      });
+      cache = null;
+      const created = load().byId.get(out.id);
+      if (!created) throw new Error('org unit vanished after insert');
+      return created;
+    },
+  };
+}
