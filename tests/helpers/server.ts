@@ -1,0 +1,97 @@
+/**
+ * Starts the real server on port 0 with an in-memory SQLite database and a
+ * small seeded demo county, for integration tests over real HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import { startServer, type RunningServer } from '../../server/src/app.ts';
+import { loadConfig } from '../../server/src/config/load.ts';
+import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
+import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
+import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
+import { createLogger, type Clock } from '../../server/src/http/logger.ts';
+
+export interface TestServer {
+  url: string;
+  api: string;
+  server: RunningServer;
+  db: SqlDb;
+  /** Logs in and returns the bearer token. */
+  login(username: string, password?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(opts: { cameras?: number; townships?: number; villages?: number; overrides?: Record<string, unknown>; clock?: Clock } = {}): Promise<TestServer> {
+  const config = loadConfig({
+    profile: 'test',
+    env: {},
+    overrides: { server: { port: 0, host: '127.0.0.1' }, ...(opts.overrides ?? {}) },
+  });
+  const db = openSqlite(':memory:');
+  const secrets = createSecretBox(randomBytes(32));
+  const server = await startServer({
+    config,
+    db,
+    clock: opts.clock ?? { now: () => new Date() },
+    secrets,
+    log: createLogger('error'),
+  });
+  const { orgs, cameras, users } = server.app.repos;
+  await seedDemo(
+    { orgs, cameras, users, secrets },
+    {
+      seed: 7,
+      townships: opts.townships ?? 3,
+      villagesPerTownship: opts.villages ?? 2,
+      cameras: opts.cameras ?? 60,
+      center: [118.8, 30.95],
+    },
+  );
+  const api = `${server.url}/api/v1`;
+  return {
+    url: server.url,
+    api,
+    server,
+    db,
+    async login(username, password = DEMO_PASSWORD) {
+      const res = await fetch(`${api}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
+      if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { token: string }).token;
+    },
+    async close() {
+      await server.close();
+      db.close();
+    },
+  };
+}
+
+/** fetch with a bearer token and JSON helpers. */
+export function client(api: string, token?: string) {
+  const headers = (extra: Record<string, string> = {}) => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${api}${path}`, {
+      method,
+      headers: headers(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      json = null;
+    }
+    return { status: res.status, json: json as any, text, headers: res.headers };
+  };
+  return {
+    get: (p: string) => call('GET', p),
+    post: (p: string, b?: unknown) => call('POST', p, b),
+    patch: (p: string, b?: unknown) => call('PATCH', p, b),
+    del: (p: string) => call('DELETE', p),
+    raw: (method: string, p: string, body: BodyInit, contentType: string) =>
+      fetch(`${api}${p}`, { method, headers: headers({ 'content-type': contentType }), body }),
+  };
+}
