@@ -55,10 +55,8 @@ export function parseCsv(text: string, opts: { maxRecords?: number; maxFieldLeng
         }
       } else {
         const start = i;
-        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
-          if (text[i] === '"') throw new CsvSyntaxError(line, 'quote inside an unquoted field');
-          i++;
-        }
+        // A quote inside an unquoted field is kept literally, as spreadsheets read it.
+        while (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') i++;
         value = text.slice(start, i);
         if (value.length > maxField) throw new CsvSyntaxError(startLine, `field longer than ${maxField} characters`);
       }
