@@ -24,6 +24,7 @@ export const zh = {
   'login.wrong': '用户名或密码错误。',
   'login.rateLimited': '登录尝试次数过多，请在 {seconds} 秒后重试。',
   'login.rateLimitedNoTime': '登录尝试次数过多，请稍后重试。',
+  'login.rateLimitedMinutes': '登录尝试次数过多，请在 {minutes} 分钟后重试。',
   'login.missing': '请输入用户名和密码。',
 
   'common.loading': '加载中…',
@@ -195,6 +196,7 @@ export const en: Record<MessageKey, string> = {
   'login.wrong': 'Wrong username or password.',
   'login.rateLimited': 'Too many sign-in attempts. Try again in {seconds} seconds.',
   'login.rateLimitedNoTime': 'Too many sign-in attempts. Try again later.',
+  'login.rateLimitedMinutes': 'Too many sign-in attempts. Try again in {minutes} minutes.',
   'login.missing': 'Enter a username and a password.',
 
   'common.loading': 'Loading…',

@@ -22,7 +22,7 @@ export interface MapPoint {
   id: number;
   position: Position;
   color: string;
-  /** Drawn faded: the point does not currently deliver video. */
+  /** Drawn faded: the point is known not to deliver video. */
   dim: boolean;
 }
 
@@ -142,7 +142,7 @@ export function MapView({
       container,
       style: buildMapStyle(config),
       center: start ? [start.lon, start.lat] : config.center,
-      zoom: start ? Math.max(config.zoom, 15) : config.zoom,
+      zoom: start ? Math.max(config.zoom, 13) : config.zoom,
       attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
       dragRotate: false,
       pitchWithRotate: false,
@@ -157,7 +157,7 @@ export function MapView({
     let labelsRequested = false;
     const setZoomBand = () => {
       const zoom = map.getZoom();
-      container.dataset['zoomBand'] = zoom < 9 ? 'far' : zoom < 12.5 ? 'mid' : 'near';
+      container.dataset['zoomBand'] = zoom < 9 ? 'far' : zoom < 11.5 ? 'mid' : 'near';
     };
     setZoomBand();
 

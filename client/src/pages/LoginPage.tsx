@@ -11,6 +11,12 @@ export function LoginPage({ onLogin, notice }: { onLogin: (user: SessionUser) =>
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
+  const rateLimitMessage = (seconds: number | null) => {
+    if (seconds === null) return t('login.rateLimitedNoTime');
+    if (seconds >= 120) return t('login.rateLimitedMinutes', { minutes: Math.ceil(seconds / 60) });
+    return t('login.rateLimited', { seconds });
+  };
+
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!username.trim() || !password) {
@@ -25,12 +31,7 @@ export function LoginPage({ onLogin, notice }: { onLogin: (user: SessionUser) =>
     } catch (err) {
       setPassword('');
       if (err instanceof ApiError && err.status === 401) setError(t('login.wrong'));
-      else if (err instanceof ApiError && err.status === 429)
-        setError(
-          err.retryAfterSeconds === null
-            ? t('login.rateLimitedNoTime')
-            : t('login.rateLimited', { seconds: err.retryAfterSeconds }),
-        );
+      else if (err instanceof ApiError && err.status === 429) setError(rateLimitMessage(err.retryAfterSeconds));
       else setError(describeError(err, t));
     } finally {
       setBusy(false);

@@ -126,7 +126,7 @@ export function RegistryPage() {
         id: c.id,
         position: c.position,
         color: networkColor(c.networkId, networkIds),
-        dim: c.status !== 'online',
+        dim: c.status === 'offline',
       })),
     [search.items, networkIds],
   );
@@ -268,7 +268,17 @@ export function RegistryPage() {
         </div>
 
         <div className="table-wrap" ref={tableRef}>
-          <table className="data-table">
+          <table className="data-table data-table--cameras">
+            <colgroup>
+              <col className="col-name" />
+              <col className="col-code" />
+              <col className="col-network" />
+              <col className="col-org" />
+              <col className="col-status" />
+              <col className="col-ptz" />
+              <col />
+              <col className="col-actions" />
+            </colgroup>
             <thead>
               <tr>
                 <th>{t('col.name')}</th>
@@ -292,13 +302,15 @@ export function RegistryPage() {
                     onClick={() => setSelectedId(c.id)}
                     onDoubleClick={() => setEditor({ mode: 'edit', camera: c })}
                   >
-                    <td className="cell-name">{c.name}</td>
+                    <td className="cell-name" title={c.name}>
+                      {c.name}
+                    </td>
                     <td className="mono">{c.code ?? t('common.none')}</td>
-                    <td>
+                    <td title={network ? networkLabel(network, lang) : c.networkId}>
                       <span className="swatch" style={{ background: networkColor(c.networkId, networkIds) }} />
                       {network ? networkLabel(network, lang) : c.networkId}
                     </td>
-                    <td>{c.orgUnitName}</td>
+                    <td title={c.orgUnitName}>{c.orgUnitName}</td>
                     <td>
                       <StatusBadge status={c.status} reason={c.statusReason} />
                     </td>

@@ -73,11 +73,23 @@ export function gcj02ToBd09(lon: number, lat: number): LonLat {
 }
 
 export function bd09ToGcj02(lon: number, lat: number): LonLat {
+  // The published closed-form inverse is off by up to ~15 cm; refine it
+  // against the forward transform until the residual vanishes.
   const x = lon - 0.0065;
   const y = lat - 0.006;
   const z = Math.sqrt(x * x + y * y) - 0.00002 * Math.sin(y * X_PI);
   const theta = Math.atan2(y, x) - 0.000003 * Math.cos(x * X_PI);
-  return [z * Math.cos(theta), z * Math.sin(theta)];
+  let gLon = z * Math.cos(theta);
+  let gLat = z * Math.sin(theta);
+  for (let i = 0; i < 10; i++) {
+    const [bLon, bLat] = gcj02ToBd09(gLon, gLat);
+    const eLon = bLon - lon;
+    const eLat = bLat - lat;
+    gLon -= eLon;
+    gLat -= eLat;
+    if (Math.abs(eLon) < 1e-11 && Math.abs(eLat) < 1e-11) break;
+  }
+  return [gLon, gLat];
 }
 
 /** Converts a position given in `system` to WGS-84. */
