@@ -31,7 +31,13 @@ export class ApiError extends Error {
   /** Seconds from the Retry-After header (429), when present. */
   readonly retryAfterSeconds: number | null;
 
-  constructor(status: number, code: string, message: string, fields: FieldError[] = [], retryAfterSeconds: number | null = null) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    fields: FieldError[] = [],
+    retryAfterSeconds: number | null = null,
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -230,13 +236,20 @@ export const api = {
   },
 
   audit: (cursor: string | null, signal?: AbortSignal) =>
-    request<Page<AuditEntry>>(`/audit${queryString([['limit', 100], ['cursor', cursor]])}`, { signal }),
+    request<Page<AuditEntry>>(
+      `/audit${queryString([
+        ['limit', 100],
+        ['cursor', cursor],
+      ])}`,
+      { signal },
+    ),
 };
 
 /** Link target for the CSV export with the same filters as the table (no paging). */
 export function cameraExportUrl(query: CameraSearchQuery): string {
-  const { limit: _limit, cursor: _cursor, withTotal: _withTotal, ...filters } = query;
-  return `${API_BASE}/cameras/export.csv${queryString(cameraQueryEntries(filters))}`;
+  const paging = new Set(['limit', 'cursor', 'withTotal']);
+  const filters = cameraQueryEntries(query).filter(([key]) => !paging.has(key));
+  return `${API_BASE}/cameras/export.csv${queryString(filters)}`;
 }
 
 /** maplibre fetches sources itself and needs absolute URLs. */

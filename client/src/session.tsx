@@ -10,7 +10,15 @@ interface SessionValue {
 
 const SessionContext = createContext<SessionValue | null>(null);
 
-export function SessionProvider({ user, onLogout, children }: { user: SessionUser; onLogout: () => void; children: ReactNode }) {
+export function SessionProvider({
+  user,
+  onLogout,
+  children,
+}: {
+  user: SessionUser;
+  onLogout: () => void;
+  children: ReactNode;
+}) {
   const value = useMemo<SessionValue>(
     () => ({ user, can: (permission) => user.permissions.includes(permission), logout: onLogout }),
     [user, onLogout],

@@ -2,7 +2,8 @@ import { useEffect, useState } from 'react';
 import type { MapConfig } from '@api/contract.ts';
 import { api } from './api.ts';
 
-type MapConfigState = { status: 'loading' } | { status: 'ready'; config: MapConfig } | { status: 'error'; error: unknown };
+type MapConfigState =
+  { status: 'loading' } | { status: 'ready'; config: MapConfig } | { status: 'error'; error: unknown };
 
 // Both maps (registry and position picker) share one request per page load.
 let cached: Promise<MapConfig> | null = null;

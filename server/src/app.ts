@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps) {
   const orgs = createOrgRepo(db, now);
   const networks = createNetworkRepo(db);
   networks.sync([...BUILTIN_NETWORKS, ...config.extraNetworks.map((n) => ({ ...n, builtin: false }))]);
-  const cameras = createCameraRepo(db, now);
+  const cameras = createCameraRepo(db, now, () => orgs.all().filter((u) => u.parentId === null).map((u) => u.path));
   const users = createUserRepo(db, now);
   const sessions = createSessionRepo(db, now);
   const audit = createAuditLog(db, now);

@@ -7,7 +7,7 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, im
 let t: TestServer;
 let tech: ReturnType<typeof client>;
 const total = async () => (await tech.get('/cameras?limit=1&withTotal=1')).json.total as number;
-const importCsv = async (body: BodyInit, type = 'text/csv', qs = '') => {
+const importCsv = async (body: NonNullable<RequestInit["body"]>, type = 'text/csv', qs = '') => {
   const res = await tech.raw('POST', `/cameras/import${qs}`, body, type);
   return { status: res.status, json: (await res.json()) as any };
 };

@@ -72,8 +72,16 @@ export function OrgTree({ units, selectedId, onSelect }: OrgTreeProps) {
     const open = isOpen(node, depth);
     const hasChildren = node.children.length > 0;
     return (
-      <li key={unit.id} role="treeitem" aria-expanded={hasChildren ? open : undefined} aria-selected={selectedId === unit.id}>
-        <div className={`tree-row ${selectedId === unit.id ? 'tree-row--selected' : ''}`} style={{ paddingLeft: 6 + depth * 14 }}>
+      <li
+        key={unit.id}
+        role="treeitem"
+        aria-expanded={hasChildren ? open : undefined}
+        aria-selected={selectedId === unit.id}
+      >
+        <div
+          className={`tree-row ${selectedId === unit.id ? 'tree-row--selected' : ''}`}
+          style={{ paddingLeft: 6 + depth * 14 }}
+        >
           <button
             type="button"
             className="tree-row__caret"
@@ -84,10 +92,17 @@ export function OrgTree({ units, selectedId, onSelect }: OrgTreeProps) {
           >
             {hasChildren ? (open ? '▾' : '▸') : ''}
           </button>
-          <button type="button" className="tree-row__label" onClick={() => onSelect(selectedId === unit.id ? null : unit.id)}>
+          <button
+            type="button"
+            className="tree-row__label"
+            onClick={() => onSelect(selectedId === unit.id ? null : unit.id)}
+          >
             <span className="tree-row__name">{unit.name}</span>
             <span className={`level-tag level-tag--${unit.level}`}>{t(`level.${unit.level}`)}</span>
-            <span className="count" title={t('registry.onlineOfTitle', { online: unit.onlineCount, total: unit.cameraCount })}>
+            <span
+              className="count"
+              title={t('registry.onlineOfTitle', { online: unit.onlineCount, total: unit.cameraCount })}
+            >
               {t('registry.onlineOf', { online: unit.onlineCount, total: unit.cameraCount })}
             </span>
           </button>

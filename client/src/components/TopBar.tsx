@@ -33,7 +33,10 @@ export function TopBar({ route }: { route: Route }) {
         {can('audit.read') && navItem('audit', t('nav.audit'))}
       </nav>
       <div className="topbar__right">
-        <span className={`live-dot ${connected ? 'live-dot--on' : ''}`} title={connected ? t('top.live') : t('top.liveOff')}>
+        <span
+          className={`live-dot ${connected ? 'live-dot--on' : ''}`}
+          title={connected ? t('top.live') : t('top.liveOff')}
+        >
           {t('top.live')}
         </span>
         <div className="topbar__user">

@@ -84,7 +84,9 @@ export function AuditPage() {
                 <td>{entry.username ?? t('common.none')}</td>
                 <td className="mono">{entry.action}</td>
                 <td className="mono">
-                  {entry.targetType ? `${entry.targetType}${entry.targetId ? `:${entry.targetId}` : ''}` : t('common.none')}
+                  {entry.targetType
+                    ? `${entry.targetType}${entry.targetId ? `:${entry.targetId}` : ''}`
+                    : t('common.none')}
                 </td>
                 <td>
                   <span className={`badge badge--outcome-${entry.outcome}`}>{t(`outcome.${entry.outcome}`)}</span>

@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useState, type SubmitEvent } from 'react';
 import {
   COORD_SYSTEMS,
   type CameraPointView,
@@ -17,7 +17,14 @@ import { buildOrgTree, flattenOrgTree } from '../components/OrgTree.tsx';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useMapConfig } from '../useMapConfig.ts';
-import { createBody, formStateOf, parseForm, patchBody, type CameraFormState } from './cameraFormModel.ts';
+import {
+  createBody,
+  formatDegrees,
+  formStateOf,
+  parseForm,
+  patchBody,
+  type CameraFormState,
+} from './cameraFormModel.ts';
 
 interface CameraFormProps {
   /** null: a new point. */
@@ -94,7 +101,10 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
       setOtherErrors([]);
       setNotice(message);
     } catch (e) {
-      setNotice({ kind: 'error', text: e instanceof ApiError && e.status === 404 ? t('form.notFound') : describeError(e, t) });
+      setNotice({
+        kind: 'error',
+        text: e instanceof ApiError && e.status === 404 ? t('form.notFound') : describeError(e, t),
+      });
     }
   };
 
@@ -116,7 +126,7 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
     }
   };
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     if (readOnly || busy) return;
     const parsed = parseForm(form);
@@ -175,7 +185,7 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
       <button type="button" className="button" onClick={() => setConfirmingDelete(false)} disabled={busy !== null}>
         {t('common.cancel')}
       </button>
-      <button type="button" className="button button--danger" onClick={remove} disabled={busy !== null}>
+      <button type="button" className="button button--danger" onClick={() => void remove()} disabled={busy !== null}>
         {busy === 'delete' ? t('common.deleting') : t('form.confirmDeleteYes')}
       </button>
     </>
@@ -200,7 +210,7 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
 
   return (
     <Modal title={title} onClose={onClose} footer={footer} wide>
-      <form id="camera-form" className="camera-form" onSubmit={submit} noValidate>
+      <form id="camera-form" className="camera-form" onSubmit={(e) => void submit(e)} noValidate>
         {notice && (
           <div className={`notice notice--${notice.kind}`} role={notice.kind === 'error' ? 'alert' : 'status'}>
             {notice.text}
@@ -217,7 +227,9 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
           <div className="camera-form__column">
             <h3>{t('form.sectionBasic')}</h3>
             <Field label={t('form.name')} error={err('name')}>
-              {(id) => <input id={id} value={form.name} onChange={(e) => set('name', e.target.value)} maxLength={200} />}
+              {(id) => (
+                <input id={id} value={form.name} onChange={(e) => set('name', e.target.value)} maxLength={200} />
+              )}
             </Field>
             <Field label={t('form.code')} error={err('code')}>
               {(id) => (
@@ -330,35 +342,41 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
             <div className="credentials">
               <div className="credentials__title">{t('form.credentials')}</div>
               <p className="field__hint">
-                {base?.hasCredentials ? t('form.credKept') : t('form.credNone')} {t('form.credWriteOnly')}
+                {readOnly
+                  ? base?.hasCredentials
+                    ? t('form.credStored')
+                    : t('form.credNone')
+                  : `${base?.hasCredentials ? t('form.credKept') : t('form.credNone')} ${t('form.credWriteOnly')}`}
               </p>
               {err('credentials') && <div className="field__error">{err('credentials')}</div>}
-              <div className="field-row">
-                <Field label={t('form.credUsername')} error={err('credentials.username')}>
-                  {(id) => (
-                    <input
-                      id={id}
-                      autoComplete="off"
-                      value={form.credUsername}
-                      disabled={form.clearCredentials}
-                      onChange={(e) => set('credUsername', e.target.value)}
-                    />
-                  )}
-                </Field>
-                <Field label={t('form.credPassword')} error={err('credentials.password')}>
-                  {(id) => (
-                    <input
-                      id={id}
-                      type="password"
-                      autoComplete="new-password"
-                      value={form.credPassword}
-                      disabled={form.clearCredentials}
-                      onChange={(e) => set('credPassword', e.target.value)}
-                    />
-                  )}
-                </Field>
-              </div>
-              {base?.hasCredentials && (
+              {!readOnly && (
+                <div className="field-row">
+                  <Field label={t('form.credUsername')} error={err('credentials.username')}>
+                    {(id) => (
+                      <input
+                        id={id}
+                        autoComplete="off"
+                        value={form.credUsername}
+                        disabled={form.clearCredentials}
+                        onChange={(e) => set('credUsername', e.target.value)}
+                      />
+                    )}
+                  </Field>
+                  <Field label={t('form.credPassword')} error={err('credentials.password')}>
+                    {(id) => (
+                      <input
+                        id={id}
+                        type="password"
+                        autoComplete="new-password"
+                        value={form.credPassword}
+                        disabled={form.clearCredentials}
+                        onChange={(e) => set('credPassword', e.target.value)}
+                      />
+                    )}
+                  </Field>
+                </div>
+              )}
+              {base?.hasCredentials && !readOnly && (
                 <label className="check">
                   <input
                     type="checkbox"
@@ -428,8 +446,8 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
                       : (position) =>
                           setForm((prev) => ({
                             ...prev,
-                            lon: position.lon.toFixed(6),
-                            lat: position.lat.toFixed(6),
+                            lon: formatDegrees(position.lon),
+                            lat: formatDegrees(position.lat),
                             system: 'wgs84',
                           }))
                   }

@@ -14,7 +14,13 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-export function ImportDialog({ onClose, onImported }: { onClose: () => void; onImported: (report: ImportReport) => void }) {
+export function ImportDialog({
+  onClose,
+  onImported,
+}: {
+  onClose: () => void;
+  onImported: (report: ImportReport) => void;
+}) {
   const { t } = useI18n();
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
@@ -45,7 +51,7 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
         {t('common.close')}
       </button>
       {!report?.ok && (
-        <button type="button" className="button button--primary" onClick={submit} disabled={!file || busy}>
+        <button type="button" className="button button--primary" onClick={() => void submit()} disabled={!file || busy}>
           {busy ? t('import.importing') : t('import.submit')}
         </button>
       )}
@@ -75,7 +81,9 @@ export function ImportDialog({ onClose, onImported }: { onClose: () => void; onI
               }}
             />
           </label>
-          <span className="muted">{file ? t('import.file', { name: file.name, size: formatSize(file.size) }) : t('import.noFile')}</span>
+          <span className="muted">
+            {file ? t('import.file', { name: file.name, size: formatSize(file.size) }) : t('import.noFile')}
+          </span>
         </div>
         {error && (
           <div className="notice notice--error" role="alert">

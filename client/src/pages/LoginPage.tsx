@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import type { SessionUser } from '@api/contract.ts';
 import { api, ApiError } from '../api.ts';
 import { describeError } from '../errors.ts';
@@ -17,7 +17,7 @@ export function LoginPage({ onLogin, notice }: { onLogin: (user: SessionUser) =>
     return t('login.rateLimited', { seconds });
   };
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
     if (!username.trim() || !password) {
       setError(t('login.missing'));
@@ -48,7 +48,7 @@ export function LoginPage({ onLogin, notice }: { onLogin: (user: SessionUser) =>
       >
         {t('top.switchLanguage')}
       </button>
-      <form className="login__card" onSubmit={submit} noValidate>
+      <form className="login__card" onSubmit={(e) => void submit(e)} noValidate>
         <div className="login__brand">
           <span className="brand-mark brand-mark--large" aria-hidden="true" />
           <h1>{t('app.title')}</h1>

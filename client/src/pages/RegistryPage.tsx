@@ -186,7 +186,11 @@ export function RegistryPage() {
         {tab === 'org' ? (
           <OrgTree units={refs.orgUnits} selectedId={filters.org} onSelect={(org) => update({ org })} />
         ) : (
-          <NetworkList networks={refs.networks} selectedId={filters.network} onSelect={(network) => update({ network })} />
+          <NetworkList
+            networks={refs.networks}
+            selectedId={filters.network}
+            onSelect={(network) => update({ network })}
+          />
         )}
       </aside>
 
@@ -276,7 +280,7 @@ export function RegistryPage() {
               <col className="col-org" />
               <col className="col-status" />
               <col className="col-ptz" />
-              <col />
+              <col className="col-address" />
               <col className="col-actions" />
             </colgroup>
             <thead>
@@ -287,7 +291,7 @@ export function RegistryPage() {
                 <th>{t('col.orgUnit')}</th>
                 <th>{t('col.status')}</th>
                 <th>{t('col.ptz')}</th>
-                <th>{t('col.address')}</th>
+                <th className="cell-address">{t('col.address')}</th>
                 <th aria-label={t('col.actions')} />
               </tr>
             </thead>

@@ -26,14 +26,22 @@ export interface CameraFormState {
   ptz: boolean;
 }
 
+/** Six decimals is about 0.1 m: finer than any camera placement, and readable. */
+const DEGREE_DECIMALS = 6;
+const DEGREE_EPSILON = 0.5 * 10 ** -DEGREE_DECIMALS;
+
+export function formatDegrees(value: number): string {
+  return String(Number(value.toFixed(DEGREE_DECIMALS)));
+}
+
 export function formStateOf(camera: CameraPointView | null): CameraFormState {
   return {
     name: camera?.name ?? '',
     code: camera?.code ?? '',
     networkId: camera?.networkId ?? '',
     orgUnitId: camera ? String(camera.orgUnitId) : '',
-    lon: camera ? String(camera.position.lon) : '',
-    lat: camera ? String(camera.position.lat) : '',
+    lon: camera ? formatDegrees(camera.position.lon) : '',
+    lat: camera ? formatDegrees(camera.position.lat) : '',
     // Stored positions are WGS-84 whatever they were entered in.
     system: 'wgs84',
     address: camera?.address ?? '',
@@ -151,9 +159,10 @@ export function patchBody(before: CameraPointView, next: CameraPointInput): Came
   if ((next.code ?? null) !== before.code) patch.code = next.code ?? null;
   if (next.networkId !== before.networkId) patch.networkId = next.networkId;
   if (next.orgUnitId !== before.orgUnitId) patch.orgUnitId = next.orgUnitId;
+  // The form shows rounded degrees: an untouched position must not count as a change.
   if (
-    next.position.lon !== before.position.lon ||
-    next.position.lat !== before.position.lat ||
+    Math.abs(next.position.lon - before.position.lon) > DEGREE_EPSILON ||
+    Math.abs(next.position.lat - before.position.lat) > DEGREE_EPSILON ||
     (next.position.system ?? 'wgs84') !== 'wgs84'
   ) {
     patch.position = next.position;

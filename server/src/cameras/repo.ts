@@ -45,8 +45,8 @@ export interface CameraFilter {
 }
 
 export interface CameraRepo {
-  /** Points in `scope` matching `filter`, ascending id, after `afterId`. */
-  search(scope: Scope, filter: CameraFilter, afterId: number, limit: number): CameraPoint[];
+  /** Points in `scope` matching `filter`, ascending id, after `afterId`; the total when asked. */
+  search(scope: Scope, filter: CameraFilter, afterId: number, limit: number, withTotal?: boolean): { rows: CameraPoint[]; total?: number };
   count(scope: Scope, filter: CameraFilter): number;
   byId(scope: Scope, id: number): CameraPoint | undefined;
   /** Whether a code is taken by any point, in or out of scope (codes are unique county-wide). */
@@ -125,29 +125,44 @@ export function searchText(f: Pick<CameraFields, 'name' | 'code' | 'address'>): 
   return [f.name, f.code ?? '', f.address ?? ''].join('\u0001').toLowerCase();
 }
 
-const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
-function where(scope: Scope, f: CameraFilter): { sql: string; params: SqlValue[] } {
+function where(
+  db: SqlDb,
+  scope: Scope,
+  f: CameraFilter,
+  wholeRegistry: (path: string) => boolean,
+  keepRange = false,
+): { sql: string; params: SqlValue[] } {
   const clauses: string[] = [];
   const params: SqlValue[] = [];
-  // The scope is always applied; an org filter can only narrow it (checked by the caller).
-  const [lo, hi] = pathRange(f.orgPath && f.orgPath.startsWith(scope.path) ? f.orgPath : scope.path);
-  clauses.push('org_path >= ? AND org_path < ?');
-  params.push(lo, hi);
-  if (f.q) {
-    clauses.push("search_text LIKE ? ESCAPE '\\'");
-    params.push(`%${escapeLike(f.q.toLowerCase())}%`);
+  // The scope is always applied; an org filter can only narrow it (checked by
+  // the caller). When it spans the whole registry the range is left out: it
+  // selects every row, and leaving it in steers the planner to the org_path
+  // index plus a sort instead of a scan in id order.
+  const path = f.orgPath && f.orgPath.startsWith(scope.path) ? f.orgPath : scope.path;
+  if (keepRange || !wholeRegistry(path)) {
+    const [lo, hi] = pathRange(path);
+    clauses.push('org_path >= ? AND org_path < ?');
+    params.push(lo, hi);
   }
+  if (f.q) {
+    // A plain substring test: no wildcard characters to escape, and faster than LIKE.
+    clauses.push(db.containsSql('search_text'));
+    params.push(f.q.toLowerCase());
+  }
+  // For text search these filters are written so that no index can serve
+  // them (`x || ''`, `x + 0`, valid in SQLite and PostgreSQL alike): the
+  // planner then scans the covering (org_path, search_text, …) index instead
+  // of walking a barely selective status or network index row by row.
   if (f.networkId) {
-    clauses.push('network_id = ?');
+    clauses.push(keepRange ? "network_id || '' = ?" : 'network_id = ?');
     params.push(f.networkId);
   }
   if (f.status) {
-    clauses.push('status = ?');
+    clauses.push(keepRange ? "status || '' = ?" : 'status = ?');
     params.push(f.status);
   }
   if (f.ptz !== undefined) {
-    clauses.push('ptz = ?');
+    clauses.push(keepRange ? 'ptz + 0 = ?' : 'ptz = ?');
     params.push(f.ptz ? 1 : 0);
   }
   if (f.bbox) {
@@ -155,7 +170,7 @@ function where(scope: Scope, f: CameraFilter): { sql: string; params: SqlValue[]
     clauses.push('lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?');
     params.push(minLat, maxLat, minLon, maxLon);
   }
-  return { sql: clauses.join(' AND '), params };
+  return { sql: clauses.length ? clauses.join(' AND ') : '1 = 1', params };
 }
 
 function values(f: CameraFields): SqlValue[] {
@@ -183,26 +198,48 @@ function values(f: CameraFields): SqlValue[] {
 const INSERT = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, search_text, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-export function createCameraRepo(db: SqlDb, now: () => Date): CameraRepo {
+/**
+ * `rootPaths` lists the org paths of tree roots; a scope equal to the only
+ * root covers every row.
+ */
+export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => string[] = () => []): CameraRepo {
+  const wholeRegistry = (path: string) => {
+    const roots = rootPaths();
+    return roots.length === 1 && roots[0] === path;
+  };
   const get = (id: number) => {
     const r = db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
   };
+  const count = (scope: Scope, filter: CameraFilter) => {
+    const w = where(db, scope, filter, wholeRegistry);
+    return db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM camera_points WHERE ${w.sql}`, w.params)?.n ?? 0;
+  };
   return {
-    search(scope, filter, afterId, limit) {
-      const w = where(scope, filter);
-      return db
-        .all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [
-          ...w.params,
-          afterId,
-          limit,
-        ])
+    search(scope, filter, afterId, limit, withTotal = false) {
+      if (filter.q) {
+        const w = where(db, scope, filter, wholeRegistry, true);
+        // Text search scans the narrow (org_path, search_text) index once for
+        // all matching ids; the page and the total both come from that scan.
+        const ids = db.all<{ id: number }>(`SELECT id FROM camera_points WHERE ${w.sql} ORDER BY id`, w.params);
+        const page: number[] = [];
+        for (const { id } of ids) {
+          if (id <= afterId) continue;
+          page.push(id);
+          if (page.length >= limit) break;
+        }
+        const rows = page.length
+          ? db.all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id IN (${page.map(() => '?').join(',')}) ORDER BY id`, page).map(fromRow)
+          : [];
+        return withTotal ? { rows, total: ids.length } : { rows };
+      }
+      const w = where(db, scope, filter, wholeRegistry);
+      const rows = db
+        .all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [...w.params, afterId, limit])
         .map(fromRow);
+      return withTotal ? { rows, total: count(scope, filter) } : { rows };
     },
-    count(scope, filter) {
-      const w = where(scope, filter);
-      return db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM camera_points WHERE ${w.sql}`, w.params)?.n ?? 0;
-    },
+    count,
     byId(scope, id) {
       const [lo, hi] = pathRange(scope.path);
       const r = db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ? AND org_path >= ? AND org_path < ?`, [
@@ -236,10 +273,13 @@ export function createCameraRepo(db: SqlDb, now: () => Date): CameraRepo {
     },
     insertMany(rows) {
       const t = now().toISOString();
-      return db.transaction(() => {
+      const n = db.transaction(() => {
         for (const f of rows) db.run(INSERT, [...values(f), t, t]);
         return rows.length;
       });
+      // Keep planner statistics current after bulk loads.
+      if (n >= 1000) db.exec('PRAGMA optimize');
+      return n;
     },
     update(id, version, fields) {
       const t = now().toISOString();

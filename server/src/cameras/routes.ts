@@ -45,7 +45,7 @@ export function cameraRoutes(deps: {
     let after = 0;
     let n = 0;
     for (;;) {
-      const page = cameras.search(ctx.scope, filter, after, 2000);
+      const page = cameras.search(ctx.scope, filter, after, 2000).rows;
       if (!page.length) break;
       res.write(page.map((p) => exportRow(p, orgs.byId(p.orgUnitId)?.code ?? '')).join(''));
       n += page.length;

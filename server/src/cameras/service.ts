@@ -175,12 +175,12 @@ export function createCameraService(deps: CameraServiceDeps) {
         after = c;
       }
       // One extra row tells whether another page exists without a COUNT.
-      const rows = cameras.search(ctx.scope, filter, after, q.limit + 1);
+      const { rows, total } = cameras.search(ctx.scope, filter, after, q.limit + 1, q.withTotal ?? false);
       const more = rows.length > q.limit;
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
       const page: Page<CameraPointView> = { items: items.map(toView), nextCursor: more && last ? encodeCursor(last.id) : null };
-      if (q.withTotal) page.total = cameras.count(ctx.scope, filter);
+      if (total !== undefined) page.total = total;
       return page;
     },
 

@@ -62,9 +62,11 @@ CREATE TABLE camera_points (
   updated_at TEXT NOT NULL,
   version INTEGER NOT NULL DEFAULT 1
 );
-CREATE INDEX camera_points_org_path ON camera_points(org_path, id);
-CREATE INDEX camera_points_network ON camera_points(network_id, id);
-CREATE INDEX camera_points_status ON camera_points(status, id);
+-- Serves jurisdiction ranges and covers text search with its usual filters,
+-- so a search scans this narrow index and touches only the matching rows.
+CREATE INDEX camera_points_org_text ON camera_points(org_path, search_text, network_id, status, ptz);
+CREATE INDEX camera_points_network ON camera_points(network_id, org_path);
+CREATE INDEX camera_points_status ON camera_points(status, org_path);
 CREATE INDEX camera_points_lat_lon ON camera_points(lat, lon);
 
 CREATE TABLE users (

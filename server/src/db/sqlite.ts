@@ -11,6 +11,8 @@ export type Row = Record<string, SqlValue>;
  * by a PostgreSQL implementation).
  */
 export interface SqlDb {
+  /** SQL for "`column` contains the next parameter as a substring" (SQLite instr, PostgreSQL strpos). */
+  readonly containsSql: (column: string) => string;
   all<T = Row>(sql: string, params?: readonly SqlValue[]): T[];
   get<T = Row>(sql: string, params?: readonly SqlValue[]): T | undefined;
   run(sql: string, params?: readonly SqlValue[]): { changes: number; lastInsertRowid: number };
@@ -27,6 +29,7 @@ export function openSqlite(file: string): SqlDb {
   db.exec('PRAGMA synchronous = NORMAL');
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('PRAGMA busy_timeout = 5000');
+  db.exec('PRAGMA optimize = 0x10002');
   const cache = new Map<string, StatementSync>();
   const prep = (sql: string): StatementSync => {
     let stmt = cache.get(sql);
@@ -38,6 +41,7 @@ export function openSqlite(file: string): SqlDb {
   };
   let depth = 0;
   return {
+    containsSql: (column) => `instr(${column}, ?) > 0`,
     all: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).all(...params) as T[],
     get: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).get(...params) as T | undefined,
     run(sql, params = []) {

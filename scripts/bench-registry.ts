@@ -1,0 +1,154 @@
+/**
+ * Registry benchmark: 50,000 seeded points.
+ *   npm run bench:registry
+ * Prints one `BENCH <name> <value> <unit>` line per figure.
+ * Everything runs on loopback against the real server over HTTP.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startServer, type RunningServer } from '../server/src/app.ts';
+import { hashPassword } from '../server/src/auth/index.ts';
+import { csvLine } from '../server/src/csv/csv.ts';
+import { loadConfig } from '../server/src/config/load.ts';
+import { createSecretBox } from '../server/src/crypto/secret-box.ts';
+import { openSqlite } from '../server/src/db/sqlite.ts';
+import { demoCameraFields, prng, seedOrgTree } from '../server/src/demo/seed.ts';
+import { createLogger, systemClock } from '../server/src/http/logger.ts';
+
+const N = Number(process.env.BENCH_POINTS ?? 50_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
+const root = path.resolve(import.meta.dirname, '..');
+const work = mkdtempSync(path.join(tmpdir(), 'ccc-bench-'));
+const key = randomBytes(32);
+const secrets = createSecretBox(key);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+};
+const bench = (name: string, value: number, unit: string) => console.log(`BENCH ${name} ${value.toFixed(unit === 'ms' ? 2 : 3)} ${unit}`);
+
+async function start(dbFile: string): Promise<RunningServer> {
+  const config = loadConfig({ profile: 'test', env: {}, overrides: { server: { port: 0, host: '127.0.0.1' } } });
+  return startServer({ config, db: openSqlite(dbFile), clock: systemClock, secrets, log: createLogger('error') });
+}
+
+async function login(api: string, username: string): Promise<string> {
+  const r = await fetch(`${api}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'bench-password' }) });
+  if (!r.ok) throw new Error(`login ${username}: ${r.status}`);
+  return ((await r.json()) as { token: string }).token;
+}
+
+async function timed(url: string, token: string): Promise<number> {
+  const t0 = performance.now();
+  const r = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  await r.arrayBuffer();
+  if (r.status !== 200) throw new Error(`${url}: ${r.status}`);
+  return performance.now() - t0;
+}
+
+// 1. Seed 50,000 points into a file database and measure queries over HTTP.
+const dbFile = path.join(work, 'ccc.db');
+let server = await start(dbFile);
+const { orgs, cameras, users } = server.app.repos;
+const tree = seedOrgTree(orgs, { seed: 1, townships: 8, villagesPerTownship: 5, cameras: 0, center: [118.8, 30.95] });
+cameras.insertMany(demoCameraFields(tree.villages, N, 42, secrets));
+const hash = await hashPassword('bench-password');
+users.insert({ username: 'admin', displayName: 'a', passwordHash: hash, role: 'admin', orgUnitId: tree.county.id });
+users.insert({ username: 'town', displayName: 't', passwordHash: hash, role: 'township_operator', orgUnitId: tree.townships[0]!.id });
+const api = `${server.url}/api/v1`;
+const tokens = { county: await login(api, 'admin'), town: await login(api, 'town') };
+
+const rnd = prng(99);
+const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+const terms = [...tree.villages.map((v) => v.name), '路口', '学校门口', '球机', '34990100', '不存在的名字'];
+const searchUrls: [string, string][] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  const who = rnd() < 0.5 ? tokens.county : tokens.town;
+  const params = new URLSearchParams({ limit: '50', withTotal: 'true' });
+  const kind = i % 4;
+  if (kind === 0) params.set('q', pick(terms));
+  if (kind === 1) params.set('network', pick(['xueliang', 'tianwang', 'traffic', 'urban', 'huiyan']));
+  if (kind === 2) params.set('org', String(pick(who === tokens.town ? [tree.townships[0]!] : tree.townships).id));
+  if (kind === 3) {
+    params.set('q', pick(terms));
+    params.set('status', 'unknown');
+    params.set('ptz', 'true');
+  }
+  searchUrls.push([`${api}/cameras?${params}`, who]);
+}
+// Warm-up, then measure.
+for (const [u, tk] of searchUrls.slice(0, 20)) await timed(u, tk);
+const searchMs: number[] = [];
+for (const [u, tk] of searchUrls) searchMs.push(await timed(u, tk));
+
+const bboxMs: number[] = [];
+for (let i = 0; i < ROUNDS; i++) {
+  // Boxes from a street block (~500 m) to a whole township (~15 km), as a map view pans and zooms.
+  const size = 0.005 + rnd() * 0.15;
+  const lon = 118.55 + rnd() * (0.5 - size);
+  const lat = 30.78 + rnd() * (0.34 - size);
+  const who = i % 2 ? tokens.county : tokens.town;
+  bboxMs.push(await timed(`${api}/cameras?limit=500&bbox=${lon},${lat},${lon + size},${lat + size}`, who));
+}
+bench('registry.search.p50', pct(searchMs, 50), 'ms');
+bench('registry.search.p95', pct(searchMs, 95), 'ms');
+bench('registry.bbox.p50', pct(bboxMs, 50), 'ms');
+bench('registry.bbox.p95', pct(bboxMs, 95), 'ms');
+await server.close();
+server.app.db.close();
+
+// 2. Start-up to ready of the real entry point on that 50,000-point database.
+const startups: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [path.join(root, 'server/src/main.ts')], {
+    env: {
+      PATH: process.env.PATH,
+      CCC_SERVER__PORT: String(18_900 + i),
+      CCC_STORAGE__SQLITE__PATH: dbFile,
+      CCC_SECRET_KEY: key.toString('base64'),
+      CCC_LOG__LEVEL: 'error',
+    },
+    stdio: 'ignore',
+  });
+  let ready = false;
+  while (!ready && performance.now() - t0 < 30_000) {
+    try {
+      ready = (await fetch(`http://127.0.0.1:${18_900 + i}/api/v1/health/ready`)).status === 200;
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  startups.push(performance.now() - t0);
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+  if (!ready) throw new Error('server did not become ready in 30 s');
+}
+bench('server.startup', pct(startups, 50) / 1000, 's');
+
+// 3. Import of a 50,000-row ledger into an empty registry with the same org tree.
+const importDb = path.join(work, 'import.db');
+server = await start(importDb);
+const t2 = seedOrgTree(server.app.repos.orgs, { seed: 1, townships: 8, villagesPerTownship: 5, cameras: 0, center: [118.8, 30.95] });
+server.app.repos.users.insert({ username: 'admin', displayName: 'a', passwordHash: hash, role: 'admin', orgUnitId: t2.county.id });
+const rows = demoCameraFields(t2.villages, N, 7, null, 0);
+const orgCode = new Map(t2.villages.map((v) => [v.id, v.code]));
+let csv = 'code,name,network,org_unit,lon,lat,coord_system,address,direction,fov,onvif_url,username,password,main_stream_uri,sub_stream_uri,ptz\n';
+for (const r of rows) {
+  csv += csvLine([r.code, r.name, r.networkId, orgCode.get(r.orgUnitId), r.lon, r.lat, 'gcj02', r.address, r.direction, r.fov, r.onvifUrl, 'admin', 'pw12345', r.mainStreamUri, r.subStreamUri, r.ptz ? '是' : '否']);
+}
+const importApi = `${server.url}/api/v1`;
+const adminToken = await login(importApi, 'admin');
+const t0 = performance.now();
+const res = await fetch(`${importApi}/cameras/import`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' }, body: csv });
+const report = (await res.json()) as { created: number; errors: unknown[] };
+const importS = (performance.now() - t0) / 1000;
+if (res.status !== 201 || report.created !== N) throw new Error(`import failed: ${res.status} ${JSON.stringify(report).slice(0, 300)}`);
+bench('registry.import50k', importS, 's');
+await server.close();
+server.app.db.close();
+rmSync(work, { recursive: true, force: true });
