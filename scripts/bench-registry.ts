@@ -29,7 +29,8 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
-const bench = (name: string, value: number, unit: string) => console.log(`BENCH ${name} ${value.toFixed(unit === 'ms' ? 2 : 3)} ${unit}`);
+const bench = (name: string, value: number, unit: string) =>
+  console.log(`BENCH ${name} ${value.toFixed(unit === 'ms' ? 2 : 3)} ${unit}`);
 
 async function start(dbFile: string): Promise<RunningServer> {
   const config = loadConfig({ profile: 'test', env: {}, overrides: { server: { port: 0, host: '127.0.0.1' } } });
@@ -37,7 +38,11 @@ async function start(dbFile: string): Promise<RunningServer> {
 }
 
 async function login(api: string, username: string): Promise<string> {
-  const r = await fetch(`${api}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'bench-password' }) });
+  const r = await fetch(`${api}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'bench-password' }),
+  });
   if (!r.ok) throw new Error(`login ${username}: ${r.status}`);
   return ((await r.json()) as { token: string }).token;
 }
@@ -58,7 +63,13 @@ const tree = seedOrgTree(orgs, { seed: 1, townships: 8, villagesPerTownship: 5, 
 cameras.insertMany(demoCameraFields(tree.villages, N, 42, secrets));
 const hash = await hashPassword('bench-password');
 users.insert({ username: 'admin', displayName: 'a', passwordHash: hash, role: 'admin', orgUnitId: tree.county.id });
-users.insert({ username: 'town', displayName: 't', passwordHash: hash, role: 'township_operator', orgUnitId: tree.townships[0]!.id });
+users.insert({
+  username: 'town',
+  displayName: 't',
+  passwordHash: hash,
+  role: 'township_operator',
+  orgUnitId: tree.townships[0]!.id,
+});
 const api = `${server.url}/api/v1`;
 const tokens = { county: await login(api, 'admin'), town: await login(api, 'town') };
 
@@ -133,21 +144,56 @@ bench('server.startup', pct(startups, 50) / 1000, 's');
 // 3. Import of a 50,000-row ledger into an empty registry with the same org tree.
 const importDb = path.join(work, 'import.db');
 server = await start(importDb);
-const t2 = seedOrgTree(server.app.repos.orgs, { seed: 1, townships: 8, villagesPerTownship: 5, cameras: 0, center: [118.8, 30.95] });
-server.app.repos.users.insert({ username: 'admin', displayName: 'a', passwordHash: hash, role: 'admin', orgUnitId: t2.county.id });
+const t2 = seedOrgTree(server.app.repos.orgs, {
+  seed: 1,
+  townships: 8,
+  villagesPerTownship: 5,
+  cameras: 0,
+  center: [118.8, 30.95],
+});
+server.app.repos.users.insert({
+  username: 'admin',
+  displayName: 'a',
+  passwordHash: hash,
+  role: 'admin',
+  orgUnitId: t2.county.id,
+});
 const rows = demoCameraFields(t2.villages, N, 7, null, 0);
 const orgCode = new Map(t2.villages.map((v) => [v.id, v.code]));
-let csv = 'code,name,network,org_unit,lon,lat,coord_system,address,direction,fov,onvif_url,username,password,main_stream_uri,sub_stream_uri,ptz\n';
+let csv =
+  'code,name,network,org_unit,lon,lat,coord_system,address,direction,fov,onvif_url,username,password,main_stream_uri,sub_stream_uri,ptz\n';
 for (const r of rows) {
-  csv += csvLine([r.code, r.name, r.networkId, orgCode.get(r.orgUnitId), r.lon, r.lat, 'gcj02', r.address, r.direction, r.fov, r.onvifUrl, 'admin', 'pw12345', r.mainStreamUri, r.subStreamUri, r.ptz ? '是' : '否']);
+  csv += csvLine([
+    r.code,
+    r.name,
+    r.networkId,
+    orgCode.get(r.orgUnitId),
+    r.lon,
+    r.lat,
+    'gcj02',
+    r.address,
+    r.direction,
+    r.fov,
+    r.onvifUrl,
+    'admin',
+    'pw12345',
+    r.mainStreamUri,
+    r.subStreamUri,
+    r.ptz ? '是' : '否',
+  ]);
 }
 const importApi = `${server.url}/api/v1`;
 const adminToken = await login(importApi, 'admin');
 const t0 = performance.now();
-const res = await fetch(`${importApi}/cameras/import`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' }, body: csv });
+const res = await fetch(`${importApi}/cameras/import`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' },
+  body: csv,
+});
 const report = (await res.json()) as { created: number; errors: unknown[] };
 const importS = (performance.now() - t0) / 1000;
-if (res.status !== 201 || report.created !== N) throw new Error(`import failed: ${res.status} ${JSON.stringify(report).slice(0, 300)}`);
+if (res.status !== 201 || report.created !== N)
+  throw new Error(`import failed: ${res.status} ${JSON.stringify(report).slice(0, 300)}`);
 bench('registry.import50k', importS, 's');
 await server.close();
 server.app.db.close();

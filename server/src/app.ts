@@ -50,7 +50,12 @@ export function createApp(deps: AppDeps) {
   const orgs = createOrgRepo(db, now);
   const networks = createNetworkRepo(db);
   networks.sync([...BUILTIN_NETWORKS, ...config.extraNetworks.map((n) => ({ ...n, builtin: false }))]);
-  const cameras = createCameraRepo(db, now, () => orgs.all().filter((u) => u.parentId === null).map((u) => u.path));
+  const cameras = createCameraRepo(db, now, () =>
+    orgs
+      .all()
+      .filter((u) => u.parentId === null)
+      .map((u) => u.path),
+  );
   const users = createUserRepo(db, now);
   const sessions = createSessionRepo(db, now);
   const audit = createAuditLog(db, now);
@@ -79,8 +84,17 @@ export function createApp(deps: AppDeps) {
     // JSON endpoints take JSON only; the import takes CSV (checked in its route).
     const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0';
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    if ((hasBody || chunked) && ['POST', 'PUT', 'PATCH'].includes(req.method) && req.path !== '/cameras/import' && !req.is('application/json')) {
-      return next(new HttpError(415, 'unsupported_media_type', 'body: Content-Type must be application/json', [{ path: 'body', message: 'Content-Type must be application/json' }]));
+    if (
+      (hasBody || chunked) &&
+      ['POST', 'PUT', 'PATCH'].includes(req.method) &&
+      req.path !== '/cameras/import' &&
+      !req.is('application/json')
+    ) {
+      return next(
+        new HttpError(415, 'unsupported_media_type', 'body: Content-Type must be application/json', [
+          { path: 'body', message: 'Content-Type must be application/json' },
+        ]),
+      );
     }
     next();
   });
@@ -123,16 +137,24 @@ export function createApp(deps: AppDeps) {
 
   const clientDir = deps.clientDir;
   if (clientDir && existsSync(path.join(clientDir, 'index.html'))) {
-    app.use(express.static(clientDir, { index: false, maxAge: '1h', setHeaders: (res, file) => {
-      if (file.endsWith('index.html')) res.setHeader('Cache-Control', 'no-cache');
-    } }));
+    app.use(
+      express.static(clientDir, {
+        index: false,
+        maxAge: '1h',
+        setHeaders: (res, file) => {
+          if (file.endsWith('index.html')) res.setHeader('Cache-Control', 'no-cache');
+        },
+      }),
+    );
     app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(path.join(clientDir, 'index.html'));
     });
   } else {
     app.get('/', (_req, res) => {
-      res.type('text/plain').send('The client is not built. Run `npm run build:client`, or use `npm start`, which builds it.\n');
+      res
+        .type('text/plain')
+        .send('The client is not built. Run `npm run build:client`, or use `npm start`, which builds it.\n');
     });
   }
 
@@ -149,15 +171,27 @@ export function createApp(deps: AppDeps) {
     }
     const type = (err as { type?: string }).type;
     if (type === 'entity.parse.failed') {
-      res.status(400).json(errorBody('malformed_json', 'body: malformed JSON', [{ path: 'body', message: 'malformed JSON' }]));
+      res
+        .status(400)
+        .json(errorBody('malformed_json', 'body: malformed JSON', [{ path: 'body', message: 'malformed JSON' }]));
       return;
     }
     if (type === 'entity.too.large') {
-      res.status(413).json(errorBody('too_large', 'body: larger than the limit', [{ path: 'body', message: 'larger than the limit' }]));
+      res
+        .status(413)
+        .json(
+          errorBody('too_large', 'body: larger than the limit', [{ path: 'body', message: 'larger than the limit' }]),
+        );
       return;
     }
     if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-      res.status(415).json(errorBody('unsupported_media_type', 'body: unsupported encoding', [{ path: 'body', message: 'unsupported encoding' }]));
+      res
+        .status(415)
+        .json(
+          errorBody('unsupported_media_type', 'body: unsupported encoding', [
+            { path: 'body', message: 'unsupported encoding' },
+          ]),
+        );
       return;
     }
     if (type === 'request.aborted') return;
@@ -166,7 +200,11 @@ export function createApp(deps: AppDeps) {
       res.status(status).json(errorBody('bad_request', (err as Error).message));
       return;
     }
-    log.error('unhandled error', { method: req.method, path: req.path, err: err instanceof Error ? err.stack : String(err) });
+    log.error('unhandled error', {
+      method: req.method,
+      path: req.path,
+      err: err instanceof Error ? err.stack : String(err),
+    });
     res.status(500).json(errorBody('internal', 'internal error'));
   });
 

@@ -11,7 +11,12 @@ import type { Logger } from './http/logger.ts';
  * otherwise a root org unit and an `admin` account are created, with the
  * password from CCC_ADMIN_PASSWORD or a random one printed once.
  */
-export async function bootstrap(app: App, config: AppConfig, secrets: SecretBox, log: Logger): Promise<'demo' | 'admin' | 'none'> {
+export async function bootstrap(
+  app: App,
+  config: AppConfig,
+  secrets: SecretBox,
+  log: Logger,
+): Promise<'demo' | 'admin' | 'none'> {
   const { orgs, cameras, users } = app.repos;
   if (config.demo.enabled) {
     const seeded = await seedDemo(
@@ -30,7 +35,13 @@ export async function bootstrap(app: App, config: AppConfig, secrets: SecretBox,
   const root = orgs.insert({ parentId: null, code: '000000000000', name: '本县', level: 'county' });
   const given = process.env.CCC_ADMIN_PASSWORD;
   const password = given && given.length >= 8 ? given : randomBytes(12).toString('base64url');
-  users.insert({ username: 'admin', displayName: 'Administrator', passwordHash: await hashPassword(password), role: 'admin', orgUnitId: root.id });
+  users.insert({
+    username: 'admin',
+    displayName: 'Administrator',
+    passwordHash: await hashPassword(password),
+    role: 'admin',
+    orgUnitId: root.id,
+  });
   if (!given) process.stdout.write(`\n  First start: created user "admin" with password ${password} — change it.\n`);
   log.info('bootstrapped empty database', { rootOrg: root.id });
   return 'admin';

@@ -38,7 +38,14 @@ const resolveData = (p: string) => (path.isAbsolute(p) ? p : path.resolve(root, 
 const db = openSqlite(config.storage.sqlite.path === ':memory:' ? ':memory:' : resolveData(config.storage.sqlite.path));
 const secrets = createSecretBox(loadSecretKey(process.env.CCC_SECRET_KEY, resolveData(config.security.keyFile)));
 
-const server = await startServer({ config, db, clock: systemClock, secrets, log, clientDir: path.join(root, 'client/dist') });
+const server = await startServer({
+  config,
+  db,
+  clock: systemClock,
+  secrets,
+  log,
+  clientDir: path.join(root, 'client/dist'),
+});
 const seeded = await bootstrap(server.app, config, secrets, log);
 const ms = Math.round(performance.now() - started);
 log.info('ready', { url: server.url, startupMs: ms, seeded });

@@ -15,7 +15,10 @@ const login = (username: string, password: string, ip?: string) =>
 beforeAll(async () => {
   t = await startTestServer({
     clock: { now: () => new Date(nowMs) },
-    overrides: { server: { port: 0, host: '127.0.0.1', trustProxy: true }, security: { loginRateLimit: { windowSeconds: 600, maxAttempts: 3 } } },
+    overrides: {
+      server: { port: 0, host: '127.0.0.1', trustProxy: true },
+      security: { loginRateLimit: { windowSeconds: 600, maxAttempts: 3 } },
+    },
   });
 });
 afterAll(async () => t?.close());
@@ -50,7 +53,11 @@ describe('login', () => {
     ['{"username":5,"password":"b"}', 'username'],
     ['[1,2]', 'body'],
   ])('rejects malformed login %s naming %s', async (body, path) => {
-    const res = await fetch(`${t.api}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const res = await fetch(`${t.api}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(400);
     const json = (await res.json()) as { error: { fields: { path: string }[] } };
     expect(json.error.fields.map((f) => f.path)).toContain(path);
@@ -86,7 +93,11 @@ describe('login', () => {
 
   it('audits logins with outcome and address', async () => {
     const admin = client(t.api, await t.login('admin'));
-    const items = (await admin.get('/audit?action=auth.login&limit=500')).json.items as { outcome: string; ip: string; detail: { reason?: string } | null }[];
+    const items = (await admin.get('/audit?action=auth.login&limit=500')).json.items as {
+      outcome: string;
+      ip: string;
+      detail: { reason?: string } | null;
+    }[];
     expect(items.some((i) => i.outcome === 'failed' && i.ip === '10.9.0.1')).toBe(true);
     expect(items.some((i) => i.outcome === 'denied' && i.detail?.reason === 'rate_limited')).toBe(true);
     expect(items.some((i) => i.outcome === 'ok')).toBe(true);
@@ -98,19 +109,55 @@ describe('users', () => {
     const admin = client(t.api, await t.login('admin'));
     const orgs = (await admin.get('/org-units')).json as { id: number; level: string; name: string }[];
     const tw = orgs.find((o) => o.level === 'township')!;
-    const r = await admin.post('/users', { username: 'newop', displayName: '新操作员', password: 'longenough1', role: 'township_operator', orgUnitId: tw.id });
+    const r = await admin.post('/users', {
+      username: 'newop',
+      displayName: '新操作员',
+      password: 'longenough1',
+      role: 'township_operator',
+      orgUnitId: tw.id,
+    });
     expect(r.status).toBe(201);
     expect(r.json).not.toHaveProperty('passwordHash');
     const op = client(t.api, await t.login('newop', 'longenough1'));
     const seen = (await op.get('/org-units')).json as { id: number }[];
     expect(seen[0]!.id).toBe(tw.id);
     expect(seen.length).toBeLessThan(orgs.length);
-    expect((await admin.post('/users', { username: 'newop', displayName: 'x', password: 'longenough1', role: 'viewer', orgUnitId: tw.id })).status).toBe(409);
-    expect((await admin.post('/users', { username: 'x', displayName: 'x', password: 'short', role: 'god', orgUnitId: tw.id })).status).toBe(400);
+    expect(
+      (
+        await admin.post('/users', {
+          username: 'newop',
+          displayName: 'x',
+          password: 'longenough1',
+          role: 'viewer',
+          orgUnitId: tw.id,
+        })
+      ).status,
+    ).toBe(409);
+    expect(
+      (
+        await admin.post('/users', {
+          username: 'x',
+          displayName: 'x',
+          password: 'short',
+          role: 'god',
+          orgUnitId: tw.id,
+        })
+      ).status,
+    ).toBe(400);
   });
 
   it('a township operator cannot create users', async () => {
     const op = client(t.api, await t.login('township1'));
-    expect((await op.post('/users', { username: 'evil', displayName: 'x', password: 'longenough1', role: 'admin', orgUnitId: 1 })).status).toBe(403);
+    expect(
+      (
+        await op.post('/users', {
+          username: 'evil',
+          displayName: 'x',
+          password: 'longenough1',
+          role: 'admin',
+          orgUnitId: 1,
+        })
+      ).status,
+    ).toBe(403);
   });
 });

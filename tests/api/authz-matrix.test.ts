@@ -11,14 +11,22 @@ const tokens = new Map<string, string>();
 const USERS = ['admin', 'county', 'tech', 'viewer', 'township1', 'tech1', 'township2'] as const;
 type U = (typeof USERS)[number];
 /** Township index each user is confined to; null = whole county. */
-const HOME: Record<U, 0 | 1 | null> = { admin: null, county: null, tech: null, viewer: null, township1: 0, tech1: 0, township2: 1 };
+const HOME: Record<U, 0 | 1 | null> = {
+  admin: null,
+  county: null,
+  tech: null,
+  viewer: null,
+  township1: 0,
+  tech1: 0,
+  township2: 1,
+};
 const WRITERS = new Set<U>(['admin', 'tech', 'tech1']);
 const EXPORTERS = new Set<U>(['admin', 'county', 'tech', 'township1', 'tech1', 'township2']);
 
 let townships: { id: number; code: string }[] = [];
 let villageOf: number[] = []; // a village id per township index
 let villageCode: string[] = [];
-let cameraIn: number[] = []; // one camera id per township index
+const cameraIn: number[] = []; // one camera id per township index
 let seq = 0;
 
 const inScope = (u: U, ti: number) => HOME[u] === null || HOME[u] === ti;
@@ -28,7 +36,12 @@ beforeAll(async () => {
   t = await startTestServer({ townships: 3, villages: 2, cameras: 60 });
   for (const u of USERS) tokens.set(u, await t.login(u));
   const admin = client(t.api, tokens.get('admin'));
-  const orgs = (await admin.get('/org-units')).json as { id: number; code: string; level: string; parentId: number | null }[];
+  const orgs = (await admin.get('/org-units')).json as {
+    id: number;
+    code: string;
+    level: string;
+    parentId: number | null;
+  }[];
   townships = orgs.filter((o) => o.level === 'township').sort((a, b) => a.code.localeCompare(b.code));
   villageOf = townships.map((tw) => orgs.find((o) => o.parentId === tw.id)!.id);
   villageCode = townships.map((tw) => orgs.find((o) => o.parentId === tw.id)!.code);
@@ -146,7 +159,11 @@ describe('without a session', () => {
     ['GET', '/audit'],
     ['GET', '/auth/me'],
   ])('%s %s is 401', async (method, path) => {
-    const res = await fetch(`${t.api}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(method === 'POST' || method === 'PATCH' ? { body: '{}' } : {}) });
+    const res = await fetch(`${t.api}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(method === 'POST' || method === 'PATCH' ? { body: '{}' } : {}),
+    });
     expect(res.status).toBe(401);
   });
 

@@ -8,7 +8,12 @@ let tech: ReturnType<typeof client>;
 let village = 0;
 let n = 0;
 const code = () => `34990100001319${String(++n).padStart(6, '0')}`;
-const valid = () => ({ name: `测试点位${++n}`, networkId: 'tianwang', orgUnitId: village, position: { lon: 118.81, lat: 30.96 } });
+const valid = () => ({
+  name: `测试点位${++n}`,
+  networkId: 'tianwang',
+  orgUnitId: village,
+  position: { lon: 118.81, lat: 30.96 },
+});
 const count = async () => (await tech.get('/cameras?limit=1&withTotal=true')).json.total as number;
 
 beforeAll(async () => {
@@ -21,7 +26,13 @@ afterAll(async () => t?.close());
 
 describe('create, read, update, delete', () => {
   it('creates a point and returns it without credentials', async () => {
-    const r = await tech.post('/cameras', { ...valid(), code: code(), ptz: true, credentials: { username: 'admin', password: 's3cret!' }, mainStreamUri: 'rtsp://10.0.0.5:554/Streaming/Channels/101' });
+    const r = await tech.post('/cameras', {
+      ...valid(),
+      code: code(),
+      ptz: true,
+      credentials: { username: 'admin', password: 's3cret!' },
+      mainStreamUri: 'rtsp://10.0.0.5:554/Streaming/Channels/101',
+    });
     expect(r.status).toBe(201);
     expect(r.headers.get('location')).toBe(`/api/v1/cameras/${r.json.id}`);
     expect(r.json.hasCredentials).toBe(true);
@@ -33,7 +44,9 @@ describe('create, read, update, delete', () => {
 
   it('stores credentials encrypted, never in clear', async () => {
     const r = await tech.post('/cameras', { ...valid(), credentials: { username: 'op', password: 'PlainTextPw123' } });
-    const row = t.db.get<{ credentials_enc: string }>('SELECT credentials_enc FROM camera_points WHERE id = ?', [r.json.id])!;
+    const row = t.db.get<{ credentials_enc: string }>('SELECT credentials_enc FROM camera_points WHERE id = ?', [
+      r.json.id,
+    ])!;
     expect(row.credentials_enc.startsWith('v1:')).toBe(true);
     expect(row.credentials_enc).not.toContain('PlainTextPw123');
     const dump = JSON.stringify(t.db.all('SELECT * FROM camera_points WHERE id = ?', [r.json.id]));
@@ -41,7 +54,10 @@ describe('create, read, update, delete', () => {
   });
 
   it('moves user:password out of a stream URI into sealed credentials', async () => {
-    const r = await tech.post('/cameras', { ...valid(), mainStreamUri: 'rtsp://admin:hik12345@10.1.2.3:554/h264/ch1/main' });
+    const r = await tech.post('/cameras', {
+      ...valid(),
+      mainStreamUri: 'rtsp://admin:hik12345@10.1.2.3:554/h264/ch1/main',
+    });
     expect(r.status).toBe(201);
     expect(r.json.mainStreamUri).toBe('rtsp://10.1.2.3:554/h264/ch1/main');
     expect(r.json.hasCredentials).toBe(true);
@@ -104,7 +120,15 @@ describe('search', () => {
   });
 
   it('filters by text, network, status, ptz and bounding box', async () => {
-    const c = (await tech.post('/cameras', { ...valid(), name: '独一无二的桥头点位', networkId: 'traffic', ptz: true, position: { lon: 100.5, lat: 20.5 } })).json;
+    const c = (
+      await tech.post('/cameras', {
+        ...valid(),
+        name: '独一无二的桥头点位',
+        networkId: 'traffic',
+        ptz: true,
+        position: { lon: 100.5, lat: 20.5 },
+      })
+    ).json;
     const q = await tech.get(`/cameras?q=${encodeURIComponent('独一无二')}`);
     expect(q.json.items.map((x: { id: number }) => x.id)).toEqual([c.id]);
     const net = await tech.get('/cameras?network=traffic&limit=500');
@@ -126,7 +150,12 @@ describe('search', () => {
 
 describe('bad input gets a 4xx naming the field and writes nothing', () => {
   const cases: [string, unknown, number, string][] = [
-    ['unknown field', { ...{ name: 'a', networkId: 'xueliang', orgUnitId: 0, position: { lon: 1, lat: 1 } }, colour: 'red' }, 400, 'colour'],
+    [
+      'unknown field',
+      { ...{ name: 'a', networkId: 'xueliang', orgUnitId: 0, position: { lon: 1, lat: 1 } }, colour: 'red' },
+      400,
+      'colour',
+    ],
     ['wrong type', { name: 5 }, 400, 'name'],
     ['missing name', { name: undefined }, 400, 'name'],
     ['longitude out of range', { position: { lon: 181, lat: 30 } }, 400, 'position.lon'],
@@ -213,15 +242,25 @@ describe('bad input gets a 4xx naming the field and writes nothing', () => {
 describe('the rest of the surface', () => {
   it('serves an OpenAPI document that describes the camera input', async () => {
     const r = await fetch(`${t.api}/openapi.json`);
-    const doc = (await r.json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: object }> } };
+    const doc = (await r.json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, { properties?: object }> };
+    };
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/cameras', '/cameras/{id}', '/cameras/import', '/auth/login']));
-    expect(Object.keys(doc.components.schemas.CameraPointInput!.properties!)).toEqual(expect.arrayContaining(['name', 'position', 'credentials']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/cameras', '/cameras/{id}', '/cameras/import', '/auth/login']),
+    );
+    expect(Object.keys(doc.components.schemas.CameraPointInput!.properties!)).toEqual(
+      expect.arrayContaining(['name', 'position', 'credentials']),
+    );
   });
 
   it('lists networks with counts, and unknown API routes are JSON 404s', async () => {
     const nets = (await tech.get('/networks')).json as { id: string; cameraCount: number }[];
-    expect(nets.map((x) => x.id)).toEqual(expect.arrayContaining(['xueliang', 'tianwang', 'traffic', 'urban', 'huiyan']));
+    expect(nets.map((x) => x.id)).toEqual(
+      expect.arrayContaining(['xueliang', 'tianwang', 'traffic', 'urban', 'huiyan']),
+    );
     const r = await tech.get('/nope');
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe('not_found');
@@ -230,7 +269,11 @@ describe('the rest of the surface', () => {
   it('records edits in the audit log with who and from where', async () => {
     const admin = client(t.api, await t.login('admin'));
     const c = (await tech.post('/cameras', valid())).json;
-    const log = (await admin.get('/audit?action=camera.create')).json.items as { targetId: string; username: string; ip: string }[];
+    const log = (await admin.get('/audit?action=camera.create')).json.items as {
+      targetId: string;
+      username: string;
+      ip: string;
+    }[];
     const entry = log.find((e) => e.targetId === String(c.id));
     expect(entry?.username).toBe('tech');
     expect(entry?.ip).toMatch(/127\.0\.0\.1/);

@@ -7,7 +7,7 @@ const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, im
 let t: TestServer;
 let tech: ReturnType<typeof client>;
 const total = async () => (await tech.get('/cameras?limit=1&withTotal=1')).json.total as number;
-const importCsv = async (body: NonNullable<RequestInit["body"]>, type = 'text/csv', qs = '') => {
+const importCsv = async (body: NonNullable<RequestInit['body']>, type = 'text/csv', qs = '') => {
   const res = await tech.raw('POST', `/cameras/import${qs}`, body, type);
   return { status: res.status, json: (await res.json()) as any };
 };
@@ -109,7 +109,9 @@ describe('import', () => {
 
 describe('export', () => {
   it('exports UTF-8 with BOM, no credentials, formulas defused, and re-imports cleanly', async () => {
-    const res = await fetch(`${t.api}/cameras/export.csv?q=${encodeURIComponent('李家村')}`, { headers: { authorization: `Bearer ${await t.login('tech')}` } });
+    const res = await fetch(`${t.api}/cameras/export.csv?q=${encodeURIComponent('李家村')}`, {
+      headers: { authorization: `Bearer ${await t.login('tech')}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/csv');
     const buf = Buffer.from(await res.arrayBuffer());
@@ -118,12 +120,21 @@ describe('export', () => {
     expect(text).not.toContain('Hik@12345');
     expect(text).not.toMatch(/password/i);
     const lines = text.trim().split('\r\n');
-    expect(lines[0]).toBe('id,code,name,network,org_unit,lon,lat,coord_system,address,direction,fov,onvif_url,main_stream_uri,sub_stream_uri,ptz,status');
+    expect(lines[0]).toBe(
+      'id,code,name,network,org_unit,lon,lat,coord_system,address,direction,fov,onvif_url,main_stream_uri,sub_stream_uri,ptz,status',
+    );
     expect(lines.length).toBeGreaterThan(1);
 
     // A formula-looking name is written defused.
-    await tech.post('/cameras', { name: '=1+2', networkId: 'xueliang', orgUnitId: (await tech.get('/cameras?limit=1')).json.items[0].orgUnitId, position: { lon: 118.7, lat: 31 } });
-    const all = await (await fetch(`${t.api}/cameras/export.csv`, { headers: { authorization: `Bearer ${await t.login('tech')}` } })).text();
+    await tech.post('/cameras', {
+      name: '=1+2',
+      networkId: 'xueliang',
+      orgUnitId: (await tech.get('/cameras?limit=1')).json.items[0].orgUnitId,
+      position: { lon: 118.7, lat: 31 },
+    });
+    const all = await (
+      await fetch(`${t.api}/cameras/export.csv`, { headers: { authorization: `Bearer ${await t.login('tech')}` } })
+    ).text();
     expect(all).toContain(",'=1+2,");
 
     // Round trip: the export of a point, with its code changed, imports as a new point.

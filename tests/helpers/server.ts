@@ -20,7 +20,15 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(opts: { cameras?: number; townships?: number; villages?: number; overrides?: Record<string, unknown>; clock?: Clock } = {}): Promise<TestServer> {
+export async function startTestServer(
+  opts: {
+    cameras?: number;
+    townships?: number;
+    villages?: number;
+    overrides?: Record<string, unknown>;
+    clock?: Clock;
+  } = {},
+): Promise<TestServer> {
   const config = loadConfig({
     profile: 'test',
     env: {},
@@ -70,7 +78,10 @@ export async function startTestServer(opts: { cameras?: number; townships?: numb
 
 /** fetch with a bearer token and JSON helpers. */
 export function client(api: string, token?: string) {
-  const headers = (extra: Record<string, string> = {}) => ({ ...(token ? { authorization: `Bearer ${token}` } : {}), ...extra });
+  const headers = (extra: Record<string, string> = {}) => ({
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...extra,
+  });
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${api}${path}`, {
       method,
@@ -91,7 +102,7 @@ export function client(api: string, token?: string) {
     post: (p: string, b?: unknown) => call('POST', p, b),
     patch: (p: string, b?: unknown) => call('PATCH', p, b),
     del: (p: string) => call('DELETE', p),
-    raw: (method: string, p: string, body: NonNullable<RequestInit["body"]>, contentType: string) =>
+    raw: (method: string, p: string, body: NonNullable<RequestInit['body']>, contentType: string) =>
       fetch(`${api}${p}`, { method, headers: headers({ 'content-type': contentType }), body }),
   };
 }

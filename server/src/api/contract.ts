@@ -226,7 +226,11 @@ export interface MapConfig {
 
 /** Socket.IO: server → client events. */
 export interface ServerToClientEvents {
-  'camera:changed': (event: { kind: 'created' | 'updated' | 'deleted'; id: number; camera: CameraPointView | null }) => void;
+  'camera:changed': (event: {
+    kind: 'created' | 'updated' | 'deleted';
+    id: number;
+    camera: CameraPointView | null;
+  }) => void;
   'registry:imported': (event: { created: number; orgUnitIds: number[] }) => void;
 }
 

@@ -8,8 +8,14 @@ import type { AuditLog } from './index.ts';
 const query = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().regex(/^\d{1,15}$/, 'not a cursor this server issued').optional(),
-    action: z.string().regex(/^[a-z]+\.[a-z_]+$/, 'an action such as camera.update').optional(),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/, 'not a cursor this server issued')
+      .optional(),
+    action: z
+      .string()
+      .regex(/^[a-z]+\.[a-z_]+$/, 'an action such as camera.update')
+      .optional(),
   })
   .strict();
 

@@ -84,14 +84,10 @@ export function createUserRepo(db: SqlDb, now: () => Date): UserRepo {
 export function createSessionRepo(db: SqlDb, now: () => Date): SessionRepo {
   return {
     create(tokenHash, userId, expiresAt, ip, userAgent) {
-      db.run('INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)', [
-        tokenHash,
-        userId,
-        now().toISOString(),
-        expiresAt.toISOString(),
-        ip,
-        userAgent,
-      ]);
+      db.run(
+        'INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)',
+        [tokenHash, userId, now().toISOString(), expiresAt.toISOString(), ip, userAgent],
+      );
     },
     find(tokenHash) {
       const r = db.get<{ user_id: number; expires_at: string }>(

@@ -5,7 +5,16 @@ import type { Permission, Role } from '../api/contract.ts';
  * these further; a permission never widens the scope.
  */
 const GRANTS: Record<Role, readonly Permission[]> = {
-  admin: ['camera.read', 'camera.write', 'camera.import', 'camera.export', 'org.read', 'audit.read', 'user.read', 'user.write'],
+  admin: [
+    'camera.read',
+    'camera.write',
+    'camera.import',
+    'camera.export',
+    'org.read',
+    'audit.read',
+    'user.read',
+    'user.write',
+  ],
   county_officer: ['camera.read', 'camera.export', 'org.read'],
   township_operator: ['camera.read', 'camera.export', 'org.read'],
   // 运维/点位登记: registers and maintains points.

@@ -64,9 +64,12 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
     const input = parseOr400(userInput, req.body);
     const org = orgs.byId(input.orgUnitId);
     if (!org || !inScope(ctx.scope, org.path)) {
-      throw forbidden('orgUnitId: org unit is not in your jurisdiction', [{ path: 'orgUnitId', message: 'org unit is not in your jurisdiction' }]);
+      throw forbidden('orgUnitId: org unit is not in your jurisdiction', [
+        { path: 'orgUnitId', message: 'org unit is not in your jurisdiction' },
+      ]);
     }
-    if (users.byUsername(input.username)) throw conflict('username: already taken', [{ path: 'username', message: 'already taken' }]);
+    if (users.byUsername(input.username))
+      throw conflict('username: already taken', [{ path: 'username', message: 'already taken' }]);
     const created = users.insert({
       username: input.username,
       displayName: input.displayName,

@@ -57,9 +57,20 @@ for (const c of LEDGER_COLUMNS) {
 }
 
 const CRS: Record<string, CoordSystem> = {
-  wgs84: 'wgs84', 'wgs-84': 'wgs84', gps: 'wgs84', wgs: 'wgs84',
-  gcj02: 'gcj02', 'gcj-02': 'gcj02', 高德: 'gcj02', 腾讯: 'gcj02', 火星坐标: 'gcj02', amap: 'gcj02',
-  bd09: 'bd09', 'bd-09': 'bd09', 百度: 'bd09', baidu: 'bd09',
+  wgs84: 'wgs84',
+  'wgs-84': 'wgs84',
+  gps: 'wgs84',
+  wgs: 'wgs84',
+  gcj02: 'gcj02',
+  'gcj-02': 'gcj02',
+  高德: 'gcj02',
+  腾讯: 'gcj02',
+  火星坐标: 'gcj02',
+  amap: 'gcj02',
+  bd09: 'bd09',
+  'bd-09': 'bd09',
+  百度: 'bd09',
+  baidu: 'bd09',
 };
 const TRUE = new Set(['1', 'true', 'yes', 'y', '是', '有']);
 const FALSE = new Set(['0', 'false', 'no', 'n', '否', '无']);
@@ -108,11 +119,13 @@ export function parseLedger(
   try {
     records = parseCsv(text.replace(/^\uFEFF/, ''), { maxRecords: ctx.maxRows + 1, maxFieldLength: 4096 });
   } catch (err) {
-    if (err instanceof CsvSyntaxError) return { rows: [], errors: [{ line: err.line, field: 'row', message: err.message }] };
+    if (err instanceof CsvSyntaxError)
+      return { rows: [], errors: [{ line: err.line, field: 'row', message: err.message }] };
     throw err;
   }
   const header = records[0];
-  if (!header) return { rows: [], errors: [{ line: 1, field: 'row', message: 'the file is empty: a header row is required' }] };
+  if (!header)
+    return { rows: [], errors: [{ line: 1, field: 'row', message: 'the file is empty: a header row is required' }] };
   const errors: ImportRowError[] = [];
   const colIndex = new Map<Column, number>();
   const written = new Map<Column, string>();
@@ -121,13 +134,15 @@ export function parseLedger(
     const col = HEADER_INDEX.get(h.toLowerCase());
     if (READ_ONLY.has(h.toLowerCase())) return;
     if (!col) errors.push({ line: header.line, field: h || `column ${i + 1}`, message: 'unknown column' });
-    else if (colIndex.has(col)) errors.push({ line: header.line, field: h, message: `column given twice (as "${written.get(col)}")` });
+    else if (colIndex.has(col))
+      errors.push({ line: header.line, field: h, message: `column given twice (as "${written.get(col)}")` });
     else {
       colIndex.set(col, i);
       written.set(col, h);
     }
   });
-  for (const r of REQUIRED) if (!colIndex.has(r)) errors.push({ line: header.line, field: r, message: 'required column is missing' });
+  for (const r of REQUIRED)
+    if (!colIndex.has(r)) errors.push({ line: header.line, field: r, message: 'required column is missing' });
   if (errors.length) return { rows: [], errors };
 
   const columnOf = (path: string) => {
@@ -153,7 +168,11 @@ export function parseLedger(
     };
     const rowErrors: ImportRowError[] = [];
     if (rec.fields.length !== header.fields.length) {
-      rowErrors.push({ line: rec.line, field: 'row', message: `has ${rec.fields.length} fields, the header has ${header.fields.length}` });
+      rowErrors.push({
+        line: rec.line,
+        field: 'row',
+        message: `has ${rec.fields.length} fields, the header has ${header.fields.length}`,
+      });
     }
     const num = (c: Column): number | undefined | null => {
       const v = cell(c);
@@ -171,28 +190,49 @@ export function parseLedger(
     const name = cell('name');
     input.name = name ?? '';
     const net = cell('network');
-    if (net === undefined) rowErrors.push({ line: rec.line, field: written.get('network') ?? 'network', message: 'required' });
+    if (net === undefined)
+      rowErrors.push({ line: rec.line, field: written.get('network') ?? 'network', message: 'required' });
     else {
       const id = networkByKey.get(net) ?? networkByKey.get(net.toLowerCase());
-      if (!id) rowErrors.push({ line: rec.line, field: written.get('network') ?? 'network', message: `unknown network "${net.slice(0, 40)}"` });
+      if (!id)
+        rowErrors.push({
+          line: rec.line,
+          field: written.get('network') ?? 'network',
+          message: `unknown network "${net.slice(0, 40)}"`,
+        });
       else input.networkId = id;
     }
     const org = cell('org_unit');
-    if (org === undefined) rowErrors.push({ line: rec.line, field: written.get('org_unit') ?? 'org_unit', message: 'required' });
+    if (org === undefined)
+      rowErrors.push({ line: rec.line, field: written.get('org_unit') ?? 'org_unit', message: 'required' });
     else {
       const byCode = ctx.orgs.byCode(org);
       const byName = orgByName.get(org);
       if (byCode) input.orgUnitId = byCode.id;
       else if (byName === 'ambiguous') {
-        rowErrors.push({ line: rec.line, field: written.get('org_unit') ?? 'org_unit', message: `name "${org}" matches several org units; use the org unit code` });
+        rowErrors.push({
+          line: rec.line,
+          field: written.get('org_unit') ?? 'org_unit',
+          message: `name "${org}" matches several org units; use the org unit code`,
+        });
       } else if (byName !== undefined) input.orgUnitId = byName;
-      else rowErrors.push({ line: rec.line, field: written.get('org_unit') ?? 'org_unit', message: 'org unit is not in your jurisdiction' });
+      else
+        rowErrors.push({
+          line: rec.line,
+          field: written.get('org_unit') ?? 'org_unit',
+          message: 'org unit is not in your jurisdiction',
+        });
     }
     const lon = num('lon');
     const lat = num('lat');
     const crsRaw = cell('coord_system');
     const crs = crsRaw === undefined ? 'wgs84' : CRS[crsRaw.toLowerCase()];
-    if (!crs) rowErrors.push({ line: rec.line, field: written.get('coord_system') ?? 'coord_system', message: `unknown coordinate system "${crsRaw?.slice(0, 20)}"; use wgs84, gcj02 or bd09` });
+    if (!crs)
+      rowErrors.push({
+        line: rec.line,
+        field: written.get('coord_system') ?? 'coord_system',
+        message: `unknown coordinate system "${crsRaw?.slice(0, 20)}"; use wgs84, gcj02 or bd09`,
+      });
     if (lon === undefined) rowErrors.push({ line: rec.line, field: written.get('lon') ?? 'lon', message: 'required' });
     if (lat === undefined) rowErrors.push({ line: rec.line, field: written.get('lat') ?? 'lat', message: 'required' });
     input.position = { lon: lon ?? 0, lat: lat ?? 0, system: crs ?? 'wgs84' };
@@ -202,7 +242,11 @@ export function parseLedger(
     if (direction !== undefined) input.direction = direction;
     const fov = num('fov');
     if (fov !== undefined) input.fov = fov;
-    for (const [col, key] of [['onvif_url', 'onvifUrl'], ['main_stream_uri', 'mainStreamUri'], ['sub_stream_uri', 'subStreamUri']] as const) {
+    for (const [col, key] of [
+      ['onvif_url', 'onvifUrl'],
+      ['main_stream_uri', 'mainStreamUri'],
+      ['sub_stream_uri', 'subStreamUri'],
+    ] as const) {
       const v = cell(col);
       if (v !== undefined) input[key] = v;
     }
@@ -214,7 +258,12 @@ export function parseLedger(
       const k = ptz.toLowerCase();
       if (TRUE.has(k)) input.ptz = true;
       else if (FALSE.has(k)) input.ptz = false;
-      else rowErrors.push({ line: rec.line, field: written.get('ptz') ?? 'ptz', message: `"${ptz.slice(0, 20)}" is not yes/no (是/否, 1/0)` });
+      else
+        rowErrors.push({
+          line: rec.line,
+          field: written.get('ptz') ?? 'ptz',
+          message: `"${ptz.slice(0, 20)}" is not yes/no (是/否, 1/0)`,
+        });
     }
     if (rowErrors.length) errors.push(...rowErrors);
     else rows.push({ line: rec.line, input, columnOf });
@@ -227,18 +276,62 @@ export function parseLedger(
 /** Header as written by export: the model's column names, or Chinese. */
 export function exportHeader(lang: 'en' | 'zh'): string {
   const zh: Record<string, string> = {
-    id: 'id', status: '状态', code: '国标编码', name: '点位名称', network: '所属网络', org_unit: '组织编码', lon: '经度',
-    lat: '纬度', coord_system: '坐标系', address: '安装地址', direction: '方向', fov: '视场角', onvif_url: 'onvif地址',
-    main_stream_uri: '主码流', sub_stream_uri: '子码流', ptz: '云台',
+    id: 'id',
+    status: '状态',
+    code: '国标编码',
+    name: '点位名称',
+    network: '所属网络',
+    org_unit: '组织编码',
+    lon: '经度',
+    lat: '纬度',
+    coord_system: '坐标系',
+    address: '安装地址',
+    direction: '方向',
+    fov: '视场角',
+    onvif_url: 'onvif地址',
+    main_stream_uri: '主码流',
+    sub_stream_uri: '子码流',
+    ptz: '云台',
   };
-  const cols = ['id', 'code', 'name', 'network', 'org_unit', 'lon', 'lat', 'coord_system', 'address', 'direction', 'fov', 'onvif_url', 'main_stream_uri', 'sub_stream_uri', 'ptz', 'status'];
+  const cols = [
+    'id',
+    'code',
+    'name',
+    'network',
+    'org_unit',
+    'lon',
+    'lat',
+    'coord_system',
+    'address',
+    'direction',
+    'fov',
+    'onvif_url',
+    'main_stream_uri',
+    'sub_stream_uri',
+    'ptz',
+    'status',
+  ];
   return csvLine(lang === 'zh' ? cols.map((c) => zh[c] ?? c) : cols);
 }
 
 /** One exported row. Credentials are never exported. */
 export function exportRow(p: CameraPoint, orgCode: string): string {
   return csvLine([
-    p.id, p.code, p.name, p.networkId, orgCode, Number(p.lon.toFixed(7)), Number(p.lat.toFixed(7)), 'wgs84', p.address,
-    p.direction, p.fov, p.onvifUrl, p.mainStreamUri, p.subStreamUri, p.ptz ? 1 : 0, p.status,
+    p.id,
+    p.code,
+    p.name,
+    p.networkId,
+    orgCode,
+    Number(p.lon.toFixed(7)),
+    Number(p.lat.toFixed(7)),
+    'wgs84',
+    p.address,
+    p.direction,
+    p.fov,
+    p.onvifUrl,
+    p.mainStreamUri,
+    p.subStreamUri,
+    p.ptz ? 1 : 0,
+    p.status,
   ]);
 }

@@ -39,8 +39,20 @@ export function createNetworkRepo(db: SqlDb): NetworkRepo {
       db.transaction(() => {
         for (const n of networks) {
           const found = db.get('SELECT 1 AS x FROM networks WHERE id = ?', [n.id]);
-          if (found) db.run('UPDATE networks SET name = ?, name_en = ?, builtin = ? WHERE id = ?', [n.name, n.nameEn, n.builtin ? 1 : 0, n.id]);
-          else db.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, ?)', [n.id, n.name, n.nameEn, n.builtin ? 1 : 0]);
+          if (found)
+            db.run('UPDATE networks SET name = ?, name_en = ?, builtin = ? WHERE id = ?', [
+              n.name,
+              n.nameEn,
+              n.builtin ? 1 : 0,
+              n.id,
+            ]);
+          else
+            db.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, ?)', [
+              n.id,
+              n.name,
+              n.nameEn,
+              n.builtin ? 1 : 0,
+            ]);
         }
       });
       cache = null;

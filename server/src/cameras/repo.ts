@@ -46,7 +46,13 @@ export interface CameraFilter {
 
 export interface CameraRepo {
   /** Points in `scope` matching `filter`, ascending id, after `afterId`; the total when asked. */
-  search(scope: Scope, filter: CameraFilter, afterId: number, limit: number, withTotal?: boolean): { rows: CameraPoint[]; total?: number };
+  search(
+    scope: Scope,
+    filter: CameraFilter,
+    afterId: number,
+    limit: number,
+    withTotal?: boolean,
+  ): { rows: CameraPoint[]; total?: number };
   count(scope: Scope, filter: CameraFilter): number;
   byId(scope: Scope, id: number): CameraPoint | undefined;
   /** Whether a code is taken by any point, in or out of scope (codes are unique county-wide). */
@@ -229,24 +235,32 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
           if (page.length >= limit) break;
         }
         const rows = page.length
-          ? db.all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id IN (${page.map(() => '?').join(',')}) ORDER BY id`, page).map(fromRow)
+          ? db
+              .all<CameraRow>(
+                `SELECT ${COLUMNS} FROM camera_points WHERE id IN (${page.map(() => '?').join(',')}) ORDER BY id`,
+                page,
+              )
+              .map(fromRow)
           : [];
         return withTotal ? { rows, total: ids.length } : { rows };
       }
       const w = where(db, scope, filter, wholeRegistry);
       const rows = db
-        .all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [...w.params, afterId, limit])
+        .all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [
+          ...w.params,
+          afterId,
+          limit,
+        ])
         .map(fromRow);
       return withTotal ? { rows, total: count(scope, filter) } : { rows };
     },
     count,
     byId(scope, id) {
       const [lo, hi] = pathRange(scope.path);
-      const r = db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ? AND org_path >= ? AND org_path < ?`, [
-        id,
-        lo,
-        hi,
-      ]);
+      const r = db.get<CameraRow>(
+        `SELECT ${COLUMNS} FROM camera_points WHERE id = ? AND org_path >= ? AND org_path < ?`,
+        [id, lo, hi],
+      );
       return r ? fromRow(r) : undefined;
     },
     codeTaken(code, exceptId) {

@@ -12,7 +12,10 @@ import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from './sche
 import { actorOf, type CameraService } from './service.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
-const exportQuery = cameraQuerySchema.omit({ limit: true, cursor: true, withTotal: true }).extend({ header: z.enum(['en', 'zh']).default('en') }).strict();
+const exportQuery = cameraQuerySchema
+  .omit({ limit: true, cursor: true, withTotal: true })
+  .extend({ header: z.enum(['en', 'zh']).default('en') })
+  .strict();
 const importQuery = z.object({ encoding: z.enum(['utf-8', 'gbk', 'gb18030']).optional() }).strict();
 
 export function cameraRoutes(deps: {
@@ -38,7 +41,10 @@ export function cameraRoutes(deps: {
     const q = parseOr400(exportQuery, req.query);
     const filter = service.filterOf(ctx, { ...q, limit: 1 });
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-    res.setHeader('Content-Disposition', `attachment; filename="camera-points-${new Date().toISOString().slice(0, 10)}.csv"`);
+    res.setHeader(
+      'Content-Disposition',
+      `attachment; filename="camera-points-${new Date().toISOString().slice(0, 10)}.csv"`,
+    );
     res.setHeader('Cache-Control', 'no-store');
     // A UTF-8 BOM makes Excel on Chinese Windows read the file as UTF-8.
     res.write('\uFEFF' + exportHeader(q.header));
@@ -52,7 +58,12 @@ export function cameraRoutes(deps: {
       after = page[page.length - 1]?.id ?? after;
     }
     res.end();
-    audit.record({ actor: actorOf(ctx, ip(req)), action: 'camera.export', outcome: 'ok', detail: { rows: n, filter: req.query } });
+    audit.record({
+      actor: actorOf(ctx, ip(req)),
+      action: 'camera.export',
+      outcome: 'ok',
+      detail: { rows: n, filter: req.query },
+    });
   });
 
   r.post(
@@ -63,11 +74,16 @@ export function cameraRoutes(deps: {
       const ctx = authOf(req);
       const q = parseOr400(importQuery, req.query);
       const type = (req.get('content-type') ?? '').toLowerCase();
-      if (!/^(text\/csv|text\/plain|application\/csv|application\/vnd\.ms-excel|application\/octet-stream)\b/.test(type)) {
-        throw new HttpError(415, 'unsupported_media_type', 'body: send the ledger as text/csv', [{ path: 'body', message: 'Content-Type must be text/csv' }]);
+      if (
+        !/^(text\/csv|text\/plain|application\/csv|application\/vnd\.ms-excel|application\/octet-stream)\b/.test(type)
+      ) {
+        throw new HttpError(415, 'unsupported_media_type', 'body: send the ledger as text/csv', [
+          { path: 'body', message: 'Content-Type must be text/csv' },
+        ]);
       }
       const body: unknown = req.body;
-      if (!Buffer.isBuffer(body) || body.length === 0) throw badRequest([{ path: 'body', message: 'the file is empty' }]);
+      if (!Buffer.isBuffer(body) || body.length === 0)
+        throw badRequest([{ path: 'body', message: 'the file is empty' }]);
       const charset = /charset=([\w-]+)/.exec(type)?.[1];
       let decoded;
       try {
@@ -82,7 +98,12 @@ export function cameraRoutes(deps: {
         ? { ok: false, rows: 0, created: 0, encoding: decoded.encoding, errors: parsed.errors }
         : service.importRows(ctx, ip(req), parsed.rows, parsed.errors, total, decoded.encoding);
       if (headerBroken) {
-        audit.record({ actor: actorOf(ctx, ip(req)), action: 'camera.import', outcome: 'failed', detail: { errors: parsed.errors.length } });
+        audit.record({
+          actor: actorOf(ctx, ip(req)),
+          action: 'camera.import',
+          outcome: 'failed',
+          detail: { errors: parsed.errors.length },
+        });
       }
       res.status(report.ok ? 201 : 422).json(report);
     },

@@ -43,7 +43,10 @@ function uri(schemes: Set<string>, label: string) {
         return;
       }
       if (!schemes.has(u.protocol)) {
-        ctx.addIssue({ code: 'custom', message: `scheme must be one of ${[...schemes].map((p) => p.slice(0, -1)).join(', ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `scheme must be one of ${[...schemes].map((p) => p.slice(0, -1)).join(', ')}`,
+        });
       } else if (!u.hostname) {
         ctx.addIssue({ code: 'custom', message: 'must name a host' });
       }
@@ -58,7 +61,10 @@ const optionalUri = (schemes: Set<string>, label: string) =>
 
 export const positionInput = z
   .object({
-    lon: z.number().min(-180, 'longitude must be between -180 and 180').max(180, 'longitude must be between -180 and 180'),
+    lon: z
+      .number()
+      .min(-180, 'longitude must be between -180 and 180')
+      .max(180, 'longitude must be between -180 and 180'),
     lat: z.number().min(-90, 'latitude must be between -90 and 90').max(90, 'latitude must be between -90 and 90'),
     system: z.enum(COORD_SYSTEMS).default('wgs84'),
   })
@@ -76,7 +82,10 @@ export const credentialsInput = z
   .nullable();
 
 const cameraShape = {
-  code: z.union([z.literal('').transform(() => null), gbCode]).nullable().optional(),
+  code: z
+    .union([z.literal('').transform(() => null), gbCode])
+    .nullable()
+    .optional(),
   name: plainText(128),
   networkId: z.string().min(1).max(32),
   orgUnitId: z.number().int().positive(),

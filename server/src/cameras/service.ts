@@ -89,9 +89,14 @@ export function createCameraService(deps: CameraServiceDeps) {
    * jurisdiction, converts the position to WGS-84, seals credentials.
    * `keepSealed` is the stored credential blob kept when input says nothing.
    */
-  function normalize(ctx: AuthContext, input: CameraCreate, keepSealed: string | null): { fields?: CameraFields; problems: Problem[] } {
+  function normalize(
+    ctx: AuthContext,
+    input: CameraCreate,
+    keepSealed: string | null,
+  ): { fields?: CameraFields; problems: Problem[] } {
     const problems: Problem[] = [];
-    if (!networks.has(input.networkId)) problems.push({ path: 'networkId', message: `unknown network "${input.networkId}"` });
+    if (!networks.has(input.networkId))
+      problems.push({ path: 'networkId', message: `unknown network "${input.networkId}"` });
     const org = orgs.byId(input.orgUnitId);
     // Unknown and out-of-scope org units get the same answer: existence outside
     // the caller's jurisdiction is not disclosed.
@@ -138,7 +143,11 @@ export function createCameraService(deps: CameraServiceDeps) {
 
   function throwProblems(problems: Problem[]): never {
     const scoped = problems.filter((p) => p.outOfScope);
-    if (scoped.length) throw forbidden(scoped.map((p) => `${p.path}: ${p.message}`).join('; '), scoped.map(({ path, message }) => ({ path, message })));
+    if (scoped.length)
+      throw forbidden(
+        scoped.map((p) => `${p.path}: ${p.message}`).join('; '),
+        scoped.map(({ path, message }) => ({ path, message })),
+      );
     throw badRequest(problems.map(({ path, message }) => ({ path, message })));
   }
 
@@ -148,7 +157,9 @@ export function createCameraService(deps: CameraServiceDeps) {
     if (q.org !== undefined) {
       const org = orgs.byId(q.org);
       if (!org || !inScope(ctx.scope, org.path)) {
-        throw forbidden('org: org unit is not in your jurisdiction', [{ path: 'org', message: 'org unit is not in your jurisdiction' }]);
+        throw forbidden('org: org unit is not in your jurisdiction', [
+          { path: 'org', message: 'org unit is not in your jurisdiction' },
+        ]);
       }
       f.orgPath = org.path;
     }
@@ -179,7 +190,10 @@ export function createCameraService(deps: CameraServiceDeps) {
       const more = rows.length > q.limit;
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
-      const page: Page<CameraPointView> = { items: items.map(toView), nextCursor: more && last ? encodeCursor(last.id) : null };
+      const page: Page<CameraPointView> = {
+        items: items.map(toView),
+        nextCursor: more && last ? encodeCursor(last.id) : null,
+      };
       if (total !== undefined) page.total = total;
       return page;
     },
@@ -197,7 +211,14 @@ export function createCameraService(deps: CameraServiceDeps) {
         throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
       }
       const created = cameras.insert(fields);
-      audit.record({ actor: actorOf(ctx, ip), action: 'camera.create', targetType: 'camera', targetId: created.id, outcome: 'ok', detail: { name: created.name, code: created.code } });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.create',
+        targetType: 'camera',
+        targetId: created.id,
+        outcome: 'ok',
+        detail: { name: created.name, code: created.code },
+      });
       events.emit('camera.changed', { kind: 'created', camera: created });
       return toView(created);
     },
@@ -232,9 +253,19 @@ export function createCameraService(deps: CameraServiceDeps) {
         throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
       }
       const updated = cameras.update(id, existing.version, fields);
-      if (!updated) throw conflict('version: the point was changed by someone else; reload it', [{ path: 'version', message: 'stale' }]);
+      if (!updated)
+        throw conflict('version: the point was changed by someone else; reload it', [
+          { path: 'version', message: 'stale' },
+        ]);
       const changed = Object.keys(patch).filter((k) => k !== 'version');
-      audit.record({ actor: actorOf(ctx, ip), action: 'camera.update', targetType: 'camera', targetId: id, outcome: 'ok', detail: { fields: changed } });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.update',
+        targetType: 'camera',
+        targetId: id,
+        outcome: 'ok',
+        detail: { fields: changed },
+      });
       events.emit('camera.changed', { kind: 'updated', camera: updated });
       return toView(updated);
     },
@@ -243,7 +274,14 @@ export function createCameraService(deps: CameraServiceDeps) {
       const existing = cameras.byId(ctx.scope, id);
       if (!existing) throw notFound('camera point');
       cameras.delete(id);
-      audit.record({ actor: actorOf(ctx, ip), action: 'camera.delete', targetType: 'camera', targetId: id, outcome: 'ok', detail: { name: existing.name, code: existing.code } });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.delete',
+        targetType: 'camera',
+        targetId: id,
+        outcome: 'ok',
+        detail: { name: existing.name, code: existing.code },
+      });
       events.emit('camera.changed', { kind: 'deleted', camera: existing });
     },
 
@@ -262,7 +300,8 @@ export function createCameraService(deps: CameraServiceDeps) {
       for (const row of rows) {
         const parsed = cameraCreateSchema.safeParse(row.input);
         if (!parsed.success) {
-          for (const f of zodFields(parsed.error)) errors.push({ line: row.line, field: row.columnOf(f.path), message: f.message });
+          for (const f of zodFields(parsed.error))
+            errors.push({ line: row.line, field: row.columnOf(f.path), message: f.message });
           continue;
         }
         const { fields, problems } = normalize(ctx, parsed.data, null);
@@ -271,7 +310,11 @@ export function createCameraService(deps: CameraServiceDeps) {
         if (fields.code) {
           const first = seenCodes.get(fields.code);
           if (first !== undefined) {
-            errors.push({ line: row.line, field: row.columnOf('code'), message: `duplicate of line ${first} in this file` });
+            errors.push({
+              line: row.line,
+              field: row.columnOf('code'),
+              message: `duplicate of line ${first} in this file`,
+            });
             continue;
           }
           seenCodes.set(fields.code, row.line);
@@ -285,15 +328,32 @@ export function createCameraService(deps: CameraServiceDeps) {
         }
       }
       errors.sort((a, b) => a.line - b.line);
-      const report: ImportReport = { ok: errors.length === 0 && totalRows > 0, rows: totalRows, created: 0, encoding, errors };
-      if (totalRows === 0 && errors.length === 0) errors.push({ line: 2, field: 'row', message: 'the file has a header but no data rows' });
+      const report: ImportReport = {
+        ok: errors.length === 0 && totalRows > 0,
+        rows: totalRows,
+        created: 0,
+        encoding,
+        errors,
+      };
+      if (totalRows === 0 && errors.length === 0)
+        errors.push({ line: 2, field: 'row', message: 'the file has a header but no data rows' });
       if (!report.ok) {
-        audit.record({ actor: actorOf(ctx, ip), action: 'camera.import', outcome: 'failed', detail: { rows: totalRows, errors: errors.length } });
+        audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.import',
+          outcome: 'failed',
+          detail: { rows: totalRows, errors: errors.length },
+        });
         return report;
       }
       report.created = cameras.insertMany(good.map((g) => g.fields));
       const orgIds = [...new Set(good.map((g) => g.fields.orgUnitId))];
-      audit.record({ actor: actorOf(ctx, ip), action: 'camera.import', outcome: 'ok', detail: { rows: totalRows, created: report.created, encoding } });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.import',
+        outcome: 'ok',
+        detail: { rows: totalRows, created: report.created, encoding },
+      });
       events.emit('camera.imported', {
         created: report.created,
         orgUnitIds: orgIds,

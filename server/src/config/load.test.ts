@@ -22,7 +22,9 @@ describe('loadConfig', () => {
   });
 
   it('applies environment overrides, typed as YAML scalars', () => {
-    const c = loadConfig({ env: { CCC_SERVER__PORT: '9123', CCC_SERVER__BODY_LIMIT_KB: '64', CCC_REDIS__URL: 'redis://127.0.0.1:6379' } });
+    const c = loadConfig({
+      env: { CCC_SERVER__PORT: '9123', CCC_SERVER__BODY_LIMIT_KB: '64', CCC_REDIS__URL: 'redis://127.0.0.1:6379' },
+    });
     expect(c.server.port).toBe(9123);
     expect(c.server.bodyLimitKb).toBe(64);
     expect(c.redis.url).toBe('redis://127.0.0.1:6379');
@@ -35,9 +37,17 @@ describe('loadConfig', () => {
   });
 
   it('rejects out-of-range values and bad nested shapes', () => {
-    expect(problems(() => loadConfig({ env: {}, overrides: { server: { port: 70000 } } }))[0]).toMatch(/^server\.port:/);
-    expect(problems(() => loadConfig({ env: {}, overrides: { map: { basemap: { type: 'raster' } } } }))[0]).toMatch(/^map\.basemap\.tiles:/);
-    expect(problems(() => loadConfig({ env: {}, overrides: { extraNetworks: [{ id: 'BAD ID', name: 'x', nameEn: 'x' }] } }))[0]).toMatch(/^extraNetworks\.0\.id:/);
+    expect(problems(() => loadConfig({ env: {}, overrides: { server: { port: 70000 } } }))[0]).toMatch(
+      /^server\.port:/,
+    );
+    expect(problems(() => loadConfig({ env: {}, overrides: { map: { basemap: { type: 'raster' } } } }))[0]).toMatch(
+      /^map\.basemap\.tiles:/,
+    );
+    expect(
+      problems(() =>
+        loadConfig({ env: {}, overrides: { extraNetworks: [{ id: 'BAD ID', name: 'x', nameEn: 'x' }] } }),
+      )[0],
+    ).toMatch(/^extraNetworks\.0\.id:/);
   });
 
   it('rejects an unknown profile and broken YAML', () => {

@@ -34,9 +34,7 @@ export function deepMerge(base: Tree, over: Tree): Tree {
 
 /** `SERVER__BODY_LIMIT_KB` → ['server', 'bodyLimitKb'] */
 function envKeyToPath(key: string): string[] {
-  return key
-    .split('__')
-    .map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
+  return key.split('__').map((part) => part.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase()));
 }
 
 export function envOverrides(env: NodeJS.ProcessEnv): { tree: Tree; problems: string[] } {

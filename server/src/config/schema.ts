@@ -43,7 +43,10 @@ export const configSchema = z
     security: z
       .object({
         keyFile: z.string().min(1),
-        sessionTtlHours: z.number().positive().max(24 * 30),
+        sessionTtlHours: z
+          .number()
+          .positive()
+          .max(24 * 30),
         cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/),
         secureCookie: z.boolean(),
         loginRateLimit: z

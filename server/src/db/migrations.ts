@@ -128,7 +128,10 @@ export function migrate(db: SqlDb, now: () => Date): number {
     });
     ran++;
   }
-  const newest = Math.max(0, ...db.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version));
+  const newest = Math.max(
+    0,
+    ...db.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version),
+  );
   if (newest > LATEST_SCHEMA_VERSION) {
     throw new Error(`database schema ${newest} is newer than this build (${LATEST_SCHEMA_VERSION}); refusing to start`);
   }

@@ -14,15 +14,79 @@ export const DEMO_PASSWORD = 'Demo@2026';
 /** Fictional division codes (34 99 01 …) so no real county is implied. */
 const COUNTY_CODE = '349901000000';
 const TOWNSHIP_NAMES = [
-  '城关镇', '东湖街道', '青山镇', '白沙乡', '河口镇', '龙泉镇', '石桥乡', '新安镇',
-  '桃源乡', '马岭镇', '清溪镇', '南塘街道', '高坪乡', '柳林镇', '长乐镇', '金山乡',
+  '城关镇',
+  '东湖街道',
+  '青山镇',
+  '白沙乡',
+  '河口镇',
+  '龙泉镇',
+  '石桥乡',
+  '新安镇',
+  '桃源乡',
+  '马岭镇',
+  '清溪镇',
+  '南塘街道',
+  '高坪乡',
+  '柳林镇',
+  '长乐镇',
+  '金山乡',
 ];
 const VILLAGE_STEMS = [
-  '李家', '王庄', '柳树', '桃园', '石门', '杨湾', '大坪', '清河', '红星', '马家', '黄泥', '新塘', '长岭', '高桥',
-  '双溪', '凤凰', '金竹', '枫林', '梅岭', '竹园', '张湾', '陈庄', '刘家', '周村', '吴岗', '赵圩', '孙桥', '胡山',
+  '李家',
+  '王庄',
+  '柳树',
+  '桃园',
+  '石门',
+  '杨湾',
+  '大坪',
+  '清河',
+  '红星',
+  '马家',
+  '黄泥',
+  '新塘',
+  '长岭',
+  '高桥',
+  '双溪',
+  '凤凰',
+  '金竹',
+  '枫林',
+  '梅岭',
+  '竹园',
+  '张湾',
+  '陈庄',
+  '刘家',
+  '周村',
+  '吴岗',
+  '赵圩',
+  '孙桥',
+  '胡山',
 ];
-const PLACES = ['村口', '广场', '学校门口', '卫生室', '桥头', '路口', '菜市场', '河堤', '停车场', '党群服务中心', '幼儿园', '水库坝顶'];
-const STREET_PLACES = ['十字路口', '商业街', '公交站', '医院门口', '派出所', '超市', '银行', '车站', '中学', '小区东门'];
+const PLACES = [
+  '村口',
+  '广场',
+  '学校门口',
+  '卫生室',
+  '桥头',
+  '路口',
+  '菜市场',
+  '河堤',
+  '停车场',
+  '党群服务中心',
+  '幼儿园',
+  '水库坝顶',
+];
+const STREET_PLACES = [
+  '十字路口',
+  '商业街',
+  '公交站',
+  '医院门口',
+  '派出所',
+  '超市',
+  '银行',
+  '车站',
+  '中学',
+  '小区东门',
+];
 
 export const DEMO_USERS: { username: string; displayName: string; role: Role; org: 'county' | 0 | 1 }[] = [
   { username: 'admin', displayName: '系统管理员', role: 'admin', org: 'county' },
@@ -49,7 +113,15 @@ export function prng(seed: number): () => number {
 type Box = [minLon: number, minLat: number, maxLon: number, maxLat: number];
 const polygon = ([a, b, c, d]: Box) => ({
   type: 'Polygon' as const,
-  coordinates: [[[a, b], [c, b], [c, d], [a, d], [a, b]]],
+  coordinates: [
+    [
+      [a, b],
+      [c, b],
+      [c, d],
+      [a, d],
+      [a, b],
+    ],
+  ],
 });
 
 /** Splits a box into n cells in rows, the last row taking the remainder. */
@@ -83,10 +155,19 @@ export interface DemoDeps {
 }
 
 /** Builds the org tree with boundaries; returns the county and its villages. */
-export function seedOrgTree(orgs: OrgRepo, opts: DemoOptions): { county: OrgUnit; townships: OrgUnit[]; villages: OrgUnit[] } {
+export function seedOrgTree(
+  orgs: OrgRepo,
+  opts: DemoOptions,
+): { county: OrgUnit; townships: OrgUnit[]; villages: OrgUnit[] } {
   const [cx, cy] = opts.center;
   const countyBox: Box = [cx - 0.25, cy - 0.17, cx + 0.25, cy + 0.17];
-  const county = orgs.insert({ parentId: null, code: COUNTY_CODE, name: '示范县', level: 'county', boundary: polygon(countyBox) });
+  const county = orgs.insert({
+    parentId: null,
+    code: COUNTY_CODE,
+    name: '示范县',
+    level: 'county',
+    boundary: polygon(countyBox),
+  });
   const townships: OrgUnit[] = [];
   const villages: OrgUnit[] = [];
   split(countyBox, opts.townships).forEach((tBox, ti) => {
@@ -192,7 +273,13 @@ export async function seedDemo(deps: DemoDeps, opts: DemoOptions): Promise<boole
   for (const u of DEMO_USERS) {
     const org = u.org === 'county' ? county : townships[u.org];
     if (!org) continue;
-    deps.users.insert({ username: u.username, displayName: u.displayName, passwordHash: hash, role: u.role, orgUnitId: org.id });
+    deps.users.insert({
+      username: u.username,
+      displayName: u.displayName,
+      passwordHash: hash,
+      role: u.role,
+      orgUnitId: org.id,
+    });
   }
   return true;
 }

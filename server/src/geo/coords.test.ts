@@ -21,7 +21,7 @@ describe('coordinate systems', () => {
   it.each(places)('BD-09 round trip for %s stays within 1 cm', (_n, lon, lat) => {
     const b = fromWgs84('bd09', lon, lat);
     expect(haversineMeters([lon, lat], b)).toBeGreaterThan(100);
-    expect(haversineMeters([lon, lat], toWgs84("bd09", b[0], b[1]))).toBeLessThan(0.01);
+    expect(haversineMeters([lon, lat], toWgs84('bd09', b[0], b[1]))).toBeLessThan(0.01);
   });
 
   it('BD-09 ↔ GCJ-02 are inverse to within centimetres', () => {

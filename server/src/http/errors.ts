@@ -7,13 +7,7 @@ export class HttpError extends Error {
   readonly code: string;
   readonly fields: FieldError[] | undefined;
   readonly headers: Record<string, string> | undefined;
-  constructor(
-    status: number,
-    code: string,
-    message: string,
-    fields?: FieldError[],
-    headers?: Record<string, string>,
-  ) {
+  constructor(status: number, code: string, message: string, fields?: FieldError[], headers?: Record<string, string>) {
     super(message);
     this.status = status;
     this.code = code;

@@ -53,7 +53,11 @@ export function buildBasemap(orgs: OrgRepo): { type: 'FeatureCollection'; featur
     // Trunk roads from the county seat to each township, and a ring road linking townships by angle.
     const sorted = [...townCentres].sort((a, b) => Math.atan2(a[1] - cy, a[0] - cx) - Math.atan2(b[1] - cy, b[0] - cx));
     for (const t of sorted) {
-      features.push({ type: 'Feature', properties: { kind: 'road', name: '' }, geometry: { type: 'LineString', coordinates: [[cx, cy], t] } });
+      features.push({
+        type: 'Feature',
+        properties: { kind: 'road', name: '' },
+        geometry: { type: 'LineString', coordinates: [[cx, cy], t] },
+      });
     }
     features.push({
       type: 'Feature',
@@ -68,7 +72,11 @@ export function buildBasemap(orgs: OrgRepo): { type: 'FeatureCollection'; featur
       const t = i / 40;
       river.push([x0 + (x1 - x0) * t, y0 + (y1 - y0) * (0.35 + 0.12 * Math.sin(t * Math.PI * 3))]);
     }
-    features.push({ type: 'Feature', properties: { kind: 'water', name: '清江' }, geometry: { type: 'LineString', coordinates: river } });
+    features.push({
+      type: 'Feature',
+      properties: { kind: 'water', name: '清江' },
+      geometry: { type: 'LineString', coordinates: river },
+    });
   }
   return { type: 'FeatureCollection', features };
 }
@@ -76,7 +84,11 @@ export function buildBasemap(orgs: OrgRepo): { type: 'FeatureCollection'; featur
 export function mapRoutes(deps: { auth: AuthService; config: AppConfig; orgs: OrgRepo }): Router {
   const r = Router();
   r.get('/map/config', deps.auth.requireAuth, (_req, res) => {
-    const out: MapConfig = { center: deps.config.map.center, zoom: deps.config.map.zoom, basemap: deps.config.map.basemap };
+    const out: MapConfig = {
+      center: deps.config.map.center,
+      zoom: deps.config.map.zoom,
+      basemap: deps.config.map.basemap,
+    };
     res.json(out);
   });
   r.get('/map/basemap.geojson', deps.auth.requireAuth, (_req, res) => {

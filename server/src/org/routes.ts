@@ -6,7 +6,12 @@ import type { CameraRepo } from '../cameras/repo.ts';
 import type { OrgRepo } from './repo.ts';
 import { inScope } from './scope.ts';
 
-export function orgRoutes(deps: { auth: AuthService; orgs: OrgRepo; networks: NetworkRepo; cameras: CameraRepo }): Router {
+export function orgRoutes(deps: {
+  auth: AuthService;
+  orgs: OrgRepo;
+  networks: NetworkRepo;
+  cameras: CameraRepo;
+}): Router {
   const { auth, orgs, networks, cameras } = deps;
   const r = Router();
 
@@ -14,7 +19,9 @@ export function orgRoutes(deps: { auth: AuthService; orgs: OrgRepo; networks: Ne
   r.get('/org-units', auth.requirePermission('org.read'), (req, res) => {
     const ctx = authOf(req);
     const units = orgs.all().filter((u) => inScope(ctx.scope, u.path));
-    const totals = new Map<number, { total: number; online: number }>(units.map((u) => [u.id, { total: 0, online: 0 }]));
+    const totals = new Map<number, { total: number; online: number }>(
+      units.map((u) => [u.id, { total: 0, online: 0 }]),
+    );
     const byId = new Map(units.map((u) => [u.id, u]));
     for (const c of cameras.countsByOrg(ctx.scope)) {
       const unit = byId.get(c.orgUnitId);

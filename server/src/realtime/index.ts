@@ -31,8 +31,7 @@ export function attachRealtime(http: HttpServer, deps: { auth: AuthService; bus:
   });
   io.use((socket, next) => {
     const fromAuth: unknown = socket.handshake.auth['token'];
-    const token =
-      typeof fromAuth === 'string' ? fromAuth : deps.auth.tokenFrom({ headers: socket.handshake.headers });
+    const token = typeof fromAuth === 'string' ? fromAuth : deps.auth.tokenFrom({ headers: socket.handshake.headers });
     const ctx = token ? deps.auth.resolveToken(token) : undefined;
     if (!ctx) return next(new Error('unauthorized'));
     socket.data.auth = ctx;
@@ -66,7 +65,8 @@ export function attachRealtime(http: HttpServer, deps: { auth: AuthService; bus:
           perRoom.set(room, set);
         }
       }
-      for (const [room, ids] of perRoom) io.to(room).emit('registry:imported', { created: ids.size ? created : 0, orgUnitIds: [...ids] });
+      for (const [room, ids] of perRoom)
+        io.to(room).emit('registry:imported', { created: ids.size ? created : 0, orgUnitIds: [...ids] });
     }),
   ];
   return {
