@@ -13,7 +13,7 @@ export class ConfigError extends Error {
 }
 
 /** Environment variables with the prefix that are not config paths. */
-const RESERVED_ENV = new Set(['CCC_PROFILE', 'CCC_SECRET_KEY', 'CCC_CONFIG_DIR']);
+const RESERVED_ENV = new Set(['CCC_PROFILE', 'CCC_SECRET_KEY', 'CCC_CONFIG_DIR', 'CCC_ADMIN_PASSWORD']);
 const ENV_PREFIX = 'CCC_';
 
 type Tree = Record<string, unknown>;
