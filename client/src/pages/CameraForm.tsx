@@ -1,4 +1,4 @@
-import { useMemo, useState, type SubmitEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type SubmitEvent } from 'react';
 import {
   COORD_SYSTEMS,
   type CameraPointView,
@@ -77,10 +77,32 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
   const [busy, setBusy] = useState<'save' | 'delete' | null>(null);
   const [confirmingDelete, setConfirmingDelete] = useState(false);
 
+  // The table row may be stale (e.g. while the live connection was down): start from the
+  // current version unless the user has already begun typing, in which case a save will
+  // meet the 409 and reload anyway.
+  const touched = useRef(false);
+  useEffect(() => {
+    if (!camera) return;
+    const controller = new AbortController();
+    api.camera(camera.id, controller.signal).then(
+      (fresh) => {
+        if (fresh.version === camera.version || touched.current) return;
+        setBase(fresh);
+        setForm(formStateOf(fresh));
+      },
+      () => {
+        // Keep the row's data; saving reports any real problem.
+      },
+    );
+    return () => controller.abort();
+  }, [camera]);
+
   const orgOptions = useMemo(() => flattenOrgTree(buildOrgTree(orgUnits)), [orgUnits]);
 
-  const set = <K extends keyof CameraFormState>(key: K, value: CameraFormState[K]) =>
+  const set = <K extends keyof CameraFormState>(key: K, value: CameraFormState[K]) => {
+    touched.current = true;
     setForm((prev) => ({ ...prev, [key]: value }));
+  };
 
   const pin = useMemo<Position | null>(() => {
     const lon = Number(form.lon);
@@ -383,6 +405,7 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
                     checked={form.clearCredentials}
                     onChange={(e) => {
                       const clear = e.target.checked;
+                      touched.current = true;
                       setForm((prev) => ({ ...prev, clearCredentials: clear, credUsername: '', credPassword: '' }));
                     }}
                   />
@@ -443,13 +466,15 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
                   onMapClick={
                     readOnly
                       ? undefined
-                      : (position) =>
+                      : (position) => {
+                          touched.current = true;
                           setForm((prev) => ({
                             ...prev,
                             lon: formatDegrees(position.lon),
                             lat: formatDegrees(position.lat),
                             system: 'wgs84',
-                          }))
+                          }));
+                        }
                   }
                   fitKey={null}
                   showPlaceLabels

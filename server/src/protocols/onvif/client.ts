@@ -1,0 +1,279 @@
+/**
+ * A small ONVIF client for discovery and health: only the operations the
+ * platform needs, every reply treated as hostile (size and time caps, no
+ * DTDs), authentication that follows the device's own clock.
+ */
+import { DeviceNetworkError, postXml } from '../http-post.ts';
+import { XmlError, at, attr, list, parseXml, text, type XmlNode, type XmlObject } from '../xml.ts';
+import { envelope, securityHeader } from './soap.ts';
+
+export type OnvifErrorKind = 'auth' | 'fault' | 'not_onvif' | 'malformed' | 'unreachable' | 'timeout';
+
+export class OnvifError extends Error {
+  readonly kind: OnvifErrorKind;
+  constructor(kind: OnvifErrorKind, message: string) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+export interface OnvifCredentials {
+  username: string;
+  password: string;
+}
+
+export interface DeviceInformation {
+  manufacturer: string;
+  model: string;
+  firmware: string;
+  serial: string;
+  hardwareId: string;
+}
+
+export interface MediaProfile {
+  token: string;
+  name: string;
+  encoding: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+  hasPtz: boolean;
+}
+
+export interface Capabilities {
+  mediaXAddr: string | null;
+  ptzXAddr: string | null;
+  eventsXAddr: string | null;
+}
+
+export interface OnvifClientOptions {
+  /** Device service URL, e.g. http://10.1.2.3/onvif/device_service */
+  xaddr: string;
+  credentials?: OnvifCredentials | null;
+  timeoutMs?: number;
+  maxBytes?: number;
+  now?: () => Date;
+  signal?: AbortSignal;
+}
+
+/** Keeps host and port we reached the device at: devices behind NAT report internal addresses. */
+export function rebaseXAddr(reported: string, reachedAt: string): string {
+  try {
+    const r = new URL(reported);
+    const d = new URL(reachedAt);
+    r.protocol = d.protocol;
+    r.host = d.host;
+    return r.toString();
+  } catch {
+    return reachedAt;
+  }
+}
+
+const num = (n: XmlNode | undefined) => {
+  const t = text(n);
+  const v = t === undefined ? NaN : Number(t);
+  return Number.isFinite(v) ? v : null;
+};
+
+export function createOnvifClient(opts: OnvifClientOptions) {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const maxBytes = opts.maxBytes ?? 512 * 1024;
+  const now = opts.now ?? (() => new Date());
+  /** Device clock minus ours, learnt from GetSystemDateAndTime. */
+  let clockOffsetMs = 0;
+  let capabilities: Capabilities | null = null;
+
+  async function call(url: string, body: string, auth: boolean): Promise<XmlObject> {
+    const security =
+      auth && opts.credentials
+        ? securityHeader(
+            opts.credentials.username,
+            opts.credentials.password,
+            new Date(now().getTime() + clockOffsetMs),
+          )
+        : undefined;
+    let res;
+    try {
+      res = await postXml(url, envelope(body, security), {
+        timeoutMs,
+        maxBytes,
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (err) {
+      if (err instanceof DeviceNetworkError) {
+        if (err.kind === 'timeout') throw new OnvifError('timeout', err.message);
+        if (err.kind === 'too_large') throw new OnvifError('malformed', err.message);
+        throw new OnvifError('unreachable', err.message);
+      }
+      throw err;
+    }
+    if (res.status === 401) throw new OnvifError('auth', 'HTTP 401 from device');
+    const type = String(res.headers['content-type'] ?? '');
+    if (res.status === 404 || (!/xml/i.test(type) && !res.body.trimStart().startsWith('<'))) {
+      throw new OnvifError('not_onvif', `HTTP ${res.status} ${type || 'without content type'}: not an ONVIF service`);
+    }
+    let doc: XmlObject;
+    try {
+      doc = parseXml(res.body, maxBytes);
+    } catch (err) {
+      if (err instanceof XmlError) throw new OnvifError('malformed', err.message);
+      throw err;
+    }
+    const env = at(doc, 'Envelope');
+    if (!env) throw new OnvifError('not_onvif', 'reply is XML but not a SOAP envelope');
+    const fault = at(env, 'Body', 'Fault');
+    if (fault !== undefined) {
+      const codes = [
+        text(at(fault, 'Code', 'Value')),
+        text(at(fault, 'Code', 'Subcode', 'Value')),
+        text(at(fault, 'Code', 'Subcode', 'Subcode', 'Value')),
+        text(at(fault, 'faultcode')),
+      ]
+        .filter((c): c is string => !!c)
+        .join(' ');
+      const reason = text(at(fault, 'Reason', 'Text')) ?? text(at(fault, 'faultstring')) ?? 'SOAP fault';
+      if (/NotAuthorized|FailedAuthentication|InvalidSecurity|Sender.*auth/i.test(codes + ' ' + reason))
+        throw new OnvifError('auth', `not authorised: ${reason}`);
+      throw new OnvifError('fault', `${codes || 'fault'}: ${reason}`.slice(0, 300));
+    }
+    if (res.status >= 400) throw new OnvifError('fault', `HTTP ${res.status}`);
+    const bodyNode = at(env, 'Body');
+    if (!bodyNode || typeof bodyNode !== 'object' || Array.isArray(bodyNode))
+      throw new OnvifError('malformed', 'empty SOAP body');
+    return bodyNode;
+  }
+
+  const need = <T>(v: T | undefined | null, what: string): T => {
+    if (v === undefined || v === null || v === '') throw new OnvifError('malformed', `reply lacks ${what}`);
+    return v;
+  };
+
+  const client = {
+    get clockOffsetMs() {
+      return clockOffsetMs;
+    },
+
+    /** Unauthenticated on every conformant device; also calibrates the clock for digests. */
+    async getSystemDateAndTime(): Promise<Date> {
+      const sentAt = now().getTime();
+      const b = await call(opts.xaddr, '<tds:GetSystemDateAndTime/>', false);
+      const utc = at(b, 'GetSystemDateAndTimeResponse', 'SystemDateAndTime', 'UTCDateTime');
+      const y = num(at(utc, 'Date', 'Year'));
+      const mo = num(at(utc, 'Date', 'Month'));
+      const d = num(at(utc, 'Date', 'Day'));
+      const h = num(at(utc, 'Time', 'Hour'));
+      const mi = num(at(utc, 'Time', 'Minute'));
+      const s = num(at(utc, 'Time', 'Second'));
+      if ([y, mo, d, h, mi, s].some((v) => v === null)) throw new OnvifError('malformed', 'reply lacks UTCDateTime');
+      const device = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+      if (!Number.isFinite(device)) throw new OnvifError('malformed', 'invalid device time');
+      const receivedAt = now().getTime();
+      clockOffsetMs = device - (sentAt + receivedAt) / 2;
+      return new Date(device);
+    },
+
+    async getDeviceInformation(): Promise<DeviceInformation> {
+      const b = await call(opts.xaddr, '<tds:GetDeviceInformation/>', true);
+      const r = at(b, 'GetDeviceInformationResponse');
+      if (r === undefined) throw new OnvifError('malformed', 'reply lacks GetDeviceInformationResponse');
+      return {
+        manufacturer: text(at(r, 'Manufacturer')) ?? '',
+        model: text(at(r, 'Model')) ?? '',
+        firmware: text(at(r, 'FirmwareVersion')) ?? '',
+        serial: text(at(r, 'SerialNumber')) ?? '',
+        hardwareId: text(at(r, 'HardwareId')) ?? '',
+      };
+    },
+
+    async getCapabilities(): Promise<Capabilities> {
+      const b = await call(
+        opts.xaddr,
+        '<tds:GetCapabilities><tds:Category>All</tds:Category></tds:GetCapabilities>',
+        true,
+      );
+      const c = at(b, 'GetCapabilitiesResponse', 'Capabilities');
+      const x = (svc: string) => {
+        const v = text(at(c, svc, 'XAddr'));
+        return v ? rebaseXAddr(v, opts.xaddr) : null;
+      };
+      capabilities = { mediaXAddr: x('Media'), ptzXAddr: x('PTZ'), eventsXAddr: x('Events') };
+      return capabilities;
+    },
+
+    async getNetworkInterfaces(): Promise<{ mac: string | null }> {
+      const b = await call(opts.xaddr, '<tds:GetNetworkInterfaces/>', true);
+      for (const ni of list(at(b, 'GetNetworkInterfacesResponse', 'NetworkInterfaces'))) {
+        const mac = text(at(ni, 'Info', 'HwAddress'));
+        if (mac && /^([0-9a-f]{2}[:-]){5}[0-9a-f]{2}$/i.test(mac)) return { mac: mac.toLowerCase().replace(/-/g, ':') };
+      }
+      return { mac: null };
+    },
+
+    async getProfiles(): Promise<MediaProfile[]> {
+      const media = need((capabilities ?? (await client.getCapabilities())).mediaXAddr, 'a media service');
+      const b = await call(media, '<trt:GetProfiles/>', true);
+      return list(at(b, 'GetProfilesResponse', 'Profiles'))
+        .slice(0, 32)
+        .map((p) => {
+          const vec = at(p, 'VideoEncoderConfiguration');
+          return {
+            token: need(attr(p, 'token'), 'a profile token'),
+            name: text(at(p, 'Name')) ?? '',
+            encoding: text(at(vec, 'Encoding')) ?? null,
+            width: num(at(vec, 'Resolution', 'Width')),
+            height: num(at(vec, 'Resolution', 'Height')),
+            fps: num(at(vec, 'RateControl', 'FrameRateLimit')),
+            hasPtz: at(p, 'PTZConfiguration') !== undefined,
+          };
+        });
+    },
+
+    async getStreamUri(profileToken: string): Promise<string> {
+      const media = need((capabilities ?? (await client.getCapabilities())).mediaXAddr, 'a media service');
+      const b = await call(
+        media,
+        `<trt:GetStreamUri><trt:StreamSetup><tt:Stream>RTP-Unicast</tt:Stream><tt:Transport><tt:Protocol>RTSP</tt:Protocol></tt:Transport></trt:StreamSetup><trt:ProfileToken>${escapeToken(profileToken)}</trt:ProfileToken></trt:GetStreamUri>`,
+        true,
+      );
+      return checkUri(need(text(at(b, 'GetStreamUriResponse', 'MediaUri', 'Uri')), 'a stream URI'), [
+        'rtsp:',
+        'rtsps:',
+      ]);
+    },
+
+    async getSnapshotUri(profileToken: string): Promise<string> {
+      const media = need((capabilities ?? (await client.getCapabilities())).mediaXAddr, 'a media service');
+      const b = await call(
+        media,
+        `<trt:GetSnapshotUri><trt:ProfileToken>${escapeToken(profileToken)}</trt:ProfileToken></trt:GetSnapshotUri>`,
+        true,
+      );
+      return checkUri(need(text(at(b, 'GetSnapshotUriResponse', 'MediaUri', 'Uri')), 'a snapshot URI'), [
+        'http:',
+        'https:',
+      ]);
+    },
+  };
+  return client;
+}
+
+export type OnvifClient = ReturnType<typeof createOnvifClient>;
+
+function escapeToken(t: string): string {
+  if (!/^[\w.:-]{1,64}$/.test(t)) throw new OnvifError('malformed', 'profile token has unexpected characters');
+  return t;
+}
+
+/** A URI from a device becomes a stream address later: check it strictly. */
+function checkUri(uri: string, schemes: string[]): string {
+  if (uri.length > 2048 || /[\s\u0000-\u001f]/.test(uri))
+    throw new OnvifError('malformed', 'device returned an unusable URI');
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    throw new OnvifError('malformed', 'device returned an unparseable URI');
+  }
+  if (!schemes.includes(u.protocol)) throw new OnvifError('malformed', `device returned a ${u.protocol} URI`);
+  return u.toString();
+}
