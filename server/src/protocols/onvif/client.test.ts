@@ -4,7 +4,7 @@
  * silence, non-XML.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProbeMatches } from '../ws-discovery.ts';
@@ -15,12 +15,12 @@ const fixture = (name: string) =>
   readFileSync(new URL(`../../../../tests/fixtures/onvif/${name}`, import.meta.url), 'utf8');
 
 /** Route by the SOAP operation in the request body. */
-let replies: Record<string, (res: import('node:http').ServerResponse) => void> = {};
+let replies: Record<string, (res: ServerResponse) => void> = {};
 let server: Server;
 let base = '';
 const xml =
   (body: string, status = 200) =>
-  (res: import('node:http').ServerResponse) => {
+  (res: ServerResponse) => {
     res.writeHead(status, { 'content-type': 'application/soap+xml; charset=utf-8' });
     res.end(body);
   };
