@@ -279,3 +279,14 @@ describe('the rest of the surface', () => {
     expect(entry?.ip).toMatch(/127\.0\.0\.1/);
   });
 });
+
+describe('delete with a version', () => {
+  it('refuses a stale version with 409 and keeps the point', async () => {
+    const c = (await tech.post('/cameras', valid())).json;
+    await tech.patch(`/cameras/${c.id}`, { address: '改了' });
+    const r = await tech.del(`/cameras/${c.id}?version=${c.version}`);
+    expect(r.status).toBe(409);
+    expect((await tech.get(`/cameras/${c.id}`)).status).toBe(200);
+    expect((await tech.del(`/cameras/${c.id}?version=${c.version + 1}`)).status).toBe(204);
+  });
+});

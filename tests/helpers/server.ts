@@ -42,6 +42,7 @@ export async function startTestServer(
     clock: opts.clock ?? { now: () => new Date() },
     secrets,
     log: createLogger('error'),
+    ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
   });
   const { orgs, cameras, users } = server.app.repos;
   await seedDemo(

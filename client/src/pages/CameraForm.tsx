@@ -8,7 +8,13 @@ import {
   type Position,
 } from '@api/contract.ts';
 import { api, ApiError } from '../api.ts';
-import { toWgs84 } from '../coords.ts';
+import { toWgs84 as convertToWgs84 } from '@geo/coords.ts';
+
+/** Display-only conversion; the server converts authoritatively on save. */
+const toWgs84 = (p: { lon: number; lat: number }, system: CoordSystem) => {
+  const [lon, lat] = convertToWgs84(system, p.lon, p.lat);
+  return { lon, lat };
+};
 import { Field } from '../components/Field.tsx';
 import { MapView } from '../components/MapView.tsx';
 import { Modal } from '../components/Modal.tsx';

@@ -24,6 +24,7 @@ export type Permission =
   | 'camera.write'
   | 'camera.import'
   | 'camera.export'
+  | 'discovery.scan'
   | 'org.read'
   | 'audit.read'
   | 'user.read'
@@ -119,7 +120,11 @@ export interface CameraPointView {
   ptz: boolean;
   status: CameraStatus;
   statusReason: string | null;
+  /** Last time real video was seen. */
   lastSeenAt: string | null;
+  lastCheckedAt: string | null;
+  /** Identity read from the device over ONVIF (points registered by discovery). */
+  device: { manufacturer: string | null; model: string | null; serial: string | null; mac: string | null } | null;
   createdAt: string;
   updatedAt: string;
   /** Increments on every change; send it back on PATCH to detect concurrent edits. */

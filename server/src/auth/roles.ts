@@ -18,7 +18,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   county_officer: ['camera.read', 'camera.export', 'org.read'],
   township_operator: ['camera.read', 'camera.export', 'org.read'],
   // 运维/点位登记: registers and maintains points.
-  technician: ['camera.read', 'camera.write', 'camera.import', 'camera.export', 'org.read'],
+  technician: ['camera.read', 'camera.write', 'camera.import', 'camera.export', 'discovery.scan', 'org.read'],
   viewer: ['camera.read', 'org.read'],
 };
 

@@ -24,15 +24,50 @@ export interface CameraPoint {
   status: CameraStatus;
   statusReason: string | null;
   lastSeenAt: string | null;
+  lastCheckedAt: string | null;
+  /** Identity read from the device over ONVIF, when known (registration by discovery). */
+  manufacturer: string | null;
+  model: string | null;
+  serial: string | null;
+  mac: string | null;
   createdAt: string;
   updatedAt: string;
   version: number;
 }
 
+export interface DeviceIdentity {
+  manufacturer: string | null;
+  model: string | null;
+  serial: string | null;
+  mac: string | null;
+}
+
+/** What a health check needs of a point: no scope, internal use only. */
+export interface HealthTarget {
+  id: number;
+  orgPath: string;
+  onvifUrl: string | null;
+  mainStreamUri: string | null;
+  subStreamUri: string | null;
+  credentialsSealed: string | null;
+  status: CameraStatus;
+}
+
 /** Fields a caller sets; the rest are managed by the repository or health checks. */
 export type CameraFields = Omit<
   CameraPoint,
-  'id' | 'status' | 'statusReason' | 'lastSeenAt' | 'createdAt' | 'updatedAt' | 'version'
+  | 'id'
+  | 'status'
+  | 'statusReason'
+  | 'lastSeenAt'
+  | 'lastCheckedAt'
+  | 'manufacturer'
+  | 'model'
+  | 'serial'
+  | 'mac'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'version'
 >;
 
 export interface CameraFilter {
@@ -67,6 +102,20 @@ export interface CameraRepo {
   /** Per org unit (not rolled up) totals and online counts within scope. */
   countsByOrg(scope: Scope): { orgUnitId: number; total: number; online: number }[];
   countsByNetwork(scope: Scope): { networkId: string; total: number; online: number }[];
+  setDevice(id: number, device: DeviceIdentity): void;
+  /** A registered point that is the same device: same serial, same MAC, or same ONVIF endpoint. Unscoped. */
+  findSameDevice(d: { serial: string | null; mac: string | null; onvifUrl: string | null }): number | undefined;
+  healthTargets(afterId: number, limit: number): HealthTarget[];
+  /** Records a health result; returns the previous status. */
+  setStatus(
+    id: number,
+    status: CameraStatus,
+    reason: string | null,
+    checkedAt: string,
+    seen: boolean,
+  ): CameraStatus | undefined;
+  /** Status counts in scope, per network and per org unit (not rolled up). */
+  statusCounts(scope: Scope): { networkId: string; orgUnitId: number; status: CameraStatus; n: number }[];
 }
 
 interface CameraRow {
@@ -90,13 +139,18 @@ interface CameraRow {
   status: CameraStatus;
   status_reason: string | null;
   last_seen_at: string | null;
+  last_checked_at: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  serial: string | null;
+  mac: string | null;
   created_at: string;
   updated_at: string;
   version: number;
 }
 
 const COLUMNS =
-  'id, code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, status, status_reason, last_seen_at, created_at, updated_at, version';
+  'id, code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, status, status_reason, last_seen_at, last_checked_at, manufacturer, model, serial, mac, created_at, updated_at, version';
 
 function fromRow(r: CameraRow): CameraPoint {
   return {
@@ -120,6 +174,11 @@ function fromRow(r: CameraRow): CameraPoint {
     status: r.status,
     statusReason: r.status_reason,
     lastSeenAt: r.last_seen_at,
+    lastCheckedAt: r.last_checked_at,
+    manufacturer: r.manufacturer,
+    model: r.model,
+    serial: r.serial,
+    mac: r.mac,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     version: r.version,
@@ -320,6 +379,79 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
       return db.all<{ networkId: string; total: number; online: number }>(
         `SELECT network_id AS "networkId", COUNT(*) AS total, SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) AS online
          FROM camera_points WHERE org_path >= ? AND org_path < ? GROUP BY network_id`,
+        [lo, hi],
+      );
+    },
+    setDevice(id, d) {
+      db.run('UPDATE camera_points SET manufacturer = ?, model = ?, serial = ?, mac = ? WHERE id = ?', [
+        d.manufacturer,
+        d.model,
+        d.serial,
+        d.mac,
+        id,
+      ]);
+    },
+    findSameDevice(d) {
+      if (d.serial) {
+        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE serial = ? LIMIT 1', [d.serial]);
+        if (r) return r.id;
+      }
+      if (d.mac) {
+        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE mac = ? LIMIT 1', [d.mac]);
+        if (r) return r.id;
+      }
+      if (d.onvifUrl) {
+        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE onvif_url = ? LIMIT 1', [d.onvifUrl]);
+        if (r) return r.id;
+      }
+      return undefined;
+    },
+    healthTargets(afterId, limit) {
+      return db
+        .all<{
+          id: number;
+          org_path: string;
+          onvif_url: string | null;
+          main_stream_uri: string | null;
+          sub_stream_uri: string | null;
+          credentials_enc: string | null;
+          status: CameraStatus;
+        }>(
+          'SELECT id, org_path, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, status FROM camera_points WHERE id > ? ORDER BY id LIMIT ?',
+          [afterId, limit],
+        )
+        .map((r) => ({
+          id: r.id,
+          orgPath: r.org_path,
+          onvifUrl: r.onvif_url,
+          mainStreamUri: r.main_stream_uri,
+          subStreamUri: r.sub_stream_uri,
+          credentialsSealed: r.credentials_enc,
+          status: r.status,
+        }));
+    },
+    setStatus(id, status, reason, checkedAt, seen) {
+      return db.transaction(() => {
+        const prev = db.get<{ status: CameraStatus }>('SELECT status FROM camera_points WHERE id = ?', [id])?.status;
+        if (prev === undefined) return undefined;
+        db.run(
+          `UPDATE camera_points SET status = ?, status_reason = ?, last_checked_at = ?${seen ? ', last_seen_at = ?' : ''} WHERE id = ?`,
+          seen ? [status, reason, checkedAt, checkedAt, id] : [status, reason, checkedAt, id],
+        );
+        if (prev !== status) {
+          db.run(
+            'INSERT INTO camera_status_events (camera_id, at, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)',
+            [id, checkedAt, prev, status, reason],
+          );
+        }
+        return prev;
+      });
+    },
+    statusCounts(scope) {
+      const [lo, hi] = pathRange(scope.path);
+      return db.all<{ networkId: string; orgUnitId: number; status: CameraStatus; n: number }>(
+        `SELECT network_id AS "networkId", org_unit_id AS "orgUnitId", status, COUNT(*) AS n FROM camera_points
+         WHERE org_path >= ? AND org_path < ? GROUP BY network_id, org_unit_id, status`,
         [lo, hi],
       );
     },

@@ -16,6 +16,7 @@ const exportQuery = cameraQuerySchema
   .omit({ limit: true, cursor: true, withTotal: true })
   .extend({ header: z.enum(['en', 'zh']).default('en') })
   .strict();
+const deleteQuery = z.object({ version: z.coerce.number().int().positive().optional() }).strict();
 const importQuery = z.object({ encoding: z.enum(['utf-8', 'gbk', 'gb18030']).optional() }).strict();
 
 export function cameraRoutes(deps: {
@@ -126,7 +127,8 @@ export function cameraRoutes(deps: {
 
   r.delete('/cameras/:id', auth.requirePermission('camera.write'), (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    service.remove(authOf(req), ip(req), id);
+    const { version } = parseOr400(deleteQuery, req.query);
+    service.remove(authOf(req), ip(req), id, version);
     res.status(204).end();
   });
 

@@ -78,6 +78,11 @@ export function createCameraService(deps: CameraServiceDeps) {
       status: p.status,
       statusReason: p.statusReason,
       lastSeenAt: p.lastSeenAt,
+      lastCheckedAt: p.lastCheckedAt,
+      device:
+        p.manufacturer || p.model || p.serial || p.mac
+          ? { manufacturer: p.manufacturer, model: p.model, serial: p.serial, mac: p.mac }
+          : null,
       createdAt: p.createdAt,
       updatedAt: p.updatedAt,
       version: p.version,
@@ -103,7 +108,10 @@ export function createCameraService(deps: CameraServiceDeps) {
     if (!org || !inScope(ctx.scope, org.path)) {
       problems.push({ path: 'orgUnitId', message: 'org unit is not in your jurisdiction', outOfScope: true });
     }
-    const [lon, lat] = toWgs84(input.position.system, input.position.lon, input.position.lat);
+    // 7 decimals is ~1 cm: finer digits from a conversion are noise.
+    const [lon, lat] = toWgs84(input.position.system, input.position.lon, input.position.lat).map(
+      (v) => Math.round(v * 1e7) / 1e7,
+    ) as [number, number];
     if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90)) {
       problems.push({ path: 'position', message: 'position is out of range after conversion to WGS-84' });
     }
@@ -270,9 +278,14 @@ export function createCameraService(deps: CameraServiceDeps) {
       return toView(updated);
     },
 
-    remove(ctx: AuthContext, ip: string | null, id: number): void {
+    remove(ctx: AuthContext, ip: string | null, id: number, version?: number): void {
       const existing = cameras.byId(ctx.scope, id);
       if (!existing) throw notFound('camera point');
+      if (version !== undefined && version !== existing.version) {
+        throw conflict(`version: the point was changed by someone else (now version ${existing.version})`, [
+          { path: 'version', message: `stale; current version is ${existing.version}` },
+        ]);
+      }
       cameras.delete(id);
       audit.record({
         actor: actorOf(ctx, ip),

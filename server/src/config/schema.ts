@@ -68,6 +68,29 @@ export const configSchema = z
         basemap,
       })
       .strict(),
+    discovery: z
+      .object({
+        /** Local interface addresses whose segments may be probed by multicast. */
+        multicastInterfaces: z.array(z.string().min(1)),
+        maxHostsPerScan: z.number().int().min(1).max(65536),
+        probeTimeoutMs: z.number().int().min(100).max(60_000),
+        probeRatePerSecond: z.number().int().min(1).max(100_000),
+        concurrency: z.number().int().min(1).max(1024),
+        deviceTimeoutMs: z.number().int().min(100).max(60_000),
+      })
+      .strict(),
+    health: z
+      .object({
+        /** Seconds between sweeps; 0 disables periodic checks. */
+        intervalSeconds: z.number().int().min(0).max(86_400),
+        concurrency: z.number().int().min(1).max(1024),
+        timeoutMs: z.number().int().min(100).max(60_000),
+        /** Wait for a real RTP video packet (all points), or only DESCRIBE. */
+        frameCheck: z.boolean(),
+        /** Consecutive failed checks before a point that was online is called offline (flap damping). */
+        failuresBeforeOffline: z.number().int().min(1).max(10),
+      })
+      .strict(),
     demo: z
       .object({
         enabled: z.boolean(),

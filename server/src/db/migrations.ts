@@ -105,6 +105,73 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_action ON audit_log(action, id);
 `,
   },
+  {
+    version: 2,
+    name: 'discovery, device identity, health history',
+    sql: `
+ALTER TABLE camera_points ADD COLUMN manufacturer TEXT;
+ALTER TABLE camera_points ADD COLUMN model TEXT;
+ALTER TABLE camera_points ADD COLUMN serial TEXT;
+ALTER TABLE camera_points ADD COLUMN mac TEXT;
+ALTER TABLE camera_points ADD COLUMN last_checked_at TEXT;
+CREATE INDEX camera_points_serial ON camera_points(serial);
+CREATE INDEX camera_points_mac ON camera_points(mac);
+CREATE INDEX camera_points_onvif ON camera_points(onvif_url);
+
+CREATE TABLE scan_jobs (
+  id INTEGER PRIMARY KEY,
+  org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  org_path TEXT NOT NULL,
+  created_by INTEGER REFERENCES users(id),
+  mode TEXT NOT NULL CHECK (mode IN ('unicast', 'multicast', 'manual')),
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'done', 'cancelled', 'failed')),
+  total INTEGER NOT NULL DEFAULT 0,
+  probed INTEGER NOT NULL DEFAULT 0,
+  found INTEGER NOT NULL DEFAULT 0,
+  interrogated INTEGER NOT NULL DEFAULT 0,
+  error TEXT,
+  started_at TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX scan_jobs_org ON scan_jobs(org_path, id);
+
+CREATE TABLE discovered_devices (
+  id INTEGER PRIMARY KEY,
+  scan_id INTEGER NOT NULL REFERENCES scan_jobs(id) ON DELETE CASCADE,
+  endpoint TEXT,
+  xaddr TEXT NOT NULL,
+  host TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('new', 'registered', 'auth_failed', 'unreachable', 'not_onvif', 'error', 'confirmed')),
+  reason TEXT,
+  manufacturer TEXT,
+  model TEXT,
+  firmware TEXT,
+  serial TEXT,
+  mac TEXT,
+  profiles TEXT,
+  main_stream_uri TEXT,
+  sub_stream_uri TEXT,
+  snapshot_uri TEXT,
+  ptz INTEGER NOT NULL DEFAULT 0,
+  clock_offset_ms INTEGER,
+  credentials_enc TEXT,
+  camera_id INTEGER REFERENCES camera_points(id) ON DELETE SET NULL,
+  found_at TEXT NOT NULL
+);
+CREATE INDEX discovered_devices_scan ON discovered_devices(scan_id, id);
+
+CREATE TABLE camera_status_events (
+  id INTEGER PRIMARY KEY,
+  camera_id INTEGER NOT NULL REFERENCES camera_points(id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  from_status TEXT NOT NULL,
+  to_status TEXT NOT NULL,
+  reason TEXT
+);
+CREATE INDEX camera_status_events_camera ON camera_status_events(camera_id, id);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
