@@ -222,7 +222,9 @@ export const api = {
   createCamera: (input: CameraPointInput) => request<CameraPointView>('/cameras', { method: 'POST', json: input }),
   patchCamera: (id: number, patch: CameraPointPatch) =>
     request<CameraPointView>(`/cameras/${id}`, { method: 'PATCH', json: patch }),
-  deleteCamera: (id: number) => requestVoid(`/cameras/${id}`, { method: 'DELETE' }),
+  /** With the version the user saw: a point changed meanwhile answers 409 instead of vanishing. */
+  deleteCamera: (id: number, version: number) =>
+    requestVoid(`/cameras/${id}${queryString([['version', version]])}`, { method: 'DELETE' }),
 
   /**
    * Sends the file's raw bytes: the server detects UTF-8 or GBK itself, so the

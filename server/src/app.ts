@@ -23,6 +23,11 @@ import { openApiDocument } from './http/openapi.ts';
 import { mapRoutes } from './map/index.ts';
 import { createOrgRepo } from './org/repo.ts';
 import { orgRoutes } from './org/routes.ts';
+import { createDiscoveryRepo } from './discovery/repo.ts';
+import { discoveryRoutes } from './discovery/routes.ts';
+import { createDiscoveryService } from './discovery/service.ts';
+import { healthRoutes } from './health/routes.ts';
+import { createHealthService } from './health/service.ts';
 import { attachRealtime } from './realtime/index.ts';
 
 /** Everything with a side effect, built by the entry file (or a test). */
@@ -62,6 +67,19 @@ export function createApp(deps: AppDeps) {
   const bus = createEventBus((err) => log.error('event listener failed', { err: String(err) }));
   const auth = createAuthService({ config, users, sessions, orgs, audit, clock });
   const cameraService = createCameraService({ cameras, orgs, networks, secrets, audit, events: bus });
+  const discovery = createDiscoveryService({
+    db,
+    repo: createDiscoveryRepo(db, now),
+    cameras,
+    cameraService,
+    secrets,
+    audit,
+    bus,
+    config: config.discovery,
+    clock,
+    log,
+  });
+  const health = createHealthService({ cameras, orgs, networks, secrets, bus, clock, log, config: config.health });
 
   const app = express();
   app.disable('x-powered-by');
@@ -131,6 +149,8 @@ export function createApp(deps: AppDeps) {
     }),
   );
   api.use(auditRoutes({ auth, audit }));
+  api.use(discoveryRoutes({ auth, service: discovery }));
+  api.use(healthRoutes({ auth, service: health }));
   api.use(mapRoutes({ auth, config, orgs }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
@@ -208,7 +228,16 @@ export function createApp(deps: AppDeps) {
     res.status(500).json(errorBody('internal', 'internal error'));
   });
 
-  return { app, db, repos: { orgs, networks, cameras, users, sessions, audit }, auth, cameraService, bus };
+  return {
+    app,
+    db,
+    repos: { orgs, networks, cameras, users, sessions, audit },
+    auth,
+    cameraService,
+    discovery,
+    health,
+    bus,
+  };
 }
 
 export type App = ReturnType<typeof createApp>;
@@ -228,6 +257,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   http.headersTimeout = 20_000;
   http.requestTimeout = 120_000;
   const realtime = attachRealtime(http, { auth: app.auth, bus: app.bus, cameras: app.cameraService });
+  app.health.start();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(deps.config.server.port, deps.config.server.host, () => resolve());
@@ -243,6 +273,8 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     app,
     async close() {
       clearInterval(sweep);
+      app.discovery.stopAll();
+      await app.health.stop();
       await realtime.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

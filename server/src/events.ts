@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
+import type { CameraStatus } from './api/contract.ts';
 import type { CameraPoint } from './cameras/repo.ts';
+import type { DiscoveredDevice, ScanJob } from './discovery/repo.ts';
 
 /**
  * The in-process domain event bus. It is not the socket contract: the
@@ -8,6 +10,18 @@ import type { CameraPoint } from './cameras/repo.ts';
 export interface DomainEvents {
   'camera.changed': { kind: 'created' | 'updated' | 'deleted'; camera: CameraPoint };
   'camera.imported': { created: number; orgUnitIds: number[]; orgPaths: string[] };
+  'scan.progress': { scan: ScanJob };
+  'scan.device': { device: DiscoveredDevice; orgPath: string };
+  /** A health check changed a point's status (the alerts module turns offline into an alert). */
+  'camera.status': {
+    id: number;
+    orgPath: string;
+    from: CameraStatus;
+    to: CameraStatus;
+    reason: string | null;
+    at: string;
+    lastSeenAt: string | null;
+  };
 }
 
 export interface EventBus {

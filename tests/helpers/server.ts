@@ -27,6 +27,8 @@ export async function startTestServer(
     villages?: number;
     overrides?: Record<string, unknown>;
     clock?: Clock;
+    /** Serve the built client (browser tests). */
+    clientDir?: string;
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({

@@ -7,14 +7,8 @@ import {
   type OrgUnitView,
   type Position,
 } from '@api/contract.ts';
+import { toWgs84 } from '@geo/coords.ts';
 import { api, ApiError } from '../api.ts';
-import { toWgs84 as convertToWgs84 } from '@geo/coords.ts';
-
-/** Display-only conversion; the server converts authoritatively on save. */
-const toWgs84 = (p: { lon: number; lat: number }, system: CoordSystem) => {
-  const [lon, lat] = convertToWgs84(system, p.lon, p.lat);
-  return { lon, lat };
-};
 import { Field } from '../components/Field.tsx';
 import { MapView } from '../components/MapView.tsx';
 import { Modal } from '../components/Modal.tsx';
@@ -115,7 +109,9 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
     const lat = Number(form.lat);
     if (form.lon.trim() === '' || form.lat.trim() === '' || !Number.isFinite(lon) || !Number.isFinite(lat)) return null;
     if (Math.abs(lon) > 180 || Math.abs(lat) > 90) return null;
-    return toWgs84({ lon, lat }, form.system);
+    // Display only, so that the pin sits where a GCJ-02 / BD-09 point really is; the server converts on save.
+    const [wgsLon, wgsLat] = toWgs84(form.system, lon, lat);
+    return { lon: wgsLon, lat: wgsLat };
   }, [form.lon, form.lat, form.system]);
 
   const err = (...paths: string[]) => paths.map((p) => errors[p]).find((m) => m !== undefined);
@@ -194,7 +190,7 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
     if (!base) return;
     setBusy('delete');
     try {
-      await api.deleteCamera(base.id);
+      await api.deleteCamera(base.id, base.version);
       onSaved(null);
     } catch (e) {
       setConfirmingDelete(false);

@@ -229,6 +229,127 @@ export interface MapConfig {
   basemap: BasemapConfig;
 }
 
+export const SCAN_STATUSES = ['running', 'done', 'cancelled', 'failed'] as const;
+export type ScanStatus = (typeof SCAN_STATUSES)[number];
+
+export const DEVICE_STATUSES = [
+  'new',
+  'registered',
+  'auth_failed',
+  'unreachable',
+  'not_onvif',
+  'error',
+  'confirmed',
+] as const;
+/** new: not yet a point; registered: the same device (serial, MAC or endpoint) already is one. */
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+export interface ScanCredentials {
+  username: string;
+  password: string;
+}
+
+/** Start a scan: the local segment by multicast, address ranges by unicast, or one address. */
+export type ScanRequest =
+  | { mode: 'unicast'; ranges: string[]; wsdPorts?: number[]; httpPorts?: number[]; credentials?: ScanCredentials[] }
+  | { mode: 'multicast'; interface: string; credentials?: ScanCredentials[] }
+  | { mode: 'manual'; address: string; credentials?: ScanCredentials[] };
+
+/** 扫描任务 — a discovery scan job. */
+export interface ScanView {
+  id: number;
+  mode: 'unicast' | 'multicast' | 'manual';
+  /** Ranges, interface or address, as requested (never credentials). */
+  target: string;
+  status: ScanStatus;
+  /** Probes to send (unicast: hosts × ports). */
+  total: number;
+  probed: number;
+  /** Devices that answered. */
+  found: number;
+  interrogated: number;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  createdBy: string | null;
+}
+
+export interface DiscoveredProfile {
+  token: string;
+  name: string;
+  encoding: string | null;
+  width: number | null;
+  height: number | null;
+  fps: number | null;
+}
+
+export interface DiscoveredDeviceView {
+  id: number;
+  scanId: number;
+  endpoint: string | null;
+  xaddr: string;
+  host: string;
+  status: DeviceStatus;
+  reason: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  serial: string | null;
+  mac: string | null;
+  profiles: DiscoveredProfile[];
+  mainStreamUri: string | null;
+  subStreamUri: string | null;
+  snapshotUri: string | null;
+  ptz: boolean;
+  /** Device clock minus server clock in ms, when read; authentication compensates for it. */
+  clockOffsetMs: number | null;
+  /** Whether working credentials were found (kept sealed for confirmation, never returned). */
+  credentialsOk: boolean;
+  /** The registered point this device is (registered) or became (confirmed), when in your jurisdiction. */
+  cameraId: number | null;
+}
+
+/** Confirm a discovered device into a camera point. */
+export interface ConfirmDeviceRequest {
+  name: string;
+  networkId: string;
+  orgUnitId: number;
+  position: Position & { system?: CoordSystem };
+  code?: string | null;
+  address?: string | null;
+  direction?: number | null;
+  fov?: number | null;
+}
+
+export interface OnlineRateRow {
+  /** Network id, or org unit id as a string. */
+  key: string;
+  name: string;
+  total: number;
+  online: number;
+  degraded: number;
+  offline: number;
+  unknown: number;
+  /** online / total, 0–1; null with no points. */
+  rate: number | null;
+}
+
+/** 在线率 — overall, per network and per child unit of the caller's jurisdiction (townships for the county). */
+export interface OnlineRateReport {
+  at: string;
+  overall: OnlineRateRow;
+  byNetwork: OnlineRateRow[];
+  byOrg: OnlineRateRow[];
+}
+
+export interface CameraStatusEvent {
+  id: number;
+  status: CameraStatus;
+  reason: string | null;
+  lastSeenAt: string | null;
+  at: string;
+}
+
 /** Socket.IO: server → client events. */
 export interface ServerToClientEvents {
   'camera:changed': (event: {
@@ -237,6 +358,9 @@ export interface ServerToClientEvents {
     camera: CameraPointView | null;
   }) => void;
   'registry:imported': (event: { created: number; orgUnitIds: number[] }) => void;
+  'scan:progress': (event: ScanView) => void;
+  'scan:device': (event: DiscoveredDeviceView) => void;
+  'camera:status': (event: CameraStatusEvent) => void;
 }
 
 export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string }) => void;

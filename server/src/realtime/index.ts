@@ -3,6 +3,7 @@ import { Server } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../api/contract.ts';
 import type { AuthContext, AuthService } from '../auth/index.ts';
 import type { CameraService } from '../cameras/service.ts';
+import { deviceView, scanView } from '../discovery/repo.ts';
 import type { EventBus } from '../events.ts';
 
 interface SocketData {
@@ -67,6 +68,21 @@ export function attachRealtime(http: HttpServer, deps: { auth: AuthService; bus:
       }
       for (const [room, ids] of perRoom)
         io.to(room).emit('registry:imported', { created: ids.size ? created : 0, orgUnitIds: [...ids] });
+    }),
+    deps.bus.on('scan.progress', ({ scan }) => {
+      io.to(roomsFor(scan.orgPath)).emit('scan:progress', scanView(scan));
+    }),
+    deps.bus.on('scan.device', ({ device, orgPath }) => {
+      io.to(roomsFor(orgPath)).emit('scan:device', deviceView(device));
+    }),
+    deps.bus.on('camera.status', (e) => {
+      io.to(roomsFor(e.orgPath)).emit('camera:status', {
+        id: e.id,
+        status: e.to,
+        reason: e.reason,
+        lastSeenAt: e.lastSeenAt,
+        at: e.at,
+      });
     }),
   ];
   return {

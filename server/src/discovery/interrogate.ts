@@ -1,0 +1,157 @@
+import type { DeviceStatus, DiscoveredProfile, ScanCredentials } from '../api/contract.ts';
+import { OnvifError, createOnvifClient, type MediaProfile } from '../protocols/onvif/client.ts';
+
+export interface Interrogation {
+  status: Exclude<DeviceStatus, 'registered' | 'confirmed'>;
+  reason: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  serial: string | null;
+  mac: string | null;
+  profiles: DiscoveredProfile[];
+  mainStreamUri: string | null;
+  subStreamUri: string | null;
+  snapshotUri: string | null;
+  ptz: boolean;
+  clockOffsetMs: number | null;
+  /** The credentials that worked. */
+  credentials: ScanCredentials | null;
+}
+
+const EMPTY: Omit<Interrogation, 'status' | 'reason'> = {
+  manufacturer: null,
+  model: null,
+  firmware: null,
+  serial: null,
+  mac: null,
+  profiles: [],
+  mainStreamUri: null,
+  subStreamUri: null,
+  snapshotUri: null,
+  ptz: false,
+  clockOffsetMs: null,
+  credentials: null,
+};
+
+const pixels = (p: MediaProfile) => (p.width ?? 0) * (p.height ?? 0);
+
+/** Main stream: the largest H.264/H.265 profile; sub stream: the smallest other one. */
+export function pickStreams(profiles: MediaProfile[]): { main: MediaProfile | null; sub: MediaProfile | null } {
+  const video = profiles.filter((p) => p.encoding === null || /^(H264|H265|HEVC)$/i.test(p.encoding));
+  const sorted = [...(video.length ? video : profiles)].sort((a, b) => pixels(b) - pixels(a));
+  const main = sorted[0] ?? null;
+  const sub = sorted.length > 1 ? (sorted[sorted.length - 1] ?? null) : null;
+  return { main, sub };
+}
+
+/** Manufacturer and model as a device advertises them in WS-Discovery scopes. */
+export function fromScopes(scopes: string[]): { manufacturer: string | null; model: string | null } {
+  const get = (kind: string) => {
+    const s = scopes.find((x) => x.startsWith(`onvif://www.onvif.org/${kind}/`));
+    return s ? decodeURIComponent(s.split('/').pop() ?? '').slice(0, 64) || null : null;
+  };
+  return { manufacturer: get('name'), model: get('hardware') };
+}
+
+/**
+ * Reads what registration needs from one device: its clock (to compensate
+ * skew in every digest), identity, MAC, profiles, stream and snapshot URIs,
+ * PTZ capability. Tries each credential in order. Never throws: failures
+ * become a status with a reason.
+ */
+export async function interrogate(
+  xaddr: string,
+  credentials: ScanCredentials[],
+  opts: { timeoutMs: number; signal?: AbortSignal; scopes?: string[] },
+): Promise<Interrogation> {
+  const hinted = fromScopes(opts.scopes ?? []);
+  const base = { ...EMPTY, manufacturer: hinted.manufacturer, model: hinted.model };
+  const fail = (
+    status: Interrogation['status'],
+    reason: string,
+    extra: Partial<Interrogation> = {},
+  ): Interrogation => ({ ...base, ...extra, status, reason });
+  const probe = createOnvifClient({
+    xaddr,
+    timeoutMs: opts.timeoutMs,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  try {
+    await probe.getSystemDateAndTime();
+  } catch (err) {
+    if (err instanceof OnvifError) {
+      if (err.kind === 'unreachable' || err.kind === 'timeout') return fail('unreachable', err.message);
+      if (err.kind === 'not_onvif') return fail('not_onvif', err.message);
+      // Some devices demand auth even for the clock; carry on without a calibration.
+      if (err.kind !== 'auth') return fail(err.kind === 'malformed' ? 'error' : 'not_onvif', err.message);
+    } else return fail('error', String(err));
+  }
+  const clockOffsetMs = probe.clockOffsetMs;
+  let lastAuthError = 'no credentials given';
+  for (const cred of credentials.length ? credentials : [{ username: '', password: '' }]) {
+    const c = createOnvifClient({
+      xaddr,
+      credentials: cred.username ? cred : null,
+      timeoutMs: opts.timeoutMs,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    try {
+      await c.getSystemDateAndTime().catch(() => undefined);
+      const info = await c.getDeviceInformation();
+      const out: Interrogation = {
+        ...base,
+        status: 'new',
+        reason: null,
+        manufacturer: info.manufacturer || base.manufacturer,
+        model: info.model || base.model,
+        firmware: info.firmware || null,
+        serial: info.serial || null,
+        clockOffsetMs: c.clockOffsetMs,
+        credentials: cred.username ? cred : null,
+      };
+      const notes: string[] = [];
+      try {
+        out.mac = (await c.getNetworkInterfaces()).mac;
+      } catch (e) {
+        notes.push(`MAC unknown (${(e as Error).message.slice(0, 80)})`);
+      }
+      const caps = await c.getCapabilities();
+      const profiles = await c.getProfiles();
+      out.profiles = profiles.map(({ token, name, encoding, width, height, fps }) => ({
+        token,
+        name,
+        encoding,
+        width,
+        height,
+        fps,
+      }));
+      out.ptz = caps.ptzXAddr !== null && profiles.some((p) => p.hasPtz);
+      const { main, sub } = pickStreams(profiles);
+      if (main) out.mainStreamUri = await c.getStreamUri(main.token);
+      if (sub) out.subStreamUri = await c.getStreamUri(sub.token);
+      if (main) {
+        try {
+          out.snapshotUri = await c.getSnapshotUri(main.token);
+        } catch (e) {
+          notes.push(`no snapshot URI (${(e as Error).message.slice(0, 80)})`);
+        }
+      }
+      if (!main) notes.push('no video profile');
+      out.reason = notes.length ? notes.join('; ') : null;
+      return out;
+    } catch (err) {
+      if (err instanceof OnvifError && err.kind === 'auth') {
+        lastAuthError = err.message;
+        continue;
+      }
+      const kind = err instanceof OnvifError ? err.kind : 'error';
+      return fail(
+        kind === 'unreachable' || kind === 'timeout' ? 'unreachable' : kind === 'not_onvif' ? 'not_onvif' : 'error',
+        (err as Error).message,
+        { clockOffsetMs },
+      );
+    }
+  }
+  return fail('auth_failed', lastAuthError, { clockOffsetMs });
+}

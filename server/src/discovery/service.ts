@@ -1,0 +1,325 @@
+import type { CameraPointView, ScanCredentials, ScanView } from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { AuthContext } from '../auth/index.ts';
+import type { CameraRepo } from '../cameras/repo.ts';
+import { actorOf, type CameraService } from '../cameras/service.ts';
+import type { AppConfig } from '../config/schema.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { SqlDb } from '../db/sqlite.ts';
+import type { EventBus } from '../events.ts';
+import { badRequest, conflict, notFound } from '../http/errors.ts';
+import type { Clock, Logger } from '../http/logger.ts';
+import { expandRange } from '../protocols/cidr.ts';
+import { createOnvifClient } from '../protocols/onvif/client.ts';
+import { probeMulticast, probeUnicast, type ProbeMatch } from '../protocols/ws-discovery.ts';
+import { inScope } from '../org/scope.ts';
+import { interrogate } from './interrogate.ts';
+import { deviceView, scanView, type DiscoveryRepo, type ScanJob } from './repo.ts';
+import { manualXAddr, type ConfirmInput, type ScanRequestInput } from './schema.ts';
+
+export interface DiscoveryDeps {
+  db: SqlDb;
+  repo: DiscoveryRepo;
+  cameras: CameraRepo;
+  cameraService: CameraService;
+  secrets: SecretBox;
+  audit: AuditLog;
+  bus: EventBus;
+  config: AppConfig['discovery'];
+  clock: Clock;
+  log: Logger;
+}
+
+/** Runs `fn` over items with at most `n` in flight. */
+async function pool<T>(
+  items: readonly T[],
+  n: number,
+  signal: AbortSignal,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (!signal.aborted) {
+      const i = next++;
+      if (i >= items.length) return;
+      await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+}
+
+function hostOf(xaddr: string): string {
+  try {
+    return new URL(xaddr).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return '';
+  }
+}
+
+/** One device address per endpoint, preferring the one the reply came from, then IPv4. */
+function chooseXAddr(m: ProbeMatch): string {
+  return m.xaddrs.find((x) => hostOf(x) === m.from) ?? m.xaddrs.find((x) => /^https?:\/\/\d/.test(x)) ?? m.xaddrs[0]!;
+}
+
+export function createDiscoveryService(deps: DiscoveryDeps) {
+  const { db, repo, cameras, cameraService, secrets, audit, bus, config, clock, log } = deps;
+  const running = new Map<number, AbortController>();
+  repo.failRunning('the server restarted during the scan', clock.now().toISOString());
+
+  function plan(req: ScanRequestInput): { target: string; hosts: string[]; xaddr: string | null } {
+    if (req.mode === 'unicast') {
+      const hosts: string[] = [];
+      const problems: { path: string; message: string }[] = [];
+      req.ranges.forEach((r, i) => {
+        try {
+          hosts.push(...expandRange(r, config.maxHostsPerScan));
+        } catch (e) {
+          problems.push({ path: `ranges.${i}`, message: (e as Error).message });
+        }
+      });
+      if (problems.length) throw badRequest(problems);
+      const unique = [...new Set(hosts)];
+      if (unique.length > config.maxHostsPerScan) {
+        throw badRequest([
+          { path: 'ranges', message: `${unique.length} addresses; at most ${config.maxHostsPerScan} per scan` },
+        ]);
+      }
+      return { target: req.ranges.join(', '), hosts: unique, xaddr: null };
+    }
+    if (req.mode === 'multicast') {
+      if (!config.multicastInterfaces.includes(req.interface)) {
+        throw badRequest([
+          {
+            path: 'interface',
+            message: `not a configured discovery interface (${config.multicastInterfaces.join(', ') || 'none configured'})`,
+          },
+        ]);
+      }
+      return { target: `multicast on ${req.interface}`, hosts: [], xaddr: null };
+    }
+    const xaddr = manualXAddr(req.address);
+    if (!xaddr) throw badRequest([{ path: 'address', message: 'give host, host:port or a device service URL' }]);
+    return { target: req.address, hosts: [], xaddr };
+  }
+
+  async function run(job: ScanJob, req: ScanRequestInput, hosts: string[], manual: string | null, ac: AbortController) {
+    let last = 0;
+    let state = job;
+    const progress = (patch: Parameters<DiscoveryRepo['updateScan']>[1], force = false) => {
+      state = { ...state, ...patch };
+      const t = Date.now();
+      if (!force && t - last < 200) return;
+      last = t;
+      state = repo.updateScan(job.id, {
+        total: state.total,
+        probed: state.probed,
+        found: state.found,
+        interrogated: state.interrogated,
+        ...patch,
+      });
+      bus.emit('scan.progress', { scan: state });
+    };
+    const found = new Map<string, { xaddr: string; endpoint: string | null; scopes: string[] }>();
+    const addFound = (xaddr: string, endpoint: string | null, scopes: string[]) => {
+      const key = endpoint ?? xaddr;
+      if (found.has(key) || [...found.values()].some((f) => f.xaddr === xaddr)) return;
+      found.set(key, { xaddr, endpoint, scopes });
+      progress({ found: found.size });
+    };
+    const credentials: ScanCredentials[] = req.credentials;
+
+    if (req.mode === 'unicast') {
+      const targets = hosts.flatMap((host) => req.wsdPorts.map((port) => ({ host, port })));
+      await probeUnicast(targets, {
+        timeoutMs: config.probeTimeoutMs,
+        ratePerSecond: config.probeRatePerSecond,
+        signal: ac.signal,
+        onSent: (n) => progress({ probed: n }),
+        onMatch: (m) => addFound(chooseXAddr(m), m.endpoint, m.scopes),
+        onBadReply: (from, reason) => log.debug('bad WS-Discovery reply', { from, reason }),
+      });
+      progress({ probed: targets.length }, true);
+      if (req.httpPorts.length && !ac.signal.aborted) {
+        // Devices that ignore WS-Discovery: ask each silent host for its clock directly.
+        const answered = new Set([...found.values()].map((f) => hostOf(f.xaddr)));
+        const direct = hosts
+          .filter((h) => !answered.has(h))
+          .flatMap((h) => req.httpPorts.map((p) => `http://${h}${p === 80 ? '' : `:${p}`}/onvif/device_service`));
+        progress({ total: targets.length + direct.length }, true);
+        let probed = targets.length;
+        await pool(direct, config.concurrency * 4, ac.signal, async (xaddr) => {
+          try {
+            await createOnvifClient({
+              xaddr,
+              timeoutMs: config.probeTimeoutMs,
+              signal: ac.signal,
+            }).getSystemDateAndTime();
+            addFound(xaddr, null, []);
+          } catch {
+            // silence or not ONVIF: nothing to record for a host that never answered
+          }
+          progress({ probed: ++probed });
+        });
+      }
+    } else if (req.mode === 'multicast') {
+      await probeMulticast(req.interface, {
+        timeoutMs: config.probeTimeoutMs,
+        signal: ac.signal,
+        onMatch: (m) => addFound(chooseXAddr(m), m.endpoint, m.scopes),
+      });
+      progress({ probed: 1 }, true);
+    } else if (manual) {
+      addFound(manual, null, []);
+      progress({ probed: 1 }, true);
+    }
+
+    let interrogated = 0;
+    await pool([...found.values()], config.concurrency, ac.signal, async (f) => {
+      const r = await interrogate(f.xaddr, credentials, {
+        timeoutMs: config.deviceTimeoutMs,
+        signal: ac.signal,
+        scopes: f.scopes,
+      });
+      if (ac.signal.aborted) return;
+      let status: typeof r.status | 'registered' = r.status;
+      let reason = r.reason;
+      let cameraId: number | null = null;
+      if (r.status === 'new' || r.status === 'auth_failed') {
+        const same = cameras.findSameDevice({ serial: r.serial, mac: r.mac, onvifUrl: f.xaddr });
+        if (same !== undefined) {
+          status = 'registered';
+          const point = cameras.byId({ orgUnitId: job.orgUnitId, path: job.orgPath }, same);
+          cameraId = point ? point.id : null;
+          reason = point ? `already registered as "${point.name}"` : 'already registered in another jurisdiction';
+        }
+      }
+      const device = repo.addDevice({
+        scanId: job.id,
+        endpoint: f.endpoint,
+        xaddr: f.xaddr,
+        host: hostOf(f.xaddr),
+        status,
+        reason,
+        manufacturer: r.manufacturer,
+        model: r.model,
+        firmware: r.firmware,
+        serial: r.serial,
+        mac: r.mac,
+        profiles: r.profiles,
+        mainStreamUri: r.mainStreamUri,
+        subStreamUri: r.subStreamUri,
+        snapshotUri: r.snapshotUri,
+        ptz: r.ptz,
+        clockOffsetMs: r.clockOffsetMs,
+        credentialsSealed: r.credentials ? secrets.seal(JSON.stringify(r.credentials)) : null,
+        cameraId,
+      });
+      bus.emit('scan.device', { device, orgPath: job.orgPath });
+      progress({ interrogated: ++interrogated });
+    });
+    return ac.signal.aborted ? 'cancelled' : 'done';
+  }
+
+  return {
+    start(ctx: AuthContext, ip: string | null, req: ScanRequestInput): ScanView {
+      const p = plan(req);
+      const total = req.mode === 'unicast' ? p.hosts.length * req.wsdPorts.length : 1;
+      const job = repo.createScan({
+        orgUnitId: ctx.orgUnit.id,
+        orgPath: ctx.orgUnit.path,
+        createdBy: ctx.user.id,
+        mode: req.mode,
+        target: p.target,
+        total,
+      });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'discovery.scan',
+        targetType: 'scan',
+        targetId: job.id,
+        outcome: 'ok',
+        detail: { mode: req.mode, target: p.target, hosts: p.hosts.length },
+      });
+      const ac = new AbortController();
+      running.set(job.id, ac);
+      void run(job, req, p.hosts, p.xaddr, ac)
+        .then((status) => {
+          const done = repo.updateScan(job.id, { status, finishedAt: clock.now().toISOString() });
+          bus.emit('scan.progress', { scan: done });
+        })
+        .catch((err: unknown) => {
+          log.error('scan failed', { scanId: job.id, err: String(err) });
+          const failed = repo.updateScan(job.id, {
+            status: 'failed',
+            error: String(err).slice(0, 300),
+            finishedAt: clock.now().toISOString(),
+          });
+          bus.emit('scan.progress', { scan: failed });
+        })
+        .finally(() => running.delete(job.id));
+      bus.emit('scan.progress', { scan: job });
+      return scanView(job);
+    },
+
+    cancel(ctx: AuthContext, id: number): ScanView {
+      const job = repo.scan(ctx.scope, id);
+      if (!job) throw notFound('scan');
+      running.get(id)?.abort();
+      return scanView(job);
+    },
+
+    list: (ctx: AuthContext) => repo.scans(ctx.scope, 50).map(scanView),
+
+    get(ctx: AuthContext, id: number) {
+      const job = repo.scan(ctx.scope, id);
+      if (!job) throw notFound('scan');
+      return { scan: scanView(job), devices: repo.devices(id).map(deviceView) };
+    },
+
+    confirm(ctx: AuthContext, ip: string | null, deviceId: number, body: ConfirmInput): CameraPointView {
+      const d = repo.device(deviceId);
+      if (!d || !inScope(ctx.scope, d.orgPath)) throw notFound('discovered device');
+      if (d.status !== 'new') {
+        throw conflict(
+          d.status === 'registered' || d.status === 'confirmed'
+            ? 'device: already registered as a camera point'
+            : `device: cannot be confirmed while ${d.status.replace('_', ' ')}; scan it again`,
+          [{ path: 'device', message: d.status }],
+        );
+      }
+      if (cameras.findSameDevice({ serial: d.serial, mac: d.mac, onvifUrl: d.xaddr }) !== undefined) {
+        throw conflict('device: already registered as a camera point', [{ path: 'device', message: 'registered' }]);
+      }
+      const creds = d.credentialsSealed ? (JSON.parse(secrets.open(d.credentialsSealed)) as ScanCredentials) : null;
+      return db.transaction(() => {
+        const view = cameraService.create(ctx, ip, {
+          ...body,
+          onvifUrl: d.xaddr,
+          mainStreamUri: d.mainStreamUri,
+          subStreamUri: d.subStreamUri,
+          ptz: d.ptz,
+          ...(creds ? { credentials: creds } : {}),
+        });
+        cameras.setDevice(view.id, { manufacturer: d.manufacturer, model: d.model, serial: d.serial, mac: d.mac });
+        if (!repo.markConfirmed(deviceId, view.id))
+          throw conflict('device: confirmed by someone else meanwhile', [{ path: 'device', message: 'confirmed' }]);
+        audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'discovery.confirm',
+          targetType: 'camera',
+          targetId: view.id,
+          outcome: 'ok',
+          detail: { deviceId, xaddr: d.xaddr },
+        });
+        return { ...view, device: { manufacturer: d.manufacturer, model: d.model, serial: d.serial, mac: d.mac } };
+      });
+    },
+
+    stopAll() {
+      for (const ac of running.values()) ac.abort();
+    },
+  };
+}
+
+export type DiscoveryService = ReturnType<typeof createDiscoveryService>;
+export { deviceView, scanView };
