@@ -5,10 +5,11 @@ import { TopBar } from './components/TopBar.tsx';
 import { describeError } from './errors.ts';
 import { useI18n } from './i18n.tsx';
 import { AuditPage } from './pages/AuditPage.tsx';
+import { DiscoveryPage } from './pages/DiscoveryPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { RegistryPage } from './pages/RegistryPage.tsx';
 import { RealtimeProvider } from './realtime.tsx';
-import { navigate, useRoute } from './router.ts';
+import { navigate, useLocation, type Route } from './router.ts';
 import { SessionProvider, useSession } from './session.tsx';
 
 type AuthState =
@@ -81,18 +82,24 @@ export function App() {
 }
 
 function Shell() {
-  const route = useRoute();
+  const location = useLocation();
   const { can } = useSession();
-  const showAudit = route === 'audit' && can('audit.read');
+  const allowed = (r: Route) =>
+    r === 'registry' || (r === 'audit' && can('audit.read')) || (r === 'discovery' && can('discovery.scan'));
+  const route: Route = allowed(location.route) ? location.route : 'registry';
 
   useEffect(() => {
-    if (route === 'audit' && !can('audit.read')) navigate('registry');
-  }, [route, can]);
+    if (route !== location.route) navigate('registry', { replace: true });
+  }, [route, location.route]);
 
   return (
     <div className="shell">
-      <TopBar route={showAudit ? 'audit' : 'registry'} />
-      <main className="shell__main">{showAudit ? <AuditPage /> : <RegistryPage />}</main>
+      <TopBar route={route} />
+      <main className="shell__main">
+        {route === 'audit' && <AuditPage />}
+        {route === 'discovery' && <DiscoveryPage />}
+        {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
+      </main>
     </div>
   );
 }

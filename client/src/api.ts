@@ -10,14 +10,19 @@ import type {
   CameraPointPatch,
   CameraPointView,
   CameraSearchQuery,
+  ConfirmDeviceRequest,
+  DiscoveredDeviceView,
   FieldError,
   ImportReport,
   LoginRequest,
   LoginResponse,
   MapConfig,
   NetworkView,
+  OnlineRateReport,
   OrgUnitView,
   Page,
+  ScanRequest,
+  ScanView,
   SessionUser,
 } from '@api/contract.ts';
 
@@ -236,6 +241,16 @@ export const api = {
     if ((res.ok || res.status === 422) && isImportReport(body)) return body;
     throw errorFrom(res, body);
   },
+
+  onlineRate: (signal?: AbortSignal) => request<OnlineRateReport>('/health/online-rate', { signal }),
+
+  startScan: (body: ScanRequest) => request<ScanView>('/discovery/scans', { method: 'POST', json: body }),
+  scans: (signal?: AbortSignal) => request<ScanView[]>('/discovery/scans', { signal }),
+  scan: (id: number, signal?: AbortSignal) =>
+    request<{ scan: ScanView; devices: DiscoveredDeviceView[] }>(`/discovery/scans/${id}`, { signal }),
+  cancelScan: (id: number) => request<ScanView>(`/discovery/scans/${id}/cancel`, { method: 'POST' }),
+  confirmDevice: (id: number, body: ConfirmDeviceRequest) =>
+    request<CameraPointView>(`/discovery/devices/${id}/confirm`, { method: 'POST', json: body }),
 
   audit: (cursor: string | null, signal?: AbortSignal) =>
     request<Page<AuditEntry>>(

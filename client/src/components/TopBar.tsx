@@ -1,6 +1,6 @@
 import { useI18n } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
-import { navigate, type Route } from '../router.ts';
+import { navigate, pathOf, type Route } from '../router.ts';
 import { useSession } from '../session.tsx';
 
 export function TopBar({ route }: { route: Route }) {
@@ -10,7 +10,7 @@ export function TopBar({ route }: { route: Route }) {
 
   const navItem = (target: Route, label: string) => (
     <a
-      href={target === 'audit' ? '/audit' : '/registry'}
+      href={pathOf(target)}
       className={`topbar__nav-item ${route === target ? 'topbar__nav-item--active' : ''}`}
       aria-current={route === target ? 'page' : undefined}
       onClick={(e) => {
@@ -30,6 +30,7 @@ export function TopBar({ route }: { route: Route }) {
       </div>
       <nav className="topbar__nav">
         {navItem('registry', t('nav.registry'))}
+        {can('discovery.scan') && navItem('discovery', t('nav.discovery'))}
         {can('audit.read') && navItem('audit', t('nav.audit'))}
       </nav>
       <div className="topbar__right">

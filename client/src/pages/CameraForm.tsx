@@ -1,25 +1,22 @@
 import { useEffect, useMemo, useRef, useState, type SubmitEvent } from 'react';
-import {
-  COORD_SYSTEMS,
-  type CameraPointView,
-  type CoordSystem,
-  type NetworkView,
-  type OrgUnitView,
-  type Position,
+import type {
+  CameraPointView,
+  NetworkView,
+  OrgUnitView,
+  ServerToClientEvents,
 } from '@api/contract.ts';
-import { toWgs84 } from '@geo/coords.ts';
 import { api, ApiError } from '../api.ts';
 import { Field } from '../components/Field.tsx';
-import { MapView } from '../components/MapView.tsx';
 import { Modal } from '../components/Modal.tsx';
 import { networkLabel } from '../components/NetworkList.tsx';
 import { buildOrgTree, flattenOrgTree } from '../components/OrgTree.tsx';
+import { PositionPicker } from '../components/PositionPicker.tsx';
+import { StatusBadge } from '../components/StatusBadge.tsx';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
-import { useMapConfig } from '../useMapConfig.ts';
+import { useRealtime } from '../realtime.tsx';
 import {
   createBody,
-  formatDegrees,
   formStateOf,
   parseForm,
   patchBody,
@@ -61,13 +58,8 @@ const FIELD_PATHS = new Set([
 
 type Notice = { kind: 'error' | 'info'; text: string } | null;
 
-function isCoordSystem(value: string): value is CoordSystem {
-  return COORD_SYSTEMS.some((s) => s === value);
-}
-
 export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSaved }: CameraFormProps) {
   const { t, lang, formatTime } = useI18n();
-  const mapConfig = useMapConfig();
   const [base, setBase] = useState<CameraPointView | null>(camera);
   const [form, setForm] = useState<CameraFormState>(() => formStateOf(camera));
   /** Errors by field path: local checks are translated, server messages are shown as sent. */
@@ -97,22 +89,37 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
     return () => controller.abort();
   }, [camera]);
 
+  // Health checks run all the time: keep the status line of the open point current.
+  const { socket } = useRealtime();
+  const baseId = base?.id ?? null;
+  useEffect(() => {
+    if (!socket || baseId === null) return;
+    const onStatus: ServerToClientEvents['camera:status'] = (event) => {
+      if (event.id !== baseId) return;
+      setBase((prev) =>
+        prev && prev.id === event.id
+          ? {
+              ...prev,
+              status: event.status,
+              statusReason: event.reason,
+              lastSeenAt: event.lastSeenAt,
+              lastCheckedAt: event.at,
+            }
+          : prev,
+      );
+    };
+    socket.on('camera:status', onStatus);
+    return () => {
+      socket.off('camera:status', onStatus);
+    };
+  }, [socket, baseId]);
+
   const orgOptions = useMemo(() => flattenOrgTree(buildOrgTree(orgUnits)), [orgUnits]);
 
   const set = <K extends keyof CameraFormState>(key: K, value: CameraFormState[K]) => {
     touched.current = true;
     setForm((prev) => ({ ...prev, [key]: value }));
   };
-
-  const pin = useMemo<Position | null>(() => {
-    const lon = Number(form.lon);
-    const lat = Number(form.lat);
-    if (form.lon.trim() === '' || form.lat.trim() === '' || !Number.isFinite(lon) || !Number.isFinite(lat)) return null;
-    if (Math.abs(lon) > 180 || Math.abs(lat) > 90) return null;
-    // Display only, so that the pin sits where a GCJ-02 / BD-09 point really is; the server converts on save.
-    const [wgsLon, wgsLat] = toWgs84(form.system, lon, lat);
-    return { lon: wgsLon, lat: wgsLat };
-  }, [form.lon, form.lat, form.system]);
 
   const err = (...paths: string[]) => paths.map((p) => errors[p]).find((m) => m !== undefined);
 
@@ -247,6 +254,7 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
             )}
           </div>
         )}
+        {base && <PointHealth camera={base} />}
         <fieldset disabled={readOnly} className="camera-form__grid">
           <div className="camera-form__column">
             <h3>{t('form.sectionBasic')}</h3>
@@ -419,78 +427,15 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
 
           <div className="camera-form__column">
             <h3>{t('form.sectionPosition')}</h3>
-            <div className="field-row field-row--three">
-              <Field label={t('form.lon')} error={err('position.lon', 'position')}>
-                {(id) => (
-                  <input
-                    id={id}
-                    className="mono"
-                    inputMode="decimal"
-                    value={form.lon}
-                    onChange={(e) => set('lon', e.target.value)}
-                  />
-                )}
-              </Field>
-              <Field label={t('form.lat')} error={err('position.lat')}>
-                {(id) => (
-                  <input
-                    id={id}
-                    className="mono"
-                    inputMode="decimal"
-                    value={form.lat}
-                    onChange={(e) => set('lat', e.target.value)}
-                  />
-                )}
-              </Field>
-              <Field label={t('form.coordSystem')} error={err('position.system')}>
-                {(id) => (
-                  <select
-                    id={id}
-                    value={form.system}
-                    onChange={(e) => {
-                      if (isCoordSystem(e.target.value)) set('system', e.target.value);
-                    }}
-                  >
-                    {COORD_SYSTEMS.map((s) => (
-                      <option key={s} value={s}>
-                        {t(`coord.${s}`)}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-            </div>
-            <div className="picker">
-              {mapConfig.status === 'ready' ? (
-                <MapView
-                  config={mapConfig.config}
-                  pin={pin}
-                  onMapClick={
-                    readOnly
-                      ? undefined
-                      : (position) => {
-                          touched.current = true;
-                          setForm((prev) => ({
-                            ...prev,
-                            lon: formatDegrees(position.lon),
-                            lat: formatDegrees(position.lat),
-                            system: 'wgs84',
-                          }));
-                        }
-                  }
-                  fitKey={null}
-                  showPlaceLabels
-                  initialCenter={pin}
-                />
-              ) : (
-                <div className="map-placeholder">
-                  {mapConfig.status === 'loading'
-                    ? t('map.loading')
-                    : t('registry.mapUnavailable', { message: describeError(mapConfig.error, t) })}
-                </div>
-              )}
-            </div>
-            {!readOnly && <p className="field__hint">{t('form.mapHint')}</p>}
+            <PositionPicker
+              value={{ lon: form.lon, lat: form.lat, system: form.system }}
+              onChange={(patch) => {
+                touched.current = true;
+                setForm((prev) => ({ ...prev, ...patch }));
+              }}
+              errors={{ lon: err('position.lon', 'position'), lat: err('position.lat'), system: err('position.system') }}
+              readOnly={readOnly}
+            />
             {base && (
               <p className="field__hint">
                 {t('form.meta', {
@@ -504,5 +449,31 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
         </fieldset>
       </form>
     </Modal>
+  );
+}
+
+/** What the health checks last said about the point, and what the device told discovery about itself. */
+function PointHealth({ camera }: { camera: CameraPointView }) {
+  const { t, formatTime } = useI18n();
+  const device = camera.device;
+  const identity = device
+    ? [
+        [device.manufacturer, device.model].filter(Boolean).join(' '),
+        device.serial ? t('form.serial', { serial: device.serial }) : null,
+        device.mac ? t('form.mac', { mac: device.mac }) : null,
+      ].filter((part): part is string => Boolean(part))
+    : [];
+  return (
+    <div className="point-health" role="status" aria-live="polite">
+      <StatusBadge status={camera.status} reason={camera.statusReason} />
+      {camera.statusReason && <span className="point-health__reason">{camera.statusReason}</span>}
+      <span className="muted">
+        {t('form.lastSeen', { time: camera.lastSeenAt ? formatTime(camera.lastSeenAt) : t('form.never') })}
+      </span>
+      {camera.lastCheckedAt && (
+        <span className="muted">{t('form.lastChecked', { time: formatTime(camera.lastCheckedAt) })}</span>
+      )}
+      {identity.length > 0 && <span className="point-health__device">{identity.join(' · ')}</span>}
+    </div>
   );
 }

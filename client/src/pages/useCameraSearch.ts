@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import type { CameraPointView, CameraSearchQuery } from '@api/contract.ts';
+import type { CameraPointView, CameraSearchQuery, CameraStatusEvent } from '@api/contract.ts';
 import { api, isAbort } from '../api.ts';
 
 export interface CameraSearchState {
@@ -83,5 +83,26 @@ export function useCameraSearch(query: CameraSearchQuery, refreshToken: number) 
     });
   }, []);
 
-  return { ...state, loadMore, patchItem };
+  /** A health check changed a point's status: update its badge in place (the row stays even if a status filter no longer matches). */
+  const patchStatus = useCallback((event: CameraStatusEvent) => {
+    setState((prev) => {
+      if (!prev.items.some((c) => c.id === event.id)) return prev;
+      return {
+        ...prev,
+        items: prev.items.map((c) =>
+          c.id === event.id
+            ? {
+                ...c,
+                status: event.status,
+                statusReason: event.reason,
+                lastSeenAt: event.lastSeenAt,
+                lastCheckedAt: event.at,
+              }
+            : c,
+        ),
+      };
+    });
+  }, []);
+
+  return { ...state, loadMore, patchItem, patchStatus };
 }

@@ -98,6 +98,18 @@ export const DEMO_USERS: { username: string; displayName: string; role: Role; or
   { username: 'township2', displayName: '东湖街道综治中心', role: 'township_operator', org: 1 },
 ];
 
+export const DEMO_ONVIF_PORT = 8000;
+export const DEMO_RTSP_PORT = 8554;
+
+/** Camera i of the demo lives at 127.0.(1 + i / 250).(1 + i % 250): .0 and .255 stay unused. */
+export function demoCameraHost(i: number): string {
+  return `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+export function demoCredentials(serial: string): { username: string; password: string } {
+  return { username: 'admin', password: `pw${serial}` };
+}
+
 /** mulberry32: small, fast, good enough for demo data. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -254,10 +266,11 @@ export function demoCameraFields(
       address: `示范县${v.name}${place}`,
       direction: ptz ? null : Math.round(rnd() * 359),
       fov: ptz ? null : 60 + Math.round(rnd() * 40),
-      onvifUrl: `http://127.0.0.1:18000/onvif/${code}/device_service`,
-      mainStreamUri: `rtsp://127.0.0.1:8554/${code}/main`,
-      subStreamUri: `rtsp://127.0.0.1:8554/${code}/sub`,
-      credentialsSealed: secrets ? secrets.seal(JSON.stringify({ username: 'admin', password: `pw${serial}` })) : null,
+      // Each demo camera has its own loopback address, where the built-in simulator answers.
+      onvifUrl: `http://${demoCameraHost(codeOffset + i)}:${DEMO_ONVIF_PORT}/onvif/device_service`,
+      mainStreamUri: `rtsp://${demoCameraHost(codeOffset + i)}:${DEMO_RTSP_PORT}/Streaming/Channels/101`,
+      subStreamUri: `rtsp://${demoCameraHost(codeOffset + i)}:${DEMO_RTSP_PORT}/Streaming/Channels/102`,
+      credentialsSealed: secrets ? secrets.seal(JSON.stringify(demoCredentials(serial))) : null,
       ptz,
     });
   }

@@ -1,23 +1,27 @@
-import type { DeviceStatus, DiscoveredProfile, ScanCredentials } from '../api/contract.ts';
+import type { DeviceStatus, ScanCredentials } from '../api/contract.ts';
+import type { DiscoveredDevice } from './repo.ts';
 import { OnvifError, createOnvifClient, type MediaProfile } from '../protocols/onvif/client.ts';
 
-export interface Interrogation {
+/** What one device told us; the fields it shares with a stored device keep their meaning. */
+export type Interrogation = Pick<
+  DiscoveredDevice,
+  | 'reason'
+  | 'manufacturer'
+  | 'model'
+  | 'firmware'
+  | 'serial'
+  | 'mac'
+  | 'profiles'
+  | 'mainStreamUri'
+  | 'subStreamUri'
+  | 'snapshotUri'
+  | 'ptz'
+  | 'clockOffsetMs'
+> & {
   status: Exclude<DeviceStatus, 'registered' | 'confirmed'>;
-  reason: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  firmware: string | null;
-  serial: string | null;
-  mac: string | null;
-  profiles: DiscoveredProfile[];
-  mainStreamUri: string | null;
-  subStreamUri: string | null;
-  snapshotUri: string | null;
-  ptz: boolean;
-  clockOffsetMs: number | null;
   /** The credentials that worked. */
   credentials: ScanCredentials | null;
-}
+};
 
 const EMPTY: Omit<Interrogation, 'status' | 'reason'> = {
   manufacturer: null,

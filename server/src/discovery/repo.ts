@@ -2,29 +2,8 @@ import type { DeviceStatus, DiscoveredDeviceView, DiscoveredProfile, ScanStatus,
 import type { SqlDb } from '../db/sqlite.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
-/** A device as found and interrogated; credentials that worked are sealed. */
-export interface DiscoveredDevice {
-  id: number;
-  scanId: number;
-  endpoint: string | null;
-  xaddr: string;
-  host: string;
-  status: DeviceStatus;
-  reason: string | null;
-  manufacturer: string | null;
-  model: string | null;
-  firmware: string | null;
-  serial: string | null;
-  mac: string | null;
-  profiles: DiscoveredProfile[];
-  mainStreamUri: string | null;
-  subStreamUri: string | null;
-  snapshotUri: string | null;
-  ptz: boolean;
-  clockOffsetMs: number | null;
-  credentialsSealed: string | null;
-  cameraId: number | null;
-}
+/** A device as found and interrogated; credentials that worked are sealed, never viewed. */
+export type DiscoveredDevice = Omit<DiscoveredDeviceView, 'credentialsOk'> & { credentialsSealed: string | null };
 
 export interface ScanJob {
   id: number;
