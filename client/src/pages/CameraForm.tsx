@@ -1,10 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type SubmitEvent } from 'react';
-import type {
-  CameraPointView,
-  NetworkView,
-  OrgUnitView,
-  ServerToClientEvents,
-} from '@api/contract.ts';
+import type { CameraPointView, NetworkView, OrgUnitView, ServerToClientEvents } from '@api/contract.ts';
 import { api, ApiError } from '../api.ts';
 import { Field } from '../components/Field.tsx';
 import { Modal } from '../components/Modal.tsx';
@@ -15,13 +10,7 @@ import { StatusBadge } from '../components/StatusBadge.tsx';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
-import {
-  createBody,
-  formStateOf,
-  parseForm,
-  patchBody,
-  type CameraFormState,
-} from './cameraFormModel.ts';
+import { createBody, formStateOf, parseForm, patchBody, type CameraFormState } from './cameraFormModel.ts';
 
 interface CameraFormProps {
   /** null: a new point. */
@@ -102,7 +91,7 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
               ...prev,
               status: event.status,
               statusReason: event.reason,
-              lastSeenAt: event.lastSeenAt,
+              lastSeenAt: event.lastSeenAt ?? prev.lastSeenAt,
               lastCheckedAt: event.at,
             }
           : prev,
@@ -433,7 +422,11 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
                 touched.current = true;
                 setForm((prev) => ({ ...prev, ...patch }));
               }}
-              errors={{ lon: err('position.lon', 'position'), lat: err('position.lat'), system: err('position.system') }}
+              errors={{
+                lon: err('position.lon', 'position'),
+                lat: err('position.lat'),
+                system: err('position.system'),
+              }}
               readOnly={readOnly}
             />
             {base && (

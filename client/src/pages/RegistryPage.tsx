@@ -6,16 +6,19 @@ import {
   type CameraStatus,
   type ServerToClientEvents,
 } from '@api/contract.ts';
-import { cameraExportUrl } from '../api.ts';
+import { api, ApiError, cameraExportUrl, isAbort } from '../api.ts';
 import { MapView, type Bbox, type MapPoint } from '../components/MapView.tsx';
 import { NetworkList, networkLabel } from '../components/NetworkList.tsx';
+import { OnlineRatePanel } from '../components/OnlineRatePanel.tsx';
 import { OrgTree } from '../components/OrgTree.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
 import { useRealtime } from '../realtime.tsx';
+import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
+import { throttle } from '../throttle.ts';
 import { useMapConfig } from '../useMapConfig.ts';
 import { CameraForm } from './CameraForm.tsx';
 import { ImportDialog } from './ImportDialog.tsx';
@@ -49,7 +52,10 @@ function isCameraStatus(value: string): value is CameraStatus {
   return CAMERA_STATUSES.some((s) => s === value);
 }
 
-export function RegistryPage() {
+/** How often the tree's online counts may be refetched while status events stream in. */
+const STATUS_REFRESH_MS = 5_000;
+
+export function RegistryPage({ openCameraId = null }: { openCameraId?: number | null }) {
   const { t, lang } = useI18n();
   const { can } = useSession();
   const { socket } = useRealtime();
@@ -63,6 +69,7 @@ export function RegistryPage() {
   const [selectedId, setSelectedId] = useState<number | null>(null);
   const [editor, setEditor] = useState<EditorState>(null);
   const [importOpen, setImportOpen] = useState(false);
+  const [linkError, setLinkError] = useState<{ id: number; error: unknown } | null>(null);
   const tableRef = useRef<HTMLDivElement>(null);
 
   const q = useDebounced(filters.q.trim(), 300);
@@ -81,7 +88,7 @@ export function RegistryPage() {
     [q, filters.org, filters.network, filters.status, filters.ptz, bboxParam],
   );
   const search = useCameraSearch(query, refreshToken);
-  const { patchItem } = search;
+  const { patchItem, patchStatus } = search;
   const { reload: reloadRefs } = refs;
 
   const update = (patch: Partial<Filters>) => setFilters((prev) => ({ ...prev, ...patch }));
@@ -107,14 +114,45 @@ export function RegistryPage() {
         timer = window.setTimeout(reloadRefs, 400);
       }
     };
+    // Status changes patch the badge at once; the tree's counts follow at most every few seconds.
+    const countsSoon = throttle(reloadRefs, STATUS_REFRESH_MS);
+    const onStatus: ServerToClientEvents['camera:status'] = (event) => {
+      patchStatus(event);
+      countsSoon.call();
+    };
     socket.on('camera:changed', onChanged);
     socket.on('registry:imported', refreshSoon);
+    socket.on('camera:status', onStatus);
     return () => {
       window.clearTimeout(timer);
+      countsSoon.cancel();
       socket.off('camera:changed', onChanged);
       socket.off('registry:imported', refreshSoon);
+      socket.off('camera:status', onStatus);
     };
-  }, [socket, patchItem, refreshAll, reloadRefs]);
+  }, [socket, patchItem, patchStatus, refreshAll, reloadRefs]);
+
+  // A link to /registry/cameras/:id (e.g. from the discovery console) opens that point's form.
+  useEffect(() => {
+    if (openCameraId === null) return;
+    const controller = new AbortController();
+    setLinkError(null);
+    api.camera(openCameraId, controller.signal).then(
+      (camera) => {
+        setSelectedId(camera.id);
+        setEditor({ mode: 'edit', camera });
+      },
+      (error: unknown) => {
+        if (!isAbort(error)) setLinkError({ id: openCameraId, error });
+      },
+    );
+    return () => controller.abort();
+  }, [openCameraId]);
+
+  const closeEditor = useCallback(() => {
+    setEditor(null);
+    if (openCameraId !== null) navigate('registry', { replace: true });
+  }, [openCameraId]);
 
   const networkIds = useMemo(() => refs.networks.map((n) => n.id), [refs.networks]);
   const networksById = useMemo(() => new Map(refs.networks.map((n) => [n.id, n])), [refs.networks]);
@@ -195,6 +233,31 @@ export function RegistryPage() {
       </aside>
 
       <section className="registry__centre">
+        <OnlineRatePanel
+          networks={refs.networks}
+          orgUnits={refs.orgUnits}
+          selectedNetwork={filters.network}
+          selectedOrg={filters.org}
+          onSelectNetwork={(network) => update({ network })}
+          onSelectOrg={(org) => update({ org })}
+        />
+        {linkError && (
+          <div className="notice notice--error registry__link-error" role="alert">
+            {linkError.error instanceof ApiError && linkError.error.status === 404
+              ? t('registry.linkNotFound', { id: linkError.id })
+              : describeError(linkError.error, t)}{' '}
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => {
+                setLinkError(null);
+                navigate('registry', { replace: true });
+              }}
+            >
+              {t('common.close')}
+            </button>
+          </div>
+        )}
         <div className="toolbar">
           <input
             type="search"
@@ -397,9 +460,9 @@ export function RegistryPage() {
           orgUnits={refs.orgUnits}
           networks={refs.networks}
           readOnly={!can('camera.write')}
-          onClose={() => setEditor(null)}
+          onClose={closeEditor}
           onSaved={(camera) => {
-            setEditor(null);
+            closeEditor();
             if (camera) setSelectedId(camera.id);
             refreshAll();
           }}

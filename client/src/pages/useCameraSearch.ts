@@ -95,7 +95,8 @@ export function useCameraSearch(query: CameraSearchQuery, refreshToken: number) 
                 ...c,
                 status: event.status,
                 statusReason: event.reason,
-                lastSeenAt: event.lastSeenAt,
+                // The event carries a time only when this check saw video; keep the last known one otherwise.
+                lastSeenAt: event.lastSeenAt ?? c.lastSeenAt,
                 lastCheckedAt: event.at,
               }
             : c,

@@ -130,15 +130,19 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
 
     if (req.mode === 'unicast') {
       const targets = hosts.flatMap((host) => req.wsdPorts.map((port) => ({ host, port })));
+      let sent = 0;
       await probeUnicast(targets, {
         timeoutMs: config.probeTimeoutMs,
         ratePerSecond: config.probeRatePerSecond,
         signal: ac.signal,
-        onSent: (n) => progress({ probed: n }),
+        onSent: (n) => {
+          sent = n;
+          progress({ probed: n });
+        },
         onMatch: (m) => addFound(chooseXAddr(m), m.endpoint, m.scopes),
         onBadReply: (from, reason) => log.debug('bad WS-Discovery reply', { from, reason }),
       });
-      progress({ probed: targets.length }, true);
+      progress({ probed: sent }, true);
       if (req.httpPorts.length && !ac.signal.aborted) {
         // Devices that ignore WS-Discovery: ask each silent host for its clock directly.
         const answered = new Set([...found.values()].map((f) => hostOf(f.xaddr)));
@@ -146,7 +150,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           .filter((h) => !answered.has(h))
           .flatMap((h) => req.httpPorts.map((p) => `http://${h}${p === 80 ? '' : `:${p}`}/onvif/device_service`));
         progress({ total: targets.length + direct.length }, true);
-        let probed = targets.length;
+        let probed = sent;
         await pool(direct, config.concurrency * 4, ac.signal, async (xaddr) => {
           try {
             await createOnvifClient({

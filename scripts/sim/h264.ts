@@ -1,0 +1,304 @@
+/**
+ * H.264 Annex-B handling and RTP packetization (RFC 6184, packetization-mode=1): single NAL unit
+ * packets for small NALs, FU-A fragments for large ones, marker bit on the last packet of an access unit.
+ */
+
+export const NAL = { SLICE: 1, IDR: 5, SEI: 6, SPS: 7, PPS: 8, AUD: 9 } as const;
+
+export const nalType = (nal: Buffer): number => (nal[0] ?? 0) & 0x1f;
+
+/** NAL units of an Annex-B byte stream, start codes (3 or 4 bytes) removed; trailing zero bytes trimmed. */
+export function splitAnnexB(buf: Buffer): Buffer[] {
+  const starts: number[] = [];
+  const n = buf.length;
+  for (let i = 0; i + 2 < n;) {
+    if (buf[i + 2]! > 1) i += 3;
+    else if (buf[i] === 0 && buf[i + 1] === 0 && buf[i + 2] === 1) {
+      starts.push(i + 3);
+      i += 3;
+    } else i++;
+  }
+  const out: Buffer[] = [];
+  for (let k = 0; k < starts.length; k++) {
+    const s = starts[k]!;
+    let e = k + 1 < starts.length ? starts[k + 1]! - 3 : n;
+    while (e > s && buf[e - 1] === 0) e--;
+    if (e > s) out.push(buf.subarray(s, e));
+  }
+  return out;
+}
+
+export interface AccessUnit {
+  nals: Buffer[];
+  idr: boolean;
+}
+
+const isVcl = (t: number) => t >= 1 && t <= 5;
+
+/** Groups NAL units into access units (ITU-T H.264 7.4.1.2.3): a new picture starts at AUD/SPS/PPS/SEI or at a slice with first_mb_in_slice = 0. */
+export function groupAccessUnits(nals: Buffer[]): AccessUnit[] {
+  const aus: AccessUnit[] = [];
+  let cur: AccessUnit = { nals: [], idr: false };
+  let hasVcl = false;
+  for (const nal of nals) {
+    const t = nalType(nal);
+    const firstMb = isVcl(t) && nal.length > 1 && (nal[1]! & 0x80) !== 0;
+    const startsNew =
+      hasVcl && (t === NAL.AUD || t === NAL.SPS || t === NAL.PPS || t === NAL.SEI || (t >= 14 && t <= 18) || firstMb);
+    if (startsNew) {
+      aus.push(cur);
+      cur = { nals: [], idr: false };
+      hasVcl = false;
+    }
+    cur.nals.push(nal);
+    if (isVcl(t)) hasVcl = true;
+    if (t === NAL.IDR) cur.idr = true;
+  }
+  if (cur.nals.length) aus.push(cur);
+  return aus;
+}
+
+/** Exp-Golomb bit reader over an RBSP (emulation prevention bytes removed). */
+class Bits {
+  readonly #b: Buffer;
+  #pos = 0;
+  constructor(b: Buffer) {
+    this.#b = b;
+  }
+  bit(): number {
+    const byte = this.#b[this.#pos >> 3];
+    if (byte === undefined) throw new Error('SPS truncated');
+    const v = (byte >> (7 - (this.#pos & 7))) & 1;
+    this.#pos++;
+    return v;
+  }
+  bits(n: number): number {
+    let v = 0;
+    for (let i = 0; i < n; i++) v = v * 2 + this.bit();
+    return v;
+  }
+  ue(): number {
+    let zeros = 0;
+    while (this.bit() === 0) if (++zeros > 31) throw new Error('bad Exp-Golomb code');
+    return 2 ** zeros - 1 + this.bits(zeros);
+  }
+  se(): number {
+    const k = this.ue();
+    return k % 2 ? (k + 1) / 2 : -k / 2;
+  }
+}
+
+export function unescapeRbsp(nal: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(nal.length);
+  let n = 0;
+  let zeros = 0;
+  for (const b of nal) {
+    if (zeros >= 2 && b === 3) {
+      zeros = 0;
+      continue;
+    }
+    out[n++] = b;
+    zeros = b === 0 ? zeros + 1 : 0;
+  }
+  return out.subarray(0, n);
+}
+
+export interface SpsInfo {
+  profileIdc: number;
+  levelIdc: number;
+  width: number;
+  height: number;
+}
+
+export function parseSps(sps: Buffer): SpsInfo {
+  const r = new Bits(unescapeRbsp(sps.subarray(1)));
+  const profileIdc = r.bits(8);
+  r.bits(8); // constraint flags
+  const levelIdc = r.bits(8);
+  r.ue(); // seq_parameter_set_id
+  let chromaFormatIdc = 1;
+  if ([100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135].includes(profileIdc)) {
+    chromaFormatIdc = r.ue();
+    if (chromaFormatIdc === 3) r.bit();
+    r.ue();
+    r.ue();
+    r.bit();
+    if (r.bit()) {
+      for (let i = 0; i < (chromaFormatIdc !== 3 ? 8 : 12); i++) {
+        if (r.bit()) {
+          let last = 8;
+          let next = 8;
+          for (let j = 0; j < (i < 6 ? 16 : 64); j++) {
+            if (next !== 0) next = (last + r.se() + 256) % 256;
+            last = next === 0 ? last : next;
+          }
+        }
+      }
+    }
+  }
+  r.ue(); // log2_max_frame_num_minus4
+  const pocType = r.ue();
+  if (pocType === 0) r.ue();
+  else if (pocType === 1) {
+    r.bit();
+    r.se();
+    r.se();
+    const n = r.ue();
+    for (let i = 0; i < n; i++) r.se();
+  }
+  r.ue(); // max_num_ref_frames
+  r.bit();
+  const wMbs = r.ue() + 1;
+  const hMapUnits = r.ue() + 1;
+  const frameMbsOnly = r.bit();
+  if (!frameMbsOnly) r.bit();
+  r.bit();
+  let cl = 0,
+    cr = 0,
+    ct = 0,
+    cb = 0;
+  if (r.bit()) {
+    cl = r.ue();
+    cr = r.ue();
+    ct = r.ue();
+    cb = r.ue();
+  }
+  const subW = chromaFormatIdc === 1 || chromaFormatIdc === 2 ? 2 : 1;
+  const subH = chromaFormatIdc === 1 ? 2 : 1;
+  const cropX = chromaFormatIdc === 0 ? 1 : subW;
+  const cropY = (chromaFormatIdc === 0 ? 1 : subH) * (2 - frameMbsOnly);
+  return {
+    profileIdc,
+    levelIdc,
+    width: wMbs * 16 - cropX * (cl + cr),
+    height: (2 - frameMbsOnly) * hMapUnits * 16 - cropY * (ct + cb),
+  };
+}
+
+export interface H264Stream {
+  aus: AccessUnit[];
+  sps: Buffer;
+  pps: Buffer;
+  info: SpsInfo;
+  /** SDP fmtp: six hex digits, profile_idc / constraint flags / level_idc straight from the SPS. */
+  profileLevelId: string;
+  spropParameterSets: string;
+}
+
+/** Parses a clip and makes every IDR access unit carry SPS and PPS, so a client can join at any keyframe. */
+export function prepareStream(annexB: Buffer): H264Stream {
+  const nals = splitAnnexB(annexB);
+  const sps = nals.find((n) => nalType(n) === NAL.SPS);
+  const pps = nals.find((n) => nalType(n) === NAL.PPS);
+  if (!sps || !pps || sps.length < 4) throw new Error('H.264 stream has no SPS/PPS');
+  const aus = groupAccessUnits(nals).filter((au) => au.nals.some((n) => isVcl(nalType(n))));
+  for (const au of aus) {
+    if (!au.idr) continue;
+    const types = au.nals.map(nalType);
+    const add: Buffer[] = [];
+    if (!types.includes(NAL.SPS)) add.push(sps);
+    if (!types.includes(NAL.PPS)) add.push(pps);
+    if (add.length) au.nals = [...add, ...au.nals];
+  }
+  if (!aus.length) throw new Error('H.264 stream has no pictures');
+  return {
+    aus,
+    sps,
+    pps,
+    info: parseSps(sps),
+    profileLevelId: sps.subarray(1, 4).toString('hex').toUpperCase(),
+    spropParameterSets: `${sps.toString('base64')},${pps.toString('base64')}`,
+  };
+}
+
+/** One RTP payload: a small prefix (FU indicator + header, or nothing) and a slice of the NAL. */
+export interface RtpPayload {
+  head: Buffer;
+  body: Buffer;
+  marker: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export function packetizeAccessUnit(au: AccessUnit, maxPayload = 1400): RtpPayload[] {
+  const out: RtpPayload[] = [];
+  au.nals.forEach((nal, i) => {
+    const lastNal = i === au.nals.length - 1;
+    if (nal.length <= maxPayload) {
+      out.push({ head: EMPTY, body: nal, marker: lastNal });
+      return;
+    }
+    const hdr = nal[0]!;
+    const indicator = (hdr & 0xe0) | 28;
+    const type = hdr & 0x1f;
+    const chunk = maxPayload - 2;
+    for (let off = 1; off < nal.length; off += chunk) {
+      const end = Math.min(off + chunk, nal.length);
+      const start = off === 1;
+      const stop = end === nal.length;
+      const fuHeader = (start ? 0x80 : 0) | (stop ? 0x40 : 0) | type;
+      out.push({ head: Buffer.from([indicator, fuHeader]), body: nal.subarray(off, end), marker: lastNal && stop });
+    }
+  });
+  return out;
+}
+
+export const payloadSize = (p: RtpPayload) => p.head.length + p.body.length;
+
+/** Writes one RTP packet (12-byte header, PT 96) at `off` in `dst`; returns the new offset. */
+export function writeRtp(dst: Buffer, off: number, p: RtpPayload, seq: number, ts: number, ssrc: number): number {
+  dst[off] = 0x80;
+  dst[off + 1] = (p.marker ? 0x80 : 0) | 96;
+  dst.writeUInt16BE(seq & 0xffff, off + 2);
+  dst.writeUInt32BE(ts >>> 0, off + 4);
+  dst.writeUInt32BE(ssrc >>> 0, off + 8);
+  off += 12;
+  off += p.head.copy(dst, off);
+  off += p.body.copy(dst, off);
+  return off;
+}
+
+/** All packets of one access unit framed for RTSP interleaved transport (RFC 2326 10.12), in one buffer. */
+export function interleavedAccessUnit(
+  payloads: readonly RtpPayload[],
+  channel: number,
+  seq: number,
+  ts: number,
+  ssrc: number,
+): Buffer {
+  let total = 0;
+  for (const p of payloads) total += 4 + 12 + payloadSize(p);
+  const buf = Buffer.allocUnsafe(total);
+  let off = 0;
+  let s = seq;
+  for (const p of payloads) {
+    buf[off] = 0x24;
+    buf[off + 1] = channel;
+    buf.writeUInt16BE(12 + payloadSize(p), off + 2);
+    off = writeRtp(buf, off + 4, p, s++, ts, ssrc);
+  }
+  return buf;
+}
+
+export function rtpPacket(p: RtpPayload, seq: number, ts: number, ssrc: number): Buffer {
+  const buf = Buffer.allocUnsafe(12 + payloadSize(p));
+  writeRtp(buf, 0, p, seq, ts, ssrc);
+  return buf;
+}
+
+/** RTCP sender report (RFC 3550 6.4.1) without report blocks. */
+export function rtcpSenderReport(ssrc: number, wallMs: number, rtpTs: number, packets: number, octets: number): Buffer {
+  const b = Buffer.alloc(28);
+  b[0] = 0x80;
+  b[1] = 200;
+  b.writeUInt16BE(6, 2);
+  b.writeUInt32BE(ssrc >>> 0, 4);
+  const ntpSec = Math.floor(wallMs / 1000) + 2208988800;
+  const frac = Math.floor(((wallMs % 1000) / 1000) * 4294967296);
+  b.writeUInt32BE(ntpSec >>> 0, 8);
+  b.writeUInt32BE(frac >>> 0, 12);
+  b.writeUInt32BE(rtpTs >>> 0, 16);
+  b.writeUInt32BE(packets >>> 0, 20);
+  b.writeUInt32BE(octets >>> 0, 24);
+  return b;
+}

@@ -1,0 +1,617 @@
+/**
+ * RTSP 1.0 server (RFC 2326) for one simulated camera, bound to the camera's own loopback address.
+ * RTP goes over TCP interleaved (what the relay uses) or UDP unicast to the client's loopback ports.
+ * Media is the camera's pre-encoded clip, paced by the shared ticker; nothing is spawned per session.
+ */
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { randomBytes, randomInt } from 'node:crypto';
+import net from 'node:net';
+import type { ClipParams, ClipStore } from './clips.ts';
+import {
+  interleavedAccessUnit,
+  packetizeAccessUnit,
+  rtcpSenderReport,
+  rtpPacket,
+  payloadSize,
+  type H264Stream,
+  type RtpPayload,
+} from './h264.ts';
+import { checkAuthorization, digestChallenge } from './http-auth.ts';
+import { isLoopbackV4 } from './specs.ts';
+import type { Paced, StreamTicker } from './ticker.ts';
+import type { SimCounters, SimFaults, SimStreamName, SimStreamProfile } from './types.ts';
+
+export const MAX_RTSP_HEADER = 16 * 1024;
+const MAX_RTSP_BODY = 64 * 1024;
+/** Above this many queued bytes a TCP client is too slow: frames are dropped until the next IDR. */
+const HIGH_WATER = 1024 * 1024;
+/** A client that stays backed up this long is disconnected. */
+const STALL_DROP_MS = 10_000;
+const MAX_CONNECTIONS = 64;
+
+export interface RtspCamera {
+  readonly code: string;
+  readonly host: string;
+  readonly username: string;
+  readonly password: string;
+  readonly model: string;
+  readonly serial: string;
+  faults(): SimFaults;
+  profile(stream: SimStreamName): SimStreamProfile;
+  clipParams(stream: SimStreamName): ClipParams;
+}
+
+export interface RtspDeps {
+  clips: ClipStore;
+  ticker: StreamTicker;
+  counters: SimCounters;
+  /** 'optional': no credentials is fine, wrong ones are not. 'required': always challenge. */
+  auth: 'optional' | 'required';
+  sessionTimeoutSec: number;
+  maxSessions: number;
+  log?: (msg: string) => void;
+}
+
+/** Which stream a URL names: Hikvision, Dahua and Uniview path styles are all understood. */
+export function streamForPath(urlOrPath: string): SimStreamName | undefined {
+  let p = urlOrPath;
+  const m = /^rtsp:\/\/[^/]*(\/.*)?$/i.exec(p);
+  if (m) p = m[1] ?? '/';
+  const [pathPart = '', query = ''] = p.split('?');
+  const clean = pathPart.replace(/\/(trackID=\d+|track\d+)\/?$/i, '').replace(/\/+$/, '');
+  const ch = /^\/Streaming\/Channels\/(\d+)$/i.exec(clean);
+  if (ch) {
+    const n = ch[1]!;
+    if (n === '1' || n === '101') return 'main';
+    if (n === '2' || n === '102') return 'sub';
+    return undefined;
+  }
+  if (/^\/cam\/realmonitor$/i.test(clean)) {
+    const q = new URLSearchParams(query.replace(/\/(trackID=\d+|track\d+)\/?$/i, ''));
+    const sub = q.get('subtype') ?? '0';
+    return sub === '0' ? 'main' : sub === '1' ? 'sub' : undefined;
+  }
+  if (/^\/media\/video1$/i.test(clean)) return 'main';
+  if (/^\/media\/video2$/i.test(clean)) return 'sub';
+  return undefined;
+}
+
+export const streamPath = (s: SimStreamName) => `/Streaming/Channels/${s === 'main' ? '101' : '102'}`;
+
+export function buildSdp(o: {
+  host: string;
+  sessionId: string;
+  profile: SimStreamProfile;
+  stream: H264Stream;
+}): string {
+  const p = o.profile;
+  return [
+    'v=0',
+    `o=- ${o.sessionId} 1 IN IP4 ${o.host}`,
+    's=Media Presentation',
+    'e=NONE',
+    `b=AS:${p.bitrateKbps + 64}`,
+    't=0 0',
+    'a=control:*',
+    'm=video 0 RTP/AVP 96',
+    'c=IN IP4 0.0.0.0',
+    `b=AS:${p.bitrateKbps}`,
+    'a=recvonly',
+    `a=x-dimensions:${p.width},${p.height}`,
+    'a=control:trackID=1',
+    'a=rtpmap:96 H264/90000',
+    `a=fmtp:96 profile-level-id=${o.stream.profileLevelId};packetization-mode=1;sprop-parameter-sets=${o.stream.spropParameterSets}`,
+    `a=framerate:${p.fps}`,
+    '',
+  ].join('\r\n');
+}
+
+interface Request {
+  method: string;
+  url: string;
+  headers: Map<string, string>;
+  body: Buffer;
+}
+
+type Transport =
+  | { kind: 'tcp'; rtp: number; rtcp: number }
+  | { kind: 'udp'; clientHost: string; rtpPort: number; rtcpPort: number; rtpSock: UdpSocket; rtcpSock: UdpSocket };
+
+const payloadCache = new WeakMap<H264Stream, RtpPayload[][]>();
+function payloadsOf(stream: H264Stream): RtpPayload[][] {
+  let p = payloadCache.get(stream);
+  if (!p) {
+    p = stream.aus.map((au) => packetizeAccessUnit(au));
+    payloadCache.set(stream, p);
+  }
+  return p;
+}
+
+class Session implements Paced {
+  readonly id: string;
+  readonly stream: SimStreamName;
+  readonly ssrc = randomBytes(4).readUInt32BE(0);
+  seq = randomInt(0, 0x8000);
+  readonly tsBase = randomBytes(4).readUInt32BE(0);
+  transport: Transport;
+  conn: Connection;
+  state: 'ready' | 'playing' | 'paused' = 'ready';
+  lastActivity = Date.now();
+  clip: H264Stream | undefined;
+  #clipHeld = false;
+  #loading = false;
+  #frameNo = 0;
+  #clipPos = 0;
+  #nextDue = 0;
+  #pausedAt = 0;
+  #needIdr = true;
+  #packets = 0;
+  #octets = 0;
+  #lastSr = 0;
+  #backedUpSince = 0;
+  readonly #server: RtspServer;
+  readonly #fps: number;
+
+  constructor(server: RtspServer, conn: Connection, stream: SimStreamName, transport: Transport) {
+    this.#server = server;
+    this.conn = conn;
+    this.stream = stream;
+    this.transport = transport;
+    this.id = String(randomInt(10_000_000, 2_000_000_000));
+    this.#fps = server.camera.profile(stream).fps;
+  }
+
+  get frameMs(): number {
+    return 1000 / this.#fps;
+  }
+
+  /** RTP-Info values of the next packet to be sent. */
+  nextRtpInfo(): { seq: number; rtptime: number } {
+    return { seq: this.seq & 0xffff, rtptime: this.#ts(this.#frameNo) };
+  }
+
+  #ts(frameNo: number): number {
+    return (this.tsBase + Math.round((frameNo * 90000) / this.#fps)) >>> 0;
+  }
+
+  play(): void {
+    const now = performance.now();
+    if (this.state === 'paused') {
+      // A live camera does not stop its clock while a viewer pauses: skip ahead, resume at a keyframe.
+      const skipped = Math.max(0, Math.round((now - this.#pausedAt) / this.frameMs));
+      this.#advance(skipped);
+      this.#needIdr = true;
+    }
+    if (this.state !== 'playing') {
+      this.state = 'playing';
+      this.#server.deps.counters.rtspPlaying++;
+    }
+    this.#nextDue = now;
+    this.#server.deps.ticker.add(this);
+    if (!this.clip && !this.#loading) {
+      this.#loading = true;
+      const params = this.#server.camera.clipParams(this.stream);
+      this.#server.deps.clips.acquire(params).then(
+        (clip) => {
+          this.#loading = false;
+          if (!this.#server.hasSession(this)) {
+            this.#server.deps.clips.release(params);
+            return;
+          }
+          this.clip = clip;
+          this.#clipHeld = true;
+          this.#nextDue = performance.now();
+        },
+        (e: unknown) => {
+          this.#loading = false;
+          this.#server.deps.log?.(`clip for ${this.#server.camera.code}/${this.stream} failed: ${String(e)}`);
+        },
+      );
+    }
+  }
+
+  pause(): void {
+    if (this.state === 'playing') this.#server.deps.counters.rtspPlaying--;
+    this.state = 'paused';
+    this.#pausedAt = performance.now();
+    this.#server.deps.ticker.remove(this);
+  }
+
+  close(): void {
+    if (this.state === 'playing') this.#server.deps.counters.rtspPlaying--;
+    this.state = 'ready';
+    this.#server.deps.ticker.remove(this);
+    if (this.#clipHeld) this.#server.deps.clips.release(this.#server.camera.clipParams(this.stream));
+    this.#clipHeld = false;
+    this.clip = undefined;
+    if (this.transport.kind === 'udp') {
+      this.transport.rtpSock.close();
+      this.transport.rtcpSock.close();
+    }
+  }
+
+  #advance(frames: number): void {
+    this.#frameNo += frames;
+    const n = this.clip?.aus.length ?? 1;
+    this.#clipPos = (this.#clipPos + frames) % n;
+  }
+
+  pace(now: number): void {
+    if (this.state !== 'playing') return;
+    const clip = this.clip;
+    if (!clip) return;
+    if (this.conn.socket.destroyed) {
+      this.#server.endSession(this);
+      return;
+    }
+    if (now - this.#nextDue > 1000) {
+      // The event loop stalled: jump to the present instead of bursting a second of video.
+      const skip = Math.floor((now - this.#nextDue) / this.frameMs);
+      this.#advance(skip);
+      this.#nextDue += skip * this.frameMs;
+      this.#needIdr = true;
+    }
+    while (this.#nextDue <= now) {
+      this.#emit(clip, now);
+      this.#advance(1);
+      this.#nextDue += this.frameMs;
+    }
+  }
+
+  #emit(clip: H264Stream, now: number): void {
+    const deps = this.#server.deps;
+    const au = clip.aus[this.#clipPos]!;
+    const faults = this.#server.camera.faults();
+    if (faults.stalledStream) {
+      this.#needIdr = true;
+      return;
+    }
+    if (this.transport.kind === 'tcp') {
+      const sock = this.conn.socket;
+      if (sock.writableLength > HIGH_WATER) {
+        deps.counters.droppedFrames++;
+        this.#needIdr = true;
+        if (!this.#backedUpSince) this.#backedUpSince = now;
+        else if (now - this.#backedUpSince > STALL_DROP_MS) sock.destroy();
+        return;
+      }
+      this.#backedUpSince = 0;
+    }
+    if (this.#needIdr && !au.idr) return;
+    this.#needIdr = false;
+    const payloads = payloadsOf(clip)[this.#clipPos]!;
+    const ts = this.#ts(this.#frameNo);
+    let bytes = 0;
+    for (const p of payloads) bytes += 12 + payloadSize(p);
+    if (this.transport.kind === 'tcp') {
+      this.conn.socket.write(interleavedAccessUnit(payloads, this.transport.rtp, this.seq, ts, this.ssrc));
+    } else {
+      const t = this.transport;
+      for (let i = 0; i < payloads.length; i++) {
+        t.rtpSock.send(rtpPacket(payloads[i]!, this.seq + i, ts, this.ssrc), t.rtpPort, t.clientHost);
+      }
+    }
+    this.seq = (this.seq + payloads.length) & 0xffff;
+    this.#packets += payloads.length;
+    this.#octets += bytes - 12 * payloads.length;
+    deps.counters.rtpPackets += payloads.length;
+    deps.counters.rtpBytes += bytes;
+    if (now - this.#lastSr > 5000) {
+      this.#lastSr = now;
+      const sr = rtcpSenderReport(this.ssrc, Date.now(), ts, this.#packets, this.#octets);
+      if (this.transport.kind === 'tcp') {
+        const head = Buffer.from([0x24, this.transport.rtcp, 0, sr.length]);
+        this.conn.socket.write(Buffer.concat([head, sr]));
+      } else {
+        this.transport.rtcpSock.send(sr, this.transport.rtcpPort, this.transport.clientHost);
+      }
+    }
+  }
+}
+
+class Connection {
+  readonly socket: net.Socket;
+  readonly sessions = new Set<Session>();
+  #buf: Buffer = Buffer.alloc(0);
+  readonly #server: RtspServer;
+
+  constructor(server: RtspServer, socket: net.Socket) {
+    this.#server = server;
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setTimeout(60_000, () => {
+      // Idle control connections go; a connection carrying interleaved media is never idle.
+      socket.destroy();
+    });
+    socket.on('data', (d) => this.#onData(d));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      for (const s of [...this.sessions]) server.endSession(s);
+      server.connections.delete(this);
+    });
+  }
+
+  #onData(d: Buffer): void {
+    this.#buf = this.#buf.length ? Buffer.concat([this.#buf, d]) : d;
+    while (this.#buf.length && !this.socket.destroyed) {
+      if (this.#buf[0] === 0x24) {
+        // Interleaved RTCP from the client (receiver reports): proof of life, otherwise ignored.
+        if (this.#buf.length < 4) return;
+        const len = this.#buf.readUInt16BE(2);
+        if (this.#buf.length < 4 + len) return;
+        this.#buf = this.#buf.subarray(4 + len);
+        for (const s of this.sessions) s.lastActivity = Date.now();
+        continue;
+      }
+      const end = this.#buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (this.#buf.length > MAX_RTSP_HEADER) this.#fail(400, 'Request Header Too Large');
+        return;
+      }
+      if (end > MAX_RTSP_HEADER) return this.#fail(400, 'Request Header Too Large');
+      const head = this.#buf.subarray(0, end).toString('latin1');
+      const lines = head.split('\r\n');
+      const m = /^([A-Z_]{3,20}) (\S{1,4096}) RTSP\/1\.0$/.exec(lines[0] ?? '');
+      if (!m) return this.#fail(400, 'Bad Request');
+      const headers = new Map<string, string>();
+      for (const line of lines.slice(1)) {
+        const c = line.indexOf(':');
+        if (c > 0) headers.set(line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim());
+      }
+      const len = Number(headers.get('content-length') ?? 0);
+      if (!Number.isInteger(len) || len < 0 || len > MAX_RTSP_BODY) return this.#fail(413, 'Request Entity Too Large');
+      if (this.#buf.length < end + 4 + len) return;
+      const body = this.#buf.subarray(end + 4, end + 4 + len);
+      this.#buf = this.#buf.subarray(end + 4 + len);
+      this.#server.handle(this, { method: m[1]!, url: m[2]!, headers, body });
+    }
+  }
+
+  #fail(status: number, reason: string): void {
+    this.socket.end(`RTSP/1.0 ${status} ${reason}\r\nConnection: close\r\n\r\n`);
+    this.socket.destroySoon();
+    this.#buf = Buffer.alloc(0);
+  }
+}
+
+const PUBLIC = 'OPTIONS, DESCRIBE, PLAY, PAUSE, SETUP, TEARDOWN, SET_PARAMETER, GET_PARAMETER';
+
+export class RtspServer {
+  readonly camera: RtspCamera;
+  readonly deps: RtspDeps;
+  readonly connections = new Set<Connection>();
+  readonly #sessions = new Map<string, Session>();
+  #server: net.Server | undefined;
+  port: number;
+
+  constructor(camera: RtspCamera, port: number, deps: RtspDeps) {
+    this.camera = camera;
+    this.port = port;
+    this.deps = deps;
+  }
+
+  get sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  hasSession(s: Session): boolean {
+    return this.#sessions.get(s.id) === s;
+  }
+
+  async listen(): Promise<number> {
+    if (!isLoopbackV4(this.camera.host)) throw new Error(`refusing to bind RTSP off loopback: ${this.camera.host}`);
+    const server = net.createServer((socket) => {
+      if (this.connections.size >= MAX_CONNECTIONS) {
+        socket.destroy();
+        return;
+      }
+      this.deps.counters.rtspConnections++;
+      this.connections.add(new Connection(this, socket));
+    });
+    server.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: this.camera.host, port: this.port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    if (addr && typeof addr === 'object') this.port = addr.port;
+    this.#server = server;
+    return this.port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.#server;
+    this.#server = undefined;
+    for (const s of [...this.#sessions.values()]) this.endSession(s);
+    for (const c of this.connections) c.socket.destroy();
+    this.connections.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  endSession(s: Session): void {
+    if (this.#sessions.get(s.id) !== s) return;
+    this.#sessions.delete(s.id);
+    s.conn.sessions.delete(s);
+    s.close();
+    this.deps.counters.rtspSessions--;
+  }
+
+  /** Ends UDP sessions whose client stopped sending keep-alives. */
+  sweep(nowMs: number): void {
+    for (const s of this.#sessions.values()) {
+      if (s.transport.kind === 'udp' && nowMs - s.lastActivity > this.deps.sessionTimeoutSec * 1000) this.endSession(s);
+    }
+  }
+
+  handle(conn: Connection, req: Request): void {
+    const cseq = req.headers.get('cseq') ?? '0';
+    const reply = (status: number, reason: string, headers: Record<string, string> = {}, body = '') => {
+      let out = `RTSP/1.0 ${status} ${reason}\r\nCSeq: ${cseq}\r\nServer: Rtsp Server/3.0\r\nDate: ${new Date().toUTCString()}\r\n`;
+      for (const [k, v] of Object.entries(headers)) out += `${k}: ${v}\r\n`;
+      if (body) out += `Content-Length: ${Buffer.byteLength(body)}\r\n`;
+      conn.socket.write(`${out}\r\n${body}`);
+    };
+    const { method } = req;
+    const faults = this.camera.faults();
+    if (faults.offline) {
+      conn.socket.destroy();
+      return;
+    }
+    if (method === 'OPTIONS') return reply(200, 'OK', { Public: PUBLIC });
+
+    const cred = checkAuthorization(
+      req.headers.get('authorization'),
+      method,
+      this.camera.username,
+      this.camera.password,
+    );
+    const denied = faults.wrongPassword || cred === 'bad' || (cred === 'absent' && this.deps.auth === 'required');
+    if (denied) {
+      this.deps.counters.authFailures++;
+      return reply(401, 'Unauthorized', {
+        'WWW-Authenticate': digestChallenge(`IP Camera(${this.camera.serial.slice(-5)})`),
+      });
+    }
+
+    const sessionHeader = req.headers.get('session')?.split(';')[0]?.trim();
+    const session = sessionHeader ? this.#sessions.get(sessionHeader) : undefined;
+    if (session) session.lastActivity = Date.now();
+
+    switch (method) {
+      case 'DESCRIBE':
+        return void this.#describe(req, reply);
+      case 'SETUP':
+        return this.#setup(conn, req, session, reply);
+      case 'PLAY': {
+        if (!session) return reply(454, 'Session Not Found');
+        const info = session.nextRtpInfo();
+        const base = req.url.replace(/\/(trackID=\d+)?$/, '');
+        session.play();
+        return reply(200, 'OK', {
+          Session: session.id,
+          Range: 'npt=now-',
+          'RTP-Info': `url=${base}/trackID=1;seq=${info.seq};rtptime=${info.rtptime}`,
+        });
+      }
+      case 'PAUSE':
+        if (!session) return reply(454, 'Session Not Found');
+        session.pause();
+        return reply(200, 'OK', { Session: session.id });
+      case 'TEARDOWN':
+        if (session) this.endSession(session);
+        return reply(200, 'OK', session ? { Session: session.id } : {});
+      case 'GET_PARAMETER':
+      case 'SET_PARAMETER':
+        return reply(200, 'OK', session ? { Session: `${session.id};timeout=${this.deps.sessionTimeoutSec}` } : {});
+      default:
+        return reply(405, 'Method Not Allowed', { Allow: PUBLIC });
+    }
+  }
+
+  async #describe(
+    req: Request,
+    reply: (status: number, reason: string, headers?: Record<string, string>, body?: string) => void,
+  ): Promise<void> {
+    const stream = streamForPath(req.url);
+    if (!stream) return reply(404, 'Not Found');
+    const accept = req.headers.get('accept');
+    if (accept && !accept.includes('application/sdp') && !accept.includes('*/*')) {
+      return reply(406, 'Not Acceptable');
+    }
+    try {
+      const profile = this.camera.profile(stream);
+      // The camera's own clip when it is loaded, else the per-geometry template (same SPS/PPS).
+      const h264 = await this.deps.clips.template(profile, this.camera.clipParams(stream).gopFrames);
+      const base = `rtsp://${this.camera.host}:${this.port}${streamPath(stream)}/`;
+      const sdp = buildSdp({
+        host: this.camera.host,
+        sessionId: String(Date.now()),
+        profile,
+        stream: h264,
+      });
+      reply(200, 'OK', { 'Content-Type': 'application/sdp', 'Content-Base': base }, sdp);
+    } catch (e) {
+      this.deps.log?.(`DESCRIBE ${this.camera.code}: ${String(e)}`);
+      reply(500, 'Internal Server Error');
+    }
+  }
+
+  #setup(
+    conn: Connection,
+    req: Request,
+    existing: Session | undefined,
+    reply: (status: number, reason: string, headers?: Record<string, string>, body?: string) => void,
+  ): void {
+    const stream = streamForPath(req.url);
+    if (!stream) return reply(404, 'Not Found');
+    if (existing) return reply(459, 'Aggregate Operation Not Allowed');
+    if (this.#sessions.size >= this.deps.maxSessions) return reply(453, 'Not Enough Bandwidth');
+    const t = req.headers.get('transport') ?? '';
+    const spec = t.split(',')[0] ?? '';
+    const parts = spec.split(';').map((s) => s.trim());
+    const proto = parts[0]?.toUpperCase() ?? '';
+    const param = (name: string) => parts.find((p) => p.toLowerCase().startsWith(`${name}=`))?.split('=')[1];
+    if (parts.some((p) => p.toLowerCase() === 'multicast')) return reply(461, 'Unsupported Transport');
+    const timeout = this.deps.sessionTimeoutSec;
+
+    if (proto === 'RTP/AVP/TCP') {
+      const [a, b] = (param('interleaved') ?? '0-1').split('-').map(Number);
+      const rtp = Number.isInteger(a) && a! >= 0 && a! < 255 ? a! : 0;
+      const rtcp = Number.isInteger(b) && b! >= 0 && b! < 256 ? b! : rtp + 1;
+      const s = this.#add(new Session(this, conn, stream, { kind: 'tcp', rtp, rtcp }));
+      return reply(200, 'OK', {
+        Session: `${s.id};timeout=${timeout}`,
+        Transport: `RTP/AVP/TCP;unicast;interleaved=${rtp}-${rtcp};ssrc=${s.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="play"`,
+      });
+    }
+    if (proto === 'RTP/AVP' || proto === 'RTP/AVP/UDP') {
+      const [a, b] = (param('client_port') ?? '').split('-').map(Number);
+      const clientHost = conn.socket.remoteAddress ?? '';
+      if (!a || !Number.isInteger(a) || a > 65535 || !isLoopbackV4(clientHost)) {
+        return reply(461, 'Unsupported Transport');
+      }
+      const rtcpPort = b && Number.isInteger(b) && b <= 65535 ? b : a + 1;
+      void this.#udpSetup(conn, stream, clientHost.replace(/^::ffff:/, ''), a, rtcpPort).then(
+        (s) => {
+          const sp = s.transport.kind === 'udp' ? s.transport : undefined;
+          const serverPorts = sp ? `${sp.rtpSock.address().port}-${sp.rtcpSock.address().port}` : '';
+          reply(200, 'OK', {
+            Session: `${s.id};timeout=${timeout}`,
+            Transport: `RTP/AVP;unicast;client_port=${a}-${rtcpPort};server_port=${serverPorts};ssrc=${s.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="play"`,
+          });
+        },
+        () => reply(500, 'Internal Server Error'),
+      );
+      return;
+    }
+    return reply(461, 'Unsupported Transport');
+  }
+
+  async #udpSetup(conn: Connection, stream: SimStreamName, clientHost: string, rtpPort: number, rtcpPort: number) {
+    const bind = () =>
+      new Promise<UdpSocket>((resolve, reject) => {
+        const s = createSocket('udp4');
+        s.on('error', () => undefined);
+        s.once('error', reject);
+        s.bind({ address: this.camera.host, port: 0 }, () => resolve(s));
+      });
+    const rtpSock = await bind();
+    const rtcpSock = await bind();
+    rtcpSock.on('message', () => {
+      for (const s of conn.sessions) s.lastActivity = Date.now();
+    });
+    return this.#add(
+      new Session(this, conn, stream, { kind: 'udp', clientHost, rtpPort, rtcpPort, rtpSock, rtcpSock }),
+    );
+  }
+
+  #add(s: Session): Session {
+    this.#sessions.set(s.id, s);
+    s.conn.sessions.add(s);
+    this.deps.counters.rtspSessions++;
+    return s;
+  }
+}

@@ -1,0 +1,100 @@
+/** Shared shapes of the camera simulator. Protocol modules import these; nothing here imports application code. */
+
+/** Faults one simulated camera can show; every one switchable at run time with `Simulator.setFaults`. */
+export interface SimFaults {
+  /** Nothing answers on the camera's address: its sockets are closed, connections are refused. */
+  offline?: boolean;
+  /** Authentication always fails, as if the password on the device were different. */
+  wrongPassword?: boolean;
+  /** RTSP DESCRIBE/SETUP/PLAY succeed but no RTP flows (or flow stops when set mid-stream). */
+  stalledStream?: boolean;
+  /** Every SOAP (and snapshot) reply is delayed by this many milliseconds. */
+  slowRepliesMs?: number;
+  /** SOAP replies are cut short: broken XML. */
+  malformedXml?: boolean;
+}
+
+/** One video stream the camera offers (ONVIF media profile). */
+export interface SimStreamProfile {
+  width: number;
+  height: number;
+  fps: number;
+  /** Rate cap given to the encoder and reported in GetProfiles. */
+  bitrateKbps: number;
+}
+
+export type SimStreamName = 'main' | 'sub';
+
+export interface SimCameraSpec {
+  /** 20-digit GB/T 28181 device code; burnt into the video and the snapshot. */
+  code: string;
+  /** The camera's own loopback address (127.0.0.0/8), e.g. 127.0.1.5. */
+  host: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  mac: string;
+  firmware: string;
+  username: string;
+  password: string;
+  /** Device clock = real clock + offset (seconds). */
+  clockOffsetSec: number;
+  ptz: boolean;
+  faults?: SimFaults;
+  /** Stream geometry; defaults: main 1920x1080@25, sub 640x360@15. */
+  streams?: { main?: Partial<SimStreamProfile>; sub?: Partial<SimStreamProfile> };
+}
+
+/** A running simulated camera: its spec plus the addresses a client would use. */
+export interface SimCameraInfo extends SimCameraSpec {
+  onvifPort: number;
+  rtspPort: number;
+  discoveryPort: number;
+  deviceServiceUrl: string;
+  mediaServiceUrl: string;
+  eventsServiceUrl: string;
+  /** Present on PTZ models only. */
+  ptzServiceUrl?: string;
+  mainStreamUri: string;
+  subStreamUri: string;
+  snapshotUri: string;
+  /** WS-Discovery endpoint reference, stable per camera code. */
+  endpointReference: string;
+  resolvedStreams: { main: SimStreamProfile; sub: SimStreamProfile };
+}
+
+export type SimEventKind = 'motion' | 'tamper';
+
+/** Running totals, shared by every protocol server of one simulator. */
+export interface SimCounters {
+  httpRequests: number;
+  soapFaults: number;
+  authFailures: number;
+  /** RTSP connections accepted since start. */
+  rtspConnections: number;
+  /** RTSP sessions open now (after SETUP, before TEARDOWN/close). */
+  rtspSessions: number;
+  /** RTSP sessions sending (or waiting to send) RTP now. */
+  rtspPlaying: number;
+  rtpPackets: number;
+  rtpBytes: number;
+  droppedFrames: number;
+  discoveryProbes: number;
+  discoveryMatches: number;
+  eventSubscriptions: number;
+}
+
+export const newCounters = (): SimCounters => ({
+  httpRequests: 0,
+  soapFaults: 0,
+  authFailures: 0,
+  rtspConnections: 0,
+  rtspSessions: 0,
+  rtspPlaying: 0,
+  rtpPackets: 0,
+  rtpBytes: 0,
+  droppedFrames: 0,
+  discoveryProbes: 0,
+  discoveryMatches: 0,
+  eventSubscriptions: 0,
+});
