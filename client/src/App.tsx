@@ -97,7 +97,7 @@ function Shell() {
       <TopBar route={route} />
       <main className="shell__main">
         {route === 'audit' && <AuditPage />}
-        {route === 'discovery' && <DiscoveryPage />}
+        {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}
         {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
       </main>
     </div>

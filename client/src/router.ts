@@ -3,7 +3,8 @@ import { useEffect, useState } from 'react';
 /**
  * A history-API router is all the app needs (the server falls back to index.html).
  * `/registry/cameras/:id` is the registry with that point's form open, so other
- * pages (discovery) can link straight to a point.
+ * pages (discovery) can link straight to a point; `/discovery/scans/:id` is one
+ * scan, so the way back from a point lands on the same scan.
  */
 export type Route = 'registry' | 'audit' | 'discovery';
 
@@ -11,24 +12,36 @@ export interface Location {
   route: Route;
   /** The camera point whose form is open (registry only). */
   cameraId: number | null;
+  /** The scan being shown (discovery only). */
+  scanId: number | null;
 }
+
+const idIn = (pattern: RegExp, pathname: string): number | null => {
+  const match = pattern.exec(pathname);
+  return match ? Number(match[1]) : null;
+};
 
 export function locationOf(pathname: string): Location {
-  if (pathname.startsWith('/audit')) return { route: 'audit', cameraId: null };
-  if (pathname.startsWith('/discovery')) return { route: 'discovery', cameraId: null };
-  const match = /^\/registry\/cameras\/(\d+)\/?$/.exec(pathname);
-  return { route: 'registry', cameraId: match ? Number(match[1]) : null };
+  if (pathname.startsWith('/audit')) return { route: 'audit', cameraId: null, scanId: null };
+  if (pathname.startsWith('/discovery')) {
+    return { route: 'discovery', cameraId: null, scanId: idIn(/^\/discovery\/scans\/(\d+)\/?$/, pathname) };
+  }
+  return { route: 'registry', cameraId: idIn(/^\/registry\/cameras\/(\d+)\/?$/, pathname), scanId: null };
 }
 
-export function pathOf(route: Route, cameraId: number | null = null): string {
-  if (route === 'registry' && cameraId !== null) return `/registry/cameras/${cameraId}`;
+export function pathOf(route: Route, ids: { cameraId?: number | null; scanId?: number | null } = {}): string {
+  if (route === 'registry' && ids.cameraId != null) return `/registry/cameras/${ids.cameraId}`;
+  if (route === 'discovery' && ids.scanId != null) return `/discovery/scans/${ids.scanId}`;
   return `/${route}`;
 }
 
 const ROUTE_EVENT = 'ccc:navigate';
 
-export function navigate(route: Route, opts: { cameraId?: number | null; replace?: boolean } = {}): void {
-  const path = pathOf(route, opts.cameraId ?? null);
+export function navigate(
+  route: Route,
+  opts: { cameraId?: number | null; scanId?: number | null; replace?: boolean } = {},
+): void {
+  const path = pathOf(route, opts);
   if (window.location.pathname === path) return;
   if (opts.replace) window.history.replaceState(null, '', path);
   else window.history.pushState(null, '', path);
@@ -36,7 +49,7 @@ export function navigate(route: Route, opts: { cameraId?: number | null; replace
 }
 
 function sameLocation(a: Location, b: Location): boolean {
-  return a.route === b.route && a.cameraId === b.cameraId;
+  return a.route === b.route && a.cameraId === b.cameraId && a.scanId === b.scanId;
 }
 
 export function useLocation(): Location {

@@ -324,6 +324,8 @@ export async function dispatchSoap(
   path: string,
   text: string,
   onClientGone: (fn: () => void) => void,
+  /** HTTP Authorization header: ONVIF also allows HTTP Digest instead of a UsernameToken. */
+  httpAuthorization?: string,
 ): Promise<SoapReply | undefined> {
   const route = routeOf(path);
   if (!route) return undefined;
@@ -349,16 +351,19 @@ export async function dispatchSoap(
   const info = camera.info();
   const faults = camera.faults();
   const hasToken = childXml(parsed.header, 'UsernameToken') !== undefined;
-  if (op.open !== 'always' && (op.open !== 'soft' || hasToken)) {
-    const r = verifyUsernameToken(parsed.header, {
-      username: info.username,
-      // wrongPassword: the device holds a password the client does not know.
-      password: faults.wrongPassword ? `${info.password}\u0000changed` : info.password,
-      deviceNowMs: camera.deviceNowMs(),
-      windowSec: deps.authWindowSec,
-      nonces: camera.nonces,
-    });
-    if (!r.ok) {
+  if (op.open !== 'always' && (op.open !== 'soft' || hasToken || httpAuthorization)) {
+    // wrongPassword: the device holds a password the client does not know.
+    const password = faults.wrongPassword ? `${info.password}\u0000changed` : info.password;
+    const ok = hasToken
+      ? verifyUsernameToken(parsed.header, {
+          username: info.username,
+          password,
+          deviceNowMs: camera.deviceNowMs(),
+          windowSec: deps.authWindowSec,
+          nonces: camera.nonces,
+        }).ok
+      : checkAuthorization(httpAuthorization, 'POST', info.username, password) === 'ok';
+    if (!ok) {
       deps.counters.authFailures++;
       return fault(parsed.version, FAULTS.notAuthorized());
     }
@@ -484,9 +489,16 @@ export class OnvifHttpServer {
     }
     let gone: (() => void) | undefined;
     res.on('close', () => gone?.());
-    const reply = await dispatchSoap(this.#camera, deps, path, Buffer.concat(chunks).toString('utf8'), (fn) => {
-      gone = fn;
-    });
+    const reply = await dispatchSoap(
+      this.#camera,
+      deps,
+      path,
+      Buffer.concat(chunks).toString('utf8'),
+      (fn) => {
+        gone = fn;
+      },
+      req.headers.authorization,
+    );
     if (!reply) {
       res.writeHead(404).end();
       return;

@@ -147,6 +147,8 @@ export interface SoapOptions {
   securityHeader?: string;
   version?: '1.1' | '1.2';
   timeoutMs?: number;
+  /** HTTP Authorization header (HTTP Basic/Digest instead of a UsernameToken). */
+  authorization?: string;
 }
 
 export async function soap(
@@ -166,6 +168,7 @@ export async function soap(
     method: 'POST',
     headers: {
       'Content-Type': o.version === '1.1' ? 'text/xml; charset=utf-8' : 'application/soap+xml; charset=utf-8',
+      ...(o.authorization ? { Authorization: o.authorization } : {}),
     },
     body: xml,
     signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),

@@ -47,6 +47,13 @@ const server = await startServer({
   clientDir: path.join(root, 'client/dist'),
 });
 const seeded = await bootstrap(server.app, config, secrets, log);
+// The demo's live cameras: loaded only in the demo, so production never carries the simulator.
+const sim =
+  config.demo.enabled && config.demo.simulator
+    ? await (
+        await import('./demo/simulated-county.ts')
+      ).startDemoSimulator({ db, secrets, clipDir: resolveData(config.demo.clipDir), log })
+    : null;
 const ms = Math.round(performance.now() - started);
 log.info('ready', { url: server.url, startupMs: ms, seeded });
 process.stdout.write(`\n  County video command center is running at ${server.url}/  (ready in ${ms} ms)\n\n`);
@@ -59,7 +66,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     log.info('shutting down', { signal: sig });
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
-    void server.close().then(() => {
+    void Promise.all([server.close(), sim?.stop()]).then(() => {
       db.close();
       process.exit(0);
     });

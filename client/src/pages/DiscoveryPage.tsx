@@ -60,14 +60,15 @@ function mergeDevices(a: readonly DiscoveredDeviceView[], b: readonly Discovered
 
 const ratio = (n: number, of: number) => (of > 0 ? Math.min(1, n / of) : 0);
 
-export function DiscoveryPage() {
+export function DiscoveryPage({ scanId: currentId }: { scanId: number | null }) {
   const { t } = useI18n();
   const { socket } = useRealtime();
   const refs = useReferenceData();
   const [scans, setScans] = useState<ScanView[]>([]);
   const [scansError, setScansError] = useState<unknown>(null);
-  const [currentId, setCurrentId] = useState<number | null>(null);
-  const [current, setCurrent] = useState<CurrentScan | null>(null);
+  const [loaded, setCurrent] = useState<CurrentScan | null>(null);
+  // After back/forward the loaded scan may be another one until the fetch answers.
+  const current = loaded && loaded.scan.id === currentId ? loaded : null;
   const [currentError, setCurrentError] = useState<unknown>(null);
   const [reloadToken, setReloadToken] = useState(0);
   const [cancelling, setCancelling] = useState(false);
@@ -153,10 +154,9 @@ export function DiscoveryPage() {
 
   const open = (id: number) => {
     if (id === currentId) return;
-    setCurrent(null);
     setConfirmed(null);
     setCancelling(false);
-    setCurrentId(id);
+    navigate('discovery', { scanId: id });
   };
 
   const started = (scan: ScanView) => {
@@ -164,7 +164,7 @@ export function DiscoveryPage() {
     setConfirmed(null);
     setCancelling(false);
     setCurrent({ scan, devices: [] });
-    setCurrentId(scan.id);
+    navigate('discovery', { scanId: scan.id });
   };
 
   const cancel = async () => {
@@ -267,7 +267,7 @@ export function DiscoveryPage() {
 function CameraLink({ id, label }: { id: number; label: string }) {
   return (
     <a
-      href={pathOf('registry', id)}
+      href={pathOf('registry', { cameraId: id })}
       onClick={(e) => {
         if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
         e.preventDefault();

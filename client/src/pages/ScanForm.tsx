@@ -18,7 +18,7 @@ import {
 type Slot = 'ranges' | 'wsdPorts' | 'httpPorts' | 'interface' | 'address' | 'credentials' | `cred.${number}`;
 
 function slotOf(path: string, state: ScanFormState): Slot | null {
-  const [head, index, leaf] = path.split('.');
+  const [head, index] = path.split('.');
   switch (head) {
     case 'ranges':
     case 'wsdPorts':
@@ -27,7 +27,7 @@ function slotOf(path: string, state: ScanFormState): Slot | null {
     case 'address':
       return head;
     case 'credentials': {
-      if (index === undefined || leaf === undefined) return 'credentials';
+      if (index === undefined) return 'credentials';
       const row = credentialRowIndex(state.credentials, Number(index));
       return row === null ? 'credentials' : `cred.${row}`;
     }

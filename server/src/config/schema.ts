@@ -98,6 +98,10 @@ export const configSchema = z
         townships: z.number().int().min(1).max(50),
         villagesPerTownship: z.number().int().min(1).max(50),
         cameras: z.number().int().min(0).max(200_000),
+        /** Run the built-in camera simulator behind the demo's points (ONVIF, RTSP on 127.0.x.y). */
+        simulator: z.boolean(),
+        /** Where the simulator caches its encoded clips. */
+        clipDir: z.string().min(1),
       })
       .strict(),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']) }).strict(),
