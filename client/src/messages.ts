@@ -189,7 +189,6 @@ export const zh = {
   'rate.byUnit': '按下级组织',
   'rate.noUnits': '没有下级组织。',
 
-  'form.sectionStatus': '运行状态',
   'form.lastSeen': '最后有画面：{time}',
   'form.lastChecked': '最后检测：{time}',
   'form.never': '从未',
@@ -480,7 +479,6 @@ export const en: Record<MessageKey, string> = {
   'rate.byUnit': 'By unit',
   'rate.noUnits': 'No subordinate units.',
 
-  'form.sectionStatus': 'Status',
   'form.lastSeen': 'Video last seen: {time}',
   'form.lastChecked': 'Last checked: {time}',
   'form.never': 'never',

@@ -102,7 +102,7 @@ describe('health sweep', () => {
     const r = await t.server.app.health.sweep();
     expect(r.checked).toBeGreaterThanOrEqual(5);
     const normal = await status(ids[NORMAL]!);
-    expect(normal.status).toBe('online');
+    expect(normal.status, String(normal.statusReason)).toBe('online');
     expect(normal.lastSeenAt).not.toBeNull();
     const stalled = await status(ids[STALLED]!);
     expect(stalled.status).toBe('degraded');

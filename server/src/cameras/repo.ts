@@ -106,14 +106,14 @@ export interface CameraRepo {
   /** A registered point that is the same device: same serial, same MAC, or same ONVIF endpoint. Unscoped. */
   findSameDevice(d: { serial: string | null; mac: string | null; onvifUrl: string | null }): number | undefined;
   healthTargets(afterId: number, limit: number): HealthTarget[];
-  /** Records a health result; returns the previous status. */
+  /** Records a health result; returns the previous status and the (new) last-seen time. */
   setStatus(
     id: number,
     status: CameraStatus,
     reason: string | null,
     checkedAt: string,
     seen: boolean,
-  ): CameraStatus | undefined;
+  ): { prev: CameraStatus; lastSeenAt: string | null } | undefined;
   /** Status counts in scope, per network and per org unit (not rolled up). */
   statusCounts(scope: Scope): { networkId: string; orgUnitId: number; status: CameraStatus; n: number }[];
 }
@@ -432,19 +432,22 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
     },
     setStatus(id, status, reason, checkedAt, seen) {
       return db.transaction(() => {
-        const prev = db.get<{ status: CameraStatus }>('SELECT status FROM camera_points WHERE id = ?', [id])?.status;
-        if (prev === undefined) return undefined;
+        const row = db.get<{ status: CameraStatus; last_seen_at: string | null }>(
+          'SELECT status, last_seen_at FROM camera_points WHERE id = ?',
+          [id],
+        );
+        if (row === undefined) return undefined;
         db.run(
           `UPDATE camera_points SET status = ?, status_reason = ?, last_checked_at = ?${seen ? ', last_seen_at = ?' : ''} WHERE id = ?`,
           seen ? [status, reason, checkedAt, checkedAt, id] : [status, reason, checkedAt, id],
         );
-        if (prev !== status) {
+        if (row.status !== status) {
           db.run(
             'INSERT INTO camera_status_events (camera_id, at, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)',
-            [id, checkedAt, prev, status, reason],
+            [id, checkedAt, row.status, status, reason],
           );
         }
-        return prev;
+        return { prev: row.status, lastSeenAt: seen ? checkedAt : row.last_seen_at };
       });
     },
     statusCounts(scope) {

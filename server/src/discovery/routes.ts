@@ -14,6 +14,7 @@ export function discoveryRoutes(deps: { auth: AuthService; service: DiscoverySer
   r.post('/discovery/scans', need, (req, res) => {
     res.status(202).json(service.start(authOf(req), req.ip ?? null, parseOr400(scanRequestSchema, req.body)));
   });
+  r.get('/discovery/settings', need, (_req, res) => void res.json(service.settings()));
   r.get('/discovery/scans', need, (req, res) => void res.json(service.list(authOf(req))));
   r.get('/discovery/scans/:id', need, (req, res) => {
     res.json(service.get(authOf(req), parseOr400(idParam, req.params).id));
@@ -21,7 +22,8 @@ export function discoveryRoutes(deps: { auth: AuthService; service: DiscoverySer
   r.post('/discovery/scans/:id/cancel', need, (req, res) => {
     res.json(service.cancel(authOf(req), parseOr400(idParam, req.params).id));
   });
-  r.post('/discovery/devices/:id/confirm', need, (req, res) => {
+  // Confirming creates a camera point: it needs the registry write permission as well.
+  r.post('/discovery/devices/:id/confirm', need, auth.requirePermission('camera.write'), (req, res) => {
     const { id } = parseOr400(idParam, req.params);
     res.status(201).json(service.confirm(authOf(req), req.ip ?? null, id, parseOr400(confirmSchema, req.body)));
   });

@@ -135,6 +135,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
         timeoutMs: config.probeTimeoutMs,
         ratePerSecond: config.probeRatePerSecond,
         signal: ac.signal,
+        retries: 1,
         onSent: (n) => {
           sent = n;
           progress({ probed: n });
@@ -221,7 +222,11 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       bus.emit('scan.device', { device, orgPath: job.orgPath });
       progress({ interrogated: ++interrogated });
     });
-    return ac.signal.aborted ? 'cancelled' : 'done';
+    // Final counts are written with the status, whatever the throttle held back.
+    return {
+      status: ac.signal.aborted ? ('cancelled' as const) : ('done' as const),
+      counts: { total: state.total, probed: state.probed, found: state.found, interrogated: state.interrogated },
+    };
   }
 
   return {
@@ -247,8 +252,8 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       const ac = new AbortController();
       running.set(job.id, ac);
       void run(job, req, p.hosts, p.xaddr, ac)
-        .then((status) => {
-          const done = repo.updateScan(job.id, { status, finishedAt: clock.now().toISOString() });
+        .then(({ status, counts }) => {
+          const done = repo.updateScan(job.id, { ...counts, status, finishedAt: clock.now().toISOString() });
           bus.emit('scan.progress', { scan: done });
         })
         .catch((err: unknown) => {
@@ -268,9 +273,16 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
     cancel(ctx: AuthContext, id: number): ScanView {
       const job = repo.scan(ctx.scope, id);
       if (!job) throw notFound('scan');
-      running.get(id)?.abort();
-      return scanView(job);
+      const ac = running.get(id);
+      if (!ac) return scanView(job);
+      ac.abort();
+      // Say so at once; the runner writes the final counts when its sockets have closed.
+      const cancelled = repo.updateScan(id, { status: 'cancelled', finishedAt: clock.now().toISOString() });
+      bus.emit('scan.progress', { scan: cancelled });
+      return scanView(cancelled);
     },
+
+    settings: () => ({ multicastInterfaces: config.multicastInterfaces, maxHostsPerScan: config.maxHostsPerScan }),
 
     list: (ctx: AuthContext) => repo.scans(ctx.scope, 50).map(scanView),
 

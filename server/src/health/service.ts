@@ -102,16 +102,16 @@ export function createHealthService(deps: HealthDeps) {
       }
     } else failures.delete(t.id);
     const at = clock.now().toISOString();
-    const prev = cameras.setStatus(t.id, status, reason, at, r.seen);
-    if (prev === undefined || prev === status) return false;
+    const saved = cameras.setStatus(t.id, status, reason, at, r.seen);
+    if (saved === undefined || saved.prev === status) return false;
     bus.emit('camera.status', {
       id: t.id,
       orgPath: t.orgPath,
-      from: prev,
+      from: saved.prev,
       to: status,
       reason,
       at,
-      lastSeenAt: r.seen ? at : null,
+      lastSeenAt: saved.lastSeenAt,
     });
     return true;
   }

@@ -59,6 +59,11 @@ export function parseProbeMatches(xml: string, expectRelatesTo: string | null, f
 
 export interface ProbeOptions {
   timeoutMs: number;
+  /**
+   * Unicast: probe again the targets that have not answered, this many times
+   * (UDP loses datagrams under load; WS-Discovery itself repeats messages).
+   */
+  retries?: number;
   /** Probes sent per second (unicast); bounds the load a scan puts on the network. */
   ratePerSecond?: number;
   signal?: AbortSignal;
@@ -82,11 +87,18 @@ function openSocket(bind?: string): Promise<Socket> {
 async function collect(
   socket: Socket,
   messageId: string,
-  send: () => Promise<void>,
+  send: (answered: Set<string>) => Promise<void>,
   opts: ProbeOptions,
   accept: (from: string) => boolean,
 ): Promise<ProbeMatch[]> {
   const seen = new Map<string, ProbeMatch>();
+  const answered = new Set<string>();
+  try {
+    // Hundreds of replies can arrive within milliseconds of each other.
+    socket.setRecvBufferSize(4 * 1024 * 1024);
+  } catch {
+    // the kernel may cap it; the default still works at lower rates
+  }
   socket.on('message', (msg, rinfo) => {
     if (!accept(rinfo.address)) return;
     let matches: ProbeMatch[];
@@ -96,6 +108,7 @@ async function collect(
       opts.onBadReply?.(rinfo.address, (err as Error).message);
       return;
     }
+    if (matches.length) answered.add(rinfo.address);
     for (const m of matches) {
       const key = `${m.endpoint}|${m.from}`;
       if (seen.has(key)) continue;
@@ -105,7 +118,7 @@ async function collect(
   });
   socket.on('error', () => undefined);
   try {
-    await send();
+    await send(answered);
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, opts.timeoutMs);
       opts.signal?.addEventListener(
@@ -136,17 +149,26 @@ export async function probeUnicast(
   return collect(
     socket,
     messageId,
-    async () => {
-      const started = Date.now();
-      for (let i = 0; i < targets.length; i++) {
-        if (opts.signal?.aborted) return;
-        const t = targets[i]!;
-        await new Promise<void>((resolve) => socket.send(payload, t.port, t.host, () => resolve()));
-        opts.onSent?.(i + 1);
-        // Pace by rate: sleep whenever we are ahead of schedule.
-        const due = started + ((i + 1) * 1000) / rate;
-        const ahead = due - Date.now();
-        if (ahead > 4) await new Promise((r) => setTimeout(r, ahead));
+    async (answered) => {
+      const pass = async (list: { host: string; port: number }[], report: boolean) => {
+        const started = Date.now();
+        for (let i = 0; i < list.length; i++) {
+          if (opts.signal?.aborted) return;
+          const t = list[i]!;
+          await new Promise<void>((resolve) => socket.send(payload, t.port, t.host, () => resolve()));
+          if (report) opts.onSent?.(i + 1);
+          // Pace by rate: sleep whenever we are ahead of schedule.
+          const ahead = started + ((i + 1) * 1000) / rate - Date.now();
+          if (ahead > 4) await new Promise((r) => setTimeout(r, ahead));
+        }
+      };
+      await pass(targets, true);
+      for (let r = 0; r < (opts.retries ?? 1) && !opts.signal?.aborted; r++) {
+        // Give replies to the last pass a moment, then ask the silent ones again.
+        await new Promise((res) => setTimeout(res, Math.min(500, opts.timeoutMs / 2)));
+        const silent = targets.filter((t) => !answered.has(t.host));
+        if (!silent.length) break;
+        await pass(silent, false);
       }
     },
     opts,

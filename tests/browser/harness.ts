@@ -1,0 +1,128 @@
+/**
+ * Shared set-up for the browser tests: Debian's Chromium driven by
+ * playwright-core against the real server (in-process, port 0) serving the
+ * built client from client/dist.
+ *
+ * One browser per test file, one context per test. Every context records the
+ * requests its pages make, so a test can assert that nothing left the platform.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CLIENT_DIR = path.resolve('client/dist');
+export const ARTIFACTS = path.resolve('artifacts/browser');
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/**
+ * Whether this file's tests should be skipped: only when Chromium is absent and
+ * services are not required. With REQUIRE_SERVICES=1 (CI) the absence makes
+ * `startBrowserHarness` throw instead, so the tests fail.
+ */
+export function skipWithoutChromium(file: string): boolean {
+  if (existsSync(CHROMIUM)) return false;
+  if (process.env['REQUIRE_SERVICES'] === '1') return false;
+  console.warn(
+    `${file}: skipped, ${CHROMIUM} is absent (install Debian's chromium; REQUIRE_SERVICES=1 makes this fail)`,
+  );
+  return true;
+}
+
+export interface TracedPage {
+  context: BrowserContext;
+  page: Page;
+  /** Every URL a page of this context requested, in order. */
+  requests: string[];
+  /** Uncaught exceptions in the page: each test expects none. */
+  errors: string[];
+}
+
+export interface BrowserHarness {
+  server: TestServer;
+  browser: Browser;
+  /** A fresh context (own cookies and storage) with one page, request recording on. */
+  open(): Promise<TracedPage>;
+  /** Signs in through the login form and waits for the registry table to have rows. */
+  login(page: Page, username: string): Promise<void>;
+  screenshot(page: Page, name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startBrowserHarness(): Promise<BrowserHarness> {
+  if (!existsSync(path.join(CLIENT_DIR, 'index.html'))) {
+    throw new Error(
+      `${CLIENT_DIR}/index.html is missing: build the client first (npm run build -w client; npm test does it)`,
+    );
+  }
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is absent and REQUIRE_SERVICES=1: browser tests cannot run`);
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const server = await startTestServer({ clientDir: CLIENT_DIR, cameras: 60 });
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  const contexts = new Set<BrowserContext>();
+
+  return {
+    server,
+    browser,
+    async open() {
+      const context = await browser.newContext({
+        baseURL: server.url,
+        viewport: { width: 1600, height: 900 },
+        locale: 'zh-CN',
+        timezoneId: 'Asia/Shanghai',
+      });
+      contexts.add(context);
+      context.on('close', () => contexts.delete(context));
+      const requests: string[] = [];
+      const errors: string[] = [];
+      context.on('request', (r) => requests.push(r.url()));
+      const page = await context.newPage();
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.setDefaultTimeout(10_000);
+      return { context, page, requests, errors };
+    },
+    async login(page, username) {
+      await page.goto('/');
+      await page.locator('input[name=username]').fill(username);
+      await page.locator('input[name=password]').fill(DEMO_PASSWORD);
+      await page.locator('form.login__card button[type=submit]').click();
+      await page.locator('.data-table--cameras tbody tr').first().waitFor();
+    },
+    async screenshot(page, name) {
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      await server.close();
+    },
+  };
+}
+
+/** URLs that did not go to the test server (data: and blob: URLs stay inside the page). */
+export function offOrigin(requests: readonly string[], origin: string): string[] {
+  return requests.filter((url) => {
+    if (url.startsWith('data:') || url.startsWith('blob:')) return false;
+    return new URL(url).origin !== origin;
+  });
+}
