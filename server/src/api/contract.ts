@@ -25,6 +25,7 @@ export type Permission =
   | 'camera.import'
   | 'camera.export'
   | 'discovery.scan'
+  | 'camera.control'
   | 'org.read'
   | 'audit.read'
   | 'user.read'
@@ -350,6 +351,44 @@ export interface CameraStatusEvent {
   at: string;
 }
 
+export type PtzCommand =
+  | { action: 'move'; pan: number; tilt: number; zoom: number; timeoutSec?: number }
+  | { action: 'stop' }
+  | { action: 'goto'; preset: string };
+
+export interface PtzPresetView {
+  token: string;
+  name: string;
+}
+
+export const STREAM_STATES = ['starting', 'live', 'reconnecting', 'error', 'stopped'] as const;
+export type StreamState = (typeof STREAM_STATES)[number];
+
+/** Ask to watch a camera: the answer is a short-lived playlist URL. */
+export interface StreamRequest {
+  quality?: 'main' | 'sub';
+}
+
+export interface StreamTicket {
+  cameraId: number;
+  quality: 'main' | 'sub';
+  /** HLS playlist under /streams/, valid until expiresAt; ask again for a fresh one. */
+  playlistUrl: string;
+  expiresAt: string;
+  state: StreamState;
+}
+
+export interface StreamStateEvent {
+  cameraId: number;
+  quality: 'main' | 'sub';
+  state: StreamState;
+  reason: string | null;
+  viewers: number;
+  bitrateKbps: number | null;
+  fps: number | null;
+  restarts: number;
+}
+
 /** Socket.IO: server → client events. */
 export interface ServerToClientEvents {
   'camera:changed': (event: {
@@ -361,6 +400,7 @@ export interface ServerToClientEvents {
   'scan:progress': (event: ScanView) => void;
   'scan:device': (event: DiscoveredDeviceView) => void;
   'camera:status': (event: CameraStatusEvent) => void;
+  'stream:state': (event: StreamStateEvent) => void;
 }
 
 export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string }) => void;

@@ -8,6 +8,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
   admin: [
     'camera.read',
     'camera.write',
+    'camera.control',
     'camera.import',
     'camera.export',
     'org.read',
@@ -15,10 +16,18 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'user.read',
     'user.write',
   ],
-  county_officer: ['camera.read', 'camera.export', 'org.read'],
-  township_operator: ['camera.read', 'camera.export', 'org.read'],
+  county_officer: ['camera.control', 'camera.read', 'camera.export', 'org.read'],
+  township_operator: ['camera.control', 'camera.read', 'camera.export', 'org.read'],
   // 运维/点位登记: registers and maintains points.
-  technician: ['camera.read', 'camera.write', 'camera.import', 'camera.export', 'discovery.scan', 'org.read'],
+  technician: [
+    'camera.control',
+    'camera.read',
+    'camera.write',
+    'camera.import',
+    'camera.export',
+    'discovery.scan',
+    'org.read',
+  ],
   viewer: ['camera.read', 'org.read'],
 };
 

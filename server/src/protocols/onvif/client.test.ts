@@ -116,6 +116,28 @@ describe('recorded vendor replies', () => {
   });
 });
 
+describe('replies recorded from the simulator (a Uniview PTZ dome)', () => {
+  it('reads capabilities, profiles and PTZ presets', async () => {
+    replies = {
+      GetCapabilities: xml(fixture('sim-GetCapabilities.xml')),
+      GetProfiles: xml(fixture('sim-GetProfiles.xml')),
+      GetPresets: xml(fixture('sim-GetPresets.xml')),
+      GetDeviceInformation: xml(fixture('sim-GetDeviceInformation.xml')),
+    };
+    const c = client();
+    const caps = await c.getCapabilities();
+    // Service addresses are rebased onto the address the device was reached at.
+    expect(caps.ptzXAddr).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/onvif\/ptz_service$/);
+    const profiles = await c.getProfiles();
+    expect(profiles.map((p) => [p.token, p.encoding, p.hasPtz])).toEqual([
+      ['Profile_1', 'H264', true],
+      ['Profile_2', 'H264', true],
+    ]);
+    expect((await c.getPresets('Profile_1')).length).toBeGreaterThan(0);
+    expect((await c.getDeviceInformation()).serial).toBe('210235CWV30084525706');
+  });
+});
+
 describe('hostile replies', () => {
   it('refuses a DTD (XXE, entity bombs) without reading files', async () => {
     expect(() => parseXml(fixture('hostile-XXE.xml'))).toThrow(/DTD/);

@@ -46,6 +46,18 @@ export interface Capabilities {
   eventsXAddr: string | null;
 }
 
+export interface PtzPreset {
+  token: string;
+  name: string;
+}
+
+export interface PtzVelocity {
+  /** -1 … 1 in the generic velocity spaces. */
+  pan: number;
+  tilt: number;
+  zoom: number;
+}
+
 export interface OnvifClientOptions {
   /** Device service URL, e.g. http://10.1.2.3/onvif/device_service */
   xaddr: string;
@@ -239,6 +251,50 @@ export function createOnvifClient(opts: OnvifClientOptions) {
         'rtsp:',
         'rtsps:',
       ]);
+    },
+
+    /** PTZ (ONVIF PTZ service ver20): continuous move for `timeoutSec` or until Stop. */
+    async continuousMove(profileToken: string, v: PtzVelocity, timeoutSec = 2): Promise<void> {
+      const ptz = need((capabilities ?? (await client.getCapabilities())).ptzXAddr, 'a PTZ service');
+      const clamp = (n: number) => Math.max(-1, Math.min(1, n)).toFixed(3);
+      await call(
+        ptz,
+        `<tptz:ContinuousMove><tptz:ProfileToken>${escapeToken(profileToken)}</tptz:ProfileToken><tptz:Velocity>` +
+          `<tt:PanTilt x="${clamp(v.pan)}" y="${clamp(v.tilt)}"/><tt:Zoom x="${clamp(v.zoom)}"/></tptz:Velocity>` +
+          `<tptz:Timeout>PT${Math.max(1, Math.min(60, Math.round(timeoutSec)))}S</tptz:Timeout></tptz:ContinuousMove>`,
+        true,
+      );
+    },
+
+    async stop(profileToken: string): Promise<void> {
+      const ptz = need((capabilities ?? (await client.getCapabilities())).ptzXAddr, 'a PTZ service');
+      await call(
+        ptz,
+        `<tptz:Stop><tptz:ProfileToken>${escapeToken(profileToken)}</tptz:ProfileToken><tptz:PanTilt>true</tptz:PanTilt><tptz:Zoom>true</tptz:Zoom></tptz:Stop>`,
+        true,
+      );
+    },
+
+    async getPresets(profileToken: string): Promise<PtzPreset[]> {
+      const ptz = need((capabilities ?? (await client.getCapabilities())).ptzXAddr, 'a PTZ service');
+      const b = await call(
+        ptz,
+        `<tptz:GetPresets><tptz:ProfileToken>${escapeToken(profileToken)}</tptz:ProfileToken></tptz:GetPresets>`,
+        true,
+      );
+      return list(at(b, 'GetPresetsResponse', 'Preset'))
+        .slice(0, 256)
+        .map((p) => ({ token: attr(p, 'token') ?? '', name: (text(at(p, 'Name')) ?? '').slice(0, 64) }))
+        .filter((p) => /^[\w.:-]{1,64}$/.test(p.token));
+    },
+
+    async gotoPreset(profileToken: string, presetToken: string): Promise<void> {
+      const ptz = need((capabilities ?? (await client.getCapabilities())).ptzXAddr, 'a PTZ service');
+      await call(
+        ptz,
+        `<tptz:GotoPreset><tptz:ProfileToken>${escapeToken(profileToken)}</tptz:ProfileToken><tptz:PresetToken>${escapeToken(presetToken)}</tptz:PresetToken></tptz:GotoPreset>`,
+        true,
+      );
     },
 
     async getSnapshotUri(profileToken: string): Promise<string> {

@@ -1,0 +1,145 @@
+import type { PtzCommand, PtzPresetView } from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { AuthContext } from '../auth/index.ts';
+import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
+import { actorOf } from '../cameras/service.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { HttpError, conflict, notFound } from '../http/errors.ts';
+import type { Clock } from '../http/logger.ts';
+import { OnvifError, createOnvifClient, type OnvifClient } from '../protocols/onvif/client.ts';
+import { SnapshotError, fetchSnapshot } from '../protocols/snapshot.ts';
+
+export interface ControlDeps {
+  cameras: CameraRepo;
+  secrets: SecretBox;
+  audit: AuditLog;
+  clock: Clock;
+  timeoutMs: number;
+  /** PTZ commands allowed per user and camera per second (a drag sends many). */
+  ptzPerSecond: number;
+}
+
+/** A device error reaching the caller: 502 with what the camera did. */
+const deviceError = (what: string, err: unknown) =>
+  new HttpError(502, 'device_error', `${what}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300));
+
+/**
+ * Live control of a camera over ONVIF: PTZ moves, presets and snapshots.
+ * Each call is scoped, each PTZ command rate-limited and audited.
+ */
+export function createCameraControl(deps: ControlDeps) {
+  const { cameras, secrets, audit, clock } = deps;
+  // One ONVIF client per camera, reused: it keeps the device clock offset and service addresses.
+  const clients = new Map<number, { client: OnvifClient; profile: string | null; version: number; at: number }>();
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  function camera(ctx: AuthContext, id: number): CameraPoint {
+    const c = cameras.byId(ctx.scope, id);
+    if (!c) throw notFound('camera point');
+    return c;
+  }
+
+  async function session(c: CameraPoint) {
+    const cached = clients.get(c.id);
+    if (cached && cached.version === c.version && clock.now().getTime() - cached.at < 10 * 60_000) return cached;
+    if (!c.onvifUrl) throw conflict('camera: no ONVIF address registered', [{ path: 'onvifUrl', message: 'missing' }]);
+    const creds = c.credentialsSealed
+      ? (JSON.parse(secrets.open(c.credentialsSealed)) as { username: string; password: string })
+      : null;
+    const client = createOnvifClient({ xaddr: c.onvifUrl, credentials: creds, timeoutMs: deps.timeoutMs });
+    try {
+      await client.getSystemDateAndTime().catch(() => undefined);
+      const profiles = await client.getProfiles();
+      const profile = (profiles.find((p) => p.hasPtz) ?? profiles[0])?.token ?? null;
+      const entry = { client, profile, version: c.version, at: clock.now().getTime() };
+      clients.set(c.id, entry);
+      if (clients.size > 2000) clients.delete(clients.keys().next().value!);
+      return entry;
+    } catch (err) {
+      throw deviceError('camera did not answer', err);
+    }
+  }
+
+  function allow(key: string): boolean {
+    const now = clock.now().getTime();
+    const b = buckets.get(key) ?? { tokens: deps.ptzPerSecond * 2, at: now };
+    b.tokens = Math.min(deps.ptzPerSecond * 2, b.tokens + ((now - b.at) / 1000) * deps.ptzPerSecond);
+    b.at = now;
+    buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  return {
+    async ptz(ctx: AuthContext, ip: string | null, id: number, cmd: PtzCommand): Promise<void> {
+      const c = camera(ctx, id);
+      if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
+      if (!allow(`${ctx.user.id}:${id}`)) {
+        throw new HttpError(429, 'rate_limited', 'too many PTZ commands; slow down', undefined, { 'Retry-After': '1' });
+      }
+      const s = await session(c);
+      if (!s.profile) throw deviceError('camera has no media profile', 'none');
+      try {
+        if (cmd.action === 'move') await s.client.continuousMove(s.profile, cmd, cmd.timeoutSec ?? 2);
+        else if (cmd.action === 'stop') await s.client.stop(s.profile);
+        else await s.client.gotoPreset(s.profile, cmd.preset);
+      } catch (err) {
+        audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.ptz',
+          targetType: 'camera',
+          targetId: id,
+          outcome: 'failed',
+          detail: { ...cmd, error: String(err).slice(0, 200) },
+        });
+        if (err instanceof OnvifError && err.kind === 'auth') clients.delete(id);
+        throw deviceError('PTZ command failed', err);
+      }
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.ptz',
+        targetType: 'camera',
+        targetId: id,
+        outcome: 'ok',
+        detail: { ...cmd },
+      });
+    },
+
+    async presets(ctx: AuthContext, id: number): Promise<PtzPresetView[]> {
+      const c = camera(ctx, id);
+      if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
+      const s = await session(c);
+      if (!s.profile) return [];
+      try {
+        return await s.client.getPresets(s.profile);
+      } catch (err) {
+        throw deviceError('could not read presets', err);
+      }
+    },
+
+    /** A JPEG from the camera's own ONVIF snapshot URI. */
+    async onvifSnapshot(c: CameraPoint): Promise<Buffer> {
+      const s = await session(c);
+      if (!s.profile) throw deviceError('camera has no media profile', 'none');
+      let uri: string;
+      try {
+        uri = await s.client.getSnapshotUri(s.profile);
+      } catch (err) {
+        throw deviceError('camera has no snapshot URI', err);
+      }
+      const creds = c.credentialsSealed
+        ? (JSON.parse(secrets.open(c.credentialsSealed)) as { username: string; password: string })
+        : null;
+      try {
+        return await fetchSnapshot(uri, creds, { timeoutMs: deps.timeoutMs, maxBytes: 8 * 1024 * 1024 });
+      } catch (err) {
+        throw deviceError('snapshot failed', err instanceof SnapshotError ? err.message : err);
+      }
+    },
+
+    camera,
+  };
+}
+
+export type CameraControl = ReturnType<typeof createCameraControl>;
