@@ -29,6 +29,11 @@ import { createDiscoveryService } from './discovery/service.ts';
 import { healthRoutes } from './health/routes.ts';
 import { createHealthService } from './health/service.ts';
 import { attachRealtime } from './realtime/index.ts';
+import { createCameraControl } from './relay/control.ts';
+import type { RelayEngine } from './relay/engine.ts';
+import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
+import { createRelayService } from './relay/service.ts';
+import { randomBytes } from 'node:crypto';
 
 /** Everything with a side effect, built by the entry file (or a test). */
 export interface AppDeps {
@@ -39,7 +44,26 @@ export interface AppDeps {
   log: Logger;
   /** Directory of the built client; the app serves it at `/` when present. */
   clientDir?: string;
+  /** The media plane; without one, asking for live video answers 503. */
+  relayEngine?: RelayEngine | null;
+  /** Signs stream tokens; derived from the secret key by main.ts. Random when absent. */
+  tokenKey?: Buffer;
+  /** Checks a stream address before it may reach ffmpeg. */
+  validateStreamUrl?: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
 }
+
+/** Stands in when no media plane is configured: every start fails with a clear reason. */
+const noRelay: RelayEngine = {
+  acquire: () => {
+    throw new HttpError(503, 'relay_unavailable', 'live video is not configured on this server');
+  },
+  touch: () => undefined,
+  waitForPlaylist: () => Promise.resolve(false),
+  status: () => undefined,
+  onState: () => () => undefined,
+  snapshot: () => Promise.reject(new HttpError(503, 'relay_unavailable', 'live video is not configured')),
+  stopAll: () => Promise.resolve(),
+};
 
 const MAX_IMPORT_ROWS = 200_000;
 
@@ -80,6 +104,32 @@ export function createApp(deps: AppDeps) {
     log,
   });
   const health = createHealthService({ cameras, orgs, networks, secrets, bus, clock, log, config: config.health });
+  const control = createCameraControl({
+    cameras,
+    secrets,
+    audit,
+    clock,
+    timeoutMs: 4000,
+    ptzPerSecond: config.relay.ptzPerSecond,
+  });
+  const relay = createRelayService({
+    db,
+    cameras,
+    users,
+    orgs,
+    secrets,
+    audit,
+    bus,
+    clock,
+    log,
+    engine: deps.relayEngine ?? noRelay,
+    control,
+    tokenKey: deps.tokenKey ?? randomBytes(32),
+    ticketTtlSec: config.relay.ticketTtlSeconds,
+    startTimeoutMs: config.relay.startTimeoutMs,
+    viewIdleMs: config.relay.idleTimeoutSeconds * 1000,
+    validateUrl: deps.validateStreamUrl ?? ((url) => ({ ok: true, url })),
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -151,9 +201,11 @@ export function createApp(deps: AppDeps) {
   api.use(auditRoutes({ auth, audit }));
   api.use(discoveryRoutes({ auth, service: discovery }));
   api.use(healthRoutes({ auth, service: health }));
+  api.use(relayApiRoutes({ auth, relay, control }));
   api.use(mapRoutes({ auth, config, orgs }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
+  app.use(streamFileRoutes({ relay }));
 
   const clientDir = deps.clientDir;
   if (clientDir && existsSync(path.join(clientDir, 'index.html'))) {
@@ -166,7 +218,7 @@ export function createApp(deps: AppDeps) {
         },
       }),
     );
-    app.get(/^\/(?!api\/|socket\.io\/).*/, (_req, res) => {
+    app.get(/^\/(?!api\/|socket\.io\/|streams\/).*/, (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(path.join(clientDir, 'index.html'));
     });
@@ -236,6 +288,8 @@ export function createApp(deps: AppDeps) {
     cameraService,
     discovery,
     health,
+    relay,
+    control,
     bus,
   };
 }
@@ -275,6 +329,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       clearInterval(sweep);
       app.discovery.stopAll();
       await app.health.stop();
+      await app.relay.close();
       await realtime.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

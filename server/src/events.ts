@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CameraStatus } from './api/contract.ts';
+import type { CameraStatus, StreamStateEvent } from './api/contract.ts';
 import type { CameraPoint } from './cameras/repo.ts';
 import type { DiscoveredDevice, ScanJob } from './discovery/repo.ts';
 
@@ -12,6 +12,7 @@ export interface DomainEvents {
   'camera.imported': { created: number; orgUnitIds: number[]; orgPaths: string[] };
   'scan.progress': { scan: ScanJob };
   'scan.device': { device: DiscoveredDevice; orgPath: string };
+  'stream.state': { orgPath: string; event: StreamStateEvent };
   /** A health check changed a point's status (the alerts module turns offline into an alert). */
   'camera.status': {
     id: number;

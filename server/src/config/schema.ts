@@ -91,6 +91,23 @@ export const configSchema = z
         failuresBeforeOffline: z.number().int().min(1).max(10),
       })
       .strict(),
+    relay: z
+      .object({
+        /** ffmpeg binary; null: the system's `ffmpeg`, else one shipped in an npm package. */
+        ffmpegPath: z.string().min(1).nullable(),
+        /** Where HLS output goes; null: /dev/shm (RAM) when present, else the temp dir. */
+        hlsDir: z.string().min(1).nullable(),
+        segmentSeconds: z.number().min(0.5).max(10),
+        listSize: z.number().int().min(2).max(20),
+        /** A stream nobody requested for this long stops. */
+        idleTimeoutSeconds: z.number().int().min(5).max(3600),
+        /** H.265 sources transcoded at once (each costs most of a core). */
+        maxTranscodes: z.number().int().min(0).max(64),
+        ticketTtlSeconds: z.number().int().min(30).max(86_400),
+        startTimeoutMs: z.number().int().min(500).max(60_000),
+        ptzPerSecond: z.number().int().min(1).max(50),
+      })
+      .strict(),
     demo: z
       .object({
         enabled: z.boolean(),

@@ -172,6 +172,24 @@ CREATE TABLE camera_status_events (
 CREATE INDEX camera_status_events_camera ON camera_status_events(camera_id, id);
 `,
   },
+  {
+    version: 3,
+    name: 'viewing sessions',
+    sql: `
+CREATE TABLE view_sessions (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  camera_id INTEGER NOT NULL REFERENCES camera_points(id) ON DELETE CASCADE,
+  quality TEXT NOT NULL CHECK (quality IN ('main', 'sub')),
+  ip TEXT,
+  started_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  ended_at TEXT
+);
+CREATE INDEX view_sessions_open ON view_sessions(ended_at, user_id, camera_id);
+CREATE INDEX view_sessions_camera ON view_sessions(camera_id, id);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

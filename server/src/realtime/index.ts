@@ -75,6 +75,9 @@ export function attachRealtime(http: HttpServer, deps: { auth: AuthService; bus:
     deps.bus.on('scan.device', ({ device, orgPath }) => {
       io.to(roomsFor(orgPath)).emit('scan:device', deviceView(device));
     }),
+    deps.bus.on('stream.state', ({ orgPath, event }) => {
+      io.to(roomsFor(orgPath)).emit('stream:state', event);
+    }),
     deps.bus.on('camera.status', (e) => {
       io.to(roomsFor(e.orgPath)).emit('camera:status', {
         id: e.id,

@@ -1,0 +1,31 @@
+import type { StreamState } from '../api/contract.ts';
+
+/** What the server needs of the media plane (streams/), so tests and a remote worker can stand in. */
+export interface RelayEngineStatus {
+  state: StreamState;
+  reason: string | null;
+  restarts: number;
+  fps: number | null;
+  bitrateKbps: number | null;
+  /** Directory holding index.m3u8 and its segments. */
+  dir: string;
+}
+
+export interface RelaySourceInput {
+  url: string;
+  codec: 'h264' | 'h265' | 'unknown';
+}
+
+export interface RelayEngine {
+  /** Starts the stream for `key` unless running; every viewer shares it. */
+  acquire(key: string, input: RelaySourceInput): void;
+  /** A viewer fetched the playlist or a segment: keeps the stream from idling out. */
+  touch(key: string): void;
+  /** Resolves true once the playlist lists a segment, false on timeout or error. */
+  waitForPlaylist(key: string, timeoutMs: number): Promise<boolean>;
+  status(key: string): RelayEngineStatus | undefined;
+  onState(fn: (key: string, s: RelayEngineStatus) => void): () => void;
+  /** One JPEG from the newest segment of a running stream. */
+  snapshot(key: string): Promise<Buffer>;
+  stopAll(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Router } from 'express';
+import { z } from 'zod';
+import { authOf, type AuthService } from '../auth/index.ts';
+import { HttpError, parseOr400 } from '../http/errors.ts';
+import type { CameraControl } from './control.ts';
+import type { RelayService } from './service.ts';
+
+const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+const streamBody = z.object({ quality: z.enum(['main', 'sub']).default('sub') }).strict();
+const unit = (label: string) =>
+  z.number().min(-1, `${label} must be between -1 and 1`).max(1, `${label} must be between -1 and 1`);
+const ptzBody = z.discriminatedUnion('action', [
+  z
+    .object({
+      action: z.literal('move'),
+      pan: unit('pan'),
+      tilt: unit('tilt'),
+      zoom: unit('zoom'),
+      timeoutSec: z.number().int().min(1).max(60).optional(),
+    })
+    .strict(),
+  z.object({ action: z.literal('stop') }).strict(),
+  z.object({ action: z.literal('goto'), preset: z.string().regex(/^[\w.:-]{1,64}$/, 'a preset token') }).strict(),
+]);
+
+/** /api/v1 routes: tickets, snapshots, PTZ. */
+export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; control: CameraControl }): Router {
+  const { auth, relay, control } = deps;
+  const r = Router();
+  r.post('/cameras/:id/stream', auth.requirePermission('camera.read'), async (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const { quality } = parseOr400(streamBody, req.body ?? {});
+    res.json(await relay.open(authOf(req), req.ip ?? null, id, quality));
+  });
+  r.get('/cameras/:id/snapshot.jpg', auth.requirePermission('camera.read'), async (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const jpeg = await relay.snapshot(authOf(req), req.ip ?? null, id);
+    res.setHeader('Cache-Control', 'private, no-store');
+    res.type('image/jpeg').send(jpeg);
+  });
+  r.get('/cameras/:id/ptz/presets', auth.requirePermission('camera.control'), async (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    res.json(await control.presets(authOf(req), id));
+  });
+  r.post('/cameras/:id/ptz', auth.requirePermission('camera.control'), async (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    await control.ptz(authOf(req), req.ip ?? null, id, parseOr400(ptzBody, req.body));
+    res.status(204).end();
+  });
+  r.get('/streams', auth.requirePermission('camera.read'), (req, res) => void res.json(relay.list(authOf(req))));
+  return r;
+}
+
+/**
+ * /streams/<token>/<file>: HLS playlists and segments. The token in the path
+ * is the authorisation (hls.js inherits it for every segment); the file name
+ * is matched against a strict pattern, so no request can leave the stream
+ * directory.
+ */
+export function streamFileRoutes(deps: { relay: RelayService }): Router {
+  const r = Router();
+  r.get('/streams/:token/:file', async (req, res) => {
+    const { path, kind } = deps.relay.resolveFile(String(req.params.token), String(req.params.file));
+    let size: number;
+    try {
+      size = (await stat(path)).size;
+    } catch {
+      throw new HttpError(404, 'not_found', 'segment not found (it may have rotated out)');
+    }
+    res.setHeader('Content-Type', kind === 'playlist' ? 'application/vnd.apple.mpegurl' : 'video/mp2t');
+    // Playlists change every segment; segments never change once listed.
+    res.setHeader('Cache-Control', kind === 'playlist' ? 'no-cache, no-store' : 'private, max-age=60, immutable');
+    res.setHeader('Content-Length', String(size));
+    const stream = createReadStream(path);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  });
+  return r;
+}

@@ -1,0 +1,270 @@
+import type { StreamStateEvent, StreamTicket } from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { AuthContext, UserRepo } from '../auth/index.ts';
+import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
+import { actorOf } from '../cameras/service.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { SqlDb } from '../db/sqlite.ts';
+import type { EventBus } from '../events.ts';
+import { HttpError, conflict, notFound } from '../http/errors.ts';
+import type { Clock, Logger } from '../http/logger.ts';
+import type { OrgRepo } from '../org/repo.ts';
+import { inScope } from '../org/scope.ts';
+import { rtspProbe } from '../protocols/rtsp-probe.ts';
+import type { CameraControl } from './control.ts';
+import type { RelayEngine } from './engine.ts';
+import { signGrant, verifyGrant, type StreamGrant } from './tokens.ts';
+
+export interface RelayDeps {
+  db: SqlDb;
+  cameras: CameraRepo;
+  users: UserRepo;
+  orgs: OrgRepo;
+  secrets: SecretBox;
+  audit: AuditLog;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  engine: RelayEngine;
+  control: CameraControl;
+  tokenKey: Buffer;
+  ticketTtlSec: number;
+  startTimeoutMs: number;
+  /** A viewing session ends this long after its last playlist or segment request. */
+  viewIdleMs: number;
+  /** Only these schemes may reach ffmpeg; checked again by the media plane. */
+  validateUrl: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
+}
+
+export type Quality = 'main' | 'sub';
+const FILE = /^(index\.m3u8|seg_\d{5,9}\.ts)$/;
+
+/** The stream address with the point's sealed credentials put back for ffmpeg (never shown to anyone). */
+export function sourceUrl(uri: string, creds: { username: string; password: string } | null): string {
+  if (!creds) return uri;
+  const u = new URL(uri);
+  u.username = encodeURIComponent(creds.username);
+  u.password = encodeURIComponent(creds.password);
+  return u.toString();
+}
+
+export function createRelayService(deps: RelayDeps) {
+  const { db, cameras, users, orgs, secrets, audit, bus, clock, log, engine, control } = deps;
+  const codecs = new Map<string, { codec: 'h264' | 'h265' | 'unknown'; at: number }>();
+  const snapshots = new Map<number, { at: number; jpeg: Buffer }>();
+  /** key → camera, for routing state events to the right rooms. */
+  const streams = new Map<string, { cameraId: number; orgPath: string; quality: Quality }>();
+  const nowIso = () => clock.now().toISOString();
+
+  const viewers = (cameraId: number, quality: Quality) =>
+    db.get<{ n: number }>(
+      'SELECT COUNT(*) AS n FROM view_sessions WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
+      [cameraId, quality],
+    )?.n ?? 0;
+
+  const offState = engine.onState((key, s) => {
+    const st = streams.get(key);
+    if (!st) return;
+    const event: StreamStateEvent = {
+      cameraId: st.cameraId,
+      quality: st.quality,
+      state: s.state,
+      reason: s.reason,
+      viewers: viewers(st.cameraId, st.quality),
+      bitrateKbps: s.bitrateKbps,
+      fps: s.fps,
+      restarts: s.restarts,
+    };
+    bus.emit('stream.state', { orgPath: st.orgPath, event });
+    if (s.state === 'stopped') {
+      streams.delete(key);
+      db.run(
+        'UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
+        [st.cameraId, st.quality],
+      );
+    }
+  });
+
+  // Viewing sessions end after a quiet spell; the audit keeps start and end.
+  const sweeper = setInterval(
+    () => {
+      const cutoff = new Date(clock.now().getTime() - deps.viewIdleMs).toISOString();
+      db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND last_seen_at < ?', [cutoff]);
+    },
+    Math.min(15_000, deps.viewIdleMs),
+  );
+  sweeper.unref();
+
+  async function codecOf(c: CameraPoint, uri: string, creds: { username: string; password: string } | null) {
+    const cached = codecs.get(uri);
+    if (cached && clock.now().getTime() - cached.at < 10 * 60_000) return cached.codec;
+    if (!uri.startsWith('rtsp://')) return 'unknown';
+    const r = await rtspProbe(uri, { ...(creds ?? {}), timeoutMs: 3000, wantVideo: false });
+    if (!r.ok) throw new HttpError(502, 'camera_unreachable', `camera ${c.id}: ${r.reason}`);
+    const codec = r.codec === 'H264' ? 'h264' : r.codec === 'H265' || r.codec === 'HEVC' ? 'h265' : 'unknown';
+    codecs.set(uri, { codec, at: clock.now().getTime() });
+    return codec;
+  }
+
+  function startSession(ctx: AuthContext, ip: string | null, cameraId: number, quality: Quality) {
+    const t = nowIso();
+    const open = db.get<{ id: number }>(
+      'SELECT id FROM view_sessions WHERE ended_at IS NULL AND user_id = ? AND camera_id = ? AND quality = ?',
+      [ctx.user.id, cameraId, quality],
+    );
+    if (open) {
+      db.run('UPDATE view_sessions SET last_seen_at = ? WHERE id = ?', [t, open.id]);
+      return;
+    }
+    db.run(
+      'INSERT INTO view_sessions (user_id, camera_id, quality, ip, started_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
+      [ctx.user.id, cameraId, quality, ip, t, t],
+    );
+    audit.record({
+      actor: actorOf(ctx, ip),
+      action: 'stream.view',
+      targetType: 'camera',
+      targetId: cameraId,
+      outcome: 'ok',
+      detail: { quality },
+    });
+  }
+
+  const lastTouch = new Map<string, number>();
+  function touchSession(g: StreamGrant) {
+    const k = `${g.userId}:${g.cameraId}:${g.quality}`;
+    const now = clock.now().getTime();
+    if (now - (lastTouch.get(k) ?? 0) < 5000) return;
+    lastTouch.set(k, now);
+    const t = new Date(now).toISOString();
+    const changed = db.run(
+      'UPDATE view_sessions SET last_seen_at = ? WHERE ended_at IS NULL AND user_id = ? AND camera_id = ? AND quality = ?',
+      [t, g.userId, g.cameraId, g.quality],
+    ).changes;
+    if (!changed)
+      db.run(
+        'INSERT INTO view_sessions (user_id, camera_id, quality, ip, started_at, last_seen_at) VALUES (?, ?, ?, NULL, ?, ?)',
+        [g.userId, g.cameraId, g.quality, t, t],
+      );
+  }
+
+  return {
+    async open(ctx: AuthContext, ip: string | null, cameraId: number, quality: Quality): Promise<StreamTicket> {
+      const c = cameras.byId(ctx.scope, cameraId);
+      if (!c) throw notFound('camera point');
+      const uri = quality === 'main' ? (c.mainStreamUri ?? c.subStreamUri) : (c.subStreamUri ?? c.mainStreamUri);
+      if (!uri) throw conflict('camera: no stream address registered', [{ path: 'mainStreamUri', message: 'missing' }]);
+      const creds = c.credentialsSealed
+        ? (JSON.parse(secrets.open(c.credentialsSealed)) as { username: string; password: string })
+        : null;
+      const checked = deps.validateUrl(uri);
+      if (!checked.ok)
+        throw new HttpError(422, 'bad_stream_uri', `stream address refused: ${checked.reason}`, [
+          { path: quality === 'main' ? 'mainStreamUri' : 'subStreamUri', message: checked.reason },
+        ]);
+      const key = `${c.id}:${quality}`;
+      if (!engine.status(key) || engine.status(key)?.state === 'stopped') {
+        const codec = await codecOf(c, uri, creds);
+        streams.set(key, { cameraId: c.id, orgPath: c.orgPath, quality });
+        engine.acquire(key, { url: sourceUrl(uri, creds), codec });
+      }
+      engine.touch(key);
+      startSession(ctx, ip, c.id, quality);
+      const ready = await engine.waitForPlaylist(key, deps.startTimeoutMs);
+      const st = engine.status(key);
+      if (!ready && st?.state === 'error') {
+        throw new HttpError(502, 'stream_failed', `stream failed: ${st.reason ?? 'unknown reason'}`);
+      }
+      const exp = Math.floor(clock.now().getTime() / 1000) + deps.ticketTtlSec;
+      const token = signGrant(deps.tokenKey, { userId: ctx.user.id, cameraId: c.id, quality, exp });
+      return {
+        cameraId: c.id,
+        quality,
+        playlistUrl: `/streams/${token}/index.m3u8`,
+        expiresAt: new Date(exp * 1000).toISOString(),
+        state: st?.state ?? 'starting',
+      };
+    },
+
+    /** Resolves a playlist or segment request to a file, or says why not (401/403/404). */
+    resolveFile(token: string, file: string): { path: string; kind: 'playlist' | 'segment' } {
+      const check = verifyGrant(deps.tokenKey, token, Math.floor(clock.now().getTime() / 1000));
+      if (!check.ok)
+        throw new HttpError(401, `token_${check.reason}`, `stream token ${check.reason}; request a new one`);
+      const g = check.grant;
+      const user = users.byId(g.userId);
+      const cam = cameras.byId({ orgUnitId: 0, path: '/' }, g.cameraId);
+      const userOrg = user ? orgs.byId(user.orgUnitId) : undefined;
+      if (
+        !user ||
+        user.disabled ||
+        !userOrg ||
+        !cam ||
+        !inScope({ orgUnitId: userOrg.id, path: userOrg.path }, cam.orgPath)
+      ) {
+        throw new HttpError(403, 'forbidden', 'this stream is not yours to watch');
+      }
+      if (!FILE.test(file)) throw notFound('stream file');
+      const key = `${g.cameraId}:${g.quality}`;
+      const st = engine.status(key);
+      if (!st || st.state === 'stopped') throw notFound('stream (it stopped; request a new ticket)');
+      engine.touch(key);
+      touchSession(g);
+      return { path: `${st.dir}/${file}`, kind: file.endsWith('.m3u8') ? 'playlist' : 'segment' };
+    },
+
+    async snapshot(ctx: AuthContext, ip: string | null, cameraId: number): Promise<Buffer> {
+      const c = cameras.byId(ctx.scope, cameraId);
+      if (!c) throw notFound('camera point');
+      const cached = snapshots.get(c.id);
+      let jpeg: Buffer;
+      if (cached && clock.now().getTime() - cached.at < 2000) jpeg = cached.jpeg;
+      else {
+        const live = (['sub', 'main'] as const).find((q) => engine.status(`${c.id}:${q}`)?.state === 'live');
+        jpeg = live
+          ? await engine.snapshot(`${c.id}:${live}`).catch(() => control.onvifSnapshot(c))
+          : await control.onvifSnapshot(c);
+        snapshots.set(c.id, { at: clock.now().getTime(), jpeg });
+        if (snapshots.size > 500) snapshots.delete(snapshots.keys().next().value!);
+      }
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.snapshot',
+        targetType: 'camera',
+        targetId: c.id,
+        outcome: 'ok',
+      });
+      return jpeg;
+    },
+
+    list(ctx: AuthContext): StreamStateEvent[] {
+      const out: StreamStateEvent[] = [];
+      for (const [key, st] of streams) {
+        if (!inScope(ctx.scope, st.orgPath)) continue;
+        const s = engine.status(key);
+        if (!s) continue;
+        out.push({
+          cameraId: st.cameraId,
+          quality: st.quality,
+          state: s.state,
+          reason: s.reason,
+          viewers: viewers(st.cameraId, st.quality),
+          bitrateKbps: s.bitrateKbps,
+          fps: s.fps,
+          restarts: s.restarts,
+        });
+      }
+      return out;
+    },
+
+    async close() {
+      clearInterval(sweeper);
+      offState();
+      await engine.stopAll();
+      db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL');
+      log.debug('relay closed');
+    },
+  };
+}
+
+export type RelayService = ReturnType<typeof createRelayService>;
