@@ -5,7 +5,10 @@
  *        [--discovery-port 3702] [--no-discovery] [--clip-dir data/sim-clips] [--seed 28181]
  *        [--fault 3=offline] [--fault 7=wrongPassword,slowRepliesMs=1500] [--random-events]
  *        [--main-size 1280x720] [--sub-size 640x360] [--keyframe-interval 1] [--rtsp-auth optional|required]
- *        [--json]
+ *        [--clip-mode per-camera|shared] [--prewarm sub|main|both] [--max-encodes 2] [--json]
+ *
+ * --clip-mode shared: every camera streams one shared clip per stream geometry, nothing is encoded per
+ * camera (benchmarks with thousands of cameras). --prewarm: encode the cameras' own clips in the background.
  *
  * --fault takes a 1-based camera index or a camera code, then comma-separated faults:
  * offline, wrongPassword, stalledStream, malformedXml, slowRepliesMs=<ms>.
@@ -68,12 +71,18 @@ async function main(): Promise<void> {
       'sub-size': { type: 'string' },
       'keyframe-interval': { type: 'string', default: '1' },
       'rtsp-auth': { type: 'string', default: 'optional' },
+      'clip-mode': { type: 'string', default: 'per-camera' },
+      prewarm: { type: 'string' },
+      'max-encodes': { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    console.log('usage: node scripts/camera-sim.ts --count 50 [--first-ip 127.0.1.1] [--fault 3=offline] ...');
+    console.log(
+      'usage: node scripts/camera-sim.ts --count 50 [--first-ip 127.0.1.1] [--fault 3=offline] ' +
+        '[--clip-mode per-camera|shared] [--prewarm sub|main|both] [--max-encodes 2] ... (see the file header)',
+    );
     return;
   }
   const count = Number(values.count);
@@ -87,6 +96,14 @@ async function main(): Promise<void> {
   }
   const auth = values['rtsp-auth'];
   if (auth !== 'optional' && auth !== 'required') throw new Error('--rtsp-auth is optional or required');
+  const clipMode = values['clip-mode'];
+  if (clipMode !== 'per-camera' && clipMode !== 'shared') throw new Error('--clip-mode is per-camera or shared');
+  const prewarm = values.prewarm;
+  if (prewarm !== undefined && prewarm !== 'sub' && prewarm !== 'main' && prewarm !== 'both')
+    throw new Error('--prewarm is sub, main or both');
+  const maxEncodes = Number(values['max-encodes']);
+  if (!Number.isInteger(maxEncodes) || maxEncodes < 1 || maxEncodes > 64)
+    throw new Error('--max-encodes must be 1..64');
   const main = size(values['main-size']);
   const sub = size(values['sub-size']);
   const sim = await startSimulator({
@@ -99,6 +116,9 @@ async function main(): Promise<void> {
     keyframeIntervalSec: Number(values['keyframe-interval']),
     randomEvents: values['random-events'],
     rtspAuth: auth,
+    clipMode,
+    maxConcurrentEncodes: maxEncodes,
+    ...(prewarm ? { prewarm: { stream: prewarm } } : {}),
     streamOverrides: { ...(main ? { main } : {}), ...(sub ? { sub } : {}) },
   });
 
@@ -132,7 +152,8 @@ async function main(): Promise<void> {
     const s = sim.stats();
     console.error(
       `camera-sim: online ${s.online}/${s.cameras}, rtsp sessions ${s.rtspSessions} (playing ${s.rtspPlaying}), ` +
-        `cpu ${r.cpuPercent.toFixed(1)}%, rss ${r.rssMiB.toFixed(0)} MiB, ffmpeg ${s.ffmpegRunning}+${s.ffmpegQueued} queued`,
+        `cpu ${r.cpuPercent.toFixed(1)}%, rss ${r.rssMiB.toFixed(0)} MiB, ffmpeg ${s.ffmpegRunning}+${s.ffmpegQueued} queued` +
+        (s.prewarmQueued || s.prewarmRunning ? `, prewarm ${s.prewarmRunning}+${s.prewarmQueued} queued` : ''),
     );
   }, 60_000);
   let stopping = false;

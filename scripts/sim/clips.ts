@@ -1,11 +1,17 @@
 /**
  * Clip store: each camera's looping H.264 clip and snapshot are encoded ONCE with ffmpeg, cached on disk,
- * then served from memory by the simulator itself. At most `maxConcurrent` ffmpeg processes run at a time;
- * other requests queue. Argument lists come from pure functions (tested as tables).
+ * then served from memory by the simulator itself. Besides the per-camera clips there is one shared
+ * placeholder clip per stream geometry (same encoder settings, so the same SPS/PPS), streamed while a
+ * camera's own clip is not ready yet and answering DESCRIBE.
+ *
+ * At most `maxConcurrent` ffmpeg processes run at a time; other requests queue by priority: placeholder
+ * clips first, then on-demand encodes (a PLAY or a snapshot waits), then background prewarm (niced, at most
+ * `prewarm.maxConcurrent` at once, only while nothing else waits). Argument lists come from pure functions
+ * (tested as tables).
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareStream, type H264Stream } from './h264.ts';
@@ -25,6 +31,16 @@ export interface ClipParams {
   seconds: number;
   /** Hue rotation (degrees) so neighbouring tiles on a wall do not look identical. */
   hue: number;
+  /**
+   * The shared placeholder of a stream geometry (see `placeholderParams`): no camera code in the picture,
+   * cached per (size, fps, bitrate, GOP, length) rather than per camera.
+   */
+  placeholder?: boolean;
+}
+
+/** The shared clip of one stream geometry: "SIM" and the geometry, no camera identity. */
+export function placeholderParams(profile: SimStreamProfile, gopFrames: number, seconds: number): ClipParams {
+  return { code: 'SIM', caption: '', stream: 'main', profile, gopFrames, seconds, hue: 0, placeholder: true };
 }
 
 const safeText = (s: string) => s.replace(/[^A-Za-z0-9 ._/-]/g, '').slice(0, 60);
@@ -58,6 +74,22 @@ function pictureFilters(p: ClipParams, fontFile: string | undefined, withClock: 
   const { width: w, height: h } = p.profile;
   const big = Math.max(8, Math.floor(Math.min(h / 9, w / 13)));
   const small = Math.max(8, Math.floor(big * 0.55));
+  if (p.placeholder) {
+    // Shared by every camera of this geometry: no code, no hue; cheap to encode.
+    const f = [
+      drawtext(fontFile, 'SIM', big, 'white', '(w-tw)/2', 'h*0.10'),
+      drawtext(
+        fontFile,
+        `${w}x${h} ${p.profile.fps}fps`,
+        small,
+        'white',
+        '(w-tw)/2',
+        `h*0.10+${Math.round(big * 1.5)}`,
+      ),
+    ];
+    if (withClock) f.push(drawtext(fontFile, '%{pts\\:hms}', small, 'yellow', `${small}`, `h-th-${small}`));
+    return f.join(',');
+  }
   const label = `${p.stream === 'main' ? 'MAIN' : 'SUB'} ${w}x${h} ${p.profile.fps}fps`;
   const f = [
     `hue=h=${Math.round(p.hue) % 360}`,
@@ -88,22 +120,6 @@ export function clipEncodeArgs(p: ClipParams, outFile: string, fontFile?: string
   ];
 }
 
-/**
- * A template clip per stream geometry: x264 with identical parameters writes identical SPS/PPS, so
- * DESCRIBE can answer from it without encoding the camera's own clip (health checks stay cheap).
- */
-export function templateEncodeArgs(profile: SimStreamProfile, gopFrames: number, outFile: string): string[] {
-  const { width, height, fps } = profile;
-  // prettier-ignore
-  return [
-    '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
-    '-frames:v', '2',
-    ...encoderArgs(profile, gopFrames),
-    outFile,
-  ];
-}
-
 export function snapshotArgs(p: ClipParams, outFile: string, fontFile?: string): string[] {
   const { width, height } = p.profile;
   // prettier-ignore
@@ -122,15 +138,16 @@ function hash(parts: unknown): string {
 
 export function clipFileName(p: ClipParams): string {
   const { width, height, fps } = p.profile;
+  if (p.placeholder) {
+    const key = [CLIP_VERSION, 'placeholder', p.profile, p.gopFrames, p.seconds];
+    return `placeholder-${width}x${height}-${fps}fps-g${p.gopFrames}-${hash(key)}.h264`;
+  }
   return `${p.code}-${p.stream}-${width}x${height}-${fps}fps-g${p.gopFrames}-${hash([CLIP_VERSION, p])}.h264`;
 }
 
-export function templateFileName(profile: SimStreamProfile, gopFrames: number): string {
-  const { width, height, fps } = profile;
-  return `template-${width}x${height}-${fps}fps-g${gopFrames}-${hash([CLIP_VERSION, profile, gopFrames])}.h264`;
-}
-
 export function snapshotFileName(p: ClipParams): string {
+  const { width, height } = p.profile;
+  if (p.placeholder) return `placeholder-snapshot-${width}x${height}-${hash([CLIP_VERSION, 'jpg', width, height])}.jpg`;
   return `${p.code}-snapshot-${p.profile.width}x${p.profile.height}-${hash([CLIP_VERSION, 'jpg', p.code, p.caption, p.hue, p.profile.width, p.profile.height])}.jpg`;
 }
 
@@ -161,6 +178,29 @@ export const spawnProcess: RunProcess = (cmd, args) => {
   };
 };
 
+/** Where `nice` lives; prewarm encoders run under it so on-demand work and RTP pacing keep the CPU. */
+export const NICE = '/usr/bin/nice';
+
+/** Queue order: placeholder clips, then on-demand encodes, then background prewarm. */
+export type EncodePriority = 'placeholder' | 'demand' | 'prewarm';
+
+interface Waiter {
+  prio: EncodePriority;
+  /** Request order: queues are served first come, first served by this, whatever the disk checks took. */
+  seq: number;
+  /** Waiting in a queue (not yet holding a slot). */
+  queued: boolean;
+  /** Priority it was granted its slot with (what `#release` must undo). */
+  granted?: EncodePriority;
+  wake: () => void;
+}
+
+interface Encoded {
+  file: string;
+  /** False when the file was on disk already. */
+  encoded: boolean;
+}
+
 interface Loaded {
   stream: H264Stream;
   refs: number;
@@ -171,10 +211,19 @@ export interface ClipStoreOptions {
   dir: string;
   ffmpegPath?: string;
   fontFile?: string;
+  /** ffmpeg processes at once, all kinds together (default 2). */
   maxConcurrent?: number;
   /** Unreferenced clips kept in memory for quick re-play. */
   maxIdleClips?: number;
   run?: RunProcess;
+  /** `nice` binary for prewarm encoders; null: run them plainly (default /usr/bin/nice when it exists). */
+  nice?: string | null;
+}
+
+export interface PrewarmResult {
+  encoded: number;
+  cached: number;
+  failed: number;
 }
 
 export class ClipStore {
@@ -184,13 +233,25 @@ export class ClipStore {
   readonly #max: number;
   readonly #maxIdle: number;
   readonly #run: RunProcess;
+  readonly #nice: string | null;
   readonly #inflight = new Map<string, Promise<unknown>>();
+  /** Encodes of one output file in progress (or waiting), shared by everyone who needs that file. */
+  readonly #files = new Map<string, { done: Promise<Encoded>; waiter: Waiter }>();
+  /** Files known to be complete on disk (positive results only). */
+  readonly #onDisk = new Set<string>();
   readonly #loaded = new Map<string, Loaded>();
-  readonly #templates = new Map<string, H264Stream>();
+  readonly #placeholders = new Map<string, H264Stream>();
   readonly #snapshots = new Map<string, Buffer>();
-  readonly #queue: Array<() => void> = [];
-  readonly #running = new Set<{ kill(): void }>();
+  readonly #queues: Record<EncodePriority, Waiter[]> = { placeholder: [], demand: [], prewarm: [] };
+  readonly #running = new Set<{ kill(): void; done: Promise<void> }>();
   #active = 0;
+  #activePrewarm = 0;
+  #prewarmMax = 1;
+  /** Clips handed to `prewarm` that are still being looked for on disk (not queued yet). */
+  #prewarmChecking = 0;
+  /** Live `acquire` callers per clip file. */
+  readonly #wanted = new Map<string, number>();
+  #seq = 0;
   #stopped = false;
   encodes = 0;
 
@@ -198,33 +259,44 @@ export class ClipStore {
     this.#dir = o.dir;
     this.#ffmpeg = o.ffmpegPath ?? 'ffmpeg';
     this.#font = existsSync(o.fontFile ?? DEFAULT_FONT) ? (o.fontFile ?? DEFAULT_FONT) : undefined;
-    this.#max = o.maxConcurrent ?? 2;
+    this.#max = Math.max(1, o.maxConcurrent ?? 2);
     this.#maxIdle = o.maxIdleClips ?? 8;
     this.#run = o.run ?? spawnProcess;
+    this.#nice = o.nice === undefined ? (existsSync(NICE) ? NICE : null) : o.nice;
   }
 
   stats() {
     return {
       ffmpegRunning: this.#active,
-      ffmpegQueued: this.#queue.length,
+      /** Placeholder and on-demand encodes waiting for a slot. */
+      ffmpegQueued: this.#queues.placeholder.length + this.#queues.demand.length,
+      prewarmRunning: this.#activePrewarm,
+      /** Background encodes (prewarm, abandoned on-demand) waiting, incl. prewarm clips not checked yet. */
+      prewarmQueued: this.#queues.prewarm.length + this.#prewarmChecking,
       clipsInMemory: this.#loaded.size,
+      placeholderClips: this.#placeholders.size,
       encodes: this.encodes,
     };
   }
 
-  /** Loads (encoding if needed) a camera's clip and holds a reference until `release`. */
-  async acquire(p: ClipParams): Promise<H264Stream> {
+  /**
+   * Loads (encoding if needed) a camera's clip and holds a reference until `release`. When every caller
+   * waiting for an encode that has not started yet has aborted (`signal`: the viewer went away, as a health
+   * probe does after its first packet), the encode drops to the background queue (niced, like prewarm)
+   * instead of holding up viewers who are still watching; the promise still settles.
+   */
+  async acquire(p: ClipParams, signal?: AbortSignal): Promise<H264Stream> {
+    const have = this.tryAcquire(p);
+    if (have) return have;
     const key = clipFileName(p);
-    const have = this.#loaded.get(key);
-    if (have) {
-      have.refs++;
-      have.lastUsed = Date.now();
-      return have.stream;
-    }
-    const stream = await this.#once(`clip:${key}`, async () => {
-      const file = await this.#ensureFile(key, (out) => clipEncodeArgs(p, out, this.#font));
+    const loading = this.#once(`clip:${key}`, async () => {
+      const { file } = await this.#ensureFile(key, (out) => clipEncodeArgs(p, out, this.#font), 'demand');
       return prepareStream(await readFile(file));
     });
+    const job = this.#files.get(key);
+    if (job) this.#promote(job.waiter, 'demand'); // e.g. queued by prewarm, or dropped back earlier
+    const unwant = this.#want(key, signal);
+    const stream = await loading.finally(unwant);
     const again = this.#loaded.get(key);
     if (again) {
       again.refs++;
@@ -235,6 +307,15 @@ export class ClipStore {
     return stream;
   }
 
+  /** The camera's clip with a reference taken, when it is in memory already; never waits. */
+  tryAcquire(p: ClipParams): H264Stream | undefined {
+    const have = this.#loaded.get(clipFileName(p));
+    if (!have) return undefined;
+    have.refs++;
+    have.lastUsed = Date.now();
+    return have.stream;
+  }
+
   release(p: ClipParams): void {
     const l = this.#loaded.get(clipFileName(p));
     if (!l) return;
@@ -243,17 +324,41 @@ export class ClipStore {
     this.#evict();
   }
 
-  /** SPS/PPS for a stream geometry without touching any camera's own clip. */
-  async template(profile: SimStreamProfile, gopFrames: number): Promise<H264Stream> {
-    const key = templateFileName(profile, gopFrames);
-    const t = this.#templates.get(key);
-    if (t) return t;
-    const stream = await this.#once(`tpl:${key}`, async () => {
-      const file = await this.#ensureFile(key, (out) => templateEncodeArgs(profile, gopFrames, out));
+  /** Whether the clip is complete on disk (loading it then takes milliseconds, no encode). */
+  onDisk(p: ClipParams): boolean {
+    const name = clipFileName(p);
+    if (this.#onDisk.has(name)) return true;
+    try {
+      if (statSync(path.join(this.#dir, name)).size > 0) {
+        this.#onDisk.add(name);
+        return true;
+      }
+    } catch {
+      // not there
+    }
+    return false;
+  }
+
+  /**
+   * The shared placeholder clip of a stream geometry (`placeholderParams`), encoded once before anything
+   * else and kept in memory. Its SPS/PPS are those of every camera clip of that geometry (same encoder
+   * settings), so DESCRIBE answers from it.
+   */
+  async placeholder(p: ClipParams): Promise<H264Stream> {
+    const key = clipFileName(p);
+    const have = this.#placeholders.get(key);
+    if (have) return have;
+    const stream = await this.#once(`ph:${key}`, async () => {
+      const { file } = await this.#ensureFile(key, (out) => clipEncodeArgs(p, out, this.#font), 'placeholder');
       return prepareStream(await readFile(file));
     });
-    this.#templates.set(key, stream);
+    this.#placeholders.set(key, stream);
     return stream;
+  }
+
+  /** The placeholder clip when it is in memory already. */
+  placeholderNow(p: ClipParams): H264Stream | undefined {
+    return this.#placeholders.get(clipFileName(p));
   }
 
   async snapshot(p: ClipParams): Promise<Buffer> {
@@ -261,18 +366,59 @@ export class ClipStore {
     const s = this.#snapshots.get(key);
     if (s) return s;
     const jpeg = await this.#once(`jpg:${key}`, async () =>
-      readFile(await this.#ensureFile(key, (out) => snapshotArgs(p, out, this.#font))),
+      readFile((await this.#ensureFile(key, (out) => snapshotArgs(p, out, this.#font), 'demand')).file),
     );
     this.#snapshots.set(key, jpeg);
     while (this.#snapshots.size > 64) this.#snapshots.delete(this.#snapshots.keys().next().value!);
     return jpeg;
   }
 
-  /** Kills running encoders and fails queued ones. */
-  stop(): void {
+  /**
+   * Encodes the clips of `list` that are not on disk yet, in list order, in the background: at most
+   * `maxConcurrent` (default 1) at a time under `nice -n 10`, only while no placeholder or on-demand
+   * encode waits, never more ffmpeg in all than the store's limit. Clips are written to disk, not loaded.
+   * A PLAY needing a clip that is still queued here moves it to the on-demand queue.
+   */
+  async prewarm(list: readonly ClipParams[], o: { maxConcurrent?: number } = {}): Promise<PrewarmResult> {
+    this.#prewarmMax = Math.max(1, o.maxConcurrent ?? 1);
+    const result: PrewarmResult = { encoded: 0, cached: 0, failed: 0 };
+    const todo = new Map(list.map((p) => [clipFileName(p), p]));
+    const settled = (what: keyof PrewarmResult) => result[what]++;
+    // Disk checks all at once, then the missing clips queue in list order (sub streams first, say).
+    this.#prewarmChecking += todo.size;
+    const present = await Promise.all([...todo.keys()].map((key) => this.#complete(key)));
+    if (!this.#stopped && present.includes(false)) await mkdir(this.#dir, { recursive: true }).catch(() => undefined);
+    this.#prewarmChecking -= todo.size;
+    const jobs: Array<Promise<unknown>> = [];
+    [...todo].forEach(([key, p], i) => {
+      if (present[i] || this.#loaded.has(key)) {
+        settled('cached');
+        return;
+      }
+      const job = this.#ensureFile(key, (out) => clipEncodeArgs(p, out, this.#font), 'prewarm', false);
+      jobs.push(
+        job.then(
+          (r) => settled(r.encoded ? 'encoded' : 'cached'),
+          () => settled('failed'),
+        ),
+      );
+    });
+    await Promise.all(jobs);
+    return result;
+  }
+
+  /** Kills running encoders and fails queued ones; resolves once every spawned process has exited. */
+  stop(): Promise<void> {
     this.#stopped = true;
-    for (const r of this.#running) r.kill();
-    for (const wake of this.#queue.splice(0)) wake();
+    const running = [...this.#running];
+    for (const r of running) r.kill();
+    for (const q of Object.values(this.#queues)) {
+      for (const w of q.splice(0)) {
+        w.queued = false;
+        this.#grant(w);
+      }
+    }
+    return Promise.allSettled(running.map((r) => r.done)).then(() => undefined);
   }
 
   #evict(): void {
@@ -288,52 +434,151 @@ export class ClipStore {
     return p;
   }
 
-  async #ensureFile(name: string, args: (out: string) => string[]): Promise<string> {
+  /** The file's path once it is complete on disk, encoding it (once, however many ask) if needed. */
+  #ensureFile(name: string, args: (out: string) => string[], prio: EncodePriority, checkDisk = true): Promise<Encoded> {
+    const job = this.#files.get(name);
+    if (job) {
+      this.#promote(job.waiter, prio);
+      return job.done;
+    }
+    const waiter: Waiter = { prio, seq: ++this.#seq, queued: false, wake: () => undefined };
+    const done = this.#encodeFile(name, args, waiter, checkDisk).finally(() => this.#files.delete(name));
+    this.#files.set(name, { done, waiter });
+    return done;
+  }
+
+  async #complete(name: string): Promise<boolean> {
+    const st = await stat(path.join(this.#dir, name)).catch(() => undefined);
+    if (st && st.size > 0) this.#onDisk.add(name);
+    return !!st && st.size > 0;
+  }
+
+  /** With `checkDisk` false (the caller just checked, dir made) it queues synchronously, keeping call order. */
+  async #encodeFile(
+    name: string,
+    args: (out: string) => string[],
+    waiter: Waiter,
+    checkDisk: boolean,
+  ): Promise<Encoded> {
     const file = path.join(this.#dir, name);
-    const st = await stat(file).catch(() => undefined);
-    if (st && st.size > 0) return file;
-    await mkdir(this.#dir, { recursive: true });
-    await this.#slot();
+    if (this.#stopped) throw new Error('simulator stopped');
+    if (checkDisk) {
+      if (await this.#complete(name)) return { file, encoded: false };
+      await mkdir(this.#dir, { recursive: true });
+    }
+    await this.#slot(waiter);
     try {
       if (this.#stopped) throw new Error('simulator stopped');
       // Another process sharing the clip dir may have finished it meanwhile.
-      const again = await stat(file).catch(() => undefined);
-      if (again && again.size > 0) return file;
+      if (await this.#complete(name)) return { file, encoded: false };
       const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-      const proc = this.#run(this.#ffmpeg, args(tmp));
-      this.#running.add(proc);
+      const ffArgs = args(tmp);
+      const proc =
+        waiter.granted === 'prewarm' && this.#nice
+          ? this.#run(this.#nice, ['-n', '10', this.#ffmpeg, ...ffArgs])
+          : this.#run(this.#ffmpeg, ffArgs);
+      // `done` settles after the process has exited AND its temporary file is renamed or removed.
+      let cleaned!: () => void;
+      const tracked = { kill: () => proc.kill(), done: new Promise<void>((r) => (cleaned = r)) };
+      this.#running.add(tracked);
       try {
         await proc.done;
         this.encodes++;
         await rename(tmp, file);
+        this.#onDisk.add(name);
       } catch (e) {
         await rm(tmp, { force: true });
         throw e;
       } finally {
-        this.#running.delete(proc);
+        this.#running.delete(tracked);
+        cleaned();
       }
-      return file;
+      return { file, encoded: true };
     } finally {
-      this.#release();
+      this.#release(waiter);
     }
   }
 
-  #slot(): Promise<void> {
-    if (this.#active < this.#max) {
-      this.#active++;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) =>
-      this.#queue.push(() => {
-        this.#active++;
-        resolve();
-      }),
-    );
+  /** Counts a live caller of `acquire`; returns its release (idempotent), also run on abort. */
+  #want(key: string, signal: AbortSignal | undefined): () => void {
+    this.#wanted.set(key, (this.#wanted.get(key) ?? 0) + 1);
+    let done = false;
+    const unwant = () => {
+      if (done) return;
+      done = true;
+      signal?.removeEventListener('abort', unwant);
+      const n = (this.#wanted.get(key) ?? 1) - 1;
+      if (n > 0) {
+        this.#wanted.set(key, n);
+        return;
+      }
+      this.#wanted.delete(key);
+      const w = this.#files.get(key)?.waiter;
+      if (w && w.queued && w.prio === 'demand') {
+        // Nobody waits for it any more: background priority, queued by its request order.
+        const q = this.#queues.demand;
+        q.splice(q.indexOf(w), 1);
+        w.prio = 'prewarm';
+        this.#enqueue('prewarm', w);
+      }
+    };
+    if (signal?.aborted) queueMicrotask(unwant);
+    else signal?.addEventListener('abort', unwant, { once: true });
+    return unwant;
   }
 
-  #release(): void {
+  #promote(w: Waiter, prio: EncodePriority): void {
+    const rank = { placeholder: 0, demand: 1, prewarm: 2 } as const;
+    if (rank[prio] >= rank[w.prio]) return;
+    if (w.queued) {
+      const q = this.#queues[w.prio];
+      q.splice(q.indexOf(w), 1);
+      this.#enqueue(prio, w);
+    }
+    w.prio = prio;
+    if (w.queued) this.#pump();
+  }
+
+  #enqueue(prio: EncodePriority, w: Waiter): void {
+    const q = this.#queues[prio];
+    let i = q.length;
+    while (i > 0 && q[i - 1]!.seq > w.seq) i--;
+    q.splice(i, 0, w);
+  }
+
+  #slot(w: Waiter): Promise<void> {
+    return new Promise((resolve) => {
+      w.wake = resolve;
+      w.queued = true;
+      this.#enqueue(w.prio, w);
+      this.#pump();
+    });
+  }
+
+  #grant(w: Waiter): void {
+    this.#active++;
+    w.granted = w.prio;
+    if (w.prio === 'prewarm') this.#activePrewarm++;
+    w.wake();
+  }
+
+  /** Hands free slots out by priority; prewarm only when nothing else waits and below its own limit. */
+  #pump(): void {
+    while (this.#active < this.#max && !this.#stopped) {
+      const q = this.#queues;
+      let next = q.placeholder.shift() ?? q.demand.shift();
+      if (!next && this.#activePrewarm < this.#prewarmMax) next = q.prewarm.shift();
+      if (!next) return;
+      next.queued = false;
+      this.#grant(next);
+    }
+  }
+
+  #release(w: Waiter): void {
+    if (w.granted === undefined) return;
     this.#active--;
-    const next = this.#queue.shift();
-    if (next) next();
+    if (w.granted === 'prewarm') this.#activePrewarm--;
+    w.granted = undefined;
+    this.#pump();
   }
 }

@@ -4,7 +4,7 @@
  * WS-Discovery. See README.md beside this file.
  */
 import { createHash } from 'node:crypto';
-import { ClipStore, type ClipParams, type RunProcess } from './clips.ts';
+import { ClipStore, clipFileName, placeholderParams, type ClipParams, type RunProcess } from './clips.ts';
 import { DiscoveryResponder, MulticastDiscovery, multicastSandbox } from './discovery.ts';
 import { EventBroker } from './events.ts';
 import { OnvifHttpServer, type OnvifCamera } from './onvif-http.ts';
@@ -38,6 +38,15 @@ export { usernameTokenHeader, passwordDigest } from './wsse.ts';
 export { probeXml, parseProbe } from './discovery.ts';
 export { measureResources, resourceSnapshot, type ResourceSample } from './measure.ts';
 export { streamForPath } from './rtsp.ts';
+export { spawnProcess, type RunProcess } from './clips.ts';
+
+/**
+ * 'per-camera': each camera streams its own clip (code, model, hue), encoded once on first PLAY or by
+ * prewarm; until it is ready the session streams the shared placeholder of its geometry.
+ * 'shared': every camera streams (and snapshots) the shared per-geometry clip; no per-camera encodes at
+ * all, for benchmarks with thousands of cameras.
+ */
+export type SimClipMode = 'per-camera' | 'shared';
 
 export interface SimulatorOptions {
   cameras: SimCameraSpec[];
@@ -71,7 +80,17 @@ export interface SimulatorOptions {
   /** RTSP session timeout announced and enforced for UDP sessions (default 60 s). */
   sessionTimeoutSec?: number;
   maxRtspSessionsPerCamera?: number;
+  /** ffmpeg processes at once, of every kind (default 2). */
   maxConcurrentEncodes?: number;
+  /** Default 'per-camera'. */
+  clipMode?: SimClipMode;
+  /**
+   * After start, encode the per-camera clips not on disk yet in the background (sub streams first), under
+   * `nice -n 10`, `prewarm.maxConcurrentEncodes` (default 1) at a time and only while no placeholder or
+   * on-demand encode waits (never above the overall `maxConcurrentEncodes`); written to disk, loaded on
+   * PLAY. `true` means both streams. Ignored in shared clip mode. Stops with `stop()`.
+   */
+  prewarm?: boolean | { stream?: 'sub' | 'main' | 'both'; maxConcurrentEncodes?: number };
   /** Process seam for ffmpeg (tests may fake it). */
   runProcess?: RunProcess;
   log?: (msg: string) => void;
@@ -82,7 +101,14 @@ export interface SimulatorStats extends SimCounters {
   online: number;
   ffmpegRunning: number;
   ffmpegQueued: number;
+  /** Background encodes (prewarm, or on-demand ones whose sessions all ended) running now. */
+  prewarmRunning: number;
+  /** Background encodes waiting; 0 once prewarm is done. */
+  prewarmQueued: number;
   clipsInMemory: number;
+  /** Shared placeholder clips in memory (one per stream geometry in use). */
+  placeholderClips: number;
+  /** ffmpeg runs that completed: placeholder clips, camera clips, snapshots. */
   encodes: number;
 }
 
@@ -110,6 +136,7 @@ class SimCamera implements OnvifCamera, RtspCamera {
   #info: SimCameraInfo | undefined;
   readonly #kfSec: number;
   readonly #clipSeconds: number;
+  readonly #shared: boolean;
   http!: OnvifHttpServer;
   rtsp!: RtspServer;
   discovery: DiscoveryResponder | undefined;
@@ -124,6 +151,7 @@ class SimCamera implements OnvifCamera, RtspCamera {
     this.ptz = spec.ptz ? new PtzState(DEFAULT_PRESETS) : undefined;
     this.#kfSec = opts.keyframeIntervalSec ?? 1;
     this.#clipSeconds = opts.clipSeconds ?? 4;
+    this.#shared = opts.clipMode === 'shared';
   }
 
   get code() {
@@ -187,7 +215,13 @@ class SimCamera implements OnvifCamera, RtspCamera {
     return this.streams[stream];
   }
 
+  placeholderParams(stream: SimStreamName): ClipParams {
+    const profile = this.streams[stream];
+    return placeholderParams(profile, Math.max(1, Math.round(profile.fps * this.#kfSec)), this.#clipSeconds);
+  }
+
   clipParams(stream: SimStreamName): ClipParams {
+    if (this.#shared) return this.placeholderParams(stream);
     const profile = this.streams[stream];
     return {
       code: this.spec.code,
@@ -210,6 +244,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   }
   if (new Set(opts.cameras.map((c) => c.code)).size !== opts.cameras.length)
     throw new Error('camera codes must be unique');
+  if (opts.clipMode !== undefined && opts.clipMode !== 'per-camera' && opts.clipMode !== 'shared')
+    throw new Error(`clipMode must be 'per-camera' or 'shared', not ${String(opts.clipMode)}`);
   if (opts.multicastInterface !== undefined) {
     const sandbox = multicastSandbox();
     if (!sandbox.ok) throw new Error(`multicast WS-Discovery refused: ${sandbox.why}`);
@@ -250,6 +286,26 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   const cams = opts.cameras.map((spec) => new SimCamera(spec, opts));
   const byCode = new Map(cams.map((c) => [c.code, c]));
+
+  // One placeholder clip per stream geometry in use, encoded (or read from disk) while sockets bind, so
+  // that a PLAY right after start gets a picture at once.
+  const geometries = new Map<string, ClipParams>();
+  for (const c of cams) {
+    for (const s of ['main', 'sub'] as const) {
+      const p = c.placeholderParams(s);
+      geometries.set(clipFileName(p), p);
+    }
+  }
+  const placeholdersReady = Promise.all(
+    [...geometries.values()].map((p) =>
+      clips.placeholder(p).then(
+        () => undefined,
+        (e: unknown) => {
+          if (!stopped) log(`placeholder clip ${p.profile.width}x${p.profile.height} failed: ${String(e)}`);
+        },
+      ),
+    ),
+  );
 
   async function bringUp(c: SimCamera): Promise<void> {
     if (c.online) return;
@@ -292,10 +348,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     }
     timers.clear();
     ticker.stop();
-    clips.stop();
+    const encodersGone = clips.stop();
     await Promise.all(cams.map((c) => c.transition.catch(() => undefined)));
     await Promise.all(cams.map((c) => takeDown(c)));
     await mcast?.close();
+    await encodersGone;
   };
 
   try {
@@ -310,6 +367,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
         cams.filter((c) => c.online && c.discovery).map((c) => c.discovery!),
       );
     }
+    await placeholdersReady;
   } catch (e) {
     await stop();
     const msg = e instanceof Error ? e.message : String(e);
@@ -350,6 +408,21 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     }, stepSec * 1000);
     r.unref();
     timers.add(r);
+  }
+
+  if (opts.prewarm && opts.clipMode !== 'shared') {
+    const which = (typeof opts.prewarm === 'object' && opts.prewarm.stream) || 'both';
+    const max = (typeof opts.prewarm === 'object' && opts.prewarm.maxConcurrentEncodes) || 1;
+    const order: SimStreamName[] = which === 'both' ? ['sub', 'main'] : [which];
+    const list = order.flatMap((s) => cams.map((c) => c.clipParams(s)));
+    const t0 = Date.now();
+    void clips.prewarm(list, { maxConcurrent: max }).then((r) => {
+      if (stopped) return;
+      log(
+        `prewarm (${which}) done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${r.encoded} encoded, ` +
+          `${r.cached} cached${r.failed ? `, ${r.failed} failed` : ''}`,
+      );
+    });
   }
 
   const get = (code: string) => {

@@ -2,6 +2,8 @@
  * RTSP 1.0 server (RFC 2326) for one simulated camera, bound to the camera's own loopback address.
  * RTP goes over TCP interleaved (what the relay uses) or UDP unicast to the client's loopback ports.
  * Media is the camera's pre-encoded clip, paced by the shared ticker; nothing is spawned per session.
+ * While that clip is not ready, a session streams the shared placeholder clip of its geometry and moves to
+ * the camera's own clip at the next keyframe, with RTP sequence numbers and timestamps running on.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -28,6 +30,8 @@ const HIGH_WATER = 1024 * 1024;
 /** A client that stays backed up this long is disconnected. */
 const STALL_DROP_MS = 10_000;
 const MAX_CONNECTIONS = 64;
+/** A clip on disk loads in milliseconds: wait this long for it before starting on the placeholder. */
+const DISK_GRACE_MS = 250;
 
 export interface RtspCamera {
   readonly code: string;
@@ -38,7 +42,10 @@ export interface RtspCamera {
   readonly serial: string;
   faults(): SimFaults;
   profile(stream: SimStreamName): SimStreamProfile;
+  /** The camera's own clip; in shared clip mode, the placeholder (`placeholder: true`). */
   clipParams(stream: SimStreamName): ClipParams;
+  /** The shared placeholder clip of the stream's geometry. */
+  placeholderParams(stream: SimStreamName): ClipParams;
 }
 
 export interface RtspDeps {
@@ -137,9 +144,16 @@ class Session implements Paced {
   conn: Connection;
   state: 'ready' | 'playing' | 'paused' = 'ready';
   lastActivity = Date.now();
+  /** The clip being sent: the camera's own, or the placeholder until the own one is ready. */
   clip: H264Stream | undefined;
-  #clipHeld = false;
+  /** The camera's own clip once loaded (a reference is held); sent from the next keyframe on. */
+  #own: H264Stream | undefined;
+  #placeholder: H264Stream | undefined;
+  /** Not before this (performance.now()) does a session start on the placeholder. */
+  #placeholderAfter = 0;
   #loading = false;
+  /** Aborted when the session ends: an own-clip encode nobody watches any more drops to the background. */
+  readonly #gone = new AbortController();
   #frameNo = 0;
   #clipPos = 0;
   #nextDue = 0;
@@ -188,26 +202,57 @@ class Session implements Paced {
     }
     this.#nextDue = now;
     this.#server.deps.ticker.add(this);
-    if (!this.clip && !this.#loading) {
-      this.#loading = true;
-      const params = this.#server.camera.clipParams(this.stream);
-      this.#server.deps.clips.acquire(params).then(
-        (clip) => {
-          this.#loading = false;
-          if (!this.#server.hasSession(this)) {
-            this.#server.deps.clips.release(params);
-            return;
-          }
-          this.clip = clip;
-          this.#clipHeld = true;
-          this.#nextDue = performance.now();
-        },
-        (e: unknown) => {
-          this.#loading = false;
-          this.#server.deps.log?.(`clip for ${this.#server.camera.code}/${this.stream} failed: ${String(e)}`);
-        },
-      );
+    this.#loadClips(now);
+  }
+
+  /**
+   * The camera's own clip when it is in memory; otherwise the placeholder at once (after a short grace
+   * when the own clip is on disk) while the own clip is loaded, or encoded in the background.
+   */
+  #loadClips(now: number): void {
+    if (this.#own || this.#loading) return;
+    const { clips, log } = this.#server.deps;
+    const camera = this.#server.camera;
+    const own = camera.clipParams(this.stream);
+    if (own.placeholder) {
+      this.#loadPlaceholder(own);
+      return;
     }
+    const ready = clips.tryAcquire(own);
+    if (ready) {
+      this.#own = ready;
+      return;
+    }
+    if (clips.onDisk(own)) this.#placeholderAfter = now + DISK_GRACE_MS;
+    this.#loadPlaceholder(camera.placeholderParams(this.stream));
+    this.#loading = true;
+    clips.acquire(own, this.#gone.signal).then(
+      (clip) => {
+        this.#loading = false;
+        if (!this.#server.hasSession(this)) {
+          clips.release(own);
+          return;
+        }
+        this.#own = clip;
+      },
+      (e: unknown) => {
+        this.#loading = false;
+        log?.(`clip for ${camera.code}/${this.stream} failed: ${String(e)}`);
+      },
+    );
+  }
+
+  #loadPlaceholder(p: ClipParams): void {
+    if (this.#placeholder) return;
+    const { clips, log } = this.#server.deps;
+    this.#placeholder = clips.placeholderNow(p);
+    if (this.#placeholder) return;
+    clips.placeholder(p).then(
+      (clip) => {
+        this.#placeholder = clip;
+      },
+      (e: unknown) => log?.(`placeholder clip ${p.profile.width}x${p.profile.height} failed: ${String(e)}`),
+    );
   }
 
   pause(): void {
@@ -221,8 +266,10 @@ class Session implements Paced {
     if (this.state === 'playing') this.#server.deps.counters.rtspPlaying--;
     this.state = 'ready';
     this.#server.deps.ticker.remove(this);
-    if (this.#clipHeld) this.#server.deps.clips.release(this.#server.camera.clipParams(this.stream));
-    this.#clipHeld = false;
+    this.#gone.abort();
+    if (this.#own) this.#server.deps.clips.release(this.#server.camera.clipParams(this.stream));
+    this.#own = undefined;
+    this.#placeholder = undefined;
     this.clip = undefined;
     if (this.transport.kind === 'udp') {
       this.transport.rtpSock.close();
@@ -238,11 +285,18 @@ class Session implements Paced {
 
   pace(now: number): void {
     if (this.state !== 'playing') return;
-    const clip = this.clip;
-    if (!clip) return;
     if (this.conn.socket.destroyed) {
       this.#server.endSession(this);
       return;
+    }
+    if (!this.clip) {
+      // Nothing sent yet: the own clip if it is here, else the placeholder (once its grace is over).
+      const first = this.#own ?? (now >= this.#placeholderAfter ? this.#placeholder : undefined);
+      if (!first) return;
+      this.clip = first;
+      this.#clipPos = 0;
+      this.#needIdr = true;
+      this.#nextDue = now;
     }
     if (now - this.#nextDue > 1000) {
       // The event loop stalled: jump to the present instead of bursting a second of video.
@@ -252,13 +306,29 @@ class Session implements Paced {
       this.#needIdr = true;
     }
     while (this.#nextDue <= now) {
-      this.#emit(clip, now);
+      this.#switchAtKeyframe();
+      this.#emit(this.clip, now);
       this.#advance(1);
       this.#nextDue += this.frameMs;
     }
   }
 
-  #emit(clip: H264Stream, now: number): void {
+  /**
+   * Placeholder → own clip, only where a keyframe is due anyway (or while waiting for one): the own clip's
+   * first picture is an IDR carrying SPS/PPS, and sequence numbers and timestamps simply run on.
+   */
+  #switchAtKeyframe(): void {
+    const own = this.#own;
+    const clip = this.clip;
+    if (!own || !clip || clip === own) return;
+    if (!this.#needIdr && !clip.aus[this.#clipPos]?.idr) return;
+    this.clip = own;
+    this.#clipPos = 0;
+    this.#server.deps.counters.clipSwitches++;
+  }
+
+  #emit(clip: H264Stream | undefined, now: number): void {
+    if (!clip) return;
     const deps = this.#server.deps;
     const au = clip.aus[this.#clipPos]!;
     const faults = this.#server.camera.faults();
@@ -523,8 +593,8 @@ export class RtspServer {
     }
     try {
       const profile = this.camera.profile(stream);
-      // The camera's own clip when it is loaded, else the per-geometry template (same SPS/PPS).
-      const h264 = await this.deps.clips.template(profile, this.camera.clipParams(stream).gopFrames);
+      // The shared clip of the geometry: same encoder settings as the camera's own clip, so the same SPS/PPS.
+      const h264 = await this.deps.clips.placeholder(this.camera.placeholderParams(stream));
       const base = `rtsp://${this.camera.host}:${this.port}${streamPath(stream)}/`;
       const sdp = buildSdp({
         host: this.camera.host,

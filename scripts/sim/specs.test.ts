@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { clipEncodeArgs, clipFileName, snapshotArgs, templateEncodeArgs, type ClipParams } from './clips.ts';
+import {
+  clipEncodeArgs,
+  clipFileName,
+  placeholderParams,
+  snapshotArgs,
+  snapshotFileName,
+  type ClipParams,
+} from './clips.ts';
 import { parseProbe, probeMatches, probeXml } from './discovery.ts';
 import { EventBroker } from './events.ts';
 import { PtzState } from './ptz.ts';
@@ -67,11 +74,25 @@ describe('ffmpeg arguments', () => {
     expect(opt('-vf')).not.toContain("3-I3's"); // quotes cannot break out of the filter
   });
 
-  it('uses the same encoder settings for the template, so SPS/PPS match', () => {
+  it('uses the same encoder settings for the shared placeholder, so SPS/PPS match; no code in its picture', () => {
     const clip = clipEncodeArgs(p, 'o');
-    const tpl = templateEncodeArgs(p.profile, 25, 'o');
+    const ph = clipEncodeArgs(placeholderParams(p.profile, 25, 4), 'o');
     const enc = (a: string[]) => a.slice(a.indexOf('-c:v'));
-    expect(enc(tpl)).toEqual(enc(clip));
+    expect(enc(ph)).toEqual(enc(clip));
+    const vf = ph[ph.indexOf('-vf') + 1]!;
+    expect(vf).toContain("text='SIM'");
+    expect(vf).toContain("text='1920x1080 25fps'");
+    expect(vf).not.toContain('hue=');
+    expect(vf).not.toContain(p.code);
+  });
+
+  it('keys the placeholder by geometry only', () => {
+    const a = placeholderParams(p.profile, 25, 4);
+    expect(clipFileName(a)).toMatch(/^placeholder-1920x1080-25fps-g25-[0-9a-f]{10}\.h264$/);
+    expect(clipFileName(placeholderParams({ ...p.profile }, 25, 4))).toBe(clipFileName(a));
+    expect(clipFileName(placeholderParams({ ...p.profile, bitrateKbps: 2048 }, 25, 4))).not.toBe(clipFileName(a));
+    expect(clipFileName(placeholderParams(p.profile, 50, 4))).not.toBe(clipFileName(a));
+    expect(snapshotFileName(a)).toMatch(/^placeholder-snapshot-1920x1080-[0-9a-f]{10}\.jpg$/);
   });
 
   it('makes one JPEG for the snapshot', () => {

@@ -212,3 +212,26 @@ export function run(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Received pictures: packets grouped by RTP timestamp, FU-A fragments joined back into NAL units. */
+export function accessUnitsOf(packets: readonly RtpPacket[]): Array<{ timestamp: number; nals: Buffer[] }> {
+  const out: Array<{ timestamp: number; nals: Buffer[] }> = [];
+  let fu: Buffer[] = [];
+  for (const p of packets) {
+    let au = out.at(-1);
+    if (!au || au.timestamp !== p.timestamp) {
+      au = { timestamp: p.timestamp, nals: [] };
+      out.push(au);
+    }
+    const type = (p.payload[0] ?? 0) & 0x1f;
+    if (type !== 28) {
+      au.nals.push(p.payload);
+      continue;
+    }
+    const fuHeader = p.payload[1] ?? 0;
+    if (fuHeader & 0x80) fu = [Buffer.from([(p.payload[0]! & 0xe0) | (fuHeader & 0x1f)])];
+    fu.push(p.payload.subarray(2));
+    if (fuHeader & 0x40) au.nals.push(Buffer.concat(fu));
+  }
+  return out;
+}

@@ -79,6 +79,8 @@ export interface SimCounters {
   rtpPackets: number;
   rtpBytes: number;
   droppedFrames: number;
+  /** Sessions that moved from the shared placeholder clip to the camera's own clip mid-stream. */
+  clipSwitches: number;
   discoveryProbes: number;
   discoveryMatches: number;
   eventSubscriptions: number;
@@ -94,6 +96,7 @@ export const newCounters = (): SimCounters => ({
   rtpPackets: 0,
   rtpBytes: 0,
   droppedFrames: 0,
+  clipSwitches: 0,
   discoveryProbes: 0,
   discoveryMatches: 0,
   eventSubscriptions: 0,

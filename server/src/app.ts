@@ -54,9 +54,8 @@ export interface AppDeps {
 
 /** Stands in when no media plane is configured: every start fails with a clear reason. */
 const noRelay: RelayEngine = {
-  acquire: () => {
-    throw new HttpError(503, 'relay_unavailable', 'live video is not configured on this server');
-  },
+  acquire: () => Promise.reject(new HttpError(503, 'relay_unavailable', 'live video is not configured on this server')),
+  probeCodec: () => Promise.resolve('unknown'),
   touch: () => undefined,
   waitForPlaylist: () => Promise.resolve(false),
   status: () => undefined,

@@ -1,5 +1,79 @@
 /**
- * The media plane: ffmpeg supervision, HLS output and RTMP ingest.
- * It starts empty; the relay issue fills it. It must never import server code.
+ * The media plane: ffmpeg argument building, per-stream supervision and the on-demand HLS relay.
+ * It must never import server code; the server passes in what it decided (which camera, which URL, who may watch).
  */
-export const STREAMS_PLANE_VERSION = 0;
+export {
+  ALLOWED_SCHEMES,
+  MAX_URL_LENGTH,
+  PLAYLIST_NAME,
+  SEGMENT_PATTERN,
+  buildRelayArgs,
+  buildSnapshotArgs,
+  needsTranscode,
+  validateSourceUrl,
+  type AudioCodec,
+  type HlsOutputSpec,
+  type RelayInput,
+  type SourceScheme,
+  type UrlCheck,
+  type VideoCodec,
+} from './args.ts';
+export { resolveFfmpeg, isExecutableFile, type FfmpegResolution, type ResolveFfmpegInput } from './resolve-ffmpeg.ts';
+export {
+  createProcessRunner,
+  createProcessTable,
+  parseProcStat,
+  signalGroup,
+  type ChildHandle,
+  type ExitInfo,
+  type ProcessRunner,
+  type ProcessTable,
+  type SpawnOptions,
+} from './process.ts';
+export { systemTimerClock, type TimerClock, type TimerHandle } from './clock.ts';
+export {
+  DEFAULT_BACKOFF_MS,
+  createSupervisor,
+  silentLogger,
+  type MediaLogger,
+  type OutputHealth,
+  type StreamState,
+  type StreamStateEvent,
+  type Supervisor,
+  type SupervisorOptions,
+  type SupervisorPhase,
+  type SupervisorStatus,
+} from './supervisor.ts';
+export {
+  LineSplitter,
+  ProgressParser,
+  RingBuffer,
+  progressSample,
+  redactUrls,
+  type ProgressSample,
+} from './output-text.ts';
+export {
+  hlsOutputProbe,
+  listSegments,
+  parsePlaylist,
+  playlistBitrate,
+  readPlaylist,
+  tsStreamTypes,
+  tsVideoCodec,
+  type MediaPlaylist,
+  type PlaylistSegment,
+} from './hls.ts';
+export {
+  RelayError,
+  createHlsRelay,
+  hlsRootDir,
+  streamDirName,
+  type HlsRelay,
+  type HlsRelayOptions,
+  type OrphanCleanup,
+  type RelayErrorCode,
+  type RelaySession,
+  type RelayStateEvent,
+  type RelayStatus,
+} from './relay.ts';
+export { createFakeClock, createFakeRunner, type FakeChild, type FakeClock, type FakeRunner } from './fakes.ts';

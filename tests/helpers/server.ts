@@ -3,6 +3,16 @@
  * small seeded demo county, for integration tests over real HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createStreamsEngine, type StreamsEngine } from '../../server/src/relay/streams-engine.ts';
+import { validateSourceUrl } from '../../streams/src/index.ts';
+
+const checkStreamUrl = (url: string) => {
+  const r = validateSourceUrl(url);
+  return r.ok ? { ok: true as const, url: r.url } : { ok: false as const, reason: r.reason };
+};
 import { startServer, type RunningServer } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config/load.ts';
 import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
@@ -15,6 +25,8 @@ export interface TestServer {
   api: string;
   server: RunningServer;
   db: SqlDb;
+  /** The real media plane, when started with `relay: true`. */
+  engine: StreamsEngine | null;
   /** Logs in and returns the bearer token. */
   login(username: string, password?: string): Promise<string>;
   close(): Promise<void>;
@@ -29,6 +41,9 @@ export async function startTestServer(
     clock?: Clock;
     /** Serve the built client (browser tests). */
     clientDir?: string;
+    /** Run the real media plane (ffmpeg into a private temporary directory). */
+    relay?: boolean;
+    tokenKey?: Buffer;
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -37,6 +52,10 @@ export async function startTestServer(
     overrides: { server: { port: 0, host: '127.0.0.1' }, ...(opts.overrides ?? {}) },
   });
   const db = openSqlite(':memory:');
+  const hlsDir = opts.relay ? mkdtempSync(path.join(tmpdir(), 'ccc-hls-')) : null;
+  const engine = hlsDir
+    ? createStreamsEngine({ ...config.relay, hlsDir }, createLogger('error'), `test-${process.pid}`)
+    : null;
   const secrets = createSecretBox(randomBytes(32));
   const server = await startServer({
     config,
@@ -45,6 +64,8 @@ export async function startTestServer(
     secrets,
     log: createLogger('error'),
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
+    ...(engine ? { relayEngine: engine, validateStreamUrl: checkStreamUrl } : {}),
+    ...(opts.tokenKey ? { tokenKey: opts.tokenKey } : {}),
   });
   const { orgs, cameras, users } = server.app.repos;
   await seedDemo(
@@ -72,9 +93,11 @@ export async function startTestServer(
       if (res.status !== 200) throw new Error(`login ${username} failed: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { token: string }).token;
     },
+    engine,
     async close() {
       await server.close();
       db.close();
+      if (hlsDir) rmSync(hlsDir, { recursive: true, force: true });
     },
   };
 }

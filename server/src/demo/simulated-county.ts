@@ -85,6 +85,8 @@ export async function startDemoSimulator(opts: {
       onvifPort: DEMO_ONVIF_PORT,
       rtspPort: DEMO_RTSP_PORT,
       randomEvents: true,
+      // Own clips (with each camera's code burnt in) are encoded in the background, sub streams first.
+      prewarm: { stream: 'sub' },
       // Modest pictures keep 400 cameras light on a small machine.
       streamOverrides: { main: { width: 1280, height: 720, fps: 25 }, sub: { width: 480, height: 270, fps: 15 } },
     });

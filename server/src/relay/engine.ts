@@ -18,7 +18,9 @@ export interface RelaySourceInput {
 
 export interface RelayEngine {
   /** Starts the stream for `key` unless running; every viewer shares it. */
-  acquire(key: string, input: RelaySourceInput): void;
+  acquire(key: string, input: RelaySourceInput): Promise<void>;
+  /** Asks a non-RTSP source which video codec it carries. */
+  probeCodec(url: string): Promise<'h264' | 'h265' | 'unknown'>;
   /** A viewer fetched the playlist or a segment: keeps the stream from idling out. */
   touch(key: string): void;
   /** Resolves true once the playlist lists a segment, false on timeout or error. */

@@ -98,7 +98,11 @@ export function createRelayService(deps: RelayDeps) {
   async function codecOf(c: CameraPoint, uri: string, creds: { username: string; password: string } | null) {
     const cached = codecs.get(uri);
     if (cached && clock.now().getTime() - cached.at < 10 * 60_000) return cached.codec;
-    if (!uri.startsWith('rtsp://')) return 'unknown';
+    if (!uri.startsWith('rtsp://')) {
+      const codec = await engine.probeCodec(sourceUrl(uri, creds)).catch(() => 'unknown' as const);
+      codecs.set(uri, { codec, at: clock.now().getTime() });
+      return codec;
+    }
     const r = await rtspProbe(uri, { ...(creds ?? {}), timeoutMs: 3000, wantVideo: false });
     if (!r.ok) throw new HttpError(502, 'camera_unreachable', `camera ${c.id}: ${r.reason}`);
     const codec = r.codec === 'H264' ? 'h264' : r.codec === 'H265' || r.codec === 'HEVC' ? 'h265' : 'unknown';
@@ -166,7 +170,13 @@ export function createRelayService(deps: RelayDeps) {
       if (!engine.status(key) || engine.status(key)?.state === 'stopped') {
         const codec = await codecOf(c, uri, creds);
         streams.set(key, { cameraId: c.id, orgPath: c.orgPath, quality });
-        engine.acquire(key, { url: sourceUrl(uri, creds), codec });
+        try {
+          await engine.acquire(key, { url: sourceUrl(uri, creds), codec });
+        } catch (err) {
+          streams.delete(key);
+          if (err instanceof HttpError) throw err;
+          throw new HttpError(503, 'stream_refused', `stream could not start: ${(err as Error).message}`);
+        }
       }
       engine.touch(key);
       startSession(ctx, ip, c.id, quality);

@@ -1,0 +1,68 @@
+/**
+ * A relay killed with -9 leaves its ffmpeg running (they lead their own process groups). The next relay on the
+ * same root finds them by pid file, checks /proc that they are our ffmpeg, kills them and removes their dirs.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import { createHlsRelay } from './relay.ts';
+import { FFMPEG, ffmpegPidsMentioning, isAlive, killLeftovers, waitFor } from './test-support.ts';
+
+const FIXTURE = fileURLToPath(new URL('./orphan-child.fixture.ts', import.meta.url));
+let sim: Simulator;
+let base: string;
+let child: ChildProcess | undefined;
+
+beforeAll(async () => {
+  base = mkdtempSync(path.join(tmpdir(), 'ccc-relay-orphans-'));
+  sim = await startSimulator({
+    cameras: defaultCameraSpecs(1, { firstIp: '127.0.92.1' }),
+    clipDir: path.join(base, 'clips'),
+    onvifPort: 0,
+    rtspPort: 0,
+    discovery: false,
+    clipMode: 'shared',
+    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
+  });
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const leftovers = killLeftovers(base);
+  await sim?.stop();
+  rmSync(base, { recursive: true, force: true });
+  expect(leftovers, 'ffmpeg left running after the test').toEqual([]);
+});
+
+it('cleanupOrphans kills the ffmpeg a kill -9ed relay left behind, and removes its directory', async () => {
+  const root = path.join(base, 'hls');
+  child = spawn(process.execPath, [FIXTURE, root, sim.cameras[0]!.mainStreamUri], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  const line = await waitFor('the child relay to be live', () => out.includes('\n') && out, 30_000);
+  const { pid, dir } = JSON.parse(line) as { pid: number; dir: string };
+  expect(ffmpegPidsMentioning(dir)).toEqual([pid]);
+
+  const gone = new Promise((r) => child!.once('exit', r));
+  child.kill('SIGKILL');
+  await gone;
+  // Its ffmpeg outlives it: own process group, and ffmpeg ignores SIGPIPE on its progress pipe.
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(isAlive(pid)).toBe(true);
+
+  const next = createHlsRelay({ ffmpegPath: FFMPEG, rootDir: root });
+  const result = await next.cleanupOrphans();
+  expect(result.killed).toEqual([pid]);
+  expect(isAlive(pid)).toBe(false);
+  expect(result.removedDirs).toEqual([path.basename(dir)]);
+  expect(readdirSync(root)).toEqual([]);
+  expect(readdirSync(next.pidDir)).toEqual([]);
+  // Nothing left to do the second time.
+  expect(await next.cleanupOrphans()).toEqual({ killed: [], removedDirs: [], skipped: [] });
+});

@@ -1,0 +1,224 @@
+/**
+ * The relay's bookkeeping on fakes: a fake clock, fake ffmpeg processes and a real temporary directory in which
+ * the test writes the segments ffmpeg would. Real ffmpeg runs in relay.integration.test.ts.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createFakeClock, createFakeRunner } from './fakes.ts';
+import type { ProcessTable } from './process.ts';
+import { createHlsRelay, RelayError, streamDirName, type HlsRelayOptions, type RelayStateEvent } from './relay.ts';
+
+const roots: string[] = [];
+afterAll(() => roots.forEach((r) => rmSync(path.dirname(r), { recursive: true, force: true })));
+
+function setup(over: Partial<HlsRelayOptions> = {}) {
+  const base = mkdtempSync(path.join(tmpdir(), 'ccc-relay-unit-'));
+  const rootDir = path.join(base, 'hls');
+  roots.push(rootDir);
+  const clock = createFakeClock(Date.now());
+  const runner = createFakeRunner();
+  const events: RelayStateEvent[] = [];
+  const relay = createHlsRelay({ ffmpegPath: '/usr/bin/ffmpeg', rootDir, runner, clock, ...over });
+  relay.on('state', (e) => events.push(e));
+  /** What ffmpeg would write: segment `n` finished now, and a playlist listing it. */
+  const writeSegment = (dir: string, n: number, content: Buffer | string = 'ts') => {
+    mkdirSync(dir, { recursive: true });
+    const name = `seg_${String(n).padStart(5, '0')}.ts`;
+    writeFileSync(path.join(dir, name), content);
+    const t = new Date(clock.now());
+    utimesSync(path.join(dir, name), t, t);
+    writeFileSync(path.join(dir, 'index.m3u8'), `#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:${n}\n#EXTINF:1.000000,\n${name}\n`);
+  };
+  /** Advances the fake clock in small steps, giving real file I/O (readdir, stat) time to finish in between. */
+  const tick = async (ms: number) => {
+    for (let done = 0; done < ms; done += 100) {
+      await clock.advance(Math.min(100, ms - done));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  return { relay, runner, clock, events, rootDir, writeSegment, tick };
+}
+
+const H264 = { url: 'rtsp://127.0.0.1:8554/Streaming/Channels/101', codec: 'h264', audio: 'none' } as const;
+const H265 = { url: 'rtsp://127.0.0.2:8554/Streaming/Channels/101', codec: 'h265', audio: 'none' } as const;
+
+describe('HLS relay (fake processes)', () => {
+  it('runs one ffmpeg per key however many viewers acquire it', async () => {
+    const t = setup();
+    const [a, b] = await Promise.all([t.relay.acquire('cam1', H264), t.relay.acquire('cam1', H264)]);
+    const c = await t.relay.acquire('cam1', H264);
+    expect(t.runner.children).toHaveLength(1);
+    expect(a.dir).toBe(b.dir);
+    expect(c.dir).toBe(path.join(t.rootDir, streamDirName('cam1')));
+    expect(t.runner.children[0]!.args).toContain(path.join(a.dir, 'index.m3u8'));
+    await t.relay.acquire('cam2', { ...H264, url: 'rtsp://127.0.0.3/x' });
+    expect(t.runner.running()).toHaveLength(2);
+    await t.relay.stopAll();
+    expect(t.runner.running()).toHaveLength(0);
+  });
+
+  it('refuses a source URL ffmpeg could misread', async () => {
+    const t = setup();
+    await expect(t.relay.acquire('x', { ...H264, url: 'concat:/etc/passwd|/etc/shadow' })).rejects.toMatchObject({
+      code: 'invalid-source',
+    });
+    expect(t.runner.children).toHaveLength(0);
+  });
+
+  it('waitForPlaylist resolves once a segment is listed; the stream goes live on its own output', async () => {
+    const t = setup();
+    const s = await t.relay.acquire('cam1', H264);
+    const waiting = t.relay.waitForPlaylist('cam1', 10_000);
+    await t.tick(1_000);
+    t.writeSegment(s.dir, 0);
+    await t.tick(600);
+    await expect(waiting).resolves.toMatchObject({ segments: [{ uri: 'seg_00000.ts' }] });
+    expect(t.relay.status('cam1')).toMatchObject({ state: 'live', pid: t.runner.children[0]!.pid, transcode: false });
+    await t.relay.stopAll();
+  });
+
+  it('waitForPlaylist rejects with the reason when ffmpeg fails before any output', async () => {
+    const t = setup();
+    await t.relay.acquire('cam1', H264);
+    const waiting = expect(t.relay.waitForPlaylist('cam1', 10_000)).rejects.toThrow(/Connection refused/);
+    t.runner.children[0]!.writeStderr('rtsp://127.0.0.1:8554/Streaming/Channels/101: Connection refused\n');
+    t.runner.children[0]!.exit({ code: 1 });
+    await t.tick(10);
+    await waiting;
+    await expect(t.relay.waitForPlaylist('cam1', 1_000)).rejects.toMatchObject({ code: 'stream-error' });
+    await t.relay.stopAll();
+  });
+
+  it('stops an idle stream, kills its process and deletes its directory; touches keep it', async () => {
+    const t = setup({ idleTimeoutMs: 30_000 });
+    const s = await t.relay.acquire('cam1', H264);
+    t.writeSegment(s.dir, 0);
+    // 60 s of segments every second and a viewer fetching every 10 s: no idle stop.
+    for (let i = 1; i <= 60; i++) {
+      await t.tick(1_000);
+      t.writeSegment(s.dir, i);
+      if (i % 10 === 0) expect(t.relay.touch('cam1')).toBe(true);
+    }
+    expect(t.runner.children[0]!.exited).toBe(false);
+    // Nobody fetches any more (ffmpeg keeps writing): stopped 30 s after the last touch.
+    for (let i = 61; i <= 91; i++) {
+      await t.tick(1_000);
+      if (!t.runner.children[0]!.exited) t.writeSegment(s.dir, i);
+    }
+    expect(t.runner.children).toHaveLength(1);
+    expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
+    expect(existsSync(s.dir)).toBe(false);
+    expect(t.relay.status('cam1')).toBeUndefined();
+    expect(t.relay.touch('cam1')).toBe(false);
+    expect(t.events.at(-1)).toMatchObject({ key: 'cam1', state: 'stopped' });
+    expect(readdirSync(t.relay.pidDir)).toEqual([]);
+  });
+
+  it('limits H.265 re-encodes; a waiting stream starts when a slot frees', async () => {
+    const t = setup({ maxTranscodes: 1 });
+    await t.relay.acquire('a', H265);
+    expect(t.runner.children[0]!.args).toContain('libx264');
+    await t.relay.acquire('b', { ...H265, url: 'rtsp://127.0.0.9/x' });
+    expect(t.runner.children).toHaveLength(1);
+    expect(t.relay.status('b')).toMatchObject({
+      state: 'error',
+      reason: expect.stringMatching(/transcode limit reached/),
+    });
+    await expect(t.relay.waitForPlaylist('b', 5_000)).rejects.toThrow(/transcode limit reached/);
+    // H.264 copies do not count.
+    await t.relay.acquire('c', H264);
+    expect(t.runner.children).toHaveLength(2);
+    await t.relay.stop('a');
+    expect(t.runner.children).toHaveLength(3);
+    expect(t.runner.children[2]!.args).toContain('rtsp://127.0.0.9/x');
+    expect(t.relay.status('b')).toMatchObject({ state: 'starting', transcode: true });
+    await t.relay.stopAll();
+  });
+
+  it('a restart continues the segment numbering with a discontinuity', async () => {
+    const t = setup();
+    const s = await t.relay.acquire('cam1', H264);
+    for (let n = 0; n < 12; n++) t.writeSegment(s.dir, n);
+    await t.tick(600);
+    t.runner.children[0]!.exit({ signal: 'SIGKILL' });
+    await t.tick(600);
+    const args = t.runner.children[1]!.args;
+    expect(args[args.indexOf('-start_number') + 1]).toBe('12');
+    expect(args[args.indexOf('-hls_flags') + 1]).toMatch(/\+discont_start$/);
+    // Older segments than a playlist's worth are pruned.
+    expect(readdirSync(s.dir).filter((f) => f.startsWith('seg_')).length).toBeLessThanOrEqual(8);
+    await t.relay.stopAll();
+  });
+
+  it('a source declared "unknown" that turns out H.265 is restarted as a re-encode', async () => {
+    const t = setup();
+    const s = await t.relay.acquire('cam1', { ...H264, codec: 'unknown' });
+    expect(t.runner.children[0]!.args).toContain('copy');
+    t.writeSegment(s.dir, 0, hevcTsHead());
+    await t.tick(1_000);
+    expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
+    expect(t.runner.children).toHaveLength(2);
+    expect(t.runner.children[1]!.args).toContain('libx264');
+    expect(t.relay.status('cam1')).toMatchObject({ codec: 'h265', transcode: true });
+    await t.relay.stopAll();
+  });
+
+  it('cleanupOrphans kills only verified ffmpeg of dead owners, keeps live owners, removes stale dirs', async () => {
+    const t = setup();
+    const { rootDir } = t;
+    const pidDir = `${rootDir}.pids`;
+    mkdirSync(pidDir, { recursive: true });
+    const dirOf = (n: string) => path.join(rootDir, n);
+    for (const n of ['orphan', 'reused', 'alive', 'junk']) mkdirSync(dirOf(n), { recursive: true });
+    const rec = (pid: number, dir: string, owner: number, ownerStartTime: number) =>
+      JSON.stringify({ pid, dir, key: dir, owner, ownerStartTime, startedAt: 0 });
+    writeFileSync(path.join(pidDir, 'orphan.json'), rec(5001, dirOf('orphan'), 900, 11));
+    writeFileSync(path.join(pidDir, 'reused.json'), rec(5002, dirOf('reused'), 900, 11));
+    writeFileSync(path.join(pidDir, 'alive.json'), rec(5003, dirOf('alive'), 901, 12));
+    writeFileSync(path.join(pidDir, 'broken.json'), '{');
+    const live = new Set([5001, 5002, 5003, 901]);
+    const signalled: Array<[number, string]> = [];
+    const processes: ProcessTable = {
+      cmdline: (pid) =>
+        pid === 5001
+          ? ['/usr/bin/ffmpeg', '-i', 'rtsp://x', path.join(dirOf('orphan'), 'index.m3u8')]
+          : pid === 5002
+            ? ['/bin/bash'] // pid reused by something else: never killed
+            : null,
+      stat: (pid) => (live.has(pid) ? { ppid: 1, pgrp: pid, startTime: pid === 901 ? 12 : 1 } : null),
+      signalGroup: (pid, sig) => {
+        signalled.push([pid, sig]);
+        live.delete(pid);
+        return true;
+      },
+      findByName: () => [],
+    };
+    const relay = createHlsRelay({ ffmpegPath: 'ffmpeg', rootDir, processes, runner: t.runner, clock: t.clock });
+    const result = await relay.cleanupOrphans();
+    expect(signalled).toEqual([[5001, 'SIGKILL']]);
+    expect(result.killed).toEqual([5001]);
+    expect(result.skipped).toEqual(['alive.json']);
+    expect(result.removedDirs.sort()).toEqual(['junk', 'orphan', 'reused']);
+    expect(readdirSync(pidDir)).toEqual(['alive.json']);
+    expect(readdirSync(rootDir)).toEqual(['alive']);
+  });
+
+  it('RelayError carries a code', () => {
+    expect(new RelayError('timeout', 'x')).toMatchObject({ code: 'timeout', name: 'RelayError', message: 'x' });
+  });
+});
+
+/** PAT + PMT of a program with one H.265 stream, as the first packets of an HLS segment. */
+function hevcTsHead(): Buffer {
+  const pkt = (pid: number, section: number[]) => {
+    const p = Buffer.alloc(188, 0xff);
+    p.set([0x47, 0x40 | (pid >> 8), pid & 0xff, 0x10, 0x00, ...section]);
+    return p;
+  };
+  return Buffer.concat([
+    pkt(0, [0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xe1, 0x00, 0, 0, 0, 0]),
+    pkt(0x100, [0x02, 0xb0, 18, 0, 1, 0xc1, 0, 0, 0xe1, 0x00, 0xf0, 0, 0x24, 0xe1, 0x00, 0xf0, 0, 0, 0, 0, 0]),
+  ]);
+}

@@ -1,0 +1,603 @@
+/**
+ * The on-demand HLS relay (RelaySession per stream key): one supervised ffmpeg per key however many viewers,
+ * started by the first viewer, stopped and its directory deleted once nobody has fetched a playlist or segment
+ * for `idleTimeoutMs`. H.265 sources are re-encoded to H.264 (browsers), at most `maxTranscodes` at a time.
+ *
+ * Every ffmpeg leads its own process group and has a pid file under `pidDir`, so a relay that died without
+ * stopping them (kill -9, OOM) can have its successor kill the leftovers with `cleanupOrphans()`.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  PLAYLIST_NAME,
+  buildRelayArgs,
+  buildSnapshotArgs,
+  needsTranscode,
+  validateSourceUrl,
+  type RelayInput,
+  type VideoCodec,
+} from './args.ts';
+import { systemTimerClock, type TimerClock, type TimerHandle } from './clock.ts';
+import { hlsOutputProbe, listSegments, readPlaylist, segmentNumber, tsVideoCodec, type MediaPlaylist } from './hls.ts';
+import { redactUrls } from './output-text.ts';
+import { createProcessRunner, createProcessTable, type ProcessRunner, type ProcessTable } from './process.ts';
+import {
+  createSupervisor,
+  silentLogger,
+  type MediaLogger,
+  type StreamState,
+  type StreamStateEvent,
+  type Supervisor,
+} from './supervisor.ts';
+
+export interface HlsRelayOptions {
+  ffmpegPath: string;
+  /** Parent of the per-stream directories. Default `hlsRootDir(instance)`. */
+  rootDir?: string;
+  /** Names the default root and pid directories; default 'default'. */
+  instance?: string;
+  /** Pid files of running ffmpeg; default `<rootDir>.pids` (beside the root, never served). */
+  pidDir?: string;
+  runner?: ProcessRunner;
+  processes?: ProcessTable;
+  clock?: TimerClock;
+  /** Default 30 s. */
+  idleTimeoutMs?: number;
+  /** Default 1. */
+  segmentSeconds?: number;
+  /** Default 6. */
+  listSize?: number;
+  /** H.265 → H.264 re-encodes at once; default 2. */
+  maxTranscodes?: number;
+  /** Bitrate cap of an H.265 → H.264 re-encode; default 4000 kbit/s (a 1080p camera's own rate). */
+  transcodeMaxKbps?: number;
+  /** Default false: wall tiles are muted, and dropping audio avoids re-encoding G.711. */
+  keepAudio?: boolean;
+  /** Supervisor tuning (defaults in `createSupervisor`). */
+  backoffMs?: readonly number[];
+  staleAfterMs?: number;
+  startTimeoutMs?: number;
+  killGraceMs?: number;
+  log?: MediaLogger;
+}
+
+export interface RelaySession {
+  key: string;
+  dir: string;
+  playlistPath: string;
+}
+
+export interface RelayStateEvent extends StreamStateEvent {
+  key: string;
+}
+
+export interface RelayStatus extends RelayStateEvent {
+  dir: string;
+  /** Source URL with credentials masked. */
+  source: string;
+  codec: VideoCodec;
+  transcode: boolean;
+  pid?: number;
+  outTimeMs?: number;
+  startedAt: number;
+  lastTouchAt: number;
+  /** Last ffmpeg stderr lines, credentials masked. */
+  stderr: string[];
+}
+
+export interface OrphanCleanup {
+  /** ffmpeg process groups killed. */
+  killed: number[];
+  removedDirs: string[];
+  /** Pid files whose owner is still alive (another relay instance on the same root). */
+  skipped: string[];
+}
+
+export type RelayErrorCode = 'invalid-source' | 'not-found' | 'timeout' | 'stream-error' | 'stopped';
+
+export class RelayError extends Error {
+  readonly code: RelayErrorCode;
+  constructor(code: RelayErrorCode, message: string) {
+    super(message);
+    this.name = 'RelayError';
+    this.code = code;
+  }
+}
+
+export interface HlsRelay {
+  readonly rootDir: string;
+  readonly pidDir: string;
+  /** Starts the stream of `key` unless it runs (then only counts as a touch); resolves with its directory. */
+  acquire(key: string, input: RelayInput): Promise<RelaySession>;
+  /** A playlist or segment of `key` was served: keeps it from the idle stop. False for an unknown key. */
+  touch(key: string): boolean;
+  /** Resolves once the playlist lists a segment; rejects on error state, stop or timeout. */
+  waitForPlaylist(key: string, timeoutMs: number): Promise<MediaPlaylist>;
+  status(key: string): RelayStatus | undefined;
+  list(): RelayStatus[];
+  on(event: 'state', listener: (e: RelayStateEvent) => void): () => void;
+  /** One JPEG of the newest segment. */
+  snapshot(key: string, timeoutMs?: number): Promise<Buffer>;
+  stop(key: string): Promise<void>;
+  stopAll(): Promise<void>;
+  /** Kills ffmpeg left by a previous instance on this root (verified by /proc cmdline) and removes stale dirs. */
+  cleanupOrphans(): Promise<OrphanCleanup>;
+}
+
+/** `/dev/shm/ccc-hls/<instance>` when /dev/shm exists (segments never touch a disk), else the temp dir. */
+export function hlsRootDir(instance = 'default', exists: (p: string) => boolean = existsSync): string {
+  const base = exists('/dev/shm') ? '/dev/shm' : os.tmpdir();
+  return path.join(base, 'ccc-hls', instance);
+}
+
+/** Directory name of a stream key: readable, filesystem-safe, unique by hash. */
+export function streamDirName(key: string): string {
+  const readable = key
+    .replace(/[^A-Za-z0-9_.-]/g, '_')
+    .replace(/^\.+/, '_')
+    .slice(0, 48);
+  return `${readable}-${createHash('sha1').update(key).digest('hex').slice(0, 10)}`;
+}
+
+interface PidRecord {
+  pid: number;
+  dir: string;
+  key: string;
+  owner: number;
+  ownerStartTime: number | null;
+  startedAt: number;
+}
+
+interface Session {
+  key: string;
+  dirName: string;
+  dir: string;
+  input: RelayInput;
+  /** Video found to be H.265 in the first segment although the input said 'unknown'. */
+  detectedH265: boolean;
+  transcode: boolean;
+  supervisor: Supervisor | undefined;
+  waitingForSlot: boolean;
+  event: StreamStateEvent;
+  startedAt: number;
+  lastTouchAt: number;
+  idleTimer: TimerHandle | undefined;
+  stopping: Promise<void> | undefined;
+  /** The copy being stopped after the first segment showed H.265; a stop waits for it too. */
+  switching: Promise<void> | undefined;
+  sniffed: boolean;
+}
+
+const sameInput = (a: RelayInput, b: RelayInput) =>
+  a.url === b.url &&
+  a.codec === b.codec &&
+  a.audio === b.audio &&
+  a.rtspTransport === b.rtspTransport &&
+  a.fps === b.fps;
+
+export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
+  const instance = opts.instance ?? 'default';
+  const rootDir = path.resolve(opts.rootDir ?? hlsRootDir(instance));
+  const pidDir = path.resolve(opts.pidDir ?? `${rootDir}.pids`);
+  const runner = opts.runner ?? createProcessRunner();
+  const processes = opts.processes ?? createProcessTable();
+  const clock = opts.clock ?? systemTimerClock;
+  const log = opts.log ?? silentLogger;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
+  const segmentSeconds = opts.segmentSeconds ?? 1;
+  const listSize = opts.listSize ?? 6;
+  const maxTranscodes = opts.maxTranscodes ?? 2;
+  const keepAudio = opts.keepAudio ?? false;
+  const transcodeMaxKbps = opts.transcodeMaxKbps ?? 4_000;
+  const sessions = new Map<string, Session>();
+  const listeners = new Set<(e: RelayStateEvent) => void>();
+  const ownStartTime = processes.stat(process.pid)?.startTime ?? null;
+
+  function emit(s: Session, e: StreamStateEvent): void {
+    s.event = e;
+    const out: RelayStateEvent = { key: s.key, ...e };
+    for (const fn of listeners) {
+      try {
+        fn(out);
+      } catch (err) {
+        log.error('relay state listener failed', { key: s.key, err: String(err) });
+      }
+    }
+  }
+
+  const activeTranscodes = () => [...sessions.values()].filter((s) => s.supervisor && s.transcode).length;
+
+  /** Next segment number after whatever an earlier process of this stream left, pruning all but a few. */
+  function nextStartNumber(dir: string): number {
+    let max = -1;
+    const found: Array<{ name: string; n: number }> = [];
+    for (const name of safeReaddir(dir)) {
+      const n = segmentNumber(name) ?? segmentNumber(name.replace(/\.tmp$/, ''));
+      if (n === null) continue;
+      found.push({ name, n });
+      if (n > max) max = n;
+    }
+    // Keep the last list's worth for players still fetching it; older ones belong to no playlist.
+    for (const f of found) if (f.n < max - listSize - 1) rmSync(path.join(dir, f.name), { force: true });
+    return max + 1;
+  }
+
+  function writePidFile(s: Session, pid: number | undefined): void {
+    if (pid === undefined) return;
+    const rec: PidRecord = {
+      pid,
+      dir: s.dir,
+      key: s.key,
+      owner: process.pid,
+      ownerStartTime: ownStartTime,
+      startedAt: clock.now(),
+    };
+    try {
+      mkdirSync(pidDir, { recursive: true });
+      writeFileSync(path.join(pidDir, `${s.dirName}.json`), JSON.stringify(rec));
+    } catch (err) {
+      log.warn('cannot write relay pid file', { key: s.key, err: String(err) });
+    }
+  }
+
+  function startSession(s: Session): void {
+    const codec: VideoCodec = s.detectedH265 ? 'h265' : s.input.codec;
+    s.transcode = needsTranscode({ codec }, { transcode: false });
+    if (s.transcode && activeTranscodes() >= maxTranscodes) {
+      s.waitingForSlot = true;
+      emit(s, {
+        state: 'error',
+        reason: `transcode limit reached: ${maxTranscodes} H.265 streams are being re-encoded already`,
+        restarts: 0,
+      });
+      log.warn('transcode limit reached', { key: s.key, maxTranscodes });
+      return;
+    }
+    s.waitingForSlot = false;
+    mkdirSync(s.dir, { recursive: true });
+    const input: RelayInput = { ...s.input, codec };
+    const sup = createSupervisor({
+      name: s.key,
+      command: opts.ffmpegPath,
+      args: () =>
+        buildRelayArgs(input, {
+          dir: s.dir,
+          segmentSeconds,
+          listSize,
+          transcode: false,
+          keepAudio,
+          maxBitrateKbps: transcodeMaxKbps,
+          startNumber: nextStartNumber(s.dir),
+        }),
+      runner,
+      clock,
+      checkOutput: hlsOutputProbe(s.dir),
+      segmentSeconds,
+      ...(opts.backoffMs ? { backoffMs: opts.backoffMs } : {}),
+      ...(opts.staleAfterMs !== undefined ? { staleAfterMs: opts.staleAfterMs } : {}),
+      ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
+      ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
+      onSpawn: (pid) => writePidFile(s, pid),
+      log,
+    });
+    s.supervisor = sup;
+    sup.on('state', (e) => {
+      // 'stopped' is published by the relay once the directory is gone too.
+      if (s.supervisor !== sup || e.state === 'stopped') return;
+      emit(s, e);
+      if (e.state === 'live' && s.input.codec === 'unknown' && !s.transcode && !s.sniffed) void sniff(s, sup);
+    });
+    sup.start();
+  }
+
+  /** Input said 'unknown': look into the first segment; H.265 would play nowhere, so re-encode it. */
+  async function sniff(s: Session, sup: Supervisor): Promise<void> {
+    s.sniffed = true;
+    const first = (await listSegments(s.dir))[0];
+    if (!first) return;
+    let head: Buffer;
+    try {
+      const fh = await open(path.join(s.dir, first.name), 'r');
+      try {
+        const buf = Buffer.alloc(188 * 20);
+        const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+        head = buf.subarray(0, bytesRead);
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      return;
+    }
+    if (tsVideoCodec(head) !== 'h265' || s.supervisor !== sup || s.stopping) return;
+    log.info('source declared unknown is H.265: re-encoding', { key: s.key });
+    s.detectedH265 = true;
+    s.supervisor = undefined;
+    s.switching = sup.stop();
+    await s.switching;
+    s.switching = undefined;
+    if (s.stopping || sessions.get(s.key) !== s) return;
+    startSession(s);
+  }
+
+  function promoteWaiting(): void {
+    for (const s of sessions.values()) {
+      if (!s.waitingForSlot || s.stopping) continue;
+      if (activeTranscodes() >= maxTranscodes) return;
+      startSession(s);
+    }
+  }
+
+  function armIdle(s: Session): void {
+    if (s.idleTimer) clock.clearTimeout(s.idleTimer);
+    const due = Math.max(0, s.lastTouchAt + idleTimeoutMs - clock.now());
+    s.idleTimer = clock.setTimeout(() => {
+      s.idleTimer = undefined;
+      if (s.stopping) return;
+      if (clock.now() - s.lastTouchAt >= idleTimeoutMs) {
+        log.info('relay idle: stopping', { key: s.key, idleMs: clock.now() - s.lastTouchAt });
+        void stopSession(s);
+      } else {
+        armIdle(s);
+      }
+    }, due);
+  }
+
+  function stopSession(s: Session): Promise<void> {
+    if (s.stopping) return s.stopping;
+    s.stopping = (async () => {
+      if (s.idleTimer) clock.clearTimeout(s.idleTimer);
+      s.idleTimer = undefined;
+      const sup = s.supervisor;
+      const wasTranscoding = Boolean(sup && s.transcode);
+      s.waitingForSlot = false;
+      if (sup) await sup.stop();
+      if (s.switching) await s.switching;
+      s.supervisor = undefined;
+      await rm(s.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 }).catch((err: unknown) =>
+        log.warn('cannot remove stream dir', { key: s.key, err: String(err) }),
+      );
+      rmSync(path.join(pidDir, `${s.dirName}.json`), { force: true });
+      if (sessions.get(s.key) === s) sessions.delete(s.key);
+      emit(s, { state: 'stopped', restarts: s.event.restarts });
+      if (wasTranscoding) promoteWaiting();
+    })();
+    return s.stopping;
+  }
+
+  function statusOf(s: Session): RelayStatus {
+    const sup = s.supervisor?.status();
+    const st: RelayStatus = {
+      key: s.key,
+      ...s.event,
+      dir: s.dir,
+      source: redactUrls(s.input.url),
+      codec: s.detectedH265 ? 'h265' : s.input.codec,
+      transcode: s.transcode,
+      startedAt: s.startedAt,
+      lastTouchAt: s.lastTouchAt,
+      stderr: s.supervisor?.stderrTail() ?? [],
+    };
+    if (sup) {
+      st.restarts = sup.restarts;
+      if (sup.pid !== undefined) st.pid = sup.pid;
+      if (sup.fps !== undefined) st.fps = sup.fps;
+      if (sup.bitrateKbps !== undefined) st.bitrateKbps = sup.bitrateKbps;
+      if (sup.outTimeMs !== undefined) st.outTimeMs = sup.outTimeMs;
+    }
+    return st;
+  }
+
+  function isOurFfmpeg(pid: number, dir: string): boolean {
+    const rel = path.relative(rootDir, dir);
+    if (!rel || rel.startsWith('..') || path.isAbsolute(rel) || rel.includes(path.sep)) return false;
+    const argv = processes.cmdline(pid);
+    if (!argv?.length || !path.basename(argv[0]!).includes('ffmpeg')) return false;
+    if (!argv.includes(path.join(dir, PLAYLIST_NAME))) return false;
+    // Ours lead their own group: kill(-pid) then reaches exactly that ffmpeg and its children.
+    return processes.stat(pid)?.pgrp === pid;
+  }
+
+  async function waitGone(pid: number, ms: number): Promise<boolean> {
+    const end = clock.now() + ms;
+    while (processes.stat(pid)) {
+      if (clock.now() >= end) return false;
+      await new Promise<void>((r) => clock.setTimeout(r, 50));
+    }
+    return true;
+  }
+
+  function subscribe(listener: (e: RelayStateEvent) => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  return {
+    rootDir,
+    pidDir,
+
+    async acquire(key, input) {
+      const check = validateSourceUrl(input.url);
+      if (!check.ok) throw new RelayError('invalid-source', `invalid source URL: ${check.reason}`);
+      const wanted: RelayInput = { ...input, url: check.url };
+      for (;;) {
+        const s = sessions.get(key);
+        if (!s) break;
+        if (s.stopping) {
+          await s.stopping;
+          continue;
+        }
+        if (sameInput(s.input, wanted)) {
+          s.lastTouchAt = clock.now();
+          if (s.waitingForSlot) startSession(s);
+          return { key, dir: s.dir, playlistPath: path.join(s.dir, PLAYLIST_NAME) };
+        }
+        log.info('relay source changed: restarting', { key });
+        await stopSession(s);
+      }
+      const dirName = streamDirName(key);
+      const now = clock.now();
+      const s: Session = {
+        key,
+        dirName,
+        dir: path.join(rootDir, dirName),
+        input: wanted,
+        detectedH265: false,
+        transcode: false,
+        supervisor: undefined,
+        waitingForSlot: false,
+        event: { state: 'starting', restarts: 0 },
+        startedAt: now,
+        lastTouchAt: now,
+        idleTimer: undefined,
+        stopping: undefined,
+        switching: undefined,
+        sniffed: false,
+      };
+      sessions.set(key, s);
+      // Whatever a crashed predecessor left under this name is not ours to serve.
+      rmSync(s.dir, { recursive: true, force: true });
+      startSession(s);
+      armIdle(s);
+      return { key, dir: s.dir, playlistPath: path.join(s.dir, PLAYLIST_NAME) };
+    },
+
+    touch(key) {
+      const s = sessions.get(key);
+      if (!s || s.stopping) return false;
+      s.lastTouchAt = clock.now();
+      return true;
+    },
+
+    waitForPlaylist(key, timeoutMs) {
+      return new Promise<MediaPlaylist>((resolve, reject) => {
+        const s = sessions.get(key);
+        if (!s || s.stopping) return reject(new RelayError('not-found', `no relay for ${key}`));
+        let done = false;
+        let poll: TimerHandle | undefined;
+        const timer = clock.setTimeout(() => {
+          const why = s.event.reason ?? s.supervisor?.stderrTail().at(-1);
+          finish(new RelayError('timeout', `no playlist within ${timeoutMs} ms${why ? `: ${why}` : ''}`));
+        }, timeoutMs);
+        const finish = (err: Error | null, pl?: MediaPlaylist) => {
+          if (done) return;
+          done = true;
+          clock.clearTimeout(poll);
+          clock.clearTimeout(timer);
+          off();
+          if (err) reject(err);
+          else resolve(pl!);
+        };
+        const failOn = (state: StreamState, reason: string | undefined) => {
+          if (state === 'error') finish(new RelayError('stream-error', reason ?? 'stream failed'));
+          else if (state === 'stopped') finish(new RelayError('stopped', `relay for ${key} stopped`));
+        };
+        const off = subscribe((e) => {
+          if (e.key === key) failOn(e.state, e.reason);
+        });
+        const check = async () => {
+          const pl = await readPlaylist(s.dir);
+          if (done) return;
+          // A viewer waiting for the first segment is a viewer: no idle stop meanwhile.
+          s.lastTouchAt = clock.now();
+          if (pl && pl.segments.length > 0) return finish(null, pl);
+          poll = clock.setTimeout(() => void check(), 100);
+        };
+        failOn(s.event.state, s.event.reason);
+        if (!done) void check();
+      });
+    },
+
+    status(key) {
+      const s = sessions.get(key);
+      return s ? statusOf(s) : undefined;
+    },
+
+    list: () => [...sessions.values()].map(statusOf),
+
+    on: (_event, listener) => subscribe(listener),
+
+    async snapshot(key, timeoutMs = 5_000) {
+      const s = sessions.get(key);
+      if (!s) throw new RelayError('not-found', `no relay for ${key}`);
+      const pl = await readPlaylist(s.dir);
+      const last = pl?.segments.at(-1);
+      if (!last || last.uri.includes('/')) throw new RelayError('not-found', `no segment yet for ${key}`);
+      const child = runner.spawn(opts.ffmpegPath, buildSnapshotArgs(path.join(s.dir, last.uri)), { detached: true });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      child.stdout.on('data', (d: Buffer) => {
+        size += d.length;
+        if (size <= 16 * 1024 * 1024) chunks.push(d);
+      });
+      child.stderr.resume();
+      const timer = clock.setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      const info = await new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', r));
+      clock.clearTimeout(timer);
+      const jpeg = Buffer.concat(chunks);
+      if (info.code !== 0 || jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) {
+        throw new RelayError('stream-error', `snapshot failed (${info.signal ?? `exit ${info.code}`})`);
+      }
+      return jpeg;
+    },
+
+    async stop(key) {
+      const s = sessions.get(key);
+      if (s) await stopSession(s);
+    },
+
+    async stopAll() {
+      await Promise.all([...sessions.values()].map((s) => stopSession(s)));
+    },
+
+    async cleanupOrphans() {
+      const result: OrphanCleanup = { killed: [], removedDirs: [], skipped: [] };
+      const ours = new Set([...sessions.values()].map((s) => s.dirName));
+      const keep = new Set(ours);
+      for (const file of safeReaddir(pidDir)) {
+        if (!file.endsWith('.json')) continue;
+        const dirName = file.slice(0, -'.json'.length);
+        const pidFile = path.join(pidDir, file);
+        if (ours.has(dirName)) continue;
+        let rec: PidRecord | undefined;
+        try {
+          rec = JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
+        } catch {
+          rec = undefined;
+        }
+        if (rec && Number.isInteger(rec.owner) && Number.isInteger(rec.pid)) {
+          const owner = processes.stat(rec.owner);
+          if (owner && rec.ownerStartTime !== null && owner.startTime === rec.ownerStartTime) {
+            // Another live relay on this root (or a sibling in this process): its streams, not orphans.
+            keep.add(dirName);
+            result.skipped.push(file);
+            continue;
+          }
+          if (isOurFfmpeg(rec.pid, rec.dir)) {
+            log.warn('killing orphaned ffmpeg of a previous relay', { pid: rec.pid, key: rec.key });
+            processes.signalGroup(rec.pid, 'SIGKILL');
+            if (await waitGone(rec.pid, 2_000)) result.killed.push(rec.pid);
+            else log.error('orphaned ffmpeg survived SIGKILL', { pid: rec.pid });
+          }
+        }
+        rmSync(pidFile, { force: true });
+      }
+      for (const name of safeReaddir(rootDir)) {
+        if (keep.has(name)) continue;
+        rmSync(path.join(rootDir, name), { recursive: true, force: true });
+        result.removedDirs.push(name);
+      }
+      return result;
+    },
+  };
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,245 @@
+/** The supervisor on a fake clock and fake processes: states, backoff tiers, watchdog, generations, kills. */
+import { describe, expect, it } from 'vitest';
+import { createFakeClock, createFakeRunner, type FakeRunner } from './fakes.ts';
+import type { ProcessRunner } from './process.ts';
+import { createSupervisor, type StreamStateEvent, type SupervisorOptions } from './supervisor.ts';
+
+function setup(over: Partial<SupervisorOptions> & { runner?: FakeRunner | ProcessRunner } = {}) {
+  const clock = createFakeClock();
+  const runner = (over.runner as FakeRunner | undefined) ?? createFakeRunner();
+  const output = { lastOutputAt: null as number | null, bitrateKbps: undefined as number | undefined };
+  const events: StreamStateEvent[] = [];
+  let argCalls = 0;
+  const sup = createSupervisor({
+    name: 'cam1',
+    command: 'ffmpeg',
+    args: () => ['-i', 'rtsp://h/x', `call${++argCalls}`],
+    runner,
+    clock,
+    checkOutput: async () => ({
+      lastOutputAt: output.lastOutputAt,
+      ...(output.bitrateKbps !== undefined ? { bitrateKbps: output.bitrateKbps } : {}),
+    }),
+    segmentSeconds: 1,
+    ...over,
+  });
+  sup.on('state', (e) => events.push(e));
+  /** A new segment is written now. */
+  const segment = () => (output.lastOutputAt = clock.now());
+  const states = () => events.map((e) => e.state);
+  const last = () => runner.children.at(-1)!;
+  return { clock, runner, output, events, sup, segment, states, last };
+}
+
+describe('supervisor', () => {
+  it('is live only once output appears, not when the process starts', async () => {
+    const t = setup();
+    t.sup.start();
+    expect(t.runner.children).toHaveLength(1);
+    expect(t.last().args).toEqual(['-i', 'rtsp://h/x', 'call1']);
+    await t.clock.advance(2_000);
+    expect(t.states()).toEqual(['starting']);
+    t.segment();
+    await t.clock.advance(600);
+    expect(t.states()).toEqual(['starting', 'live']);
+    expect(t.sup.status()).toMatchObject({ state: 'live', phase: 'running', pid: t.last().pid, restarts: 0 });
+    await t.sup.stop();
+  });
+
+  it('an exit before any output is an error with the last stderr line; retries back off in tiers, one process at a time', async () => {
+    const t = setup();
+    t.sup.start();
+    const spawnTimes: number[] = [t.clock.now()];
+    for (let i = 0; i < 7; i++) {
+      t.last().writeStderr(
+        '[tcp @ 0x1] Connection to tcp://10.0.0.9:554 failed\nrtsp://admin:pw@10.0.0.9/x: Connection refused\n',
+      );
+      t.last().exit({ code: 1 });
+      const before = t.runner.children.length;
+      while (t.runner.children.length === before) await t.clock.advance(100);
+      spawnTimes.push(t.clock.now());
+    }
+    const gaps = spawnTimes.slice(1).map((v, i) => v - spawnTimes[i]!);
+    // Each gap is the tier delay, rounded up to the 100 ms steps of the loop above.
+    expect(gaps.map((g) => Math.ceil(g / 100) * 100)).toEqual([500, 1_000, 2_000, 5_000, 10_000, 30_000, 30_000]);
+    expect(t.runner.peak()).toBe(1);
+    expect(t.events[1]).toEqual({ state: 'error', reason: 'rtsp://***@10.0.0.9/x: Connection refused', restarts: 0 });
+    // The same error again is not re-announced on every attempt.
+    expect(t.states()).toEqual(['starting', 'error']);
+    expect(t.sup.status()).toMatchObject({ restarts: 7, state: 'error' });
+    await t.sup.stop();
+  });
+
+  it('a crash after going live is "reconnecting", then live again', async () => {
+    const t = setup();
+    t.sup.start();
+    t.segment();
+    await t.clock.advance(500);
+    const first = t.last();
+    first.exit({ signal: 'SIGKILL' });
+    await t.clock.advance(0);
+    expect(t.events.at(-1)).toMatchObject({ state: 'reconnecting', reason: 'ffmpeg killed by SIGKILL', restarts: 0 });
+    await t.clock.advance(500);
+    expect(t.runner.children).toHaveLength(2);
+    // The old segment (older than the new process) does not count as output of the new one.
+    await t.clock.advance(1_000);
+    expect(t.states().at(-1)).toBe('reconnecting');
+    t.segment();
+    await t.clock.advance(500);
+    expect(t.states()).toEqual(['starting', 'live', 'reconnecting', 'live']);
+    expect(t.events.at(-1)!.restarts).toBe(1);
+    await t.sup.stop();
+  });
+
+  it('kills a live process whose newest segment is older than max(3 × segment, 6 s) and restarts it', async () => {
+    const t = setup();
+    t.sup.start();
+    t.segment();
+    await t.clock.advance(500);
+    await t.clock.advance(5_000);
+    expect(t.last().signals).toEqual([]);
+    await t.clock.advance(1_000);
+    expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
+    expect(t.events.at(-1)).toMatchObject({ state: 'reconnecting', reason: expect.stringMatching(/^stale output/) });
+    await t.clock.advance(500);
+    expect(t.runner.children).toHaveLength(2);
+    await t.sup.stop();
+  });
+
+  it('honours a longer segment: 4 s segments go stale after 12 s', async () => {
+    const t = setup({ segmentSeconds: 4 });
+    t.sup.start();
+    t.segment();
+    await t.clock.advance(11_000);
+    expect(t.last().signals).toEqual([]);
+    await t.clock.advance(1_200);
+    expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
+    await t.sup.stop();
+  });
+
+  it('sends SIGKILL to a process that ignores SIGTERM, after the grace period', async () => {
+    const t = setup({ runner: createFakeRunner({ exitOn: ['SIGKILL'] }), killGraceMs: 2_000 });
+    t.sup.start();
+    const stopped = t.sup.stop();
+    await t.clock.advance(1_900);
+    expect(t.last().signals).toEqual(['SIGTERM']);
+    expect(t.last().exited).toBe(false);
+    await t.clock.advance(200);
+    expect(t.last().signals).toEqual(['SIGTERM', 'SIGKILL']);
+    await stopped;
+    expect(t.states().at(-1)).toBe('stopped');
+  });
+
+  it('a process that writes nothing within the start timeout is killed and reported', async () => {
+    const t = setup({ startTimeoutMs: 10_000 });
+    t.sup.start();
+    t.last().writeStderr('[rtsp @ 0x2] method DESCRIBE failed: 401 Unauthorized\n');
+    await t.clock.advance(10_500);
+    expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
+    expect(t.events.at(-1)).toMatchObject({
+      state: 'error',
+      reason: 'no output within 10 s: [rtsp @ 0x2] method DESCRIBE failed: 401 Unauthorized',
+    });
+    await t.sup.stop();
+  });
+
+  it('stop during backoff: the pending retry never spawns (generation)', async () => {
+    const t = setup();
+    t.sup.start();
+    t.last().exit({ code: 1 });
+    await t.clock.advance(100);
+    expect(t.sup.status().phase).toBe('backoff');
+    await t.sup.stop();
+    await t.clock.advance(120_000);
+    expect(t.runner.children).toHaveLength(1);
+    expect(t.states()).toEqual(['starting', 'error', 'stopped']);
+    expect(t.clock.pending()).toBe(0);
+  });
+
+  it('callbacks of an old process are ignored: late progress and exit after stop change nothing', async () => {
+    const t = setup({ runner: createFakeRunner({ exitOn: [] }), killGraceMs: 1_000 });
+    t.sup.start();
+    t.segment();
+    await t.clock.advance(500);
+    const old = t.last();
+    const stopped = t.sup.stop();
+    old.writeStdout('fps=25.0\nbitrate=800.0kbits/s\nprogress=continue\n');
+    await t.clock.advance(100);
+    expect(t.sup.status().fps).toBeUndefined();
+    old.exit({ code: 255 });
+    await stopped;
+    await t.clock.advance(60_000);
+    expect(t.runner.children).toHaveLength(1);
+    expect(t.states()).toEqual(['starting', 'live', 'stopped']);
+  });
+
+  it('resets the backoff after 60 s of running', async () => {
+    const t = setup();
+    t.sup.start();
+    // Fail three times: next delay would be 5 s.
+    for (let i = 0; i < 3; i++) {
+      t.last().exit({ code: 1 });
+      const n = t.runner.children.length;
+      while (t.runner.children.length === n) await t.clock.advance(100);
+    }
+    t.segment();
+    for (let i = 0; i < 130; i++) {
+      t.segment();
+      await t.clock.advance(500);
+    }
+    expect(t.sup.status().state).toBe('live');
+    t.last().exit({ code: 0 });
+    const n = t.runner.children.length;
+    await t.clock.advance(600);
+    expect(t.runner.children.length).toBe(n + 1);
+    await t.sup.stop();
+  });
+
+  it('reads fps and bitrate from -progress, bitrate from the output when ffmpeg says N/A', async () => {
+    const t = setup();
+    t.sup.start();
+    t.last().writeStdout('frame=10\nfps=9.5\nbitrate=N/A\nout_time_us=1000000\nprogress=continue\n');
+    t.output.bitrateKbps = 812;
+    t.segment();
+    await t.clock.advance(600);
+    expect(t.sup.status()).toMatchObject({ fps: 9.5, bitrateKbps: 812, outTimeMs: 1000 });
+    t.last().writeStdout('fps=10.0\nbitrate=1500.2kbits/s\nout_time_us=2000000\nprogress=continue\n');
+    await t.clock.advance(10);
+    expect(t.sup.status()).toMatchObject({ fps: 10, bitrateKbps: 1500.2, outTimeMs: 2000 });
+    await t.sup.stop();
+  });
+
+  it('keeps the last 50 stderr lines, credentials masked', async () => {
+    const t = setup();
+    t.sup.start();
+    for (let i = 0; i < 60; i++) t.last().writeStderr(`line ${i} rtsp://admin:S3cr@t@10.0.0.1/x\n`);
+    t.last().writeStderr('partial without newline');
+    await t.clock.advance(10);
+    const tail = t.sup.stderrTail();
+    expect(tail).toHaveLength(50);
+    expect(tail[0]).toBe('line 10 rtsp://***@10.0.0.1/x');
+    expect(tail.join('\n')).not.toMatch(/S3cr/);
+    t.last().exit({ code: 1 });
+    await t.clock.advance(0);
+    expect(t.sup.stderrTail().at(-1)).toBe('partial without newline');
+    await t.sup.stop();
+  });
+
+  it('a spawn that throws is an error and is retried', async () => {
+    let calls = 0;
+    const fake = createFakeRunner();
+    const runner: ProcessRunner = {
+      spawn(cmd, args, o) {
+        if (++calls === 1) throw new Error('spawn EACCES');
+        return fake.spawn(cmd, args, o);
+      },
+    };
+    const t = setup({ runner });
+    t.sup.start();
+    await t.clock.advance(0);
+    expect(t.events.at(-1)).toMatchObject({ state: 'error', reason: 'ffmpeg could not start: spawn EACCES' });
+    await t.clock.advance(500);
+    expect(fake.children).toHaveLength(1);
+    await t.sup.stop();
+  });
+});

@@ -1,0 +1,102 @@
+/** Helpers for the integration tests: real ffmpeg, process accounting by PID, ffprobe, leak checks. */
+import { spawn } from 'node:child_process';
+import { createProcessRunner, createProcessTable, type ProcessRunner } from './process.ts';
+
+export const FFMPEG = '/usr/bin/ffmpeg';
+export const FFPROBE = '/usr/bin/ffprobe';
+export const procs = createProcessTable();
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => T | undefined | false | null, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The real runner, recording every ffmpeg it starts and how many run at once. */
+export function countingRunner() {
+  const real = createProcessRunner();
+  const spawned: Array<{ pid: number | undefined; args: readonly string[]; exited: boolean }> = [];
+  let alive = 0;
+  let peak = 0;
+  const runner: ProcessRunner = {
+    spawn(cmd, args, opts) {
+      const h = real.spawn(cmd, args, opts);
+      const rec = { pid: h.pid, args, exited: false };
+      spawned.push(rec);
+      peak = Math.max(peak, ++alive);
+      h.on('exit', () => {
+        rec.exited = true;
+        alive--;
+      });
+      return h;
+    },
+  };
+  return {
+    runner,
+    spawned,
+    peak: () => peak,
+    /** Spawns whose arguments mention `text` (e.g. a stream directory). */
+    spawnsFor: (text: string) => spawned.filter((s) => s.args.some((a) => a.includes(text))),
+  };
+}
+
+/** Live ffmpeg processes (by /proc) whose command line mentions `text`. */
+export function ffmpegPidsMentioning(text: string): number[] {
+  return procs.findByName('ffmpeg').filter((pid) => {
+    if (!procs.stat(pid)) return false;
+    return (procs.cmdline(pid) ?? []).some((a) => a.includes(text));
+  });
+}
+
+export const isAlive = (pid: number) => procs.stat(pid) !== null;
+
+/** Kills (and reports) any ffmpeg still writing under `root`: a test must not leave one behind. */
+export function killLeftovers(root: string): number[] {
+  const left = ffmpegPidsMentioning(root);
+  for (const pid of left) procs.signalGroup(pid, 'SIGKILL');
+  return left;
+}
+
+export function run(
+  cmd: string,
+  args: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Codec, size of the video stream of a file, decoded by ffprobe (count_frames makes it decode). */
+export async function probeVideo(
+  file: string,
+): Promise<{ codec: string; width: number; height: number; frames: number }> {
+  const r = await run(FFPROBE, [
+    '-v', 'error', '-select_streams', 'v:0', '-count_frames',
+    '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file,
+  ]); // prettier-ignore
+  if (r.code !== 0) throw new Error(`ffprobe failed: ${r.stderr}`);
+  const s = (JSON.parse(r.stdout) as { streams: Array<Record<string, string | number>> }).streams[0];
+  if (!s) throw new Error(`no video stream in ${file}`);
+  return {
+    codec: String(s['codec_name']),
+    width: Number(s['width']),
+    height: Number(s['height']),
+    frames: Number(s['nb_read_frames']),
+  };
+}
