@@ -8,7 +8,7 @@ import { startServer } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { hkdfSync } from 'node:crypto';
 import { createSecretBox, loadSecretKey } from './crypto/secret-box.ts';
-import { createStreamsEngine } from './relay/streams-engine.ts';
+import { createStreamsEngine, type StreamsEngine } from './relay/streams-engine.ts';
 import { validateSourceUrl } from '../../streams/src/index.ts';
 import { openSqlite } from './db/sqlite.ts';
 import { bootstrap } from './bootstrap.ts';
@@ -39,7 +39,20 @@ try {
 const log = createLogger(config.log.level);
 const resolveData = (p: string) => (path.isAbsolute(p) ? p : path.resolve(root, p));
 const db = openSqlite(config.storage.sqlite.path === ':memory:' ? ':memory:' : resolveData(config.storage.sqlite.path));
-const secrets = createSecretBox(loadSecretKey(process.env.CCC_SECRET_KEY, resolveData(config.security.keyFile)));
+const secretKey = loadSecretKey(process.env.CCC_SECRET_KEY, resolveData(config.security.keyFile));
+const secrets = createSecretBox(secretKey);
+// Stream tokens get their own key, derived so that tokens survive a restart but cannot unseal credentials.
+const tokenKey = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'ccc stream tokens v1', 32));
+
+let relayEngine: StreamsEngine | null = null;
+try {
+  relayEngine = createStreamsEngine(config.relay, log, `port-${config.server.port}`);
+  // A predecessor killed with -9 leaves ffmpeg running: end those before starting anew.
+  const orphans = await relayEngine.cleanupOrphans();
+  if (orphans.killed.length) log.warn('killed ffmpeg left by a previous run', { pids: orphans.killed });
+} catch (err) {
+  log.warn('live video disabled', { reason: String(err) });
+}
 
 const server = await startServer({
   config,
@@ -48,6 +61,12 @@ const server = await startServer({
   secrets,
   log,
   clientDir: path.join(root, 'client/dist'),
+  relayEngine,
+  tokenKey,
+  validateStreamUrl: (url) => {
+    const r = validateSourceUrl(url);
+    return r.ok ? { ok: true, url: r.url } : { ok: false, reason: r.reason };
+  },
 });
 const seeded = await bootstrap(server.app, config, secrets, log);
 // The demo's live cameras: loaded only in the demo, so production never carries the simulator.
