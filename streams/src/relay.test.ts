@@ -35,10 +35,17 @@ function setup(over: Partial<HlsRelayOptions> = {}) {
   const tick = async (ms: number) => {
     for (let done = 0; done < ms; done += 100) {
       await clock.advance(Math.min(100, ms - done));
-      await new Promise((r) => setTimeout(r, 2));
+      await new Promise((r) => setTimeout(r, 3));
     }
   };
-  return { relay, runner, clock, events, rootDir, writeSegment, tick };
+  /** Ticks until `cond` holds (at most `maxMs` of fake time): a loaded machine may finish I/O a tick later. */
+  const until = async (what: string, cond: () => unknown, maxMs: number) => {
+    for (let done = 0; !cond(); done += 100) {
+      if (done >= maxMs) throw new Error(`not within ${maxMs} ms of fake time: ${what}`);
+      await tick(100);
+    }
+  };
+  return { relay, runner, clock, events, rootDir, writeSegment, tick, until };
 }
 
 const H264 = { url: 'rtsp://127.0.0.1:8554/Streaming/Channels/101', codec: 'h264', audio: 'none' } as const;
@@ -73,7 +80,7 @@ describe('HLS relay (fake processes)', () => {
     const waiting = t.relay.waitForPlaylist('cam1', 10_000);
     await t.tick(1_000);
     t.writeSegment(s.dir, 0);
-    await t.tick(600);
+    await t.until('live', () => t.relay.status('cam1')?.state === 'live', 2_000);
     await expect(waiting).resolves.toMatchObject({ segments: [{ uri: 'seg_00000.ts' }] });
     expect(t.relay.status('cam1')).toMatchObject({ state: 'live', pid: t.runner.children[0]!.pid, transcode: false });
     await t.relay.stopAll();
@@ -103,10 +110,12 @@ describe('HLS relay (fake processes)', () => {
     }
     expect(t.runner.children[0]!.exited).toBe(false);
     // Nobody fetches any more (ffmpeg keeps writing): stopped 30 s after the last touch.
-    for (let i = 61; i <= 91; i++) {
+    for (let i = 61; i <= 89; i++) {
       await t.tick(1_000);
       if (!t.runner.children[0]!.exited) t.writeSegment(s.dir, i);
     }
+    expect(t.runner.children[0]!.exited).toBe(false);
+    await t.until('idle stop', () => t.events.at(-1)?.state === 'stopped', 3_000);
     expect(t.runner.children).toHaveLength(1);
     expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
     expect(existsSync(s.dir)).toBe(false);
@@ -141,9 +150,9 @@ describe('HLS relay (fake processes)', () => {
     const t = setup();
     const s = await t.relay.acquire('cam1', H264);
     for (let n = 0; n < 12; n++) t.writeSegment(s.dir, n);
-    await t.tick(600);
+    await t.until('live', () => t.relay.status('cam1')?.state === 'live', 2_000);
     t.runner.children[0]!.exit({ signal: 'SIGKILL' });
-    await t.tick(600);
+    await t.until('restart', () => t.runner.children.length === 2, 2_000);
     const args = t.runner.children[1]!.args;
     expect(args[args.indexOf('-start_number') + 1]).toBe('12');
     expect(args[args.indexOf('-hls_flags') + 1]).toMatch(/\+discont_start$/);
@@ -157,7 +166,7 @@ describe('HLS relay (fake processes)', () => {
     const s = await t.relay.acquire('cam1', { ...H264, codec: 'unknown' });
     expect(t.runner.children[0]!.args).toContain('copy');
     t.writeSegment(s.dir, 0, hevcTsHead());
-    await t.tick(1_000);
+    await t.until('restart as a re-encode', () => t.runner.children.length === 2, 3_000);
     expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
     expect(t.runner.children).toHaveLength(2);
     expect(t.runner.children[1]!.args).toContain('libx264');
