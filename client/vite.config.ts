@@ -23,6 +23,7 @@ export default defineConfig({
     proxy: {
       '/api': { target: devBackend, changeOrigin: false },
       '/socket.io': { target: devBackend, ws: true, changeOrigin: false },
+      '/streams': { target: devBackend, changeOrigin: false },
     },
   },
 });

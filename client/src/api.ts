@@ -21,9 +21,13 @@ import type {
   OnlineRateReport,
   OrgUnitView,
   Page,
+  PtzCommand,
+  PtzPresetView,
   ScanRequest,
   ScanView,
   SessionUser,
+  StreamRequest,
+  StreamTicket,
 } from '@api/contract.ts';
 
 export const API_BASE = '/api/v1';
@@ -81,6 +85,15 @@ export function isApiErrorBody(value: unknown): value is ApiErrorBody {
     typeof error['code'] === 'string' &&
     typeof error['message'] === 'string' &&
     (fields === undefined || (Array.isArray(fields) && fields.every(isFieldError)))
+  );
+}
+
+function isStreamTicket(value: unknown): value is StreamTicket {
+  return (
+    isRecord(value) &&
+    typeof value['playlistUrl'] === 'string' &&
+    typeof value['expiresAt'] === 'string' &&
+    (value['quality'] === 'main' || value['quality'] === 'sub')
   );
 }
 
@@ -177,6 +190,20 @@ async function requestVoid(path: string, options: SendOptions = {}): Promise<voi
   if (!res.ok) throw errorFrom(res, body);
 }
 
+/** A stream ticket and how long it stays valid, measured on the server's clock (wall PCs' clocks drift). */
+export interface TicketGrant {
+  ticket: StreamTicket;
+  /** Milliseconds from now until `expiresAt`, by the response's `Date` header when it has one. */
+  ttlMs: number;
+}
+
+function ticketGrant(res: Response, ticket: StreamTicket): TicketGrant {
+  const expires = Date.parse(ticket.expiresAt);
+  const serverNow = Date.parse(res.headers.get('Date') ?? '');
+  const now = Number.isNaN(serverNow) ? Date.now() : serverNow;
+  return { ticket, ttlMs: Number.isNaN(expires) ? 0 : expires - now };
+}
+
 export function isAbort(err: unknown): boolean {
   return err instanceof DOMException && err.name === 'AbortError';
 }
@@ -241,6 +268,30 @@ export const api = {
     if ((res.ok || res.status === 422) && isImportReport(body)) return body;
     throw errorFrom(res, body);
   },
+
+  /** Asks the relay for a playlist of this camera; answers once the stream runs or is starting. */
+  streamTicket: async (id: number, body: StreamRequest, signal?: AbortSignal): Promise<TicketGrant> => {
+    const { res, body: reply } = await send(`/cameras/${id}/stream`, { method: 'POST', json: body, signal });
+    if (!res.ok) throw errorFrom(res, reply);
+    if (!isStreamTicket(reply)) throw new ApiError(res.status, 'bad_reply', 'malformed stream ticket');
+    return ticketGrant(res, reply);
+  },
+  /** The JPEG itself; errors come back as JSON like every other endpoint. */
+  snapshot: async (id: number, signal?: AbortSignal): Promise<Blob> => {
+    let res: Response;
+    try {
+      res = await fetch(`${API_BASE}/cameras/${id}/snapshot.jpg`, { credentials: 'same-origin', signal });
+    } catch (err) {
+      if (isAbort(err)) throw err;
+      throw new ApiError(NETWORK_ERROR_STATUS, 'network', err instanceof Error ? err.message : String(err));
+    }
+    if (res.ok) return res.blob();
+    const body = parseJsonText(await res.text());
+    if (res.status === 401) for (const listener of unauthorizedListeners) listener();
+    throw errorFrom(res, body);
+  },
+  ptz: (id: number, command: PtzCommand) => requestVoid(`/cameras/${id}/ptz`, { method: 'POST', json: command }),
+  ptzPresets: (id: number, signal?: AbortSignal) => request<PtzPresetView[]>(`/cameras/${id}/ptz/presets`, { signal }),
 
   onlineRate: (signal?: AbortSignal) => request<OnlineRateReport>('/health/online-rate', { signal }),
 

@@ -210,3 +210,14 @@ describe('resolveFfmpeg', () => {
     }
   });
 });
+
+describe('legacy ffmpeg', () => {
+  it('leaves out -stats_period, which ffmpeg before 4.4 does not know', () => {
+    const args = buildRelayArgs(
+      { url: 'rtsp://10.0.0.5/ch1', codec: 'h264', audio: 'none' },
+      { dir: '/hls/a', segmentSeconds: 1, listSize: 6, transcode: false, keepAudio: false, legacyFfmpeg: true },
+    );
+    expect(args).not.toContain('-stats_period');
+    expect(args.slice(0, 7)).toEqual(['-hide_banner', '-loglevel', 'warning', '-nostdin', '-y', '-progress', 'pipe:1']);
+  });
+});

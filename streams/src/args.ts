@@ -20,6 +20,11 @@ export interface RelayInput {
 }
 
 export interface HlsOutputSpec {
+  /**
+   * ffmpeg before 4.4 (e.g. the static build shipped in an npm package, the fallback when the system has
+   * none) lacks `-stats_period`; progress then comes at ffmpeg's default pace.
+   */
+  legacyFfmpeg?: boolean;
   /** Absolute directory the playlist and segments are written to. */
   dir: string;
   segmentSeconds: number;
@@ -172,7 +177,7 @@ export function buildRelayArgs(input: RelayInput, output: HlsOutputSpec): string
   return [
     '-hide_banner', '-loglevel', 'warning', '-nostdin', '-y',
     // key=value blocks on stdout every second: fps, out_time (bitrate is N/A for HLS; the relay measures segments).
-    '-progress', 'pipe:1', '-stats_period', '1',
+    '-progress', 'pipe:1', ...(output.legacyFfmpeg ? [] : ['-stats_period', '1']),
     ...inputArgs(input),
     ...videoArgs(input, output),
     ...audioArgs(input, output),

@@ -54,6 +54,8 @@ export interface HlsRelayOptions {
   maxTranscodes?: number;
   /** Bitrate cap of an H.265 → H.264 re-encode; default 4000 kbit/s (a 1080p camera's own rate). */
   transcodeMaxKbps?: number;
+  /** The ffmpeg binary predates 4.4 (see HlsOutputSpec.legacyFfmpeg). */
+  legacyFfmpeg?: boolean;
   /** Default false: wall tiles are muted, and dropping audio avoids re-encoding G.711. */
   keepAudio?: boolean;
   /** Supervisor tuning (defaults in `createSupervisor`). */
@@ -270,6 +272,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
           transcode: false,
           keepAudio,
           maxBitrateKbps: transcodeMaxKbps,
+          ...(opts.legacyFfmpeg ? { legacyFfmpeg: true } : {}),
           startNumber: nextStartNumber(s.dir),
         }),
       runner,

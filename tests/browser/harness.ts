@@ -61,7 +61,10 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
-export async function startBrowserHarness(): Promise<BrowserHarness> {
+/** Server options on top of the default (60 demo points, the built client), e.g. `{ relay: true }` for live video. */
+export type BrowserServerOptions = Omit<NonNullable<Parameters<typeof startTestServer>[0]>, 'clientDir'>;
+
+export async function startBrowserHarness(serverOptions: BrowserServerOptions = {}): Promise<BrowserHarness> {
   if (!existsSync(path.join(CLIENT_DIR, 'index.html'))) {
     throw new Error(
       `${CLIENT_DIR}/index.html is missing: build the client first (npm run build -w client; npm test does it)`,
@@ -71,7 +74,7 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
     throw new Error(`${CHROMIUM} is absent and REQUIRE_SERVICES=1: browser tests cannot run`);
   }
   mkdirSync(ARTIFACTS, { recursive: true });
-  const server = await startTestServer({ clientDir: CLIENT_DIR, cameras: 60 });
+  const server = await startTestServer({ cameras: 60, ...serverOptions, clientDir: CLIENT_DIR });
   let browser: Browser;
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });

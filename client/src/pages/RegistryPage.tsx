@@ -13,6 +13,7 @@ import { OnlineRatePanel } from '../components/OnlineRatePanel.tsx';
 import { OrgTree } from '../components/OrgTree.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { describeError } from '../errors.ts';
+import { LivePanel, type LiveTarget } from '../live/LivePanel.tsx';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
 import { useRealtime } from '../realtime.tsx';
@@ -70,6 +71,7 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
   const [editor, setEditor] = useState<EditorState>(null);
   const [importOpen, setImportOpen] = useState(false);
   const [linkError, setLinkError] = useState<{ id: number; error: unknown } | null>(null);
+  const [live, setLive] = useState<LiveTarget | null>(null);
   const tableRef = useRef<HTMLDivElement>(null);
 
   const q = useDebounced(filters.q.trim(), 300);
@@ -107,6 +109,12 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
       timer = window.setTimeout(refreshAll, 400);
     };
     const onChanged: ServerToClientEvents['camera:changed'] = (event) => {
+      // The live panel follows its point: renamed, PTZ changed, or gone.
+      setLive((prev) => {
+        if (!prev || prev.id !== event.id) return prev;
+        if (event.kind === 'deleted' || !event.camera) return null;
+        return { id: event.camera.id, name: event.camera.name, ptz: event.camera.ptz };
+      });
       if (event.kind === 'created') refreshSoon();
       else {
         patchItem(event.id, event.kind === 'deleted' ? null : event.camera);
@@ -168,6 +176,12 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
       })),
     [search.items, networkIds],
   );
+
+  const play = useCallback((camera: CameraPointView) => {
+    setSelectedId(camera.id);
+    setLive({ id: camera.id, name: camera.name, ptz: camera.ptz });
+  }, []);
+  const selected = selectedId === null ? undefined : search.items.find((c) => c.id === selectedId);
 
   const selectFromMap = useCallback((id: number) => {
     setSelectedId(id);
@@ -385,7 +399,19 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
                     <td className="cell-address" title={c.address ?? undefined}>
                       {c.address ?? t('common.none')}
                     </td>
-                    <td>
+                    <td className="cell-actions">
+                      <button
+                        type="button"
+                        className="link-button"
+                        title={t('live.playTitle', { name: c.name })}
+                        aria-pressed={live?.id === c.id}
+                        onClick={(e) => {
+                          e.stopPropagation();
+                          play(c);
+                        }}
+                      >
+                        {t('live.play')}
+                      </button>
                       <button
                         type="button"
                         className="link-button"
@@ -425,33 +451,48 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
       </section>
 
       <section className="registry__map">
-        {mapConfig.status === 'ready' && (
-          <MapView
-            config={mapConfig.config}
-            points={points}
-            selectedId={selectedId}
-            onPointClick={selectFromMap}
-            onViewChange={setBbox}
-            fitKey={filters.inView ? null : search.key}
-            showPlaceLabels
-          />
-        )}
-        {mapConfig.status === 'loading' && <div className="map-placeholder">{t('map.loading')}</div>}
-        {mapConfig.status === 'error' && (
-          <div className="map-placeholder">
-            {t('registry.mapUnavailable', { message: describeError(mapConfig.error, t) })}
-          </div>
-        )}
-        {refs.networks.length > 0 && (
-          <div className="map-legend">
-            {refs.networks.map((n) => (
-              <span key={n.id}>
-                <span className="swatch" style={{ background: networkColor(n.id, networkIds) }} />
-                {networkLabel(n, lang)}
+        {live && <LivePanel key={live.id} camera={live} onClose={() => setLive(null)} />}
+        <div className="registry__map-area">
+          {mapConfig.status === 'ready' && (
+            <MapView
+              config={mapConfig.config}
+              points={points}
+              selectedId={selectedId}
+              onPointClick={selectFromMap}
+              onViewChange={setBbox}
+              fitKey={filters.inView ? null : search.key}
+              showPlaceLabels
+            />
+          )}
+          {mapConfig.status === 'loading' && <div className="map-placeholder">{t('map.loading')}</div>}
+          {mapConfig.status === 'error' && (
+            <div className="map-placeholder">
+              {t('registry.mapUnavailable', { message: describeError(mapConfig.error, t) })}
+            </div>
+          )}
+          {refs.networks.length > 0 && (
+            <div className="map-legend">
+              {refs.networks.map((n) => (
+                <span key={n.id}>
+                  <span className="swatch" style={{ background: networkColor(n.id, networkIds) }} />
+                  {networkLabel(n, lang)}
+                </span>
+              ))}
+            </div>
+          )}
+          {selected && live?.id !== selected.id && (
+            <div className="map-selection" data-camera-id={selected.id}>
+              <span className="map-selection__label">{t('live.selected')}</span>
+              <span className="map-selection__name" title={selected.name}>
+                {selected.name}
               </span>
-            ))}
-          </div>
-        )}
+              <StatusBadge status={selected.status} reason={selected.statusReason} />
+              <button type="button" className="button button--small button--primary" onClick={() => play(selected)}>
+                {t('live.play')}
+              </button>
+            </div>
+          )}
+        </div>
       </section>
 
       {editor && (

@@ -1,0 +1,170 @@
+/**
+ * A live video tile: <LivePlayer cameraId quality />. Plays while it is on
+ * screen, stops (and frees its relay viewer slot) when it scrolls away or
+ * unmounts. The recovery logic lives in `LiveSession`; this wires it to the
+ * element, the visibility and the realtime socket, and draws the overlay.
+ */
+import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
+import type { ServerToClientEvents } from '@api/contract.ts';
+import { api } from '../api.ts';
+import { useI18n, type MessageKey } from '../i18n.tsx';
+import { useRealtime } from '../realtime.tsx';
+import { IDLE_VIEW, LiveSession, type LiveReason, type Quality, type TileView } from './liveSession.ts';
+
+async function loadHls() {
+  const [{ default: Hls }, { default: workerPath }] = await Promise.all([
+    import('hls.js'),
+    // The ESM build has no inline worker: serve the transmuxer worker from the platform itself.
+    import('hls.js/dist/hls.worker.js?url'),
+  ]);
+  return { Hls, workerPath };
+}
+
+const REASON_KEYS: Record<LiveReason, MessageKey> = {
+  not_found: 'live.reason.not_found',
+  no_stream: 'live.reason.no_stream',
+  unreachable: 'live.reason.unreachable',
+  busy: 'live.reason.busy',
+  unavailable: 'live.reason.unavailable',
+  bad_source: 'live.reason.bad_source',
+  forbidden: 'live.reason.forbidden',
+  session: 'live.reason.session',
+  network: 'live.reason.network',
+  expired: 'live.reason.expired',
+  stalled: 'live.reason.stalled',
+  timeout: 'live.reason.timeout',
+  media: 'live.reason.media',
+  unsupported: 'live.reason.unsupported',
+  server: 'live.reason.server',
+};
+
+const STATE_KEYS: Record<TileView['state'], MessageKey> = {
+  idle: 'live.state.idle',
+  loading: 'live.state.loading',
+  live: 'live.state.live',
+  reconnecting: 'live.state.reconnecting',
+  error: 'live.state.error',
+};
+
+export interface LivePlayerProps {
+  cameraId: number;
+  quality: Quality;
+  className?: string;
+  /** Drawn above the video and below the state overlay, e.g. PTZ controls. */
+  children?: ReactNode;
+  onStateChange?: (view: TileView) => void;
+}
+
+export function LivePlayer({ cameraId, quality, className, children, onStateChange }: LivePlayerProps) {
+  const { t } = useI18n();
+  const { socket } = useRealtime();
+  const tileRef = useRef<HTMLDivElement>(null);
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const sessionRef = useRef<LiveSession | null>(null);
+  const [visible, setVisible] = useState(false);
+  const [view, setView] = useState<TileView>(IDLE_VIEW);
+  const [stats, setStats] = useState<{ kbps: number | null; fps: number | null } | null>(null);
+
+  const onStateRef = useRef(onStateChange);
+  useEffect(() => {
+    onStateRef.current = onStateChange;
+  });
+
+  useEffect(() => {
+    const tile = tileRef.current;
+    if (!tile) return;
+    const observer = new IntersectionObserver((entries) => {
+      const entry = entries[entries.length - 1];
+      if (entry) setVisible(entry.isIntersecting);
+    });
+    observer.observe(tile);
+    return () => observer.disconnect();
+  }, []);
+
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!visible || !video) {
+      setView(IDLE_VIEW);
+      return;
+    }
+    const session = new LiveSession({
+      video,
+      quality,
+      requestTicket: (q, signal) => api.streamTicket(cameraId, { quality: q }, signal),
+      onView: setView,
+      loadHls,
+    });
+    sessionRef.current = session;
+    setStats(null);
+    session.start();
+    return () => {
+      session.destroy();
+      if (sessionRef.current === session) sessionRef.current = null;
+    };
+  }, [cameraId, quality, visible]);
+
+  useEffect(() => {
+    if (!socket) return;
+    const onState: ServerToClientEvents['stream:state'] = (event) => {
+      if (event.cameraId !== cameraId || event.quality !== quality) return;
+      sessionRef.current?.serverState(event);
+      setStats(event.state === 'live' ? { kbps: event.bitrateKbps, fps: event.fps } : null);
+    };
+    socket.on('stream:state', onState);
+    return () => {
+      socket.off('stream:state', onState);
+    };
+  }, [socket, cameraId, quality]);
+
+  useEffect(() => {
+    onStateRef.current?.(view);
+  }, [view]);
+
+  const retry = useCallback(() => sessionRef.current?.retry(), []);
+
+  const statsText = stats
+    ? [
+        stats.kbps !== null ? `${Math.round(stats.kbps)} kbps` : null,
+        stats.fps !== null ? `${Math.round(stats.fps)} fps` : null,
+      ]
+        .filter(Boolean)
+        .join(' · ')
+    : '';
+  const reasonText = view.reason ? t(REASON_KEYS[view.reason]) : null;
+  const detail = view.detail && view.detail !== reasonText ? view.detail : null;
+
+  return (
+    <div
+      ref={tileRef}
+      className={`live-tile live-tile--${view.state} ${className ?? ''}`}
+      data-state={view.state}
+      data-camera-id={cameraId}
+      data-quality={quality}
+    >
+      <video ref={videoRef} className="live-tile__video" muted autoPlay playsInline disablePictureInPicture />
+      {children}
+      {view.state === 'live' && (
+        <div className="live-tile__badge">
+          <span className="live-tile__dot" aria-hidden="true" />
+          {t(STATE_KEYS.live)}
+          {statsText && <span className="live-tile__stats">{statsText}</span>}
+        </div>
+      )}
+      {view.state !== 'live' && (
+        <div className="live-tile__overlay" role={view.state === 'error' ? 'alert' : 'status'}>
+          {(view.state === 'loading' || view.state === 'reconnecting') && (
+            <span className="live-tile__spinner" aria-hidden="true" />
+          )}
+          <span className="live-tile__title">{t(STATE_KEYS[view.state])}</span>
+          {reasonText && <span className="live-tile__reason">{reasonText}</span>}
+          {detail && <span className="live-tile__detail">{detail}</span>}
+          {view.state === 'error' && view.permanent && (
+            <button type="button" className="button button--small" onClick={retry}>
+              {t('common.retry')}
+            </button>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}
