@@ -71,6 +71,9 @@ function drawtext(
 }
 
 function pictureFilters(p: ClipParams, fontFile: string | undefined, withClock: boolean): string {
+  // Without a font file (no fonts-dejavu on the machine) drawtext would fail; the picture then
+  // carries no text rather than no video at all.
+  if (!fontFile) return p.placeholder ? 'null' : `hue=h=${Math.round(p.hue) % 360}`;
   const { width: w, height: h } = p.profile;
   const big = Math.max(8, Math.floor(Math.min(h / 9, w / 13)));
   const small = Math.max(8, Math.floor(big * 0.55));

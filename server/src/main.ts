@@ -8,7 +8,7 @@ import { startServer } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
 import { hkdfSync } from 'node:crypto';
 import { createSecretBox, loadSecretKey } from './crypto/secret-box.ts';
-import { createStreamsEngine, type StreamsEngine } from './relay/streams-engine.ts';
+import { createStreamsEngine, platformFfmpeg, type StreamsEngine } from './relay/streams-engine.ts';
 import { validateSourceUrl } from '../../streams/src/index.ts';
 import { openSqlite } from './db/sqlite.ts';
 import { bootstrap } from './bootstrap.ts';
@@ -74,7 +74,13 @@ const sim =
   config.demo.enabled && config.demo.simulator
     ? await (
         await import('./demo/simulated-county.ts')
-      ).startDemoSimulator({ db, secrets, clipDir: resolveData(config.demo.clipDir), log })
+      ).startDemoSimulator({
+        db,
+        secrets,
+        clipDir: resolveData(config.demo.clipDir),
+        log,
+        ffmpegPath: platformFfmpeg(config.relay.ffmpegPath),
+      })
     : null;
 const ms = Math.round(performance.now() - started);
 log.info('ready', { url: server.url, startupMs: ms, seeded });

@@ -218,6 +218,13 @@ describe('legacy ffmpeg', () => {
       { dir: '/hls/a', segmentSeconds: 1, listSize: 6, transcode: false, keepAudio: false, legacyFfmpeg: true },
     );
     expect(args).not.toContain('-stats_period');
+    // ffmpeg 4's RTSP socket timeout is -stimeout; its -timeout would make ffmpeg listen instead.
+    expect(args.slice(args.indexOf('-rtsp_transport'), args.indexOf('-rtsp_transport') + 4)).toEqual([
+      '-rtsp_transport',
+      'tcp',
+      '-stimeout',
+      '5000000',
+    ]);
     expect(args.slice(0, 7)).toEqual(['-hide_banner', '-loglevel', 'warning', '-nostdin', '-y', '-progress', 'pipe:1']);
   });
 });

@@ -113,11 +113,12 @@ export const needsTranscode = (input: Pick<RelayInput, 'codec'>, output: Pick<Hl
 
 const num = (n: number) => String(Number(n.toFixed(3)));
 
-function inputArgs(input: RelayInput): string[] {
+function inputArgs(input: RelayInput, legacy: boolean): string[] {
   const { url, scheme } = checkedUrl(input.url);
   const a = ['-protocol_whitelist', WHITELIST[scheme]];
   if (scheme === 'rtsp' || scheme === 'rtsps') {
-    a.push('-rtsp_transport', input.rtspTransport ?? 'tcp', '-timeout', IO_TIMEOUT_US);
+    // Before ffmpeg 5, RTSP's `-timeout` meant "listen for an incoming connection"; the socket timeout was `-stimeout`.
+    a.push('-rtsp_transport', input.rtspTransport ?? 'tcp', legacy ? '-stimeout' : '-timeout', IO_TIMEOUT_US);
   } else {
     a.push('-rw_timeout', IO_TIMEOUT_US);
   }
@@ -178,7 +179,7 @@ export function buildRelayArgs(input: RelayInput, output: HlsOutputSpec): string
     '-hide_banner', '-loglevel', 'warning', '-nostdin', '-y',
     // key=value blocks on stdout every second: fps, out_time (bitrate is N/A for HLS; the relay measures segments).
     '-progress', 'pipe:1', ...(output.legacyFfmpeg ? [] : ['-stats_period', '1']),
-    ...inputArgs(input),
+    ...inputArgs(input, output.legacyFfmpeg === true),
     ...videoArgs(input, output),
     ...audioArgs(input, output),
     '-f', 'hls',

@@ -75,6 +75,8 @@ export async function startDemoSimulator(opts: {
   secrets: SecretBox;
   clipDir: string;
   log: Logger;
+  /** The platform's ffmpeg (system or npm-shipped); the simulator's default otherwise. */
+  ffmpegPath: string | null;
 }): Promise<Simulator | null> {
   const specs = demoSimSpecs(opts.db, opts.secrets);
   if (!specs.length) return null;
@@ -82,6 +84,7 @@ export async function startDemoSimulator(opts: {
     const sim = await startSimulator({
       cameras: specs,
       clipDir: path.resolve(opts.clipDir),
+      ...(opts.ffmpegPath ? { ffmpegPath: opts.ffmpegPath } : {}),
       onvifPort: DEMO_ONVIF_PORT,
       rtspPort: DEMO_RTSP_PORT,
       randomEvents: true,

@@ -3,7 +3,7 @@
  * RelayEngine interface the relay service uses. Built by main.ts (and by
  * tests that want real ffmpeg).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import {
   createHlsRelay,
@@ -34,6 +34,30 @@ export function buildCodecProbeArgs(url: string): string[] {
   return ['-v', 'error', '-protocol_whitelist', wl, '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', '-i', url];
 }
 
+/** Whether this ffmpeg's full help mentions an option (cheap capability check, once at start). */
+export function ffmpegKnows(ffmpegPath: string, option: string): boolean {
+  try {
+    return execFileSync(ffmpegPath, ['-hide_banner', '-h', 'full'], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      maxBuffer: 16 * 1024 * 1024,
+    }).includes(option);
+  } catch {
+    return false;
+  }
+}
+
+/** The ffmpeg the platform uses: configured, the system's, else the one shipped in an npm package. */
+export function platformFfmpeg(configured: string | null): string | null {
+  const r = resolveFfmpeg({
+    configured,
+    env: process.env,
+    exists: isExecutableFile,
+    cwd: path.resolve(import.meta.dirname, '../../..'),
+  });
+  return r.ok ? r.path : null;
+}
+
 function toStatus(s: RelayStatus): RelayEngineStatus {
   return {
     state: s.state,
@@ -59,6 +83,9 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
   });
   if (!ffmpeg.ok) throw new Error(ffmpeg.error);
   const ffprobe = ffmpeg.path.replace(/ffmpeg$/, 'ffprobe');
+  const legacyFfmpeg = !ffmpegKnows(ffmpeg.path, 'stats_period');
+  if (legacyFfmpeg)
+    log.warn('ffmpeg predates 4.4; relay progress is reported at its default pace', { ffmpeg: ffmpeg.path });
   const relay = createHlsRelay({
     ffmpegPath: ffmpeg.path,
     instance,
@@ -67,6 +94,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
     segmentSeconds: config.segmentSeconds,
     listSize: config.listSize,
     maxTranscodes: config.maxTranscodes,
+    legacyFfmpeg,
     log: {
       debug: (msg, f) => log.debug(msg, f),
       info: (msg, f) => log.info(msg, f),
