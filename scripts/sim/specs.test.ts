@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  DEFAULT_FONT as FONT,
   clipEncodeArgs,
   clipFileName,
   placeholderParams,
@@ -75,8 +76,8 @@ describe('ffmpeg arguments', () => {
   });
 
   it('uses the same encoder settings for the shared placeholder, so SPS/PPS match; no code in its picture', () => {
-    const clip = clipEncodeArgs(p, 'o');
-    const ph = clipEncodeArgs(placeholderParams(p.profile, 25, 4), 'o');
+    const clip = clipEncodeArgs(p, 'o', FONT);
+    const ph = clipEncodeArgs(placeholderParams(p.profile, 25, 4), 'o', FONT);
     const enc = (a: string[]) => a.slice(a.indexOf('-c:v'));
     expect(enc(ph)).toEqual(enc(clip));
     const vf = ph[ph.indexOf('-vf') + 1]!;
@@ -84,6 +85,12 @@ describe('ffmpeg arguments', () => {
     expect(vf).toContain("text='1920x1080 25fps'");
     expect(vf).not.toContain('hue=');
     expect(vf).not.toContain(p.code);
+  });
+
+  it('draws no text without a font file, so the clip still encodes', () => {
+    const vf = (a: string[]) => a[a.indexOf('-vf') + 1]!;
+    expect(vf(clipEncodeArgs(placeholderParams(p.profile, 25, 4), 'o'))).toBe('null');
+    expect(vf(clipEncodeArgs(p, 'o'))).toMatch(/^hue=h=\d+$/);
   });
 
   it('keys the placeholder by geometry only', () => {
