@@ -27,6 +27,7 @@ import { createDiscoveryRepo } from './discovery/repo.ts';
 import { discoveryRoutes } from './discovery/routes.ts';
 import { createDiscoveryService } from './discovery/service.ts';
 import { healthRoutes } from './health/routes.ts';
+import { createIngestService, ingestRoutes, startRtmpIngest, type RtmpIngest } from './ingest/index.ts';
 import { createHealthService } from './health/service.ts';
 import { attachRealtime } from './realtime/index.ts';
 import { createCameraControl } from './relay/control.ts';
@@ -102,7 +103,18 @@ export function createApp(deps: AppDeps) {
     clock,
     log,
   });
-  const health = createHealthService({ cameras, orgs, networks, secrets, bus, clock, log, config: config.health });
+  const ingest = createIngestService({ db, cameras, cameraService, audit, bus, clock, log, config: config.ingest });
+  const health = createHealthService({
+    cameras,
+    orgs,
+    networks,
+    secrets,
+    bus,
+    clock,
+    log,
+    config: config.health,
+    pushState: ingest.pushState,
+  });
   const control = createCameraControl({
     cameras,
     secrets,
@@ -128,6 +140,7 @@ export function createApp(deps: AppDeps) {
     startTimeoutMs: config.relay.startTimeoutMs,
     viewIdleMs: config.relay.idleTimeoutSeconds * 1000,
     validateUrl: deps.validateStreamUrl ?? ((url) => ({ ok: true, url })),
+    pushState: ingest.pushState,
   });
 
   const app = express();
@@ -201,6 +214,7 @@ export function createApp(deps: AppDeps) {
   api.use(discoveryRoutes({ auth, service: discovery }));
   api.use(healthRoutes({ auth, service: health }));
   api.use(relayApiRoutes({ auth, relay, control }));
+  api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
@@ -289,6 +303,7 @@ export function createApp(deps: AppDeps) {
     health,
     relay,
     control,
+    ingest,
     bus,
   };
 }
@@ -300,6 +315,8 @@ export interface RunningServer {
   port: number;
   http: HttpServer;
   app: App;
+  /** The RTMP push listener, when `ingest.enabled` and it could listen. */
+  ingest: RtmpIngest | null;
   close(): Promise<void>;
 }
 
@@ -316,6 +333,25 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     http.listen(deps.config.server.port, deps.config.server.host, () => resolve());
   });
   const { port } = http.address() as AddressInfo;
+  let ingest: RtmpIngest | null = null;
+  if (deps.config.ingest.enabled) {
+    // Like a missing ffmpeg, a taken RTMP port costs the feature, not the whole center.
+    try {
+      ingest = await startRtmpIngest({
+        host: deps.config.ingest.host,
+        port: deps.config.ingest.port,
+        log: deps.log,
+        ...app.ingest.hooks,
+      });
+      app.ingest.attach(ingest);
+    } catch (err) {
+      deps.log.error('RTMP ingest disabled: could not listen', {
+        host: deps.config.ingest.host,
+        port: deps.config.ingest.port,
+        err: String(err),
+      });
+    }
+  }
   const host = deps.config.server.host.includes(':') ? `[${deps.config.server.host}]` : deps.config.server.host;
   const sweep = setInterval(() => app.repos.sessions.deleteExpired(), 10 * 60_000);
   sweep.unref();
@@ -324,11 +360,15 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     port,
     http,
     app,
+    ingest,
     async close() {
       clearInterval(sweep);
       app.discovery.stopAll();
       await app.health.stop();
+      // Relays first: they play from the ingest, and would retry against a closing one.
       await app.relay.close();
+      app.ingest.detach();
+      await ingest?.close();
       await realtime.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -13,6 +13,8 @@ export interface DomainEvents {
   'scan.progress': { scan: ScanJob };
   'scan.device': { device: DiscoveredDevice; orgPath: string };
   'stream.state': { orgPath: string; event: StreamStateEvent };
+  /** A device started or stopped pushing RTMP to a point (health turns it into the point's status). */
+  'ingest.publish': { cameraId: number; orgPath: string; live: boolean; address: string };
   /** A health check changed a point's status (the alerts module turns offline into an alert). */
   'camera.status': {
     id: number;

@@ -378,6 +378,22 @@ export interface StreamTicket {
   state: StreamState;
 }
 
+/**
+ * 推流密钥 — a push-fed point's publish key (POST /cameras/:id/publish-key).
+ * Shown in this answer only; the server keeps its hash. Issuing again rotates it.
+ */
+export interface PublishKeyIssued {
+  cameraId: number;
+  /**
+   * Where the device pushes, with `?key=<key>` appended. Devices that ask for
+   * a server and a stream key separately take everything up to the app
+   * (`rtmp://host:port/live`) and `cam<id>?key=<key>`.
+   */
+  publishUrl: string;
+  key: string;
+  createdAt: string;
+}
+
 export interface StreamStateEvent {
   cameraId: number;
   quality: 'main' | 'sub';

@@ -108,6 +108,20 @@ export const configSchema = z
         ptzPerSecond: z.number().int().min(1).max(50),
       })
       .strict(),
+    ingest: z
+      .object({
+        /** Accept RTMP pushes (body-worn cameras, drones) into the platform's in-process RTMP server. */
+        enabled: z.boolean(),
+        /** Address the RTMP listener binds; 0.0.0.0 (or the video-network interface) to take pushes from devices. */
+        host: z.string().min(1),
+        /** RTMP port; 0 picks a free one (tests). */
+        port: z.number().int().min(0).max(65535),
+        /** RTMP application: devices push to rtmp://<publicHost>:<port>/<app>/cam<id>. */
+        app: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'letters, digits, _ or -, at most 32'),
+        /** Host named in the publish URL handed to devices; null: `host`. */
+        publicHost: z.string().min(1).nullable(),
+      })
+      .strict(),
     demo: z
       .object({
         enabled: z.boolean(),

@@ -190,6 +190,19 @@ CREATE INDEX view_sessions_open ON view_sessions(ended_at, user_id, camera_id);
 CREATE INDEX view_sessions_camera ON view_sessions(camera_id, id);
 `,
   },
+  {
+    version: 4,
+    name: 'rtmp ingest publish keys',
+    // Only the SHA-256 of a key is kept: the key itself is shown once, when issued.
+    sql: `
+CREATE TABLE ingest_keys (
+  camera_id INTEGER PRIMARY KEY REFERENCES camera_points(id) ON DELETE CASCADE,
+  key_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  created_by INTEGER REFERENCES users(id)
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

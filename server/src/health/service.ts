@@ -50,6 +50,11 @@ export interface HealthDeps {
   clock: Clock;
   log: Logger;
   config: AppConfig['health'];
+  /**
+   * For a point fed by an RTMP push: whether a device is pushing now (its
+   * video state, instead of probing). null for every other point.
+   */
+  pushState?: (t: HealthTarget) => { live: boolean; reason: string | null } | null;
 }
 
 export function createHealthService(deps: HealthDeps) {
@@ -75,25 +80,28 @@ export function createHealthService(deps: HealthDeps) {
           .catch((e: unknown) => ({ ok: false, reason: (e as Error).message.slice(0, 200) }))
       : Promise.resolve(null);
     const uri = t.subStreamUri ?? t.mainStreamUri;
-    const videoP = uri
-      ? rtspProbe(uri, {
-          ...(creds ? { username: creds.username, password: creds.password } : {}),
-          timeoutMs: config.timeoutMs,
-          wantVideo: config.frameCheck,
-        }).then((r) => ({
-          ok: r.ok,
-          stalled: !r.ok && (r.stage === 'play' || r.stage === 'frame'),
-          reason: r.reason,
-        }))
-      : Promise.resolve(null);
+    const push = deps.pushState?.(t) ?? null;
+    const videoP = push
+      ? Promise.resolve({ ok: push.live, stalled: false, reason: push.reason })
+      : uri
+        ? rtspProbe(uri, {
+            ...(creds ? { username: creds.username, password: creds.password } : {}),
+            timeoutMs: config.timeoutMs,
+            wantVideo: config.frameCheck,
+          }).then((r) => ({
+            ok: r.ok,
+            stalled: !r.ok && (r.stage === 'play' || r.stage === 'frame'),
+            reason: r.reason,
+          }))
+        : Promise.resolve(null);
     const [onvif, video] = await Promise.all([onvifP, videoP]);
     return judge(onvif, video);
   }
 
-  function record(t: HealthTarget, r: CheckResult): boolean {
+  function record(t: HealthTarget, r: CheckResult, damp = true): boolean {
     let { status, reason } = r;
     // Flap damping: one failed check does not take a working point offline.
-    if (status === 'offline' && (t.status === 'online' || t.status === 'degraded')) {
+    if (damp && status === 'offline' && (t.status === 'online' || t.status === 'degraded')) {
       const n = (failures.get(t.id) ?? 0) + 1;
       failures.set(t.id, n);
       if (n < config.failuresBeforeOffline) {
@@ -115,6 +123,19 @@ export function createHealthService(deps: HealthDeps) {
     });
     return true;
   }
+
+  // A push starting or ending is the device's own word: recorded at once, without damping.
+  bus.on('ingest.publish', (e) => {
+    const t = cameras.byId({ orgUnitId: 0, path: '/' }, e.cameraId);
+    if (!t) return;
+    record(
+      t,
+      e.live
+        ? { status: 'online', reason: null, seen: true }
+        : { status: 'offline', reason: 'the device stopped pushing', seen: false },
+      false,
+    );
+  });
 
   /** Checks every point once with bounded concurrency; returns counts. */
   async function sweep(): Promise<{ checked: number; changed: number; ms: number }> {

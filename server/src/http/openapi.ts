@@ -178,6 +178,24 @@ export function openApiDocument(): Json {
           responses: { '204': { description: 'deleted' }, ...errors(401, 403, 404) },
         },
       },
+      '/cameras/{id}/publish-key': {
+        post: {
+          summary:
+            'Issue or rotate the RTMP publish key of a push-fed point (body-worn camera, drone); the key is in this answer only',
+          parameters: [idParam],
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: {
+            '201': { description: 'PublishKeyIssued: publishUrl and key; the point now streams from the ingest' },
+            ...errors(400, 401, 403, 404),
+            '503': { description: 'RTMP ingest is not running on this server' },
+          },
+        },
+        delete: {
+          summary: 'Revoke the publish key and disconnect the device pushing with it',
+          parameters: [idParam],
+          responses: { '204': { description: 'revoked' }, ...errors(401, 403, 404) },
+        },
+      },
       '/cameras/import': {
         post: {
           summary: 'Import a CSV point ledger (UTF-8 or GBK/GB18030), all or nothing',

@@ -34,6 +34,8 @@ export interface RelayDeps {
   viewIdleMs: number;
   /** Only these schemes may reach ffmpeg; checked again by the media plane. */
   validateUrl: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
+  /** For a point fed by an RTMP push: whether a device is pushing now. null for every other point. */
+  pushState?: (c: CameraPoint) => { live: boolean; reason: string | null } | null;
 }
 
 export type Quality = 'main' | 'sub';
@@ -83,6 +85,12 @@ export function createRelayService(deps: RelayDeps) {
         [st.cameraId, st.quality],
       );
     }
+  });
+
+  // A device that pushes again may push another codec.
+  const offPush = bus.on('ingest.publish', (e) => {
+    const c = e.live ? cameras.byId({ orgUnitId: 0, path: '/' }, e.cameraId) : undefined;
+    for (const uri of [c?.mainStreamUri, c?.subStreamUri]) if (uri) codecs.delete(uri);
   });
 
   // Viewing sessions end after a quiet spell; the audit keeps start and end.
@@ -168,6 +176,9 @@ export function createRelayService(deps: RelayDeps) {
         ]);
       const key = `${c.id}:${quality}`;
       if (!engine.status(key) || engine.status(key)?.state === 'stopped') {
+        // Nobody pushing: say so now rather than let ffprobe and ffmpeg wait on an empty stream.
+        const push = deps.pushState?.(c);
+        if (push && !push.live) throw new HttpError(502, 'camera_unreachable', `camera ${c.id}: ${push.reason}`);
         const codec = await codecOf(c, uri, creds);
         streams.set(key, { cameraId: c.id, orgPath: c.orgPath, quality });
         try {
@@ -270,6 +281,7 @@ export function createRelayService(deps: RelayDeps) {
     async close() {
       clearInterval(sweeper);
       offState();
+      offPush();
       await engine.stopAll();
       db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL');
       log.debug('relay closed');

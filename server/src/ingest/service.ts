@@ -1,0 +1,227 @@
+import type { PublishKeyIssued } from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { AuthContext } from '../auth/index.ts';
+import type { CameraRepo } from '../cameras/repo.ts';
+import { actorOf, type CameraService } from '../cameras/service.ts';
+import type { AppConfig } from '../config/schema.ts';
+import type { SqlDb } from '../db/sqlite.ts';
+import type { EventBus } from '../events.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import type { Clock, Logger } from '../http/logger.ts';
+import type { Scope } from '../org/scope.ts';
+import {
+  cameraIdOfStream,
+  generatePublishKey,
+  hashPublishKey,
+  localPlayHost,
+  publishKeyMatches,
+  streamNameOf,
+  urlHost,
+} from './keys.ts';
+import { isLoopback, type RtmpIngest, type RtmpIngestOptions, type RtmpSessionInfo } from './rtmp-server.ts';
+
+export interface IngestDeps {
+  db: SqlDb;
+  cameras: CameraRepo;
+  cameraService: CameraService;
+  audit: AuditLog;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  config: AppConfig['ingest'];
+}
+
+/** Whether a point is fed by a push, and whether a device is pushing now. */
+export interface PushState {
+  live: boolean;
+  reason: string | null;
+}
+
+/** Unscoped lookups: the RTMP side acts for no user. */
+const ROOT: Scope = { orgUnitId: 0, path: '/' };
+
+/**
+ * RTMP push ingest (推流接入): publish keys per camera point, the verdicts the
+ * RTMP server asks for, and the publish state health and relay read.
+ * The RTMP listener itself is started by startServer and attached here.
+ */
+export function createIngestService(deps: IngestDeps) {
+  const { db, cameras, cameraService, audit, bus, clock, log, config } = deps;
+  let media: RtmpIngest | null = null;
+
+  const playUri = (m: RtmpIngest, id: number) =>
+    `rtmp://${localPlayHost(m.host)}:${m.port}/${config.app}/${streamNameOf(id)}`;
+
+  const running = (): RtmpIngest => {
+    if (!media)
+      throw new HttpError(
+        503,
+        'ingest_unavailable',
+        'RTMP ingest is not running on this server (config ingest.enabled)',
+      );
+    return media;
+  };
+
+  const deviceActor = (address: string) => ({ userId: null, username: null, ip: address || null });
+
+  bus.on('camera.changed', (e) => {
+    // A deleted point's key went with it (ON DELETE CASCADE); its publisher goes too.
+    if (e.kind === 'deleted') media?.kick(config.app, streamNameOf(e.camera.id));
+  });
+
+  const hooks: Omit<RtmpIngestOptions, 'host' | 'port' | 'log'> = {
+    authorizePublish(s) {
+      const id = s.app === config.app ? cameraIdOfStream(s.name) : null;
+      const key = s.query.key;
+      if (id === null) return `no such stream /${s.app}/${s.name}`;
+      if (typeof key !== 'string' || key === '') return 'no key given';
+      const row = db.get<{ key_hash: string }>('SELECT key_hash FROM ingest_keys WHERE camera_id = ?', [id]);
+      if (!publishKeyMatches(key, row?.key_hash)) return row ? 'wrong key' : 'no publish key issued for this camera';
+      return null;
+    },
+    // Only the platform's relay plays (loopback, or this host's own address when bound to one interface);
+    // everyone else watches through /streams with a ticket, scoped and audited.
+    authorizePlay: (s) =>
+      isLoopback(s.address) || s.address === s.localAddress ? null : 'plays are for the platform relay only',
+    onPublishStart(s) {
+      const id = cameraIdOfStream(s.name);
+      const camera = id === null ? undefined : cameras.byId(ROOT, id);
+      if (id === null || !camera) return;
+      audit.record({
+        actor: deviceActor(s.address),
+        action: 'ingest.publish',
+        targetType: 'camera',
+        targetId: id,
+        outcome: 'ok',
+        detail: { phase: 'start' },
+      });
+      bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: true, address: s.address });
+    },
+    onPublishEnd(s, stats) {
+      const id = cameraIdOfStream(s.name);
+      if (id === null) return;
+      audit.record({
+        actor: deviceActor(s.address),
+        action: 'ingest.publish',
+        targetType: 'camera',
+        targetId: id,
+        outcome: 'ok',
+        detail: {
+          phase: 'end',
+          seconds: stats.seconds,
+          bytes: stats.bytes,
+          codec: stats.videoCodec === 7 ? 'h264' : stats.videoCodec === 12 ? 'h265' : null,
+          ...(stats.width ? { width: stats.width, height: stats.height } : {}),
+        },
+      });
+      const camera = cameras.byId(ROOT, id);
+      if (camera)
+        bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: false, address: s.address });
+    },
+    onDenied(kind, s: RtmpSessionInfo, reason) {
+      const id = cameraIdOfStream(s.name);
+      // The key never goes into the audit or the log.
+      audit.record({
+        actor: deviceActor(s.address),
+        action: `ingest.${kind}`,
+        ...(id === null ? {} : { targetType: 'camera', targetId: id }),
+        outcome: 'denied',
+        detail: { reason, stream: `/${s.app}/${s.name}`.slice(0, 200) },
+      });
+      log.info(`rtmp ${kind} refused`, { address: s.address, stream: `/${s.app}/${s.name}`.slice(0, 200), reason });
+    },
+  };
+
+  return {
+    hooks,
+
+    attach(m: RtmpIngest) {
+      media = m;
+    },
+    detach() {
+      media = null;
+    },
+
+    /** Creates or rotates the point's key and points its stream at the ingest. The key is in this answer only. */
+    issueKey(ctx: AuthContext, ip: string | null, cameraId: number): PublishKeyIssued {
+      const camera = cameras.byId(ctx.scope, cameraId);
+      if (!camera) throw notFound('camera point');
+      const m = running();
+      const key = generatePublishKey();
+      const uri = playUri(m, cameraId);
+      const createdAt = clock.now().toISOString();
+      const rotated = db.transaction(() => {
+        if (camera.mainStreamUri !== uri || camera.subStreamUri !== null) {
+          cameraService.update(ctx, ip, cameraId, { mainStreamUri: uri, subStreamUri: null });
+        }
+        const had = db.get('SELECT camera_id FROM ingest_keys WHERE camera_id = ?', [cameraId]) !== undefined;
+        db.run(
+          `INSERT INTO ingest_keys (camera_id, key_hash, created_at, created_by) VALUES (?, ?, ?, ?)
+           ON CONFLICT (camera_id) DO UPDATE SET key_hash = excluded.key_hash, created_at = excluded.created_at, created_by = excluded.created_by`,
+          [cameraId, hashPublishKey(key), createdAt, ctx.user.id],
+        );
+        return had;
+      });
+      // A new key ends the session the old one opened: rotating is how a leaked key is shut out.
+      const kicked = rotated && m.kick(config.app, streamNameOf(cameraId));
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'ingest.key',
+        targetType: 'camera',
+        targetId: cameraId,
+        outcome: 'ok',
+        detail: { op: rotated ? 'rotate' : 'create', ...(kicked ? { disconnected: true } : {}) },
+      });
+      return {
+        cameraId,
+        publishUrl: `rtmp://${urlHost(config.publicHost ?? m.host)}:${m.port}/${config.app}/${streamNameOf(cameraId)}`,
+        key,
+        createdAt,
+      };
+    },
+
+    /** Deletes the point's key and disconnects its publisher. Works with the RTMP server stopped, too. */
+    revokeKey(ctx: AuthContext, ip: string | null, cameraId: number): void {
+      const camera = cameras.byId(ctx.scope, cameraId);
+      if (!camera) throw notFound('camera point');
+      const gone = db.run('DELETE FROM ingest_keys WHERE camera_id = ?', [cameraId]).changes > 0;
+      if (!gone) throw notFound('publish key');
+      const kicked = media?.kick(config.app, streamNameOf(cameraId)) ?? false;
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'ingest.key',
+        targetType: 'camera',
+        targetId: cameraId,
+        outcome: 'ok',
+        detail: { op: 'revoke', ...(kicked ? { disconnected: true } : {}) },
+      });
+    },
+
+    isPublishing: (cameraId: number) => media?.publishing(config.app, streamNameOf(cameraId)) ?? false,
+
+    /**
+     * For a point whose stream address is this ingest's URI for it: whether a
+     * device is pushing. null for every other point (probe it as usual).
+     */
+    pushState(point: { id: number; mainStreamUri: string | null; subStreamUri: string | null }): PushState | null {
+      const uri = point.subStreamUri ?? point.mainStreamUri;
+      if (!uri?.startsWith('rtmp://')) return null;
+      let u: URL;
+      try {
+        u = new URL(uri);
+      } catch {
+        return null;
+      }
+      if (u.pathname !== `/${config.app}/${streamNameOf(point.id)}`) return null;
+      if (!media) {
+        // Same path on the configured port: a push point while the ingest is off.
+        return u.port === String(config.port) ? { live: false, reason: 'RTMP ingest is not running' } : null;
+      }
+      if (uri !== playUri(media, point.id)) return null;
+      const live = media.publishing(config.app, streamNameOf(point.id));
+      return { live, reason: live ? null : 'no device is pushing to this point' };
+    },
+  };
+}
+
+export type IngestService = ReturnType<typeof createIngestService>;
