@@ -12,6 +12,8 @@ const OUT: HlsOutputSpec = {
 const HEAD = ['-hide_banner', '-loglevel', 'warning', '-nostdin', '-y', '-progress', 'pipe:1', '-stats_period', '1'];
 const RTSP_IN = ['-protocol_whitelist', 'rtsp,rtp,tcp,udp', '-rtsp_transport', 'tcp', '-timeout', '5000000'];
 const FAST_PROBE = ['-fflags', 'nobuffer', '-analyzeduration', '500000', '-probesize', '500000'];
+/** RTSP with the codec known from DESCRIBE: a short probe that keeps its packets. */
+const KNOWN_PROBE = ['-analyzeduration', '100000', '-probesize', '100000'];
 const HLS = (dir: string, flags = 'delete_segments+independent_segments+omit_endlist+temp_file', start = '0') => [
   '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6', '-hls_flags', flags, '-start_number', start,
   '-hls_segment_filename', `${dir}/seg_%05d.ts`, `${dir}/index.m3u8`,
@@ -23,14 +25,14 @@ const rows: Array<{ name: string; input: RelayInput; output?: Partial<HlsOutputS
   {
     name: 'rtsp h264 without audio: video copied',
     input: { url: 'rtsp://admin:pw@10.1.2.3:554/Streaming/Channels/101', codec: 'h264', audio: 'none' },
-    args: [...HEAD, ...RTSP_IN, ...FAST_PROBE, '-i', 'rtsp://admin:pw@10.1.2.3:554/Streaming/Channels/101',
+    args: [...HEAD, ...RTSP_IN, ...KNOWN_PROBE, '-i', 'rtsp://admin:pw@10.1.2.3:554/Streaming/Channels/101',
       '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
   },
   {
     name: 'rtsp h265 with G.711 kept: x264 with a GOP of fps × segment, audio to AAC',
     input: { url: 'rtsp://10.1.2.4/cam/realmonitor?channel=1&subtype=0', codec: 'h265', audio: 'other', fps: 25 },
     output: { keepAudio: true, segmentSeconds: 2 },
-    args: [...HEAD, ...RTSP_IN, ...FAST_PROBE, '-i', 'rtsp://10.1.2.4/cam/realmonitor?channel=1&subtype=0',
+    args: [...HEAD, ...RTSP_IN, ...KNOWN_PROBE, '-i', 'rtsp://10.1.2.4/cam/realmonitor?channel=1&subtype=0',
       ...X264, '-g', '50', '-keyint_min', '50', '-sc_threshold', '0',
       '-map', '0:a:0?', '-c:a', 'aac', '-b:a', '64k',
       ...HLS(OUT.dir).map((a) => (a === '1' ? '2' : a))],
@@ -39,7 +41,7 @@ const rows: Array<{ name: string; input: RelayInput; output?: Partial<HlsOutputS
     name: 'h265 with unknown fps: keyframes forced every segment',
     input: { url: 'rtsp://10.1.2.5/media/video1', codec: 'h265', audio: 'aac' },
     output: { keepAudio: true },
-    args: [...HEAD, ...RTSP_IN, ...FAST_PROBE, '-i', 'rtsp://10.1.2.5/media/video1',
+    args: [...HEAD, ...RTSP_IN, ...KNOWN_PROBE, '-i', 'rtsp://10.1.2.5/media/video1',
       ...X264, '-force_key_frames', 'expr:gte(t,n_forced*1)', '-sc_threshold', '0',
       '-map', '0:a:0?', '-c:a', 'copy', ...HLS(OUT.dir)],
   },
@@ -47,13 +49,18 @@ const rows: Array<{ name: string; input: RelayInput; output?: Partial<HlsOutputS
     name: 'rtsp over udp, AAC dropped when audio is not kept',
     input: { url: 'rtsp://10.1.2.6:8554/live', codec: 'h264', audio: 'aac', rtspTransport: 'udp' },
     args: [...HEAD, '-protocol_whitelist', 'rtsp,rtp,tcp,udp', '-rtsp_transport', 'udp', '-timeout', '5000000',
-      ...FAST_PROBE, '-i', 'rtsp://10.1.2.6:8554/live', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
+      ...KNOWN_PROBE, '-i', 'rtsp://10.1.2.6:8554/live', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
+  },
+  {
+    name: 'rtsp with an unknown codec: half a second of probing, nothing buffered',
+    input: { url: 'rtsp://10.1.2.8/live', codec: 'unknown', audio: 'none' },
+    args: [...HEAD, ...RTSP_IN, ...FAST_PROBE, '-i', 'rtsp://10.1.2.8/live', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
   },
   {
     name: 'rtsps: TLS allowed, transport tcp',
     input: { url: 'RTSPS://10.1.2.7:322/s1', codec: 'h264', audio: 'unknown' },
     args: [...HEAD, '-protocol_whitelist', 'rtsp,rtsps,rtp,tcp,udp,tls', '-rtsp_transport', 'tcp', '-timeout', '5000000',
-      ...FAST_PROBE, '-i', 'rtsps://10.1.2.7:322/s1', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
+      ...KNOWN_PROBE, '-i', 'rtsps://10.1.2.7:322/s1', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
   },
   {
     name: 'rtmp: rtmp and tcp only, unknown audio re-encoded when kept',

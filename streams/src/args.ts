@@ -122,13 +122,17 @@ function inputArgs(input: RelayInput, legacy: boolean): string[] {
   } else {
     a.push('-rw_timeout', IO_TIMEOUT_US);
   }
-  // nobuffer drops what was read while probing, so the first segment starts at the next keyframe: with a 1 s
-  // GOP the first playlist entry appears ~2.2 s after start either way (measured), but as a 1 s segment instead
-  // of a 2 s one. RTSP and RTMP announce codec parameters up front (SDP, sequence header): half a second of
-  // probing is enough. Over HTTP (MPEG-TS joined mid-stream) the parameters come with a keyframe, so a second;
-  // 2 s cost another second before the first segment (measured with a 1080p H.265 source).
-  const probe = scheme === 'http' || scheme === 'https' ? '1000000' : '500000';
-  a.push('-fflags', 'nobuffer', '-analyzeduration', probe, '-probesize', probe);
+  // Time to the first playlist entry (1 s GOP, measured against the simulator): with the stream's codec known
+  // from the SDP (the server's DESCRIBE), a 0.1 s probe that KEEPS what it read lets the first 1 s segment close
+  // at the second keyframe: ~1.16 s. `-fflags nobuffer` or a 0.5 s probe both cost a whole GOP (~2.15 s).
+  // Unknown codecs over RTSP/RTMP keep half a second of probing; HTTP (MPEG-TS joined mid-stream) a second,
+  // as its parameters only come with a keyframe (2 s cost another second on a 1080p H.265 source).
+  const known = (scheme === 'rtsp' || scheme === 'rtsps') && input.codec !== 'unknown';
+  if (known) a.push('-analyzeduration', '100000', '-probesize', '100000');
+  else {
+    const probe = scheme === 'http' || scheme === 'https' ? '1000000' : '500000';
+    a.push('-fflags', 'nobuffer', '-analyzeduration', probe, '-probesize', probe);
+  }
   a.push('-i', url);
   return a;
 }

@@ -71,7 +71,15 @@ describe('HLS relay with real ffmpeg', () => {
     const video = await probeVideo(path.join(session.dir, pl.segments[0]!.uri));
     expect(video).toMatchObject({ codec: 'h264', width: 320, height: 180 });
     expect(video.frames).toBeGreaterThan(0);
-    const live = await waitFor('live', () => relay.status('cam0')?.state === 'live' && relay.status('cam0'), 5_000);
+    // The first segment can be out before ffmpeg's first progress report: wait for a rate to be known.
+    const live = await waitFor(
+      'live with a frame rate',
+      () => {
+        const s = relay.status('cam0');
+        return s?.state === 'live' && (s.fps ?? 0) > 0 && s;
+      },
+      5_000,
+    );
     expect(live).toMatchObject({ transcode: false, restarts: 0 });
     expect(live.fps).toBeGreaterThan(5);
     await waitFor('a bitrate', () => relay.status('cam0')?.bitrateKbps, 5_000);
