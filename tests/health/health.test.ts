@@ -6,23 +6,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import type {
-  CameraStatusEvent,
-  ClientToServerEvents,
-  OnlineRateReport,
-  ServerToClientEvents,
-} from '../../server/src/api/contract.ts';
-import { client, startTestServer, type TestServer } from '../helpers/server.ts';
+import type { CameraStatusEvent, OnlineRateReport } from '../../server/src/api/contract.ts';
+import { client, listenAs, settle, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
 
 let t: TestServer;
 let sim: Simulator;
 let tech: ReturnType<typeof client>;
 const ids: number[] = [];
 const heard: { own: CameraStatusEvent[]; other: CameraStatusEvent[] } = { own: [], other: [] };
-const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
+const sockets: TypedSocket[] = [];
 const NORMAL = 0;
 const STALLED = 1;
 const WRONG_PASSWORD = 2;
@@ -77,18 +71,11 @@ beforeAll(async () => {
     expect(r.status).toBe(201);
     ids.push(r.json.id);
   }
-  for (const [who, list] of [
-    ['township1', heard.own],
-    ['township2', heard.other],
-  ] as const) {
-    const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(t.url, {
-      auth: { token: await t.login(who) },
-      transports: ['websocket'],
-    });
-    s.on('camera:status', (e) => list.push(e));
-    await new Promise((r) => s.once('connect', () => r(null)));
-    sockets.push(s);
-  }
+  const own = await listenAs(t, 'township1', 'camera:status');
+  const other = await listenAs(t, 'township2', 'camera:status');
+  heard.own = own.heard;
+  heard.other = other.heard;
+  sockets.push(own.socket, other.socket);
 }, 120_000);
 
 afterAll(async () => {
@@ -140,7 +127,7 @@ describe('health sweep', () => {
       'offline>online',
     ]);
     // A round trip on each socket after the sweeps: anything sent has arrived.
-    await Promise.all(sockets.map((s) => new Promise((r) => s.emit('session:whoami', r))));
+    await settle(sockets);
     expect(heard.own.filter((e) => e.id === ids[NORMAL]).map((e) => e.status)).toEqual(['online', 'offline', 'online']);
     // Township 2 hears only about its own points (the seeded demo points there go offline).
     expect(heard.other.filter((e) => ids.includes(e.id))).toEqual([]);

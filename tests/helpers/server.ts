@@ -3,6 +3,8 @@
  * small seeded demo county, for integration tests over real HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServerEvents, ServerToClientEvents } from '../../server/src/api/contract.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -131,4 +133,25 @@ export function client(api: string, token?: string) {
     raw: (method: string, p: string, body: NonNullable<RequestInit['body']>, contentType: string) =>
       fetch(`${api}${p}`, { method, headers: headers({ 'content-type': contentType }), body }),
   };
+}
+
+export type TypedSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
+
+/** Connects a Socket.IO client as `username` and records every `event` it hears. */
+export async function listenAs<E extends keyof ServerToClientEvents>(
+  t: TestServer,
+  username: string,
+  event: E,
+): Promise<{ socket: TypedSocket; heard: Parameters<ServerToClientEvents[E]>[0][] }> {
+  const heard: Parameters<ServerToClientEvents[E]>[0][] = [];
+  const socket: TypedSocket = io(t.url, { auth: { token: await t.login(username) }, transports: ['websocket'] });
+  // socket.io's listener type is not generic over E; the payload type is fixed by the contract above.
+  socket.on(event as 'camera:status', ((e: Parameters<ServerToClientEvents[E]>[0]) => heard.push(e)) as never);
+  await new Promise((r) => socket.once('connect', () => r(null)));
+  return { socket, heard };
+}
+
+/** One round trip on each socket: whatever the server sent before has arrived. */
+export function settle(sockets: TypedSocket[]): Promise<unknown> {
+  return Promise.all(sockets.map((s) => new Promise((r) => s.emit('session:whoami', r))));
 }

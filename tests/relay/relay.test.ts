@@ -7,17 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import type {
-  ClientToServerEvents,
-  ServerToClientEvents,
-  StreamStateEvent,
-  StreamTicket,
-} from '../../server/src/api/contract.ts';
+import type { StreamStateEvent, StreamTicket } from '../../server/src/api/contract.ts';
 import { signGrant } from '../../server/src/relay/tokens.ts';
-import { client, startTestServer, type TestServer } from '../helpers/server.ts';
+import { client, listenAs, settle, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
 
 const tokenKey = Buffer.alloc(32, 7);
 let t: TestServer;
@@ -27,7 +21,7 @@ let fixedId = 0;
 let domeId = 0;
 let unreachableId = 0;
 const heard: { own: StreamStateEvent[]; other: StreamStateEvent[] } = { own: [], other: [] };
-const sockets: Socket<ServerToClientEvents, ClientToServerEvents>[] = [];
+const sockets: TypedSocket[] = [];
 
 const ffmpegPids = (dirPart: string) =>
   execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
@@ -79,18 +73,11 @@ beforeAll(async () => {
   domeId = await make(1);
   unreachableId = await make(2, { mainStreamUri: 'rtsp://127.0.93.250:8554/none', subStreamUri: null });
   officer = client(t.api, await t.login('township1'));
-  for (const [who, list] of [
-    ['township1', heard.own],
-    ['township2', heard.other],
-  ] as const) {
-    const s: Socket<ServerToClientEvents, ClientToServerEvents> = io(t.url, {
-      auth: { token: await t.login(who) },
-      transports: ['websocket'],
-    });
-    s.on('stream:state', (e) => list.push(e));
-    await new Promise((r) => s.once('connect', () => r(null)));
-    sockets.push(s);
-  }
+  const own = await listenAs(t, 'township1', 'stream:state');
+  const other = await listenAs(t, 'township2', 'stream:state');
+  heard.own = own.heard;
+  heard.other = other.heard;
+  sockets.push(own.socket, other.socket);
 }, 60_000);
 
 afterAll(async () => {
@@ -197,7 +184,7 @@ describe('live relay', () => {
     expect(existsSync(dir)).toBe(false);
     // The viewing sessions were closed and audited.
     // State changes went to the township that owns the camera, and nowhere else.
-    await Promise.all(sockets.map((s) => new Promise((r) => s.emit('session:whoami', r))));
+    await settle(sockets);
     const mine = heard.own.filter((e) => e.cameraId === fixedId).map((e) => e.state);
     expect(mine).toContain('live');
     expect(mine[mine.length - 1]).toBe('stopped');
