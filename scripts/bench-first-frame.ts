@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Time to first frame in headless Chromium over the HLS path:
  *   npm run bench:first-frame
