@@ -6,7 +6,13 @@
  * platform. Without glyphs there are no text symbol layers; place names are
  * drawn as HTML markers by MapView instead.
  */
-import type { ExpressionSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl';
+import type {
+  ExpressionSpecification,
+  FillLayerSpecification,
+  LayerSpecification,
+  LineLayerSpecification,
+  StyleSpecification,
+} from 'maplibre-gl';
 import type { MapConfig } from '@api/contract.ts';
 import { absoluteApiUrl } from '../api.ts';
 
@@ -20,82 +26,46 @@ function kindIs(kind: string): ExpressionSpecification {
 const isPolygon: ExpressionSpecification = ['in', ['geometry-type'], ['literal', ['Polygon', 'MultiPolygon']]];
 const isLine: ExpressionSpecification = ['in', ['geometry-type'], ['literal', ['LineString', 'MultiLineString']]];
 
+/** The polygons of one kind, filled. */
+function fill(kind: string, paint: FillLayerSpecification['paint']): FillLayerSpecification {
+  return { id: `${kind}-fill`, type: 'fill', source: BASEMAP_SOURCE, filter: ['all', kindIs(kind), isPolygon], paint };
+}
+
+/** The outlines of the polygons of one kind. */
+function outline(kind: string, paint: LineLayerSpecification['paint']): LineLayerSpecification {
+  return { id: `${kind}-line`, type: 'line', source: BASEMAP_SOURCE, filter: ['all', kindIs(kind), isPolygon], paint };
+}
+
+/** The line features (rivers, roads) of one kind, drawn with round caps and joins. */
+function path(kind: string, paint: LineLayerSpecification['paint']): LineLayerSpecification {
+  return {
+    id: `${kind}-line`,
+    type: 'line',
+    source: BASEMAP_SOURCE,
+    filter: ['all', kindIs(kind), isLine],
+    layout: { 'line-cap': 'round', 'line-join': 'round' },
+    paint,
+  };
+}
+
 function generatedLayers(): LayerSpecification[] {
-  const source = BASEMAP_SOURCE;
   return [
     { id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOR } },
-    {
-      id: 'county-fill',
-      type: 'fill',
-      source,
-      filter: ['all', kindIs('county'), isPolygon],
-      paint: { 'fill-color': '#0e1c2b' },
-    },
-    {
-      id: 'township-fill',
-      type: 'fill',
-      source,
-      filter: ['all', kindIs('township'), isPolygon],
-      paint: { 'fill-color': '#12253a', 'fill-opacity': 0.85 },
-    },
-    {
-      id: 'village-fill',
-      type: 'fill',
-      source,
-      filter: ['all', kindIs('village'), isPolygon],
-      paint: { 'fill-color': '#16304a', 'fill-opacity': 0.45 },
-    },
-    {
-      id: 'water-fill',
-      type: 'fill',
-      source,
-      filter: ['all', kindIs('water'), isPolygon],
-      paint: { 'fill-color': '#0f3552' },
-    },
-    {
-      id: 'village-line',
-      type: 'line',
-      source,
-      filter: ['all', kindIs('village'), isPolygon],
-      minzoom: 10,
-      paint: { 'line-color': '#21405c', 'line-width': 0.6, 'line-dasharray': [3, 2] },
-    },
-    {
-      id: 'water-line',
-      type: 'line',
-      source,
-      filter: ['all', kindIs('water'), isLine],
-      layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: {
-        'line-color': '#1d5f8f',
-        'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1, 14, 4],
-      },
-    },
-    {
-      id: 'road-line',
-      type: 'line',
-      source,
-      filter: ['all', kindIs('road'), isLine],
-      layout: { 'line-cap': 'round', 'line-join': 'round' },
-      paint: {
-        'line-color': '#3b4a5c',
-        'line-width': ['interpolate', ['linear'], ['zoom'], 8, 0.6, 12, 1.6, 16, 5],
-      },
-    },
-    {
-      id: 'township-line',
-      type: 'line',
-      source,
-      filter: ['all', kindIs('township'), isPolygon],
-      paint: { 'line-color': '#2e5b80', 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 0.8, 14, 2] },
-    },
-    {
-      id: 'county-line',
-      type: 'line',
-      source,
-      filter: ['all', kindIs('county'), isPolygon],
-      paint: { 'line-color': '#4f8fc0', 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 3] },
-    },
+    fill('county', { 'fill-color': '#0e1c2b' }),
+    fill('township', { 'fill-color': '#12253a', 'fill-opacity': 0.85 }),
+    fill('village', { 'fill-color': '#16304a', 'fill-opacity': 0.45 }),
+    fill('water', { 'fill-color': '#0f3552' }),
+    { ...outline('village', { 'line-color': '#21405c', 'line-width': 0.6, 'line-dasharray': [3, 2] }), minzoom: 10 },
+    path('water', { 'line-color': '#1d5f8f', 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1, 14, 4] }),
+    path('road', {
+      'line-color': '#3b4a5c',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 8, 0.6, 12, 1.6, 16, 5],
+    }),
+    outline('township', {
+      'line-color': '#2e5b80',
+      'line-width': ['interpolate', ['linear'], ['zoom'], 8, 0.8, 14, 2],
+    }),
+    outline('county', { 'line-color': '#4f8fc0', 'line-width': ['interpolate', ['linear'], ['zoom'], 8, 1.5, 14, 3] }),
   ];
 }
 

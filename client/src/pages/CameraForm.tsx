@@ -1,16 +1,28 @@
-import { useEffect, useMemo, useRef, useState, type SubmitEvent } from 'react';
+import { useEffect, useRef, useState, type SubmitEvent } from 'react';
 import type { CameraPointView, NetworkView, OrgUnitView, ServerToClientEvents } from '@api/contract.ts';
 import { api, ApiError } from '../api.ts';
 import { Field } from '../components/Field.tsx';
 import { Modal } from '../components/Modal.tsx';
-import { networkLabel } from '../components/NetworkList.tsx';
-import { buildOrgTree, flattenOrgTree } from '../components/OrgTree.tsx';
+import {
+  AddressAndViewFields,
+  CodeField,
+  NameField,
+  NetworkAndUnitFields,
+  type PointFieldProps,
+} from '../components/PointFields.tsx';
 import { PositionPicker } from '../components/PositionPicker.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
-import { createBody, formStateOf, parseForm, patchBody, type CameraFormState } from './cameraFormModel.ts';
+import {
+  createBody,
+  formStateOf,
+  parseForm,
+  patchBody,
+  POINT_FIELD_PATHS,
+  type CameraFormState,
+} from './cameraFormModel.ts';
 
 interface CameraFormProps {
   /** null: a new point. */
@@ -24,18 +36,8 @@ interface CameraFormProps {
 }
 
 /** Paths the form shows next to a control; any other server error path goes to the summary. */
-const FIELD_PATHS = new Set([
-  'name',
-  'code',
-  'networkId',
-  'orgUnitId',
-  'position',
-  'position.lon',
-  'position.lat',
-  'position.system',
-  'address',
-  'direction',
-  'fov',
+const FIELD_PATHS = new Set<string>([
+  ...POINT_FIELD_PATHS,
   'onvifUrl',
   'mainStreamUri',
   'subStreamUri',
@@ -45,10 +47,17 @@ const FIELD_PATHS = new Set([
   'ptz',
 ]);
 
+/** The access fields that are one URI each; the error path is the field's own name. */
+const ACCESS_FIELDS = [
+  { key: 'onvifUrl', label: 'form.onvifUrl', placeholder: 'http://192.168.1.64/onvif/device_service' },
+  { key: 'mainStreamUri', label: 'form.mainStream', placeholder: 'rtsp://192.168.1.64:554/Streaming/Channels/101' },
+  { key: 'subStreamUri', label: 'form.subStream', placeholder: 'rtsp://192.168.1.64:554/Streaming/Channels/102' },
+] as const;
+
 type Notice = { kind: 'error' | 'info'; text: string } | null;
 
 export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSaved }: CameraFormProps) {
-  const { t, lang, formatTime } = useI18n();
+  const { t, formatTime } = useI18n();
   const [base, setBase] = useState<CameraPointView | null>(camera);
   const [form, setForm] = useState<CameraFormState>(() => formStateOf(camera));
   /** Errors by field path: local checks are translated, server messages are shown as sent. */
@@ -103,14 +112,13 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
     };
   }, [socket, baseId]);
 
-  const orgOptions = useMemo(() => flattenOrgTree(buildOrgTree(orgUnits)), [orgUnits]);
-
   const set = <K extends keyof CameraFormState>(key: K, value: CameraFormState[K]) => {
     touched.current = true;
     setForm((prev) => ({ ...prev, [key]: value }));
   };
 
   const err = (...paths: string[]) => paths.map((p) => errors[p]).find((m) => m !== undefined);
+  const pointFields: PointFieldProps = { form, set, err };
 
   const reload = async (id: number, message: Notice) => {
     try {
@@ -247,119 +255,29 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
         <fieldset disabled={readOnly} className="camera-form__grid">
           <div className="camera-form__column">
             <h3>{t('form.sectionBasic')}</h3>
-            <Field label={t('form.name')} error={err('name')}>
-              {(id) => (
-                <input id={id} value={form.name} onChange={(e) => set('name', e.target.value)} maxLength={200} />
-              )}
-            </Field>
-            <Field label={t('form.code')} error={err('code')}>
-              {(id) => (
-                <input
-                  id={id}
-                  className="mono"
-                  inputMode="numeric"
-                  value={form.code}
-                  onChange={(e) => set('code', e.target.value)}
-                  maxLength={20}
-                />
-              )}
-            </Field>
-            <div className="field-row">
-              <Field label={t('form.network')} error={err('networkId')}>
-                {(id) => (
-                  <select id={id} value={form.networkId} onChange={(e) => set('networkId', e.target.value)}>
-                    <option value="">{t('common.choose')}</option>
-                    {networks.map((n) => (
-                      <option key={n.id} value={n.id}>
-                        {networkLabel(n, lang)}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-              <Field label={t('form.orgUnit')} error={err('orgUnitId')}>
-                {(id) => (
-                  <select id={id} value={form.orgUnitId} onChange={(e) => set('orgUnitId', e.target.value)}>
-                    <option value="">{t('common.choose')}</option>
-                    {orgOptions.map(({ unit, depth }) => (
-                      <option key={unit.id} value={unit.id}>
-                        {'\u00a0\u00a0\u00a0'.repeat(depth) + unit.name}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-            </div>
-            <Field label={t('form.address')} error={err('address')}>
-              {(id) => <input id={id} value={form.address} onChange={(e) => set('address', e.target.value)} />}
-            </Field>
-            <div className="field-row">
-              <Field label={t('form.direction')} error={err('direction')}>
-                {(id) => (
-                  <input
-                    id={id}
-                    type="number"
-                    min={0}
-                    max={360}
-                    step="any"
-                    value={form.direction}
-                    onChange={(e) => set('direction', e.target.value)}
-                  />
-                )}
-              </Field>
-              <Field label={t('form.fov')} error={err('fov')}>
-                {(id) => (
-                  <input
-                    id={id}
-                    type="number"
-                    min={0}
-                    max={360}
-                    step="any"
-                    value={form.fov}
-                    onChange={(e) => set('fov', e.target.value)}
-                  />
-                )}
-              </Field>
-            </div>
+            <NameField {...pointFields} />
+            <CodeField {...pointFields} />
+            <NetworkAndUnitFields {...pointFields} networks={networks} orgUnits={orgUnits} />
+            <AddressAndViewFields {...pointFields} />
             <label className="check">
               <input type="checkbox" checked={form.ptz} onChange={(e) => set('ptz', e.target.checked)} />
               {t('form.ptz')}
             </label>
 
             <h3>{t('form.sectionAccess')}</h3>
-            <Field label={t('form.onvifUrl')} error={err('onvifUrl')}>
-              {(id) => (
-                <input
-                  id={id}
-                  className="mono"
-                  placeholder="http://192.168.1.64/onvif/device_service"
-                  value={form.onvifUrl}
-                  onChange={(e) => set('onvifUrl', e.target.value)}
-                />
-              )}
-            </Field>
-            <Field label={t('form.mainStream')} error={err('mainStreamUri')}>
-              {(id) => (
-                <input
-                  id={id}
-                  className="mono"
-                  placeholder="rtsp://192.168.1.64:554/Streaming/Channels/101"
-                  value={form.mainStreamUri}
-                  onChange={(e) => set('mainStreamUri', e.target.value)}
-                />
-              )}
-            </Field>
-            <Field label={t('form.subStream')} error={err('subStreamUri')}>
-              {(id) => (
-                <input
-                  id={id}
-                  className="mono"
-                  placeholder="rtsp://192.168.1.64:554/Streaming/Channels/102"
-                  value={form.subStreamUri}
-                  onChange={(e) => set('subStreamUri', e.target.value)}
-                />
-              )}
-            </Field>
+            {ACCESS_FIELDS.map(({ key, label, placeholder }) => (
+              <Field key={key} label={t(label)} error={err(key)}>
+                {(id) => (
+                  <input
+                    id={id}
+                    className="mono"
+                    placeholder={placeholder}
+                    value={form[key]}
+                    onChange={(e) => set(key, e.target.value)}
+                  />
+                )}
+              </Field>
+            ))}
             <div className="credentials">
               <div className="credentials__title">{t('form.credentials')}</div>
               <p className="field__hint">

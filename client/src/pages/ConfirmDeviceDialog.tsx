@@ -3,7 +3,7 @@
  * picks network and org unit and places it on the map; the server takes the
  * device address, stream URIs, PTZ and the credentials that worked from the scan.
  */
-import { useMemo, useState, type SubmitEvent } from 'react';
+import { useState, type SubmitEvent } from 'react';
 import type {
   CameraPointView,
   ConfirmDeviceRequest,
@@ -12,40 +12,25 @@ import type {
   OrgUnitView,
 } from '@api/contract.ts';
 import { api, ApiError } from '../api.ts';
-import { Field } from '../components/Field.tsx';
 import { Modal } from '../components/Modal.tsx';
-import { networkLabel } from '../components/NetworkList.tsx';
-import { buildOrgTree, flattenOrgTree } from '../components/OrgTree.tsx';
+import {
+  AddressAndViewFields,
+  CodeField,
+  NameField,
+  NetworkAndUnitFields,
+  type PointFieldProps,
+  type PointFieldValues,
+} from '../components/PointFields.tsx';
 import { PositionPicker, type PositionText } from '../components/PositionPicker.tsx';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
-import { formStateOf, parseForm } from './cameraFormModel.ts';
+import { formStateOf, parseForm, POINT_FIELD_PATHS } from './cameraFormModel.ts';
 import { clockIsOff, formatOffset, mainAndSub, makeAndModel, profileSummary, suggestedName } from './deviceFormat.ts';
 
-interface ConfirmState extends PositionText {
-  name: string;
-  code: string;
-  networkId: string;
-  orgUnitId: string;
-  address: string;
-  direction: string;
-  fov: string;
-}
+type ConfirmState = PointFieldValues & PositionText;
 
 /** Paths shown beside a control; any other error path goes to the summary. */
-const FIELD_PATHS = new Set([
-  'name',
-  'code',
-  'networkId',
-  'orgUnitId',
-  'position',
-  'position.lon',
-  'position.lat',
-  'position.system',
-  'address',
-  'direction',
-  'fov',
-]);
+const FIELD_PATHS = new Set<string>(POINT_FIELD_PATHS);
 
 /** The camera form's checks apply unchanged; only the confirmation fields are sent. */
 function parseConfirm(state: ConfirmState) {
@@ -83,8 +68,7 @@ export function ConfirmDeviceDialog({
   onConfirmed,
   onConflict,
 }: ConfirmDeviceDialogProps) {
-  const { t, lang } = useI18n();
-  const orgOptions = useMemo(() => flattenOrgTree(buildOrgTree(orgUnits)), [orgUnits]);
+  const { t } = useI18n();
   const [form, setForm] = useState<ConfirmState>(() => ({
     name: suggestedName(device, t('discovery.cameraFallback')),
     code: '',
@@ -107,6 +91,7 @@ export function ConfirmDeviceDialog({
   const set = <K extends keyof ConfirmState>(key: K, value: ConfirmState[K]) =>
     setForm((prev) => ({ ...prev, [key]: value }));
   const err = (...paths: string[]) => paths.map((p) => errors[p]).find((m) => m !== undefined);
+  const pointFields: PointFieldProps = { form, set, err };
 
   const submit = async (e: SubmitEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -213,80 +198,10 @@ export function ConfirmDeviceDialog({
         <fieldset className="camera-form__grid" disabled={conflicted}>
           <div className="camera-form__column">
             <h3>{t('form.sectionBasic')}</h3>
-            <Field label={t('form.name')} error={err('name')}>
-              {(id) => (
-                <input id={id} value={form.name} onChange={(e) => set('name', e.target.value)} maxLength={200} />
-              )}
-            </Field>
-            <div className="field-row">
-              <Field label={t('form.network')} error={err('networkId')}>
-                {(id) => (
-                  <select id={id} value={form.networkId} onChange={(e) => set('networkId', e.target.value)}>
-                    <option value="">{t('common.choose')}</option>
-                    {networks.map((n) => (
-                      <option key={n.id} value={n.id}>
-                        {networkLabel(n, lang)}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-              <Field label={t('form.orgUnit')} error={err('orgUnitId')}>
-                {(id) => (
-                  <select id={id} value={form.orgUnitId} onChange={(e) => set('orgUnitId', e.target.value)}>
-                    <option value="">{t('common.choose')}</option>
-                    {orgOptions.map(({ unit, depth }) => (
-                      <option key={unit.id} value={unit.id}>
-                        {'\u00a0\u00a0\u00a0'.repeat(depth) + unit.name}
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
-            </div>
-            <Field label={t('form.code')} error={err('code')}>
-              {(id) => (
-                <input
-                  id={id}
-                  className="mono"
-                  inputMode="numeric"
-                  value={form.code}
-                  onChange={(e) => set('code', e.target.value)}
-                  maxLength={20}
-                />
-              )}
-            </Field>
-            <Field label={t('form.address')} error={err('address')}>
-              {(id) => <input id={id} value={form.address} onChange={(e) => set('address', e.target.value)} />}
-            </Field>
-            <div className="field-row">
-              <Field label={t('form.direction')} error={err('direction')}>
-                {(id) => (
-                  <input
-                    id={id}
-                    type="number"
-                    min={0}
-                    max={360}
-                    step="any"
-                    value={form.direction}
-                    onChange={(e) => set('direction', e.target.value)}
-                  />
-                )}
-              </Field>
-              <Field label={t('form.fov')} error={err('fov')}>
-                {(id) => (
-                  <input
-                    id={id}
-                    type="number"
-                    min={0}
-                    max={360}
-                    step="any"
-                    value={form.fov}
-                    onChange={(e) => set('fov', e.target.value)}
-                  />
-                )}
-              </Field>
-            </div>
+            <NameField {...pointFields} />
+            <NetworkAndUnitFields {...pointFields} networks={networks} orgUnits={orgUnits} />
+            <CodeField {...pointFields} />
+            <AddressAndViewFields {...pointFields} />
             <p className="field__hint">{t('confirm.fromDevice')}</p>
           </div>
           <div className="camera-form__column">

@@ -57,6 +57,24 @@ export function formStateOf(camera: CameraPointView | null): CameraFormState {
   };
 }
 
+/**
+ * Error paths (as the server names them) of a point's descriptive fields and its
+ * position: the fields the camera form shares with the discovery confirmation dialog.
+ */
+export const POINT_FIELD_PATHS = [
+  'name',
+  'code',
+  'networkId',
+  'orgUnitId',
+  'position',
+  'position.lon',
+  'position.lat',
+  'position.system',
+  'address',
+  'direction',
+  'fov',
+] as const;
+
 /** Field path (as the server names it) → message key of a local validation error. */
 export type LocalErrors = Record<string, MessageKey>;
 
