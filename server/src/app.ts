@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ApiErrorBody } from './api/contract.ts';
+import { alertRoutes, createAlertRepo, createAlertService } from './alerts/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { createAuthService, createSessionRepo, createUserRepo } from './auth/index.ts';
@@ -115,6 +116,16 @@ export function createApp(deps: AppDeps) {
     config: config.health,
     pushState: ingest.pushState,
   });
+  const alerts = createAlertService({
+    repo: createAlertRepo(db, now),
+    orgs,
+    cameras,
+    audit,
+    bus,
+    clock,
+    log,
+    config: config.alerts,
+  });
   const control = createCameraControl({
     cameras,
     secrets,
@@ -216,6 +227,7 @@ export function createApp(deps: AppDeps) {
   api.use(relayApiRoutes({ auth, relay, control }));
   api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
+  api.use(alertRoutes({ auth, alerts, maxBodyBytes: config.alerts.maxBodyBytes }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ relay }));
@@ -304,6 +316,7 @@ export function createApp(deps: AppDeps) {
     relay,
     control,
     ingest,
+    alerts,
     bus,
   };
 }
@@ -369,6 +382,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       await app.relay.close();
       app.ingest.detach();
       await ingest?.close();
+      app.alerts.close();
       await realtime.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { CameraStatus, StreamStateEvent } from './api/contract.ts';
+import type { AlertView, CameraStatus, StreamStateEvent } from './api/contract.ts';
 import type { CameraPoint } from './cameras/repo.ts';
 import type { DiscoveredDevice, ScanJob } from './discovery/repo.ts';
 
@@ -25,6 +25,8 @@ export interface DomainEvents {
     at: string;
     lastSeenAt: string | null;
   };
+  /** An alert was stored (new) or changed (folded repeat, action); pushed only after it is stored. */
+  'alert.changed': { kind: 'new' | 'updated'; orgPath: string; alert: AlertView };
 }
 
 export interface EventBus {

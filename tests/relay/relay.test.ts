@@ -196,6 +196,16 @@ describe('live relay', () => {
     expect(sessions.every((s) => s.ended_at !== null)).toBe(true);
     const admin = client(t.api, await t.login('admin'));
     expect(((await admin.get('/audit?action=stream.view')).json.items as unknown[]).length).toBeGreaterThanOrEqual(2);
+    // Who watched, from when to when: readable by admins, not by others.
+    const views = (await admin.get(`/audit/view-sessions?camera=${fixedId}`)).json.items as {
+      username: string;
+      quality: string;
+      startedAt: string;
+      endedAt: string | null;
+    }[];
+    expect(views.map((v) => v.username).sort()).toEqual(['county', 'township1']);
+    expect(views.every((v) => v.quality === 'sub' && v.endedAt !== null && v.endedAt >= v.startedAt)).toBe(true);
+    expect((await officer.get('/audit/view-sessions')).status).toBe(403);
   }, 30_000);
 
   it('reports an unreachable camera as a 502 with the reason', async () => {

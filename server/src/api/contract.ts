@@ -29,7 +29,11 @@ export type Permission =
   | 'org.read'
   | 'audit.read'
   | 'user.read'
-  | 'user.write';
+  | 'user.write'
+  | 'alert.read'
+  | 'alert.handle'
+  | 'alert.report'
+  | 'alert.source.manage';
 
 export interface ApiErrorBody {
   error: {
@@ -405,6 +409,86 @@ export interface StreamStateEvent {
   restarts: number;
 }
 
+export const ALERT_LEVELS = ['blue', 'yellow', 'orange', 'red'] as const;
+/** 四色预警 — four-colour warning, ordered blue < yellow < orange < red. */
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+export const ALERT_TYPES = [
+  'alarm_button',
+  'intrusion',
+  'line_crossing',
+  'motion',
+  'tamper',
+  'fire',
+  'crowd',
+  'camera_offline',
+  'manual',
+  'other',
+] as const;
+export type AlertType = (typeof ALERT_TYPES)[number];
+
+export const ALERT_STATUSES = ['new', 'acknowledged', 'false_alarm', 'dispatched', 'closed'] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+export const ALERT_SOURCE_KINDS = ['device_key', 'onvif_event', 'health', 'manual'] as const;
+export type AlertSourceKind = (typeof ALERT_SOURCE_KINDS)[number];
+
+/** 预警 — one geotagged alert, possibly folded from many repeats (count). */
+export interface AlertView {
+  id: number;
+  /** Change cursor: grows on every change of any alert; replay with GET /alerts?since=<seq>. */
+  seq: number;
+  type: AlertType;
+  level: AlertLevel;
+  /** Always WGS-84. */
+  position: Position;
+  coordSource: CoordSystem;
+  orgUnitId: number;
+  orgUnitName: string;
+  source: { kind: AlertSourceKind; id: string };
+  cameraId: number | null;
+  /** 联动 — cameras that can see the place, best first. */
+  linkedCameraIds: number[];
+  title: string;
+  description: string | null;
+  status: AlertStatus;
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a device (alarm column, AI box) posts to /alerts/ingest with its X-Device-Key. */
+export interface AlertIngestRequest {
+  type: AlertType;
+  level: AlertLevel;
+  position?: Position & { system?: CoordSystem };
+  cameraId?: number;
+  title?: string;
+  description?: string;
+}
+
+/** An alert source (device key); the key is in the creation answer only. */
+export interface AlertSourceView {
+  id: number;
+  name: string;
+  orgUnitId: number;
+  rateLimitPerMinute: number;
+  createdAt: string;
+}
+
+export interface AlertSourceIssued extends AlertSourceView {
+  key: string;
+}
+
+export interface AlertHistoryEntry {
+  at: string;
+  actor: string;
+  action: string;
+  note: string | null;
+}
+
 /** Socket.IO: server → client events. */
 export interface ServerToClientEvents {
   'camera:changed': (event: {
@@ -417,6 +501,8 @@ export interface ServerToClientEvents {
   'scan:device': (event: DiscoveredDeviceView) => void;
   'camera:status': (event: CameraStatusEvent) => void;
   'stream:state': (event: StreamStateEvent) => void;
+  'alert:new': (event: AlertView) => void;
+  'alert:updated': (event: AlertView) => void;
 }
 
 export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string }) => void;

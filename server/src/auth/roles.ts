@@ -15,9 +15,29 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'audit.read',
     'user.read',
     'user.write',
+    'alert.read',
+    'alert.handle',
+    'alert.report',
+    'alert.source.manage',
   ],
-  county_officer: ['camera.control', 'camera.read', 'camera.export', 'org.read'],
-  township_operator: ['camera.control', 'camera.read', 'camera.export', 'org.read'],
+  county_officer: [
+    'camera.control',
+    'camera.read',
+    'camera.export',
+    'org.read',
+    'alert.read',
+    'alert.handle',
+    'alert.report',
+  ],
+  township_operator: [
+    'camera.control',
+    'camera.read',
+    'camera.export',
+    'org.read',
+    'alert.read',
+    'alert.handle',
+    'alert.report',
+  ],
   // 运维/点位登记: registers and maintains points.
   technician: [
     'camera.control',
@@ -27,8 +47,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'camera.export',
     'discovery.scan',
     'org.read',
+    'alert.read',
   ],
-  viewer: ['camera.read', 'org.read'],
+  viewer: ['camera.read', 'org.read', 'alert.read'],
 };
 
 export function permissionsOf(role: Role): Permission[] {

@@ -136,6 +136,20 @@ export const configSchema = z
       })
       .strict(),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']) }).strict(),
+    alerts: z
+      .object({
+        /** Repeats of one source + type (+ camera) within this window fold into the open alert. */
+        stormWindowSeconds: z.number().int().min(0).max(86_400),
+        /** Cameras within this distance of an alert are candidates for linkage. */
+        linkRadiusMeters: z.number().positive().max(10_000),
+        /** At most this many linked cameras travel with an alert. */
+        maxLinkedCameras: z.number().int().min(0).max(64),
+        /** Default per-source rate limit for new device keys. */
+        defaultRatePerMinute: z.number().int().min(1).max(100_000),
+        /** Largest accepted ingestion body. */
+        maxBodyBytes: z.number().int().min(256).max(1_048_576),
+      })
+      .strict(),
   })
   .strict();
 

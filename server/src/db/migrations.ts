@@ -203,6 +203,61 @@ CREATE TABLE ingest_keys (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'alerts',
+    // Keys of alert sources are kept as SHA-256 only. seq is the change cursor
+    // clients replay from; it grows on every change, not only on insert.
+    sql: `
+CREATE TABLE alert_sources (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL UNIQUE,
+  org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  org_path TEXT NOT NULL,
+  rate_limit_per_min INTEGER NOT NULL,
+  created_by INTEGER REFERENCES users(id),
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE alerts (
+  id INTEGER PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  level TEXT NOT NULL CHECK (level IN ('blue', 'yellow', 'orange', 'red')),
+  lon REAL NOT NULL,
+  lat REAL NOT NULL,
+  coord_source TEXT NOT NULL CHECK (coord_source IN ('wgs84', 'gcj02', 'bd09')),
+  org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  org_path TEXT NOT NULL,
+  source_kind TEXT NOT NULL CHECK (source_kind IN ('device_key', 'onvif_event', 'health', 'manual')),
+  source_id TEXT NOT NULL,
+  camera_id INTEGER REFERENCES camera_points(id) ON DELETE SET NULL,
+  linked_camera_ids TEXT NOT NULL DEFAULT '[]',
+  title TEXT NOT NULL,
+  description TEXT,
+  status TEXT NOT NULL CHECK (status IN ('new', 'acknowledged', 'false_alarm', 'dispatched', 'closed')),
+  auto_closed INTEGER NOT NULL DEFAULT 0,
+  count INTEGER NOT NULL DEFAULT 1,
+  first_at TEXT NOT NULL,
+  last_at TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX alerts_storm ON alerts(source_kind, source_id, type, camera_id, last_at);
+CREATE INDEX alerts_org ON alerts(org_path, seq);
+
+CREATE TABLE alert_history (
+  id INTEGER PRIMARY KEY,
+  alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  note TEXT
+);
+CREATE INDEX alert_history_alert ON alert_history(alert_id, id);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -87,6 +87,10 @@ export function attachRealtime(http: HttpServer, deps: { auth: AuthService; bus:
         at: e.at,
       });
     }),
+    // The alert is already stored: a client that misses this push replays it from GET /alerts?since=.
+    deps.bus.on('alert.changed', ({ kind, orgPath, alert }) => {
+      io.to(roomsFor(orgPath)).emit(kind === 'new' ? 'alert:new' : 'alert:updated', alert);
+    }),
   ];
   return {
     io,

@@ -8,6 +8,16 @@ import type { CameraControl } from './control.ts';
 import type { RelayService } from './service.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+const viewQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z
+      .string()
+      .regex(/^\d{1,15}$/, 'not a cursor this server issued')
+      .optional(),
+    camera: z.coerce.number().int().positive().optional(),
+  })
+  .strict();
 const streamBody = z.object({ quality: z.enum(['main', 'sub']).default('sub') }).strict();
 const unit = (label: string) =>
   z.number().min(-1, `${label} must be between -1 and 1`).max(1, `${label} must be between -1 and 1`);
@@ -50,6 +60,16 @@ export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; c
     res.status(204).end();
   });
   r.get('/streams', auth.requirePermission('camera.read'), (req, res) => void res.json(relay.list(authOf(req))));
+  r.get('/audit/view-sessions', auth.requirePermission('audit.read'), (req, res) => {
+    const q = parseOr400(viewQuery, req.query);
+    const items = relay.viewSessions({
+      limit: q.limit + 1,
+      ...(q.cursor ? { beforeId: Number(q.cursor) } : {}),
+      ...(q.camera ? { cameraId: q.camera } : {}),
+    });
+    const page = items.slice(0, q.limit);
+    res.json({ items: page, nextCursor: items.length > q.limit ? String(page[page.length - 1]!.id) : null });
+  });
   return r;
 }
 

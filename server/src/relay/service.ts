@@ -39,6 +39,21 @@ export interface RelayDeps {
 }
 
 export type Quality = 'main' | 'sub';
+
+/** 观看记录 — one person watching one camera, start to end. */
+export interface ViewSession {
+  id: number;
+  userId: number;
+  username: string | null;
+  cameraId: number;
+  cameraName: string | null;
+  quality: Quality;
+  ip: string | null;
+  startedAt: string;
+  lastSeenAt: string;
+  /** Null while the session is open. */
+  endedAt: string | null;
+}
 const FILE = /^(index\.m3u8|seg_\d{5,9}\.ts)$/;
 
 /** The stream address with the point's sealed credentials put back for ffmpeg (never shown to anyone). */
@@ -256,6 +271,23 @@ export function createRelayService(deps: RelayDeps) {
         outcome: 'ok',
       });
       return jpeg;
+    },
+
+    /** Viewing sessions, newest first: who watched which camera, from where, from when to when. */
+    viewSessions(opts: { beforeId?: number; limit: number; cameraId?: number }): ViewSession[] {
+      const clauses = ['v.id < ?'];
+      const params: (number | string)[] = [opts.beforeId ?? Number.MAX_SAFE_INTEGER];
+      if (opts.cameraId !== undefined) {
+        clauses.push('v.camera_id = ?');
+        params.push(opts.cameraId);
+      }
+      return db.all<ViewSession>(
+        `SELECT v.id, v.user_id AS "userId", u.username, v.camera_id AS "cameraId", c.name AS "cameraName", v.quality, v.ip,
+                v.started_at AS "startedAt", v.last_seen_at AS "lastSeenAt", v.ended_at AS "endedAt"
+         FROM view_sessions v LEFT JOIN users u ON u.id = v.user_id LEFT JOIN camera_points c ON c.id = v.camera_id
+         WHERE ${clauses.join(' AND ')} ORDER BY v.id DESC LIMIT ?`,
+        [...params, opts.limit],
+      );
     },
 
     list(ctx: AuthContext): StreamStateEvent[] {

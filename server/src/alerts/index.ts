@@ -1,0 +1,4 @@
+export { createAlertRepo, type Alert, type AlertRepo, type AlertSource } from './repo.ts';
+export { createAlertService, hashDeviceKey, type AlertService } from './service.ts';
+export { alertRoutes } from './routes.ts';
+export { rankLinkedCameras, pointInGeometry, bearingDeg } from './geometry.ts';

@@ -1,0 +1,254 @@
+import type {
+  AlertHistoryEntry,
+  AlertLevel,
+  AlertSourceKind,
+  AlertStatus,
+  AlertType,
+  CoordSystem,
+} from '../api/contract.ts';
+import type { SqlDb } from '../db/sqlite.ts';
+import { pathRange, type Scope } from '../org/scope.ts';
+
+/** 预警 — an alert as stored. */
+export interface Alert {
+  id: number;
+  seq: number;
+  type: AlertType;
+  level: AlertLevel;
+  lon: number;
+  lat: number;
+  coordSource: CoordSystem;
+  orgUnitId: number;
+  orgPath: string;
+  sourceKind: AlertSourceKind;
+  sourceId: string;
+  cameraId: number | null;
+  linkedCameraIds: number[];
+  title: string;
+  description: string | null;
+  status: AlertStatus;
+  autoClosed: boolean;
+  count: number;
+  firstAt: string;
+  lastAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewAlert = Omit<Alert, 'id' | 'seq' | 'status' | 'autoClosed' | 'count' | 'createdAt' | 'updatedAt'>;
+
+/** 报警源 — a device (alarm column, AI box, other system) that posts alerts with its own key. */
+export interface AlertSource {
+  id: number;
+  name: string;
+  keyHash: string;
+  orgUnitId: number;
+  orgPath: string;
+  rateLimitPerMinute: number;
+  createdBy: number | null;
+  createdAt: string;
+}
+
+interface AlertRow {
+  id: number;
+  seq: number;
+  type: AlertType;
+  level: AlertLevel;
+  lon: number;
+  lat: number;
+  coord_source: CoordSystem;
+  org_unit_id: number;
+  org_path: string;
+  source_kind: AlertSourceKind;
+  source_id: string;
+  camera_id: number | null;
+  linked_camera_ids: string;
+  title: string;
+  description: string | null;
+  status: AlertStatus;
+  auto_closed: number;
+  count: number;
+  first_at: string;
+  last_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const fromRow = (r: AlertRow): Alert => ({
+  id: r.id,
+  seq: r.seq,
+  type: r.type,
+  level: r.level,
+  lon: r.lon,
+  lat: r.lat,
+  coordSource: r.coord_source,
+  orgUnitId: r.org_unit_id,
+  orgPath: r.org_path,
+  sourceKind: r.source_kind,
+  sourceId: r.source_id,
+  cameraId: r.camera_id,
+  linkedCameraIds: JSON.parse(r.linked_camera_ids) as number[],
+  title: r.title,
+  description: r.description,
+  status: r.status,
+  autoClosed: r.auto_closed === 1,
+  count: r.count,
+  firstAt: r.first_at,
+  lastAt: r.last_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+interface SourceRow {
+  id: number;
+  name: string;
+  key_hash: string;
+  org_unit_id: number;
+  org_path: string;
+  rate_limit_per_min: number;
+  created_by: number | null;
+  created_at: string;
+}
+
+const sourceFromRow = (r: SourceRow): AlertSource => ({
+  id: r.id,
+  name: r.name,
+  keyHash: r.key_hash,
+  orgUnitId: r.org_unit_id,
+  orgPath: r.org_path,
+  rateLimitPerMinute: r.rate_limit_per_min,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+});
+
+export function createAlertRepo(db: SqlDb, now: () => Date) {
+  const nextSeq = () => db.get<{ s: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM alerts')?.s ?? 1;
+  const byIdUnscoped = (id: number) => {
+    const r = db.get<AlertRow>('SELECT * FROM alerts WHERE id = ?', [id]);
+    return r ? fromRow(r) : undefined;
+  };
+  return {
+    byIdUnscoped,
+    byId(scope: Scope, id: number): Alert | undefined {
+      const a = byIdUnscoped(id);
+      return a && a.orgPath.startsWith(scope.path) ? a : undefined;
+    },
+    insert(a: NewAlert): Alert {
+      const at = now().toISOString();
+      const { lastInsertRowid } = db.run(
+        `INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?, ?, ?)`,
+        [
+          nextSeq(),
+          a.type,
+          a.level,
+          a.lon,
+          a.lat,
+          a.coordSource,
+          a.orgUnitId,
+          a.orgPath,
+          a.sourceKind,
+          a.sourceId,
+          a.cameraId,
+          JSON.stringify(a.linkedCameraIds),
+          a.title,
+          a.description,
+          a.firstAt,
+          a.lastAt,
+          at,
+          at,
+        ],
+      );
+      return byIdUnscoped(lastInsertRowid)!;
+    },
+    /**
+     * The alert a repeat folds into: same source, type and camera, seen within
+     * the window, still open (or closed automatically, e.g. a flapping camera).
+     */
+    foldTarget(
+      k: { sourceKind: AlertSourceKind; sourceId: string; type: AlertType; cameraId: number | null },
+      since: string,
+    ) {
+      const r = db.get<AlertRow>(
+        `SELECT * FROM alerts WHERE source_kind = ? AND source_id = ? AND type = ? AND camera_id IS ? AND last_at >= ?
+           AND (status IN ('new', 'acknowledged') OR (status = 'closed' AND auto_closed = 1))
+         ORDER BY id DESC LIMIT 1`,
+        [k.sourceKind, k.sourceId, k.type, k.cameraId, since],
+      );
+      return r ? fromRow(r) : undefined;
+    },
+    /** A repeat: count + 1, last time, level raised if higher; an auto-closed alert opens again. */
+    fold(id: number, lastAt: string, level: AlertLevel): Alert {
+      db.run(
+        `UPDATE alerts SET seq = ?, count = count + 1, last_at = ?, level = ?, updated_at = ?,
+           status = CASE WHEN status = 'closed' THEN 'new' ELSE status END, auto_closed = 0 WHERE id = ?`,
+        [nextSeq(), lastAt, level, now().toISOString(), id],
+      );
+      return byIdUnscoped(id)!;
+    },
+    setStatus(id: number, status: AlertStatus, autoClosed = false): Alert {
+      db.run('UPDATE alerts SET seq = ?, status = ?, auto_closed = ?, updated_at = ? WHERE id = ?', [
+        nextSeq(),
+        status,
+        autoClosed ? 1 : 0,
+        now().toISOString(),
+        id,
+      ]);
+      return byIdUnscoped(id)!;
+    },
+    openFor(sourceKind: AlertSourceKind, sourceId: string, type: AlertType): Alert[] {
+      return db
+        .all<AlertRow>(
+          `SELECT * FROM alerts WHERE source_kind = ? AND source_id = ? AND type = ? AND status IN ('new', 'acknowledged')`,
+          [sourceKind, sourceId, type],
+        )
+        .map(fromRow);
+    },
+    /** Changes in scope after cursor `since`, oldest first. */
+    changedSince(scope: Scope, since: number, limit: number): Alert[] {
+      const [lo, hi] = pathRange(scope.path);
+      return db
+        .all<AlertRow>('SELECT * FROM alerts WHERE org_path >= ? AND org_path < ? AND seq > ? ORDER BY seq LIMIT ?', [
+          lo,
+          hi,
+          since,
+          limit,
+        ])
+        .map(fromRow);
+    },
+    addHistory(alertId: number, actor: string, action: string, note: string | null) {
+      db.run('INSERT INTO alert_history (alert_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)', [
+        alertId,
+        now().toISOString(),
+        actor,
+        action,
+        note,
+      ]);
+    },
+    history(alertId: number): AlertHistoryEntry[] {
+      return db.all<AlertHistoryEntry>(
+        'SELECT at, actor, action, note FROM alert_history WHERE alert_id = ? ORDER BY id',
+        [alertId],
+      );
+    },
+    insertSource(s: Omit<AlertSource, 'id' | 'createdAt'>): AlertSource {
+      const { lastInsertRowid } = db.run(
+        'INSERT INTO alert_sources (name, key_hash, org_unit_id, org_path, rate_limit_per_min, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [s.name, s.keyHash, s.orgUnitId, s.orgPath, s.rateLimitPerMinute, s.createdBy, now().toISOString()],
+      );
+      return sourceFromRow(db.get<SourceRow>('SELECT * FROM alert_sources WHERE id = ?', [lastInsertRowid])!);
+    },
+    sourceByKeyHash(hash: string): AlertSource | undefined {
+      const r = db.get<SourceRow>('SELECT * FROM alert_sources WHERE key_hash = ?', [hash]);
+      return r ? sourceFromRow(r) : undefined;
+    },
+    sources(scope: Scope): AlertSource[] {
+      const [lo, hi] = pathRange(scope.path);
+      return db
+        .all<SourceRow>('SELECT * FROM alert_sources WHERE org_path >= ? AND org_path < ? ORDER BY id', [lo, hi])
+        .map(sourceFromRow);
+    },
+  };
+}
+
+export type AlertRepo = ReturnType<typeof createAlertRepo>;

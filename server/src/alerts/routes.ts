@@ -1,0 +1,55 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { authOf, type AuthService } from '../auth/index.ts';
+import { HttpError, parseOr400 } from '../http/errors.ts';
+import type { AlertAction, AlertService } from './service.ts';
+
+const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+const listQuery = z
+  .object({
+    since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(200),
+  })
+  .strict();
+
+/** /api/v1 routes: alert sources, device ingestion, manual reports, replay and actions. */
+export function alertRoutes(deps: { auth: AuthService; alerts: AlertService; maxBodyBytes: number }): Router {
+  const { auth, alerts, maxBodyBytes } = deps;
+  const r = Router();
+  r.post('/alert-sources', auth.requirePermission('alert.source.manage'), (req, res) => {
+    res.status(201).json(alerts.createSource(authOf(req), req.ip ?? null, req.body));
+  });
+  r.get('/alert-sources', auth.requirePermission('alert.source.manage'), (req, res) => {
+    res.json(alerts.listSources(authOf(req)));
+  });
+  // Devices, not users: the key is the credential, so no session is asked for.
+  r.post('/alerts/ingest', (req, res) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    if (length > maxBodyBytes)
+      throw new HttpError(413, 'too_large', `body: larger than ${maxBodyBytes} bytes`, [
+        { path: 'body', message: `larger than ${maxBodyBytes} bytes` },
+      ]);
+    const key = req.get('x-device-key');
+    const { alert, folded } = alerts.ingest(key, req.ip ?? null, req.body);
+    res.status(folded ? 200 : 201).json(alert);
+  });
+  r.post('/alerts', auth.requirePermission('alert.report'), (req, res) => {
+    const { alert, folded } = alerts.report(authOf(req), req.ip ?? null, req.body);
+    res.status(folded ? 200 : 201).json(alert);
+  });
+  r.get('/alerts', auth.requirePermission('alert.read'), (req, res) => {
+    const q = parseOr400(listQuery, req.query);
+    res.json(alerts.list(authOf(req), q.since, q.limit));
+  });
+  r.get('/alerts/:id', auth.requirePermission('alert.read'), (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    res.json(alerts.get(authOf(req), id));
+  });
+  for (const action of ['ack', 'false-alarm', 'close'] as const satisfies readonly AlertAction[]) {
+    r.post(`/alerts/:id/${action}`, auth.requirePermission('alert.handle'), (req, res) => {
+      const { id } = parseOr400(idParam, req.params);
+      res.json(alerts.act(authOf(req), req.ip ?? null, id, action, req.body ?? {}));
+    });
+  }
+  return r;
+}

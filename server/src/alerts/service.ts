@@ -1,0 +1,444 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import {
+  ALERT_LEVELS,
+  ALERT_TYPES,
+  COORD_SYSTEMS,
+  type AlertHistoryEntry,
+  type AlertLevel,
+  type AlertSourceIssued,
+  type AlertSourceKind,
+  type AlertSourceView,
+  type AlertStatus,
+  type AlertType,
+  type AlertView,
+  type CoordSystem,
+  type Page,
+} from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import type { AuthContext } from '../auth/index.ts';
+import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
+import type { AppConfig } from '../config/schema.ts';
+import type { EventBus } from '../events.ts';
+import { toWgs84, type LonLat } from '../geo/coords.ts';
+import { badRequest, conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
+import type { Clock, Logger } from '../http/logger.ts';
+import type { OrgRepo, OrgUnit } from '../org/repo.ts';
+import { inScope, type Scope } from '../org/scope.ts';
+import { centroid, pointInGeometry, rankLinkedCameras } from './geometry.ts';
+import type { Alert, AlertRepo, AlertSource } from './repo.ts';
+
+const position = z
+  .object({
+    lon: z.number().min(-180).max(180),
+    lat: z.number().min(-90).max(90),
+    system: z.enum(COORD_SYSTEMS).optional(),
+  })
+  .strict();
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** A device's post. Either a position or a camera must say where it happened. */
+export const ingestSchema = z
+  .object({
+    type: z.enum(ALERT_TYPES).exclude(['camera_offline', 'manual']),
+    level: z.enum(ALERT_LEVELS),
+    position: position.optional(),
+    cameraId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    title: text(200).optional(),
+    description: text(2000).optional(),
+  })
+  .strict()
+  .refine((b) => b.position !== undefined || b.cameraId !== undefined, {
+    path: ['position'],
+    message: 'position or cameraId is required',
+  });
+
+/** An officer's manual report (网格员/值班员上报). */
+export const reportSchema = z
+  .object({
+    type: z.enum(ALERT_TYPES).exclude(['camera_offline']).default('manual'),
+    level: z.enum(ALERT_LEVELS),
+    position,
+    cameraId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    title: text(200),
+    description: text(2000).optional(),
+  })
+  .strict();
+
+export const sourceSchema = z
+  .object({
+    name: text(100),
+    orgUnitId: z.number().int().positive(),
+    rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+
+export const actionSchema = z.object({ note: z.string().trim().max(1000).optional() }).strict();
+
+export type AlertAction = 'ack' | 'false-alarm' | 'close';
+
+/** Which statuses each action may leave from, and where it goes. */
+const TRANSITIONS: Record<AlertAction, { from: readonly AlertStatus[]; to: AlertStatus; verb: string }> = {
+  ack: { from: ['new'], to: 'acknowledged', verb: 'acknowledged' },
+  'false-alarm': { from: ['new', 'acknowledged'], to: 'false_alarm', verb: 'false_alarm' },
+  close: { from: ['new', 'acknowledged', 'dispatched'], to: 'closed', verb: 'closed' },
+};
+
+const TYPE_TITLES: Record<AlertType, string> = {
+  alarm_button: '一键报警',
+  intrusion: '区域入侵',
+  line_crossing: '越线',
+  motion: '移动侦测',
+  tamper: '视频遮挡',
+  fire: '烟火',
+  crowd: '人员聚集',
+  camera_offline: '点位离线',
+  manual: '人工上报',
+  other: '其他预警',
+};
+
+const WHOLE_COUNTY: Scope = { orgUnitId: 0, path: '/' };
+
+export const hashDeviceKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export interface AlertDeps {
+  repo: AlertRepo;
+  orgs: OrgRepo;
+  cameras: CameraRepo;
+  audit: AuditLog;
+  bus: EventBus;
+  clock: Clock;
+  log: Logger;
+  config: AppConfig['alerts'];
+}
+
+interface Raise {
+  type: AlertType;
+  level: AlertLevel;
+  point: LonLat;
+  coordSource: CoordSystem;
+  sourceKind: AlertSourceKind;
+  sourceId: string;
+  camera: CameraPoint | null;
+  title: string | undefined;
+  description: string | null;
+  actor: string;
+}
+
+export function createAlertService(deps: AlertDeps) {
+  const { repo, orgs, cameras, audit, bus, clock, config } = deps;
+  const windows = new Map<number, { start: number; n: number }>();
+
+  /** From the source camera, else the smallest boundary holding the point, else the nearest village. */
+  function orgFor(point: LonLat, camera: CameraPoint | null): OrgUnit {
+    if (camera) {
+      const u = orgs.byId(camera.orgUnitId);
+      if (u) return u;
+    }
+    const all = orgs.all();
+    const depth = (u: OrgUnit) => u.path.split('/').length;
+    const holding = all.filter((u) => u.boundary && pointInGeometry(point, u.boundary));
+    holding.sort((a, b) => depth(b) - depth(a));
+    if (holding[0]) return holding[0];
+    let best: { u: OrgUnit; d: number } | null = null;
+    for (const u of all) {
+      if (u.level !== 'village') continue;
+      const c = centroid(u.boundary);
+      if (!c) continue;
+      const d = (c[0] - point[0]) ** 2 + (c[1] - point[1]) ** 2;
+      if (!best || d < best.d) best = { u, d };
+    }
+    const fallback = best?.u ?? all.find((u) => u.parentId === null);
+    if (!fallback) throw new HttpError(503, 'no_org_tree', 'no org units are configured');
+    return fallback;
+  }
+
+  function linked(point: LonLat): number[] {
+    if (config.maxLinkedCameras === 0) return [];
+    const dLat = config.linkRadiusMeters / 111_320;
+    const dLon = dLat / Math.max(0.01, Math.cos((point[1] * Math.PI) / 180));
+    const { rows } = cameras.search(
+      WHOLE_COUNTY,
+      { bbox: [point[0] - dLon, point[1] - dLat, point[0] + dLon, point[1] + dLat] },
+      0,
+      2000,
+    );
+    return rankLinkedCameras(point, rows, config.linkRadiusMeters, config.maxLinkedCameras);
+  }
+
+  function toView(a: Alert): AlertView {
+    return {
+      id: a.id,
+      seq: a.seq,
+      type: a.type,
+      level: a.level,
+      position: { lon: a.lon, lat: a.lat },
+      coordSource: a.coordSource,
+      orgUnitId: a.orgUnitId,
+      orgUnitName: orgs.byId(a.orgUnitId)?.name ?? '',
+      source: { kind: a.sourceKind, id: a.sourceId },
+      cameraId: a.cameraId,
+      linkedCameraIds: a.linkedCameraIds,
+      title: a.title,
+      description: a.description,
+      status: a.status,
+      count: a.count,
+      firstAt: a.firstAt,
+      lastAt: a.lastAt,
+      createdAt: a.createdAt,
+      updatedAt: a.updatedAt,
+    };
+  }
+
+  /** Stored first (folded into an open alert when it repeats), then pushed. */
+  function raise(r: Raise): { alert: AlertView; folded: boolean } {
+    const at = clock.now();
+    const since = new Date(at.getTime() - config.stormWindowSeconds * 1000).toISOString();
+    const cameraId = r.camera?.id ?? null;
+    const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
+    const target = config.stormWindowSeconds > 0 ? repo.foldTarget(key, since) : undefined;
+    if (target) {
+      const level = ALERT_LEVELS.indexOf(r.level) > ALERT_LEVELS.indexOf(target.level) ? r.level : target.level;
+      const reopened = target.status === 'closed';
+      const a = repo.fold(target.id, at.toISOString(), level);
+      if (reopened) repo.addHistory(a.id, r.actor, 'reopened', null);
+      const view = toView(a);
+      bus.emit('alert.changed', { kind: 'updated', orgPath: a.orgPath, alert: view });
+      return { alert: view, folded: true };
+    }
+    const org = orgFor(r.point, r.camera);
+    const a = repo.insert({
+      ...key,
+      type: r.type,
+      level: r.level,
+      lon: r.point[0],
+      lat: r.point[1],
+      coordSource: r.coordSource,
+      orgUnitId: org.id,
+      orgPath: org.path,
+      linkedCameraIds: linked(r.point),
+      title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
+      description: r.description,
+      firstAt: at.toISOString(),
+      lastAt: at.toISOString(),
+    });
+    repo.addHistory(a.id, r.actor, 'created', null);
+    const view = toView(a);
+    bus.emit('alert.changed', { kind: 'new', orgPath: a.orgPath, alert: view });
+    return { alert: view, folded: false };
+  }
+
+  function where(
+    scope: Scope,
+    body: { position?: { lon: number; lat: number; system?: CoordSystem | undefined }; cameraId?: number },
+  ) {
+    let camera: CameraPoint | null = null;
+    if (body.cameraId !== undefined) {
+      camera = cameras.byId(scope, body.cameraId) ?? null;
+      if (!camera) throw badRequest([{ path: 'cameraId', message: 'no such camera in this jurisdiction' }]);
+    }
+    if (body.position) {
+      const system = body.position.system ?? 'wgs84';
+      return { camera, point: toWgs84(system, body.position.lon, body.position.lat), coordSource: system };
+    }
+    if (!camera) throw badRequest([{ path: 'position', message: 'position or cameraId is required' }]);
+    return { camera, point: [camera.lon, camera.lat] as LonLat, coordSource: 'wgs84' as const };
+  }
+
+  function rateLimit(source: AlertSource) {
+    const nowMs = clock.now().getTime();
+    let w = windows.get(source.id);
+    if (!w || nowMs - w.start >= 60_000) {
+      w = { start: nowMs, n: 0 };
+      windows.set(source.id, w);
+    }
+    if (w.n >= source.rateLimitPerMinute) {
+      const wait = Math.max(1, Math.ceil((w.start + 60_000 - nowMs) / 1000));
+      throw new HttpError(
+        429,
+        'rate_limited',
+        `source ${source.name} exceeds ${source.rateLimitPerMinute} alerts per minute; retry in ${wait} s`,
+        undefined,
+        { 'Retry-After': String(wait) },
+      );
+    }
+    w.n++;
+  }
+
+  const actorOf = (ctx: AuthContext, ip: string | null) => ({
+    userId: ctx.user.id,
+    username: ctx.user.username,
+    ip,
+  });
+
+  const offs = [
+    bus.on('camera.status', (e) => {
+      // From 'unknown' (never checked yet) is not news: the first sweep after a
+      // point is registered would otherwise flood the wall with every dead point.
+      if (e.to === 'offline' && e.from !== 'offline' && e.from !== 'unknown') {
+        const camera = cameras.byId(WHOLE_COUNTY, e.id);
+        if (!camera) return;
+        raise({
+          type: 'camera_offline',
+          level: 'yellow',
+          point: [camera.lon, camera.lat],
+          coordSource: 'wgs84',
+          sourceKind: 'health',
+          sourceId: String(camera.id),
+          camera,
+          title: undefined,
+          description: e.reason,
+          actor: 'system:health',
+        });
+      } else if (e.to === 'online') {
+        for (const a of repo.openFor('health', String(e.id), 'camera_offline')) {
+          const closed = repo.setStatus(a.id, 'closed', true);
+          repo.addHistory(a.id, 'system:health', 'closed', 'camera back online');
+          bus.emit('alert.changed', { kind: 'updated', orgPath: closed.orgPath, alert: toView(closed) });
+        }
+      }
+    }),
+  ];
+
+  return {
+    toView,
+    raise,
+    /** POST /alert-sources: the key is in this answer only. */
+    createSource(ctx: AuthContext, ip: string | null, input: unknown): AlertSourceIssued {
+      const body = parseOr400(sourceSchema, input);
+      const org = orgs.byId(body.orgUnitId);
+      if (!org || !inScope(ctx.scope, org.path))
+        throw badRequest([{ path: 'orgUnitId', message: 'no such org unit in your jurisdiction' }]);
+      const key = randomBytes(24).toString('base64url');
+      const s = repo.insertSource({
+        name: body.name,
+        keyHash: hashDeviceKey(key),
+        orgUnitId: org.id,
+        orgPath: org.path,
+        rateLimitPerMinute: body.rateLimitPerMinute ?? config.defaultRatePerMinute,
+        createdBy: ctx.user.id,
+      });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'alert_source.create',
+        targetType: 'alert_source',
+        targetId: s.id,
+        outcome: 'ok',
+        detail: { name: s.name, orgUnitId: s.orgUnitId },
+      });
+      return { ...sourceView(s), key };
+    },
+    listSources(ctx: AuthContext): AlertSourceView[] {
+      return repo.sources(ctx.scope).map(sourceView);
+    },
+    /** POST /alerts/ingest: a device with its key. */
+    ingest(key: string | undefined, ip: string | null, input: unknown) {
+      const source = key ? repo.sourceByKeyHash(hashDeviceKey(key)) : undefined;
+      if (!source) {
+        audit.record({
+          actor: { userId: null, username: null, ip },
+          action: 'alert.ingest',
+          outcome: 'denied',
+          detail: { reason: key ? 'wrong_key' : 'no_key' },
+        });
+        throw new HttpError(401, 'bad_device_key', 'X-Device-Key is missing or wrong');
+      }
+      rateLimit(source);
+      const body = parseOr400(ingestSchema, input);
+      const w = where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body);
+      return raise({
+        type: body.type,
+        level: body.level,
+        ...w,
+        sourceKind: 'device_key',
+        sourceId: String(source.id),
+        title: body.title,
+        description: body.description ?? null,
+        actor: `source:${source.name}`,
+      });
+    },
+    /** POST /alerts: an officer's manual report, inside the officer's jurisdiction. */
+    report(ctx: AuthContext, ip: string | null, input: unknown) {
+      const body = parseOr400(reportSchema, input);
+      const w = where(ctx.scope, body);
+      const org = orgFor(w.point, w.camera);
+      if (!inScope(ctx.scope, org.path)) throw badRequest([{ path: 'position', message: 'outside your jurisdiction' }]);
+      const r = raise({
+        type: body.type,
+        level: body.level,
+        ...w,
+        sourceKind: 'manual',
+        sourceId: `user:${ctx.user.id}`,
+        title: body.title,
+        description: body.description ?? null,
+        actor: ctx.user.username,
+      });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'alert.report',
+        targetType: 'alert',
+        targetId: r.alert.id,
+        outcome: 'ok',
+      });
+      return r;
+    },
+    /** Changes in the caller's jurisdiction after a cursor, oldest first. */
+    list(ctx: AuthContext, since: number, limit: number): Page<AlertView> {
+      const rows = repo.changedSince(ctx.scope, since, limit + 1);
+      const items = rows.slice(0, limit).map(toView);
+      const last = items[items.length - 1];
+      return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+    },
+    get(ctx: AuthContext, id: number): AlertView & { history: AlertHistoryEntry[] } {
+      const a = repo.byId(ctx.scope, id);
+      if (!a) throw notFound('alert');
+      return { ...toView(a), history: repo.history(a.id) };
+    },
+    act(ctx: AuthContext, ip: string | null, id: number, action: AlertAction, input: unknown): AlertView {
+      const { note } = parseOr400(actionSchema, input ?? {});
+      const a = repo.byId(ctx.scope, id);
+      if (!a) throw notFound('alert');
+      const t = TRANSITIONS[action];
+      if (!t.from.includes(a.status)) {
+        audit.record({
+          actor: actorOf(ctx, ip),
+          action: `alert.${action}`,
+          targetType: 'alert',
+          targetId: id,
+          outcome: 'failed',
+          detail: { from: a.status },
+        });
+        throw conflict(`alert ${id} is ${a.status}; cannot ${action}`);
+      }
+      const updated = repo.setStatus(id, t.to);
+      repo.addHistory(id, ctx.user.username, t.verb, note || null);
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: `alert.${action}`,
+        targetType: 'alert',
+        targetId: id,
+        outcome: 'ok',
+        detail: { from: a.status, to: t.to },
+      });
+      const view = toView(updated);
+      bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: view });
+      return view;
+    },
+    close() {
+      for (const off of offs) off();
+    },
+  };
+}
+
+function sourceView(s: AlertSource): AlertSourceView {
+  return {
+    id: s.id,
+    name: s.name,
+    orgUnitId: s.orgUnitId,
+    rateLimitPerMinute: s.rateLimitPerMinute,
+    createdAt: s.createdAt,
+  };
+}
+
+export type AlertService = ReturnType<typeof createAlertService>;
