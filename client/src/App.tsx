@@ -1,3 +1,6 @@
+import { AlertPopup } from './alerts/AlertPopup.tsx';
+import { AlertsPage } from './alerts/AlertsPage.tsx';
+import { AlertsProvider } from './alerts/AlertsProvider.tsx';
 import { useCallback, useEffect, useState } from 'react';
 import type { SessionUser } from '@api/contract.ts';
 import { api, ApiError, onUnauthorized } from './api.ts';
@@ -74,7 +77,9 @@ export function App() {
       return (
         <SessionProvider user={auth.user} onLogout={logout}>
           <RealtimeProvider>
-            <Shell />
+            <AlertsProvider>
+              <Shell />
+            </AlertsProvider>
           </RealtimeProvider>
         </SessionProvider>
       );
@@ -85,7 +90,10 @@ function Shell() {
   const location = useLocation();
   const { can } = useSession();
   const allowed = (r: Route) =>
-    r === 'registry' || (r === 'audit' && can('audit.read')) || (r === 'discovery' && can('discovery.scan'));
+    r === 'registry' ||
+    (r === 'alerts' && can('alert.read')) ||
+    (r === 'audit' && can('audit.read')) ||
+    (r === 'discovery' && can('discovery.scan'));
   const route: Route = allowed(location.route) ? location.route : 'registry';
 
   useEffect(() => {
@@ -96,10 +104,12 @@ function Shell() {
     <div className="shell">
       <TopBar route={route} />
       <main className="shell__main">
+        {route === 'alerts' && <AlertsPage />}
         {route === 'audit' && <AuditPage />}
         {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}
         {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
       </main>
+      {can('alert.read') && <AlertPopup />}
     </div>
   );
 }

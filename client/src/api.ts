@@ -4,6 +4,8 @@
  * fetched from here.
  */
 import type {
+  AlertHistoryEntry,
+  AlertView,
   ApiErrorBody,
   AuditEntry,
   CameraPointInput,
@@ -31,6 +33,9 @@ import type {
 } from '@api/contract.ts';
 
 export const API_BASE = '/api/v1';
+
+/** The alert actions the server offers (POST /alerts/:id/<action>). */
+export type AlertAction = 'ack' | 'false-alarm' | 'close';
 
 /** An HTTP failure, with the server's stable error code and field errors when it sent them. */
 export class ApiError extends Error {
@@ -302,6 +307,23 @@ export const api = {
   cancelScan: (id: number) => request<ScanView>(`/discovery/scans/${id}/cancel`, { method: 'POST' }),
   confirmDevice: (id: number, body: ConfirmDeviceRequest) =>
     request<CameraPointView>(`/discovery/devices/${id}/confirm`, { method: 'POST', json: body }),
+
+  /** Alert changes in the caller's jurisdiction after a `seq` cursor, oldest first. */
+  alertsSince: (since: number, limit: number, signal?: AbortSignal) =>
+    request<Page<AlertView>>(
+      `/alerts${queryString([
+        ['since', since],
+        ['limit', limit],
+      ])}`,
+      { signal },
+    ),
+  alert: (id: number, signal?: AbortSignal) =>
+    request<AlertView & { history: AlertHistoryEntry[] }>(`/alerts/${id}`, { signal }),
+  alertAction: (id: number, action: AlertAction, note: string) =>
+    request<AlertView>(`/alerts/${id}/${action}`, {
+      method: 'POST',
+      json: note.trim() ? { note: note.trim() } : {},
+    }),
 
   audit: (cursor: string | null, signal?: AbortSignal) =>
     request<Page<AuditEntry>>(

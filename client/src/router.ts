@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
  * pages (discovery) can link straight to a point; `/discovery/scans/:id` is one
  * scan, so the way back from a point lands on the same scan.
  */
-export type Route = 'registry' | 'audit' | 'discovery';
+export type Route = 'registry' | 'audit' | 'discovery' | 'alerts';
 
 export interface Location {
   route: Route;
@@ -22,6 +22,7 @@ const idIn = (pattern: RegExp, pathname: string): number | null => {
 };
 
 export function locationOf(pathname: string): Location {
+  if (pathname.startsWith('/alerts')) return { route: 'alerts', cameraId: null, scanId: null };
   if (pathname.startsWith('/audit')) return { route: 'audit', cameraId: null, scanId: null };
   if (pathname.startsWith('/discovery')) {
     return { route: 'discovery', cameraId: null, scanId: idIn(/^\/discovery\/scans\/(\d+)\/?$/, pathname) };

@@ -26,12 +26,23 @@ export interface MapPoint {
   dim: boolean;
 }
 
+/** An alert on the map: coloured by level; `fresh` (status new) pulses. */
+export interface MapAlert {
+  id: number;
+  position: Position;
+  color: string;
+  fresh: boolean;
+  /** Higher draws on top (level rank). */
+  rank: number;
+}
+
 /** [minLon, minLat, maxLon, maxLat] in WGS-84. */
 export type Bbox = [number, number, number, number];
 
 interface MapViewProps {
   config: MapConfig;
   points?: readonly MapPoint[];
+  alerts?: readonly MapAlert[];
   selectedId?: number | null;
   onPointClick?: (id: number) => void;
   onMapClick?: (position: Position) => void;
@@ -50,6 +61,10 @@ interface MapViewProps {
 const CAMERA_SOURCE = 'cameras';
 const CAMERA_LAYER = 'cameras';
 const SELECTED_LAYER = 'cameras-selected';
+const ALERT_SOURCE = 'alerts';
+const ALERT_LAYER = 'alerts';
+const ALERT_PULSE_LAYER = 'alerts-pulse';
+const NO_ALERTS: readonly MapAlert[] = [];
 const NO_SELECTION: ExpressionSpecification = ['==', ['get', 'id'], -1];
 
 function toFeatureCollection(points: readonly MapPoint[]): FeatureCollection<Point> {
@@ -92,6 +107,47 @@ function addCameraLayers(map: MaplibreMap): void {
   });
 }
 
+function alertCollection(alerts: readonly MapAlert[]): FeatureCollection<Point> {
+  return {
+    type: 'FeatureCollection',
+    features: alerts.map((a) => ({
+      type: 'Feature',
+      id: a.id,
+      geometry: { type: 'Point', coordinates: [a.position.lon, a.position.lat] },
+      properties: { id: a.id, color: a.color, fresh: a.fresh, rank: a.rank },
+    })),
+  };
+}
+
+function addAlertLayers(map: MaplibreMap): void {
+  map.addSource(ALERT_SOURCE, { type: 'geojson', data: alertCollection([]) });
+  map.addLayer({
+    id: ALERT_PULSE_LAYER,
+    type: 'circle',
+    source: ALERT_SOURCE,
+    filter: ['==', ['get', 'fresh'], true],
+    paint: {
+      'circle-color': 'rgba(0,0,0,0)',
+      'circle-radius': 10,
+      'circle-stroke-color': ['get', 'color'],
+      'circle-stroke-width': 2,
+      'circle-stroke-opacity': 0.8,
+    },
+  });
+  map.addLayer({
+    id: ALERT_LAYER,
+    type: 'circle',
+    source: ALERT_SOURCE,
+    layout: { 'circle-sort-key': ['get', 'rank'] },
+    paint: {
+      'circle-color': ['get', 'color'],
+      'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 5, 12, 7, 16, 10],
+      'circle-stroke-color': '#ffffff',
+      'circle-stroke-width': 1.5,
+    },
+  });
+}
+
 function bboxOf(map: MaplibreMap): Bbox {
   const b = map.getBounds();
   const round = (n: number) => Math.round(n * 1e6) / 1e6;
@@ -114,6 +170,7 @@ function pinElement(): HTMLElement {
 export function MapView({
   config,
   points = [],
+  alerts = NO_ALERTS,
   selectedId = null,
   onPointClick,
   onMapClick,
@@ -165,6 +222,7 @@ export function MapView({
 
     map.on('load', () => {
       addCameraLayers(map);
+      addAlertLayers(map);
       setReady(true);
       emitView();
     });
@@ -239,6 +297,25 @@ export function MapView({
     const source = mapRef.current?.getSource(CAMERA_SOURCE);
     if (ready && source instanceof GeoJSONSource) source.setData(toFeatureCollection(points));
   }, [ready, points]);
+
+  useEffect(() => {
+    const source = mapRef.current?.getSource(ALERT_SOURCE);
+    if (ready && source instanceof GeoJSONSource) source.setData(alertCollection(alerts));
+  }, [ready, alerts]);
+
+  const pulsing = alerts.some((a) => a.fresh);
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || !map || !pulsing) return;
+    // A ring that grows and fades around new alerts, at about 15 frames a second.
+    const timer = window.setInterval(() => {
+      if (!map.getLayer(ALERT_PULSE_LAYER)) return;
+      const phase = (performance.now() % 1500) / 1500;
+      map.setPaintProperty(ALERT_PULSE_LAYER, 'circle-radius', 8 + phase * 18);
+      map.setPaintProperty(ALERT_PULSE_LAYER, 'circle-stroke-opacity', 0.9 * (1 - phase));
+    }, 66);
+    return () => window.clearInterval(timer);
+  }, [ready, pulsing]);
 
   useEffect(() => {
     const map = mapRef.current;

@@ -1,3 +1,6 @@
+import type { ReactNode } from 'react';
+import { useAlerts } from '../alerts/AlertsProvider.tsx';
+import { isOpen } from '../alerts/alertColors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
 import { navigate, pathOf, type Route } from '../router.ts';
@@ -7,8 +10,10 @@ export function TopBar({ route }: { route: Route }) {
   const { t, lang, setLang } = useI18n();
   const { user, can, logout } = useSession();
   const { connected } = useRealtime();
+  const { alerts } = useAlerts();
+  const openAlerts = alerts.filter((a) => isOpen(a.status)).length;
 
-  const navItem = (target: Route, label: string) => (
+  const navItem = (target: Route, label: string, extra?: ReactNode) => (
     <a
       href={pathOf(target)}
       className={`topbar__nav-item ${route === target ? 'topbar__nav-item--active' : ''}`}
@@ -19,6 +24,7 @@ export function TopBar({ route }: { route: Route }) {
       }}
     >
       {label}
+      {extra}
     </a>
   );
 
@@ -30,6 +36,16 @@ export function TopBar({ route }: { route: Route }) {
       </div>
       <nav className="topbar__nav">
         {navItem('registry', t('nav.registry'))}
+        {can('alert.read') &&
+          navItem(
+            'alerts',
+            t('nav.alerts'),
+            openAlerts > 0 ? (
+              <span className="nav-count" title={t('nav.alertsOpen', { count: openAlerts })}>
+                {openAlerts}
+              </span>
+            ) : null,
+          )}
         {can('discovery.scan') && navItem('discovery', t('nav.discovery'))}
         {can('audit.read') && navItem('audit', t('nav.audit'))}
       </nav>

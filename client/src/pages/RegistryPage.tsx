@@ -6,8 +6,10 @@ import {
   type CameraStatus,
   type ServerToClientEvents,
 } from '@api/contract.ts';
+import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
+import { useAlerts } from '../alerts/AlertsProvider.tsx';
 import { api, ApiError, cameraExportUrl, isAbort } from '../api.ts';
-import { MapView, type Bbox, type MapPoint } from '../components/MapView.tsx';
+import { MapView, type Bbox, type MapAlert, type MapPoint } from '../components/MapView.tsx';
 import { NetworkList, networkLabel } from '../components/NetworkList.tsx';
 import { OnlineRatePanel } from '../components/OnlineRatePanel.tsx';
 import { OrgTree } from '../components/OrgTree.tsx';
@@ -166,6 +168,20 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
   const networksById = useMemo(() => new Map(refs.networks.map((n) => [n.id, n])), [refs.networks]);
   const orgById = useMemo(() => new Map(refs.orgUnits.map((u) => [u.id, u])), [refs.orgUnits]);
 
+  const { alerts } = useAlerts();
+  const alertMarkers = useMemo<MapAlert[]>(
+    () =>
+      alerts
+        .filter((a) => isOpen(a.status))
+        .map((a) => ({
+          id: a.id,
+          position: a.position,
+          color: ALERT_LEVEL_COLORS[a.level],
+          fresh: a.status === 'new',
+          rank: levelRank(a.level),
+        })),
+    [alerts],
+  );
   const points = useMemo<MapPoint[]>(
     () =>
       search.items.map((c) => ({
@@ -457,6 +473,7 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
             <MapView
               config={mapConfig.config}
               points={points}
+              alerts={alertMarkers}
               selectedId={selectedId}
               onPointClick={selectFromMap}
               onViewChange={setBbox}

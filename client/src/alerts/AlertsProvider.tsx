@@ -1,0 +1,158 @@
+/**
+ * The signed-in user's alerts: one store per session, fed by `alert:new` /
+ * `alert:updated` and, on every (re)connect, by a replay from the last `seq`
+ * cursor (GET /alerts?since=), so nothing accepted is lost to a disconnect.
+ */
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type { AlertView } from '@api/contract.ts';
+import { api, type AlertAction } from '../api.ts';
+import { useRealtime } from '../realtime.tsx';
+import { useSession } from '../session.tsx';
+import { isUrgent } from './alertColors.ts';
+import { beep } from './beep.ts';
+
+const PAGE = 500;
+const MAX_PAGES = 40;
+const SOUND_KEY = 'ccc.alertSound';
+
+interface AlertsValue {
+  enabled: boolean;
+  /** Newest first (by last occurrence). */
+  alerts: AlertView[];
+  loading: boolean;
+  error: unknown;
+  /** Ids of urgent alerts that arrived live and still wait for the pop-up. */
+  popupQueue: number[];
+  dismissPopup: (id: number) => void;
+  act: (id: number, action: AlertAction, note: string) => Promise<AlertView>;
+  sound: boolean;
+  setSound: (on: boolean) => void;
+}
+
+const AlertsContext = createContext<AlertsValue | null>(null);
+
+function storedSound(): boolean {
+  try {
+    return window.localStorage.getItem(SOUND_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
+export function AlertsProvider({ children }: { children: ReactNode }) {
+  const { can } = useSession();
+  const enabled = can('alert.read');
+  const { socket } = useRealtime();
+  const [byId, setById] = useState<ReadonlyMap<number, AlertView>>(new Map());
+  const [loading, setLoading] = useState(enabled);
+  const [error, setError] = useState<unknown>(null);
+  const [popupQueue, setPopupQueue] = useState<number[]>([]);
+  const [sound, setSoundState] = useState(storedSound);
+  const soundRef = useRef(sound);
+  useEffect(() => {
+    soundRef.current = sound;
+  }, [sound]);
+  /** Highest seq known to be contiguous: replay resumes after it. */
+  const cursor = useRef(0);
+  /** While a replay runs, live events must not move the cursor past rows not yet fetched. */
+  const syncing = useRef(false);
+
+  const merge = useCallback((items: readonly AlertView[]) => {
+    if (items.length === 0) return;
+    setById((prev) => {
+      const next = new Map(prev);
+      for (const a of items) {
+        const old = next.get(a.id);
+        if (!old || old.seq <= a.seq) next.set(a.id, a);
+      }
+      return next;
+    });
+  }, []);
+
+  useEffect(() => {
+    if (!enabled || !socket) return;
+    let controller: AbortController | null = null;
+
+    const replay = async () => {
+      controller?.abort();
+      const ctl = new AbortController();
+      controller = ctl;
+      syncing.current = true;
+      try {
+        for (let i = 0; i < MAX_PAGES; i++) {
+          const page = await api.alertsSince(cursor.current, PAGE, ctl.signal);
+          if (ctl.signal.aborted) return;
+          merge(page.items);
+          const last = page.items[page.items.length - 1];
+          if (last) cursor.current = Math.max(cursor.current, last.seq);
+          if (!page.nextCursor) break;
+        }
+        setError(null);
+      } catch (err) {
+        if (!ctl.signal.aborted) setError(err);
+      } finally {
+        if (controller === ctl) {
+          syncing.current = false;
+          setLoading(false);
+        }
+      }
+    };
+
+    const onLive = (alert: AlertView, isNew: boolean) => {
+      merge([alert]);
+      if (!syncing.current) cursor.current = Math.max(cursor.current, alert.seq);
+      if (isNew && alert.status === 'new' && isUrgent(alert.level)) {
+        setPopupQueue((q) => (q.includes(alert.id) ? q : [...q, alert.id]));
+        if (soundRef.current) beep(alert.level);
+      }
+    };
+    const onNew = (alert: AlertView) => onLive(alert, true);
+    const onUpdated = (alert: AlertView) => onLive(alert, false);
+    const onConnect = () => void replay();
+
+    socket.on('alert:new', onNew);
+    socket.on('alert:updated', onUpdated);
+    socket.on('connect', onConnect);
+    if (socket.connected) void replay();
+    return () => {
+      controller?.abort();
+      socket.off('alert:new', onNew);
+      socket.off('alert:updated', onUpdated);
+      socket.off('connect', onConnect);
+    };
+  }, [enabled, socket, merge]);
+
+  const act = useCallback(
+    async (id: number, action: AlertAction, note: string) => {
+      const updated = await api.alertAction(id, action, note);
+      merge([updated]);
+      return updated;
+    },
+    [merge],
+  );
+
+  const dismissPopup = useCallback((id: number) => setPopupQueue((q) => q.filter((x) => x !== id)), []);
+
+  const setSound = useCallback((on: boolean) => {
+    setSoundState(on);
+    if (on) beep('orange'); // the click is the user gesture that unlocks audio
+    try {
+      window.localStorage.setItem(SOUND_KEY, on ? '1' : '0');
+    } catch {
+      // Not persisted.
+    }
+  }, []);
+
+  const value = useMemo<AlertsValue>(() => {
+    const alerts = [...byId.values()].sort((a, b) => b.lastAt.localeCompare(a.lastAt) || b.id - a.id);
+    return { enabled, alerts, loading, error, popupQueue, dismissPopup, act, sound, setSound };
+  }, [enabled, byId, loading, error, popupQueue, dismissPopup, act, sound, setSound]);
+
+  return <AlertsContext value={value}>{children}</AlertsContext>;
+}
+
+export function useAlerts(): AlertsValue {
+  const value = useContext(AlertsContext);
+  if (!value) throw new Error('useAlerts must be used inside <AlertsProvider>');
+  return value;
+}

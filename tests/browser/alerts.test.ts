@@ -1,0 +1,170 @@
+/**
+ * Alerts in the browser, end to end: a device key ingests a red alarm through
+ * the real API (Node fetch), the county officer's console shows it live in the
+ * alert list with its level colour and pops it up with the linked cameras,
+ * acknowledging it (with a note) changes its status; a yellow alert is handled
+ * from the list; a township-2 operator never sees an alert placed in township 1.
+ */
+import type { AlertView, CameraPointView, OrgUnitView } from '../../server/src/api/contract.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { client } from '../helpers/server.ts';
+import {
+  offOrigin,
+  skipWithoutChromium,
+  startBrowserHarness,
+  type BrowserHarness,
+  type TracedPage,
+} from './harness.ts';
+
+const skip = skipWithoutChromium('tests/browser/alerts.test.ts');
+
+describe.skipIf(skip)('alerts in the browser console', () => {
+  let h: BrowserHarness;
+  let key: string;
+  let camera: CameraPointView;
+  const opened: TracedPage[] = [];
+
+  const open = async () => {
+    const traced = await h.open();
+    opened.push(traced);
+    return traced;
+  };
+
+  const ingest = async (body: unknown): Promise<AlertView> => {
+    const res = await fetch(`${h.server.api}/alerts/ingest`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-device-key': key },
+      body: JSON.stringify(body),
+    });
+    const json = (await res.json()) as AlertView;
+    expect(res.status, JSON.stringify(json)).toBe(201);
+    return json;
+  };
+
+  const goToAlerts = async (traced: TracedPage) => {
+    await traced.page.locator('a.topbar__nav-item[href="/alerts"]').click();
+    await traced.page.locator('.data-table--alerts').waitFor();
+  };
+
+  beforeAll(async () => {
+    h = await startBrowserHarness();
+    const admin = client(h.server.api, await h.server.login('admin'));
+    const county = ((await admin.get('/org-units')).json as OrgUnitView[]).find((u) => u.parentId === null)!;
+    const source = await admin.post('/alert-sources', { name: '浏览器测试报警柱', orgUnitId: county.id });
+    expect(source.status, source.text).toBe(201);
+    key = source.json.key as string;
+    // A point in township 1: the alert takes its org unit from the camera.
+    const township1 = client(h.server.api, await h.server.login('township1'));
+    const cams = await township1.get('/cameras?limit=1');
+    expect(cams.status).toBe(200);
+    camera = (cams.json as { items: CameraPointView[] }).items[0]!;
+    expect(camera).toBeDefined();
+  });
+
+  afterEach(() => {
+    for (const traced of opened.splice(0)) {
+      expect(traced.errors, 'uncaught errors in the page').toEqual([]);
+      expect(offOrigin(traced.requests, h.server.url)).toEqual([]);
+    }
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('shows a new red alert live, pops it up with its cameras, and acknowledges it', async () => {
+    const officer = await open();
+    const other = await open();
+    await h.login(officer.page, 'county');
+    await h.login(other.page, 'township2');
+    await goToAlerts(officer);
+    await goToAlerts(other);
+    const { page } = officer;
+
+    const red = await ingest({
+      type: 'alarm_button',
+      level: 'red',
+      cameraId: camera.id,
+      title: '浏览器测试一键报警',
+      description: '学校门口一键报警柱被按下',
+    });
+
+    // Live in the list, with its level colour.
+    const row = page.locator(`tr[data-alert-id="${red.id}"]`);
+    await row.waitFor();
+    await expect(row.getAttribute('data-level')).resolves.toBe('red');
+    await expect(row.locator('.alert-level').evaluate((el) => getComputedStyle(el).backgroundColor)).resolves.toBe(
+      'rgb(239, 68, 68)',
+    );
+    await expect(row.locator('[data-status]').getAttribute('data-status')).resolves.toBe('new');
+    await expect(row.textContent()).resolves.toContain(red.orgUnitName);
+    await expect(page.locator('.nav-count').textContent()).resolves.toBe('1');
+
+    // The pop-up opens the linked cameras (sub stream) as live tiles.
+    const popup = page.locator(`.alert-popup[data-alert-id="${red.id}"]`);
+    await popup.waitFor();
+    await expect(popup.locator('.alert-popup__title').textContent()).resolves.toBe('浏览器测试一键报警');
+    await expect(popup.locator('.live-tile').count()).resolves.toBe(Math.min(red.linkedCameraIds.length, 4));
+    await h.screenshot(page, 'alerts-popup');
+
+    // Acknowledge from the pop-up with a note.
+    await popup.locator('input[name="alert-note"]').fill('已通知民警到场');
+    await popup.locator('button[data-action="ack"]').click();
+    await popup.waitFor({ state: 'detached' });
+    await expect.poll(() => row.locator('[data-status]').getAttribute('data-status')).toBe('acknowledged');
+    await expect(row.locator('[data-status]').textContent()).resolves.toBe('已确认');
+    const county = client(h.server.api, await h.server.login('county'));
+    const detail = await county.get(`/alerts/${red.id}`);
+    expect(detail.json.status).toBe('acknowledged');
+    expect(detail.json.history).toEqual(
+      expect.arrayContaining([expect.objectContaining({ actor: 'county', note: '已通知民警到场' })]),
+    );
+
+    // A yellow alert: no pop-up, handled from the list.
+    const yellow = await ingest({
+      type: 'intrusion',
+      level: 'yellow',
+      position: camera.position,
+      title: '浏览器测试区域入侵',
+    });
+    const yellowRow = page.locator(`tr[data-alert-id="${yellow.id}"]`);
+    await yellowRow.waitFor();
+    await expect(yellowRow.getAttribute('data-level')).resolves.toBe('yellow');
+    await expect(page.locator('.alert-popup').count()).resolves.toBe(0);
+    await h.screenshot(page, 'alerts-list');
+    await yellowRow.locator('button[data-action="false-alarm"]').click();
+    // Open filter: a false alarm leaves the list; "all" shows it with its status.
+    await yellowRow.waitFor({ state: 'detached' });
+    await page.locator('select[name="alert-filter"]').selectOption('all');
+    await expect.poll(() => yellowRow.locator('[data-status]').getAttribute('data-status')).toBe('false_alarm');
+
+    // Township 2 saw neither alert, live or after a reload (replay is scoped too).
+    await expect(other.page.locator('tr[data-alert-id]').count()).resolves.toBe(0);
+    await other.page.reload();
+    await other.page.locator('.data-table--alerts').waitFor();
+    await other.page.locator('select[name="alert-filter"]').selectOption('all');
+    await expect(other.page.locator('.alerts-page .empty').isVisible()).resolves.toBe(true);
+    await expect(other.page.locator('tr[data-alert-id]').count()).resolves.toBe(0);
+    await h.screenshot(other.page, 'alerts-township2');
+
+    // The acknowledged red alert is a marker on the registry map.
+    await page.locator('a.topbar__nav-item[href="/registry"]').click();
+    await page.locator('.data-table--cameras tbody tr').first().waitFor();
+    await page.locator('.map-root canvas').waitFor();
+    await h.screenshot(page, 'alerts-map');
+  });
+
+  it('catches up on alerts missed while the socket was down', async () => {
+    const officer = await open();
+    await h.login(officer.page, 'county');
+    await goToAlerts(officer);
+    const { page } = officer;
+    // Cut the socket.io connection from inside the page, ingest, and let it reconnect.
+    await page.context().setOffline(true);
+    await expect.poll(() => page.locator('.live-dot--on').count(), { timeout: 30_000 }).toBe(0);
+    const missed = await ingest({ type: 'fire', level: 'blue', position: camera.position, title: '断线期间的告警' });
+    await page.context().setOffline(false);
+    await page.locator(`tr[data-alert-id="${missed.id}"]`).waitFor({ timeout: 30_000 });
+    await expect(page.locator(`tr[data-alert-id="${missed.id}"]`).getAttribute('data-level')).resolves.toBe('blue');
+  });
+});
