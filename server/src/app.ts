@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ApiErrorBody } from './api/contract.ts';
-import { alertRoutes, createAlertRepo, createAlertService } from './alerts/index.ts';
+import {
+  alertRoutes,
+  createAlertRepo,
+  createAlertService,
+  createMqttAlertSource,
+  createOnvifEventSource,
+} from './alerts/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { auditRoutes } from './audit/routes.ts';
 import { createAuthService, createSessionRepo, createUserRepo } from './auth/index.ts';
@@ -30,7 +36,7 @@ import { createDiscoveryService } from './discovery/service.ts';
 import { healthRoutes } from './health/routes.ts';
 import { createIngestService, ingestRoutes, startRtmpIngest, type RtmpIngest } from './ingest/index.ts';
 import { createHealthService } from './health/service.ts';
-import { attachRealtime } from './realtime/index.ts';
+import { attachRealtime, connectRedisFanout } from './realtime/index.ts';
 import { createCameraControl } from './relay/control.ts';
 import type { RelayEngine } from './relay/engine.ts';
 import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
@@ -116,8 +122,9 @@ export function createApp(deps: AppDeps) {
     config: config.health,
     pushState: ingest.pushState,
   });
+  const alertRepo = createAlertRepo(db, now);
   const alerts = createAlertService({
-    repo: createAlertRepo(db, now),
+    repo: alertRepo,
     orgs,
     cameras,
     audit,
@@ -125,6 +132,19 @@ export function createApp(deps: AppDeps) {
     clock,
     log,
     config: config.alerts,
+  });
+  const alertEvents = createOnvifEventSource({
+    repo: alertRepo,
+    alerts,
+    secrets,
+    log,
+    config: config.alerts.onvifEvents,
+  });
+  const alertMqtt = createMqttAlertSource({
+    config: config.alerts.mqtt,
+    maxBodyBytes: config.alerts.maxBodyBytes,
+    alerts,
+    log,
   });
   const control = createCameraControl({
     cameras,
@@ -317,6 +337,8 @@ export function createApp(deps: AppDeps) {
     control,
     ingest,
     alerts,
+    alertEvents,
+    alertMqtt,
     bus,
   };
 }
@@ -339,8 +361,18 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   const http = createServer(app.app);
   http.headersTimeout = 20_000;
   http.requestTimeout = 120_000;
-  const realtime = attachRealtime(http, { auth: app.auth, bus: app.bus, cameras: app.cameraService });
+  const fanout = deps.config.redis.url
+    ? await connectRedisFanout({ url: deps.config.redis.url, keyPrefix: deps.config.redis.keyPrefix, log: deps.log })
+    : null;
+  const realtime = attachRealtime(http, {
+    auth: app.auth,
+    bus: app.bus,
+    cameras: app.cameraService,
+    ...(fanout ? { adapter: fanout.adapter } : {}),
+  });
   app.health.start();
+  app.alertEvents.start();
+  app.alertMqtt.start();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(deps.config.server.port, deps.config.server.host, () => resolve());
@@ -382,8 +414,11 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       await app.relay.close();
       app.ingest.detach();
       await ingest?.close();
+      await app.alertEvents.stop();
+      await app.alertMqtt.stop();
       app.alerts.close();
       await realtime.close();
+      await fanout?.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },

@@ -251,6 +251,12 @@ describe('the rest of the surface', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/cameras', '/cameras/{id}', '/cameras/import', '/auth/login']),
     );
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/alerts/ingest', '/alerts', '/alerts/{id}/ack', '/alert-sources', '/cameras/{id}/ptz']),
+    );
+    expect(Object.keys(doc.components.schemas.AlertIngest!.properties!)).toEqual(
+      expect.arrayContaining(['type', 'level', 'position', 'cameraId']),
+    );
     expect(Object.keys(doc.components.schemas.CameraPointInput!.properties!)).toEqual(
       expect.arrayContaining(['name', 'position', 'credentials']),
     );

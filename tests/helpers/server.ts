@@ -129,6 +129,7 @@ export function client(api: string, token?: string) {
     get: (p: string) => call('GET', p),
     post: (p: string, b?: unknown) => call('POST', p, b),
     patch: (p: string, b?: unknown) => call('PATCH', p, b),
+    put: (p: string, b?: unknown) => call('PUT', p, b),
     del: (p: string) => call('DELETE', p),
     raw: (method: string, p: string, body: NonNullable<RequestInit['body']>, contentType: string) =>
       fetch(`${api}${p}`, { method, headers: headers({ 'content-type': contentType }), body }),

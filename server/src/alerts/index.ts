@@ -2,3 +2,5 @@ export { createAlertRepo, type Alert, type AlertRepo, type AlertSource } from '.
 export { createAlertService, hashDeviceKey, type AlertService } from './service.ts';
 export { alertRoutes } from './routes.ts';
 export { rankLinkedCameras, pointInGeometry, bearingDeg } from './geometry.ts';
+export { createOnvifEventSource, type OnvifEventSource } from './onvif-events.ts';
+export { createMqttAlertSource, topicMatches, type MqttAlertSource } from './mqtt.ts';

@@ -121,6 +121,13 @@ const sourceFromRow = (r: SourceRow): AlertSource => ({
   createdAt: r.created_at,
 });
 
+/** A point to keep an ONVIF event subscription on. */
+export interface EventTarget {
+  cameraId: number;
+  onvifUrl: string;
+  credentialsSealed: string;
+}
+
 export function createAlertRepo(db: SqlDb, now: () => Date) {
   const nextSeq = () => db.get<{ s: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM alerts')?.s ?? 1;
   const byIdUnscoped = (id: number) => {
@@ -195,6 +202,30 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
         id,
       ]);
       return byIdUnscoped(id)!;
+    },
+    /** Marks (or unmarks) a point whose ONVIF events become alerts. */
+    setEventCamera(cameraId: number, on: boolean): void {
+      if (on)
+        db.run('INSERT OR IGNORE INTO alert_event_cameras (camera_id, created_at) VALUES (?, ?)', [
+          cameraId,
+          now().toISOString(),
+        ]);
+      else db.run('DELETE FROM alert_event_cameras WHERE camera_id = ?', [cameraId]);
+    },
+    isEventCamera(cameraId: number): boolean {
+      return db.get('SELECT 1 AS x FROM alert_event_cameras WHERE camera_id = ?', [cameraId]) !== undefined;
+    },
+    /** Marked points that can be subscribed to: an ONVIF address and credentials. Oldest mark first. */
+    eventTargets(limit: number): EventTarget[] {
+      return db
+        .all<{ id: number; onvif_url: string; credentials_sealed: string }>(
+          `SELECT c.id, c.onvif_url, c.credentials_enc AS credentials_sealed FROM alert_event_cameras e
+           JOIN camera_points c ON c.id = e.camera_id
+           WHERE c.onvif_url IS NOT NULL AND c.credentials_enc IS NOT NULL
+           ORDER BY e.created_at, e.camera_id LIMIT ?`,
+          [limit],
+        )
+        .map((r) => ({ cameraId: r.id, onvifUrl: r.onvif_url, credentialsSealed: r.credentials_sealed }));
     },
     openFor(sourceKind: AlertSourceKind, sourceId: string, type: AlertType): Alert[] {
       return db

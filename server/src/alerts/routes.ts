@@ -5,7 +5,7 @@ import { HttpError, parseOr400 } from '../http/errors.ts';
 import type { AlertAction, AlertService } from './service.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
-const listQuery = z
+export const alertListQuery = z
   .object({
     since: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0),
     limit: z.coerce.number().int().min(1).max(1000).default(200),
@@ -38,12 +38,20 @@ export function alertRoutes(deps: { auth: AuthService; alerts: AlertService; max
     res.status(folded ? 200 : 201).json(alert);
   });
   r.get('/alerts', auth.requirePermission('alert.read'), (req, res) => {
-    const q = parseOr400(listQuery, req.query);
+    const q = parseOr400(alertListQuery, req.query);
     res.json(alerts.list(authOf(req), q.since, q.limit));
   });
   r.get('/alerts/:id', auth.requirePermission('alert.read'), (req, res) => {
     const { id } = parseOr400(idParam, req.params);
     res.json(alerts.get(authOf(req), id));
+  });
+  r.put('/cameras/:id/alert-events', auth.requirePermission('alert.source.manage'), (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    res.json(alerts.setEventWatch(authOf(req), req.ip ?? null, id, true));
+  });
+  r.delete('/cameras/:id/alert-events', auth.requirePermission('alert.source.manage'), (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    res.json(alerts.setEventWatch(authOf(req), req.ip ?? null, id, false));
   });
   for (const action of ['ack', 'false-alarm', 'close'] as const satisfies readonly AlertAction[]) {
     r.post(`/alerts/:id/${action}`, auth.requirePermission('alert.handle'), (req, res) => {

@@ -1,4 +1,14 @@
 import { z } from 'zod';
+import { ALERT_LEVELS, ALERT_TYPES } from '../api/contract.ts';
+
+/** MQTT 3.1.1 §4.7: wildcards occupy a whole level; # only as the last level. */
+function validTopicFilter(t: string): boolean {
+  if (t.includes('\u0000')) return false;
+  const levels = t.split('/');
+  return levels.every(
+    (l, i) => (!l.includes('#') || (l === '#' && i === levels.length - 1)) && (!l.includes('+') || l === '+'),
+  );
+}
 
 const networkId = z
   .string()
@@ -57,7 +67,14 @@ export const configSchema = z
           .strict(),
       })
       .strict(),
-    redis: z.object({ url: z.string().min(1).nullable() }).strict(),
+    redis: z
+      .object({
+        /** With a URL, Socket.IO fans out through Redis Streams so several processes share pushes. */
+        url: z.string().min(1).nullable(),
+        /** Prefix of every Redis key and channel this deployment uses (several centers may share one Redis). */
+        keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
+      })
+      .strict(),
     extraNetworks: z.array(
       z.object({ id: networkId, name: z.string().min(1).max(64), nameEn: z.string().min(1).max(64) }).strict(),
     ),
@@ -148,6 +165,43 @@ export const configSchema = z
         defaultRatePerMinute: z.number().int().min(1).max(100_000),
         /** Largest accepted ingestion body. */
         maxBodyBytes: z.number().int().min(256).max(1_048_576),
+        /**
+         * Alerts published over MQTT by other systems: each message is the JSON body of
+         * POST /alerts/ingest, with type and level defaulting to its topic's mapping.
+         * Credentials, if any, go in the URL from the environment (CCC_ALERTS__MQTT__URL).
+         */
+        mqtt: z
+          .object({
+            url: z
+              .string()
+              .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'an mqtt://, mqtts://, ws:// or wss:// URL')
+              .nullable(),
+            topics: z
+              .array(
+                z
+                  .object({
+                    /** An MQTT topic filter; + and # wildcards allowed. */
+                    topic: z
+                      .string()
+                      .min(1)
+                      .max(256)
+                      .refine(validTopicFilter, 'a topic filter: + and # take a whole level, # only last'),
+                    type: z.enum(ALERT_TYPES).exclude(['camera_offline', 'manual']),
+                    level: z.enum(ALERT_LEVELS),
+                  })
+                  .strict(),
+              )
+              .max(100),
+          })
+          .strict(),
+        /** ONVIF PullPoint subscriptions on points marked for events (PUT /cameras/:id/alert-events). */
+        onvifEvents: z
+          .object({
+            enabled: z.boolean(),
+            /** At most this many points are subscribed at once (each holds a long poll open). */
+            maxSubscriptions: z.number().int().min(1).max(10_000),
+          })
+          .strict(),
       })
       .strict(),
   })

@@ -258,6 +258,18 @@ CREATE TABLE alert_history (
 CREATE INDEX alert_history_alert ON alert_history(alert_id, id);
 `,
   },
+  {
+    version: 6,
+    name: 'alert_event_cameras',
+    // Points whose ONVIF events (motion, tamper) become alerts. A separate
+    // table owned by alerts/, so the camera registry does not know about it.
+    sql: `
+CREATE TABLE alert_event_cameras (
+  camera_id INTEGER PRIMARY KEY REFERENCES camera_points(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

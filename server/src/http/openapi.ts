@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { alertListQuery } from '../alerts/routes.ts';
+import { actionSchema, ingestSchema, reportSchema, sourceSchema } from '../alerts/service.ts';
 import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from '../cameras/schema.ts';
+import { confirmSchema, scanRequestSchema } from '../discovery/schema.ts';
+import { ptzBody, streamBody } from '../relay/routes.ts';
 
 type Json = Record<string, unknown>;
 
@@ -18,11 +22,12 @@ const STATUS: Record<number, string> = {
   401: 'no session',
   403: 'role or jurisdiction forbids it',
   404: 'not found (or outside your jurisdiction)',
-  409: 'conflict: duplicate code or stale version',
+  409: 'conflict: duplicate code, stale version, or a transition the current status does not allow',
   413: 'body too large',
   415: 'wrong content type',
   422: 'import rejected; nothing written',
-  429: 'too many attempts',
+  429: 'too many attempts or alerts; `Retry-After` says when to try again',
+  503: 'the feature is not configured or not running on this server',
 };
 
 function queryParams(s: z.ZodObject): Json[] {
@@ -47,13 +52,19 @@ export function openApiDocument(): Json {
       title: 'County video command center API',
       version: '1',
       description:
-        "Camera-point registry, accounts and audit. Every call is scoped to the caller's org subtree. Authenticate with the `ccc_session` cookie from /auth/login or `Authorization: Bearer <token>`.",
+        "Camera-point registry, live video, discovery, health, alerts, accounts and audit. Every call is scoped to the caller's org subtree. Authenticate with the `ccc_session` cookie from /auth/login or `Authorization: Bearer <token>`.",
     },
     servers: [{ url: '/api/v1' }],
     components: {
       securitySchemes: {
         cookie: { type: 'apiKey', in: 'cookie', name: 'ccc_session' },
         bearer: { type: 'http', scheme: 'bearer' },
+        deviceKey: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Device-Key',
+          description: 'Issued once by POST /alert-sources; only its hash is stored.',
+        },
       },
       schemas: {
         Error: {
@@ -75,6 +86,29 @@ export function openApiDocument(): Json {
           },
         },
         CameraPointInput: schema(cameraCreateSchema),
+        AlertIngest: schema(ingestSchema),
+        AlertReport: schema(reportSchema),
+        AlertSourceInput: schema(sourceSchema),
+        AlertAction: schema(actionSchema),
+        Alert: {
+          type: 'object',
+          description:
+            'An alert (四色预警): type, level blue < yellow < orange < red, WGS-84 position, org unit, source, status, fold count, linked cameras and history. `seq` grows on every change.',
+        },
+        AlertPage: {
+          type: 'object',
+          properties: {
+            items: { type: 'array', items: { $ref: '#/components/schemas/Alert' } },
+            nextCursor: {
+              type: ['string', 'null'],
+              description: 'the `seq` to pass as `since` for the next page; null when caught up',
+            },
+          },
+        },
+        ScanRequest: schema(scanRequestSchema),
+        DeviceConfirm: schema(confirmSchema),
+        StreamRequest: schema(streamBody),
+        PtzRequest: schema(ptzBody),
         CameraPointPatch: schema(cameraPatchSchema),
         CameraPoint: {
           type: 'object',
@@ -196,6 +230,171 @@ export function openApiDocument(): Json {
           responses: { '204': { description: 'revoked' }, ...errors(401, 403, 404) },
         },
       },
+      '/cameras/{id}/stream': {
+        post: {
+          summary: 'Open live video: a short-lived HLS ticket (the relay starts on demand)',
+          parameters: [idParam],
+          requestBody: { required: false, ...json('StreamRequest') },
+          responses: { '200': { description: 'StreamTicket: playlist URL and expiry' }, ...errors(400, 401, 404, 503) },
+        },
+      },
+      '/cameras/{id}/snapshot.jpg': {
+        get: {
+          summary: 'A current still frame',
+          parameters: [idParam],
+          responses: { '200': { description: 'JPEG', content: { 'image/jpeg': {} } }, ...errors(401, 404, 503) },
+        },
+      },
+      '/cameras/{id}/ptz/presets': {
+        get: {
+          summary: 'PTZ presets of a dome camera (ONVIF)',
+          parameters: [idParam],
+          responses: { '200': { description: 'PtzPreset[]' }, ...errors(401, 403, 404, 503) },
+        },
+      },
+      '/cameras/{id}/ptz': {
+        post: {
+          summary: 'Move, stop or go to a preset (rate limited per camera)',
+          parameters: [idParam],
+          requestBody: { required: true, ...json('PtzRequest') },
+          responses: { '204': { description: 'sent' }, ...errors(400, 401, 403, 404, 429, 503) },
+        },
+      },
+      '/streams': {
+        get: { summary: 'Live relays in scope', responses: { '200': { description: 'RelayView[]' }, ...errors(401) } },
+      },
+      '/audit/view-sessions': {
+        get: {
+          summary: 'Who watched which camera, when (auditors)',
+          responses: { '200': { description: 'Page<ViewSession>' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/health/online-rate': {
+        get: {
+          summary: 'Online rate (在线率) of the points in scope, per org unit and network',
+          responses: { '200': { description: 'OnlineRateReport' }, ...errors(401, 403) },
+        },
+      },
+      '/discovery/settings': {
+        get: { summary: 'Scan limits of this server', responses: { '200': { description: 'DiscoverySettings' } } },
+      },
+      '/discovery/scans': {
+        get: {
+          summary: 'Recent scans in scope',
+          responses: { '200': { description: 'ScanView[]' }, ...errors(401, 403) },
+        },
+        post: {
+          summary: 'Start a WS-Discovery or address-range scan (progress over Socket.IO `scan:progress`)',
+          requestBody: { required: true, ...json('ScanRequest') },
+          responses: { '202': { description: 'ScanView' }, ...errors(400, 401, 403, 429) },
+        },
+      },
+      '/discovery/scans/{id}': {
+        get: {
+          summary: 'One scan with its devices',
+          parameters: [idParam],
+          responses: { '200': { description: 'ScanView' }, ...errors(401, 403, 404) },
+        },
+      },
+      '/discovery/scans/{id}/cancel': {
+        post: {
+          summary: 'Cancel a running scan',
+          parameters: [idParam],
+          responses: { '200': { description: 'ScanView' }, ...errors(401, 403, 404) },
+        },
+      },
+      '/discovery/devices/{id}/confirm': {
+        post: {
+          summary: 'Register a discovered device as a camera point',
+          parameters: [idParam],
+          requestBody: { required: true, ...json('DeviceConfirm') },
+          responses: { '201': { description: 'created', ...json('CameraPoint') }, ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/alert-sources': {
+        get: {
+          summary: 'Alert sources (device keys) in scope; never the keys',
+          responses: { '200': { description: 'AlertSourceView[]' }, ...errors(401, 403) },
+        },
+        post: {
+          summary: 'Register a device and issue its key (shown in this answer only)',
+          requestBody: { required: true, ...json('AlertSourceInput') },
+          responses: { '201': { description: 'AlertSourceIssued: the source and its key' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/cameras/{id}/alert-events': {
+        put: {
+          summary:
+            "Turn this point's ONVIF motion (blue) and tamper (orange) events into alerts (PullPoint subscription)",
+          parameters: [idParam],
+          responses: {
+            '200': {
+              description: '{ cameraId, watching, subscribable }: subscribable needs an ONVIF address and credentials',
+            },
+            ...errors(401, 403, 404),
+          },
+        },
+        delete: {
+          summary: 'Stop turning this point’s ONVIF events into alerts',
+          parameters: [idParam],
+          responses: { '200': { description: '{ cameraId, watching: false }' }, ...errors(401, 403, 404) },
+        },
+      },
+      '/alerts/ingest': {
+        post: {
+          summary:
+            'A device posts an alert with its key; repeats of one source and type within the storm window fold into the open alert',
+          security: [{ deviceKey: [] }],
+          requestBody: { required: true, ...json('AlertIngest') },
+          responses: {
+            '201': { description: 'stored, then pushed as `alert:new`', ...json('Alert') },
+            '200': { description: 'folded into an open alert (count and last time updated)', ...json('Alert') },
+            ...errors(400, 401, 403, 404, 413, 415, 429),
+          },
+        },
+      },
+      '/alerts': {
+        get: {
+          summary: 'Alerts in scope changed after `since` (a `seq` cursor): replay after a disconnect',
+          parameters: queryParams(alertListQuery),
+          responses: { '200': { description: 'a page', ...json('AlertPage') }, ...errors(400, 401, 403) },
+        },
+        post: {
+          summary: "An officer's manual report",
+          requestBody: { required: true, ...json('AlertReport') },
+          responses: {
+            '201': { description: 'stored', ...json('Alert') },
+            '200': { description: 'folded', ...json('Alert') },
+            ...errors(400, 401, 403, 404),
+          },
+        },
+      },
+      '/alerts/{id}': {
+        get: {
+          summary: 'One alert with its history and linked cameras',
+          parameters: [idParam],
+          responses: { '200': { description: 'the alert', ...json('Alert') }, ...errors(401, 404) },
+        },
+      },
+      ...Object.fromEntries(
+        (
+          [
+            ['ack', 'Acknowledge'],
+            ['false-alarm', 'Mark a false alarm'],
+            ['close', 'Close'],
+          ] as const
+        ).map(([action, summary]) => [
+          `/alerts/{id}/${action}`,
+          {
+            post: {
+              summary: `${summary}; recorded in the history and the audit log, pushed as \`alert:updated\``,
+              parameters: [idParam],
+              requestBody: { required: false, ...json('AlertAction') },
+              responses: { '200': { description: 'updated', ...json('Alert') }, ...errors(400, 401, 403, 404, 409) },
+            },
+          },
+        ]),
+      ),
       '/cameras/import': {
         post: {
           summary: 'Import a CSV point ledger (UTF-8 or GBK/GB18030), all or nothing',

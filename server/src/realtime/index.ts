@@ -1,10 +1,12 @@
 import type { Server as HttpServer } from 'node:http';
-import { Server } from 'socket.io';
+import { Server, type ServerOptions } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents } from '../api/contract.ts';
 import type { AuthContext, AuthService } from '../auth/index.ts';
 import type { CameraService } from '../cameras/service.ts';
 import { deviceView, scanView } from '../discovery/repo.ts';
 import type { EventBus } from '../events.ts';
+
+export { connectRedisFanout, type RedisFanout } from './redis.ts';
 
 interface SocketData {
   auth: AuthContext;
@@ -24,8 +26,18 @@ export function roomsFor(orgPath: string): string[] {
  * to the rooms of the record's org unit and its ancestors, so a township
  * hears its own villages and the county hears everything.
  */
-export function attachRealtime(http: HttpServer, deps: { auth: AuthService; bus: EventBus; cameras: CameraService }) {
+export function attachRealtime(
+  http: HttpServer,
+  deps: {
+    auth: AuthService;
+    bus: EventBus;
+    cameras: CameraService;
+    /** A cluster adapter (Redis Streams) so several processes share rooms; in-process when absent. */
+    adapter?: ServerOptions['adapter'];
+  },
+) {
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(http, {
+    ...(deps.adapter ? { adapter: deps.adapter } : {}),
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },

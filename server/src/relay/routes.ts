@@ -18,10 +18,10 @@ const viewQuery = z
     camera: z.coerce.number().int().positive().optional(),
   })
   .strict();
-const streamBody = z.object({ quality: z.enum(['main', 'sub']).default('sub') }).strict();
+export const streamBody = z.object({ quality: z.enum(['main', 'sub']).default('sub') }).strict();
 const unit = (label: string) =>
   z.number().min(-1, `${label} must be between -1 and 1`).max(1, `${label} must be between -1 and 1`);
-const ptzBody = z.discriminatedUnion('action', [
+export const ptzBody = z.discriminatedUnion('action', [
   z
     .object({
       action: z.literal('move'),

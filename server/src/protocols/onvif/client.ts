@@ -4,8 +4,9 @@
  * DTDs), authentication that follows the device's own clock.
  */
 import { DeviceNetworkError, postXml } from '../http-post.ts';
-import { XmlError, at, attr, list, parseXml, text, type XmlNode, type XmlObject } from '../xml.ts';
-import { envelope, securityHeader } from './soap.ts';
+import { XmlError, at, attr, escapeXml, list, parseXml, text, type XmlNode, type XmlObject } from '../xml.ts';
+import { parseNotifications, type OnvifEvent } from './events.ts';
+import { NS, envelope, securityHeader } from './soap.ts';
 
 export type OnvifErrorKind = 'auth' | 'fault' | 'not_onvif' | 'malformed' | 'unreachable' | 'timeout';
 
@@ -95,7 +96,12 @@ export function createOnvifClient(opts: OnvifClientOptions) {
   let clockOffsetMs = 0;
   let capabilities: Capabilities | null = null;
 
-  async function call(url: string, body: string, auth: boolean): Promise<XmlObject> {
+  async function call(
+    url: string,
+    body: string,
+    auth: boolean,
+    extra: { headers?: string; timeoutMs?: number } = {},
+  ): Promise<XmlObject> {
     const security =
       auth && opts.credentials
         ? securityHeader(
@@ -106,8 +112,8 @@ export function createOnvifClient(opts: OnvifClientOptions) {
         : undefined;
     let res;
     try {
-      res = await postXml(url, envelope(body, security), {
-        timeoutMs,
+      res = await postXml(url, envelope(body, (security ?? '') + (extra.headers ?? '')), {
+        timeoutMs: extra.timeoutMs ?? timeoutMs,
         maxBytes,
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
@@ -297,6 +303,65 @@ export function createOnvifClient(opts: OnvifClientOptions) {
       );
     },
 
+    /**
+     * Events (ONVIF Core 9.1, pull point): the subscription lives at the
+     * address the device returns, on the host we reached it at.
+     */
+    async createPullPointSubscription(terminationSec: number): Promise<PullPointSubscription> {
+      const events = need((capabilities ?? (await client.getCapabilities())).eventsXAddr, 'an events service');
+      const b = await call(
+        events,
+        `<tev:CreatePullPointSubscription><tev:InitialTerminationTime>${isoDuration(terminationSec)}</tev:InitialTerminationTime></tev:CreatePullPointSubscription>`,
+        true,
+      );
+      const r = at(b, 'CreatePullPointSubscriptionResponse');
+      const address = need(text(at(r, 'SubscriptionReference', 'Address')), 'a subscription address');
+      return {
+        address: checkUri(rebaseXAddr(address, events), ['http:', 'https:']),
+        terminationTime: deviceTime(text(at(r, 'TerminationTime'))),
+      };
+    },
+
+    /**
+     * Long-polls for up to `timeoutSec`; the HTTP wait is that plus the
+     * usual margin, since a conformant device answers when the time is up.
+     */
+    async pullMessages(subscription: string, timeoutSec: number, messageLimit: number): Promise<PullResult> {
+      const t = Math.max(1, Math.min(60, Math.round(timeoutSec)));
+      const limit = Math.max(1, Math.min(1024, Math.round(messageLimit)));
+      const b = await call(
+        subscription,
+        `<tev:PullMessages><tev:Timeout>PT${t}S</tev:Timeout><tev:MessageLimit>${limit}</tev:MessageLimit></tev:PullMessages>`,
+        true,
+        {
+          headers: wsaTo(subscription, `${NS.tev}/PullPointSubscription/PullMessagesRequest`),
+          timeoutMs: t * 1000 + timeoutMs,
+        },
+      );
+      const r = at(b, 'PullMessagesResponse');
+      if (r === undefined) throw new OnvifError('malformed', 'reply lacks PullMessagesResponse');
+      return {
+        events: parseNotifications(r, messageLimit),
+        terminationTime: deviceTime(text(at(r, 'TerminationTime'))),
+      };
+    },
+
+    async renew(subscription: string, terminationSec: number): Promise<Date | null> {
+      const b = await call(
+        subscription,
+        `<wsnt:Renew xmlns:wsnt="${NS.wsnt}"><wsnt:TerminationTime>${isoDuration(terminationSec)}</wsnt:TerminationTime></wsnt:Renew>`,
+        true,
+        { headers: wsaTo(subscription, `${NS.wsnt}/SubscriptionManager/RenewRequest`) },
+      );
+      return deviceTime(text(at(b, 'RenewResponse', 'TerminationTime')));
+    },
+
+    async unsubscribe(subscription: string): Promise<void> {
+      await call(subscription, `<wsnt:Unsubscribe xmlns:wsnt="${NS.wsnt}"/>`, true, {
+        headers: wsaTo(subscription, `${NS.wsnt}/SubscriptionManager/UnsubscribeRequest`),
+      });
+    },
+
     async getSnapshotUri(profileToken: string): Promise<string> {
       const media = need((capabilities ?? (await client.getCapabilities())).mediaXAddr, 'a media service');
       const b = await call(
@@ -314,6 +379,31 @@ export function createOnvifClient(opts: OnvifClientOptions) {
 }
 
 export type OnvifClient = ReturnType<typeof createOnvifClient>;
+
+export interface PullPointSubscription {
+  /** Where PullMessages, Renew and Unsubscribe go. */
+  address: string;
+  /** On the device's clock; null when the device does not say. */
+  terminationTime: Date | null;
+}
+
+export interface PullResult {
+  events: OnvifEvent[];
+  terminationTime: Date | null;
+}
+
+const isoDuration = (sec: number) => `PT${Math.max(10, Math.min(86_400, Math.round(sec)))}S`;
+
+function deviceTime(t: string | undefined): Date | null {
+  if (!t || t.length > 64) return null;
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) ? new Date(ms) : null;
+}
+
+/** WS-Addressing: some devices route subscription calls by wsa:To rather than by URL. */
+function wsaTo(address: string, action: string): string {
+  return `<wsa:Action xmlns:wsa="${NS.wsa}">${escapeXml(action)}</wsa:Action><wsa:To xmlns:wsa="${NS.wsa}">${escapeXml(address)}</wsa:To>`;
+}
 
 function escapeToken(t: string): string {
   if (!/^[\w.:-]{1,64}$/.test(t)) throw new OnvifError('malformed', 'profile token has unexpected characters');

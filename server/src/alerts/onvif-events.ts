@@ -1,0 +1,154 @@
+import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Logger } from '../http/logger.ts';
+import { createOnvifClient, type OnvifClient } from '../protocols/onvif/client.ts';
+import type { OnvifEvent } from '../protocols/onvif/events.ts';
+import type { AlertRepo, EventTarget } from './repo.ts';
+import type { AlertService } from './service.ts';
+
+/** Subscription lifetime asked of the device; renewed at half of it. */
+const TERMINATION_SEC = 60;
+/** Longest PullMessages wait; devices cap it themselves (often 10–60 s). */
+const PULL_TIMEOUT_SEC = 10;
+const MESSAGE_LIMIT = 32;
+const MAX_BACKOFF_MS = 60_000;
+const RECONCILE_MS = 60_000;
+
+export interface OnvifEventSourceDeps {
+  repo: Pick<AlertRepo, 'eventTargets'>;
+  alerts: Pick<AlertService, 'cameraEvent' | 'onEventWatchChange'>;
+  secrets: SecretBox;
+  log: Logger;
+  config: { enabled: boolean; maxSubscriptions: number };
+  /** The device client; a test may hand in its own. */
+  makeClient?: (opts: Parameters<typeof createOnvifClient>[0]) => OnvifClient;
+}
+
+/**
+ * Keeps one ONVIF PullPoint subscription per marked point and turns motion
+ * and tamper into alerts. Each point runs its own loop: subscribe, pull,
+ * renew at half-life, and on any failure unsubscribe (best effort), back off
+ * and subscribe again. A dead camera costs only its own loop.
+ */
+export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
+  const make = deps.makeClient ?? createOnvifClient;
+  const running = new Map<string, { cameraId: number; stop: AbortController; done: Promise<void> }>();
+  let timer: NodeJS.Timeout | null = null;
+  let offWatch: (() => void) | null = null;
+  let stopped = true;
+
+  const keyOf = (t: EventTarget) => `${t.cameraId}|${t.onvifUrl}|${t.credentialsSealed}`;
+
+  function handle(cameraId: number, e: OnvifEvent) {
+    if (!e.state) return;
+    // Initialized reports the state at subscribe time: a motion that was on
+    // then is stale, but a camera that is still covered is news.
+    if (e.operation === 'Initialized' && e.kind === 'motion') return;
+    if (e.operation === 'Deleted') return;
+    try {
+      deps.alerts.cameraEvent({ cameraId, kind: e.kind, deviceTime: e.utcTime, topic: e.topic });
+    } catch (err) {
+      deps.log.error('onvif event not stored', { cameraId, err: String(err) });
+    }
+  }
+
+  const sleep = (ms: number, signal: AbortSignal) =>
+    new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    });
+
+  async function loop(t: EventTarget, signal: AbortSignal) {
+    let creds: { username: string; password: string };
+    try {
+      creds = JSON.parse(deps.secrets.open(t.credentialsSealed)) as { username: string; password: string };
+    } catch {
+      deps.log.warn('onvif events: credentials cannot be opened', { cameraId: t.cameraId });
+      return;
+    }
+    let backoff = 1000;
+    while (!signal.aborted) {
+      const client = make({ xaddr: t.onvifUrl, credentials: creds, timeoutMs: 5000, signal });
+      let address: string | null = null;
+      try {
+        // Digest timestamps follow the device clock.
+        await client.getSystemDateAndTime().catch(() => undefined);
+        address = (await client.createPullPointSubscription(TERMINATION_SEC)).address;
+        let renewAt = Date.now() + (TERMINATION_SEC * 1000) / 2;
+        while (!signal.aborted) {
+          if (Date.now() >= renewAt) {
+            await client.renew(address, TERMINATION_SEC);
+            renewAt = Date.now() + (TERMINATION_SEC * 1000) / 2;
+          }
+          const r = await client.pullMessages(address, PULL_TIMEOUT_SEC, MESSAGE_LIMIT);
+          backoff = 1000;
+          for (const e of r.events) handle(t.cameraId, e);
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        deps.log.warn('onvif events: subscription failed; retrying', {
+          cameraId: t.cameraId,
+          err: String(err).slice(0, 200),
+          retryMs: backoff,
+        });
+      } finally {
+        // Free the device's pull point (cameras allow only a few) with a client that is not aborted.
+        if (address) {
+          await make({ xaddr: t.onvifUrl, credentials: creds, timeoutMs: 2000 })
+            .unsubscribe(address)
+            .catch(() => undefined);
+        }
+      }
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  function reconcile() {
+    if (stopped) return;
+    const wanted = new Map(deps.repo.eventTargets(deps.config.maxSubscriptions).map((t) => [keyOf(t), t]));
+    for (const [key, r] of running)
+      if (!wanted.has(key)) {
+        r.stop.abort();
+        running.delete(key);
+      }
+    for (const [key, t] of wanted) {
+      if (running.has(key)) continue;
+      const stop = new AbortController();
+      running.set(key, { cameraId: t.cameraId, stop, done: loop(t, stop.signal) });
+    }
+  }
+
+  return {
+    start() {
+      if (!deps.config.enabled || !stopped) return;
+      stopped = false;
+      offWatch = deps.alerts.onEventWatchChange(reconcile);
+      reconcile();
+      // Also catches edits to a point's address or credentials.
+      timer = setInterval(reconcile, RECONCILE_MS);
+      timer.unref();
+    },
+    /** Points with a live loop (subscribed or retrying). */
+    active(): number[] {
+      return [...running.values()].map((r) => r.cameraId);
+    },
+    reconcile,
+    async stop() {
+      stopped = true;
+      offWatch?.();
+      if (timer) clearInterval(timer);
+      const all = [...running.values()];
+      running.clear();
+      for (const r of all) r.stop.abort();
+      await Promise.all(all.map((r) => r.done));
+    },
+  };
+}
+
+export type OnvifEventSource = ReturnType<typeof createOnvifEventSource>;

@@ -1,0 +1,79 @@
+import { createAdapter } from '@socket.io/redis-streams-adapter';
+import { createClient } from 'redis';
+import type { Logger } from '../http/logger.ts';
+
+export interface RedisFanout {
+  /** Socket.IO adapter factory: pass to `io.adapter()`. */
+  adapter: ReturnType<typeof createAdapter>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to Redis and builds the Socket.IO Redis Streams adapter, so
+ * several server processes share pushes (and recovered sessions). The
+ * Streams adapter is preferred over the pub/sub one because a stream keeps
+ * what was added while a node's connection to Redis was down; node-redis
+ * reconnects on its own. If Redis cannot be reached at start-up the caller
+ * stays in-process rather than refusing to start.
+ */
+export async function connectRedisFanout(opts: {
+  url: string;
+  keyPrefix: string;
+  log: Logger;
+  connectTimeoutMs?: number;
+}): Promise<RedisFanout | null> {
+  const client = createClient({
+    url: opts.url,
+    socket: { connectTimeout: opts.connectTimeoutMs ?? 3000, reconnectStrategy: (n) => Math.min(100 * 2 ** n, 5000) },
+  });
+  let lastError = '';
+  // An unhandled 'error' would crash the process; a lost Redis costs only the fan-out.
+  client.on('error', (err: unknown) => {
+    const msg = String(err);
+    if (msg !== lastError) opts.log.warn('redis error', { err: msg });
+    lastError = msg;
+  });
+  client.on('ready', () => {
+    if (lastError) opts.log.info('redis reconnected');
+    lastError = '';
+  });
+  const timeout = opts.connectTimeoutMs ?? 3000;
+  const connected = await Promise.race([
+    client.connect().then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), timeout).unref()),
+  ]);
+  if (!connected) {
+    opts.log.error('redis unreachable: Socket.IO stays in-process', { url: redactUrl(opts.url) });
+    client.destroy();
+    return null;
+  }
+  const adapter = createAdapter(client, {
+    streamName: `${opts.keyPrefix}:socket.io`,
+    channelPrefix: `${opts.keyPrefix}:socket.io`,
+    sessionKeyPrefix: `${opts.keyPrefix}:sio:session:`,
+    // Alert payloads are JSON; skipping the binary scan saves work per push.
+    onlyPlaintext: true,
+    blockTimeInMs: 1000,
+  });
+  return {
+    adapter,
+    async close() {
+      // The adapter's own duplicated clients close with io.close(); this is the publishing one.
+      if (client.isOpen) await client.close().catch(() => client.destroy());
+    },
+  };
+}
+
+/** The URL without its password, for logs. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}
