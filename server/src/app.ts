@@ -9,11 +9,12 @@ import {
   createAlertRepo,
   createAlertService,
   createMqttAlertSource,
+  type AlertMedia,
   createOnvifEventSource,
 } from './alerts/index.ts';
 import { createAuditLog } from './audit/index.ts';
 import { auditRoutes } from './audit/routes.ts';
-import { createAuthService, createSessionRepo, createUserRepo } from './auth/index.ts';
+import { createAuthService, createSessionRepo, createUserRepo, type AuthContext } from './auth/index.ts';
 import { authRoutes } from './auth/routes.ts';
 import { BUILTIN_NETWORKS, createNetworkRepo } from './cameras/networks.ts';
 import { createCameraRepo } from './cameras/repo.ts';
@@ -122,6 +123,48 @@ export function createApp(deps: AppDeps) {
     config: config.health,
     pushState: ingest.pushState,
   });
+  const control = createCameraControl({
+    cameras,
+    secrets,
+    audit,
+    clock,
+    timeoutMs: 4000,
+    ptzPerSecond: config.relay.ptzPerSecond,
+  });
+  const relayEngine = deps.relayEngine ?? noRelay;
+  // The system actor alert linkage acts as (PTZ presets): whole county, audited as such.
+  const systemCtx = (): AuthContext => {
+    const root = orgs.all().find((u) => u.parentId === null);
+    if (!root) throw new HttpError(503, 'no_org_tree', 'no org units are configured');
+    return {
+      user: {
+        id: 0,
+        username: 'system:alerts',
+        displayName: '预警联动',
+        passwordHash: '',
+        role: 'admin',
+        orgUnitId: root.id,
+        disabled: false,
+        createdAt: '',
+      },
+      orgUnit: root,
+      scope: { orgUnitId: root.id, path: '/' },
+      tokenHash: '',
+    };
+  };
+  const alertMedia: AlertMedia = {
+    // The relay's snapshot path: a frame of the live stream if one runs, else the ONVIF snapshot URI.
+    async snapshot(cameraId) {
+      const c = cameras.byId({ orgUnitId: 0, path: '/' }, cameraId);
+      if (!c) throw new Error(`camera ${cameraId} is gone`);
+      const live = (['sub', 'main'] as const).find((q) => relayEngine.status(`${c.id}:${q}`)?.state === 'live');
+      return live
+        ? await relayEngine.snapshot(`${c.id}:${live}`).catch(() => control.onvifSnapshot(c))
+        : await control.onvifSnapshot(c);
+    },
+    gotoPreset: (cameraId, presetToken) =>
+      control.ptz(systemCtx(), null, cameraId, { action: 'goto', preset: presetToken }),
+  };
   const alertRepo = createAlertRepo(db, now);
   const alerts = createAlertService({
     repo: alertRepo,
@@ -132,6 +175,7 @@ export function createApp(deps: AppDeps) {
     clock,
     log,
     config: config.alerts,
+    media: alertMedia,
   });
   const alertEvents = createOnvifEventSource({
     repo: alertRepo,
@@ -146,14 +190,6 @@ export function createApp(deps: AppDeps) {
     alerts,
     log,
   });
-  const control = createCameraControl({
-    cameras,
-    secrets,
-    audit,
-    clock,
-    timeoutMs: 4000,
-    ptzPerSecond: config.relay.ptzPerSecond,
-  });
   const relay = createRelayService({
     db,
     cameras,
@@ -164,7 +200,7 @@ export function createApp(deps: AppDeps) {
     bus,
     clock,
     log,
-    engine: deps.relayEngine ?? noRelay,
+    engine: relayEngine,
     control,
     tokenKey: deps.tokenKey ?? randomBytes(32),
     ticketTtlSec: config.relay.ticketTtlSeconds,

@@ -2,17 +2,11 @@
  * Entry point: the only place that builds real dependencies.
  *   node server/src/main.ts [--profile demo]
  */
+import { hkdfSync } from 'node:crypto';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startServer } from './app.ts';
 import { ConfigError, loadConfig } from './config/load.ts';
-import { hkdfSync } from 'node:crypto';
-import { createSecretBox, loadSecretKey } from './crypto/secret-box.ts';
-import { createStreamsEngine, platformFfmpeg, type StreamsEngine } from './relay/streams-engine.ts';
-import { validateSourceUrl } from '../../streams/src/index.ts';
-import { openSqlite } from './db/sqlite.ts';
-import { bootstrap } from './bootstrap.ts';
-import { createLogger, systemClock } from './http/logger.ts';
+import type { StreamsEngine } from './relay/streams-engine.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const started = performance.now();
@@ -35,6 +29,25 @@ try {
   }
   throw err;
 }
+
+// Configuration is checked before the rest of the platform loads, so a bad key fails at once.
+const [
+  { startServer },
+  { createSecretBox, loadSecretKey },
+  { createStreamsEngine, platformFfmpeg },
+  { validateSourceUrl },
+  { openSqlite },
+  { bootstrap },
+  { createLogger, systemClock },
+] = await Promise.all([
+  import('./app.ts'),
+  import('./crypto/secret-box.ts'),
+  import('./relay/streams-engine.ts'),
+  import('../../streams/src/index.ts'),
+  import('./db/sqlite.ts'),
+  import('./bootstrap.ts'),
+  import('./http/logger.ts'),
+]);
 
 const log = createLogger(config.log.level);
 const resolveData = (p: string) => (path.isAbsolute(p) ? p : path.resolve(root, p));

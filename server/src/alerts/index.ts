@@ -1,5 +1,5 @@
 export { createAlertRepo, type Alert, type AlertRepo, type AlertSource } from './repo.ts';
-export { createAlertService, hashDeviceKey, type AlertService } from './service.ts';
+export { createAlertService, hashDeviceKey, type AlertMedia, type AlertService } from './service.ts';
 export { alertRoutes } from './routes.ts';
 export { rankLinkedCameras, pointInGeometry, bearingDeg } from './geometry.ts';
 export { createOnvifEventSource, type OnvifEventSource } from './onvif-events.ts';

@@ -121,6 +121,14 @@ const sourceFromRow = (r: SourceRow): AlertSource => ({
   createdAt: r.created_at,
 });
 
+/** Where a PTZ preset looks, WGS-84. */
+export interface PresetPlace {
+  token: string;
+  name: string;
+  lon: number;
+  lat: number;
+}
+
 /** A point to keep an ONVIF event subscription on. */
 export interface EventTarget {
   cameraId: number;
@@ -272,6 +280,46 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
     sourceByKeyHash(hash: string): AlertSource | undefined {
       const r = db.get<SourceRow>('SELECT * FROM alert_sources WHERE key_hash = ?', [hash]);
       return r ? sourceFromRow(r) : undefined;
+    },
+    /** A change that is not a status change (a snapshot landed): new cursor, so replay sees it. */
+    touch(id: number): Alert {
+      db.run('UPDATE alerts SET seq = ?, updated_at = ? WHERE id = ?', [nextSeq(), now().toISOString(), id]);
+      return byIdUnscoped(id)!;
+    },
+    putSnapshot(alertId: number, cameraId: number, jpeg: Buffer): void {
+      db.run('INSERT INTO alert_snapshots (alert_id, jpeg, taken_at, camera_id) VALUES (?, ?, ?, ?)', [
+        alertId,
+        jpeg,
+        now().toISOString(),
+        cameraId,
+      ]);
+    },
+    hasSnapshot(alertId: number): boolean {
+      return db.get('SELECT 1 AS x FROM alert_snapshots WHERE alert_id = ?', [alertId]) !== undefined;
+    },
+    snapshot(alertId: number): Buffer | undefined {
+      const r = db.get<{ jpeg: Uint8Array }>('SELECT jpeg FROM alert_snapshots WHERE alert_id = ?', [alertId]);
+      return r ? Buffer.from(r.jpeg) : undefined;
+    },
+    /** Replaces a PTZ camera's preset places. */
+    setPresetPlaces(cameraId: number, places: readonly PresetPlace[]): void {
+      db.transaction(() => {
+        db.run('DELETE FROM camera_preset_places WHERE camera_id = ?', [cameraId]);
+        for (const p of places)
+          db.run('INSERT INTO camera_preset_places (camera_id, preset_token, name, lon, lat) VALUES (?, ?, ?, ?, ?)', [
+            cameraId,
+            p.token,
+            p.name,
+            p.lon,
+            p.lat,
+          ]);
+      });
+    },
+    presetPlaces(cameraId: number): PresetPlace[] {
+      return db.all<PresetPlace>(
+        'SELECT preset_token AS token, name, lon, lat FROM camera_preset_places WHERE camera_id = ? ORDER BY preset_token',
+        [cameraId],
+      );
     },
     sources(scope: Scope): AlertSource[] {
       const [lo, hi] = pathRange(scope.path);

@@ -53,6 +53,20 @@ export function alertRoutes(deps: { auth: AuthService; alerts: AlertService; max
     const { id } = parseOr400(idParam, req.params);
     res.json(alerts.setEventWatch(authOf(req), req.ip ?? null, id, false));
   });
+  r.get('/alerts/:id/snapshot.jpg', auth.requirePermission('alert.read'), (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const jpeg = alerts.snapshot(authOf(req), id);
+    res.setHeader('Cache-Control', 'private, max-age=3600');
+    res.type('image/jpeg').send(jpeg);
+  });
+  r.put('/cameras/:id/preset-places', auth.requirePermission('camera.write'), (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    res.json(alerts.setPresetPlaces(authOf(req), req.ip ?? null, id, req.body));
+  });
+  r.get('/cameras/:id/preset-places', auth.requirePermission('camera.read'), (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    res.json(alerts.presetPlaces(authOf(req), id));
+  });
   for (const action of ['ack', 'false-alarm', 'close'] as const satisfies readonly AlertAction[]) {
     r.post(`/alerts/:id/${action}`, auth.requirePermission('alert.handle'), (req, res) => {
       const { id } = parseOr400(idParam, req.params);

@@ -14,6 +14,7 @@ import {
   type AlertView,
   type CoordSystem,
   type Page,
+  type PresetPlaceView,
 } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
@@ -26,7 +27,7 @@ import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
 import { inScope, type Scope } from '../org/scope.ts';
 import { centroid, pointInGeometry, rankLinkedCameras } from './geometry.ts';
-import type { Alert, AlertRepo, AlertSource } from './repo.ts';
+import type { Alert, AlertRepo, AlertSource, PresetPlace } from './repo.ts';
 
 const position = z
   .object({
@@ -102,6 +103,38 @@ const WHOLE_COUNTY: Scope = { orgUnitId: 0, path: '/' };
 
 export const hashDeviceKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
+/**
+ * What alerts need from the media plane, injected so alerts/ does not depend
+ * on relay internals: a JPEG of a camera now (live stream if running, else the
+ * ONVIF snapshot URI) and a PTZ preset move by the system actor.
+ */
+export interface AlertMedia {
+  snapshot(cameraId: number): Promise<Buffer>;
+  gotoPreset(cameraId: number, presetToken: string): Promise<void>;
+}
+
+export const presetPlacesSchema = z
+  .array(
+    z
+      .object({
+        token: text(64),
+        name: text(100),
+        position,
+      })
+      .strict(),
+  )
+  .max(255)
+  .refine((a) => new Set(a.map((p) => p.token)).size === a.length, { message: 'preset tokens must be unique' });
+
+/** Metres between two WGS-84 points (haversine). */
+function metres(a: LonLat, b: LonLat): number {
+  const rad = Math.PI / 180;
+  const dLat = (b[1] - a[1]) * rad;
+  const dLon = (b[0] - a[0]) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6_371_008.8 * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
 export interface AlertDeps {
   repo: AlertRepo;
   orgs: OrgRepo;
@@ -111,6 +144,7 @@ export interface AlertDeps {
   clock: Clock;
   log: Logger;
   config: AppConfig['alerts'];
+  media?: AlertMedia | undefined;
 }
 
 interface Raise {
@@ -131,6 +165,69 @@ export function createAlertService(deps: AlertDeps) {
   const windows = new Map<number, { start: number; n: number }>();
   const watchListeners = new Set<() => void>();
   const topicWindows = new Map<string, { start: number; n: number }>();
+  const pending = new Set<Promise<unknown>>();
+  let closed = false;
+
+  function track(p: Promise<unknown>) {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  }
+
+  /**
+   * After a new alert is stored and pushed: a snapshot from its camera (else
+   * the first linked one) and linked PTZ domes turned to the nearest preset
+   * place. Never delays the push; failures are logged.
+   */
+  function follow(a: Alert) {
+    const media = deps.media;
+    if (!media) return;
+    const shotFrom = a.cameraId ?? a.linkedCameraIds[0];
+    if (shotFrom !== undefined)
+      track(
+        media
+          .snapshot(shotFrom)
+          .then((jpeg) => {
+            if (closed) return;
+            repo.putSnapshot(a.id, shotFrom, jpeg);
+            const updated = repo.touch(a.id);
+            bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: toView(updated) });
+          })
+          .catch((err: unknown) => {
+            if (!closed)
+              deps.log.warn('alert snapshot failed', { alertId: a.id, cameraId: shotFrom, error: String(err) });
+          }),
+      );
+    const ptz = config.ptzPresetLinkage;
+    if (!ptz.enabled) return;
+    const point: LonLat = [a.lon, a.lat];
+    for (const id of a.linkedCameraIds) {
+      const camera = cameras.byId(WHOLE_COUNTY, id);
+      if (!camera?.ptz) continue;
+      let best: { token: string; name: string; d: number } | null = null;
+      for (const p of repo.presetPlaces(id)) {
+        const d = metres(point, [p.lon, p.lat]);
+        if (d <= ptz.maxDistanceMeters && (!best || d < best.d)) best = { token: p.token, name: p.name, d };
+      }
+      if (!best) continue;
+      const chosen = best;
+      track(
+        media
+          .gotoPreset(id, chosen.token)
+          .then(() => {
+            if (closed) return;
+            repo.addHistory(
+              a.id,
+              'system:alerts',
+              'ptz_preset',
+              `camera ${id} → preset ${chosen.token} (${chosen.name}, ${Math.round(chosen.d)} m)`,
+            );
+          })
+          .catch((err: unknown) => {
+            if (!closed) deps.log.warn('alert PTZ preset failed', { alertId: a.id, cameraId: id, error: String(err) });
+          }),
+      );
+    }
+  }
 
   /** From the source camera, else the smallest boundary holding the point, else the nearest village. */
   function orgFor(point: LonLat, camera: CameraPoint | null): OrgUnit {
@@ -190,6 +287,7 @@ export function createAlertService(deps: AlertDeps) {
       lastAt: a.lastAt,
       createdAt: a.createdAt,
       updatedAt: a.updatedAt,
+      ...(repo.hasSnapshot(a.id) ? { hasSnapshot: true } : {}),
     };
   }
 
@@ -228,6 +326,7 @@ export function createAlertService(deps: AlertDeps) {
     repo.addHistory(a.id, r.actor, 'created', null);
     const view = toView(a);
     bus.emit('alert.changed', { kind: 'new', orgPath: a.orgPath, alert: view });
+    follow(a);
     return { alert: view, folded: false };
   }
 
@@ -522,10 +621,53 @@ export function createAlertService(deps: AlertDeps) {
       bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: view });
       return view;
     },
+    /** GET /alerts/:id/snapshot.jpg: 404 outside the caller's jurisdiction or when none was taken. */
+    snapshot(ctx: AuthContext, id: number): Buffer {
+      const a = repo.byId(ctx.scope, id);
+      if (!a) throw notFound('alert');
+      const jpeg = repo.snapshot(a.id);
+      if (!jpeg) throw notFound('alert snapshot');
+      return jpeg;
+    },
+    /** PUT /cameras/:id/preset-places: where each of a PTZ camera's presets looks. */
+    setPresetPlaces(ctx: AuthContext, ip: string | null, cameraId: number, input: unknown): PresetPlaceView[] {
+      const camera = cameras.byId(ctx.scope, cameraId);
+      if (!camera) throw notFound('camera');
+      const body = parseOr400(presetPlacesSchema, input);
+      if (!camera.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
+      const places = body.map((p) => {
+        const [lon, lat] = toWgs84(p.position.system ?? 'wgs84', p.position.lon, p.position.lat);
+        return { token: p.token, name: p.name, lon, lat };
+      });
+      repo.setPresetPlaces(camera.id, places);
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.preset_places',
+        targetType: 'camera',
+        targetId: camera.id,
+        outcome: 'ok',
+        detail: { count: places.length },
+      });
+      return places.map(placeView);
+    },
+    presetPlaces(ctx: AuthContext, cameraId: number): PresetPlaceView[] {
+      const camera = cameras.byId(ctx.scope, cameraId);
+      if (!camera) throw notFound('camera');
+      return repo.presetPlaces(camera.id).map(placeView);
+    },
+    /** Waits for snapshots and PTZ moves in flight (tests, shutdown). */
+    async settled(): Promise<void> {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
     close() {
+      closed = true;
       for (const off of offs) off();
     },
   };
+}
+
+function placeView(p: PresetPlace): PresetPlaceView {
+  return { token: p.token, name: p.name, position: { lon: p.lon, lat: p.lat } };
 }
 
 function sourceView(s: AlertSource): AlertSourceView {

@@ -457,6 +457,8 @@ export interface AlertView {
   lastAt: string;
   createdAt: string;
   updatedAt: string;
+  /** A JPEG was taken when the alert was stored: GET /alerts/:id/snapshot.jpg. Absent until it lands. */
+  hasSnapshot?: boolean;
 }
 
 /** What a device (alarm column, AI box) posts to /alerts/ingest with its X-Device-Key. */
@@ -510,4 +512,11 @@ export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string 
 /** Socket.IO: client → server requests, each acknowledged. */
 export interface ClientToServerEvents {
   'session:whoami': (ack: Ack<SessionUser>) => void;
+}
+
+/** Where a PTZ preset looks (PUT /cameras/:id/preset-places), WGS-84 on the way out. */
+export interface PresetPlaceView {
+  token: string;
+  name: string;
+  position: { lon: number; lat: number };
 }

@@ -202,6 +202,13 @@ export const configSchema = z
             maxSubscriptions: z.number().int().min(1).max(10_000),
           })
           .strict(),
+        /** A linked PTZ camera with a registered preset place this close to the alert turns to it. */
+        ptzPresetLinkage: z
+          .object({
+            enabled: z.boolean(),
+            maxDistanceMeters: z.number().positive().max(10_000),
+          })
+          .strict(),
       })
       .strict(),
   })

@@ -270,6 +270,28 @@ CREATE TABLE alert_event_cameras (
 );
 `,
   },
+  {
+    version: 7,
+    name: 'alert snapshots, preset places',
+    // A JPEG taken when an alert involving a camera is stored, and the geo
+    // position a technician registered for each PTZ preset. Both owned by alerts/.
+    sql: `
+CREATE TABLE alert_snapshots (
+  alert_id INTEGER PRIMARY KEY REFERENCES alerts(id) ON DELETE CASCADE,
+  jpeg BLOB NOT NULL,
+  taken_at TEXT NOT NULL,
+  camera_id INTEGER
+);
+CREATE TABLE camera_preset_places (
+  camera_id INTEGER NOT NULL REFERENCES camera_points(id) ON DELETE CASCADE,
+  preset_token TEXT NOT NULL,
+  name TEXT NOT NULL,
+  lon REAL NOT NULL,
+  lat REAL NOT NULL,
+  PRIMARY KEY (camera_id, preset_token)
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -369,6 +369,26 @@ export function openApiDocument(): Json {
           },
         },
       },
+      '/alerts/{id}/snapshot.jpg': {
+        get: {
+          summary: 'The JPEG taken from the alert’s camera (else its first linked camera) when it was stored',
+          parameters: [idParam],
+          responses: { '200': { description: 'image/jpeg' }, ...errors(401, 403, 404) },
+        },
+      },
+      '/cameras/{id}/preset-places': {
+        put: {
+          summary:
+            'Replace where each PTZ preset looks ([{ token, name, position }]); alerts near a place turn the dome there',
+          parameters: [idParam],
+          responses: { '200': { description: 'the places, WGS-84' }, ...errors(400, 401, 403, 404, 409) },
+        },
+        get: {
+          summary: 'Where each PTZ preset looks',
+          parameters: [idParam],
+          responses: { '200': { description: 'the places, WGS-84' }, ...errors(401, 403, 404) },
+        },
+      },
       '/alerts/{id}': {
         get: {
           summary: 'One alert with its history and linked cameras',

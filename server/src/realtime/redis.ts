@@ -50,7 +50,7 @@ export async function connectRedisFanout(opts: {
     client.destroy();
     return null;
   }
-  const adapter = createAdapter(client, {
+  const base = createAdapter(client, {
     streamName: `${opts.keyPrefix}:socket.io`,
     channelPrefix: `${opts.keyPrefix}:socket.io`,
     sessionKeyPrefix: `${opts.keyPrefix}:sio:session:`,
@@ -58,6 +58,18 @@ export async function connectRedisFanout(opts: {
     onlyPlaintext: true,
     blockTimeInMs: 1000,
   });
+  // The cluster adapter awaits its XADD before emitting locally, and node-redis queues commands
+  // while disconnected: without this, a lost Redis would hold back pushes to this process's own
+  // clients until Redis returned. Publishing fails fast instead (not ready, or no answer within
+  // PUBLISH_TIMEOUT_MS), the adapter logs it and emits locally. Other processes miss that push;
+  // their clients catch up by replay from the cursor (GET /alerts?since=).
+  // A plain function, not an arrow: Socket.IO calls the factory with `new`.
+  const adapter = function (nsp: Parameters<typeof base>[0]) {
+    const a = base(nsp) as ReturnType<typeof base> & { doPublish(m: unknown): Promise<string> };
+    const publish = a.doPublish.bind(a);
+    a.doPublish = (m) => (client.isReady ? withTimeout(publish(m), PUBLISH_TIMEOUT_MS) : Promise.reject(notReady()));
+    return a;
+  } as typeof base;
   return {
     adapter,
     async close() {
@@ -65,6 +77,26 @@ export async function connectRedisFanout(opts: {
       if (client.isOpen) await client.close().catch(() => client.destroy());
     },
   };
+}
+
+const PUBLISH_TIMEOUT_MS = 500;
+
+const notReady = () => new Error('redis not ready: pushing in-process only');
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis publish timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 /** The URL without its password, for logs. */
