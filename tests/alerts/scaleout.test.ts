@@ -4,7 +4,11 @@
  * connected to B, in scope only. Both instances are seeded identically, so
  * org unit ids (and therefore rooms) agree, as they would over one database.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertView } from '../../server/src/api/contract.ts';
@@ -90,6 +94,100 @@ function centreOf(u: { boundary: unknown }): { lon: number; lat: number } {
   const [x1, y1] = ring[2]!;
   return { lon: (x0! + x1!) / 2, lat: (y0! + y1!) / 2 };
 }
+
+describe.skipIf(!haveRedis)('scale-out across two operating-system processes', () => {
+  let dir = '';
+  let child: ChildProcess | null = null;
+  let local: TestServer;
+
+  afterAll(async () => {
+    child?.kill('SIGTERM');
+    if (child) await new Promise((r) => child!.once('exit', r));
+    await local?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('delivers an alert ingested here to a client of the platform running in another process', async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'ccc-scaleout-'));
+    const dbFile = path.join(dir, 'ccc.db');
+    const processPrefix = `${prefix}-p`;
+    local = await startTestServer({
+      townships: 2,
+      villages: 1,
+      cameras: 0,
+      sqlitePath: dbFile,
+      overrides: { redis: { url: REDIS_URL, keyPrefix: processPrefix } },
+    });
+    // The second process is the real entry point on the same database and Redis.
+    child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../server/src/main.ts')], {
+      env: {
+        PATH: process.env.PATH,
+        CCC_PROFILE: 'test',
+        CCC_SERVER__PORT: '0',
+        CCC_STORAGE__SQLITE__PATH: dbFile,
+        CCC_REDIS__URL: REDIS_URL,
+        CCC_REDIS__KEY_PREFIX: processPrefix,
+        CCC_SECRET_KEY: randomBytes(32).toString('base64'),
+        CCC_LOG__LEVEL: 'error',
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child!.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /running at (http:\/\/[\d.]+:\d+)\//.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child!.once('exit', (code) => reject(new Error(`second process exited ${code}`)));
+    });
+    const remote = { url, api: `${url}/api/v1` };
+    const login = async (username: string) => {
+      const r = await fetch(`${remote.api}/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password: 'Demo@2026' }),
+      });
+      return ((await r.json()) as { token: string }).token;
+    };
+    const t1: AlertView[] = [];
+    const t2: AlertView[] = [];
+    const mine: TypedSocket[] = [];
+    for (const [user, into] of [
+      ['township1', t1],
+      ['township2', t2],
+    ] as const) {
+      const s: TypedSocket = io(url, { auth: { token: await login(user) }, transports: ['websocket'] });
+      s.on('alert:new', (x) => into.push(x));
+      await new Promise((r) => s.once('connect', () => r(null)));
+      mine.push(s);
+    }
+    const all = local.server.app.repos.orgs.all();
+    const township1 = all.find((u) => u.level === 'township')!;
+    const village = all.find((u) => u.parentId === township1.id)!;
+    const admin = client(local.api, await local.login('admin'));
+    const src = await admin.post('/alert-sources', { name: '跨进程', orgUnitId: township1.id });
+    expect(src.status).toBe(201);
+    let delivered = false;
+    for (const type of ['alarm_button', 'intrusion', 'fire', 'crowd', 'other']) {
+      const res = await fetch(`${local.api}/alerts/ingest`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-device-key': src.json.key as string },
+        body: JSON.stringify({ type, level: 'red', title: `跨进程 ${type}`, position: centreOf(village) }),
+      });
+      expect(res.status).toBe(201);
+      const id = ((await res.json()) as AlertView).id;
+      if (await until(() => t1.some((x) => x.id === id), 2000)) {
+        delivered = true;
+        break;
+      }
+    }
+    expect(delivered).toBe(true);
+    await Promise.all(mine.map((s) => new Promise((r) => s.emit('session:whoami', r))));
+    expect(t2).toEqual([]);
+    for (const s of mine) s.close();
+  }, 60_000);
+});
 
 describe('without a reachable Redis', () => {
   it('starts anyway and pushes in-process', async () => {

@@ -46,6 +46,8 @@ export async function startTestServer(
     /** Run the real media plane (ffmpeg into a private temporary directory). */
     relay?: boolean;
     tokenKey?: Buffer;
+    /** A database file instead of memory (to share with another server process). */
+    sqlitePath?: string;
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -53,7 +55,7 @@ export async function startTestServer(
     env: {},
     overrides: { server: { port: 0, host: '127.0.0.1' }, ...(opts.overrides ?? {}) },
   });
-  const db = openSqlite(':memory:');
+  const db = openSqlite(opts.sqlitePath ?? ':memory:');
   const hlsDir = opts.relay ? mkdtempSync(path.join(tmpdir(), 'ccc-hls-')) : null;
   const engine = hlsDir
     ? createStreamsEngine({ ...config.relay, hlsDir }, createLogger('error'), `test-${process.pid}`)
