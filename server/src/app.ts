@@ -30,6 +30,7 @@ import type { Clock, Logger } from './http/logger.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { mapRoutes } from './map/index.ts';
 import { createOrgRepo } from './org/repo.ts';
+import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
 import { createDiscoveryRepo } from './discovery/repo.ts';
 import { discoveryRoutes } from './discovery/routes.ts';
@@ -153,14 +154,11 @@ export function createApp(deps: AppDeps) {
     };
   };
   const alertMedia: AlertMedia = {
-    // The relay's snapshot path: a frame of the live stream if one runs, else the ONVIF snapshot URI.
+    // `relay` is built below; alerts call this only after start-up.
     async snapshot(cameraId) {
-      const c = cameras.byId({ orgUnitId: 0, path: '/' }, cameraId);
+      const c = cameras.byId(WHOLE_REGISTRY, cameraId);
       if (!c) throw new Error(`camera ${cameraId} is gone`);
-      const live = (['sub', 'main'] as const).find((q) => relayEngine.status(`${c.id}:${q}`)?.state === 'live');
-      return live
-        ? await relayEngine.snapshot(`${c.id}:${live}`).catch(() => control.onvifSnapshot(c))
-        : await control.onvifSnapshot(c);
+      return relay.capture(c);
     },
     gotoPreset: (cameraId, presetToken) =>
       control.ptz(systemCtx(), null, cameraId, { action: 'goto', preset: presetToken }),

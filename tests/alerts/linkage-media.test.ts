@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { AlertView } from '../../server/src/api/contract.ts';
-import { client, startTestServer, type TestServer } from '../helpers/server.ts';
+import { client, firstVillage, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
 let sim: Simulator;
@@ -33,24 +33,15 @@ beforeAll(async () => {
   });
   tech = client(t.api, await t.login('tech1'));
   admin = client(t.api, await t.login('admin'));
-  const village = ((await tech.get('/org-units')).json as { id: number; level: string }[]).find(
-    (o) => o.level === 'village',
-  )!.id;
-  const register = async (i: number, name: string, ptz: boolean, dLon: number) => {
-    const cam = sim.cameras[i]!;
-    const r = await tech.post('/cameras', {
+  const village = await firstVillage(tech);
+  const register = (i: number, name: string, ptz: boolean, dLon: number) =>
+    registerSimCamera(tech, sim.cameras[i]!, {
       name,
-      networkId: 'xueliang',
       orgUnitId: village,
       position: { lon: POINT.lon + dLon, lat: POINT.lat },
       ptz,
-      onvifUrl: cam.deviceServiceUrl,
-      mainStreamUri: cam.mainStreamUri,
-      credentials: { username: cam.username, password: cam.password },
+      subStreamUri: null,
     });
-    expect(r.status).toBe(201);
-    return r.json.id as number;
-  };
   // The fixed camera is nearest, so it is the first linked camera (snapshot source).
   fixed = await register(0, '联动枪机', false, 0.0002);
   dome = await register(2, '联动球机', true, 0.0005);

@@ -10,7 +10,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { AlertView } from '../../server/src/api/contract.ts';
-import { client, listenAs, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
+import {
+  client,
+  firstVillage,
+  listenAs,
+  registerSimCamera,
+  startTestServer,
+  type TestServer,
+  type TypedSocket,
+} from '../helpers/server.ts';
 
 let t: TestServer;
 let sim: Simulator;
@@ -41,21 +49,17 @@ beforeAll(async () => {
   });
   tech = client(t.api, await t.login('tech1'));
   admin = client(t.api, await t.login('admin'));
-  const village = ((await tech.get('/org-units')).json as { id: number; level: string }[]).find(
-    (o) => o.level === 'village',
-  )!.id;
+  const village = await firstVillage(tech);
   for (const [i, cam] of sim.cameras.entries()) {
-    const r = await tech.post('/cameras', {
-      name: `事件${i}`,
-      networkId: 'xueliang',
-      orgUnitId: village,
-      position: { lon: 118.7 + i * 0.001, lat: 31 },
-      onvifUrl: cam.deviceServiceUrl,
-      mainStreamUri: cam.mainStreamUri,
-      credentials: { username: cam.username, password: cam.password },
-    });
-    expect(r.status).toBe(201);
-    ids.push(r.json.id);
+    ids.push(
+      await registerSimCamera(tech, cam, {
+        name: `事件${i}`,
+        orgUnitId: village,
+        position: { lon: 118.7 + i * 0.001, lat: 31 },
+        subStreamUri: null,
+        ptz: false,
+      }),
+    );
   }
   const own = await listenAs(t, 'township1', 'alert:new');
   const other = await listenAs(t, 'township2', 'alert:new');

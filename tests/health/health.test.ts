@@ -9,7 +9,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { CameraStatusEvent, OnlineRateReport } from '../../server/src/api/contract.ts';
-import { client, listenAs, settle, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
+import {
+  client,
+  firstVillage,
+  listenAs,
+  registerSimCamera,
+  settle,
+  startTestServer,
+  type TestServer,
+  type TypedSocket,
+} from '../helpers/server.ts';
 
 let t: TestServer;
 let sim: Simulator;
@@ -54,22 +63,16 @@ beforeAll(async () => {
     streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 160, height: 90, fps: 10 } },
   });
   tech = client(t.api, await t.login('tech1'));
-  const village = ((await tech.get('/org-units')).json as { id: number; level: string }[]).find(
-    (o) => o.level === 'village',
-  )!.id;
+  const village = await firstVillage(tech);
   for (const [i, cam] of sim.cameras.entries()) {
-    const r = await tech.post('/cameras', {
-      name: `健康检查${i}`,
-      networkId: 'xueliang',
-      orgUnitId: village,
-      position: { lon: 118.7, lat: 31 },
-      onvifUrl: i === NO_ONVIF ? null : cam.deviceServiceUrl,
-      mainStreamUri: cam.mainStreamUri,
-      subStreamUri: cam.subStreamUri,
-      credentials: { username: cam.username, password: cam.password },
-    });
-    expect(r.status).toBe(201);
-    ids.push(r.json.id);
+    ids.push(
+      await registerSimCamera(tech, cam, {
+        name: `健康检查${i}`,
+        orgUnitId: village,
+        ptz: false,
+        ...(i === NO_ONVIF ? { onvifUrl: null } : {}),
+      }),
+    );
   }
   const own = await listenAs(t, 'township1', 'camera:status');
   const other = await listenAs(t, 'township2', 'camera:status');

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { io, type Socket } from 'socket.io-client';
+import type { SimCameraInfo } from '../../scripts/sim/index.ts';
 import type { ClientToServerEvents, ServerToClientEvents } from '../../server/src/api/contract.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,4 +158,38 @@ export async function listenAs<E extends keyof ServerToClientEvents>(
 /** One round trip on each socket: whatever the server sent before has arrived. */
 export function settle(sockets: TypedSocket[]): Promise<unknown> {
   return Promise.all(sockets.map((s) => new Promise((r) => s.emit('session:whoami', r))));
+}
+
+type ApiClient = ReturnType<typeof client>;
+
+/** The first village in the caller's org tree. */
+export async function firstVillage(c: ApiClient): Promise<number> {
+  const orgs = (await c.get('/org-units')).json as { id: number; level: string }[];
+  const v = orgs.find((o) => o.level === 'village');
+  if (!v) throw new Error('no village in scope');
+  return v.id;
+}
+
+/**
+ * Registers a simulated camera as a point through the API (its ONVIF
+ * address, streams and credentials) and returns the point's id; `fields`
+ * fill in or override the rest.
+ */
+export async function registerSimCamera(
+  c: ApiClient,
+  cam: Pick<SimCameraInfo, 'deviceServiceUrl' | 'mainStreamUri' | 'subStreamUri' | 'username' | 'password' | 'ptz'>,
+  fields: Record<string, unknown>,
+): Promise<number> {
+  const r = await c.post('/cameras', {
+    networkId: 'xueliang',
+    position: { lon: 118.7, lat: 31 },
+    onvifUrl: cam.deviceServiceUrl,
+    mainStreamUri: cam.mainStreamUri,
+    subStreamUri: cam.subStreamUri,
+    credentials: { username: cam.username, password: cam.password },
+    ptz: cam.ptz,
+    ...fields,
+  });
+  if (r.status !== 201) throw new Error(`registering ${cam.deviceServiceUrl}: ${r.status} ${r.text}`);
+  return r.json.id as number;
 }

@@ -11,7 +11,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { StreamStateEvent, StreamTicket } from '../../server/src/api/contract.ts';
 import { signGrant } from '../../server/src/relay/tokens.ts';
-import { client, listenAs, settle, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
+import {
+  client,
+  firstVillage,
+  listenAs,
+  registerSimCamera,
+  settle,
+  startTestServer,
+  type TestServer,
+  type TypedSocket,
+} from '../helpers/server.ts';
 
 const tokenKey = Buffer.alloc(32, 7);
 let t: TestServer;
@@ -49,26 +58,14 @@ beforeAll(async () => {
     streamOverrides: { main: { width: 640, height: 360, fps: 15 }, sub: { width: 320, height: 180, fps: 15 } },
   });
   const tech = client(t.api, await t.login('tech1'));
-  const village = ((await tech.get('/org-units')).json as { id: number; level: string }[]).find(
-    (o) => o.level === 'village',
-  )!.id;
-  const make = async (i: number, extra: object = {}) => {
-    const c = sim.cameras[i]!;
-    const r = await tech.post('/cameras', {
+  const village = await firstVillage(tech);
+  const make = (i: number, extra: object = {}) =>
+    registerSimCamera(tech, sim.cameras[i]!, {
       name: `转发测试${i}`,
       networkId: 'tianwang',
       orgUnitId: village,
-      position: { lon: 118.7, lat: 31 },
-      onvifUrl: c.deviceServiceUrl,
-      mainStreamUri: c.mainStreamUri,
-      subStreamUri: c.subStreamUri,
-      credentials: { username: c.username, password: c.password },
-      ptz: c.ptz,
       ...extra,
     });
-    expect(r.status).toBe(201);
-    return r.json.id as number;
-  };
   fixedId = await make(0);
   domeId = await make(1);
   unreachableId = await make(2, { mainStreamUri: 'rtsp://127.0.93.250:8554/none', subStreamUri: null });

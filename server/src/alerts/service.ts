@@ -25,7 +25,7 @@ import { toWgs84, type LonLat } from '../geo/coords.ts';
 import { badRequest, conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
-import { inScope, type Scope } from '../org/scope.ts';
+import { WHOLE_REGISTRY, inScope, type Scope } from '../org/scope.ts';
 import { centroid, pointInGeometry, rankLinkedCameras } from './geometry.ts';
 import type { Alert, AlertRepo, AlertSource, PresetPlace } from './repo.ts';
 
@@ -98,8 +98,6 @@ const TYPE_TITLES: Record<AlertType, string> = {
   manual: '人工上报',
   other: '其他预警',
 };
-
-const WHOLE_COUNTY: Scope = { orgUnitId: 0, path: '/' };
 
 export const hashDeviceKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
@@ -201,7 +199,7 @@ export function createAlertService(deps: AlertDeps) {
     if (!ptz.enabled) return;
     const point: LonLat = [a.lon, a.lat];
     for (const id of a.linkedCameraIds) {
-      const camera = cameras.byId(WHOLE_COUNTY, id);
+      const camera = cameras.byId(WHOLE_REGISTRY, id);
       if (!camera?.ptz) continue;
       let best: { token: string; name: string; d: number } | null = null;
       for (const p of repo.presetPlaces(id)) {
@@ -258,7 +256,7 @@ export function createAlertService(deps: AlertDeps) {
     const dLat = config.linkRadiusMeters / 111_320;
     const dLon = dLat / Math.max(0.01, Math.cos((point[1] * Math.PI) / 180));
     const { rows } = cameras.search(
-      WHOLE_COUNTY,
+      WHOLE_REGISTRY,
       { bbox: [point[0] - dLon, point[1] - dLat, point[0] + dLon, point[1] + dLat] },
       0,
       2000,
@@ -378,7 +376,7 @@ export function createAlertService(deps: AlertDeps) {
       // From 'unknown' (never checked yet) is not news: the first sweep after a
       // point is registered would otherwise flood the wall with every dead point.
       if (e.to === 'offline' && e.from !== 'offline' && e.from !== 'unknown') {
-        const camera = cameras.byId(WHOLE_COUNTY, e.id);
+        const camera = cameras.byId(WHOLE_REGISTRY, e.id);
         if (!camera) return;
         raise({
           type: 'camera_offline',
@@ -438,7 +436,7 @@ export function createAlertService(deps: AlertDeps) {
      * path and storm folding as a device post (one source per camera and type).
      */
     cameraEvent(e: { cameraId: number; kind: 'motion' | 'tamper'; deviceTime: Date | null; topic: string }) {
-      const camera = cameras.byId(WHOLE_COUNTY, e.cameraId);
+      const camera = cameras.byId(WHOLE_REGISTRY, e.cameraId);
       if (!camera) return null;
       return raise({
         type: e.kind,
@@ -511,7 +509,7 @@ export function createAlertService(deps: AlertDeps) {
         };
       const body = parsed.data;
       try {
-        const at = where(WHOLE_COUNTY, body);
+        const at = where(WHOLE_REGISTRY, body);
         const r = raise({
           type: body.type,
           level: body.level,

@@ -6,7 +6,7 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import type { EventBus } from '../events.ts';
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo } from '../org/repo.ts';
-import type { Scope } from '../org/scope.ts';
+import { WHOLE_REGISTRY, type Scope } from '../org/scope.ts';
 import { createOnvifClient } from '../protocols/onvif/client.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
 
@@ -126,7 +126,7 @@ export function createHealthService(deps: HealthDeps) {
 
   // A push starting or ending is the device's own word: recorded at once, without damping.
   bus.on('ingest.publish', (e) => {
-    const t = cameras.byId({ orgUnitId: 0, path: '/' }, e.cameraId);
+    const t = cameras.byId(WHOLE_REGISTRY, e.cameraId);
     if (!t) return;
     record(
       t,

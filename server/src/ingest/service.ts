@@ -8,7 +8,7 @@ import type { SqlDb } from '../db/sqlite.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
-import type { Scope } from '../org/scope.ts';
+import { WHOLE_REGISTRY } from '../org/scope.ts';
 import {
   cameraIdOfStream,
   generatePublishKey,
@@ -38,7 +38,6 @@ export interface PushState {
 }
 
 /** Unscoped lookups: the RTMP side acts for no user. */
-const ROOT: Scope = { orgUnitId: 0, path: '/' };
 
 /**
  * RTMP push ingest (推流接入): publish keys per camera point, the verdicts the
@@ -85,7 +84,7 @@ export function createIngestService(deps: IngestDeps) {
       isLoopback(s.address) || s.address === s.localAddress ? null : 'plays are for the platform relay only',
     onPublishStart(s) {
       const id = cameraIdOfStream(s.name);
-      const camera = id === null ? undefined : cameras.byId(ROOT, id);
+      const camera = id === null ? undefined : cameras.byId(WHOLE_REGISTRY, id);
       if (id === null || !camera) return;
       audit.record({
         actor: deviceActor(s.address),
@@ -114,7 +113,7 @@ export function createIngestService(deps: IngestDeps) {
           ...(stats.width ? { width: stats.width, height: stats.height } : {}),
         },
       });
-      const camera = cameras.byId(ROOT, id);
+      const camera = cameras.byId(WHOLE_REGISTRY, id);
       if (camera)
         bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: false, address: s.address });
     },

@@ -7,6 +7,12 @@ export interface Scope {
   path: string;
 }
 
+/**
+ * Every record, for internal work that acts on no caller's behalf (health,
+ * relay token checks, alert linkage). Never derive it from a request.
+ */
+export const WHOLE_REGISTRY: Scope = { orgUnitId: 0, path: '/' };
+
 export function inScope(scope: Scope, orgPath: string): boolean {
   return orgPath.startsWith(scope.path);
 }

@@ -9,7 +9,7 @@ import type { EventBus } from '../events.ts';
 import { HttpError, conflict, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo } from '../org/repo.ts';
-import { inScope } from '../org/scope.ts';
+import { WHOLE_REGISTRY, inScope } from '../org/scope.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
 import type { CameraControl } from './control.ts';
 import type { RelayEngine } from './engine.ts';
@@ -104,7 +104,7 @@ export function createRelayService(deps: RelayDeps) {
 
   // A device that pushes again may push another codec.
   const offPush = bus.on('ingest.publish', (e) => {
-    const c = e.live ? cameras.byId({ orgUnitId: 0, path: '/' }, e.cameraId) : undefined;
+    const c = e.live ? cameras.byId(WHOLE_REGISTRY, e.cameraId) : undefined;
     for (const uri of [c?.mainStreamUri, c?.subStreamUri]) if (uri) codecs.delete(uri);
   });
 
@@ -175,6 +175,18 @@ export function createRelayService(deps: RelayDeps) {
       );
   }
 
+  async function capture(c: CameraPoint): Promise<Buffer> {
+    const cached = snapshots.get(c.id);
+    if (cached && clock.now().getTime() - cached.at < 2000) return cached.jpeg;
+    const live = (['sub', 'main'] as const).find((q) => engine.status(`${c.id}:${q}`)?.state === 'live');
+    const jpeg = live
+      ? await engine.snapshot(`${c.id}:${live}`).catch(() => control.onvifSnapshot(c))
+      : await control.onvifSnapshot(c);
+    snapshots.set(c.id, { at: clock.now().getTime(), jpeg });
+    if (snapshots.size > 500) snapshots.delete(snapshots.keys().next().value!);
+    return jpeg;
+  }
+
   return {
     async open(ctx: AuthContext, ip: string | null, cameraId: number, quality: Quality): Promise<StreamTicket> {
       const c = cameras.byId(ctx.scope, cameraId);
@@ -229,7 +241,7 @@ export function createRelayService(deps: RelayDeps) {
         throw new HttpError(401, `token_${check.reason}`, `stream token ${check.reason}; request a new one`);
       const g = check.grant;
       const user = users.byId(g.userId);
-      const cam = cameras.byId({ orgUnitId: 0, path: '/' }, g.cameraId);
+      const cam = cameras.byId(WHOLE_REGISTRY, g.cameraId);
       const userOrg = user ? orgs.byId(user.orgUnitId) : undefined;
       if (
         !user ||
@@ -249,20 +261,13 @@ export function createRelayService(deps: RelayDeps) {
       return { path: `${st.dir}/${file}`, kind: file.endsWith('.m3u8') ? 'playlist' : 'segment' };
     },
 
+    /** A JPEG of the camera: a frame of its live stream if one runs, else its ONVIF snapshot; cached 2 s. */
+    capture,
+
     async snapshot(ctx: AuthContext, ip: string | null, cameraId: number): Promise<Buffer> {
       const c = cameras.byId(ctx.scope, cameraId);
       if (!c) throw notFound('camera point');
-      const cached = snapshots.get(c.id);
-      let jpeg: Buffer;
-      if (cached && clock.now().getTime() - cached.at < 2000) jpeg = cached.jpeg;
-      else {
-        const live = (['sub', 'main'] as const).find((q) => engine.status(`${c.id}:${q}`)?.state === 'live');
-        jpeg = live
-          ? await engine.snapshot(`${c.id}:${live}`).catch(() => control.onvifSnapshot(c))
-          : await control.onvifSnapshot(c);
-        snapshots.set(c.id, { at: clock.now().getTime(), jpeg });
-        if (snapshots.size > 500) snapshots.delete(snapshots.keys().next().value!);
-      }
+      const jpeg = await capture(c);
       audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.snapshot',
