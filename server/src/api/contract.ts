@@ -33,7 +33,14 @@ export type Permission =
   | 'alert.read'
   | 'alert.handle'
   | 'alert.report'
-  | 'alert.source.manage';
+  | 'alert.source.manage'
+  | 'order.read'
+  | 'order.create'
+  | 'order.handle'
+  | 'order.stats'
+  | 'wall.read'
+  | 'wall.write'
+  | 'wall.dispatch';
 
 export interface ApiErrorBody {
   error: {
@@ -505,6 +512,14 @@ export interface ServerToClientEvents {
   'stream:state': (event: StreamStateEvent) => void;
   'alert:new': (event: AlertView) => void;
   'alert:updated': (event: AlertView) => void;
+  /** 视频调度: an upper level pushed cameras or a layout to this org unit's wall. Sent to the target unit's room only. */
+  'wall:push': (event: WallPushEvent) => void;
+  /** A wall screen's saved layout changed (another window or user saved it). */
+  'wall:updated': (event: WallScreenView) => void;
+  'order:new': (event: WorkOrderView) => void;
+  'order:updated': (event: WorkOrderView) => void;
+  /** 督办: an order is overdue; sent to the handler's unit and its parent. */
+  'order:supervise': (event: OrderSuperviseEvent) => void;
 }
 
 export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string }) => void;
@@ -519,4 +534,121 @@ export interface PresetPlaceView {
   token: string;
   name: string;
   position: { lon: number; lat: number };
+}
+
+/** Tile arrangements of a wall screen: n equal tiles, or one big tile plus small ones. */
+export type WallGrid = '1' | '4' | '6' | '9' | '16' | '1+5' | '1+7';
+
+/** 轮巡 — a group of cameras cycled through a screen's tiles on a timer. */
+export interface WallTour {
+  cameraIds: number[];
+  intervalSec: number;
+}
+
+/** What a wall screen shows: one camera id (or nothing) per tile, in tile order, and an optional tour. */
+export interface WallLayout {
+  grid: WallGrid;
+  tiles: Array<number | null>;
+  tour: WallTour | null;
+}
+
+/** 大屏 — one physical screen of a video wall, owned by an org unit, addressed by URL. */
+export interface WallScreenView {
+  id: number;
+  orgUnitId: number;
+  name: string;
+  layout: WallLayout;
+  version: number;
+  updatedAt: string;
+}
+
+/** 视频调度 — what an upper level pushed to a lower level's wall. */
+export interface WallPushEvent {
+  id: number;
+  targetOrgUnitId: number;
+  /** One screen of the target unit, or null for whichever screens it has open. */
+  screenId: number | null;
+  /** Cameras to show at once, in tile order (may be empty when a layout is pushed). */
+  cameraIds: number[];
+  layout: WallLayout | null;
+  from: { userId: number; displayName: string; orgUnitId: number; orgName: string };
+  orderId: number | null;
+  note: string | null;
+  at: string;
+}
+
+/** 工单状态 — where an order stands in the closed loop (闭环). */
+export type OrderState =
+  | 'reported' // 上报: created (from an alert or by hand), waiting for the county to verify/assign
+  | 'assigned' // 交办: sent to a unit, waiting for it to sign
+  | 'signed' // 签收: the unit took it, handling
+  | 'fed_back' // 反馈: the unit reported the result, waiting for the assigning level to check
+  | 'closed'; // 办结
+
+export type OrderAction =
+  'create' | 'assign' | 'sign' | 'reassign' | 'feedback' | 'close' | 'return' | 'escalate' | 'supervise';
+
+export type OrderLevel = 1 | 2 | 3 | 4;
+
+export interface OrderAttachmentView {
+  id: number;
+  kind: 'snapshot' | 'image';
+  cameraId: number | null;
+  contentType: string;
+  bytes: number;
+  takenAt: string;
+  url: string;
+}
+
+export interface OrderTransitionView {
+  id: number;
+  action: OrderAction;
+  fromState: OrderState | null;
+  toState: OrderState;
+  actor: { userId: number | null; displayName: string; orgUnitId: number | null };
+  /** The unit the order was with after this step. */
+  assigneeOrgUnitId: number | null;
+  note: string | null;
+  attachments: OrderAttachmentView[];
+  at: string;
+}
+
+/** 工单 — a matter followed from report to close. */
+export interface WorkOrderView {
+  id: number;
+  title: string;
+  description: string;
+  level: OrderLevel;
+  state: OrderState;
+  alertId: number | null;
+  position: { lon: number; lat: number } | null;
+  cameraIds: number[];
+  /** Where the matter is (owner of the place). */
+  placeOrgUnitId: number;
+  /** Who has it now. */
+  assigneeOrgUnitId: number;
+  assigneeOrgName: string;
+  /** The unit that assigned it and checks the feedback. */
+  assignerOrgUnitId: number;
+  signDeadline: string | null;
+  handleDeadline: string | null;
+  overdue: boolean;
+  superviseCount: number;
+  escalations: number;
+  createdAt: string;
+  updatedAt: string;
+  closedAt: string | null;
+  closedOnTime: boolean | null;
+  version: number;
+  history?: OrderTransitionView[];
+}
+
+export interface OrderSuperviseEvent {
+  orderId: number;
+  title: string;
+  assigneeOrgUnitId: number;
+  kind: 'sign' | 'handle';
+  deadline: string;
+  count: number;
+  at: string;
 }

@@ -19,6 +19,13 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.handle',
     'alert.report',
     'alert.source.manage',
+    'order.read',
+    'order.create',
+    'order.handle',
+    'order.stats',
+    'wall.read',
+    'wall.write',
+    'wall.dispatch',
   ],
   county_officer: [
     'camera.control',
@@ -28,6 +35,13 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.read',
     'alert.handle',
     'alert.report',
+    'order.read',
+    'order.create',
+    'order.handle',
+    'order.stats',
+    'wall.read',
+    'wall.write',
+    'wall.dispatch',
   ],
   township_operator: [
     'camera.control',
@@ -37,6 +51,13 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.read',
     'alert.handle',
     'alert.report',
+    'order.read',
+    'order.create',
+    'order.handle',
+    'order.stats',
+    'wall.read',
+    'wall.write',
+    'wall.dispatch',
   ],
   // 运维/点位登记: registers and maintains points.
   technician: [
@@ -48,8 +69,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'discovery.scan',
     'org.read',
     'alert.read',
+    'wall.read',
   ],
-  viewer: ['camera.read', 'org.read', 'alert.read'],
+  viewer: ['camera.read', 'org.read', 'alert.read', 'order.read', 'wall.read'],
 };
 
 export function permissionsOf(role: Role): Permission[] {
