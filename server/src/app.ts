@@ -32,6 +32,7 @@ import { mapRoutes } from './map/index.ts';
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
+import { createDispatchRepo, createDispatchService, dispatchRoutes, ORDER_UPLOAD_PATH } from './dispatch/index.ts';
 import { createDiscoveryRepo } from './discovery/repo.ts';
 import { discoveryRoutes } from './discovery/routes.ts';
 import { createDiscoveryService } from './discovery/service.ts';
@@ -188,6 +189,20 @@ export function createApp(deps: AppDeps) {
     alerts,
     log,
   });
+  const dispatch = createDispatchService({
+    db,
+    repo: createDispatchRepo(db),
+    orgs,
+    cameras,
+    alerts,
+    audit,
+    bus,
+    clock,
+    log,
+    config: config.dispatch,
+    // `relay` is built below; evidence is captured only after start-up.
+    capture: (cameraId) => alertMedia.snapshot(cameraId),
+  });
   const relay = createRelayService({
     db,
     cameras,
@@ -233,6 +248,7 @@ export function createApp(deps: AppDeps) {
       (hasBody || chunked) &&
       ['POST', 'PUT', 'PATCH'].includes(req.method) &&
       req.path !== '/cameras/import' &&
+      !ORDER_UPLOAD_PATH.test(req.path) &&
       !req.is('application/json')
     ) {
       return next(
@@ -282,6 +298,7 @@ export function createApp(deps: AppDeps) {
   api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
   api.use(alertRoutes({ auth, alerts, maxBodyBytes: config.alerts.maxBodyBytes }));
+  api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ relay }));
@@ -373,6 +390,7 @@ export function createApp(deps: AppDeps) {
     alerts,
     alertEvents,
     alertMqtt,
+    dispatch,
     bus,
   };
 }
@@ -407,6 +425,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   app.health.start();
   app.alertEvents.start();
   app.alertMqtt.start();
+  app.dispatch.start();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(deps.config.server.port, deps.config.server.host, () => resolve());
@@ -442,6 +461,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     ingest,
     async close() {
       clearInterval(sweep);
+      app.dispatch.stop();
       app.discovery.stopAll();
       await app.health.stop();
       // Relays first: they play from the ingest, and would retry against a closing one.

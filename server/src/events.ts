@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import type { AlertView, CameraStatus, StreamStateEvent } from './api/contract.ts';
+import type {
+  AlertView,
+  CameraStatus,
+  OrderSuperviseEvent,
+  StreamStateEvent,
+  WallPushEvent,
+  WorkOrderView,
+} from './api/contract.ts';
 import type { CameraPoint } from './cameras/repo.ts';
 import type { DiscoveredDevice, ScanJob } from './discovery/repo.ts';
 
@@ -27,6 +34,12 @@ export interface DomainEvents {
   };
   /** An alert was stored (new) or changed (folded repeat, action); pushed only after it is stored. */
   'alert.changed': { kind: 'new' | 'updated'; orgPath: string; alert: AlertView };
+  /** A work order was created or took a step; heard by the place's unit and every unit above it. */
+  'order.changed': { kind: 'new' | 'updated'; orgPath: string; order: WorkOrderView };
+  /** 督办: heard by the unit that has the overdue order and its parent only. */
+  'order.supervise': { event: OrderSuperviseEvent; unitIds: number[] };
+  /** 视频调度: heard by the target unit only. */
+  'wall.push': { event: WallPushEvent };
 }
 
 export interface EventBus {

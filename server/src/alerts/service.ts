@@ -619,6 +619,31 @@ export function createAlertService(deps: AlertDeps) {
       bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: view });
       return view;
     },
+    /**
+     * The dispatch module made a work order of this alert (派单) or closed it (办结):
+     * the alert follows its order. Internal: the caller already checked jurisdiction.
+     */
+    followOrder(alertId: number, event: 'dispatched' | 'closed', actor: string, note: string): void {
+      const a = repo.byId(WHOLE_REGISTRY, alertId);
+      if (!a) return;
+      const to: AlertStatus = event;
+      if (a.status === to || a.status === 'closed' || a.status === 'false_alarm') return;
+      const updated = repo.setStatus(alertId, to);
+      repo.addHistory(alertId, actor, to, note);
+      bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: toView(updated) });
+    },
+    /** The org unit that owns a place (boundary, else nearest village), as alerts decide it. */
+    placeOf(lon: number, lat: number): OrgUnit {
+      return orgFor([lon, lat], null);
+    },
+    /** Cameras that can see a place, best first (the alert linkage rules). */
+    camerasSeeing(lon: number, lat: number): number[] {
+      return linked([lon, lat]);
+    },
+    /** An alert as the dispatch module needs it (internal, no jurisdiction check). */
+    internalGet(alertId: number): Alert | undefined {
+      return repo.byId(WHOLE_REGISTRY, alertId);
+    },
     /** GET /alerts/:id/snapshot.jpg: 404 outside the caller's jurisdiction or when none was taken. */
     snapshot(ctx: AuthContext, id: number): Buffer {
       const a = repo.byId(ctx.scope, id);

@@ -585,10 +585,49 @@ export type OrderState =
   | 'fed_back' // 反馈: the unit reported the result, waiting for the assigning level to check
   | 'closed'; // 办结
 
-export type OrderAction =
-  'create' | 'assign' | 'sign' | 'reassign' | 'feedback' | 'close' | 'return' | 'escalate' | 'supervise';
+export const ORDER_ACTIONS = [
+  'create',
+  'assign',
+  'sign',
+  'reassign',
+  'feedback',
+  'approve',
+  'close',
+  'return',
+  'escalate',
+  'supervise',
+] as const;
+/** 交办 assign, 签收 sign, 转派 reassign, 反馈 feedback, 审核通过 approve, 办结 close, 退回 return, 上报 escalate, 督办 supervise. */
+export type OrderAction = (typeof ORDER_ACTIONS)[number];
 
-export type OrderLevel = 1 | 2 | 3 | 4;
+export const ORDER_STATES = ['reported', 'assigned', 'signed', 'fed_back', 'closed'] as const;
+
+/** GET /orders/stats: one row per org unit (and period bucket). */
+export interface OrderStatsRow {
+  orgUnitId: number;
+  orgName: string;
+  /** Period start (local date, e.g. 2026-11-01), or null for the whole range. */
+  period: string | null;
+  received: number;
+  closed: number;
+  closedOnTime: number;
+  avgHandleMinutes: number | null;
+  p90HandleMinutes: number | null;
+  /** Open orders past their running deadline now (units and total; null in the period series). */
+  overdueNow: number | null;
+}
+
+export interface OrderStatsView {
+  orgUnitId: number;
+  period: 'day' | 'week' | 'month' | 'quarter';
+  from: string;
+  to: string;
+  /** Totals per child unit over the whole range. */
+  units: OrderStatsRow[];
+  /** Per period bucket, for the whole subtree of orgUnitId. */
+  series: OrderStatsRow[];
+  total: OrderStatsRow;
+}
 
 export interface OrderAttachmentView {
   id: number;
@@ -618,7 +657,8 @@ export interface WorkOrderView {
   id: number;
   title: string;
   description: string;
-  level: OrderLevel;
+  /** Four-colour level (from the alert); picks the level that handles it (四事分办) and the deadlines. */
+  level: AlertLevel;
   state: OrderState;
   alertId: number | null;
   position: { lon: number; lat: number } | null;
@@ -628,19 +668,25 @@ export interface WorkOrderView {
   /** Who has it now. */
   assigneeOrgUnitId: number;
   assigneeOrgName: string;
-  /** The unit that assigned it and checks the feedback. */
-  assignerOrgUnitId: number;
+  /** The unit that assigned it and checks the feedback; null while the order is with its first unit. */
+  assignerOrgUnitId: number | null;
+  /** Every unit the order went down through, top first (交办 chain); the last one has it. */
+  chain: number[];
   signDeadline: string | null;
   handleDeadline: string | null;
   overdue: boolean;
   superviseCount: number;
   escalations: number;
+  attachments: number;
+  createdBy: { userId: number | null; displayName: string };
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
   closedOnTime: boolean | null;
   version: number;
   history?: OrderTransitionView[];
+  /** The steps the caller's unit may take now (GET /orders/:id). */
+  actions?: OrderAction[];
 }
 
 export interface OrderSuperviseEvent {

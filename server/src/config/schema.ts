@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALERT_LEVELS, ALERT_TYPES } from '../api/contract.ts';
+import { ALERT_LEVELS, ALERT_TYPES, ORG_LEVELS } from '../api/contract.ts';
 
 /** MQTT 3.1.1 §4.7: wildcards occupy a whole level; # only as the last level. */
 function validTopicFilter(t: string): boolean {
@@ -9,6 +9,15 @@ function validTopicFilter(t: string): boolean {
     (l, i) => (!l.includes('#') || (l === '#' && i === levels.length - 1)) && (!l.includes('+') || l === '+'),
   );
 }
+
+/** One entry per four-colour alert level. */
+function levelRecord<T extends z.ZodType>(t: T) {
+  return { blue: t, yellow: t, orange: t, red: t };
+}
+
+const deadlinePair = z
+  .object({ sign: z.number().int().min(1).max(525_600), handle: z.number().int().min(1).max(525_600) })
+  .strict();
 
 const networkId = z
   .string()
@@ -209,6 +218,36 @@ export const configSchema = z
             maxDistanceMeters: z.number().positive().max(10_000),
           })
           .strict(),
+      })
+      .strict(),
+    /** Work orders (工单): routing by level (四事分办), deadlines, supervision (督办) and escalation. */
+    dispatch: z
+      .object({
+        /** The org level that handles an order of each alert level when it is routed automatically. */
+        routing: z.object(levelRecord(z.enum(ORG_LEVELS))).strict(),
+        /** Minutes to sign and to handle, by the level of the unit holding the order, then by alert level. */
+        deadlines: z
+          .object({
+            county: z.object(levelRecord(deadlinePair)).strict(),
+            township: z.object(levelRecord(deadlinePair)).strict(),
+            village: z.object(levelRecord(deadlinePair)).strict(),
+          })
+          .strict(),
+        /** An overdue order is supervised again this often while it stays overdue. */
+        superviseRepeatMinutes: z.number().int().min(1).max(10_080),
+        /** After this many supervisions at one unit, the order moves up a level by itself (0: never). */
+        escalateAfterSupervisions: z.number().int().min(0).max(100),
+        /** How often the deadline scheduler runs; 0 turns the timer off (tests drive it). */
+        scanIntervalSeconds: z.number().int().min(0).max(3600),
+        /** Largest attached image. */
+        maxAttachmentBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(20 * 1024 * 1024),
+        maxAttachmentsPerOrder: z.number().int().min(1).max(200),
+        /** Statistics periods (day, week, month, quarter) are cut in this UTC offset; China has one zone and no DST. */
+        utcOffsetMinutes: z.number().int().min(-720).max(840),
       })
       .strict(),
   })

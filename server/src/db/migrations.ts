@@ -292,9 +292,92 @@ CREATE TABLE camera_preset_places (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'work orders, wall pushes',
+    // Owned by dispatch/. Version 8 belongs to the wall screens (wall/).
+    // next_check_at is the scheduler's index: open orders only, so the
+    // deadline scan reads exactly the orders that came due.
+    sql: `
+CREATE TABLE work_orders (
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  level TEXT NOT NULL,
+  state TEXT NOT NULL,
+  alert_id INTEGER UNIQUE REFERENCES alerts(id) ON DELETE SET NULL,
+  lon REAL,
+  lat REAL,
+  camera_ids TEXT NOT NULL,
+  place_org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  place_path TEXT NOT NULL,
+  chain TEXT NOT NULL,
+  assignee_org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  sign_deadline TEXT,
+  handle_deadline TEXT,
+  next_check_at TEXT,
+  supervise_count INTEGER NOT NULL DEFAULT 0,
+  supervise_total INTEGER NOT NULL DEFAULT 0,
+  escalations INTEGER NOT NULL DEFAULT 0,
+  created_by INTEGER,
+  created_by_name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  closed_at TEXT,
+  closed_on_time INTEGER,
+  handle_seconds INTEGER,
+  version INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX work_orders_place_created ON work_orders(place_path, created_at);
+CREATE INDEX work_orders_place_closed ON work_orders(place_path, closed_at);
+CREATE INDEX work_orders_due ON work_orders(next_check_at) WHERE next_check_at IS NOT NULL;
+CREATE INDEX work_orders_assignee ON work_orders(assignee_org_unit_id, state);
+CREATE TABLE work_order_transitions (
+  id INTEGER PRIMARY KEY,
+  order_id INTEGER NOT NULL REFERENCES work_orders(id) ON DELETE CASCADE,
+  action TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  actor_user_id INTEGER,
+  actor_name TEXT NOT NULL,
+  actor_org_unit_id INTEGER,
+  assignee_org_unit_id INTEGER,
+  note TEXT,
+  at TEXT NOT NULL
+);
+CREATE INDEX work_order_transitions_order ON work_order_transitions(order_id, id);
+CREATE TABLE work_order_attachments (
+  id INTEGER PRIMARY KEY,
+  order_id INTEGER NOT NULL REFERENCES work_orders(id) ON DELETE CASCADE,
+  transition_id INTEGER REFERENCES work_order_transitions(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  camera_id INTEGER,
+  content_type TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  uploaded_by INTEGER,
+  taken_at TEXT NOT NULL
+);
+CREATE INDEX work_order_attachments_order ON work_order_attachments(order_id, id);
+CREATE TABLE wall_pushes (
+  id INTEGER PRIMARY KEY,
+  from_user_id INTEGER NOT NULL,
+  from_org_unit_id INTEGER NOT NULL,
+  target_org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  target_path TEXT NOT NULL,
+  screen_id INTEGER,
+  camera_ids TEXT NOT NULL,
+  layout_json TEXT,
+  order_id INTEGER REFERENCES work_orders(id) ON DELETE SET NULL,
+  note TEXT,
+  at TEXT NOT NULL
+);
+CREATE INDEX wall_pushes_target ON wall_pushes(target_path, id);
+`,
+  },
 ];
 
-export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;
+export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));
 
 /** Applies pending migrations, each in its own transaction; returns how many ran. */
 export function migrate(db: SqlDb, now: () => Date): number {

@@ -103,6 +103,16 @@ export function attachRealtime(
     deps.bus.on('alert.changed', ({ kind, orgPath, alert }) => {
       io.to(roomsFor(orgPath)).emit(kind === 'new' ? 'alert:new' : 'alert:updated', alert);
     }),
+    deps.bus.on('order.changed', ({ kind, orgPath, order }) => {
+      io.to(roomsFor(orgPath)).emit(kind === 'new' ? 'order:new' : 'order:updated', order);
+    }),
+    deps.bus.on('order.supervise', ({ event, unitIds }) => {
+      io.to(unitIds.map(orgRoom)).emit('order:supervise', event);
+    }),
+    // Only the target unit's own screens: its villages do not get the township's wall.
+    deps.bus.on('wall.push', ({ event }) => {
+      io.to(orgRoom(event.targetOrgUnitId)).emit('wall:push', event);
+    }),
   ];
   return {
     io,
