@@ -71,7 +71,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.read',
     'wall.read',
   ],
-  viewer: ['camera.read', 'org.read', 'alert.read', 'order.read', 'wall.read'],
+  viewer: ['camera.read', 'org.read', 'alert.read', 'order.read', 'order.stats', 'wall.read'],
 };
 
 export function permissionsOf(role: Role): Permission[] {
