@@ -12,6 +12,10 @@ import { DiscoveryPage } from './pages/DiscoveryPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { RegistryPage } from './pages/RegistryPage.tsx';
 import { RealtimeProvider } from './realtime.tsx';
+import { DashboardPage } from './orders/DashboardPage.tsx';
+import { OrderDetailPage } from './orders/OrderDetailPage.tsx';
+import { OrdersPage } from './orders/OrdersPage.tsx';
+import { SuperviseBanner } from './orders/SuperviseBanner.tsx';
 import { navigate, useLocation, type Route } from './router.ts';
 import { SessionProvider, useSession } from './session.tsx';
 
@@ -93,7 +97,9 @@ function Shell() {
     r === 'registry' ||
     (r === 'alerts' && can('alert.read')) ||
     (r === 'audit' && can('audit.read')) ||
-    (r === 'discovery' && can('discovery.scan'));
+    (r === 'discovery' && can('discovery.scan')) ||
+    (r === 'orders' && can('order.read')) ||
+    (r === 'dashboard' && can('order.stats'));
   const route: Route = allowed(location.route) ? location.route : 'registry';
 
   useEffect(() => {
@@ -105,11 +111,15 @@ function Shell() {
       <TopBar route={route} />
       <main className="shell__main">
         {route === 'alerts' && <AlertsPage />}
+        {route === 'orders' &&
+          (location.orderId != null ? <OrderDetailPage orderId={location.orderId} /> : <OrdersPage />)}
+        {route === 'dashboard' && <DashboardPage />}
         {route === 'audit' && <AuditPage />}
         {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}
         {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
       </main>
       {can('alert.read') && <AlertPopup />}
+      {can('order.read') && <SuperviseBanner />}
     </div>
   );
 }

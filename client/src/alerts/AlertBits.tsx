@@ -3,6 +3,7 @@ import type { AlertLevel, AlertStatus, AlertView } from '@api/contract.ts';
 import type { AlertAction } from '../api.ts';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
+import { AlertToOrderButton } from '../orders/AlertToOrderButton.tsx';
 import { useSession } from '../session.tsx';
 import { useAlerts } from './AlertsProvider.tsx';
 
@@ -79,6 +80,7 @@ export function AlertActions({ alert, compact = false }: { alert: AlertView; com
           {t(`alert.action.${action}`)}
         </button>
       ))}
+      <AlertToOrderButton alert={alert} />
       {error !== null && <span className="field__error">{describeError(error, t)}</span>}
     </div>
   );

@@ -46,6 +46,8 @@ export function TopBar({ route }: { route: Route }) {
               </span>
             ) : null,
           )}
+        {can('order.read') && navItem('orders', t('nav.orders'))}
+        {can('order.stats') && navItem('dashboard', t('nav.dashboard'))}
         {can('discovery.scan') && navItem('discovery', t('nav.discovery'))}
         {can('audit.read') && navItem('audit', t('nav.audit'))}
       </nav>
