@@ -263,7 +263,9 @@ export function OrderDetailPage({ orderId }: { orderId: number }) {
                 <div className="order-timeline__head">
                   <strong>{t(`order.action.${h.action}`)}</strong>
                   <span>{h.actor.displayName}</span>
-                  {h.actor.orgUnitId !== null && <span className="muted">{unitName(h.actor.orgUnitId)}</span>}
+                  {h.actor.orgUnitId !== null && (
+                    <span className="muted">{h.actor.orgName ?? unitName(h.actor.orgUnitId)}</span>
+                  )}
                   <span className="mono muted">{formatTime(h.at)}</span>
                 </div>
                 {h.assigneeOrgUnitId !== null &&

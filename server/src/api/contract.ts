@@ -644,7 +644,7 @@ export interface OrderTransitionView {
   action: OrderAction;
   fromState: OrderState | null;
   toState: OrderState;
-  actor: { userId: number | null; displayName: string; orgUnitId: number | null };
+  actor: { userId: number | null; displayName: string; orgUnitId: number | null; orgName: string | null };
   /** The unit the order was with after this step. */
   assigneeOrgUnitId: number | null;
   note: string | null;

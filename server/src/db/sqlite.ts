@@ -15,6 +15,8 @@ export interface SqlDb {
   readonly containsSql: (column: string) => string;
   all<T = Row>(sql: string, params?: readonly SqlValue[]): T[];
   get<T = Row>(sql: string, params?: readonly SqlValue[]): T | undefined;
+  /** Rows as arrays in column order: for bulk reads, where building an object per row costs twice the query. */
+  rows(sql: string, params?: readonly SqlValue[]): SqlValue[][];
   run(sql: string, params?: readonly SqlValue[]): { changes: number; lastInsertRowid: number };
   exec(sql: string): void;
   /** Runs `fn` in one transaction; any throw rolls everything back. */
@@ -39,11 +41,21 @@ export function openSqlite(file: string): SqlDb {
     }
     return stmt;
   };
+  const arrayCache = new Map<string, StatementSync>();
   let depth = 0;
   return {
     containsSql: (column) => `instr(${column}, ?) > 0`,
     all: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).all(...params) as T[],
     get: <T>(sql: string, params: readonly SqlValue[] = []) => prep(sql).get(...params) as T | undefined,
+    rows(sql, params = []) {
+      let stmt = arrayCache.get(sql);
+      if (!stmt) {
+        stmt = db.prepare(sql);
+        stmt.setReturnArrays(true);
+        arrayCache.set(sql, stmt);
+      }
+      return stmt.all(...params) as unknown as SqlValue[][];
+    },
     run(sql, params = []) {
       const r = prep(sql).run(...params);
       return { changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };

@@ -99,6 +99,23 @@ export interface WallPush {
   at: string;
 }
 
+/** What the deadline pass reads of each due order (many at once after downtime: kept small). */
+export type DueOrder = Pick<
+  WorkOrder,
+  | 'id'
+  | 'title'
+  | 'state'
+  | 'chain'
+  | 'placePath'
+  | 'assigneeOrgUnitId'
+  | 'signDeadline'
+  | 'handleDeadline'
+  | 'superviseCount'
+  | 'superviseTotal'
+  | 'updatedAt'
+  | 'version'
+>;
+
 /** What statistics need of an order: small rows, read in bulk. */
 export interface OrderStatFacts {
   placePath: string;
@@ -205,9 +222,14 @@ export interface DispatchRepo {
   /** Applies `patch` if the order is still at `version`; returns the new row or undefined on a lost race. */
   update(id: number, version: number, patch: OrderPatch): WorkOrder | undefined;
   list(scope: Scope, f: OrderListFilter): WorkOrder[];
-  /** Open orders whose next check is due, oldest first. */
-  due(at: string, limit: number): WorkOrder[];
+  /** Open orders whose next check is due, oldest first: only what the deadline pass needs. */
+  due(at: string, limit: number): DueOrder[];
+  byIds(ids: number[]): WorkOrder[];
   addTransition(t: Omit<OrderTransition, 'id'>): OrderTransition;
+  /** One more supervision for each order (the deadline pass), in statements of many rows. */
+  superviseMany(ids: number[], nextCheckAt: string, at: string): void;
+  addTransitions(ts: Omit<OrderTransition, 'id'>[]): void;
+  attachmentCounts(orderIds: number[]): Map<number, number>;
   transitions(orderId: number): OrderTransition[];
   addAttachment(a: Omit<OrderAttachment, 'id'>, data: Buffer): OrderAttachment;
   bindAttachments(orderId: number, ids: number[], transitionId: number): void;
@@ -283,6 +305,9 @@ const toPush = (r: PushRow): WallPush => ({
  * waits to be signed, the handle deadline while it is handled.
  */
 const RUNNING_DEADLINE = `CASE WHEN state IN ('reported', 'assigned') THEN sign_deadline WHEN state = 'signed' THEN handle_deadline END`;
+
+/** Ids per statement in batch work: well under every database's parameter limit. */
+const CHUNK = 500;
 
 export function createDispatchRepo(db: SqlDb): DispatchRepo {
   const byIdAny = (id: number) => {
@@ -375,11 +400,40 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
     },
     due(at, limit) {
       return db
-        .all<OrderRow>(
-          `SELECT ${ORDER_COLUMNS} FROM work_orders WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`,
+        .rows(
+          `SELECT id, title, state, chain, place_path, assignee_org_unit_id, sign_deadline, handle_deadline, supervise_count, supervise_total, updated_at, version
+           FROM work_orders WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`,
           [at, limit],
         )
-        .map(toOrder);
+        .map((r) => ({
+          id: r[0] as number,
+          title: r[1] as string,
+          state: r[2] as OrderState,
+          chain: JSON.parse(r[3] as string) as number[],
+          placePath: r[4] as string,
+          assigneeOrgUnitId: r[5] as number,
+          signDeadline: r[6] as string | null,
+          handleDeadline: r[7] as string | null,
+          superviseCount: r[8] as number,
+          superviseTotal: r[9] as number,
+          updatedAt: r[10] as string,
+          version: r[11] as number,
+        }));
+    },
+    byIds(ids) {
+      const out: WorkOrder[] = [];
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const part = ids.slice(i, i + CHUNK);
+        out.push(
+          ...db
+            .all<OrderRow>(
+              `SELECT ${ORDER_COLUMNS} FROM work_orders WHERE id IN (${part.map(() => '?').join(', ')})`,
+              part,
+            )
+            .map(toOrder),
+        );
+      }
+      return out;
     },
     addTransition(t) {
       const { lastInsertRowid } = db.run(
@@ -398,6 +452,48 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
         ],
       );
       return { ...t, id: Number(lastInsertRowid) };
+    },
+    superviseMany(ids, nextCheckAt, at) {
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const part = ids.slice(i, i + CHUNK);
+        db.run(
+          `UPDATE work_orders SET supervise_count = supervise_count + 1, supervise_total = supervise_total + 1, next_check_at = ?, updated_at = ?, version = version + 1 WHERE id IN (${part.map(() => '?').join(', ')})`,
+          [nextCheckAt, at, ...part],
+        );
+      }
+    },
+    addTransitions(ts) {
+      const rows = 50;
+      for (let i = 0; i < ts.length; i += rows) {
+        const part = ts.slice(i, i + rows);
+        db.run(
+          `INSERT INTO work_order_transitions (order_id, action, from_state, to_state, actor_user_id, actor_name, actor_org_unit_id, assignee_org_unit_id, note, at) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          part.flatMap((t) => [
+            t.orderId,
+            t.action,
+            t.fromState,
+            t.toState,
+            t.actorUserId,
+            t.actorName,
+            t.actorOrgUnitId,
+            t.assigneeOrgUnitId,
+            t.note,
+            t.at,
+          ]),
+        );
+      }
+    },
+    attachmentCounts(orderIds) {
+      const out = new Map<number, number>();
+      for (let i = 0; i < orderIds.length; i += CHUNK) {
+        const part = orderIds.slice(i, i + CHUNK);
+        for (const r of db.all<{ order_id: number; n: number }>(
+          `SELECT order_id, COUNT(*) AS n FROM work_order_attachments WHERE order_id IN (${part.map(() => '?').join(', ')}) GROUP BY order_id`,
+          part,
+        ))
+          out.set(r.order_id, r.n);
+      }
+      return out;
     },
     transitions(orderId) {
       return db
@@ -473,13 +569,7 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
     statFacts(path, from, to) {
       const [lo, hi] = pathRange(path);
       return db
-        .all<{
-          place_path: string;
-          created_at: string;
-          closed_at: string | null;
-          closed_on_time: number | null;
-          handle_seconds: number | null;
-        }>(
+        .rows(
           `SELECT place_path, created_at, closed_at, closed_on_time, handle_seconds FROM work_orders
            WHERE place_path >= ? AND place_path < ? AND created_at >= ? AND created_at < ?
            UNION ALL
@@ -488,11 +578,11 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
           [lo, hi, from, to, lo, hi, from, to, from],
         )
         .map((r) => ({
-          placePath: r.place_path,
-          createdAt: r.created_at ?? '',
-          closedAt: r.closed_at,
-          closedOnTime: r.closed_on_time === null ? null : r.closed_on_time === 1,
-          handleSeconds: r.handle_seconds,
+          placePath: r[0] as string,
+          createdAt: (r[1] as string | null) ?? '',
+          closedAt: r[2] as string | null,
+          closedOnTime: r[3] === null ? null : r[3] === 1,
+          handleSeconds: r[4] as number | null,
         }));
     },
     overdueFacts(path, at) {

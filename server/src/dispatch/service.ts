@@ -34,7 +34,7 @@ import {
   type Decision,
   type OrgFacts,
 } from './machine.ts';
-import type { DispatchRepo, OrderPatch, WorkOrder } from './repo.ts';
+import type { DispatchRepo, DueOrder, OrderPatch, WorkOrder } from './repo.ts';
 import { computeStats, periodRange, type Period } from './stats.ts';
 
 /** What dispatch needs of the alerts module (narrow, so tests can see the seam). */
@@ -549,7 +549,12 @@ export function createDispatchService(deps: {
         action: t.action,
         fromState: t.fromState,
         toState: t.toState,
-        actor: { userId: t.actorUserId, displayName: t.actorName, orgUnitId: t.actorOrgUnitId },
+        actor: {
+          userId: t.actorUserId,
+          displayName: t.actorName,
+          orgUnitId: t.actorOrgUnitId,
+          orgName: t.actorOrgUnitId === null ? null : (orgs.byId(t.actorOrgUnitId)?.name ?? null),
+        },
         assigneeOrgUnitId: t.assigneeOrgUnitId,
         note: t.note,
         attachments: files.filter((f) => f.transitionId === t.id).map((f) => attachmentView(o.id, f)),
@@ -749,57 +754,76 @@ export function createDispatchService(deps: {
      * Runs at start-up (catching up on time the server was down) and on a timer.
      */
     tick(): { supervised: number; escalated: number } {
+      const r = service.scanDue();
+      // Then tell the units: every changed order, and a 督办 notice to each holder and its parent.
+      const counts = repo.attachmentCounts(r.changedIds);
+      for (const o of repo.byIds(r.changedIds))
+        bus.emit('order.changed', {
+          kind: 'updated',
+          orgPath: o.placePath,
+          order: toView(o, { attachments: counts.get(o.id) ?? 0 }),
+        });
+      for (const n of r.notices) bus.emit('order.supervise', n);
+      if (r.supervised + r.escalated > 0)
+        log.info('deadline scan', { supervised: r.supervised, escalated: r.escalated });
+      return { supervised: r.supervised, escalated: r.escalated };
+    },
+
+    /** The database half of the deadline pass: find what came due, record supervision and escalation. */
+    scanDue() {
       const at = clock.now();
       const nowIso = iso(at);
-      let supervised = 0;
-      let escalated = 0;
-      const changed: WorkOrder[] = [];
+      const nextIso = iso(plusMinutes(at, config.superviseRepeatMinutes));
+      const changedIds: number[] = [];
       const notices: { event: OrderSuperviseEvent; unitIds: number[] }[] = [];
       const system = { userId: null, name: '系统督办', orgUnitId: null };
+      let escalated = 0;
       db.transaction(() => {
+        const supervise: { o: DueOrder; kind: 'sign' | 'handle'; deadline: string }[] = [];
         for (const o of repo.due(nowIso, 20_000)) {
           const kind = deadlineKind(o.state);
-          const deadline = runningDeadline(o);
-          if (!kind || !deadline) {
-            repo.update(o.id, o.version, { nextCheckAt: null, updatedAt: o.updatedAt });
-            continue;
-          }
-          if (deadline > nowIso) {
-            repo.update(o.id, o.version, { nextCheckAt: deadline, updatedAt: o.updatedAt });
+          const deadline = kind === 'sign' ? o.signDeadline : kind === 'handle' ? o.handleDeadline : null;
+          if (!kind || !deadline || deadline > nowIso) {
+            // Defensive: the stored check time was stale; put it where the running deadline is.
+            repo.update(o.id, o.version, { nextCheckAt: kind ? deadline : null, updatedAt: o.updatedAt });
             continue;
           }
           if (config.escalateAfterSupervisions > 0 && o.superviseCount >= config.escalateAfterSupervisions) {
             const d = escalation(o, factsFor(o));
-            if (d?.ok) {
-              const r = applyStep(o, d, system, `逾期${kind === 'sign' ? '未签收' : '未办结'}，自动上报`, at, {
-                escalations: o.escalations + 1,
+            const full = d?.ok ? repo.byIds([o.id])[0] : undefined;
+            if (d?.ok && full) {
+              applyStep(full, d, system, `逾期${kind === 'sign' ? '未签收' : '未办结'}，自动上报`, at, {
+                escalations: full.escalations + 1,
               });
-              changed.push(r.order);
+              changedIds.push(o.id);
               escalated++;
               continue;
             }
           }
-          const count = o.superviseCount + 1;
-          const updated = repo.update(o.id, o.version, {
-            superviseCount: count,
-            superviseTotal: o.superviseTotal + 1,
-            nextCheckAt: iso(plusMinutes(at, config.superviseRepeatMinutes)),
-            updatedAt: nowIso,
-          });
-          if (!updated) continue;
-          repo.addTransition({
+          supervise.push({ o, kind, deadline });
+        }
+        // Many orders can come due in one pass (after downtime, or a shared deadline): set-wise writes.
+        repo.superviseMany(
+          supervise.map((s) => s.o.id),
+          nextIso,
+          nowIso,
+        );
+        repo.addTransitions(
+          supervise.map(({ o, kind, deadline }) => ({
             orderId: o.id,
-            action: 'supervise',
+            action: 'supervise' as const,
             fromState: o.state,
             toState: o.state,
             actorUserId: null,
             actorName: system.name,
             actorOrgUnitId: null,
             assigneeOrgUnitId: o.assigneeOrgUnitId,
-            note: `${kind === 'sign' ? '签收' : '办理'}超时（期限 ${deadline}），第 ${count} 次督办`,
+            note: `${kind === 'sign' ? '签收' : '办理'}超时（期限 ${deadline}），第 ${o.superviseCount + 1} 次督办`,
             at: nowIso,
-          });
-          changed.push(updated);
+          })),
+        );
+        for (const { o, kind, deadline } of supervise) {
+          changedIds.push(o.id);
           const parent = orgs.byId(o.assigneeOrgUnitId)?.parentId ?? null;
           notices.push({
             event: {
@@ -808,20 +832,16 @@ export function createDispatchService(deps: {
               assigneeOrgUnitId: o.assigneeOrgUnitId,
               kind,
               deadline,
-              count,
+              count: o.superviseCount + 1,
               at: nowIso,
             },
             unitIds: parent === null ? [o.assigneeOrgUnitId] : [o.assigneeOrgUnitId, parent],
           });
-          supervised++;
         }
         // Uploads nobody used within a day are dropped.
         repo.deleteLooseAttachments(iso(plusMinutes(at, -24 * 60)));
       });
-      for (const o of changed) publish('updated', o);
-      for (const n of notices) bus.emit('order.supervise', n);
-      if (supervised + escalated > 0) log.info('deadline scan', { supervised, escalated });
-      return { supervised, escalated };
+      return { supervised: notices.length, escalated, changedIds, notices };
     },
 
     /** 视频调度: push cameras or a layout to a lower level's wall, at once. */

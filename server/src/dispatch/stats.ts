@@ -130,7 +130,7 @@ export function computeStats(input: {
   range: Extract<StatsRange, { ok: true }>;
   utcOffsetMinutes: number;
 }): OrderStatsView {
-  const { unit, children, facts, overdue, period, range, utcOffsetMinutes: off } = input;
+  const { unit, children, facts, overdue, range, utcOffsetMinutes: off } = input;
   const perUnit = new Map(children.map((c) => [c.id, emptyAcc()]));
   const perBucket = new Map(range.starts.map((s) => [s, emptyAcc()]));
   const total = emptyAcc();
@@ -138,7 +138,20 @@ export function computeStats(input: {
     for (const c of children) if (placePath.startsWith(c.path)) return perUnit.get(c.id);
     return undefined;
   };
-  const bucketOf = (instant: string) => perBucket.get(periodStart(localDate(Date.parse(instant), off), period));
+  // Bucket edges as UTC ISO instants: a fact's bucket is found by comparing strings, no dates parsed.
+  const edges = range.starts.map((d) => localMidnightIso(d, off));
+  const accs = range.starts.map((d) => perBucket.get(d) as Acc);
+  const bucketOf = (instant: string): Acc | undefined => {
+    let lo = 0;
+    let hi = edges.length - 1;
+    if (hi < 0 || instant < (edges[0] as string)) return undefined;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((edges[mid] as string) <= instant) lo = mid;
+      else hi = mid - 1;
+    }
+    return accs[lo];
+  };
   for (const f of facts) {
     const u = childOf(f.placePath);
     if (f.createdAt && f.createdAt >= range.fromIso && f.createdAt < range.toIso) {
@@ -164,7 +177,7 @@ export function computeStats(input: {
   }
   return {
     orgUnitId: unit.id,
-    period,
+    period: input.period,
     from: range.from,
     to: range.to,
     units: children.map((c) => row(c, null, perUnit.get(c.id) ?? emptyAcc(), true)),
