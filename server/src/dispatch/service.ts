@@ -78,7 +78,7 @@ const text = (max: number) =>
     // Control characters other than newline and tab have no place in an order.
     .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'control characters are not allowed');
 
-const createSchema = z
+export const createSchema = z
   .object({
     alertId: positiveId.optional(),
     title: text(200).pipe(z.string().trim().min(1, 'required')).optional(),
@@ -99,7 +99,7 @@ const createSchema = z
   })
   .strict();
 
-const stepSchema = z
+export const stepSchema = z
   .object({
     note: text(2000).optional(),
     targetOrgUnitId: positiveId.optional(),
@@ -138,7 +138,7 @@ const layoutSchema = z
       ctx.addIssue({ code: 'custom', path: ['tiles'], message: `grid ${l.grid} has ${GRID_TILES[l.grid]} tiles` });
   });
 
-const pushSchema = z
+export const pushSchema = z
   .object({
     targetOrgUnitId: positiveId,
     screenId: positiveId.nullable().optional(),

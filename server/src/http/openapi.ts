@@ -3,6 +3,13 @@ import { alertListQuery } from '../alerts/routes.ts';
 import { actionSchema, ingestSchema, reportSchema, sourceSchema } from '../alerts/service.ts';
 import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from '../cameras/schema.ts';
 import { confirmSchema, scanRequestSchema } from '../discovery/schema.ts';
+import {
+  createSchema as orderCreateSchema,
+  listQuery as orderListQuery,
+  pushSchema,
+  statsQuery,
+  stepSchema,
+} from '../dispatch/service.ts';
 import { ptzBody, streamBody } from '../relay/routes.ts';
 
 type Json = Record<string, unknown>;
@@ -90,6 +97,9 @@ export function openApiDocument(): Json {
         AlertReport: schema(reportSchema),
         AlertSourceInput: schema(sourceSchema),
         AlertAction: schema(actionSchema),
+        OrderCreate: schema(orderCreateSchema),
+        OrderStep: schema(stepSchema),
+        WallPush: schema(pushSchema),
         Alert: {
           type: 'object',
           description:
@@ -465,6 +475,75 @@ export function openApiDocument(): Json {
           summary: 'Ready to serve (database reachable, schema current)',
           security: [],
           responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+        },
+      },
+      '/orders': {
+        get: {
+          summary: 'Work orders whose place is in your jurisdiction, newest first (state, mine, overdue filters)',
+          parameters: queryParams(orderListQuery),
+          responses: { '200': { description: '{ items: WorkOrderView[], nextCursor }' }, ...errors(400, 401, 403) },
+        },
+        post: {
+          summary:
+            'A work order from an alert (alertId) or by hand; routed by level (四事分办) unless assignTo says otherwise',
+          requestBody: { required: true, ...json('OrderCreate') },
+          responses: { '201': { description: 'WorkOrderView' }, ...errors(400, 401, 403, 409) },
+        },
+      },
+      '/orders/{id}': {
+        get: {
+          summary: 'One order with its history (actor, time, note, attachments) and the steps open to your unit',
+          parameters: [idParam],
+          responses: { '200': { description: 'WorkOrderView with history and actions' }, ...errors(401, 403, 404) },
+        },
+      },
+      ...Object.fromEntries(
+        (['assign', 'sign', 'reassign', 'feedback', 'close', 'return', 'escalate'] as const).map((action) => [
+          `/orders/{id}/${action}`,
+          {
+            post: {
+              summary: `${action}: one step of the closed loop, only by the unit whose turn it is (403 wrong_level otherwise, 409 in a state that does not allow it)`,
+              parameters: [idParam],
+              requestBody: { required: false, ...json('OrderStep') },
+              responses: {
+                '200': { description: 'WorkOrderView' },
+                ...errors(400, 401, 403, 404, 409),
+                '502': { description: 'the snapshot camera gave no picture; nothing changed' },
+              },
+            },
+          },
+        ]),
+      ),
+      '/orders/{id}/attachments': {
+        post: {
+          summary: 'Upload an image (image/jpeg or image/png body); a later step of yours attaches it by id',
+          parameters: [idParam],
+          responses: { '201': { description: 'OrderAttachmentView' }, ...errors(400, 401, 403, 404, 409, 413, 415) },
+        },
+      },
+      '/orders/stats': {
+        get: {
+          summary: 'Received, closed, on time, average/p90 handling minutes, overdue now: per child unit and period',
+          parameters: queryParams(statsQuery),
+          responses: { '200': { description: 'OrderStatsView' }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/orders/stats.csv': {
+        get: {
+          summary: 'The same statistics as CSV (UTF-8 with BOM)',
+          parameters: queryParams(statsQuery),
+          responses: { '200': { description: 'text/csv' }, ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/wall-pushes': {
+        post: {
+          summary: '视频调度: push cameras or a layout to a lower unit’s wall at once (audited)',
+          requestBody: { required: true, ...json('WallPush') },
+          responses: { '201': { description: 'WallPushEvent' }, ...errors(400, 401, 403) },
+        },
+        get: {
+          summary: 'Pushes to your unit and below, newest first',
+          responses: { '200': { description: 'pushes' }, ...errors(401, 403) },
         },
       },
       '/openapi.json': {
