@@ -11,11 +11,13 @@ const W = 560;
 const H = 220;
 const PAD = { left: 40, right: 12, top: 12, bottom: 44 };
 
+/** A top for four equal grid steps of a round size (1, 2 or 5 × 10ⁿ), so counts get whole-number ticks. */
 function niceMax(max: number): number {
-  if (max <= 0) return 1;
-  const pow = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * pow >= max) return m * pow;
-  return 10 * pow;
+  if (max <= 0) return 4;
+  const raw = max / 4;
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 5, 10]) if (m * pow >= raw) return Math.max(1, m * pow) * 4;
+  return 40 * pow;
 }
 
 function Axes({ max, suffix = '' }: { max: number; suffix?: string }) {
