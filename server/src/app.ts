@@ -44,6 +44,7 @@ import type { RelayEngine } from './relay/engine.ts';
 import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
 import { createRelayService } from './relay/service.ts';
 import { randomBytes } from 'node:crypto';
+import { createWallRepo, wallRoutes } from './wall/index.ts';
 
 /** Everything with a side effect, built by the entry file (or a test). */
 export interface AppDeps {
@@ -163,6 +164,7 @@ export function createApp(deps: AppDeps) {
     gotoPreset: (cameraId, presetToken) =>
       control.ptz(systemCtx(), null, cameraId, { action: 'goto', preset: presetToken }),
   };
+  const walls = createWallRepo(db, now);
   const alertRepo = createAlertRepo(db, now);
   const alerts = createAlertService({
     repo: alertRepo,
@@ -282,6 +284,7 @@ export function createApp(deps: AppDeps) {
   api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
   api.use(alertRoutes({ auth, alerts, maxBodyBytes: config.alerts.maxBodyBytes }));
+  api.use(wallRoutes({ auth, walls, cameras, orgs, users, sessions, audit, bus, clock, config }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ relay }));
@@ -373,6 +376,7 @@ export function createApp(deps: AppDeps) {
     alerts,
     alertEvents,
     alertMqtt,
+    walls,
     bus,
   };
 }

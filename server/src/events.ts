@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { AlertView, CameraStatus, StreamStateEvent } from './api/contract.ts';
+import type { AlertView, CameraStatus, StreamStateEvent, WallScreenView } from './api/contract.ts';
 import type { CameraPoint } from './cameras/repo.ts';
 import type { DiscoveredDevice, ScanJob } from './discovery/repo.ts';
 
@@ -27,6 +27,8 @@ export interface DomainEvents {
   };
   /** An alert was stored (new) or changed (folded repeat, action); pushed only after it is stored. */
   'alert.changed': { kind: 'new' | 'updated'; orgPath: string; alert: AlertView };
+  /** A wall screen's layout was saved (realtime sends 'wall:updated' to its unit and the units above). */
+  'wall.changed': { orgPath: string; screen: WallScreenView };
 }
 
 export interface EventBus {

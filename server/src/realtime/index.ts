@@ -103,6 +103,9 @@ export function attachRealtime(
     deps.bus.on('alert.changed', ({ kind, orgPath, alert }) => {
       io.to(roomsFor(orgPath)).emit(kind === 'new' ? 'alert:new' : 'alert:updated', alert);
     }),
+    deps.bus.on('wall.changed', ({ orgPath, screen }) => {
+      io.to(roomsFor(orgPath)).emit('wall:updated', screen);
+    }),
   ];
   return {
     io,
