@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
  * pages (discovery) can link straight to a point; `/discovery/scans/:id` is one
  * scan, so the way back from a point lands on the same scan.
  */
-export type Route = 'registry' | 'audit' | 'discovery' | 'alerts';
+export type Route = 'registry' | 'audit' | 'discovery' | 'alerts' | 'wall';
 
 export interface Location {
   route: Route;
@@ -14,6 +14,8 @@ export interface Location {
   cameraId: number | null;
   /** The scan being shown (discovery only). */
   scanId: number | null;
+  /** The wall screen being shown (`/wall/:screenId`; wall only). */
+  screenId?: number | null;
 }
 
 const idIn = (pattern: RegExp, pathname: string): number | null => {
@@ -23,6 +25,9 @@ const idIn = (pattern: RegExp, pathname: string): number | null => {
 
 export function locationOf(pathname: string): Location {
   if (pathname.startsWith('/alerts')) return { route: 'alerts', cameraId: null, scanId: null };
+  if (pathname.startsWith('/wall')) {
+    return { route: 'wall', cameraId: null, scanId: null, screenId: idIn(/^\/wall\/(\d+)\/?$/, pathname) };
+  }
   if (pathname.startsWith('/audit')) return { route: 'audit', cameraId: null, scanId: null };
   if (pathname.startsWith('/discovery')) {
     return { route: 'discovery', cameraId: null, scanId: idIn(/^\/discovery\/scans\/(\d+)\/?$/, pathname) };
@@ -30,7 +35,11 @@ export function locationOf(pathname: string): Location {
   return { route: 'registry', cameraId: idIn(/^\/registry\/cameras\/(\d+)\/?$/, pathname), scanId: null };
 }
 
-export function pathOf(route: Route, ids: { cameraId?: number | null; scanId?: number | null } = {}): string {
+export function pathOf(
+  route: Route,
+  ids: { cameraId?: number | null; scanId?: number | null; screenId?: number | null } = {},
+): string {
+  if (route === 'wall' && ids.screenId != null) return `/wall/${ids.screenId}`;
   if (route === 'registry' && ids.cameraId != null) return `/registry/cameras/${ids.cameraId}`;
   if (route === 'discovery' && ids.scanId != null) return `/discovery/scans/${ids.scanId}`;
   return `/${route}`;
@@ -40,7 +49,7 @@ const ROUTE_EVENT = 'ccc:navigate';
 
 export function navigate(
   route: Route,
-  opts: { cameraId?: number | null; scanId?: number | null; replace?: boolean } = {},
+  opts: { cameraId?: number | null; scanId?: number | null; screenId?: number | null; replace?: boolean } = {},
 ): void {
   const path = pathOf(route, opts);
   if (window.location.pathname === path) return;
@@ -50,7 +59,7 @@ export function navigate(
 }
 
 function sameLocation(a: Location, b: Location): boolean {
-  return a.route === b.route && a.cameraId === b.cameraId && a.scanId === b.scanId;
+  return a.route === b.route && a.cameraId === b.cameraId && a.scanId === b.scanId && a.screenId === b.screenId;
 }
 
 export function useLocation(): Location {

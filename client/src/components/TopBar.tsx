@@ -46,6 +46,7 @@ export function TopBar({ route }: { route: Route }) {
               </span>
             ) : null,
           )}
+        {can('wall.read') && navItem('wall', t('nav.wall'))}
         {can('discovery.scan') && navItem('discovery', t('nav.discovery'))}
         {can('audit.read') && navItem('audit', t('nav.audit'))}
       </nav>
