@@ -80,6 +80,8 @@ export function WallMap(props: {
     });
     map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
     mapRef.current = map;
+    // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
+    Object.defineProperty(container, 'wallMap', { value: map, configurable: true });
     map.on('load', () => {
       map.addSource(POINTS, {
         type: 'geojson',
