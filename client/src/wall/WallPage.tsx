@@ -21,7 +21,7 @@ import { WallAlerts, WallRate } from './SidePanels.tsx';
 import { useWallPoints } from './useWallPoints.ts';
 import { useWallScreen } from './useWallScreen.ts';
 import { wallApi } from './wallApi.ts';
-import { WallMap } from './WallMap.tsx';
+import { WallMap, prewarmMap } from './WallMap.tsx';
 import { WallTile } from './WallTile.tsx';
 import './wall.css';
 
@@ -84,11 +84,16 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
     return () => controller.abort();
   }, [screenId, user.orgUnitId, canSave, t, listGen]);
 
+  // The map's configuration is asked for first: the point list takes the server a moment, and the
+  // basemap can load meanwhile (map.first_render50k).
+  const mapConfig = useMapConfig();
+  useEffect(() => {
+    if (!kiosk) prewarmMap();
+  }, [kiosk]);
   const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
   const { points, byId } = useWallPoints();
   const point = useCallback((id: number) => byId.get(id), [byId]);
   const { orgUnits, networks } = useReferenceData();
-  const mapConfig = useMapConfig();
   const networkIds = useMemo(() => networks.map((n) => n.id), [networks]);
   const pageVisible = usePageVisible();
   const { socket, connected } = useRealtime();

@@ -1,5 +1,5 @@
 /** SQL for wall screens and their kiosk tokens (migration 8). */
-import type { CameraStatus, WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
+import type { WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
 import type { SqlDb } from '../db/sqlite.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
@@ -142,37 +142,21 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
       });
     },
 
-    /** Every camera point under `path`, compact, for the wall's map and tree. */
-    points(path: string): WallPointRow[] {
+    /**
+     * Every camera point under `path`, compact, for the wall's map and tree,
+     * as the JSON text of a `WallPointRow[]`. SQLite builds the JSON itself:
+     * for 50,000 points that is several times faster than rows → objects →
+     * JSON.stringify, and the event loop is blocked that much less (the map's
+     * basemap request waits behind it). PostgreSQL: json_agg(json_build_array(…)).
+     */
+    pointsJson(path: string): string {
       const [lo, hi] = pathRange(path);
-      return db
-        .all<{
-          id: number;
-          lon: number;
-          lat: number;
-          network_id: string;
-          status: CameraStatus;
-          direction: number | null;
-          fov: number | null;
-          ptz: number;
-          org_unit_id: number;
-          name: string;
-        }>(
-          'SELECT id, lon, lat, network_id, status, direction, fov, ptz, org_unit_id, name FROM camera_points WHERE org_path >= ? AND org_path < ? ORDER BY id',
-          [lo, hi],
-        )
-        .map((r) => [
-          r.id,
-          r.lon,
-          r.lat,
-          r.network_id,
-          r.status,
-          r.direction,
-          r.fov,
-          r.ptz ? 1 : 0,
-          r.org_unit_id,
-          r.name,
-        ]);
+      const r = db.get<{ j: string | null }>(
+        `SELECT json_group_array(json_array(id, lon, lat, network_id, status, direction, fov, ptz, org_unit_id, name)) AS j
+         FROM camera_points WHERE org_path >= ? AND org_path < ?`,
+        [lo, hi],
+      );
+      return r?.j ?? '[]';
     },
   };
 }

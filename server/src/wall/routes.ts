@@ -95,7 +95,7 @@ export function wallRoutes(deps: {
   });
 
   r.get('/walls/points', auth.requirePermission('wall.read'), (req, res) => {
-    res.json({ points: walls.points(authOf(req).scope.path) });
+    res.type('application/json').send(`{"points":${walls.pointsJson(authOf(req).scope.path)}}`);
   });
 
   r.post('/walls', auth.requirePermission('wall.write'), (req, res) => {
