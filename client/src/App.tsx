@@ -18,6 +18,7 @@ import { OrdersPage } from './orders/OrdersPage.tsx';
 import { SuperviseBanner } from './orders/SuperviseBanner.tsx';
 import { navigate, useLocation, type Route } from './router.ts';
 import { SessionProvider, useSession } from './session.tsx';
+import { WallPage, isKiosk } from './wall/WallPage.tsx';
 
 type AuthState =
   | { state: 'checking' }
@@ -92,19 +93,23 @@ export function App() {
 
 function Shell() {
   const location = useLocation();
-  const { can } = useSession();
+  const { can, user } = useSession();
   const allowed = (r: Route) =>
     r === 'registry' ||
     (r === 'alerts' && can('alert.read')) ||
     (r === 'audit' && can('audit.read')) ||
     (r === 'discovery' && can('discovery.scan')) ||
     (r === 'orders' && can('order.read')) ||
-    (r === 'dashboard' && can('order.stats'));
+    (r === 'dashboard' && can('order.stats')) ||
+    (r === 'wall' && can('wall.read'));
   const route: Route = allowed(location.route) ? location.route : 'registry';
 
   useEffect(() => {
     if (route !== location.route) navigate('registry', { replace: true });
   }, [route, location.route]);
+
+  // An unattended screen: the wall alone, no pointer UI around it.
+  if (route === 'wall' && isKiosk(user.username)) return <WallPage screenId={location.screenId ?? null} kiosk />;
 
   return (
     <div className="shell">
@@ -117,6 +122,7 @@ function Shell() {
         {route === 'audit' && <AuditPage />}
         {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}
         {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
+        {route === 'wall' && <WallPage screenId={location.screenId ?? null} kiosk={false} />}
       </main>
       {can('alert.read') && <AlertPopup />}
       {can('order.read') && <SuperviseBanner />}

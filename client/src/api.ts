@@ -140,7 +140,7 @@ function errorFrom(res: Response, body: unknown): ApiError {
 }
 
 interface SendOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   json?: unknown;
   body?: Blob | ArrayBuffer;
   contentType?: string;
@@ -183,7 +183,7 @@ async function send(path: string, options: SendOptions = {}): Promise<{ res: Res
  * The contract types describe what the server sends for a successful answer;
  * the body is trusted here rather than validated field by field.
  */
-async function request<T>(path: string, options: SendOptions = {}): Promise<T> {
+export async function request<T>(path: string, options: SendOptions = {}): Promise<T> {
   const { res, body } = await send(path, options);
   if (!res.ok) throw errorFrom(res, body);
   // The single trust boundary of the client: a 2xx body is taken to match the contract.

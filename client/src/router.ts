@@ -6,7 +6,7 @@ import { useEffect, useState } from 'react';
  * pages (discovery) can link straight to a point; `/discovery/scans/:id` is one
  * scan, so the way back from a point lands on the same scan.
  */
-export type Route = 'registry' | 'audit' | 'discovery' | 'alerts' | 'orders' | 'dashboard';
+export type Route = 'registry' | 'audit' | 'discovery' | 'alerts' | 'orders' | 'dashboard' | 'wall';
 
 export interface Location {
   route: Route;
@@ -16,6 +16,8 @@ export interface Location {
   scanId: number | null;
   /** The work order being shown (orders only: `/orders/:id`). */
   orderId?: number | null;
+  /** The wall screen being shown (`/wall/:screenId`; wall only). */
+  screenId?: number | null;
 }
 
 const idIn = (pattern: RegExp, pathname: string): number | null => {
@@ -29,6 +31,9 @@ export function locationOf(pathname: string): Location {
   }
   if (pathname.startsWith('/dashboard')) return { route: 'dashboard', cameraId: null, scanId: null };
   if (pathname.startsWith('/alerts')) return { route: 'alerts', cameraId: null, scanId: null };
+  if (pathname.startsWith('/wall')) {
+    return { route: 'wall', cameraId: null, scanId: null, screenId: idIn(/^\/wall\/(\d+)\/?$/, pathname) };
+  }
   if (pathname.startsWith('/audit')) return { route: 'audit', cameraId: null, scanId: null };
   if (pathname.startsWith('/discovery')) {
     return { route: 'discovery', cameraId: null, scanId: idIn(/^\/discovery\/scans\/(\d+)\/?$/, pathname) };
@@ -38,9 +43,10 @@ export function locationOf(pathname: string): Location {
 
 export function pathOf(
   route: Route,
-  ids: { cameraId?: number | null; scanId?: number | null; orderId?: number | null } = {},
+  ids: { cameraId?: number | null; scanId?: number | null; orderId?: number | null; screenId?: number | null } = {},
 ): string {
   if (route === 'orders' && ids.orderId != null) return `/orders/${ids.orderId}`;
+  if (route === 'wall' && ids.screenId != null) return `/wall/${ids.screenId}`;
   if (route === 'registry' && ids.cameraId != null) return `/registry/cameras/${ids.cameraId}`;
   if (route === 'discovery' && ids.scanId != null) return `/discovery/scans/${ids.scanId}`;
   return `/${route}`;
@@ -50,7 +56,13 @@ const ROUTE_EVENT = 'ccc:navigate';
 
 export function navigate(
   route: Route,
-  opts: { cameraId?: number | null; scanId?: number | null; orderId?: number | null; replace?: boolean } = {},
+  opts: {
+    cameraId?: number | null;
+    scanId?: number | null;
+    orderId?: number | null;
+    screenId?: number | null;
+    replace?: boolean;
+  } = {},
 ): void {
   const path = pathOf(route, opts);
   if (window.location.pathname === path) return;
@@ -64,7 +76,8 @@ function sameLocation(a: Location, b: Location): boolean {
     a.route === b.route &&
     a.cameraId === b.cameraId &&
     a.scanId === b.scanId &&
-    (a.orderId ?? null) === (b.orderId ?? null)
+    (a.orderId ?? null) === (b.orderId ?? null) &&
+    (a.screenId ?? null) === (b.screenId ?? null)
   );
 }
 

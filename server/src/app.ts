@@ -45,6 +45,7 @@ import type { RelayEngine } from './relay/engine.ts';
 import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
 import { createRelayService } from './relay/service.ts';
 import { randomBytes } from 'node:crypto';
+import { createWallRepo, wallRoutes } from './wall/index.ts';
 
 /** Everything with a side effect, built by the entry file (or a test). */
 export interface AppDeps {
@@ -164,6 +165,7 @@ export function createApp(deps: AppDeps) {
     gotoPreset: (cameraId, presetToken) =>
       control.ptz(systemCtx(), null, cameraId, { action: 'goto', preset: presetToken }),
   };
+  const walls = createWallRepo(db, now);
   const alertRepo = createAlertRepo(db, now);
   const alerts = createAlertService({
     repo: alertRepo,
@@ -299,6 +301,7 @@ export function createApp(deps: AppDeps) {
   api.use(mapRoutes({ auth, config, orgs }));
   api.use(alertRoutes({ auth, alerts, maxBodyBytes: config.alerts.maxBodyBytes }));
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
+  api.use(wallRoutes({ auth, walls, cameras, orgs, users, sessions, audit, bus, clock, config }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ relay }));
@@ -391,6 +394,7 @@ export function createApp(deps: AppDeps) {
     alertEvents,
     alertMqtt,
     dispatch,
+    walls,
     bus,
   };
 }

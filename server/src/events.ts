@@ -5,6 +5,7 @@ import type {
   OrderSuperviseEvent,
   StreamStateEvent,
   WallPushEvent,
+  WallScreenView,
   WorkOrderView,
 } from './api/contract.ts';
 import type { CameraPoint } from './cameras/repo.ts';
@@ -40,6 +41,8 @@ export interface DomainEvents {
   'order.supervise': { event: OrderSuperviseEvent; unitIds: number[] };
   /** 视频调度: heard by the target unit only. */
   'wall.push': { event: WallPushEvent };
+  /** A wall screen's layout was saved (realtime sends 'wall:updated' to its unit and the units above). */
+  'wall.changed': { orgPath: string; screen: WallScreenView };
 }
 
 export interface EventBus {

@@ -49,6 +49,8 @@ export async function startTestServer(
     tokenKey?: Buffer;
     /** A database file instead of memory (to share with another server process). */
     sqlitePath?: string;
+    /** The key that seals camera credentials (random by default); a restarted server on the same file needs the same. */
+    secretKey?: Buffer;
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -61,7 +63,7 @@ export async function startTestServer(
   const engine = hlsDir
     ? createStreamsEngine({ ...config.relay, hlsDir }, createLogger('error'), `test-${process.pid}`)
     : null;
-  const secrets = createSecretBox(randomBytes(32));
+  const secrets = createSecretBox(opts.secretKey ?? randomBytes(32));
   const server = await startServer({
     config,
     db,

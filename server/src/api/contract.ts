@@ -562,6 +562,24 @@ export interface WallScreenView {
   updatedAt: string;
 }
 
+/**
+ * Every camera point of the caller's jurisdiction, compact, for the wall's map
+ * and camera tree (GET /walls/points): one array per point.
+ */
+export interface WallPointsResponse {
+  /** [id, lon, lat, networkId, status, direction°|null, fov°|null, ptz 0|1, orgUnitId, name] */
+  points: [number, number, number, string, CameraStatus, number | null, number | null, 0 | 1, number, string][];
+}
+
+/** A kiosk token for one wall screen (POST /walls/:id/kiosk-token): shown once, the server keeps its hash. */
+export interface WallKioskTokenIssued {
+  screenId: number;
+  token: string;
+  /** Open this on the screen's PC: it signs in with viewing rights only and shows the screen. */
+  url: string;
+  createdAt: string;
+}
+
 /** 视频调度 — what an upper level pushed to a lower level's wall. */
 export interface WallPushEvent {
   id: number;

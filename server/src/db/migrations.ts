@@ -293,6 +293,35 @@ CREATE TABLE camera_preset_places (
 `,
   },
   {
+    version: 8,
+    name: 'wall screens',
+    // 大屏: one physical screen of a video wall and its saved layout, owned by
+    // an org unit; kiosk tokens sign an unattended screen in (hash only). Owned by wall/.
+    sql: `
+CREATE TABLE wall_screens (
+  id INTEGER PRIMARY KEY,
+  org_unit_id INTEGER NOT NULL REFERENCES org_units(id),
+  org_path TEXT NOT NULL,
+  name TEXT NOT NULL,
+  layout_json TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1,
+  updated_at TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE INDEX wall_screens_path ON wall_screens(org_path);
+CREATE TABLE wall_kiosk_tokens (
+  id INTEGER PRIMARY KEY,
+  screen_id INTEGER NOT NULL REFERENCES wall_screens(id) ON DELETE CASCADE,
+  token_hash TEXT NOT NULL UNIQUE,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  created_by INTEGER,
+  created_at TEXT NOT NULL,
+  revoked_at TEXT
+);
+CREATE INDEX wall_kiosk_tokens_screen ON wall_kiosk_tokens(screen_id);
+`,
+  },
+  {
     version: 9,
     name: 'work orders, wall pushes',
     // Owned by dispatch/. Version 8 belongs to the wall screens (wall/).

@@ -113,6 +113,9 @@ export function attachRealtime(
     deps.bus.on('wall.push', ({ event }) => {
       io.to(orgRoom(event.targetOrgUnitId)).emit('wall:push', event);
     }),
+    deps.bus.on('wall.changed', ({ orgPath, screen }) => {
+      io.to(roomsFor(orgPath)).emit('wall:updated', screen);
+    }),
   ];
   return {
     io,

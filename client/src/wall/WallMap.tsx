@@ -1,0 +1,325 @@
+/**
+ * The wall's map pane: every camera point of the jurisdiction, clustered when
+ * zoomed out (maplibre's own GeoJSON clustering, in its worker, so 50,000
+ * points stay smooth), coloured by network and status, with view cones when
+ * zoomed in and open alerts by level. Click a point to play it; shift-drag a
+ * box to send the points inside to the wall.
+ */
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import {
+  Map as MaplibreMap,
+  NavigationControl,
+  prewarm,
+  type ExpressionSpecification,
+  type GeoJSONSource,
+  type MapMouseEvent,
+} from 'maplibre-gl';
+import 'maplibre-gl/dist/maplibre-gl.css';
+import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
+import type { MapConfig } from '@api/contract.ts';
+import { useAlerts } from '../alerts/AlertsProvider.tsx';
+import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
+import { buildMapStyle } from '../components/mapStyle.ts';
+import { useI18n } from '../i18n.tsx';
+import { networkColor } from '../networkColors.ts';
+import { viewCone, type WallPoint } from './model.ts';
+
+const POINTS = 'wall-points';
+const CONES = 'wall-cones';
+const ALERTS = 'wall-alerts';
+/** View cones appear from this zoom on (a few streets across). */
+const CONE_ZOOM = 14;
+const MAX_CONES = 3000;
+
+const STATUS_STROKE = { online: '#e2f5ff', degraded: '#fbbf24', offline: '#ef4444', unknown: '#64748b' } as const;
+
+const STATUS_CODE = { online: 0, degraded: 1, offline: 2, unknown: 3 } as const;
+
+/**
+ * Small integer properties only (network index, status code): 50,000 features
+ * are copied to maplibre's worker, and colours are looked up by the style.
+ */
+function pointCollection(points: readonly WallPoint[], networkIds: readonly string[]): FeatureCollection<Point> {
+  const index = new Map(networkIds.map((id, i) => [id, i]));
+  return {
+    type: 'FeatureCollection',
+    features: points.map((p) => ({
+      type: 'Feature',
+      geometry: { type: 'Point', coordinates: [p.lon, p.lat] },
+      properties: {
+        id: p.id,
+        n: index.get(p.networkId) ?? -1,
+        s: STATUS_CODE[p.status],
+        on: p.status === 'online' ? 1 : 0,
+      },
+    })),
+  };
+}
+
+function networkColorExpression(networkIds: readonly string[]): ExpressionSpecification {
+  if (!networkIds.length) return ['literal', '#94a3b8'];
+  // match needs at least one label/value pair, which the check above guarantees.
+  return [
+    'match',
+    ['get', 'n'],
+    ...networkIds.flatMap((id, i) => [i, networkColor(id, networkIds)]),
+    '#94a3b8',
+  ] as unknown as ExpressionSpecification;
+}
+
+const STATUS_STROKE_EXPRESSION: ExpressionSpecification = [
+  'match',
+  ['get', 's'],
+  0,
+  STATUS_STROKE.online,
+  1,
+  STATUS_STROKE.degraded,
+  2,
+  STATUS_STROKE.offline,
+  STATUS_STROKE.unknown,
+];
+
+const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
+
+/**
+ * Starts maplibre's worker before the map exists (while the page still waits
+ * for its configuration and points): the worker's start is on the path to the
+ * first render.
+ */
+export function prewarmMap(): void {
+  prewarm();
+}
+
+export function WallMap(props: {
+  config: MapConfig;
+  points: readonly WallPoint[];
+  networkIds: readonly string[];
+  onPlay: (id: number) => void;
+  onBox: (ids: number[]) => void;
+}) {
+  const { config, points, networkIds } = props;
+  const { t } = useI18n();
+  const { alerts } = useAlerts();
+  const containerRef = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<MaplibreMap | null>(null);
+  const [loaded, setLoaded] = useState(false);
+  const [box, setBox] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null);
+  const callbacks = useRef(props);
+  const pointsRef = useRef(points);
+  useLayoutEffect(() => {
+    callbacks.current = props;
+    pointsRef.current = points;
+  });
+
+  useEffect(() => {
+    const container = containerRef.current;
+    if (!container) return;
+    const map = new MaplibreMap({
+      container,
+      style: buildMapStyle(config),
+      center: config.center,
+      zoom: config.zoom,
+      attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
+      boxZoom: false,
+      dragRotate: false,
+      pitchWithRotate: false,
+    });
+    map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+    mapRef.current = map;
+    // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
+    Object.defineProperty(container, 'wallMap', { value: map, configurable: true });
+    map.on('load', () => {
+      map.addSource(POINTS, {
+        type: 'geojson',
+        data: EMPTY,
+        cluster: true,
+        clusterRadius: 45,
+        clusterMaxZoom: 13,
+        clusterProperties: { on: ['+', ['get', 'on']] },
+      });
+      map.addSource(CONES, { type: 'geojson', data: EMPTY });
+      map.addSource(ALERTS, { type: 'geojson', data: EMPTY });
+      map.addLayer({
+        id: CONES,
+        type: 'fill',
+        source: CONES,
+        minzoom: CONE_ZOOM,
+        paint: { 'fill-color': ['get', 'color'], 'fill-opacity': 0.22, 'fill-outline-color': ['get', 'color'] },
+      });
+      map.addLayer({
+        id: 'wall-clusters',
+        type: 'circle',
+        source: POINTS,
+        filter: ['has', 'point_count'],
+        paint: {
+          // Green when every point of the cluster is online, red when none is.
+          'circle-color': [
+            'interpolate',
+            ['linear'],
+            ['/', ['get', 'on'], ['get', 'point_count']],
+            0,
+            '#b91c1c',
+            0.8,
+            '#d97706',
+            0.95,
+            '#16a34a',
+          ],
+          'circle-opacity': 0.8,
+          'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 10, 100, 18, 1000, 26, 10000, 36],
+          'circle-stroke-color': '#0b1220',
+          'circle-stroke-width': 2,
+        },
+      });
+      map.addLayer({
+        id: POINTS,
+        type: 'circle',
+        source: POINTS,
+        filter: ['!', ['has', 'point_count']],
+        paint: {
+          'circle-color': '#94a3b8',
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 3, 12, 5, 16, 8],
+          'circle-stroke-color': STATUS_STROKE_EXPRESSION,
+          'circle-stroke-width': 1.5,
+          'circle-opacity': ['case', ['==', ['get', 'on'], 1], 1, 0.55],
+        },
+      });
+      map.addLayer({
+        id: ALERTS,
+        type: 'circle',
+        source: ALERTS,
+        paint: {
+          'circle-color': ['get', 'color'],
+          'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 6, 14, 11],
+          'circle-opacity': 0.85,
+          'circle-stroke-color': '#ffffff',
+          'circle-stroke-width': 2,
+        },
+        layout: { 'circle-sort-key': ['get', 'rank'] },
+      });
+      performance.mark('wall-map:style-loaded');
+      setLoaded(true);
+    });
+    map.on('click', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
+      const id = Number(e.features?.[0]?.properties?.['id']);
+      if (Number.isInteger(id)) callbacks.current.onPlay(id);
+    });
+    map.on('click', 'wall-clusters', (e: MapMouseEvent & { features?: Feature[] }) => {
+      const feature = e.features?.[0];
+      const clusterId = Number(feature?.properties?.['cluster_id']);
+      const source = map.getSource<GeoJSONSource>(POINTS);
+      if (!feature || !source || !Number.isInteger(clusterId) || feature.geometry.type !== 'Point') return;
+      const [lon, lat] = feature.geometry.coordinates as [number, number];
+      void source.getClusterExpansionZoom(clusterId).then((zoom) => map.easeTo({ center: [lon, lat], zoom }));
+    });
+    for (const layer of [POINTS, 'wall-clusters']) {
+      map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
+      map.on('mouseleave', layer, () => (map.getCanvas().style.cursor = ''));
+    }
+    const updateCones = () => {
+      const source = map.getSource<GeoJSONSource>(CONES);
+      if (!source) return;
+      if (map.getZoom() < CONE_ZOOM) {
+        source.setData(EMPTY);
+        return;
+      }
+      const b = map.getBounds();
+      const features: Feature<Polygon>[] = [];
+      for (const p of pointsRef.current) {
+        if (p.direction === null || !b.contains([p.lon, p.lat])) continue;
+        features.push({
+          type: 'Feature',
+          geometry: { type: 'Polygon', coordinates: [viewCone(p.lon, p.lat, p.direction, p.fov ?? 60, 60)] },
+          properties: { color: networkColor(p.networkId, callbacks.current.networkIds) },
+        });
+        if (features.length >= MAX_CONES) break;
+      }
+      source.setData({ type: 'FeatureCollection', features });
+    };
+    map.on('moveend', updateCones);
+    return () => {
+      map.remove();
+      mapRef.current = null;
+      setLoaded(false);
+    };
+  }, [config]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    const container = containerRef.current;
+    if (!map || !loaded || !container) return;
+    performance.mark('wall-map:points-start');
+    if (map.getLayer(POINTS)) map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(networkIds));
+    map.getSource<GeoJSONSource>(POINTS)?.setData(pointCollection(points, networkIds));
+    performance.mark('wall-map:points-set');
+    if (points.length === 0) return;
+    // The benchmark and the tests read when the clusters were first drawn.
+    map.once('idle', () => {
+      if (container.dataset['mapState'] === 'ready') return;
+      container.dataset['mapState'] = 'ready';
+      container.dataset['readyAt'] = String(Math.round(performance.now()));
+    });
+  }, [points, networkIds, loaded]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !loaded) return;
+    const features: Feature<Point>[] = alerts
+      .filter((a) => isOpen(a.status))
+      .map((a) => ({
+        type: 'Feature',
+        geometry: { type: 'Point', coordinates: [a.position.lon, a.position.lat] },
+        properties: { id: a.id, color: ALERT_LEVEL_COLORS[a.level], rank: levelRank(a.level) },
+      }));
+    map.getSource<GeoJSONSource>(ALERTS)?.setData({ type: 'FeatureCollection', features });
+  }, [alerts, loaded]);
+
+  // Shift-drag: a selection box instead of panning (maplibre's own box zoom is off).
+  const onMouseDown = (e: React.MouseEvent) => {
+    const map = mapRef.current;
+    const container = containerRef.current;
+    if (!e.shiftKey || !map || !container || e.button !== 0) return;
+    e.preventDefault();
+    e.stopPropagation();
+    map.dragPan.disable();
+    const rect = container.getBoundingClientRect();
+    const x0 = e.clientX - rect.left;
+    const y0 = e.clientY - rect.top;
+    setBox({ x0, y0, x1: x0, y1: y0 });
+    const move = (ev: MouseEvent) => setBox({ x0, y0, x1: ev.clientX - rect.left, y1: ev.clientY - rect.top });
+    const up = (ev: MouseEvent) => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+      map.dragPan.enable();
+      setBox(null);
+      const x1 = ev.clientX - rect.left;
+      const y1 = ev.clientY - rect.top;
+      if (Math.abs(x1 - x0) < 4 || Math.abs(y1 - y0) < 4) return;
+      const a = map.unproject([Math.min(x0, x1), Math.max(y0, y1)]);
+      const b = map.unproject([Math.max(x0, x1), Math.min(y0, y1)]);
+      const ids = pointsRef.current
+        .filter((p) => p.lon >= a.lng && p.lon <= b.lng && p.lat >= a.lat && p.lat <= b.lat)
+        .map((p) => p.id);
+      if (ids.length) callbacks.current.onBox(ids);
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  };
+
+  return (
+    <section className="wall-map" aria-label={t('wall.map')}>
+      <div ref={containerRef} className="wall-map__canvas" onMouseDownCapture={onMouseDown} />
+      {box && (
+        <div
+          className="wall-map__box"
+          style={{
+            left: Math.min(box.x0, box.x1),
+            top: Math.min(box.y0, box.y1),
+            width: Math.abs(box.x1 - box.x0),
+            height: Math.abs(box.y1 - box.y0),
+          }}
+        />
+      )}
+      <p className="wall-map__hint">{t('wall.mapHint')}</p>
+    </section>
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * One tile of the wall. It can hold more than one player at a time: the one
+ * shown, the one a tour switch waits for, and the one warming up for the next
+ * switch. Players behind the front one play too (they are under it, not
+ * hidden), so a tour swaps to a player that already has a picture and no tile
+ * goes black. Each player is keyed by its camera, so promoting it to the front
+ * keeps the same <video> element.
+ */
+import { useCallback, useEffect, useState, type DragEvent } from 'react';
+import { useI18n } from '../i18n.tsx';
+import { LivePlayer } from '../live/LivePlayer.tsx';
+import { PtzOverlay } from '../live/PtzOverlay.tsx';
+import type { TileView } from '../live/liveSession.ts';
+import { CAMERA_MIME, TILE_MIME, type WallPoint } from './model.ts';
+
+/** A switch waits this long at most for the new picture, then shows whatever the new player shows. */
+const SWAP_TIMEOUT_MS = 15_000;
+
+export interface WallTileProps {
+  index: number;
+  cameraId: number | null;
+  /** Started early, behind the picture, for the next tour switch. */
+  warmId: number | null;
+  /** Keep the old picture until the new one plays (tours); a user's own change is immediate. */
+  smooth: boolean;
+  point: (id: number) => WallPoint | undefined;
+  focused: boolean;
+  full: boolean;
+  steerable: boolean;
+  interactive: boolean;
+  onFocus: (index: number) => void;
+  onDropCamera: (index: number, cameraId: number) => void;
+  onSwapTiles: (from: number, to: number) => void;
+  onClear: (index: number) => void;
+  onToggleFull: (index: number) => void;
+}
+
+export function WallTile(props: WallTileProps) {
+  const { index, cameraId, warmId, smooth, point, focused, full, steerable, interactive } = props;
+  const { t } = useI18n();
+  const [front, setFront] = useState<number | null>(cameraId);
+  const [pending, setPending] = useState<number | null>(null);
+  const [live, setLive] = useState<ReadonlySet<number>>(new Set());
+  const [dragOver, setDragOver] = useState(false);
+  const [target, setTarget] = useState<number | null>(cameraId);
+  /** Camera order of the players in the DOM: new ones are appended, so none is moved. */
+  const [order, setOrder] = useState<number[]>(cameraId === null ? [] : [cameraId]);
+
+  // Adjusting state while rendering (React's pattern for "state derived from a changed prop").
+  if (target !== cameraId) {
+    setTarget(cameraId);
+    if (cameraId === null || front === null || front === cameraId || !smooth || live.has(cameraId)) {
+      setFront(cameraId);
+      setPending(null);
+    } else {
+      setPending(cameraId);
+    }
+  }
+  if (pending !== null && live.has(pending)) {
+    setFront(pending);
+    setPending(null);
+  }
+  const wanted = [front, pending, warmId].filter((id, i, all): id is number => id !== null && all.indexOf(id) === i);
+  const nextOrder = [...order.filter((id) => wanted.includes(id)), ...wanted.filter((id) => !order.includes(id))];
+  if (nextOrder.join() !== order.join()) setOrder(nextOrder);
+  // A player that is gone is not live any more (a new one for the same camera starts over).
+  if ([...live].some((id) => !nextOrder.includes(id)))
+    setLive(new Set([...live].filter((id) => nextOrder.includes(id))));
+
+  useEffect(() => {
+    if (pending === null) return;
+    const timer = window.setTimeout(() => {
+      setFront(pending);
+      setPending(null);
+    }, SWAP_TIMEOUT_MS);
+    return () => window.clearTimeout(timer);
+  }, [pending]);
+
+  const onState = useCallback((id: number, view: TileView) => {
+    setLive((prev) => {
+      const isLive = view.state === 'live';
+      if (prev.has(id) === isLive) return prev;
+      const next = new Set(prev);
+      if (isLive) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  }, []);
+
+  const onDragOver = (e: DragEvent) => {
+    if (!interactive) return;
+    const types = e.dataTransfer.types;
+    if (types.includes(CAMERA_MIME) || types.includes(TILE_MIME)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = types.includes(TILE_MIME) ? 'move' : 'copy';
+      setDragOver(true);
+    }
+  };
+  const onDrop = (e: DragEvent) => {
+    setDragOver(false);
+    if (!interactive) return;
+    e.preventDefault();
+    const tile = e.dataTransfer.getData(TILE_MIME);
+    if (tile !== '') {
+      const from = Number(tile);
+      if (Number.isInteger(from) && from !== index) props.onSwapTiles(from, index);
+      return;
+    }
+    const id = Number(e.dataTransfer.getData(CAMERA_MIME));
+    if (Number.isInteger(id) && id > 0) props.onDropCamera(index, id);
+  };
+
+  const shown = front !== null ? point(front) : undefined;
+  return (
+    <div
+      className={`wall-tile ${focused ? 'wall-tile--focused' : ''} ${full ? 'wall-tile--full' : ''} ${dragOver ? 'wall-tile--drop' : ''}`}
+      data-index={index}
+      data-camera-id={front ?? ''}
+      data-pending-id={pending ?? ''}
+      onClick={() => props.onFocus(index)}
+      onDoubleClick={() => front !== null && props.onToggleFull(index)}
+      onDragOver={onDragOver}
+      onDragLeave={() => setDragOver(false)}
+      onDrop={onDrop}
+      draggable={interactive && front !== null}
+      onDragStart={(e) => {
+        e.dataTransfer.setData(TILE_MIME, String(index));
+        if (front !== null) e.dataTransfer.setData(CAMERA_MIME, String(front));
+      }}
+    >
+      {nextOrder.map((id) => (
+        <div
+          key={id}
+          className={`wall-layer ${id === front ? 'wall-layer--front' : 'wall-layer--back'}`}
+          data-camera-id={id}
+        >
+          <LivePlayer
+            cameraId={id}
+            quality={full && id === front ? 'main' : 'sub'}
+            onStateChange={(v) => onState(id, v)}
+          >
+            {id === front && full && steerable && point(id)?.ptz && <PtzOverlay cameraId={id} />}
+          </LivePlayer>
+        </div>
+      ))}
+      {front === null && (
+        <div className="wall-tile__empty">
+          <span className="wall-tile__index">{index + 1}</span>
+          {interactive && <span>{t('wall.dropHere')}</span>}
+        </div>
+      )}
+      {front !== null && (
+        <div className="wall-tile__bar">
+          <span className="wall-tile__name" title={shown?.name}>
+            {shown?.name ?? `#${front}`}
+          </span>
+          {full && <span className="wall-tile__quality">{t('live.main')}</span>}
+          {interactive && (
+            <span className="wall-tile__tools">
+              <button
+                type="button"
+                className="wall-icon"
+                title={full ? t('wall.exitFull') : t('wall.full')}
+                aria-label={full ? t('wall.exitFull') : t('wall.full')}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  props.onToggleFull(index);
+                }}
+              >
+                {full ? '⤡' : '⤢'}
+              </button>
+              <button
+                type="button"
+                className="wall-icon"
+                title={t('wall.clearTile')}
+                aria-label={t('wall.clearTile')}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  props.onClear(index);
+                }}
+              >
+                ×
+              </button>
+            </span>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,69 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { ServerToClientEvents } from '@api/contract.ts';
+import { isAbort } from '../api.ts';
+import { useRealtime } from '../realtime.tsx';
+import { pointsFrom, type WallPoint } from './model.ts';
+import { wallApi } from './wallApi.ts';
+
+/**
+ * Every camera point of the jurisdiction (GET /walls/points), kept current by
+ * `camera:status` and reloaded after registry changes and reconnects.
+ */
+export function useWallPoints() {
+  const { socket } = useRealtime();
+  const [points, setPoints] = useState<WallPoint[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [generation, setGeneration] = useState(0);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    wallApi.points(controller.signal).then(
+      (res) => {
+        setPoints(pointsFrom(res));
+        setError(null);
+      },
+      (err: unknown) => {
+        if (!isAbort(err)) setError(err);
+      },
+    );
+    return () => controller.abort();
+  }, [generation]);
+
+  useEffect(() => {
+    if (!socket) return;
+    let timer: number | undefined;
+    // Registry edits come in bursts (an import): reload once they settle.
+    const reload = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => setGeneration((n) => n + 1), 1_000);
+    };
+    const onStatus: ServerToClientEvents['camera:status'] = (e) =>
+      setPoints((prev) => {
+        const i = prev.findIndex((p) => p.id === e.id);
+        if (i < 0 || prev[i]!.status === e.status) return prev;
+        const next = [...prev];
+        next[i] = { ...prev[i]!, status: e.status };
+        return next;
+      });
+    // After a server restart or network cut the socket reconnects: statuses may have moved meanwhile.
+    let connectedOnce = socket.connected;
+    const onConnect = () => {
+      if (connectedOnce) reload();
+      connectedOnce = true;
+    };
+    socket.on('camera:status', onStatus);
+    socket.on('camera:changed', reload);
+    socket.on('registry:imported', reload);
+    socket.on('connect', onConnect);
+    return () => {
+      window.clearTimeout(timer);
+      socket.off('camera:status', onStatus);
+      socket.off('camera:changed', reload);
+      socket.off('registry:imported', reload);
+      socket.off('connect', onConnect);
+    };
+  }, [socket]);
+
+  const byId = useMemo(() => new Map(points.map((p) => [p.id, p])), [points]);
+  return { points, byId, error };
+}

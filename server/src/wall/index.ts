@@ -1,0 +1,3 @@
+export { createWallRepo, screenView, type WallRepo, type WallScreen } from './repo.ts';
+export { wallRoutes } from './routes.ts';
+export { GRID_TILES, wallLayoutSchema } from './layout.ts';

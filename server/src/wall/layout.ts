@@ -1,0 +1,76 @@
+/**
+ * Wall layouts as data: how many tiles each grid has, and the strict schema a
+ * saved layout must pass. Pure: no database, no request.
+ */
+import { z } from 'zod';
+import type { WallGrid, WallLayout } from '../api/contract.ts';
+
+/** Tiles per grid; "1+5" is one big tile and five small ones. */
+export const GRID_TILES: Record<WallGrid, number> = {
+  '1': 1,
+  '4': 4,
+  '6': 6,
+  '9': 9,
+  '16': 16,
+  '1+5': 6,
+  '1+7': 8,
+};
+
+export const WALL_GRIDS = Object.keys(GRID_TILES) as WallGrid[];
+
+export const MAX_TOUR_CAMERAS = 256;
+export const TOUR_MIN_SEC = 5;
+export const TOUR_MAX_SEC = 3600;
+
+const cameraId = z
+  .number()
+  .int('must be an integer')
+  .positive('must be a positive camera id')
+  .max(Number.MAX_SAFE_INTEGER);
+
+export const wallLayoutSchema = z
+  .object({
+    grid: z.enum(WALL_GRIDS as [WallGrid, ...WallGrid[]]),
+    tiles: z.array(cameraId.nullable()).max(16),
+    tour: z
+      .object({
+        cameraIds: z
+          .array(cameraId)
+          .min(1, 'a tour needs at least one camera')
+          .max(MAX_TOUR_CAMERAS, `at most ${MAX_TOUR_CAMERAS} cameras`),
+        intervalSec: z
+          .number()
+          .int('must be an integer')
+          .min(TOUR_MIN_SEC, `at least ${TOUR_MIN_SEC} s`)
+          .max(TOUR_MAX_SEC, `at most ${TOUR_MAX_SEC} s`),
+      })
+      .strict()
+      .nullable(),
+  })
+  .strict()
+  .superRefine((layout, ctx) => {
+    const want = GRID_TILES[layout.grid];
+    if (layout.tiles.length !== want) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tiles'],
+        message: `grid ${layout.grid} has ${want} tiles, got ${layout.tiles.length}`,
+      });
+    }
+  });
+
+export function emptyLayout(grid: WallGrid = '4'): WallLayout {
+  return { grid, tiles: Array.from({ length: GRID_TILES[grid] }, () => null), tour: null };
+}
+
+/** Every camera a layout refers to, each once, with the dotted path of its first mention. */
+export function camerasOf(layout: WallLayout): Map<number, string> {
+  const out = new Map<number, string>();
+  layout.tiles.forEach((id, i) => {
+    if (id !== null && !out.has(id)) out.set(id, `layout.tiles.${i}`);
+  });
+  layout.tour?.cameraIds.forEach((id, i) => {
+    if (!out.has(id)) out.set(id, `layout.tour.cameraIds.${i}`);
+  });
+  return out;
+}

@@ -1,0 +1,266 @@
+/**
+ * /api/v1/walls: wall screens (大屏) and their layouts, the compact point list
+ * the wall's map and tree draw from, and kiosk sign-in for unattended screens.
+ */
+import { randomBytes } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { LoginResponse, WallKioskTokenIssued, WallScreenView } from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import {
+  authOf,
+  hashToken,
+  type AuthContext,
+  type AuthService,
+  type SessionRepo,
+  type UserRepo,
+} from '../auth/index.ts';
+import { plainText } from '../cameras/schema.ts';
+import type { CameraRepo } from '../cameras/repo.ts';
+import type { AppConfig } from '../config/schema.ts';
+import type { EventBus } from '../events.ts';
+import { HttpError, badRequest, conflict, notFound, parseOr400 } from '../http/errors.ts';
+import type { Clock } from '../http/logger.ts';
+import type { OrgRepo } from '../org/repo.ts';
+import { inScope } from '../org/scope.ts';
+import { camerasOf, emptyLayout, wallLayoutSchema } from './layout.ts';
+import { screenView, type WallRepo, type WallScreen } from './repo.ts';
+
+const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+const listQuery = z
+  .object({ orgUnitId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() })
+  .strict();
+const createBody = z
+  .object({
+    name: plainText(64),
+    orgUnitId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    layout: wallLayoutSchema.optional(),
+  })
+  .strict();
+const layoutBody = z
+  .object({ version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), layout: wallLayoutSchema })
+  .strict();
+const kioskBody = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'not a kiosk token') }).strict();
+
+/** Kiosk sessions outlive a duty shift: a screen runs for weeks; revocation ends them at once. */
+const KIOSK_SESSION_DAYS = 365;
+
+export function wallRoutes(deps: {
+  auth: AuthService;
+  walls: WallRepo;
+  cameras: CameraRepo;
+  orgs: OrgRepo;
+  users: UserRepo;
+  sessions: SessionRepo;
+  audit: AuditLog;
+  bus: EventBus;
+  clock: Clock;
+  config: AppConfig;
+}): Router {
+  const { auth, walls, cameras, orgs, users, sessions, audit, bus, clock, config } = deps;
+  const r = Router();
+  const actor = (ctx: AuthContext, req: Request) => ({
+    userId: ctx.user.id,
+    username: ctx.user.username,
+    ip: req.ip ?? null,
+  });
+
+  const screenOr404 = (ctx: AuthContext, id: number): WallScreen => {
+    const s = walls.byId(ctx.scope, id);
+    if (!s) throw notFound('wall screen');
+    return s;
+  };
+
+  /** Every camera of a layout must be a point the caller may see; each unknown one is named. */
+  const checkCameras = (ctx: AuthContext, layout: z.output<typeof wallLayoutSchema>, prefix: string) => {
+    const fields = [];
+    for (const [id, path] of camerasOf(layout)) {
+      if (!cameras.byId(ctx.scope, id))
+        fields.push({ path: prefix + path.slice('layout'.length), message: `camera ${id} not found` });
+    }
+    if (fields.length) throw badRequest(fields);
+  };
+
+  r.get('/walls', auth.requirePermission('wall.read'), (req, res) => {
+    const ctx = authOf(req);
+    const q = parseOr400(listQuery, req.query);
+    let path = ctx.scope.path;
+    if (q.orgUnitId !== undefined) {
+      // A higher level looking at a lower level's screens (调阅): only inside its own jurisdiction.
+      const unit = orgs.byId(q.orgUnitId);
+      if (!unit || !inScope(ctx.scope, unit.path)) throw notFound('org unit');
+      path = unit.path;
+    }
+    res.json(walls.list(path).map(screenView) satisfies WallScreenView[]);
+  });
+
+  r.get('/walls/points', auth.requirePermission('wall.read'), (req, res) => {
+    res.type('application/json').send(`{"points":${walls.pointsJson(authOf(req).scope.path)}}`);
+  });
+
+  r.post('/walls', auth.requirePermission('wall.write'), (req, res) => {
+    const ctx = authOf(req);
+    const body = parseOr400(createBody, req.body);
+    const unit = orgs.byId(body.orgUnitId ?? ctx.orgUnit.id);
+    if (!unit || !inScope(ctx.scope, unit.path)) {
+      throw badRequest([{ path: 'orgUnitId', message: 'org unit is not in your jurisdiction' }]);
+    }
+    const layout = body.layout ?? emptyLayout();
+    if (body.layout) checkCameras(ctx, layout, 'layout');
+    const screen = walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
+    audit.record({
+      actor: actor(ctx, req),
+      action: 'wall.create',
+      targetType: 'wall_screen',
+      targetId: screen.id,
+      outcome: 'ok',
+      detail: { name: screen.name, orgUnitId: unit.id },
+    });
+    res.status(201).location(`/api/v1/walls/${screen.id}`).json(screenView(screen));
+  });
+
+  r.get('/walls/:id', auth.requirePermission('wall.read'), (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    res.json(screenView(screenOr404(authOf(req), id)));
+  });
+
+  r.put('/walls/:id/layout', auth.requirePermission('wall.write'), (req, res) => {
+    const ctx = authOf(req);
+    const { id } = parseOr400(idParam, req.params);
+    screenOr404(ctx, id);
+    const body = parseOr400(layoutBody, req.body);
+    checkCameras(ctx, body.layout, 'layout');
+    const saved = walls.saveLayout(id, body.version, body.layout);
+    if (!saved) {
+      const current = walls.byId(ctx.scope, id);
+      if (!current) throw notFound('wall screen');
+      throw conflict(`version: the screen was saved meanwhile (now version ${current.version})`, [
+        { path: 'version', message: `stale; the current version is ${current.version}` },
+      ]);
+    }
+    const view = screenView(saved);
+    bus.emit('wall.changed', { orgPath: saved.orgPath, screen: view });
+    res.json(view);
+  });
+
+  r.delete('/walls/:id', auth.requirePermission('wall.write'), (req, res) => {
+    const ctx = authOf(req);
+    const { id } = parseOr400(idParam, req.params);
+    const screen = screenOr404(ctx, id);
+    walls.delete(id);
+    audit.record({
+      actor: actor(ctx, req),
+      action: 'wall.delete',
+      targetType: 'wall_screen',
+      targetId: id,
+      outcome: 'ok',
+      detail: { name: screen.name },
+    });
+    res.status(204).end();
+  });
+
+  // ------------------------------------------------------------ kiosk
+
+  r.post('/walls/:id/kiosk-token', auth.requirePermission('wall.write'), (req, res) => {
+    const ctx = authOf(req);
+    const { id } = parseOr400(idParam, req.params);
+    const screen = screenOr404(ctx, id);
+    // One viewer account per screen, in the screen's own unit: the kiosk sees what that unit sees, and may only look.
+    const username = `kiosk-screen-${screen.id}`;
+    const user =
+      users.byUsername(username) ??
+      users.insert({
+        username,
+        displayName: `大屏 ${screen.name}`,
+        // Not a password hash: password login can never succeed for this account.
+        passwordHash: '!kiosk',
+        role: 'viewer',
+        orgUnitId: screen.orgUnitId,
+      });
+    const token = randomBytes(32).toString('base64url');
+    walls.addKioskToken(screen.id, hashToken(token), user.id, ctx.user.id);
+    audit.record({
+      actor: actor(ctx, req),
+      action: 'wall.kiosk.issue',
+      targetType: 'wall_screen',
+      targetId: screen.id,
+      outcome: 'ok',
+    });
+    const issued: WallKioskTokenIssued = {
+      screenId: screen.id,
+      token,
+      url: `/api/v1/walls/kiosk/${token}`,
+      createdAt: clock.now().toISOString(),
+    };
+    res.status(201).json(issued);
+  });
+
+  r.delete('/walls/:id/kiosk-token', auth.requirePermission('wall.write'), (req, res) => {
+    const ctx = authOf(req);
+    const { id } = parseOr400(idParam, req.params);
+    screenOr404(ctx, id);
+    const revoked = walls.revokeKiosk(id);
+    audit.record({
+      actor: actor(ctx, req),
+      action: 'wall.kiosk.revoke',
+      targetType: 'wall_screen',
+      targetId: id,
+      outcome: 'ok',
+      detail: { revoked },
+    });
+    res.status(204).end();
+  });
+
+  /** Opens a viewing-only session for the token's screen; undefined when the token is unknown or revoked. */
+  const kioskSignIn = (token: string, req: Request, res: Response) => {
+    const ip = req.ip ?? null;
+    const kiosk = walls.kioskToken(hashToken(token));
+    const user = kiosk ? users.byId(kiosk.userId) : undefined;
+    const org = user ? orgs.byId(user.orgUnitId) : undefined;
+    const screen = kiosk && org ? walls.byId({ orgUnitId: org.id, path: org.path }, kiosk.screenId) : undefined;
+    if (!kiosk || !user || !org || !screen || user.disabled) {
+      audit.record({ actor: { userId: null, username: null, ip }, action: 'wall.kiosk.login', outcome: 'failed' });
+      return undefined;
+    }
+    const session = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(clock.now().getTime() + KIOSK_SESSION_DAYS * 86_400_000);
+    sessions.create(hashToken(session), user.id, expiresAt, ip, req.get('user-agent')?.slice(0, 256) ?? null);
+    audit.record({
+      actor: { userId: user.id, username: user.username, ip },
+      action: 'wall.kiosk.login',
+      targetType: 'wall_screen',
+      targetId: screen.id,
+      outcome: 'ok',
+    });
+    res.cookie(config.security.cookieName, session, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: config.security.secureCookie,
+      path: '/',
+      expires: expiresAt,
+    });
+    const login: LoginResponse = {
+      user: auth.sessionUser(user, org),
+      token: session,
+      expiresAt: expiresAt.toISOString(),
+    };
+    return { screen, login };
+  };
+
+  // The URL a kiosk PC opens (chromium --kiosk <url>): signs in and lands on its screen.
+  r.get('/walls/kiosk/:token', (req, res) => {
+    const { token } = parseOr400(kioskBody, { token: req.params['token'] });
+    const done = kioskSignIn(token, req, res);
+    if (!done) throw new HttpError(401, 'bad_kiosk_token', 'the kiosk token is unknown or revoked');
+    res.redirect(303, `/wall/${done.screen.id}?kiosk=1`);
+  });
+
+  r.post('/walls/kiosk', (req, res) => {
+    const { token } = parseOr400(kioskBody, req.body);
+    const done = kioskSignIn(token, req, res);
+    if (!done) throw new HttpError(401, 'bad_kiosk_token', 'the kiosk token is unknown or revoked');
+    res.json({ ...done.login, screenId: done.screen.id });
+  });
+
+  return r;
+}
