@@ -204,6 +204,7 @@ export function createApp(deps: AppDeps) {
     config: config.dispatch,
     // `relay` is built below; evidence is captured only after start-up.
     capture: (cameraId) => alertMedia.snapshot(cameraId),
+    walls,
   });
   const relay = createRelayService({
     db,

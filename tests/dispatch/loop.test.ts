@@ -384,6 +384,25 @@ describe('video dispatch (视频调度)', () => {
       layout: { grid: '4', tiles: [cams[0]!.id, null, null, cams[1]!.id], tour: null },
     });
     expect(layout.status).toBe(201);
+    // To one named screen of the township: only that unit's own screens qualify.
+    const screen = await town1.post('/walls', { name: '城关镇大屏1' });
+    expect(screen.status).toBe(201);
+    const toScreen = await county.post('/wall-pushes', {
+      targetOrgUnitId: t1.id,
+      screenId: screen.json.id,
+      cameraIds: [cams[0]!.id],
+    });
+    expect(toScreen.status).toBe(201);
+    await settle(sockets);
+    expect(heard.t1.filter((h) => h.event === 'wall:push').at(-1)!.push!.screenId).toBe(screen.json.id);
+    const countyScreen = await county.post('/walls', { name: '县大屏' });
+    const wrongScreen = await county.post('/wall-pushes', {
+      targetOrgUnitId: t1.id,
+      screenId: countyScreen.json.id,
+      cameraIds: [cams[0]!.id],
+    });
+    expect(wrongScreen.status).toBe(400);
+    expect(wrongScreen.json.error.fields[0].path).toBe('screenId');
     const audit = (await client(t.api, await t.login('admin')).get('/audit?action=wall.push')).json;
     expect(JSON.stringify(audit)).toContain('wall.push');
   });

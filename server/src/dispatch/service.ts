@@ -25,6 +25,7 @@ import { badRequest, conflict, HttpError, notFound, parseOr400 } from '../http/e
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
+import { wallLayoutSchema, type WallRepo } from '../wall/index.ts';
 import {
   availableActions,
   deadlineKind,
@@ -110,40 +111,12 @@ export const stepSchema = z
   })
   .strict();
 
-const GRIDS = ['1', '4', '6', '9', '16', '1+5', '1+7'] as const;
-export const GRID_TILES: Record<(typeof GRIDS)[number], number> = {
-  '1': 1,
-  '4': 4,
-  '6': 6,
-  '9': 9,
-  '16': 16,
-  '1+5': 6,
-  '1+7': 8,
-};
-const layoutSchema = z
-  .object({
-    grid: z.enum(GRIDS),
-    tiles: z.array(positiveId.nullable()).max(16),
-    tour: z
-      .object({
-        cameraIds: z.array(positiveId).min(1).max(256),
-        intervalSec: z.number().int().min(5).max(3600),
-      })
-      .strict()
-      .nullable(),
-  })
-  .strict()
-  .superRefine((l, ctx) => {
-    if (l.tiles.length !== GRID_TILES[l.grid])
-      ctx.addIssue({ code: 'custom', path: ['tiles'], message: `grid ${l.grid} has ${GRID_TILES[l.grid]} tiles` });
-  });
-
 export const pushSchema = z
   .object({
     targetOrgUnitId: positiveId,
     screenId: positiveId.nullable().optional(),
     cameraIds: z.array(positiveId).max(16).optional(),
-    layout: layoutSchema.nullable().optional(),
+    layout: wallLayoutSchema.nullable().optional(),
     orderId: positiveId.nullable().optional(),
     note: text(200).optional(),
   })
@@ -189,6 +162,8 @@ export function createDispatchService(deps: {
   config: AppConfig['dispatch'];
   /** A JPEG from a camera now (the relay's snapshot path). */
   capture: (cameraId: number) => Promise<Buffer>;
+  /** Wall screens, so a push can name one of the target's screens. */
+  walls: WallRepo;
 }) {
   const { db, repo, orgs, cameras, alerts, audit, bus, clock, log, config } = deps;
   let timer: NodeJS.Timeout | null = null;
@@ -870,6 +845,11 @@ export function createDispatchService(deps: {
         ...(layout?.tour ? outside(layout.tour.cameraIds, 'layout.tour.cameraIds') : []),
       ];
       if (bad.length > 0) throw badRequest(bad);
+      if (
+        body.screenId != null &&
+        deps.walls.byId({ orgUnitId: target.id, path: target.path }, body.screenId)?.orgUnitId !== target.id
+      )
+        throw badRequest([{ path: 'screenId', message: 'not a wall screen of the target unit' }]);
       if (body.orderId != null && !repo.byId(ctx.scope, body.orderId))
         throw badRequest([{ path: 'orderId', message: 'no such order' }]);
       const at = iso(clock.now());
