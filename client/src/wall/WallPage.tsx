@@ -18,6 +18,7 @@ import { useMapConfig } from '../useMapConfig.ts';
 import { CameraTree } from './CameraTree.tsx';
 import { GRIDS, GRID_TILES, gridFor, placeCamera, preloadLeadSec, resize, tourGroup, tourGroups } from './model.ts';
 import { WallAlerts, WallRate } from './SidePanels.tsx';
+import { WallOrders } from './WallOrders.tsx';
 import { useWallPoints } from './useWallPoints.ts';
 import { useWallScreen } from './useWallScreen.ts';
 import { wallApi } from './wallApi.ts';
@@ -399,6 +400,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
             onTour={canSave ? startTour : null}
           />
           <WallAlerts onShow={showMany} />
+          {can('order.read') && <WallOrders unitId={user.orgUnitId} onShow={showMany} />}
           <WallRate points={points} networks={networks} />
         </aside>
       )}
