@@ -14,7 +14,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import type { WallLayout, WallScreenView } from '../../server/src/api/contract.ts';
+import type { WallLayout, WallPushEvent, WallScreenView } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { resolveFfmpeg } from '../../streams/src/index.ts';
 import { client, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -362,6 +362,38 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await expect(page.locator('.wall-bar, .wall-side, .topbar, .wall-map').count()).resolves.toBe(0);
     await expect(page.locator('.wall--kiosk').evaluate((e) => getComputedStyle(e).cursor)).resolves.toBe('none');
     await screenshot(page, 'wall-kiosk');
+  }, 120_000);
+
+  it('shows a view pushed from the county at once, with a banner naming who sent it (视频调度)', async () => {
+    const { page } = await open();
+    await login(page, 'township1');
+    await page.getByRole('link', { name: '视频墙' }).click();
+    await page.waitForURL(/\/wall\/\d+$/);
+    await page.locator('.wall-tile').first().waitFor();
+    const me = (await client(server.api, await server.login('township1')).get('/auth/me')).json as {
+      orgUnitId: number;
+    };
+    const event: WallPushEvent = {
+      id: 1,
+      targetOrgUnitId: me.orgUnitId,
+      screenId: null,
+      cameraIds: [ids[2]!, ids[3]!],
+      layout: null,
+      from: { userId: 2, displayName: '县中心值班员', orgUnitId: 1, orgName: '示范县' },
+      orderId: null,
+      note: '请关注学校门口',
+      at: new Date().toISOString(),
+    };
+    // Another unit's push is not for this screen.
+    server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', { ...event, targetOrgUnitId: me.orgUnitId + 1000 });
+    server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', event);
+    const banner = page.locator('.wall-push');
+    await expect.poll(() => banner.textContent()).toContain('上级调度: 示范县 县中心值班员');
+    await expect(banner.textContent()).resolves.toContain('请关注学校门口');
+    await expect.poll(() => tile(page, 0).getAttribute('data-camera-id')).toBe(String(ids[2]));
+    await expect.poll(() => tile(page, 1).getAttribute('data-camera-id')).toBe(String(ids[3]));
+    await expectPlaying(page, [0, 1]);
+    await screenshot(page, 'wall-push');
   }, 120_000);
 
   it('recovers by itself after the server restarts, without a reload', async () => {

@@ -134,12 +134,13 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
       ? tourGroup(tour.cameraIds, tileCount, (group + 1) % tourGroups(tour.cameraIds, tileCount))
       : [];
 
-  /** A user's change to the tiles: a running tour stops where it is, its cameras become the tiles. */
+  /** A user's change to the tiles: a running tour pauses where it is, its cameras become the tiles. */
   const editTiles = useCallback(
     (edit: (tiles: (number | null)[]) => (number | null)[]) => {
       if (!layout) return;
       const base = touring && tour ? tourGroup(tour.cameraIds, tileCount, group) : layout.tiles;
-      setLayout({ ...layout, tiles: edit([...base]), tour: touring ? null : layout.tour });
+      if (touring) setPaused(true);
+      setLayout({ ...layout, tiles: edit([...base]) });
       setPush(null);
     },
     [layout, touring, tour, tileCount, group, setLayout],
