@@ -245,7 +245,7 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     // Sample every tile every 100 ms through two switches: the picture shown must always be a decoded frame with content.
     await page.evaluate(() => {
       const w = window as unknown as {
-        __samples: { group: string; tiles: { id: string; ready: number; luma: number }[] }[];
+        __samples: { group: string; warming: number; tiles: { id: string; ready: number; luma: number }[] }[];
       };
       w.__samples = [];
       const canvas = document.createElement('canvas');
@@ -265,7 +265,12 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
           }
           return { id: t.dataset['cameraId'] ?? '', ready: video?.readyState ?? -1, luma };
         });
-        w.__samples.push({ group: document.querySelector<HTMLElement>('.wall')!.dataset['tourGroup'] ?? '', tiles });
+        w.__samples.push({
+          group: document.querySelector<HTMLElement>('.wall')!.dataset['tourGroup'] ?? '',
+          // Players of the next group already running behind the picture.
+          warming: document.querySelectorAll('.wall-layer--back video').length,
+          tiles,
+        });
       }, 100);
     });
     // Two switches (group 0 → 1 → 0) seen by the sampler.
@@ -280,9 +285,14 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await screenshot(page, 'wall-tour');
     const samples = await page.evaluate(
       () =>
-        (window as unknown as { __samples: { group: string; tiles: { id: string; ready: number; luma: number }[] }[] })
-          .__samples,
+        (
+          window as unknown as {
+            __samples: { group: string; warming: number; tiles: { id: string; ready: number; luma: number }[] }[];
+          }
+        ).__samples,
     );
+    // The next group was started before the switch: four players behind the four pictures.
+    expect(Math.max(...samples.map((s) => s.warming))).toBe(4);
     // Both groups were on screen…
     const shownIds = new Set(samples.flatMap((s) => s.tiles.map((t) => t.id)));
     for (const id of ids) expect(shownIds.has(String(id)), `camera ${id} shown`).toBe(true);
