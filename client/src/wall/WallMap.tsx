@@ -5,7 +5,7 @@
  * zoomed in and open alerts by level. Click a point to play it; shift-drag a
  * box to send the points inside to the wall.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import {
   Map as MaplibreMap,
   NavigationControl,
@@ -39,8 +39,10 @@ const STATUS_CODE = { online: 0, degraded: 1, offline: 2, unknown: 3 } as const;
  * Small integer properties only (network index, status code): 50,000 features
  * are copied to maplibre's worker, and colours are looked up by the style.
  */
-function pointCollection(points: readonly WallPoint[], networkIds: readonly string[]): FeatureCollection<Point> {
-  const index = new Map(networkIds.map((id, i) => [id, i]));
+function pointCollection(
+  points: readonly WallPoint[],
+  networkIndex: ReadonlyMap<string, number>,
+): FeatureCollection<Point> {
   return {
     type: 'FeatureCollection',
     features: points.map((p) => ({
@@ -48,7 +50,7 @@ function pointCollection(points: readonly WallPoint[], networkIds: readonly stri
       geometry: { type: 'Point', coordinates: [p.lon, p.lat] },
       properties: {
         id: p.id,
-        n: index.get(p.networkId) ?? -1,
+        n: networkIndex.get(p.networkId) ?? -1,
         s: STATUS_CODE[p.status],
         on: p.status === 'online' ? 1 : 0,
       },
@@ -56,13 +58,23 @@ function pointCollection(points: readonly WallPoint[], networkIds: readonly stri
   };
 }
 
-function networkColorExpression(networkIds: readonly string[]): ExpressionSpecification {
-  if (!networkIds.length) return ['literal', '#94a3b8'];
+/** Networks in order of first appearance among the points: the index the features carry. */
+function networksOf(points: readonly WallPoint[]): string[] {
+  const seen = new Set<string>();
+  for (const p of points) seen.add(p.networkId);
+  return [...seen];
+}
+
+function networkColorExpression(
+  pointNetworks: readonly string[],
+  networkIds: readonly string[],
+): ExpressionSpecification {
+  if (!pointNetworks.length) return ['literal', '#94a3b8'];
   // match needs at least one label/value pair, which the check above guarantees.
   return [
     'match',
     ['get', 'n'],
-    ...networkIds.flatMap((id, i) => [i, networkColor(id, networkIds)]),
+    ...pointNetworks.flatMap((id, i) => [i, networkColor(id, networkIds)]),
     '#94a3b8',
   ] as unknown as ExpressionSpecification;
 }
@@ -243,13 +255,18 @@ export function WallMap(props: {
     };
   }, [config]);
 
+  // The network index of the features depends on the points only, so the networks list arriving
+  // later recolours the layer without re-clustering 50,000 points.
+  const pointNetworks = useMemo(() => networksOf(points), [points]);
+  const pointNetworksKey = pointNetworks.join();
+
   useEffect(() => {
     const map = mapRef.current;
     const container = containerRef.current;
     if (!map || !loaded || !container) return;
     performance.mark('wall-map:points-start');
-    if (map.getLayer(POINTS)) map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(networkIds));
-    map.getSource<GeoJSONSource>(POINTS)?.setData(pointCollection(points, networkIds));
+    const index = new Map(pointNetworksKey.split(',').map((id, i) => [id, i]));
+    map.getSource<GeoJSONSource>(POINTS)?.setData(pointCollection(points, index));
     performance.mark('wall-map:points-set');
     if (points.length === 0) return;
     // The benchmark and the tests read when the clusters were first drawn.
@@ -258,7 +275,13 @@ export function WallMap(props: {
       container.dataset['mapState'] = 'ready';
       container.dataset['readyAt'] = String(Math.round(performance.now()));
     });
-  }, [points, networkIds, loaded]);
+  }, [points, pointNetworksKey, loaded]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !loaded || !map.getLayer(POINTS)) return;
+    map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(pointNetworks, networkIds));
+  }, [pointNetworks, networkIds, loaded]);
 
   useEffect(() => {
     const map = mapRef.current;
