@@ -4,6 +4,7 @@ import { actionSchema, ingestSchema, reportSchema, sourceSchema } from '../alert
 import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from '../cameras/schema.ts';
 import { confirmSchema, scanRequestSchema } from '../discovery/schema.ts';
 import { ptzBody, streamBody } from '../relay/routes.ts';
+import { wallOpenApiPaths } from '../wall/openapi.ts';
 
 type Json = Record<string, unknown>;
 
@@ -448,6 +449,7 @@ export function openApiDocument(): Json {
           responses: { '201': { description: 'UserView' }, ...errors(400, 401, 403, 409) },
         },
       },
+      ...wallOpenApiPaths(),
       '/map/config': {
         get: { summary: 'Map centre, zoom and basemap source', responses: { '200': { description: 'MapConfig' } } },
       },
