@@ -341,6 +341,14 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await expectPlaying(page, [1]);
     await screenshot(page, 'wall-map-click');
 
+    // Hovering a point offers a card to drag onto a tile.
+    const atCard = await pixel(POS(7));
+    await page.mouse.move(box.x + atCard.x, box.y + atCard.y);
+    const card = page.locator('.wall-map__card');
+    await expect.poll(() => card.textContent()).toContain(NAME(7));
+    await card.dragTo(tile(page, 3));
+    await expect.poll(() => tile(page, 3).getAttribute('data-camera-id')).toBe(String(ids[7]));
+
     await jump(POS(3.5), 16);
     const a = await pixel({ lon: POS(0).lon - 0.0003, lat: 30.9505 });
     const b = await pixel({ lon: POS(7).lon + 0.0003, lat: 30.9495 });
