@@ -183,6 +183,11 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
       await expect.poll(() => tile(page, i).getAttribute('data-camera-id')).toBe(String(ids[i]));
     await expectPlaying(page, [0, 1, 2, 3]);
     await screenshot(page, 'wall-4-tiles');
+    // The same wall in English.
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.getByRole('button', { name: 'Hide map' }).count()).resolves.toBe(1);
+    await expect(page.getByRole('tab', { name: 'By network' }).count()).resolves.toBe(1);
+    await expect(page.locator('.wall-rate .wall-panel__title').textContent()).resolves.toContain('Online rate');
   }, 120_000);
 
   it('takes a camera dragged from the tree, switches layouts by key and button, and keeps them after a reload', async () => {
