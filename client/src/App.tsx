@@ -52,6 +52,13 @@ export function App() {
     [],
   );
 
+  // A wall screen that boots while the server is away must come up by itself: ask again every few seconds.
+  useEffect(() => {
+    if (auth.state !== 'unreachable') return;
+    const timer = window.setTimeout(() => setAttempt((n) => n + 1), 5_000);
+    return () => window.clearTimeout(timer);
+  }, [auth]);
+
   const logout = useCallback(() => {
     api
       .logout()

@@ -409,6 +409,8 @@ export interface RunningServer {
   app: App;
   /** The RTMP push listener, when `ingest.enabled` and it could listen. */
   ingest: RtmpIngest | null;
+  /** The Socket.IO server (tests push realtime events through it). */
+  io: ReturnType<typeof attachRealtime>['io'];
   close(): Promise<void>;
 }
 
@@ -464,6 +466,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     http,
     app,
     ingest,
+    io: realtime.io,
     async close() {
       clearInterval(sweep);
       app.dispatch.stop();

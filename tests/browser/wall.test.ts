@@ -14,7 +14,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import type { WallLayout, WallScreenView } from '../../server/src/api/contract.ts';
+import type { WallLayout, WallPushEvent, WallScreenView } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { resolveFfmpeg } from '../../streams/src/index.ts';
 import { client, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -183,6 +183,11 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
       await expect.poll(() => tile(page, i).getAttribute('data-camera-id')).toBe(String(ids[i]));
     await expectPlaying(page, [0, 1, 2, 3]);
     await screenshot(page, 'wall-4-tiles');
+    // The same wall in English.
+    await page.getByRole('button', { name: 'English' }).click();
+    await expect(page.getByRole('button', { name: 'Hide map' }).count()).resolves.toBe(1);
+    await expect(page.getByRole('tab', { name: 'By network' }).count()).resolves.toBe(1);
+    await expect(page.locator('.wall-rate .wall-panel__title').textContent()).resolves.toContain('Online rate');
   }, 120_000);
 
   it('takes a camera dragged from the tree, switches layouts by key and button, and keeps them after a reload', async () => {
@@ -245,7 +250,7 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     // Sample every tile every 100 ms through two switches: the picture shown must always be a decoded frame with content.
     await page.evaluate(() => {
       const w = window as unknown as {
-        __samples: { group: string; tiles: { id: string; ready: number; luma: number }[] }[];
+        __samples: { group: string; warming: number; tiles: { id: string; ready: number; luma: number }[] }[];
       };
       w.__samples = [];
       const canvas = document.createElement('canvas');
@@ -265,7 +270,12 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
           }
           return { id: t.dataset['cameraId'] ?? '', ready: video?.readyState ?? -1, luma };
         });
-        w.__samples.push({ group: document.querySelector<HTMLElement>('.wall')!.dataset['tourGroup'] ?? '', tiles });
+        w.__samples.push({
+          group: document.querySelector<HTMLElement>('.wall')!.dataset['tourGroup'] ?? '',
+          // Players of the next group already running behind the picture.
+          warming: document.querySelectorAll('.wall-layer--back video').length,
+          tiles,
+        });
       }, 100);
     });
     // Two switches (group 0 → 1 → 0) seen by the sampler.
@@ -280,9 +290,14 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await screenshot(page, 'wall-tour');
     const samples = await page.evaluate(
       () =>
-        (window as unknown as { __samples: { group: string; tiles: { id: string; ready: number; luma: number }[] }[] })
-          .__samples,
+        (
+          window as unknown as {
+            __samples: { group: string; warming: number; tiles: { id: string; ready: number; luma: number }[] }[];
+          }
+        ).__samples,
     );
+    // The next group was started before the switch: four players behind the four pictures.
+    expect(Math.max(...samples.map((s) => s.warming))).toBe(4);
     // Both groups were on screen…
     const shownIds = new Set(samples.flatMap((s) => s.tiles.map((t) => t.id)));
     for (const id of ids) expect(shownIds.has(String(id)), `camera ${id} shown`).toBe(true);
@@ -331,6 +346,14 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await expectPlaying(page, [1]);
     await screenshot(page, 'wall-map-click');
 
+    // Hovering a point offers a card to drag onto a tile.
+    const atCard = await pixel(POS(7));
+    await page.mouse.move(box.x + atCard.x, box.y + atCard.y);
+    const card = page.locator('.wall-map__card');
+    await expect.poll(() => card.textContent()).toContain(NAME(7));
+    await card.dragTo(tile(page, 3));
+    await expect.poll(() => tile(page, 3).getAttribute('data-camera-id')).toBe(String(ids[7]));
+
     await jump(POS(3.5), 16);
     const a = await pixel({ lon: POS(0).lon - 0.0003, lat: 30.9505 });
     const b = await pixel({ lon: POS(7).lon + 0.0003, lat: 30.9495 });
@@ -362,6 +385,38 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await expect(page.locator('.wall-bar, .wall-side, .topbar, .wall-map').count()).resolves.toBe(0);
     await expect(page.locator('.wall--kiosk').evaluate((e) => getComputedStyle(e).cursor)).resolves.toBe('none');
     await screenshot(page, 'wall-kiosk');
+  }, 120_000);
+
+  it('shows a view pushed from the county at once, with a banner naming who sent it (视频调度)', async () => {
+    const { page } = await open();
+    await login(page, 'township1');
+    await page.getByRole('link', { name: '视频墙' }).click();
+    await page.waitForURL(/\/wall\/\d+$/);
+    await page.locator('.wall-tile').first().waitFor();
+    const me = (await client(server.api, await server.login('township1')).get('/auth/me')).json as {
+      orgUnitId: number;
+    };
+    const event: WallPushEvent = {
+      id: 1,
+      targetOrgUnitId: me.orgUnitId,
+      screenId: null,
+      cameraIds: [ids[2]!, ids[3]!],
+      layout: null,
+      from: { userId: 2, displayName: '县中心值班员', orgUnitId: 1, orgName: '示范县' },
+      orderId: null,
+      note: '请关注学校门口',
+      at: new Date().toISOString(),
+    };
+    // Another unit's push is not for this screen.
+    server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', { ...event, targetOrgUnitId: me.orgUnitId + 1000 });
+    server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', event);
+    const banner = page.locator('.wall-push');
+    await expect.poll(() => banner.textContent()).toContain('上级调度: 示范县 县中心值班员');
+    await expect(banner.textContent()).resolves.toContain('请关注学校门口');
+    await expect.poll(() => tile(page, 0).getAttribute('data-camera-id')).toBe(String(ids[2]));
+    await expect.poll(() => tile(page, 1).getAttribute('data-camera-id')).toBe(String(ids[3]));
+    await expectPlaying(page, [0, 1]);
+    await screenshot(page, 'wall-push');
   }, 120_000);
 
   it('recovers by itself after the server restarts, without a reload', async () => {

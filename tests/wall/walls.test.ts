@@ -189,6 +189,15 @@ describe('wall screens', () => {
   });
 });
 
+describe('API description', () => {
+  it('describes the wall endpoints', async () => {
+    const doc = (await client(t.api).get('/openapi.json')).json as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths['/walls/{id}/layout'] ?? {})).toEqual(['put']);
+    expect(doc.paths['/walls/points']?.['get']).toBeDefined();
+    expect(doc.paths['/walls/kiosk/{token}']?.['get']).toBeDefined();
+  });
+});
+
 describe('kiosk tokens', () => {
   it('sign a screen in with viewing rights only, and can be revoked', async () => {
     const t1 = await as('township1');

@@ -5,9 +5,10 @@
  * zoomed in and open alerts by level. Click a point to play it; shift-drag a
  * box to send the points inside to the wall.
  */
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import {
   Map as MaplibreMap,
+  Marker,
   NavigationControl,
   prewarm,
   type ExpressionSpecification,
@@ -22,6 +23,7 @@ import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts'
 import { buildMapStyle } from '../components/mapStyle.ts';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
+import { dragCamera } from './CameraTree.tsx';
 import { viewCone, type WallPoint } from './model.ts';
 
 const POINTS = 'wall-points';
@@ -30,6 +32,8 @@ const ALERTS = 'wall-alerts';
 /** View cones appear from this zoom on (a few streets across). */
 const CONE_ZOOM = 14;
 const MAX_CONES = 3000;
+/** Cluster count labels drawn at most. */
+const MAX_LABELS = 300;
 
 const STATUS_STROKE = { online: '#e2f5ff', degraded: '#fbbf24', offline: '#ef4444', unknown: '#64748b' } as const;
 
@@ -39,8 +43,10 @@ const STATUS_CODE = { online: 0, degraded: 1, offline: 2, unknown: 3 } as const;
  * Small integer properties only (network index, status code): 50,000 features
  * are copied to maplibre's worker, and colours are looked up by the style.
  */
-function pointCollection(points: readonly WallPoint[], networkIds: readonly string[]): FeatureCollection<Point> {
-  const index = new Map(networkIds.map((id, i) => [id, i]));
+function pointCollection(
+  points: readonly WallPoint[],
+  networkIndex: ReadonlyMap<string, number>,
+): FeatureCollection<Point> {
   return {
     type: 'FeatureCollection',
     features: points.map((p) => ({
@@ -48,7 +54,7 @@ function pointCollection(points: readonly WallPoint[], networkIds: readonly stri
       geometry: { type: 'Point', coordinates: [p.lon, p.lat] },
       properties: {
         id: p.id,
-        n: index.get(p.networkId) ?? -1,
+        n: networkIndex.get(p.networkId) ?? -1,
         s: STATUS_CODE[p.status],
         on: p.status === 'online' ? 1 : 0,
       },
@@ -56,13 +62,23 @@ function pointCollection(points: readonly WallPoint[], networkIds: readonly stri
   };
 }
 
-function networkColorExpression(networkIds: readonly string[]): ExpressionSpecification {
-  if (!networkIds.length) return ['literal', '#94a3b8'];
+/** Networks in order of first appearance among the points: the index the features carry. */
+function networksOf(points: readonly WallPoint[]): string[] {
+  const seen = new Set<string>();
+  for (const p of points) seen.add(p.networkId);
+  return [...seen];
+}
+
+function networkColorExpression(
+  pointNetworks: readonly string[],
+  networkIds: readonly string[],
+): ExpressionSpecification {
+  if (!pointNetworks.length) return ['literal', '#94a3b8'];
   // match needs at least one label/value pair, which the check above guarantees.
   return [
     'match',
     ['get', 'n'],
-    ...networkIds.flatMap((id, i) => [i, networkColor(id, networkIds)]),
+    ...pointNetworks.flatMap((id, i) => [i, networkColor(id, networkIds)]),
     '#94a3b8',
   ] as unknown as ExpressionSpecification;
 }
@@ -104,6 +120,8 @@ export function WallMap(props: {
   const mapRef = useRef<MaplibreMap | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [box, setBox] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null);
+  const [hover, setHover] = useState<{ id: number; x: number; y: number } | null>(null);
+  const hoverTimer = useRef<number | undefined>(undefined);
   const callbacks = useRef(props);
   const pointsRef = useRef(points);
   useLayoutEffect(() => {
@@ -236,20 +254,64 @@ export function WallMap(props: {
       source.setData({ type: 'FeatureCollection', features });
     };
     map.on('moveend', updateCones);
+
+    // Cluster sizes as numbers: the style has no glyphs (nothing may be fetched from outside), so HTML markers.
+    const labels = new Map<number, Marker>();
+    const updateLabels = () => {
+      const seen = new Set<number>();
+      for (const f of map.queryRenderedFeatures({ layers: ['wall-clusters'] }).slice(0, MAX_LABELS)) {
+        const id = Number(f.properties['cluster_id']);
+        if (seen.has(id) || f.geometry.type !== 'Point') continue;
+        seen.add(id);
+        const count = Number(f.properties['point_count']);
+        let marker = labels.get(id);
+        if (!marker) {
+          const element = document.createElement('span');
+          element.className = 'wall-map__count';
+          marker = new Marker({ element, anchor: 'center' });
+          labels.set(id, marker);
+        }
+        marker.getElement().textContent = count >= 10_000 ? `${Math.round(count / 1000)}k` : String(count);
+        marker.setLngLat(f.geometry.coordinates as [number, number]).addTo(map);
+      }
+      for (const [id, marker] of labels) {
+        if (seen.has(id)) continue;
+        marker.remove();
+        labels.delete(id);
+      }
+    };
+    map.on('idle', updateLabels);
+
+    // Hovering a point shows a small card that can be dragged onto a tile (a canvas cannot start a drag itself).
+    map.on('mousemove', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
+      const id = Number(e.features?.[0]?.properties?.['id']);
+      window.clearTimeout(hoverTimer.current);
+      if (Number.isInteger(id)) setHover({ id, x: e.point.x, y: e.point.y });
+    });
+    map.on('mouseleave', POINTS, () => {
+      window.clearTimeout(hoverTimer.current);
+      hoverTimer.current = window.setTimeout(() => setHover(null), 2_000);
+    });
     return () => {
+      for (const marker of labels.values()) marker.remove();
       map.remove();
       mapRef.current = null;
       setLoaded(false);
     };
   }, [config]);
 
+  // The network index of the features depends on the points only, so the networks list arriving
+  // later recolours the layer without re-clustering 50,000 points.
+  const pointNetworks = useMemo(() => networksOf(points), [points]);
+  const pointNetworksKey = pointNetworks.join();
+
   useEffect(() => {
     const map = mapRef.current;
     const container = containerRef.current;
     if (!map || !loaded || !container) return;
     performance.mark('wall-map:points-start');
-    if (map.getLayer(POINTS)) map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(networkIds));
-    map.getSource<GeoJSONSource>(POINTS)?.setData(pointCollection(points, networkIds));
+    const index = new Map(pointNetworksKey.split(',').map((id, i) => [id, i]));
+    map.getSource<GeoJSONSource>(POINTS)?.setData(pointCollection(points, index));
     performance.mark('wall-map:points-set');
     if (points.length === 0) return;
     // The benchmark and the tests read when the clusters were first drawn.
@@ -258,7 +320,13 @@ export function WallMap(props: {
       container.dataset['mapState'] = 'ready';
       container.dataset['readyAt'] = String(Math.round(performance.now()));
     });
-  }, [points, networkIds, loaded]);
+  }, [points, pointNetworksKey, loaded]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!map || !loaded || !map.getLayer(POINTS)) return;
+    map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(pointNetworks, networkIds));
+  }, [pointNetworks, networkIds, loaded]);
 
   useEffect(() => {
     const map = mapRef.current;
@@ -305,6 +373,7 @@ export function WallMap(props: {
     window.addEventListener('mouseup', up);
   };
 
+  const hovered = hover ? points.find((p) => p.id === hover.id) : undefined;
   return (
     <section className="wall-map" aria-label={t('wall.map')}>
       <div ref={containerRef} className="wall-map__canvas" onMouseDownCapture={onMouseDown} />
@@ -318,6 +387,24 @@ export function WallMap(props: {
             height: Math.abs(box.y1 - box.y0),
           }}
         />
+      )}
+      {hover && hovered && (
+        <div
+          className="wall-map__card"
+          style={{ left: hover.x + 10, top: hover.y - 14 }}
+          draggable
+          onDragStart={(e) => dragCamera(e, hover.id)}
+          onDragEnd={() => setHover(null)}
+          onMouseEnter={() => window.clearTimeout(hoverTimer.current)}
+          onMouseLeave={() => setHover(null)}
+          title={t('wall.pickHint')}
+        >
+          <span className={`wall-status wall-status--${hovered.status}`} aria-hidden="true" />
+          {hovered.name}
+          <button type="button" className="wall-mini" onClick={() => props.onPlay(hover.id)}>
+            {t('wall.play')}
+          </button>
+        </div>
       )}
       <p className="wall-map__hint">{t('wall.mapHint')}</p>
     </section>

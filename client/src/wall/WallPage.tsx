@@ -10,7 +10,6 @@ import type { ServerToClientEvents, WallLayout, WallPushEvent, WallScreenView } 
 import { isAbort } from '../api.ts';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
-import { useReferenceData } from '../pages/useReferenceData.ts';
 import { useRealtime } from '../realtime.tsx';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
@@ -19,7 +18,7 @@ import { CameraTree } from './CameraTree.tsx';
 import { GRIDS, GRID_TILES, gridFor, placeCamera, preloadLeadSec, resize, tourGroup, tourGroups } from './model.ts';
 import { WallAlerts, WallRate } from './SidePanels.tsx';
 import { WallOrders } from './WallOrders.tsx';
-import { useWallPoints } from './useWallPoints.ts';
+import { useWallPoints, useWallReference } from './useWallPoints.ts';
 import { useWallScreen } from './useWallScreen.ts';
 import { wallApi } from './wallApi.ts';
 import { WallMap, prewarmMap } from './WallMap.tsx';
@@ -92,9 +91,11 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
     if (!kiosk) prewarmMap();
   }, [kiosk]);
   const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
-  const { points, byId } = useWallPoints();
+  const { points, byId, settled: pointsSettled } = useWallPoints();
   const point = useCallback((id: number) => byId.get(id), [byId]);
-  const { orgUnits, networks } = useReferenceData();
+  // Units and networks (with counts the server computes over every point) wait for the point list:
+  // asked for together they hold the server up and the map's first render with it.
+  const { orgUnits, networks } = useWallReference(points.length > 0 || pointsSettled);
   const networkIds = useMemo(() => networks.map((n) => n.id), [networks]);
   const pageVisible = usePageVisible();
   const { socket, connected } = useRealtime();
@@ -135,12 +136,13 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
       ? tourGroup(tour.cameraIds, tileCount, (group + 1) % tourGroups(tour.cameraIds, tileCount))
       : [];
 
-  /** A user's change to the tiles: a running tour stops where it is, its cameras become the tiles. */
+  /** A user's change to the tiles: a running tour pauses where it is, its cameras become the tiles. */
   const editTiles = useCallback(
     (edit: (tiles: (number | null)[]) => (number | null)[]) => {
       if (!layout) return;
       const base = touring && tour ? tourGroup(tour.cameraIds, tileCount, group) : layout.tiles;
-      setLayout({ ...layout, tiles: edit([...base]), tour: touring ? null : layout.tour });
+      if (touring) setPaused(true);
+      setLayout({ ...layout, tiles: edit([...base]) });
       setPush(null);
     },
     [layout, touring, tour, tileCount, group, setLayout],

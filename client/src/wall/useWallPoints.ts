@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ServerToClientEvents } from '@api/contract.ts';
-import { isAbort } from '../api.ts';
+import type { NetworkView, OrgUnitView } from '@api/contract.ts';
+import { api, isAbort } from '../api.ts';
 import { useRealtime } from '../realtime.tsx';
 import { pointsFrom, type WallPoint } from './model.ts';
 import { wallApi } from './wallApi.ts';
@@ -13,6 +14,8 @@ export function useWallPoints() {
   const { socket } = useRealtime();
   const [points, setPoints] = useState<WallPoint[]>([]);
   const [error, setError] = useState<unknown>(null);
+  /** The first answer (or failure) came back. */
+  const [settled, setSettled] = useState(false);
   const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
@@ -21,9 +24,12 @@ export function useWallPoints() {
       (res) => {
         setPoints(pointsFrom(res));
         setError(null);
+        setSettled(true);
       },
       (err: unknown) => {
-        if (!isAbort(err)) setError(err);
+        if (isAbort(err)) return;
+        setError(err);
+        setSettled(true);
       },
     );
     return () => controller.abort();
@@ -65,5 +71,43 @@ export function useWallPoints() {
   }, [socket]);
 
   const byId = useMemo(() => new Map(points.map((p) => [p.id, p])), [points]);
-  return { points, byId, error };
+  return { points, byId, error, settled };
+}
+
+/** Org units and networks for the tree and the rate panel, once `enabled`; reloaded after a reconnect. */
+export function useWallReference(enabled: boolean) {
+  const { socket } = useRealtime();
+  const [orgUnits, setOrgUnits] = useState<OrgUnitView[]>([]);
+  const [networks, setNetworks] = useState<NetworkView[]>([]);
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => {
+    if (!enabled) return;
+    const controller = new AbortController();
+    let retry: number | undefined;
+    const load = () =>
+      Promise.all([api.orgUnits(controller.signal), api.networks(controller.signal)]).then(
+        ([units, nets]) => {
+          setOrgUnits(units);
+          setNetworks(nets);
+        },
+        (err: unknown) => {
+          // A wall has no one to press retry: try again until the server answers.
+          if (!isAbort(err)) retry = window.setTimeout(() => void load(), 5_000);
+        },
+      );
+    void load();
+    return () => {
+      controller.abort();
+      window.clearTimeout(retry);
+    };
+  }, [enabled, generation]);
+  useEffect(() => {
+    if (!socket) return;
+    const reload = () => setGeneration((n) => n + 1);
+    socket.on('registry:imported', reload);
+    return () => {
+      socket.off('registry:imported', reload);
+    };
+  }, [socket]);
+  return { orgUnits, networks };
 }

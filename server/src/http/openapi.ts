@@ -11,6 +11,7 @@ import {
   stepSchema,
 } from '../dispatch/service.ts';
 import { ptzBody, streamBody } from '../relay/routes.ts';
+import { wallOpenApiPaths } from '../wall/openapi.ts';
 
 type Json = Record<string, unknown>;
 
@@ -458,6 +459,7 @@ export function openApiDocument(): Json {
           responses: { '201': { description: 'UserView' }, ...errors(400, 401, 403, 409) },
         },
       },
+      ...wallOpenApiPaths(),
       '/map/config': {
         get: { summary: 'Map centre, zoom and basemap source', responses: { '200': { description: 'MapConfig' } } },
       },

@@ -1,0 +1,90 @@
+/** The wall's part of the OpenAPI document (/api/v1/openapi.json), from the schemas that validate requests. */
+import { z } from 'zod';
+import { wallLayoutSchema } from './layout.ts';
+
+type Json = Record<string, unknown>;
+
+const schema = (s: z.ZodType): Json => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Json;
+const errors = (...codes: number[]) =>
+  Object.fromEntries(
+    codes.map((c) => [
+      String(c),
+      { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+    ]),
+  );
+const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+
+export function wallOpenApiPaths(): Json {
+  return {
+    '/walls': {
+      get: {
+        summary: 'Wall screens (大屏) of your jurisdiction, or of a lower unit inside it (`orgUnitId`)',
+        parameters: [{ name: 'orgUnitId', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } }],
+        responses: { '200': { description: 'WallScreenView[]' }, ...errors(400, 401, 403, 404) },
+      },
+      post: {
+        summary: 'Create a wall screen for your unit or one below it',
+        requestBody: body(
+          z.object({ name: z.string(), orgUnitId: z.number().int().optional(), layout: wallLayoutSchema.optional() }),
+        ),
+        responses: { '201': { description: 'WallScreenView' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/walls/points': {
+      get: {
+        summary:
+          'Every camera point of your jurisdiction, compact: [id, lon, lat, network, status, direction, fov, ptz, orgUnitId, name]',
+        responses: { '200': { description: 'WallPointsResponse' }, ...errors(401, 403) },
+      },
+    },
+    '/walls/{id}': {
+      get: {
+        summary: 'One wall screen and its layout',
+        parameters: [idParam],
+        responses: { '200': { description: 'WallScreenView' }, ...errors(401, 403, 404) },
+      },
+      delete: {
+        summary: 'Delete a wall screen (ends its kiosk sessions)',
+        parameters: [idParam],
+        responses: { '204': { description: 'deleted' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/walls/{id}/layout': {
+      put: {
+        summary: 'Save the layout with the version it was loaded at; pushed as `wall:updated`',
+        parameters: [idParam],
+        requestBody: body(z.object({ version: z.number().int().positive(), layout: wallLayoutSchema })),
+        responses: { '200': { description: 'WallScreenView' }, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    '/walls/{id}/kiosk-token': {
+      post: {
+        summary: 'Issue a kiosk token for an unattended screen (shown in this answer only)',
+        parameters: [idParam],
+        responses: { '201': { description: 'WallKioskTokenIssued' }, ...errors(401, 403, 404) },
+      },
+      delete: {
+        summary: "Revoke the screen's kiosk tokens and end their sessions",
+        parameters: [idParam],
+        responses: { '204': { description: 'revoked' }, ...errors(401, 403, 404) },
+      },
+    },
+    '/walls/kiosk/{token}': {
+      get: {
+        summary: 'Sign a kiosk browser in (viewing only) and redirect to its screen',
+        security: [],
+        parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '303': { description: 'to /wall/:id?kiosk=1, with the session cookie' }, ...errors(400, 401) },
+      },
+    },
+    '/walls/kiosk': {
+      post: {
+        summary: 'Sign a kiosk in with its token (scripted kiosks)',
+        security: [],
+        requestBody: body(z.object({ token: z.string() })),
+        responses: { '200': { description: 'LoginResponse and screenId' }, ...errors(400, 401) },
+      },
+    },
+  };
+}
