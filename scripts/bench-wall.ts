@@ -12,6 +12,8 @@
  *    WALL_BENCH_TOUR_MINUTES (default 60): growth of the page's JS heap after
  *    a forced GC, from the end of the first minute to the end.
  * Real server, real relay (ffmpeg), the camera simulator; all on loopback.
+ * WALL_BENCH_ONLY=map measures the map alone; WALL_BENCH_PROFILE=1 adds the page's
+ * main-thread CPU profile of each map load (top functions by self time).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -77,6 +79,12 @@ async function mapFirstRender(browser: Browser): Promise<void> {
     for (let i = 0; i < 3; i++) {
       const context = await signedIn(browser, t, 'county');
       const page = await context.newPage();
+      const cdp = process.env['WALL_BENCH_PROFILE'] ? await context.newCDPSession(page) : null;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+        await cdp.send('Profiler.start');
+      }
       await page.goto(`/wall/${screen.json.id}`);
       const canvas = page.locator('.wall-map__canvas');
       await canvas.waitFor();
@@ -86,6 +94,34 @@ async function mapFirstRender(browser: Browser): Promise<void> {
         { timeout: 60_000 },
       );
       const readyAt = Number(await canvas.getAttribute('data-ready-at'));
+      const phases = await page.evaluate(() => {
+        const at = (name: string) => performance.getEntriesByName(name)[0]?.startTime;
+        const res = (part: string) =>
+          performance.getEntriesByType('resource').find((e) => e.name.includes(part)) as
+            PerformanceResourceTiming | undefined;
+        const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+        const r = (x: number | undefined) => (x === undefined ? '-' : Math.round(x));
+        return `map style ${r(at('wall-map:loaded'))}, dom ${r(nav?.domContentLoadedEventEnd)} points ${r(res('/walls/points')?.startTime)}→${r(res('/walls/points')?.responseEnd)} set ${r(at('wall-map:points-start'))}→${r(at('wall-map:points-set'))}`;
+      });
+      note(`map load ${i + 1}: ${phases}, ready ${readyAt} ms`);
+      if (cdp) {
+        const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
+          profile: {
+            nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+            samples: number[];
+            timeDeltas: number[];
+          };
+        };
+        const self = new Map<string, number>();
+        const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+        profile.samples.forEach((id, k) => {
+          const n = byId.get(id)!;
+          const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+          self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[k] ?? 0));
+        });
+        for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+          note(`  ${(us / 1000).toFixed(0)} ms ${k}`);
+      }
       const clusters = await canvas.evaluate(
         (el) =>
           (el as unknown as { wallMap: { queryRenderedFeatures(o: object): unknown[] } }).wallMap.queryRenderedFeatures(
@@ -204,6 +240,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 try {
   note(`durations: tiles ${TILE_MINUTES} min, tour ${TOUR_MINUTES} min, map ${MAP_POINTS} points`);
   await mapFirstRender(browser);
+  if (process.env['WALL_BENCH_ONLY'] === 'map') process.exit(0);
 
   const clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-wall-bench-clips-'));
   const sim = await startSimulator({

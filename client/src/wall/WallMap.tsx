@@ -14,6 +14,7 @@ import {
   type ExpressionSpecification,
   type GeoJSONSource,
   type MapMouseEvent,
+  type StyleSpecification,
 } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
@@ -106,6 +107,11 @@ export function prewarmMap(): void {
   prewarm();
 }
 
+/** A style URL (a deployment's own tile server) is taken as it is; the built-in style gets no transitions. */
+function withoutTransitions(style: StyleSpecification | string): StyleSpecification | string {
+  return typeof style === 'string' ? style : { ...style, transition: { duration: 0, delay: 0 } };
+}
+
 export function WallMap(props: {
   config: MapConfig;
   points: readonly WallPoint[];
@@ -134,7 +140,8 @@ export function WallMap(props: {
     if (!container) return;
     const map = new MaplibreMap({
       container,
-      style: buildMapStyle(config),
+      // No animated paint changes: a recolour (the networks list arriving) would otherwise hold 'idle' back.
+      style: withoutTransitions(buildMapStyle(config)),
       center: config.center,
       zoom: config.zoom,
       attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
@@ -146,7 +153,9 @@ export function WallMap(props: {
     mapRef.current = map;
     // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
     Object.defineProperty(container, 'wallMap', { value: map, configurable: true });
-    map.on('load', () => {
+    // On the style, not on 'load': the points can be clustered in the worker while the basemap is still
+    // being drawn, instead of after it (map.first_render50k).
+    map.once('style.load', () => {
       map.addSource(POINTS, {
         type: 'geojson',
         data: EMPTY,
@@ -214,7 +223,7 @@ export function WallMap(props: {
         },
         layout: { 'circle-sort-key': ['get', 'rank'] },
       });
-      performance.mark('wall-map:style-loaded');
+      performance.mark('wall-map:loaded');
       setLoaded(true);
     });
     map.on('click', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
