@@ -101,7 +101,7 @@ async function mapFirstRender(browser: Browser): Promise<void> {
             PerformanceResourceTiming | undefined;
         const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
         const r = (x: number | undefined) => (x === undefined ? '-' : Math.round(x));
-        return `map style ${r(at('wall-map:loaded'))}, dom ${r(nav?.domContentLoadedEventEnd)} points ${r(res('/walls/points')?.startTime)}→${r(res('/walls/points')?.responseEnd)} set ${r(at('wall-map:points-start'))}→${r(at('wall-map:points-set'))}`;
+        return `map style ${r(at('wall-map:loaded'))}, dom ${r(nav?.domContentLoadedEventEnd)} points ${r(res('/walls/points')?.startTime)}→${r(res('/walls/points')?.responseEnd)} geojson ${r(res('points.geojson')?.startTime)}→${r(res('points.geojson')?.responseEnd)} basemap ${r(res('basemap')?.startTime)}→${r(res('basemap')?.responseEnd)} set ${r(at('wall-map:points-start'))}→${r(at('wall-map:points-set'))}`;
       });
       note(`map load ${i + 1}: ${phases}, ready ${readyAt} ms`);
       if (cdp) {

@@ -166,6 +166,30 @@ describe('wall screens', () => {
     expect(t1.some((p) => p[0] === cameraIn[1])).toBe(false);
   });
 
+  it('gives the same points as GeoJSON for the map worker, scoped the same way', async () => {
+    type Geo = {
+      type: string;
+      features: {
+        geometry: { coordinates: number[] };
+        properties: { id: number; net: string; s: number; on: number };
+      }[];
+    };
+    const county = (await (await as('county')).get('/walls/points.geojson')).json as Geo;
+    expect(county.type).toBe('FeatureCollection');
+    expect(county.features).toHaveLength(60);
+    const compact = (await (await as('county')).get('/walls/points')).json.points as unknown[][];
+    const first = county.features.find((f) => f.properties.id === compact[0]![0])!;
+    expect(first.geometry.coordinates).toEqual([compact[0]![1], compact[0]![2]]);
+    expect(first.properties.net).toBe(compact[0]![3]);
+    expect(first.properties.on).toBe(compact[0]![4] === 'online' ? 1 : 0);
+    expect([0, 1, 2, 3]).toContain(first.properties.s);
+    const t1 = (await (await as('township1')).get('/walls/points.geojson')).json as Geo;
+    const t1Compact = (await (await as('township1')).get('/walls/points')).json.points as unknown[][];
+    expect(t1.features.map((f) => f.properties.id).sort()).toEqual(t1Compact.map((p) => p[0]).sort());
+    expect(t1.features.some((f) => f.properties.id === cameraIn[1])).toBe(false);
+    expect((await client(t.api).get('/walls/points.geojson')).status).toBe(401);
+  });
+
   it("pushes 'wall:updated' to the screen's unit and above, not to another township", async () => {
     const t1 = await as('township1');
     const screen = (await t1.post('/walls', { name: '推送屏' })).json as WallScreenView;

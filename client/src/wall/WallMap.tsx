@@ -5,7 +5,7 @@
  * zoomed in and open alerts by level. Click a point to play it; shift-drag a
  * box to send the points inside to the wall.
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import {
   Map as MaplibreMap,
   Marker,
@@ -14,11 +14,13 @@ import {
   type ExpressionSpecification,
   type GeoJSONSource,
   type MapMouseEvent,
+  type MapSourceDataEvent,
   type StyleSpecification,
 } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
 import type { MapConfig } from '@api/contract.ts';
+import { API_BASE } from '../api.ts';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
 import { buildMapStyle } from '../components/mapStyle.ts';
@@ -38,51 +40,24 @@ const MAX_LABELS = 300;
 
 const STATUS_STROKE = { online: '#e2f5ff', degraded: '#fbbf24', offline: '#ef4444', unknown: '#64748b' } as const;
 
-const STATUS_CODE = { online: 0, degraded: 1, offline: 2, unknown: 3 } as const;
-
 /**
  * Small integer properties only (network index, status code): 50,000 features
  * are copied to maplibre's worker, and colours are looked up by the style.
  */
-function pointCollection(
-  points: readonly WallPoint[],
-  networkIndex: ReadonlyMap<string, number>,
-): FeatureCollection<Point> {
-  return {
-    type: 'FeatureCollection',
-    features: points.map((p) => ({
-      type: 'Feature',
-      geometry: { type: 'Point', coordinates: [p.lon, p.lat] },
-      properties: {
-        id: p.id,
-        n: networkIndex.get(p.networkId) ?? -1,
-        s: STATUS_CODE[p.status],
-        on: p.status === 'online' ? 1 : 0,
-      },
-    })),
-  };
-}
-
-/** Networks in order of first appearance among the points: the index the features carry. */
-function networksOf(points: readonly WallPoint[]): string[] {
-  const seen = new Set<string>();
-  for (const p of points) seen.add(p.networkId);
-  return [...seen];
-}
-
-function networkColorExpression(
-  pointNetworks: readonly string[],
-  networkIds: readonly string[],
-): ExpressionSpecification {
-  if (!pointNetworks.length) return ['literal', '#94a3b8'];
+/** Colour by network id (the `net` property the server gives each feature). */
+function networkColorExpression(networkIds: readonly string[]): ExpressionSpecification {
+  if (!networkIds.length) return ['literal', '#94a3b8'];
   // match needs at least one label/value pair, which the check above guarantees.
   return [
     'match',
-    ['get', 'n'],
-    ...pointNetworks.flatMap((id, i) => [i, networkColor(id, networkIds)]),
+    ['get', 'net'],
+    ...networkIds.flatMap((id) => [id, networkColor(id, networkIds)]),
     '#94a3b8',
   ] as unknown as ExpressionSpecification;
 }
+
+/** Least time between two fetches of the points by the map's worker. */
+const REFETCH_MS = 3_000;
 
 const STATUS_STROKE_EXPRESSION: ExpressionSpecification = [
   'match',
@@ -142,6 +117,7 @@ export function WallMap(props: {
       container,
       // No animated paint changes: a recolour (the networks list arriving) would otherwise hold 'idle' back.
       style: withoutTransitions(buildMapStyle(config)),
+      fadeDuration: 0,
       center: config.center,
       zoom: config.zoom,
       attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
@@ -225,6 +201,16 @@ export function WallMap(props: {
       });
       performance.mark('wall-map:loaded');
       setLoaded(true);
+      // The benchmark and the tests read when the clusters were first drawn.
+      const onData = (e: MapSourceDataEvent) => {
+        if (e.sourceId !== POINTS || !e.isSourceLoaded || !map.getSource(POINTS)?.loaded()) return;
+        map.off('sourcedata', onData);
+        map.once('idle', () => {
+          container.dataset['mapState'] = 'ready';
+          container.dataset['readyAt'] = String(Math.round(performance.now()));
+        });
+      };
+      map.on('sourcedata', onData);
     });
     map.on('click', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
       const id = Number(e.features?.[0]?.properties?.['id']);
@@ -309,33 +295,41 @@ export function WallMap(props: {
     };
   }, [config]);
 
-  // The network index of the features depends on the points only, so the networks list arriving
-  // later recolours the layer without re-clustering 50,000 points.
-  const pointNetworks = useMemo(() => networksOf(points), [points]);
-  const pointNetworksKey = pointNetworks.join();
-
+  // The map's worker fetches the points as GeoJSON and clusters them itself, so the page never
+  // clones 50,000 features into it (map.first_render50k). The page's own list (tree, cones, box
+  // selection) changing means statuses or the registry moved: the worker fetches again, at most
+  // every few seconds, since each fetch re-clusters the whole jurisdiction.
+  const generation = useRef(0);
+  /** Whether the page's list was empty at the last fetch: its first arrival is no news to the worker. */
+  const hadPoints = useRef(false);
   useEffect(() => {
     const map = mapRef.current;
     const container = containerRef.current;
     if (!map || !loaded || !container) return;
-    performance.mark('wall-map:points-start');
-    const index = new Map(pointNetworksKey.split(',').map((id, i) => [id, i]));
-    map.getSource<GeoJSONSource>(POINTS)?.setData(pointCollection(points, index));
-    performance.mark('wall-map:points-set');
-    if (points.length === 0) return;
-    // The benchmark and the tests read when the clusters were first drawn.
-    map.once('idle', () => {
-      if (container.dataset['mapState'] === 'ready') return;
-      container.dataset['mapState'] = 'ready';
-      container.dataset['readyAt'] = String(Math.round(performance.now()));
-    });
-  }, [points, pointNetworksKey, loaded]);
+    const source = map.getSource<GeoJSONSource>(POINTS);
+    if (!source) return;
+    const load = () => {
+      generation.current++;
+      performance.mark('wall-map:points-start');
+      void source.setData(`${location.origin}${API_BASE}/walls/points.geojson?g=${generation.current}`);
+    };
+    const first = generation.current === 0;
+    const initialList = !hadPoints.current && points.length > 0;
+    hadPoints.current = points.length > 0;
+    if (first) {
+      load();
+      return;
+    }
+    if (initialList) return;
+    const timer = window.setTimeout(load, REFETCH_MS);
+    return () => window.clearTimeout(timer);
+  }, [points, loaded]);
 
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !loaded || !map.getLayer(POINTS)) return;
-    map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(pointNetworks, networkIds));
-  }, [pointNetworks, networkIds, loaded]);
+    map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(networkIds));
+  }, [networkIds, loaded]);
 
   useEffect(() => {
     const map = mapRef.current;

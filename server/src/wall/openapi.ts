@@ -38,6 +38,13 @@ export function wallOpenApiPaths(): Json {
         responses: { '200': { description: 'WallPointsResponse' }, ...errors(401, 403) },
       },
     },
+    '/walls/points.geojson': {
+      get: {
+        summary:
+          'The same points as a GeoJSON FeatureCollection (properties id, net, s, on) for the map worker to fetch and cluster itself',
+        responses: { '200': { description: 'application/geo+json' }, ...errors(401, 403) },
+      },
+    },
     '/walls/{id}': {
       get: {
         summary: 'One wall screen and its layout',

@@ -158,5 +158,28 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
       );
       return r?.j ?? '[]';
     },
+    /**
+     * The same points as a GeoJSON FeatureCollection for the map's worker to
+     * fetch and cluster itself: the page never clones 50,000 features into the
+     * worker. Properties: id, net (network id), s (status code: online 0,
+     * degraded 1, offline 2, unknown 3), on (1 when online). PostgreSQL:
+     * json_build_object / json_agg.
+     */
+    pointsGeoJson(path: string): string {
+      const [lo, hi] = pathRange(path);
+      const r = db.get<{ j: string | null }>(
+        `SELECT json_group_array(json_object(
+           'type', 'Feature',
+           'geometry', json_object('type', 'Point', 'coordinates', json_array(lon, lat)),
+           'properties', json_object(
+             'id', id,
+             'net', network_id,
+             's', CASE status WHEN 'online' THEN 0 WHEN 'degraded' THEN 1 WHEN 'offline' THEN 2 ELSE 3 END,
+             'on', CASE status WHEN 'online' THEN 1 ELSE 0 END))) AS j
+         FROM camera_points WHERE org_path >= ? AND org_path < ?`,
+        [lo, hi],
+      );
+      return `{"type":"FeatureCollection","features":${r?.j ?? '[]'}}`;
+    },
   };
 }

@@ -97,6 +97,9 @@ export function wallRoutes(deps: {
   r.get('/walls/points', auth.requirePermission('wall.read'), (req, res) => {
     res.type('application/json').send(`{"points":${walls.pointsJson(authOf(req).scope.path)}}`);
   });
+  r.get('/walls/points.geojson', auth.requirePermission('wall.read'), (req, res) => {
+    res.type('application/geo+json').send(walls.pointsGeoJson(authOf(req).scope.path));
+  });
 
   r.post('/walls', auth.requirePermission('wall.write'), (req, res) => {
     const ctx = authOf(req);
