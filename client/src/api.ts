@@ -149,6 +149,23 @@ interface SendOptions {
   expectUnauthorized?: boolean;
 }
 
+/** Server time minus local time, from the last answer's Date header (ms): countdowns run on the server's clock. */
+let serverOffsetMs = 0;
+
+/** Now on the server's clock (ms since the epoch). */
+export function serverNow(): number {
+  return Date.now() + serverOffsetMs;
+}
+
+function noteServerTime(res: Response): void {
+  const date = Date.parse(res.headers.get('Date') ?? '');
+  // The Date header has one-second resolution: ignore differences below it.
+  if (!Number.isNaN(date)) {
+    const offset = date - Date.now();
+    serverOffsetMs = Math.abs(offset) < 1500 ? 0 : offset;
+  }
+}
+
 async function send(path: string, options: SendOptions = {}): Promise<{ res: Response; body: unknown }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   let body: BodyInit | undefined;
@@ -172,6 +189,7 @@ async function send(path: string, options: SendOptions = {}): Promise<{ res: Res
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(NETWORK_ERROR_STATUS, 'network', err instanceof Error ? err.message : String(err));
   }
+  noteServerTime(res);
   const parsed = parseJsonText(await res.text());
   if (res.status === 401 && !options.expectUnauthorized) {
     for (const listener of unauthorizedListeners) listener();

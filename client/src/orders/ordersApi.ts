@@ -1,8 +1,7 @@
 /**
- * Work orders (工单), statistics and video dispatch over /api/v1. The shared
- * wrapper in api.ts stays untouched; this one speaks the same error format
- * (ApiError) and measures the server's clock so countdowns do not drift with
- * a wall PC's clock.
+ * Work orders (工单), statistics and video dispatch over /api/v1, through the
+ * shared wrapper in api.ts (which also keeps the server's clock, so countdowns
+ * do not drift with a wall PC's clock).
  */
 import type {
   OrderAction,
@@ -14,19 +13,14 @@ import type {
   WorkOrderView,
   AlertLevel,
 } from '@api/contract.ts';
-import { api, API_BASE, ApiError, isAbort, isApiErrorBody, NETWORK_ERROR_STATUS } from '../api.ts';
+import { ORDER_STEP_ACTIONS, type OrderStepAction } from '@api/contract.ts';
+import { API_BASE, request } from '../api.ts';
+
+export { serverNow } from '../api.ts';
 
 export type OrderDetail = WorkOrderView & { history: OrderTransitionView[]; actions: OrderAction[] };
-export type StepAction = 'assign' | 'sign' | 'reassign' | 'feedback' | 'close' | 'return' | 'escalate';
-export const STEP_ACTIONS: readonly StepAction[] = [
-  'assign',
-  'sign',
-  'reassign',
-  'feedback',
-  'close',
-  'return',
-  'escalate',
-];
+export type StepAction = OrderStepAction;
+export const STEP_ACTIONS = ORDER_STEP_ACTIONS;
 export type StatsPeriod = OrderStatsView['period'];
 
 export interface StepBody {
@@ -61,71 +55,6 @@ export interface StatsQuery {
   period: StatsPeriod;
   from?: string;
   to?: string;
-}
-
-/** Server time minus local time, from the last answer's Date header (ms). */
-let serverOffsetMs = 0;
-
-/** Now on the server's clock (ms since the epoch). */
-export function serverNow(): number {
-  return Date.now() + serverOffsetMs;
-}
-
-function noteServerTime(res: Response): void {
-  const date = Date.parse(res.headers.get('Date') ?? '');
-  // The Date header has one-second resolution: ignore differences below it.
-  if (!Number.isNaN(date)) {
-    const offset = date - Date.now();
-    serverOffsetMs = Math.abs(offset) < 1500 ? 0 : offset;
-  }
-}
-
-function parseJson(text: string): unknown {
-  if (text === '') return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
-}
-
-async function request<T>(
-  path: string,
-  opts: { method?: 'GET' | 'POST'; json?: unknown; body?: Blob; contentType?: string; signal?: AbortSignal } = {},
-): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  let body: BodyInit | undefined;
-  if (opts.json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(opts.json);
-  } else if (opts.body !== undefined) {
-    headers['Content-Type'] = opts.contentType ?? 'application/octet-stream';
-    body = opts.body;
-  }
-  let res: Response;
-  try {
-    res = await fetch(API_BASE + path, {
-      method: opts.method ?? 'GET',
-      headers,
-      body,
-      credentials: 'same-origin',
-      signal: opts.signal,
-    });
-  } catch (err) {
-    if (isAbort(err)) throw err;
-    throw new ApiError(NETWORK_ERROR_STATUS, 'network', err instanceof Error ? err.message : String(err));
-  }
-  noteServerTime(res);
-  const parsed = parseJson(await res.text());
-  if (res.ok) return parsed as T; // trusted like api.ts: a 2xx body matches the contract
-  if (res.status === 401) {
-    // Let the shared wrapper notice the lost session and sign the console out.
-    api.orgUnits().catch(() => undefined);
-  }
-  if (isApiErrorBody(parsed)) {
-    throw new ApiError(res.status, parsed.error.code, parsed.error.message, parsed.error.fields ?? []);
-  }
-  throw new ApiError(res.status, `http_${res.status}`, res.statusText || `HTTP ${res.status}`);
 }
 
 function qs(entries: [string, string | number | undefined | null][]): string {

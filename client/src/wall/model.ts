@@ -2,20 +2,18 @@
  * The wall's data, without React: grids, tours, drag-and-drop payloads and the
  * compact point rows from GET /walls/points.
  */
-import type { CameraStatus, WallGrid, WallLayout, WallPointsResponse } from '@api/contract.ts';
+import {
+  WALL_GRID_TILES,
+  type CameraStatus,
+  type WallGrid,
+  type WallLayout,
+  type WallPointsResponse,
+} from '@api/contract.ts';
 
 /** Tiles per grid, in the order keys 1–7 select them. */
 export const GRIDS: readonly WallGrid[] = ['1', '4', '6', '9', '16', '1+5', '1+7'];
 
-export const GRID_TILES: Record<WallGrid, number> = {
-  '1': 1,
-  '4': 4,
-  '6': 6,
-  '9': 9,
-  '16': 16,
-  '1+5': 6,
-  '1+7': 8,
-};
+export const GRID_TILES: Readonly<Record<WallGrid, number>> = WALL_GRID_TILES;
 
 /** The same cameras in another grid: the first tiles keep theirs, new ones are empty. */
 export function resize(layout: WallLayout, grid: WallGrid): WallLayout {

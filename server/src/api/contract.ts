@@ -537,7 +537,8 @@ export interface PresetPlaceView {
 }
 
 /** Tile arrangements of a wall screen: n equal tiles, or one big tile plus small ones. */
-export type WallGrid = '1' | '4' | '6' | '9' | '16' | '1+5' | '1+7';
+export const WALL_GRID_TILES = { '1': 1, '4': 4, '6': 6, '9': 9, '16': 16, '1+5': 6, '1+7': 8 } as const;
+export type WallGrid = keyof typeof WALL_GRID_TILES;
 
 /** 轮巡 — a group of cameras cycled through a screen's tiles on a timer. */
 export interface WallTour {
@@ -619,6 +620,10 @@ export const ORDER_ACTIONS = [
 export type OrderAction = (typeof ORDER_ACTIONS)[number];
 
 export const ORDER_STATES = ['reported', 'assigned', 'signed', 'fed_back', 'closed'] as const;
+
+/** The steps a user takes (POST /orders/:id/<step>); create, approve and supervise are not asked for by name. */
+export const ORDER_STEP_ACTIONS = ['assign', 'sign', 'reassign', 'feedback', 'close', 'return', 'escalate'] as const;
+export type OrderStepAction = (typeof ORDER_STEP_ACTIONS)[number];
 
 /** GET /orders/stats: one row per org unit (and period bucket). */
 export interface OrderStatsRow {

@@ -1,5 +1,16 @@
 import type { Permission, Role } from '../api/contract.ts';
 
+/** Work orders and the wall: the same for every role that takes part in dispatch. */
+const DISPATCH_AND_WALL: readonly Permission[] = [
+  'order.read',
+  'order.create',
+  'order.handle',
+  'order.stats',
+  'wall.read',
+  'wall.write',
+  'wall.dispatch',
+];
+
 /**
  * What each role may do. Jurisdiction (the org subtree) limits every one of
  * these further; a permission never widens the scope.
@@ -19,13 +30,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.handle',
     'alert.report',
     'alert.source.manage',
-    'order.read',
-    'order.create',
-    'order.handle',
-    'order.stats',
-    'wall.read',
-    'wall.write',
-    'wall.dispatch',
+    ...DISPATCH_AND_WALL,
   ],
   county_officer: [
     'camera.control',
@@ -35,13 +40,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.read',
     'alert.handle',
     'alert.report',
-    'order.read',
-    'order.create',
-    'order.handle',
-    'order.stats',
-    'wall.read',
-    'wall.write',
-    'wall.dispatch',
+    ...DISPATCH_AND_WALL,
   ],
   township_operator: [
     'camera.control',
@@ -51,13 +50,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.read',
     'alert.handle',
     'alert.report',
-    'order.read',
-    'order.create',
-    'order.handle',
-    'order.stats',
-    'wall.read',
-    'wall.write',
-    'wall.dispatch',
+    ...DISPATCH_AND_WALL,
   ],
   // 运维/点位登记: registers and maintains points.
   technician: [

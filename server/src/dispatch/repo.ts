@@ -306,6 +306,20 @@ const toPush = (r: PushRow): WallPush => ({
  */
 const RUNNING_DEADLINE = `CASE WHEN state IN ('reported', 'assigned') THEN sign_deadline WHEN state = 'signed' THEN handle_deadline END`;
 
+/** A transition's values in the column order of the INSERTs below. */
+const transitionParams = (t: Omit<OrderTransition, 'id'>) => [
+  t.orderId,
+  t.action,
+  t.fromState,
+  t.toState,
+  t.actorUserId,
+  t.actorName,
+  t.actorOrgUnitId,
+  t.assigneeOrgUnitId,
+  t.note,
+  t.at,
+];
+
 /** Ids per statement in batch work: well under every database's parameter limit. */
 const CHUNK = 500;
 
@@ -438,18 +452,7 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
     addTransition(t) {
       const { lastInsertRowid } = db.run(
         'INSERT INTO work_order_transitions (order_id, action, from_state, to_state, actor_user_id, actor_name, actor_org_unit_id, assignee_org_unit_id, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-        [
-          t.orderId,
-          t.action,
-          t.fromState,
-          t.toState,
-          t.actorUserId,
-          t.actorName,
-          t.actorOrgUnitId,
-          t.assigneeOrgUnitId,
-          t.note,
-          t.at,
-        ],
+        transitionParams(t),
       );
       return { ...t, id: Number(lastInsertRowid) };
     },
@@ -468,18 +471,7 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
         const part = ts.slice(i, i + rows);
         db.run(
           `INSERT INTO work_order_transitions (order_id, action, from_state, to_state, actor_user_id, actor_name, actor_org_unit_id, assignee_org_unit_id, note, at) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-          part.flatMap((t) => [
-            t.orderId,
-            t.action,
-            t.fromState,
-            t.toState,
-            t.actorUserId,
-            t.actorName,
-            t.actorOrgUnitId,
-            t.assigneeOrgUnitId,
-            t.note,
-            t.at,
-          ]),
+          part.flatMap(transitionParams),
         );
       }
     },

@@ -3,6 +3,8 @@ import {
   ALERT_LEVELS,
   COORD_SYSTEMS,
   ORDER_STATES,
+  ORDER_STEP_ACTIONS,
+  type OrderStepAction,
   type AlertLevel,
   type OrderAction,
   type OrderAttachmentView,
@@ -60,16 +62,8 @@ export interface AlertsPort {
   camerasSeeing(lon: number, lat: number): number[];
 }
 
-export type StepAction = 'assign' | 'sign' | 'reassign' | 'feedback' | 'close' | 'return' | 'escalate';
-export const STEP_ACTIONS: readonly StepAction[] = [
-  'assign',
-  'sign',
-  'reassign',
-  'feedback',
-  'close',
-  'return',
-  'escalate',
-];
+export type StepAction = OrderStepAction;
+export const STEP_ACTIONS = ORDER_STEP_ACTIONS;
 
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const text = (max: number) =>

@@ -3,18 +3,10 @@
  * saved layout must pass. Pure: no database, no request.
  */
 import { z } from 'zod';
-import type { WallGrid, WallLayout } from '../api/contract.ts';
+import { WALL_GRID_TILES, type WallGrid, type WallLayout } from '../api/contract.ts';
 
 /** Tiles per grid; "1+5" is one big tile and five small ones. */
-export const GRID_TILES: Record<WallGrid, number> = {
-  '1': 1,
-  '4': 4,
-  '6': 6,
-  '9': 9,
-  '16': 16,
-  '1+5': 6,
-  '1+7': 8,
-};
+export const GRID_TILES: Readonly<Record<WallGrid, number>> = WALL_GRID_TILES;
 
 export const WALL_GRIDS = Object.keys(GRID_TILES) as WallGrid[];
 
