@@ -13,18 +13,9 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { defaultCameraSpecs, startSimulator } from './sim/index.ts';
 import { client, startTestServer } from '../tests/helpers/server.ts';
+import { CHROMIUM_ARGS } from '../tests/browser/harness.ts';
 
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const ARGS = [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'];
 const HLS_JS = readFileSync(path.resolve(import.meta.dirname, '../node_modules/hls.js/dist/hls.min.js'), 'utf8');
 const PAGE = `<!doctype html><html><body><video id="v" muted playsinline></video><script src="/bench-hls.js"></script></body></html>`;
 

@@ -25,22 +25,13 @@ import { createSecretBox } from '../server/src/crypto/secret-box.ts';
 import { DEMO_PASSWORD, demoCameraFields } from '../server/src/demo/seed.ts';
 import { client, startTestServer, type TestServer } from '../tests/helpers/server.ts';
 import { defaultCameraSpecs, startSimulator } from './sim/index.ts';
+import { CHROMIUM_ARGS } from '../tests/browser/harness.ts';
 
 const TILE_MINUTES = Number(process.env['WALL_BENCH_MINUTES'] ?? 10);
 const TOUR_MINUTES = Number(process.env['WALL_BENCH_TOUR_MINUTES'] ?? 60);
 const MAP_POINTS = Number(process.env['WALL_BENCH_POINTS'] ?? 50_000);
 const CLIENT_DIR = path.resolve(import.meta.dirname, '../client/dist');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
+const ARGS = [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'];
 
 const bench = (name: string, value: number, unit: string, digits = 2) =>
   console.log(`BENCH ${name} ${value.toFixed(digits)} ${unit}`);

@@ -16,7 +16,8 @@ export const CHROMIUM = '/usr/bin/chromium';
 export const CLIENT_DIR = path.resolve('client/dist');
 export const ARTIFACTS = path.resolve('artifacts/browser');
 
-const CHROMIUM_ARGS = [
+/** The flags every headless run uses (the brief's list); benchmarks add autoplay. */
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
