@@ -162,7 +162,8 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
      * The same points as a GeoJSON FeatureCollection for the map's worker to
      * fetch and cluster itself: the page never clones 50,000 features into the
      * worker. Properties: id, net (network id), s (status code: online 0,
-     * degraded 1, offline 2, unknown 3), on (1 when online). PostgreSQL:
+     * degraded 1, offline 2, unknown 3), on (1 when online); coordinates
+     * rounded to 6 decimals (~0.1 m), a fifth less to send and parse. PostgreSQL:
      * json_build_object / json_agg.
      */
     pointsGeoJson(path: string): string {
@@ -170,7 +171,7 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
       const r = db.get<{ j: string | null }>(
         `SELECT json_group_array(json_object(
            'type', 'Feature',
-           'geometry', json_object('type', 'Point', 'coordinates', json_array(lon, lat)),
+           'geometry', json_object('type', 'Point', 'coordinates', json_array(round(lon, 6), round(lat, 6))),
            'properties', json_object(
              'id', id,
              'net', network_id,
