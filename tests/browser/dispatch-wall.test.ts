@@ -35,6 +35,7 @@ describe.skipIf(skip)('orders and pushes on a township wall', () => {
       await w.page.goto('/wall');
       await w.page.locator('.wall-orders').waitFor();
       await expect.poll(() => w.page.url()).toMatch(/\/wall\/\d+$/);
+      await w.page.locator('.live-dot--on').waitFor();
     }
     const county = client(h.server.api, await h.server.login('county'));
     const created = await county.post('/orders', { title: '墙上工单测试', level: 'orange', orgUnitId: village.id });

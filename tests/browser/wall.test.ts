@@ -407,6 +407,8 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
       note: '请关注学校门口',
       at: new Date().toISOString(),
     };
+    // The page's socket must be in its unit's room before the server emits (the top bar's dot says so).
+    await page.locator('.live-dot--on').waitFor();
     // Another unit's push is not for this screen.
     server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', { ...event, targetOrgUnitId: me.orgUnitId + 1000 });
     server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', event);

@@ -1,8 +1,8 @@
 /**
  * The wall's work-order panel: open orders the screen's unit must act on,
  * with a countdown to the running deadline, overdue first, a new order
- * flashing as it arrives. Live through `order:new` / `order:updated`; a
- * reconnect reloads, so a cut socket loses nothing.
+ * flashing as it arrives. Live through `order:new` / `order:updated`; every
+ * (re)connection reloads, so a cut socket loses nothing.
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { WorkOrderView } from '@api/contract.ts';
@@ -52,14 +52,15 @@ export function WallOrders({ unitId, onShow }: { unitId: number; onShow: (camera
     };
     const onNew = (o: WorkOrderView) => onOrder(o, true);
     const onUpdated = (o: WorkOrderView) => onOrder(o, false);
-    const onReconnect = () => load();
+    // Every (re)connection reloads: an order that arrived before the socket joined its room is not lost.
+    const onConnect = () => load();
     socket.on('order:new', onNew);
     socket.on('order:updated', onUpdated);
-    socket.io.on('reconnect', onReconnect);
+    socket.on('connect', onConnect);
     return () => {
       socket.off('order:new', onNew);
       socket.off('order:updated', onUpdated);
-      socket.io.off('reconnect', onReconnect);
+      socket.off('connect', onConnect);
     };
   }, [socket, unitId, load]);
 
