@@ -143,7 +143,8 @@ describe.skipIf(skip)('alerts in the browser console', () => {
     await other.page.reload();
     await other.page.locator('.data-table--alerts').waitFor();
     await other.page.locator('select[name="alert-filter"]').selectOption('all');
-    await expect(other.page.locator('.alerts-page .empty').isVisible()).resolves.toBe(true);
+    // Wait for the replay to finish: the empty state shows only once loading is over.
+    await other.page.locator('.alerts-page .empty').waitFor();
     await expect(other.page.locator('tr[data-alert-id]').count()).resolves.toBe(0);
     await h.screenshot(other.page, 'alerts-township2');
 
