@@ -23,7 +23,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import type { WallLayout } from '../server/src/api/contract.ts';
 import { createSecretBox } from '../server/src/crypto/secret-box.ts';
 import { DEMO_PASSWORD, demoCameraFields } from '../server/src/demo/seed.ts';
-import { client, startTestServer, type TestServer } from '../tests/helpers/server.ts';
+import { client, registerSimCamera, startTestServer, type TestServer } from '../tests/helpers/server.ts';
 import { defaultCameraSpecs, startSimulator } from './sim/index.ts';
 import { CHROMIUM_ARGS } from '../tests/browser/harness.ts';
 
@@ -255,17 +255,14 @@ try {
     )!.id;
     const ids: number[] = [];
     for (const [i, c] of sim.cameras.entries()) {
-      const r = await tech.post('/cameras', {
-        name: `墙基准${i + 1}`,
-        networkId: 'xueliang',
-        orgUnitId: village,
-        position: { lon: 118.8 + i * 0.001, lat: 30.95 },
-        mainStreamUri: c.mainStreamUri,
-        subStreamUri: c.subStreamUri,
-        credentials: { username: c.username, password: c.password },
-      });
-      if (r.status !== 201) throw new Error(`camera ${i}: ${r.status} ${r.text}`);
-      ids.push(r.json.id as number);
+      ids.push(
+        await registerSimCamera(tech, c, {
+          name: `墙基准${i + 1}`,
+          orgUnitId: village,
+          position: { lon: 118.8 + i * 0.001, lat: 30.95 },
+          onvifUrl: null,
+        }),
+      );
     }
     await liveTiles(browser, t, ids);
     await tourMemory(browser, t, ids);

@@ -14,6 +14,7 @@ import {
   startBrowserHarness,
   type BrowserHarness,
   type TracedPage,
+  ingestAlert,
 } from './harness.ts';
 
 const skip = skipWithoutChromium('tests/browser/alerts.test.ts');
@@ -30,16 +31,7 @@ describe.skipIf(skip)('alerts in the browser console', () => {
     return traced;
   };
 
-  const ingest = async (body: unknown): Promise<AlertView> => {
-    const res = await fetch(`${h.server.api}/alerts/ingest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-device-key': key },
-      body: JSON.stringify(body),
-    });
-    const json = (await res.json()) as AlertView;
-    expect(res.status, JSON.stringify(json)).toBe(201);
-    return json;
-  };
+  const ingest = (body: unknown): Promise<AlertView> => ingestAlert(h.server, key, body);
 
   const goToAlerts = async (traced: TracedPage) => {
     await traced.page.locator('a.topbar__nav-item[href="/alerts"]').click();

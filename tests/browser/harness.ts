@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { AlertView } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -129,4 +130,16 @@ export function offOrigin(requests: readonly string[], origin: string): string[]
     if (url.startsWith('data:') || url.startsWith('blob:')) return false;
     return new URL(url).origin !== origin;
   });
+}
+
+/** A device posts an alert with its key (POST /alerts/ingest); the alert must be stored as new (201). */
+export async function ingestAlert(server: TestServer, key: string, body: unknown): Promise<AlertView> {
+  const res = await fetch(`${server.api}/alerts/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-device-key': key },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as AlertView;
+  if (res.status !== 201) throw new Error(`alert ingest answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
 }

@@ -25,6 +25,7 @@ import {
   startBrowserHarness,
   type BrowserHarness,
   type TracedPage,
+  ingestAlert,
 } from './harness.ts';
 
 const skip = skipWithoutChromium('tests/browser/orders.test.ts');
@@ -49,16 +50,7 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     return traced;
   };
 
-  const ingest = async (body: unknown): Promise<AlertView> => {
-    const res = await fetch(`${h.server.api}/alerts/ingest`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-device-key': key },
-      body: JSON.stringify(body),
-    });
-    const json = (await res.json()) as AlertView;
-    expect(res.status, JSON.stringify(json)).toBe(201);
-    return json;
-  };
+  const ingest = (body: unknown): Promise<AlertView> => ingestAlert(h.server, key, body);
 
   const goTo = async (traced: TracedPage, href: string, ready: string) => {
     await traced.page.locator(`a.topbar__nav-item[href="${href}"]`).click();

@@ -11,6 +11,18 @@ const DISPATCH_AND_WALL: readonly Permission[] = [
   'wall.dispatch',
 ];
 
+/** A duty officer's grants, at the county or a township center. */
+const OFFICER: readonly Permission[] = [
+  'camera.control',
+  'camera.read',
+  'camera.export',
+  'org.read',
+  'alert.read',
+  'alert.handle',
+  'alert.report',
+  ...DISPATCH_AND_WALL,
+];
+
 /**
  * What each role may do. Jurisdiction (the org subtree) limits every one of
  * these further; a permission never widens the scope.
@@ -32,26 +44,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.source.manage',
     ...DISPATCH_AND_WALL,
   ],
-  county_officer: [
-    'camera.control',
-    'camera.read',
-    'camera.export',
-    'org.read',
-    'alert.read',
-    'alert.handle',
-    'alert.report',
-    ...DISPATCH_AND_WALL,
-  ],
-  township_operator: [
-    'camera.control',
-    'camera.read',
-    'camera.export',
-    'org.read',
-    'alert.read',
-    'alert.handle',
-    'alert.report',
-    ...DISPATCH_AND_WALL,
-  ],
+  county_officer: OFFICER,
+  // The same duties as the county's officer; the jurisdiction (org subtree) is what differs.
+  township_operator: OFFICER,
   // 运维/点位登记: registers and maintains points.
   technician: [
     'camera.control',

@@ -252,12 +252,11 @@ export function createDispatchService(deps: {
     };
   }
 
-  function publish(kind: 'new' | 'updated', o: WorkOrder) {
-    bus.emit('order.changed', {
-      kind,
-      orgPath: o.placePath,
-      order: toView(o, { attachments: repo.countAttachments(o.id) }),
-    });
+  /** Tells the units about a stored order and returns the view it sent (the caller's answer too). */
+  function publish(kind: 'new' | 'updated', o: WorkOrder): WorkOrderView {
+    const view = toView(o, { attachments: repo.countAttachments(o.id) });
+    bus.emit('order.changed', { kind, orgPath: o.placePath, order: view });
+    return view;
   }
 
   /**
@@ -489,8 +488,7 @@ export function createDispatchService(deps: {
         outcome: 'ok',
         detail: { alertId, state: order.state, assignee: order.assigneeOrgUnitId },
       });
-      publish('new', order);
-      return toView(order);
+      return publish('new', order);
     },
 
     list(ctx: AuthContext, q: z.output<typeof listQuery>): { items: WorkOrderView[]; nextCursor: string | null } {
@@ -503,8 +501,9 @@ export function createDispatchService(deps: {
       });
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
+      const counts = repo.attachmentCounts(page.map((o) => o.id));
       return {
-        items: page.map((o) => toView(o, { attachments: repo.countAttachments(o.id) })),
+        items: page.map((o) => toView(o, { attachments: counts.get(o.id) ?? 0 })),
         nextCursor: rows.length > q.limit && last ? String(last.id) : null,
       };
     },
@@ -645,8 +644,7 @@ export function createDispatchService(deps: {
         outcome: 'ok',
         detail: { from: o0.state, to: order.state, assignee: order.assigneeOrgUnitId },
       });
-      publish('updated', order);
-      return toView(order, { attachments: repo.countAttachments(order.id) });
+      return publish('updated', order);
     },
 
     /** POST /orders/:id/attachments: an image kept loose until a step of the same user uses it. */
