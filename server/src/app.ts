@@ -479,10 +479,14 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       await app.alertEvents.stop();
       await app.alertMqtt.stop();
       app.alerts.close();
+      // Stop accepting and drop every connection first: Socket.IO's close waits for the HTTP
+      // server to close, which a browser keeping keep-alive connections busy (a wall) can hold
+      // open indefinitely. Socket.IO then finds the server already closing and returns.
+      const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeAllConnections();
       await realtime.close();
       await fanout?.close();
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await httpClosed;
     },
   };
 }
