@@ -73,6 +73,11 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+/** The server said the session ended (the socket's `session:ended`): the same as a 401. */
+export function signalSessionEnded(): void {
+  for (const listener of unauthorizedListeners) listener();
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

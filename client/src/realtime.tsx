@@ -1,6 +1,7 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents } from '@api/contract.ts';
+import { signalSessionEnded } from './api.ts';
 
 export type RealtimeSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -21,12 +22,17 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const socket: RealtimeSocket = io({ path: '/socket.io', withCredentials: true });
     const update = () => setValue({ socket, connected: socket.connected });
+    // Logout elsewhere, a revoked kiosk token, a changed password: the server
+    // says so and disconnects; the app goes back to sign-in (a kiosk reloads its URL).
+    const ended = () => signalSessionEnded();
     socket.on('connect', update);
     socket.on('disconnect', update);
+    socket.on('session:ended', ended);
     update();
     return () => {
       socket.off('connect', update);
       socket.off('disconnect', update);
+      socket.off('session:ended', ended);
       socket.disconnect();
     };
   }, []);

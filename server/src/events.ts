@@ -3,6 +3,7 @@ import type {
   AlertView,
   CameraStatus,
   OrderSuperviseEvent,
+  SessionEndReason,
   StreamStateEvent,
   WallPushEvent,
   WallScreenView,
@@ -17,7 +18,8 @@ import type { DiscoveredDevice, ScanJob } from './discovery/repo.ts';
  */
 export interface DomainEvents {
   'camera.changed': { kind: 'created' | 'updated' | 'deleted'; camera: CameraPoint };
-  'camera.imported': { created: number; orgUnitIds: number[]; orgPaths: string[] };
+  /** A CSV import: how many points were created under each org unit path (a receiver hears only its subtree's). */
+  'camera.imported': { created: number; orgUnitIds: number[]; perPath: { path: string; created: number }[] };
   'scan.progress': { scan: ScanJob };
   'scan.device': { device: DiscoveredDevice; orgPath: string };
   'stream.state': { orgPath: string; event: StreamStateEvent };
@@ -43,6 +45,11 @@ export interface DomainEvents {
   'wall.push': { event: WallPushEvent };
   /** A wall screen's layout was saved (realtime sends 'wall:updated' to its unit and the units above). */
   'wall.changed': { orgPath: string; screen: WallScreenView };
+  /**
+   * Sessions ended (logout, revocation, password change, disabled account):
+   * realtime disconnects their sockets at once, on every instance.
+   */
+  'session.ended': { tokenHashes: string[]; userIds: number[]; reason: SessionEndReason };
 }
 
 export interface EventBus {

@@ -229,6 +229,25 @@ export interface UserInput {
   orgUnitId: number;
 }
 
+/**
+ * PATCH /users/:id (admin). Disabling an account, a new password, a new role
+ * or unit end every session the account has open (its sockets and stream
+ * tickets with them).
+ */
+export interface UserUpdate {
+  displayName?: string;
+  password?: string;
+  role?: Role;
+  orgUnitId?: number;
+  disabled?: boolean;
+}
+
+/** POST /auth/password: the caller's own password. Every other session of the account ends. */
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
 /** Where the map gets its background: generated locally, an XYZ raster source, or a style URL. */
 export type BasemapConfig =
   | { type: 'generated' }
@@ -520,7 +539,35 @@ export interface ServerToClientEvents {
   'order:updated': (event: WorkOrderView) => void;
   /** 督办: an order is overdue; sent to the handler's unit and its parent. */
   'order:supervise': (event: OrderSuperviseEvent) => void;
+  /** This socket's session ended (the server disconnects it right after): sign in again. */
+  'session:ended': (event: { reason: SessionEndReason }) => void;
 }
+
+/** Why a session ended; the client translates the code. */
+export type SessionEndReason = 'logout' | 'expired' | 'revoked' | 'password_changed' | 'disabled' | 'changed';
+
+/**
+ * The permission each server → client event needs. The realtime layer
+ * delivers an event only to sockets whose role holds it, inside the scope the
+ * event is addressed to; an event missing here does not compile. `null`: an
+ * event about the receiver's own session.
+ */
+export const EVENT_PERMISSIONS: { readonly [K in keyof ServerToClientEvents]: Permission | null } = {
+  'camera:changed': 'camera.read',
+  'registry:imported': 'camera.read',
+  'scan:progress': 'discovery.scan',
+  'scan:device': 'discovery.scan',
+  'camera:status': 'camera.read',
+  'stream:state': 'camera.read',
+  'alert:new': 'alert.read',
+  'alert:updated': 'alert.read',
+  'wall:push': 'wall.read',
+  'wall:updated': 'wall.read',
+  'order:new': 'order.read',
+  'order:updated': 'order.read',
+  'order:supervise': 'order.read',
+  'session:ended': null,
+};
 
 export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string }) => void;
 

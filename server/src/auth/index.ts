@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import type { LoginResponse, Permission, SessionUser } from '../api/contract.ts';
+import type { LoginResponse, Permission, SessionEndReason, SessionUser } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { HttpError, forbidden, parseOr400, unauthorized } from '../http/errors.ts';
+import type { EventBus } from '../events.ts';
 import type { Clock } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
 import type { Scope } from '../org/scope.ts';
@@ -14,7 +15,7 @@ import type { SessionRepo, User, UserRepo } from './repo.ts';
 import { can, permissionsOf } from './roles.ts';
 
 export { hashPassword } from './password.ts';
-export { createSessionRepo, createUserRepo, type User, type UserRepo, type SessionRepo } from './repo.ts';
+export { createSessionRepo, createUserRepo, NO_PASSWORD, type User, type UserRepo, type SessionRepo } from './repo.ts';
 export { can, permissionsOf } from './roles.ts';
 
 /** Who is calling, resolved once per request. */
@@ -23,6 +24,8 @@ export interface AuthContext {
   orgUnit: OrgUnit;
   scope: Scope;
   tokenHash: string;
+  /** When the session ends by itself (ISO-8601). */
+  expiresAt: string;
 }
 
 declare global {
@@ -63,12 +66,35 @@ export interface AuthDeps {
   orgs: OrgRepo;
   audit: AuditLog;
   clock: Clock;
+  /** Hears `session.ended`, so realtime drops the sockets of an ended session. */
+  bus?: EventBus;
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthDeps) {
-  const { config, users, sessions, orgs, audit, clock } = deps;
+  const { config, users, sessions, orgs, audit, clock, bus } = deps;
+
+  /**
+   * Ends sessions and everything they opened: the rows go (so HTTP, stream
+   * tickets and reconnects fail at once) and realtime disconnects their
+   * sockets. `keep`: the caller's own session survives a change it made.
+   */
+  function endSessions(
+    target: { tokenHash: string } | { userId: number; keep?: string },
+    reason: SessionEndReason,
+  ): number {
+    if ('tokenHash' in target) {
+      const gone = sessions.delete(target.tokenHash);
+      bus?.emit('session.ended', { tokenHashes: [target.tokenHash], userIds: [], reason });
+      return gone ? 1 : 0;
+    }
+    const hashes = target.keep
+      ? sessions.deleteOthers(target.userId, target.keep)
+      : sessions.deleteForUser(target.userId);
+    bus?.emit('session.ended', { tokenHashes: hashes, userIds: target.keep ? [] : [target.userId], reason });
+    return hashes.length;
+  }
   const rl = config.security.loginRateLimit;
   const perUser = createFailureLimiter({ windowSeconds: rl.windowSeconds, max: rl.maxAttempts, clock });
   // One address may try several accounts (a shared duty-room PC), but not endlessly.
@@ -93,14 +119,20 @@ export function createAuthService(deps: AuthDeps) {
     const s = sessions.find(tokenHash);
     if (!s) return undefined;
     if (new Date(s.expiresAt).getTime() <= clock.now().getTime()) {
-      sessions.delete(tokenHash);
+      endSessions({ tokenHash }, 'expired');
       return undefined;
     }
     const user = users.byId(s.userId);
     if (!user || user.disabled) return undefined;
     const orgUnit = orgs.byId(user.orgUnitId);
     if (!orgUnit) return undefined;
-    return { user, orgUnit, scope: { orgUnitId: orgUnit.id, path: orgUnit.path }, tokenHash };
+    return {
+      user,
+      orgUnit,
+      scope: { orgUnitId: orgUnit.id, path: orgUnit.path },
+      tokenHash,
+      expiresAt: s.expiresAt,
+    };
   }
 
   function tokenFrom(req: { headers: Record<string, string | string[] | undefined> }): string | undefined {
@@ -131,7 +163,8 @@ export function createAuthService(deps: AuthDeps) {
     // Verify against a dummy hash when the user is unknown, so timing does not tell which usernames exist.
     const valid = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash()));
     const orgUnit = user ? orgs.byId(user.orgUnitId) : undefined;
-    if (!user || !valid || user.disabled || !orgUnit) {
+    // A kiosk account signs in by its screen's token only.
+    if (!user || !valid || user.disabled || user.kioskScreenId !== null || !orgUnit) {
       perUser.fail(userKey);
       perIp.fail(ipKey);
       audit.record({
@@ -143,24 +176,15 @@ export function createAuthService(deps: AuthDeps) {
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
     }
     perUser.reset(userKey);
-    const token = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(clock.now().getTime() + config.security.sessionTtlHours * 3600_000);
-    sessions.create(hashToken(token), user.id, expiresAt, ip, req.get('user-agent')?.slice(0, 256) ?? null);
+    const { token, expiresAt } = openSession(req, res, user, config.security.sessionTtlHours * 3600_000);
     audit.record({ actor: { userId: user.id, username: user.username, ip }, action: 'auth.login', outcome: 'ok' });
-    res.cookie(config.security.cookieName, token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: config.security.secureCookie,
-      path: '/',
-      expires: expiresAt,
-    });
     return { user: sessionUser(user, orgUnit), token, expiresAt: expiresAt.toISOString() };
   }
 
   function logout(req: Request, res: Response): void {
     const ctx = req.auth;
     if (ctx) {
-      sessions.delete(ctx.tokenHash);
+      endSessions({ tokenHash: ctx.tokenHash }, 'logout');
       audit.record({
         actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
         action: 'auth.logout',
@@ -202,7 +226,33 @@ export function createAuthService(deps: AuthDeps) {
     };
   }
 
-  return { login, logout, authenticate, requireAuth, requirePermission, resolveToken, tokenFrom, sessionUser };
+  /** Opens a session for `user` (password login, kiosk sign-in) and sets the cookie. */
+  function openSession(req: Request, res: Response, user: User, ttlMs: number): { token: string; expiresAt: Date } {
+    const token = randomBytes(32).toString('base64url');
+    const expiresAt = new Date(clock.now().getTime() + ttlMs);
+    sessions.create(hashToken(token), user.id, expiresAt, req.ip ?? null, req.get('user-agent')?.slice(0, 256) ?? null);
+    res.cookie(config.security.cookieName, token, {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: config.security.secureCookie,
+      path: '/',
+      expires: expiresAt,
+    });
+    return { token, expiresAt };
+  }
+
+  return {
+    login,
+    logout,
+    authenticate,
+    requireAuth,
+    requirePermission,
+    resolveToken,
+    tokenFrom,
+    sessionUser,
+    endSessions,
+    openSession,
+  };
 }
 
 /** The caller of a route behind requireAuth. */

@@ -9,14 +9,30 @@ export interface User {
   role: Role;
   orgUnitId: number;
   disabled: boolean;
+  /** Set only on a wall screen's kiosk account: the one screen it belongs to. */
+  kioskScreenId: number | null;
   createdAt: string;
+}
+
+/** What an admin may change on an account (PATCH /users/:id). */
+export interface UserPatch {
+  displayName?: string;
+  passwordHash?: string;
+  role?: Role;
+  orgUnitId?: number;
+  disabled?: boolean;
 }
 
 export interface UserRepo {
   byUsername(username: string): User | undefined;
   byId(id: number): User | undefined;
   list(): User[];
-  insert(u: Omit<User, 'id' | 'createdAt' | 'disabled'>): User;
+  insert(u: Omit<User, 'id' | 'createdAt' | 'disabled' | 'kioskScreenId'>): User;
+  /** The kiosk account of a screen, found by its column (never by its name). */
+  byKioskScreen(screenId: number): User | undefined;
+  /** Creates the kiosk account of a screen: view only, no password, in the screen's unit. */
+  insertKiosk(screenId: number, displayName: string, orgUnitId: number): User;
+  update(id: number, patch: UserPatch): User | undefined;
   count(): number;
 }
 
@@ -28,7 +44,12 @@ export interface SessionRecord {
 export interface SessionRepo {
   create(tokenHash: string, userId: number, expiresAt: Date, ip: string | null, userAgent: string | null): void;
   find(tokenHash: string): SessionRecord | undefined;
-  delete(tokenHash: string): void;
+  /** True when a session was deleted. */
+  delete(tokenHash: string): boolean;
+  /** Deletes every session of a user; returns their token hashes. */
+  deleteForUser(userId: number): string[];
+  /** Every session of a user except `keepTokenHash`; returns the deleted hashes. */
+  deleteOthers(userId: number, keepTokenHash: string): string[];
   deleteExpired(): number;
 }
 
@@ -40,6 +61,7 @@ interface UserRow {
   role: Role;
   org_unit_id: number;
   disabled: number;
+  kiosk_screen_id: number | null;
   created_at: string;
 }
 
@@ -51,10 +73,14 @@ const fromRow = (r: UserRow): User => ({
   role: r.role,
   orgUnitId: r.org_unit_id,
   disabled: r.disabled === 1,
+  kioskScreenId: r.kiosk_screen_id,
   createdAt: r.created_at,
 });
 
-const USER_COLS = 'id, username, display_name, password_hash, role, org_unit_id, disabled, created_at';
+const USER_COLS = 'id, username, display_name, password_hash, role, org_unit_id, disabled, kiosk_screen_id, created_at';
+
+/** Not a password hash: password login can never succeed for an account holding it. */
+export const NO_PASSWORD = '!nologin';
 
 export function createUserRepo(db: SqlDb, now: () => Date): UserRepo {
   const byId = (id: number) => {
@@ -77,6 +103,35 @@ export function createUserRepo(db: SqlDb, now: () => Date): UserRepo {
       if (!created) throw new Error('user vanished after insert');
       return created;
     },
+    byKioskScreen(screenId) {
+      const r = db.get<UserRow>(`SELECT ${USER_COLS} FROM users WHERE kiosk_screen_id = ?`, [screenId]);
+      return r ? fromRow(r) : undefined;
+    },
+    insertKiosk(screenId, displayName, orgUnitId) {
+      // The name only labels the account in lists; the column is what ties it to
+      // the screen. '#' is outside the user-name alphabet, so no one can take it.
+      const { lastInsertRowid } = db.run(
+        "INSERT INTO users (username, display_name, password_hash, role, org_unit_id, kiosk_screen_id, created_at) VALUES (?, ?, ?, 'viewer', ?, ?, ?)",
+        [`#kiosk-${screenId}`, displayName, NO_PASSWORD, orgUnitId, screenId, now().toISOString()],
+      );
+      const created = byId(lastInsertRowid);
+      if (!created) throw new Error('user vanished after insert');
+      return created;
+    },
+    update(id, patch) {
+      const cols: [string, string | number | undefined][] = [
+        ['display_name', patch.displayName],
+        ['password_hash', patch.passwordHash],
+        ['role', patch.role],
+        ['org_unit_id', patch.orgUnitId],
+        ['disabled', patch.disabled === undefined ? undefined : patch.disabled ? 1 : 0],
+      ];
+      const given = cols.filter((c): c is [string, string | number] => c[1] !== undefined);
+      const sets = given.map(([c]) => `${c} = ?`);
+      const params = given.map(([, v]) => v);
+      if (sets.length) db.run(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+      return byId(id);
+    },
     count: () => db.get<{ n: number }>('SELECT COUNT(*) AS n FROM users')?.n ?? 0,
   };
 }
@@ -96,9 +151,26 @@ export function createSessionRepo(db: SqlDb, now: () => Date): SessionRepo {
       );
       return r ? { userId: r.user_id, expiresAt: r.expires_at } : undefined;
     },
-    delete(tokenHash) {
-      db.run('DELETE FROM sessions WHERE token_hash = ?', [tokenHash]);
-    },
+    delete: (tokenHash) => db.run('DELETE FROM sessions WHERE token_hash = ?', [tokenHash]).changes > 0,
+    deleteForUser: (userId) =>
+      db.transaction(() => {
+        const hashes = db
+          .all<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE user_id = ?', [userId])
+          .map((r) => r.token_hash);
+        db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
+        return hashes;
+      }),
+    deleteOthers: (userId, keep) =>
+      db.transaction(() => {
+        const hashes = db
+          .all<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE user_id = ? AND token_hash <> ?', [
+            userId,
+            keep,
+          ])
+          .map((r) => r.token_hash);
+        db.run('DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?', [userId, keep]);
+        return hashes;
+      }),
     deleteExpired: () => db.run('DELETE FROM sessions WHERE expires_at < ?', [now().toISOString()]).changes,
   };
 }

@@ -3,22 +3,41 @@ import { z } from 'zod';
 import { ROLES, type UserView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { plainText } from '../cameras/schema.ts';
-import { conflict, forbidden, parseOr400 } from '../http/errors.ts';
+import { conflict, forbidden, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
 import { authOf, type AuthService } from './index.ts';
-import { hashPassword } from './password.ts';
+import { hashPassword, verifyPassword } from './password.ts';
 import type { User, UserRepo } from './repo.ts';
+
+/** A new password: the same rule wherever one is set. */
+const password = z.string().min(8, 'at least 8 characters').max(256, 'at most 256 characters');
 
 const userInput = z
   .object({
     username: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/, '3-32 letters, digits, _ . or -'),
     displayName: plainText(64),
-    password: z.string().min(8, 'at least 8 characters').max(256, 'at most 256 characters'),
+    password,
     role: z.enum(ROLES),
     orgUnitId: z.number().int().positive(),
   })
   .strict();
+
+const userUpdate = z
+  .object({
+    displayName: plainText(64).optional(),
+    password: password.optional(),
+    role: z.enum(ROLES).optional(),
+    orgUnitId: z.number().int().positive().optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict();
+
+const passwordChange = z
+  .object({ currentPassword: z.string().min(1, 'required').max(256, 'at most 256 characters'), newPassword: password })
+  .strict();
+
+const idParam = z.object({ id: z.coerce.number().int().positive('not a user id') });
 
 const view = (u: User): UserView => ({
   id: u.id,
@@ -44,6 +63,25 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
   r.get('/auth/me', auth.requireAuth, (req, res) => {
     const ctx = authOf(req);
     res.json(auth.sessionUser(ctx.user, ctx.orgUnit));
+  });
+
+  // The caller's own password: every other session of the account ends (a
+  // stolen session must not outlive the change); this one stays signed in.
+  r.post('/auth/password', auth.requireAuth, async (req, res) => {
+    const ctx = authOf(req);
+    const input = parseOr400(passwordChange, req.body);
+    const actor = { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null };
+    if (ctx.user.kioskScreenId !== null) throw forbidden('a kiosk account has no password');
+    if (!(await verifyPassword(input.currentPassword, ctx.user.passwordHash))) {
+      audit.record({ actor, action: 'auth.password', outcome: 'failed', detail: { reason: 'bad_credentials' } });
+      throw new HttpError(400, 'bad_credentials', 'currentPassword: wrong password', [
+        { path: 'currentPassword', message: 'wrong password' },
+      ]);
+    }
+    users.update(ctx.user.id, { passwordHash: await hashPassword(input.newPassword) });
+    const ended = auth.endSessions({ userId: ctx.user.id, keep: ctx.tokenHash }, 'password_changed');
+    audit.record({ actor, action: 'auth.password', outcome: 'ok', detail: { endedSessions: ended } });
+    res.status(204).end();
   });
 
   r.get('/users', auth.requirePermission('user.read'), (req, res) => {
@@ -86,6 +124,65 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
       detail: { username: created.username, role: created.role, orgUnitId: created.orgUnitId },
     });
     res.status(201).json(view(created));
+  });
+
+  r.patch('/users/:id', auth.requirePermission('user.write'), async (req, res) => {
+    const ctx = authOf(req);
+    const { id } = parseOr400(idParam, req.params);
+    const input = parseOr400(userUpdate, req.body);
+    const target = users.byId(id);
+    const targetOrg = target ? orgs.byId(target.orgUnitId) : undefined;
+    // Out of scope answers like missing.
+    if (!target || !targetOrg || !inScope(ctx.scope, targetOrg.path)) throw notFound('user');
+    if (input.orgUnitId !== undefined) {
+      const org = orgs.byId(input.orgUnitId);
+      if (!org || !inScope(ctx.scope, org.path))
+        throw forbidden('orgUnitId: org unit is not in your jurisdiction', [
+          { path: 'orgUnitId', message: 'org unit is not in your jurisdiction' },
+        ]);
+    }
+    if (target.kioskScreenId !== null && (input.password !== undefined || input.role !== undefined))
+      throw new HttpError(400, 'validation_failed', 'a kiosk account takes neither a password nor a role', [
+        { path: input.password !== undefined ? 'password' : 'role', message: 'not for a kiosk account' },
+      ]);
+    if (target.id === ctx.user.id && (input.disabled === true || (input.role && input.role !== target.role)))
+      throw new HttpError(400, 'validation_failed', 'you cannot disable yourself or change your own role', [
+        { path: input.disabled === true ? 'disabled' : 'role', message: 'not on your own account' },
+      ]);
+    const updated = users.update(id, {
+      ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+      ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}),
+      ...(input.role !== undefined ? { role: input.role } : {}),
+      ...(input.orgUnitId !== undefined ? { orgUnitId: input.orgUnitId } : {}),
+      ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
+    });
+    if (!updated) throw notFound('user');
+    // What the account may see or who may use it changed: its sessions end.
+    const reason =
+      input.disabled === true
+        ? 'disabled'
+        : input.password !== undefined
+          ? 'password_changed'
+          : input.role !== undefined || input.orgUnitId !== undefined
+            ? 'changed'
+            : null;
+    const ended =
+      reason && (reason !== 'changed' || updated.role !== target.role || updated.orgUnitId !== target.orgUnitId)
+        ? auth.endSessions({ userId: id }, reason)
+        : 0;
+    audit.record({
+      actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+      action: 'user.update',
+      targetType: 'user',
+      targetId: id,
+      outcome: 'ok',
+      detail: {
+        fields: Object.keys(input).filter((k) => k !== 'password'),
+        passwordReset: input.password !== undefined,
+        endedSessions: ended,
+      },
+    });
+    res.json(view(updated));
   });
 
   return r;

@@ -367,10 +367,12 @@ export function createCameraService(deps: CameraServiceDeps) {
         outcome: 'ok',
         detail: { rows: totalRows, created: report.created, encoding },
       });
+      const perPath = new Map<string, number>();
+      for (const g of good) perPath.set(g.fields.orgPath, (perPath.get(g.fields.orgPath) ?? 0) + 1);
       events.emit('camera.imported', {
         created: report.created,
         orgUnitIds: orgIds,
-        orgPaths: [...new Set(good.map((g) => g.fields.orgPath))],
+        perPath: [...perPath].map(([path, created]) => ({ path, created })),
       });
       return report;
     },

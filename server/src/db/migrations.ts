@@ -4,6 +4,70 @@ interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** Runs after `sql`, inside the same transaction: for steps that read the schema first. */
+  run?: (db: SqlDb) => void;
+  /**
+   * Rebuilding a table that others reference needs foreign keys off, which
+   * SQLite allows only outside a transaction; they are checked before commit.
+   */
+  foreignKeysOff?: boolean;
+}
+
+/**
+ * Every table whose integer ids leave the database (URLs, events, tickets,
+ * audit rows). Before migration 10 they were `INTEGER PRIMARY KEY`, which
+ * hands a deleted highest id to the next row: a deleted point's tickets then
+ * played the next point, and a deleted screen's kiosk account was adopted by
+ * the next screen (issue 11).
+ */
+const IDS_LEAVE_THE_DATABASE = [
+  'org_units',
+  'camera_points',
+  'users',
+  'audit_log',
+  'scan_jobs',
+  'discovered_devices',
+  'camera_status_events',
+  'view_sessions',
+  'alert_sources',
+  'alerts',
+  'alert_history',
+  'wall_screens',
+  'wall_kiosk_tokens',
+  'work_orders',
+  'work_order_transitions',
+  'work_order_attachments',
+  'wall_pushes',
+] as const;
+
+/**
+ * Rebuilds `table` with `id INTEGER PRIMARY KEY AUTOINCREMENT` (SQLite's
+ * never-reuse rowids; PostgreSQL identity columns never reuse either), keeping
+ * rows, indexes and triggers. SQLite's own procedure for a changed table
+ * definition: create, copy, drop, rename (https://sqlite.org/lang_altertable.html).
+ */
+function rebuildWithAutoincrement(db: SqlDb, table: string): void {
+  const def = db.get<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]);
+  if (!def) throw new Error(`migration 10: table ${table} is missing`);
+  if (/AUTOINCREMENT/i.test(def.sql)) return;
+  const tmp = `${table}__autoinc`;
+  const head = new RegExp(`^CREATE TABLE "?${table}"?\\s*\\(`);
+  if (!head.test(def.sql) || !/\bid INTEGER PRIMARY KEY\b/.test(def.sql))
+    throw new Error(`migration 10: unexpected definition of ${table}`);
+  const created = def.sql
+    .replace(head, `CREATE TABLE ${tmp} (`)
+    .replace(/\bid INTEGER PRIMARY KEY\b/, 'id INTEGER PRIMARY KEY AUTOINCREMENT');
+  const extras = db
+    .all<{ sql: string }>(
+      "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL",
+      [table],
+    )
+    .map((r) => r.sql);
+  db.exec(created);
+  db.exec(`INSERT INTO ${tmp} SELECT * FROM ${table}`);
+  db.exec(`DROP TABLE ${table}`);
+  db.exec(`ALTER TABLE ${tmp} RENAME TO ${table}`);
+  for (const sql of extras) db.exec(sql);
 }
 
 /**
@@ -404,6 +468,49 @@ CREATE TABLE wall_pushes (
 CREATE INDEX wall_pushes_target ON wall_pushes(target_path, id);
 `,
   },
+  {
+    version: 10,
+    name: 'ids never reused; kiosk accounts tied to their screen',
+    foreignKeysOff: true,
+    // A kiosk account belongs to exactly one screen by this column, never by its name.
+    sql: `
+ALTER TABLE users ADD COLUMN kiosk_screen_id INTEGER REFERENCES wall_screens(id) ON DELETE SET NULL;
+`,
+    run(db) {
+      for (const table of IDS_LEAVE_THE_DATABASE) rebuildWithAutoincrement(db, table);
+      db.exec('CREATE UNIQUE INDEX users_kiosk_screen ON users(kiosk_screen_id) WHERE kiosk_screen_id IS NOT NULL');
+      // Adopt an old kiosk account only where it is certainly the screen's own:
+      // named for it, in the screen's unit, and holding tokens of that screen
+      // alone. Anything else (an adopted account, a look-alike name) is
+      // disabled, its tokens revoked and its sessions ended.
+      const kiosks = db.all<{ id: number; username: string; org_unit_id: number }>(
+        "SELECT id, username, org_unit_id FROM users WHERE password_hash = '!kiosk' OR id IN (SELECT user_id FROM wall_kiosk_tokens)",
+      );
+      for (const u of kiosks) {
+        const screens = db.all<{ screen_id: number }>(
+          'SELECT DISTINCT screen_id FROM wall_kiosk_tokens WHERE user_id = ?',
+          [u.id],
+        );
+        const screen =
+          screens.length === 1
+            ? db.get<{ id: number; org_unit_id: number }>('SELECT id, org_unit_id FROM wall_screens WHERE id = ?', [
+                screens[0]!.screen_id,
+              ])
+            : undefined;
+        const own = screen && u.username === `kiosk-screen-${screen.id}` && screen.org_unit_id === u.org_unit_id;
+        if (own && screen) {
+          db.run('UPDATE users SET kiosk_screen_id = ? WHERE id = ?', [screen.id, u.id]);
+        } else {
+          db.run("UPDATE users SET disabled = 1, password_hash = '!kiosk' WHERE id = ?", [u.id]);
+          db.run(
+            "UPDATE wall_kiosk_tokens SET revoked_at = COALESCE(revoked_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE user_id = ?",
+            [u.id],
+          );
+          db.run('DELETE FROM sessions WHERE user_id = ?', [u.id]);
+        }
+      }
+    },
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));
@@ -417,14 +524,24 @@ export function migrate(db: SqlDb, now: () => Date): number {
   let ran = 0;
   for (const m of MIGRATIONS) {
     if (done.has(m.version)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
-        m.version,
-        m.name,
-        now().toISOString(),
-      ]);
-    });
+    if (m.foreignKeysOff) db.exec('PRAGMA foreign_keys = OFF');
+    try {
+      db.transaction(() => {
+        db.exec(m.sql);
+        m.run?.(db);
+        if (m.foreignKeysOff) {
+          const broken = db.all('PRAGMA foreign_key_check');
+          if (broken.length) throw new Error(`migration ${m.version}: ${broken.length} foreign key violations`);
+        }
+        db.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+          m.version,
+          m.name,
+          now().toISOString(),
+        ]);
+      });
+    } finally {
+      if (m.foreignKeysOff) db.exec('PRAGMA foreign_keys = ON');
+    }
     ran++;
   }
   const newest = Math.max(

@@ -1,7 +1,15 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
-import type { ClientToServerEvents, ServerToClientEvents } from '../api/contract.ts';
-import type { AuthContext, AuthService } from '../auth/index.ts';
+import { createHash } from 'node:crypto';
+import {
+  EVENT_PERMISSIONS,
+  type ClientToServerEvents,
+  type Permission,
+  type ServerToClientEvents,
+  type SessionEndReason,
+} from '../api/contract.ts';
+import { permissionsOf, type AuthContext, type AuthService } from '../auth/index.ts';
+import type { Clock } from '../http/logger.ts';
 import type { CameraService } from '../cameras/service.ts';
 import { deviceView, scanView } from '../discovery/repo.ts';
 import type { EventBus } from '../events.ts';
@@ -12,19 +20,36 @@ interface SocketData {
   auth: AuthContext;
 }
 
-/** Room of everyone whose jurisdiction includes org unit `id`. */
-const orgRoom = (id: number | string) => `org:${id}`;
+/** Room of the sockets that hold `permission` over org unit `id`'s subtree (their own unit is `id`). */
+const grantRoom = (permission: Permission, id: number | string) => `${permission}@org:${id}`;
+/** Room of one session's sockets; the token hash is digested again so it never travels to Redis as is. */
+const sessionRoom = (tokenHash: string) => `session:${createHash('sha256').update(tokenHash).digest('base64url')}`;
+const userRoom = (id: number) => `user:${id}`;
 
-/** Every room that must hear about a record at `orgPath`: the unit itself and all its ancestors. */
-export function roomsFor(orgPath: string): string[] {
-  return orgPath.split('/').filter(Boolean).map(orgRoom);
+/** Every org unit id that must hear about a record at `orgPath`: the unit itself and all its ancestors. */
+export function unitsFor(orgPath: string): string[] {
+  return orgPath.split('/').filter(Boolean);
 }
+
+/** setTimeout's longest delay; a session expiring later is re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Socket.IO with the session cookie (or a bearer token in `auth.token`).
- * A socket joins only the room of its user's own org unit; events are sent
- * to the rooms of the record's org unit and its ancestors, so a township
- * hears its own villages and the county hears everything.
+ *
+ * Scope and permission: a socket joins one room per permission its role holds,
+ * for its own org unit; an event goes to the rooms of the permission it needs
+ * (`EVENT_PERMISSIONS` in the contract) at the record's org unit and its
+ * ancestors. So a township hears its own villages, the county hears
+ * everything, and a role hears only what its HTTP routes would show it. `send`
+ * is the only way out, so an event cannot skip its permission.
+ *
+ * Sessions: a socket belongs to the session that opened it. Ending a session
+ * (logout, kiosk revocation, password change, a disabled account) disconnects
+ * its sockets at once on every instance; expiry does the same by a timer, and
+ * a periodic check catches sessions removed any other way. Connection-state
+ * recovery is off: it would restore rooms and queued pushes before any check,
+ * so every reconnect authenticates again and clients replay by cursor.
  */
 export function attachRealtime(
   http: HttpServer,
@@ -32,15 +57,18 @@ export function attachRealtime(
     auth: AuthService;
     bus: EventBus;
     cameras: CameraService;
+    clock?: Clock;
+    /** How often every local socket's session is checked again (ms). */
+    recheckMs?: number;
     /** A cluster adapter (Redis Streams) so several processes share rooms; in-process when absent. */
     adapter?: ServerOptions['adapter'];
   },
 ) {
+  const now = () => (deps.clock ? deps.clock.now().getTime() : Date.now());
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(http, {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000 },
   });
   io.use((socket, next) => {
     const fromAuth: unknown = socket.handshake.auth['token'];
@@ -50,48 +78,108 @@ export function attachRealtime(
     socket.data.auth = ctx;
     next();
   });
+
+  type Sock = typeof io.sockets.sockets extends Map<string, infer S> ? S : never;
+  const endSocket = (socket: Sock, reason: SessionEndReason) => {
+    socket.emit('session:ended', { reason });
+    socket.disconnect(true);
+  };
+
   io.on('connection', (socket) => {
-    void socket.join(orgRoom(socket.data.auth.orgUnit.id));
+    const { user, orgUnit, tokenHash, expiresAt } = socket.data.auth;
+    void socket.join([
+      ...permissionsOf(user.role).map((p) => grantRoom(p, orgUnit.id)),
+      sessionRoom(tokenHash),
+      userRoom(user.id),
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      const left = new Date(expiresAt).getTime() - now();
+      if (left <= 0) return endSocket(socket, 'expired');
+      timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+      timer.unref();
+    };
+    arm();
+    socket.on('disconnect', () => clearTimeout(timer));
     socket.on('session:whoami', (ack) => {
       if (typeof ack !== 'function') return;
       const ctx = socket.data.auth;
       ack({ ok: true, data: deps.auth.sessionUser(ctx.user, ctx.orgUnit) });
     });
   });
+
+  /** The one way a push leaves: to the holders of the event's permission at `unitIds`. */
+  function send<K extends keyof ServerToClientEvents>(
+    event: K,
+    unitIds: readonly (number | string)[],
+    ...args: Parameters<ServerToClientEvents[K]>
+  ): void {
+    const permission = EVENT_PERMISSIONS[event];
+    if (!permission) throw new Error(`${event} is not a scoped event`);
+    if (!unitIds.length) return;
+    io.to(unitIds.map((id) => grantRoom(permission, id))).emit(event, ...args);
+  }
+
+  /** Disconnects sockets on every instance (the adapter broadcasts), telling them why first. */
+  const endRooms = (rooms: string[], reason: SessionEndReason) => {
+    if (!rooms.length) return;
+    io.to(rooms).emit('session:ended', { reason });
+    io.in(rooms).disconnectSockets(true);
+  };
+
+  // Sessions can also vanish without an event (expired rows swept, another
+  // instance without a shared bus, a database restore): check every local socket.
+  const recheck = setInterval(() => {
+    for (const socket of io.sockets.sockets.values()) {
+      const fromAuth: unknown = socket.handshake.auth['token'];
+      const token =
+        typeof fromAuth === 'string' ? fromAuth : deps.auth.tokenFrom({ headers: socket.handshake.headers });
+      const ctx = token ? deps.auth.resolveToken(token) : undefined;
+      const was = socket.data.auth;
+      if (!ctx) endSocket(socket, 'expired');
+      else if (ctx.user.role !== was.user.role || ctx.orgUnit.id !== was.orgUnit.id) endSocket(socket, 'changed');
+    }
+  }, deps.recheckMs ?? 30_000);
+  recheck.unref();
+
   const offs = [
+    deps.bus.on('session.ended', ({ tokenHashes, userIds, reason }) => {
+      endRooms([...tokenHashes.map(sessionRoom), ...userIds.map(userRoom)], reason);
+    }),
     deps.bus.on('camera.changed', ({ kind, camera }) => {
-      io.to(roomsFor(camera.orgPath)).emit('camera:changed', {
+      send('camera:changed', unitsFor(camera.orgPath), {
         kind,
         id: camera.id,
         camera: kind === 'deleted' ? null : deps.cameras.toView(camera),
       });
     }),
-    deps.bus.on('camera.imported', ({ created, orgPaths }) => {
-      // Each room hears only the units inside its own subtree.
-      const perRoom = new Map<string, Set<number>>();
-      for (const path of orgPaths) {
-        const ids = path.split('/').filter(Boolean);
-        const unit = Number(ids[ids.length - 1]);
-        for (const room of roomsFor(path)) {
-          const set = perRoom.get(room) ?? new Set<number>();
-          set.add(unit);
-          perRoom.set(room, set);
+    deps.bus.on('camera.imported', ({ perPath }) => {
+      // Each unit hears only the points created inside its own subtree, and only those units.
+      const perUnit = new Map<string, { created: number; units: Set<number> }>();
+      for (const { path, created } of perPath) {
+        const ids = unitsFor(path);
+        const leaf = Number(ids[ids.length - 1]);
+        for (const id of ids) {
+          const acc = perUnit.get(id) ?? { created: 0, units: new Set<number>() };
+          acc.created += created;
+          acc.units.add(leaf);
+          perUnit.set(id, acc);
         }
       }
-      for (const [room, ids] of perRoom)
-        io.to(room).emit('registry:imported', { created: ids.size ? created : 0, orgUnitIds: [...ids] });
+      for (const [id, acc] of perUnit)
+        send('registry:imported', [id], { created: acc.created, orgUnitIds: [...acc.units] });
     }),
     deps.bus.on('scan.progress', ({ scan }) => {
-      io.to(roomsFor(scan.orgPath)).emit('scan:progress', scanView(scan));
+      send('scan:progress', unitsFor(scan.orgPath), scanView(scan));
     }),
     deps.bus.on('scan.device', ({ device, orgPath }) => {
-      io.to(roomsFor(orgPath)).emit('scan:device', deviceView(device));
+      send('scan:device', unitsFor(orgPath), deviceView(device));
     }),
     deps.bus.on('stream.state', ({ orgPath, event }) => {
-      io.to(roomsFor(orgPath)).emit('stream:state', event);
+      send('stream:state', unitsFor(orgPath), event);
     }),
     deps.bus.on('camera.status', (e) => {
-      io.to(roomsFor(e.orgPath)).emit('camera:status', {
+      send('camera:status', unitsFor(e.orgPath), {
         id: e.id,
         status: e.to,
         reason: e.reason,
@@ -101,25 +189,26 @@ export function attachRealtime(
     }),
     // The alert is already stored: a client that misses this push replays it from GET /alerts?since=.
     deps.bus.on('alert.changed', ({ kind, orgPath, alert }) => {
-      io.to(roomsFor(orgPath)).emit(kind === 'new' ? 'alert:new' : 'alert:updated', alert);
+      send(kind === 'new' ? 'alert:new' : 'alert:updated', unitsFor(orgPath), alert);
     }),
     deps.bus.on('order.changed', ({ kind, orgPath, order }) => {
-      io.to(roomsFor(orgPath)).emit(kind === 'new' ? 'order:new' : 'order:updated', order);
+      send(kind === 'new' ? 'order:new' : 'order:updated', unitsFor(orgPath), order);
     }),
     deps.bus.on('order.supervise', ({ event, unitIds }) => {
-      io.to(unitIds.map(orgRoom)).emit('order:supervise', event);
+      send('order:supervise', unitIds, event);
     }),
     // Only the target unit's own screens: its villages do not get the township's wall.
     deps.bus.on('wall.push', ({ event }) => {
-      io.to(orgRoom(event.targetOrgUnitId)).emit('wall:push', event);
+      send('wall:push', [event.targetOrgUnitId], event);
     }),
     deps.bus.on('wall.changed', ({ orgPath, screen }) => {
-      io.to(roomsFor(orgPath)).emit('wall:updated', screen);
+      send('wall:updated', unitsFor(orgPath), screen);
     }),
   ];
   return {
     io,
     close: () => {
+      clearInterval(recheck);
       for (const off of offs) off();
       return new Promise<void>((resolve) => void io.close(() => resolve()));
     },

@@ -98,13 +98,9 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
       );
       return changes === 1 ? byIdAny(id) : undefined;
     },
+    /** Deletes a screen and its kiosk tokens; the kiosk account's sessions are auth's to end (routes do). */
     delete(id: number): void {
       db.transaction(() => {
-        for (const t of db.all<{ user_id: number }>(
-          'SELECT DISTINCT user_id FROM wall_kiosk_tokens WHERE screen_id = ?',
-          [id],
-        ))
-          db.run('DELETE FROM sessions WHERE user_id = ?', [t.user_id]);
         db.run('DELETE FROM wall_kiosk_tokens WHERE screen_id = ?', [id]);
         db.run('DELETE FROM wall_screens WHERE id = ?', [id]);
       });
@@ -123,23 +119,12 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
       );
       return r ? { id: r.id, screenId: r.screen_id, userId: r.user_id } : undefined;
     },
-    /**
-     * Revokes every kiosk token of a screen and ends the sessions they opened.
-     * The sessions table belongs to auth/; a kiosk user exists only for its
-     * screen, so ending all of that user's sessions is exactly the revocation.
-     */
+    /** Revokes every kiosk token of a screen; the sessions they opened are ended by auth (routes do). */
     revokeKiosk(screenId: number): number {
-      return db.transaction(() => {
-        const users = db.all<{ user_id: number }>(
-          'SELECT DISTINCT user_id FROM wall_kiosk_tokens WHERE screen_id = ? AND revoked_at IS NULL',
-          [screenId],
-        );
-        for (const u of users) db.run('DELETE FROM sessions WHERE user_id = ?', [u.user_id]);
-        return db.run('UPDATE wall_kiosk_tokens SET revoked_at = ? WHERE screen_id = ? AND revoked_at IS NULL', [
-          now().toISOString(),
-          screenId,
-        ]).changes;
-      });
+      return db.run('UPDATE wall_kiosk_tokens SET revoked_at = ? WHERE screen_id = ? AND revoked_at IS NULL', [
+        now().toISOString(),
+        screenId,
+      ]).changes;
     },
 
     /**

@@ -7,17 +7,9 @@ import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { LoginResponse, WallKioskTokenIssued, WallScreenView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
-import {
-  authOf,
-  hashToken,
-  type AuthContext,
-  type AuthService,
-  type SessionRepo,
-  type UserRepo,
-} from '../auth/index.ts';
+import { authOf, hashToken, type AuthContext, type AuthService, type UserRepo } from '../auth/index.ts';
 import { plainText } from '../cameras/schema.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
-import type { AppConfig } from '../config/schema.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError, badRequest, conflict, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
@@ -51,13 +43,11 @@ export function wallRoutes(deps: {
   cameras: CameraRepo;
   orgs: OrgRepo;
   users: UserRepo;
-  sessions: SessionRepo;
   audit: AuditLog;
   bus: EventBus;
   clock: Clock;
-  config: AppConfig;
 }): Router {
-  const { auth, walls, cameras, orgs, users, sessions, audit, bus, clock, config } = deps;
+  const { auth, walls, cameras, orgs, users, audit, bus, clock } = deps;
   const r = Router();
   const actor = (ctx: AuthContext, req: Request) => ({
     userId: ctx.user.id,
@@ -151,6 +141,12 @@ export function wallRoutes(deps: {
     const { id } = parseOr400(idParam, req.params);
     const screen = screenOr404(ctx, id);
     walls.delete(id);
+    // The kiosk account dies with its screen: disabled (its audit rows keep the name) and signed out.
+    const kiosk = users.byKioskScreen(id);
+    if (kiosk) {
+      users.update(kiosk.id, { disabled: true });
+      auth.endSessions({ userId: kiosk.id }, 'revoked');
+    }
     audit.record({
       actor: actor(ctx, req),
       action: 'wall.delete',
@@ -168,18 +164,14 @@ export function wallRoutes(deps: {
     const ctx = authOf(req);
     const { id } = parseOr400(idParam, req.params);
     const screen = screenOr404(ctx, id);
-    // One viewer account per screen, in the screen's own unit: the kiosk sees what that unit sees, and may only look.
-    const username = `kiosk-screen-${screen.id}`;
-    const user =
-      users.byUsername(username) ??
-      users.insert({
-        username,
-        displayName: `大屏 ${screen.name}`,
-        // Not a password hash: password login can never succeed for this account.
-        passwordHash: '!kiosk',
-        role: 'viewer',
-        orgUnitId: screen.orgUnitId,
-      });
+    // One viewer account per screen, in the screen's own unit: the kiosk sees
+    // what that unit sees, and may only look. Tied to the screen by a column,
+    // never found by its name (a name can be taken; ids are never reused).
+    let user = users.byKioskScreen(screen.id) ?? users.insertKiosk(screen.id, `大屏 ${screen.name}`, screen.orgUnitId);
+    if (user.orgUnitId !== screen.orgUnitId || user.disabled) {
+      auth.endSessions({ userId: user.id }, 'changed');
+      user = users.update(user.id, { orgUnitId: screen.orgUnitId, disabled: false }) ?? user;
+    }
     const token = randomBytes(32).toString('base64url');
     walls.addKioskToken(screen.id, hashToken(token), user.id, ctx.user.id);
     audit.record({
@@ -203,6 +195,8 @@ export function wallRoutes(deps: {
     const { id } = parseOr400(idParam, req.params);
     screenOr404(ctx, id);
     const revoked = walls.revokeKiosk(id);
+    const kiosk = users.byKioskScreen(id);
+    if (kiosk) auth.endSessions({ userId: kiosk.id }, 'revoked');
     audit.record({
       actor: actor(ctx, req),
       action: 'wall.kiosk.revoke',
@@ -221,26 +215,25 @@ export function wallRoutes(deps: {
     const user = kiosk ? users.byId(kiosk.userId) : undefined;
     const org = user ? orgs.byId(user.orgUnitId) : undefined;
     const screen = kiosk && org ? walls.byId({ orgUnitId: org.id, path: org.path }, kiosk.screenId) : undefined;
-    if (!kiosk || !user || !org || !screen || user.disabled) {
+    if (
+      !kiosk ||
+      !user ||
+      !org ||
+      !screen ||
+      user.disabled ||
+      user.kioskScreenId !== screen.id ||
+      screen.orgUnitId !== user.orgUnitId
+    ) {
       audit.record({ actor: { userId: null, username: null, ip }, action: 'wall.kiosk.login', outcome: 'failed' });
       return undefined;
     }
-    const session = randomBytes(32).toString('base64url');
-    const expiresAt = new Date(clock.now().getTime() + KIOSK_SESSION_DAYS * 86_400_000);
-    sessions.create(hashToken(session), user.id, expiresAt, ip, req.get('user-agent')?.slice(0, 256) ?? null);
+    const { token: session, expiresAt } = auth.openSession(req, res, user, KIOSK_SESSION_DAYS * 86_400_000);
     audit.record({
       actor: { userId: user.id, username: user.username, ip },
       action: 'wall.kiosk.login',
       targetType: 'wall_screen',
       targetId: screen.id,
       outcome: 'ok',
-    });
-    res.cookie(config.security.cookieName, session, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure: config.security.secureCookie,
-      path: '/',
-      expires: expiresAt,
     });
     const login: LoginResponse = {
       user: auth.sessionUser(user, org),
