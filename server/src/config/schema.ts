@@ -68,6 +68,8 @@ export const configSchema = z
           .max(24 * 30),
         cookieName: z.string().regex(/^[A-Za-z0-9_-]+$/),
         secureCookie: z.boolean(),
+        /** How often each open socket's session is checked again (it also ends at once on logout or revocation). */
+        sessionRecheckSeconds: z.number().positive().max(3600),
         loginRateLimit: z
           .object({
             windowSeconds: z.number().int().positive(),

@@ -516,14 +516,14 @@ ALTER TABLE users ADD COLUMN kiosk_screen_id INTEGER REFERENCES wall_screens(id)
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));
 
 /** Applies pending migrations, each in its own transaction; returns how many ran. */
-export function migrate(db: SqlDb, now: () => Date): number {
+export function migrate(db: SqlDb, now: () => Date, upTo = Infinity): number {
   db.exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
   );
   const done = new Set(db.all<{ version: number }>('SELECT version FROM schema_migrations').map((r) => r.version));
   let ran = 0;
   for (const m of MIGRATIONS) {
-    if (done.has(m.version)) continue;
+    if (done.has(m.version) || m.version > upTo) continue;
     if (m.foreignKeysOff) db.exec('PRAGMA foreign_keys = OFF');
     try {
       db.transaction(() => {

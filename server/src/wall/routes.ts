@@ -62,11 +62,26 @@ export function wallRoutes(deps: {
   };
 
   /** Every camera of a layout must be a point the caller may see; each unknown one is named. */
-  const checkCameras = (ctx: AuthContext, layout: z.output<typeof wallLayoutSchema>, prefix: string) => {
+  /**
+   * Every camera of a layout must be in the SCREEN's jurisdiction, not only
+   * the caller's: the county must not put another township's cameras on a
+   * township's wall (its kiosk would then play them).
+   */
+  const checkCameras = (
+    ctx: AuthContext,
+    screenUnit: { id: number; path: string },
+    layout: z.output<typeof wallLayoutSchema>,
+    prefix: string,
+  ) => {
     const fields = [];
+    const screenScope = { orgUnitId: screenUnit.id, path: screenUnit.path };
     for (const [id, path] of camerasOf(layout)) {
-      if (!cameras.byId(ctx.scope, id))
-        fields.push({ path: prefix + path.slice('layout'.length), message: `camera ${id} not found` });
+      if (cameras.byId(screenScope, id)) continue;
+      const visible = cameras.byId(ctx.scope, id) !== undefined;
+      fields.push({
+        path: prefix + path.slice('layout'.length),
+        message: visible ? `camera ${id} is outside the screen's jurisdiction` : `camera ${id} not found`,
+      });
     }
     if (fields.length) throw badRequest(fields);
   };
@@ -99,7 +114,7 @@ export function wallRoutes(deps: {
       throw badRequest([{ path: 'orgUnitId', message: 'org unit is not in your jurisdiction' }]);
     }
     const layout = body.layout ?? emptyLayout();
-    if (body.layout) checkCameras(ctx, layout, 'layout');
+    if (body.layout) checkCameras(ctx, unit, layout, 'layout');
     const screen = walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
     audit.record({
       actor: actor(ctx, req),
@@ -120,9 +135,9 @@ export function wallRoutes(deps: {
   r.put('/walls/:id/layout', auth.requirePermission('wall.write'), (req, res) => {
     const ctx = authOf(req);
     const { id } = parseOr400(idParam, req.params);
-    screenOr404(ctx, id);
+    const screen = screenOr404(ctx, id);
     const body = parseOr400(layoutBody, req.body);
-    checkCameras(ctx, body.layout, 'layout');
+    checkCameras(ctx, { id: screen.orgUnitId, path: screen.orgPath }, body.layout, 'layout');
     const saved = walls.saveLayout(id, body.version, body.layout);
     if (!saved) {
       const current = walls.byId(ctx.scope, id);
@@ -140,9 +155,10 @@ export function wallRoutes(deps: {
     const ctx = authOf(req);
     const { id } = parseOr400(idParam, req.params);
     const screen = screenOr404(ctx, id);
-    walls.delete(id);
-    // The kiosk account dies with its screen: disabled (its audit rows keep the name) and signed out.
+    // The kiosk account dies with its screen: disabled (its audit rows keep the
+    // name) and signed out. Found first: the delete clears its screen column.
     const kiosk = users.byKioskScreen(id);
+    walls.delete(id);
     if (kiosk) {
       users.update(kiosk.id, { disabled: true });
       auth.endSessions({ userId: kiosk.id }, 'revoked');
