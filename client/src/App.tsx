@@ -2,7 +2,7 @@ import { AlertPopup } from './alerts/AlertPopup.tsx';
 import { AlertsPage } from './alerts/AlertsPage.tsx';
 import { AlertsProvider } from './alerts/AlertsProvider.tsx';
 import { useCallback, useEffect, useState } from 'react';
-import type { SessionUser } from '@api/contract.ts';
+import type { SessionEndReason, SessionUser } from '@api/contract.ts';
 import { api, ApiError, onUnauthorized } from './api.ts';
 import { TopBar } from './components/TopBar.tsx';
 import { describeError } from './errors.ts';
@@ -23,7 +23,7 @@ import { WallPage, isKiosk } from './wall/WallPage.tsx';
 type AuthState =
   | { state: 'checking' }
   | { state: 'unreachable'; error: unknown }
-  | { state: 'anonymous'; expired: boolean }
+  | { state: 'anonymous'; expired: boolean; reason?: SessionEndReason }
   | { state: 'signed-in'; user: SessionUser };
 
 export function App() {
@@ -46,8 +46,10 @@ export function App() {
 
   useEffect(
     () =>
-      onUnauthorized(() =>
-        setAuth((prev) => (prev.state === 'signed-in' ? { state: 'anonymous', expired: true } : prev)),
+      onUnauthorized((reason) =>
+        setAuth((prev) =>
+          prev.state === 'signed-in' ? { state: 'anonymous', expired: true, ...(reason ? { reason } : {}) } : prev,
+        ),
       ),
     [],
   );
@@ -81,7 +83,7 @@ export function App() {
     case 'anonymous':
       return (
         <LoginPage
-          notice={auth.expired ? t('common.sessionExpired') : null}
+          notice={auth.reason ? t(`session.ended.${auth.reason}`) : auth.expired ? t('common.sessionExpired') : null}
           onLogin={(user) => setAuth({ state: 'signed-in', user })}
         />
       );

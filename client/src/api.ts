@@ -27,6 +27,7 @@ import type {
   PtzPresetView,
   ScanRequest,
   ScanView,
+  SessionEndReason,
   SessionUser,
   StreamRequest,
   StreamTicket,
@@ -64,7 +65,8 @@ export class ApiError extends Error {
 /** status 0: the request never got an HTTP answer (server down, network cut). */
 export const NETWORK_ERROR_STATUS = 0;
 
-type UnauthorizedListener = () => void;
+/** Why the session is gone, when the server said so (the socket's `session:ended`); undefined after a plain 401. */
+type UnauthorizedListener = (reason?: SessionEndReason) => void;
 const unauthorizedListeners = new Set<UnauthorizedListener>();
 
 /** Called whenever an authenticated request answers 401, i.e. the session is gone. */
@@ -74,8 +76,8 @@ export function onUnauthorized(listener: UnauthorizedListener): () => void {
 }
 
 /** The server said the session ended (the socket's `session:ended`): the same as a 401. */
-export function signalSessionEnded(): void {
-  for (const listener of unauthorizedListeners) listener();
+export function signalSessionEnded(reason: SessionEndReason): void {
+  for (const listener of unauthorizedListeners) listener(reason);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

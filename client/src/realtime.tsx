@@ -1,6 +1,6 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServerEvents, ServerToClientEvents } from '@api/contract.ts';
+import type { ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '@api/contract.ts';
 import { signalSessionEnded } from './api.ts';
 
 export type RealtimeSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -24,7 +24,7 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     const update = () => setValue({ socket, connected: socket.connected });
     // Logout elsewhere, a revoked kiosk token, a changed password: the server
     // says so and disconnects; the app goes back to sign-in (a kiosk reloads its URL).
-    const ended = () => signalSessionEnded();
+    const ended = (e: { reason: SessionEndReason }) => signalSessionEnded(e.reason);
     socket.on('connect', update);
     socket.on('disconnect', update);
     socket.on('session:ended', ended);
