@@ -28,6 +28,7 @@ import { createEventBus } from './events.ts';
 import { HttpError } from './http/errors.ts';
 import type { Clock, Logger } from './http/logger.ts';
 import { openApiDocument } from './http/openapi.ts';
+import { refuseInvalidUtf8 } from './http/text.ts';
 import { mapRoutes } from './map/index.ts';
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
@@ -262,7 +263,8 @@ export function createApp(deps: AppDeps) {
     }
     next();
   });
-  api.use(express.json({ limit: `${config.server.bodyLimitKb}kb`, strict: true }));
+  // The limit counts the bytes read (chunked or not, after inflating); invalid UTF-8 is a 400.
+  api.use(express.json({ limit: `${config.server.bodyLimitKb}kb`, strict: true, verify: refuseInvalidUtf8 }));
   api.use((_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();

@@ -5,6 +5,7 @@
  */
 import type { CoordSystem, ImportRowError } from '../api/contract.ts';
 import { CsvSyntaxError, csvLine, parseCsv } from '../csv/csv.ts';
+import { TEXT_MESSAGES, checkText } from '../http/text.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import type { Network } from './networks.ts';
 import type { CameraPoint } from './repo.ts';
@@ -110,6 +111,8 @@ export interface LedgerParse {
 }
 
 const REQUIRED: Column[] = ['name', 'network', 'org_unit', 'lon', 'lat'];
+/** The CSV reader's own field cap; the schema's caps (128 for a name…) apply after. */
+const CELL_MAX = 4096;
 
 export function parseLedger(
   text: string,
@@ -117,7 +120,7 @@ export function parseLedger(
 ): LedgerParse {
   let records;
   try {
-    records = parseCsv(text.replace(/^\uFEFF/, ''), { maxRecords: ctx.maxRows + 1, maxFieldLength: 4096 });
+    records = parseCsv(text.replace(/^\uFEFF/, ''), { maxRecords: ctx.maxRows + 1, maxFieldLength: CELL_MAX });
   } catch (err) {
     if (err instanceof CsvSyntaxError)
       return { rows: [], errors: [{ line: err.line, field: 'row', message: err.message }] };
@@ -161,12 +164,28 @@ export function parseLedger(
 
   const rows: LedgerRow[] = [];
   for (const rec of records.slice(1)) {
-    const cell = (c: Column): string | undefined => {
-      const i = colIndex.get(c);
-      const v = i === undefined ? undefined : rec.fields[i]?.trim();
-      return v === '' ? undefined : v;
-    };
     const rowErrors: ImportRowError[] = [];
+    // Every cell goes through the text policy before it is looked up or echoed in a message: a
+    // bidi override or an escape sequence in a network or org cell is refused, not quoted back.
+    // The password is a secret: the schema checks it without normalising it.
+    const clean = new Map<Column, string>();
+    for (const [c, i] of colIndex) {
+      const raw = rec.fields[i]?.trim() ?? '';
+      if (raw === '') continue;
+      if (c === 'password') {
+        clean.set(c, raw);
+        continue;
+      }
+      const checked = checkText(raw, { max: CELL_MAX });
+      if (checked.ok || checked.message === TEXT_MESSAGES.blank) clean.set(c, checked.ok ? checked.value : raw);
+      else rowErrors.push({ line: rec.line, field: written.get(c) ?? c, message: checked.message });
+    }
+    const refused = new Set(rowErrors.map((e) => e.field));
+    const cell = (c: Column): string | undefined => clean.get(c);
+    const required = (c: Column) => {
+      const field = written.get(c) ?? c;
+      if (!refused.has(field)) rowErrors.push({ line: rec.line, field, message: 'required' });
+    };
     if (rec.fields.length !== header.fields.length) {
       rowErrors.push({
         line: rec.line,
@@ -190,8 +209,7 @@ export function parseLedger(
     const name = cell('name');
     input.name = name ?? '';
     const net = cell('network');
-    if (net === undefined)
-      rowErrors.push({ line: rec.line, field: written.get('network') ?? 'network', message: 'required' });
+    if (net === undefined) required('network');
     else {
       const id = networkByKey.get(net) ?? networkByKey.get(net.toLowerCase());
       if (!id)
@@ -203,8 +221,7 @@ export function parseLedger(
       else input.networkId = id;
     }
     const org = cell('org_unit');
-    if (org === undefined)
-      rowErrors.push({ line: rec.line, field: written.get('org_unit') ?? 'org_unit', message: 'required' });
+    if (org === undefined) required('org_unit');
     else {
       const byCode = ctx.orgs.byCode(org);
       const byName = orgByName.get(org);
@@ -233,8 +250,8 @@ export function parseLedger(
         field: written.get('coord_system') ?? 'coord_system',
         message: `unknown coordinate system "${crsRaw?.slice(0, 20)}"; use wgs84, gcj02 or bd09`,
       });
-    if (lon === undefined) rowErrors.push({ line: rec.line, field: written.get('lon') ?? 'lon', message: 'required' });
-    if (lat === undefined) rowErrors.push({ line: rec.line, field: written.get('lat') ?? 'lat', message: 'required' });
+    if (lon === undefined) required('lon');
+    if (lat === undefined) required('lat');
     input.position = { lon: lon ?? 0, lat: lat ?? 0, system: crs ?? 'wgs84' };
     const address = cell('address');
     if (address !== undefined) input.address = address;

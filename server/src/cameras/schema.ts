@@ -1,24 +1,16 @@
 import { z } from 'zod';
 import { CAMERA_STATUSES, COORD_SYSTEMS } from '../api/contract.ts';
+import { TEXT_MESSAGES, hasBidi, hasControl, optionalSafeText, safeText, secretText } from '../http/text.ts';
 
-// Control characters (C0, DEL, C1) have no place in names or addresses and are
-// a classic way to corrupt CSV exports and logs.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
-export const plainText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'must not be empty')
-    .max(max, `at most ${max} characters`)
-    .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+/**
+ * Names and addresses follow the one text policy (server/src/http/text.ts): NFC, no control or
+ * bidi characters, not blank once invisible characters are removed. Other modules (users, wall
+ * screens) build their names with this too.
+ */
+export const plainText = (max: number) => safeText({ max });
 
 /** Optional text: empty string and null both mean "none". */
-const optionalText = (max: number) =>
-  z
-    .union([z.literal('').transform(() => null), plainText(max)])
-    .nullable()
-    .optional();
+const optionalText = (max: number) => optionalSafeText({ max });
 
 export const gbCode = z.string().regex(/^\d{20}$/, 'must be a 20-digit GB/T 28181 code');
 
@@ -31,8 +23,17 @@ function uri(schemes: Set<string>, label: string) {
     .trim()
     .max(2048, 'at most 2048 characters')
     .superRefine((s, ctx) => {
-      if (/\s/.test(s) || CONTROL.test(s)) {
+      if (/\s/.test(s) || hasControl(s)) {
         ctx.addIssue({ code: 'custom', message: 'must not contain spaces or control characters' });
+        return;
+      }
+      // A bidi override in a URI shows an operator one address and connects to another.
+      if (hasBidi(s)) {
+        ctx.addIssue({ code: 'custom', message: TEXT_MESSAGES.bidi });
+        return;
+      }
+      if (!s.isWellFormed()) {
+        ctx.addIssue({ code: 'custom', message: TEXT_MESSAGES.surrogate });
         return;
       }
       let u: URL;
@@ -73,10 +74,7 @@ export const positionInput = z
 export const credentialsInput = z
   .object({
     username: plainText(128),
-    password: z
-      .string()
-      .max(256, 'at most 256 characters')
-      .refine((s) => !CONTROL.test(s), 'must not contain control characters'),
+    password: secretText({ max: 256 }),
   })
   .strict()
   .nullable();
@@ -113,7 +111,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 
 export const cameraQuerySchema = z
   .object({
-    q: z.string().trim().max(100, 'at most 100 characters').optional(),
+    q: z.string().normalize('NFC').trim().max(100, 'at most 100 characters').optional(),
     org: z.coerce.number().int().positive().optional(),
     network: z.string().max(32).optional(),
     status: z.enum(CAMERA_STATUSES).optional(),

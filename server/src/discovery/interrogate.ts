@@ -1,5 +1,6 @@
 import type { DeviceStatus, ScanCredentials } from '../api/contract.ts';
 import type { DiscoveredDevice } from './repo.ts';
+import { deviceText, deviceUri } from '../http/text.ts';
 import { OnvifError, createOnvifClient, type MediaProfile } from '../protocols/onvif/client.ts';
 
 /** What one device told us; the fields it shares with a stored device keep their meaning. */
@@ -49,13 +50,80 @@ export function pickStreams(profiles: MediaProfile[]): { main: MediaProfile | nu
   return { main, sub };
 }
 
+/**
+ * Caps for what a device says about itself (issue 11: a 300,000-character manufacturer with
+ * U+202E, BEL and ESC was copied into a point). Generous for real devices: the longest
+ * manufacturer, model and firmware strings in our fixtures are under 40 characters.
+ */
+export const DEVICE_TEXT_MAX = {
+  identity: 64,
+  profileName: 64,
+  token: 64,
+  encoding: 16,
+  reason: 300,
+  endpoint: 200,
+} as const;
+
 /** Manufacturer and model as a device advertises them in WS-Discovery scopes. */
 export function fromScopes(scopes: string[]): { manufacturer: string | null; model: string | null } {
   const get = (kind: string) => {
     const s = scopes.find((x) => x.startsWith(`onvif://www.onvif.org/${kind}/`));
-    return s ? decodeURIComponent(s.split('/').pop() ?? '').slice(0, 64) || null : null;
+    if (!s) return null;
+    const last = s.split('/').pop() ?? '';
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(last);
+    } catch {
+      // A broken %-escape is the device's problem; it must not fail the whole scan.
+      decoded = last;
+    }
+    return deviceText(decoded, DEVICE_TEXT_MAX.identity);
   };
   return { manufacturer: get('name'), model: get('hardware') };
+}
+
+const size = (n: number | null) => (n !== null && Number.isInteger(n) && n > 0 && n <= 100_000 ? n : null);
+const rate = (n: number | null) => (n !== null && n > 0 && n <= 1000 ? n : null);
+
+/**
+ * Everything a device reply put into an interrogation, through the text policy: a reply cannot be
+ * refused field by field, so forbidden characters are stripped and each field is cut to its cap.
+ * URIs that do not survive re-parsing are dropped.
+ */
+export function boundInterrogation(r: Interrogation): Interrogation {
+  const t = (s: string | null, max: number) => deviceText(s, max);
+  return {
+    ...r,
+    reason: t(r.reason, DEVICE_TEXT_MAX.reason),
+    manufacturer: t(r.manufacturer, DEVICE_TEXT_MAX.identity),
+    model: t(r.model, DEVICE_TEXT_MAX.identity),
+    firmware: t(r.firmware, DEVICE_TEXT_MAX.identity),
+    serial: t(r.serial, DEVICE_TEXT_MAX.identity),
+    mac: r.mac !== null && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(r.mac) ? r.mac : null,
+    profiles: r.profiles.slice(0, 32).map((p) => ({
+      token: t(p.token, DEVICE_TEXT_MAX.token) ?? '',
+      name: t(p.name, DEVICE_TEXT_MAX.profileName) ?? '',
+      encoding: t(p.encoding, DEVICE_TEXT_MAX.encoding),
+      width: size(p.width),
+      height: size(p.height),
+      fps: rate(p.fps),
+    })),
+    mainStreamUri: deviceUri(r.mainStreamUri, ['rtsp:', 'rtsps:']),
+    subStreamUri: deviceUri(r.subStreamUri, ['rtsp:', 'rtsps:']),
+    snapshotUri: deviceUri(r.snapshotUri, ['http:', 'https:']),
+  };
+}
+
+/**
+ * Reads what registration needs from one device (see `readDevice`), every field bounded and
+ * cleaned by the text policy before anyone stores or shows it.
+ */
+export async function interrogate(
+  xaddr: string,
+  credentials: ScanCredentials[],
+  opts: { timeoutMs: number; signal?: AbortSignal; scopes?: string[] },
+): Promise<Interrogation> {
+  return boundInterrogation(await readDevice(xaddr, credentials, opts));
 }
 
 /**
@@ -64,7 +132,7 @@ export function fromScopes(scopes: string[]): { manufacturer: string | null; mod
  * PTZ capability. Tries each credential in order. Never throws: failures
  * become a status with a reason.
  */
-export async function interrogate(
+async function readDevice(
   xaddr: string,
   credentials: ScanCredentials[],
   opts: { timeoutMs: number; signal?: AbortSignal; scopes?: string[] },
@@ -107,8 +175,8 @@ export async function interrogate(
         ...base,
         status: 'new',
         reason: null,
-        manufacturer: info.manufacturer || base.manufacturer,
-        model: info.model || base.model,
+        manufacturer: deviceText(info.manufacturer, DEVICE_TEXT_MAX.identity) ?? base.manufacturer,
+        model: deviceText(info.model, DEVICE_TEXT_MAX.identity) ?? base.model,
         firmware: info.firmware || null,
         serial: info.serial || null,
         clockOffsetMs: c.clockOffsetMs,

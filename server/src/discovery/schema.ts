@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { cameraCreateSchema, plainText } from '../cameras/schema.ts';
+import { safeText, secretText } from '../http/text.ts';
 
 const port = z.number().int().min(1).max(65535);
 const credentials = z
@@ -7,10 +8,7 @@ const credentials = z
     z
       .object({
         username: plainText(64),
-        password: z
-          .string()
-          .max(128)
-          .refine((s) => !/[\u0000-\u001f]/.test(s), 'must not contain control characters'),
+        password: secretText({ max: 128 }),
       })
       .strict(),
   )
@@ -21,14 +19,17 @@ export const scanRequestSchema = z.discriminatedUnion('mode', [
   z
     .object({
       mode: z.literal('unicast'),
-      ranges: z.array(z.string().trim().min(1).max(64)).min(1, 'give at least one address range').max(32),
+      ranges: z
+        .array(safeText({ max: 64 }))
+        .min(1, 'give at least one address range')
+        .max(32),
       wsdPorts: z.array(port).min(1).max(4).default([3702]),
       httpPorts: z.array(port).max(8).default([]),
       credentials,
     })
     .strict(),
-  z.object({ mode: z.literal('multicast'), interface: z.string().trim().min(1).max(64), credentials }).strict(),
-  z.object({ mode: z.literal('manual'), address: z.string().trim().min(1).max(300), credentials }).strict(),
+  z.object({ mode: z.literal('multicast'), interface: safeText({ max: 64 }), credentials }).strict(),
+  z.object({ mode: z.literal('manual'), address: safeText({ max: 300 }), credentials }).strict(),
 ]);
 export type ScanRequestInput = z.output<typeof scanRequestSchema>;
 

@@ -9,11 +9,12 @@ import type { SqlDb } from '../db/sqlite.ts';
 import type { EventBus } from '../events.ts';
 import { badRequest, conflict, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
+import { deviceText, deviceUri } from '../http/text.ts';
 import { expandRange } from '../protocols/cidr.ts';
 import { createOnvifClient } from '../protocols/onvif/client.ts';
 import { probeMulticast, probeUnicast, type ProbeMatch } from '../protocols/ws-discovery.ts';
 import { inScope } from '../org/scope.ts';
-import { interrogate } from './interrogate.ts';
+import { DEVICE_TEXT_MAX, interrogate } from './interrogate.ts';
 import { deviceView, scanView, type DiscoveryRepo, type ScanJob } from './repo.ts';
 import { manualXAddr, type ConfirmInput, type ScanRequestInput } from './schema.ts';
 
@@ -120,7 +121,11 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       bus.emit('scan.progress', { scan: state });
     };
     const found = new Map<string, { xaddr: string; endpoint: string | null; scopes: string[] }>();
-    const addFound = (xaddr: string, endpoint: string | null, scopes: string[]) => {
+    const addFound = (reported: string, reportedEndpoint: string | null, scopes: string[]) => {
+      // Both come from a device's WS-Discovery reply: cleaned before they are keyed, stored or shown.
+      const xaddr = deviceUri(reported, ['http:', 'https:'], 500);
+      if (!xaddr) return;
+      const endpoint = deviceText(reportedEndpoint, DEVICE_TEXT_MAX.endpoint);
       const key = endpoint ?? xaddr;
       if (found.has(key) || [...found.values()].some((f) => f.xaddr === xaddr)) return;
       found.set(key, { xaddr, endpoint, scopes });
@@ -195,7 +200,10 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           status = 'registered';
           const point = cameras.byId({ orgUnitId: job.orgUnitId, path: job.orgPath }, same);
           cameraId = point ? point.id : null;
-          reason = point ? `already registered as "${point.name}"` : 'already registered in another jurisdiction';
+          // Out of the scan's jurisdiction: the device is shown as registered (it cannot be
+          // registered twice) but neither linked nor named, and not said to be elsewhere; the
+          // registry answers the same for a duplicate code (issue 11).
+          reason = point ? `already registered as "${point.name}"` : 'already registered';
         }
       }
       const device = repo.addDevice({
@@ -310,13 +318,21 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       return db.transaction(() => {
         const view = cameraService.create(ctx, ip, {
           ...body,
-          onvifUrl: d.xaddr,
-          mainStreamUri: d.mainStreamUri,
-          subStreamUri: d.subStreamUri,
+          onvifUrl: deviceUri(d.xaddr, ['http:', 'https:']),
+          mainStreamUri: deviceUri(d.mainStreamUri, ['rtsp:', 'rtsps:']),
+          subStreamUri: deviceUri(d.subStreamUri, ['rtsp:', 'rtsps:']),
           ptz: d.ptz,
           ...(creds ? { credentials: creds } : {}),
         });
-        cameras.setDevice(view.id, { manufacturer: d.manufacturer, model: d.model, serial: d.serial, mac: d.mac });
+        // Cleaned again on the way into the point: a device row stored before the text policy
+        // may still hold a raw reply.
+        const identity = {
+          manufacturer: deviceText(d.manufacturer, DEVICE_TEXT_MAX.identity),
+          model: deviceText(d.model, DEVICE_TEXT_MAX.identity),
+          serial: deviceText(d.serial, DEVICE_TEXT_MAX.identity),
+          mac: d.mac !== null && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac) ? d.mac : null,
+        };
+        cameras.setDevice(view.id, identity);
         if (!repo.markConfirmed(deviceId, view.id))
           throw conflict('device: confirmed by someone else meanwhile', [{ path: 'device', message: 'confirmed' }]);
         audit.record({
@@ -327,7 +343,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           outcome: 'ok',
           detail: { deviceId, xaddr: d.xaddr },
         });
-        return { ...view, device: { manufacturer: d.manufacturer, model: d.model, serial: d.serial, mac: d.mac } };
+        return { ...view, device: identity };
       });
     },
 

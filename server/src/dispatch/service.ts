@@ -25,6 +25,7 @@ import type { EventBus } from '../events.ts';
 import { toWgs84 } from '../geo/coords.ts';
 import { badRequest, conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
+import { optionalSafeText, safeText } from '../http/text.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
 import { wallLayoutSchema, type WallRepo } from '../wall/index.ts';
@@ -66,18 +67,15 @@ export type StepAction = OrderStepAction;
 export const STEP_ACTIONS = ORDER_STEP_ACTIONS;
 
 const positiveId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
-const text = (max: number) =>
-  z
-    .string()
-    .max(max)
-    // Control characters other than newline and tab have no place in an order.
-    .refine((s) => !/[\u0000-\u0008\u000b-\u001f\u007f]/.test(s), 'control characters are not allowed');
+// Order text follows the one text policy (server/src/http/text.ts): titles are one line, notes
+// and descriptions keep newlines and tabs; no other control characters, no bidi overrides.
+const noteText = (max: number) => optionalSafeText({ max, multiline: true });
 
 export const createSchema = z
   .object({
     alertId: positiveId.optional(),
-    title: text(200).pipe(z.string().trim().min(1, 'required')).optional(),
-    description: text(4000).optional(),
+    title: safeText({ max: 200 }).optional(),
+    description: noteText(4000),
     level: z.enum(ALERT_LEVELS).optional(),
     position: z
       .object({
@@ -96,7 +94,7 @@ export const createSchema = z
 
 export const stepSchema = z
   .object({
-    note: text(2000).optional(),
+    note: noteText(2000),
     targetOrgUnitId: positiveId.optional(),
     attachmentIds: z.array(positiveId).max(20).optional(),
     /** Take a JPEG from this linked camera now and attach it (feedback evidence). */
@@ -112,7 +110,7 @@ export const pushSchema = z
     cameraIds: z.array(positiveId).max(16).optional(),
     layout: wallLayoutSchema.nullable().optional(),
     orderId: positiveId.nullable().optional(),
-    note: text(200).optional(),
+    note: noteText(200),
   })
   .strict();
 

@@ -174,7 +174,18 @@ export function openApiDocument(): Json {
           },
         },
       },
-      '/auth/logout': { post: { summary: 'End the session', responses: { '204': { description: 'logged out' } } } },
+      '/auth/logout': {
+        post: {
+          summary: 'End the session: its sockets are disconnected and its stream tickets stop at once',
+          responses: { '204': { description: 'logged out' } },
+        },
+      },
+      '/auth/password': {
+        post: {
+          summary: "Change the caller's password (PasswordChange); every other session of the account ends",
+          responses: { '204': { description: 'changed' }, ...errors(400, 401, 403) },
+        },
+      },
       '/auth/me': {
         get: {
           summary: 'The current user with permissions',
@@ -457,6 +468,13 @@ export function openApiDocument(): Json {
         post: {
           summary: 'Create a user (admins)',
           responses: { '201': { description: 'UserView' }, ...errors(400, 401, 403, 409) },
+        },
+      },
+      '/users/{id}': {
+        patch: {
+          summary:
+            'Change a user (admins): display name, password, role, org unit, disabled. A new password, role or unit, or disabling, ends every session of the account (sockets and stream tickets with them)',
+          responses: { '200': { description: 'UserView' }, ...errors(400, 401, 403, 404) },
         },
       },
       ...wallOpenApiPaths(),

@@ -1,4 +1,6 @@
+import { isUtf8 } from 'node:buffer';
 import { z } from 'zod';
+import { HttpError } from './errors.ts';
 
 /**
  * One text policy for every string a user or a device hands us (issue 11): names, addresses,
@@ -71,6 +73,16 @@ function truncate(s: string, max: number): string {
   return s.slice(0, i);
 }
 
+/** Bidi formatting characters: refused in URIs and addresses as well as in names. */
+export function hasBidi(s: string): boolean {
+  return BIDI.test(s);
+}
+
+/** C0/C1 control characters (and U+2028/U+2029); `multiline` lets \n and \t through. */
+export function hasControl(s: string, multiline = false): boolean {
+  return (multiline ? CONTROL_MULTI : CONTROL_SINGLE).test(s);
+}
+
 /** True when nothing visible is left once whitespace and invisible characters are removed. */
 export function isBlank(s: string): boolean {
   return s.replace(INVISIBLE, '').length === 0;
@@ -119,6 +131,21 @@ export function optionalSafeText(rule: TextRule) {
 }
 
 /**
+ * A secret (a camera password): kept byte for byte, so neither normalised nor trimmed, but still
+ * free of control characters (it travels in SOAP headers and RTSP URLs) and of unpaired surrogates
+ * (which UTF-8 cannot carry: the device would be sent U+FFFD).
+ */
+export function secretText(rule: { max: number }) {
+  return z
+    .string({ error: TEXT_MESSAGES.type })
+    .max(rule.max, TEXT_MESSAGES.tooLong(rule.max))
+    .superRefine((s, ctx) => {
+      if (!s.isWellFormed()) ctx.addIssue({ code: 'custom', message: TEXT_MESSAGES.surrogate });
+      else if (CONTROL_SINGLE.test(s)) ctx.addIssue({ code: 'custom', message: TEXT_MESSAGES.control });
+    });
+}
+
+/**
  * Device-supplied text (ONVIF identity, scopes, names): a reply cannot be refused field by field,
  * so what the policy forbids is removed instead. Controls become spaces (a newline inside a model
  * name is a separator), bidi formatting and unpaired surrogates are dropped, runs of whitespace
@@ -139,4 +166,40 @@ export function deviceText(input: unknown, max: number): string | null {
   if (isBlank(s)) return null;
   const cut = truncate(s, max).trim();
   return isBlank(cut) ? null : cut;
+}
+
+/**
+ * A URI a device hands us (XAddrs, stream and snapshot URIs): parsed and re-serialised, which
+ * percent-encodes anything outside ASCII in the path and query; null when it does not parse, has
+ * another scheme, or is still longer than `max` once serialised. A device cannot be asked again,
+ * so an unusable URI is dropped rather than refused.
+ */
+export function deviceUri(input: unknown, schemes: readonly string[], max = 2048): string | null {
+  if (typeof input !== 'string' || input.length > max) return null;
+  if (hasControl(input) || hasBidi(input) || !input.isWellFormed() || /\s/.test(input)) return null;
+  let u: URL;
+  try {
+    u = new URL(input);
+  } catch {
+    return null;
+  }
+  if (!schemes.includes(u.protocol) || !u.hostname) return null;
+  const out = u.toString();
+  return out.length <= max ? out : null;
+}
+
+/**
+ * express.json's `verify` hook: JSON travels as UTF-8 (RFC 8259 §8.1), and bytes that are not
+ * UTF-8 would otherwise be decoded to U+FFFD and stored as if the sender had meant them. Runs on
+ * the bytes actually read (after any Content-Encoding), so it sees what the parser would.
+ */
+export function refuseInvalidUtf8(_req: unknown, _res: unknown, buf: Buffer, encoding: string): void {
+  if (encoding.toLowerCase().replace('_', '-') !== 'utf-8') {
+    throw new HttpError(415, 'unsupported_media_type', 'body: send JSON as UTF-8', [
+      { path: 'body', message: 'charset must be UTF-8' },
+    ]);
+  }
+  if (!isUtf8(buf)) {
+    throw new HttpError(400, 'bad_encoding', 'body: not valid UTF-8', [{ path: 'body', message: 'not valid UTF-8' }]);
+  }
 }

@@ -1,5 +1,6 @@
 import type { OrgLevel } from '../api/contract.ts';
 import type { SqlDb } from '../db/sqlite.ts';
+import { checkText } from '../http/text.ts';
 
 /** 组织 — a county, township (乡镇/街道) or village (村/社区) unit. */
 export interface OrgUnit {
@@ -66,6 +67,13 @@ export function createOrgRepo(db: SqlDb, now: () => Date): OrgRepo {
     byId: (id) => load().byId.get(id),
     byCode: (code) => load().byCode.get(code),
     insert(unit) {
+      // Org units come from configuration and seeding, not from a request, but their names are
+      // shown on every list and wall: they follow the same text policy as everything typed in.
+      const name = checkText(unit.name, { max: 64 });
+      if (!name.ok) throw new Error(`org unit name: ${name.message}`);
+      const code = checkText(unit.code, { max: 32 });
+      if (!code.ok) throw new Error(`org unit code: ${code.message}`);
+      unit = { ...unit, name: name.value, code: code.value };
       const parent = unit.parentId === null ? undefined : load().byId.get(unit.parentId);
       if (unit.parentId !== null && !parent) throw new Error(`parent org unit ${unit.parentId} does not exist`);
       const out = db.transaction(() => {

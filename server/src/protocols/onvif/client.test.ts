@@ -198,6 +198,39 @@ describe('hostile replies', () => {
     await expect(client().getStreamUri('p1')).rejects.toMatchObject({ kind: 'malformed' });
   });
 
+  it('bounds and cleans what a device says: identity fields and fault reasons', async () => {
+    const env = (body: string) =>
+      `<?xml version="1.0"?><s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>${body}</s:Body></s:Envelope>`;
+    const forbidden = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    replies = {
+      GetDeviceInformation: xml(
+        env(
+          `<GetDeviceInformationResponse><Manufacturer>\u202eHik\u0007\u001b[2J${'M'.repeat(40_000)}</Manufacturer>` +
+            `<Model>IPC\u2066x\u2069</Model></GetDeviceInformationResponse>`,
+        ),
+      ),
+    };
+    const info = await client().getDeviceInformation();
+    expect(info.manufacturer.length).toBeLessThanOrEqual(256);
+    expect(info.manufacturer).toMatch(/^Hik \[2JM+$/);
+    expect(info.model).toBe('IPCx');
+    replies = {
+      GetDeviceInformation: xml(
+        env(
+          `<s:Fault><s:Code><s:Value>s:Receiver</s:Value></s:Code><s:Reason><s:Text>\u202ebusy\u0007${'R'.repeat(40_000)}</s:Text></s:Reason></s:Fault>`,
+        ),
+        500,
+      ),
+    };
+    const err = (await client()
+      .getDeviceInformation()
+      .catch((e: unknown) => e)) as OnvifError;
+    expect(err).toBeInstanceOf(OnvifError);
+    expect(err.message.length).toBeLessThanOrEqual(300);
+    expect(forbidden.test(err.message)).toBe(false);
+    expect(err.message).toMatch(/busy R+/);
+  });
+
   it('unreachable devices are unreachable', async () => {
     const c = createOnvifClient({ xaddr: 'http://127.0.0.1:1/onvif/device_service', timeoutMs: 1000 });
     await expect(c.getSystemDateAndTime()).rejects.toMatchObject({ kind: 'unreachable' });

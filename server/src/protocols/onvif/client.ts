@@ -10,10 +10,26 @@ import { NS, envelope, securityHeader } from './soap.ts';
 
 export type OnvifErrorKind = 'auth' | 'fault' | 'not_onvif' | 'malformed' | 'unreachable' | 'timeout';
 
+/**
+ * Text a device put into a message (a fault reason, a content type): without control or bidi
+ * formatting characters or unpaired surrogates, and bounded. Error messages end up in scan results
+ * and a point's status reason, in front of operators. The application's text policy
+ * (server/src/http/text.ts) goes further on stored fields; protocol code does not import it.
+ */
+export function deviceSaid(s: string, max = 300): string {
+  return s
+    .slice(0, max * 2)
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '')
+    .replace(/[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')
+    .slice(0, max)
+    .replace(/[\ud800-\udbff]$/, '');
+}
+
 export class OnvifError extends Error {
   readonly kind: OnvifErrorKind;
   constructor(kind: OnvifErrorKind, message: string) {
-    super(message);
+    super(deviceSaid(message));
     this.kind = kind;
   }
 }
@@ -195,11 +211,12 @@ export function createOnvifClient(opts: OnvifClientOptions) {
       const r = at(b, 'GetDeviceInformationResponse');
       if (r === undefined) throw new OnvifError('malformed', 'reply lacks GetDeviceInformationResponse');
       return {
-        manufacturer: text(at(r, 'Manufacturer')) ?? '',
-        model: text(at(r, 'Model')) ?? '',
-        firmware: text(at(r, 'FirmwareVersion')) ?? '',
-        serial: text(at(r, 'SerialNumber')) ?? '',
-        hardwareId: text(at(r, 'HardwareId')) ?? '',
+        // Bounded here for every caller; a real device's strings are tens of characters.
+        manufacturer: deviceSaid(text(at(r, 'Manufacturer')) ?? '', 256),
+        model: deviceSaid(text(at(r, 'Model')) ?? '', 256),
+        firmware: deviceSaid(text(at(r, 'FirmwareVersion')) ?? '', 256),
+        serial: deviceSaid(text(at(r, 'SerialNumber')) ?? '', 256),
+        hardwareId: deviceSaid(text(at(r, 'HardwareId')) ?? '', 256),
       };
     },
 
@@ -236,7 +253,7 @@ export function createOnvifClient(opts: OnvifClientOptions) {
           const vec = at(p, 'VideoEncoderConfiguration');
           return {
             token: need(attr(p, 'token'), 'a profile token'),
-            name: text(at(p, 'Name')) ?? '',
+            name: deviceSaid(text(at(p, 'Name')) ?? '', 256),
             encoding: text(at(vec, 'Encoding')) ?? null,
             width: num(at(vec, 'Resolution', 'Width')),
             height: num(at(vec, 'Resolution', 'Height')),
@@ -290,7 +307,7 @@ export function createOnvifClient(opts: OnvifClientOptions) {
       );
       return list(at(b, 'GetPresetsResponse', 'Preset'))
         .slice(0, 256)
-        .map((p) => ({ token: attr(p, 'token') ?? '', name: (text(at(p, 'Name')) ?? '').slice(0, 64) }))
+        .map((p) => ({ token: attr(p, 'token') ?? '', name: deviceSaid(text(at(p, 'Name')) ?? '', 64).trim() }))
         .filter((p) => /^[\w.:-]{1,64}$/.test(p.token));
     },
 
