@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TEXT_MESSAGES, checkText, deviceText, optionalSafeText, safeText } from './text.ts';
+import type { HttpError } from './errors.ts';
+import {
+  TEXT_MESSAGES,
+  checkText,
+  deviceText,
+  deviceUri,
+  optionalSafeText,
+  refuseInvalidUtf8,
+  safeText,
+  secretText,
+} from './text.ts';
 
 const name = safeText({ max: 8 });
 const note = safeText({ max: 50, multiline: true });
@@ -104,5 +114,48 @@ describe('deviceText', () => {
     expect(deviceText('', 10)).toBeNull();
     expect(deviceText(undefined, 10)).toBeNull();
     expect(deviceText(12, 10)).toBeNull();
+  });
+});
+
+describe('secretText', () => {
+  const pw = secretText({ max: 16 });
+  it('keeps a password byte for byte (no NFC, no trim)', () => {
+    expect(pw.parse(' cafe\u0301 ')).toBe(' cafe\u0301 ');
+  });
+  it('refuses control characters and unpaired surrogates', () => {
+    expect(problem(pw, 'pw\u0000')).toBe(TEXT_MESSAGES.control);
+    expect(problem(pw, 'pw\ud800')).toBe(TEXT_MESSAGES.surrogate);
+    expect(problem(pw, 'x'.repeat(17))).toBe(TEXT_MESSAGES.tooLong(16));
+  });
+});
+
+describe('deviceUri', () => {
+  it('re-serialises a good URI and drops anything unusable', () => {
+    expect(deviceUri('rtsp://10.0.0.1:554/Streaming/Channels/101', ['rtsp:'])).toBe(
+      'rtsp://10.0.0.1:554/Streaming/Channels/101',
+    );
+    expect(deviceUri('rtsp://10.0.0.1/\u202eevil', ['rtsp:'])).toBeNull();
+    expect(deviceUri('rtsp://10.0.0.1/a\u0007', ['rtsp:'])).toBeNull();
+    expect(deviceUri('rtsp://10.0.0.1/a b', ['rtsp:'])).toBeNull();
+    expect(deviceUri('file:///etc/passwd', ['rtsp:'])).toBeNull();
+    expect(deviceUri('rtsp://10.0.0.1/' + 'a'.repeat(3000), ['rtsp:'])).toBeNull();
+    expect(deviceUri(42, ['rtsp:'])).toBeNull();
+  });
+});
+
+describe('refuseInvalidUtf8', () => {
+  const call = (buf: Buffer, enc = 'utf-8') => {
+    try {
+      refuseInvalidUtf8(null, null, buf, enc);
+      return null;
+    } catch (e) {
+      return e as HttpError;
+    }
+  };
+  it('lets UTF-8 through and refuses anything else with a stable code', () => {
+    expect(call(Buffer.from('{"name":"城关镇"}'))).toBeNull();
+    expect(call(Buffer.from([0x7b, 0x80, 0x7d]))).toMatchObject({ status: 400, code: 'bad_encoding' });
+    expect(call(Buffer.from([0xc0, 0xaf]))).toMatchObject({ status: 400, code: 'bad_encoding' });
+    expect(call(Buffer.from('{}'), 'utf-16le')).toMatchObject({ status: 415 });
   });
 });
