@@ -101,6 +101,35 @@ describe('import', () => {
     expect((await importCsv('{}', 'application/json')).status).toBe(415);
   });
 
+  it('is all or nothing at write time too: a row the database refuses leaves none of the file', async () => {
+    // Every other refusal here happens at validation, before any row is written, so they would
+    // pass without the import's transaction. This row passes validation and fails in the INSERT
+    // itself (a trigger on this test's own database), after the rows before it were written.
+    t.db.exec(
+      "CREATE TRIGGER test_import_write_fails BEFORE INSERT ON camera_points WHEN NEW.name = '写入时失败' " +
+        "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END",
+    );
+    try {
+      const before = await total();
+      const org = '349901001001';
+      const csv =
+        'name,network,org_unit,lon,lat\n' +
+        `事务第一行,xueliang,${org},118.7,31\n事务第二行,xueliang,${org},118.7,31\n写入时失败,xueliang,${org},118.7,31\n`;
+      const r = await importCsv(csv);
+      expect(r.status).toBe(500);
+      expect(await total()).toBe(before);
+      expect(t.db.all("SELECT id FROM camera_points WHERE name IN ('事务第一行', '事务第二行')")).toEqual([]);
+    } finally {
+      t.db.exec('DROP TRIGGER test_import_write_fails');
+    }
+    // The same file without the poisoned row imports whole.
+    const ok = await importCsv(
+      'name,network,org_unit,lon,lat\n事务第一行,xueliang,349901001001,118.7,31\n事务第二行,xueliang,349901001001,118.7,31\n',
+    );
+    expect(ok.status).toBe(201);
+    expect(ok.json.created).toBe(2);
+  });
+
   it('rejects an unknown query parameter', async () => {
     const r = await importCsv('name,network,org_unit,lon,lat\n', 'text/csv', '?mode=upsert');
     expect(r.status).toBe(400);
