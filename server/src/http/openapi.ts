@@ -541,6 +541,23 @@ export function openApiDocument(): Json {
           responses: { '201': { description: 'OrderAttachmentView' }, ...errors(400, 401, 403, 404, 409, 413, 415) },
         },
       },
+      '/orders/{id}/attachments/{aid}': {
+        get: {
+          summary:
+            'The image bytes of one attachment of an order in your jurisdiction (its stored Content-Type); an attachment of another order, or out of scope, is 404',
+          parameters: [idParam, { name: 'aid', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } }],
+          responses: {
+            '200': {
+              description: 'the image',
+              content: {
+                'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+                'image/png': { schema: { type: 'string', format: 'binary' } },
+              },
+            },
+            ...errors(400, 401, 403, 404),
+          },
+        },
+      },
       '/orders/stats': {
         get: {
           summary: 'Received, closed, on time, average/p90 handling minutes, overdue now: per child unit and period',
