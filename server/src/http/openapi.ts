@@ -26,7 +26,7 @@ const errors = (...codes: number[]) =>
     ]),
   );
 const STATUS: Record<number, string> = {
-  400: 'invalid input; `error.fields` names each bad field',
+  400: 'invalid input; `error.fields` names each bad field (text follows one policy: NFC, no control or bidi characters, not blank; a JSON body that is not UTF-8 is `bad_encoding`)',
   401: 'no session',
   403: 'role or jurisdiction forbids it',
   404: 'not found (or outside your jurisdiction)',
