@@ -120,7 +120,7 @@ const TRIGGERS: Record<Scoped, () => void> = {
       event: {
         cameraId: 1,
         quality: 'sub',
-        state: 'running',
+        state: 'live',
         reason: null,
         viewers: 1,
         bitrateKbps: null,
@@ -139,7 +139,7 @@ const TRIGGERS: Record<Scoped, () => void> = {
         orgPath: township1.path,
         createdBy: null,
         createdByName: null,
-        mode: 'range',
+        mode: 'unicast',
         target: '127.0.9.0/30',
         status: 'running',
         total: 4,
