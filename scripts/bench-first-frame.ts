@@ -80,7 +80,16 @@ try {
           body: '{"quality":"sub"}',
         });
         const ticket = (await res.json()) as { playlistUrl: string };
-        const hls = new w.Hls({ liveSyncDurationCount: 1, lowLatencyMode: false, backBufferLength: 4 });
+        const hls = new w.Hls({
+          liveSyncDurationCount: 1,
+          lowLatencyMode: false,
+          backBufferLength: 4,
+          // A playlist and its segments play only for the session that asked for the ticket.
+          xhrSetup: (xhr: XMLHttpRequest, url: string) => {
+            xhr.open('GET', url, true);
+            xhr.setRequestHeader('authorization', `Bearer ${token}`);
+          },
+        });
         const first = new Promise<number>((resolve) =>
           video.requestVideoFrameCallback(() => resolve(performance.now() - t0)),
         );

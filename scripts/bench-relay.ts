@@ -131,12 +131,15 @@ async function main() {
       });
       ids.push(r.json.id as number);
     }
-    const viewer = client(t.api, await t.login('county'));
+    const viewerToken = await t.login('county');
+    const viewer = client(t.api, viewerToken);
+    // Playlists and segments play only for the session that asked for the ticket.
+    const asViewer = { headers: { authorization: `Bearer ${viewerToken}` } };
     const open = async (id: number, quality: 'main' | 'sub') => {
       const t0 = performance.now();
       const r = await viewer.post(`/cameras/${id}/stream`, { quality });
       if (r.status !== 200) throw new Error(`stream ${id}: ${r.status} ${r.text}`);
-      const pl = await (await fetch(t.url + (r.json.playlistUrl as string))).text();
+      const pl = await (await fetch(t.url + (r.json.playlistUrl as string), asViewer)).text();
       if (!/seg_\d+\.ts/.test(pl)) throw new Error(`stream ${id}: playlist without a segment`);
       return { ms: performance.now() - t0, url: t.url + (r.json.playlistUrl as string) };
     };
@@ -171,7 +174,7 @@ async function main() {
     while (performance.now() < until) {
       await Promise.all(
         [...urls].map(async ([id, url]) => {
-          const text = await (await fetch(url)).text();
+          const text = await (await fetch(url, asViewer)).text();
           polls++;
           if (text.includes('#EXT-X-DISCONTINUITY')) gaps++;
           const seq = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? NaN);

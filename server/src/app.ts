@@ -74,6 +74,7 @@ const noRelay: RelayEngine = {
   status: () => undefined,
   onState: () => () => undefined,
   snapshot: () => Promise.reject(new HttpError(503, 'relay_unavailable', 'live video is not configured')),
+  stop: () => Promise.resolve(),
   stopAll: () => Promise.resolve(),
 };
 
@@ -210,8 +211,6 @@ export function createApp(deps: AppDeps) {
   const relay = createRelayService({
     db,
     cameras,
-    users,
-    orgs,
     secrets,
     audit,
     bus,
@@ -307,7 +306,7 @@ export function createApp(deps: AppDeps) {
   api.use(wallRoutes({ auth, walls, cameras, orgs, users, sessions, audit, bus, clock, config }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
-  app.use(streamFileRoutes({ relay }));
+  app.use(streamFileRoutes({ auth, relay }));
 
   const clientDir = deps.clientDir;
   if (clientDir && existsSync(path.join(clientDir, 'index.html'))) {

@@ -14,6 +14,8 @@ import { client, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
 let tech: ReturnType<typeof client>;
+/** A playlist or segment plays only for the session that asked for its ticket. */
+let asTech: RequestInit = {};
 let admin: ReturnType<typeof client>;
 let rtmpPort = 0;
 let camId = 0;
@@ -82,7 +84,9 @@ beforeAll(async () => {
     },
   });
   rtmpPort = t.server.ingest!.port;
-  tech = client(t.api, await t.login('tech'));
+  const techToken = await t.login('tech');
+  tech = client(t.api, techToken);
+  asTech = { headers: { authorization: `Bearer ${techToken}` } };
   admin = client(t.api, await t.login('admin'));
   // The point belongs to township 2, so township 1's technician is outside its jurisdiction.
   const township2 = t.server.app.repos.users.byUsername('township2')!.orgUnitId;
@@ -189,14 +193,14 @@ describe('publishing', () => {
     let seg = '';
     await until(
       async () => {
-        const pl = await fetch(t.url + ticket.json.playlistUrl);
+        const pl = await fetch(t.url + ticket.json.playlistUrl, asTech);
         seg = pl.status === 200 ? ((await pl.text()).split('\n').find((l) => l.endsWith('.ts')) ?? '') : '';
         return seg !== '';
       },
       15_000,
       'a segment in the playlist',
     );
-    const s = await fetch(t.url + ticket.json.playlistUrl.replace('index.m3u8', seg));
+    const s = await fetch(t.url + ticket.json.playlistUrl.replace('index.m3u8', seg), asTech);
     expect(s.status).toBe(200);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'ingest-seg-')), 'seg.ts');
     writeFileSync(file, Buffer.from(await s.arrayBuffer()));

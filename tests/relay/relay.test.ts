@@ -1,7 +1,8 @@
 /**
  * The relay over real sockets and real ffmpeg: the simulator's RTSP in, HLS
- * out through /streams with signed tokens; sharing, idle stop, scope, token
- * and path checks, snapshots, PTZ and audit.
+ * out through /streams with signed tokens bound to the asking session;
+ * sharing, idle stop, scope, token and path checks, snapshots, PTZ and audit.
+ * (What a ticket refuses to other sessions: tests/security/stream-tickets.test.ts.)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { StreamStateEvent, StreamTicket } from '../../server/src/api/contract.ts';
-import { signGrant } from '../../server/src/relay/tokens.ts';
+import { hashToken } from '../../server/src/auth/index.ts';
+import { WHOLE_REGISTRY } from '../../server/src/org/scope.ts';
+import { cameraRef, sessionRef, signGrant } from '../../server/src/relay/tokens.ts';
 import {
   client,
   firstVillage,
@@ -26,6 +29,9 @@ const tokenKey = Buffer.alloc(32, 7);
 let t: TestServer;
 let sim: Simulator;
 let officer: ReturnType<typeof client>;
+let officerToken = '';
+/** The officer's session on a playlist or segment request, as the browser's cookie would carry it. */
+const asOfficer = () => ({ headers: { authorization: `Bearer ${officerToken}` } });
 let fixedId = 0;
 let domeId = 0;
 let unreachableId = 0;
@@ -69,7 +75,8 @@ beforeAll(async () => {
   fixedId = await make(0);
   domeId = await make(1);
   unreachableId = await make(2, { mainStreamUri: 'rtsp://127.0.93.250:8554/none', subStreamUri: null });
-  officer = client(t.api, await t.login('township1'));
+  officerToken = await t.login('township1');
+  officer = client(t.api, officerToken);
   const own = await listenAs(t, 'township1', 'stream:state');
   const other = await listenAs(t, 'township2', 'stream:state');
   heard.own = own.heard;
@@ -96,14 +103,14 @@ describe('live relay', () => {
     expect(r.status, r.text).toBe(200);
     first = r.json;
     expect(first.playlistUrl).toMatch(/^\/streams\/[\w-]+\.[\w-]+\/index\.m3u8$/);
-    const pl = await fetch(t.url + first.playlistUrl);
+    const pl = await fetch(t.url + first.playlistUrl, asOfficer());
     expect(pl.status).toBe(200);
     expect(pl.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
     expect(pl.headers.get('cache-control')).toContain('no-cache');
     const text = await pl.text();
     const seg = text.split('\n').find((l) => l.endsWith('.ts'))!;
     expect(seg).toMatch(/^seg_\d+\.ts$/);
-    const s = await fetch(t.url + first.playlistUrl.replace('index.m3u8', seg));
+    const s = await fetch(t.url + first.playlistUrl.replace('index.m3u8', seg), asOfficer());
     expect(s.headers.get('content-type')).toBe('video/mp2t');
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'seg-')), 'seg.ts');
     writeFileSync(file, Buffer.from(await s.arrayBuffer()));
@@ -126,23 +133,33 @@ describe('live relay', () => {
   it('refuses forged, expired, foreign and out-of-scope tokens, and path tricks', async () => {
     const [, token] = /^\/streams\/([^/]+)\//.exec(first.playlistUrl)!;
     const tampered = token!.slice(0, -2) + (token!.endsWith('AA') ? 'BB' : 'AA');
-    expect((await fetch(`${t.url}/streams/${tampered}/index.m3u8`)).status).toBe(401);
+    expect((await fetch(`${t.url}/streams/${tampered}/index.m3u8`, asOfficer())).status).toBe(401);
+    const users = t.server.app.repos.users;
+    const camera = t.server.app.repos.cameras.byId(WHOLE_REGISTRY, fixedId)!;
     const expired = signGrant(tokenKey, {
-      userId: 5,
+      userId: users.byUsername('township1')!.id,
       cameraId: fixedId,
       quality: 'sub',
       exp: Math.floor(Date.now() / 1000) - 1,
+      sessionRef: sessionRef(tokenKey, hashToken(officerToken)),
+      cameraRef: cameraRef(tokenKey, camera),
     });
-    expect((await fetch(`${t.url}/streams/${expired}/index.m3u8`)).status).toBe(401);
-    // A valid signature for a township-2 user: the camera is not theirs.
-    const users = t.server.app.repos.users;
+    expect((await fetch(`${t.url}/streams/${expired}/index.m3u8`, asOfficer())).status).toBe(401);
+    // A valid signature for a township-2 user's own session: the camera is not theirs, and answers like missing.
+    const outsiderToken = await t.login('township2');
     const outsider = signGrant(tokenKey, {
       userId: users.byUsername('township2')!.id,
       cameraId: fixedId,
       quality: 'sub',
       exp: Math.floor(Date.now() / 1000) + 60,
+      sessionRef: sessionRef(tokenKey, hashToken(outsiderToken)),
+      cameraRef: cameraRef(tokenKey, camera),
     });
-    expect((await fetch(`${t.url}/streams/${outsider}/index.m3u8`)).status).toBe(403);
+    const refused = await fetch(`${t.url}/streams/${outsider}/index.m3u8`, {
+      headers: { authorization: `Bearer ${outsiderToken}` },
+    });
+    expect(refused.status).toBe(404);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('not_found');
     for (const trick of [
       '..%2F..%2Fetc%2Fpasswd',
       '%2e%2e%2findex.m3u8',
@@ -150,7 +167,7 @@ describe('live relay', () => {
       'seg_1.ts.bak',
       '.pids',
     ]) {
-      expect([400, 404]).toContain((await fetch(`${t.url}/streams/${token}/${trick}`)).status);
+      expect([400, 404]).toContain((await fetch(`${t.url}/streams/${token}/${trick}`, asOfficer())).status);
     }
     const outsiderApi = client(t.api, await t.login('township2'));
     expect((await ticket(fixedId, 'sub', outsiderApi)).status).toBe(404);

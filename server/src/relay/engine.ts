@@ -29,5 +29,7 @@ export interface RelayEngine {
   onState(fn: (key: string, s: RelayEngineStatus) => void): () => void;
   /** One JPEG from the newest segment of a running stream. */
   snapshot(key: string): Promise<Buffer>;
+  /** Stops the stream of `key` now, whoever watches (its camera point was deleted). */
+  stop(key: string): Promise<void>;
   stopAll(): Promise<void>;
 }

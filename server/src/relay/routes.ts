@@ -75,14 +75,19 @@ export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; c
 
 /**
  * /streams/<token>/<file>: HLS playlists and segments. The token in the path
- * is the authorisation (hls.js inherits it for every segment); the file name
- * is matched against a strict pattern, so no request can leave the stream
- * directory.
+ * names what may be watched (hls.js inherits it for every segment); the
+ * request's own session (the cookie a same-origin player sends, or a bearer
+ * token) must be the one the ticket was issued to, resolved again on every
+ * request. The file name is matched against a strict pattern, so no request
+ * can leave the stream directory.
  */
-export function streamFileRoutes(deps: { relay: RelayService }): Router {
+export function streamFileRoutes(deps: { auth: AuthService; relay: RelayService }): Router {
+  const { auth, relay } = deps;
   const r = Router();
   r.get('/streams/:token/:file', async (req, res) => {
-    const { path, kind } = deps.relay.resolveFile(String(req.params.token), String(req.params.file));
+    const sessionToken = auth.tokenFrom(req);
+    const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
+    const { path, kind } = relay.resolveFile(session, String(req.params.token), String(req.params.file));
     let size: number;
     try {
       size = (await stat(path)).size;

@@ -1,6 +1,6 @@
 import type { StreamStateEvent, StreamTicket } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
-import type { AuthContext, UserRepo } from '../auth/index.ts';
+import { can, type AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -8,18 +8,15 @@ import type { SqlDb } from '../db/sqlite.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError, conflict, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
-import type { OrgRepo } from '../org/repo.ts';
 import { WHOLE_REGISTRY, inScope } from '../org/scope.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
 import type { CameraControl } from './control.ts';
 import type { RelayEngine } from './engine.ts';
-import { signGrant, verifyGrant, type StreamGrant } from './tokens.ts';
+import { cameraRef, sameRef, sessionRef, signGrant, verifyGrant } from './tokens.ts';
 
 export interface RelayDeps {
   db: SqlDb;
   cameras: CameraRepo;
-  users: UserRepo;
-  orgs: OrgRepo;
   secrets: SecretBox;
   audit: AuditLog;
   bus: EventBus;
@@ -66,7 +63,7 @@ export function sourceUrl(uri: string, creds: { username: string; password: stri
 }
 
 export function createRelayService(deps: RelayDeps) {
-  const { db, cameras, users, orgs, secrets, audit, bus, clock, log, engine, control } = deps;
+  const { db, cameras, secrets, audit, bus, clock, log, engine, control } = deps;
   const codecs = new Map<string, { codec: 'h264' | 'h265' | 'unknown'; at: number }>();
   const snapshots = new Map<number, { at: number; jpeg: Buffer }>();
   /** key → camera, for routing state events to the right rooms. */
@@ -158,21 +155,82 @@ export function createRelayService(deps: RelayDeps) {
   }
 
   const lastTouch = new Map<string, number>();
-  function touchSession(g: StreamGrant) {
-    const k = `${g.userId}:${g.cameraId}:${g.quality}`;
+  /** The requesting session's user watched: the audit names who fetched, which the ticket check made the issuer. */
+  function touchSession(userId: number, cameraId: number, quality: Quality) {
+    const k = `${userId}:${cameraId}:${quality}`;
     const now = clock.now().getTime();
     if (now - (lastTouch.get(k) ?? 0) < 5000) return;
     lastTouch.set(k, now);
+    if (lastTouch.size > 5000) lastTouch.delete(lastTouch.keys().next().value!);
     const t = new Date(now).toISOString();
     const changed = db.run(
       'UPDATE view_sessions SET last_seen_at = ? WHERE ended_at IS NULL AND user_id = ? AND camera_id = ? AND quality = ?',
-      [t, g.userId, g.cameraId, g.quality],
+      [t, userId, cameraId, quality],
     ).changes;
     if (!changed)
       db.run(
         'INSERT INTO view_sessions (user_id, camera_id, quality, ip, started_at, last_seen_at) VALUES (?, ?, ?, NULL, ?, ?)',
-        [g.userId, g.cameraId, g.quality, t, t],
+        [userId, cameraId, quality, t, t],
       );
+  }
+
+  /**
+   * A deleted point's relays stop at once and leave the list (issue 11: a
+   * watched point's relay outlived its delete, and a later point given the
+   * same id showed the deleted camera's video). Its tickets die with it: each
+   * request re-reads the point and compares its `cameraRef`.
+   */
+  function stopCamera(c: Pick<CameraPoint, 'id' | 'orgPath'>, reason: string): Promise<void> {
+    const stops: Promise<void>[] = [];
+    for (const quality of ['main', 'sub'] as const) {
+      const key = `${c.id}:${quality}`;
+      const st = streams.get(key);
+      const s = engine.status(key);
+      // Out of the list before the process is gone, so no listing or state routing sees a dead point.
+      streams.delete(key);
+      if (!st && !s) continue;
+      db.run(
+        'UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
+        [c.id, quality],
+      );
+      if (st)
+        bus.emit('stream.state', {
+          orgPath: st.orgPath,
+          event: {
+            cameraId: c.id,
+            quality,
+            state: 'stopped',
+            reason,
+            viewers: 0,
+            bitrateKbps: null,
+            fps: null,
+            restarts: s?.restarts ?? 0,
+          },
+        });
+      stops.push(engine.stop(key).catch((err: unknown) => log.warn('relay stop failed', { key, err: String(err) })));
+    }
+    snapshots.delete(c.id);
+    for (const k of lastTouch.keys()) if (k.split(':')[1] === String(c.id)) lastTouch.delete(k);
+    return Promise.all(stops).then(() => undefined);
+  }
+
+  const offCamera = bus.on('camera.changed', (e) => {
+    if (e.kind === 'deleted') {
+      void stopCamera(e.camera, 'camera point deleted');
+      for (const uri of [e.camera.mainStreamUri, e.camera.subStreamUri]) if (uri) codecs.delete(uri);
+    } else if (e.kind === 'updated') {
+      // A point moved to another unit: its stream states go to the new unit's rooms from now on.
+      for (const quality of ['main', 'sub'] as const) {
+        const st = streams.get(`${e.camera.id}:${quality}`);
+        if (st) st.orgPath = e.camera.orgPath;
+      }
+    }
+  });
+
+  /** The point as it is now, if it is still the point `ref` names (an id never names two cameras here). */
+  function sameCamera(scope: AuthContext['scope'], cameraId: number, ref: string): CameraPoint | undefined {
+    const c = cameras.byId(scope, cameraId);
+    return c && sameRef(cameraRef(deps.tokenKey, c), ref) ? c : undefined;
   }
 
   async function capture(c: CameraPoint): Promise<Buffer> {
@@ -219,12 +277,25 @@ export function createRelayService(deps: RelayDeps) {
       engine.touch(key);
       startSession(ctx, ip, c.id, quality);
       const ready = await engine.waitForPlaylist(key, deps.startTimeoutMs);
+      const ref = cameraRef(deps.tokenKey, c);
+      if (!sameCamera(WHOLE_REGISTRY, c.id, ref)) {
+        // Deleted while its relay started: the delete's stop may have come before the start.
+        await stopCamera(c, 'camera point deleted');
+        throw notFound('camera point');
+      }
       const st = engine.status(key);
       if (!ready && st?.state === 'error') {
         throw new HttpError(502, 'stream_failed', `stream failed: ${st.reason ?? 'unknown reason'}`);
       }
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.ticketTtlSec;
-      const token = signGrant(deps.tokenKey, { userId: ctx.user.id, cameraId: c.id, quality, exp });
+      const token = signGrant(deps.tokenKey, {
+        userId: ctx.user.id,
+        cameraId: c.id,
+        quality,
+        exp,
+        sessionRef: sessionRef(deps.tokenKey, ctx.tokenHash),
+        cameraRef: ref,
+      });
       return {
         cameraId: c.id,
         quality,
@@ -234,30 +305,39 @@ export function createRelayService(deps: RelayDeps) {
       };
     },
 
-    /** Resolves a playlist or segment request to a file, or says why not (401/403/404). */
-    resolveFile(token: string, file: string): { path: string; kind: 'playlist' | 'segment' } {
+    /**
+     * Resolves a playlist or segment request to a file, or says why not. The
+     * ticket is only half: `session` is the requester's own session, resolved
+     * afresh for this request (cookie or bearer), and must be the one the
+     * ticket was issued to, its user still allowed to watch a camera that
+     * still exists, is the same camera, and lies in the user's scope. So a
+     * copied URL plays for nobody else, and a logout, expiry, disabled user,
+     * moved or deleted point ends playback at the next request.
+     */
+    resolveFile(
+      session: AuthContext | undefined,
+      token: string,
+      file: string,
+    ): { path: string; kind: 'playlist' | 'segment' } {
       const check = verifyGrant(deps.tokenKey, token, Math.floor(clock.now().getTime() / 1000));
       if (!check.ok)
         throw new HttpError(401, `token_${check.reason}`, `stream token ${check.reason}; request a new one`);
       const g = check.grant;
-      const user = users.byId(g.userId);
-      const cam = cameras.byId(WHOLE_REGISTRY, g.cameraId);
-      const userOrg = user ? orgs.byId(user.orgUnitId) : undefined;
-      if (
-        !user ||
-        user.disabled ||
-        !userOrg ||
-        !cam ||
-        !inScope({ orgUnitId: userOrg.id, path: userOrg.path }, cam.orgPath)
-      ) {
-        throw new HttpError(403, 'forbidden', 'this stream is not yours to watch');
+      if (!session)
+        throw new HttpError(401, 'session_required', 'a stream plays only for the signed-in session that asked for it');
+      if (session.user.id !== g.userId || !sameRef(sessionRef(deps.tokenKey, session.tokenHash), g.sessionRef)) {
+        throw new HttpError(403, 'ticket_not_yours', 'this stream ticket was issued to another session');
       }
+      if (!can(session.user.role, 'camera.read'))
+        throw new HttpError(403, 'forbidden', 'your role may not watch cameras');
+      // Out of scope answers like missing, as everywhere in the registry.
+      if (!sameCamera(session.scope, g.cameraId, g.cameraRef)) throw notFound('camera point');
       if (!FILE.test(file)) throw notFound('stream file');
       const key = `${g.cameraId}:${g.quality}`;
       const st = engine.status(key);
       if (!st || st.state === 'stopped') throw notFound('stream (it stopped; request a new ticket)');
       engine.touch(key);
-      touchSession(g);
+      touchSession(session.user.id, g.cameraId, g.quality);
       return { path: `${st.dir}/${file}`, kind: file.endsWith('.m3u8') ? 'playlist' : 'segment' };
     },
 
@@ -319,6 +399,7 @@ export function createRelayService(deps: RelayDeps) {
       clearInterval(sweeper);
       offState();
       offPush();
+      offCamera();
       await engine.stopAll();
       db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL');
       log.debug('relay closed');

@@ -146,6 +146,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
         );
       }),
     snapshot: (key) => relay.snapshot(key, 5000),
+    stop: (key) => relay.stop(key),
     stopAll: () => relay.stopAll(),
     cleanupOrphans: () => relay.cleanupOrphans(),
   };
