@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps) {
   const sessions = createSessionRepo(db, now);
   const audit = createAuditLog(db, now);
   const bus = createEventBus((err) => log.error('event listener failed', { err: String(err) }));
-  const auth = createAuthService({ config, users, sessions, orgs, audit, clock });
+  const auth = createAuthService({ config, users, sessions, orgs, audit, clock, bus });
   const cameraService = createCameraService({ cameras, orgs, networks, secrets, audit, events: bus });
   const discovery = createDiscoveryService({
     db,
@@ -150,11 +150,13 @@ export function createApp(deps: AppDeps) {
         role: 'admin',
         orgUnitId: root.id,
         disabled: false,
+        kioskScreenId: null,
         createdAt: '',
       },
       orgUnit: root,
       scope: { orgUnitId: root.id, path: '/' },
       tokenHash: '',
+      expiresAt: '9999-12-31T23:59:59.999Z',
     };
   };
   const alertMedia: AlertMedia = {
@@ -428,6 +430,8 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     auth: app.auth,
     bus: app.bus,
     cameras: app.cameraService,
+    clock: deps.clock,
+    recheckMs: deps.config.security.sessionRecheckSeconds * 1000,
     ...(fanout ? { adapter: fanout.adapter } : {}),
   });
   app.health.start();
