@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ApiErrorBody } from './api/contract.ts';
 import {
   alertRoutes,
+  ingestBodyParser,
   createAlertRepo,
   createAlertService,
   createMqttAlertSource,
@@ -264,6 +265,8 @@ export function createApp(deps: AppDeps) {
     }
     next();
   });
+  // Device alerts have their own, smaller limit on the bytes read (alerts.maxBodyBytes).
+  api.post('/alerts/ingest', ingestBodyParser(config.alerts.maxBodyBytes));
   // The limit counts the bytes read (chunked or not, after inflating); invalid UTF-8 is a 400.
   api.use(express.json({ limit: `${config.server.bodyLimitKb}kb`, strict: true, verify: refuseInvalidUtf8 }));
   api.use((_req, res, next) => {
@@ -303,7 +306,7 @@ export function createApp(deps: AppDeps) {
   api.use(relayApiRoutes({ auth, relay, control }));
   api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
-  api.use(alertRoutes({ auth, alerts, maxBodyBytes: config.alerts.maxBodyBytes }));
+  api.use(alertRoutes({ auth, alerts }));
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
   api.use(wallRoutes({ auth, walls, cameras, orgs, users, sessions, audit, bus, clock, config }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));

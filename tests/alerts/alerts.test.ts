@@ -141,7 +141,7 @@ describe('device keys and input', () => {
     expect(big.status).toBe(413);
   });
 
-  it('refuses a camera outside the source jurisdiction', async () => {
+  it('refuses a camera outside the source jurisdiction with 403', async () => {
     const v2 = villagesOf.get(townships[1]!.id)![0]!;
     const [lon, lat] = centre(v2);
     const cam = await admin.post('/cameras', {
@@ -152,7 +152,7 @@ describe('device keys and input', () => {
     });
     expect(cam.status).toBe(201);
     const r = await ingestJson(keys.t1, { type: 'tamper', level: 'orange', cameraId: cam.json.id });
-    expect(r.status).toBe(400);
+    expect(r.status).toBe(403);
     expect(r.json.error!.fields!.map((f) => f.path)).toEqual(['cameraId']);
   });
 });
@@ -355,7 +355,9 @@ describe('actions', () => {
 });
 
 describe('camera offline', () => {
-  it('raises one folded alert for a flapping camera and closes it when the camera is back', async () => {
+  // A closed alert is never reopened (issue 11): each outage after the camera came back is a new
+  // alert naming the one before.
+  it('raises one alert per outage of a flapping camera, each linked to the last, and closes it when the camera is back', async () => {
     const v = villagesOf.get(townships[0]!.id)![0]!;
     const cam = await tech1.post('/cameras', {
       name: '健康离线测试',
@@ -381,14 +383,14 @@ describe('camera offline', () => {
     status('online', 'offline');
     const page = await township1.get('/alerts?since=0&limit=1000');
     const mine = (page.json.items as AlertView[]).filter((a) => a.type === 'camera_offline' && a.cameraId === id);
-    expect(mine.length).toBe(1);
-    expect(mine[0]!.count).toBe(4);
-    expect(mine[0]!.status).toBe('new');
-    expect(mine[0]!.level).toBe('yellow');
+    expect(mine.map((a) => a.status)).toEqual(['closed', 'closed', 'closed', 'new']);
+    expect(mine.map((a) => a.count)).toEqual([1, 1, 1, 1]);
+    expect(mine.map((a) => a.previousAlertId)).toEqual([undefined, ...mine.slice(0, 3).map((a) => a.id)]);
+    expect(mine[3]!.level).toBe('yellow');
     status('offline', 'online');
-    expect((await township1.get(`/alerts/${mine[0]!.id}`)).json.status).toBe('closed');
+    expect((await township1.get(`/alerts/${mine[3]!.id}`)).json.status).toBe('closed');
     await settle();
-    expect(heard.t1.filter((h) => h.alert.cameraId === id && h.kind === 'new').length).toBe(1);
+    expect(heard.t1.filter((h) => h.alert.cameraId === id && h.kind === 'new').length).toBe(4);
     expect(heard.t2.filter((h) => h.alert.cameraId === id)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 export { createAlertRepo, type Alert, type AlertRepo, type AlertSource } from './repo.ts';
-export { createAlertService, hashDeviceKey, type AlertMedia, type AlertService } from './service.ts';
-export { alertRoutes } from './routes.ts';
+export { createAlertService, type AlertMedia, type AlertService } from './service.ts';
+export { hashDeviceKey } from './device-keys.ts';
+export { alertRoutes, ingestBodyParser } from './routes.ts';
 export { rankLinkedCameras, pointInGeometry, bearingDeg } from './geometry.ts';
 export { createOnvifEventSource, type OnvifEventSource } from './onvif-events.ts';
 export { createMqttAlertSource, topicMatches, type MqttAlertSource } from './mqtt.ts';

@@ -33,6 +33,8 @@ export interface Alert {
   lastAt: string;
   createdAt: string;
   updatedAt: string;
+  /** The closed (or false, or dispatched) alert at the same place this one repeats (migration 11). */
+  previousAlertId: number | null;
 }
 
 export type NewAlert = Omit<Alert, 'id' | 'seq' | 'status' | 'autoClosed' | 'count' | 'createdAt' | 'updatedAt'>;
@@ -72,6 +74,7 @@ interface AlertRow {
   last_at: string;
   created_at: string;
   updated_at: string;
+  previous_alert_id: number | null;
 }
 
 const fromRow = (r: AlertRow): Alert => ({
@@ -97,6 +100,7 @@ const fromRow = (r: AlertRow): Alert => ({
   lastAt: r.last_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  previousAlertId: r.previous_alert_id,
 });
 
 interface SourceRow {
@@ -151,8 +155,8 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
     insert(a: NewAlert): Alert {
       const at = now().toISOString();
       const { lastInsertRowid } = db.run(
-        `INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?, ?, ?)`,
+        `INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at, previous_alert_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?, ?, ?, ?)`,
         [
           nextSeq(),
           a.type,
@@ -172,33 +176,47 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
           a.lastAt,
           at,
           at,
+          a.previousAlertId,
         ],
       );
       return byIdUnscoped(lastInsertRowid)!;
     },
     /**
-     * The alert a repeat folds into: same source, type and camera, seen within
-     * the window, still open (or closed automatically, e.g. a flapping camera).
+     * Alerts a repeat may belong to, newest first, whatever their status: same
+     * source, type, camera and org unit, seen since `since`, and (without a
+     * camera) inside `box` [minLon, minLat, maxLon, maxLat]. The caller
+     * measures the distance.
      */
-    foldTarget(
-      k: { sourceKind: AlertSourceKind; sourceId: string; type: AlertType; cameraId: number | null },
+    foldCandidates(
+      k: { sourceKind: AlertSourceKind; sourceId: string; type: AlertType; cameraId: number | null; orgUnitId: number },
       since: string,
-    ) {
-      const r = db.get<AlertRow>(
-        `SELECT * FROM alerts WHERE source_kind = ? AND source_id = ? AND type = ? AND camera_id IS ? AND last_at >= ?
-           AND (status IN ('new', 'acknowledged') OR (status = 'closed' AND auto_closed = 1))
-         ORDER BY id DESC LIMIT 1`,
-        [k.sourceKind, k.sourceId, k.type, k.cameraId, since],
-      );
-      return r ? fromRow(r) : undefined;
+      box: readonly [number, number, number, number],
+    ): Alert[] {
+      const place =
+        k.cameraId === null
+          ? {
+              sql: 'camera_id IS NULL AND lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?',
+              args: [box[0], box[2], box[1], box[3]],
+            }
+          : { sql: 'camera_id = ?', args: [k.cameraId] };
+      return db
+        .all<AlertRow>(
+          `SELECT * FROM alerts WHERE source_kind = ? AND source_id = ? AND type = ? AND ${place.sql}
+             AND org_unit_id = ? AND last_at >= ?
+           ORDER BY id DESC LIMIT 50`,
+          [k.sourceKind, k.sourceId, k.type, ...place.args, k.orgUnitId, since],
+        )
+        .map(fromRow);
     },
-    /** A repeat: count + 1, last time, level raised if higher; an auto-closed alert opens again. */
+    /** A repeat of an open alert: count + 1, last time, level raised if higher. */
     fold(id: number, lastAt: string, level: AlertLevel): Alert {
-      db.run(
-        `UPDATE alerts SET seq = ?, count = count + 1, last_at = ?, level = ?, updated_at = ?,
-           status = CASE WHEN status = 'closed' THEN 'new' ELSE status END, auto_closed = 0 WHERE id = ?`,
-        [nextSeq(), lastAt, level, now().toISOString(), id],
-      );
+      db.run('UPDATE alerts SET seq = ?, count = count + 1, last_at = ?, level = ?, updated_at = ? WHERE id = ?', [
+        nextSeq(),
+        lastAt,
+        level,
+        now().toISOString(),
+        id,
+      ]);
       return byIdUnscoped(id)!;
     },
     setStatus(id: number, status: AlertStatus, autoClosed = false): Alert {

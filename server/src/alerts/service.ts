@@ -1,9 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
 import {
   ALERT_LEVELS,
-  ALERT_TYPES,
-  COORD_SYSTEMS,
   type AlertHistoryEntry,
   type AlertLevel,
   type AlertSourceIssued,
@@ -21,61 +18,24 @@ import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { EventBus } from '../events.ts';
-import { toWgs84, type LonLat } from '../geo/coords.ts';
-import { badRequest, conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
+import type { LonLat } from '../geo/coords.ts';
+import { badRequest, conflict, forbidden, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
 import { WHOLE_REGISTRY, inScope, type Scope } from '../org/scope.ts';
+import { createDeviceGate, hashDeviceKey } from './device-keys.ts';
 import { centroid, pointInGeometry, rankLinkedCameras } from './geometry.ts';
 import type { Alert, AlertRepo, AlertSource, PresetPlace } from './repo.ts';
+import {
+  actionSchema,
+  ingestSchema,
+  presetPlacesSchema,
+  reportSchema,
+  sourceSchema,
+  type PositionInput,
+} from './schema.ts';
 
-const position = z
-  .object({
-    lon: z.number().min(-180).max(180),
-    lat: z.number().min(-90).max(90),
-    system: z.enum(COORD_SYSTEMS).optional(),
-  })
-  .strict();
-
-const text = (max: number) => z.string().trim().min(1).max(max);
-
-/** A device's post. Either a position or a camera must say where it happened. */
-export const ingestSchema = z
-  .object({
-    type: z.enum(ALERT_TYPES).exclude(['camera_offline', 'manual']),
-    level: z.enum(ALERT_LEVELS),
-    position: position.optional(),
-    cameraId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-    title: text(200).optional(),
-    description: text(2000).optional(),
-  })
-  .strict()
-  .refine((b) => b.position !== undefined || b.cameraId !== undefined, {
-    path: ['position'],
-    message: 'position or cameraId is required',
-  });
-
-/** An officer's manual report (网格员/值班员上报). */
-export const reportSchema = z
-  .object({
-    type: z.enum(ALERT_TYPES).exclude(['camera_offline']).default('manual'),
-    level: z.enum(ALERT_LEVELS),
-    position,
-    cameraId: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
-    title: text(200),
-    description: text(2000).optional(),
-  })
-  .strict();
-
-export const sourceSchema = z
-  .object({
-    name: text(100),
-    orgUnitId: z.number().int().positive(),
-    rateLimitPerMinute: z.number().int().min(1).max(100_000).optional(),
-  })
-  .strict();
-
-export const actionSchema = z.object({ note: z.string().trim().max(1000).optional() }).strict();
+export { actionSchema, ingestSchema, reportSchema, sourceSchema } from './schema.ts';
 
 export type AlertAction = 'ack' | 'false-alarm' | 'close';
 
@@ -99,8 +59,6 @@ const TYPE_TITLES: Record<AlertType, string> = {
   other: '其他预警',
 };
 
-export const hashDeviceKey = (key: string) => createHash('sha256').update(key).digest('hex');
-
 /**
  * What alerts need from the media plane, injected so alerts/ does not depend
  * on relay internals: a JPEG of a camera now (live stream if running, else the
@@ -110,19 +68,6 @@ export interface AlertMedia {
   snapshot(cameraId: number): Promise<Buffer>;
   gotoPreset(cameraId: number, presetToken: string): Promise<void>;
 }
-
-export const presetPlacesSchema = z
-  .array(
-    z
-      .object({
-        token: text(64),
-        name: text(100),
-        position,
-      })
-      .strict(),
-  )
-  .max(255)
-  .refine((a) => new Set(a.map((p) => p.token)).size === a.length, { message: 'preset tokens must be unique' });
 
 /** Metres between two WGS-84 points (haversine). */
 function metres(a: LonLat, b: LonLat): number {
@@ -156,11 +101,22 @@ interface Raise {
   title: string | undefined;
   description: string | null;
   actor: string;
+  /** The owning org unit when the caller already decided it (else from camera, boundary, nearest village). */
+  org?: OrgUnit;
 }
+
+/** Statuses a repeat folds into; after any other, a repeat is a new alert linked to it. */
+const FOLDABLE: readonly AlertStatus[] = ['new', 'acknowledged'];
+
+/** Whose jurisdiction a post is checked against, and how a refusal answers. */
+type Refuse = (path: 'cameraId' | 'position', message: string) => HttpError;
+const refuse400: Refuse = (path, message) => badRequest([{ path, message }]);
+/** A device key's jurisdiction is its credential's: outside it is forbidden, not malformed. */
+const refuse403: Refuse = (path, message) => forbidden(`${path}: ${message}`, [{ path, message }]);
 
 export function createAlertService(deps: AlertDeps) {
   const { repo, orgs, cameras, audit, bus, clock, config } = deps;
-  const windows = new Map<number, { start: number; n: number }>();
+  const devices = createDeviceGate(deps);
   const watchListeners = new Set<() => void>();
   const topicWindows = new Map<string, { start: number; n: number }>();
   const pending = new Set<Promise<unknown>>();
@@ -286,28 +242,54 @@ export function createAlertService(deps: AlertDeps) {
       createdAt: a.createdAt,
       updatedAt: a.updatedAt,
       ...(repo.hasSnapshot(a.id) ? { hasSnapshot: true } : {}),
+      ...(a.previousAlertId !== null ? { previousAlertId: a.previousAlertId } : {}),
     };
   }
 
-  /** Stored first (folded into an open alert when it repeats), then pushed. */
+  /**
+   * The latest alert of this source and type at this place, seen within the
+   * storm window: the same camera, or no camera and within
+   * `foldDistanceMeters`; always in the same org unit, so one township's
+   * report never lands in another's alert (issue 11).
+   */
+  function samePlace(
+    key: { sourceKind: AlertSourceKind; sourceId: string; type: AlertType; cameraId: number | null },
+    org: OrgUnit,
+    point: LonLat,
+    since: string,
+  ): Alert | undefined {
+    const d = config.foldDistanceMeters;
+    const dLat = d / 111_320;
+    const dLon = dLat / Math.max(0.01, Math.cos((point[1] * Math.PI) / 180));
+    const box: [number, number, number, number] = [point[0] - dLon, point[1] - dLat, point[0] + dLon, point[1] + dLat];
+    return repo
+      .foldCandidates({ ...key, orgUnitId: org.id }, since, box)
+      .find((a) => key.cameraId !== null || metres(point, [a.lon, a.lat]) <= d);
+  }
+
+  /**
+   * Stored first, then pushed. A repeat at the same place within the storm
+   * window folds into the open alert; a repeat after that alert was closed (or
+   * marked false, or dispatched) is a new alert linked to it, never a silent
+   * reopening.
+   */
   function raise(r: Raise): { alert: AlertView; folded: boolean } {
     const at = clock.now();
     const since = new Date(at.getTime() - config.stormWindowSeconds * 1000).toISOString();
     const cameraId = r.camera?.id ?? null;
     const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
-    const target = config.stormWindowSeconds > 0 ? repo.foldTarget(key, since) : undefined;
-    if (target) {
-      const level = ALERT_LEVELS.indexOf(r.level) > ALERT_LEVELS.indexOf(target.level) ? r.level : target.level;
-      const reopened = target.status === 'closed';
-      const a = repo.fold(target.id, at.toISOString(), level);
-      if (reopened) repo.addHistory(a.id, r.actor, 'reopened', null);
+    const org = r.org ?? orgFor(r.point, r.camera);
+    const last = config.stormWindowSeconds > 0 ? samePlace(key, org, r.point, since) : undefined;
+    if (last && FOLDABLE.includes(last.status)) {
+      const level = ALERT_LEVELS.indexOf(r.level) > ALERT_LEVELS.indexOf(last.level) ? r.level : last.level;
+      const a = repo.fold(last.id, at.toISOString(), level);
       const view = toView(a);
       bus.emit('alert.changed', { kind: 'updated', orgPath: a.orgPath, alert: view });
       return { alert: view, folded: true };
     }
-    const org = orgFor(r.point, r.camera);
     const a = repo.insert({
       ...key,
+      previousAlertId: last?.id ?? null,
       type: r.type,
       level: r.level,
       lon: r.point[0],
@@ -321,48 +303,37 @@ export function createAlertService(deps: AlertDeps) {
       firstAt: at.toISOString(),
       lastAt: at.toISOString(),
     });
-    repo.addHistory(a.id, r.actor, 'created', null);
+    repo.addHistory(a.id, r.actor, 'created', last ? `repeat of alert ${last.id} (${last.status})` : null);
     const view = toView(a);
     bus.emit('alert.changed', { kind: 'new', orgPath: a.orgPath, alert: view });
     follow(a);
     return { alert: view, folded: false };
   }
 
+  /**
+   * Where a post says it happened, inside `scope`: its camera must be in the
+   * scope (unknown and elsewhere answer alike), and so must the place of its
+   * position. The org unit follows the camera, else the position.
+   */
   function where(
     scope: Scope,
-    body: { position?: { lon: number; lat: number; system?: CoordSystem | undefined }; cameraId?: number },
-  ) {
+    body: { position?: PositionInput | undefined; cameraId?: number | undefined },
+    refuse: Refuse,
+  ): { camera: CameraPoint | null; point: LonLat; coordSource: CoordSystem; org: OrgUnit } {
     let camera: CameraPoint | null = null;
     if (body.cameraId !== undefined) {
       camera = cameras.byId(scope, body.cameraId) ?? null;
-      if (!camera) throw badRequest([{ path: 'cameraId', message: 'no such camera in this jurisdiction' }]);
+      if (!camera) throw refuse('cameraId', 'no such camera in this jurisdiction');
     }
     if (body.position) {
-      const system = body.position.system ?? 'wgs84';
-      return { camera, point: toWgs84(system, body.position.lon, body.position.lat), coordSource: system };
+      const { point, system } = body.position;
+      const place = orgFor(point, null);
+      if (!inScope(scope, place.path)) throw refuse('position', 'outside this jurisdiction');
+      return { camera, point, coordSource: system, org: camera ? orgFor(point, camera) : place };
     }
     if (!camera) throw badRequest([{ path: 'position', message: 'position or cameraId is required' }]);
-    return { camera, point: [camera.lon, camera.lat] as LonLat, coordSource: 'wgs84' as const };
-  }
-
-  function rateLimit(source: AlertSource) {
-    const nowMs = clock.now().getTime();
-    let w = windows.get(source.id);
-    if (!w || nowMs - w.start >= 60_000) {
-      w = { start: nowMs, n: 0 };
-      windows.set(source.id, w);
-    }
-    if (w.n >= source.rateLimitPerMinute) {
-      const wait = Math.max(1, Math.ceil((w.start + 60_000 - nowMs) / 1000));
-      throw new HttpError(
-        429,
-        'rate_limited',
-        `source ${source.name} exceeds ${source.rateLimitPerMinute} alerts per minute; retry in ${wait} s`,
-        undefined,
-        { 'Retry-After': String(wait) },
-      );
-    }
-    w.n++;
+    const point: LonLat = [camera.lon, camera.lat];
+    return { camera, point, coordSource: 'wgs84', org: orgFor(point, camera) };
   }
 
   const actorOf = (ctx: AuthContext, ip: string | null) => ({
@@ -509,7 +480,7 @@ export function createAlertService(deps: AlertDeps) {
         };
       const body = parsed.data;
       try {
-        const at = where(WHOLE_REGISTRY, body);
+        const at = where(WHOLE_REGISTRY, body, refuse400);
         const r = raise({
           type: body.type,
           level: body.level,
@@ -528,19 +499,11 @@ export function createAlertService(deps: AlertDeps) {
     },
     /** POST /alerts/ingest: a device with its key. */
     ingest(key: string | undefined, ip: string | null, input: unknown) {
-      const source = key ? repo.sourceByKeyHash(hashDeviceKey(key)) : undefined;
-      if (!source) {
-        audit.record({
-          actor: { userId: null, username: null, ip },
-          action: 'alert.ingest',
-          outcome: 'denied',
-          detail: { reason: key ? 'wrong_key' : 'no_key' },
-        });
-        throw new HttpError(401, 'bad_device_key', 'X-Device-Key is missing or wrong');
-      }
-      rateLimit(source);
+      const source = devices.source(key, ip);
+      devices.rateLimit(source);
       const body = parseOr400(ingestSchema, input);
-      const w = where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body);
+      // The key's jurisdiction bounds where its alerts may lie (issue 11).
+      const w = where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body, refuse403);
       return raise({
         type: body.type,
         level: body.level,
@@ -555,9 +518,7 @@ export function createAlertService(deps: AlertDeps) {
     /** POST /alerts: an officer's manual report, inside the officer's jurisdiction. */
     report(ctx: AuthContext, ip: string | null, input: unknown) {
       const body = parseOr400(reportSchema, input);
-      const w = where(ctx.scope, body);
-      const org = orgFor(w.point, w.camera);
-      if (!inScope(ctx.scope, org.path)) throw badRequest([{ path: 'position', message: 'outside your jurisdiction' }]);
+      const w = where(ctx.scope, body, refuse400);
       const r = raise({
         type: body.type,
         level: body.level,
@@ -658,10 +619,12 @@ export function createAlertService(deps: AlertDeps) {
       if (!camera) throw notFound('camera');
       const body = parseOr400(presetPlacesSchema, input);
       if (!camera.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
-      const places = body.map((p) => {
-        const [lon, lat] = toWgs84(p.position.system ?? 'wgs84', p.position.lon, p.position.lat);
-        return { token: p.token, name: p.name, lon, lat };
-      });
+      const places = body.map((p) => ({
+        token: p.token,
+        name: p.name,
+        lon: p.position.point[0],
+        lat: p.position.point[1],
+      }));
       repo.setPresetPlaces(camera.id, places);
       audit.record({
         actor: actorOf(ctx, ip),

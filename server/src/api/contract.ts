@@ -485,6 +485,8 @@ export interface AlertView {
   updatedAt: string;
   /** A JPEG was taken when the alert was stored: GET /alerts/:id/snapshot.jpg. Absent until it lands. */
   hasSnapshot?: boolean;
+  /** This alert repeats one at the same place that had been closed (or marked false, or dispatched): its id. */
+  previousAlertId?: number;
 }
 
 /** What a device (alarm column, AI box) posts to /alerts/ingest with its X-Device-Key. */

@@ -166,8 +166,12 @@ export const configSchema = z
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']) }).strict(),
     alerts: z
       .object({
-        /** Repeats of one source + type (+ camera) within this window fold into the open alert. */
+        /** Repeats of one source + type at one place within this window fold into the open alert. */
         stormWindowSeconds: z.number().int().min(0).max(86_400),
+        /** One place, for folding: the same camera, or (without a camera) within this distance, same org unit. */
+        foldDistanceMeters: z.number().positive().max(10_000),
+        /** Wrong or missing device keys one client address may send per minute before it is answered 429. */
+        wrongKeyAttemptsPerMinute: z.number().int().min(1).max(10_000),
         /** Cameras within this distance of an alert are candidates for linkage. */
         linkRadiusMeters: z.number().positive().max(10_000),
         /** At most this many linked cameras travel with an alert. */

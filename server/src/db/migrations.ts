@@ -511,6 +511,13 @@ ALTER TABLE users ADD COLUMN kiosk_screen_id INTEGER REFERENCES wall_screens(id)
       }
     },
   },
+  {
+    version: 11,
+    name: 'alert_previous',
+    // A repeat after its alert was closed is a new alert that names the old
+    // one, instead of reopening it (issue 11).
+    sql: `ALTER TABLE alerts ADD COLUMN previous_alert_id INTEGER REFERENCES alerts(id);`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));
