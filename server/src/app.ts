@@ -308,7 +308,7 @@ export function createApp(deps: AppDeps) {
   api.use(mapRoutes({ auth, config, orgs }));
   api.use(alertRoutes({ auth, alerts }));
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
-  api.use(wallRoutes({ auth, walls, cameras, orgs, users, sessions, audit, bus, clock, config }));
+  api.use(wallRoutes({ auth, walls, cameras, orgs, users, audit, bus, clock }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ auth, relay }));
