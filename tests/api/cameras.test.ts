@@ -161,6 +161,13 @@ describe('bad input gets a 4xx naming the field and writes nothing', () => {
     ['longitude out of range', { position: { lon: 181, lat: 30 } }, 400, 'position.lon'],
     ['latitude out of range', { position: { lon: 118, lat: -91 } }, 400, 'position.lat'],
     ['unknown coordinate system', { position: { lon: 118, lat: 30, system: 'utm' } }, 400, 'position.system'],
+    ['the null position of a device without a fix', { position: { lon: 0, lat: 0 } }, 400, 'position'],
+    [
+      'a BD-09 corner that converts out of range',
+      { position: { lon: -180, lat: -90, system: 'bd09' } },
+      400,
+      'position',
+    ],
     ['short code', { code: '1234' }, 400, 'code'],
     ['stream URI with a shell trick', { mainStreamUri: 'rtsp://h/x -i /etc/passwd' }, 400, 'mainStreamUri'],
     ['file URI', { mainStreamUri: 'file:///etc/passwd' }, 400, 'mainStreamUri'],

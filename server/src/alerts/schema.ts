@@ -5,23 +5,10 @@ import { toWgs84 } from '../geo/coords.ts';
 import { optionalSafeText, safeText } from '../http/text.ts';
 
 /**
- * A position as point registration takes it (`positionInput`: ranges, coordinate
- * system), converted to WGS-84 and refused when the conversion leaves the
- * range, as registration refuses it. 0,0 is what a device without a fix sends
- * (issue 11): it would land on the nearest village as a real alert.
+ * A position exactly as point registration takes it (`positionInput`: ranges,
+ * coordinate system, 0,0 and out-of-range conversions refused), converted to WGS-84.
  */
-export const position = positionInput.transform((p, ctx) => {
-  if (p.lon === 0 && p.lat === 0) {
-    ctx.addIssue({ code: 'custom', message: '0,0 is the position of a device without a fix' });
-    return z.NEVER;
-  }
-  const point = toWgs84(p.system, p.lon, p.lat);
-  if (!(point[0] >= -180 && point[0] <= 180 && point[1] >= -90 && point[1] <= 90)) {
-    ctx.addIssue({ code: 'custom', message: 'position is out of range after conversion to WGS-84' });
-    return z.NEVER;
-  }
-  return { point, system: p.system };
-});
+export const position = positionInput.transform((p) => ({ point: toWgs84(p.system, p.lon, p.lat), system: p.system }));
 export type PositionInput = z.output<typeof position>;
 
 /** Free text from devices and officers: the one text policy (no control or bidi characters). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CAMERA_STATUSES, COORD_SYSTEMS } from '../api/contract.ts';
+import { toWgs84 } from '../geo/coords.ts';
 import { TEXT_MESSAGES, hasBidi, hasControl, optionalSafeText, safeText, secretText } from '../http/text.ts';
 
 /**
@@ -69,7 +70,19 @@ export const positionInput = z
     lat: z.number().min(-90, 'latitude must be between -90 and 90').max(90, 'latitude must be between -90 and 90'),
     system: z.enum(COORD_SYSTEMS).default('wgs84'),
   })
-  .strict();
+  .strict()
+  // One rule for every position the platform takes (points, alerts, presets):
+  // 0,0 is what a device without a fix sends (issue 11), and a BD-09 or GCJ-02
+  // corner can convert out of range.
+  .superRefine((p, ctx) => {
+    if (p.lon === 0 && p.lat === 0) {
+      ctx.addIssue({ code: 'custom', message: '0,0 is the position of a device without a fix' });
+      return;
+    }
+    const [lon, lat] = toWgs84(p.system, p.lon, p.lat);
+    if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90))
+      ctx.addIssue({ code: 'custom', message: 'position is out of range after conversion to WGS-84' });
+  });
 
 export const credentialsInput = z
   .object({
