@@ -365,7 +365,7 @@ export function openApiDocument(): Json {
       '/alerts/ingest': {
         post: {
           summary:
-            'A device posts an alert with its key; it must lie in the key's jurisdiction (else 403 naming cameraId or position); repeats of one source, type and place (same camera or within alerts.foldDistanceMeters) within the storm window fold into the open alert, and a repeat of a closed one opens a new alert linked by previousAlertId',
+            'A device posts an alert with its key; it must lie in the key’s jurisdiction (else 403 naming cameraId or position); repeats of one source, type and place (same camera or within alerts.foldDistanceMeters) within the storm window fold into the open alert, and a repeat of a closed one opens a new alert linked by previousAlertId',
           security: [{ deviceKey: [] }],
           requestBody: { required: true, ...json('AlertIngest') },
           responses: {
