@@ -17,7 +17,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from './index.ts';
-import { accessUnitsOf, RawRtsp, run, sleep } from './test-support.ts';
+import { accessUnitsOf, framesOf, RawRtsp, run, sleep } from './test-support.ts';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const SMALL = {
@@ -128,8 +128,9 @@ async function start(o: Partial<SimulatorOptions> & { cameras: SimulatorOptions[
 const idrSlice = (nals: Buffer[]) => nals.find((n) => nalType(n) === NAL.IDR);
 const firstIdr = (s: H264Stream) => idrSlice(s.aus.find((au) => au.idr)!.nals)!;
 
-describe('instant first frame from the shared placeholder', () => {
-  const specs = defaultCameraSpecs(3, { firstIp: randomBase() });
+describe('idrOnConnect: instant first frame from the shared placeholder', () => {
+  // Only cameras that hand a new session an IDR stream the placeholder; the others join their own timeline.
+  const specs = defaultCameraSpecs(3, { firstIp: randomBase() }).map((s) => ({ ...s, idrOnConnect: true }));
   const codes = specs.map((s) => s.code);
   const runner = recordingRunner(codes, codes);
   let sim: Simulator;
@@ -181,9 +182,11 @@ describe('instant first frame from the shared placeholder', () => {
       expect(types.at(-1)).toBe(NAL.IDR);
       // Before it, only placeholder pictures; the switch lands where the placeholder had a keyframe due.
       expect(at % 15).toBe(0);
-      const placeholderSlices = new Set(placeholder.aus.map((au) => au.nals.at(-1)!.toString('base64')));
-      expect(aus.slice(0, at).every((au) => placeholderSlices.has(au.nals.at(-1)!.toString('base64')))).toBe(true);
-      expect(aus.slice(at).every((au) => !placeholderSlices.has(au.nals.at(-1)!.toString('base64')))).toBe(true);
+      // The encoder's first slice of each picture (the last one is the simulator's clock band).
+      const slice0 = (nals: Buffer[]) => nals.find((n) => [NAL.IDR, NAL.SLICE].includes(nalType(n) as 1 | 5))!;
+      const placeholderSlices = new Set(placeholder.aus.map((au) => slice0(au.nals).toString('base64')));
+      expect(aus.slice(0, at).every((au) => placeholderSlices.has(slice0(au.nals).toString('base64')))).toBe(true);
+      expect(aus.slice(at).every((au) => !placeholderSlices.has(slice0(au.nals).toString('base64')))).toBe(true);
     } finally {
       c.close();
     }
@@ -225,6 +228,39 @@ describe('instant first frame from the shared placeholder', () => {
       const mine = prepareStream(readFileSync(path.join(clipDir, own(cam)!)));
       expect(idrSlice(accessUnitsOf(c.packets)[0]!.nals)!.equals(firstIdr(mine))).toBe(true);
       expect(sim.stats().clipSwitches).toBe(switches);
+    } finally {
+      c.close();
+    }
+  });
+});
+
+describe('a camera that joins mid-GOP (no idrOnConnect) streams no placeholder', () => {
+  it("sends nothing while its own clip encodes, then its own clip from the timeline's next keyframe", async () => {
+    const specs = defaultCameraSpecs(1, { firstIp: randomBase() });
+    const code = specs[0]!.code;
+    const runner = recordingRunner([code], [code]);
+    const clipDir = freshDir();
+    const sim = await start({ cameras: specs, clipDir, runProcess: runner.runProcess });
+    const cam = sim.cameras[0]!;
+    const c = await RawRtsp.connect(cam.host, cam.rtspPort);
+    try {
+      const { describe: d, play } = await c.play(cam.subStreamUri);
+      expect([d.status, play.status]).toEqual([200, 200]);
+      await waitFor('own clip encoder', () => runner.calls.some((x) => x.code === code), 3000);
+      // The placeholder is in memory, yet nothing comes: this camera has no picture of its own yet.
+      await sleep(1500);
+      expect(c.packets).toHaveLength(0);
+      runner.release(code);
+      await c.waitPackets(1, 10_000);
+      await sleep(300);
+      const first = framesOf(c.packets)[0]!;
+      expect(first.idr).toBe(true);
+      expect(first.clock!.frame % 15).toBe(0); // a keyframe of the 1 s GOP timeline
+      const name = readdirSync(clipDir).find((n) => n.startsWith(`${code}-sub-`) && n.endsWith('.h264'))!;
+      const mine = prepareStream(readFileSync(path.join(clipDir, name)));
+      const pos = first.clock!.frame % mine.aus.length;
+      expect(idrSlice(first.nals)!.equals(idrSlice(mine.aus[pos]!.nals)!)).toBe(true);
+      expect(sim.stats().clipSwitches).toBe(0);
     } finally {
       c.close();
     }

@@ -16,10 +16,11 @@ import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareStream, type H264Stream } from './h264.ts';
 import type { SimStreamName, SimStreamProfile } from './types.ts';
+import { clockBandLayout } from './wallclock.ts';
 
 export const DEFAULT_FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf';
 /** Bump when the picture or encoder settings change, so stale cached clips are not reused. */
-const CLIP_VERSION = 1;
+const CLIP_VERSION = 2;
 
 export interface ClipParams {
   code: string;
@@ -28,6 +29,7 @@ export interface ClipParams {
   stream: SimStreamName;
   profile: SimStreamProfile;
   gopFrames: number;
+  /** Nominal length; the clip holds whole GOPs (`clipFrames`), so its loop point is a keyframe. */
   seconds: number;
   /** Hue rotation (degrees) so neighbouring tiles on a wall do not look identical. */
   hue: number;
@@ -43,19 +45,39 @@ export function placeholderParams(profile: SimStreamProfile, gopFrames: number, 
   return { code: 'SIM', caption: '', stream: 'main', profile, gopFrames, seconds, hue: 0, placeholder: true };
 }
 
+/** Frames in the clip: `seconds` rounded up to whole GOPs, so keyframes stay evenly spaced across loops. */
+export function clipFrames(p: Pick<ClipParams, 'profile' | 'gopFrames' | 'seconds'>): number {
+  const frames = Math.max(1, Math.round(p.seconds * p.profile.fps));
+  return Math.ceil(frames / p.gopFrames) * p.gopFrames;
+}
+
 const safeText = (s: string) => s.replace(/[^A-Za-z0-9 ._/-]/g, '').slice(0, 60);
 
 function encoderArgs(p: SimStreamProfile, gopFrames: number): string[] {
   const kbps = Math.max(64, Math.round(p.bitrateKbps));
+  const band = clockBandLayout(p.width, p.height);
+  // The clock band's macroblock rows are a slice of their own, which the simulator replaces (wallclock.ts).
+  const x264 = ['repeat-headers=1', ...(band ? [`slice-max-mbs=${band.firstMb}`] : [])].join(':');
   // prettier-ignore
   return [
     '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '26',
     '-maxrate', `${kbps}k`, '-bufsize', `${kbps}k`,
     '-profile:v', 'baseline', '-pix_fmt', 'yuv420p', '-bf', '0',
     '-g', String(gopFrames), '-keyint_min', String(gopFrames), '-sc_threshold', '0',
-    '-x264-params', 'repeat-headers=1',
+    '-x264-params', x264,
     '-f', 'h264',
   ];
+}
+
+/**
+ * Black where the clock band goes, and 8 pixels above it: the encoder's pictures then match what a decoder
+ * shows around the band, which the simulator draws itself (no deblocking across its edge).
+ */
+function bandFilter(p: SimStreamProfile): string[] {
+  const band = clockBandLayout(p.width, p.height);
+  if (!band) return [];
+  const y = band.firstRow * 16 - 8;
+  return [`drawbox=x=0:y=${y}:w=iw:h=${p.height - y}:color=black:t=fill`];
 }
 
 function drawtext(
@@ -70,16 +92,17 @@ function drawtext(
   return `drawtext=${font}text='${text}':fontsize=${size}:fontcolor=${color}:box=1:boxcolor=black@0.55:boxborderw=${Math.max(2, Math.round(size / 8))}:x=${x}:y=${y}`;
 }
 
-function pictureFilters(p: ClipParams, fontFile: string | undefined, withClock: boolean): string {
+function pictureFilters(p: ClipParams, fontFile: string | undefined, withBand: boolean): string {
+  const band = withBand ? bandFilter(p.profile) : [];
   // Without a font file (no fonts-dejavu on the machine) drawtext would fail; the picture then
   // carries no text rather than no video at all.
-  if (!fontFile) return p.placeholder ? 'null' : `hue=h=${Math.round(p.hue) % 360}`;
+  if (!fontFile) return [p.placeholder ? 'null' : `hue=h=${Math.round(p.hue) % 360}`, ...band].join(',');
   const { width: w, height: h } = p.profile;
   const big = Math.max(8, Math.floor(Math.min(h / 9, w / 13)));
   const small = Math.max(8, Math.floor(big * 0.55));
   if (p.placeholder) {
     // Shared by every camera of this geometry: no code, no hue; cheap to encode.
-    const f = [
+    return [
       drawtext(fontFile, 'SIM', big, 'white', '(w-tw)/2', 'h*0.10'),
       drawtext(
         fontFile,
@@ -89,12 +112,11 @@ function pictureFilters(p: ClipParams, fontFile: string | undefined, withClock: 
         '(w-tw)/2',
         `h*0.10+${Math.round(big * 1.5)}`,
       ),
-    ];
-    if (withClock) f.push(drawtext(fontFile, '%{pts\\:hms}', small, 'yellow', `${small}`, `h-th-${small}`));
-    return f.join(',');
+      ...band,
+    ].join(',');
   }
   const label = `${p.stream === 'main' ? 'MAIN' : 'SUB'} ${w}x${h} ${p.profile.fps}fps`;
-  const f = [
+  return [
     `hue=h=${Math.round(p.hue) % 360}`,
     drawtext(fontFile, safeText(p.code), big, 'white', '(w-tw)/2', 'h*0.10'),
     drawtext(
@@ -105,9 +127,8 @@ function pictureFilters(p: ClipParams, fontFile: string | undefined, withClock: 
       '(w-tw)/2',
       `h*0.10+${Math.round(big * 1.5)}`,
     ),
-  ];
-  if (withClock) f.push(drawtext(fontFile, '%{pts\\:hms}', small, 'yellow', `${small}`, `h-th-${small}`));
-  return f.join(',');
+    ...band,
+  ].join(',');
 }
 
 /** ffmpeg arguments that encode one camera's looping clip to an Annex-B file. */
@@ -116,8 +137,9 @@ export function clipEncodeArgs(p: ClipParams, outFile: string, fontFile?: string
   // prettier-ignore
   return [
     '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}:duration=${p.seconds}`,
+    '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
     '-vf', pictureFilters(p, fontFile, true),
+    '-frames:v', String(clipFrames(p)),
     ...encoderArgs(p.profile, p.gopFrames),
     outFile,
   ];

@@ -59,15 +59,19 @@ export function groupAccessUnits(nals: Buffer[]): AccessUnit[] {
 }
 
 /** Exp-Golomb bit reader over an RBSP (emulation prevention bytes removed). */
-class Bits {
+export class BitReader {
   readonly #b: Buffer;
   #pos = 0;
   constructor(b: Buffer) {
     this.#b = b;
   }
+  /** Bits read so far. */
+  get pos(): number {
+    return this.#pos;
+  }
   bit(): number {
     const byte = this.#b[this.#pos >> 3];
-    if (byte === undefined) throw new Error('SPS truncated');
+    if (byte === undefined) throw new Error('H.264 header truncated');
     const v = (byte >> (7 - (this.#pos & 7))) & 1;
     this.#pos++;
     return v;
@@ -84,8 +88,102 @@ class Bits {
   }
   se(): number {
     const k = this.ue();
-    return k % 2 ? (k + 1) / 2 : -k / 2;
+    return k % 2 ? (k + 1) / 2 : k ? -k / 2 : 0;
   }
+}
+
+/** Bit writer for the few syntax elements the simulator writes itself (SEI, the clock band's slices). */
+export class BitWriter {
+  #buf = Buffer.alloc(256);
+  #bits = 0;
+
+  get length(): number {
+    return this.#bits;
+  }
+
+  #room(bits: number): void {
+    const need = (this.#bits + bits + 7) >> 3;
+    if (need <= this.#buf.length) return;
+    const next = Buffer.alloc(Math.max(need, this.#buf.length * 2));
+    this.#buf.copy(next);
+    this.#buf = next;
+  }
+
+  bit(v: number): this {
+    this.#room(1);
+    if (v) this.#buf[this.#bits >> 3]! |= 0x80 >> (this.#bits & 7);
+    this.#bits++;
+    return this;
+  }
+
+  u(n: number, v: number): this {
+    for (let i = n - 1; i >= 0; i--) this.bit(Math.floor(v / 2 ** i) % 2);
+    return this;
+  }
+
+  ue(v: number): this {
+    const x = v + 1;
+    const len = Math.floor(Math.log2(x));
+    this.u(len, 0);
+    return this.u(len + 1, x);
+  }
+
+  se(v: number): this {
+    return this.ue(v <= 0 ? -2 * v : 2 * v - 1);
+  }
+
+  /** Zero bits up to the next byte boundary. */
+  align(): this {
+    while (this.#bits & 7) this.bit(0);
+    return this;
+  }
+
+  /** Whole bytes; the writer must be byte aligned. */
+  bytes(b: Uint8Array): this {
+    if (this.#bits & 7) throw new Error('BitWriter.bytes needs byte alignment');
+    this.#room(b.length * 8);
+    this.#buf.set(b, this.#bits >> 3);
+    this.#bits += b.length * 8;
+    return this;
+  }
+
+  /** Bits [from, to) of `src` copied as they are. */
+  copyBits(src: Buffer, from: number, to: number): this {
+    for (let i = from; i < to; i++) this.bit((src[i >> 3]! >> (7 - (i & 7))) & 1);
+    return this;
+  }
+
+  /** rbsp_trailing_bits (stop bit, zero alignment) and the bytes written. */
+  finish(): Buffer {
+    this.bit(1).align();
+    return Buffer.from(this.#buf.subarray(0, this.#bits >> 3));
+  }
+}
+
+/** Emulation prevention (ITU-T H.264 7.4.1): 0x03 after two zero bytes when the next byte is 0..3. */
+export function escapeRbsp(rbsp: Buffer): Buffer {
+  let zeros = 0;
+  let extra = 0;
+  for (const b of rbsp) {
+    if (zeros >= 2 && b <= 3) {
+      extra++;
+      zeros = 0;
+    }
+    zeros = b === 0 ? zeros + 1 : 0;
+  }
+  if (!extra) return rbsp;
+  const out = Buffer.allocUnsafe(rbsp.length + extra);
+  let n = 0;
+  zeros = 0;
+  for (const b of rbsp) {
+    if (zeros >= 2 && b <= 3) {
+      out[n++] = 3;
+      zeros = 0;
+    }
+    out[n++] = b;
+    zeros = b === 0 ? zeros + 1 : 0;
+  }
+  return out;
 }
 
 export function unescapeRbsp(nal: Buffer): Buffer {
@@ -108,10 +206,19 @@ export interface SpsInfo {
   levelIdc: number;
   width: number;
   height: number;
+  /** Coded size in macroblocks (before cropping). */
+  widthMbs: number;
+  heightMbs: number;
+  /** What a slice header needs to be read (7.3.3). */
+  log2MaxFrameNum: number;
+  pocType: number;
+  log2MaxPocLsb: number;
+  deltaPicOrderAlwaysZero: boolean;
+  frameMbsOnly: boolean;
 }
 
 export function parseSps(sps: Buffer): SpsInfo {
-  const r = new Bits(unescapeRbsp(sps.subarray(1)));
+  const r = new BitReader(unescapeRbsp(sps.subarray(1)));
   const profileIdc = r.bits(8);
   r.bits(8); // constraint flags
   const levelIdc = r.bits(8);
@@ -136,11 +243,13 @@ export function parseSps(sps: Buffer): SpsInfo {
       }
     }
   }
-  r.ue(); // log2_max_frame_num_minus4
+  const log2MaxFrameNum = r.ue() + 4;
   const pocType = r.ue();
-  if (pocType === 0) r.ue();
+  let log2MaxPocLsb = 0;
+  let deltaPicOrderAlwaysZero = false;
+  if (pocType === 0) log2MaxPocLsb = r.ue() + 4;
   else if (pocType === 1) {
-    r.bit();
+    deltaPicOrderAlwaysZero = r.bit() === 1;
     r.se();
     r.se();
     const n = r.ue();
@@ -172,7 +281,116 @@ export function parseSps(sps: Buffer): SpsInfo {
     levelIdc,
     width: wMbs * 16 - cropX * (cl + cr),
     height: (2 - frameMbsOnly) * hMapUnits * 16 - cropY * (ct + cb),
+    widthMbs: wMbs,
+    heightMbs: (2 - frameMbsOnly) * hMapUnits,
+    log2MaxFrameNum,
+    pocType,
+    log2MaxPocLsb,
+    deltaPicOrderAlwaysZero,
+    frameMbsOnly: frameMbsOnly === 1,
   };
+}
+
+/** The PPS fields a slice header depends on (7.3.2.2). */
+export interface PpsInfo {
+  entropyCabac: boolean;
+  bottomFieldPicOrderInFramePresent: boolean;
+  weightedPred: boolean;
+  weightedBipredIdc: number;
+  deblockingFilterControlPresent: boolean;
+  redundantPicCntPresent: boolean;
+}
+
+export function parsePps(pps: Buffer): PpsInfo {
+  const r = new BitReader(unescapeRbsp(pps.subarray(1)));
+  r.ue(); // pic_parameter_set_id
+  r.ue(); // seq_parameter_set_id
+  const entropyCabac = r.bit() === 1;
+  const bottomFieldPicOrderInFramePresent = r.bit() === 1;
+  const sliceGroups = r.ue() + 1;
+  if (sliceGroups > 1) throw new Error('PPS with slice groups (FMO) is not supported');
+  r.ue(); // num_ref_idx_l0_default_active_minus1
+  r.ue(); // num_ref_idx_l1_default_active_minus1
+  const weightedPred = r.bit() === 1;
+  const weightedBipredIdc = r.bits(2);
+  r.se(); // pic_init_qp_minus26
+  r.se(); // pic_init_qs_minus26
+  r.se(); // chroma_qp_index_offset
+  const deblockingFilterControlPresent = r.bit() === 1;
+  r.bit(); // constrained_intra_pred_flag
+  const redundantPicCntPresent = r.bit() === 1;
+  return {
+    entropyCabac,
+    bottomFieldPicOrderInFramePresent,
+    weightedPred,
+    weightedBipredIdc,
+    deblockingFilterControlPresent,
+    redundantPicCntPresent,
+  };
+}
+
+/**
+ * Where a slice header's picture-wide part lies: everything after first_mb_in_slice up to (not including)
+ * slice_qp_delta — slice type, PPS id, frame_num, idr_pic_id, POC, reference list and marking fields,
+ * which every slice of one picture must repeat alike (7.4.3). A slice the simulator adds to a picture
+ * copies these bits from the encoder's first slice.
+ */
+export interface SliceHeaderInfo {
+  firstMb: number;
+  sliceType: number;
+  /** The slice's RBSP (NAL header byte removed), and the bit range to copy from it. */
+  rbsp: Buffer;
+  from: number;
+  to: number;
+}
+
+export function parseSliceHeader(nal: Buffer, sps: SpsInfo, pps: PpsInfo): SliceHeaderInfo {
+  const nalType = nal[0]! & 0x1f;
+  const nalRefIdc = (nal[0]! >> 5) & 3;
+  const rbsp = unescapeRbsp(nal.subarray(1, Math.min(nal.length, 64)));
+  const r = new BitReader(rbsp);
+  const firstMb = r.ue();
+  const from = r.pos;
+  const sliceType = r.ue() % 5;
+  if (sliceType !== 0 && sliceType !== 2) throw new Error(`slice type ${sliceType} is not supported (only I and P)`);
+  if (pps.entropyCabac) throw new Error('CABAC streams are not supported');
+  r.ue(); // pic_parameter_set_id
+  r.bits(sps.log2MaxFrameNum); // frame_num
+  let field = false;
+  if (!sps.frameMbsOnly) {
+    field = r.bit() === 1;
+    if (field) r.bit();
+  }
+  if (nalType === NAL.IDR) r.ue(); // idr_pic_id
+  if (sps.pocType === 0) {
+    r.bits(sps.log2MaxPocLsb);
+    if (pps.bottomFieldPicOrderInFramePresent && !field) r.se();
+  } else if (sps.pocType === 1 && !sps.deltaPicOrderAlwaysZero) {
+    r.se();
+    if (pps.bottomFieldPicOrderInFramePresent && !field) r.se();
+  }
+  if (pps.redundantPicCntPresent) r.ue();
+  if (sliceType === 0) {
+    if (r.bit()) r.ue(); // num_ref_idx_active_override_flag, num_ref_idx_l0_active_minus1
+    if (r.bit()) {
+      // ref_pic_list_modification_flag_l0
+      for (let idc = r.ue(); idc !== 3; idc = r.ue()) r.ue();
+    }
+    if (pps.weightedPred) throw new Error('weighted prediction is not supported');
+  }
+  if (nalRefIdc !== 0) {
+    if (nalType === NAL.IDR) r.bits(2);
+    else if (r.bit()) {
+      // adaptive_ref_pic_marking_mode_flag: memory management control operations until 0
+      for (let op = r.ue(); op !== 0; op = r.ue()) {
+        if (op === 1 || op === 3) r.ue();
+        if (op === 2) r.ue();
+        if (op === 3 || op === 6) r.ue();
+        if (op === 4) r.ue();
+      }
+    }
+  }
+  return { firstMb, sliceType, rbsp, from, to: r.pos };
 }
 
 export interface H264Stream {

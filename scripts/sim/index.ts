@@ -62,7 +62,7 @@ export interface SimulatorOptions {
   clipDir: string;
   ffmpegPath?: string;
   fontFile?: string;
-  /** GOP length in seconds (default 1). */
+  /** GOP length in seconds, 1–8 (default 1); a camera's own `keyframeIntervalSec` overrides it. */
   keyframeIntervalSec?: number;
   /** Length of each camera's looping clip (default 4 s). */
   clipSeconds?: number;
@@ -112,8 +112,22 @@ export interface SimulatorStats extends SimCounters {
   encodes: number;
 }
 
+/** A camera profile's live timeline as tests and benchmarks see it (the simulator's own process only). */
+export interface SimTimelineView {
+  readonly fps: number;
+  readonly gopFrames: number;
+  /** The frame due at `perfNowMs` (performance.now() of this process). */
+  frameAt(perfNowMs: number): number;
+  /** Capture time of frame `n`, ms since the epoch: the time stamped into it. */
+  captureMs(n: number): number;
+  /** Whether frame `n` is a keyframe; undefined while the clip is not loaded (nobody watching). */
+  isKeyframe(n: number): boolean | undefined;
+}
+
 export interface Simulator {
   readonly cameras: readonly SimCameraInfo[];
+  /** The live timeline of one profile of one camera. */
+  timeline(code: string, stream: SimStreamName): SimTimelineView;
   /** Replaces the camera's faults; resolves once sockets are closed (offline) or listening again. */
   setFaults(code: string, faults: SimFaults): Promise<void>;
   getFaults(code: string): SimFaults;
@@ -134,7 +148,8 @@ class SimCamera implements OnvifCamera, RtspCamera {
   readonly nonces = new NonceCache();
   #faults: SimFaults;
   #info: SimCameraInfo | undefined;
-  readonly #kfSec: number;
+  readonly kfSec: number;
+  readonly idrOnConnect: boolean;
   readonly #clipSeconds: number;
   readonly #shared: boolean;
   http!: OnvifHttpServer;
@@ -149,7 +164,8 @@ class SimCamera implements OnvifCamera, RtspCamera {
     this.#faults = { ...spec.faults };
     this.streams = resolveStreams(spec, opts.streamOverrides);
     this.ptz = spec.ptz ? new PtzState(DEFAULT_PRESETS) : undefined;
-    this.#kfSec = opts.keyframeIntervalSec ?? 1;
+    this.kfSec = spec.keyframeIntervalSec ?? opts.keyframeIntervalSec ?? 1;
+    this.idrOnConnect = spec.idrOnConnect ?? false;
     this.#clipSeconds = opts.clipSeconds ?? 4;
     this.#shared = opts.clipMode === 'shared';
   }
@@ -196,6 +212,8 @@ class SimCamera implements OnvifCamera, RtspCamera {
       snapshotUri: `${base}/snapshot.jpg?channel=1`,
       endpointReference: endpointUuid(this.spec.code),
       resolvedStreams: this.streams,
+      keyframeIntervalSec: this.kfSec,
+      idrOnConnect: this.idrOnConnect,
     });
   }
 
@@ -217,7 +235,7 @@ class SimCamera implements OnvifCamera, RtspCamera {
 
   placeholderParams(stream: SimStreamName): ClipParams {
     const profile = this.streams[stream];
-    return placeholderParams(profile, Math.max(1, Math.round(profile.fps * this.#kfSec)), this.#clipSeconds);
+    return placeholderParams(profile, Math.max(1, Math.round(profile.fps * this.kfSec)), this.#clipSeconds);
   }
 
   clipParams(stream: SimStreamName): ClipParams {
@@ -228,7 +246,7 @@ class SimCamera implements OnvifCamera, RtspCamera {
       caption: `${this.spec.manufacturer} ${this.spec.model}`,
       stream,
       profile,
-      gopFrames: Math.max(1, Math.round(profile.fps * this.#kfSec)),
+      gopFrames: Math.max(1, Math.round(profile.fps * this.kfSec)),
       seconds: this.#clipSeconds,
       hue: hueOf(this.spec.code),
     };
@@ -244,6 +262,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   }
   if (new Set(opts.cameras.map((c) => c.code)).size !== opts.cameras.length)
     throw new Error('camera codes must be unique');
+  for (const [what, kf] of [
+    ['keyframeIntervalSec', opts.keyframeIntervalSec],
+    ...opts.cameras.map((c) => [`camera ${c.code}: keyframeIntervalSec`, c.keyframeIntervalSec] as const),
+  ] as const) {
+    if (kf !== undefined && !(kf >= 1 && kf <= 8)) throw new Error(`${what} must be 1–8 s, not ${String(kf)}`);
+  }
   if (opts.clipMode !== undefined && opts.clipMode !== 'per-camera' && opts.clipMode !== 'shared')
     throw new Error(`clipMode must be 'per-camera' or 'shared', not ${String(opts.clipMode)}`);
   if (opts.multicastInterface !== undefined) {
@@ -270,7 +294,6 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     clips,
     counters,
     authWindowSec: opts.authWindowSec ?? 120,
-    keyframeIntervalSec: opts.keyframeIntervalSec ?? 1,
     snapshotAuth: opts.snapshotAuth ?? 'optional',
     log,
   } as const;
@@ -433,6 +456,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
 
   return {
     cameras: Object.freeze(cams.map((c) => c.info())),
+    timeline(code, stream) {
+      const t = get(code).rtsp.timeline(stream);
+      return {
+        fps: t.fps,
+        gopFrames: t.gopFrames,
+        frameAt: (ms) => t.frameAt(ms),
+        captureMs: (n) => t.captureMs(n),
+        isKeyframe: (n) => (t.ready ? t.isKeyframe(n) : undefined),
+      };
+    },
     setFaults(code, faults) {
       const c = get(code);
       const wasOffline = !!c.faults().offline;

@@ -47,7 +47,6 @@ export interface OnvifDeps {
   counters: SimCounters;
   /** Accepted |Created − device clock|, seconds. */
   authWindowSec: number;
-  keyframeIntervalSec: number;
   /** Snapshot URL: 'optional' accepts requests without credentials (wrong ones never). */
   snapshotAuth: 'optional' | 'required';
   log?: (msg: string) => void;
@@ -109,22 +108,22 @@ const DEVICE: Record<string, Op> = {
 
 const MEDIA: Record<string, Op> = {
   GetServiceCapabilities: { run: () => B.serviceCapabilities.media() },
-  GetProfiles: { run: (c) => B.profiles(c.info, c.deps.keyframeIntervalSec) },
+  GetProfiles: { run: (c) => B.profiles(c.info, c.info.keyframeIntervalSec) },
   GetProfile: {
     run: (c) => {
       const s = profileArg(c);
-      return s ? B.profile(c.info, s, c.deps.keyframeIntervalSec) : noProfile();
+      return s ? B.profile(c.info, s, c.info.keyframeIntervalSec) : noProfile();
     },
   },
   GetVideoSources: { run: (c) => B.videoSources(c.info) },
   GetVideoSourceConfigurations: { run: (c) => B.videoSourceConfigurations(c.info) },
-  GetVideoEncoderConfigurations: { run: (c) => B.videoEncoderConfigurations(c.info, c.deps.keyframeIntervalSec) },
+  GetVideoEncoderConfigurations: { run: (c) => B.videoEncoderConfigurations(c.info, c.info.keyframeIntervalSec) },
   GetVideoEncoderConfiguration: {
     run: (c) => {
       const t = childText(c.req.body, 'ConfigurationToken');
       const s = t === 'VideoEncoderToken_1' ? 'main' : t === 'VideoEncoderToken_2' ? 'sub' : undefined;
       return s
-        ? B.videoEncoderConfiguration(c.info, s, c.deps.keyframeIntervalSec)
+        ? B.videoEncoderConfiguration(c.info, s, c.info.keyframeIntervalSec)
         : FAULTS.invalidArg('ter:NoConfig', 'The requested configuration does not exist');
     },
   },

@@ -1,26 +1,22 @@
 /**
  * RTSP 1.0 server (RFC 2326) for one simulated camera, bound to the camera's own loopback address.
  * RTP goes over TCP interleaved (what the relay uses) or UDP unicast to the client's loopback ports.
- * Media is the camera's pre-encoded clip, paced by the shared ticker; nothing is spawned per session.
- * While that clip is not ready, a session streams the shared placeholder clip of its geometry and moves to
- * the camera's own clip at the next keyframe, with RTP sequence numbers and timestamps running on.
+ * Media is the camera's pre-encoded clip played on the profile's live timeline (live.ts): every session
+ * gets the same frames at the same moment and a new one starts at the next keyframe, as from a real camera.
+ * Cameras with `idrOnConnect` instead start each session on an IDR at once: its own position in the
+ * camera's clip, or, while that clip is not ready, in the shared placeholder clip of its geometry, moving to
+ * the camera's own clip at the next keyframe with RTP sequence numbers and timestamps running on.
+ * Nothing is spawned per session.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
 import type { ClipParams, ClipStore } from './clips.ts';
-import {
-  interleavedAccessUnit,
-  packetizeAccessUnit,
-  rtcpSenderReport,
-  rtpPacket,
-  payloadSize,
-  type H264Stream,
-  type RtpPayload,
-} from './h264.ts';
+import { interleavedAccessUnit, rtcpSenderReport, rtpPacket, payloadSize, type H264Stream } from './h264.ts';
 import { checkAuthorization, digestChallenge } from './http-auth.ts';
+import { LiveTimeline, type LiveFrame, type LivePicture, type LiveViewer } from './live.ts';
 import { isLoopbackV4 } from './specs.ts';
-import type { Paced, StreamTicker } from './ticker.ts';
+import type { StreamTicker } from './ticker.ts';
 import type { SimCounters, SimFaults, SimStreamName, SimStreamProfile } from './types.ts';
 
 export const MAX_RTSP_HEADER = 16 * 1024;
@@ -40,6 +36,8 @@ export interface RtspCamera {
   readonly password: string;
   readonly model: string;
   readonly serial: string;
+  /** Every new session starts on an IDR at once (its own clip position) instead of joining mid-GOP. */
+  readonly idrOnConnect: boolean;
   faults(): SimFaults;
   profile(stream: SimStreamName): SimStreamProfile;
   /** The camera's own clip; in shared clip mode, the placeholder (`placeholder: true`). */
@@ -124,28 +122,27 @@ type Transport =
   | { kind: 'tcp'; rtp: number; rtcp: number }
   | { kind: 'udp'; clientHost: string; rtpPort: number; rtcpPort: number; rtpSock: UdpSocket; rtcpSock: UdpSocket };
 
-const payloadCache = new WeakMap<H264Stream, RtpPayload[][]>();
-function payloadsOf(stream: H264Stream): RtpPayload[][] {
-  let p = payloadCache.get(stream);
-  if (!p) {
-    p = stream.aus.map((au) => packetizeAccessUnit(au));
-    payloadCache.set(stream, p);
-  }
-  return p;
-}
-
-class Session implements Paced {
+class Session implements LiveViewer {
   readonly id: string;
   readonly stream: SimStreamName;
   readonly ssrc = randomBytes(4).readUInt32BE(0);
   seq = randomInt(0, 0x8000);
-  readonly tsBase = randomBytes(4).readUInt32BE(0);
   transport: Transport;
   conn: Connection;
   state: 'ready' | 'playing' | 'paused' = 'ready';
   lastActivity = Date.now();
+  readonly #server: RtspServer;
+  readonly #timeline: LiveTimeline;
+  /** The camera sends a new session an IDR at once (today's cameras that do); else it joins mid-GOP. */
+  readonly #idrOnConnect: boolean;
+  #needIdr = true;
+  #packets = 0;
+  #octets = 0;
+  #lastSr = 0;
+  #backedUpSince = 0;
+  // Only with idrOnConnect: the session runs its own position in its own clip, starting at an IDR.
   /** The clip being sent: the camera's own, or the placeholder until the own one is ready. */
-  clip: H264Stream | undefined;
+  #clip: H264Stream | undefined;
   /** The camera's own clip once loaded (a reference is held); sent from the next keyframe on. */
   #own: H264Stream | undefined;
   #placeholder: H264Stream | undefined;
@@ -154,17 +151,9 @@ class Session implements Paced {
   #loading = false;
   /** Aborted when the session ends: an own-clip encode nobody watches any more drops to the background. */
   readonly #gone = new AbortController();
-  #frameNo = 0;
   #clipPos = 0;
-  #nextDue = 0;
-  #pausedAt = 0;
-  #needIdr = true;
-  #packets = 0;
-  #octets = 0;
-  #lastSr = 0;
-  #backedUpSince = 0;
-  readonly #server: RtspServer;
-  readonly #fps: number;
+  /** Timeline frame of `#clipPos`. */
+  #posFrame = 0;
 
   constructor(server: RtspServer, conn: Connection, stream: SimStreamName, transport: Transport) {
     this.#server = server;
@@ -172,42 +161,30 @@ class Session implements Paced {
     this.stream = stream;
     this.transport = transport;
     this.id = String(randomInt(10_000_000, 2_000_000_000));
-    this.#fps = server.camera.profile(stream).fps;
+    this.#timeline = server.timeline(stream);
+    this.#idrOnConnect = server.camera.idrOnConnect;
   }
 
-  get frameMs(): number {
-    return 1000 / this.#fps;
-  }
-
-  /** RTP-Info values of the next packet to be sent. */
+  /** RTP-Info values: the next sequence number, and the RTP time of the timeline's next frame. */
   nextRtpInfo(): { seq: number; rtptime: number } {
-    return { seq: this.seq & 0xffff, rtptime: this.#ts(this.#frameNo) };
-  }
-
-  #ts(frameNo: number): number {
-    return (this.tsBase + Math.round((frameNo * 90000) / this.#fps)) >>> 0;
+    return { seq: this.seq & 0xffff, rtptime: this.#timeline.rtpTime(this.#timeline.nextFrame()) };
   }
 
   play(): void {
     const now = performance.now();
-    if (this.state === 'paused') {
-      // A live camera does not stop its clock while a viewer pauses: skip ahead, resume at a keyframe.
-      const skipped = Math.max(0, Math.round((now - this.#pausedAt) / this.frameMs));
-      this.#advance(skipped);
-      this.#needIdr = true;
-    }
+    // A live camera does not stop its clock while a viewer pauses: it resumes at a keyframe.
+    if (this.state === 'paused') this.#needIdr = true;
     if (this.state !== 'playing') {
       this.state = 'playing';
       this.#server.deps.counters.rtspPlaying++;
     }
-    this.#nextDue = now;
-    this.#server.deps.ticker.add(this);
-    this.#loadClips(now);
+    this.#timeline.join(this, !this.#idrOnConnect);
+    if (this.#idrOnConnect) this.#loadClips(now);
   }
 
   /**
-   * The camera's own clip when it is in memory; otherwise the placeholder at once (after a short grace
-   * when the own clip is on disk) while the own clip is loaded, or encoded in the background.
+   * idrOnConnect: the camera's own clip when it is in memory; otherwise the placeholder at once (after a
+   * short grace when the own clip is on disk) while the own clip is loaded, or encoded in the background.
    */
   #loadClips(now: number): void {
     if (this.#own || this.#loading) return;
@@ -258,59 +235,50 @@ class Session implements Paced {
   pause(): void {
     if (this.state === 'playing') this.#server.deps.counters.rtspPlaying--;
     this.state = 'paused';
-    this.#pausedAt = performance.now();
-    this.#server.deps.ticker.remove(this);
+    this.#timeline.leave(this);
   }
 
   close(): void {
     if (this.state === 'playing') this.#server.deps.counters.rtspPlaying--;
     this.state = 'ready';
-    this.#server.deps.ticker.remove(this);
+    this.#timeline.leave(this);
     this.#gone.abort();
     if (this.#own) this.#server.deps.clips.release(this.#server.camera.clipParams(this.stream));
     this.#own = undefined;
     this.#placeholder = undefined;
-    this.clip = undefined;
+    this.#clip = undefined;
     if (this.transport.kind === 'udp') {
       this.transport.rtpSock.close();
       this.transport.rtcpSock.close();
     }
   }
 
-  #advance(frames: number): void {
-    this.#frameNo += frames;
-    const n = this.clip?.aus.length ?? 1;
-    this.#clipPos = (this.#clipPos + frames) % n;
-  }
-
-  pace(now: number): void {
+  frame(f: LiveFrame, now: number): void {
     if (this.state !== 'playing') return;
     if (this.conn.socket.destroyed) {
       this.#server.endSession(this);
       return;
     }
-    if (!this.clip) {
+    if (f.gap) this.#needIdr = true;
+    const pic = this.#idrOnConnect ? this.#ownPicture(f, now) : f.live;
+    if (pic) this.#send(pic, f, now);
+  }
+
+  /** idrOnConnect: this session's own clip position, from an IDR at its start; frames pace by the timeline. */
+  #ownPicture(f: LiveFrame, now: number): LivePicture | undefined {
+    if (!this.#clip) {
       // Nothing sent yet: the own clip if it is here, else the placeholder (once its grace is over).
       const first = this.#own ?? (now >= this.#placeholderAfter ? this.#placeholder : undefined);
-      if (!first) return;
-      this.clip = first;
+      if (!first) return undefined;
+      this.#clip = first;
       this.#clipPos = 0;
-      this.#needIdr = true;
-      this.#nextDue = now;
-    }
-    if (now - this.#nextDue > 1000) {
-      // The event loop stalled: jump to the present instead of bursting a second of video.
-      const skip = Math.floor((now - this.#nextDue) / this.frameMs);
-      this.#advance(skip);
-      this.#nextDue += skip * this.frameMs;
+      this.#posFrame = f.n;
       this.#needIdr = true;
     }
-    while (this.#nextDue <= now) {
-      this.#switchAtKeyframe();
-      this.#emit(this.clip, now);
-      this.#advance(1);
-      this.#nextDue += this.frameMs;
-    }
+    this.#clipPos = (this.#clipPos + f.n - this.#posFrame) % this.#clip.aus.length;
+    this.#posFrame = f.n;
+    this.#switchAtKeyframe();
+    return f.picture(this.#clip, this.#clipPos);
   }
 
   /**
@@ -319,18 +287,16 @@ class Session implements Paced {
    */
   #switchAtKeyframe(): void {
     const own = this.#own;
-    const clip = this.clip;
+    const clip = this.#clip;
     if (!own || !clip || clip === own) return;
     if (!this.#needIdr && !clip.aus[this.#clipPos]?.idr) return;
-    this.clip = own;
+    this.#clip = own;
     this.#clipPos = 0;
     this.#server.deps.counters.clipSwitches++;
   }
 
-  #emit(clip: H264Stream | undefined, now: number): void {
-    if (!clip) return;
+  #send(pic: LivePicture, f: LiveFrame, now: number): void {
     const deps = this.#server.deps;
-    const au = clip.aus[this.#clipPos]!;
     const faults = this.#server.camera.faults();
     if (faults.stalledStream) {
       this.#needIdr = true;
@@ -347,10 +313,11 @@ class Session implements Paced {
       }
       this.#backedUpSince = 0;
     }
-    if (this.#needIdr && !au.idr) return;
+    // A session joining mid-GOP gets nothing before the next keyframe, as from a real camera.
+    if (this.#needIdr && !pic.idr) return;
     this.#needIdr = false;
-    const payloads = payloadsOf(clip)[this.#clipPos]!;
-    const ts = this.#ts(this.#frameNo);
+    const { payloads } = pic;
+    const ts = f.rtpTime;
     let bytes = 0;
     for (const p of payloads) bytes += 12 + payloadSize(p);
     if (this.transport.kind === 'tcp') {
@@ -366,9 +333,10 @@ class Session implements Paced {
     this.#octets += bytes - 12 * payloads.length;
     deps.counters.rtpPackets += payloads.length;
     deps.counters.rtpBytes += bytes;
-    if (now - this.#lastSr > 5000) {
+    if (!this.#lastSr || now - this.#lastSr > 5000) {
+      // Sender reports map RTP time to the frames' capture time (the wall clock stamped into them).
       this.#lastSr = now;
-      const sr = rtcpSenderReport(this.ssrc, Date.now(), ts, this.#packets, this.#octets);
+      const sr = rtcpSenderReport(this.ssrc, f.captureMs, ts, this.#packets, this.#octets);
       if (this.transport.kind === 'tcp') {
         const head = Buffer.from([0x24, this.transport.rtcp, 0, sr.length]);
         this.conn.socket.write(Buffer.concat([head, sr]));
@@ -451,6 +419,7 @@ export class RtspServer {
   readonly deps: RtspDeps;
   readonly connections = new Set<Connection>();
   readonly #sessions = new Map<string, Session>();
+  readonly #timelines = new Map<SimStreamName, LiveTimeline>();
   #server: net.Server | undefined;
   port: number;
 
@@ -466,6 +435,38 @@ export class RtspServer {
 
   hasSession(s: Session): boolean {
     return this.#sessions.get(s.id) === s;
+  }
+
+  /** The profile's live timeline: one per camera profile, shared by all its sessions. */
+  timeline(stream: SimStreamName): LiveTimeline {
+    let t = this.#timelines.get(stream);
+    if (t) return t;
+    const { clips, ticker, log } = this.deps;
+    const params = () => this.camera.clipParams(stream);
+    const p = params();
+    t = new LiveTimeline({
+      fps: p.profile.fps,
+      gopFrames: p.gopFrames,
+      phaseKey: `${this.camera.code}/${stream}`,
+      ticker,
+      log: (m) => log?.(`${this.camera.code}/${stream}: ${m}`),
+      source: {
+        tryAcquire: () => {
+          const q = params();
+          return q.placeholder ? clips.placeholderNow(q) : clips.tryAcquire(q);
+        },
+        acquire: (signal) => {
+          const q = params();
+          return q.placeholder ? clips.placeholder(q) : clips.acquire(q, signal);
+        },
+        release: () => {
+          const q = params();
+          if (!q.placeholder) clips.release(q);
+        },
+      },
+    });
+    this.#timelines.set(stream, t);
+    return t;
   }
 
   async listen(): Promise<number> {

@@ -3,6 +3,7 @@ import {
   DEFAULT_FONT as FONT,
   clipEncodeArgs,
   clipFileName,
+  clipFrames,
   placeholderParams,
   snapshotArgs,
   snapshotFileName,
@@ -62,13 +63,17 @@ describe('ffmpeg arguments', () => {
   it('encodes a looping baseline Annex-B clip with one-second GOPs and headers on every IDR', () => {
     const a = clipEncodeArgs(p, '/tmp/x.h264', '/f.ttf');
     const opt = (k: string) => a[a.lastIndexOf(k) + 1];
-    expect(opt('-i')).toBe('testsrc2=size=1920x1080:rate=25:duration=4');
+    expect(opt('-i')).toBe('testsrc2=size=1920x1080:rate=25');
+    expect(opt('-frames:v')).toBe('100');
     expect(opt('-profile:v')).toBe('baseline');
     expect(opt('-g')).toBe('25');
     expect(opt('-keyint_min')).toBe('25');
     expect(opt('-sc_threshold')).toBe('0');
     expect(opt('-bf')).toBe('0');
-    expect(opt('-x264-params')).toBe('repeat-headers=1');
+    // 1080 lines are coded as 68 macroblock rows, the last one cropped to 8: the clock band is the last two
+    // rows (2 × 120 macroblocks), a slice of its own, black in the encoder's picture from 8 lines above.
+    expect(opt('-x264-params')).toBe('repeat-headers=1:slice-max-mbs=7920');
+    expect(opt('-vf')).toMatch(/,drawbox=x=0:y=1048:w=iw:h=32:color=black:t=fill$/);
     expect(opt('-f')).toBe('h264');
     expect(a.at(-1)).toBe('/tmp/x.h264');
     expect(opt('-vf')).toContain("text='34112600011320000002'");
@@ -89,8 +94,18 @@ describe('ffmpeg arguments', () => {
 
   it('draws no text without a font file, so the clip still encodes', () => {
     const vf = (a: string[]) => a[a.indexOf('-vf') + 1]!;
-    expect(vf(clipEncodeArgs(placeholderParams(p.profile, 25, 4), 'o'))).toBe('null');
-    expect(vf(clipEncodeArgs(p, 'o'))).toMatch(/^hue=h=\d+$/);
+    const band = 'drawbox=x=0:y=1048:w=iw:h=32:color=black:t=fill';
+    expect(vf(clipEncodeArgs(placeholderParams(p.profile, 25, 4), 'o'))).toBe(`null,${band}`);
+    expect(vf(clipEncodeArgs(p, 'o'))).toMatch(new RegExp(`^hue=h=\\d+,${band}$`));
+  });
+
+  it('rounds a clip up to whole GOPs, so its loop point is a keyframe', () => {
+    const frames = (gopFrames: number, seconds: number, fps = 25) =>
+      clipFrames({ profile: { ...p.profile, fps }, gopFrames, seconds });
+    expect(frames(25, 4)).toBe(100);
+    expect(frames(75, 4)).toBe(150); // 3 s GOP: 6 s
+    expect(frames(200, 4)).toBe(200); // 8 s GOP: one GOP
+    expect(frames(23, 4, 15)).toBe(69); // 1.5 s at 15 fps
   });
 
   it('keys the placeholder by geometry only', () => {

@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import net from 'node:net';
 import { probeXml } from './discovery.ts';
+import { NAL, nalType } from './h264.ts';
 import { isLoopbackV4 } from './specs.ts';
+import { readClockSei } from './wallclock.ts';
 import { usernameTokenHeader } from './wsse.ts';
 
 export interface RtspResponse {
@@ -25,6 +27,8 @@ export interface RtpPacket {
   ssrc: number;
   payload: Buffer;
   receivedAt: number;
+  /** performance.now() at arrival (same clock as the simulator's timelines when it runs in this process). */
+  receivedPerf: number;
 }
 
 /** A raw RTSP/1.0 client over one TCP connection, collecting interleaved packets. */
@@ -78,11 +82,16 @@ export class RawRtsp {
   async play(
     url: string,
   ): Promise<{ describe: RtspResponse; setup: RtspResponse; play: RtspResponse; session: string }> {
-    const describe = await this.request('DESCRIBE', url, { Accept: 'application/sdp' });
-    const setup = await this.request('SETUP', `${url}/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
-    const session = (setup.headers['session'] ?? '').split(';')[0]!;
+    const { describe, setup, session } = await this.setup(url);
     const play = await this.request('PLAY', url, { Session: session, Range: 'npt=0.000-' });
     return { describe, setup, play, session };
+  }
+
+  /** DESCRIBE and SETUP (TCP interleaved) only; PLAY when the caller chooses. */
+  async setup(url: string): Promise<{ describe: RtspResponse; setup: RtspResponse; session: string }> {
+    const describe = await this.request('DESCRIBE', url, { Accept: 'application/sdp' });
+    const setup = await this.request('SETUP', `${url}/trackID=1`, { Transport: 'RTP/AVP/TCP;unicast;interleaved=0-1' });
+    return { describe, setup, session: (setup.headers['session'] ?? '').split(';')[0]! };
   }
 
   async waitPackets(count: number, timeoutMs: number): Promise<RtpPacket[]> {
@@ -115,6 +124,7 @@ export class RawRtsp {
             ssrc: pkt.readUInt32BE(8),
             payload: Buffer.from(pkt.subarray(12)),
             receivedAt: Date.now(),
+            receivedPerf: performance.now(),
           });
         }
         this.#buf = this.#buf.subarray(4 + len);
@@ -234,4 +244,40 @@ export function accessUnitsOf(packets: readonly RtpPacket[]): Array<{ timestamp:
     if (fuHeader & 0x40) au.nals.push(Buffer.concat(fu));
   }
   return out;
+}
+
+/** One received picture: its NAL units, whether it is a keyframe, the simulator's clock SEI, arrival times. */
+export interface ReceivedFrame {
+  timestamp: number;
+  nals: Buffer[];
+  idr: boolean;
+  /** Capture time and timeline frame number from the clock SEI. */
+  clock: { wallClockMs: number; frame: number } | undefined;
+  /** Arrival of the picture's first packet: Date.now() and performance.now(). */
+  receivedAt: number;
+  receivedPerf: number;
+}
+
+export function framesOf(packets: readonly RtpPacket[]): ReceivedFrame[] {
+  const first = new Map<number, RtpPacket>();
+  for (const p of packets) if (!first.has(p.timestamp)) first.set(p.timestamp, p);
+  return accessUnitsOf(packets).map((au) => {
+    const p = first.get(au.timestamp)!;
+    let clock: ReceivedFrame['clock'];
+    for (const n of au.nals) clock ??= readClockSei(n);
+    return {
+      timestamp: au.timestamp,
+      nals: au.nals,
+      idr: au.nals.some((n) => nalType(n) === NAL.IDR),
+      clock,
+      receivedAt: p.receivedAt,
+      receivedPerf: p.receivedPerf,
+    };
+  });
+}
+
+/** Received pictures as an Annex-B byte stream (for ffmpeg). */
+export function annexB(frames: readonly { nals: Buffer[] }[]): Buffer {
+  const sc = Buffer.from([0, 0, 0, 1]);
+  return Buffer.concat(frames.flatMap((f) => f.nals.flatMap((n) => [sc, n])));
 }

@@ -43,6 +43,13 @@ export interface SimCameraSpec {
   faults?: SimFaults;
   /** Stream geometry; defaults: main 1920x1080@25, sub 640x360@15. */
   streams?: { main?: Partial<SimStreamProfile>; sub?: Partial<SimStreamProfile> };
+  /** Keyframe interval (GOP) of both profiles, 1–8 s; default the simulator's `keyframeIntervalSec` (1 s). */
+  keyframeIntervalSec?: number;
+  /**
+   * Send every new RTSP session an IDR at once (cameras that do so). Off by default: a session joins the
+   * camera's running stream mid-GOP and gets nothing before the next keyframe, like most real cameras.
+   */
+  idrOnConnect?: boolean;
 }
 
 /** A running simulated camera: its spec plus the addresses a client would use. */
@@ -61,6 +68,9 @@ export interface SimCameraInfo extends SimCameraSpec {
   /** WS-Discovery endpoint reference, stable per camera code. */
   endpointReference: string;
   resolvedStreams: { main: SimStreamProfile; sub: SimStreamProfile };
+  /** As configured or defaulted. */
+  keyframeIntervalSec: number;
+  idrOnConnect: boolean;
 }
 
 export type SimEventKind = 'motion' | 'tamper';

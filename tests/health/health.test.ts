@@ -61,7 +61,14 @@ beforeAll(async () => {
     rtspPort: 8554,
     discovery: false,
     streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 160, height: 90, fps: 10 } },
+    // The cameras' own sub clips (what the sweep plays) encoded before it: a simulated camera without its
+    // clip sends no video yet, and a sweep should judge cameras, not the simulator's encoder.
+    prewarm: { stream: 'sub' },
   });
+  for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    const s = sim.stats();
+    if (s.prewarmQueued + s.prewarmRunning + s.ffmpegRunning === 0) break;
+  }
   tech = client(t.api, await t.login('tech1'));
   const village = await firstVillage(tech);
   for (const [i, cam] of sim.cameras.entries()) {
