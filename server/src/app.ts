@@ -6,6 +6,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { ApiErrorBody } from './api/contract.ts';
 import {
   alertRoutes,
+  createAlertList,
   ingestBodyParser,
   createAlertRepo,
   createAlertService,
@@ -306,7 +307,20 @@ export function createApp(deps: AppDeps) {
   api.use(relayApiRoutes({ auth, relay, control }));
   api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
-  api.use(alertRoutes({ auth, alerts }));
+  api.use(
+    alertRoutes({
+      auth,
+      alerts,
+      list: createAlertList({
+        repo: alertRepo,
+        orgs,
+        audit,
+        toView: alerts.toView,
+        utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
+      }),
+      orderOf: (alertId) => createDispatchRepo(db).byAlert(alertId)?.id ?? null,
+    }),
+  );
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
   api.use(wallRoutes({ auth, walls, cameras, orgs, users, audit, bus, clock }));
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));

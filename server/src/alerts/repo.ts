@@ -6,7 +6,7 @@ import type {
   AlertType,
   CoordSystem,
 } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { SqlDb, SqlValue } from '../db/sqlite.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 /** 预警 — an alert as stored. */
@@ -138,6 +138,56 @@ export interface EventTarget {
   cameraId: number;
   onvifUrl: string;
   credentialsSealed: string;
+}
+
+/** What the alert list filters by (GET /alerts/search, /alerts/export.csv); scope is applied on top. */
+export interface AlertFilter {
+  levels?: readonly AlertLevel[];
+  types?: readonly AlertType[];
+  statuses?: readonly AlertStatus[];
+  /** An org unit's path inside the caller's scope: that unit and everything under it. */
+  orgPath?: string;
+  /** ISO instants (UTC, as stored): active in [from, to]. */
+  from?: string;
+  to?: string;
+  /** Lower-case text in the title or description, or an alert's number. */
+  q?: string;
+}
+
+/** Keyset position in the newest-first list: the last row's time and id. */
+export interface AlertListPosition {
+  lastAt: string;
+  id: number;
+}
+
+function filterSql(db: SqlDb, scope: Scope, f: AlertFilter): { sql: string; params: SqlValue[] } {
+  const path = f.orgPath && f.orgPath.startsWith(scope.path) ? f.orgPath : scope.path;
+  const [lo, hi] = pathRange(path);
+  const clauses = ['org_path >= ? AND org_path < ?'];
+  const params: SqlValue[] = [lo, hi];
+  const oneOf = (column: string, values: readonly string[] | undefined) => {
+    if (!values?.length) return;
+    clauses.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  oneOf('level', f.levels);
+  oneOf('type', f.types);
+  oneOf('status', f.statuses);
+  if (f.from) {
+    clauses.push('last_at >= ?');
+    params.push(f.from);
+  }
+  if (f.to) {
+    clauses.push('first_at <= ?');
+    params.push(f.to);
+  }
+  if (f.q) {
+    const id = /^#?(\d{1,15})$/.exec(f.q)?.[1];
+    clauses.push(`(${db.containsSql("lower(title || ' ' || COALESCE(description, ''))")}${id ? ' OR id = ?' : ''})`);
+    params.push(f.q.toLowerCase());
+    if (id) params.push(Number(id));
+  }
+  return { sql: clauses.join(' AND '), params };
 }
 
 export function createAlertRepo(db: SqlDb, now: () => Date) {
@@ -272,6 +322,23 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
           limit,
         ])
         .map(fromRow);
+    },
+    /** The list in scope matching `f`, newest first (last seen, then id), after `after`. */
+    search(scope: Scope, f: AlertFilter, after: AlertListPosition | null, limit: number): Alert[] {
+      const w = filterSql(db, scope, f);
+      const page = after ? ' AND (last_at < ? OR (last_at = ? AND id < ?))' : '';
+      const pageParams = after ? [after.lastAt, after.lastAt, after.id] : [];
+      return db
+        .all<AlertRow>(`SELECT * FROM alerts WHERE ${w.sql}${page} ORDER BY last_at DESC, id DESC LIMIT ?`, [
+          ...w.params,
+          ...pageParams,
+          limit,
+        ])
+        .map(fromRow);
+    },
+    count(scope: Scope, f: AlertFilter): number {
+      const w = filterSql(db, scope, f);
+      return db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM alerts WHERE ${w.sql}`, w.params)?.n ?? 0;
     },
     addHistory(alertId: number, actor: string, action: string, note: string | null) {
       db.run('INSERT INTO alert_history (alert_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)', [

@@ -1,8 +1,11 @@
 import express, { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
+import type { AlertDetail } from '../api/contract.ts';
 import { authOf, type AuthService } from '../auth/index.ts';
 import { parseOr400 } from '../http/errors.ts';
 import { refuseInvalidUtf8 } from '../http/text.ts';
+import type { AlertList } from './list.ts';
+import { alertExportQuery, alertSearchQuery } from './schema.ts';
 import type { AlertAction, AlertService } from './service.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
@@ -25,8 +28,14 @@ export function ingestBodyParser(maxBodyBytes: number): RequestHandler {
 }
 
 /** /api/v1 routes: alert sources, device ingestion, manual reports, replay and actions. */
-export function alertRoutes(deps: { auth: AuthService; alerts: AlertService }): Router {
-  const { auth, alerts } = deps;
+export function alertRoutes(deps: {
+  auth: AuthService;
+  alerts: AlertService;
+  list: AlertList;
+  /** The work order made of an alert (派单), if any: dispatch knows, alerts do not. */
+  orderOf?: (alertId: number) => number | null;
+}): Router {
+  const { auth, alerts, list } = deps;
   const r = Router();
   r.post('/alert-sources', auth.requirePermission('alert.source.manage'), (req, res) => {
     res.status(201).json(alerts.createSource(authOf(req), req.ip ?? null, req.body));
@@ -49,9 +58,31 @@ export function alertRoutes(deps: { auth: AuthService; alerts: AlertService }): 
     const q = parseOr400(alertListQuery, req.query);
     res.json(alerts.list(authOf(req), q.since, q.limit));
   });
+  // Before /alerts/:id, which would take "search" for an id.
+  r.get('/alerts/search', auth.requirePermission('alert.read'), (req, res) => {
+    res.json(list.search(authOf(req), parseOr400(alertSearchQuery, req.query)));
+  });
+  r.get('/alerts/export.csv', auth.requirePermission('alert.read'), (req, res) => {
+    const ctx = authOf(req);
+    const q = parseOr400(alertExportQuery, req.query);
+    // Headers go with the first byte: a refused filter (checked before it) still answers as JSON.
+    const write = (chunk: string) => {
+      if (!res.headersSent) {
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader(
+          'Content-Disposition',
+          `attachment; filename="alerts-${new Date().toISOString().slice(0, 10)}.csv"`,
+        );
+      }
+      res.write(chunk);
+    };
+    list.exportCsv(ctx, req.ip ?? null, q, write, req.query);
+    res.end();
+  });
   r.get('/alerts/:id', auth.requirePermission('alert.read'), (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(alerts.get(authOf(req), id));
+    const alert = alerts.get(authOf(req), id);
+    res.json({ ...alert, orderId: deps.orderOf?.(alert.id) ?? null } satisfies AlertDetail);
   });
   r.put('/cameras/:id/alert-events', auth.requirePermission('alert.source.manage'), (req, res) => {
     const { id } = parseOr400(idParam, req.params);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { alertListQuery } from '../alerts/routes.ts';
+import { alertListOpenApiPaths } from '../alerts/openapi.ts';
 import { actionSchema, ingestSchema, reportSchema, sourceSchema } from '../alerts/service.ts';
 import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from '../cameras/schema.ts';
 import { confirmSchema, scanRequestSchema } from '../discovery/schema.ts';
@@ -421,6 +422,7 @@ export function openApiDocument(): Json {
       ...Object.fromEntries(
         (
           [
+      ...alertListOpenApiPaths(),
             ['ack', 'Acknowledge'],
             ['false-alarm', 'Mark a false alarm'],
             ['close', 'Close'],
