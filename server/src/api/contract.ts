@@ -519,6 +519,12 @@ export interface AlertHistoryEntry {
   note: string | null;
 }
 
+/** GET /alerts/:id: the alert with its history and the work order made of it (派单), if any. */
+export interface AlertDetail extends AlertView {
+  history: AlertHistoryEntry[];
+  orderId: number | null;
+}
+
 /** Socket.IO: server → client events. */
 export interface ServerToClientEvents {
   'camera:changed': (event: {
@@ -539,12 +545,6 @@ export interface ServerToClientEvents {
   'wall:updated': (event: WallScreenView) => void;
   'order:new': (event: WorkOrderView) => void;
   'order:updated': (event: WorkOrderView) => void;
-/** GET /alerts/:id: the alert with its history and the work order made of it (派单), if any. */
-export interface AlertDetail extends AlertView {
-  history: AlertHistoryEntry[];
-  orderId: number | null;
-}
-
   /** 督办: an order is overdue; sent to the handler's unit and its parent. */
   'order:supervise': (event: OrderSuperviseEvent) => void;
   /** This socket's session ended (the server disconnects it right after): sign in again. */

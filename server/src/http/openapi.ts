@@ -392,6 +392,7 @@ export function openApiDocument(): Json {
           },
         },
       },
+      ...alertListOpenApiPaths(),
       '/alerts/{id}/snapshot.jpg': {
         get: {
           summary: 'The JPEG taken from the alert’s camera (else its first linked camera) when it was stored',
@@ -422,7 +423,6 @@ export function openApiDocument(): Json {
       ...Object.fromEntries(
         (
           [
-      ...alertListOpenApiPaths(),
             ['ack', 'Acknowledge'],
             ['false-alarm', 'Mark a false alarm'],
             ['close', 'Close'],
