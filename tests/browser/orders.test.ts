@@ -256,7 +256,7 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     const csv = await county.page.evaluate(async (href) => (await fetch(href!)).status, csvHref);
     expect(csv).toBe(200);
     await h.screenshot(county.page, 'orders-dashboard');
-  });
+  }, 90_000); // three browser pages through the whole loop: the give-up point, not a speed bound
 
   it('creates an order by hand and assigns it straight to a township', async () => {
     const county = await open();

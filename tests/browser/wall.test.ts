@@ -17,6 +17,7 @@ import { defaultCameraSpecs, startSimulator, type Simulator } from '../../script
 import type { WallLayout, WallPushEvent, WallScreenView } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { resolveFfmpeg } from '../../streams/src/index.ts';
+import { grantRoom } from '../../server/src/realtime/index.ts';
 import { client, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
 import { ARTIFACTS, CHROMIUM, CLIENT_DIR, offOrigin, skipWithoutChromium } from './harness.ts';
 
@@ -409,9 +410,11 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     };
     // The page's socket must be in its unit's room before the server emits (the top bar's dot says so).
     await page.locator('.live-dot--on').waitFor();
-    // Another unit's push is not for this screen.
-    server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', { ...event, targetOrgUnitId: me.orgUnitId + 1000 });
-    server.server.io.to(`org:${me.orgUnitId}`).emit('wall:push', event);
+    // Another unit's push is not for this screen, even if it reached this socket's room.
+    server.server.io
+      .to(grantRoom('wall.read', me.orgUnitId))
+      .emit('wall:push', { ...event, targetOrgUnitId: me.orgUnitId + 1000 });
+    server.server.app.bus.emit('wall.push', { event });
     const banner = page.locator('.wall-push');
     await expect.poll(() => banner.textContent()).toContain('上级调度: 示范县 县中心值班员');
     await expect(banner.textContent()).resolves.toContain('请关注学校门口');

@@ -21,7 +21,7 @@ interface SocketData {
 }
 
 /** Room of the sockets that hold `permission` over org unit `id`'s subtree (their own unit is `id`). */
-const grantRoom = (permission: Permission, id: number | string) => `${permission}@org:${id}`;
+export const grantRoom = (permission: Permission, id: number | string) => `${permission}@org:${id}`;
 /** Room of one session's sockets; the token hash is digested again so it never travels to Redis as is. */
 const sessionRoom = (tokenHash: string) => `session:${createHash('sha256').update(tokenHash).digest('base64url')}`;
 const userRoom = (id: number) => `user:${id}`;
