@@ -1,3 +1,4 @@
+import { AlertDetailPage } from './alerts/AlertDetailPage.tsx';
 import { AlertPopup } from './alerts/AlertPopup.tsx';
 import { AlertsPage } from './alerts/AlertsPage.tsx';
 import { AlertsProvider } from './alerts/AlertsProvider.tsx';
@@ -124,7 +125,8 @@ function Shell() {
     <div className="shell">
       <TopBar route={route} />
       <main className="shell__main">
-        {route === 'alerts' && <AlertsPage />}
+        {route === 'alerts' &&
+          (location.alertId != null ? <AlertDetailPage alertId={location.alertId} /> : <AlertsPage />)}
         {route === 'orders' &&
           (location.orderId != null ? <OrderDetailPage orderId={location.orderId} /> : <OrdersPage />)}
         {route === 'dashboard' && <DashboardPage />}

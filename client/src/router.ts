@@ -16,6 +16,8 @@ export interface Location {
   scanId: number | null;
   /** The work order being shown (orders only: `/orders/:id`). */
   orderId?: number | null;
+  /** The alert being shown (`/alerts/:id`; alerts only). */
+  alertId?: number | null;
   /** The wall screen being shown (`/wall/:screenId`; wall only). */
   screenId?: number | null;
 }
@@ -30,7 +32,9 @@ export function locationOf(pathname: string): Location {
     return { route: 'orders', cameraId: null, scanId: null, orderId: idIn(/^\/orders\/(\d+)\/?$/, pathname) };
   }
   if (pathname.startsWith('/dashboard')) return { route: 'dashboard', cameraId: null, scanId: null };
-  if (pathname.startsWith('/alerts')) return { route: 'alerts', cameraId: null, scanId: null };
+  if (pathname.startsWith('/alerts')) {
+    return { route: 'alerts', cameraId: null, scanId: null, alertId: idIn(/^\/alerts\/(\d+)\/?$/, pathname) };
+  }
   if (pathname.startsWith('/wall')) {
     return { route: 'wall', cameraId: null, scanId: null, screenId: idIn(/^\/wall\/(\d+)\/?$/, pathname) };
   }
@@ -71,7 +75,17 @@ export function navigate(
   window.dispatchEvent(new Event(ROUTE_EVENT));
 }
 
+/** The alert list, or one alert's page (`/alerts/:id`), as a link from anywhere (list, wall, order). */
+export function navigateToAlert(alertId: number | null, opts: { replace?: boolean } = {}): void {
+  const path = alertId === null ? '/alerts' : `/alerts/${alertId}`;
+  if (window.location.pathname === path) return;
+  if (opts.replace) window.history.replaceState(null, '', path);
+  else window.history.pushState(null, '', path);
+  window.dispatchEvent(new Event(ROUTE_EVENT));
+}
+
 function sameLocation(a: Location, b: Location): boolean {
+  if ((a.alertId ?? null) !== (b.alertId ?? null)) return false;
   return (
     a.route === b.route &&
     a.cameraId === b.cameraId &&

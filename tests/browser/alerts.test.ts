@@ -4,6 +4,8 @@
  * alert list with its level colour and pops it up with the linked cameras,
  * acknowledging it (with a note) changes its status; a yellow alert is handled
  * from the list; a township-2 operator never sees an alert placed in township 1.
+ * An alert's own page shows its stored snapshot, history and links (issue 17);
+ * the list filters and exports; "close the alert" and "close the window" read apart.
  */
 import type { AlertView, CameraPointView, OrgUnitView } from '../../server/src/api/contract.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +147,122 @@ describe.skipIf(skip)('alerts in the browser console', () => {
     await page.locator('.data-table--cameras tbody tr').first().waitFor();
     await page.locator('.map-root canvas').waitFor();
     await h.screenshot(page, 'alerts-map');
+  });
+
+  it('opens an alert on its own page: the stored snapshot, facts, history, and links to its order and the alert it repeats', async () => {
+    const officer = await open();
+    await h.login(officer.page, 'county');
+    const { page } = officer;
+    const county = client(h.server.api, await h.server.login('county'));
+    // A repeat of a closed alert at the same place is a new alert that names the old one (previousAlertId).
+    const first = await ingest({ type: 'crowd', level: 'orange', cameraId: camera.id, title: '详情页测试人员聚集' });
+    expect((await county.post(`/alerts/${first.id}/close`, { note: '人群已散' })).status).toBe(200);
+    const again = await ingest({ type: 'crowd', level: 'orange', cameraId: camera.id, title: '详情页测试人员聚集' });
+    expect(again.previousAlertId).toBe(first.id);
+    // The JPEG stored with the alert: one the test made (64×48, pure green), so the page's picture can be checked.
+    const jpeg = await page.evaluate(() => {
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 48;
+      const g = c.getContext('2d')!;
+      g.fillStyle = '#00ff00';
+      g.fillRect(0, 0, 64, 48);
+      return c.toDataURL('image/jpeg', 0.95).split(',')[1]!;
+    });
+    h.server.db.run('INSERT INTO alert_snapshots (alert_id, jpeg, taken_at, camera_id) VALUES (?, ?, ?, ?)', [
+      again.id,
+      Buffer.from(jpeg, 'base64'),
+      new Date().toISOString(),
+      camera.id,
+    ]);
+    const order = await county.post('/orders', { alertId: again.id });
+    expect(order.status, order.text).toBe(201);
+
+    // From the list: filter by level and text, then open it.
+    await goToAlerts(officer);
+    await page.locator('select[name="alert-filter"]').selectOption('all');
+    await page.locator('select[name="alert-level"]').selectOption('orange');
+    await page.locator('input[name="alert-q"]').fill('详情页测试');
+    await expect
+      .poll(() =>
+        page.locator('tr[data-alert-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-alert-id'))),
+      )
+      .toEqual([String(again.id), String(first.id)]);
+    // The export link carries the same selection; the CSV holds exactly those rows.
+    const href = (await page.locator('a[data-action="export"]').getAttribute('href'))!;
+    expect(href).toContain('level=orange');
+    const csv = await page.evaluate((u) => fetch(u).then((r) => r.text()), href);
+    expect(csv.trim().split('\r\n')).toHaveLength(3);
+    await h.screenshot(page, 'alerts-filtered');
+
+    await page.locator(`tr[data-alert-id="${again.id}"] a.alert-row__link`).click();
+    await page.waitForURL(new RegExp(`/alerts/${again.id}$`));
+    const detail = page.locator(`.alert-detail[data-alert-id="${again.id}"]`);
+    await detail.waitFor();
+    await expect(detail.locator('.alert-detail__title').textContent()).resolves.toBe('详情页测试人员聚集');
+    // The snapshot is the stored JPEG, drawn: its size and its colour.
+    const img = detail.locator('img.alert-detail__image');
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth)).toBe(64);
+    const rgb = await img.evaluate((el) => {
+      const c = document.createElement('canvas');
+      c.width = 64;
+      c.height = 48;
+      const g = c.getContext('2d')!;
+      g.drawImage(el as HTMLImageElement, 0, 0);
+      return [...g.getImageData(32, 24, 1, 1).data.slice(0, 3)];
+    });
+    expect(rgb[0]).toBeLessThan(40);
+    expect(rgb[1]).toBeGreaterThan(215);
+    expect(rgb[2]).toBeLessThan(40);
+    expect(officer.requests).toContain(`${h.server.url}/api/v1/alerts/${again.id}/snapshot.jpg`);
+    // Linked cameras as live tiles, the place on the map, the history.
+    await expect(detail.locator('.alert-detail__live .live-tile').count()).resolves.toBe(
+      Math.min(4, new Set([camera.id, ...again.linkedCameraIds]).size),
+    );
+    await detail.locator('.alert-detail__map canvas').waitFor();
+    await expect(detail.locator('.alert-detail__history tr[data-action="created"]').textContent()).resolves.toContain(
+      `同一地点的告警 ${first.id}（已办结）再次发生`,
+    );
+    await expect(detail.locator('a.alert-detail__order').getAttribute('href')).resolves.toBe(
+      `/orders/${order.json.id}`,
+    );
+    await h.screenshot(page, 'alerts-detail');
+
+    // The alert it repeats, one click away, with its own history.
+    await detail.locator('a.alert-detail__previous').click();
+    await page.waitForURL(new RegExp(`/alerts/${first.id}$`));
+    const previous = page.locator(`.alert-detail[data-alert-id="${first.id}"]`);
+    await expect
+      .poll(() => previous.locator('.alert-detail__history tr[data-action="closed"]').textContent())
+      .toContain('人群已散');
+    await expect(previous.locator('img.alert-detail__image').count()).resolves.toBe(0);
+    await expect(previous.locator('.alert-detail__snapshot').textContent()).resolves.toContain('没有抓拍图片');
+    // Another township's operator is told it does not exist.
+    const other = await open();
+    await h.login(other.page, 'township2');
+    await other.page.goto(`/alerts/${again.id}`);
+    await other.page.locator('.alert-detail .notice--error').waitFor();
+    await expect(other.page.locator('.alert-detail__title').count()).resolves.toBe(0);
+  });
+
+  it('names "close the alert" and "close the window" apart, in English too (issue 17 item 8)', async () => {
+    const officer = await open();
+    await h.login(officer.page, 'county');
+    const { page } = officer;
+    await page.getByRole('button', { name: 'English' }).click();
+    const red = await ingest({ type: 'line_crossing', level: 'red', cameraId: camera.id, title: 'Wording check' });
+    const popup = page.locator(`.alert-popup[data-alert-id="${red.id}"]`);
+    await popup.waitFor();
+    const resolve = popup.locator('button[data-action="close"]');
+    await expect(resolve.textContent()).resolves.toBe('Resolve');
+    const dismiss = page.locator('.modal__header .icon-button');
+    await expect(dismiss.getAttribute('aria-label')).resolves.toBe('Close window');
+    await h.screenshot(page, 'alerts-popup-en');
+    // The window's × only hides the pop-up; the alert stays new.
+    await dismiss.click();
+    await popup.waitFor({ state: 'detached' });
+    const county = client(h.server.api, await h.server.login('county'));
+    expect((await county.get(`/alerts/${red.id}`)).json.status).toBe('new');
   });
 
   it('catches up on alerts missed while the socket was down', async () => {

@@ -74,6 +74,7 @@ export function AlertActions({ alert, compact = false }: { alert: AlertView; com
           type="button"
           className={`button ${action === 'ack' ? 'button--primary' : ''}`}
           data-action={action}
+          title={action === 'close' ? t('alert.closeTitle') : undefined}
           disabled={busy}
           onClick={() => run(action)}
         >

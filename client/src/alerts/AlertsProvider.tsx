@@ -23,6 +23,12 @@ interface AlertsValue {
   error: unknown;
   /** Ids of urgent alerts that arrived live and still wait for the pop-up. */
   popupQueue: number[];
+  /**
+   * Alerts that arrived new while this page was open (live, or in the replay
+   * after a reconnect), oldest first, at most the last 50: the wall reacts to
+   * these by its own rule (minimum level, tiles taken).
+   */
+  arrivals: readonly number[];
   dismissPopup: (id: number) => void;
   act: (id: number, action: AlertAction, note: string) => Promise<AlertView>;
   sound: boolean;
@@ -31,13 +37,16 @@ interface AlertsValue {
 
 const AlertsContext = createContext<AlertsValue | null>(null);
 
+/** On unless the user turned it off (issue 17: an alarm nobody hears is no alarm). */
 function storedSound(): boolean {
   try {
-    return window.localStorage.getItem(SOUND_KEY) === '1';
+    return window.localStorage.getItem(SOUND_KEY) !== '0';
   } catch {
-    return false;
+    return true;
   }
 }
+
+const MAX_ARRIVALS = 50;
 
 export function AlertsProvider({ children }: { children: ReactNode }) {
   const { can } = useSession();
@@ -47,6 +56,11 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
   const [loading, setLoading] = useState(enabled);
   const [error, setError] = useState<unknown>(null);
   const [popupQueue, setPopupQueue] = useState<number[]>([]);
+  const [arrivals, setArrivals] = useState<number[]>([]);
+  /** The first replay after sign-in is history, not news; later ones (after a reconnect) are news. */
+  const replayedOnce = useRef(false);
+  /** Every alert id this store has seen. */
+  const known = useRef(new Set<number>());
   const [sound, setSoundState] = useState(storedSound);
   const soundRef = useRef(sound);
   useEffect(() => {
@@ -59,6 +73,7 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
 
   const merge = useCallback((items: readonly AlertView[]) => {
     if (items.length === 0) return;
+    for (const a of items) known.current.add(a.id);
     setById((prev) => {
       const next = new Map(prev);
       for (const a of items) {
@@ -82,12 +97,18 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
         for (let i = 0; i < MAX_PAGES; i++) {
           const page = await api.alertsSince(cursor.current, PAGE, ctl.signal);
           if (ctl.signal.aborted) return;
+          // Alerts first seen in a replay after a reconnect arrived while the socket was down: news for a wall.
+          const missed = replayedOnce.current
+            ? page.items.filter((a) => a.status === 'new' && !known.current.has(a.id)).map((a) => a.id)
+            : [];
           merge(page.items);
+          if (missed.length) setArrivals((q) => [...q, ...missed].slice(-MAX_ARRIVALS));
           const last = page.items[page.items.length - 1];
           if (last) cursor.current = Math.max(cursor.current, last.seq);
           if (!page.nextCursor) break;
         }
         setError(null);
+        replayedOnce.current = true;
       } catch (err) {
         if (!ctl.signal.aborted) setError(err);
       } finally {
@@ -101,6 +122,8 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
     const onLive = (alert: AlertView, isNew: boolean) => {
       merge([alert]);
       if (!syncing.current) cursor.current = Math.max(cursor.current, alert.seq);
+      if (isNew && alert.status === 'new')
+        setArrivals((q) => (q.includes(alert.id) ? q : [...q, alert.id].slice(-MAX_ARRIVALS)));
       if (isNew && alert.status === 'new' && isUrgent(alert.level)) {
         setPopupQueue((q) => (q.includes(alert.id) ? q : [...q, alert.id]));
         if (soundRef.current) beep(alert.level);
@@ -145,8 +168,8 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo<AlertsValue>(() => {
     const alerts = [...byId.values()].sort((a, b) => b.lastAt.localeCompare(a.lastAt) || b.id - a.id);
-    return { enabled, alerts, loading, error, popupQueue, dismissPopup, act, sound, setSound };
-  }, [enabled, byId, loading, error, popupQueue, dismissPopup, act, sound, setSound]);
+    return { enabled, alerts, loading, error, popupQueue, arrivals, dismissPopup, act, sound, setSound };
+  }, [enabled, byId, loading, error, popupQueue, arrivals, dismissPopup, act, sound, setSound]);
 
   return <AlertsContext value={value}>{children}</AlertsContext>;
 }

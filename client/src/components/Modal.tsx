@@ -30,8 +30,8 @@ export function Modal({ title, onClose, children, footer, wide = false }: ModalP
             type="button"
             className="icon-button"
             onClick={onClose}
-            aria-label={t('common.close')}
-            title={t('common.close')}
+            aria-label={t('common.closeWindow')}
+            title={t('common.closeWindow')}
           >
             ×
           </button>
