@@ -106,6 +106,7 @@ try {
     times.push(ms / 1000);
   }
   times.sort((a, b) => a - b);
+  console.log('# mode: simulator cameras join mid-GOP (idrOnConnect off, the default), GOP 1 s, shared clips');
   console.log(`# first frames (s): ${times.map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`BENCH relay.first_frame.p50 ${times[Math.floor(times.length / 2)]!.toFixed(3)} s`);
   console.log(

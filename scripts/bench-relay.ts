@@ -145,6 +145,7 @@ async function main() {
     };
 
     // 1. Cold starts, one after another.
+    console.log('# mode: simulator cameras join mid-GOP (idrOnConnect off, the default), GOP 1 s, shared clips');
     const starts: number[] = [];
     for (const id of ids.slice(0, 20)) starts.push((await open(id, 'main')).ms / 1000);
     bench('relay.playlist.p50', pct(starts, 50), 's');

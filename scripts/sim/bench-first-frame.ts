@@ -2,11 +2,16 @@
  * First frames after a cold start, as the platform's health sweep sees them: the simulator (a child
  * process, fresh clip dir) starts N cameras with the demo's geometry, then N probes — connect, DESCRIBE,
  * SETUP (TCP), PLAY, wait for the first RTP packet, each within 4 s — run with concurrency 32 against the
- * sub streams. Then, optionally, the same simulator's prewarm of every sub clip is timed and its CPU/RSS
+ * sub streams. Cameras join mid-GOP (the simulator's default, as real cameras do: the first packet is the
+ * next keyframe's) with a GOP of `--gop` seconds (1, the demo's); `--idr-on-connect` measures cameras that
+ * send a new session an IDR at once instead (the figures before issue 18, not the headline). In per-camera
+ * clip mode a camera without its own clip sends nothing until it is encoded: the sweep then measures the
+ * encoder queue as much as the cameras. Then, optionally, the same simulator's prewarm of every sub clip is timed and its CPU/RSS
  * sampled (the simulator's Node process and its ffmpeg children apart).
  *
  *   node scripts/sim/bench-first-frame.ts [--count 400] [--concurrency 32] [--timeout-ms 4000]
- *        [--clip-mode per-camera|shared] [--prewarm] [--skip-sweep] [--sweeps 1] [--first-ip 127.60.1.1]
+ *        [--clip-mode per-camera|shared] [--gop 1] [--idr-on-connect] [--prewarm] [--skip-sweep] [--sweeps 1]
+ *        [--first-ip 127.60.1.1]
  *
  * Further sweeps (--sweeps 2) run while the own clips queued by the first one are being encoded.
  *
@@ -14,7 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultCameraSpecs, startSimulator, type SimulatorStats } from './index.ts';
@@ -26,6 +31,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '32' },
     'timeout-ms': { type: 'string', default: '4000' },
     'clip-mode': { type: 'string', default: 'per-camera' },
+    gop: { type: 'string', default: '1' },
+    'idr-on-connect': { type: 'boolean', default: false },
     prewarm: { type: 'boolean', default: false },
     'skip-sweep': { type: 'boolean', default: false },
     sweeps: { type: 'string', default: '1' },
@@ -42,7 +49,12 @@ async function child(): Promise<void> {
   const mode = values['clip-mode'] === 'shared' ? 'shared' : 'per-camera';
   const t0 = performance.now();
   const sim = await startSimulator({
-    cameras: defaultCameraSpecs(N, { firstIp: values['first-ip'] }).map((s) => ({ ...s, faults: {} })),
+    cameras: defaultCameraSpecs(N, { firstIp: values['first-ip'] }).map((s) => ({
+      ...s,
+      faults: {},
+      idrOnConnect: values['idr-on-connect'],
+    })),
+    keyframeIntervalSec: Number(values.gop),
     onvifPort: 0,
     rtspPort: 0,
     discovery: false,
@@ -97,8 +109,9 @@ async function probe(uri: string, timeoutMs: number): Promise<number | undefined
 async function main(): Promise<void> {
   const clipDir = mkdtempSync(path.join(tmpdir(), 'sim-firstframe-'));
   const args = [import.meta.filename, '--child', '--count', String(N), '--clip-dir', clipDir];
-  args.push('--clip-mode', values['clip-mode']!, '--first-ip', values['first-ip']!);
+  args.push('--clip-mode', values['clip-mode']!, '--first-ip', values['first-ip']!, '--gop', values.gop!);
   if (values.prewarm) args.push('--prewarm');
+  if (values['idr-on-connect']) args.push('--idr-on-connect');
   const proc: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let ready: { startMs: number; subs: string[] } | undefined;
   let stats: SimulatorStats | undefined;
@@ -119,7 +132,13 @@ async function main(): Promise<void> {
   });
   try {
     while (!ready) await sleep(20);
-    const tag = `${N}_${values['clip-mode']}${values.prewarm ? '_prewarm' : ''}`;
+    const join = values['idr-on-connect'] ? 'idr_on_connect' : 'midgop';
+    const tag = `${N}_${values['clip-mode']}${values.prewarm ? '_prewarm' : ''}_${join}_gop${values.gop}`;
+    console.log(
+      `# mode: ${values['idr-on-connect'] ? 'idrOnConnect (an IDR to every new session; not the headline)' : 'mid-GOP join (the default)'}, ` +
+        `GOP ${values.gop} s, clip mode ${values['clip-mode']}, fresh clip dir${values.prewarm ? ', sub prewarm' : ''}, ` +
+        `${N} cameras 480x270@15 sub, load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
+    );
     bench(`firstframe_${tag}_sim_start`, ready.startMs, 'ms');
     const pid = proc.pid!;
 

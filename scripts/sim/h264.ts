@@ -94,11 +94,23 @@ export class BitReader {
 
 /** Bit writer for the few syntax elements the simulator writes itself (SEI, the clock band's slices). */
 export class BitWriter {
-  #buf = Buffer.alloc(256);
+  #buf: Buffer;
   #bits = 0;
+
+  /** `capacity`: bytes to start with (it grows as needed). */
+  constructor(capacity = 256) {
+    this.#buf = Buffer.alloc(capacity);
+  }
 
   get length(): number {
     return this.#bits;
+  }
+
+  /** Empties the writer, keeping its buffer (one writer serves every picture of a stream). */
+  reset(): this {
+    this.#buf.fill(0, 0, (this.#bits + 7) >> 3);
+    this.#bits = 0;
+    return this;
   }
 
   #room(bits: number): void {
@@ -116,15 +128,21 @@ export class BitWriter {
     return this;
   }
 
+  /** `n` bits of `v` (n ≤ 32), most significant first. */
   u(n: number, v: number): this {
-    for (let i = n - 1; i >= 0; i--) this.bit(Math.floor(v / 2 ** i) % 2);
+    this.#room(n);
+    for (let i = n - 1; i >= 0; i--) {
+      if ((v >>> i) & 1) this.#buf[this.#bits >> 3]! |= 0x80 >> (this.#bits & 7);
+      this.#bits++;
+    }
     return this;
   }
 
   ue(v: number): this {
     const x = v + 1;
-    const len = Math.floor(Math.log2(x));
-    this.u(len, 0);
+    const len = 31 - Math.clz32(x);
+    this.#room(len);
+    this.#bits += len; // leading zeros (the buffer is zeroed)
     return this.u(len + 1, x);
   }
 
@@ -134,16 +152,20 @@ export class BitWriter {
 
   /** Zero bits up to the next byte boundary. */
   align(): this {
-    while (this.#bits & 7) this.bit(0);
+    this.#room(7);
+    this.#bits = (this.#bits + 7) & ~7;
     return this;
   }
 
-  /** Whole bytes; the writer must be byte aligned. */
-  bytes(b: Uint8Array): this {
+  /** Whole bytes, `src[start, start + length)`; the writer must be byte aligned. */
+  bytes(src: Uint8Array, start = 0, length = src.length - start): this {
     if (this.#bits & 7) throw new Error('BitWriter.bytes needs byte alignment');
-    this.#room(b.length * 8);
-    this.#buf.set(b, this.#bits >> 3);
-    this.#bits += b.length * 8;
+    this.#room(length * 8);
+    const buf = this.#buf;
+    const at = this.#bits >> 3;
+    if (length >= 64) buf.set(src.subarray(start, start + length), at);
+    else for (let i = 0; i < length; i++) buf[at + i] = src[start + i]!;
+    this.#bits += length * 8;
     return this;
   }
 
@@ -153,15 +175,19 @@ export class BitWriter {
     return this;
   }
 
-  /** rbsp_trailing_bits (stop bit, zero alignment) and the bytes written. */
+  /** rbsp_trailing_bits (stop bit, zero alignment); the bytes written, a view of the writer's buffer. */
   finish(): Buffer {
     this.bit(1).align();
-    return Buffer.from(this.#buf.subarray(0, this.#bits >> 3));
+    return this.#buf.subarray(0, this.#bits >> 3);
   }
 }
 
+const ZERO_ZERO = Buffer.from([0, 0]);
+
 /** Emulation prevention (ITU-T H.264 7.4.1): 0x03 after two zero bytes when the next byte is 0..3. */
 export function escapeRbsp(rbsp: Buffer): Buffer {
+  // Most payloads (the clock band's samples) hold no two zero bytes in a row: find that natively first.
+  if (rbsp.indexOf(ZERO_ZERO) < 0) return rbsp;
   let zeros = 0;
   let extra = 0;
   for (const b of rbsp) {

@@ -39,6 +39,7 @@ export { probeXml, parseProbe } from './discovery.ts';
 export { measureResources, resourceSnapshot, type ResourceSample } from './measure.ts';
 export { streamForPath } from './rtsp.ts';
 export { spawnProcess, type RunProcess } from './clips.ts';
+export { CLOCK_SEI_UUID, readClockBand, readClockSei } from './wallclock.ts';
 
 /**
  * 'per-camera': each camera streams its own clip (code, model, hue), encoded once on first PLAY or by

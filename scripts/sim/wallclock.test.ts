@@ -48,9 +48,18 @@ describe('clock band layout', () => {
     expect(clockBandLayout(64, 48)).toBeUndefined();
   });
 
-  it('prints local time to the millisecond', () => {
-    const t = new Date(2026, 0, 2, 3, 4, 5, 67).getTime() + 0.9;
-    expect(clockText(t, true)).toBe('2026-01-02 03:04:05.067');
-    expect(clockText(t, false)).toBe('03:04:05.067');
+  it('prints local time to the hundredth of a second, the hundredths starting on a macroblock edge', () => {
+    const t = new Date(2026, 0, 2, 3, 4, 5, 679).getTime() + 0.9;
+    expect(clockText(t, true)).toBe('2026-01-02 03:04:05.67');
+    expect(clockText(t, false)).toBe('03:04:05.67');
+    for (const [w, h] of [
+      [480, 270],
+      [1280, 720],
+      [160, 90],
+    ] as const) {
+      const l = clockBandLayout(w, h)!;
+      const len = l.withDate ? 22 : 11;
+      expect((l.textX + (len - 2) * 6 * l.scale) % 16).toBe(0);
+    }
   });
 });

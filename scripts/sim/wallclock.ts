@@ -5,8 +5,8 @@
  * - **SEI** (ITU-T H.264 D.1.6, user data unregistered, payload type 5) in front of each picture's slices:
  *   the UUID below, then the frame's capture time in microseconds since the Unix epoch (u64, big endian)
  *   and the camera timeline's frame number (u32). Survives remuxing (RTSP → HLS/fMP4 with `-c copy`).
- * - **Burnt into the picture**: a black band at the bottom with the local time (`YYYY-MM-DD HH:MM:SS.mmm`,
- *   or `HH:MM:SS.mmm` on narrow pictures) in a 5×7 pixel font. The clips are encoded once, so the band is
+ * - **Burnt into the picture**: a black band at the bottom with the local time to the hundredth of a second
+ *   (`YYYY-MM-DD HH:MM:SS.cc`, or `HH:MM:SS.cc` on narrow pictures) in a 5×7 pixel font. The clips are encoded once, so the band is
  *   not encoded by ffmpeg: the clip is encoded with its last macroblock row(s) as a slice of their own
  *   (x264 `slice-max-mbs`), and the simulator replaces that slice in every picture by one it writes itself —
  *   I_PCM macroblocks (raw samples, so the decoded band is bit-exact) where the text changed since the
@@ -105,8 +105,8 @@ export interface ClockBandLayout {
   withDate: boolean;
 }
 
-const FULL_LEN = 23; // YYYY-MM-DD HH:MM:SS.mmm
-const TIME_LEN = 12; // HH:MM:SS.mmm
+const FULL_LEN = 22; // YYYY-MM-DD HH:MM:SS.cc
+const TIME_LEN = 11; // HH:MM:SS.cc
 
 /**
  * The band: the last macroblock row when it is shown whole, else the last two (pictures like 480×270 are
@@ -122,8 +122,11 @@ export function clockBandLayout(width: number, height: number): ClockBandLayout 
   if (firstRow < 1 || width < 80) return undefined;
   for (const scale of [2, 1]) {
     for (const withDate of [true, false]) {
-      const w = (withDate ? FULL_LEN : TIME_LEN) * CELL_W * scale;
-      if (w + 2 * MARGIN_X > width) continue;
+      const len = withDate ? FULL_LEN : TIME_LEN;
+      // The hundredths, which change every frame, start on a macroblock edge: two macroblocks a frame.
+      const before = (len - 2) * CELL_W * scale;
+      const textX = Math.ceil((before + MARGIN_X) / 16) * 16 - before;
+      if (textX + len * CELL_W * scale + MARGIN_X > width) continue;
       const textY = firstRow * 16 + Math.floor((16 - GLYPH_H * scale) / 2);
       return {
         widthMbs,
@@ -131,7 +134,7 @@ export function clockBandLayout(width: number, height: number): ClockBandLayout 
         firstRow,
         rows,
         firstMb: firstRow * widthMbs,
-        textX: MARGIN_X,
+        textX,
         textY,
         scale,
         withDate,
@@ -143,16 +146,20 @@ export function clockBandLayout(width: number, height: number): ClockBandLayout 
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
-/** The text burnt in for a capture time: the machine's local time, milliseconds truncated. */
+/**
+ * The text burnt in for a capture time: the machine's local time, truncated to hundredths of a second
+ * (finer than any frame interval; a third digit would cost a macroblock of raw samples more per frame).
+ */
 export function clockText(wallClockMs: number, withDate: boolean): string {
   const d = new Date(Math.floor(wallClockMs));
-  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+  const cs = Math.floor(d.getMilliseconds() / 10);
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(cs)}`;
   return withDate ? `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}` : time;
 }
 
 /**
  * Reads the burnt-in clock back from a decoded picture's luma plane (8 bits, `stride` bytes a row) of the
- * simulator's geometry: the text, and the time it names (ms since the epoch; for a picture without the
+ * simulator's geometry: the text, and the time it names (ms since the epoch, to 10 ms; for a picture without the
  * date, the moment of that time of day nearest to `nearMs`). Undefined when the band is not there.
  */
 export function readClockBand(
@@ -186,9 +193,10 @@ export function readClockBand(
     if (bestDist > 2) return undefined;
     text += best;
   }
-  const m = /^(?:(\d{4})-(\d\d)-(\d\d) )?(\d\d):(\d\d):(\d\d)\.(\d{3})$/.exec(text);
+  const m = /^(?:(\d{4})-(\d\d)-(\d\d) )?(\d\d):(\d\d):(\d\d)\.(\d\d)$/.exec(text);
   if (!m) return undefined;
-  const [h, min, s, ms] = [m[4], m[5], m[6], m[7]].map(Number) as [number, number, number, number];
+  const [h, min, s, cs] = [m[4], m[5], m[6], m[7]].map(Number) as [number, number, number, number];
+  const ms = cs * 10;
   if (m[1]) {
     return { text, wallClockMs: new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), h, min, s, ms).getTime() };
   }
@@ -207,53 +215,78 @@ export function readClockBand(
  */
 export class ClockBand {
   readonly layout: ClockBandLayout;
-  /** Band luma, (widthMbs·16) × (rows·16), of this frame and of the previous one. */
-  #cur: Uint8Array;
-  #prev: Uint8Array;
+  /** Band luma, (widthMbs·16) × (rows·16): black, the text drawn into it. */
+  readonly #band: Uint8Array;
+  readonly #stride: number;
   #frame = -2;
   #text = '';
   /** Macroblocks (band order) whose picture differs from the previous frame's. */
   readonly #changed: Uint8Array;
-  readonly #stride: number;
+  /** Macroblocks the text can reach; the others stay black. */
+  readonly #inked: Uint8Array;
+  /** Room for a whole band of I_PCM macroblocks; reused for every slice. */
+  readonly #writer: BitWriter;
+  /** Each character drawn once at the band's scale: (CELL_W·scale) × (GLYPH_H·scale) luma. */
+  readonly #glyphs = new Map<string, Uint8Array>();
 
   constructor(layout: ClockBandLayout) {
     this.layout = layout;
     this.#stride = layout.widthMbs * 16;
-    this.#cur = new Uint8Array(this.#stride * layout.rows * 16).fill(BLACK);
-    this.#prev = new Uint8Array(this.#cur.length).fill(BLACK);
+    this.#band = new Uint8Array(this.#stride * layout.rows * 16).fill(BLACK);
     this.#changed = new Uint8Array(layout.widthMbs * layout.rows);
+    this.#inked = new Uint8Array(this.#changed.length);
+    this.#writer = new BitWriter(64 + this.#changed.length * 400);
+    const len = layout.withDate ? FULL_LEN : TIME_LEN;
+    this.#mark(this.#inked, layout.textX, len * CELL_W * layout.scale);
   }
 
-  /** Draws frame `frame`'s time; marks what changed since frame `frame - 1` (everything after a gap). */
+  /** Marks the macroblocks under columns [x, x + w) of the text's rows. */
+  #mark(mbs: Uint8Array, x: number, w: number): void {
+    const l = this.layout;
+    const top = l.textY - l.firstRow * 16;
+    const bottom = top + GLYPH_H * l.scale - 1;
+    for (let row = top >> 4; row <= bottom >> 4; row++) {
+      for (let col = x >> 4; col <= (x + w - 1) >> 4; col++) mbs[row * l.widthMbs + col] = 1;
+    }
+  }
+
+  #glyph(ch: string): Uint8Array {
+    let g = this.#glyphs.get(ch);
+    if (g) return g;
+    const k = this.layout.scale;
+    const w = CELL_W * k;
+    g = new Uint8Array(w * GLYPH_H * k).fill(BLACK);
+    const rows = FONT[ch] ?? FONT[' ']!;
+    for (let y = 0; y < GLYPH_H * k; y++) {
+      for (let x = 0; x < GLYPH_W * k; x++)
+        if (rows[Math.floor(y / k)]![Math.floor(x / k)] === '#') g[y * w + x] = WHITE;
+    }
+    this.#glyphs.set(ch, g);
+    return g;
+  }
+
+  /**
+   * Draws frame `frame`'s time, redrawing only the characters that changed, and marks the macroblocks
+   * that differ from frame `frame - 1` (all of them after a gap: a session only ever gets a P picture
+   * right after the picture before it).
+   */
   render(frame: number, wallClockMs: number): void {
     const l = this.layout;
     const text = clockText(wallClockMs, l.withDate);
-    const continuous = frame === this.#frame + 1;
+    this.#changed.fill(frame === this.#frame + 1 ? 0 : 1);
     this.#frame = frame;
-    if (text === this.#text && continuous) {
-      this.#changed.fill(0);
-      return;
-    }
-    [this.#prev, this.#cur] = [this.#cur, this.#prev];
+    const old = this.#text;
+    if (text === old) return;
     this.#text = text;
-    const cur = this.#cur;
-    cur.fill(BLACK);
+    const w = CELL_W * l.scale;
     const top = l.textY - l.firstRow * 16;
     for (let c = 0; c < text.length; c++) {
-      const glyph = FONT[text[c]!] ?? FONT[' ']!;
-      for (let gy = 0; gy < GLYPH_H; gy++) {
-        const row = glyph[gy]!;
-        for (let gx = 0; gx < GLYPH_W; gx++) {
-          if (row[gx] !== '#') continue;
-          const x0 = l.textX + (c * CELL_W + gx) * l.scale;
-          const y0 = top + gy * l.scale;
-          for (let dy = 0; dy < l.scale; dy++)
-            cur.fill(WHITE, (y0 + dy) * this.#stride + x0, (y0 + dy) * this.#stride + x0 + l.scale);
-        }
-      }
-    }
-    for (let mb = 0; mb < this.#changed.length; mb++) {
-      this.#changed[mb] = continuous && this.#sameAsPrev(mb) ? 0 : 1;
+      if (old[c] === text[c]) continue;
+      const g = this.#glyph(text[c]!);
+      const x0 = l.textX + c * w;
+      for (let y = 0; y < GLYPH_H * l.scale; y++)
+        this.#band.set(g.subarray(y * w, (y + 1) * w), (top + y) * this.#stride + x0);
+      this.#mark(this.#changed, x0, w);
     }
   }
 
@@ -262,20 +295,12 @@ export class ClockBand {
     return Math.floor(mb / w) * 16 * this.#stride + (mb % w) * 16;
   }
 
-  #sameAsPrev(mb: number): boolean {
-    const o = this.#mbOrigin(mb);
-    for (let y = 0; y < 16; y++) {
-      const r = o + y * this.#stride;
-      for (let x = 0; x < 16; x++) if (this.#cur[r + x] !== this.#prev[r + x]) return false;
-    }
-    return true;
-  }
-
   #uniform(mb: number, v: number): boolean {
+    if (!this.#inked[mb]) return v === BLACK;
     const o = this.#mbOrigin(mb);
     for (let y = 0; y < 16; y++) {
       const r = o + y * this.#stride;
-      for (let x = 0; x < 16; x++) if (this.#cur[r + x] !== v) return false;
+      for (let x = 0; x < 16; x++) if (this.#band[r + x] !== v) return false;
     }
     return true;
   }
@@ -283,7 +308,7 @@ export class ClockBand {
   #pcm(w: BitWriter, mb: number): void {
     w.align();
     const o = this.#mbOrigin(mb);
-    for (let y = 0; y < 16; y++) w.bytes(this.#cur.subarray(o + y * this.#stride, o + y * this.#stride + 16));
+    for (let y = 0; y < 16; y++) w.bytes(this.#band, o + y * this.#stride, 16);
     w.bytes(CHROMA_NEUTRAL);
   }
 
@@ -293,12 +318,12 @@ export class ClockBand {
    */
   slice(head: SliceHeaderInfo, nalHeader: number, deblockingControl: boolean): Buffer {
     const l = this.layout;
-    const w = new BitWriter();
+    const n = this.#changed.length;
+    const w = this.#writer.reset();
     w.ue(l.firstMb).copyBits(head.rbsp, head.from, head.to);
     w.se(0); // slice_qp_delta
     // disable_deblocking_filter_idc 1: the band's edges stay unfiltered, the encoder's pictures unchanged.
     if (deblockingControl) w.ue(1);
-    const n = this.#changed.length;
     if (head.sliceType === 2) {
       // I slice. Total coefficients per macroblock, for CAVLC's nC of the next ones (I_PCM counts 16).
       const coeffs = new Uint8Array(n);
@@ -312,8 +337,8 @@ export class ClockBand {
           let sum = 0;
           let count = 0;
           const o = this.#mbOrigin(mb);
-          if (hasLeft) for (let y = 0; y < 16; y++, count++) sum += this.#cur[o + y * this.#stride - 1]!;
-          if (hasTop) for (let x2 = 0; x2 < 16; x2++, count++) sum += this.#cur[o - this.#stride + x2]!;
+          if (hasLeft) for (let y = 0; y < 16; y++, count++) sum += this.#band[o + y * this.#stride - 1]!;
+          if (hasTop) for (let x2 = 0; x2 < 16; x2++, count++) sum += this.#band[o - this.#stride + x2]!;
           pred = (sum + count / 2) >> Math.log2(count);
         }
         if (pred === BLACK && this.#uniform(mb, BLACK)) {
