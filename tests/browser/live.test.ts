@@ -106,7 +106,13 @@ describe.skipIf(skip)('live video in the registry console', () => {
       rtspPort: 0,
       discovery: false,
       streamOverrides: { main: { width: 640, height: 360, fps: 15 }, sub: { width: 320, height: 180, fps: 15 } },
+      // The dome's own clips encoded before the tests: until then a simulated camera sends no video.
+      prewarm: true,
     });
+    for (const end = Date.now() + 60_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+      const s = sim.stats();
+      if (s.prewarmQueued + s.prewarmRunning + s.ffmpegRunning === 0) break;
+    }
     dome = sim.cameras[0]!;
     h = await startBrowserHarness({
       cameras: 20,
