@@ -204,7 +204,8 @@ async function main() {
     if (sweep.checked !== 5000) throw new Error(`sweep checked ${sweep.checked}`);
     bench('health.sweep5000', sweep.ms / 1000, 's');
     console.log(
-      `# health sweep: concurrency 64, ${online.online} online, ${online.degraded} degraded, ${online.offline} offline of ${online.total}`,
+      `# health sweep: concurrency 64, frame check (cameras join mid-GOP, GOP 1 s, shared clips), ` +
+        `${online.online} online, ${online.degraded} degraded, ${online.offline} offline of ${online.total}`,
     );
     await stopChild(big);
     await h.server.close();
