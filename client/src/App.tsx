@@ -135,7 +135,8 @@ function Shell() {
         {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
         {route === 'wall' && <WallPage screenId={location.screenId ?? null} kiosk={false} />}
       </main>
-      {can('alert.read') && <AlertPopup />}
+      {/* The wall reacts to alerts by its own screen's rule (WallAlertLayer). */}
+      {can('alert.read') && route !== 'wall' && <AlertPopup />}
       {can('order.read') && <SuperviseBanner />}
     </div>
   );

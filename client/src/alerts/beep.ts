@@ -2,14 +2,24 @@
  * A short two-tone beep made with WebAudio: no audio files, nothing fetched.
  * Browsers only allow sound after a user gesture; until then this is silent.
  */
+import type { AlertLevel } from '@api/contract.ts';
+
 let audio: AudioContext | null = null;
 
-export function beep(level: 'red' | 'orange'): void {
+/** Higher levels are longer and higher: a duty officer tells red from blue without looking. */
+const TONES: Record<AlertLevel, number[]> = {
+  red: [880, 660, 880],
+  orange: [660],
+  yellow: [520],
+  blue: [440],
+};
+
+export function beep(level: AlertLevel): void {
   try {
     audio ??= new AudioContext();
     const ctx = audio;
     if (ctx.state === 'suspended') void ctx.resume().catch(() => undefined);
-    const tones = level === 'red' ? [880, 660, 880] : [660];
+    const tones = TONES[level];
     let at = ctx.currentTime + 0.02;
     for (const freq of tones) {
       const osc = ctx.createOscillator();

@@ -6,7 +6,8 @@
  * goes black. Each player is keyed by its camera, so promoting it to the front
  * keeps the same <video> element.
  */
-import { useCallback, useEffect, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type DragEvent } from 'react';
+import type { AlertLevel } from '@api/contract.ts';
 import { useI18n } from '../i18n.tsx';
 import { LivePlayer } from '../live/LivePlayer.tsx';
 import { PtzOverlay } from '../live/PtzOverlay.tsx';
@@ -33,10 +34,55 @@ export interface WallTileProps {
   onSwapTiles: (from: number, to: number) => void;
   onClear: (index: number) => void;
   onToggleFull: (index: number) => void;
+  /** The camera shown belongs to an open alert of the screen's rule: the tile is marked in its colour. */
+  alertLevel?: AlertLevel | null;
+  /** An alert put this camera here for a while (the screen's rule lets it take this tile). */
+  takenBy?: number | null;
+}
+
+/**
+ * A camera name that is never cut (issue 17): it wraps onto two lines, and a
+ * name longer than two lines scrolls slowly back and forth on one line.
+ */
+function TileName({ name }: { name: string }) {
+  const box = useRef<HTMLSpanElement>(null);
+  const ruler = useRef<HTMLSpanElement>(null);
+  const [shift, setShift] = useState(0);
+  useLayoutEffect(() => {
+    const el = box.current;
+    const measure = ruler.current;
+    if (!el || !measure) return;
+    const fit = () => {
+      const available = el.clientWidth;
+      const natural = measure.scrollWidth;
+      // Two lines hold about twice the width (CJK breaks anywhere); a little slack for Latin words.
+      setShift(available > 0 && natural > available * 1.9 ? natural - available : 0);
+    };
+    fit();
+    const observer = new ResizeObserver(fit);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [name]);
+  return (
+    <span
+      ref={box}
+      className={`wall-tile__name ${shift ? 'wall-tile__name--marquee' : ''}`}
+      title={name}
+      data-marquee={shift ? 'true' : 'false'}
+      style={shift ? ({ '--marquee-shift': `-${shift}px` } as React.CSSProperties) : undefined}
+    >
+      <span className="wall-tile__name-text">{name}</span>
+      <span ref={ruler} className="wall-tile__name-ruler" aria-hidden="true">
+        {name}
+      </span>
+    </span>
+  );
 }
 
 export function WallTile(props: WallTileProps) {
   const { index, cameraId, warmId, smooth, point, focused, full, steerable, interactive } = props;
+  const alertLevel = props.alertLevel ?? null;
+  const takenBy = props.takenBy ?? null;
   const { t } = useI18n();
   const [front, setFront] = useState<number | null>(cameraId);
   const [pending, setPending] = useState<number | null>(null);
@@ -113,10 +159,12 @@ export function WallTile(props: WallTileProps) {
   const shown = front !== null ? point(front) : undefined;
   return (
     <div
-      className={`wall-tile ${focused ? 'wall-tile--focused' : ''} ${full ? 'wall-tile--full' : ''} ${dragOver ? 'wall-tile--drop' : ''}`}
+      className={`wall-tile ${focused ? 'wall-tile--focused' : ''} ${full ? 'wall-tile--full' : ''} ${dragOver ? 'wall-tile--drop' : ''} ${alertLevel ? `wall-tile--alert wall-tile--alert-${alertLevel}` : ''}`}
       data-index={index}
       data-camera-id={front ?? ''}
       data-pending-id={pending ?? ''}
+      data-alert-level={alertLevel ?? ''}
+      data-taken-by={takenBy ?? ''}
       onClick={() => props.onFocus(index)}
       onDoubleClick={() => front !== null && props.onToggleFull(index)}
       onDragOver={onDragOver}
@@ -128,32 +176,39 @@ export function WallTile(props: WallTileProps) {
         if (front !== null) e.dataTransfer.setData(CAMERA_MIME, String(front));
       }}
     >
-      {nextOrder.map((id) => (
-        <div
-          key={id}
-          className={`wall-layer ${id === front ? 'wall-layer--front' : 'wall-layer--back'}`}
-          data-camera-id={id}
-        >
-          <LivePlayer
-            cameraId={id}
-            quality={full && id === front ? 'main' : 'sub'}
-            onStateChange={(v) => onState(id, v)}
+      <div className="wall-tile__picture">
+        {nextOrder.map((id) => (
+          <div
+            key={id}
+            className={`wall-layer ${id === front ? 'wall-layer--front' : 'wall-layer--back'}`}
+            data-camera-id={id}
           >
-            {id === front && full && steerable && point(id)?.ptz && <PtzOverlay cameraId={id} />}
-          </LivePlayer>
-        </div>
-      ))}
-      {front === null && (
-        <div className="wall-tile__empty">
-          <span className="wall-tile__index">{index + 1}</span>
-          {interactive && <span>{t('wall.dropHere')}</span>}
-        </div>
-      )}
+            <LivePlayer
+              cameraId={id}
+              quality={full && id === front ? 'main' : 'sub'}
+              onStateChange={(v) => onState(id, v)}
+            >
+              {id === front && full && steerable && point(id)?.ptz && <PtzOverlay cameraId={id} />}
+            </LivePlayer>
+          </div>
+        ))}
+        {front === null && (
+          <div className="wall-tile__empty">
+            <span className="wall-tile__index">{index + 1}</span>
+            {interactive && <span>{t('wall.dropHere')}</span>}
+          </div>
+        )}
+      </div>
       {front !== null && (
+        // Below the picture, never over it: the camera's own clock and name stay readable (issue 17).
         <div className="wall-tile__bar">
-          <span className="wall-tile__name" title={shown?.name}>
-            {shown?.name ?? `#${front}`}
-          </span>
+          <span
+            className={`wall-tile__state ${live.has(front) ? 'wall-tile__state--live' : ''}`}
+            title={live.has(front) ? t('live.state.live') : t('live.state.loading')}
+            aria-hidden="true"
+          />
+          <TileName name={shown?.name ?? `#${front}`} />
+          {takenBy !== null && <span className="wall-tile__tag">{t('wall.alertTaken')}</span>}
           {full && <span className="wall-tile__quality">{t('live.main')}</span>}
           {interactive && (
             <span className="wall-tile__tools">

@@ -606,7 +606,34 @@ export interface WallLayout {
   grid: WallGrid;
   tiles: Array<number | null>;
   tour: WallTour | null;
+  /** How the screen shows itself and reacts to alerts; absent: WALL_DEFAULT_SETTINGS. */
+  settings?: WallScreenSettings;
 }
+
+/**
+ * How one wall screen shows itself and reacts to alerts (issue 17), saved with
+ * its layout so an unattended (kiosk) screen follows what an operator set.
+ */
+export interface WallScreenSettings {
+  /** 大屏模式: larger text and panels, for a wall read from across the room. */
+  large: boolean;
+  /** Alerts from this level up pop up, show a banner, sound and highlight the tiles of their cameras. */
+  alertMinLevel: AlertLevel;
+  /** Sound for those alerts (a kiosk PC's Chromium needs --autoplay-policy=no-user-gesture-required). */
+  alertSound: boolean;
+  /** Tiles (0-based, in order) the cameras of such an alert may take when they are not on screen; empty: none. */
+  alertTiles: number[];
+  /** Seconds those cameras keep the tiles (and the pop-up stays) before the screen shows its layout again. */
+  alertHoldSec: number;
+}
+
+export const WALL_DEFAULT_SETTINGS: WallScreenSettings = {
+  large: false,
+  alertMinLevel: 'orange',
+  alertSound: true,
+  alertTiles: [],
+  alertHoldSec: 60,
+};
 
 /** 大屏 — one physical screen of a video wall, owned by an org unit, addressed by URL. */
 export interface WallScreenView {

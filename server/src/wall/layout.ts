@@ -3,7 +3,7 @@
  * saved layout must pass. Pure: no database, no request.
  */
 import { z } from 'zod';
-import { WALL_GRID_TILES, type WallGrid, type WallLayout } from '../api/contract.ts';
+import { ALERT_LEVELS, WALL_GRID_TILES, type WallGrid, type WallLayout } from '../api/contract.ts';
 
 /** Tiles per grid; "1+5" is one big tile and five small ones. */
 export const GRID_TILES: Readonly<Record<WallGrid, number>> = WALL_GRID_TILES;
@@ -13,6 +13,9 @@ export const WALL_GRIDS = Object.keys(GRID_TILES) as WallGrid[];
 export const MAX_TOUR_CAMERAS = 256;
 export const TOUR_MIN_SEC = 5;
 export const TOUR_MAX_SEC = 3600;
+/** How long an alert's cameras may hold tiles (issue 17). */
+export const ALERT_HOLD_MIN_SEC = 10;
+export const ALERT_HOLD_MAX_SEC = 3600;
 
 const cameraId = z
   .number()
@@ -38,6 +41,19 @@ export const wallLayoutSchema = z
       })
       .strict()
       .nullable(),
+    settings: z
+      .object({
+        large: z.boolean(),
+        alertMinLevel: z.enum(ALERT_LEVELS),
+        alertSound: z.boolean(),
+        alertTiles: z
+          .array(z.number().int().min(0).max(15, 'a tile index of at most 15'))
+          .max(16)
+          .refine((a) => new Set(a).size === a.length, 'each tile once'),
+        alertHoldSec: z.number().int().min(ALERT_HOLD_MIN_SEC).max(ALERT_HOLD_MAX_SEC),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((layout, ctx) => {
