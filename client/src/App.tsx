@@ -9,6 +9,8 @@ import { TopBar } from './components/TopBar.tsx';
 import { describeError } from './errors.ts';
 import { useI18n } from './i18n.tsx';
 import { AuditPage } from './pages/AuditPage.tsx';
+import { AdminPage, adminAllowed } from './admin/AdminPage.tsx';
+import { bootSession, kioskTokenOfWindow } from './kioskWindow.ts';
 import { DiscoveryPage } from './pages/DiscoveryPage.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
 import { RegistryPage } from './pages/RegistryPage.tsx';
@@ -34,8 +36,9 @@ export function App() {
 
   useEffect(() => {
     const controller = new AbortController();
-    api.me(controller.signal).then(
-      (user) => setAuth({ state: 'signed-in', user }),
+    // No session is an answer, not an error: GET /auth/session says null (no 401 in the console).
+    bootSession(controller.signal).then(
+      (user) => setAuth(user ? { state: 'signed-in', user } : { state: 'anonymous', expired: false }),
       (err: unknown) => {
         if (controller.signal.aborted) return;
         if (err instanceof ApiError && err.status === 401) setAuth({ state: 'anonymous', expired: false });
@@ -47,11 +50,17 @@ export function App() {
 
   useEffect(
     () =>
-      onUnauthorized((reason) =>
+      onUnauthorized((reason) => {
+        // A kiosk window signs in again with its token (its session expired); a revoked token then finds nobody.
+        if (kioskTokenOfWindow() && reason !== 'revoked' && reason !== 'disabled') {
+          setAuth({ state: 'checking' });
+          setAttempt((n) => n + 1);
+          return;
+        }
         setAuth((prev) =>
           prev.state === 'signed-in' ? { state: 'anonymous', expired: true, ...(reason ? { reason } : {}) } : prev,
-        ),
-      ),
+        );
+      }),
     [],
   );
 
@@ -111,12 +120,16 @@ function Shell() {
     (r === 'discovery' && can('discovery.scan')) ||
     (r === 'orders' && can('order.read')) ||
     (r === 'dashboard' && can('order.stats')) ||
-    (r === 'wall' && can('wall.read'));
-  const route: Route = allowed(location.route) ? location.route : 'registry';
+    (r === 'wall' && can('wall.read')) ||
+    (r === 'admin' && adminAllowed(can));
+  // Where a user lands: leaders (viewers) on their dashboard, everyone else on the registry.
+  const home: Route = user.role === 'viewer' && can('order.stats') ? 'dashboard' : 'registry';
+  const atRoot = window.location.pathname === '/';
+  const route: Route = atRoot ? home : allowed(location.route) ? location.route : home;
 
   useEffect(() => {
-    if (route !== location.route) navigate('registry', { replace: true });
-  }, [route, location.route]);
+    if (route !== location.route || (atRoot && route !== 'registry')) navigate(route, { replace: true });
+  }, [route, location.route, atRoot]);
 
   // An unattended screen: the wall alone, no pointer UI around it.
   if (route === 'wall' && isKiosk(user.username)) return <WallPage screenId={location.screenId ?? null} kiosk />;
@@ -131,6 +144,7 @@ function Shell() {
           (location.orderId != null ? <OrderDetailPage orderId={location.orderId} /> : <OrdersPage />)}
         {route === 'dashboard' && <DashboardPage />}
         {route === 'audit' && <AuditPage />}
+        {route === 'admin' && <AdminPage section={location.adminSection ?? null} />}
         {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}
         {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
         {route === 'wall' && <WallPage screenId={location.screenId ?? null} kiosk={false} />}

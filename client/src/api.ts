@@ -45,6 +45,9 @@ export class ApiError extends Error {
   readonly fields: FieldError[];
   /** Seconds from the Retry-After header (429), when present. */
   readonly retryAfterSeconds: number | null;
+  /** The message as a code the console translates (serverMessages.ts), when the server sent one. */
+  readonly messageCode: string | undefined;
+  readonly params: Record<string, string | number> | undefined;
 
   constructor(
     status: number,
@@ -52,6 +55,7 @@ export class ApiError extends Error {
     message: string,
     fields: FieldError[] = [],
     retryAfterSeconds: number | null = null,
+    coded: { messageCode?: string; params?: Record<string, string | number> } = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -59,6 +63,8 @@ export class ApiError extends Error {
     this.code = code;
     this.fields = fields;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.messageCode = coded.messageCode;
+    this.params = coded.params;
   }
 }
 
@@ -141,7 +147,10 @@ function parseJsonText(text: string): unknown {
 function errorFrom(res: Response, body: unknown): ApiError {
   const retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
   if (isApiErrorBody(body)) {
-    return new ApiError(res.status, body.error.code, body.error.message, body.error.fields ?? [], retryAfter);
+    return new ApiError(res.status, body.error.code, body.error.message, body.error.fields ?? [], retryAfter, {
+      ...(body.error.messageCode ? { messageCode: body.error.messageCode } : {}),
+      ...(body.error.params ? { params: body.error.params } : {}),
+    });
   }
   return new ApiError(res.status, `http_${res.status}`, res.statusText || `HTTP ${res.status}`, [], retryAfter);
 }
@@ -154,6 +163,22 @@ interface SendOptions {
   signal?: AbortSignal;
   /** Login and session probing expect 401 and must not trigger the global sign-out. */
   expectUnauthorized?: boolean;
+}
+
+/**
+ * A session that belongs to this window only (a kiosk window opened from an
+ * operator's console, see kioskWindow.ts): sent as a bearer token instead of
+ * the cookie, held in memory, never stored.
+ */
+let windowBearer: string | null = null;
+
+export function setWindowSession(token: string | null): void {
+  windowBearer = token;
+}
+
+/** The window's own session token, for the socket and the player (null: the cookie speaks). */
+export function windowSession(): string | null {
+  return windowBearer;
 }
 
 /** Server time minus local time, from the last answer's Date header (ms): countdowns run on the server's clock. */
@@ -175,6 +200,7 @@ function noteServerTime(res: Response): void {
 
 async function send(path: string, options: SendOptions = {}): Promise<{ res: Response; body: unknown }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
+  if (windowBearer) headers['Authorization'] = `Bearer ${windowBearer}`;
   let body: BodyInit | undefined;
   if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -272,6 +298,8 @@ export const api = {
   login: (credentials: LoginRequest) =>
     request<LoginResponse>('/auth/login', { method: 'POST', json: credentials, expectUnauthorized: true }),
   me: (signal?: AbortSignal) => request<SessionUser>('/auth/me', { signal, expectUnauthorized: true }),
+  /** Whether anyone is signed in: null is an answer (200), so a page load logs no 401. */
+  session: (signal?: AbortSignal) => request<SessionUser | null>('/auth/session', { signal }),
   logout: () => requestVoid('/auth/logout', { method: 'POST', expectUnauthorized: true }),
 
   orgUnits: (signal?: AbortSignal) => request<OrgUnitView[]>('/org-units', { signal }),
@@ -310,7 +338,11 @@ export const api = {
   snapshot: async (id: number, signal?: AbortSignal): Promise<Blob> => {
     let res: Response;
     try {
-      res = await fetch(`${API_BASE}/cameras/${id}/snapshot.jpg`, { credentials: 'same-origin', signal });
+      res = await fetch(`${API_BASE}/cameras/${id}/snapshot.jpg`, {
+        credentials: 'same-origin',
+        signal,
+        ...(windowBearer ? { headers: { Authorization: `Bearer ${windowBearer}` } } : {}),
+      });
     } catch (err) {
       if (isAbort(err)) throw err;
       throw new ApiError(NETWORK_ERROR_STATUS, 'network', err instanceof Error ? err.message : String(err));

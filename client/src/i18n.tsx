@@ -35,6 +35,12 @@ interface I18nValue {
 
 const I18nContext = createContext<I18nValue | null>(null);
 
+/** The language the console shows now, for code outside React that words server messages (errors.ts). */
+let activeLang: Lang = 'zh-CN';
+export function currentLang(): Lang {
+  return activeLang;
+}
+
 export function I18nProvider({ children }: { children: ReactNode }) {
   const [lang, setLangState] = useState<Lang>(storedLang);
 
@@ -48,6 +54,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   }, []);
 
   const value = useMemo<I18nValue>(() => {
+    activeLang = lang;
     const dict = dictionaries[lang];
     const timeFormat = new Intl.DateTimeFormat(lang, {
       year: 'numeric',

@@ -1,7 +1,7 @@
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '@api/contract.ts';
-import { signalSessionEnded } from './api.ts';
+import { signalSessionEnded, windowSession } from './api.ts';
 
 export type RealtimeSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -20,7 +20,15 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
   const [value, setValue] = useState<RealtimeValue>({ socket: null, connected: false });
 
   useEffect(() => {
-    const socket: RealtimeSocket = io({ path: '/socket.io', withCredentials: true });
+    // A kiosk window's own session goes as `auth.token`, asked again on every reconnect.
+    const socket: RealtimeSocket = io({
+      path: '/socket.io',
+      withCredentials: true,
+      auth: (cb) => {
+        const token = windowSession();
+        cb(token ? { token } : {});
+      },
+    });
     const update = () => setValue({ socket, connected: socket.connected });
     // Logout elsewhere, a revoked kiosk token, a changed password: the server
     // says so and disconnects; the app goes back to sign-in (a kiosk reloads its URL).

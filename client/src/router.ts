@@ -6,7 +6,11 @@ import { useEffect, useState } from 'react';
  * pages (discovery) can link straight to a point; `/discovery/scans/:id` is one
  * scan, so the way back from a point lands on the same scan.
  */
-export type Route = 'registry' | 'audit' | 'discovery' | 'alerts' | 'orders' | 'dashboard' | 'wall';
+export type Route = 'registry' | 'audit' | 'discovery' | 'alerts' | 'orders' | 'dashboard' | 'wall' | 'admin';
+
+/** The sections of the admin pages (`/admin/<section>`). */
+export const ADMIN_SECTIONS = ['users', 'sources', 'screens', 'networks', 'views'] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 export interface Location {
   route: Route;
@@ -20,6 +24,8 @@ export interface Location {
   alertId?: number | null;
   /** The wall screen being shown (`/wall/:screenId`; wall only). */
   screenId?: number | null;
+  /** The admin section being shown (`/admin/:section`; admin only). */
+  adminSection?: AdminSection | null;
 }
 
 const idIn = (pattern: RegExp, pathname: string): number | null => {
@@ -39,6 +45,11 @@ export function locationOf(pathname: string): Location {
     return { route: 'wall', cameraId: null, scanId: null, screenId: idIn(/^\/wall\/(\d+)\/?$/, pathname) };
   }
   if (pathname.startsWith('/audit')) return { route: 'audit', cameraId: null, scanId: null };
+  if (pathname.startsWith('/admin')) {
+    const section = /^\/admin\/([a-z]+)\/?$/.exec(pathname)?.[1];
+    const known = ADMIN_SECTIONS.find((s) => s === section) ?? null;
+    return { route: 'admin', cameraId: null, scanId: null, adminSection: known };
+  }
   if (pathname.startsWith('/discovery')) {
     return { route: 'discovery', cameraId: null, scanId: idIn(/^\/discovery\/scans\/(\d+)\/?$/, pathname) };
   }
@@ -47,8 +58,15 @@ export function locationOf(pathname: string): Location {
 
 export function pathOf(
   route: Route,
-  ids: { cameraId?: number | null; scanId?: number | null; orderId?: number | null; screenId?: number | null } = {},
+  ids: {
+    cameraId?: number | null;
+    scanId?: number | null;
+    orderId?: number | null;
+    screenId?: number | null;
+    adminSection?: AdminSection | null;
+  } = {},
 ): string {
+  if (route === 'admin' && ids.adminSection) return `/admin/${ids.adminSection}`;
   if (route === 'orders' && ids.orderId != null) return `/orders/${ids.orderId}`;
   if (route === 'wall' && ids.screenId != null) return `/wall/${ids.screenId}`;
   if (route === 'registry' && ids.cameraId != null) return `/registry/cameras/${ids.cameraId}`;
@@ -65,6 +83,7 @@ export function navigate(
     scanId?: number | null;
     orderId?: number | null;
     screenId?: number | null;
+    adminSection?: AdminSection | null;
     replace?: boolean;
   } = {},
 ): void {
@@ -91,7 +110,8 @@ function sameLocation(a: Location, b: Location): boolean {
     a.cameraId === b.cameraId &&
     a.scanId === b.scanId &&
     (a.orderId ?? null) === (b.orderId ?? null) &&
-    (a.screenId ?? null) === (b.screenId ?? null)
+    (a.screenId ?? null) === (b.screenId ?? null) &&
+    (a.adminSection ?? null) === (b.adminSection ?? null)
   );
 }
 

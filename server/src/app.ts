@@ -21,13 +21,15 @@ import { authRoutes } from './auth/routes.ts';
 import { BUILTIN_NETWORKS, createNetworkRepo } from './cameras/networks.ts';
 import { createCameraRepo } from './cameras/repo.ts';
 import { cameraRoutes } from './cameras/routes.ts';
+import { networkRoutes } from './cameras/network-routes.ts';
 import { createCameraService } from './cameras/service.ts';
 import type { AppConfig } from './config/schema.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { LATEST_SCHEMA_VERSION, migrate } from './db/migrations.ts';
 import type { SqlDb } from './db/sqlite.ts';
 import { createEventBus } from './events.ts';
-import { HttpError } from './http/errors.ts';
+import { HttpError, codedField } from './http/errors.ts';
+import { codeOfMessage } from './api/messages.ts';
 import type { Clock, Logger } from './http/logger.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { refuseInvalidUtf8 } from './http/text.ts';
@@ -83,7 +85,10 @@ const noRelay: RelayEngine = {
 const MAX_IMPORT_ROWS = 200_000;
 
 function errorBody(code: string, message: string, fields?: ApiErrorBody['error']['fields']): ApiErrorBody {
-  return { error: fields ? { code, message, fields } : { code, message } };
+  // The message as a code the console translates (issue 17), when it is one of SERVER_MESSAGES.
+  const coded = codeOfMessage(message);
+  const extra = coded ? { messageCode: coded.code, ...(coded.params ? { params: coded.params } : {}) } : {};
+  return { error: fields ? { code, message, fields: fields.map(codedField), ...extra } : { code, message, ...extra } };
 }
 
 /** Builds the application from its dependencies. Nothing here opens a port. */
@@ -289,6 +294,7 @@ export function createApp(deps: AppDeps) {
   api.use(auth.authenticate);
   api.use(authRoutes({ auth, users, orgs, audit }));
   api.use(orgRoutes({ auth, orgs, networks, cameras }));
+  api.use(networkRoutes({ auth, networks, audit, configured: new Set(config.extraNetworks.map((n) => n.id)) }));
   api.use(
     cameraRoutes({
       auth,
@@ -322,7 +328,19 @@ export function createApp(deps: AppDeps) {
     }),
   );
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
-  api.use(wallRoutes({ auth, walls, cameras, orgs, users, audit, bus, clock }));
+  api.use(
+    wallRoutes({
+      auth,
+      walls,
+      cameras,
+      orgs,
+      users,
+      audit,
+      bus,
+      clock,
+      sessionTtlMs: config.security.sessionTtlHours * 3600_000,
+    }),
+  );
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ auth, relay }));

@@ -65,7 +65,7 @@ describe('import', () => {
     const csv = `code,name,network,org_unit,lon,lat\n34990100001317700001,新点位,xueliang,349901001001,118.7,31\n${existing},撞码,xueliang,349901001001,118.7,31\n`;
     const r = await importCsv(csv);
     expect(r.status).toBe(422);
-    expect(r.json.errors).toEqual([{ line: 3, field: 'code', message: 'already registered' }]);
+    expect(r.json.errors).toMatchObject([{ line: 3, field: 'code', message: 'already registered' }]);
     expect(await total()).toBe(before);
   });
 

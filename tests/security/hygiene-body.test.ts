@@ -80,7 +80,7 @@ describe('JSON bodies must be UTF-8', () => {
     const r = await post('/cameras', [json]);
     expect(r.status).toBe(400);
     expect(r.json.error.code).toBe('bad_encoding');
-    expect(r.json.error.fields).toEqual([{ path: 'body', message: 'not valid UTF-8' }]);
+    expect(r.json.error.fields).toMatchObject([{ path: 'body', message: 'not valid UTF-8' }]);
     expect(total()).toBe(before);
     expect(t.db.get("SELECT 1 AS x FROM camera_points WHERE name LIKE '%' || char(65533) || '%'")).toBeUndefined();
   });

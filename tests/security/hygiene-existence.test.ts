@@ -96,7 +96,7 @@ describe('a GB code another township holds', () => {
     const mine = (await tech1.post('/cameras', newPoint({}))).json;
     const r = await tech1.patch(`/cameras/${mine.id}`, { code: foreign.code });
     expect(r.status).toBe(409);
-    expect(r.json.error.fields).toEqual([{ path: 'code', message: 'already registered' }]);
+    expect(r.json.error.fields).toMatchObject([{ path: 'code', message: 'already registered' }]);
     expect(leaks(r.json)).toEqual([]);
   });
 
@@ -105,7 +105,7 @@ describe('a GB code another township holds', () => {
     const r = await tech1.raw('POST', '/cameras/import', csv, 'text/csv');
     const json = await r.json();
     expect(r.status).toBe(422);
-    expect(json.errors).toEqual([{ line: 2, field: 'code', message: 'already registered' }]);
+    expect(json.errors).toMatchObject([{ line: 2, field: 'code', message: 'already registered' }]);
     expect(leaks(json)).toEqual([]);
   });
 });

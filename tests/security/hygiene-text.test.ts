@@ -58,14 +58,14 @@ describe('camera points', () => {
     const before = points();
     const r = await tech.post('/cameras', camera({ name }));
     expect(r.status).toBe(400);
-    expect(r.json.error.fields).toEqual([{ path: 'name', message }]);
+    expect(r.json.error.fields).toMatchObject([{ path: 'name', message }]);
     expect(points()).toBe(before);
   });
 
   it.each(HOSTILE)('address with %s is 400 naming address', async (_label, address, message) => {
     const r = await tech.post('/cameras', camera({ address }));
     expect(r.status).toBe(400);
-    expect(r.json.error.fields).toEqual([{ path: 'address', message }]);
+    expect(r.json.error.fields).toMatchObject([{ path: 'address', message }]);
   });
 
   it('a rename to a hostile name is refused and the point keeps its name', async () => {
@@ -78,10 +78,10 @@ describe('camera points', () => {
   it('a URI with a bidi override, and a password with an unpaired surrogate, are refused', async () => {
     const uri = await tech.post('/cameras', camera({ mainStreamUri: 'rtsp://10.0.0.1/\u202eevil' }));
     expect(uri.status).toBe(400);
-    expect(uri.json.error.fields).toEqual([{ path: 'mainStreamUri', message: TEXT_MESSAGES.bidi }]);
+    expect(uri.json.error.fields).toMatchObject([{ path: 'mainStreamUri', message: TEXT_MESSAGES.bidi }]);
     const pw = await tech.post('/cameras', camera({ credentials: { username: 'admin', password: 'pw\ud800' } }));
     expect(pw.status).toBe(400);
-    expect(pw.json.error.fields).toEqual([{ path: 'credentials.password', message: TEXT_MESSAGES.surrogate }]);
+    expect(pw.json.error.fields).toMatchObject([{ path: 'credentials.password', message: TEXT_MESSAGES.surrogate }]);
   });
 
   it('stores names in NFC, so one name typed two ways is one name', async () => {
@@ -113,14 +113,14 @@ describe('CSV import cells', () => {
       header + `好点位,xueliang,${villageCode},118.8,30.95\n东门\u202egnp.exe,xueliang,${villageCode},118.8,30.95\n`,
     );
     expect(r.status).toBe(422);
-    expect(r.json.errors).toEqual([{ line: 3, field: 'name', message: TEXT_MESSAGES.bidi }]);
+    expect(r.json.errors).toMatchObject([{ line: 3, field: 'name', message: TEXT_MESSAGES.bidi }]);
     expect(points()).toBe(before);
   });
 
   it('refuses a hostile lookup cell without quoting it back', async () => {
     const r = await importCsv(header + `点位,xueliang\u202e\u0007,${villageCode}\u2066,118.8,30.95\n`);
     expect(r.status).toBe(422);
-    expect(r.json.errors).toEqual([
+    expect(r.json.errors).toMatchObject([
       { line: 2, field: 'network', message: TEXT_MESSAGES.control },
       { line: 2, field: 'org_unit', message: TEXT_MESSAGES.bidi },
     ]);
@@ -130,7 +130,7 @@ describe('CSV import cells', () => {
   it('refuses a name that is blank once invisible characters are removed', async () => {
     const r = await importCsv(header + `\u200b\ufeff,xueliang,${villageCode},118.8,30.95\n`);
     expect(r.status).toBe(422);
-    expect(r.json.errors).toEqual([{ line: 2, field: 'name', message: TEXT_MESSAGES.blank }]);
+    expect(r.json.errors).toMatchObject([{ line: 2, field: 'name', message: TEXT_MESSAGES.blank }]);
   });
 });
 
@@ -146,7 +146,7 @@ describe('work orders', () => {
     const before = orders();
     const r = await county.post('/orders', order({ title }));
     expect(r.status).toBe(400);
-    expect(r.json.error.fields).toEqual([{ path: 'title', message }]);
+    expect(r.json.error.fields).toMatchObject([{ path: 'title', message }]);
     expect(orders()).toBe(before);
   });
 
@@ -161,7 +161,7 @@ describe('work orders', () => {
     ] as const) {
       const r = await county.post('/orders', order({ description }));
       expect(r.status).toBe(400);
-      expect(r.json.error.fields).toEqual([{ path: 'description', message }]);
+      expect(r.json.error.fields).toMatchObject([{ path: 'description', message }]);
     }
   });
 
@@ -169,7 +169,7 @@ describe('work orders', () => {
     const o = (await county.post('/orders', order({ assignTo: 'hold' }))).json;
     const r = await county.post(`/orders/${o.id}/close`, { note: '已处置\u202e' });
     expect(r.status).toBe(400);
-    expect(r.json.error.fields).toEqual([{ path: 'note', message: TEXT_MESSAGES.bidi }]);
+    expect(r.json.error.fields).toMatchObject([{ path: 'note', message: TEXT_MESSAGES.bidi }]);
     expect((await county.get(`/orders/${o.id}`)).json.state).toBe(o.state);
   });
 });
@@ -178,7 +178,7 @@ describe('other text', () => {
   it('a scan target with a bidi override is refused before anything is probed', async () => {
     const r = await tech.post('/discovery/scans', { mode: 'manual', address: '127.0.0.1\u202e' });
     expect(r.status).toBe(400);
-    expect(r.json.error.fields).toEqual([{ path: 'address', message: TEXT_MESSAGES.bidi }]);
+    expect(r.json.error.fields).toMatchObject([{ path: 'address', message: TEXT_MESSAGES.bidi }]);
   });
 
   it('org units follow the policy too (they come from configuration, not requests)', () => {

@@ -56,7 +56,7 @@ describe('wall screens', () => {
       layout: four([null, null, null, null]),
     });
     expect(stale.status).toBe(409);
-    expect(stale.json.error.fields).toEqual([{ path: 'version', message: 'stale; the current version is 2' }]);
+    expect(stale.json.error.fields).toMatchObject([{ path: 'version', message: 'stale; the current version is 2' }]);
 
     expect((await county.del(`/walls/${screen.id}`)).status).toBe(204);
     expect((await county.get(`/walls/${screen.id}`)).status).toBe(404);
@@ -131,7 +131,7 @@ describe('wall screens', () => {
       layout: four([null, cameraIn[0]!, null, null]),
     });
     expect(foreign.status).toBe(400);
-    expect(foreign.json.error.fields).toEqual([{ path: 'layout.tiles.1', message: `camera ${cameraIn[0]} not found` }]);
+    expect(foreign.json.error.fields).toMatchObject([{ path: 'layout.tiles.1', message: `camera ${cameraIn[0]} not found` }]);
 
     // The county asks for the lower level's view (调阅).
     const listed = (await county.get(`/walls?orgUnitId=${townships[0]!.id}`)).json as WallScreenView[];

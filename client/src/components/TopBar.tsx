@@ -1,4 +1,6 @@
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import { adminAllowed } from '../admin/AdminPage.tsx';
+import { PasswordDialog } from '../admin/PasswordDialog.tsx';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
 import { isOpen } from '../alerts/alertColors.ts';
 import { useI18n } from '../i18n.tsx';
@@ -12,6 +14,7 @@ export function TopBar({ route }: { route: Route }) {
   const { connected } = useRealtime();
   const { alerts } = useAlerts();
   const openAlerts = alerts.filter((a) => isOpen(a.status)).length;
+  const [changingPassword, setChangingPassword] = useState(false);
 
   const navItem = (target: Route, label: string, extra?: ReactNode) => (
     <a
@@ -51,6 +54,7 @@ export function TopBar({ route }: { route: Route }) {
         {can('wall.read') && navItem('wall', t('nav.wall'))}
         {can('discovery.scan') && navItem('discovery', t('nav.discovery'))}
         {can('audit.read') && navItem('audit', t('nav.audit'))}
+        {adminAllowed(can) && navItem('admin', t('nav.admin'))}
       </nav>
       <div className="topbar__right">
         <span
@@ -73,10 +77,19 @@ export function TopBar({ route }: { route: Route }) {
         >
           {t('top.switchLanguage')}
         </button>
+        <button
+          type="button"
+          className="button button--ghost"
+          data-action="change-password"
+          onClick={() => setChangingPassword(true)}
+        >
+          {t('top.password')}
+        </button>
         <button type="button" className="button button--ghost" onClick={logout}>
           {t('top.logout')}
         </button>
       </div>
+      {changingPassword && <PasswordDialog onClose={() => setChangingPassword(false)} />}
     </header>
   );
 }

@@ -14,7 +14,7 @@
 import type HlsType from 'hls.js';
 import type { ErrorData, HlsConfig, LoaderResponse, RetryConfig } from 'hls.js';
 import type { StreamState, StreamStateEvent } from '@api/contract.ts';
-import { ApiError, NETWORK_ERROR_STATUS, isAbort, type TicketGrant } from '../api.ts';
+import { ApiError, NETWORK_ERROR_STATUS, isAbort, windowSession, type TicketGrant } from '../api.ts';
 
 export type Quality = 'main' | 'sub';
 
@@ -293,6 +293,9 @@ export class LiveSession {
       xhrSetup: (xhr, requestUrl) => {
         // Opening here is hls.js's documented way to change the URL: the renewed token goes on every request.
         xhr.open('GET', this.#token ? withToken(requestUrl, this.#token) : requestUrl, true);
+        // A kiosk window's own session is not the cookie: the relay checks the session on every file.
+        const session = windowSession();
+        if (session) xhr.setRequestHeader('Authorization', `Bearer ${session}`);
       },
     });
     this.#hls = hls;

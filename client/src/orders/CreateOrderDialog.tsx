@@ -3,7 +3,7 @@ import type { AlertLevel, WorkOrderView } from '@api/contract.ts';
 import { ApiError } from '../api.ts';
 import { Field } from '../components/Field.tsx';
 import { Modal } from '../components/Modal.tsx';
-import { describeError } from '../errors.ts';
+import { describeError, fieldMessageOf } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
 import { descendantsOf, useOrgUnits } from './orderBits.tsx';
@@ -42,7 +42,10 @@ export function CreateOrderDialog({
   const fieldError = (path: string): string | undefined =>
     localError[path] ??
     (error instanceof ApiError
-      ? error.fields.find((f) => f.path === path || f.path.startsWith(`${path}.`))?.message
+      ? fieldMessageOf(
+          error.fields.find((f) => f.path === path || f.path.startsWith(`${path}.`)),
+          t,
+        )
       : undefined);
 
   const submit = (e: FormEvent) => {

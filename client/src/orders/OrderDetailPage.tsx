@@ -8,7 +8,7 @@ import type { CameraPointView, OrderAction } from '@api/contract.ts';
 import { LevelBadge } from '../alerts/AlertBits.tsx';
 import { api, ApiError, isAbort } from '../api.ts';
 import { Field } from '../components/Field.tsx';
-import { describeError } from '../errors.ts';
+import { describeError, fieldMessage } from '../errors.ts';
 import { useI18n, type Translate } from '../i18n.tsx';
 import { LivePanel, type LiveTarget } from '../live/LivePanel.tsx';
 import { useRealtime } from '../realtime.tsx';
@@ -374,7 +374,12 @@ function StepForm({
   };
 
   const fieldError =
-    error instanceof ApiError ? (path: string) => error.fields.find((f) => f.path === path)?.message : () => undefined;
+    error instanceof ApiError
+      ? (path: string) => {
+          const f = error.fields.find((x) => x.path === path);
+          return f ? fieldMessage(f, t) : undefined;
+        }
+      : () => undefined;
 
   return (
     <form className="order-step" data-step={action} onSubmit={(e) => void submit(e)} noValidate>

@@ -3,7 +3,7 @@ import type { WorkOrderView } from '@api/contract.ts';
 import { ApiError } from '../api.ts';
 import { Field } from '../components/Field.tsx';
 import { Modal } from '../components/Modal.tsx';
-import { describeError } from '../errors.ts';
+import { describeError, fieldMessageOf } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
 import { descendantsOf, lineageOf, useOrgUnits } from './orderBits.tsx';
@@ -62,7 +62,10 @@ export function PushToWallDialog({
 
   const fieldError = (path: string) =>
     error instanceof ApiError
-      ? error.fields.find((f) => f.path === path || f.path.startsWith(`${path}.`))?.message
+      ? fieldMessageOf(
+          error.fields.find((f) => f.path === path || f.path.startsWith(`${path}.`)),
+          t,
+        )
       : undefined;
 
   return (

@@ -12,7 +12,7 @@ import {
 } from '../components/PointFields.tsx';
 import { PositionPicker } from '../components/PositionPicker.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
-import { describeError } from '../errors.ts';
+import { describeError, fieldLine, fieldMessage } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
 import {
@@ -141,12 +141,12 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
       const byField: Record<string, string> = {};
       const other: string[] = [];
       for (const f of e.fields) {
-        if (FIELD_PATHS.has(f.path)) byField[f.path] ??= f.message;
-        else other.push(`${f.path}: ${f.message}`);
+        if (FIELD_PATHS.has(f.path)) byField[f.path] ??= fieldMessage(f, t);
+        else other.push(fieldLine(f, t));
       }
       setErrors(byField);
       setOtherErrors(other);
-      setNotice({ kind: 'error', text: other.length > 0 ? e.message : t('form.fixErrors') });
+      setNotice({ kind: 'error', text: t('form.fixErrors') });
     } else if (e instanceof ApiError && e.status === 404) {
       setNotice({ kind: 'error', text: t('form.notFound') });
     } else {

@@ -22,7 +22,7 @@ import {
   type PointFieldValues,
 } from '../components/PointFields.tsx';
 import { PositionPicker, type PositionText } from '../components/PositionPicker.tsx';
-import { describeError } from '../errors.ts';
+import { describeError, fieldLine, fieldMessage } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { formStateOf, parseForm, POINT_FIELD_PATHS } from './cameraFormModel.ts';
 import { clockIsOff, formatOffset, mainAndSub, makeAndModel, profileSummary, suggestedName } from './deviceFormat.ts';
@@ -112,18 +112,18 @@ export function ConfirmDeviceDialog({
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
         setConflicted(true);
-        setNotice(t('confirm.conflict', { message: error.message }));
+        setNotice(t('confirm.conflict', { message: describeError(error, t) }));
         onConflict();
       } else if (error instanceof ApiError && error.fields.length > 0) {
         const byField: Record<string, string> = {};
         const rest: string[] = [];
         for (const f of error.fields) {
-          if (FIELD_PATHS.has(f.path)) byField[f.path] ??= f.message;
-          else rest.push(`${f.path}: ${f.message}`);
+          if (FIELD_PATHS.has(f.path)) byField[f.path] ??= fieldMessage(f, t);
+          else rest.push(fieldLine(f, t));
         }
         setErrors(byField);
         setOther(rest);
-        setNotice(rest.length > 0 ? error.message : t('form.fixErrors'));
+        setNotice(t('form.fixErrors'));
       } else {
         setNotice(describeError(error, t));
       }

@@ -14,12 +14,26 @@ import type {
 } from '@api/contract.ts';
 import { api, isAbort } from '../api.ts';
 import { describeError } from '../errors.ts';
-import { useI18n } from '../i18n.tsx';
+import { useI18n, type Lang, type Translate } from '../i18n.tsx';
+import { serverText } from '../serverMessages.ts';
 import { useRealtime } from '../realtime.tsx';
 import { navigate, pathOf } from '../router.ts';
 import { ConfirmDeviceDialog } from './ConfirmDeviceDialog.tsx';
 import { clockIsOff, formatOffset, mainAndSub, makeAndModel, profileSummary } from './deviceFormat.ts';
 import { ScanForm } from './ScanForm.tsx';
+
+/**
+ * A device's reason in the console's language (issue 17): each part by its
+ * code; a part the console does not know reads by the device's status, and
+ * the device's own words stay in the cell's tooltip.
+ */
+function deviceReason(lang: Lang, t: Translate, device: DiscoveredDeviceView): string {
+  const parts = device.reasonParts?.length ? device.reasonParts : [{ text: device.reason ?? '' }];
+  return parts
+    .map((p) => serverText(lang, p) ?? t(`deviceStatus.${device.status}`))
+    .filter((s, i, all) => all.indexOf(s) === i)
+    .join(t('err.separator'));
+}
 import { useReferenceData } from './useReferenceData.ts';
 
 interface CurrentScan {
@@ -370,7 +384,7 @@ function ScanHeader({
   cancelling: boolean;
   onCancel: () => void;
 }) {
-  const { t, formatTime } = useI18n();
+  const { t, lang, formatTime } = useI18n();
   const running = scan.status === 'running';
   const probing = running && scan.probed < scan.total;
   return (
@@ -394,7 +408,7 @@ function ScanHeader({
       </div>
       {scan.error && (
         <div className="notice notice--error" role="alert">
-          {t('discovery.scanFailed', { message: scan.error })}
+          {t('discovery.scanFailed', { message: serverText(lang, { message: scan.error }) ?? t('err.field') })}
         </div>
       )}
       <div className="scan-header__progress">
@@ -499,7 +513,7 @@ function DeviceRow({
   device: DiscoveredDeviceView;
   onConfirm: (device: DiscoveredDeviceView) => void;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { main, sub } = mainAndSub(device.profiles);
   const identity = makeAndModel(device);
   const skewed = clockIsOff(device);
@@ -546,7 +560,11 @@ function DeviceRow({
         )}
       </td>
       <td className="cell-reason" title={device.reason ?? undefined}>
-        {device.reason ?? (device.status === 'new' && !device.credentialsOk ? t('device.noCredentials') : '')}
+        {device.reason
+          ? deviceReason(lang, t, device)
+          : device.status === 'new' && !device.credentialsOk
+            ? t('device.noCredentials')
+            : ''}
       </td>
       <td className="nowrap">
         {device.status === 'new' && (

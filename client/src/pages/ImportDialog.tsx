@@ -3,6 +3,7 @@ import type { ImportReport } from '@api/contract.ts';
 import { api } from '../api.ts';
 import { Modal } from '../components/Modal.tsx';
 import { describeError } from '../errors.ts';
+import { fieldName, serverText } from '../serverMessages.ts';
 import { useI18n } from '../i18n.tsx';
 
 const COLUMNS =
@@ -21,7 +22,7 @@ export function ImportDialog({
   onClose: () => void;
   onImported: (report: ImportReport) => void;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [file, setFile] = useState<File | null>(null);
   const [busy, setBusy] = useState(false);
   const [report, setReport] = useState<ImportReport | null>(null);
@@ -113,8 +114,10 @@ export function ImportDialog({
                   {report.errors.map((row, i) => (
                     <tr key={`${row.line}-${row.field}-${i}`}>
                       <td className="mono">{row.line}</td>
-                      <td className="mono">{row.field}</td>
-                      <td>{row.message}</td>
+                      <td title={row.field}>
+                        {row.column ? fieldName(lang, row.column) : t('import.columnAsWritten', { name: row.field })}
+                      </td>
+                      <td title={row.message}>{serverText(lang, row) ?? t('err.field')}</td>
                     </tr>
                   ))}
                 </tbody>

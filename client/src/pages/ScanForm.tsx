@@ -2,7 +2,7 @@ import { useRef, useState, type SubmitEvent } from 'react';
 import type { ScanView } from '@api/contract.ts';
 import { api, ApiError } from '../api.ts';
 import { Field } from '../components/Field.tsx';
-import { describeError } from '../errors.ts';
+import { describeError, fieldMessage } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import {
   credentialRowIndex,
@@ -100,7 +100,7 @@ export function ScanForm({ onStarted }: { onStarted: (scan: ScanView) => void })
       onStarted(await api.startScan(parsed.request));
     } catch (err) {
       if (err instanceof ApiError && err.fields.length > 0) {
-        showErrors(err.fields.map((f) => [f.path, f.message]));
+        showErrors(err.fields.map((f) => [f.path, fieldMessage(f, t)]));
         setNotice(t('form.fixErrors'));
       } else {
         setNotice(describeError(err, t));

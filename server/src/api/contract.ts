@@ -40,7 +40,9 @@ export type Permission =
   | 'order.stats'
   | 'wall.read'
   | 'wall.write'
-  | 'wall.dispatch';
+  | 'wall.dispatch'
+  /** Add, rename or remove camera networks (county admins). */
+  | 'network.manage';
 
 export interface ApiErrorBody {
   error: {
@@ -49,6 +51,9 @@ export interface ApiErrorBody {
     message: string;
     /** Present for validation errors: each names the offending field (dotted path) or CSV line. */
     fields?: FieldError[];
+    /** `message` as a code of SERVER_MESSAGES (./messages.ts) and its parameters, when it is one: the console translates it. */
+    messageCode?: string;
+    params?: Record<string, string | number>;
   };
 }
 
@@ -56,6 +61,9 @@ export interface FieldError {
   /** Dotted path of the field (`position.lon`), query parameter or `body`. */
   path: string;
   message: string;
+  /** `message` as a code of SERVER_MESSAGES (./messages.ts) and its parameters: the console translates it. */
+  code?: string;
+  params?: Record<string, string | number>;
 }
 
 export interface SessionUser {
@@ -188,6 +196,11 @@ export interface ImportRowError {
   /** Column name as written in the file header, or `row`. */
   field: string;
   message: string;
+  /** The ledger's own name of the column (`lon` for 经度 or longitude), when the field is one. */
+  column?: string;
+  /** `message` as a code of SERVER_MESSAGES (./messages.ts) and its parameters. */
+  code?: string;
+  params?: Record<string, string | number>;
 }
 
 export interface ImportReport {
@@ -211,6 +224,22 @@ export interface AuditEntry {
   detail: Record<string, unknown> | null;
 }
 
+/** One viewing session (GET /audit/view-sessions): who watched which camera, when. */
+export interface ViewSessionEntry {
+  id: number;
+  userId: number;
+  username: string | null;
+  cameraId: number;
+  /** Null once the point is deleted. */
+  cameraName: string | null;
+  quality: 'main' | 'sub';
+  ip: string | null;
+  startedAt: string;
+  lastSeenAt: string;
+  /** Null while the session is open. */
+  endedAt: string | null;
+}
+
 export interface UserView {
   id: number;
   username: string;
@@ -218,6 +247,8 @@ export interface UserView {
   role: Role;
   orgUnitId: number;
   disabled: boolean;
+  /** Set on a wall screen's kiosk account (viewing only, no password): the screen it belongs to. */
+  kioskScreenId: number | null;
   createdAt: string;
 }
 
@@ -322,6 +353,8 @@ export interface DiscoveredDeviceView {
   host: string;
   status: DeviceStatus;
   reason: string | null;
+  /** `reason` split into its parts ('; '), each as a code of SERVER_MESSAGES when it is one. */
+  reasonParts?: { text: string; code?: string; params?: Record<string, string | number> }[];
   manufacturer: string | null;
   model: string | null;
   firmware: string | null;
@@ -661,6 +694,15 @@ export interface WallKioskTokenIssued {
   /** Open this on the screen's PC: it signs in with viewing rights only and shows the screen. */
   url: string;
   createdAt: string;
+}
+
+/** A kiosk token as GET /walls/:id/kiosk-tokens lists it: never the token itself. */
+export interface WallKioskTokenRecord {
+  id: number;
+  createdAt: string;
+  /** Username of who issued it (null once that account is gone). */
+  createdBy: string | null;
+  revokedAt: string | null;
 }
 
 /** 视频调度 — what an upper level pushed to a lower level's wall. */

@@ -1,5 +1,6 @@
 import type { AuditEntry } from '../api/contract.ts';
 import type { SqlDb } from '../db/sqlite.ts';
+import { pathRange } from '../org/scope.ts';
 
 /** Who did something: a logged-in user, or an anonymous caller known by address. */
 export interface AuditActor {
@@ -18,11 +19,33 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
+/** What the audit page and its export filter by; every field optional. */
+export interface AuditFilter {
+  /** `camera.update`, or a family with a trailing `.*` (`camera.*`). */
+  action?: string;
+  outcome?: 'ok' | 'denied' | 'failed';
+  /** Exact username. */
+  username?: string;
+  targetType?: string;
+  targetId?: string;
+  /** ISO-8601 instants, from inclusive, to exclusive. */
+  from?: string;
+  to?: string;
+}
+
+/**
+ * Whose entries a caller may read: `whole` (an admin at the root of the org
+ * tree) reads everything, anonymous callers and the system included; anyone
+ * else only entries of accounts whose unit is inside `path` (a township admin
+ * never reads the county's or another township's log).
+ */
+export type AuditScope = { whole: true } | { whole: false; path: string };
+
 /** 审计 — an append-only record of logins, edits, imports, exports and denials. */
 export interface AuditLog {
   record(e: AuditEvent): void;
-  /** Newest first; `beforeId` pages backwards. */
-  list(opts: { beforeId?: number; limit: number; action?: string }): AuditEntry[];
+  /** Newest first; `beforeId` pages backwards. Without `scope`: every entry (internal callers). */
+  list(opts: { beforeId?: number; limit: number; scope?: AuditScope } & AuditFilter): AuditEntry[];
 }
 
 interface AuditRow {
@@ -56,16 +79,48 @@ export function createAuditLog(db: SqlDb, now: () => Date): AuditLog {
         ],
       );
     },
-    list({ beforeId, limit, action }) {
-      const clauses = ['id < ?'];
+    list({ beforeId, limit, scope, ...f }) {
+      const clauses = ['a.id < ?'];
       const params: (string | number)[] = [beforeId ?? Number.MAX_SAFE_INTEGER];
-      if (action) {
-        clauses.push('action = ?');
-        params.push(action);
+      let join = '';
+      if (scope && !scope.whole) {
+        const [lo, hi] = pathRange(scope.path);
+        join = 'JOIN users u ON u.id = a.user_id JOIN org_units o ON o.id = u.org_unit_id';
+        clauses.push('o.path >= ? AND o.path < ?');
+        params.push(lo, hi);
+      }
+      if (f.action?.endsWith('.*')) {
+        // A family: `camera.*` is every action whose name starts with `camera.` (prefix range).
+        const prefix = f.action.slice(0, -1);
+        clauses.push('a.action >= ? AND a.action < ?');
+        params.push(prefix, prefix.slice(0, -1) + '/');
+      } else if (f.action) {
+        clauses.push('a.action = ?');
+        params.push(f.action);
+      }
+      const eq: [string, string | undefined][] = [
+        ['a.outcome', f.outcome],
+        ['a.username', f.username],
+        ['a.target_type', f.targetType],
+        ['a.target_id', f.targetId],
+      ];
+      for (const [col, v] of eq) {
+        if (v === undefined) continue;
+        clauses.push(`${col} = ?`);
+        params.push(v);
+      }
+      if (f.from) {
+        clauses.push('a.at >= ?');
+        params.push(f.from);
+      }
+      if (f.to) {
+        clauses.push('a.at < ?');
+        params.push(f.to);
       }
       return db
         .all<AuditRow>(
-          `SELECT id, at, user_id, username, action, target_type, target_id, outcome, ip, detail FROM audit_log WHERE ${clauses.join(' AND ')} ORDER BY id DESC LIMIT ?`,
+          `SELECT a.id, a.at, a.user_id, a.username, a.action, a.target_type, a.target_id, a.outcome, a.ip, a.detail
+           FROM audit_log a ${join} WHERE ${clauses.join(' AND ')} ORDER BY a.id DESC LIMIT ?`,
           [...params, limit],
         )
         .map((r) => ({

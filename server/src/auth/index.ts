@@ -226,12 +226,17 @@ export function createAuthService(deps: AuthDeps) {
     };
   }
 
-  /** Opens a session for `user` (password login, kiosk sign-in) and sets the cookie. */
-  function openSession(req: Request, res: Response, user: User, ttlMs: number): { token: string; expiresAt: Date } {
+  /** Opens a session for `user` (password login, kiosk sign-in) and sets the cookie (unless `res` is null: bearer only). */
+  function openSession(
+    req: Request,
+    res: Response | null,
+    user: User,
+    ttlMs: number,
+  ): { token: string; expiresAt: Date } {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(clock.now().getTime() + ttlMs);
     sessions.create(hashToken(token), user.id, expiresAt, req.ip ?? null, req.get('user-agent')?.slice(0, 256) ?? null);
-    res.cookie(config.security.cookieName, token, {
+    res?.cookie(config.security.cookieName, token, {
       httpOnly: true,
       sameSite: 'strict',
       secure: config.security.secureCookie,

@@ -42,6 +42,7 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.handle',
     'alert.report',
     'alert.source.manage',
+    'network.manage',
     ...DISPATCH_AND_WALL,
   ],
   county_officer: OFFICER,

@@ -46,6 +46,7 @@ const view = (u: User): UserView => ({
   role: u.role,
   orgUnitId: u.orgUnitId,
   disabled: u.disabled,
+  kioskScreenId: u.kioskScreenId,
   createdAt: u.createdAt,
 });
 
@@ -63,6 +64,13 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
   r.get('/auth/me', auth.requireAuth, (req, res) => {
     const ctx = authOf(req);
     res.json(auth.sessionUser(ctx.user, ctx.orgUnit));
+  });
+  // The console's first question, "am I signed in?": not signed in is an answer
+  // (200 null), not a failure, so a page load logs no 401 (issue 17). /auth/me
+  // stays 401 for callers that need a session.
+  r.get('/auth/session', (req, res) => {
+    const ctx = req.auth;
+    res.json(ctx ? auth.sessionUser(ctx.user, ctx.orgUnit) : null);
   });
 
   // The caller's own password: every other session of the account ends (a

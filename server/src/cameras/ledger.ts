@@ -6,6 +6,7 @@
 import type { CoordSystem, ImportRowError } from '../api/contract.ts';
 import { CsvSyntaxError, csvLine, parseCsv } from '../csv/csv.ts';
 import { TEXT_MESSAGES, checkText } from '../http/text.ts';
+import { codeOfMessage } from '../api/messages.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import type { Network } from './networks.ts';
 import type { CameraPoint } from './repo.ts';
@@ -97,6 +98,17 @@ const PATH_TO_COLUMN: Record<string, Column> = {
   subStreamUri: 'sub_stream_uri',
   ptz: 'ptz',
 };
+
+/**
+ * An import error with what the console needs to say it in its language
+ * (issue 17): the ledger's own column name behind the file's header (经度,
+ * longitude and lon are all `lon`) and the message's code and parameters.
+ */
+export function codedImportError(e: ImportRowError): ImportRowError {
+  const column = e.field === 'row' ? 'row' : HEADER_INDEX.get(e.field.trim().toLowerCase());
+  const coded = e.code ? undefined : codeOfMessage(e.message);
+  return { ...e, ...(column ? { column } : {}), ...(coded ?? {}) };
+}
 
 export interface LedgerRow {
   line: number;

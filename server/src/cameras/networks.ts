@@ -22,6 +22,12 @@ export interface NetworkRepo {
   has(id: string): boolean;
   /** Makes the table hold exactly the built-in and configured networks (points keep theirs). */
   sync(networks: readonly Network[]): void;
+  /** A network an admin adds in the console (never built in). */
+  insert(n: { id: string; name: string; nameEn: string }): Network;
+  rename(id: string, names: { name?: string; nameEn?: string }): Network | undefined;
+  /** Points on the network in the whole registry (a network is county-wide). */
+  pointCount(id: string): number;
+  delete(id: string): boolean;
 }
 
 export function createNetworkRepo(db: SqlDb): NetworkRepo {
@@ -56,6 +62,24 @@ export function createNetworkRepo(db: SqlDb): NetworkRepo {
         }
       });
       cache = null;
+    },
+    insert(n) {
+      db.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, 0)', [n.id, n.name, n.nameEn]);
+      cache = null;
+      return { ...n, builtin: false };
+    },
+    rename(id, names) {
+      if (names.name !== undefined) db.run('UPDATE networks SET name = ? WHERE id = ?', [names.name, id]);
+      if (names.nameEn !== undefined) db.run('UPDATE networks SET name_en = ? WHERE id = ?', [names.nameEn, id]);
+      cache = null;
+      return all().find((n) => n.id === id);
+    },
+    pointCount: (id) =>
+      db.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points WHERE network_id = ?', [id])?.n ?? 0,
+    delete(id) {
+      const gone = db.run('DELETE FROM networks WHERE id = ? AND builtin = 0', [id]).changes > 0;
+      cache = null;
+      return gone;
     },
   };
 }

@@ -5,7 +5,7 @@ import { authOf, type AuthService } from '../auth/index.ts';
 import { decodeText } from '../csv/csv.ts';
 import { HttpError, badRequest, parseOr400 } from '../http/errors.ts';
 import type { OrgRepo } from '../org/repo.ts';
-import { exportHeader, exportRow, parseLedger } from './ledger.ts';
+import { codedImportError, exportHeader, exportRow, parseLedger } from './ledger.ts';
 import type { NetworkRepo } from './networks.ts';
 import type { CameraRepo } from './repo.ts';
 import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from './schema.ts';
@@ -106,7 +106,7 @@ export function cameraRoutes(deps: {
           detail: { errors: parsed.errors.length },
         });
       }
-      res.status(report.ok ? 201 : 422).json(report);
+      res.status(report.ok ? 201 : 422).json({ ...report, errors: report.errors.map(codedImportError) });
     },
   );
 

@@ -314,7 +314,13 @@ export function createCameraService(deps: CameraServiceDeps) {
         const parsed = cameraCreateSchema.safeParse(row.input);
         if (!parsed.success) {
           for (const f of zodFields(parsed.error))
-            errors.push({ line: row.line, field: row.columnOf(f.path), message: f.message });
+            errors.push({
+              line: row.line,
+              field: row.columnOf(f.path),
+              message: f.message,
+              ...(f.code ? { code: f.code } : {}),
+              ...(f.params ? { params: f.params } : {}),
+            });
           continue;
         }
         const { fields, problems } = normalize(ctx, parsed.data, null);

@@ -1,3 +1,4 @@
+import { codeOfMessage } from '../api/messages.ts';
 import type { DeviceStatus, DiscoveredDeviceView, DiscoveredProfile, ScanStatus, ScanView } from '../api/contract.ts';
 import type { SqlDb } from '../db/sqlite.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
@@ -147,9 +148,23 @@ export function scanView(s: ScanJob): ScanView {
   };
 }
 
+/**
+ * A device's reason in its parts, each with its code when it is one of
+ * SERVER_MESSAGES (issue 17: the console says "not authorised" in its own
+ * language and keeps the device's words for a tooltip). Coded when read, so
+ * scans stored before the codes existed are coded too.
+ */
+export function reasonParts(reason: string | null): NonNullable<DiscoveredDeviceView['reasonParts']> {
+  if (!reason) return [];
+  return reason
+    .split('; ')
+    .filter((p) => p.trim() !== '')
+    .map((text) => ({ text, ...(codeOfMessage(text) ?? {}) }));
+}
+
 export function deviceView(d: DiscoveredDevice): DiscoveredDeviceView {
   const { credentialsSealed, ...rest } = d;
-  return { ...rest, credentialsOk: credentialsSealed !== null };
+  return { ...rest, reasonParts: reasonParts(d.reason), credentialsOk: credentialsSealed !== null };
 }
 
 const SCAN_SELECT =

@@ -11,7 +11,9 @@ import {
   statsQuery,
   stepSchema,
 } from '../dispatch/service.ts';
-import { ptzBody, streamBody } from '../relay/routes.ts';
+import { ptzBody, streamBody, viewQuery } from '../relay/routes.ts';
+import { auditExportQuerySchema, auditQuerySchema } from '../audit/routes.ts';
+import { networkCreateSchema, networkPatchSchema } from '../cameras/network-routes.ts';
 import { wallOpenApiPaths } from '../wall/openapi.ts';
 
 type Json = Record<string, unknown>;
@@ -193,6 +195,14 @@ export function openApiDocument(): Json {
           responses: { '200': { description: 'SessionUser' }, ...errors(401) },
         },
       },
+      '/auth/session': {
+        get: {
+          summary:
+            'Whether the caller is signed in: the SessionUser, or null without a (valid) session. Never 401, so a console asking on page load logs no error',
+          security: [],
+          responses: { '200': { description: 'SessionUser or null' } },
+        },
+      },
       '/org-units': {
         get: {
           summary: "The caller's org subtree with camera counts",
@@ -203,6 +213,24 @@ export function openApiDocument(): Json {
         get: {
           summary: 'Camera networks with counts in scope',
           responses: { '200': { description: 'NetworkView[]' }, ...errors(401) },
+        },
+        post: {
+          summary: 'Add a camera network (county admins only; networks are county-wide); audited',
+          requestBody: { required: true, content: { 'application/json': { schema: schema(networkCreateSchema) } } },
+          responses: { '201': { description: 'NetworkView' }, ...errors(400, 401, 403, 409) },
+        },
+      },
+      '/networks/{id}': {
+        patch: {
+          summary: 'Rename a network added here (built-in and configured ones are fixed: 409 network_fixed); audited',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: schema(networkPatchSchema) } } },
+          responses: { '200': { description: 'NetworkView' }, ...errors(400, 401, 403, 404, 409) },
+        },
+        delete: {
+          summary: 'Remove a network added here that no camera point uses (409 network_in_use otherwise); audited',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '204': { description: 'removed' }, ...errors(401, 403, 404, 409) },
         },
       },
       '/cameras': {
@@ -288,8 +316,10 @@ export function openApiDocument(): Json {
       },
       '/audit/view-sessions': {
         get: {
-          summary: 'Who watched which camera, when (auditors)',
-          responses: { '200': { description: 'Page<ViewSession>' }, ...errors(400, 401, 403) },
+          summary:
+            'Who watched which camera, when (auditors): views of cameras in your jurisdiction (an admin at the root of the org tree sees all, deleted points included); filters camera, user, from, to',
+          parameters: queryParams(viewQuery),
+          responses: { '200': { description: 'Page<ViewSessionEntry>' }, ...errors(400, 401, 403) },
         },
       },
       '/health/online-rate': {
@@ -458,8 +488,17 @@ export function openApiDocument(): Json {
       },
       '/audit': {
         get: {
-          summary: 'Audit log, newest first (admins)',
-          responses: { '200': { description: 'Page<AuditEntry>' }, ...errors(401, 403) },
+          summary:
+            'Audit log, newest first (admins): entries of accounts in your jurisdiction (an admin at the root of the org tree reads all, anonymous callers included); filters action (or a family `camera.*`), outcome, user, targetType, targetId, from, to',
+          parameters: queryParams(auditQuerySchema),
+          responses: { '200': { description: 'Page<AuditEntry>' }, ...errors(400, 401, 403) },
+        },
+      },
+      '/audit/export.csv': {
+        get: {
+          summary: 'The audit log with the same filters as CSV (UTF-8 with BOM, at most 50,000 rows); audited',
+          parameters: queryParams(auditExportQuerySchema),
+          responses: { '200': { description: 'CSV', content: { 'text/csv': {} } }, ...errors(400, 401, 403) },
         },
       },
       '/users': {

@@ -8,7 +8,13 @@ import type { CameraControl } from './control.ts';
 import type { RelayService } from './service.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
-const viewQuery = z
+const instant = (label: string) =>
+  z
+    .string()
+    .max(40)
+    .refine((s) => !Number.isNaN(Date.parse(s)), `${label} must be a date and time (ISO 8601)`)
+    .transform((s) => new Date(s).toISOString());
+export const viewQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(500).default(100),
     cursor: z
@@ -16,6 +22,9 @@ const viewQuery = z
       .regex(/^\d{1,15}$/, 'not a cursor this server issued')
       .optional(),
     camera: z.coerce.number().int().positive().optional(),
+    user: z.string().min(1).max(64).optional(),
+    from: instant('from').optional(),
+    to: instant('to').optional(),
   })
   .strict();
 export const streamBody = z.object({ quality: z.enum(['main', 'sub']).default('sub') }).strict();
@@ -62,10 +71,16 @@ export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; c
   r.get('/streams', auth.requirePermission('camera.read'), (req, res) => void res.json(relay.list(authOf(req))));
   r.get('/audit/view-sessions', auth.requirePermission('audit.read'), (req, res) => {
     const q = parseOr400(viewQuery, req.query);
+    const ctx = authOf(req);
     const items = relay.viewSessions({
       limit: q.limit + 1,
+      // The root unit's admins see every view; anyone else views of their own cameras only.
+      path: ctx.orgUnit.parentId === null ? null : ctx.scope.path,
       ...(q.cursor ? { beforeId: Number(q.cursor) } : {}),
       ...(q.camera ? { cameraId: q.camera } : {}),
+      ...(q.user ? { username: q.user } : {}),
+      ...(q.from ? { from: q.from } : {}),
+      ...(q.to ? { to: q.to } : {}),
     });
     const page = items.slice(0, q.limit);
     res.json({ items: page, nextCursor: items.length > q.limit ? String(page[page.length - 1]!.id) : null });

@@ -8,7 +8,7 @@ import type { SqlDb } from '../db/sqlite.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError, conflict, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
-import { WHOLE_REGISTRY, inScope } from '../org/scope.ts';
+import { WHOLE_REGISTRY, inScope, pathRange } from '../org/scope.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
 import type { CameraControl } from './control.ts';
 import type { RelayEngine } from './engine.ts';
@@ -359,12 +359,43 @@ export function createRelayService(deps: RelayDeps) {
     },
 
     /** Viewing sessions, newest first: who watched which camera, from where, from when to when. */
-    viewSessions(opts: { beforeId?: number; limit: number; cameraId?: number }): ViewSession[] {
+    /**
+     * Who watched what (the viewing report), newest first. `path`: only views
+     * of cameras inside that org subtree (a township admin sees who watched its
+     * own cameras); null for an admin at the root, who also sees views of
+     * points deleted since.
+     */
+    viewSessions(opts: {
+      beforeId?: number;
+      limit: number;
+      cameraId?: number;
+      path: string | null;
+      username?: string;
+      from?: string;
+      to?: string;
+    }): ViewSession[] {
       const clauses = ['v.id < ?'];
       const params: (number | string)[] = [opts.beforeId ?? Number.MAX_SAFE_INTEGER];
+      if (opts.path !== null) {
+        const [lo, hi] = pathRange(opts.path);
+        clauses.push('c.org_path >= ? AND c.org_path < ?');
+        params.push(lo, hi);
+      }
       if (opts.cameraId !== undefined) {
         clauses.push('v.camera_id = ?');
         params.push(opts.cameraId);
+      }
+      if (opts.username !== undefined) {
+        clauses.push('u.username = ?');
+        params.push(opts.username);
+      }
+      if (opts.from !== undefined) {
+        clauses.push('v.last_seen_at >= ?');
+        params.push(opts.from);
+      }
+      if (opts.to !== undefined) {
+        clauses.push('v.started_at < ?');
+        params.push(opts.to);
       }
       return db.all<ViewSession>(
         `SELECT v.id, v.user_id AS "userId", u.username, v.camera_id AS "cameraId", c.name AS "cameraName", v.quality, v.ip,

@@ -51,6 +51,12 @@ export function wallOpenApiPaths(): Json {
         parameters: [idParam],
         responses: { '200': { description: 'WallScreenView' }, ...errors(401, 403, 404) },
       },
+      patch: {
+        summary: 'Rename a wall screen (audited; the layout version is kept; pushed as `wall:updated`)',
+        parameters: [idParam],
+        requestBody: body(z.object({ name: z.string() })),
+        responses: { '200': { description: 'WallScreenView' }, ...errors(400, 401, 403, 404) },
+      },
       delete: {
         summary: 'Delete a wall screen (ends its kiosk sessions)',
         parameters: [idParam],
@@ -77,6 +83,13 @@ export function wallOpenApiPaths(): Json {
         responses: { '204': { description: 'revoked' }, ...errors(401, 403, 404) },
       },
     },
+    '/walls/{id}/kiosk-tokens': {
+      get: {
+        summary: 'Kiosk tokens issued for the screen, newest first: when, by whom, revoked when (never the token)',
+        parameters: [idParam],
+        responses: { '200': { description: 'KioskTokenRecord[]' }, ...errors(401, 403, 404) },
+      },
+    },
     '/walls/kiosk/{token}': {
       get: {
         summary: 'Sign a kiosk browser in (viewing only) and redirect to its screen',
@@ -87,9 +100,10 @@ export function wallOpenApiPaths(): Json {
     },
     '/walls/kiosk': {
       post: {
-        summary: 'Sign a kiosk in with its token (scripted kiosks)',
+        summary:
+          'Sign a kiosk in with its token (scripted kiosks). `cookie: false`: no cookie is set, the bearer token in the answer is the only credential (a kiosk window opened on an operator’s PC keeps the operator’s own cookie); that session lasts security.sessionTtlHours',
         security: [],
-        requestBody: body(z.object({ token: z.string() })),
+        requestBody: body(z.object({ token: z.string(), cookie: z.boolean().optional() })),
         responses: { '200': { description: 'LoginResponse and screenId' }, ...errors(400, 401) },
       },
     },

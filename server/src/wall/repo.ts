@@ -1,5 +1,5 @@
 /** SQL for wall screens and their kiosk tokens (migration 8). */
-import type { WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
+import type { WallKioskTokenRecord, WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
 import type { SqlDb } from '../db/sqlite.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
@@ -118,6 +118,22 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
         [tokenHash],
       );
       return r ? { id: r.id, screenId: r.screen_id, userId: r.user_id } : undefined;
+    },
+    /** Every kiosk token issued for a screen, newest first: when, by whom, whether revoked (never the token). */
+    kioskTokens(screenId: number): WallKioskTokenRecord[] {
+      return db
+        .all<{ id: number; created_at: string; created_by: string | null; revoked_at: string | null }>(
+          `SELECT t.id, t.created_at, u.username AS created_by, t.revoked_at
+           FROM wall_kiosk_tokens t LEFT JOIN users u ON u.id = t.created_by
+           WHERE t.screen_id = ? ORDER BY t.id DESC`,
+          [screenId],
+        )
+        .map((r) => ({ id: r.id, createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at }));
+    },
+    rename(id: number, name: string): WallScreen | undefined {
+      // The layout's version stays: a rename must not make an open wall's next layout save conflict.
+      db.run('UPDATE wall_screens SET name = ?, updated_at = ? WHERE id = ?', [name, now().toISOString(), id]);
+      return byIdAny(id);
     },
     /** Revokes every kiosk token of a screen; the sessions they opened are ended by auth (routes do). */
     revokeKiosk(screenId: number): number {

@@ -32,7 +32,15 @@ const createBody = z
 const layoutBody = z
   .object({ version: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), layout: wallLayoutSchema })
   .strict();
-const kioskBody = z.object({ token: z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'not a kiosk token') }).strict();
+const kioskToken = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/, 'not a kiosk token');
+const kioskBody = z.object({ token: kioskToken }).strict();
+/**
+ * POST /walls/kiosk. `cookie: false` opens a session for one browser window
+ * only (bearer token in the answer, no cookie): an operator opening a kiosk
+ * window on their own PC must not have their own session cookie replaced.
+ */
+const kioskPostBody = z.object({ token: kioskToken, cookie: z.boolean().default(true) }).strict();
+const renameBody = z.object({ name: plainText(64) }).strict();
 
 /** Kiosk sessions outlive a duty shift: a screen runs for weeks; revocation ends them at once. */
 const KIOSK_SESSION_DAYS = 365;
@@ -46,8 +54,11 @@ export function wallRoutes(deps: {
   audit: AuditLog;
   bus: EventBus;
   clock: Clock;
+  /** How long a window's own kiosk session lasts (security.sessionTtlHours). */
+  sessionTtlMs?: number;
 }): Router {
   const { auth, walls, cameras, orgs, users, audit, bus, clock } = deps;
+  const sessionTtlMs = deps.sessionTtlMs ?? 12 * 3600_000;
   const r = Router();
   const actor = (ctx: AuthContext, req: Request) => ({
     userId: ctx.user.id,
@@ -151,6 +162,26 @@ export function wallRoutes(deps: {
     res.json(view);
   });
 
+  r.patch('/walls/:id', auth.requirePermission('wall.write'), (req, res) => {
+    const ctx = authOf(req);
+    const { id } = parseOr400(idParam, req.params);
+    const screen = screenOr404(ctx, id);
+    const body = parseOr400(renameBody, req.body);
+    const renamed = walls.rename(id, body.name);
+    if (!renamed) throw notFound('wall screen');
+    audit.record({
+      actor: actor(ctx, req),
+      action: 'wall.rename',
+      targetType: 'wall_screen',
+      targetId: id,
+      outcome: 'ok',
+      detail: { from: screen.name, name: renamed.name },
+    });
+    const view = screenView(renamed);
+    bus.emit('wall.changed', { orgPath: renamed.orgPath, screen: view });
+    res.json(view);
+  });
+
   r.delete('/walls/:id', auth.requirePermission('wall.write'), (req, res) => {
     const ctx = authOf(req);
     const { id } = parseOr400(idParam, req.params);
@@ -206,6 +237,13 @@ export function wallRoutes(deps: {
     res.status(201).json(issued);
   });
 
+  r.get('/walls/:id/kiosk-tokens', auth.requirePermission('wall.write'), (req, res) => {
+    const ctx = authOf(req);
+    const { id } = parseOr400(idParam, req.params);
+    screenOr404(ctx, id);
+    res.json(walls.kioskTokens(id));
+  });
+
   r.delete('/walls/:id/kiosk-token', auth.requirePermission('wall.write'), (req, res) => {
     const ctx = authOf(req);
     const { id } = parseOr400(idParam, req.params);
@@ -225,7 +263,7 @@ export function wallRoutes(deps: {
   });
 
   /** Opens a viewing-only session for the token's screen; undefined when the token is unknown or revoked. */
-  const kioskSignIn = (token: string, req: Request, res: Response) => {
+  const kioskSignIn = (token: string, req: Request, res: Response, cookie = true) => {
     const ip = req.ip ?? null;
     const kiosk = walls.kioskToken(hashToken(token));
     const user = kiosk ? users.byId(kiosk.userId) : undefined;
@@ -243,7 +281,11 @@ export function wallRoutes(deps: {
       audit.record({ actor: { userId: null, username: null, ip }, action: 'wall.kiosk.login', outcome: 'failed' });
       return undefined;
     }
-    const { token: session, expiresAt } = auth.openSession(req, res, user, KIOSK_SESSION_DAYS * 86_400_000);
+    // A window's own session (no cookie) lives as long as a duty session: the window signs in again
+    // with its kiosk token when it reloads, and every reload must not leave a year-long session behind.
+    const { token: session, expiresAt } = cookie
+      ? auth.openSession(req, res, user, KIOSK_SESSION_DAYS * 86_400_000)
+      : auth.openSession(req, null, user, sessionTtlMs);
     audit.record({
       actor: { userId: user.id, username: user.username, ip },
       action: 'wall.kiosk.login',
@@ -268,8 +310,8 @@ export function wallRoutes(deps: {
   });
 
   r.post('/walls/kiosk', (req, res) => {
-    const { token } = parseOr400(kioskBody, req.body);
-    const done = kioskSignIn(token, req, res);
+    const { token, cookie } = parseOr400(kioskPostBody, req.body);
+    const done = kioskSignIn(token, req, res, cookie);
     if (!done) throw new HttpError(401, 'bad_kiosk_token', 'the kiosk token is unknown or revoked');
     res.json({ ...done.login, screenId: done.screen.id });
   });
