@@ -5,8 +5,14 @@
  * pushes from the level above (视频调度); and kiosk mode (?kiosk=1, or a kiosk
  * session) for unattended screens: no pointer UI, everything recovers by itself.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import type { ServerToClientEvents, WallLayout, WallPushEvent, WallScreenView } from '@api/contract.ts';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  WALL_DEFAULT_SETTINGS,
+  type ServerToClientEvents,
+  type WallLayout,
+  type WallPushEvent,
+  type WallScreenView,
+} from '@api/contract.ts';
 import { OpenKioskButton } from '../admin/OpenKioskButton.tsx';
 import { isAbort } from '../api.ts';
 import { describeError } from '../errors.ts';
@@ -24,11 +30,18 @@ import { useWallScreen } from './useWallScreen.ts';
 import { wallApi } from './wallApi.ts';
 import { WallMap, prewarmMap } from './WallMap.tsx';
 import { WallTile } from './WallTile.tsx';
+import { useAlertReaction } from './useAlertReaction.ts';
+import { WallAlertBanner, WallAlertPopup } from './WallAlertLayer.tsx';
+import { WallSettingsPanel } from './WallSettingsPanel.tsx';
 import './wall.css';
 
-/** Kiosk accounts are named after their screen (server/src/wall/routes.ts). */
+/** Kiosk accounts are named after their screen (server/src/auth/repo.ts: `#kiosk-<screen id>`). */
 export function isKiosk(username?: string): boolean {
-  return new URLSearchParams(window.location.search).get('kiosk') === '1' || !!username?.startsWith('kiosk-screen-');
+  return (
+    new URLSearchParams(window.location.search).get('kiosk') === '1' ||
+    !!username?.startsWith('#kiosk-') ||
+    !!username?.startsWith('kiosk-screen-')
+  );
 }
 
 /** Columns of each grid, for arrow-key focus moves. */
@@ -109,6 +122,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   const [warm, setWarm] = useState(false);
   const [push, setPush] = useState<WallPushEvent | null>(null);
   const [tourInterval, setTourInterval] = useState(30);
+  const [settingsOpen, setSettingsOpen] = useState(false);
 
   const tiles = layout?.tiles ?? [];
   const tileCount = layout ? GRID_TILES[layout.grid] : 0;
@@ -137,6 +151,16 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
       ? tourGroup(tour.cameraIds, tileCount, (group + 1) % tourGroups(tour.cameraIds, tileCount))
       : [];
 
+  // Alerts by the screen's own rule (issue 17): pop-up, banner, sound, highlighted tiles, tiles taken for a while.
+  const settings = layout?.settings ?? WALL_DEFAULT_SETTINGS;
+  const settingsRef = useRef(settings);
+  useEffect(() => {
+    settingsRef.current = settings;
+  });
+  const reaction = useAlertReaction(settings, shown, kiosk);
+  const { release } = reaction;
+  const display = shown.map((id, i) => reaction.taken.get(i)?.cameraId ?? id);
+
   /** A user's change to the tiles: a running tour pauses where it is, its cameras become the tiles. */
   const editTiles = useCallback(
     (edit: (tiles: (number | null)[]) => (number | null)[]) => {
@@ -145,8 +169,9 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
       if (touring) setPaused(true);
       setLayout({ ...layout, tiles: edit([...base]) });
       setPush(null);
+      release();
     },
-    [layout, touring, tour, tileCount, group, setLayout],
+    [layout, touring, tour, tileCount, group, setLayout, release],
   );
 
   const setGrid = useCallback(
@@ -179,9 +204,10 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
       if (unique.length <= 16) {
         const grid = unique.length <= tileCount ? layout.grid : gridFor(unique.length);
         const n = GRID_TILES[grid];
-        setLayout({ grid, tiles: Array.from({ length: n }, (_, i) => unique[i] ?? null), tour: null });
+        setLayout({ ...layout, grid, tiles: Array.from({ length: n }, (_, i) => unique[i] ?? null), tour: null });
       } else {
         setLayout({
+          ...layout,
           grid: '16',
           tiles: unique.slice(0, 16),
           tour: { cameraIds: unique.slice(0, 256), intervalSec: tourInterval },
@@ -213,7 +239,8 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
       setPush(e);
       setFull(null);
       setFocus(0);
-      if (e.layout) setLayout(e.layout, false);
+      // A pushed view changes what is shown, never how this screen reacts to alerts.
+      if (e.layout) setLayout({ ...e.layout, settings: settingsRef.current }, false);
       else if (e.cameraIds.length) {
         const grid = gridFor(Math.min(e.cameraIds.length, 16));
         setLayout(
@@ -221,6 +248,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
             grid,
             tiles: Array.from({ length: GRID_TILES[grid] }, (_, i) => e.cameraIds[i] ?? null),
             tour: e.cameraIds.length > 16 ? { cameraIds: e.cameraIds.slice(0, 256), intervalSec: 30 } : null,
+            settings: settingsRef.current,
           },
           false,
         );
@@ -246,7 +274,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
       else if (e.key === 'ArrowLeft') setFocus((f) => Math.max(0, f - 1));
       else if (e.key === 'ArrowDown') setFocus((f) => Math.min(n - 1, f + cols));
       else if (e.key === 'ArrowUp') setFocus((f) => Math.max(0, f - cols));
-      else if (e.key === 'Enter') setFull((cur) => (cur === null && shown[focus] != null ? focus : null));
+      else if (e.key === 'Enter') setFull((cur) => (cur === null && display[focus] != null ? focus : null));
       else if (e.key === 'Escape') setFull(null);
       else if ((e.key === 'Delete' || e.key === 'Backspace') && interactive) {
         editTiles((cur) => cur.map((id, i) => (i === focus ? null : id)));
@@ -256,7 +284,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [layout, focus, shown, interactive, setGrid, editTiles]);
+  }, [layout, focus, display, interactive, setGrid, editTiles]);
 
   if (screenId === null) {
     return (
@@ -282,7 +310,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   const groups = tour ? tourGroups(tour.cameraIds, tileCount) : 0;
   return (
     <div
-      className={`wall ${kiosk ? 'wall--kiosk' : ''} ${showMap && !kiosk ? 'wall--with-map' : ''}`}
+      className={`wall ${kiosk ? 'wall--kiosk' : ''} ${showMap && !kiosk ? 'wall--with-map' : ''} ${settings.large ? 'wall--large' : ''}`}
       data-screen-id={screenId}
       data-grid={layout.grid}
       data-touring={touring ? 'true' : 'false'}
@@ -370,6 +398,16 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
           </div>
           <span className="wall-bar__spacer" />
           {conflict && <span className="wall-note">{t('wall.conflict')}</span>}
+          {canSave && (
+            <button
+              type="button"
+              className="wall-button"
+              aria-expanded={settingsOpen}
+              onClick={() => setSettingsOpen((o) => !o)}
+            >
+              {t('wall.settings')}
+            </button>
+          )}
           <button type="button" className="wall-button" aria-pressed={showMap} onClick={() => setShowMap((s) => !s)}>
             {showMap ? t('wall.hideMap') : t('wall.showMap')}
           </button>
@@ -391,6 +429,15 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
           )}
         </div>
       )}
+      {settingsOpen && canSave && (
+        <WallSettingsPanel
+          settings={settings}
+          tileCount={tileCount}
+          onChange={(next) => setLayout({ ...layout, settings: next })}
+          onClose={() => setSettingsOpen(false)}
+        />
+      )}
+      <WallAlertBanner alerts={reaction.banner} />
       {!kiosk && (
         <aside className="wall-side">
           <CameraTree
@@ -406,11 +453,13 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
         </aside>
       )}
       <main className={`wall-grid wall-grid--${layout.grid.replace('+', 'p')}`} aria-label={t('wall.tiles')}>
-        {shown.map((id, i) => (
+        {display.map((id, i) => (
           <WallTile
             key={i}
             index={i}
             cameraId={pageVisible ? id : null}
+            alertLevel={id !== null ? (reaction.highlight.get(id) ?? null) : null}
+            takenBy={reaction.taken.get(i)?.alertId ?? null}
             warmId={pageVisible ? (warmIds[i] ?? null) : null}
             smooth={touring}
             point={point}
@@ -437,6 +486,9 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
             onToggleFull={(index) => setFull((cur) => (cur === index ? null : index))}
           />
         ))}
+        {reaction.popup && (
+          <WallAlertPopup alert={reaction.popup} interactive={interactive} onClose={reaction.dismissPopup} />
+        )}
       </main>
       {showMap && !kiosk && mapConfig.status === 'ready' && (
         <WallMap config={mapConfig.config} points={points} networkIds={networkIds} onPlay={pick} onBox={showMany} />
