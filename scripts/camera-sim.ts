@@ -11,11 +11,19 @@
  * camera (benchmarks with thousands of cameras). --prewarm: encode the cameras' own clips in the background.
  *
  * --fault takes a 1-based camera index or a camera code, then comma-separated faults:
- * offline, wrongPassword, stalledStream, malformedXml, slowRepliesMs=<ms>.
+ * offline, wrongPassword, stalledStream, malformedXml, slowRepliesMs=<ms>, picture=<black|dark|overexposed|
+ * frozen|blurred|covered|colorCast|noisy|moved> (issue 16: a picture fault; `--fault 4=picture=covered`).
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultCameraSpecs, measureResources, startSimulator, type SimFaults } from './sim/index.ts';
+import {
+  PICTURE_FAULTS,
+  defaultCameraSpecs,
+  isPictureFault,
+  measureResources,
+  startSimulator,
+  type SimFaults,
+} from './sim/index.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -40,6 +48,10 @@ export function parseFault(spec: string): { target: string; faults: SimFaults } 
         faults.slowRepliesMs = ms;
         break;
       }
+      case 'picture':
+        if (!isPictureFault(v)) throw new Error(`--fault ${spec}: picture is one of ${PICTURE_FAULTS.join(', ')}`);
+        faults.picture = v;
+        break;
       default:
         throw new Error(`--fault ${spec}: unknown fault "${k}"`);
     }

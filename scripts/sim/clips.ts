@@ -15,6 +15,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { prepareStream, type H264Stream } from './h264.ts';
+import { pictureFaultFilter, type SimPictureFault } from './picture-faults.ts';
 import type { SimStreamName, SimStreamProfile } from './types.ts';
 import { clockBandLayout } from './wallclock.ts';
 
@@ -38,6 +39,8 @@ export interface ClipParams {
    * cached per (size, fps, bitrate, GOP, length) rather than per camera.
    */
   placeholder?: boolean;
+  /** A picture fault (picture-faults.ts) applied to the scene before the text and the band are drawn. */
+  picture?: SimPictureFault;
 }
 
 /** The shared clip of one stream geometry: "SIM" and the geometry, no camera identity. */
@@ -94,15 +97,17 @@ function drawtext(
 
 function pictureFilters(p: ClipParams, fontFile: string | undefined, withBand: boolean): string {
   const band = withBand ? bandFilter(p.profile) : [];
+  const fault = p.picture ? [pictureFaultFilter(p.picture)] : [];
   // Without a font file (no fonts-dejavu on the machine) drawtext would fail; the picture then
   // carries no text rather than no video at all.
-  if (!fontFile) return [p.placeholder ? 'null' : `hue=h=${Math.round(p.hue) % 360}`, ...band].join(',');
+  if (!fontFile) return [p.placeholder ? 'null' : `hue=h=${Math.round(p.hue) % 360}`, ...fault, ...band].join(',');
   const { width: w, height: h } = p.profile;
   const big = Math.max(8, Math.floor(Math.min(h / 9, w / 13)));
   const small = Math.max(8, Math.floor(big * 0.55));
   if (p.placeholder) {
     // Shared by every camera of this geometry: no code, no hue; cheap to encode.
     return [
+      ...fault,
       drawtext(fontFile, 'SIM', big, 'white', '(w-tw)/2', 'h*0.10'),
       drawtext(
         fontFile,
@@ -118,6 +123,7 @@ function pictureFilters(p: ClipParams, fontFile: string | undefined, withBand: b
   const label = `${p.stream === 'main' ? 'MAIN' : 'SUB'} ${w}x${h} ${p.profile.fps}fps`;
   return [
     `hue=h=${Math.round(p.hue) % 360}`,
+    ...fault,
     drawtext(fontFile, safeText(p.code), big, 'white', '(w-tw)/2', 'h*0.10'),
     drawtext(
       fontFile,
@@ -164,16 +170,19 @@ function hash(parts: unknown): string {
 export function clipFileName(p: ClipParams): string {
   const { width, height, fps } = p.profile;
   if (p.placeholder) {
-    const key = [CLIP_VERSION, 'placeholder', p.profile, p.gopFrames, p.seconds];
-    return `placeholder-${width}x${height}-${fps}fps-g${p.gopFrames}-${hash(key)}.h264`;
+    const key = [CLIP_VERSION, 'placeholder', p.profile, p.gopFrames, p.seconds, ...(p.picture ? [p.picture] : [])];
+    return `placeholder-${p.picture ? `${p.picture}-` : ''}${width}x${height}-${fps}fps-g${p.gopFrames}-${hash(key)}.h264`;
   }
   return `${p.code}-${p.stream}-${width}x${height}-${fps}fps-g${p.gopFrames}-${hash([CLIP_VERSION, p])}.h264`;
 }
 
 export function snapshotFileName(p: ClipParams): string {
   const { width, height } = p.profile;
-  if (p.placeholder) return `placeholder-snapshot-${width}x${height}-${hash([CLIP_VERSION, 'jpg', width, height])}.jpg`;
-  return `${p.code}-snapshot-${p.profile.width}x${p.profile.height}-${hash([CLIP_VERSION, 'jpg', p.code, p.caption, p.hue, p.profile.width, p.profile.height])}.jpg`;
+  // A picture fault shows in the snapshot too; without one the names (and the cached files) stay as they were.
+  const fault = p.picture ? [p.picture] : [];
+  if (p.placeholder)
+    return `placeholder-snapshot-${width}x${height}-${hash([CLIP_VERSION, 'jpg', width, height, ...fault])}.jpg`;
+  return `${p.code}-snapshot-${p.profile.width}x${p.profile.height}-${hash([CLIP_VERSION, 'jpg', p.code, p.caption, p.hue, p.profile.width, p.profile.height, ...fault])}.jpg`;
 }
 
 /** Running one ffmpeg: the only process side effect of the simulator, behind this seam. */

@@ -40,6 +40,7 @@ export { measureResources, resourceSnapshot, type ResourceSample } from './measu
 export { streamForPath } from './rtsp.ts';
 export { spawnProcess, type RunProcess } from './clips.ts';
 export { CLOCK_SEI_UUID, readClockBand, readClockSei } from './wallclock.ts';
+export { PICTURE_FAULTS, isPictureFault, pictureFaultFilter, type SimPictureFault } from './picture-faults.ts';
 
 /**
  * 'per-camera': each camera streams its own clip (code, model, hue), encoded once on first PLAY or by
@@ -236,7 +237,9 @@ class SimCamera implements OnvifCamera, RtspCamera {
 
   placeholderParams(stream: SimStreamName): ClipParams {
     const profile = this.streams[stream];
-    return placeholderParams(profile, Math.max(1, Math.round(profile.fps * this.kfSec)), this.#clipSeconds);
+    const p = placeholderParams(profile, Math.max(1, Math.round(profile.fps * this.kfSec)), this.#clipSeconds);
+    // In shared clip mode a picture fault still shows: the geometry's placeholder with that fault.
+    return this.#shared && this.#faults.picture ? { ...p, picture: this.#faults.picture } : p;
   }
 
   clipParams(stream: SimStreamName): ClipParams {
@@ -250,6 +253,7 @@ class SimCamera implements OnvifCamera, RtspCamera {
       gopFrames: Math.max(1, Math.round(profile.fps * this.kfSec)),
       seconds: this.#clipSeconds,
       hue: hueOf(this.spec.code),
+      ...(this.#faults.picture ? { picture: this.#faults.picture } : {}),
     };
   }
 }
@@ -470,7 +474,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     setFaults(code, faults) {
       const c = get(code);
       const wasOffline = !!c.faults().offline;
+      const picture = c.faults().picture;
       c.setFaultsValue(faults);
+      // A new picture fault is a new clip: live sessions take it at their next keyframe.
+      if (faults.picture !== picture) c.rtsp.reloadClips();
       const goOffline = !!faults.offline;
       if (goOffline === wasOffline || stopped) return c.transition;
       // Closing starts synchronously: from this call on the camera accepts nothing new.

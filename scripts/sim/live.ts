@@ -30,7 +30,8 @@ export interface LiveClipSource {
   tryAcquire(): H264Stream | undefined;
   /** Loads or encodes it; aborting says nobody waits any more. */
   acquire(signal: AbortSignal): Promise<H264Stream>;
-  release(): void;
+  /** Gives back a clip this source handed out. */
+  release(clip: H264Stream): void;
 }
 
 /** One picture ready to send: RTP payloads in order, the marker on the last. */
@@ -143,6 +144,8 @@ export class LiveTimeline implements Paced {
   readonly #viewers = new Set<LiveViewer>();
   #clip: H264Stream | undefined;
   #loading: AbortController | undefined;
+  /** A new clip (the source changed: a picture fault) waiting for its first keyframe to take over. */
+  #next: H264Stream | undefined;
   /** Last frame handed out (or, when a timeline starts, the frame of that moment, sent to nobody). */
   #last = 0;
   #band: ClockBand | undefined;
@@ -208,8 +211,50 @@ export class LiveTimeline implements Paced {
     this.#ticker.remove(this);
     this.#loading?.abort();
     this.#loading = undefined;
-    if (this.#clip) this.#source.release();
+    if (this.#clip) this.#source.release(this.#clip);
+    if (this.#next) this.#source.release(this.#next);
     this.#clip = undefined;
+    this.#next = undefined;
+  }
+
+  /**
+   * The source now gives another clip (same geometry and GOP, so the same SPS/PPS and keyframe positions):
+   * it takes over at its next keyframe, and the frames in between still come from the old one, so a decoder
+   * never sees a P-frame of one clip after the IDR of the other.
+   */
+  reload(): void {
+    if (!this.#viewers.size) return; // nothing held; the next join loads the new clip
+    if (!this.#clip) {
+      // Still loading the old clip: load the new one instead.
+      this.#loading?.abort();
+      this.#loading = undefined;
+      this.#load();
+      return;
+    }
+    if (this.#next) this.#source.release(this.#next);
+    this.#next = undefined;
+    const ready = this.#source.tryAcquire();
+    if (ready) {
+      this.#next = ready;
+      return;
+    }
+    const loading = new AbortController();
+    this.#loading?.abort();
+    this.#loading = loading;
+    this.#source.acquire(loading.signal).then(
+      (clip) => {
+        if (this.#loading !== loading || !this.#viewers.size) {
+          this.#source.release(clip);
+          return;
+        }
+        this.#loading = undefined;
+        this.#next = clip;
+      },
+      (e: unknown) => {
+        if (this.#loading === loading) this.#loading = undefined;
+        if (!loading.signal.aborted) this.#log?.(`live clip failed: ${String(e)}`);
+      },
+    );
   }
 
   #load(): void {
@@ -224,7 +269,7 @@ export class LiveTimeline implements Paced {
     this.#source.acquire(loading.signal).then(
       (clip) => {
         if (this.#loading !== loading) {
-          this.#source.release();
+          this.#source.release(clip);
           return;
         }
         this.#loading = undefined;
@@ -255,6 +300,12 @@ export class LiveTimeline implements Paced {
   #emit(n: number, gap: boolean, now: number): void {
     this.#built.clear();
     const captureMs = this.captureMs(n);
+    const next = this.#next;
+    if (next && next.aus[n % next.aus.length]!.idr) {
+      if (this.#clip) this.#source.release(this.#clip);
+      this.#clip = next;
+      this.#next = undefined;
+    }
     const clip = this.#clip;
     let band: ClockBand | undefined;
     const frame: LiveFrame = {

@@ -152,6 +152,8 @@ class Session implements LiveViewer {
   /** Aborted when the session ends: an own-clip encode nobody watches any more drops to the background. */
   readonly #gone = new AbortController();
   #clipPos = 0;
+  /** What `#own` was acquired as (the camera's parameters may change while it plays). */
+  #ownParams: ClipParams | undefined;
   /** Timeline frame of `#clipPos`. */
   #posFrame = 0;
 
@@ -198,6 +200,7 @@ class Session implements LiveViewer {
     const ready = clips.tryAcquire(own);
     if (ready) {
       this.#own = ready;
+      this.#ownParams = own;
       return;
     }
     if (clips.onDisk(own)) this.#placeholderAfter = now + DISK_GRACE_MS;
@@ -211,6 +214,7 @@ class Session implements LiveViewer {
           return;
         }
         this.#own = clip;
+        this.#ownParams = own;
       },
       (e: unknown) => {
         this.#loading = false;
@@ -243,8 +247,9 @@ class Session implements LiveViewer {
     this.state = 'ready';
     this.#timeline.leave(this);
     this.#gone.abort();
-    if (this.#own) this.#server.deps.clips.release(this.#server.camera.clipParams(this.stream));
+    if (this.#own) this.#server.deps.clips.release(this.#ownParams ?? this.#server.camera.clipParams(this.stream));
     this.#own = undefined;
+    this.#ownParams = undefined;
     this.#placeholder = undefined;
     this.#clip = undefined;
     if (this.transport.kind === 'udp') {
@@ -444,6 +449,13 @@ export class RtspServer {
     const { clips, ticker, log } = this.deps;
     const params = () => this.camera.clipParams(stream);
     const p = params();
+    // What each held clip was acquired as: after a picture fault changes, the old clip is released by its own
+    // parameters, not by the camera's new ones.
+    const held = new Map<unknown, ClipParams>();
+    const hold = <T>(clip: T, q: ClipParams): T => {
+      if (clip) held.set(clip, q);
+      return clip;
+    };
     t = new LiveTimeline({
       fps: p.profile.fps,
       gopFrames: p.gopFrames,
@@ -453,20 +465,26 @@ export class RtspServer {
       source: {
         tryAcquire: () => {
           const q = params();
-          return q.placeholder ? clips.placeholderNow(q) : clips.tryAcquire(q);
+          return hold(q.placeholder ? clips.placeholderNow(q) : clips.tryAcquire(q), q);
         },
         acquire: (signal) => {
           const q = params();
-          return q.placeholder ? clips.placeholder(q) : clips.acquire(q, signal);
+          return (q.placeholder ? clips.placeholder(q) : clips.acquire(q, signal)).then((c) => hold(c, q));
         },
-        release: () => {
-          const q = params();
+        release: (clip) => {
+          const q = (clip && held.get(clip)) ?? params();
+          if (clip) held.delete(clip);
           if (!q.placeholder) clips.release(q);
         },
       },
     });
     this.#timelines.set(stream, t);
     return t;
+  }
+
+  /** The camera's clip parameters changed (a picture fault): every timeline switches at its next keyframe. */
+  reloadClips(): void {
+    for (const t of this.#timelines.values()) t.reload();
   }
 
   async listen(): Promise<number> {

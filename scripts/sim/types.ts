@@ -1,4 +1,5 @@
 /** Shared shapes of the camera simulator. Protocol modules import these; nothing here imports application code. */
+import type { SimPictureFault } from './picture-faults.ts';
 
 /** Faults one simulated camera can show; every one switchable at run time with `Simulator.setFaults`. */
 export interface SimFaults {
@@ -12,6 +13,11 @@ export interface SimFaults {
   slowRepliesMs?: number;
   /** SOAP replies are cut short: broken XML. */
   malformedXml?: boolean;
+  /**
+   * The picture is wrong while the stream works (issue 16: black, dark, frozen, covered, moved…): the
+   * camera's clip is encoded with that fault; a change takes over live sessions at their next keyframe.
+   */
+  picture?: SimPictureFault;
 }
 
 /** One video stream the camera offers (ONVIF media profile). */
