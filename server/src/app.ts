@@ -34,6 +34,7 @@ import type { Clock, Logger } from './http/logger.ts';
 import { openApiDocument } from './http/openapi.ts';
 import { refuseInvalidUtf8 } from './http/text.ts';
 import { mapRoutes } from './map/index.ts';
+import { createSearchRepo, createSearchService, searchRoutes } from './search/index.ts';
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
@@ -313,6 +314,7 @@ export function createApp(deps: AppDeps) {
   api.use(relayApiRoutes({ auth, relay, control }));
   api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
+  api.use(searchRoutes({ auth, search: createSearchService({ repo: createSearchRepo(db), orgs }) }));
   api.use(
     alertRoutes({
       auth,

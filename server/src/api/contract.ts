@@ -282,8 +282,30 @@ export interface PasswordChange {
 /** Where the map gets its background: generated locally, an XYZ raster source, or a style URL. */
 export type BasemapConfig =
   | { type: 'generated' }
-  | { type: 'raster'; tiles: string[]; tileSize: number; maxzoom: number; attribution: string }
+  | {
+      type: 'raster';
+      tiles: string[];
+      tileSize: number;
+      maxzoom: number;
+      attribution: string;
+      /** An offline package's own extent and lowest zoom, so nothing outside it is asked for. */
+      minzoom?: number;
+      bounds?: [number, number, number, number];
+    }
   | { type: 'style'; url: string };
+
+/** One hit of the map's search box (GET /search): an org unit, a camera point, or a point's mounting address. */
+export interface PlaceSearchResult {
+  kind: 'org' | 'camera' | 'address';
+  /** The org unit's id, or the camera point's (for an address: the first point there). */
+  id: number;
+  name: string;
+  /** Where it is: the parent unit, or the point's unit and address. */
+  detail: string;
+  position: Position;
+  /** An org unit's extent [west, south, east, north]; null for points. */
+  bbox: [number, number, number, number] | null;
+}
 
 export interface MapConfig {
   center: [number, number];

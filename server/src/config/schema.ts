@@ -35,6 +35,15 @@ const basemap = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('style'), url: z.string().min(1) }).strict(),
+  // An offline map package exported from the county's GIS, served by the platform itself (issue 17).
+  z
+    .object({
+      type: z.enum(['mbtiles', 'pmtiles']),
+      /** The package file (raster tiles: png, jpg or webp). */
+      path: z.string().min(1),
+      attribution: z.string().default(''),
+    })
+    .strict(),
 ]);
 
 /**

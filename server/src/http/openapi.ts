@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { alertListQuery } from '../alerts/routes.ts';
 import { alertListOpenApiPaths } from '../alerts/openapi.ts';
+import { mapOpenApiPaths } from '../map/openapi.ts';
 import { actionSchema, ingestSchema, reportSchema, sourceSchema } from '../alerts/service.ts';
 import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from '../cameras/schema.ts';
 import { confirmSchema, scanRequestSchema } from '../discovery/schema.ts';
@@ -522,6 +523,7 @@ export function openApiDocument(): Json {
       '/map/config': {
         get: { summary: 'Map centre, zoom and basemap source', responses: { '200': { description: 'MapConfig' } } },
       },
+      ...mapOpenApiPaths(),
       '/map/basemap.geojson': {
         get: {
           summary: 'The locally generated basemap',
