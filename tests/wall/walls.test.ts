@@ -131,7 +131,9 @@ describe('wall screens', () => {
       layout: four([null, cameraIn[0]!, null, null]),
     });
     expect(foreign.status).toBe(400);
-    expect(foreign.json.error.fields).toMatchObject([{ path: 'layout.tiles.1', message: `camera ${cameraIn[0]} not found` }]);
+    expect(foreign.json.error.fields).toMatchObject([
+      { path: 'layout.tiles.1', message: `camera ${cameraIn[0]} not found` },
+    ]);
 
     // The county asks for the lower level's view (调阅).
     const listed = (await county.get(`/walls?orgUnitId=${townships[0]!.id}`)).json as WallScreenView[];
