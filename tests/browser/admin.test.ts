@@ -4,7 +4,8 @@
  * once; an operator's 新窗口打开（无人值守） opens a viewing-only kiosk session
  * in its own window without touching the operator's; the server's errors read
  * in Chinese (no English word in a zh-CN page for a list of them); and no
- * page load logs a console error (the anonymous check answers 200 null).
+ * page load logs a console error (the anonymous check answers 200 null);
+ * a leader lands on the dashboard, whose 月 is this month.
  */
 import type { OrgUnitView, SessionUser } from '../../server/src/api/contract.ts';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,15 @@ describe.skipIf(skip)('admin pages in the browser console', () => {
     // A reload keeps the leader there, still without an error.
     await page.goto('/');
     await page.locator('.dashboard').waitFor();
+    // 月 is this month (not the last twelve): from the 1st to today, in one month; 季 starts its quarter.
+    const range = async () => ((await page.locator('[data-range]').textContent()) ?? '').split(' ~ ');
+    await page.locator('.dashboard [data-period="month"]').click();
+    await expect.poll(async () => (await range())[0]?.endsWith('-01')).toBe(true);
+    const [from, to] = await range();
+    expect(from!.slice(0, 7)).toBe(to!.slice(0, 7));
+    await page.locator('.dashboard [data-period="quarter"]').click();
+    await expect.poll(async () => /^\d{4}-(01|04|07|10)-01$/.test((await range())[0] ?? '')).toBe(true);
+    await page.locator('.dashboard [data-period="month"]').click();
     await h.screenshot(page, 'admin-leader-lands-on-dashboard');
   }, 60_000);
 

@@ -290,4 +290,52 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     await page.locator('.topbar button', { hasText: 'English' }).click();
     await expect(page.locator('.order-tabs [data-tab="assigned"]').textContent()).resolves.toContain('To sign');
   });
+
+  it('takes an order’s place from a camera or an alert, never typed; shows it in words; links alert and order both ways', async () => {
+    const county = await open();
+    await h.login(county.page, 'county');
+    await goTo(county, '/orders', '.data-table--orders');
+    const { page } = county;
+    await page.locator('button[data-action="create-order"]').click();
+    const form = page.locator('form.order-create');
+    // No longitude or latitude box anywhere in the form.
+    await expect(form.locator('input[name="order-lon"], input[name="order-lat"]').count()).resolves.toBe(0);
+    await form.locator('input[name="order-title"]').fill('摄像机处路灯损坏');
+    await form.locator('[data-place-mode="camera"]').click();
+    await form.locator('input[name="place-camera-search"]').fill(camera.name);
+    await form.locator(`.place-search__list button[data-camera-id="${camera.id}"]`).click();
+    await expect(form.locator('.place-picker').getAttribute('data-place')).resolves.toBe('camera');
+    await form.locator('button[type="submit"]').click();
+    const detail = page.locator('.order-detail[data-order-id]');
+    await detail.waitFor();
+    const orderId = Number(await detail.getAttribute('data-order-id'));
+    const facts = detail.locator('.order-detail__facts');
+    await expect(facts.locator('[data-field="place"]').textContent()).resolves.toContain(camera.orgUnitName);
+    await expect(facts.locator('[data-field="address"]').textContent()).resolves.toBe(camera.address);
+    await expect(facts.locator('dl').innerText()).resolves.not.toMatch(/\d+\.\d{4,}/);
+    await detail.locator('.order-place-map').waitFor();
+    await expect(detail.locator(`.order-cameras li[data-camera-id="${camera.id}"]`).count()).resolves.toBe(1);
+    const made = (await client(h.server.api, await h.server.login('county')).get(`/orders/${orderId}`))
+      .json as WorkOrderView;
+    expect(made.position).toEqual(camera.position);
+    expect(made.cameraIds).toEqual([camera.id]);
+    await h.screenshot(page, 'orders-place-from-camera');
+
+    // From an alert: the order is made of it; each links to the other.
+    const alert = await ingest({ type: 'crowd', level: 'yellow', cameraId: camera.id, title: '建单位置测试人员聚集' });
+    await page.locator('.order-detail__back').click();
+    await page.locator('button[data-action="create-order"]').click();
+    await form.locator('[data-place-mode="alert"]').click();
+    await form.locator('select[name="place-alert"]').selectOption(String(alert.id));
+    await form.locator('button[type="submit"]').click();
+    await expect.poll(async () => Number(await detail.getAttribute('data-order-id'))).not.toBe(orderId);
+    const fromAlert = Number(await detail.getAttribute('data-order-id'));
+    await expect(detail.locator('.order-detail__title').textContent()).resolves.toContain('建单位置测试人员聚集');
+    await detail.locator('[data-field="alert"]').click();
+    expect(new URL(page.url()).pathname).toBe(`/alerts/${alert.id}`);
+    const back = page.locator('.alert-detail__order');
+    await expect(back.textContent()).resolves.toContain(String(fromAlert));
+    await back.click();
+    await page.locator(`.order-detail[data-order-id="${fromAlert}"]`).waitFor();
+  }, 60_000);
 });

@@ -11,6 +11,7 @@ import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
 import { LivePlayer } from './LivePlayer.tsx';
 import { PtzOverlay } from './PtzOverlay.tsx';
+import { PtzPad } from './PtzPad.tsx';
 
 export interface LiveTarget {
   id: number;
@@ -143,6 +144,7 @@ export function LivePanel({ camera, onClose }: { camera: LiveTarget; onClose: ()
           {snapshot.message}
         </div>
       )}
+      {steerable && <PtzPad cameraId={camera.id} />}
     </section>
   );
 }

@@ -63,7 +63,8 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
   const sessionRef = useRef<LiveSession | null>(null);
   const [visible, setVisible] = useState(false);
   const [view, setView] = useState<TileView>(IDLE_VIEW);
-  const [stats, setStats] = useState<{ kbps: number | null; fps: number | null } | null>(null);
+  const [stats, setStats] = useState<{ kbps: number | null } | null>(null);
+  const [fps, setFps] = useState<number | null>(null);
 
   const onStateRef = useRef(onStateChange);
   useEffect(() => {
@@ -93,9 +94,11 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
       requestTicket: (q, signal) => api.streamTicket(cameraId, { quality: q }, signal),
       onView: setView,
       loadHls,
+      onFrameRate: setFps,
     });
     sessionRef.current = session;
     setStats(null);
+    setFps(null);
     session.start();
     return () => {
       session.destroy();
@@ -108,7 +111,8 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
     const onState: ServerToClientEvents['stream:state'] = (event) => {
       if (event.cameraId !== cameraId || event.quality !== quality) return;
       sessionRef.current?.serverState(event);
-      setStats(event.state === 'live' ? { kbps: event.bitrateKbps, fps: event.fps } : null);
+      // The bitrate is the relay's; the frame rate is measured on the picture (ffmpeg's counts wall time).
+      setStats(event.state === 'live' ? { kbps: event.bitrateKbps } : null);
     };
     socket.on('stream:state', onState);
     return () => {
@@ -122,14 +126,12 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
 
   const retry = useCallback(() => sessionRef.current?.retry(), []);
 
-  const statsText = stats
-    ? [
-        stats.kbps !== null ? `${Math.round(stats.kbps)} kbps` : null,
-        stats.fps !== null ? `${Math.round(stats.fps)} fps` : null,
-      ]
-        .filter(Boolean)
-        .join(' · ')
-    : '';
+  const statsText = [
+    stats && stats.kbps !== null ? `${Math.round(stats.kbps)} kbps` : null,
+    view.state === 'live' && fps !== null ? `${fps} fps` : null,
+  ]
+    .filter(Boolean)
+    .join(' · ');
   const reasonText = view.reason ? t(REASON_KEYS[view.reason]) : null;
   const detail = view.detail && view.detail !== reasonText ? view.detail : null;
 

@@ -15,6 +15,7 @@ import type HlsType from 'hls.js';
 import type { ErrorData, HlsConfig, LoaderResponse, RetryConfig } from 'hls.js';
 import type { StreamState, StreamStateEvent } from '@api/contract.ts';
 import { ApiError, NETWORK_ERROR_STATUS, isAbort, windowSession, type TicketGrant } from '../api.ts';
+import { FrameRateMeter } from './frameRate.ts';
 
 export type Quality = 'main' | 'sub';
 
@@ -174,6 +175,8 @@ export interface LiveSessionOptions {
   onView: (view: TileView) => void;
   /** hls.js is loaded on first use: the registry works without the 500 kB player. */
   loadHls: () => Promise<{ Hls: typeof HlsType; workerPath: string | null }>;
+  /** The frame rate measured on the picture itself (frameRate.ts), whole frames per second; null while unknown. */
+  onFrameRate?: (fps: number | null) => void;
 }
 
 type Phase = 'loading' | 'live' | 'reconnecting' | 'error';
@@ -198,6 +201,8 @@ export class LiveSession {
   #buffering = false;
   #mediaRecovered = false;
   #lastView = '';
+  readonly #frames = new FrameRateMeter();
+  #fps: number | null = null;
 
   constructor(options: LiveSessionOptions) {
     this.#o = options;
@@ -208,6 +213,7 @@ export class LiveSession {
     video.muted = true;
     video.playsInline = true;
     video.addEventListener('timeupdate', this.#onProgress);
+    video.addEventListener('seeking', this.#onSeeking);
     video.addEventListener('playing', this.#onProgress);
     this.#watchdog = window.setInterval(this.#tick, 1_000);
     this.#emit();
@@ -226,6 +232,7 @@ export class LiveSession {
     this.#teardownPlayer();
     const { video } = this.#o;
     video.removeEventListener('timeupdate', this.#onProgress);
+    video.removeEventListener('seeking', this.#onSeeking);
     video.removeEventListener('playing', this.#onProgress);
   }
 
@@ -362,6 +369,7 @@ export class LiveSession {
   }
 
   #teardownPlayer(): void {
+    this.#frames.reset();
     const hls = this.#hls;
     this.#hls = null;
     this.#token = null;
@@ -408,10 +416,27 @@ export class LiveSession {
     }
   };
 
+  readonly #onSeeking = () => {
+    this.#frames.reset();
+  };
+
+  /** Reads the picture's own frame rate once a second while live (frameRate.ts). */
+  #measureFrameRate(video: HTMLVideoElement): void {
+    const quality = typeof video.getVideoPlaybackQuality === 'function' ? video.getVideoPlaybackQuality() : null;
+    const rate =
+      this.#phase === 'live' && quality ? this.#frames.sample(quality.totalVideoFrames, video.currentTime) : null;
+    const fps = rate === null ? null : Math.round(rate);
+    if (fps !== this.#fps) {
+      this.#fps = fps;
+      this.#o.onFrameRate?.(fps);
+    }
+  }
+
   readonly #tick = () => {
     if (this.#disposed || !this.#hls) return;
     const now = Date.now();
     const { video } = this.#o;
+    this.#measureFrameRate(video);
     // Chrome may pause video in a background tab; that is not a stall.
     if (document.hidden) {
       this.#lastAdvance = now;

@@ -8,6 +8,28 @@ import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
 import { descendantsOf, useOrgUnits } from './orderBits.tsx';
 import { ordersApi, type CreateOrderBody } from './ordersApi.ts';
+import { PlacePicker, type PlaceChoice } from './OrderPlace.tsx';
+import { useAlerts } from '../alerts/AlertsProvider.tsx';
+import { isOpen } from '../alerts/alertColors.ts';
+
+/** The place fields of the request: a map position, a camera's (with the camera), or an alert. */
+function placeBody(place: PlaceChoice, orgUnitId: string): Partial<CreateOrderBody> {
+  const unit = orgUnitId ? { orgUnitId: Number(orgUnitId) } : {};
+  switch (place.kind) {
+    case 'map':
+      return { ...unit, position: { lon: place.position.lon, lat: place.position.lat } };
+    case 'camera':
+      return {
+        orgUnitId: orgUnitId ? Number(orgUnitId) : place.camera.orgUnitId,
+        position: { lon: place.camera.position.lon, lat: place.camera.position.lat },
+        cameraIds: [place.camera.id],
+      };
+    case 'alert':
+      return { alertId: place.alert.id };
+    case 'none':
+      return unit;
+  }
+}
 
 const LEVELS: readonly AlertLevel[] = ['blue', 'yellow', 'orange', 'red'];
 
@@ -26,8 +48,9 @@ export function CreateOrderDialog({
   const [level, setLevel] = useState<AlertLevel>('yellow');
   const [description, setDescription] = useState('');
   const [orgUnitId, setOrgUnitId] = useState('');
-  const [lon, setLon] = useState('');
-  const [lat, setLat] = useState('');
+  const [place, setPlace] = useState<PlaceChoice>({ kind: 'none' });
+  const { alerts } = useAlerts();
+  const openAlerts = useMemo(() => alerts.filter((a) => isOpen(a.status)), [alerts]);
   const [assignTo, setAssignTo] = useState('auto');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -51,19 +74,16 @@ export function CreateOrderDialog({
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const local: Record<string, string> = {};
-    if (!title.trim()) local['title'] = t('order.required');
-    const hasPos = lon.trim() !== '' || lat.trim() !== '';
-    if (hasPos && (!Number.isFinite(Number(lon)) || !Number.isFinite(Number(lat)) || !lon.trim() || !lat.trim()))
-      local['position'] = t('order.badPosition');
-    if (!hasPos && !orgUnitId) local['orgUnitId'] = t('order.placeRequired');
+    // From an alert the title may stay empty: the alert's own is used.
+    if (!title.trim() && place.kind !== 'alert') local['title'] = t('order.required');
+    if (place.kind === 'none' && !orgUnitId) local['position'] = t('order.placeRequired');
     setLocalError(local);
     if (Object.keys(local).length > 0) return;
     const body: CreateOrderBody = {
-      title: title.trim(),
+      ...(title.trim() ? { title: title.trim() } : {}),
       level,
       ...(description.trim() ? { description: description.trim() } : {}),
-      ...(orgUnitId ? { orgUnitId: Number(orgUnitId) } : {}),
-      ...(hasPos ? { position: { lon: Number(lon), lat: Number(lat) } } : {}),
+      ...placeBody(place, orgUnitId),
       assignTo: assignTo === 'auto' || assignTo === 'hold' || assignTo === 'report_up' ? assignTo : Number(assignTo),
     };
     setBusy(true);
@@ -119,30 +139,12 @@ export function CreateOrderDialog({
             )}
           </Field>
         </div>
-        <div className="field-row">
-          <Field label={t('order.fieldLon')} error={fieldError('position')}>
-            {(id) => (
-              <input
-                id={id}
-                name="order-lon"
-                inputMode="decimal"
-                value={lon}
-                onChange={(e) => setLon(e.target.value)}
-              />
-            )}
-          </Field>
-          <Field label={t('order.fieldLat')}>
-            {(id) => (
-              <input
-                id={id}
-                name="order-lat"
-                inputMode="decimal"
-                value={lat}
-                onChange={(e) => setLat(e.target.value)}
-              />
-            )}
-          </Field>
-        </div>
+        <PlacePicker
+          choice={place}
+          onChoose={setPlace}
+          alerts={openAlerts}
+          error={localError['position'] ?? fieldError('position') ?? fieldError('alertId') ?? fieldError('cameraIds')}
+        />
         <Field label={t('order.fieldDescription')} error={fieldError('description')}>
           {(id) => (
             <textarea

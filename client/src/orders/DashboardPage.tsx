@@ -10,9 +10,38 @@ import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
 import { BarChart, LineChart } from './charts.tsx';
 import { descendantsOf, useOrgUnits } from './orderBits.tsx';
-import { ordersApi, statsCsvUrl, type StatsPeriod, type StatsQuery } from './ordersApi.ts';
+import { ordersApi, serverNow, statsCsvUrl, type StatsPeriod, type StatsQuery } from './ordersApi.ts';
+import './dashboard.css';
 
 const PERIODS: readonly StatsPeriod[] = ['day', 'week', 'month', 'quarter'];
+
+const pad = (n: number) => String(n).padStart(2, '0');
+const ymd = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+
+/**
+ * What a tab means to a leader (issue 17): 日 today, 周 this week, 月 this
+ * month, 季 this quarter, each counted in smaller buckets for its trend (days;
+ * months for a quarter). Dates typed in the from/to boxes replace the range.
+ */
+export function tabQuery(tab: StatsPeriod, now: Date): { period: StatsPeriod; from: string; to: string } {
+  const today = ymd(now);
+  if (tab === 'day') return { period: 'day', from: today, to: today };
+  if (tab === 'week') {
+    const monday = new Date(now);
+    monday.setDate(now.getDate() - ((now.getDay() + 6) % 7));
+    return { period: 'day', from: ymd(monday), to: today };
+  }
+  if (tab === 'month') return { period: 'day', from: `${now.getFullYear()}-${pad(now.getMonth() + 1)}-01`, to: today };
+  const q = Math.floor(now.getMonth() / 3) * 3;
+  return { period: 'month', from: `${now.getFullYear()}-${pad(q + 1)}-01`, to: today };
+}
+
+/** The range's last day (the server's `to` is the day after it). */
+function lastDay(exclusiveTo: string): string {
+  const d = new Date(`${exclusiveTo}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() - 1);
+  return d.toISOString().slice(0, 10);
+}
 const COLORS = { received: '#38bdf8', closed: '#22c55e', onTime: '#f59e0b', overdue: '#ef4444' };
 
 export function onTimeRate(row: OrderStatsRow): number | null {
@@ -31,10 +60,15 @@ export function DashboardPage() {
   const [error, setError] = useState<unknown>(null);
   const [loading, setLoading] = useState(true);
 
-  const query = useMemo<StatsQuery>(
-    () => ({ orgUnitId: unitId, period, ...(from ? { from } : {}), ...(to ? { to } : {}) }),
-    [unitId, period, from, to],
-  );
+  const query = useMemo<StatsQuery>(() => {
+    const tab = tabQuery(period, new Date(serverNow()));
+    return {
+      orgUnitId: unitId,
+      period: tab.period,
+      from: from || tab.from,
+      to: to || tab.to,
+    };
+  }, [unitId, period, from, to]);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -119,7 +153,7 @@ export function DashboardPage() {
         <span className="toolbar__spacer" />
         {stats && (
           <span className="muted mono" data-range>
-            {stats.from} ~ {stats.to}
+            {stats.from} ~ {lastDay(stats.to)}
           </span>
         )}
         <a className="button" href={statsCsvUrl(query)} download data-action="export-csv">
@@ -137,82 +171,84 @@ export function DashboardPage() {
             <Kpi label={t('dash.avgMinutes')} value={mins(stats.total.avgHandleMinutes)} name="avg" />
             <Kpi label={t('dash.overdueNow')} value={String(stats.total.overdueNow ?? '—')} name="overdueNow" alert />
           </div>
-          <div className="table-wrap">
-            <table className="data-table data-table--stats">
-              <thead>
-                <tr>
-                  <th>{t('dash.colUnit')}</th>
-                  <th>{t('dash.received')}</th>
-                  <th>{t('dash.closed')}</th>
-                  <th>{t('dash.onTimeRate')}</th>
-                  <th>{t('dash.avgMinutes')}</th>
-                  <th>{t('dash.p90Minutes')}</th>
-                  <th>{t('dash.overdueNow')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {stats.units.map((r) => row(r))}
-                {row(stats.total, true)}
-              </tbody>
-            </table>
-          </div>
-          <div className="dashboard__charts">
-            <BarChart
-              title={t('dash.chartByUnit')}
-              labels={stats.units.map((u) => u.orgName)}
-              series={[
-                {
-                  key: 'received',
-                  label: t('dash.received'),
-                  color: COLORS.received,
-                  values: stats.units.map((u) => u.received),
-                },
-                {
-                  key: 'closed',
-                  label: t('dash.closed'),
-                  color: COLORS.closed,
-                  values: stats.units.map((u) => u.closed),
-                },
-                {
-                  key: 'overdue',
-                  label: t('dash.overdueNow'),
-                  color: COLORS.overdue,
-                  values: stats.units.map((u) => u.overdueNow ?? 0),
-                },
-              ]}
-            />
-            <LineChart
-              title={t('dash.chartTrend')}
-              labels={stats.series.map((s) => s.period ?? '')}
-              series={[
-                {
-                  key: 'received',
-                  label: t('dash.received'),
-                  color: COLORS.received,
-                  values: stats.series.map((s) => s.received),
-                },
-                {
-                  key: 'closed',
-                  label: t('dash.closed'),
-                  color: COLORS.closed,
-                  values: stats.series.map((s) => s.closed),
-                },
-              ]}
-            />
-            <BarChart
-              title={t('dash.chartOnTime')}
-              labels={stats.units.map((u) => u.orgName)}
-              fixedMax={100}
-              suffix="%"
-              series={[
-                {
-                  key: 'onTime',
-                  label: t('dash.onTimeRate'),
-                  color: COLORS.onTime,
-                  values: stats.units.map((u) => Math.round((onTimeRate(u) ?? 0) * 1000) / 10),
-                },
-              ]}
-            />
+          <div className="dashboard__main">
+            <div className="table-wrap dashboard__table">
+              <table className="data-table data-table--stats">
+                <thead>
+                  <tr>
+                    <th>{t('dash.colUnit')}</th>
+                    <th>{t('dash.received')}</th>
+                    <th>{t('dash.closed')}</th>
+                    <th>{t('dash.onTimeRate')}</th>
+                    <th>{t('dash.avgMinutes')}</th>
+                    <th>{t('dash.p90Minutes')}</th>
+                    <th>{t('dash.overdueNow')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {stats.units.map((r) => row(r))}
+                  {row(stats.total, true)}
+                </tbody>
+              </table>
+            </div>
+            <div className="dashboard__charts" data-charts>
+              <BarChart
+                title={t('dash.chartByUnit')}
+                labels={stats.units.map((u) => u.orgName)}
+                series={[
+                  {
+                    key: 'received',
+                    label: t('dash.received'),
+                    color: COLORS.received,
+                    values: stats.units.map((u) => u.received),
+                  },
+                  {
+                    key: 'closed',
+                    label: t('dash.closed'),
+                    color: COLORS.closed,
+                    values: stats.units.map((u) => u.closed),
+                  },
+                  {
+                    key: 'overdue',
+                    label: t('dash.overdueNow'),
+                    color: COLORS.overdue,
+                    values: stats.units.map((u) => u.overdueNow ?? 0),
+                  },
+                ]}
+              />
+              <LineChart
+                title={t('dash.chartTrend')}
+                labels={stats.series.map((s) => s.period ?? '')}
+                series={[
+                  {
+                    key: 'received',
+                    label: t('dash.received'),
+                    color: COLORS.received,
+                    values: stats.series.map((s) => s.received),
+                  },
+                  {
+                    key: 'closed',
+                    label: t('dash.closed'),
+                    color: COLORS.closed,
+                    values: stats.series.map((s) => s.closed),
+                  },
+                ]}
+              />
+              <BarChart
+                title={t('dash.chartOnTime')}
+                labels={stats.units.map((u) => u.orgName)}
+                fixedMax={100}
+                suffix="%"
+                series={[
+                  {
+                    key: 'onTime',
+                    label: t('dash.onTimeRate'),
+                    color: COLORS.onTime,
+                    values: stats.units.map((u) => Math.round((onTimeRate(u) ?? 0) * 1000) / 10),
+                  },
+                ]}
+              />
+            </div>
           </div>
         </div>
       )}

@@ -12,7 +12,8 @@ import { describeError, fieldMessage } from '../errors.ts';
 import { useI18n, type Translate } from '../i18n.tsx';
 import { LivePanel, type LiveTarget } from '../live/LivePanel.tsx';
 import { useRealtime } from '../realtime.tsx';
-import { navigate } from '../router.ts';
+import { navigate, navigateToAlert } from '../router.ts';
+import { OrderPlaceMap } from './OrderPlace.tsx';
 import { useSession } from '../session.tsx';
 import { Countdown, OrderStateBadge, unitsBetween, useNow, useOrgUnits } from './orderBits.tsx';
 import {
@@ -141,7 +142,15 @@ export function OrderDetailPage({ orderId }: { orderId: number }) {
         <section className="panel order-detail__facts">
           <dl className="facts">
             <dt>{t('order.colPlace')}</dt>
-            <dd data-field="place">{unitName(order.placeOrgUnitId)}</dd>
+            <dd data-field="place">
+              {order.place ? order.place.units.map((u) => u.name).join(' · ') : unitName(order.placeOrgUnitId)}
+            </dd>
+            {order.place?.address && (
+              <>
+                <dt>{t('order.address')}</dt>
+                <dd data-field="address">{order.place.address}</dd>
+              </>
+            )}
             <dt>{t('order.colHolder')}</dt>
             <dd data-field="holder">{order.assigneeOrgName}</dd>
             <dt>{t('order.assigner')}</dt>
@@ -159,17 +168,22 @@ export function OrderDetailPage({ orderId }: { orderId: number }) {
             {order.alertId !== null && (
               <>
                 <dt>{t('order.fromAlert')}</dt>
-                <dd className="mono">#{order.alertId}</dd>
-              </>
-            )}
-            {order.position && (
-              <>
-                <dt>{t('order.position')}</dt>
-                <dd className="mono">
-                  {order.position.lon.toFixed(6)}, {order.position.lat.toFixed(6)}
+                <dd>
+                  <a
+                    href={`/alerts/${order.alertId}`}
+                    className="order-detail__alert"
+                    data-field="alert"
+                    onClick={(e) => {
+                      e.preventDefault();
+                      navigateToAlert(order.alertId);
+                    }}
+                  >
+                    {t('order.alertLink', { id: order.alertId })}
+                  </a>
                 </dd>
               </>
             )}
+
             {order.superviseCount > 0 && (
               <>
                 <dt>{t('order.supervised')}</dt>
@@ -197,6 +211,7 @@ export function OrderDetailPage({ orderId }: { orderId: number }) {
             )}
           </dl>
           {order.description && <p className="order-detail__description">{order.description}</p>}
+          {order.position && <OrderPlaceMap position={order.position} />}
 
           <h3>{t('order.cameras')}</h3>
           {order.cameraIds.length === 0 ? (

@@ -439,7 +439,11 @@ export interface CameraStatusEvent {
 export type PtzCommand =
   | { action: 'move'; pan: number; tilt: number; zoom: number; timeoutSec?: number }
   | { action: 'stop' }
-  | { action: 'goto'; preset: string };
+  | { action: 'goto'; preset: string }
+  /** Continuous focus (ONVIF Imaging Move): -1 near … 1 far; 0 stops focusing. */
+  | { action: 'focus'; speed: number }
+  /** One iris step (ONVIF Imaging settings, manual exposure): 1 opens, -1 closes. */
+  | { action: 'iris'; step: 1 | -1 };
 
 export interface PtzPresetView {
   token: string;
@@ -488,6 +492,8 @@ export interface StreamStateEvent {
   bitrateKbps: number | null;
   fps: number | null;
   restarts: number;
+  /** Waiting between attempts (camera unreachable): milliseconds until the next one (issue 12). */
+  retryInMs?: number;
 }
 
 export const ALERT_LEVELS = ['blue', 'yellow', 'orange', 'red'] as const;
@@ -854,6 +860,10 @@ export interface WorkOrderView {
   closedOnTime: boolean | null;
   version: number;
   history?: OrderTransitionView[];
+  /** GET /orders/:id: where the matter is, in words (issue 17): the place's org units top first, and an address from its cameras. */
+  place?: { units: { id: number; name: string }[]; address: string | null };
+  /** GET /orders/:id: the linked cameras in the caller's jurisdiction, named. */
+  cameras?: { id: number; name: string; address: string | null }[];
   /** The steps the caller's unit may take now (GET /orders/:id). */
   actions?: OrderAction[];
 }

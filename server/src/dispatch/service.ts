@@ -527,7 +527,27 @@ export function createDispatchService(deps: {
         at: t.at,
       }));
       const actions = availableActions(o, ctx.orgUnit.id, factsFor(o)) as StepAction[];
-      return { ...toView(o, { attachments: files.length }), history, actions };
+      // The place in words (issue 17): the unit's lineage and the address of the first linked camera
+      // that has one (linkage lists the cameras that can see the place best first).
+      const units: { id: number; name: string }[] = [];
+      for (
+        let u = orgs.byId(o.placeOrgUnitId);
+        u && units.length < 8;
+        u = u.parentId === null ? undefined : orgs.byId(u.parentId)
+      )
+        units.unshift({ id: u.id, name: u.name });
+      const linked = o.cameraIds
+        .map((cid) => cameras.byId(ctx.scope, cid))
+        .filter((c): c is NonNullable<typeof c> => c !== undefined)
+        .map((c) => ({ id: c.id, name: c.name, address: c.address }));
+      const address = linked.find((c) => c.address)?.address ?? null;
+      return {
+        ...toView(o, { attachments: files.length }),
+        history,
+        actions,
+        place: { units, address },
+        cameras: linked,
+      };
     },
 
     /** One step of the closed loop by a user. Evidence is captured before anything is written. */

@@ -12,7 +12,7 @@ import {
   statsQuery,
   stepSchema,
 } from '../dispatch/service.ts';
-import { ptzBody, streamBody, viewQuery } from '../relay/routes.ts';
+import { presetBody, ptzBody, streamBody, viewQuery } from '../relay/routes.ts';
 import { auditExportQuerySchema, auditQuerySchema } from '../audit/routes.ts';
 import { networkCreateSchema, networkPatchSchema } from '../cameras/network-routes.ts';
 import { wallOpenApiPaths } from '../wall/openapi.ts';
@@ -303,10 +303,27 @@ export function openApiDocument(): Json {
           parameters: [idParam],
           responses: { '200': { description: 'PtzPreset[]' }, ...errors(401, 403, 404, 503) },
         },
+        post: {
+          summary: 'Store where the dome looks now as a preset (ONVIF SetPreset; rate limited, audited)',
+          parameters: [idParam],
+          requestBody: { required: true, content: { 'application/json': { schema: schema(presetBody) } } },
+          responses: {
+            '201': { description: 'PtzPresetView: the device’s token' },
+            ...errors(400, 401, 403, 404, 409, 429, 502),
+          },
+        },
+      },
+      '/cameras/{id}/ptz/presets/{token}': {
+        delete: {
+          summary: 'Remove a preset from the dome (ONVIF RemovePreset; rate limited, audited)',
+          parameters: [idParam, { name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '204': { description: 'removed' }, ...errors(400, 401, 403, 404, 409, 429, 502) },
+        },
       },
       '/cameras/{id}/ptz': {
         post: {
-          summary: 'Move, stop or go to a preset (rate limited per camera)',
+          summary:
+            'Move, stop, go to a preset, focus (Imaging Move, speed 0 stops) or step the iris (rate limited per user and camera, audited)',
           parameters: [idParam],
           requestBody: { required: true, ...json('PtzRequest') },
           responses: { '204': { description: 'sent' }, ...errors(400, 401, 403, 404, 429, 503) },

@@ -30,7 +30,10 @@ const deviceError = (what: string, err: unknown) =>
 export function createCameraControl(deps: ControlDeps) {
   const { cameras, secrets, audit, clock } = deps;
   // One ONVIF client per camera, reused: it keeps the device clock offset and service addresses.
-  const clients = new Map<number, { client: OnvifClient; profile: string | null; version: number; at: number }>();
+  const clients = new Map<
+    number,
+    { client: OnvifClient; profile: string | null; videoSource: string | null; version: number; at: number }
+  >();
   const buckets = new Map<string, { tokens: number; at: number }>();
 
   function camera(ctx: AuthContext, id: number): CameraPoint {
@@ -50,8 +53,10 @@ export function createCameraControl(deps: ControlDeps) {
     try {
       await client.getSystemDateAndTime().catch(() => undefined);
       const profiles = await client.getProfiles();
-      const profile = (profiles.find((p) => p.hasPtz) ?? profiles[0])?.token ?? null;
-      const entry = { client, profile, version: c.version, at: clock.now().getTime() };
+      const chosen = profiles.find((p) => p.hasPtz) ?? profiles[0];
+      const profile = chosen?.token ?? null;
+      const videoSource = chosen?.videoSourceToken ?? null;
+      const entry = { client, profile, videoSource, version: c.version, at: clock.now().getTime() };
       clients.set(c.id, entry);
       if (clients.size > 2000) clients.delete(clients.keys().next().value!);
       return entry;
@@ -71,6 +76,56 @@ export function createCameraControl(deps: ControlDeps) {
     return true;
   }
 
+  /** A PTZ dome of the caller's, within the per-user rate, with its ONVIF session. */
+  async function steerable(ctx: AuthContext, id: number) {
+    const c = camera(ctx, id);
+    if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
+    if (!allow(`${ctx.user.id}:${id}`)) {
+      throw new HttpError(429, 'rate_limited', 'too many PTZ commands; slow down', undefined, { 'Retry-After': '1' });
+    }
+    const s = await session(c);
+    if (!s.profile) throw deviceError('camera has no media profile', 'none');
+    return { c, s: { ...s, profile: s.profile } };
+  }
+
+  /** Runs one device call and audits it as `camera.ptz` either way; device failures become 502. */
+  async function audited<T>(
+    ctx: AuthContext,
+    ip: string | null,
+    id: number,
+    detail: Record<string, unknown>,
+    run: () => Promise<T>,
+  ): Promise<T> {
+    let out: T;
+    try {
+      out = await run();
+    } catch (err) {
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'camera.ptz',
+        targetType: 'camera',
+        targetId: id,
+        outcome: 'failed',
+        detail: { ...detail, error: String(err).slice(0, 200) },
+      });
+      if (err instanceof OnvifError && err.kind === 'auth') clients.delete(id);
+      if (err instanceof HttpError) throw err;
+      throw deviceError('PTZ command failed', err);
+    }
+    audit.record({
+      actor: actorOf(ctx, ip),
+      action: 'camera.ptz',
+      targetType: 'camera',
+      targetId: id,
+      outcome: 'ok',
+      detail,
+    });
+    return out;
+  }
+
+  const IRIS_STEP_DB = 1;
+  const IRIS_MIN_DB = -22;
+
   return {
     async ptz(ctx: AuthContext, ip: string | null, id: number, cmd: PtzCommand): Promise<void> {
       const c = camera(ctx, id);
@@ -80,10 +135,23 @@ export function createCameraControl(deps: ControlDeps) {
       }
       const s = await session(c);
       if (!s.profile) throw deviceError('camera has no media profile', 'none');
+      const source = () => {
+        if (!s.videoSource) throw deviceError('camera has no video source for imaging', 'none');
+        return s.videoSource;
+      };
       try {
         if (cmd.action === 'move') await s.client.continuousMove(s.profile, cmd, cmd.timeoutSec ?? 2);
         else if (cmd.action === 'stop') await s.client.stop(s.profile);
-        else await s.client.gotoPreset(s.profile, cmd.preset);
+        else if (cmd.action === 'goto') await s.client.gotoPreset(s.profile, cmd.preset);
+        else if (cmd.action === 'focus') {
+          if (cmd.speed === 0) await s.client.focusStop(source());
+          else await s.client.focusMove(source(), cmd.speed);
+        } else {
+          // Iris by steps of 1 dB from where the device says it is (0 is fully open).
+          const now = (await s.client.getIris(source())) ?? 0;
+          const next = Math.max(IRIS_MIN_DB, Math.min(0, now + cmd.step * IRIS_STEP_DB));
+          await s.client.setIris(source(), next);
+        }
       } catch (err) {
         audit.record({
           actor: actorOf(ctx, ip),
@@ -104,6 +172,22 @@ export function createCameraControl(deps: ControlDeps) {
         outcome: 'ok',
         detail: { ...cmd },
       });
+    },
+
+    /** SetPreset on the dome: where it looks now, under `name`; audited. */
+    async setPreset(ctx: AuthContext, ip: string | null, id: number, name: string): Promise<PtzPresetView> {
+      const { s } = await steerable(ctx, id);
+      const token = await audited(ctx, ip, id, { action: 'set_preset', name }, () =>
+        s.client.setPreset(s.profile, name),
+      );
+      return { token, name };
+    },
+
+    async removePreset(ctx: AuthContext, ip: string | null, id: number, token: string): Promise<void> {
+      const { s } = await steerable(ctx, id);
+      await audited(ctx, ip, id, { action: 'remove_preset', preset: token }, () =>
+        s.client.removePreset(s.profile, token),
+      );
     },
 
     async presets(ctx: AuthContext, id: number): Promise<PtzPresetView[]> {

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { authOf, type AuthService } from '../auth/index.ts';
 import { HttpError, parseOr400 } from '../http/errors.ts';
+import { plainText } from '../cameras/schema.ts';
 import type { CameraControl } from './control.ts';
 import type { RelayService } from './service.ts';
 
@@ -42,7 +43,16 @@ export const ptzBody = z.discriminatedUnion('action', [
     .strict(),
   z.object({ action: z.literal('stop') }).strict(),
   z.object({ action: z.literal('goto'), preset: z.string().regex(/^[\w.:-]{1,64}$/, 'a preset token') }).strict(),
+  z.object({ action: z.literal('focus'), speed: unit('speed') }).strict(),
+  z.object({ action: z.literal('iris'), step: z.union([z.literal(1), z.literal(-1)]) }).strict(),
 ]);
+export const presetBody = z.object({ name: plainText(32) }).strict();
+const presetParam = z
+  .object({
+    id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    token: z.string().regex(/^[\w.:-]{1,64}$/, 'a preset token'),
+  })
+  .strict();
 
 /** /api/v1 routes: tickets, snapshots, PTZ. */
 export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; control: CameraControl }): Router {
@@ -62,6 +72,17 @@ export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; c
   r.get('/cameras/:id/ptz/presets', auth.requirePermission('camera.control'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
     res.json(await control.presets(authOf(req), id));
+  });
+  // Presets are set and removed on the dome itself (ONVIF SetPreset / RemovePreset), audited like moves.
+  r.post('/cameras/:id/ptz/presets', auth.requirePermission('camera.control'), async (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const { name } = parseOr400(presetBody, req.body);
+    res.status(201).json(await control.setPreset(authOf(req), req.ip ?? null, id, name));
+  });
+  r.delete('/cameras/:id/ptz/presets/:token', auth.requirePermission('camera.control'), async (req, res) => {
+    const { id, token } = parseOr400(presetParam, req.params);
+    await control.removePreset(authOf(req), req.ip ?? null, id, token);
+    res.status(204).end();
   });
   r.post('/cameras/:id/ptz', auth.requirePermission('camera.control'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);

@@ -55,12 +55,15 @@ export interface MediaProfile {
   height: number | null;
   fps: number | null;
   hasPtz: boolean;
+  /** The video source the profile shows (imaging calls, focus and iris, address it). */
+  videoSourceToken: string | null;
 }
 
 export interface Capabilities {
   mediaXAddr: string | null;
   ptzXAddr: string | null;
   eventsXAddr: string | null;
+  imagingXAddr: string | null;
 }
 
 export interface PtzPreset {
@@ -231,7 +234,12 @@ export function createOnvifClient(opts: OnvifClientOptions) {
         const v = text(at(c, svc, 'XAddr'));
         return v ? rebaseXAddr(v, opts.xaddr) : null;
       };
-      capabilities = { mediaXAddr: x('Media'), ptzXAddr: x('PTZ'), eventsXAddr: x('Events') };
+      capabilities = {
+        mediaXAddr: x('Media'),
+        ptzXAddr: x('PTZ'),
+        eventsXAddr: x('Events'),
+        imagingXAddr: x('Imaging'),
+      };
       return capabilities;
     },
 
@@ -259,6 +267,10 @@ export function createOnvifClient(opts: OnvifClientOptions) {
             height: num(at(vec, 'Resolution', 'Height')),
             fps: num(at(vec, 'RateControl', 'FrameRateLimit')),
             hasPtz: at(p, 'PTZConfiguration') !== undefined,
+            videoSourceToken: (() => {
+              const t = text(at(p, 'VideoSourceConfiguration', 'SourceToken'));
+              return t && /^[\w.:-]{1,64}$/.test(t) ? t : null;
+            })(),
           };
         });
     },
@@ -316,6 +328,69 @@ export function createOnvifClient(opts: OnvifClientOptions) {
       await call(
         ptz,
         `<tptz:GotoPreset><tptz:ProfileToken>${escapeToken(profileToken)}</tptz:ProfileToken><tptz:PresetToken>${escapeToken(presetToken)}</tptz:PresetToken></tptz:GotoPreset>`,
+        true,
+      );
+    },
+
+    /** PTZ SetPreset: stores where the dome looks now under `name`; returns the device's token. */
+    async setPreset(profileToken: string, name: string): Promise<string> {
+      const ptz = need((capabilities ?? (await client.getCapabilities())).ptzXAddr, 'a PTZ service');
+      const b = await call(
+        ptz,
+        `<tptz:SetPreset><tptz:ProfileToken>${escapeToken(profileToken)}</tptz:ProfileToken><tptz:PresetName>${escapeXml(name)}</tptz:PresetName></tptz:SetPreset>`,
+        true,
+      );
+      const token = text(at(b, 'SetPresetResponse', 'PresetToken'));
+      if (!token || !/^[\w.:-]{1,64}$/.test(token)) throw new OnvifError('malformed', 'reply lacks a preset token');
+      return token;
+    },
+
+    async removePreset(profileToken: string, presetToken: string): Promise<void> {
+      const ptz = need((capabilities ?? (await client.getCapabilities())).ptzXAddr, 'a PTZ service');
+      await call(
+        ptz,
+        `<tptz:RemovePreset><tptz:ProfileToken>${escapeToken(profileToken)}</tptz:ProfileToken><tptz:PresetToken>${escapeToken(presetToken)}</tptz:PresetToken></tptz:RemovePreset>`,
+        true,
+      );
+    },
+
+    /** Imaging (ver20) Move: continuous focus, speed -1 (near) … 1 (far), until Stop. */
+    async focusMove(videoSourceToken: string, speed: number): Promise<void> {
+      const imaging = need((capabilities ?? (await client.getCapabilities())).imagingXAddr, 'an imaging service');
+      const v = Math.max(-1, Math.min(1, speed)).toFixed(3);
+      await call(
+        imaging,
+        `<timg:Move><timg:VideoSourceToken>${escapeToken(videoSourceToken)}</timg:VideoSourceToken><timg:Focus><tt:Continuous><tt:Speed>${v}</tt:Speed></tt:Continuous></timg:Focus></timg:Move>`,
+        true,
+      );
+    },
+
+    async focusStop(videoSourceToken: string): Promise<void> {
+      const imaging = need((capabilities ?? (await client.getCapabilities())).imagingXAddr, 'an imaging service');
+      await call(
+        imaging,
+        `<timg:Stop><timg:VideoSourceToken>${escapeToken(videoSourceToken)}</timg:VideoSourceToken></timg:Stop>`,
+        true,
+      );
+    },
+
+    /** Imaging GetImagingSettings: the iris (aperture, in dB; 0 is fully open) when the device says it. */
+    async getIris(videoSourceToken: string): Promise<number | null> {
+      const imaging = need((capabilities ?? (await client.getCapabilities())).imagingXAddr, 'an imaging service');
+      const b = await call(
+        imaging,
+        `<timg:GetImagingSettings><timg:VideoSourceToken>${escapeToken(videoSourceToken)}</timg:VideoSourceToken></timg:GetImagingSettings>`,
+        true,
+      );
+      return num(at(b, 'GetImagingSettingsResponse', 'ImagingSettings', 'Exposure', 'Iris'));
+    },
+
+    /** Imaging SetImagingSettings: manual exposure with this iris (dB, 0 fully open, negative closes). */
+    async setIris(videoSourceToken: string, iris: number): Promise<void> {
+      const imaging = need((capabilities ?? (await client.getCapabilities())).imagingXAddr, 'an imaging service');
+      await call(
+        imaging,
+        `<timg:SetImagingSettings><timg:VideoSourceToken>${escapeToken(videoSourceToken)}</timg:VideoSourceToken><timg:ImagingSettings><tt:Exposure><tt:Mode>MANUAL</tt:Mode><tt:Iris>${iris.toFixed(1)}</tt:Iris></tt:Exposure></timg:ImagingSettings><timg:ForcePersistence>false</timg:ForcePersistence></timg:SetImagingSettings>`,
         true,
       );
     },

@@ -7,6 +7,7 @@ export const NS = {
   trt: 'http://www.onvif.org/ver10/media/wsdl',
   tptz: 'http://www.onvif.org/ver20/ptz/wsdl',
   tev: 'http://www.onvif.org/ver10/events/wsdl',
+  timg: 'http://www.onvif.org/ver20/imaging/wsdl',
   tt: 'http://www.onvif.org/ver10/schema',
   wsnt: 'http://docs.oasis-open.org/wsn/b-2',
   wsa: 'http://www.w3.org/2005/08/addressing',
@@ -44,7 +45,7 @@ export function securityHeader(username: string, password: string, created: Date
 
 export function envelope(body: string, security?: string): string {
   return (
-    `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="${NS.soap}" xmlns:tds="${NS.tds}" xmlns:trt="${NS.trt}" xmlns:tptz="${NS.tptz}" xmlns:tev="${NS.tev}" xmlns:tt="${NS.tt}">` +
+    `<?xml version="1.0" encoding="UTF-8"?><s:Envelope xmlns:s="${NS.soap}" xmlns:tds="${NS.tds}" xmlns:trt="${NS.trt}" xmlns:tptz="${NS.tptz}" xmlns:tev="${NS.tev}" xmlns:timg="${NS.timg}" xmlns:tt="${NS.tt}">` +
     `<s:Header>${security ?? ''}</s:Header><s:Body>${body}</s:Body></s:Envelope>`
   );
 }
