@@ -9,12 +9,22 @@ export type AudioCodec = 'aac' | 'other' | 'none' | 'unknown';
 
 /** Where a relay reads from: a camera's (or platform's) stream address and what it is known to carry. */
 export interface RelayInput {
-  /** Already checked with `validateSourceUrl`; may carry `user:pass@`. */
+  /**
+   * Checked with `validateSourceUrl`. What reaches ffmpeg's argv never carries `user:pass@` (issue 12):
+   * `buildRelayArgs` refuses it; the relay puts RTSP and HTTP sources behind its loopback source proxy.
+   */
   url: string;
+  /** The source's credentials, kept out of every command line (the source proxy answers the challenge). */
+  credentials?: { username: string; password: string } | null;
   codec: VideoCodec;
   audio: AudioCodec;
-  /** RTSP only; default tcp (UDP loses packets across routed video networks and NAT). */
-  rtspTransport?: 'tcp' | 'udp';
+  /**
+   * RTSP towards the camera: 'auto' (TCP, then UDP; the one that delivered is remembered), 'tcp' or 'udp'.
+   * The relay's source proxy carries it out; ffmpeg itself then reads TCP from the proxy. Default 'auto'.
+   */
+  rtspTransport?: 'tcp' | 'udp' | 'auto';
+  /** For 'auto': the transport that worked last time, tried first. */
+  preferTransport?: 'tcp' | 'udp';
   /** Source frame rate when known (ONVIF GetVideoEncoderConfiguration); sets the GOP of a transcode. */
   fps?: number;
 }
@@ -56,7 +66,7 @@ export const MAX_URL_LENGTH = 2048;
  * listing `file:` or `concat:` entries must not make ffmpeg read local files.
  * Plain RTSP needs no TLS (the brief listed `tls` for it; left out on purpose, rtsps carries it).
  */
-const WHITELIST: Record<SourceScheme, string> = {
+export const WHITELIST: Record<SourceScheme, string> = {
   rtsp: 'rtsp,rtp,tcp,udp',
   rtsps: 'rtsp,rtsps,rtp,tcp,udp,tls',
   rtmp: 'rtmp,tcp',
@@ -113,12 +123,22 @@ export const needsTranscode = (input: Pick<RelayInput, 'codec'>, output: Pick<Hl
 
 const num = (n: number) => String(Number(n.toFixed(3)));
 
+/** Whether a URL carries `user:pass@` (anything before an '@' in its authority). */
+export function hasUserinfo(url: string): boolean {
+  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(url);
+  return !!m && m[1]!.includes('@');
+}
+
 function inputArgs(input: RelayInput, legacy: boolean): string[] {
   const { url, scheme } = checkedUrl(input.url);
+  // Any local user can read a process's command line (/proc/<pid>/cmdline): a password must never be there.
+  if (hasUserinfo(url)) throw new Error('refusing source URL: it carries credentials, which would show in argv');
   const a = ['-protocol_whitelist', WHITELIST[scheme]];
   if (scheme === 'rtsp' || scheme === 'rtsps') {
     // Before ffmpeg 5, RTSP's `-timeout` meant "listen for an incoming connection"; the socket timeout was `-stimeout`.
-    a.push('-rtsp_transport', input.rtspTransport ?? 'tcp', legacy ? '-stimeout' : '-timeout', IO_TIMEOUT_US);
+    // 'auto' is the source proxy's business; ffmpeg reading a camera directly gets TCP.
+    const transport = input.rtspTransport === 'udp' ? 'udp' : 'tcp';
+    a.push('-rtsp_transport', transport, legacy ? '-stimeout' : '-timeout', IO_TIMEOUT_US);
   } else {
     a.push('-rw_timeout', IO_TIMEOUT_US);
   }

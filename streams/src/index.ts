@@ -9,6 +9,7 @@ export {
   SEGMENT_PATTERN,
   buildRelayArgs,
   buildSnapshotArgs,
+  hasUserinfo,
   needsTranscode,
   validateSourceUrl,
   type AudioCodec,
@@ -67,6 +68,9 @@ export {
   RelayError,
   createHlsRelay,
   hlsRootDir,
+  needsProxy,
+  parseRunId,
+  runIdOf,
   streamDirName,
   type HlsRelay,
   type HlsRelayOptions,
@@ -76,4 +80,17 @@ export {
   type RelayStateEvent,
   type RelayStatus,
 } from './relay.ts';
+export {
+  createSourceProxy,
+  describeNetError,
+  loopbackPeerUid,
+  type ProxiedSource,
+  type RtspTransport,
+  type RtspTransportMode,
+  type SourceCredentials,
+  type SourceEndpoint,
+  type SourceProxy,
+  type SourceProxyOptions,
+} from './source-proxy.ts';
 export { createFakeClock, createFakeRunner, type FakeChild, type FakeClock, type FakeRunner } from './fakes.ts';
+export * from './diagnosis/index.ts';

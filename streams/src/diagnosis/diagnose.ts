@@ -1,0 +1,212 @@
+/**
+ * One picture diagnosis: sample a camera's stream with one short ffmpeg (niced, killed at a deadline), measure
+ * the pictures, judge them. The caller (the server's quality module) decides which cameras, when, how many at
+ * once, with which thresholds and against which reference.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { systemTimerClock, type TimerClock } from '../clock.ts';
+import { redactUrls } from '../output-text.ts';
+import type { ProcessRunner } from '../process.ts';
+import { buildSampleArgs, type SampleInput } from './args.ts';
+import { judgePicture, type PictureFaultKind, type QualityThresholds } from './judge.ts';
+import {
+  ANALYSIS_HEIGHT,
+  ANALYSIS_WIDTH,
+  measureSample,
+  splitYuv444,
+  type SampleMeasures,
+  type SceneSignature,
+  type YuvFrame,
+} from './measures.ts';
+
+/** Why no picture could be measured. */
+export const SAMPLE_FAILURES = [
+  'timeout',
+  'refused',
+  'unauthorized',
+  'not_found',
+  'no_video',
+  'invalid_data',
+  'no_picture',
+  'ffmpeg_failed',
+] as const;
+export type SampleFailure = (typeof SAMPLE_FAILURES)[number];
+
+/**
+ * good: pictures measured, nothing wrong; faulty: pictures measured and something wrong, or no picture came
+ * (no_signal, with the reason); failed: the diagnosis itself could not run or read what came (garbage, no
+ * ffmpeg) — says nothing about the camera.
+ */
+export type DiagnosisStatus = 'good' | 'faulty' | 'failed';
+
+export interface DiagnosisResult {
+  status: DiagnosisStatus;
+  kinds: PictureFaultKind[];
+  reason: SampleFailure | null;
+  /** ffmpeg's last error line, credentials masked (for the logs and the technician). */
+  detail: string | null;
+  measures: SampleMeasures | null;
+  /** The scene as sampled now; becomes the point's reference when it has none (or a technician renews it). */
+  signature: SceneSignature | null;
+  /** JPEG of the first picture. */
+  thumbnail: Buffer | null;
+  pictures: number;
+  /** Wall time of the sample, ms. */
+  ms: number;
+  /** CPU time of the measuring in this process, ms (ffmpeg's own is the caller's to measure). */
+  analysisMs: number;
+}
+
+export interface DiagnoseOptions {
+  thresholds: QualityThresholds;
+  reference: SceneSignature | null;
+  /** Kill ffmpeg and give up after this long (a first keyframe can take a whole GOP: up to 8 s on some cameras). */
+  timeoutMs: number;
+  /** Seconds between the first and the last picture measured (default 1.5: enough to tell frozen from live). */
+  sampleSeconds?: number;
+}
+
+export interface PictureDiagnoserOptions {
+  ffmpegPath: string;
+  runner: ProcessRunner;
+  /** Where thumbnails are written before they are read back (then deleted). */
+  tmpDir: string;
+  /** `nice` binary: diagnosis ffmpeg runs at the lowest priority so live relays keep the CPU. Null: plainly. */
+  nice: string | null;
+  niceLevel?: number;
+  legacyFfmpeg?: boolean;
+  clock?: TimerClock;
+}
+
+const PICTURES_PER_SECOND = 4;
+const FRAME_BYTES = ANALYSIS_WIDTH * ANALYSIS_HEIGHT * 3;
+
+/** The reason ffmpeg's stderr gives, by the phrases ffmpeg 4–7 use. */
+export function failureOf(stderr: string, timedOut: boolean): SampleFailure {
+  if (/401 Unauthorized|Unauthorized|403 Forbidden/i.test(stderr)) return 'unauthorized';
+  if (/Connection refused/i.test(stderr)) return 'refused';
+  if (/404 Not Found|Server returned 404/i.test(stderr)) return 'not_found';
+  if (/matches no streams|does not contain any stream|no video/i.test(stderr)) return 'no_video';
+  if (/Invalid data found|could not find codec parameters|Invalid NAL|non-existing PPS/i.test(stderr))
+    return 'invalid_data';
+  if (timedOut || /timed out|Connection timed out|Operation timed out/i.test(stderr)) return 'timeout';
+  return 'no_picture';
+}
+
+const lastLine = (text: string) =>
+  redactUrls(
+    text
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim())
+      .at(-1) ?? '',
+  ).slice(0, 300) || null;
+
+export function createPictureDiagnoser(o: PictureDiagnoserOptions) {
+  const clock = o.clock ?? systemTimerClock;
+  mkdirSync(o.tmpDir, { recursive: true });
+
+  async function sample(
+    input: SampleInput,
+    opts: DiagnoseOptions,
+  ): Promise<{ frames: YuvFrame[]; thumbnail: Buffer | null; stderr: string; timedOut: boolean; spawnError: boolean }> {
+    const pictures = Math.max(2, Math.round((opts.sampleSeconds ?? 1.5) * PICTURES_PER_SECOND) + 1);
+    const thumbnailPath = path.join(o.tmpDir, `${randomUUID()}.jpg`);
+    const args = buildSampleArgs(
+      { ...input, ...(o.legacyFfmpeg ? { legacyFfmpeg: true } : {}) },
+      { pictures, fps: PICTURES_PER_SECOND, thumbnailPath, thumbnailWidth: 320 },
+    );
+    const child = o.nice
+      ? o.runner.spawn(o.nice, ['-n', String(o.niceLevel ?? 19), o.ffmpegPath, ...args], { detached: true })
+      : o.runner.spawn(o.ffmpegPath, args, { detached: true });
+    const frames: YuvFrame[] = [];
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.on('data', (d: Buffer) => {
+      pending.push(d);
+      pendingBytes += d.length;
+      while (pendingBytes >= FRAME_BYTES && frames.length < pictures) {
+        const all = Buffer.concat(pending);
+        // A copy: the planes outlive the chunk they came in.
+        frames.push(splitYuv444(new Uint8Array(all.subarray(0, FRAME_BYTES)), ANALYSIS_WIDTH, ANALYSIS_HEIGHT));
+        const rest = all.subarray(FRAME_BYTES);
+        pending = rest.length ? [rest] : [];
+        pendingBytes = rest.length;
+      }
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 16_384) stderr += d.toString('utf8');
+    });
+    const timer = clock.setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, opts.timeoutMs);
+    const exit = await new Promise<{ error?: Error }>((resolve) => child.on('exit', resolve));
+    clock.clearTimeout(timer);
+    let thumbnail: Buffer | null = null;
+    try {
+      thumbnail = await readFile(thumbnailPath);
+      if (thumbnail.length < 4 || thumbnail[0] !== 0xff || thumbnail[1] !== 0xd8) thumbnail = null;
+    } catch {
+      thumbnail = null;
+    }
+    await rm(thumbnailPath, { force: true });
+    return { frames, thumbnail, stderr, timedOut, spawnError: !!exit.error };
+  }
+
+  return {
+    async diagnose(input: SampleInput, opts: DiagnoseOptions): Promise<DiagnosisResult> {
+      const started = clock.now();
+      const s = await sample(input, opts);
+      const ms = clock.now() - started;
+      const base = { thumbnail: s.thumbnail, pictures: s.frames.length, ms };
+      if (s.spawnError) {
+        return {
+          ...base,
+          status: 'failed',
+          kinds: [],
+          reason: 'ffmpeg_failed',
+          detail: `could not start ${o.ffmpegPath}`,
+          measures: null,
+          signature: null,
+          analysisMs: 0,
+        };
+      }
+      if (!s.frames.length) {
+        const reason = failureOf(s.stderr, s.timedOut);
+        const failed = reason === 'invalid_data';
+        return {
+          ...base,
+          status: failed ? 'failed' : 'faulty',
+          kinds: failed ? [] : ['no_signal'],
+          reason,
+          detail: lastLine(s.stderr),
+          measures: null,
+          signature: null,
+          analysisMs: 0,
+        };
+      }
+      const cpu = process.cpuUsage();
+      const { measures, signature } = measureSample(s.frames, opts.reference);
+      const kinds = judgePicture(measures, opts.thresholds);
+      const used = process.cpuUsage(cpu);
+      return {
+        ...base,
+        status: kinds.length ? 'faulty' : 'good',
+        kinds,
+        reason: null,
+        detail: null,
+        measures,
+        signature,
+        analysisMs: (used.user + used.system) / 1000,
+      };
+    },
+  };
+}
+
+export type PictureDiagnoser = ReturnType<typeof createPictureDiagnoser>;
