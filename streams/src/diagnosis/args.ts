@@ -3,11 +3,14 @@
  * analysis size as planar YUV 4:4:4, and one JPEG thumbnail to a file. Pure, tested as a table.
  */
 import path from 'node:path';
-import { WHITELIST, validateSourceUrl } from '../args.ts';
+import { WHITELIST, hasUserinfo, validateSourceUrl } from '../args.ts';
 import { ANALYSIS_HEIGHT, ANALYSIS_WIDTH } from './measures.ts';
 
 export interface SampleInput {
-  /** Checked here with `validateSourceUrl`; may carry `user:pass@`. */
+  /**
+   * Checked here with `validateSourceUrl`. Never `user:pass@` (issue 12: a command line is readable by every
+   * local user): a camera with credentials is sampled through the loopback source proxy, which holds them.
+   */
   url: string;
   /** RTSP only; default tcp. */
   rtspTransport?: 'tcp' | 'udp';
@@ -32,6 +35,8 @@ const IO_TIMEOUT_US = '5000000';
 export function buildSampleArgs(input: SampleInput, out: SampleOutput): string[] {
   const checked = validateSourceUrl(input.url);
   if (!checked.ok) throw new Error(`refusing source URL: ${checked.reason}`);
+  if (hasUserinfo(checked.url))
+    throw new Error('refusing source URL: it carries credentials, which would show in argv');
   if (!path.isAbsolute(out.thumbnailPath) || /[\x00-\x1f\x7f]/.test(out.thumbnailPath))
     throw new Error('thumbnail path must be absolute, without control characters');
   if (!Number.isInteger(out.pictures) || out.pictures < 1 || out.pictures > 50)

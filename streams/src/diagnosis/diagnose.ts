@@ -162,7 +162,24 @@ export function createPictureDiagnoser(o: PictureDiagnoserOptions) {
   return {
     async diagnose(input: SampleInput, opts: DiagnoseOptions): Promise<DiagnosisResult> {
       const started = clock.now();
-      const s = await sample(input, opts);
+      let s: Awaited<ReturnType<typeof sample>>;
+      try {
+        s = await sample(input, opts);
+      } catch (err) {
+        // A source the argument builder refuses never reaches ffmpeg.
+        return {
+          status: 'failed',
+          kinds: [],
+          reason: 'ffmpeg_failed',
+          detail: redactUrls(String((err as Error).message)).slice(0, 300),
+          measures: null,
+          signature: null,
+          thumbnail: null,
+          pictures: 0,
+          ms: 0,
+          analysisMs: 0,
+        };
+      }
       const ms = clock.now() - started;
       const base = { thumbnail: s.thumbnail, pictures: s.frames.length, ms };
       if (s.spawnError) {

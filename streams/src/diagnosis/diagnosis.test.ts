@@ -96,7 +96,7 @@ describe('sample arguments', () => {
     // prettier-ignore
     expect(
       buildSampleArgs(
-        { url: 'rtsp://admin:pw@127.0.0.5:554/Streaming/Channels/102' },
+        { url: 'rtsp://127.0.0.5:554/Streaming/Channels/102' },
         { pictures: 7, fps: 4, thumbnailPath: '/tmp/d/x.jpg', thumbnailWidth: 320 },
       ),
     ).toEqual([
@@ -104,7 +104,7 @@ describe('sample arguments', () => {
       '-protocol_whitelist', 'rtsp,rtp,tcp,udp',
       '-rtsp_transport', 'tcp', '-timeout', '5000000',
       '-analyzeduration', '500000', '-probesize', '500000',
-      '-i', 'rtsp://admin:pw@127.0.0.5:554/Streaming/Channels/102',
+      '-i', 'rtsp://127.0.0.5:554/Streaming/Channels/102',
       '-an', '-sn', '-dn',
       '-map', '0:v:0',
       '-vf', "select='isnan(prev_selected_t)+gte(t-prev_selected_t,0.25)',scale=320:180:flags=area,format=yuv444p",
@@ -140,6 +140,7 @@ describe('sample arguments', () => {
     const out = { pictures: 7, fps: 4, thumbnailPath: '/tmp/x.jpg', thumbnailWidth: 320 };
     expect(() => buildSampleArgs({ url: 'file:///etc/passwd' }, out)).toThrow(/refusing/);
     expect(() => buildSampleArgs({ url: '-i' }, out)).toThrow(/refusing/);
+    expect(() => buildSampleArgs({ url: 'rtsp://admin:pw@127.0.0.5/s' }, out)).toThrow(/credentials/);
     expect(() => buildSampleArgs({ url: 'rtsp://h/x' }, { ...out, thumbnailPath: 'x.jpg' })).toThrow(/absolute/);
     expect(() => buildSampleArgs({ url: 'rtsp://h/x' }, { ...out, pictures: 0 })).toThrow(/pictures/);
   });
@@ -310,13 +311,13 @@ describe('sampling with a fake ffmpeg', () => {
   it('says why no picture came, and that garbage is no verdict', async () => {
     const runner = createFakeRunner();
     const d = createPictureDiagnoser({ ffmpegPath: 'ffmpeg', runner, tmpDir: dir, nice: null });
-    const refused = d.diagnose({ url: 'rtsp://u:secret@127.0.0.9/s' }, opts);
+    const refused = d.diagnose({ url: 'rtsp://127.0.0.9/s' }, opts);
     await new Promise((r) => setImmediate(r));
     runner.children[0]!.writeStderr('[tcp @ 0x1] Connection to tcp://127.0.0.9:554 failed: Connection refused\n');
     runner.children[0]!.exit({ code: 1 });
     expect(await refused).toMatchObject({ status: 'faulty', kinds: ['no_signal'], reason: 'refused' });
 
-    const garbage = d.diagnose({ url: 'rtsp://u:secret@127.0.0.9/s' }, opts);
+    const garbage = d.diagnose({ url: 'rtsp://127.0.0.9/s' }, opts);
     await new Promise((r) => setImmediate(r));
     runner.children[1]!.writeStderr('rtsp://u:secret@127.0.0.9/s: Invalid data found when processing input\n');
     runner.children[1]!.exit({ code: 1 });
