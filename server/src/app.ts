@@ -81,6 +81,9 @@ const noRelay: RelayEngine = {
   snapshot: () => Promise.reject(new HttpError(503, 'relay_unavailable', 'live video is not configured')),
   stop: () => Promise.resolve(),
   stopAll: () => Promise.resolve(),
+  retryNow: () => false,
+  onTransport: () => () => undefined,
+  close: () => Promise.resolve(),
 };
 
 const MAX_IMPORT_ROWS = 200_000;

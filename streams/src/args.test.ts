@@ -23,9 +23,9 @@ const X264 = ['-map', '0:v:0', '-c:v', 'libx264', '-preset', 'veryfast', '-tune'
 // prettier-ignore
 const rows: Array<{ name: string; input: RelayInput; output?: Partial<HlsOutputSpec>; args: string[] }> = [
   {
-    name: 'rtsp h264 without audio: video copied',
-    input: { url: 'rtsp://admin:pw@10.1.2.3:554/Streaming/Channels/101', codec: 'h264', audio: 'none' },
-    args: [...HEAD, ...RTSP_IN, ...KNOWN_PROBE, '-i', 'rtsp://admin:pw@10.1.2.3:554/Streaming/Channels/101',
+    name: 'rtsp h264 without audio: video copied; credentials stay out of the arguments',
+    input: { url: 'rtsp://10.1.2.3:554/Streaming/Channels/101', credentials: { username: 'admin', password: 'pw' }, codec: 'h264', audio: 'none' },
+    args: [...HEAD, ...RTSP_IN, ...KNOWN_PROBE, '-i', 'rtsp://10.1.2.3:554/Streaming/Channels/101',
       '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
   },
   {
@@ -97,10 +97,22 @@ describe('buildRelayArgs', () => {
   }
 
   it('puts the URL in exactly one argument, right after -i', () => {
-    const url = 'rtsp://u:p%20w@10.0.0.1/a?b=c&d=-e';
+    const url = 'rtsp://10.0.0.1/a?b=c&d=-e';
     const args = buildRelayArgs({ url, codec: 'h264', audio: 'none' }, OUT);
     expect(args.filter((a) => a.includes('10.0.0.1'))).toEqual([url]);
     expect(args[args.indexOf(url) - 1]).toBe('-i');
+  });
+
+  it('refuses a URL with credentials in it: argv is readable by every local user', () => {
+    for (const url of [
+      'rtsp://admin:pw@10.0.0.1/a',
+      'rtsp://admin@10.0.0.1/a',
+      'http://u:p@10.0.0.2/x.ts',
+      'rtmp://u:p@h/live/a',
+    ])
+      expect(() => buildRelayArgs({ url, codec: 'h264', audio: 'none' }, OUT)).toThrow(/credentials/);
+    // An '@' in the path or query is not userinfo.
+    expect(() => buildRelayArgs({ url: 'rtsp://10.0.0.1/a@b?c=d@e', codec: 'h264', audio: 'none' }, OUT)).not.toThrow();
   });
 
   it('refuses what validateSourceUrl refuses, and relative output dirs', () => {

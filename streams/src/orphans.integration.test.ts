@@ -8,19 +8,22 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import { createHlsRelay } from './relay.ts';
 import { FFMPEG, ffmpegPidsMentioning, isAlive, killLeftovers, waitFor } from './test-support.ts';
 
 const FIXTURE = fileURLToPath(new URL('./orphan-child.fixture.ts', import.meta.url));
 let sim: Simulator;
+let block: LoopbackBlock;
 let base: string;
 let child: ChildProcess | undefined;
 
 beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'ccc-relay-orphans-'));
+  block = await claimLoopbackBlock();
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(1, { firstIp: '127.0.92.1' }),
+    cameras: defaultCameraSpecs(1, { firstIp: block.host(1) }),
     clipDir: path.join(base, 'clips'),
     onvifPort: 0,
     rtspPort: 0,
@@ -34,11 +37,12 @@ afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   const leftovers = killLeftovers(base);
   await sim?.stop();
+  await block?.release();
   rmSync(base, { recursive: true, force: true });
   expect(leftovers, 'ffmpeg left running after the test').toEqual([]);
 });
 
-it('cleanupOrphans kills the ffmpeg a kill -9ed relay left behind, and removes its directory', async () => {
+it('cleanupOrphans kills the ffmpeg a kill -9ed relay left behind (found by its run id), and removes its directory', async () => {
   const root = path.join(base, 'hls');
   child = spawn(process.execPath, [FIXTURE, root, sim.cameras[0]!.mainStreamUri], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -60,7 +64,9 @@ it('cleanupOrphans kills the ffmpeg a kill -9ed relay left behind, and removes i
   const result = await next.cleanupOrphans();
   expect(result.killed).toEqual([pid]);
   expect(isAlive(pid)).toBe(false);
-  expect(result.removedDirs).toEqual([path.basename(dir)]);
+  // The dead relay's run directory (run-<pid>-<start time>) held the stream; it is gone with its pid files.
+  expect(result.removedDirs).toEqual([path.basename(path.dirname(dir))]);
+  expect(path.basename(path.dirname(dir))).toMatch(new RegExp(`^run-${child.pid}-\\d+$`));
   expect(readdirSync(root)).toEqual([]);
   expect(readdirSync(next.pidDir)).toEqual([]);
   // Nothing left to do the second time.

@@ -2,10 +2,11 @@
  * The relay with real ffmpeg against the camera simulator's RTSP over loopback: first playlist, decodable
  * H.264 segments, one process per stream, snapshot, idle stop, crash recovery, stale output, unreachable source.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { RelayInput } from './args.ts';
 import { createHlsRelay, type HlsRelay, type RelayStateEvent } from './relay.ts';
@@ -20,6 +21,7 @@ import {
 } from './test-support.ts';
 
 let sim: Simulator;
+let block: LoopbackBlock;
 let base: string;
 let root: string;
 let relay: HlsRelay;
@@ -33,8 +35,10 @@ const eventsOf = (key: string) => events.filter((e) => e.key === key);
 beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'ccc-relay-it-'));
   root = path.join(base, 'hls');
+  // Addresses no demo and no other run uses (issue 12).
+  block = await claimLoopbackBlock();
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(4, { firstIp: '127.0.91.1' }),
+    cameras: defaultCameraSpecs(4, { firstIp: block.host(1) }),
     clipDir: path.join(base, 'clips'),
     onvifPort: 0,
     rtspPort: 0,
@@ -59,6 +63,7 @@ afterAll(async () => {
   await Promise.all(relays.map((r) => r.stopAll()));
   const leftovers = killLeftovers(base);
   await sim?.stop();
+  await block?.release();
   rmSync(base, { recursive: true, force: true });
   expect(leftovers, 'ffmpeg left running after the tests').toEqual([]);
 });
@@ -160,7 +165,11 @@ describe('HLS relay with real ffmpeg', () => {
   });
 
   it('an unreachable source is an error with the reason, retried with backoff, never two processes', async () => {
-    const input: RelayInput = { url: 'rtsp://127.0.91.250:9/Streaming/Channels/101', codec: 'h264', audio: 'none' };
+    const input: RelayInput = {
+      url: `rtsp://${block.host(250)}:9/Streaming/Channels/101`,
+      codec: 'h264',
+      audio: 'none',
+    };
     const s = await relay.acquire('dead', input);
     await expect(relay.waitForPlaylist('dead', 10_000)).rejects.toThrow(/Connection refused/);
     // Attempts at 0, 0.5, 1.5 and 3.5 s.
@@ -172,6 +181,38 @@ describe('HLS relay with real ffmpeg', () => {
     expect(relay.status('dead')!.stderr.length).toBeGreaterThan(0);
     await relay.stop('dead');
     expect(ffmpegPidsMentioning(s.dir)).toEqual([]);
+  });
+
+  it('a new source while watched restarts in place: the picture changes, the playlist goes on', async () => {
+    const session = await relay.acquire('cam3', cam(3));
+    const before = await relay.waitForPlaylist('cam3', 20_000);
+    expect(await probeVideo(path.join(session.dir, before.segments.at(-1)!.uri))).toMatchObject({ width: 320 });
+    // The sub stream of the same camera is 640x360: a new address.
+    await relay.acquire('cam3', { ...cam(3), url: sim.cameras[3]!.subStreamUri });
+    const changed = await waitFor(
+      'a segment of the new source',
+      () => {
+        const st = relay.status('cam3');
+        return st?.state === 'live' && st.restarts >= 0 && st;
+      },
+      20_000,
+    );
+    expect(changed.source).toBe(sim.cameras[3]!.subStreamUri);
+    const after = await waitFor(
+      'the new picture in the playlist',
+      () => {
+        const pl =
+          existsSync(path.join(session.dir, 'index.m3u8')) &&
+          readFileSync(path.join(session.dir, 'index.m3u8'), 'utf8');
+        return pl && pl.includes('#EXT-X-DISCONTINUITY') && pl;
+      },
+      20_000,
+    );
+    const last = after.trim().split('\n').at(-1)!;
+    expect(await probeVideo(path.join(session.dir, last))).toMatchObject({ codec: 'h264', width: 640, height: 360 });
+    // One process for the stream, and the numbering only moved forward.
+    expect(counting.spawnsFor(session.dir).filter((x) => !x.exited)).toHaveLength(1);
+    await relay.stop('cam3');
   });
 
   it('stops a stream nobody watches: process killed, directory deleted', async () => {

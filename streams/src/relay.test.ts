@@ -68,7 +68,8 @@ describe('HLS relay (fake processes)', () => {
     const c = await t.relay.acquire('cam1', H264);
     expect(t.runner.children).toHaveLength(1);
     expect(a.dir).toBe(b.dir);
-    expect(c.dir).toBe(path.join(t.rootDir, streamDirName('cam1')));
+    expect(c.dir).toBe(path.join(t.relay.runDir, streamDirName('cam1')));
+    expect(path.dirname(t.relay.runDir)).toBe(t.rootDir);
     expect(t.runner.children[0]!.args).toContain(path.join(a.dir, 'index.m3u8'));
     await t.relay.acquire('cam2', { ...H264, url: 'rtsp://127.0.0.3/x' });
     expect(t.runner.running()).toHaveLength(2);
@@ -132,7 +133,7 @@ describe('HLS relay (fake processes)', () => {
     expect(t.relay.status('cam1')).toBeUndefined();
     expect(t.relay.touch('cam1')).toBe(false);
     expect(t.events.at(-1)).toMatchObject({ key: 'cam1', state: 'stopped' });
-    expect(readdirSync(t.relay.pidDir)).toEqual([]);
+    expect(readdirSync(path.join(t.relay.pidDir, path.basename(t.relay.runDir)))).toEqual([]);
   });
 
   it('limits H.265 re-encodes; a waiting stream starts when a slot frees', async () => {
@@ -157,7 +158,7 @@ describe('HLS relay (fake processes)', () => {
   });
 
   it('a restart continues the segment numbering with a discontinuity', async () => {
-    const t = setup();
+    const t = setup({ listSize: 6 });
     const s = await t.relay.acquire('cam1', H264);
     for (let n = 0; n < 12; n++) t.writeSegment(s.dir, n);
     await t.until('live', () => t.relay.status('cam1')?.state === 'live', 2_000);
@@ -222,6 +223,140 @@ describe('HLS relay (fake processes)', () => {
     expect(result.removedDirs.sort()).toEqual(['junk', 'orphan', 'reused']);
     expect(readdirSync(pidDir)).toEqual(['alive.json']);
     expect(readdirSync(rootDir)).toEqual(['alive']);
+  });
+
+  it('a changed source restarts the stream in place: same directory, numbering continued, new input', async () => {
+    const t = setup();
+    const s = await t.relay.acquire('cam1', H264);
+    for (let n = 0; n < 5; n++) t.writeSegment(s.dir, n);
+    await t.until('live', () => t.relay.status('cam1')?.state === 'live', 2_000);
+    const again = await t.relay.acquire('cam1', { ...H264, url: 'rtsp://127.0.0.4:8554/other' });
+    expect(again.dir).toBe(s.dir);
+    expect(t.runner.children).toHaveLength(2);
+    expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
+    const args = t.runner.children[1]!.args;
+    expect(args).toContain('rtsp://127.0.0.4:8554/other');
+    expect(args[args.indexOf('-start_number') + 1]).toBe('5');
+    expect(t.events.map((e) => e.state)).not.toContain('stopped');
+    expect(t.relay.status('cam1')).toMatchObject({ source: 'rtsp://127.0.0.4:8554/other', state: 'starting' });
+    // The same input again is only a touch.
+    await t.relay.acquire('cam1', { ...H264, url: 'rtsp://127.0.0.4:8554/other' });
+    expect(t.runner.children).toHaveLength(2);
+    await t.relay.stopAll();
+  });
+
+  it('a watched stream retries at least every 2 s; one nobody fetches falls back to the long tiers', async () => {
+    const t = setup({ idleTimeoutMs: 600_000 });
+    const s = await t.relay.acquire('cam1', H264);
+    t.writeSegment(s.dir, 0);
+    await t.until('live', () => t.relay.status('cam1')?.state === 'live', 2_000);
+    const retries: number[] = [];
+    t.relay.on('state', (e) => e.retryInMs !== undefined && retries.push(e.retryInMs));
+    for (let i = 0; i < 6; i++) {
+      t.relay.touch('cam1');
+      t.runner.children.at(-1)!.exit({ code: 1 });
+      const n = t.runner.children.length;
+      await t.until('retry', () => t.runner.children.length > n, 3_000);
+    }
+    expect(retries).toEqual([500, 1_000, 2_000, 2_000, 2_000, 2_000]);
+    expect(t.events.filter((e) => e.retryInMs !== undefined).every((e) => e.state === 'reconnecting')).toBe(true);
+    await t.tick(15_000);
+    t.runner.children.at(-1)!.exit({ code: 1 });
+    await t.until('announced', () => retries.length === 7, 1_000);
+    expect(retries.at(-1)).toBe(30_000);
+    // A health check saw the camera: the wait ends now.
+    const n = t.runner.children.length;
+    expect(t.relay.retryNow('cam1')).toBe(true);
+    expect(t.runner.children).toHaveLength(n + 1);
+    expect(t.relay.retryNow('nope')).toBe(false);
+    await t.relay.stopAll();
+  });
+
+  it('after close nothing starts: acquire rejects, and an acquire still opening its source spawns nothing', async () => {
+    const t = setup();
+    const pending = t.relay.acquire('cam1', { ...H264, credentials: { username: 'admin', password: 'pw' } });
+    const closing = t.relay.close();
+    await expect(pending).rejects.toMatchObject({ code: 'stopped' });
+    await closing;
+    await expect(t.relay.acquire('cam2', H264)).rejects.toMatchObject({ code: 'stopped' });
+    expect(t.runner.children).toHaveLength(0);
+  });
+
+  it('credentials never reach ffmpeg: the source is read through the loopback proxy; RTMP with credentials is refused', async () => {
+    const t = setup();
+    await t.relay.acquire('cam1', { ...H264, credentials: { username: 'admin', password: 'S3cret!' } });
+    const args = t.runner.children[0]!.args;
+    const url = args[args.indexOf('-i') + 1]!;
+    expect(url).toMatch(/^rtsp:\/\/127\.0\.0\.1:\d+\/[\w-]{20,}\/Streaming\/Channels\/101$/);
+    expect(args.join(' ')).not.toMatch(/S3cret|admin/);
+    expect(args[args.indexOf('-rtsp_transport') + 1]).toBe('tcp');
+    await expect(
+      t.relay.acquire('cam2', {
+        url: 'rtmp://10.0.0.1/live/a',
+        codec: 'h264',
+        audio: 'none',
+        credentials: { username: 'u', password: 'p' },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid-source' });
+    await t.relay.close();
+  });
+
+  it('cleanupOrphans kills the ffmpeg of dead runs, by pid file and by run id in the command line; live runs stay', async () => {
+    const t = setup();
+    const { rootDir } = t;
+    const pidDir = `${rootDir}.pids`;
+    const dead = 'run-900-11';
+    const live = 'run-901-12';
+    for (const r of [dead, live]) {
+      mkdirSync(path.join(rootDir, r, 'cam-a'), { recursive: true });
+      mkdirSync(path.join(pidDir, r), { recursive: true });
+    }
+    const rec = (pid: number, run: string) =>
+      JSON.stringify({
+        pid,
+        dir: path.join(rootDir, run, 'cam-a'),
+        key: 'a',
+        owner: 0,
+        ownerStartTime: 0,
+        startedAt: 0,
+      });
+    writeFileSync(path.join(pidDir, dead, 'cam-a.json'), rec(5001, dead));
+    writeFileSync(path.join(pidDir, dead, 'cam-b.json'), rec(5002, dead));
+    writeFileSync(path.join(pidDir, live, 'cam-a.json'), rec(5003, live));
+    const alive = new Set([5001, 5002, 5003, 5004, 901]);
+    const ffmpegIn = (run: string) => [
+      '/usr/bin/ffmpeg',
+      '-i',
+      'rtsp://127.0.0.1:1/t/x',
+      path.join(rootDir, run, 'cam-a', 'index.m3u8'),
+    ];
+    const signalled: number[] = [];
+    const processes: ProcessTable = {
+      cmdline: (pid) =>
+        pid === 5001 || pid === 5004
+          ? ffmpegIn(dead)
+          : pid === 5002
+            ? ['/bin/bash']
+            : pid === 5003
+              ? ffmpegIn(live)
+              : null,
+      stat: (pid) => (alive.has(pid) ? { ppid: 1, pgrp: pid, startTime: pid === 901 ? 12 : 1 } : null),
+      signalGroup: (pid) => {
+        signalled.push(pid);
+        alive.delete(pid);
+        return true;
+      },
+      // 5004 has no pid file (it was being written when the relay died): found by the run id in its argv.
+      findByName: () => [5001, 5002, 5003, 5004],
+    };
+    const relay = createHlsRelay({ ffmpegPath: 'ffmpeg', rootDir, processes, runner: t.runner, clock: t.clock });
+    const result = await relay.cleanupOrphans();
+    expect(signalled.sort()).toEqual([5001, 5004]);
+    expect(result.killed.sort()).toEqual([5001, 5004]);
+    expect(result.skipped).toEqual([live]);
+    expect(result.removedDirs).toEqual([dead]);
+    expect(readdirSync(rootDir)).toEqual([live]);
+    expect(readdirSync(pidDir)).toEqual([live]);
   });
 
   it('RelayError carries a code', () => {

@@ -4,7 +4,15 @@
  * for `idleTimeoutMs`. H.265 sources are re-encoded to H.264 (browsers), at most `maxTranscodes` at a time.
  *
  * Every ffmpeg leads its own process group and has a pid file under `pidDir`, so a relay that died without
- * stopping them (kill -9, OOM) can have its successor kill the leftovers with `cleanupOrphans()`.
+ * stopping them (kill -9, OOM) can have its successor kill the leftovers with `cleanupOrphans()`. Each relay
+ * writes under a run directory named by its run id (`run-<pid>-<process start time>`) inside the root, and
+ * every ffmpeg's command line names it: the next run on the same root finds a dead run's ffmpeg by that id,
+ * whatever port the server listened on before (issue 12).
+ *
+ * Credentials never reach a command line: a source with credentials, or RTSP with a transport other than
+ * plain TCP, is read through the loopback source proxy (`source-proxy.ts`), which also remembers the RTSP
+ * transport that worked. While a stream is watched its retries wait at most `watchedRetryMs`; `retryNow`
+ * ends a wait. A changed source restarts the stream in place: same directory, numbering continued.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +32,7 @@ import { systemTimerClock, type TimerClock, type TimerHandle } from './clock.ts'
 import { hlsOutputProbe, listSegments, readPlaylist, segmentNumber, tsVideoCodec, type MediaPlaylist } from './hls.ts';
 import { redactUrls } from './output-text.ts';
 import { createProcessRunner, createProcessTable, type ProcessRunner, type ProcessTable } from './process.ts';
+import { createSourceProxy, type RtspTransport, type SourceEndpoint, type SourceProxy } from './source-proxy.ts';
 import {
   createSupervisor,
   silentLogger,
@@ -48,8 +57,17 @@ export interface HlsRelayOptions {
   idleTimeoutMs?: number;
   /** Default 1. */
   segmentSeconds?: number;
-  /** Default 6. */
+  /**
+   * Segments a playlist keeps; default 24 (24 s at 1 s segments). Issue 12: with 6, a wall player held up a
+   * few seconds (a busy page) asked for segments already deleted and lost its place.
+   */
   listSize?: number;
+  /** A stream fetched within this long counts as watched (default 10 s). */
+  watchedWindowMs?: number;
+  /** Longest wait between attempts while watched (default 2 s): a camera that returns shows within seconds. */
+  watchedRetryMs?: number;
+  /** The loopback source proxy (default: one of its own, started on first use). */
+  proxy?: SourceProxy;
   /** H.265 → H.264 re-encodes at once; default 2. */
   maxTranscodes?: number;
   /** Bitrate cap of an H.265 → H.264 re-encode; default 4000 kbit/s (a 1080p camera's own rate). */
@@ -78,6 +96,8 @@ export interface RelayStateEvent extends StreamStateEvent {
 
 export interface RelayStatus extends RelayStateEvent {
   dir: string;
+  /** RTSP transport that delivered media, when the source proxy carries the stream. */
+  transport?: RtspTransport;
   /** Source URL with credentials masked. */
   source: string;
   codec: VideoCodec;
@@ -111,9 +131,16 @@ export class RelayError extends Error {
 
 export interface HlsRelay {
   readonly rootDir: string;
+  /** This relay's own directory under the root: `run-<pid>-<start time>`, the run id. */
+  readonly runDir: string;
   readonly pidDir: string;
-  /** Starts the stream of `key` unless it runs (then only counts as a touch); resolves with its directory. */
+  /**
+   * Starts the stream of `key` unless it runs (then only counts as a touch); resolves with its directory.
+   * A running stream asked for with another input (a new address or password) restarts in place.
+   */
   acquire(key: string, input: RelayInput): Promise<RelaySession>;
+  /** A stream waiting between attempts tries again now (the camera was seen again). False if not waiting. */
+  retryNow(key: string): boolean;
   /** A playlist or segment of `key` was served: keeps it from the idle stop. False for an unknown key. */
   touch(key: string): boolean;
   /** Resolves once the playlist lists a segment; rejects on error state, stop or timeout. */
@@ -121,10 +148,14 @@ export interface HlsRelay {
   status(key: string): RelayStatus | undefined;
   list(): RelayStatus[];
   on(event: 'state', listener: (e: RelayStateEvent) => void): () => void;
+  /** The RTSP transport that delivered media on a stream, when it is first seen or changes. */
+  onTransport(listener: (key: string, transport: RtspTransport) => void): () => void;
   /** One JPEG of the newest segment. */
   snapshot(key: string, timeoutMs?: number): Promise<Buffer>;
   stop(key: string): Promise<void>;
   stopAll(): Promise<void>;
+  /** Shutdown: nothing starts any more (acquire rejects), every stream stops, the proxy closes. */
+  close(): Promise<void>;
   /** Kills ffmpeg left by a previous instance on this root (verified by /proc cmdline) and removes stale dirs. */
   cleanupOrphans(): Promise<OrphanCleanup>;
 }
@@ -153,6 +184,16 @@ interface PidRecord {
   startedAt: number;
 }
 
+/** `run-<pid>-<start time>`: names a relay's directories; pid and start time tell whether it still runs. */
+export function runIdOf(pid: number, startTime: number | null): string {
+  return `run-${pid}-${startTime ?? 0}`;
+}
+
+export function parseRunId(name: string): { pid: number; startTime: number } | null {
+  const m = /^run-(\d+)-(\d+)$/.exec(name);
+  return m ? { pid: Number(m[1]), startTime: Number(m[2]) } : null;
+}
+
 interface Session {
   key: string;
   dirName: string;
@@ -171,14 +212,31 @@ interface Session {
   /** The copy being stopped after the first segment showed H.265; a stop waits for it too. */
   switching: Promise<void> | undefined;
   sniffed: boolean;
+  /** The source proxy's endpoint, when the source goes through it. */
+  endpoint: SourceEndpoint | undefined;
+  /** A source change in progress (restart in place). */
+  changing: Promise<void> | undefined;
 }
 
 const sameInput = (a: RelayInput, b: RelayInput) =>
   a.url === b.url &&
   a.codec === b.codec &&
   a.audio === b.audio &&
-  a.rtspTransport === b.rtspTransport &&
-  a.fps === b.fps;
+  (a.rtspTransport ?? 'tcp') === (b.rtspTransport ?? 'tcp') &&
+  a.fps === b.fps &&
+  (a.credentials?.username ?? null) === (b.credentials?.username ?? null) &&
+  (a.credentials?.password ?? null) === (b.credentials?.password ?? null);
+
+/**
+ * Whether ffmpeg reads this source through the proxy: whenever credentials would otherwise be in its argv,
+ * and for RTSP unless it is plain TCP (the proxy does UDP and the TCP-then-UDP fallback).
+ */
+export function needsProxy(input: RelayInput): boolean {
+  const scheme = /^([a-z]+):/i.exec(input.url)?.[1]?.toLowerCase();
+  if (scheme === 'rtsp' || scheme === 'rtsps') return !!input.credentials || (input.rtspTransport ?? 'tcp') !== 'tcp';
+  if (scheme === 'http' || scheme === 'https') return !!input.credentials;
+  return false;
+}
 
 export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
   const instance = opts.instance ?? 'default';
@@ -190,13 +248,23 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
   const log = opts.log ?? silentLogger;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 30_000;
   const segmentSeconds = opts.segmentSeconds ?? 1;
-  const listSize = opts.listSize ?? 6;
+  const listSize = opts.listSize ?? 24;
+  const watchedWindowMs = opts.watchedWindowMs ?? 10_000;
+  const watchedRetryMs = opts.watchedRetryMs ?? 2_000;
+  let proxy = opts.proxy;
+  const ownProxy = !opts.proxy;
+  const getProxy = () => (proxy ??= createSourceProxy({ log }));
+  let closed = false;
+  const transportListeners = new Set<(key: string, t: RtspTransport) => void>();
   const maxTranscodes = opts.maxTranscodes ?? 2;
   const keepAudio = opts.keepAudio ?? false;
   const transcodeMaxKbps = opts.transcodeMaxKbps ?? 4_000;
   const sessions = new Map<string, Session>();
   const listeners = new Set<(e: RelayStateEvent) => void>();
   const ownStartTime = processes.stat(process.pid)?.startTime ?? null;
+  const runId = runIdOf(process.pid, ownStartTime);
+  const runDir = path.join(rootDir, runId);
+  const runPidDir = path.join(pidDir, runId);
 
   function emit(s: Session, e: StreamStateEvent): void {
     s.event = e;
@@ -238,8 +306,8 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
       startedAt: clock.now(),
     };
     try {
-      mkdirSync(pidDir, { recursive: true });
-      writeFileSync(path.join(pidDir, `${s.dirName}.json`), JSON.stringify(rec));
+      mkdirSync(runPidDir, { recursive: true });
+      writeFileSync(path.join(runPidDir, `${s.dirName}.json`), JSON.stringify(rec));
     } catch (err) {
       log.warn('cannot write relay pid file', { key: s.key, err: String(err) });
     }
@@ -260,12 +328,24 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
     }
     s.waitingForSlot = false;
     mkdirSync(s.dir, { recursive: true });
-    const input: RelayInput = { ...s.input, codec };
+    // ffmpeg reads the proxy's loopback address when there is one: no credentials, TCP to the proxy.
+    const input: RelayInput = s.endpoint
+      ? {
+          url: s.endpoint.url,
+          codec,
+          audio: s.input.audio,
+          rtspTransport: 'tcp',
+          ...(s.input.fps ? { fps: s.input.fps } : {}),
+        }
+      : { ...s.input, codec };
+    const endpoint = s.endpoint;
     const sup = createSupervisor({
       name: s.key,
       command: opts.ffmpegPath,
-      args: () =>
-        buildRelayArgs(input, {
+      args: () => {
+        // What went wrong upstream is judged per attempt.
+        endpoint?.clearError();
+        return buildRelayArgs(input, {
           dir: s.dir,
           segmentSeconds,
           listSize,
@@ -274,7 +354,8 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
           maxBitrateKbps: transcodeMaxKbps,
           ...(opts.legacyFfmpeg ? { legacyFfmpeg: true } : {}),
           startNumber: nextStartNumber(s.dir),
-        }),
+        });
+      },
       runner,
       clock,
       checkOutput: hlsOutputProbe(s.dir),
@@ -284,6 +365,8 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
       ...(opts.startTimeoutMs !== undefined ? { startTimeoutMs: opts.startTimeoutMs } : {}),
       ...(opts.killGraceMs !== undefined ? { killGraceMs: opts.killGraceMs } : {}),
       onSpawn: (pid) => writePidFile(s, pid),
+      backoffCapMs: () => (clock.now() - s.lastTouchAt < watchedWindowMs ? watchedRetryMs : undefined),
+      explainExit: () => endpoint?.lastError(),
       log,
     });
     s.supervisor = sup;
@@ -358,11 +441,16 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
       s.waitingForSlot = false;
       if (sup) await sup.stop();
       if (s.switching) await s.switching;
+      if (s.changing) await s.changing.catch(() => undefined);
+      // A change that was under way may have started a new process meanwhile.
+      if (s.supervisor && s.supervisor !== sup) await s.supervisor.stop();
       s.supervisor = undefined;
+      s.endpoint?.close();
+      s.endpoint = undefined;
       await rm(s.dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 50 }).catch((err: unknown) =>
         log.warn('cannot remove stream dir', { key: s.key, err: String(err) }),
       );
-      rmSync(path.join(pidDir, `${s.dirName}.json`), { force: true });
+      rmSync(path.join(runPidDir, `${s.dirName}.json`), { force: true });
       if (sessions.get(s.key) === s) sessions.delete(s.key);
       emit(s, { state: 'stopped', restarts: s.event.restarts });
       if (wasTranscoding) promoteWaiting();
@@ -377,6 +465,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
       ...s.event,
       dir: s.dir,
       source: redactUrls(s.input.url),
+      ...(s.endpoint?.transport() ? { transport: s.endpoint.transport()! } : {}),
       codec: s.detectedH265 ? 'h265' : s.input.codec,
       transcode: s.transcode,
       startedAt: s.startedAt,
@@ -393,14 +482,38 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
     return st;
   }
 
+  /** An ffmpeg we started writing under `dir` (a run directory, or an old-layout stream directory). */
   function isOurFfmpeg(pid: number, dir: string): boolean {
     const rel = path.relative(rootDir, dir);
     if (!rel || rel.startsWith('..') || path.isAbsolute(rel) || rel.includes(path.sep)) return false;
     const argv = processes.cmdline(pid);
     if (!argv?.length || !path.basename(argv[0]!).includes('ffmpeg')) return false;
-    if (!argv.includes(path.join(dir, PLAYLIST_NAME))) return false;
+    if (!argv.some((a) => a.startsWith(dir + path.sep))) return false;
     // Ours lead their own group: kill(-pid) then reaches exactly that ffmpeg and its children.
     return processes.stat(pid)?.pgrp === pid;
+  }
+
+  /** Kills every ffmpeg of a dead run: by its pid files, and by the run directory in its command line. */
+  async function killRun(dir: string, pidFiles: string, result: OrphanCleanup): Promise<void> {
+    const pids = new Set<number>();
+    for (const file of safeReaddir(pidFiles)) {
+      try {
+        const rec = JSON.parse(readFileSync(path.join(pidFiles, file), 'utf8')) as PidRecord;
+        if (Number.isInteger(rec.pid)) pids.add(rec.pid);
+      } catch {
+        // a torn pid file: the /proc scan below still finds its ffmpeg
+      }
+    }
+    for (const pid of processes.findByName('ffmpeg')) {
+      if ((processes.cmdline(pid) ?? []).some((a) => a.startsWith(dir + path.sep))) pids.add(pid);
+    }
+    for (const pid of pids) {
+      if (!isOurFfmpeg(pid, dir)) continue;
+      log.warn('killing orphaned ffmpeg of a previous relay', { pid, run: path.basename(dir) });
+      processes.signalGroup(pid, 'SIGKILL');
+      if (await waitGone(pid, 2_000)) result.killed.push(pid);
+      else log.error('orphaned ffmpeg survived SIGKILL', { pid });
+    }
   }
 
   async function waitGone(pid: number, ms: number): Promise<boolean> {
@@ -417,11 +530,70 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
     return () => listeners.delete(listener);
   }
 
+  /** The proxy endpoint a source is read through, or undefined when ffmpeg reads it directly. */
+  async function endpointFor(s: Session, input: RelayInput): Promise<SourceEndpoint | undefined> {
+    if (!needsProxy(input)) {
+      if (input.credentials && /^rtmps?:/i.test(input.url)) {
+        // RTMP has no way to take a password but in the URL, which would be in ffmpeg's argv.
+        throw new RelayError('invalid-source', 'credentials cannot be given to an RTMP source without exposing them');
+      }
+      return undefined;
+    }
+    const ep = await getProxy().open({
+      url: input.url,
+      credentials: input.credentials ?? null,
+      transport: input.rtspTransport ?? 'tcp',
+      ...(input.preferTransport ? { preferTransport: input.preferTransport } : {}),
+    });
+    ep.onTransport((t) => {
+      if (sessions.get(s.key) !== s) return;
+      for (const fn of transportListeners) {
+        try {
+          fn(s.key, t);
+        } catch (err) {
+          log.error('relay transport listener failed', { key: s.key, err: String(err) });
+        }
+      }
+    });
+    return ep;
+  }
+
+  /** A running stream gets a new source: the old process stops, the new one continues the numbering. */
+  async function changeSource(s: Session, wanted: RelayInput): Promise<void> {
+    log.info('relay source changed: restarting in place', { key: s.key });
+    const sup = s.supervisor;
+    s.supervisor = undefined;
+    const wasTranscoding = Boolean(sup && s.transcode);
+    s.waitingForSlot = false;
+    if (sup) await sup.stop();
+    if (s.switching) await s.switching;
+    s.endpoint?.close();
+    s.endpoint = undefined;
+    s.input = wanted;
+    s.detectedH265 = false;
+    s.sniffed = false;
+    if (s.stopping || sessions.get(s.key) !== s || closed) return;
+    s.endpoint = await endpointFor(s, wanted);
+    if (s.stopping || sessions.get(s.key) !== s || closed) {
+      s.endpoint?.close();
+      s.endpoint = undefined;
+      return;
+    }
+    emit(s, { state: 'starting', reason: 'source changed', restarts: s.event.restarts });
+    startSession(s);
+    if (wasTranscoding) promoteWaiting();
+  }
+
+  const shuttingDown = () => new RelayError('stopped', 'the relay is shutting down');
+
   return {
     rootDir,
+    runDir,
     pidDir,
 
     async acquire(key, input) {
+      // Shutdown is a state (issue 12): an open that was waiting on a probe must not start ffmpeg after it.
+      if (closed) throw shuttingDown();
       const check = validateSourceUrl(input.url);
       if (!check.ok) throw new RelayError('invalid-source', `invalid source URL: ${check.reason}`);
       const wanted: RelayInput = { ...input, url: check.url };
@@ -430,22 +602,29 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
         if (!s) break;
         if (s.stopping) {
           await s.stopping;
+          if (closed) throw shuttingDown();
           continue;
         }
+        if (s.changing) {
+          await s.changing.catch(() => undefined);
+          continue;
+        }
+        s.lastTouchAt = clock.now();
         if (sameInput(s.input, wanted)) {
-          s.lastTouchAt = clock.now();
           if (s.waitingForSlot) startSession(s);
           return { key, dir: s.dir, playlistPath: path.join(s.dir, PLAYLIST_NAME) };
         }
-        log.info('relay source changed: restarting', { key });
-        await stopSession(s);
+        s.changing = changeSource(s, wanted).finally(() => (s.changing = undefined));
+        await s.changing;
+        if (closed) throw shuttingDown();
+        return { key, dir: s.dir, playlistPath: path.join(s.dir, PLAYLIST_NAME) };
       }
       const dirName = streamDirName(key);
       const now = clock.now();
       const s: Session = {
         key,
         dirName,
-        dir: path.join(rootDir, dirName),
+        dir: path.join(runDir, dirName),
         input: wanted,
         detectedH265: false,
         transcode: false,
@@ -458,13 +637,35 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
         stopping: undefined,
         switching: undefined,
         sniffed: false,
+        endpoint: undefined,
+        changing: undefined,
       };
       sessions.set(key, s);
       // Whatever a crashed predecessor left under this name is not ours to serve.
       rmSync(s.dir, { recursive: true, force: true });
+      try {
+        s.endpoint = await endpointFor(s, wanted);
+      } catch (err) {
+        if (sessions.get(key) === s) sessions.delete(key);
+        throw err instanceof RelayError ? err : new RelayError('stream-error', String((err as Error).message ?? err));
+      }
+      if (closed || sessions.get(key) !== s || s.stopping) {
+        s.endpoint?.close();
+        if (sessions.get(key) === s) sessions.delete(key);
+        throw closed ? shuttingDown() : new RelayError('stopped', `relay for ${key} stopped`);
+      }
       startSession(s);
       armIdle(s);
       return { key, dir: s.dir, playlistPath: path.join(s.dir, PLAYLIST_NAME) };
+    },
+
+    retryNow(key) {
+      return sessions.get(key)?.supervisor?.retryNow() ?? false;
+    },
+
+    onTransport(listener) {
+      transportListeners.add(listener);
+      return () => transportListeners.delete(listener);
     },
 
     touch(key) {
@@ -555,15 +756,37 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
       await Promise.all([...sessions.values()].map((s) => stopSession(s)));
     },
 
+    async close() {
+      closed = true;
+      await Promise.all([...sessions.values()].map((s) => stopSession(s)));
+      if (ownProxy) await proxy?.close();
+      rmSync(runDir, { recursive: true, force: true });
+      rmSync(runPidDir, { recursive: true, force: true });
+    },
+
     async cleanupOrphans() {
       const result: OrphanCleanup = { killed: [], removedDirs: [], skipped: [] };
-      const ours = new Set([...sessions.values()].map((s) => s.dirName));
-      const keep = new Set(ours);
+      const runs = new Set([...safeReaddir(rootDir), ...safeReaddir(pidDir)].filter((n) => parseRunId(n)));
+      for (const name of runs) {
+        if (name === runId) continue;
+        const run = parseRunId(name)!;
+        const owner = processes.stat(run.pid);
+        if (owner && owner.startTime === run.startTime) {
+          // Another live relay on this root (another server on the same data, another port): not orphans.
+          result.skipped.push(name);
+          continue;
+        }
+        await killRun(path.join(rootDir, name), path.join(pidDir, name), result);
+        rmSync(path.join(pidDir, name), { recursive: true, force: true });
+        if (existsSync(path.join(rootDir, name))) {
+          rmSync(path.join(rootDir, name), { recursive: true, force: true });
+          result.removedDirs.push(name);
+        }
+      }
+      // The layout before run ids: stream directories straight under the root, pid files straight in pidDir.
       for (const file of safeReaddir(pidDir)) {
         if (!file.endsWith('.json')) continue;
-        const dirName = file.slice(0, -'.json'.length);
         const pidFile = path.join(pidDir, file);
-        if (ours.has(dirName)) continue;
         let rec: PidRecord | undefined;
         try {
           rec = JSON.parse(readFileSync(pidFile, 'utf8')) as PidRecord;
@@ -573,8 +796,6 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
         if (rec && Number.isInteger(rec.owner) && Number.isInteger(rec.pid)) {
           const owner = processes.stat(rec.owner);
           if (owner && rec.ownerStartTime !== null && owner.startTime === rec.ownerStartTime) {
-            // Another live relay on this root (or a sibling in this process): its streams, not orphans.
-            keep.add(dirName);
             result.skipped.push(file);
             continue;
           }
@@ -588,7 +809,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
         rmSync(pidFile, { force: true });
       }
       for (const name of safeReaddir(rootDir)) {
-        if (keep.has(name)) continue;
+        if (parseRunId(name) || result.skipped.includes(`${name}.json`)) continue;
         rmSync(path.join(rootDir, name), { recursive: true, force: true });
         result.removedDirs.push(name);
       }

@@ -63,10 +63,88 @@ describe('supervisor', () => {
     // Each gap is the tier delay, rounded up to the 100 ms steps of the loop above.
     expect(gaps.map((g) => Math.ceil(g / 100) * 100)).toEqual([500, 1_000, 2_000, 5_000, 10_000, 30_000, 30_000]);
     expect(t.runner.peak()).toBe(1);
-    expect(t.events[1]).toEqual({ state: 'error', reason: 'rtsp://***@10.0.0.9/x: Connection refused', restarts: 0 });
-    // The same error again is not re-announced on every attempt.
-    expect(t.states()).toEqual(['starting', 'error']);
+    expect(t.events[1]).toEqual({
+      state: 'error',
+      reason: 'rtsp://***@10.0.0.9/x: Connection refused',
+      restarts: 0,
+      retryInMs: 500,
+    });
+    // Every attempt is announced, with the wait before the next one (issue 12: it went silent while retrying).
+    expect(t.events.slice(1).map((e) => [e.state, e.restarts, e.retryInMs])).toEqual([
+      ['error', 0, 500],
+      ['error', 1, 1_000],
+      ['error', 2, 2_000],
+      ['error', 3, 5_000],
+      ['error', 4, 10_000],
+      ['error', 5, 30_000],
+      ['error', 6, 30_000],
+    ]);
     expect(t.sup.status()).toMatchObject({ restarts: 7, state: 'error' });
+    await t.sup.stop();
+  });
+
+  it('while someone watches no wait is longer than the cap; a stream once live stays "reconnecting"', async () => {
+    let watched = true;
+    const t = setup({ backoffCapMs: () => (watched ? 2_000 : undefined) });
+    t.sup.start();
+    t.segment();
+    await t.clock.advance(500);
+    const spawnTimes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      t.last().exit({ code: 1 });
+      const before = t.runner.children.length;
+      while (t.runner.children.length === before) await t.clock.advance(100);
+      spawnTimes.push(t.clock.now());
+    }
+    expect(t.events.slice(2).map((e) => [e.state, e.retryInMs])).toEqual([
+      ['reconnecting', 500],
+      ['reconnecting', 1_000],
+      ['reconnecting', 2_000],
+      ['reconnecting', 2_000],
+      ['reconnecting', 2_000],
+      ['reconnecting', 2_000],
+    ]);
+    // Nobody watching any more: the long tiers again.
+    watched = false;
+    t.last().exit({ code: 1 });
+    await t.clock.advance(0);
+    expect(t.events.at(-1)).toMatchObject({ state: 'reconnecting', retryInMs: 30_000 });
+    await t.sup.stop();
+  });
+
+  it('retryNow ends a wait at once; outside a wait it does nothing', async () => {
+    const t = setup();
+    t.sup.start();
+    expect(t.sup.retryNow()).toBe(false);
+    for (let i = 0; i < 6; i++) {
+      t.last().exit({ code: 1 });
+      const before = t.runner.children.length;
+      while (t.runner.children.length === before) await t.clock.advance(100);
+    }
+    t.last().exit({ code: 1 });
+    await t.clock.advance(0);
+    expect(t.sup.status().phase).toBe('backoff');
+    const n = t.runner.children.length;
+    expect(t.sup.retryNow()).toBe(true);
+    expect(t.runner.children).toHaveLength(n + 1);
+    expect(t.sup.retryNow()).toBe(false);
+    await t.sup.stop();
+  });
+
+  it("the caller's explanation of an exit wins over ffmpeg's last line; our own kills keep theirs", async () => {
+    let why: string | undefined = 'connection refused by 10.0.0.9:554';
+    const t = setup({ explainExit: () => why });
+    t.sup.start();
+    t.last().writeStderr('[rtsp @ 0x1] method OPTIONS failed: 503 Service Unavailable\n');
+    t.last().exit({ code: 1 });
+    await t.clock.advance(0);
+    expect(t.events.at(-1)).toMatchObject({ state: 'error', reason: 'connection refused by 10.0.0.9:554' });
+    why = undefined;
+    await t.clock.advance(500);
+    t.last().writeStderr('[rtsp @ 0x1] method OPTIONS failed: 503 Service Unavailable\n');
+    t.last().exit({ code: 1 });
+    await t.clock.advance(0);
+    expect(t.events.at(-1)).toMatchObject({ reason: '[rtsp @ 0x1] method OPTIONS failed: 503 Service Unavailable' });
     await t.sup.stop();
   });
 
@@ -154,6 +232,7 @@ describe('supervisor', () => {
     expect(t.runner.children).toHaveLength(1);
     expect(t.states()).toEqual(['starting', 'error', 'stopped']);
     expect(t.clock.pending()).toBe(0);
+    expect(t.sup.retryNow()).toBe(false);
   });
 
   it('callbacks of an old process are ignored: late progress and exit after stop change nothing', async () => {

@@ -8,7 +8,11 @@
  *   and restarted ("stale output"); a start that writes nothing within `startTimeoutMs` is killed too.
  * - Every spawn increments a generation; exit, output and timer callbacks of an older generation are ignored,
  *   so a stale retry cannot revive a stopped stream nor a dead process's exit kill its successor.
- * - Tiered backoff between attempts, reset once a process has been running for `resetBackoffAfterMs`.
+ * - Tiered backoff between attempts, reset once a process has been running for `resetBackoffAfterMs`; while
+ *   `backoffCapMs()` says someone watches, no wait is longer than that (issue 12: a camera back after a 20 s
+ *   outage waited up to 30 s more for video). `retryNow()` ends a wait at once (a health check saw the camera).
+ * - Every failed attempt is announced with its reason and the delay before the next one; a stream that was
+ *   live stays `reconnecting` through its retries instead of turning `error` after the first.
  * - Stop and restarts send SIGTERM to the process group, then SIGKILL after `killGraceMs`.
  * - The last `stderrLines` stderr lines (credentials masked) are kept for logs and the API.
  */
@@ -27,6 +31,8 @@ export interface StreamStateEvent {
   restarts: number;
   fps?: number;
   bitrateKbps?: number;
+  /** In backoff: milliseconds until the next attempt. */
+  retryInMs?: number;
 }
 
 /** The supervisor's own bookkeeping, finer than `StreamState`. */
@@ -64,6 +70,13 @@ export interface SupervisorOptions {
   backoffMs?: readonly number[];
   /** Default 60 s. */
   resetBackoffAfterMs?: number;
+  /** Called at every failure: a number caps the wait before the next attempt (someone is watching). */
+  backoffCapMs?: () => number | undefined;
+  /**
+   * Called when an attempt ends: what went wrong in words, when the caller knows better than ffmpeg's last
+   * line (the source proxy saw the camera refuse the connection). Not consulted for our own kills.
+   */
+  explainExit?: () => string | undefined;
   /** Default max(3 × segmentSeconds, 6 s). */
   staleAfterMs?: number;
   /** Default max(15 s, 5 × segmentSeconds). */
@@ -103,6 +116,8 @@ export interface Supervisor {
   start(): void;
   /** Kills the process (TERM, then KILL after the grace) and settles when it is gone. Idempotent. */
   stop(): Promise<void>;
+  /** In backoff: ends the wait and starts the next attempt now (true). Anything else: false. */
+  retryNow(): boolean;
   status(): SupervisorStatus;
   stderrTail(): string[];
   on(event: 'state', listener: (e: StreamStateEvent) => void): () => void;
@@ -147,20 +162,25 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   let outputKbps: number | undefined;
   let outTimeMs: number | undefined;
   let stopping: Promise<void> | undefined;
-  let published: { state: StreamState; reason?: string } | undefined;
+  let published: { state: StreamState; reason?: string; restarts: number } | undefined;
+  /** Live at least once: later failures are 'reconnecting', not 'error'. */
+  let everLive = false;
 
   const bitrate = () => progressKbps ?? outputKbps;
   const restarts = () => Math.max(0, spawns - 1);
 
-  function publish(state: StreamState, reason?: string): void {
-    if (published && published.state === state && published.reason === reason) return;
-    published = { state, ...(reason !== undefined ? { reason } : {}) };
+  function publish(state: StreamState, reason?: string, retryInMs?: number): void {
+    // Each attempt is news (issue 12: the state went silent while it retried); the same attempt twice is not.
+    if (published && published.state === state && published.reason === reason && published.restarts === restarts())
+      return;
+    published = { state, ...(reason !== undefined ? { reason } : {}), restarts: restarts() };
     const e: StreamStateEvent = {
       state,
       ...(reason !== undefined ? { reason } : {}),
       restarts: restarts(),
       ...(fps !== undefined ? { fps } : {}),
       ...(bitrate() !== undefined ? { bitrateKbps: bitrate() } : {}),
+      ...(retryInMs !== undefined ? { retryInMs } : {}),
     };
     log.info('stream state', { stream: opts.name, ...e });
     for (const fn of listeners) {
@@ -234,8 +254,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   }
 
   function describeExit(attempt: Attempt | undefined, info: ExitInfo, wasLive: boolean): string {
-    if (attempt?.killReason) return attempt.killReason;
+    if (attempt?.killReason) {
+      const why = attempt.killReason !== 'stopped' ? opts.explainExit?.() : undefined;
+      return why ? `${attempt.killReason} (${why})` : attempt.killReason;
+    }
     if (info.error) return `ffmpeg could not start: ${info.error.message}`;
+    const explained = opts.explainExit?.();
+    if (explained) return explained;
     const status = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
     // Before any output the last stderr line is the reason (connection refused, 401, …); after output it may
     // be an old warning, so the exit status comes first.
@@ -251,7 +276,9 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     const wasLive = phase === 'running';
     const now = clock.now();
     if (wasLive && liveSince !== undefined && now - liveSince >= resetAfter) failures = 0;
-    const delay = tiers[Math.min(failures, tiers.length - 1)]!;
+    const tier = tiers[Math.min(failures, tiers.length - 1)]!;
+    const cap = opts.backoffCapMs?.();
+    const delay = cap !== undefined && cap >= 0 ? Math.min(tier, cap) : tier;
     failures++;
     const reason = describeExit(attempt, info, wasLive);
     log.warn('ffmpeg ended', { stream: opts.name, reason, code: info.code, signal: info.signal, retryInMs: delay });
@@ -259,7 +286,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     nextRetryAt = now + delay;
     fps = undefined;
     progressKbps = undefined;
-    publish(wasLive ? 'reconnecting' : 'error', reason);
+    publish(everLive ? 'reconnecting' : 'error', reason, delay);
     backoffTimer = clock.setTimeout(() => {
       backoffTimer = undefined;
       if (gen !== generation || phase !== 'backoff') return;
@@ -303,6 +330,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     if (phase === 'starting') {
       if (fresh) {
         phase = 'running';
+        everLive = true;
         liveSince = now;
         lastOutputAt = health.lastOutputAt!;
         publish('live');
@@ -326,6 +354,13 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       if (phase !== 'idle') return;
       publish('starting');
       spawnNow();
+    },
+    retryNow() {
+      if (phase !== 'backoff' || stopping) return false;
+      if (backoffTimer) clock.clearTimeout(backoffTimer);
+      backoffTimer = undefined;
+      spawnNow();
+      return true;
     },
     stop() {
       if (stopping) return stopping;

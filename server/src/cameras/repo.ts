@@ -30,16 +30,38 @@ export interface CameraPoint {
   model: string | null;
   serial: string | null;
   mac: string | null;
+  /** WS-Discovery endpoint reference (urn:uuid:…): the device's own identity, first in dedup. */
+  deviceEndpoint: string | null;
+  /** RTSP towards the camera: 'auto' tries TCP, then UDP (issue 12). */
+  rtspTransport: RtspTransportMode;
+  /** The transport that delivered video last (relay or health check); tried first in 'auto'. */
+  rtspTransportSeen: 'tcp' | 'udp' | null;
   createdAt: string;
   updatedAt: string;
   version: number;
 }
+
+export type RtspTransportMode = 'auto' | 'tcp' | 'udp';
 
 export interface DeviceIdentity {
   manufacturer: string | null;
   model: string | null;
   serial: string | null;
   mac: string | null;
+  endpoint?: string | null;
+}
+
+/**
+ * Serials that name no device: factory placeholders and blanks that NVR-fronting proxies and cheap
+ * cameras report (issue 12: two devices with `00000000` were taken for one).
+ */
+export function isPlaceholderSerial(serial: string): boolean {
+  const s = serial.trim().toLowerCase();
+  return (
+    s.length < 4 ||
+    /^(.)\1*$/.test(s) ||
+    /^(0123456789?|123456789?0?|unknown|none|n\/?a|null|default|serial(number)?|sn|xxx+)$/.test(s)
+  );
 }
 
 /** What a health check needs of a point: no scope, internal use only. */
@@ -51,6 +73,8 @@ export interface HealthTarget {
   subStreamUri: string | null;
   credentialsSealed: string | null;
   status: CameraStatus;
+  rtspTransport: RtspTransportMode;
+  rtspTransportSeen: 'tcp' | 'udp' | null;
 }
 
 /** Fields a caller sets; the rest are managed by the repository or health checks. */
@@ -65,10 +89,13 @@ export type CameraFields = Omit<
   | 'model'
   | 'serial'
   | 'mac'
+  | 'deviceEndpoint'
+  | 'rtspTransport'
+  | 'rtspTransportSeen'
   | 'createdAt'
   | 'updatedAt'
   | 'version'
->;
+> & { /** Default 'auto'. */ rtspTransport?: RtspTransportMode };
 
 export interface CameraFilter {
   q?: string;
@@ -103,8 +130,30 @@ export interface CameraRepo {
   countsByOrg(scope: Scope): { orgUnitId: number; total: number; online: number }[];
   countsByNetwork(scope: Scope): { networkId: string; total: number; online: number }[];
   setDevice(id: number, device: DeviceIdentity): void;
-  /** A registered point that is the same device: same serial, same MAC, or same ONVIF endpoint. Unscoped. */
-  findSameDevice(d: { serial: string | null; mac: string | null; onvifUrl: string | null }): number | undefined;
+  /**
+   * A registered point that is the same device, unscoped. Identity in order (issue 12): the WS-Discovery
+   * endpoint reference; else the MAC; else the serial together with make and model (a serial alone never
+   * makes two devices one, placeholder serials never count); else the same ONVIF address. Known and
+   * different endpoint references (or MACs) mean different devices, whatever else they share.
+   */
+  findSameDevice(d: {
+    endpoint?: string | null;
+    serial: string | null;
+    mac: string | null;
+    manufacturer?: string | null;
+    model?: string | null;
+    onvifUrl: string | null;
+  }): number | undefined;
+  /** The transport that delivered video (null: forget it, e.g. after the address changed). */
+  setTransportSeen(id: number, transport: 'tcp' | 'udp' | null): void;
+  /** Chunked import (issue 12): rows written under an import id, visible at once, removable together. */
+  beginImport(rows: number, createdBy: number | null, at: string): number;
+  insertImportChunk(importId: number, rows: CameraFields[]): number;
+  /** Deletes up to `limit` rows of an import; returns how many (repeat until 0). */
+  deleteImportChunk(importId: number, limit: number): number;
+  finishImport(importId: number, status: 'done' | 'failed', at: string): void;
+  /** Imports a previous process left half written. */
+  unfinishedImports(): number[];
   healthTargets(afterId: number, limit: number): HealthTarget[];
   /** Records a health result; returns the previous status and the (new) last-seen time. */
   setStatus(
@@ -144,13 +193,16 @@ interface CameraRow {
   model: string | null;
   serial: string | null;
   mac: string | null;
+  device_endpoint: string | null;
+  rtsp_transport: RtspTransportMode;
+  rtsp_transport_seen: 'tcp' | 'udp' | null;
   created_at: string;
   updated_at: string;
   version: number;
 }
 
 const COLUMNS =
-  'id, code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, status, status_reason, last_seen_at, last_checked_at, manufacturer, model, serial, mac, created_at, updated_at, version';
+  'id, code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, status, status_reason, last_seen_at, last_checked_at, manufacturer, model, serial, mac, device_endpoint, rtsp_transport, rtsp_transport_seen, created_at, updated_at, version';
 
 function fromRow(r: CameraRow): CameraPoint {
   return {
@@ -179,6 +231,9 @@ function fromRow(r: CameraRow): CameraPoint {
     model: r.model,
     serial: r.serial,
     mac: r.mac,
+    deviceEndpoint: r.device_endpoint,
+    rtspTransport: r.rtsp_transport,
+    rtspTransportSeen: r.rtsp_transport_seen,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     version: r.version,
@@ -256,12 +311,15 @@ function values(f: CameraFields): SqlValue[] {
     f.subStreamUri,
     f.credentialsSealed,
     f.ptz ? 1 : 0,
+    f.rtspTransport ?? 'auto',
     searchText(f),
   ];
 }
 
-const INSERT = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, search_text, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const INSERT_IMPORTED = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at, import_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
  * `rootPaths` lists the org paths of tree roots; a scope equal to the only
@@ -357,7 +415,7 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
     update(id, version, fields) {
       const t = now().toISOString();
       const { changes } = db.run(
-        `UPDATE camera_points SET code = ?, name = ?, network_id = ?, org_unit_id = ?, org_path = ?, lon = ?, lat = ?, coord_source = ?, address = ?, direction = ?, fov = ?, onvif_url = ?, main_stream_uri = ?, sub_stream_uri = ?, credentials_enc = ?, ptz = ?, search_text = ?, updated_at = ?, version = version + 1
+        `UPDATE camera_points SET code = ?, name = ?, network_id = ?, org_unit_id = ?, org_path = ?, lon = ?, lat = ?, coord_source = ?, address = ?, direction = ?, fov = ?, onvif_url = ?, main_stream_uri = ?, sub_stream_uri = ?, credentials_enc = ?, ptz = ?, rtsp_transport = ?, search_text = ?, updated_at = ?, version = version + 1
          WHERE id = ? AND version = ?`,
         [...values(fields), t, id, version],
       );
@@ -383,28 +441,79 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
       );
     },
     setDevice(id, d) {
-      db.run('UPDATE camera_points SET manufacturer = ?, model = ?, serial = ?, mac = ? WHERE id = ?', [
-        d.manufacturer,
-        d.model,
-        d.serial,
-        d.mac,
-        id,
-      ]);
+      db.run(
+        'UPDATE camera_points SET manufacturer = ?, model = ?, serial = ?, mac = ?, device_endpoint = ? WHERE id = ?',
+        [d.manufacturer, d.model, d.serial, d.mac, d.endpoint ?? null, id],
+      );
     },
     findSameDevice(d) {
-      if (d.serial) {
-        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE serial = ? LIMIT 1', [d.serial]);
+      type Known = {
+        id: number;
+        device_endpoint: string | null;
+        mac: string | null;
+        manufacturer: string | null;
+        model: string | null;
+      };
+      const cols = 'id, device_endpoint, mac, manufacturer, model';
+      // Different known endpoint references (or MACs) are different devices, whatever else they share.
+      const differs = (r: Known) =>
+        (!!d.endpoint && !!r.device_endpoint && d.endpoint !== r.device_endpoint) ||
+        (!!d.mac && !!r.mac && d.mac !== r.mac);
+      if (d.endpoint) {
+        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE device_endpoint = ? LIMIT 1', [
+          d.endpoint,
+        ]);
         if (r) return r.id;
       }
       if (d.mac) {
-        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE mac = ? LIMIT 1', [d.mac]);
+        const r = db
+          .all<Known>(`SELECT ${cols} FROM camera_points WHERE mac = ? LIMIT 20`, [d.mac])
+          .find((x) => !differs(x));
+        if (r) return r.id;
+      }
+      if (d.serial && !isPlaceholderSerial(d.serial) && d.manufacturer && d.model) {
+        const same = (a: string | null, b: string) => (a ?? '').trim().toLowerCase() === b.trim().toLowerCase();
+        const r = db
+          .all<Known>(`SELECT ${cols} FROM camera_points WHERE serial = ? LIMIT 20`, [d.serial])
+          .find((x) => same(x.manufacturer, d.manufacturer!) && same(x.model, d.model!) && !differs(x));
         if (r) return r.id;
       }
       if (d.onvifUrl) {
-        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE onvif_url = ? LIMIT 1', [d.onvifUrl]);
+        const r = db
+          .all<Known>(`SELECT ${cols} FROM camera_points WHERE onvif_url = ? LIMIT 20`, [d.onvifUrl])
+          .find((x) => !differs(x));
         if (r) return r.id;
       }
       return undefined;
+    },
+    setTransportSeen(id, transport) {
+      db.run('UPDATE camera_points SET rtsp_transport_seen = ? WHERE id = ?', [transport, id]);
+    },
+    beginImport(rows, createdBy, at) {
+      return db.run("INSERT INTO camera_imports (status, created_by, rows, started_at) VALUES ('writing', ?, ?, ?)", [
+        createdBy,
+        rows,
+        at,
+      ]).lastInsertRowid;
+    },
+    insertImportChunk(importId, rows) {
+      const t = now().toISOString();
+      return db.transaction(() => {
+        for (const f of rows) db.run(INSERT_IMPORTED, [...values(f), t, t, importId]);
+        return rows.length;
+      });
+    },
+    deleteImportChunk(importId, limit) {
+      return db.run(
+        'DELETE FROM camera_points WHERE id IN (SELECT id FROM camera_points WHERE import_id = ? LIMIT ?)',
+        [importId, limit],
+      ).changes;
+    },
+    finishImport(importId, status, at) {
+      db.run('UPDATE camera_imports SET status = ?, finished_at = ? WHERE id = ?', [status, at, importId]);
+    },
+    unfinishedImports() {
+      return db.all<{ id: number }>("SELECT id FROM camera_imports WHERE status = 'writing'").map((r) => r.id);
     },
     healthTargets(afterId, limit) {
       return db
@@ -416,8 +525,10 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
           sub_stream_uri: string | null;
           credentials_enc: string | null;
           status: CameraStatus;
+          rtsp_transport: RtspTransportMode;
+          rtsp_transport_seen: 'tcp' | 'udp' | null;
         }>(
-          'SELECT id, org_path, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, status FROM camera_points WHERE id > ? ORDER BY id LIMIT ?',
+          'SELECT id, org_path, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, status, rtsp_transport, rtsp_transport_seen FROM camera_points WHERE id > ? ORDER BY id LIMIT ?',
           [afterId, limit],
         )
         .map((r) => ({
@@ -428,6 +539,8 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
           subStreamUri: r.sub_stream_uri,
           credentialsSealed: r.credentials_enc,
           status: r.status,
+          rtspTransport: r.rtsp_transport,
+          rtspTransportSeen: r.rtsp_transport_seen,
         }));
     },
     setStatus(id, status, reason, checkedAt, seen) {

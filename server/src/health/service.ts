@@ -9,12 +9,15 @@ import type { OrgRepo } from '../org/repo.ts';
 import { WHOLE_REGISTRY, type Scope } from '../org/scope.ts';
 import { createOnvifClient } from '../protocols/onvif/client.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
+import { CREDENTIALS_UNREADABLE, openCredentials } from '../crypto/credentials.ts';
 
 export interface CheckResult {
   status: Exclude<CameraStatus, 'unknown'> | 'unknown';
   reason: string | null;
   /** Real video was seen. */
   seen: boolean;
+  /** The RTSP transport the video came over. */
+  transport?: 'tcp' | 'udp';
 }
 
 /**
@@ -65,14 +68,10 @@ export function createHealthService(deps: HealthDeps) {
   let stopped = false;
 
   async function check(t: HealthTarget): Promise<CheckResult> {
-    let creds: { username: string; password: string } | null = null;
-    if (t.credentialsSealed) {
-      try {
-        creds = JSON.parse(secrets.open(t.credentialsSealed)) as { username: string; password: string };
-      } catch {
-        creds = null;
-      }
-    }
+    const opened = openCredentials(secrets, t.credentialsSealed);
+    // A password that no longer decrypts is said as such, not probed as an authentication failure (issue 12).
+    if (!opened.ok) return { status: 'unknown', reason: CREDENTIALS_UNREADABLE, seen: false };
+    const creds = opened.creds;
     const onvifP = t.onvifUrl
       ? createOnvifClient({ xaddr: t.onvifUrl, timeoutMs: config.timeoutMs })
           .getSystemDateAndTime()
@@ -88,14 +87,20 @@ export function createHealthService(deps: HealthDeps) {
             ...(creds ? { username: creds.username, password: creds.password } : {}),
             timeoutMs: config.timeoutMs,
             wantVideo: config.frameCheck,
+            // The same way the relay reads it (issue 12: a UDP-only camera was marked offline by a TCP probe).
+            transport: t.rtspTransport,
+            ...(t.rtspTransportSeen ? { prefer: t.rtspTransportSeen } : {}),
           }).then((r) => ({
             ok: r.ok,
             stalled: !r.ok && (r.stage === 'play' || r.stage === 'frame'),
             reason: r.reason,
+            ...(r.transport ? { transport: r.transport } : {}),
           }))
         : Promise.resolve(null);
     const [onvif, video] = await Promise.all([onvifP, videoP]);
-    return judge(onvif, video);
+    const judged = judge(onvif, video);
+    const transport = video && 'transport' in video ? (video.transport as 'tcp' | 'udp') : undefined;
+    return transport && judged.seen ? { ...judged, transport } : judged;
   }
 
   function record(t: HealthTarget, r: CheckResult, damp = true): boolean {
@@ -111,6 +116,9 @@ export function createHealthService(deps: HealthDeps) {
     } else failures.delete(t.id);
     const at = clock.now().toISOString();
     const saved = cameras.setStatus(t.id, status, reason, at, r.seen);
+    if (saved !== undefined && r.transport && r.transport !== t.rtspTransportSeen)
+      cameras.setTransportSeen(t.id, r.transport);
+    if (saved !== undefined && r.seen) bus.emit('camera.seen', { id: t.id });
     if (saved === undefined || saved.prev === status) return false;
     bus.emit('camera.status', {
       id: t.id,

@@ -1,10 +1,14 @@
 /**
  * RTSP health probe: DESCRIBE (with Basic or Digest auth), and optionally
- * SETUP over TCP-interleaved + PLAY until the first RTP packet of video
- * arrives — proof of real video rather than of an open port. Every reply is
- * capped in size and time; garbage ends the probe with a reason.
+ * SETUP + PLAY until the first RTP packet of video arrives — proof of real
+ * video rather than of an open port. SETUP goes the way the point says
+ * (issue 12): TCP interleaved, UDP to ports of our own, or 'auto' (the
+ * transport that worked last, then the other; a camera that answers 461 to
+ * TCP is tried over UDP on the same connection). Every reply is capped in
+ * size and time; garbage ends the probe with a reason.
  */
 import { createHash } from 'node:crypto';
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 
 export interface RtspProbeResult {
@@ -16,6 +20,8 @@ export interface RtspProbeResult {
   /** Milliseconds from connect to the first RTP packet, when asked for video. */
   firstPacketMs: number | null;
   status: number | null;
+  /** The transport the first video packet came over. */
+  transport?: 'tcp' | 'udp';
 }
 
 export interface RtspProbeOptions {
@@ -24,6 +30,34 @@ export interface RtspProbeOptions {
   timeoutMs: number;
   /** Also SETUP + PLAY and wait for the first video RTP packet. */
   wantVideo: boolean;
+  /** How to SETUP; default 'tcp'. */
+  transport?: 'auto' | 'tcp' | 'udp';
+  /** For 'auto': tried first (what worked last time). */
+  prefer?: 'tcp' | 'udp';
+}
+
+/** Two UDP sockets on consecutive ports, RTP on the even one. */
+async function udpPair(): Promise<{ rtp: UdpSocket; rtcp: UdpSocket; port: number }> {
+  const bind = (port: number) =>
+    new Promise<UdpSocket>((resolve, reject) => {
+      const s = createSocket('udp4');
+      s.once('error', reject);
+      s.bind({ port, exclusive: true }, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+    });
+  for (let i = 0; i < 32; i++) {
+    const port = 20_000 + 2 * Math.floor(Math.random() * 20_000);
+    let rtp: UdpSocket | undefined;
+    try {
+      rtp = await bind(port);
+      return { rtp, rtcp: await bind(port + 1), port };
+    } catch {
+      rtp?.close();
+    }
+  }
+  throw new Error('no free UDP port pair');
 }
 
 interface RtspResponse {
@@ -169,6 +203,13 @@ export function rtspProbe(uri: string, opts: RtspProbeOptions): Promise<RtspProb
     let session: string | null = null;
     let pending: ((r: RtspResponse) => void) | null = null;
     let videoPt: number | null = null;
+    let mode: 'tcp' | 'udp' | null = null;
+    let udp: { rtp: UdpSocket; rtcp: UdpSocket; port: number } | null = null;
+    const closeUdp = () => {
+      udp?.rtp.close();
+      udp?.rtcp.close();
+      udp = null;
+    };
 
     const socket: Socket = connect({ host: u.hostname, port: Number(u.port || 554) });
     const finish = (ok: boolean, reason: string | null, firstPacketMs: number | null = null) => {
@@ -180,7 +221,16 @@ export function rtspProbe(uri: string, opts: RtspProbeOptions): Promise<RtspProb
       }
       socket.end();
       setTimeout(() => socket.destroy(), 200).unref();
-      resolve({ ok, stage, reason, codec, firstPacketMs, status: lastStatus });
+      closeUdp();
+      resolve({
+        ok,
+        stage,
+        reason,
+        codec,
+        firstPacketMs,
+        status: lastStatus,
+        ...(ok && mode && opts.wantVideo ? { transport: mode } : {}),
+      });
     };
     const timer = setTimeout(
       () =>
@@ -260,8 +310,43 @@ export function rtspProbe(uri: string, opts: RtspProbeOptions): Promise<RtspProb
         videoPt = video.payloadType;
         if (!opts.wantVideo) return finish(true, null);
         stage = 'setup';
-        const s = await withAuth('SETUP', video.control, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
-        if (s.status !== 200) return finish(false, `SETUP answered ${s.status}`);
+        const want = opts.transport ?? 'tcp';
+        const order: ('tcp' | 'udp')[] =
+          want === 'auto' ? (opts.prefer === 'udp' ? ['udp', 'tcp'] : ['tcp', 'udp']) : [want];
+        let s: RtspResponse | null = null;
+        for (const t of order) {
+          if (t === 'tcp') {
+            s = await withAuth('SETUP', video.control, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
+          } else {
+            udp = await udpPair();
+            const cameraHost = socket.remoteAddress?.replace(/^::ffff:/, '');
+            udp.rtp.on('message', (msg, rinfo) => {
+              if (stage !== 'play' || rinfo.address.replace(/^::ffff:/, '') !== cameraHost || msg.length < 12) return;
+              if (msg[0]! >> 6 !== 2 || (videoPt !== null && (msg[1]! & 0x7f) !== videoPt)) return;
+              stage = 'frame';
+              finish(true, null, Date.now() - started);
+            });
+            s = await withAuth('SETUP', video.control, [
+              `Transport: RTP/AVP;unicast;client_port=${udp.port}-${udp.port + 1}`,
+            ]);
+            if (s.status !== 200) closeUdp();
+          }
+          if (s.status === 200) {
+            mode = t;
+            break;
+          }
+          // Not a transport matter: the next transport would be refused the same way.
+          if ([401, 403, 404, 454].includes(s.status)) break;
+        }
+        if (!s || s.status !== 200) {
+          const tried = order.map((t) => t.toUpperCase()).join(' and ');
+          return finish(
+            false,
+            s?.status === 461
+              ? `the camera refused RTSP over ${tried} (461 Unsupported Transport)`
+              : `SETUP over ${tried} answered ${s?.status}`,
+          );
+        }
         session = (s.headers.get('session') ?? '').split(';')[0]!.trim() || null;
         if (!session) return finish(false, 'SETUP reply lacks a session');
         stage = 'play';

@@ -7,20 +7,40 @@ export interface RelayEngineStatus {
   restarts: number;
   fps: number | null;
   bitrateKbps: number | null;
+  /** Waiting between attempts: milliseconds until the next one. */
+  retryInMs: number | null;
   /** Directory holding index.m3u8 and its segments. */
   dir: string;
 }
 
+export type RtspTransportMode = 'auto' | 'tcp' | 'udp';
+
 export interface RelaySourceInput {
+  /** The registered address, without credentials: those never reach a command line (issue 12). */
   url: string;
+  credentials: { username: string; password: string } | null;
   codec: 'h264' | 'h265' | 'unknown';
+  /** RTSP towards the camera (the point's setting). */
+  rtspTransport: RtspTransportMode;
+  /** For 'auto': the transport that delivered media last time. */
+  preferTransport?: 'tcp' | 'udp';
 }
 
 export interface RelayEngine {
-  /** Starts the stream for `key` unless running; every viewer shares it. */
+  /**
+   * Starts the stream for `key` unless running; every viewer shares it. A running stream asked for with
+   * another input (new address, password or transport) restarts at once, in place.
+   */
   acquire(key: string, input: RelaySourceInput): Promise<void>;
   /** Asks a non-RTSP source which video codec it carries. */
-  probeCodec(url: string): Promise<'h264' | 'h265' | 'unknown'>;
+  probeCodec(
+    url: string,
+    credentials?: { username: string; password: string } | null,
+  ): Promise<'h264' | 'h265' | 'unknown'>;
+  /** A stream waiting between attempts tries again now (a health check saw its camera). */
+  retryNow(key: string): boolean;
+  /** The RTSP transport that delivered media on a stream (for the point to remember). */
+  onTransport(fn: (key: string, transport: 'tcp' | 'udp') => void): () => void;
   /** A viewer fetched the playlist or a segment: keeps the stream from idling out. */
   touch(key: string): void;
   /** Resolves true once the playlist lists a segment, false on timeout or error. */
@@ -32,4 +52,6 @@ export interface RelayEngine {
   /** Stops the stream of `key` now, whoever watches (its camera point was deleted). */
   stop(key: string): Promise<void>;
   stopAll(): Promise<void>;
+  /** Shutdown: nothing starts any more, everything stops (issue 12). */
+  close(): Promise<void>;
 }

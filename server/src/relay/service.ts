@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/index.ts';
 import { can, type AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
+import { CREDENTIALS_UNREADABLE, openCredentials, type Credentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { SqlDb } from '../db/sqlite.ts';
 import type { EventBus } from '../events.ts';
@@ -11,7 +12,7 @@ import type { Clock, Logger } from '../http/logger.ts';
 import { WHOLE_REGISTRY, inScope, pathRange } from '../org/scope.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
 import type { CameraControl } from './control.ts';
-import type { RelayEngine } from './engine.ts';
+import type { RelayEngine, RelaySourceInput } from './engine.ts';
 import { cameraRef, sameRef, sessionRef, signGrant, verifyGrant } from './tokens.ts';
 
 export interface RelayDeps {
@@ -53,22 +54,24 @@ export interface ViewSession {
 }
 const FILE = /^(index\.m3u8|seg_\d{5,9}\.ts)$/;
 
-/** The stream address with the point's sealed credentials put back for ffmpeg (never shown to anyone). */
-export function sourceUrl(uri: string, creds: { username: string; password: string } | null): string {
-  if (!creds) return uri;
-  const u = new URL(uri);
-  u.username = encodeURIComponent(creds.username);
-  u.password = encodeURIComponent(creds.password);
-  return u.toString();
-}
+/** What a running stream was started from: a change of any of these restarts it (issue 12). */
+const sourceSignature = (uri: string | null, c: Pick<CameraPoint, 'credentialsSealed' | 'rtspTransport'>) =>
+  `${uri ?? ''}\n${c.credentialsSealed ?? ''}\n${c.rtspTransport}`;
 
 export function createRelayService(deps: RelayDeps) {
   const { db, cameras, secrets, audit, bus, clock, log, engine, control } = deps;
   const codecs = new Map<string, { codec: 'h264' | 'h265' | 'unknown'; at: number }>();
   const snapshots = new Map<number, { at: number; jpeg: Buffer }>();
-  /** key → camera, for routing state events to the right rooms. */
-  const streams = new Map<string, { cameraId: number; orgPath: string; quality: Quality }>();
+  /** key → camera, for routing state events to the right rooms; `source` is what the stream was started from. */
+  const streams = new Map<string, { cameraId: number; orgPath: string; quality: Quality; source: string }>();
   const nowIso = () => clock.now().toISOString();
+  /** Shutdown is a state (issue 12): once it begins nothing new starts, and opens still pending answer 503. */
+  let closing = false;
+  const refuseIfClosing = () => {
+    if (closing) throw new HttpError(503, 'shutting_down', 'the server is shutting down; try again in a moment');
+  };
+  const uriOf = (c: Pick<CameraPoint, 'mainStreamUri' | 'subStreamUri'>, quality: Quality) =>
+    quality === 'main' ? (c.mainStreamUri ?? c.subStreamUri) : (c.subStreamUri ?? c.mainStreamUri);
 
   const viewers = (cameraId: number, quality: Quality) =>
     db.get<{ n: number }>(
@@ -88,6 +91,7 @@ export function createRelayService(deps: RelayDeps) {
       bitrateKbps: s.bitrateKbps,
       fps: s.fps,
       restarts: s.restarts,
+      ...(s.retryInMs !== null ? { retryInMs: s.retryInMs } : {}),
     };
     bus.emit('stream.state', { orgPath: st.orgPath, event });
     if (s.state === 'stopped') {
@@ -115,11 +119,11 @@ export function createRelayService(deps: RelayDeps) {
   );
   sweeper.unref();
 
-  async function codecOf(c: CameraPoint, uri: string, creds: { username: string; password: string } | null) {
+  async function codecOf(c: CameraPoint, uri: string, creds: Credentials | null) {
     const cached = codecs.get(uri);
     if (cached && clock.now().getTime() - cached.at < 10 * 60_000) return cached.codec;
     if (!uri.startsWith('rtsp://')) {
-      const codec = await engine.probeCodec(sourceUrl(uri, creds)).catch(() => 'unknown' as const);
+      const codec = await engine.probeCodec(uri, creds).catch(() => 'unknown' as const);
       codecs.set(uri, { codec, at: clock.now().getTime() });
       return codec;
     }
@@ -180,9 +184,13 @@ export function createRelayService(deps: RelayDeps) {
    * same id showed the deleted camera's video). Its tickets die with it: each
    * request re-reads the point and compares its `cameraRef`.
    */
-  function stopCamera(c: Pick<CameraPoint, 'id' | 'orgPath'>, reason: string): Promise<void> {
+  function stopCamera(
+    c: Pick<CameraPoint, 'id' | 'orgPath'>,
+    reason: string,
+    qualities: readonly Quality[] = ['main', 'sub'],
+  ): Promise<void> {
     const stops: Promise<void>[] = [];
-    for (const quality of ['main', 'sub'] as const) {
+    for (const quality of qualities) {
       const key = `${c.id}:${quality}`;
       const st = streams.get(key);
       const s = engine.status(key);
@@ -214,17 +222,79 @@ export function createRelayService(deps: RelayDeps) {
     return Promise.all(stops).then(() => undefined);
   }
 
+  /** What the media plane is given for a point: the address, its credentials apart, the transport. */
+  const inputOf = (
+    c: CameraPoint,
+    uri: string,
+    creds: Credentials | null,
+    codec: RelaySourceInput['codec'],
+  ): RelaySourceInput => ({
+    url: uri,
+    credentials: creds,
+    codec,
+    rtspTransport: c.rtspTransport,
+    ...(c.rtspTransportSeen ? { preferTransport: c.rtspTransportSeen } : {}),
+  });
+
+  /**
+   * The relay follows the registry (issue 12: a watched point kept showing its old camera 38 s after its
+   * address changed). A new address, password or transport restarts a running stream at once, in place, so
+   * its viewers see the new picture without asking; an address removed stops it.
+   */
+  async function follow(c: CameraPoint): Promise<void> {
+    for (const quality of ['main', 'sub'] as const) {
+      const key = `${c.id}:${quality}`;
+      const st = streams.get(key);
+      if (!st) continue;
+      // A point moved to another unit: its stream states go to the new unit's rooms from now on.
+      st.orgPath = c.orgPath;
+      const uri = uriOf(c, quality);
+      const source = sourceSignature(uri, c);
+      const status = engine.status(key);
+      if (source === st.source || !status || status.state === 'stopped') continue;
+      st.source = source;
+      const opened = openCredentials(secrets, c.credentialsSealed);
+      const checked = uri ? deps.validateUrl(uri) : null;
+      if (!uri || !checked?.ok || !opened.ok) {
+        const why = !uri
+          ? 'stream address removed'
+          : !opened.ok
+            ? CREDENTIALS_UNREADABLE
+            : `stream address refused: ${checked && !checked.ok ? checked.reason : ''}`;
+        await stopCamera(c, why, [quality]);
+        continue;
+      }
+      // A new address may carry another codec; one that does not answer is still tried (the relay says why).
+      const codec = await codecOf(c, uri, opened.creds).catch(() => 'unknown' as const);
+      if (closing || streams.get(key) !== st || st.source !== source) continue;
+      log.info('point changed while watched: restarting its stream', { key });
+      await engine
+        .acquire(key, inputOf(c, uri, opened.creds, codec))
+        .catch((err: unknown) => log.warn('relay restart after a registry change failed', { key, err: String(err) }));
+    }
+  }
+
   const offCamera = bus.on('camera.changed', (e) => {
     if (e.kind === 'deleted') {
       void stopCamera(e.camera, 'camera point deleted');
       for (const uri of [e.camera.mainStreamUri, e.camera.subStreamUri]) if (uri) codecs.delete(uri);
     } else if (e.kind === 'updated') {
-      // A point moved to another unit: its stream states go to the new unit's rooms from now on.
-      for (const quality of ['main', 'sub'] as const) {
-        const st = streams.get(`${e.camera.id}:${quality}`);
-        if (st) st.orgPath = e.camera.orgPath;
-      }
+      void follow(e.camera).catch((err: unknown) => log.warn('relay follow failed', { err: String(err) }));
     }
+  });
+
+  // A health check saw the camera's video: a relay waiting to retry tries now (issue 12: back within 5 s).
+  const offSeen = bus.on('camera.seen', (e) => {
+    for (const quality of ['main', 'sub'] as const) {
+      if (engine.retryNow(`${e.id}:${quality}`)) log.info('camera seen again: relay retries now', { camera: e.id });
+    }
+  });
+
+  // The transport that delivered video is remembered on the point ('auto' tries it first next time).
+  const offTransport = engine.onTransport((key, transport) => {
+    const st = streams.get(key);
+    const c = st ? cameras.byId(WHOLE_REGISTRY, st.cameraId) : undefined;
+    if (c && c.rtspTransportSeen !== transport) cameras.setTransportSeen(c.id, transport);
   });
 
   /** The point as it is now, if it is still the point `ref` names (an id never names two cameras here). */
@@ -247,13 +317,17 @@ export function createRelayService(deps: RelayDeps) {
 
   return {
     async open(ctx: AuthContext, ip: string | null, cameraId: number, quality: Quality): Promise<StreamTicket> {
+      refuseIfClosing();
       const c = cameras.byId(ctx.scope, cameraId);
       if (!c) throw notFound('camera point');
-      const uri = quality === 'main' ? (c.mainStreamUri ?? c.subStreamUri) : (c.subStreamUri ?? c.mainStreamUri);
+      const uri = uriOf(c, quality);
       if (!uri) throw conflict('camera: no stream address registered', [{ path: 'mainStreamUri', message: 'missing' }]);
-      const creds = c.credentialsSealed
-        ? (JSON.parse(secrets.open(c.credentialsSealed)) as { username: string; password: string })
-        : null;
+      const opened = openCredentials(secrets, c.credentialsSealed);
+      if (!opened.ok)
+        throw new HttpError(409, 'credentials_unreadable', `credentials: ${CREDENTIALS_UNREADABLE}`, [
+          { path: 'credentials', message: CREDENTIALS_UNREADABLE },
+        ]);
+      const creds = opened.creds;
       const checked = deps.validateUrl(uri);
       if (!checked.ok)
         throw new HttpError(422, 'bad_stream_uri', `stream address refused: ${checked.reason}`, [
@@ -261,22 +335,25 @@ export function createRelayService(deps: RelayDeps) {
         ]);
       const key = `${c.id}:${quality}`;
       if (!engine.status(key) || engine.status(key)?.state === 'stopped') {
-        // Nobody pushing: say so now rather than let ffprobe and ffmpeg wait on an empty stream.
+        // Nobody pushing: say so now rather than let the probe and ffmpeg wait on an empty stream.
         const push = deps.pushState?.(c);
         if (push && !push.live) throw new HttpError(502, 'camera_unreachable', `camera ${c.id}: ${push.reason}`);
         const codec = await codecOf(c, uri, creds);
-        streams.set(key, { cameraId: c.id, orgPath: c.orgPath, quality });
+        // The probe may end after shutdown began: it must not start an ffmpeg then (issue 12).
+        refuseIfClosing();
+        streams.set(key, { cameraId: c.id, orgPath: c.orgPath, quality, source: sourceSignature(uri, c) });
         try {
-          await engine.acquire(key, { url: sourceUrl(uri, creds), codec });
+          await engine.acquire(key, inputOf(c, uri, creds, codec));
         } catch (err) {
           streams.delete(key);
+          refuseIfClosing();
           if (err instanceof HttpError) throw err;
           throw new HttpError(503, 'stream_refused', `stream could not start: ${(err as Error).message}`);
         }
       }
       engine.touch(key);
-      startSession(ctx, ip, c.id, quality);
       const ready = await engine.waitForPlaylist(key, deps.startTimeoutMs);
+      refuseIfClosing();
       const ref = cameraRef(deps.tokenKey, c);
       if (!sameCamera(WHOLE_REGISTRY, c.id, ref)) {
         // Deleted while its relay started: the delete's stop may have come before the start.
@@ -287,6 +364,8 @@ export function createRelayService(deps: RelayDeps) {
       if (!ready && st?.state === 'error') {
         throw new HttpError(502, 'stream_failed', `stream failed: ${st.reason ?? 'unknown reason'}`);
       }
+      // A viewer counts once the stream runs (issue 12: a failed open counted one on a stream in error).
+      startSession(ctx, ip, c.id, quality);
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.ticketTtlSec;
       const token = signGrant(deps.tokenKey, {
         userId: ctx.user.id,
@@ -427,11 +506,14 @@ export function createRelayService(deps: RelayDeps) {
     },
 
     async close() {
+      closing = true;
       clearInterval(sweeper);
       offState();
       offPush();
       offCamera();
-      await engine.stopAll();
+      offSeen();
+      offTransport();
+      await engine.close();
       db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL');
       log.debug('relay closed');
     },

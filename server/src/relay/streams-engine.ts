@@ -7,11 +7,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
 import {
   createHlsRelay,
+  createSourceProxy,
+  hasUserinfo,
   isExecutableFile,
   resolveFfmpeg,
   validateSourceUrl,
   type HlsRelay,
   type RelayStatus,
+  type SourceProxy,
 } from '../../../streams/src/index.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { Logger } from '../http/logger.ts';
@@ -25,15 +28,28 @@ const WHITELIST: Record<string, string> = {
   'rtsps:': 'rtsp,rtp,tcp,udp,tls',
 };
 
-/** ffprobe arguments that name the first video stream's codec of `url` (checked beforehand). */
+/**
+ * ffmpeg arguments that make it probe `url` (checked beforehand) and print what it found, then stop: no
+ * output file is named, so ffmpeg lists the input's streams on stderr and exits. ffmpeg itself, not ffprobe
+ * (issue 12): the npm-shipped fallback (4.1) has no ffprobe, and detection then silently said "unknown", so
+ * H.265 over RTMP or HTTP was copied to players that cannot decode it.
+ */
 export function buildCodecProbeArgs(url: string): string[] {
   const scheme = new URL(url).protocol;
   const wl = WHITELIST[scheme];
   if (!wl) throw new Error(`unsupported scheme ${scheme}`);
-  // A second of probing: with ffprobe's default 5 s, a source without audio (an RTMP push from a body-worn
-  // camera) kept it waiting for a second stream for 4.3 s (1.0 s with this, measured against the ingest).
+  if (hasUserinfo(url)) throw new Error('refusing to probe a URL with credentials in it (argv is readable)');
+  // A second of probing: with the default 5 s, a source without audio (an RTMP push from a body-worn
+  // camera) kept the probe waiting for a second stream for 4.3 s (1.0 s with this, measured against the ingest).
   // prettier-ignore
-  return ['-v', 'error', '-protocol_whitelist', wl, '-analyzeduration', '1000000', '-probesize', '1000000', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', '-i', url];
+  return ['-hide_banner', '-nostdin', '-protocol_whitelist', wl, '-analyzeduration', '1000000', '-probesize', '1000000', '-i', url];
+}
+
+/** The first video stream's codec in ffmpeg's description of an input (`Stream #0:0: Video: hevc (Main) …`). */
+export function codecFromProbe(stderr: string): 'h264' | 'h265' | 'unknown' {
+  const m = /Stream #\d+:\d+[^:\n]*: Video: ([\w-]+)/.exec(stderr);
+  const c = m?.[1]?.toLowerCase();
+  return c === 'h264' ? 'h264' : c === 'hevc' || c === 'h265' ? 'h265' : 'unknown';
 }
 
 /** Whether this ffmpeg's full help mentions an option (cheap capability check, once at start). */
@@ -67,12 +83,14 @@ function toStatus(s: RelayStatus): RelayEngineStatus {
     restarts: s.restarts,
     fps: s.fps ?? null,
     bitrateKbps: s.bitrateKbps ?? null,
+    retryInMs: s.retryInMs ?? null,
     dir: s.dir,
   };
 }
 
 export interface StreamsEngine extends RelayEngine {
   relay: HlsRelay;
+  proxy: SourceProxy;
   cleanupOrphans(): ReturnType<HlsRelay['cleanupOrphans']>;
 }
 
@@ -84,7 +102,17 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
     cwd: path.resolve(import.meta.dirname, '../../..'),
   });
   if (!ffmpeg.ok) throw new Error(ffmpeg.error);
-  const ffprobe = ffmpeg.path.replace(/ffmpeg$/, 'ffprobe');
+  const proxy = createSourceProxy({
+    log: {
+      debug: (msg, f) => log.debug(msg, f),
+      info: (msg, f) => log.info(msg, f),
+      warn: (msg, f) => log.warn(msg, f),
+      error: (msg, f) => log.error(msg, f),
+    },
+  });
+  /** Probes still running: ended at shutdown, so none outlives the server (issue 12). */
+  const probes = new Set<ReturnType<typeof execFile>>();
+  let closed = false;
   const legacyFfmpeg = !ffmpegKnows(ffmpeg.path, 'stats_period');
   if (legacyFfmpeg)
     log.warn('ffmpeg predates 4.4; relay progress is reported at its default pace', { ffmpeg: ffmpeg.path });
@@ -97,6 +125,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
     listSize: config.listSize,
     maxTranscodes: config.maxTranscodes,
     legacyFfmpeg,
+    proxy,
     log: {
       debug: (msg, f) => log.debug(msg, f),
       info: (msg, f) => log.info(msg, f),
@@ -106,18 +135,44 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
   });
   return {
     relay,
+    proxy,
     acquire: async (key, input) => {
-      await relay.acquire(key, { url: input.url, codec: input.codec, audio: 'unknown' });
+      await relay.acquire(key, {
+        url: input.url,
+        credentials: input.credentials,
+        codec: input.codec,
+        audio: 'unknown',
+        rtspTransport: input.rtspTransport,
+        ...(input.preferTransport ? { preferTransport: input.preferTransport } : {}),
+      });
     },
-    probeCodec: (url) =>
-      new Promise((resolve) => {
-        const checked = validateSourceUrl(url);
-        if (!checked.ok) return resolve('unknown');
-        execFile(ffprobe, buildCodecProbeArgs(checked.url), { timeout: 5000, maxBuffer: 64 * 1024 }, (err, stdout) => {
-          const c = err ? '' : stdout.trim().split('\n')[0];
-          resolve(c === 'h264' ? 'h264' : c === 'hevc' ? 'h265' : 'unknown');
+    probeCodec: async (url, credentials) => {
+      const checked = validateSourceUrl(url);
+      if (!checked.ok || closed) return 'unknown';
+      // With credentials the probe reads through the source proxy too: no password on its command line.
+      const ep =
+        credentials && /^https?:/.test(checked.url) ? await proxy.open({ url: checked.url, credentials }) : null;
+      try {
+        return await new Promise((resolve) => {
+          if (closed) return resolve('unknown');
+          const child = execFile(
+            ffmpeg.path,
+            buildCodecProbeArgs(ep?.url ?? checked.url),
+            { timeout: 5000, maxBuffer: 256 * 1024 },
+            // Exit status 1 is expected: no output file was named. What matters is the stream list.
+            (_err, _stdout, stderr) => {
+              probes.delete(child);
+              resolve(codecFromProbe(String(stderr)));
+            },
+          );
+          probes.add(child);
         });
-      }),
+      } finally {
+        ep?.close();
+      }
+    },
+    retryNow: (key) => relay.retryNow(key),
+    onTransport: (fn) => relay.onTransport(fn),
     touch: (key) => void relay.touch(key),
     waitForPlaylist: (key, timeoutMs) =>
       relay.waitForPlaylist(key, timeoutMs).then(
@@ -141,6 +196,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
                 restarts: e.restarts,
                 fps: e.fps ?? null,
                 bitrateKbps: e.bitrateKbps ?? null,
+                retryInMs: e.retryInMs ?? null,
                 dir: '',
               },
         );
@@ -148,6 +204,12 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
     snapshot: (key) => relay.snapshot(key, 5000),
     stop: (key) => relay.stop(key),
     stopAll: () => relay.stopAll(),
+    close: async () => {
+      closed = true;
+      for (const p of probes) p.kill('SIGKILL');
+      await relay.close();
+      await proxy.close();
+    },
     cleanupOrphans: () => relay.cleanupOrphans(),
   };
 }
