@@ -89,6 +89,10 @@ const mediaCaps = (c: SimCameraInfo) =>
   `<tt:Extension><tt:ProfileCapabilities><tt:MaximumNumberOfProfiles>2</tt:MaximumNumberOfProfiles></tt:ProfileCapabilities></tt:Extension></tt:Media>`;
 const ptzCaps = (c: SimCameraInfo) =>
   c.ptzServiceUrl ? `<tt:PTZ><tt:XAddr>${esc(c.ptzServiceUrl)}</tt:XAddr></tt:PTZ>` : '';
+/** Domes have a motorised lens: focus and iris through the imaging service, beside the device service. */
+export const imagingServiceUrl = (c: SimCameraInfo) => c.deviceServiceUrl.replace(/device_service$/, 'imaging_service');
+const imagingCaps = (c: SimCameraInfo) =>
+  c.ptzServiceUrl ? `<tt:Imaging><tt:XAddr>${esc(imagingServiceUrl(c))}</tt:XAddr></tt:Imaging>` : '';
 
 /** GetCapabilities; `category` as requested (All, Device, Events, Media, PTZ). Undefined: no such capability. */
 export function capabilities(c: SimCameraInfo, categories: string[]): string | undefined {
@@ -99,6 +103,7 @@ export function capabilities(c: SimCameraInfo, categories: string[]): string | u
   if (all || want.has('Events')) x += eventsCaps(c);
   if (all || want.has('Media')) x += mediaCaps(c);
   if (all || want.has('PTZ')) x += ptzCaps(c);
+  if (all || want.has('Imaging')) x += imagingCaps(c);
   if (!x) return undefined;
   return `<tds:GetCapabilitiesResponse><tds:Capabilities>${x}</tds:Capabilities></tds:GetCapabilitiesResponse>`;
 }

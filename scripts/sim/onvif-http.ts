@@ -8,6 +8,7 @@ import type { ClipParams, ClipStore } from './clips.ts';
 import type { EventBroker } from './events.ts';
 import { checkAuthorization, digestChallenge } from './http-auth.ts';
 import * as B from './onvif-bodies.ts';
+import { ImagingState } from './imaging.ts';
 import type { PtzState } from './ptz.ts';
 import { isLoopbackV4 } from './specs.ts';
 import type { SimCameraInfo, SimCounters, SimFaults, SimStreamName } from './types.ts';
@@ -52,7 +53,7 @@ export interface OnvifDeps {
   log?: (msg: string) => void;
 }
 
-type Service = 'device' | 'media' | 'ptz' | 'events' | 'subscription';
+type Service = 'device' | 'media' | 'ptz' | 'imaging' | 'events' | 'subscription';
 
 interface Ctx {
   camera: OnvifCamera;
@@ -214,6 +215,55 @@ const PTZ: Record<string, Op> = {
   }),
 };
 
+/** Each dome's lens (imaging.ts), made on first use. */
+const lenses = new WeakMap<OnvifCamera, ImagingState>();
+const lensOf = (c: Ctx) => {
+  let lens = lenses.get(c.camera);
+  if (!lens) lenses.set(c.camera, (lens = new ImagingState()));
+  return lens;
+};
+const sourceOk = (c: Ctx) => childText(c.req.body, 'VideoSourceToken') === 'VideoSource_1';
+const noSource = () => FAULTS.invalidArg('ter:NoSource', 'The requested video source does not exist');
+
+/** Imaging (ver20) for domes: continuous focus Move/Stop and its status, the iris in the settings. */
+const IMAGING: Record<string, Op> = {
+  Move: withPtz((c) => {
+    if (!sourceOk(c)) return noSource();
+    const speed = Number(childText(childXml(c.req.body, 'Continuous') ?? '', 'Speed'));
+    if (!Number.isFinite(speed)) return FAULTS.invalidArg('ter:NoImagingForSource', 'Only continuous focus moves');
+    lensOf(c).move(c.nowMs, speed);
+    return '<timg:MoveResponse/>';
+  }),
+  Stop: withPtz((c) => {
+    if (!sourceOk(c)) return noSource();
+    lensOf(c).stop(c.nowMs);
+    return '<timg:StopResponse/>';
+  }),
+  GetStatus: withPtz((c) => {
+    if (!sourceOk(c)) return noSource();
+    const f = lensOf(c).focus(c.nowMs);
+    return (
+      `<timg:GetStatusResponse><timg:Status><tt:FocusStatus20><tt:Position>${f.position.toFixed(4)}</tt:Position>` +
+      `<tt:MoveStatus>${f.moving ? 'MOVING' : 'IDLE'}</tt:MoveStatus></tt:FocusStatus20></timg:Status></timg:GetStatusResponse>`
+    );
+  }),
+  GetImagingSettings: withPtz((c) => {
+    if (!sourceOk(c)) return noSource();
+    const lens = lensOf(c);
+    return (
+      `<timg:GetImagingSettingsResponse><timg:ImagingSettings><tt:Exposure><tt:Mode>${lens.iris === 0 ? 'AUTO' : 'MANUAL'}</tt:Mode>` +
+      `<tt:Iris>${lens.iris.toFixed(1)}</tt:Iris></tt:Exposure><tt:Focus><tt:AutoFocusMode>MANUAL</tt:AutoFocusMode></tt:Focus>` +
+      `</timg:ImagingSettings></timg:GetImagingSettingsResponse>`
+    );
+  }),
+  SetImagingSettings: withPtz((c) => {
+    if (!sourceOk(c)) return noSource();
+    const iris = childText(childXml(c.req.body, 'Exposure') ?? '', 'Iris');
+    if (iris !== undefined) lensOf(c).setIris(Number(iris));
+    return '<timg:SetImagingSettingsResponse/>';
+  }),
+};
+
 function terminationMs(xml: string | undefined, deviceNowMs: number, dflt: number): number {
   if (!xml) return dflt;
   const d = parseDurationMs(xml);
@@ -291,6 +341,7 @@ const TABLES: Record<Service, Record<string, Op>> = {
   device: DEVICE,
   media: MEDIA,
   ptz: PTZ,
+  imaging: IMAGING,
   events: EVENTS,
   subscription: SUBSCRIPTION,
 };
@@ -303,6 +354,8 @@ export function routeOf(path: string): { service: Service; subscriptionId?: stri
       return { service: 'media' };
     case '/onvif/ptz_service':
       return { service: 'ptz' };
+    case '/onvif/imaging_service':
+      return { service: 'imaging' };
     case '/onvif/events_service':
       return { service: 'events' };
   }
@@ -345,7 +398,8 @@ export async function dispatchSoap(
     }
   }
   const op = TABLES[service][parsed.op];
-  if (!op || (service === 'ptz' && !camera.ptz)) return fault(parsed.version, FAULTS.actionNotSupported(parsed.op));
+  if (!op || ((service === 'ptz' || service === 'imaging') && !camera.ptz))
+    return fault(parsed.version, FAULTS.actionNotSupported(parsed.op));
 
   const info = camera.info();
   const faults = camera.faults();

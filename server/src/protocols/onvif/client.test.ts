@@ -79,6 +79,7 @@ describe('recorded vendor replies', () => {
         height: 1520,
         fps: 25,
         hasPtz: true,
+        videoSourceToken: null,
       },
       {
         token: 'MediaProfile00001',
@@ -88,6 +89,7 @@ describe('recorded vendor replies', () => {
         height: 576,
         fps: 15,
         hasPtz: false,
+        videoSourceToken: null,
       },
     ]);
   });
