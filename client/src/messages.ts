@@ -582,6 +582,11 @@ export const zh = {
   'outcome.failed': '失败',
 
   'map.loading': '地图加载中…',
+  'map.searchPlaceholder': '搜索地址、村镇或点位名称',
+  'map.searchNone': '辖区内没有找到',
+  'map.searchKind.org': '村镇',
+  'map.searchKind.camera': '点位',
+  'map.searchKind.address': '地址',
 
   'registry.linkNotFound': '点位 #{id} 不存在，或不在您的管辖范围内。',
 
@@ -1446,6 +1451,11 @@ export const en: Record<MessageKey, string> = {
   'outcome.failed': 'Failed',
 
   'map.loading': 'Loading map…',
+  'map.searchPlaceholder': 'Search addresses, places or cameras',
+  'map.searchNone': 'Nothing found in your jurisdiction',
+  'map.searchKind.org': 'Place',
+  'map.searchKind.camera': 'Camera',
+  'map.searchKind.address': 'Address',
 
   'registry.linkNotFound': 'Camera point #{id} does not exist or is outside your jurisdiction.',
 

@@ -243,7 +243,7 @@ describe.skipIf(skip)('alerts in the browser console', () => {
     await other.page.goto(`/alerts/${again.id}`);
     await other.page.locator('.alert-detail .notice--error').waitFor();
     await expect(other.page.locator('.alert-detail__title').count()).resolves.toBe(0);
-  });
+  }, 60_000);
 
   it('names "close the alert" and "close the window" apart, in English too (issue 17 item 8)', async () => {
     const officer = await open();
@@ -263,7 +263,7 @@ describe.skipIf(skip)('alerts in the browser console', () => {
     await popup.waitFor({ state: 'detached' });
     const county = client(h.server.api, await h.server.login('county'));
     expect((await county.get(`/alerts/${red.id}`)).json.status).toBe('new');
-  });
+  }, 60_000);
 
   it('catches up on alerts missed while the socket was down', async () => {
     const officer = await open();

@@ -150,7 +150,7 @@ describe.skipIf(skip)('alerts on the unattended wall, and the wall read from 5 m
 
   afterAll(async () => {
     await h?.close();
-  });
+  }, 90_000);
 
   it("pops a red alert up on its township's kiosk, with banner, sound, marked tile and a linked camera in the allowed tile; the other township's kiosk shows nothing", async () => {
     const kiosk1 = await open({ width: 1920, height: 1080 });
@@ -229,7 +229,7 @@ describe.skipIf(skip)('alerts on the unattended wall, and the wall read from 5 m
     expect((await officer.post(`/alerts/${red.id}/close`, {})).status).toBe(200);
     await expect.poll(() => tile(kiosk1, 3).getAttribute('data-camera-id')).toBe('');
     await expect.poll(() => tile(kiosk1, 0).getAttribute('data-alert-level')).toBe('');
-  });
+  }, 90_000);
 
   it('follows the rule the operator sets on the wall: minimum level, tiles that may be taken, large-screen mode, on the kiosk too', async () => {
     await saveLayout('township1', t1Screen.id, {
@@ -275,7 +275,7 @@ describe.skipIf(skip)('alerts on the unattended wall, and the wall read from 5 m
     await own.waitFor({ state: 'detached' });
     await expect(operator.locator('.wall-alert-banner').getAttribute('data-alert-id')).resolves.toBe(String(yellow.id));
     await h.screenshot(kiosk, 'wall-kiosk-large-yellow');
-  });
+  }, 90_000);
 
   it('shows every tile name whole on 16 tiles at 1920×1080, below the picture; a name too long for two lines scrolls', async () => {
     const county = client(h.server.api, await h.server.login('county'));
@@ -340,5 +340,5 @@ describe.skipIf(skip)('alerts on the unattended wall, and the wall read from 5 m
       .evaluate((e) => Number.parseFloat(getComputedStyle(e).fontSize));
     expect(kioskFont).toBeGreaterThan(measured[0]!.fontPx * 1.4);
     await h.screenshot(kiosk, 'wall-kiosk-16-names');
-  });
+  }, 90_000);
 });

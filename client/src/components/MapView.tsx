@@ -11,12 +11,16 @@ import {
   NavigationControl,
   type ExpressionSpecification,
   type MapMouseEvent,
+  type MapSourceDataEvent,
 } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { FeatureCollection, Point } from 'geojson';
 import type { MapConfig, Position } from '@api/contract.ts';
-import { BASEMAP_SOURCE, buildMapStyle } from './mapStyle.ts';
-import { placeLabels, type PlaceLabel } from './placeLabels.ts';
+import { boundsOf } from './geoBounds.ts';
+import { buildMapStyle } from './mapStyle.ts';
+import { addPlaceLabels } from './placeLayers.ts';
+
+const container = (map: MaplibreMap): HTMLElement => map.getContainer();
 
 export interface MapPoint {
   id: number;
@@ -49,9 +53,18 @@ interface MapViewProps {
   onViewChange?: (bbox: Bbox) => void;
   /** A single marker, e.g. the position being edited. */
   pin?: Position | null;
-  /** Each new value fits the view to `points` once (null: never move on its own). */
+  /** Each new value fits the view to `points` (or, with `pointsUrl`, to the points it loads) once (null: never move on its own). */
   fitKey?: string | null;
-  /** Township and village names as HTML markers (generated basemap only). */
+  /**
+   * Draw the points a GeoJSON URL serves instead of `points` (properties id, net, s): the registry map
+   * draws every point of its filter this way, not only the loaded page (issue 17).
+   */
+  pointsUrl?: string | null;
+  /** Colours by network id, for `pointsUrl` points. */
+  networkColors?: Readonly<Record<string, string>>;
+  /** Each new `key` moves the view: to `bbox` when given, else to `center`. */
+  flyTo?: { key: string; center: Position; bbox: Bbox | null } | null;
+  /** Township and village names, drawn as text by the map (glyphs rendered locally, nothing fetched). */
   showPlaceLabels?: boolean;
   /** Where to open instead of the configured centre (read once, when the map is created). */
   initialCenter?: Position | null;
@@ -65,6 +78,7 @@ const ALERT_SOURCE = 'alerts';
 const ALERT_LAYER = 'alerts';
 const ALERT_PULSE_LAYER = 'alerts-pulse';
 const NO_ALERTS: readonly MapAlert[] = [];
+const NO_POINTS: readonly MapPoint[] = [];
 const NO_SELECTION: ExpressionSpecification = ['==', ['get', 'id'], -1];
 
 function toFeatureCollection(points: readonly MapPoint[]): FeatureCollection<Point> {
@@ -154,11 +168,15 @@ function bboxOf(map: MaplibreMap): Bbox {
   return [round(b.getWest()), round(b.getSouth()), round(b.getEast()), round(b.getNorth())];
 }
 
-function labelElement(label: PlaceLabel): HTMLElement {
-  const el = document.createElement('div');
-  el.className = `map-label map-label--${label.kind}`;
-  el.textContent = label.name;
-  return el;
+/** Paint for points from a URL: coloured by network, faded when offline (status code 2). */
+function urlPointPaint(map: MaplibreMap, colors: Readonly<Record<string, string>>): void {
+  const pairs = Object.entries(colors).flat();
+  const color: ExpressionSpecification = pairs.length
+    ? (['match', ['get', 'net'], ...pairs, '#94a3b8'] as unknown as ExpressionSpecification)
+    : ['literal', '#94a3b8'];
+  map.setPaintProperty(CAMERA_LAYER, 'circle-color', color);
+  map.setPaintProperty(CAMERA_LAYER, 'circle-opacity', ['case', ['==', ['get', 's'], 2], 0.5, 0.95]);
+  map.setPaintProperty(CAMERA_LAYER, 'circle-stroke-color', ['case', ['==', ['get', 's'], 2], '#64748b', '#06101a']);
 }
 
 function pinElement(): HTMLElement {
@@ -169,7 +187,7 @@ function pinElement(): HTMLElement {
 
 export function MapView({
   config,
-  points = [],
+  points = NO_POINTS,
   alerts = NO_ALERTS,
   selectedId = null,
   onPointClick,
@@ -177,6 +195,9 @@ export function MapView({
   onViewChange,
   pin = null,
   fitKey = null,
+  pointsUrl = null,
+  networkColors,
+  flyTo = null,
   showPlaceLabels = false,
   initialCenter = null,
   className,
@@ -210,24 +231,20 @@ export function MapView({
     map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
     mapRef.current = map;
 
-    const labelMarkers: Marker[] = [];
-    let labelsRequested = false;
-    const setZoomBand = () => {
-      const zoom = map.getZoom();
-      container.dataset['zoomBand'] = zoom < 9 ? 'far' : zoom < 11.5 ? 'mid' : 'near';
-    };
-    setZoomBand();
+    // A handle for the browser tests (project points, wait for 'idle'); nothing else reads it.
+    Object.defineProperty(container, 'maplibre', { value: map, configurable: true });
 
     const emitView = () => latest.current.onViewChange?.(bboxOf(map));
 
     map.on('load', () => {
+      // Names under the points: a point is never hidden by a label.
+      if (showPlaceLabels) addPlaceLabels(map);
       addCameraLayers(map);
       addAlertLayers(map);
       setReady(true);
       emitView();
     });
     map.on('moveend', emitView);
-    map.on('zoom', setZoomBand);
 
     map.on('click', (e: MapMouseEvent) => {
       const { onPointClick: pointClick, onMapClick: mapClick } = latest.current;
@@ -256,28 +273,6 @@ export function MapView({
       map.getCanvas().style.cursor = '';
     });
 
-    if (showPlaceLabels && config.basemap.type === 'generated') {
-      map.on('sourcedata', (e) => {
-        if (labelsRequested || e.sourceId !== BASEMAP_SOURCE || !map.isSourceLoaded(BASEMAP_SOURCE)) return;
-        const source = map.getSource(BASEMAP_SOURCE);
-        if (!(source instanceof GeoJSONSource)) return;
-        labelsRequested = true;
-        source
-          .getData()
-          .then((data) => {
-            if (mapRef.current !== map) return;
-            for (const label of placeLabels(data)) {
-              labelMarkers.push(
-                new Marker({ element: labelElement(label), anchor: 'center' })
-                  .setLngLat([label.position.lon, label.position.lat])
-                  .addTo(map),
-              );
-            }
-          })
-          .catch((err: unknown) => console.warn('place labels unavailable', err));
-      });
-    }
-
     map.on('error', (e) => console.warn('map error', e.error));
 
     // maplibre only tracks window resizes; panels and dialogs resize the container too.
@@ -286,7 +281,6 @@ export function MapView({
 
     return () => {
       observer.disconnect();
-      for (const marker of labelMarkers) marker.remove();
       map.remove();
       mapRef.current = null;
       setReady(false);
@@ -295,8 +289,16 @@ export function MapView({
 
   useEffect(() => {
     const source = mapRef.current?.getSource(CAMERA_SOURCE);
-    if (ready && source instanceof GeoJSONSource) source.setData(toFeatureCollection(points));
-  }, [ready, points]);
+    if (!ready || !(source instanceof GeoJSONSource)) return;
+    // With a URL the map's worker fetches the whole selection itself (it can be tens of thousands).
+    if (pointsUrl) void source.setData(new URL(pointsUrl, window.location.origin).toString());
+    else void source.setData(toFeatureCollection(points));
+  }, [ready, points, pointsUrl]);
+
+  useEffect(() => {
+    const map = mapRef.current;
+    if (ready && map && pointsUrl) urlPointPaint(map, networkColors ?? {});
+  }, [ready, pointsUrl, networkColors]);
 
   useEffect(() => {
     const source = mapRef.current?.getSource(ALERT_SOURCE);
@@ -330,23 +332,64 @@ export function MapView({
   const lastFit = useRef<string | null>(null);
   useEffect(() => {
     const map = mapRef.current;
-    if (!ready || !map || fitKey === null || fitKey === lastFit.current || points.length === 0) return;
-    lastFit.current = fitKey;
-    let [minLon, minLat, maxLon, maxLat] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const { position } of points) {
-      minLon = Math.min(minLon, position.lon);
-      minLat = Math.min(minLat, position.lat);
-      maxLon = Math.max(maxLon, position.lon);
-      maxLat = Math.max(maxLat, position.lat);
+    if (!ready || !map || fitKey === null || fitKey === lastFit.current) return;
+    const fit = (bbox: Bbox | null) => {
+      if (!bbox) return;
+      lastFit.current = fitKey;
+      // The first view of the page lands at once; later ones (a new filter) move smoothly.
+      const first = container(map).dataset['fitted'] !== 'true';
+      map.fitBounds(
+        [
+          [bbox[0], bbox[1]],
+          [bbox[2], bbox[3]],
+        ],
+        { padding: 48, maxZoom: 15, duration: first ? 0 : 600 },
+      );
+      container(map).dataset['fitted'] = 'true';
+    };
+    if (!pointsUrl) {
+      fit(boundsOf(points.map((p) => p.position)));
+      return;
     }
-    map.fitBounds(
-      [
-        [minLon, minLat],
-        [maxLon, maxLat],
-      ],
-      { padding: 48, maxZoom: 15, duration: 600 },
-    );
-  }, [ready, fitKey, points]);
+    // Fitted once the worker has the selection: read it back from the source.
+    const source = map.getSource(CAMERA_SOURCE);
+    if (!(source instanceof GeoJSONSource)) return;
+    let live = true;
+    const onData = (e: MapSourceDataEvent) => {
+      if (e.sourceId !== CAMERA_SOURCE || !map.isSourceLoaded(CAMERA_SOURCE)) return;
+      map.off('sourcedata', onData);
+      void source.getData().then((data) => {
+        if (!live || data.type !== 'FeatureCollection') return;
+        const positions = data.features.flatMap((f) =>
+          f.geometry.type === 'Point'
+            ? [{ lon: f.geometry.coordinates[0] ?? 0, lat: f.geometry.coordinates[1] ?? 0 }]
+            : [],
+        );
+        fit(boundsOf(positions));
+      });
+    };
+    map.on('sourcedata', onData);
+    return () => {
+      live = false;
+      map.off('sourcedata', onData);
+    };
+  }, [ready, fitKey, points, pointsUrl]);
+
+  const lastFly = useRef<string | null>(null);
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || !map || !flyTo || flyTo.key === lastFly.current) return;
+    lastFly.current = flyTo.key;
+    if (flyTo.bbox)
+      map.fitBounds(
+        [
+          [flyTo.bbox[0], flyTo.bbox[1]],
+          [flyTo.bbox[2], flyTo.bbox[3]],
+        ],
+        { padding: 48, maxZoom: 15 },
+      );
+    else map.flyTo({ center: [flyTo.center.lon, flyTo.center.lat], zoom: Math.max(map.getZoom(), 16) });
+  }, [ready, flyTo]);
 
   useEffect(() => {
     const map = mapRef.current;

@@ -3,8 +3,8 @@
  *
  * The platform runs without internet, so the style never names glyphs or a
  * sprite (maplibre would fetch them), and every URL in it points at the
- * platform. Without glyphs there are no text symbol layers; place names are
- * drawn as HTML markers by MapView instead.
+ * platform. Text layers still work: without `glyphs` maplibre draws every
+ * character locally from the system's fonts (placeLayers.ts).
  */
 import type {
   ExpressionSpecification,
@@ -69,9 +69,13 @@ function generatedLayers(): LayerSpecification[] {
   ];
 }
 
-/** Relative URLs from the config are resolved against the platform's own origin. */
+/**
+ * Relative URLs from the config are resolved against the platform's own origin.
+ * Not through `new URL`: it would percent-encode the `{z}/{x}/{y}` placeholders of a tile template.
+ */
 function absolute(url: string): string {
-  return new URL(url, window.location.origin).toString();
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
+  return window.location.origin + (url.startsWith('/') ? url : `/${url}`);
 }
 
 export function buildMapStyle(config: MapConfig): StyleSpecification | string {
@@ -95,6 +99,9 @@ export function buildMapStyle(config: MapConfig): StyleSpecification | string {
             tileSize: basemap.tileSize,
             maxzoom: basemap.maxzoom,
             attribution: basemap.attribution,
+            // An offline package's extent and zooms: nothing outside it is asked for (issue 17).
+            ...(basemap.minzoom !== undefined ? { minzoom: basemap.minzoom } : {}),
+            ...(basemap.bounds ? { bounds: basemap.bounds } : {}),
           },
         },
         layers: [

@@ -4,12 +4,14 @@ import {
   type CameraPointView,
   type CameraSearchQuery,
   type CameraStatus,
+  type Position,
   type ServerToClientEvents,
 } from '@api/contract.ts';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
-import { api, ApiError, cameraExportUrl, isAbort } from '../api.ts';
-import { MapView, type Bbox, type MapAlert, type MapPoint } from '../components/MapView.tsx';
+import { API_BASE, api, ApiError, cameraExportUrl, isAbort } from '../api.ts';
+import { MapSearch } from '../components/MapSearch.tsx';
+import { MapView, type Bbox, type MapAlert } from '../components/MapView.tsx';
 import { NetworkList, networkLabel } from '../components/NetworkList.tsx';
 import { OnlineRatePanel } from '../components/OnlineRatePanel.tsx';
 import { OrgTree } from '../components/OrgTree.tsx';
@@ -99,6 +101,7 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
 
   const refreshAll = useCallback(() => {
     setRefreshToken((n) => n + 1);
+    setMapGeneration((n) => n + 1);
     reloadRefs();
   }, [reloadRefs]);
 
@@ -125,7 +128,10 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
       }
     };
     // Status changes patch the badge at once; the tree's counts follow at most every few seconds.
-    const countsSoon = throttle(reloadRefs, STATUS_REFRESH_MS);
+    const countsSoon = throttle(() => {
+      reloadRefs();
+      setMapGeneration((n) => n + 1);
+    }, STATUS_REFRESH_MS);
     const onStatus: ServerToClientEvents['camera:status'] = (event) => {
       patchStatus(event);
       countsSoon.call();
@@ -182,22 +188,39 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
         })),
     [alerts],
   );
-  const points = useMemo<MapPoint[]>(
-    () =>
-      search.items.map((c) => ({
-        id: c.id,
-        position: c.position,
-        color: networkColor(c.networkId, networkIds),
-        dim: c.status === 'offline',
-      })),
-    [search.items, networkIds],
+  // The map draws every point of the filter (the wall's point source with the same filters), not the
+  // loaded page of the table (issue 17). Reloaded when the registry changes, at most every few seconds.
+  const [mapGeneration, setMapGeneration] = useState(0);
+  const pointsFilter = useMemo(() => {
+    const p = new URLSearchParams();
+    if (q) p.set('q', q);
+    if (filters.org !== null) p.set('org', String(filters.org));
+    if (filters.network) p.set('network', filters.network);
+    if (filters.status) p.set('status', filters.status);
+    if (filters.ptz) p.set('ptz', 'true');
+    return p.toString();
+  }, [q, filters.org, filters.network, filters.status, filters.ptz]);
+  const pointsUrl = `${API_BASE}/walls/points.geojson?${pointsFilter}${pointsFilter ? '&' : ''}g=${mapGeneration}`;
+  const networkColors = useMemo(
+    () => Object.fromEntries(networkIds.map((id) => [id, networkColor(id, networkIds)])),
+    [networkIds],
   );
+  const [flyTo, setFlyTo] = useState<{ key: string; center: Position; bbox: Bbox | null } | null>(null);
 
   const play = useCallback((camera: CameraPointView) => {
     setSelectedId(camera.id);
     setLive({ id: camera.id, name: camera.name, ptz: camera.ptz });
   }, []);
-  const selected = selectedId === null ? undefined : search.items.find((c) => c.id === selectedId);
+  // A point picked on the map may lie beyond the table's loaded page: fetched on its own.
+  const [picked, setPicked] = useState<CameraPointView | null>(null);
+  const inPage = selectedId === null ? undefined : search.items.find((c) => c.id === selectedId);
+  useEffect(() => {
+    if (selectedId === null || inPage) return;
+    const controller = new AbortController();
+    api.camera(selectedId, controller.signal).then(setPicked, () => undefined);
+    return () => controller.abort();
+  }, [selectedId, inPage]);
+  const selected = inPage ?? (picked && picked.id === selectedId ? picked : undefined);
 
   const selectFromMap = useCallback((id: number) => {
     setSelectedId(id);
@@ -472,13 +495,23 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
           {mapConfig.status === 'ready' && (
             <MapView
               config={mapConfig.config}
-              points={points}
+              pointsUrl={pointsUrl}
+              networkColors={networkColors}
               alerts={alertMarkers}
               selectedId={selectedId}
               onPointClick={selectFromMap}
               onViewChange={setBbox}
-              fitKey={filters.inView ? null : search.key}
+              fitKey={filters.inView ? null : `points:${pointsFilter}`}
+              flyTo={flyTo}
               showPlaceLabels
+            />
+          )}
+          {mapConfig.status === 'ready' && (
+            <MapSearch
+              onPick={(hit) => {
+                setFlyTo({ key: `${hit.kind}:${hit.id}:${Date.now()}`, center: hit.position, bbox: hit.bbox });
+                if (hit.kind !== 'org') selectFromMap(hit.id);
+              }}
             />
           )}
           {mapConfig.status === 'loading' && <div className="map-placeholder">{t('map.loading')}</div>}

@@ -19,13 +19,16 @@ import {
 } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
-import type { MapConfig } from '@api/contract.ts';
+import type { MapConfig, PlaceSearchResult } from '@api/contract.ts';
 import { API_BASE } from '../api.ts';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
+import { MapSearch } from '../components/MapSearch.tsx';
 import { buildMapStyle } from '../components/mapStyle.ts';
+import { addPlaceLabels } from '../components/placeLayers.ts';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
+import { boundsOf } from '../components/geoBounds.ts';
 import { dragCamera } from './CameraTree.tsx';
 import { viewCone, type WallPoint } from './model.ts';
 
@@ -142,6 +145,8 @@ export function WallMap(props: {
       });
       map.addSource(CONES, { type: 'geojson', data: EMPTY });
       map.addSource(ALERTS, { type: 'geojson', data: EMPTY });
+      // Place names under everything of ours (issue 17): text drawn with local glyphs, nothing fetched.
+      addPlaceLabels(map);
       map.addLayer({
         id: CONES,
         type: 'fill',
@@ -331,6 +336,42 @@ export function WallMap(props: {
     map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(networkIds));
   }, [networkIds, loaded]);
 
+  // The first view holds every point of the jurisdiction (issue 17: a township's points were crammed
+  // against an edge of the county's view). Once: after that the map is the officer's.
+  const fitted = useRef(false);
+  useEffect(() => {
+    const map = mapRef.current;
+    const container = containerRef.current;
+    if (!map || !loaded || !container || fitted.current || !points.length) return;
+    const bbox = boundsOf(points.map((p) => ({ lon: p.lon, lat: p.lat })));
+    if (!bbox) return;
+    fitted.current = true;
+    map.fitBounds(
+      [
+        [bbox[0], bbox[1]],
+        [bbox[2], bbox[3]],
+      ],
+      { padding: 40, maxZoom: 15, duration: 0 },
+    );
+    container.dataset['fitted'] = 'true';
+  }, [points, loaded]);
+
+  const goTo = (hit: PlaceSearchResult) => {
+    const map = mapRef.current;
+    if (!map) return;
+    if (hit.bbox)
+      map.fitBounds(
+        [
+          [hit.bbox[0], hit.bbox[1]],
+          [hit.bbox[2], hit.bbox[3]],
+        ],
+        { padding: 40, maxZoom: 15 },
+      );
+    else map.flyTo({ center: [hit.position.lon, hit.position.lat], zoom: Math.max(map.getZoom(), 17) });
+    // A camera found by name goes up on the wall, as a click on it in the tree does.
+    if (hit.kind === 'camera') callbacks.current.onPlay(hit.id);
+  };
+
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !loaded) return;
@@ -380,6 +421,7 @@ export function WallMap(props: {
   return (
     <section className="wall-map" aria-label={t('wall.map')}>
       <div ref={containerRef} className="wall-map__canvas" onMouseDownCapture={onMouseDown} />
+      <MapSearch onPick={goTo} className="wall-map__search" />
       {box && (
         <div
           className="wall-map__box"

@@ -293,6 +293,15 @@ function where(
   return { sql: clauses.length ? clauses.join(' AND ') : '1 = 1', params };
 }
 
+/**
+ * The registry's filter as a WHERE clause over camera_points, the scope always
+ * in it: for other modules' bulk reads of the same selection (the wall's point
+ * GeoJSON that the registry map draws).
+ */
+export function cameraFilterSql(db: SqlDb, scope: Scope, f: CameraFilter): { sql: string; params: SqlValue[] } {
+  return where(db, scope, f, () => false, true);
+}
+
 function values(f: CameraFields): SqlValue[] {
   return [
     f.code,

@@ -1,6 +1,7 @@
 /** The wall's part of the OpenAPI document (/api/v1/openapi.json), from the schemas that validate requests. */
 import { z } from 'zod';
 import { wallLayoutSchema } from './layout.ts';
+import { pointFilterQuery } from './routes.ts';
 
 type Json = Record<string, unknown>;
 
@@ -14,6 +15,16 @@ const errors = (...codes: number[]) =>
   );
 const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+
+function queryParams(s: z.ZodType): Json[] {
+  const js = schema(s) as { properties?: Record<string, Json>; required?: string[] };
+  return Object.entries(js.properties ?? {}).map(([name, sch]) => ({
+    name,
+    in: 'query',
+    required: js.required?.includes(name) ?? false,
+    schema: sch,
+  }));
+}
 
 export function wallOpenApiPaths(): Json {
   return {
@@ -41,8 +52,9 @@ export function wallOpenApiPaths(): Json {
     '/walls/points.geojson': {
       get: {
         summary:
-          'The same points as a GeoJSON FeatureCollection (properties id, net, s, on) for the map worker to fetch and cluster itself',
-        responses: { '200': { description: 'application/geo+json' }, ...errors(401, 403) },
+          "The same points as a GeoJSON FeatureCollection (properties id, net, s, on) for the map worker to fetch and cluster itself; with the registry's filters (q, org, network, status, ptz) every point of that selection (the registry map); `org` outside your jurisdiction is 403",
+        parameters: queryParams(pointFilterQuery),
+        responses: { '200': { description: 'application/geo+json' }, ...errors(400, 401, 403) },
       },
     },
     '/walls/{id}': {

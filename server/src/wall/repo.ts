@@ -1,6 +1,7 @@
 /** SQL for wall screens and their kiosk tokens (migration 8). */
 import type { WallKioskTokenRecord, WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { SqlDb, SqlValue } from '../db/sqlite.ts';
+import { cameraFilterSql, type CameraFilter } from '../cameras/repo.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 /** 大屏 — one physical screen of a video wall, as stored. */
@@ -60,6 +61,21 @@ export type WallPointRow = WallPointsResponse['points'][number];
 export type WallRepo = ReturnType<typeof createWallRepo>;
 
 export function createWallRepo(db: SqlDb, now: () => Date) {
+  const geoJson = (where: string, params: SqlValue[]): string => {
+    const r = db.get<{ j: string | null }>(
+      `SELECT json_group_array(json_object(
+         'type', 'Feature',
+         'geometry', json_object('type', 'Point', 'coordinates', json_array(round(lon, 6), round(lat, 6))),
+         'properties', json_object(
+           'id', id,
+           'net', network_id,
+           's', CASE status WHEN 'online' THEN 0 WHEN 'degraded' THEN 1 WHEN 'offline' THEN 2 ELSE 3 END,
+           'on', CASE status WHEN 'online' THEN 1 ELSE 0 END))) AS j
+       FROM camera_points WHERE ${where}`,
+      params,
+    );
+    return `{"type":"FeatureCollection","features":${r?.j ?? '[]'}}`;
+  };
   const byIdAny = (id: number) => {
     const r = db.get<ScreenRow>(`SELECT ${COLS} FROM wall_screens WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
@@ -169,19 +185,12 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
      */
     pointsGeoJson(path: string): string {
       const [lo, hi] = pathRange(path);
-      const r = db.get<{ j: string | null }>(
-        `SELECT json_group_array(json_object(
-           'type', 'Feature',
-           'geometry', json_object('type', 'Point', 'coordinates', json_array(round(lon, 6), round(lat, 6))),
-           'properties', json_object(
-             'id', id,
-             'net', network_id,
-             's', CASE status WHEN 'online' THEN 0 WHEN 'degraded' THEN 1 WHEN 'offline' THEN 2 ELSE 3 END,
-             'on', CASE status WHEN 'online' THEN 1 ELSE 0 END))) AS j
-         FROM camera_points WHERE org_path >= ? AND org_path < ?`,
-        [lo, hi],
-      );
-      return `{"type":"FeatureCollection","features":${r?.j ?? '[]'}}`;
+      return geoJson('org_path >= ? AND org_path < ?', [lo, hi]);
+    },
+    /** The same for the points of the registry's filter inside `scope` (the registry map's source). */
+    pointsGeoJsonFiltered(scope: Scope, filter: CameraFilter): string {
+      const where = cameraFilterSql(db, scope, filter);
+      return geoJson(where.sql, where.params);
     },
   };
 }

@@ -8,10 +8,10 @@ import { z } from 'zod';
 import type { LoginResponse, WallKioskTokenIssued, WallScreenView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { authOf, hashToken, type AuthContext, type AuthService, type UserRepo } from '../auth/index.ts';
-import { plainText } from '../cameras/schema.ts';
-import type { CameraRepo } from '../cameras/repo.ts';
+import { cameraQuerySchema, plainText } from '../cameras/schema.ts';
+import type { CameraFilter, CameraRepo } from '../cameras/repo.ts';
 import type { EventBus } from '../events.ts';
-import { HttpError, badRequest, conflict, notFound, parseOr400 } from '../http/errors.ts';
+import { HttpError, badRequest, conflict, forbidden, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
@@ -19,6 +19,21 @@ import { camerasOf, emptyLayout, wallLayoutSchema } from './layout.ts';
 import { screenView, type WallRepo, type WallScreen } from './repo.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
+/** The registry's filters (GET /cameras), without paging: the registry map draws the whole selection. */
+export const pointFilterQuery = cameraQuerySchema
+  .pick({ q: true, org: true, status: true, ptz: true })
+  .extend({
+    network: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{1,31}$/, 'a network id')
+      .optional(),
+    /** Ignored: a client's own generation counter, so the map's worker fetches again after a change. */
+    g: z
+      .string()
+      .regex(/^\d{1,12}$/, 'a number')
+      .optional(),
+  })
+  .strict();
 const listQuery = z
   .object({ orgUnitId: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional() })
   .strict();
@@ -113,8 +128,31 @@ export function wallRoutes(deps: {
   r.get('/walls/points', auth.requirePermission('wall.read'), (req, res) => {
     res.type('application/json').send(`{"points":${walls.pointsJson(authOf(req).scope.path)}}`);
   });
+  // With the registry's filters it is the registry map's source: every point of the selection, not one page (issue 17).
   r.get('/walls/points.geojson', auth.requirePermission('wall.read'), (req, res) => {
-    res.type('application/geo+json').send(walls.pointsGeoJson(authOf(req).scope.path));
+    const ctx = authOf(req);
+    const q = parseOr400(pointFilterQuery, req.query);
+    const filter: CameraFilter = {};
+    if (q.q) filter.q = q.q;
+    if (q.network) filter.networkId = q.network;
+    if (q.status) filter.status = q.status;
+    if (q.ptz !== undefined) filter.ptz = q.ptz;
+    if (q.org !== undefined) {
+      const org = orgs.byId(q.org);
+      // The same answer for a unit elsewhere as for one that does not exist (as GET /cameras).
+      if (!org || !inScope(ctx.scope, org.path))
+        throw forbidden('org: org unit is not in your jurisdiction', [
+          { path: 'org', message: 'org unit is not in your jurisdiction' },
+        ]);
+      filter.orgPath = org.path;
+    }
+    res
+      .type('application/geo+json')
+      .send(
+        Object.keys(filter).length
+          ? walls.pointsGeoJsonFiltered(ctx.scope, filter)
+          : walls.pointsGeoJson(ctx.scope.path),
+      );
   });
 
   r.post('/walls', auth.requirePermission('wall.write'), (req, res) => {
