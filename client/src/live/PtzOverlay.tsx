@@ -53,7 +53,7 @@ export function PtzOverlay({ cameraId }: { cameraId: number }) {
           err instanceof ApiError && err.status === 409
             ? t('ptz.notPtz')
             : err instanceof ApiError && err.status === 502
-              ? t('ptz.deviceError', { message: err.message })
+              ? t('ptz.deviceFailed')
               : describeError(err, t);
         setMessage(text);
         window.clearTimeout(messageTimer);

@@ -9,7 +9,8 @@ import { LevelBadge } from '../alerts/AlertBits.tsx';
 import { api, ApiError, isAbort } from '../api.ts';
 import { Field } from '../components/Field.tsx';
 import { describeError, fieldMessage } from '../errors.ts';
-import { useI18n, type Translate } from '../i18n.tsx';
+import { currentLang, useI18n, type Translate } from '../i18n.tsx';
+import { serverText } from '../serverMessages.ts';
 import { LivePanel, type LiveTarget } from '../live/LivePanel.tsx';
 import { useRealtime } from '../realtime.tsx';
 import { navigate, navigateToAlert } from '../router.ts';
@@ -31,7 +32,14 @@ const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
 export function describeOrderError(err: unknown, t: Translate): string {
   if (err instanceof ApiError) {
     if (err.code === 'wrong_level') return t('order.err.wrongLevel');
-    if (err.status === 409) return t('order.err.conflict', { message: err.message });
+    if (err.status === 409) {
+      const said = serverText(currentLang(), {
+        message: err.message,
+        ...(err.messageCode ? { code: err.messageCode } : {}),
+        ...(err.params ? { params: err.params } : {}),
+      });
+      return t('order.err.conflict', { message: said ?? t('err.conflict') });
+    }
   }
   return describeError(err, t);
 }
