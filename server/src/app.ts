@@ -52,6 +52,9 @@ import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
 import { createRelayService } from './relay/service.ts';
 import { randomBytes } from 'node:crypto';
 import { createWallRepo, wallRoutes } from './wall/index.ts';
+import { alertFacts } from './alerts/index.ts';
+import { createQualityRepo, createQualityService, qualityRoutes, type PictureProbe } from './quality/index.ts';
+import { createReportService, reportRoutes } from './reports/index.ts';
 
 /** Everything with a side effect, built by the entry file (or a test). */
 export interface AppDeps {
@@ -68,6 +71,8 @@ export interface AppDeps {
   tokenKey?: Buffer;
   /** Checks a stream address before it may reach ffmpeg. */
   validateStreamUrl?: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
+  /** Picture diagnosis (视频质量诊断) through the media plane; without one, sweeps answer 503. */
+  pictureProbe?: PictureProbe | null;
 }
 
 /** Stands in when no media plane is configured: every start fails with a clear reason. */
@@ -221,6 +226,46 @@ export function createApp(deps: AppDeps) {
     capture: (cameraId) => alertMedia.snapshot(cameraId),
     walls,
   });
+  const quality = createQualityService({
+    repo: createQualityRepo(db),
+    orgs,
+    networks,
+    secrets,
+    bus,
+    audit,
+    clock,
+    log,
+    config: config.quality,
+    utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
+    probe: deps.pictureProbe ?? null,
+    validateUrl: deps.validateStreamUrl ?? ((url) => ({ ok: true, url })),
+    // Occlusion and scene change as 四色预警 (blue/yellow by config): ONVIF's tamper is the same event.
+    raiseAlert: ({ camera, kind, level }) => {
+      const point = cameras.byId(WHOLE_REGISTRY, camera.id);
+      if (!point) return;
+      alerts.raise({
+        type: 'tamper',
+        level,
+        point: [point.lon, point.lat],
+        coordSource: 'wgs84',
+        sourceKind: 'health',
+        sourceId: `quality:${point.id}`,
+        camera: point,
+        title: `${point.name} ${kind === 'occlusion' ? '画面遮挡' : '场景变化'}`,
+        description:
+          kind === 'occlusion' ? 'video quality diagnosis: occlusion' : 'video quality diagnosis: scene change',
+        actor: 'system:quality',
+      });
+    },
+  });
+  const reports = createReportService({
+    orgs,
+    quality,
+    orderStats: (ctx, q) => dispatch.stats(ctx, q),
+    alertFacts: (path, fromIso, toIso) => alertFacts(db, path, fromIso, toIso),
+    clock,
+    utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
+  });
   const relay = createRelayService({
     db,
     cameras,
@@ -333,6 +378,15 @@ export function createApp(deps: AppDeps) {
     }),
   );
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
+  api.use(qualityRoutes({ auth, quality }));
+  api.use(
+    reportRoutes({
+      auth,
+      reports,
+      audit,
+      pdfFont: config.reports.pdfFont ? { path: config.reports.pdfFont, face: config.reports.pdfFontFace } : null,
+    }),
+  );
   api.use(
     wallRoutes({
       auth,
@@ -440,6 +494,8 @@ export function createApp(deps: AppDeps) {
     dispatch,
     walls,
     bus,
+    quality,
+    reports,
   };
 }
 
@@ -478,6 +534,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   app.alertEvents.start();
   app.alertMqtt.start();
   app.dispatch.start();
+  app.quality.start();
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(deps.config.server.port, deps.config.server.host, () => resolve());
@@ -516,6 +573,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       clearInterval(sweep);
       app.dispatch.stop();
       app.discovery.stopAll();
+      await app.quality.stop();
       await app.health.stop();
       // Relays first: they play from the ingest, and would retry against a closing one.
       await app.relay.close();

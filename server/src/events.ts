@@ -3,6 +3,7 @@ import type {
   AlertView,
   CameraStatus,
   OrderSuperviseEvent,
+  QualityChangedEvent,
   SessionEndReason,
   StreamStateEvent,
   WallPushEvent,
@@ -43,6 +44,8 @@ export interface DomainEvents {
   'order.changed': { kind: 'new' | 'updated'; orgPath: string; order: WorkOrderView };
   /** 督办: heard by the unit that has the overdue order and its parent only. */
   'order.supervise': { event: OrderSuperviseEvent; unitIds: number[] };
+  /** 视频质量诊断: a point's picture quality changed (realtime sends 'quality:changed' to its unit and above). */
+  'quality.changed': { orgPath: string; event: QualityChangedEvent };
   /** 视频调度: heard by the target unit only. */
   'wall.push': { event: WallPushEvent };
   /** A wall screen's layout was saved (realtime sends 'wall:updated' to its unit and the units above). */

@@ -3,6 +3,7 @@
  *   node server/src/main.ts [--profile demo]
  */
 import { hkdfSync } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.ts';
@@ -39,6 +40,7 @@ const [
   { openSqlite },
   { bootstrap },
   { createLogger, systemClock },
+  { createPictureProbe },
 ] = await Promise.all([
   import('./app.ts'),
   import('./crypto/secret-box.ts'),
@@ -47,6 +49,7 @@ const [
   import('./db/sqlite.ts'),
   import('./bootstrap.ts'),
   import('./http/logger.ts'),
+  import('./quality/probe.ts'),
 ]);
 
 const log = createLogger(config.log.level);
@@ -67,7 +70,18 @@ try {
   log.warn('live video disabled', { reason: String(err) });
 }
 
+// 视频质量诊断: short niced ffmpeg samples; thumbnails pass through a private temporary directory.
+const diagnosisFfmpeg = platformFfmpeg(config.relay.ffmpegPath);
+const pictureProbe = diagnosisFfmpeg
+  ? createPictureProbe({
+      ffmpegPath: diagnosisFfmpeg,
+      tmpDir: path.join(tmpdir(), `ccc-quality-${process.pid}`),
+      niceLevel: config.quality.niceLevel,
+    })
+  : null;
+
 const server = await startServer({
+  pictureProbe,
   config,
   db,
   clock: systemClock,

@@ -93,3 +93,4 @@ export {
   type SourceProxyOptions,
 } from './source-proxy.ts';
 export { createFakeClock, createFakeRunner, type FakeChild, type FakeClock, type FakeRunner } from './fakes.ts';
+export * from './diagnosis/index.ts';

@@ -22,6 +22,7 @@ import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
 import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
 import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
 import { createLogger, type Clock } from '../../server/src/http/logger.ts';
+import { createPictureProbe } from '../../server/src/quality/probe.ts';
 
 export interface TestServer {
   url: string;
@@ -51,6 +52,8 @@ export async function startTestServer(
     sqlitePath?: string;
     /** The key that seals camera credentials (random by default); a restarted server on the same file needs the same. */
     secretKey?: Buffer;
+    /** Picture diagnosis with the real ffmpeg (issue 16). */
+    diagnosis?: boolean;
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -73,6 +76,16 @@ export async function startTestServer(
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     ...(engine ? { relayEngine: engine, validateStreamUrl: checkStreamUrl } : {}),
     ...(opts.tokenKey ? { tokenKey: opts.tokenKey } : {}),
+    ...(opts.diagnosis
+      ? {
+          pictureProbe: createPictureProbe({
+            ffmpegPath: 'ffmpeg',
+            tmpDir: mkdtempSync(path.join(tmpdir(), 'ccc-quality-')),
+            niceLevel: config.quality.niceLevel,
+          }),
+          validateStreamUrl: checkStreamUrl,
+        }
+      : {}),
   });
   const { orgs, cameras, users } = server.app.repos;
   await seedDemo(

@@ -45,6 +45,8 @@ const EXPECTED: Record<Scoped, Who[]> = {
   // 视频调度 goes to the target unit's own screens only.
   'wall:push': ['township1', 'tech1', 'kiosk1'],
   'wall:updated': READERS_OF_T1,
+  // 视频质量诊断 (issue 16): every role reads picture quality in its own jurisdiction, kiosks included.
+  'quality:changed': READERS_OF_T1,
 };
 
 let t: TestServer;
@@ -208,6 +210,18 @@ const TRIGGERS: Record<Scoped, () => void> = {
       },
     }),
   'wall:updated': () => emit('wall.changed', { orgPath: township1.path, screen: marker<WallScreenView>('w') }),
+  'quality:changed': () =>
+    emit('quality.changed', {
+      orgPath: village1.path,
+      event: {
+        cameraId: 1,
+        orgUnitId: village1.id,
+        quality: 'faulty',
+        kinds: ['occlusion'],
+        reason: null,
+        at: new Date().toISOString(),
+      },
+    }),
 };
 
 describe('every event × every role', () => {

@@ -42,7 +42,13 @@ export type Permission =
   | 'wall.write'
   | 'wall.dispatch'
   /** Add, rename or remove camera networks (county admins). */
-  | 'network.manage';
+  | 'network.manage'
+  /** 视频质量诊断: see picture quality, 完好率 and thumbnails (issue 16). */
+  | 'quality.read'
+  /** Start diagnosis sweeps, renew a point's reference picture. */
+  | 'quality.manage'
+  /** The leaders' reports (日/周/月/季, xlsx and PDF). */
+  | 'report.read';
 
 export interface ApiErrorBody {
   error: {
@@ -610,6 +616,8 @@ export interface ServerToClientEvents {
   'order:supervise': (event: OrderSuperviseEvent) => void;
   /** This socket's session ended (the server disconnects it right after): sign in again. */
   'session:ended': (event: { reason: SessionEndReason }) => void;
+  /** 视频质量诊断: a point's picture quality changed (its unit and the units above). */
+  'quality:changed': (event: QualityChangedEvent) => void;
 }
 
 /** Why a session ended; the client translates the code. */
@@ -636,6 +644,7 @@ export const EVENT_PERMISSIONS: { readonly [K in keyof ServerToClientEvents]: Pe
   'order:updated': 'order.read',
   'order:supervise': 'order.read',
   'session:ended': null,
+  'quality:changed': 'quality.read',
 };
 
 export type Ack<T> = (reply: { ok: true; data: T } | { ok: false; error: string }) => void;
@@ -876,4 +885,192 @@ export interface OrderSuperviseEvent {
   deadline: string;
   count: number;
   at: string;
+}
+
+/** 视频质量诊断 — what can be wrong with a picture, main fault first (as streams/src/diagnosis/judge.ts orders them). */
+export const QUALITY_KINDS = [
+  'no_signal',
+  'black',
+  'overexposed',
+  'dark',
+  'frozen',
+  'occlusion',
+  'scene_change',
+  'blur',
+  'noise',
+  'color_cast',
+] as const;
+export type QualityKind = (typeof QUALITY_KINDS)[number];
+
+/** unknown: never diagnosed; good; faulty (kinds say what); failed: the diagnosis could not read the stream. */
+export const QUALITY_STATUSES = ['unknown', 'good', 'faulty', 'failed'] as const;
+export type QualityStatus = (typeof QUALITY_STATUSES)[number];
+
+/** Why no picture could be judged (with no_signal, or a failed diagnosis); the console translates it. */
+export const QUALITY_REASONS = [
+  'timeout',
+  'refused',
+  'unauthorized',
+  'not_found',
+  'no_video',
+  'invalid_data',
+  'no_picture',
+  'ffmpeg_failed',
+  'no_stream_address',
+  'stream_refused',
+  'offline',
+] as const;
+export type QualityReason = (typeof QUALITY_REASONS)[number];
+
+/** What was measured (streams/src/diagnosis/measures.ts); null where it could not be. */
+export interface QualityMeasuresView {
+  lumaP50: number;
+  lumaP90: number;
+  brightShare: number;
+  blur: number | null;
+  noise: number | null;
+  castFactor: number;
+  castDistance: number;
+  uniformShare: number;
+  motion: number | null;
+  sceneDifference: number | null;
+}
+
+/** One diagnosis of one point. */
+export interface QualityCheckView {
+  id: number;
+  cameraId: number;
+  at: string;
+  status: Exclude<QualityStatus, 'unknown'>;
+  kinds: QualityKind[];
+  reason: QualityReason | null;
+  measures: QualityMeasuresView | null;
+  /** GET /quality/checks/:id/thumbnail.jpg */
+  hasThumbnail: boolean;
+  sweepId: number | null;
+}
+
+/** A point's picture quality now, beside its online status (GET /quality/points). */
+export interface QualityPointView {
+  cameraId: number;
+  name: string;
+  networkId: string;
+  orgUnitId: number;
+  orgUnitName: string;
+  /** 在线 status from health checks. */
+  online: CameraStatus;
+  quality: QualityStatus;
+  kinds: QualityKind[];
+  reason: QualityReason | null;
+  checkedAt: string | null;
+  lastCheckId: number | null;
+  hasThumbnail: boolean;
+  /** The reference picture a scene change is judged against: GET /quality/points/:id/reference.jpg */
+  referenceAt: string | null;
+}
+
+export interface QualityPointDetail extends QualityPointView {
+  /** Newest first. */
+  history: QualityCheckView[];
+  referenceBy: string | null;
+}
+
+export interface QualitySweepView {
+  id: number;
+  orgUnitId: number;
+  networkId: string | null;
+  trigger: 'schedule' | 'manual';
+  status: 'running' | 'paused' | 'done' | 'cancelled' | 'failed';
+  total: number;
+  checked: number;
+  good: number;
+  faulty: number;
+  failed: number;
+  /** CPU seconds per point (this process and its ffmpeg), once some are checked. */
+  cpuSecondsPerPoint: number | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+/** 完好率 beside 在线率: intact = online and a good picture at its last diagnosis. */
+export interface IntactRateRow {
+  /** Network id, or org unit id as a string. */
+  key: string;
+  name: string;
+  total: number;
+  online: number;
+  intact: number;
+  /** Points whose last diagnosis found a fault. */
+  faulty: number;
+  onlineRate: number | null;
+  intactRate: number | null;
+}
+
+export interface IntactRateReport {
+  at: string;
+  overall: IntactRateRow;
+  byNetwork: IntactRateRow[];
+  byOrg: IntactRateRow[];
+  /** Points per fault kind now (a point counts once per kind it shows). */
+  faults: Partial<Record<QualityKind, number>>;
+}
+
+/** One period of a trend, from the daily snapshots (rates: the days' totals summed). */
+export interface QualityTrendPoint {
+  period: string;
+  days: number;
+  onlineRate: number | null;
+  intactRate: number | null;
+}
+
+export interface QualityChangedEvent {
+  cameraId: number;
+  orgUnitId: number;
+  quality: QualityStatus;
+  kinds: QualityKind[];
+  reason: QualityReason | null;
+  at: string;
+}
+
+/** 报表 — one unit's figures for one period (GET /reports, .xlsx, .pdf: the same numbers). */
+export interface ReportRow {
+  orgUnitId: number;
+  orgName: string;
+  /** Averages over the days of the period with a snapshot (sums of the days' counts). */
+  cameraDays: number;
+  onlineRate: number | null;
+  intactRate: number | null;
+  /** Points found with a fault during the period. */
+  faultyPoints: number;
+  alerts: number;
+  ordersReceived: number;
+  ordersClosed: number;
+  ordersClosedOnTime: number;
+  ordersOverdueNow: number;
+  avgHandleMinutes: number | null;
+}
+
+export interface ReportView {
+  orgUnitId: number;
+  orgName: string;
+  period: 'day' | 'week' | 'month' | 'quarter';
+  /** First local date of the period and the first after it (UTC+8 by default). */
+  from: string;
+  to: string;
+  generatedAt: string;
+  total: ReportRow;
+  units: ReportRow[];
+  /** Points found with each fault kind during the period. */
+  faults: { kind: QualityKind; points: number }[];
+  alertsByType: { type: AlertType; count: number }[];
+  alertsByLevel: { level: AlertLevel; count: number }[];
+  /** The 12 periods up to this one. */
+  trend: {
+    period: string;
+    onlineRate: number | null;
+    intactRate: number | null;
+    alerts: number;
+    ordersReceived: number;
+    ordersClosed: number;
+  }[];
 }

@@ -20,6 +20,8 @@ const OFFICER: readonly Permission[] = [
   'alert.read',
   'alert.handle',
   'alert.report',
+  'quality.read',
+  'report.read',
   ...DISPATCH_AND_WALL,
 ];
 
@@ -43,6 +45,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'alert.report',
     'alert.source.manage',
     'network.manage',
+    'quality.read',
+    'quality.manage',
+    'report.read',
     ...DISPATCH_AND_WALL,
   ],
   county_officer: OFFICER,
@@ -59,8 +64,20 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'org.read',
     'alert.read',
     'wall.read',
+    // 视频质量诊断: the technician fixes what the diagnosis finds, and renews a moved point's reference.
+    'quality.read',
+    'quality.manage',
   ],
-  viewer: ['camera.read', 'org.read', 'alert.read', 'order.read', 'order.stats', 'wall.read'],
+  viewer: [
+    'camera.read',
+    'org.read',
+    'alert.read',
+    'order.read',
+    'order.stats',
+    'wall.read',
+    'quality.read',
+    'report.read',
+  ],
 };
 
 export function permissionsOf(role: Role): Permission[] {

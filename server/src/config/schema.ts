@@ -46,6 +46,56 @@ const basemap = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'a time of day like 01:30 (24:00 ends the day)');
+const fraction = z.number().min(0).max(1);
+/** Picture diagnosis thresholds (streams/src/diagnosis/judge.ts says what each means). */
+const qualityThresholds = z
+  .object({
+    blackP90: z.number().min(0).max(255),
+    darkP50: z.number().min(0).max(255),
+    overexposedP50: z.number().min(0).max(255),
+    overexposedShare: fraction,
+    frozenMotion: fraction,
+    blur: fraction,
+    noise: z.number().min(0).max(255),
+    castFactor: z.number().min(0).max(100),
+    castDistance: z.number().min(0).max(255),
+    occlusion: fraction,
+    sceneChange: fraction,
+  })
+  .strict();
+const qualitySchema = z
+  .object({
+    /** Scheduled sweeps in `windows`; on-demand sweeps (a township, a network) run either way. */
+    enabled: z.boolean(),
+    /** Local-time windows (dispatch.utcOffsetMinutes) of the daily sweep; one left unfinished goes on in the next. */
+    windows: z.array(z.object({ from: hhmm, to: hhmm }).strict()).max(8),
+    /** First look for a due sweep this long after start (the demo's simulator encodes its clips first). */
+    startDelaySeconds: z.number().int().min(0).max(86_400),
+    /** Cameras diagnosed at once (each holds one short ffmpeg for ~2–4 s). */
+    concurrency: z.number().int().min(1).max(64),
+    /** Yield to live video: one slot fewer for every this many relays playing (0: never yield). */
+    relaysPerSlot: z.number().int().min(0).max(1000),
+    /** Give up on one camera after this long (its first keyframe can take a whole GOP). */
+    timeoutMs: z.number().int().min(1000).max(120_000),
+    /** Seconds of pictures measured per camera. */
+    sampleSeconds: z.number().min(0.5).max(10),
+    /** `nice` level of the diagnosis ffmpeg (19 lowest); null: not niced. */
+    niceLevel: z.number().int().min(0).max(19).nullable(),
+    /** Checks kept this many days (the daily 完好率 snapshots are kept for good). */
+    historyDays: z.number().int().min(1).max(3650),
+    /** Thumbnails kept this many days (a point's latest and its reference are always kept). */
+    thumbnailDays: z.number().int().min(1).max(3650),
+    /** Raise an alert when a point becomes occluded or moved: its level, or null for none. */
+    alerts: z
+      .object({ occlusion: z.enum(['blue', 'yellow']).nullable(), sceneChange: z.enum(['blue', 'yellow']).nullable() })
+      .strict(),
+    thresholds: qualityThresholds,
+    /** Per network id: the thresholds that differ from `thresholds` (traffic cameras see moving scenes, …). */
+    networkThresholds: z.record(networkId, qualityThresholds.partial().strict()),
+  })
+  .strict();
+
 /**
  * The one configuration schema, checked at start-up. Every object is strict:
  * an unknown key is an error naming its path (a typo must not silently fall
@@ -263,6 +313,17 @@ export const configSchema = z
         maxAttachmentsPerOrder: z.number().int().min(1).max(200),
         /** Statistics periods (day, week, month, quarter) are cut in this UTC offset; China has one zone and no DST. */
         utcOffsetMinutes: z.number().int().min(-720).max(840),
+      })
+      .strict(),
+    /** 视频质量诊断 (issue 16): picture diagnosis sweeps, thresholds per network, alerts; 完好率 snapshots. */
+    quality: qualitySchema,
+    /** Leaders' reports (issue 16): the PDF's font, which must hold Chinese glyphs. */
+    reports: z
+      .object({
+        /** A TTF/OTF/TTC font file with CJK glyphs; null: PDF reports answer 503. */
+        pdfFont: z.string().min(1).nullable(),
+        /** The face inside a TTC collection (its PostScript name); null for a single-face file. */
+        pdfFontFace: z.string().min(1).nullable(),
       })
       .strict(),
   })

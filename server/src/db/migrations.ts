@@ -544,6 +544,86 @@ CREATE TABLE camera_imports (
   finished_at TEXT
 );`,
   },
+  {
+    version: 13,
+    name: 'quality',
+    // 视频质量诊断 and 完好率 (issue 16): each diagnosis of a point (kept by
+    // age, with its org path and network so scope and reports survive the
+    // point; no foreign key for the same reason, and ids are never reused),
+    // thumbnails apart, each point's current quality and reference picture,
+    // sweeps (resumable: after_id), and one row per day, org unit and
+    // network of counts for the trends.
+    sql: `
+CREATE TABLE quality_sweeps (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  org_unit_id INTEGER NOT NULL,
+  org_path TEXT NOT NULL,
+  network_id TEXT,
+  trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual')),
+  status TEXT NOT NULL CHECK (status IN ('running', 'paused', 'done', 'cancelled', 'failed')),
+  local_date TEXT NOT NULL,
+  total INTEGER NOT NULL DEFAULT 0,
+  checked INTEGER NOT NULL DEFAULT 0,
+  good INTEGER NOT NULL DEFAULT 0,
+  faulty INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  after_id INTEGER NOT NULL DEFAULT 0,
+  cpu_ms INTEGER NOT NULL DEFAULT 0,
+  requested_by INTEGER,
+  started_at TEXT NOT NULL,
+  finished_at TEXT
+);
+CREATE INDEX quality_sweeps_date ON quality_sweeps (local_date, trigger);
+CREATE TABLE quality_checks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  camera_id INTEGER NOT NULL,
+  org_path TEXT NOT NULL,
+  network_id TEXT NOT NULL,
+  sweep_id INTEGER,
+  at TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('good', 'faulty', 'failed')),
+  kinds TEXT NOT NULL,
+  reason TEXT,
+  measures TEXT,
+  ms INTEGER NOT NULL
+);
+CREATE INDEX quality_checks_camera ON quality_checks (camera_id, id);
+CREATE INDEX quality_checks_path_at ON quality_checks (org_path, at);
+CREATE INDEX quality_checks_at ON quality_checks (at);
+CREATE TABLE quality_thumbnails (
+  check_id INTEGER PRIMARY KEY REFERENCES quality_checks(id) ON DELETE CASCADE,
+  jpeg BLOB NOT NULL
+);
+CREATE TABLE quality_state (
+  camera_id INTEGER PRIMARY KEY REFERENCES camera_points(id) ON DELETE CASCADE,
+  status TEXT NOT NULL CHECK (status IN ('good', 'faulty', 'failed')),
+  kinds TEXT NOT NULL,
+  reason TEXT,
+  checked_at TEXT NOT NULL,
+  last_check_id INTEGER NOT NULL,
+  last_signature TEXT
+);
+CREATE TABLE quality_references (
+  camera_id INTEGER PRIMARY KEY REFERENCES camera_points(id) ON DELETE CASCADE,
+  signature TEXT NOT NULL,
+  check_id INTEGER,
+  jpeg BLOB,
+  created_at TEXT NOT NULL,
+  created_by TEXT
+);
+CREATE TABLE quality_daily (
+  day TEXT NOT NULL,
+  org_unit_id INTEGER NOT NULL,
+  org_path TEXT NOT NULL,
+  network_id TEXT NOT NULL,
+  total INTEGER NOT NULL,
+  online INTEGER NOT NULL,
+  intact INTEGER NOT NULL,
+  faults TEXT NOT NULL,
+  PRIMARY KEY (day, org_unit_id, network_id)
+);
+CREATE INDEX quality_daily_path ON quality_daily (org_path, day);`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));

@@ -16,6 +16,8 @@ import { presetBody, ptzBody, streamBody, viewQuery } from '../relay/routes.ts';
 import { auditExportQuerySchema, auditQuerySchema } from '../audit/routes.ts';
 import { networkCreateSchema, networkPatchSchema } from '../cameras/network-routes.ts';
 import { wallOpenApiPaths } from '../wall/openapi.ts';
+import { qualityOpenApiPaths } from '../quality/openapi.ts';
+import { reportOpenApiPaths } from '../reports/openapi.ts';
 
 type Json = Record<string, unknown>;
 
@@ -537,6 +539,8 @@ export function openApiDocument(): Json {
         },
       },
       ...wallOpenApiPaths(),
+      ...qualityOpenApiPaths(),
+      ...reportOpenApiPaths(),
       '/map/config': {
         get: { summary: 'Map centre, zoom and basemap source', responses: { '200': { description: 'MapConfig' } } },
       },

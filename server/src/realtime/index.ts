@@ -204,6 +204,9 @@ export function attachRealtime(
     deps.bus.on('wall.changed', ({ orgPath, screen }) => {
       send('wall:updated', unitsFor(orgPath), screen);
     }),
+    deps.bus.on('quality.changed', ({ orgPath, event }) => {
+      send('quality:changed', unitsFor(orgPath), event);
+    }),
   ];
   return {
     io,

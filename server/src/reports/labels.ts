@@ -1,0 +1,146 @@
+/** The words of a report file, in Chinese (the default) and English. */
+import type { AlertLevel, AlertType, QualityKind } from '../api/contract.ts';
+
+export type ReportLang = 'zh' | 'en';
+
+const zh = {
+  title: '综治视频监控运行报表',
+  unit: '单位',
+  period: '统计周期',
+  range: '期间',
+  generated: '生成时间',
+  day: '日报',
+  week: '周报',
+  month: '月报',
+  quarter: '季报',
+  summary: '概况',
+  units: '各单位',
+  faults: '故障',
+  alerts: '告警',
+  orders: '工单',
+  trend: '趋势',
+  total: '合计',
+  cameraDays: '点位·天',
+  onlineRate: '在线率',
+  intactRate: '完好率',
+  faultyPoints: '故障点位',
+  alertCount: '告警数',
+  ordersReceived: '接收工单',
+  ordersClosed: '办结工单',
+  ordersClosedOnTime: '按期办结',
+  ordersOverdueNow: '当前超时',
+  avgHandleMinutes: '平均办理时长（分钟）',
+  kind: '故障类型',
+  points: '点位数',
+  type: '告警类型',
+  level: '告警级别',
+  count: '数量',
+  periodCol: '周期',
+  figure: '指标',
+  value: '数值',
+} as const;
+
+const en: Record<keyof typeof zh, string> = {
+  title: 'Video network operations report',
+  unit: 'Unit',
+  period: 'Period',
+  range: 'Dates',
+  generated: 'Generated',
+  day: 'Daily',
+  week: 'Weekly',
+  month: 'Monthly',
+  quarter: 'Quarterly',
+  summary: 'Summary',
+  units: 'Units',
+  faults: 'Faults',
+  alerts: 'Alerts',
+  orders: 'Work orders',
+  trend: 'Trend',
+  total: 'Total',
+  cameraDays: 'Point-days',
+  onlineRate: 'Online rate',
+  intactRate: 'Intact rate',
+  faultyPoints: 'Faulty points',
+  alertCount: 'Alerts',
+  ordersReceived: 'Orders received',
+  ordersClosed: 'Orders closed',
+  ordersClosedOnTime: 'Closed on time',
+  ordersOverdueNow: 'Overdue now',
+  avgHandleMinutes: 'Avg handling (min)',
+  kind: 'Fault',
+  points: 'Points',
+  type: 'Type',
+  level: 'Level',
+  count: 'Count',
+  periodCol: 'Period',
+  figure: 'Figure',
+  value: 'Value',
+};
+
+const KINDS: Record<ReportLang, Record<QualityKind, string>> = {
+  zh: {
+    no_signal: '无信号',
+    black: '黑屏',
+    overexposed: '过曝',
+    dark: '过暗',
+    frozen: '画面冻结',
+    occlusion: '遮挡',
+    scene_change: '场景变化',
+    blur: '模糊',
+    noise: '噪声',
+    color_cast: '偏色',
+  },
+  en: {
+    no_signal: 'No signal',
+    black: 'Black',
+    overexposed: 'Overexposed',
+    dark: 'Too dark',
+    frozen: 'Frozen',
+    occlusion: 'Occluded',
+    scene_change: 'Scene changed',
+    blur: 'Blurred',
+    noise: 'Noisy',
+    color_cast: 'Colour cast',
+  },
+};
+
+const TYPES: Record<ReportLang, Record<AlertType, string>> = {
+  zh: {
+    alarm_button: '一键报警',
+    intrusion: '入侵',
+    line_crossing: '越线',
+    motion: '移动侦测',
+    tamper: '遮挡/场景变化',
+    fire: '火情',
+    crowd: '人群聚集',
+    camera_offline: '点位离线',
+    manual: '人工上报',
+    other: '其他',
+  },
+  en: {
+    alarm_button: 'Alarm button',
+    intrusion: 'Intrusion',
+    line_crossing: 'Line crossing',
+    motion: 'Motion',
+    tamper: 'Tamper / scene change',
+    fire: 'Fire',
+    crowd: 'Crowd',
+    camera_offline: 'Camera offline',
+    manual: 'Manual report',
+    other: 'Other',
+  },
+};
+
+const LEVELS: Record<ReportLang, Record<AlertLevel, string>> = {
+  zh: { blue: '蓝色', yellow: '黄色', orange: '橙色', red: '红色' },
+  en: { blue: 'Blue', yellow: 'Yellow', orange: 'Orange', red: 'Red' },
+};
+
+export function labels(lang: ReportLang) {
+  return {
+    t: lang === 'zh' ? zh : en,
+    kind: KINDS[lang],
+    type: TYPES[lang],
+    level: LEVELS[lang],
+  };
+}
