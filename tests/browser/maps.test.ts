@@ -229,6 +229,20 @@ describe.skipIf(skip)('maps: offline package, first view, all points, place name
     await settled(page, '.wall-map__canvas', 'wallMap');
     await expect(outside(page, '.wall-map__canvas', 'wallMap', await pointsOf('township2'))).resolves.toEqual([]);
     await expect.poll(() => tileShare(page, '.wall-map__canvas', 'wallMap')).toBeGreaterThan(0.3);
+    // Cluster sizes and place names are text the map placed itself (local glyphs), one count per cluster.
+    const drawn = await page.locator('.wall-map__canvas').evaluate((e) => {
+      const map = (e as unknown as { wallMap: MapHandle }).wallMap;
+      const ids = (layer: string) =>
+        new Set(map.queryRenderedFeatures({ layers: [layer] }).map((f) => Number(f.properties['cluster_id'])));
+      return {
+        clusters: ids('wall-clusters').size,
+        counts: ids('wall-cluster-counts').size,
+        places: map.queryRenderedFeatures({ layers: ['place-labels-township', 'place-labels-village'] }).length,
+      };
+    });
+    expect(drawn.clusters).toBeGreaterThan(0);
+    expect(drawn.counts).toBe(drawn.clusters);
+    expect(drawn.places).toBeGreaterThan(0);
     await h.screenshot(page, 'maps-wall-township2');
   }, 60_000);
 

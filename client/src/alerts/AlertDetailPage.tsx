@@ -17,7 +17,8 @@ import { useMapConfig } from '../useMapConfig.ts';
 import { AlertActions, AlertStatusBadge, LevelBadge } from './AlertBits.tsx';
 import { useAlerts } from './AlertsProvider.tsx';
 import { ALERT_LEVEL_COLORS } from './alertColors.ts';
-import { alertSnapshotUrl, alertsApi } from './alertsApi.ts';
+import { alertsApi } from './alertsApi.ts';
+import { useAlertSnapshot } from './useAlertSnapshot.ts';
 import './alerts.css';
 
 /** Cameras played at once on the page (sub stream). */
@@ -86,6 +87,7 @@ export function AlertDetailPage({ alertId }: { alertId: number }) {
   const [cameras, setCameras] = useState<CameraPointView[]>([]);
   // The live store's version of this alert: a newer seq means it changed (status, snapshot, fold).
   const liveSeq = alerts.find((a) => a.id === alertId)?.seq ?? 0;
+  const snapshot = useAlertSnapshot(alertId, detail?.hasSnapshot);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -222,7 +224,7 @@ export function AlertDetailPage({ alertId }: { alertId: number }) {
           <h2>{t('alert.snapshot')}</h2>
           {detail.hasSnapshot ? (
             <img
-              src={alertSnapshotUrl(detail.id)}
+              src={snapshot ?? undefined}
               alt={t('alert.snapshotAlt', { title: detail.title })}
               className="alert-detail__image"
             />

@@ -13,7 +13,7 @@ import { absoluteApiUrl } from '../api.ts';
 export const PLACES_SOURCE = 'places';
 
 /** System fonts only (no web fonts on a private network); the first one the machine has is used. */
-const FONTS = [
+export const SYSTEM_FONTS = [
   'Microsoft YaHei',
   'PingFang SC',
   'Noto Sans CJK SC',
@@ -37,7 +37,7 @@ function labels(
     filter: ['==', ['get', 'kind'], kind],
     layout: {
       'text-field': ['get', 'name'],
-      'text-font': FONTS,
+      'text-font': [...SYSTEM_FONTS],
       'text-size': size,
       'text-padding': 4,
     },

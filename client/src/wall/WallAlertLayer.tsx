@@ -5,7 +5,7 @@
  */
 import type { AlertView } from '@api/contract.ts';
 import { AlertActions, LevelBadge } from '../alerts/AlertBits.tsx';
-import { alertSnapshotUrl } from '../alerts/alertsApi.ts';
+import { useAlertSnapshot } from '../alerts/useAlertSnapshot.ts';
 import { useI18n } from '../i18n.tsx';
 
 export function WallAlertBanner({ alerts }: { alerts: readonly AlertView[] }) {
@@ -36,6 +36,7 @@ export function WallAlertPopup({
   onClose: () => void;
 }) {
   const { t, formatTime } = useI18n();
+  const snapshot = useAlertSnapshot(alert.id, alert.hasSnapshot);
   return (
     <section
       className={`wall-alert-popup wall-alert-popup--${alert.level}`}
@@ -60,10 +61,10 @@ export function WallAlertPopup({
         )}
       </header>
       <div className="wall-alert-popup__body">
-        {alert.hasSnapshot && (
+        {snapshot && (
           <img
             className="wall-alert-popup__snapshot"
-            src={alertSnapshotUrl(alert.id)}
+            src={snapshot}
             alt={t('alert.snapshotAlt', { title: alert.title })}
           />
         )}

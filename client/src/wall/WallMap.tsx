@@ -8,7 +8,6 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import {
   Map as MaplibreMap,
-  Marker,
   NavigationControl,
   prewarm,
   type ExpressionSpecification,
@@ -25,7 +24,7 @@ import { useAlerts } from '../alerts/AlertsProvider.tsx';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
 import { MapSearch } from '../components/MapSearch.tsx';
 import { buildMapStyle } from '../components/mapStyle.ts';
-import { addPlaceLabels } from '../components/placeLayers.ts';
+import { SYSTEM_FONTS, addPlaceLabels } from '../components/placeLayers.ts';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
 import { boundsOf } from '../components/geoBounds.ts';
@@ -38,8 +37,6 @@ const ALERTS = 'wall-alerts';
 /** View cones appear from this zoom on (a few streets across). */
 const CONE_ZOOM = 14;
 const MAX_CONES = 3000;
-/** Cluster count labels drawn at most. */
-const MAX_LABELS = 300;
 
 const STATUS_STROKE = { online: '#e2f5ff', degraded: '#fbbf24', offline: '#ef4444', unknown: '#64748b' } as const;
 
@@ -178,6 +175,20 @@ export function WallMap(props: {
           'circle-stroke-width': 2,
         },
       });
+      // Cluster sizes as text drawn by the map from local glyphs (placeLayers.ts): no glyph server, no DOM markers.
+      map.addLayer({
+        id: 'wall-cluster-counts',
+        type: 'symbol',
+        source: POINTS,
+        filter: ['has', 'point_count'],
+        layout: {
+          'text-field': ['get', 'point_count_abbreviated'],
+          'text-font': [...SYSTEM_FONTS],
+          'text-size': 12,
+          'text-allow-overlap': true,
+        },
+        paint: { 'text-color': '#ffffff', 'text-halo-color': '#0b1220', 'text-halo-width': 1 },
+      });
       map.addLayer({
         id: POINTS,
         type: 'circle',
@@ -255,33 +266,6 @@ export function WallMap(props: {
     };
     map.on('moveend', updateCones);
 
-    // Cluster sizes as numbers: the style has no glyphs (nothing may be fetched from outside), so HTML markers.
-    const labels = new Map<number, Marker>();
-    const updateLabels = () => {
-      const seen = new Set<number>();
-      for (const f of map.queryRenderedFeatures({ layers: ['wall-clusters'] }).slice(0, MAX_LABELS)) {
-        const id = Number(f.properties['cluster_id']);
-        if (seen.has(id) || f.geometry.type !== 'Point') continue;
-        seen.add(id);
-        const count = Number(f.properties['point_count']);
-        let marker = labels.get(id);
-        if (!marker) {
-          const element = document.createElement('span');
-          element.className = 'wall-map__count';
-          marker = new Marker({ element, anchor: 'center' });
-          labels.set(id, marker);
-        }
-        marker.getElement().textContent = count >= 10_000 ? `${Math.round(count / 1000)}k` : String(count);
-        marker.setLngLat(f.geometry.coordinates as [number, number]).addTo(map);
-      }
-      for (const [id, marker] of labels) {
-        if (seen.has(id)) continue;
-        marker.remove();
-        labels.delete(id);
-      }
-    };
-    map.on('idle', updateLabels);
-
     // Hovering a point shows a small card that can be dragged onto a tile (a canvas cannot start a drag itself).
     map.on('mousemove', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
       const id = Number(e.features?.[0]?.properties?.['id']);
@@ -293,7 +277,6 @@ export function WallMap(props: {
       hoverTimer.current = window.setTimeout(() => setHover(null), 2_000);
     });
     return () => {
-      for (const marker of labels.values()) marker.remove();
       map.remove();
       mapRef.current = null;
       setLoaded(false);
