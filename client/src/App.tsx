@@ -16,6 +16,7 @@ import { LoginPage } from './pages/LoginPage.tsx';
 import { RegistryPage } from './pages/RegistryPage.tsx';
 import { RealtimeProvider } from './realtime.tsx';
 import { DashboardPage } from './orders/DashboardPage.tsx';
+import { QualityPage } from './quality/QualityPage.tsx';
 import { OrderDetailPage } from './orders/OrderDetailPage.tsx';
 import { OrdersPage } from './orders/OrdersPage.tsx';
 import { SuperviseBanner } from './orders/SuperviseBanner.tsx';
@@ -120,6 +121,7 @@ function Shell() {
     (r === 'discovery' && can('discovery.scan')) ||
     (r === 'orders' && can('order.read')) ||
     (r === 'dashboard' && can('order.stats')) ||
+    (r === 'quality' && can('quality.read')) ||
     (r === 'wall' && can('wall.read')) ||
     (r === 'admin' && adminAllowed(can));
   // Where a user lands: leaders (viewers) on their dashboard, everyone else on the registry.
@@ -143,6 +145,7 @@ function Shell() {
         {route === 'orders' &&
           (location.orderId != null ? <OrderDetailPage orderId={location.orderId} /> : <OrdersPage />)}
         {route === 'dashboard' && <DashboardPage />}
+        {route === 'quality' && <QualityPage />}
         {route === 'audit' && <AuditPage />}
         {route === 'admin' && <AdminPage section={location.adminSection ?? null} />}
         {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}

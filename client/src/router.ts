@@ -6,7 +6,17 @@ import { useEffect, useState } from 'react';
  * pages (discovery) can link straight to a point; `/discovery/scans/:id` is one
  * scan, so the way back from a point lands on the same scan.
  */
-export type Route = 'registry' | 'audit' | 'discovery' | 'alerts' | 'orders' | 'dashboard' | 'wall' | 'admin';
+export type Route =
+  | 'registry'
+  | 'audit'
+  | 'discovery'
+  | 'alerts'
+  | 'orders'
+  | 'dashboard'
+  | 'wall'
+  | 'admin'
+  /** 视频质量诊断 (issue 16). */
+  | 'quality';
 
 /** The sections of the admin pages (`/admin/<section>`). */
 export const ADMIN_SECTIONS = ['users', 'sources', 'screens', 'networks', 'views'] as const;
@@ -38,6 +48,7 @@ export function locationOf(pathname: string): Location {
     return { route: 'orders', cameraId: null, scanId: null, orderId: idIn(/^\/orders\/(\d+)\/?$/, pathname) };
   }
   if (pathname.startsWith('/dashboard')) return { route: 'dashboard', cameraId: null, scanId: null };
+  if (pathname.startsWith('/quality')) return { route: 'quality', cameraId: null, scanId: null };
   if (pathname.startsWith('/alerts')) {
     return { route: 'alerts', cameraId: null, scanId: null, alertId: idIn(/^\/alerts\/(\d+)\/?$/, pathname) };
   }

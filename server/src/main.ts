@@ -77,6 +77,8 @@ const pictureProbe = diagnosisFfmpeg
       ffmpegPath: diagnosisFfmpeg,
       tmpDir: path.join(tmpdir(), `ccc-quality-${process.pid}`),
       niceLevel: config.quality.niceLevel,
+      // Cameras with a password are sampled through the relay's loopback source proxy (issue 12).
+      ...(relayEngine ? { openSource: (s) => relayEngine!.proxy.open(s) } : {}),
     })
   : null;
 

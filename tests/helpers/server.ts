@@ -82,6 +82,7 @@ export async function startTestServer(
             ffmpegPath: 'ffmpeg',
             tmpDir: mkdtempSync(path.join(tmpdir(), 'ccc-quality-')),
             niceLevel: config.quality.niceLevel,
+            ...(engine ? { openSource: (s) => engine.proxy.open(s) } : {}),
           }),
           validateStreamUrl: checkStreamUrl,
         }

@@ -51,6 +51,7 @@ export function TopBar({ route }: { route: Route }) {
           )}
         {can('order.read') && navItem('orders', t('nav.orders'))}
         {can('order.stats') && navItem('dashboard', t('nav.dashboard'))}
+        {can('quality.read') && navItem('quality', t('nav.quality'))}
         {can('wall.read') && navItem('wall', t('nav.wall'))}
         {can('discovery.scan') && navItem('discovery', t('nav.discovery'))}
         {can('audit.read') && navItem('audit', t('nav.audit'))}

@@ -9,6 +9,7 @@ import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
 import { BarChart, LineChart } from './charts.tsx';
+import { QualityCharts } from '../quality/QualityCharts.tsx';
 import { descendantsOf, useOrgUnits } from './orderBits.tsx';
 import { ordersApi, serverNow, statsCsvUrl, type StatsPeriod, type StatsQuery } from './ordersApi.ts';
 import './dashboard.css';
@@ -248,6 +249,7 @@ export function DashboardPage() {
                   },
                 ]}
               />
+              <QualityCharts orgUnitId={unitId} period={period} />
             </div>
           </div>
         </div>

@@ -141,6 +141,11 @@ export const SERVER_MESSAGES = {
   live_unconfigured: 'live video is not configured on this server',
   snapshot_failed: 'snapshot failed: {detail}',
   no_picture: 'the camera gave no picture',
+  // ---- video quality diagnosis and reports (issue 16)
+  quality_sweep_running: 'a diagnosis sweep is running; wait for it to finish',
+  quality_no_picture: 'the point has no usable picture yet; diagnose it first',
+  diagnosis_unconfigured: 'picture diagnosis is not configured',
+  pdf_font_missing: 'PDF reports need reports.pdfFont (a CJK font)',
   // ---- orders and walls
   order_closed: 'the order is closed',
   order_step_state: 'cannot {action} an order that is {state}',

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import {
+  PICTURE_FAULTS,
   defaultCameraSpecs,
   startSimulator,
   type SimCameraSpec,
@@ -31,8 +32,20 @@ export function demoFaults(i: number): SimFaults {
   if (i % 40 === 13) return { offline: true };
   if (i % 61 === 7) return { stalledStream: true };
   if (i % 97 === 5) return { wrongPassword: true };
+  // Picture faults for 视频质量诊断 (issue 16): about two of each kind. "moved" starts good and turns away
+  // later (MOVED_AFTER_MS), after the first diagnosis has taken its reference scene.
+  const picture = demoPictureFault(i);
+  if (picture && picture !== 'moved') return { picture };
   return {};
 }
+
+/** The picture fault demo point `i` shows, if any. */
+export function demoPictureFault(i: number): (typeof PICTURE_FAULTS)[number] | null {
+  return i % 22 === 3 ? PICTURE_FAULTS[Math.floor(i / 22) % PICTURE_FAULTS.length]! : null;
+}
+
+/** When the demo's "moved" cameras turn away from their scene: after the first diagnosis sweep has begun. */
+export const MOVED_AFTER_MS = 8 * 60_000;
 
 export function demoSimSpecs(db: SqlDb, secrets: SecretBox): SimCameraSpec[] {
   // Read straight from the table: this demo helper needs every point, unscoped, with its sealed credentials.
@@ -93,6 +106,16 @@ export async function startDemoSimulator(opts: {
       // Modest pictures keep 400 cameras light on a small machine.
       streamOverrides: { main: { width: 1280, height: 720, fps: 25 }, sub: { width: 480, height: 270, fps: 15 } },
     });
+    // By row position, as demoFaults counts.
+    const codes = opts.db.all<{ code: string | null }>('SELECT code FROM camera_points ORDER BY id');
+    const simulated = new Set(specs.map((s) => s.code));
+    const moved = codes.flatMap((r, i) =>
+      r.code && simulated.has(r.code) && demoPictureFault(i) === 'moved' ? [r.code] : [],
+    );
+    const turn = setTimeout(() => {
+      for (const code of moved) void sim.setFaults(code, { picture: 'moved' }).catch(() => undefined);
+    }, MOVED_AFTER_MS);
+    turn.unref();
     opts.log.info('demo camera simulator running', {
       cameras: specs.length,
       first: specs[0]?.host,
