@@ -1,6 +1,7 @@
 # The platform image: Node 24 runs the TypeScript sources directly (type stripping).
 FROM node:24-bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg ca-certificates && rm -rf /var/lib/apt/lists/*
+# fonts-wqy-microhei: the Chinese glyphs of the PDF reports (reports.pdfFont).
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg ca-certificates fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY server/package.json server/

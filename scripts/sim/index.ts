@@ -135,6 +135,12 @@ export interface Simulator {
   getFaults(code: string): SimFaults;
   /** Sets an event state; without `state`, a pulse: true now, false 5 s later. */
   emitEvent(code: string, kind: SimEventKind, state?: boolean): void;
+  /**
+   * Encodes (in the background queue, `maxConcurrentEncodes` at a time) the clips the cameras show NOW —
+   * e.g. after picture faults were switched on — and resolves once they are on disk, so a test measures
+   * cameras rather than the simulator's encoder.
+   */
+  prepareClips(codes: readonly string[], stream: SimStreamName, maxConcurrentEncodes?: number): Promise<void>;
   stats(): SimulatorStats;
   /** Closes every socket and kills any ffmpeg it spawned. */
   stop(): Promise<void>;
@@ -487,6 +493,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       return c.transition;
     },
     getFaults: (code) => ({ ...get(code).faults() }),
+    async prepareClips(codes, stream, maxConcurrentEncodes = 2) {
+      await clips.prewarm(
+        codes.map((code) => get(code).clipParams(stream)),
+        { maxConcurrent: maxConcurrentEncodes },
+      );
+    },
     emitEvent(code, kind, state) {
       const c = get(code);
       if (!c.online) return;

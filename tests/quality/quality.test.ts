@@ -135,6 +135,11 @@ describe('diagnosis against the simulator', () => {
 
   it('finds each fault on its camera and none on the good ones (confusion matrix)', async () => {
     for (const [i, injected] of T1.entries()) await sim.setFaults(sim.cameras[i]!.code, simFaultsOf(injected));
+    // The faulty clips encoded first: the sweep should judge cameras, not wait for the simulator's encoder.
+    await sim.prepareClips(
+      sim.cameras.map((c) => c.code),
+      'sub',
+    );
     // Health would have seen the offline camera; the sweep skips probing offline points.
     await t.server.app.health.sweep();
     heardT1.length = 0;
