@@ -111,6 +111,9 @@ export async function startBrowserHarness(serverOptions: BrowserServerOptions = 
       await page.locator('input[name=username]').fill(username);
       await page.locator('input[name=password]').fill(DEMO_PASSWORD);
       await page.locator('form.login__card button[type=submit]').click();
+      // Leaders land on the dashboard (issue 17); every other role on the registry.
+      await page.locator('header.topbar').waitFor();
+      if (!page.url().includes('/registry')) await page.goto('/registry');
       await page.locator('.data-table--cameras tbody tr').first().waitFor();
     },
     async screenshot(page, name) {
