@@ -76,6 +76,13 @@ interface Op {
 
 const noProfile = () => FAULTS.invalidArg('ter:NoProfile', 'The requested profile token does not exist');
 const profileArg = (ctx: Ctx) => B.streamOfToken(childText(ctx.req.body, 'ProfileToken'));
+/** A camera behind NAT names its own (private) address in the media URIs it reports. */
+const advertised = (info: SimCameraInfo, uri: string) => {
+  if (!info.advertisedHost) return uri;
+  const u = new URL(uri);
+  u.hostname = info.advertisedHost;
+  return u.toString();
+};
 
 function vector(xml: string | undefined): { pan?: number; tilt?: number; zoom?: number } {
   if (!xml) return {};
@@ -135,11 +142,15 @@ const MEDIA: Record<string, Op> = {
       if (childText(c.req.body, 'Stream') === 'RTP-Multicast') {
         return FAULTS.invalidArg('ter:InvalidStreamSetup', 'Multicast streaming is not configured');
       }
-      return B.mediaUri('GetStreamUriResponse', s === 'main' ? c.info.mainStreamUri : c.info.subStreamUri);
+      return B.mediaUri(
+        'GetStreamUriResponse',
+        advertised(c.info, s === 'main' ? c.info.mainStreamUri : c.info.subStreamUri),
+      );
     },
   },
   GetSnapshotUri: {
-    run: (c) => (profileArg(c) ? B.mediaUri('GetSnapshotUriResponse', c.info.snapshotUri) : noProfile()),
+    run: (c) =>
+      profileArg(c) ? B.mediaUri('GetSnapshotUriResponse', advertised(c.info, c.info.snapshotUri)) : noProfile(),
   },
 };
 

@@ -56,6 +56,11 @@ export interface SimCameraSpec {
    * camera's running stream mid-GOP and gets nothing before the next keyframe, like most real cameras.
    */
   idrOnConnect?: boolean;
+  /**
+   * The address the camera believes it has, as behind NAT or port forwarding: GetStreamUri and GetSnapshotUri
+   * name it instead of `host` (nothing is bound there). Issue 12: the platform must rebase such addresses.
+   */
+  advertisedHost?: string;
 }
 
 /** A running simulated camera: its spec plus the addresses a client would use. */

@@ -71,6 +71,8 @@ export interface AppDeps {
   tokenKey?: Buffer;
   /** Checks a stream address before it may reach ffmpeg. */
   validateStreamUrl?: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
+  /** First-start setup, run before the port opens: ready means ready (issue 12). */
+  beforeListen?: (app: App) => Promise<void>;
   /** Picture diagnosis (视频质量诊断) through the media plane; without one, sweeps answer 503. */
   pictureProbe?: PictureProbe | null;
 }
@@ -120,6 +122,8 @@ export function createApp(deps: AppDeps) {
   const bus = createEventBus((err) => log.error('event listener failed', { err: String(err) }));
   const auth = createAuthService({ config, users, sessions, orgs, audit, clock, bus });
   const cameraService = createCameraService({ cameras, orgs, networks, secrets, audit, events: bus });
+  // An import a crash cut short is removed whole (issue 12: imports are written in chunks).
+  cameraService.recoverImports();
   const discovery = createDiscoveryService({
     db,
     repo: createDiscoveryRepo(db, now),
@@ -535,6 +539,12 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   app.alertMqtt.start();
   app.dispatch.start();
   app.quality.start();
+  await deps.beforeListen?.(app);
+  let inFlight = 0;
+  http.on('request', (_req, res) => {
+    inFlight++;
+    res.once('close', () => inFlight--);
+  });
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(deps.config.server.port, deps.config.server.host, () => resolve());
@@ -570,13 +580,16 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     ingest,
     io: realtime.io,
     async close() {
+      // Shutdown is a state (issue 12): from this moment no stream starts and opens still pending answer 503,
+      // whatever the steps below wait for (a health sweep can take seconds to end).
+      const relayClosed = app.relay.close();
       clearInterval(sweep);
       app.dispatch.stop();
       app.discovery.stopAll();
       await app.quality.stop();
       await app.health.stop();
       // Relays first: they play from the ingest, and would retry against a closing one.
-      await app.relay.close();
+      await relayClosed;
       app.ingest.detach();
       await ingest?.close();
       await app.alertEvents.stop();
@@ -586,6 +599,9 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       // server to close, which a browser keeping keep-alive connections busy (a wall) can hold
       // open indefinitely. Socket.IO then finds the server already closing and returns.
       const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+      // Answers already on their way (an open refused with 503 as shutdown began) go out first (issue 12).
+      http.closeIdleConnections();
+      for (let i = 0; i < 20 && inFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
       http.closeAllConnections();
       await realtime.close();
       await fanout?.close();

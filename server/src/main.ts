@@ -2,11 +2,12 @@
  * Entry point: the only place that builds real dependencies.
  *   node server/src/main.ts [--profile demo]
  */
-import { hkdfSync } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load.ts';
+import type { startDemoSimulator } from './demo/simulated-county.ts';
 import type { StreamsEngine } from './relay/streams-engine.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -62,7 +63,12 @@ const tokenKey = Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), 'ccc
 
 let relayEngine: StreamsEngine | null = null;
 try {
-  relayEngine = createStreamsEngine(config.relay, log, `port-${config.server.port}`);
+  // The relay's root is named by this installation's data, not by the port (issue 12): a restart on another
+  // port finds, by their run ids, the ffmpeg a killed predecessor left behind.
+  const dbFile =
+    config.storage.sqlite.path === ':memory:' ? `memory-${process.pid}` : resolveData(config.storage.sqlite.path);
+  const instance = `data-${createHash('sha1').update(dbFile).digest('hex').slice(0, 12)}`;
+  relayEngine = createStreamsEngine(config.relay, log, instance);
   // A predecessor killed with -9 leaves ffmpeg running: end those before starting anew.
   const orphans = await relayEngine.cleanupOrphans();
   if (orphans.killed.length) log.warn('killed ffmpeg left by a previous run', { pids: orphans.killed });
@@ -82,6 +88,8 @@ const pictureProbe = diagnosisFfmpeg
     })
   : null;
 
+let seeded: Awaited<ReturnType<typeof bootstrap>> = 'none';
+let sim: Awaited<ReturnType<typeof startDemoSimulator>> = null;
 const server = await startServer({
   pictureProbe,
   config,
@@ -96,21 +104,25 @@ const server = await startServer({
     const r = validateSourceUrl(url);
     return r.ok ? { ok: true, url: r.url } : { ok: false, reason: r.reason };
   },
+  // Ready means ready (issue 12): users, the demo county and its cameras exist before the port opens, so a
+  // login right after /health/ready answers is never refused.
+  beforeListen: async (app) => {
+    seeded = await bootstrap(app, config, secrets, log);
+    // The demo's live cameras: loaded only in the demo, so production never carries the simulator.
+    sim =
+      config.demo.enabled && config.demo.simulator
+        ? await (
+            await import('./demo/simulated-county.ts')
+          ).startDemoSimulator({
+            db,
+            secrets,
+            clipDir: resolveData(config.demo.clipDir),
+            log,
+            ffmpegPath: platformFfmpeg(config.relay.ffmpegPath),
+          })
+        : null;
+  },
 });
-const seeded = await bootstrap(server.app, config, secrets, log);
-// The demo's live cameras: loaded only in the demo, so production never carries the simulator.
-const sim =
-  config.demo.enabled && config.demo.simulator
-    ? await (
-        await import('./demo/simulated-county.ts')
-      ).startDemoSimulator({
-        db,
-        secrets,
-        clipDir: resolveData(config.demo.clipDir),
-        log,
-        ffmpegPath: platformFfmpeg(config.relay.ffmpegPath),
-      })
-    : null;
 const ms = Math.round(performance.now() - started);
 log.info('ready', { url: server.url, startupMs: ms, seeded });
 process.stdout.write(`\n  County video command center is running at ${server.url}/  (ready in ${ms} ms)\n\n`);

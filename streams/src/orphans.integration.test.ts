@@ -9,34 +9,27 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import { createHlsRelay } from './relay.ts';
-import { FFMPEG, ffmpegPidsMentioning, isAlive, killLeftovers, waitFor } from './test-support.ts';
+import { FFMPEG, ffmpegPidsMentioning, isAlive, killLeftovers, pacedTsServer, waitFor } from './test-support.ts';
 
 const FIXTURE = fileURLToPath(new URL('./orphan-child.fixture.ts', import.meta.url));
-let sim: Simulator;
 let block: LoopbackBlock;
 let base: string;
 let child: ChildProcess | undefined;
+let camera: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'ccc-relay-orphans-'));
   block = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(1, { firstIp: block.host(1) }),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
-  });
+  // An HTTP camera without a password, which ffmpeg reads directly: an RTSP camera is read through the
+  // relay's own source proxy, and its ffmpeg ends with the relay (its input closes), leaving no orphan.
+  camera = await pacedTsServer(block.host(1), base);
 });
 
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   const leftovers = killLeftovers(base);
-  await sim?.stop();
+  await camera?.close();
   await block?.release();
   rmSync(base, { recursive: true, force: true });
   expect(leftovers, 'ffmpeg left running after the test').toEqual([]);
@@ -44,7 +37,7 @@ afterAll(async () => {
 
 it('cleanupOrphans kills the ffmpeg a kill -9ed relay left behind (found by its run id), and removes its directory', async () => {
   const root = path.join(base, 'hls');
-  child = spawn(process.execPath, [FIXTURE, root, sim.cameras[0]!.mainStreamUri], {
+  child = spawn(process.execPath, [FIXTURE, root, camera.url], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

@@ -228,12 +228,13 @@ const sameInput = (a: RelayInput, b: RelayInput) =>
   (a.credentials?.password ?? null) === (b.credentials?.password ?? null);
 
 /**
- * Whether ffmpeg reads this source through the proxy: whenever credentials would otherwise be in its argv,
- * and for RTSP unless it is plain TCP (the proxy does UDP and the TCP-then-UDP fallback).
+ * Whether ffmpeg reads this source through the proxy: every RTSP source (the proxy owns the transport towards
+ * the camera, answers its challenge, and says in words why a camera cannot be read), and an HTTP source with
+ * credentials. RTMP is read directly (only the platform's own ingest is RTMP).
  */
 export function needsProxy(input: RelayInput): boolean {
   const scheme = /^([a-z]+):/i.exec(input.url)?.[1]?.toLowerCase();
-  if (scheme === 'rtsp' || scheme === 'rtsps') return !!input.credentials || (input.rtspTransport ?? 'tcp') !== 'tcp';
+  if (scheme === 'rtsp' || scheme === 'rtsps') return true;
   if (scheme === 'http' || scheme === 'https') return !!input.credentials;
   return false;
 }

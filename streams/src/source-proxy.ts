@@ -696,9 +696,13 @@ class RtspBridge {
           this.#tracks.push(track);
           this.#mode = 'udp';
           const cameraHost = this.#up?.remoteAddress?.replace(/^::ffff:/, '');
+          let from: string | undefined;
           const onPacket = (channel: number) => (msg: Buffer, rinfo: { address: string }) => {
-            // Only the camera's packets: anyone else on the network could otherwise inject a picture.
-            if (rinfo.address.replace(/^::ffff:/, '') !== cameraHost || this.#closed) return;
+            // One sender only, so nobody else on the network can inject a picture: the camera's address, or
+            // the first to send (a camera or NVR with several addresses may send media from another one).
+            const sender = rinfo.address.replace(/^::ffff:/, '');
+            from ??= sender === cameraHost ? sender : this.#media === 0 ? sender : cameraHost;
+            if (sender !== from || this.#closed) return;
             if (channel === track.rtpChannel) this.#counted(msg.length, 'udp');
             if (this.#down.writableLength > MAX_QUEUED_BYTES) this.#dropped++;
             else this.#toDown(frame(channel, msg));

@@ -1,5 +1,9 @@
 /** Helpers for the integration tests: real ffmpeg, process accounting by PID, ffprobe, leak checks. */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { createProcessRunner, createProcessTable, type ProcessRunner } from './process.ts';
 
 export const FFMPEG = '/usr/bin/ffmpeg';
@@ -98,5 +102,42 @@ export async function probeVideo(
     width: Number(s['width']),
     height: Number(s['height']),
     frames: Number(s['nb_read_frames']),
+  };
+}
+
+/**
+ * An HTTP camera: MPEG-TS over HTTP (a short clip encoded once, sent in a loop at its own pace, so a reader
+ * never runs dry), as encoders and some platforms serve it.
+ */
+export async function pacedTsServer(host: string, workDir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const file = path.join(workDir, 'clip.ts');
+  execFileSync(FFMPEG, [
+    '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=10', '-t', '4',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-bf', '0', '-f', 'mpegts', file,
+  ]); // prettier-ignore
+  const clip = readFileSync(file);
+  const perTick = Math.ceil(clip.length / 40); // 4 s in 100 ms steps
+  const timers = new Set<NodeJS.Timeout>();
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'video/mp2t' });
+    let off = 0;
+    const t = setInterval(() => {
+      res.write(clip.subarray(off, off + perTick));
+      off = off + perTick >= clip.length ? 0 : off + perTick;
+    }, 100);
+    timers.add(t);
+    res.on('close', () => {
+      clearInterval(t);
+      timers.delete(t);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}/live.ts`,
+    close: () => {
+      for (const t of timers) clearInterval(t);
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
   };
 }

@@ -9,6 +9,7 @@ import type { ServerToClientEvents } from '@api/contract.ts';
 import { api } from '../api.ts';
 import { useI18n, type MessageKey } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
+import { serverText } from '../serverMessages.ts';
 import { IDLE_VIEW, LiveSession, type LiveReason, type Quality, type TileView } from './liveSession.ts';
 
 async function loadHls() {
@@ -56,7 +57,7 @@ export interface LivePlayerProps {
 }
 
 export function LivePlayer({ cameraId, quality, className, children, onStateChange }: LivePlayerProps) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const { socket } = useRealtime();
   const tileRef = useRef<HTMLDivElement>(null);
   const videoRef = useRef<HTMLVideoElement>(null);
@@ -133,7 +134,10 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
     .filter(Boolean)
     .join(' · ');
   const reasonText = view.reason ? t(REASON_KEYS[view.reason]) : null;
-  const detail = view.detail && view.detail !== reasonText ? view.detail : null;
+  // The relay's reason in the console's language when it is one the server codes (issue 12: why a camera is
+  // not live — refused, wrong password, UDP only…); its own words otherwise.
+  const detailText = view.detail ? (serverText(lang, { message: view.detail }) ?? view.detail) : null;
+  const detail = detailText && detailText !== reasonText ? detailText : null;
 
   return (
     <div

@@ -45,6 +45,7 @@ const FIELD_PATHS = new Set<string>([
   'credentials.username',
   'credentials.password',
   'ptz',
+  'rtspTransport',
 ]);
 
 /** The access fields that are one URI each; the error path is the field's own name. */
@@ -278,8 +279,33 @@ export function CameraForm({ camera, orgUnits, networks, readOnly, onClose, onSa
                 )}
               </Field>
             ))}
+            <Field label={t('form.rtspTransport')} error={err('rtspTransport')}>
+              {(id) => (
+                <select
+                  id={id}
+                  value={form.rtspTransport}
+                  onChange={(e) => set('rtspTransport', e.target.value as CameraFormState['rtspTransport'])}
+                >
+                  {(['auto', 'tcp', 'udp'] as const).map((v) => (
+                    <option key={v} value={v}>
+                      {t(`form.rtspTransport.${v}`)}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            {base?.rtspTransportSeen && (
+              <p className="field__hint">
+                {t('form.rtspTransportSeen', { transport: base.rtspTransportSeen.toUpperCase() })}
+              </p>
+            )}
             <div className="credentials">
               <div className="credentials__title">{t('form.credentials')}</div>
+              {base?.credentialsUnreadable && (
+                <div className="field__error" role="alert">
+                  {t('form.credUnreadable')}
+                </div>
+              )}
               <p className="field__hint">
                 {readOnly
                   ? base?.hasCredentials

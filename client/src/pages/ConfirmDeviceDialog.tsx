@@ -24,6 +24,7 @@ import {
 import { PositionPicker, type PositionText } from '../components/PositionPicker.tsx';
 import { describeError, fieldLine, fieldMessage } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
+import { serverText } from '../serverMessages.ts';
 import { formStateOf, parseForm, POINT_FIELD_PATHS } from './cameraFormModel.ts';
 import { clockIsOff, formatOffset, mainAndSub, makeAndModel, profileSummary, suggestedName } from './deviceFormat.ts';
 
@@ -68,7 +69,7 @@ export function ConfirmDeviceDialog({
   onConfirmed,
   onConflict,
 }: ConfirmDeviceDialogProps) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [form, setForm] = useState<ConfirmState>(() => ({
     name: suggestedName(device, t('discovery.cameraFallback')),
     code: '',
@@ -134,6 +135,8 @@ export function ConfirmDeviceDialog({
 
   const { main, sub } = mainAndSub(device.profiles);
   const identity = makeAndModel(device);
+  // Issue 12: streams reported on another host than the one that answered (NAT): said before confirming.
+  const hostWarning = device.reasonParts?.find((p) => p.code === 'uri_host_rebased' || p.code === 'uri_host_differs');
 
   const footer = (
     <>
@@ -161,6 +164,14 @@ export function ConfirmDeviceDialog({
                   <li key={m}>{m}</li>
                 ))}
               </ul>
+            )}
+          </div>
+        )}
+        {hostWarning && (
+          <div className="notice notice--warning" role="status" data-warning={hostWarning.code}>
+            {serverText(lang, hostWarning) ?? hostWarning.text}
+            {device.reportedUris?.mainStreamUri && (
+              <div className="mono muted">{device.reportedUris.mainStreamUri}</div>
             )}
           </div>
         )}

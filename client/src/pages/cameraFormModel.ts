@@ -24,6 +24,7 @@ export interface CameraFormState {
   credPassword: string;
   clearCredentials: boolean;
   ptz: boolean;
+  rtspTransport: 'auto' | 'tcp' | 'udp';
 }
 
 /** Six decimals is about 0.1 m: finer than any camera placement, and readable. */
@@ -54,6 +55,7 @@ export function formStateOf(camera: CameraPointView | null): CameraFormState {
     credPassword: '',
     clearCredentials: false,
     ptz: camera?.ptz ?? false,
+    rtspTransport: camera?.rtspTransport ?? 'auto',
   };
 }
 
@@ -137,6 +139,7 @@ export function parseForm(state: CameraFormState): Parsed {
     mainStreamUri: optionalText(state.mainStreamUri),
     subStreamUri: optionalText(state.subStreamUri),
     ptz: state.ptz,
+    rtspTransport: state.rtspTransport,
   };
   const credentials = credentialsOf(state);
   if (credentials !== undefined) input.credentials = credentials;
@@ -167,6 +170,7 @@ export function createBody(input: CameraPointInput): CameraPointInput {
   if (input.mainStreamUri != null) body.mainStreamUri = input.mainStreamUri;
   if (input.subStreamUri != null) body.subStreamUri = input.subStreamUri;
   if (input.credentials) body.credentials = input.credentials;
+  if (input.rtspTransport && input.rtspTransport !== 'auto') body.rtspTransport = input.rtspTransport;
   return body;
 }
 
@@ -192,6 +196,7 @@ export function patchBody(before: CameraPointView, next: CameraPointInput): Came
   if ((next.mainStreamUri ?? null) !== before.mainStreamUri) patch.mainStreamUri = next.mainStreamUri ?? null;
   if ((next.subStreamUri ?? null) !== before.subStreamUri) patch.subStreamUri = next.subStreamUri ?? null;
   if ((next.ptz ?? false) !== before.ptz) patch.ptz = next.ptz ?? false;
+  if ((next.rtspTransport ?? 'auto') !== before.rtspTransport) patch.rtspTransport = next.rtspTransport ?? 'auto';
   if (next.credentials !== undefined) patch.credentials = next.credentials;
   if (Object.keys(patch).length === 0) return null;
   patch.version = before.version;

@@ -143,7 +143,13 @@ export interface CameraPointView {
   mainStreamUri: string | null;
   subStreamUri: string | null;
   hasCredentials: boolean;
+  /** The stored password no longer decrypts (the secret key changed): it must be entered again (issue 12). */
+  credentialsUnreadable?: true;
   ptz: boolean;
+  /** RTSP towards the camera: 'auto' tries TCP, then UDP (issue 12). */
+  rtspTransport: 'auto' | 'tcp' | 'udp';
+  /** The transport that delivered video last (live view or health check). */
+  rtspTransportSeen: 'tcp' | 'udp' | null;
   status: CameraStatus;
   statusReason: string | null;
   /** Last time real video was seen. */
@@ -172,6 +178,8 @@ export interface CameraPointInput {
   /** Write-only. `null` clears stored credentials; omitted on PATCH keeps them. */
   credentials?: { username: string; password: string } | null;
   ptz?: boolean;
+  /** Default 'auto'. */
+  rtspTransport?: 'auto' | 'tcp' | 'udp';
 }
 
 export type CameraPointPatch = Partial<CameraPointInput> & { version?: number };
@@ -399,7 +407,17 @@ export interface DiscoveredDeviceView {
   credentialsOk: boolean;
   /** The registered point this device is (registered) or became (confirmed), when in your jurisdiction. */
   cameraId: number | null;
+  /**
+   * Media addresses as the device reported them, when their host was not the address that answered (NAT,
+   * port forwarding): the ones above are then rebased to it (unless discovery.rebaseStreamHosts is off).
+   */
+  reportedUris?: { mainStreamUri: string | null; subStreamUri: string | null; snapshotUri: string | null } | null;
 }
+
+/** The point a device became, and what the technician should know about it (issue 12: stream hosts). */
+export type ConfirmDeviceResponse = CameraPointView & {
+  warnings?: { code?: string; message: string; params?: Record<string, string | number> }[];
+};
 
 /** Confirm a discovered device into a camera point. */
 export interface ConfirmDeviceRequest {

@@ -109,6 +109,8 @@ const cameraShape = {
   subStreamUri: optionalUri(STREAM_SCHEMES, 'stream'),
   credentials: credentialsInput.optional(),
   ptz: z.boolean().optional(),
+  /** RTSP towards the camera: 'auto' tries TCP, then UDP, and remembers what worked (issue 12). */
+  rtspTransport: z.enum(['auto', 'tcp', 'udp']).optional(),
 };
 
 export const cameraCreateSchema = z.object(cameraShape).strict();

@@ -1,22 +1,16 @@
 import type { CameraPointView, FieldError, ImportReport, ImportRowError, Page } from '../api/contract.ts';
 import type { AuditActor, AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
+import { openCredentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { EventBus } from '../events.ts';
 import { toWgs84 } from '../geo/coords.ts';
-import { HttpError, badRequest, conflict, forbidden, notFound, zodFields } from '../http/errors.ts';
+import { HttpError, badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
 import type { NetworkRepo } from './networks.ts';
 import type { CameraFields, CameraFilter, CameraPoint, CameraRepo } from './repo.ts';
-import {
-  cameraCreateSchema,
-  decodeCursor,
-  encodeCursor,
-  type CameraCreate,
-  type CameraPatch,
-  type CameraQuery,
-} from './schema.ts';
+import { decodeCursor, encodeCursor, type CameraCreate, type CameraPatch, type CameraQuery } from './schema.ts';
 
 export interface CameraServiceDeps {
   cameras: CameraRepo;
@@ -54,6 +48,16 @@ export function splitUserinfo(uri: string | null | undefined): {
   return { uri: u.toString(), credentials };
 }
 
+/** Work in slices of at most `ms` of event-loop time, yielding between them (issue 12: imports must not stall). */
+function timeSlicer(ms = 15): () => Promise<void> {
+  let start = performance.now();
+  return async () => {
+    if (performance.now() - start < ms) return;
+    await new Promise<void>((r) => setImmediate(r));
+    start = performance.now();
+  };
+}
+
 export function createCameraService(deps: CameraServiceDeps) {
   const { cameras, orgs, networks, secrets, audit, events } = deps;
 
@@ -74,7 +78,12 @@ export function createCameraService(deps: CameraServiceDeps) {
       mainStreamUri: p.mainStreamUri,
       subStreamUri: p.subStreamUri,
       hasCredentials: p.credentialsSealed !== null,
+      ...(p.credentialsSealed !== null && !openCredentials(secrets, p.credentialsSealed).ok
+        ? { credentialsUnreadable: true }
+        : {}),
       ptz: p.ptz,
+      rtspTransport: p.rtspTransport,
+      rtspTransportSeen: p.rtspTransportSeen,
       status: p.status,
       statusReason: p.statusReason,
       lastSeenAt: p.lastSeenAt,
@@ -145,8 +154,60 @@ export function createCameraService(deps: CameraServiceDeps) {
         subStreamUri: sub.uri,
         credentialsSealed: sealed,
         ptz: input.ptz ?? false,
+        rtspTransport: input.rtspTransport ?? 'auto',
       },
     };
+  }
+
+  /**
+   * Writes rows under a new import id in short transactions (sized to ~15 ms each), yielding between them.
+   * A refused row ends the import: every row already written is deleted again. A duplicate code (someone
+   * registered it meanwhile) is reported on its line; anything else is rethrown as the server's failure.
+   */
+  async function writeImport(
+    ctx: AuthContext,
+    rows: { line: number; fields: CameraFields }[],
+  ): Promise<{ ok: true } | { ok: false; line: number; field: string; message: string }> {
+    const importId = cameras.beginImport(rows.length, ctx.user.id || null, new Date().toISOString());
+    let size = 100;
+    let failure: { line: number; err: unknown } | undefined;
+    for (let i = 0; i < rows.length && !failure;) {
+      const chunk = rows.slice(i, i + size);
+      const t0 = performance.now();
+      try {
+        cameras.insertImportChunk(
+          importId,
+          chunk.map((r) => r.fields),
+        );
+      } catch {
+        // Which row: again one by one (each alone), up to the one the database refuses.
+        for (const r of chunk) {
+          try {
+            cameras.insertImportChunk(importId, [r.fields]);
+          } catch (err) {
+            failure = { line: r.line, err };
+            break;
+          }
+        }
+        failure ??= { line: chunk[0]!.line, err: new Error('a chunk failed that no single row fails') };
+        break;
+      }
+      i += chunk.length;
+      const took = performance.now() - t0;
+      size = Math.max(20, Math.min(2_000, Math.round((size * 15) / Math.max(took, 1))));
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if (!failure) {
+      cameras.finishImport(importId, 'done', new Date().toISOString());
+      return { ok: true };
+    }
+    while (cameras.deleteImportChunk(importId, 2_000) > 0) await new Promise<void>((r) => setImmediate(r));
+    cameras.finishImport(importId, 'failed', new Date().toISOString());
+    const message = String((failure.err as Error)?.message ?? failure.err);
+    if (/UNIQUE constraint failed: camera_points\.code|duplicate key.*code/i.test(message)) {
+      return { ok: false, line: failure.line, field: 'code', message: 'already registered' };
+    }
+    throw failure.err;
   }
 
   function throwProblems(problems: Problem[]): never {
@@ -252,6 +313,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         mainStreamUri: patch.mainStreamUri !== undefined ? patch.mainStreamUri : existing.mainStreamUri,
         subStreamUri: patch.subStreamUri !== undefined ? patch.subStreamUri : existing.subStreamUri,
         ptz: patch.ptz ?? existing.ptz,
+        rtspTransport: patch.rtspTransport ?? existing.rtspTransport,
         ...(patch.credentials !== undefined ? { credentials: patch.credentials } : {}),
       };
       const { fields, problems } = normalize(ctx, merged, existing.credentialsSealed);
@@ -260,11 +322,21 @@ export function createCameraService(deps: CameraServiceDeps) {
       if (fields.code && fields.code !== existing.code && cameras.codeTaken(fields.code, id)) {
         throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
       }
-      const updated = cameras.update(id, existing.version, fields);
+      let updated = cameras.update(id, existing.version, fields);
       if (!updated)
         throw conflict('version: the point was changed by someone else; reload it', [
           { path: 'version', message: 'stale' },
         ]);
+      // Another address or transport: what worked for the old one says nothing about the new one.
+      if (
+        updated.rtspTransportSeen !== null &&
+        (updated.mainStreamUri !== existing.mainStreamUri ||
+          updated.subStreamUri !== existing.subStreamUri ||
+          updated.rtspTransport !== existing.rtspTransport)
+      ) {
+        cameras.setTransportSeen(id, null);
+        updated = { ...updated, rtspTransportSeen: null };
+      }
       const changed = Object.keys(patch).filter((k) => k !== 'version');
       audit.record({
         actor: actorOf(ctx, ip),
@@ -298,80 +370,97 @@ export function createCameraService(deps: CameraServiceDeps) {
       events.emit('camera.changed', { kind: 'deleted', camera: existing });
     },
 
-    /** Validates every row first; writes all rows in one transaction or none. */
-    importRows(
+    /**
+     * An import of rows the worker already parsed and checked against the schema (issue 12, item 7): every
+     * row is judged first (jurisdiction, references, duplicate codes) and nothing is written unless all
+     * pass. The write goes in chunks of one short transaction each, yielding between them, so no other
+     * request waits behind a 200,000-row file; every row names its import, and a write that fails (or a
+     * restart in the middle, see `recoverImports`) removes all of them again: all or nothing.
+     */
+    async importParsed(
       ctx: AuthContext,
       ip: string | null,
-      rows: { line: number; input: unknown; columnOf: (path: string) => string }[],
-      earlier: ImportRowError[],
-      totalRows: number,
-      encoding: string,
-    ): ImportReport {
-      const errors: ImportRowError[] = [...earlier];
-      const good: { line: number; fields: CameraFields; codeColumn: string }[] = [];
+      file: {
+        rows: { line: number; data: CameraCreate }[];
+        errors: ImportRowError[];
+        columns: Record<string, string>;
+        total: number;
+        encoding: string;
+      },
+    ): Promise<ImportReport> {
+      const columnOf = (path: string) => file.columns[path] ?? path;
+      const errors: ImportRowError[] = [...file.errors];
+      const good: { line: number; fields: CameraFields }[] = [];
       const seenCodes = new Map<string, number>();
-      for (const row of rows) {
-        const parsed = cameraCreateSchema.safeParse(row.input);
-        if (!parsed.success) {
-          for (const f of zodFields(parsed.error))
-            errors.push({
-              line: row.line,
-              field: row.columnOf(f.path),
-              message: f.message,
-              ...(f.code ? { code: f.code } : {}),
-              ...(f.params ? { params: f.params } : {}),
-            });
-          continue;
-        }
-        const { fields, problems } = normalize(ctx, parsed.data, null);
-        for (const p of problems) errors.push({ line: row.line, field: row.columnOf(p.path), message: p.message });
+      const slice = timeSlicer();
+      for (const row of file.rows) {
+        await slice();
+        const { fields, problems } = normalize(ctx, row.data, null);
+        for (const p of problems) errors.push({ line: row.line, field: columnOf(p.path), message: p.message });
         if (!fields) continue;
         if (fields.code) {
           const first = seenCodes.get(fields.code);
           if (first !== undefined) {
             errors.push({
               line: row.line,
-              field: row.columnOf('code'),
+              field: columnOf('code'),
               message: `duplicate of line ${first} in this file`,
             });
             continue;
           }
           seenCodes.set(fields.code, row.line);
         }
-        good.push({ line: row.line, fields, codeColumn: row.columnOf('code') });
+        good.push({ line: row.line, fields });
       }
-      const taken = cameras.existingCodes([...seenCodes.keys()]);
+      const codes = [...seenCodes.keys()];
+      const taken = new Set<string>();
+      for (let i = 0; i < codes.length; i += 2_000) {
+        await slice();
+        for (const c of cameras.existingCodes(codes.slice(i, i + 2_000))) taken.add(c);
+      }
       for (const g of good) {
         if (g.fields.code && taken.has(g.fields.code)) {
-          errors.push({ line: g.line, field: g.codeColumn, message: 'already registered' });
+          errors.push({ line: g.line, field: columnOf('code'), message: 'already registered' });
         }
       }
       errors.sort((a, b) => a.line - b.line);
       const report: ImportReport = {
-        ok: errors.length === 0 && totalRows > 0,
-        rows: totalRows,
+        ok: errors.length === 0 && file.total > 0,
+        rows: file.total,
         created: 0,
-        encoding,
+        encoding: file.encoding,
         errors,
       };
-      if (totalRows === 0 && errors.length === 0)
+      if (file.total === 0 && errors.length === 0)
         errors.push({ line: 2, field: 'row', message: 'the file has a header but no data rows' });
       if (!report.ok) {
         audit.record({
           actor: actorOf(ctx, ip),
           action: 'camera.import',
           outcome: 'failed',
-          detail: { rows: totalRows, errors: errors.length },
+          detail: { rows: file.total, errors: errors.length },
         });
         return report;
       }
-      report.created = cameras.insertMany(good.map((g) => g.fields));
+      const written = await writeImport(ctx, good);
+      if (!written.ok) {
+        report.ok = false;
+        report.errors = [{ line: written.line, field: columnOf(written.field), message: written.message }];
+        audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.import',
+          outcome: 'failed',
+          detail: { rows: file.total, errors: 1, writeFailedAt: written.line },
+        });
+        return report;
+      }
+      report.created = good.length;
       const orgIds = [...new Set(good.map((g) => g.fields.orgUnitId))];
       audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.import',
         outcome: 'ok',
-        detail: { rows: totalRows, created: report.created, encoding },
+        detail: { rows: file.total, created: report.created, encoding: file.encoding },
       });
       const perPath = new Map<string, number>();
       for (const g of good) perPath.set(g.fields.orgPath, (perPath.get(g.fields.orgPath) ?? 0) + 1);
@@ -381,6 +470,16 @@ export function createCameraService(deps: CameraServiceDeps) {
         perPath: [...perPath].map(([path, created]) => ({ path, created })),
       });
       return report;
+    },
+
+    /** Imports a previous process left half written are removed at start: all or nothing survives a crash. */
+    recoverImports(): number {
+      const ids = cameras.unfinishedImports();
+      for (const id of ids) {
+        while (cameras.deleteImportChunk(id, 10_000) > 0);
+        cameras.finishImport(id, 'failed', new Date().toISOString());
+      }
+      return ids.length;
     },
   };
 }

@@ -164,6 +164,11 @@ export const configSchema = z
         probeRatePerSecond: z.number().int().min(1).max(100_000),
         concurrency: z.number().int().min(1).max(1024),
         deviceTimeoutMs: z.number().int().min(100).max(60_000),
+        /**
+         * A device that reports its stream and snapshot addresses on another host than the one that answered
+         * (NAT, port forwarding) gets them rebased to that host, the reported ones kept (issue 12).
+         */
+        rebaseStreamHosts: z.boolean(),
       })
       .strict(),
     health: z
@@ -185,7 +190,8 @@ export const configSchema = z
         /** Where HLS output goes; null: /dev/shm (RAM) when present, else the temp dir. */
         hlsDir: z.string().min(1).nullable(),
         segmentSeconds: z.number().min(0.5).max(10),
-        listSize: z.number().int().min(2).max(20),
+        /** Segments a playlist keeps: 20–30 s lets a player held up by a busy page catch up (issue 12). */
+        listSize: z.number().int().min(2).max(120),
         /** A stream nobody requested for this long stops. */
         idleTimeoutSeconds: z.number().int().min(5).max(3600),
         /** H.265 sources transcoded at once (each costs most of a core). */

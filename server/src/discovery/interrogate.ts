@@ -2,6 +2,7 @@ import type { DeviceStatus, ScanCredentials } from '../api/contract.ts';
 import type { DiscoveredDevice } from './repo.ts';
 import { deviceText, deviceUri } from '../http/text.ts';
 import { OnvifError, createOnvifClient, type MediaProfile } from '../protocols/onvif/client.ts';
+import { checkStreamHosts, type MediaUris } from './stream-hosts.ts';
 
 /** What one device told us; the fields it shares with a stored device keep their meaning. */
 export type Interrogation = Pick<
@@ -22,6 +23,8 @@ export type Interrogation = Pick<
   status: Exclude<DeviceStatus, 'registered' | 'confirmed'>;
   /** The credentials that worked. */
   credentials: ScanCredentials | null;
+  /** Media addresses as the device reported them, when their host was not the one that answered (issue 12). */
+  reportedUris?: MediaUris | null;
 };
 
 const EMPTY: Omit<Interrogation, 'status' | 'reason'> = {
@@ -121,9 +124,18 @@ export function boundInterrogation(r: Interrogation): Interrogation {
 export async function interrogate(
   xaddr: string,
   credentials: ScanCredentials[],
-  opts: { timeoutMs: number; signal?: AbortSignal; scopes?: string[] },
+  opts: { timeoutMs: number; signal?: AbortSignal; scopes?: string[]; rebaseStreamHosts?: boolean },
 ): Promise<Interrogation> {
-  return boundInterrogation(await readDevice(xaddr, credentials, opts));
+  const r = boundInterrogation(await readDevice(xaddr, credentials, opts));
+  // Media addresses on another host than the one that answered (NAT, port forwarding): rebased like XAddrs.
+  const hosts = checkStreamHosts(r, xaddr, opts.rebaseStreamHosts ?? true);
+  if (!hosts.note) return r;
+  return {
+    ...r,
+    ...hosts.uris,
+    reportedUris: hosts.reported,
+    reason: r.reason ? `${r.reason}; ${hosts.note}` : hosts.note,
+  };
 }
 
 /**

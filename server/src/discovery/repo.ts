@@ -87,6 +87,7 @@ interface DeviceRow {
   clock_offset_ms: number | null;
   credentials_enc: string | null;
   camera_id: number | null;
+  reported_uris: string | null;
   org_path?: string;
 }
 
@@ -129,6 +130,7 @@ const deviceFrom = (r: DeviceRow): DiscoveredDevice => ({
   clockOffsetMs: r.clock_offset_ms,
   credentialsSealed: r.credentials_enc,
   cameraId: r.camera_id,
+  ...(r.reported_uris ? { reportedUris: JSON.parse(r.reported_uris) as DiscoveredDevice['reportedUris'] } : {}),
 });
 
 export function scanView(s: ScanJob): ScanView {
@@ -170,7 +172,7 @@ export function deviceView(d: DiscoveredDevice): DiscoveredDeviceView {
 const SCAN_SELECT =
   'SELECT s.id, s.org_unit_id, s.org_path, s.created_by, u.username, s.mode, s.spec, s.status, s.total, s.probed, s.found, s.interrogated, s.error, s.started_at, s.finished_at FROM scan_jobs s LEFT JOIN users u ON u.id = s.created_by';
 const DEVICE_COLS =
-  'd.id, d.scan_id, d.endpoint, d.xaddr, d.host, d.status, d.reason, d.manufacturer, d.model, d.firmware, d.serial, d.mac, d.profiles, d.main_stream_uri, d.sub_stream_uri, d.snapshot_uri, d.ptz, d.clock_offset_ms, d.credentials_enc, d.camera_id';
+  'd.id, d.scan_id, d.endpoint, d.xaddr, d.host, d.status, d.reason, d.manufacturer, d.model, d.firmware, d.serial, d.mac, d.profiles, d.main_stream_uri, d.sub_stream_uri, d.snapshot_uri, d.ptz, d.clock_offset_ms, d.credentials_enc, d.camera_id, d.reported_uris';
 
 export function createDiscoveryRepo(db: SqlDb, now: () => Date): DiscoveryRepo {
   const getScan = (id: number) => {
@@ -229,8 +231,8 @@ export function createDiscoveryRepo(db: SqlDb, now: () => Date): DiscoveryRepo {
     },
     addDevice(d) {
       const { lastInsertRowid } = db.run(
-        `INSERT INTO discovered_devices (scan_id, endpoint, xaddr, host, status, reason, manufacturer, model, firmware, serial, mac, profiles, main_stream_uri, sub_stream_uri, snapshot_uri, ptz, clock_offset_ms, credentials_enc, camera_id, found_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO discovered_devices (scan_id, endpoint, xaddr, host, status, reason, manufacturer, model, firmware, serial, mac, profiles, main_stream_uri, sub_stream_uri, snapshot_uri, ptz, clock_offset_ms, credentials_enc, camera_id, found_at, reported_uris)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
           d.scanId,
           d.endpoint,
@@ -252,6 +254,7 @@ export function createDiscoveryRepo(db: SqlDb, now: () => Date): DiscoveryRepo {
           d.credentialsSealed,
           d.cameraId,
           now().toISOString(),
+          d.reportedUris ? JSON.stringify(d.reportedUris) : null,
         ],
       );
       return { ...d, id: lastInsertRowid };

@@ -1,4 +1,5 @@
-import type { CameraPointView, ScanCredentials, ScanView } from '../api/contract.ts';
+import type { ConfirmDeviceResponse, ScanCredentials, ScanView } from '../api/contract.ts';
+import { codeOfMessage } from '../api/messages.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
@@ -189,13 +190,22 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
         timeoutMs: config.deviceTimeoutMs,
         signal: ac.signal,
         scopes: f.scopes,
+        rebaseStreamHosts: config.rebaseStreamHosts,
       });
       if (ac.signal.aborted) return;
       let status: typeof r.status | 'registered' = r.status;
       let reason = r.reason;
       let cameraId: number | null = null;
       if (r.status === 'new' || r.status === 'auth_failed') {
-        const same = cameras.findSameDevice({ serial: r.serial, mac: r.mac, onvifUrl: f.xaddr });
+        // Identity: endpoint reference, then MAC, then serial with make and model (issue 12).
+        const same = cameras.findSameDevice({
+          endpoint: f.endpoint,
+          serial: r.serial,
+          mac: r.mac,
+          manufacturer: r.manufacturer,
+          model: r.model,
+          onvifUrl: f.xaddr,
+        });
         if (same !== undefined) {
           status = 'registered';
           const point = cameras.byId({ orgUnitId: job.orgUnitId, path: job.orgPath }, same);
@@ -226,6 +236,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
         clockOffsetMs: r.clockOffsetMs,
         credentialsSealed: r.credentials ? secrets.seal(JSON.stringify(r.credentials)) : null,
         cameraId,
+        reportedUris: r.reportedUris ?? null,
       });
       bus.emit('scan.device', { device, orgPath: job.orgPath });
       progress({ interrogated: ++interrogated });
@@ -300,7 +311,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       return { scan: scanView(job), devices: repo.devices(id).map(deviceView) };
     },
 
-    confirm(ctx: AuthContext, ip: string | null, deviceId: number, body: ConfirmInput): CameraPointView {
+    confirm(ctx: AuthContext, ip: string | null, deviceId: number, body: ConfirmInput): ConfirmDeviceResponse {
       const d = repo.device(deviceId);
       if (!d || !inScope(ctx.scope, d.orgPath)) throw notFound('discovered device');
       if (d.status !== 'new') {
@@ -311,7 +322,15 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           [{ path: 'device', message: d.status }],
         );
       }
-      if (cameras.findSameDevice({ serial: d.serial, mac: d.mac, onvifUrl: d.xaddr }) !== undefined) {
+      const sameDevice = {
+        endpoint: d.endpoint,
+        serial: d.serial,
+        mac: d.mac,
+        manufacturer: d.manufacturer,
+        model: d.model,
+        onvifUrl: d.xaddr,
+      };
+      if (cameras.findSameDevice(sameDevice) !== undefined) {
         throw conflict('device: already registered as a camera point', [{ path: 'device', message: 'registered' }]);
       }
       const creds = d.credentialsSealed ? (JSON.parse(secrets.open(d.credentialsSealed)) as ScanCredentials) : null;
@@ -332,7 +351,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           serial: deviceText(d.serial, DEVICE_TEXT_MAX.identity),
           mac: d.mac !== null && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac) ? d.mac : null,
         };
-        cameras.setDevice(view.id, identity);
+        cameras.setDevice(view.id, { ...identity, endpoint: deviceText(d.endpoint, DEVICE_TEXT_MAX.endpoint) });
         if (!repo.markConfirmed(deviceId, view.id))
           throw conflict('device: confirmed by someone else meanwhile', [{ path: 'device', message: 'confirmed' }]);
         audit.record({
@@ -341,9 +360,13 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           targetType: 'camera',
           targetId: view.id,
           outcome: 'ok',
-          detail: { deviceId, xaddr: d.xaddr },
+          detail: { deviceId, xaddr: d.xaddr, ...(d.reportedUris ? { reportedUris: d.reportedUris } : {}) },
         });
-        return { ...view, device: identity };
+        // A stream host other than the device's address is said on confirm (issue 12), whether it was
+        // rebased (the point plays from the address that answered) or kept (the platform may not reach it).
+        const hostNote = (d.reason ?? '').split('; ').find((p) => /^the device reports its streams at /.test(p));
+        const warnings = hostNote ? [{ message: hostNote, ...(codeOfMessage(hostNote) ?? {}) }] : [];
+        return { ...view, device: identity, ...(warnings.length ? { warnings } : {}) };
       });
     },
 

@@ -319,9 +319,9 @@ export function rtspProbe(uri: string, opts: RtspProbeOptions): Promise<RtspProb
             s = await withAuth('SETUP', video.control, ['Transport: RTP/AVP/TCP;unicast;interleaved=0-1']);
           } else {
             udp = await udpPair();
-            const cameraHost = socket.remoteAddress?.replace(/^::ffff:/, '');
-            udp.rtp.on('message', (msg, rinfo) => {
-              if (stage !== 'play' || rinfo.address.replace(/^::ffff:/, '') !== cameraHost || msg.length < 12) return;
+            // The first sender after PLAY: a camera with several addresses may send media from another one.
+            udp.rtp.on('message', (msg) => {
+              if (stage !== 'play' || msg.length < 12) return;
               if (msg[0]! >> 6 !== 2 || (videoPt !== null && (msg[1]! & 0x7f) !== videoPt)) return;
               stage = 'frame';
               finish(true, null, Date.now() - started);

@@ -67,9 +67,15 @@ export function createRelayService(deps: RelayDeps) {
   const nowIso = () => clock.now().toISOString();
   /** Shutdown is a state (issue 12): once it begins nothing new starts, and opens still pending answer 503. */
   let closing = false;
+  const shuttingDown = () => new HttpError(503, 'shutting_down', 'the server is shutting down; try again in a moment');
   const refuseIfClosing = () => {
-    if (closing) throw new HttpError(503, 'shutting_down', 'the server is shutting down; try again in a moment');
+    if (closing) throw shuttingDown();
   };
+  /** Rejects the moment shutdown begins: an open waiting on a camera answers at once, not after its probe. */
+  let closed: (err: HttpError) => void = () => undefined;
+  const closingNow = new Promise<never>((_, reject) => (closed = reject));
+  closingNow.catch(() => undefined);
+  const unlessClosing = <T>(p: Promise<T>): Promise<T> => Promise.race([p, closingNow]);
   const uriOf = (c: Pick<CameraPoint, 'mainStreamUri' | 'subStreamUri'>, quality: Quality) =>
     quality === 'main' ? (c.mainStreamUri ?? c.subStreamUri) : (c.subStreamUri ?? c.mainStreamUri);
 
@@ -338,7 +344,7 @@ export function createRelayService(deps: RelayDeps) {
         // Nobody pushing: say so now rather than let the probe and ffmpeg wait on an empty stream.
         const push = deps.pushState?.(c);
         if (push && !push.live) throw new HttpError(502, 'camera_unreachable', `camera ${c.id}: ${push.reason}`);
-        const codec = await codecOf(c, uri, creds);
+        const codec = await unlessClosing(codecOf(c, uri, creds));
         // The probe may end after shutdown began: it must not start an ffmpeg then (issue 12).
         refuseIfClosing();
         streams.set(key, { cameraId: c.id, orgPath: c.orgPath, quality, source: sourceSignature(uri, c) });
@@ -352,7 +358,7 @@ export function createRelayService(deps: RelayDeps) {
         }
       }
       engine.touch(key);
-      const ready = await engine.waitForPlaylist(key, deps.startTimeoutMs);
+      const ready = await unlessClosing(engine.waitForPlaylist(key, deps.startTimeoutMs));
       refuseIfClosing();
       const ref = cameraRef(deps.tokenKey, c);
       if (!sameCamera(WHOLE_REGISTRY, c.id, ref)) {
@@ -507,6 +513,7 @@ export function createRelayService(deps: RelayDeps) {
 
     async close() {
       closing = true;
+      closed(shuttingDown());
       clearInterval(sweeper);
       offState();
       offPush();
