@@ -176,6 +176,9 @@ async function accuracy(replicas: number): Promise<number> {
 async function sweepWithRelays(points: number, relays: number, concurrency: number): Promise<number> {
   const work = mkdtempSync(path.join(tmpdir(), 'ccc-bench-diag-'));
   const sim = await startSimChild(points, path.join(work, 'clips'));
+  // Whatever happens to this process, its simulator child goes with it.
+  const killChild = () => sim.proc.kill('SIGTERM');
+  process.once('exit', killChild);
   const t = await startTestServer({
     cameras: 0,
     relay: true,
@@ -210,24 +213,29 @@ async function sweepWithRelays(points: number, relays: number, concurrency: numb
       if (r.status !== 200) throw new Error(`stream ${id}: ${r.status} ${r.text}`);
       urls.set(id, t.url + (r.json.playlistUrl as string));
     }
-    // Every relay live before the sweep.
-    for (const url of urls.values())
-      for (let i = 0; i < 60 && !/seg_\d+\.ts/.test(await (await fetch(url, asViewer)).text()); i++)
-        await new Promise((r) => setTimeout(r, 250));
+    // POST /stream answered once each relay's playlist listed a segment: every relay is live here.
     const last = new Map<number, { newest: number; since: number }>();
     let gaps = 0;
     let polls = 0;
+    let pollErrors = 0;
     let polling = true;
     const poller = (async () => {
       while (polling) {
         const now = performance.now();
         await Promise.all(
           [...urls].map(async ([id, url]) => {
-            const text = await (await fetch(url, asViewer)).text();
+            let text: string;
+            try {
+              text = await (await fetch(url, { ...asViewer, signal: AbortSignal.timeout(5000) })).text();
+            } catch {
+              // A refused poll is the poller's problem (a loaded machine), not a relay's: count it apart.
+              pollErrors++;
+              return;
+            }
             polls++;
             if (text.includes('#EXT-X-DISCONTINUITY')) gaps++;
             const seq = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? NaN);
-            const newest = seq + text.split('\n').filter((l) => l.endsWith('.ts')).length - 1;
+            const newest = seq + text.split('\n').filter((l) => /\.ts(\?|$)/.test(l)).length - 1;
             const prev = last.get(id);
             if (prev && seq > prev.newest + 1) gaps++;
             if (!prev || newest > prev.newest) last.set(id, { newest, since: now });
@@ -240,19 +248,31 @@ async function sweepWithRelays(points: number, relays: number, concurrency: numb
         await new Promise((r) => setTimeout(r, 1000));
       }
     })();
+    process.stderr.write(`# ${urls.size} relays live; sweeping ${ids.length} points\n`);
     const loadBefore = load();
     const cpu0 = cpuSeconds();
     const started = performance.now();
     const res = await tech.post('/quality/sweeps', {});
     if (res.status !== 202) throw new Error(`sweep: ${res.status} ${res.text}`);
+    const progress = setInterval(() => {
+      const s = t.server.app.quality.liveRelays();
+      void tech.get('/quality/sweeps').then((r) => {
+        const w = (r.json as { checked: number; total: number; status: string }[])[0];
+        process.stderr.write(`# sweep ${w?.status} ${w?.checked}/${w?.total}, ${s} relays counted live\n`);
+      });
+    }, 10_000);
     await t.server.app.quality.settled();
+    clearInterval(progress);
     const secs = (performance.now() - started) / 1000;
     const cpu = cpuSeconds() - cpu0;
     polling = false;
+    process.stderr.write('# sweep done; stopping the poller\n');
     await poller;
     const sweep = ((await tech.get('/quality/sweeps')).json as { checked: number; good: number; faulty: number }[])[0]!;
     const what = `${sweep.checked} points (${sweep.good} good, ${sweep.faulty} faulty), ${relays} live 720p25 relays (copy) polled every second, concurrency ${concurrency} (one slot fewer per 8 relays), nice 19, simulator in a child process (shared clips, GOP 1 s), 2 cores; load ${loadBefore} → ${load()}`;
-    console.log(`# sweep of ${sweep.checked} points took ${secs.toFixed(1)} s; ${polls} playlist polls`);
+    console.log(
+      `# sweep of ${sweep.checked} points took ${secs.toFixed(1)} s; ${polls} playlist polls (${pollErrors} failed to connect)`,
+    );
     bench(
       'diagnosis.cpu_per_point',
       cpu / Math.max(1, sweep.checked),

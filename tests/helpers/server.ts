@@ -22,7 +22,7 @@ import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
 import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
 import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
 import { createLogger, type Clock } from '../../server/src/http/logger.ts';
-import { createPictureProbe } from '../../server/src/quality/probe.ts';
+import { createPictureProbe, type PictureProbe } from '../../server/src/quality/probe.ts';
 
 export interface TestServer {
   url: string;
@@ -54,6 +54,8 @@ export async function startTestServer(
     secretKey?: Buffer;
     /** Picture diagnosis with the real ffmpeg (issue 16). */
     diagnosis?: boolean;
+    /** A stand-in for the picture diagnosis (unit-like tests of sweeps). */
+    pictureProbe?: PictureProbe;
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -76,6 +78,7 @@ export async function startTestServer(
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     ...(engine ? { relayEngine: engine, validateStreamUrl: checkStreamUrl } : {}),
     ...(opts.tokenKey ? { tokenKey: opts.tokenKey } : {}),
+    ...(opts.pictureProbe ? { pictureProbe: opts.pictureProbe } : {}),
     ...(opts.diagnosis
       ? {
           pictureProbe: createPictureProbe({

@@ -256,7 +256,9 @@ export function createQualityService(deps: QualityDeps) {
         const worker = async (slot: number) => {
           while (!state.stop && !stopped) {
             if (until !== null && clock.now().getTime() >= until) return;
+            if (next >= batch.length) return;
             if (slot >= allowed()) {
+              // Yielding to live video: this slot waits while relays play (and ends with the batch).
               await new Promise((r) => setTimeout(r, 500));
               continue;
             }
