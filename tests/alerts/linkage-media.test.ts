@@ -8,12 +8,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { AlertView } from '../../server/src/api/contract.ts';
 import { client, firstVillage, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
 let sim: Simulator;
+/** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+let block: LoopbackBlock;
 let tech: ReturnType<typeof client>;
 let admin: ReturnType<typeof client>;
 let dome = 0;
@@ -21,10 +24,11 @@ let fixed = 0;
 const POINT = { lon: 118.75, lat: 31.02 };
 
 beforeAll(async () => {
+  block = await claimLoopbackBlock();
   t = await startTestServer({ cameras: 0 });
   // Camera index 2 is a PTZ dome (every fifth, from the third).
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(3, { firstIp: '127.0.74.1', seed: 13 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
+    cameras: defaultCameraSpecs(3, { firstIp: block.host(1), seed: 13 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
     clipDir: mkdtempSync(path.join(tmpdir(), 'ccc-sim-')),
     onvifPort: 8000,
     rtspPort: 8554,
@@ -50,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.close();
   await sim?.stop();
+  await block?.release();
 });
 
 describe('alert linkage media', () => {

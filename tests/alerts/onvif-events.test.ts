@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { AlertView } from '../../server/src/api/contract.ts';
 import {
@@ -22,6 +23,8 @@ import {
 
 let t: TestServer;
 let sim: Simulator;
+/** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+let block: LoopbackBlock;
 let tech: ReturnType<typeof client>;
 let admin: ReturnType<typeof client>;
 const ids: number[] = [];
@@ -35,12 +38,13 @@ const until = async (cond: () => boolean, ms = 8000) => {
 };
 
 beforeAll(async () => {
+  block = await claimLoopbackBlock();
   t = await startTestServer({
     cameras: 0,
     overrides: { alerts: { onvifEvents: { enabled: true, maxSubscriptions: 4 } } },
   });
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: '127.0.73.1', seed: 11 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
+    cameras: defaultCameraSpecs(2, { firstIp: block.host(1), seed: 11 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
     clipDir: mkdtempSync(path.join(tmpdir(), 'ccc-sim-')),
     onvifPort: 8000,
     rtspPort: 8554,
@@ -72,6 +76,7 @@ afterAll(async () => {
   for (const s of sockets) s.close();
   await t?.close();
   await sim?.stop();
+  await block?.release();
 });
 
 describe('ONVIF events become alerts', () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { WallLayout, WallPushEvent, WallScreenView } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
@@ -38,6 +39,8 @@ const currentTime = (page: Page, i: number) =>
 
 describe.skipIf(skip)('the video wall in a real browser', () => {
   let sim: Simulator;
+  /** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+  let block: LoopbackBlock;
   let clipDir: string;
   let dbDir: string;
   let server: TestServer;
@@ -111,11 +114,12 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
   };
 
   beforeAll(async () => {
+    block = await claimLoopbackBlock();
     mkdirSync(ARTIFACTS, { recursive: true });
     clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-wall-clips-'));
     dbDir = mkdtempSync(path.join(tmpdir(), 'ccc-wall-db-'));
     sim = await startSimulator({
-      cameras: defaultCameraSpecs(CAMERAS, { firstIp: '127.0.97.1', seed: 97 }).map((s) => ({
+      cameras: defaultCameraSpecs(CAMERAS, { firstIp: block.host(1), seed: 97 }).map((s) => ({
         ...s,
         clockOffsetSec: 0,
         faults: {},
@@ -168,6 +172,7 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await browser?.close().catch(() => undefined);
     await server?.close();
     await sim?.stop();
+    await block?.release();
     for (const d of [clipDir, dbDir]) if (d) rmSync(d, { recursive: true, force: true });
   });
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type {
   ClientToServerEvents,
@@ -20,11 +21,13 @@ import { client, startTestServer, type TestServer } from '../helpers/server.ts';
 const PASSWORD = 'Sim@2026pw';
 let t: TestServer;
 let sim: Simulator;
+/** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+let block: LoopbackBlock;
 let tech: ReturnType<typeof client>;
 let socket: Socket<ServerToClientEvents, ClientToServerEvents>;
 const events: { progress: ScanView[]; devices: DiscoveredDeviceView[] } = { progress: [], devices: [] };
 
-// Camera roles by index; the simulator puts camera i at 127.0.50.(i + 1).
+// Camera roles by index; the simulator puts camera i at <block>.(i + 1).
 const NORMAL = 0;
 const SKEWED = 1;
 const WRONG_PASSWORD = 2;
@@ -32,7 +35,7 @@ const OFFLINE = 3;
 const SLOW = 4;
 const MALFORMED = 5;
 const PTZ = 6;
-const host = (i: number) => `127.0.50.${i + 1}`;
+const host = (i: number) => block.host(i + 1);
 
 async function waitScan(id: number, timeoutMs = 20_000): Promise<{ scan: ScanView; devices: DiscoveredDeviceView[] }> {
   const until = Date.now() + timeoutMs;
@@ -45,6 +48,7 @@ async function waitScan(id: number, timeoutMs = 20_000): Promise<{ scan: ScanVie
 }
 
 beforeAll(async () => {
+  block = await claimLoopbackBlock();
   t = await startTestServer({
     overrides: {
       discovery: {
@@ -57,7 +61,7 @@ beforeAll(async () => {
       },
     },
   });
-  const specs = defaultCameraSpecs(8, { firstIp: '127.0.50.1', seed: 5 }).map((s, i) => ({
+  const specs = defaultCameraSpecs(8, { firstIp: block.host(1), seed: 5 }).map((s, i) => ({
     ...s,
     password: PASSWORD,
     clockOffsetSec: i === SKEWED ? 3600 : 0,
@@ -90,6 +94,7 @@ beforeAll(async () => {
 afterAll(async () => {
   socket?.close();
   await sim?.stop();
+  await block?.release();
   await t?.close();
 });
 
@@ -100,7 +105,7 @@ describe('unicast scan', () => {
   beforeAll(async () => {
     const r = await tech.post('/discovery/scans', {
       mode: 'unicast',
-      ranges: ['127.0.50.0/28'],
+      ranges: [`${block.prefix}.0/28`],
       credentials: [
         { username: 'admin', password: 'not-it' },
         { username: 'admin', password: PASSWORD },
@@ -139,7 +144,7 @@ describe('unicast scan', () => {
       width: spec.resolvedStreams.main.width,
       height: spec.resolvedStreams.main.height,
     });
-    expect(d.snapshotUri).toMatch(/^http:\/\/127\.0\.50\.1:8000\//);
+    expect(d.snapshotUri?.startsWith(`http://${host(NORMAL)}:8000/`)).toBe(true);
     expect(JSON.stringify(result)).not.toContain(PASSWORD);
   });
 

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { OrderStatsView, WorkOrderView } from '../../server/src/api/contract.ts';
 import type { OrgUnit } from '../../server/src/org/repo.ts';
@@ -175,13 +176,16 @@ describe('deadlines survive a restart', () => {
 describe('feedback evidence from a real camera', () => {
   let t: TestServer;
   let sim: Simulator;
+  /** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+  let block: LoopbackBlock;
   let cam = 0;
   // Real time plus a skew the test adds to, so a cached snapshot is not reused.
   let skew = 0;
   beforeAll(async () => {
+    block = await claimLoopbackBlock();
     t = await startTestServer({ cameras: 0, clock: { now: () => new Date(Date.now() + skew) } });
     sim = await startSimulator({
-      cameras: defaultCameraSpecs(1, { firstIp: '127.0.95.1', seed: 21 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
+      cameras: defaultCameraSpecs(1, { firstIp: block.host(1), seed: 21 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
       clipDir: mkdtempSync(path.join(tmpdir(), 'ccc-sim-')),
       onvifPort: 8000,
       rtspPort: 8554,
@@ -208,6 +212,7 @@ describe('feedback evidence from a real camera', () => {
   afterAll(async () => {
     await t?.close();
     await sim?.stop();
+    await block?.release();
   });
 
   it('feedback captures a JPEG from the linked camera at that moment; a dead camera fails the step and changes nothing', async () => {

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { CameraStatusEvent, OnlineRateReport } from '../../server/src/api/contract.ts';
 import {
@@ -22,6 +23,8 @@ import {
 
 let t: TestServer;
 let sim: Simulator;
+/** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+let block: LoopbackBlock;
 let tech: ReturnType<typeof client>;
 const ids: number[] = [];
 const heard: { own: CameraStatusEvent[]; other: CameraStatusEvent[] } = { own: [], other: [] };
@@ -36,13 +39,14 @@ const status = async (id: number) =>
   (await tech.get(`/cameras/${id}`)).json as { status: string; statusReason: string | null; lastSeenAt: string | null };
 
 beforeAll(async () => {
+  block = await claimLoopbackBlock();
   t = await startTestServer({
     cameras: 10,
     overrides: {
       health: { intervalSeconds: 0, concurrency: 8, timeoutMs: 2500, frameCheck: true, failuresBeforeOffline: 2 },
     },
   });
-  const specs = defaultCameraSpecs(5, { firstIp: '127.0.70.1', seed: 9 }).map((s, i) => ({
+  const specs = defaultCameraSpecs(5, { firstIp: block.host(1), seed: 9 }).map((s, i) => ({
     ...s,
     clockOffsetSec: 0,
     faults:
@@ -91,6 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) s.close();
   await sim?.stop();
+  await block?.release();
   await t?.close();
 });
 

@@ -22,6 +22,7 @@ import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
 import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
 import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
 import { createLogger, type Clock } from '../../server/src/http/logger.ts';
+import { claimLoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { createPictureProbe, type PictureProbe } from '../../server/src/quality/probe.ts';
 
 export interface TestServer {
@@ -92,6 +93,9 @@ export async function startTestServer(
       : {}),
   });
   const { orgs, cameras, users } = server.app.repos;
+  // The seeded points' addresses are a block of this run's own on which nothing answers: a demo running
+  // beside the tests (127.0.1.x) or another run must not make them come alive (issue 12).
+  const silent = await claimLoopbackBlock();
   await seedDemo(
     { orgs, cameras, users, secrets },
     {
@@ -100,6 +104,7 @@ export async function startTestServer(
       villagesPerTownship: opts.villages ?? 2,
       cameras: opts.cameras ?? 60,
       center: [118.8, 30.95],
+      hostOf: (i) => silent.host(1 + (i % 250)),
     },
   );
   const api = `${server.url}/api/v1`;
@@ -121,6 +126,7 @@ export async function startTestServer(
     async close() {
       await server.close();
       db.close();
+      await silent.release();
       if (hlsDir) rmSync(hlsDir, { recursive: true, force: true });
     },
   };

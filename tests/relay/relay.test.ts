@@ -9,6 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { StreamStateEvent, StreamTicket } from '../../server/src/api/contract.ts';
 import { hashToken } from '../../server/src/auth/index.ts';
@@ -28,6 +29,8 @@ import {
 const tokenKey = Buffer.alloc(32, 7);
 let t: TestServer;
 let sim: Simulator;
+/** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+let block: LoopbackBlock;
 let officer: ReturnType<typeof client>;
 let officerToken = '';
 /** The officer's session on a playlist or segment request, as the browser's cookie would carry it. */
@@ -45,12 +48,13 @@ const ffmpegPids = (dirPart: string) =>
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 
 beforeAll(async () => {
+  block = await claimLoopbackBlock();
   t = await startTestServer({
     relay: true,
     tokenKey,
     overrides: { relay: { idleTimeoutSeconds: 5, startTimeoutMs: 15_000 } },
   });
-  const specs = defaultCameraSpecs(3, { firstIp: '127.0.93.1', seed: 21 }).map((s, i) => ({
+  const specs = defaultCameraSpecs(3, { firstIp: block.host(1), seed: 21 }).map((s, i) => ({
     ...s,
     clockOffsetSec: 0,
     ptz: i === 1,
@@ -74,7 +78,7 @@ beforeAll(async () => {
     });
   fixedId = await make(0);
   domeId = await make(1);
-  unreachableId = await make(2, { mainStreamUri: 'rtsp://127.0.93.250:8554/none', subStreamUri: null });
+  unreachableId = await make(2, { mainStreamUri: `rtsp://${block.host(250)}:8554/none`, subStreamUri: null });
   officerToken = await t.login('township1');
   officer = client(t.api, officerToken);
   const own = await listenAs(t, 'township1', 'stream:state');
@@ -87,6 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of sockets) s.close();
   await sim?.stop();
+  await block?.release();
   await t?.close();
 });
 

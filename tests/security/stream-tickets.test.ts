@@ -12,6 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { StreamStateEvent, StreamTicket } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
@@ -19,6 +20,8 @@ import { client, firstVillage, registerSimCamera, startTestServer, type TestServ
 
 let t: TestServer;
 let sim: Simulator;
+/** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
+let block: LoopbackBlock;
 let tech: ReturnType<typeof client>;
 /** Watched by most tests; never deleted. */
 let cameraId = 0;
@@ -85,9 +88,10 @@ const ffmpegPids = (dirPart: string) =>
     .map((l) => Number(l.trim().split(/\s+/)[0]));
 
 beforeAll(async () => {
+  block = await claimLoopbackBlock();
   t = await startTestServer({ relay: true, overrides: { relay: { startTimeoutMs: 15_000 } } });
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(3, { firstIp: '127.0.87.1', seed: 87 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
+    cameras: defaultCameraSpecs(3, { firstIp: block.host(1), seed: 87 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
     clipDir: mkdtempSync(path.join(tmpdir(), 'ccc-sim-')),
     onvifPort: 0,
     rtspPort: 0,
@@ -106,6 +110,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sim?.stop();
+  await block?.release();
   await t?.close();
 });
 

@@ -157,6 +157,11 @@ export interface DemoOptions {
   villagesPerTownship: number;
   cameras: number;
   center: [number, number];
+  /**
+   * Camera i's address; default `demoCameraHost` (where the demo's simulator answers). Tests give addresses of
+   * their own, on which nothing answers, so that a demo running beside them changes nothing (issue 12).
+   */
+  hostOf?: (i: number) => string;
 }
 
 export interface DemoDeps {
@@ -226,6 +231,7 @@ export function demoCameraFields(
   seed: number,
   secrets: SecretBox | null,
   codeOffset = 0,
+  hostOf: (i: number) => string = demoCameraHost,
 ): CameraFields[] {
   const rnd = prng(seed);
   const out: CameraFields[] = [];
@@ -267,9 +273,9 @@ export function demoCameraFields(
       direction: ptz ? null : Math.round(rnd() * 359),
       fov: ptz ? null : 60 + Math.round(rnd() * 40),
       // Each demo camera has its own loopback address, where the built-in simulator answers.
-      onvifUrl: `http://${demoCameraHost(codeOffset + i)}:${DEMO_ONVIF_PORT}/onvif/device_service`,
-      mainStreamUri: `rtsp://${demoCameraHost(codeOffset + i)}:${DEMO_RTSP_PORT}/Streaming/Channels/101`,
-      subStreamUri: `rtsp://${demoCameraHost(codeOffset + i)}:${DEMO_RTSP_PORT}/Streaming/Channels/102`,
+      onvifUrl: `http://${hostOf(codeOffset + i)}:${DEMO_ONVIF_PORT}/onvif/device_service`,
+      mainStreamUri: `rtsp://${hostOf(codeOffset + i)}:${DEMO_RTSP_PORT}/Streaming/Channels/101`,
+      subStreamUri: `rtsp://${hostOf(codeOffset + i)}:${DEMO_RTSP_PORT}/Streaming/Channels/102`,
       credentialsSealed: secrets ? secrets.seal(JSON.stringify(demoCredentials(serial))) : null,
       ptz,
     });
@@ -281,7 +287,7 @@ export function demoCameraFields(
 export async function seedDemo(deps: DemoDeps, opts: DemoOptions): Promise<boolean> {
   if (deps.orgs.all().length > 0) return false;
   const { county, townships, villages } = seedOrgTree(deps.orgs, opts);
-  deps.cameras.insertMany(demoCameraFields(villages, opts.cameras, opts.seed, deps.secrets));
+  deps.cameras.insertMany(demoCameraFields(villages, opts.cameras, opts.seed, deps.secrets, 0, opts.hostOf));
   const hash = await hashPassword(DEMO_PASSWORD);
   for (const u of DEMO_USERS) {
     const org = u.org === 'county' ? county : townships[u.org];
