@@ -249,6 +249,12 @@ async function sweepWithRelays(points: number, relays: number, concurrency: numb
       }
     })();
     process.stderr.write(`# ${urls.size} relays live; sweeping ${ids.length} points\n`);
+    // The server's own cost of the relays (its source proxy carries their media): measured for 15 s before
+    // the sweep and taken off, so cpu_per_point is the diagnosis alone.
+    const base0 = cpuSeconds();
+    const baseT = performance.now();
+    await new Promise((r) => setTimeout(r, 15_000));
+    const relayCpuPerSec = (cpuSeconds() - base0) / ((performance.now() - baseT) / 1000);
     const loadBefore = load();
     const cpu0 = cpuSeconds();
     const started = performance.now();
@@ -264,11 +270,22 @@ async function sweepWithRelays(points: number, relays: number, concurrency: numb
     await t.server.app.quality.settled();
     clearInterval(progress);
     const secs = (performance.now() - started) / 1000;
-    const cpu = cpuSeconds() - cpu0;
+    const cpu = cpuSeconds() - cpu0 - relayCpuPerSec * secs;
     polling = false;
     process.stderr.write('# sweep done; stopping the poller\n');
     await poller;
     const sweep = ((await tech.get('/quality/sweeps')).json as { checked: number; good: number; faulty: number }[])[0]!;
+    const pts = ((await tech.get('/quality/points?limit=500')).json as { items: QualityPointView[] }).items;
+    const reasons = new Map<string, number>();
+    for (const p of pts)
+      if (p.quality !== 'good')
+        reasons.set(
+          `${p.quality}:${p.reason ?? p.kinds.join('+')}`,
+          (reasons.get(`${p.quality}:${p.reason ?? p.kinds.join('+')}`) ?? 0) + 1,
+        );
+    console.log(
+      `# not good: ${[...reasons].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}; server CPU for the relays alone ${(relayCpuPerSec * 100).toFixed(0)} % of a core (taken off)`,
+    );
     const what = `${sweep.checked} points (${sweep.good} good, ${sweep.faulty} faulty), ${relays} live 720p25 relays (copy) polled every second, concurrency ${concurrency} (one slot fewer per 8 relays), nice 19, simulator in a child process (shared clips, GOP 1 s), 2 cores; load ${loadBefore} → ${load()}`;
     console.log(
       `# sweep of ${sweep.checked} points took ${secs.toFixed(1)} s; ${polls} playlist polls (${pollErrors} failed to connect)`,

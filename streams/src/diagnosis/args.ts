@@ -52,8 +52,9 @@ export function buildSampleArgs(input: SampleInput, out: SampleOutput): string[]
     ...(rtsp
       ? ['-rtsp_transport', input.rtspTransport ?? 'tcp', input.legacyFfmpeg ? '-stimeout' : '-timeout', IO_TIMEOUT_US]
       : ['-rw_timeout', IO_TIMEOUT_US]),
-    // Half a second of probing: enough for SPS/PPS at the first keyframe, little decoding before the sample.
-    '-analyzeduration', '500000', '-probesize', '500000',
+    // Up to 2 s of probing: a session joins mid-GOP and the SPS/PPS come with the next keyframe; on a loaded
+    // machine half a second ended the probe without them ("could not find codec parameters").
+    '-analyzeduration', '2000000', '-probesize', '2000000',
     '-i', url,
     '-an', '-sn', '-dn',
     // The pictures measured: at least 1/fps apart, one size for every camera, planar so planes split by offset.

@@ -90,8 +90,9 @@ export function failureOf(stderr: string, timedOut: boolean): SampleFailure {
   if (/Connection refused/i.test(stderr)) return 'refused';
   if (/404 Not Found|Server returned 404/i.test(stderr)) return 'not_found';
   if (/matches no streams|does not contain any stream|no video/i.test(stderr)) return 'no_video';
-  if (/Invalid data found|could not find codec parameters|Invalid NAL|non-existing PPS/i.test(stderr))
-    return 'invalid_data';
+  if (/Invalid data found|Invalid NAL|non-existing PPS/i.test(stderr)) return 'invalid_data';
+  // No keyframe within the probe: the stream delivered no decodable picture (not garbage).
+  if (/could not find codec parameters/i.test(stderr)) return 'no_picture';
   if (timedOut || /timed out|Connection timed out|Operation timed out/i.test(stderr)) return 'timeout';
   return 'no_picture';
 }

@@ -103,7 +103,7 @@ describe('sample arguments', () => {
       '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
       '-protocol_whitelist', 'rtsp,rtp,tcp,udp',
       '-rtsp_transport', 'tcp', '-timeout', '5000000',
-      '-analyzeduration', '500000', '-probesize', '500000',
+      '-analyzeduration', '2000000', '-probesize', '2000000',
       '-i', 'rtsp://127.0.0.5:554/Streaming/Channels/102',
       '-an', '-sn', '-dn',
       '-map', '0:v:0',
@@ -344,5 +344,8 @@ describe('sampling with a fake ffmpeg', () => {
     expect(failureOf('Output #0 does not contain any stream', false)).toBe('no_video');
     expect(failureOf('', true)).toBe('timeout');
     expect(failureOf('something else', false)).toBe('no_picture');
+    expect(failureOf('Could not find codec parameters for stream 0 (Video: h264, none): unspecified size', false)).toBe(
+      'no_picture',
+    );
   });
 });
