@@ -32,7 +32,7 @@ const { values } = parseArgs({
     points: { type: 'string', default: '240' },
     replicas: { type: 'string', default: '3' },
     relays: { type: 'string', default: '16' },
-    concurrency: { type: 'string', default: '12' },
+    concurrency: { type: 'string', default: '16' },
     'skip-accuracy': { type: 'boolean', default: false },
   },
   strict: true,
