@@ -70,6 +70,8 @@ export async function startTestServer(
     ? createStreamsEngine({ ...config.relay, hlsDir }, createLogger('error'), `test-${process.pid}`)
     : null;
   const secrets = createSecretBox(opts.secretKey ?? randomBytes(32));
+  // Diagnosis thumbnails pass through here on their way into the database.
+  const qualityDir = opts.diagnosis ? mkdtempSync(path.join(tmpdir(), 'ccc-quality-')) : null;
   const server = await startServer({
     config,
     db,
@@ -84,7 +86,7 @@ export async function startTestServer(
       ? {
           pictureProbe: createPictureProbe({
             ffmpegPath: 'ffmpeg',
-            tmpDir: mkdtempSync(path.join(tmpdir(), 'ccc-quality-')),
+            tmpDir: qualityDir!,
             niceLevel: config.quality.niceLevel,
             ...(engine ? { openSource: (s) => engine.proxy.open(s) } : {}),
           }),
@@ -128,6 +130,7 @@ export async function startTestServer(
       db.close();
       await silent.release();
       if (hlsDir) rmSync(hlsDir, { recursive: true, force: true });
+      if (qualityDir) rmSync(qualityDir, { recursive: true, force: true });
     },
   };
 }
