@@ -202,10 +202,19 @@ async function main() {
     const sweep = await h.server.app.health.sweep();
     const online = h.server.app.health.onlineRate({ orgUnitId: h.tree.county.id, path: h.tree.county.path }).overall;
     if (sweep.checked !== 5000) throw new Error(`sweep checked ${sweep.checked}`);
+    const counts = `${online.online} online, ${online.degraded} degraded, ${online.offline} offline of ${online.total}`;
+    // Every camera works: a sweep that found them offline (refused, timed out) is fast and wrong (issue 12).
+    if (online.online !== 5000) {
+      const reasons = h.server.app.repos.cameras
+        .search({ orgUnitId: h.tree.county.id, path: h.tree.county.path }, {}, 0, 5000)
+        .rows.filter((c) => c.status !== 'online')
+        .slice(0, 5)
+        .map((c) => c.statusReason);
+      throw new Error(`health sweep: ${counts}; e.g. ${JSON.stringify(reasons)}`);
+    }
     bench('health.sweep5000', sweep.ms / 1000, 's');
     console.log(
-      `# health sweep: concurrency 64, frame check (cameras join mid-GOP, GOP 1 s, shared clips), ` +
-        `${online.online} online, ${online.degraded} degraded, ${online.offline} offline of ${online.total}`,
+      `#   ^ ${counts}: concurrency 64, frame check (cameras join mid-GOP, GOP 1 s, shared clips), transport auto`,
     );
     await stopChild(big);
     await h.server.close();

@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../server/src/app.ts';
 import { hashPassword } from '../server/src/auth/index.ts';
@@ -195,6 +196,63 @@ const importS = (performance.now() - t0) / 1000;
 if (res.status !== 201 || report.created !== N)
   throw new Error(`import failed: ${res.status} ${JSON.stringify(report).slice(0, 300)}`);
 bench('registry.import50k', importS, 's');
+
+// 4. A 200,000-row import (the import limit) while the event loop's delay is sampled every 10 ms, as any other
+// user's request would feel it (issue 12: /health/live stalled 2.3–6.4 s during such an import).
+const BIG = 200_000;
+const villages = t2.villages;
+let bigCsv = 'code,name,network,org_unit,lon,lat,main_stream_uri,username,password\n';
+for (let i = 0; i < BIG; i++) {
+  const v = villages[i % villages.length]!;
+  bigCsv += csvLine([
+    `349901009913${String(i).padStart(8, '0')}`,
+    `大导入${i}`,
+    'xueliang',
+    v.code,
+    (118.6 + (i % 1000) / 5000).toFixed(5),
+    (30.8 + (i % 997) / 5000).toFixed(5),
+    `rtsp://10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/1`,
+    'admin',
+    'pw12345',
+  ]);
+}
+const lag = monitorEventLoopDelay({ resolution: 10 });
+const liveMs: number[] = [];
+let importing = true;
+const probe = (async () => {
+  // A user on the same server meanwhile: /health/live, one after another.
+  while (importing) {
+    const a = performance.now();
+    await (await fetch(`${importApi}/health/live`)).text();
+    liveMs.push(performance.now() - a);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+})();
+lag.enable();
+const b0 = performance.now();
+const bigRes = await fetch(`${importApi}/cameras/import`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'text/csv' },
+  body: bigCsv,
+});
+const bigReport = (await bigRes.json()) as { created: number; errors: unknown[] };
+const bigS = (performance.now() - b0) / 1000;
+lag.disable();
+importing = false;
+await probe;
+if (bigRes.status !== 201 || bigReport.created !== BIG)
+  throw new Error(`200k import failed: ${bigRes.status} ${JSON.stringify(bigReport).slice(0, 300)}`);
+const ms = (ns: number) => ns / 1e6;
+bench('import.event_loop_lag200k.p99', ms(lag.percentile(99)), 'ms');
+console.log(
+  `#   ^ ${BIG} rows (${(bigCsv.length / 1e6).toFixed(1)} MB) imported in ${bigS.toFixed(1)} s; event-loop delay ` +
+    `p50 ${ms(lag.percentile(50)).toFixed(1)} ms, p99 ${ms(lag.percentile(99)).toFixed(1)} ms, max ${ms(lag.max).toFixed(1)} ms ` +
+    `(${lag.count} samples at 10 ms); /health/live ${liveMs.length} answers meanwhile, p99 ` +
+    `${pct(liveMs, 99).toFixed(1)} ms, max ${Math.max(...liveMs).toFixed(1)} ms; load ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+);
+bench('registry.import200k', bigS, 's');
 await server.close();
 server.app.db.close();
 rmSync(work, { recursive: true, force: true });
