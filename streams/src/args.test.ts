@@ -52,6 +52,23 @@ const rows: Array<{ name: string; input: RelayInput; output?: Partial<HlsOutputS
       ...KNOWN_PROBE, '-i', 'rtsp://10.1.2.6:8554/live', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
   },
   {
+    name: 'live output on fd 3 (issue 15): the same video copied into fMP4, one fragment per frame',
+    input: { url: 'rtsp://10.1.2.9/live', codec: 'h264', audio: 'none' },
+    output: { liveFd: 3 },
+    args: [...HEAD, ...RTSP_IN, ...KNOWN_PROBE, '-i', 'rtsp://10.1.2.9/live', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir),
+      '-map', '0:v:0', '-c:v', 'copy', '-an', '-f', 'mp4',
+      '-movflags', 'empty_moov+delay_moov+default_base_moof+frag_every_frame+skip_trailer', '-flush_packets', '1', 'pipe:3'],
+  },
+  {
+    name: 'live output of an H.265 camera: HLS re-encoded to H.264, the live output copies H.265 (no second encode)',
+    input: { url: 'rtsp://10.1.2.10/live', codec: 'h265', audio: 'none', fps: 25 },
+    output: { liveFd: 3 },
+    args: [...HEAD, ...RTSP_IN, ...KNOWN_PROBE, '-i', 'rtsp://10.1.2.10/live',
+      ...X264, '-g', '25', '-keyint_min', '25', '-sc_threshold', '0', '-an', ...HLS(OUT.dir),
+      '-map', '0:v:0', '-c:v', 'copy', '-an', '-f', 'mp4',
+      '-movflags', 'empty_moov+delay_moov+default_base_moof+frag_every_frame+skip_trailer', '-flush_packets', '1', 'pipe:3'],
+  },
+  {
     name: 'rtsp with an unknown codec: half a second of probing, nothing buffered',
     input: { url: 'rtsp://10.1.2.8/live', codec: 'unknown', audio: 'none' },
     args: [...HEAD, ...RTSP_IN, ...FAST_PROBE, '-i', 'rtsp://10.1.2.8/live', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
@@ -116,6 +133,9 @@ describe('buildRelayArgs', () => {
   });
 
   it('refuses what validateSourceUrl refuses, and relative output dirs', () => {
+    expect(() => buildRelayArgs({ url: 'rtsp://h/x', codec: 'h264', audio: 'none' }, { ...OUT, liveFd: 1 })).toThrow(
+      /fd/,
+    );
     expect(() => buildRelayArgs({ url: 'file:///etc/passwd', codec: 'h264', audio: 'none' }, OUT)).toThrow(/scheme/);
     expect(() => buildRelayArgs({ url: 'rtsp://h/x', codec: 'h264', audio: 'none' }, { ...OUT, dir: 'rel' })).toThrow(
       /absolute/,

@@ -50,6 +50,11 @@ export interface HlsOutputSpec {
    * player's media sequence only moves forward; a discontinuity tag then marks the timestamp reset.
    */
   startNumber?: number;
+  /**
+   * Also write the low-latency live output (issue 15): fragmented MP4, one fragment per frame, to this file
+   * descriptor of ffmpeg (the relay reads it from a pipe). See {@link buildLiveOutputArgs}.
+   */
+  liveFd?: number;
 }
 
 export const PLAYLIST_NAME = 'index.m3u8';
@@ -129,7 +134,7 @@ export function hasUserinfo(url: string): boolean {
   return !!m && m[1]!.includes('@');
 }
 
-function inputArgs(input: RelayInput, legacy: boolean): string[] {
+export function inputArgs(input: RelayInput, legacy: boolean): string[] {
   const { url, scheme } = checkedUrl(input.url);
   // Any local user can read a process's command line (/proc/<pid>/cmdline): a password must never be there.
   if (hasUserinfo(url)) throw new Error('refusing source URL: it carries credentials, which would show in argv');
@@ -213,6 +218,28 @@ export function buildRelayArgs(input: RelayInput, output: HlsOutputSpec): string
     '-start_number', String(start),
     '-hls_segment_filename', path.join(output.dir, SEGMENT_PATTERN),
     path.join(output.dir, PLAYLIST_NAME),
+    ...(output.liveFd !== undefined ? buildLiveOutputArgs(output.liveFd) : []),
+  ];
+}
+
+/**
+ * The second output of a relay's ffmpeg: the source's video copied (never re-encoded, so an H.265 camera stays
+ * H.265 here and the browser decides whether it can play it) into fragmented MP4 on a pipe.
+ * - `empty_moov` + `delay_moov`: the init segment carries no samples, and is written with the first fragment, so
+ *   a camera whose SDP has no parameter sets still gets an avcC/hvcC built from its first keyframe.
+ * - `frag_every_frame`: a fragment per frame, so a frame leaves as soon as the next one dates it (one frame of
+ *   delay, 40 ms at 25 fps) instead of a GOP later; `default_base_moof`: fragments that stand alone for MSE.
+ * - `skip_trailer`: nothing at the end (the pipe is read live); `-flush_packets 1`: no buffering in ffmpeg.
+ */
+export function buildLiveOutputArgs(fd: number): string[] {
+  if (!Number.isInteger(fd) || fd < 3) throw new Error('live output fd must be an integer of 3 or more');
+  // prettier-ignore
+  return [
+    '-map', '0:v:0', '-c:v', 'copy', '-an',
+    '-f', 'mp4',
+    '-movflags', 'empty_moov+delay_moov+default_base_moof+frag_every_frame+skip_trailer',
+    '-flush_packets', '1',
+    `pipe:${fd}`,
   ];
 }
 

@@ -7,6 +7,7 @@ export {
   MAX_URL_LENGTH,
   PLAYLIST_NAME,
   SEGMENT_PATTERN,
+  buildLiveOutputArgs,
   buildRelayArgs,
   buildSnapshotArgs,
   hasUserinfo,
@@ -19,6 +20,18 @@ export {
   type UrlCheck,
   type VideoCodec,
 } from './args.ts';
+export { BoxSplitter, Fmp4Assembler, codecOfInit, describeMoof, type Fmp4Event, type Mp4Box } from './fmp4.ts';
+export {
+  DEFAULT_MAX_QUEUE_BYTES,
+  createLiveFeed,
+  type LiveFeed,
+  type LiveFeedStats,
+  type LiveFeedWriter,
+  type LiveFragment,
+  type LiveSink,
+  type LiveSubscriberStats,
+  type LiveSubscription,
+} from './live-feed.ts';
 export { resolveFfmpeg, isExecutableFile, type FfmpegResolution, type ResolveFfmpegInput } from './resolve-ffmpeg.ts';
 export {
   createProcessRunner,

@@ -21,6 +21,8 @@ export interface ChildHandle {
   readonly pid: number | undefined;
   readonly stdout: Readable;
   readonly stderr: Readable;
+  /** File descriptor 3 of the child, when spawned with `media: true` (the relay's live fMP4 output). */
+  readonly media?: Readable;
   /** Emitted exactly once, after stdout/stderr are flushed. */
   on(event: 'exit', listener: (info: ExitInfo) => void): this;
   kill(signal: NodeJS.Signals): void;
@@ -29,6 +31,8 @@ export interface ChildHandle {
 export interface SpawnOptions {
   /** Always true: each child leads its own process group so SIGTERM/SIGKILL reach anything it forked. */
   detached: true;
+  /** A pipe on the child's fd 3 (read as `ChildHandle.media`). */
+  media?: boolean;
 }
 
 export interface ProcessRunner {
@@ -61,13 +65,18 @@ class NodeChild extends EventEmitter implements ChildHandle {
   readonly pid: number | undefined;
   readonly stdout: Readable;
   readonly stderr: Readable;
+  readonly media?: Readable;
 
-  constructor(cmd: string, args: readonly string[]) {
+  constructor(cmd: string, args: readonly string[], media: boolean) {
     super();
-    const child = nodeSpawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = nodeSpawn(cmd, args, {
+      detached: true,
+      stdio: media ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    });
     this.pid = child.pid;
-    this.stdout = child.stdout;
-    this.stderr = child.stderr;
+    this.stdout = child.stdout!;
+    this.stderr = child.stderr!;
+    if (media && child.stdio[3]) this.media = child.stdio[3] as Readable;
     let done = false;
     const finish = (info: ExitInfo) => {
       if (done) return;
@@ -89,7 +98,7 @@ class NodeChild extends EventEmitter implements ChildHandle {
 
 /** The real runner: node:child_process, detached (own process group), stdin closed, stdout/stderr piped. */
 export function createProcessRunner(): ProcessRunner {
-  return { spawn: (cmd, args) => new NodeChild(cmd, args) };
+  return { spawn: (cmd, args, opts) => new NodeChild(cmd, args, opts.media === true) };
 }
 
 /** The real process table, from Linux /proc. */

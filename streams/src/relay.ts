@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import {
   PLAYLIST_NAME,
   buildRelayArgs,
@@ -29,6 +30,7 @@ import {
   type VideoCodec,
 } from './args.ts';
 import { systemTimerClock, type TimerClock, type TimerHandle } from './clock.ts';
+import { createLiveFeed, type LiveFeed, type LiveFeedWriter } from './live-feed.ts';
 import { hlsOutputProbe, listSegments, readPlaylist, segmentNumber, tsVideoCodec, type MediaPlaylist } from './hls.ts';
 import { redactUrls } from './output-text.ts';
 import { createProcessRunner, createProcessTable, type ProcessRunner, type ProcessTable } from './process.ts';
@@ -76,6 +78,13 @@ export interface HlsRelayOptions {
   legacyFfmpeg?: boolean;
   /** Default false: wall tiles are muted, and dropping audio avoids re-encoding G.711. */
   keepAudio?: boolean;
+  /**
+   * The low-latency live output (issue 15): the same ffmpeg also writes fragmented MP4 to a pipe, kept as the
+   * init segment and last GOP per stream (`live(key)`). Default true.
+   */
+  live?: boolean;
+  /** Per-subscriber cap of bytes held for a slow live viewer (default 8 MiB; see live-feed.ts). */
+  liveMaxQueueBytes?: number;
   /** Supervisor tuning (defaults in `createSupervisor`). */
   backoffMs?: readonly number[];
   staleAfterMs?: number;
@@ -150,6 +159,8 @@ export interface HlsRelay {
   on(event: 'state', listener: (e: RelayStateEvent) => void): () => void;
   /** The RTSP transport that delivered media on a stream, when it is first seen or changes. */
   onTransport(listener: (key: string, transport: RtspTransport) => void): () => void;
+  /** The live fMP4 feed of a running stream (init segment, last GOP, fan-out), if the relay writes one. */
+  live(key: string): LiveFeed | undefined;
   /** One JPEG of the newest segment. */
   snapshot(key: string, timeoutMs?: number): Promise<Buffer>;
   stop(key: string): Promise<void>;
@@ -216,6 +227,9 @@ interface Session {
   endpoint: SourceEndpoint | undefined;
   /** A source change in progress (restart in place). */
   changing: Promise<void> | undefined;
+  /** The live fMP4 output; `liveGen` names the process whose pipe feeds it (an old one's late bytes are ignored). */
+  feed: LiveFeedWriter | undefined;
+  liveGen: number;
 }
 
 const sameInput = (a: RelayInput, b: RelayInput) =>
@@ -252,6 +266,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
   const listSize = opts.listSize ?? 24;
   const watchedWindowMs = opts.watchedWindowMs ?? 10_000;
   const watchedRetryMs = opts.watchedRetryMs ?? 2_000;
+  const liveEnabled = opts.live ?? true;
   let proxy = opts.proxy;
   const ownProxy = !opts.proxy;
   const getProxy = () => (proxy ??= createSourceProxy({ log }));
@@ -355,8 +370,22 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
           maxBitrateKbps: transcodeMaxKbps,
           ...(opts.legacyFfmpeg ? { legacyFfmpeg: true } : {}),
           startNumber: nextStartNumber(s.dir),
+          ...(s.feed ? { liveFd: 3 } : {}),
         });
       },
+      ...(s.feed
+        ? {
+            onMedia: (media: Readable) => {
+              const gen = ++s.liveGen;
+              const feed = s.feed!;
+              feed.restart();
+              // Always read, even with no viewer: a full pipe would stall ffmpeg and its HLS output with it.
+              media.on('data', (d: Buffer) => {
+                if (s.liveGen === gen) feed.write(d);
+              });
+            },
+          }
+        : {}),
       runner,
       clock,
       checkOutput: hlsOutputProbe(s.dir),
@@ -437,6 +466,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
     s.stopping = (async () => {
       if (s.idleTimer) clock.clearTimeout(s.idleTimer);
       s.idleTimer = undefined;
+      s.feed?.end('stopped');
       const sup = s.supervisor;
       const wasTranscoding = Boolean(sup && s.transcode);
       s.waitingForSlot = false;
@@ -640,6 +670,13 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
         sniffed: false,
         endpoint: undefined,
         changing: undefined,
+        feed: liveEnabled
+          ? createLiveFeed({
+              ...(opts.liveMaxQueueBytes ? { maxQueueBytes: opts.liveMaxQueueBytes } : {}),
+              onError: (err) => log.warn('live fMP4 output unreadable', { key, err: String(err) }),
+            })
+          : undefined,
+        liveGen: 0,
       };
       sessions.set(key, s);
       // Whatever a crashed predecessor left under this name is not ours to serve.
@@ -723,6 +760,11 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
     list: () => [...sessions.values()].map(statusOf),
 
     on: (_event, listener) => subscribe(listener),
+
+    live(key) {
+      const s = sessions.get(key);
+      return s && !s.stopping ? s.feed : undefined;
+    },
 
     async snapshot(key, timeoutMs = 5_000) {
       const s = sessions.get(key);

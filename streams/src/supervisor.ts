@@ -16,6 +16,7 @@
  * - Stop and restarts send SIGTERM to the process group, then SIGKILL after `killGraceMs`.
  * - The last `stderrLines` stderr lines (credentials masked) are kept for logs and the API.
  */
+import type { Readable } from 'node:stream';
 import { systemTimerClock, type TimerClock, type TimerHandle } from './clock.ts';
 import { LineSplitter, ProgressParser, RingBuffer, redactUrls } from './output-text.ts';
 import type { ChildHandle, ExitInfo, ProcessRunner } from './process.ts';
@@ -89,6 +90,11 @@ export interface SupervisorOptions {
   stderrLines?: number;
   /** Applied to every stderr line before it is stored (default: mask URL credentials). */
   redact?: (line: string) => string;
+  /**
+   * Spawn with a pipe on ffmpeg's fd 3 and hand it over after every spawn (the relay's live fMP4 output).
+   * The reader must keep reading: a full pipe would hold ffmpeg, and with it the HLS output.
+   */
+  onMedia?: (media: Readable, generation: number) => void;
   /** After every spawn, with the new pid (the relay writes its pid file here). */
   onSpawn?: (pid: number | undefined, generation: number) => void;
   log?: MediaLogger;
@@ -205,7 +211,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     const spawnedAt = clock.now();
     let handle: ChildHandle;
     try {
-      handle = opts.runner.spawn(opts.command, opts.args(), { detached: true });
+      handle = opts.runner.spawn(opts.command, opts.args(), {
+        detached: true,
+        ...(opts.onMedia ? { media: true } : {}),
+      });
     } catch (err) {
       // Bad arguments or an unspawnable command: same path as a process that died at once.
       current = undefined;
@@ -221,6 +230,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     current = attempt;
     log.debug('ffmpeg spawned', { stream: opts.name, pid: handle.pid, generation: gen });
     opts.onSpawn?.(handle.pid, gen);
+    if (opts.onMedia && handle.media) {
+      handle.media.on('error', () => undefined);
+      opts.onMedia(handle.media, gen);
+    }
 
     const errLines = new LineSplitter();
     const storeLine = (raw: string) => {
