@@ -107,3 +107,4 @@ export {
 } from './source-proxy.ts';
 export { createFakeClock, createFakeRunner, type FakeChild, type FakeClock, type FakeRunner } from './fakes.ts';
 export * from './diagnosis/index.ts';
+export * from './recorder/index.ts';
