@@ -1,6 +1,7 @@
 /**
  * Relay benchmark, on loopback with real ffmpeg and the camera simulator:
- *   npm run bench:relay            (BENCH_RELAY_GOPS=1 for one keyframe interval only)
+ *   npm run bench:relay            (BENCH_RELAY_GOPS=1 for one keyframe interval only,
+ *                                   BENCH_RELAY_ONLY=return for the camera-return figure only)
  * Every figure is measured twice, with the cameras' keyframe interval (GOP) at 1 s and at 4 s (real cameras use
  * 2–4 s; a segment closes only at a keyframe), and printed with what ran beside it.
  * - relay.camera_return: a watched camera goes away for 20 s and comes back, 5 times: from the camera listening
@@ -211,13 +212,18 @@ async function measure(gop: number) {
       const { url } = await open(ids[i]!, 'main');
       for (let k = 0; k < 5; k++) {
         await sleep(3_000);
-        const before = (await newest(url)).last;
         await sim.fault('offline', i);
-        // A player keeps fetching the playlist: the stream is watched.
+        // A player keeps fetching the playlist: the stream is watched. After a few seconds (segments in flight
+        // are out) the newest segment must stand still, or the outage did not take and the figure means nothing.
+        let settled = -1;
         for (let s = 0; s < 20; s++) {
-          await newest(url);
+          const last = (await newest(url)).last;
+          if (s === 8) settled = last;
+          if (s > 8 && last !== settled)
+            throw new Error(`video went on during the outage (segment ${settled} → ${last})`);
           await sleep(1_000);
         }
+        const before = (await newest(url)).last;
         await sim.fault('online', i);
         const t0 = performance.now();
         for (;;) {
@@ -234,6 +240,8 @@ async function measure(gop: number) {
       's',
       `median of 5 outages of 20 s, one watched 1080p stream, GOP ${gop} s; each ${back.map((b) => b.toFixed(1)).join(', ')} s; ${load()}`,
     );
+
+    if (process.env['BENCH_RELAY_ONLY'] === 'return') return;
 
     // 2. Cold starts, one after another.
     const starts: number[] = [];
