@@ -95,9 +95,15 @@ function startSimChild(count: number, clipDir: string): Promise<{ proc: ChildPro
 
 /** CPU seconds of this process and of its reaped children (ffmpeg diagnosis) so far. */
 function cpuSeconds(): number {
+  const c = cpuParts();
+  return c.self + c.children;
+}
+
+/** The same, apart: this process (server, source proxy, measures) and its reaped children (ffmpeg). */
+function cpuParts(): { self: number; children: number } {
   const stat = readFileSync('/proc/self/stat', 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  return { self: (Number(f[11]) + Number(f[12])) / 100, children: (Number(f[13]) + Number(f[14])) / 100 };
 }
 
 async function villageOf(t: TestServer): Promise<number> {
@@ -257,6 +263,7 @@ async function sweepWithRelays(points: number, relays: number, concurrency: numb
     const relayCpuPerSec = (cpuSeconds() - base0) / ((performance.now() - baseT) / 1000);
     const loadBefore = load();
     const cpu0 = cpuSeconds();
+    const parts0 = cpuParts();
     const started = performance.now();
     const res = await tech.post('/quality/sweeps', {});
     if (res.status !== 202) throw new Error(`sweep: ${res.status} ${res.text}`);
@@ -271,6 +278,9 @@ async function sweepWithRelays(points: number, relays: number, concurrency: numb
     clearInterval(progress);
     const secs = (performance.now() - started) / 1000;
     const cpu = cpuSeconds() - cpu0 - relayCpuPerSec * secs;
+    const parts1 = cpuParts();
+    const ffmpegCpu = parts1.children - parts0.children;
+    const serverCpu = parts1.self - parts0.self - relayCpuPerSec * secs;
     polling = false;
     process.stderr.write('# sweep done; stopping the poller\n');
     await poller;
@@ -287,6 +297,9 @@ async function sweepWithRelays(points: number, relays: number, concurrency: numb
       `# not good: ${[...reasons].map(([k, n]) => `${k} ×${n}`).join(', ') || 'none'}; server CPU for the relays alone ${(relayCpuPerSec * 100).toFixed(0)} % of a core (taken off)`,
     );
     const what = `${sweep.checked} points (${sweep.good} good, ${sweep.faulty} faulty), ${relays} live 720p25 relays (copy) polled every second, concurrency ${concurrency} (one slot fewer per 8 relays), nice 19, simulator in a child process (shared clips, GOP 1 s), 2 cores; load ${loadBefore} → ${load()}`;
+    console.log(
+      `# CPU per point: diagnosis ffmpeg ${(ffmpegCpu / Math.max(1, sweep.checked)).toFixed(3)} s, server process ${(serverCpu / Math.max(1, sweep.checked)).toFixed(3)} s (relays' own server cost taken off)`,
+    );
     console.log(
       `# sweep of ${sweep.checked} points took ${secs.toFixed(1)} s; ${polls} playlist polls (${pollErrors} failed to connect)`,
     );

@@ -112,8 +112,19 @@ export function loopbackPeerUid(procNetTcp: string, clientPort: number, serverPo
   const hex = (p: number) => p.toString(16).toUpperCase().padStart(4, '0');
   const local = `0100007F:${hex(clientPort)}`;
   const remote = `0100007F:${hex(serverPort)}`;
-  for (const line of procNetTcp.split('\n')) {
-    const f = line.trim().split(/\s+/);
+  // Found by substring, then only that line split: the table lists every TCP socket of the host (ten thousand
+  // with a large simulator or many cameras) and is read on every connection, a diagnosis sweep's included.
+  for (
+    let at = procNetTcp.indexOf(`${local} ${remote}`);
+    at >= 0;
+    at = procNetTcp.indexOf(`${local} ${remote}`, at + 1)
+  ) {
+    const start = procNetTcp.lastIndexOf('\n', at) + 1;
+    const end = procNetTcp.indexOf('\n', at);
+    const f = procNetTcp
+      .slice(start, end < 0 ? undefined : end)
+      .trim()
+      .split(/\s+/);
     if (f[1] === local && f[2] === remote) {
       const uid = Number(f[7]);
       return Number.isInteger(uid) ? uid : null;

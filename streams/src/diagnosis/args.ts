@@ -55,11 +55,17 @@ export function buildSampleArgs(input: SampleInput, out: SampleOutput): string[]
     // Up to 2 s of probing: a session joins mid-GOP and the SPS/PPS come with the next keyframe; on a loaded
     // machine half a second ended the probe without them ("could not find codec parameters").
     '-analyzeduration', '2000000', '-probesize', '2000000',
+    // One decoding thread: a sub stream's pictures are small and only a few seconds of them are decoded, so
+    // frame threads (cores + 1 by default) cost their start-up and hand-offs and give nothing back; a whole
+    // sweep's samples run side by side anyway (measured: the same CPU on a 480×270 sub stream, 12 % less on
+    // 720p). Keyframes only (`-skip_frame nokey`) was measured too and not taken: see streams/README.md.
+    '-threads', '1',
     '-i', url,
     '-an', '-sn', '-dn',
     // The pictures measured: at least 1/fps apart, one size for every camera, planar so planes split by offset.
     // `select` and passthrough timing, not the fps filter: after a stall fps repeats the last picture to fill
     // the time, and repeated pictures are what a frozen camera sends.
+    '-filter_threads', '1',
     '-map', '0:v:0',
     '-vf', `select='isnan(prev_selected_t)+gte(t-prev_selected_t,${num(1 / out.fps)})',scale=${ANALYSIS_WIDTH}:${ANALYSIS_HEIGHT}:flags=area,format=yuv444p`,
     '-vsync', 'passthrough',

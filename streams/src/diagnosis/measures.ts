@@ -158,6 +158,9 @@ export function blurIndex(f: YuvFrame, block = BLOCK, q = 0.7): number | null {
   const sF = new Float64Array(cols * rows * 2);
   const sV = new Float64Array(cols * rows * 2);
   const R = 4;
+  // Block of each column and row (-1 past the last whole block): looked up, not divided, per pixel.
+  const colBlock = blockIndex(w, block, cols);
+  const rowBlock = blockIndex(h, block, rows);
   // Horizontal: box-blur each row with a running sum.
   const blurred = new Float32Array(w);
   for (let y = 0; y < h; y++) {
@@ -168,11 +171,11 @@ export function blurIndex(f: YuvFrame, block = BLOCK, q = 0.7): number | null {
       blurred[x] = acc / (2 * R + 1);
       acc += img[row + Math.min(w - 1, x + R + 1)]! - img[row + Math.max(0, x - R)]!;
     }
-    const by = Math.floor(y / block);
-    if (by >= rows) continue;
+    const by = rowBlock[y]!;
+    if (by < 0) continue;
     for (let x = 1; x < w; x++) {
-      const bx = Math.floor(x / block);
-      if (bx >= cols) continue;
+      const bx = colBlock[x]!;
+      if (bx < 0) continue;
       const dF = Math.abs(img[row + x]! - img[row + x - 1]!);
       const dB = Math.abs(blurred[x]! - blurred[x - 1]!);
       const k = (by * cols + bx) * 2;
@@ -183,8 +186,8 @@ export function blurIndex(f: YuvFrame, block = BLOCK, q = 0.7): number | null {
   // Vertical: the same down each column.
   const col = new Float32Array(h);
   for (let x = 0; x < w; x++) {
-    const bx = Math.floor(x / block);
-    if (bx >= cols) continue;
+    const bx = colBlock[x]!;
+    if (bx < 0) continue;
     let acc = 0;
     for (let y = -R; y <= R; y++) acc += img[Math.min(h - 1, Math.max(0, y)) * w + x]!;
     for (let y = 0; y < h; y++) {
@@ -192,8 +195,8 @@ export function blurIndex(f: YuvFrame, block = BLOCK, q = 0.7): number | null {
       acc += img[Math.min(h - 1, y + R + 1) * w + x]! - img[Math.max(0, y - R) * w + x]!;
     }
     for (let y = 1; y < h; y++) {
-      const by = Math.floor(y / block);
-      if (by >= rows) continue;
+      const by = rowBlock[y]!;
+      if (by < 0) continue;
       const dF = Math.abs(img[y * w + x]! - img[(y - 1) * w + x]!);
       const dB = Math.abs(col[y]! - col[y - 1]!);
       const k = (by * cols + bx) * 2 + 1;
@@ -215,6 +218,15 @@ export function blurIndex(f: YuvFrame, block = BLOCK, q = 0.7): number | null {
   }
   if (values.length < 0.05 * cols * rows) return null;
   return quantile(values, q);
+}
+
+function blockIndex(length: number, block: number, blocks: number): Int16Array {
+  const idx = new Int16Array(length);
+  for (let i = 0; i < length; i++) {
+    const b = Math.floor(i / block);
+    idx[i] = b < blocks ? b : -1;
+  }
+  return idx;
 }
 
 /**
@@ -283,7 +295,10 @@ export function colourCast(f: YuvFrame): ColourCast {
   for (let i = 0; i < f.y.length; i++) {
     const l = f.y[i]!;
     if (l < 40 || l > 220) continue;
-    spread += Math.hypot(f.u[i]! - 128 - du, f.v[i]! - 128 - dv);
+    const a = f.u[i]! - 128 - du;
+    const b = f.v[i]! - 128 - dv;
+    // sqrt, not Math.hypot: hypot guards against overflow that 8-bit chroma cannot reach, at several times the cost.
+    spread += Math.sqrt(a * a + b * b);
   }
   spread /= n;
   const distance = Math.hypot(du, dv);
@@ -375,7 +390,10 @@ export interface SceneSignature {
 }
 
 export function sceneSignature(frames: readonly YuvFrame[], block = BLOCK): SceneSignature {
-  const grids = frames.map((f) => blockGrid(f, block));
+  return signatureOfGrids(frames.map((f) => blockGrid(f, block)));
+}
+
+function signatureOfGrids(grids: readonly BlockGrid[]): SceneSignature {
   const g0 = grids[0];
   if (!g0) throw new Error('a scene signature needs at least one picture');
   const n = g0.cols * g0.rows;
@@ -419,12 +437,12 @@ export interface FrameMeasures {
   uniformShare: number;
 }
 
-export function measureFrame(f: YuvFrame): FrameMeasures {
+export function measureFrame(f: YuvFrame, grid: BlockGrid = blockGrid(f)): FrameMeasures {
   return {
     luma: lumaStats(f),
     blur: blurIndex(f),
     cast: colourCast(f),
-    uniformShare: largestUniformShare(blockGrid(f)),
+    uniformShare: largestUniformShare(grid),
   };
 }
 
@@ -460,9 +478,11 @@ export function measureSample(
   signature: SceneSignature;
 } {
   if (!frames.length) throw new Error('no pictures to measure');
-  const per = frames.map(measureFrame);
+  // One block grid per picture serves both the flat-region measure and the scene signature.
+  const grids = frames.map((f) => blockGrid(f));
+  const per = frames.map((f, i) => measureFrame(f, grids[i]));
   const blurs = per.map((m) => m.blur).filter((b): b is number => b !== null);
-  const signature = sceneSignature(frames);
+  const signature = signatureOfGrids(grids);
   const diff = reference ? sceneDifference(signature, reference) : null;
   return {
     signature,
