@@ -48,6 +48,7 @@ import { createHealthService } from './health/service.ts';
 import { attachRealtime, connectRedisFanout } from './realtime/index.ts';
 import { createCameraControl } from './relay/control.ts';
 import type { RelayEngine } from './relay/engine.ts';
+import { attachLiveSocket, type LiveSocketOptions, type LiveSocketServer } from './relay/live-socket.ts';
 import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
 import { createRelayService } from './relay/service.ts';
 import { randomBytes } from 'node:crypto';
@@ -75,6 +76,8 @@ export interface AppDeps {
   beforeListen?: (app: App) => Promise<void>;
   /** Picture diagnosis (视频质量诊断) through the media plane; without one, sweeps answer 503. */
   pictureProbe?: PictureProbe | null;
+  /** The live socket's tuning (issue 15; tests use a small cap to see back-pressure). */
+  liveSocket?: Pick<LiveSocketOptions, 'maxQueueBytes' | 'recheckMs'>;
 }
 
 /** Stands in when no media plane is configured: every start fails with a clear reason. */
@@ -514,6 +517,8 @@ export interface RunningServer {
   ingest: RtmpIngest | null;
   /** The Socket.IO server (tests push realtime events through it). */
   io: ReturnType<typeof attachRealtime>['io'];
+  /** The live socket (one WebSocket per page for low-latency tiles, issue 15). */
+  live: LiveSocketServer;
   close(): Promise<void>;
 }
 
@@ -533,6 +538,13 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     clock: deps.clock,
     recheckMs: deps.config.security.sessionRecheckSeconds * 1000,
     ...(fanout ? { adapter: fanout.adapter } : {}),
+  });
+  const live = attachLiveSocket(http, {
+    auth: app.auth,
+    relay: app.relay,
+    bus: app.bus,
+    log: deps.log,
+    ...deps.liveSocket,
   });
   app.health.start();
   app.alertEvents.start();
@@ -579,6 +591,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     app,
     ingest,
     io: realtime.io,
+    live,
     async close() {
       // Shutdown is a state (issue 12): from this moment no stream starts and opens still pending answer 503,
       // whatever the steps below wait for (a health sweep can take seconds to end).
@@ -603,6 +616,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       http.closeIdleConnections();
       for (let i = 0; i < 20 && inFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
       http.closeAllConnections();
+      await live.close();
       await realtime.close();
       await fanout?.close();
       await httpClosed;

@@ -57,6 +57,8 @@ export async function startTestServer(
     diagnosis?: boolean;
     /** A stand-in for the picture diagnosis (unit-like tests of sweeps). */
     pictureProbe?: PictureProbe;
+    /** The live socket's tuning (issue 15). */
+    liveSocket?: { maxQueueBytes?: number; recheckMs?: number };
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -82,6 +84,7 @@ export async function startTestServer(
     ...(engine ? { relayEngine: engine, validateStreamUrl: checkStreamUrl } : {}),
     ...(opts.tokenKey ? { tokenKey: opts.tokenKey } : {}),
     ...(opts.pictureProbe ? { pictureProbe: opts.pictureProbe } : {}),
+    ...(opts.liveSocket ? { liveSocket: opts.liveSocket } : {}),
     ...(opts.diagnosis
       ? {
           pictureProbe: createPictureProbe({

@@ -200,6 +200,14 @@ export const SERVER_MESSAGES = {
   stream_no_output: 'no output within {seconds} s',
   stream_failed: 'stream failed: {detail}',
   stream_not_started: 'stream could not start: {detail}',
+  // ---- stream tickets and the live socket (issue 15)
+  stream_token_invalid: 'stream token {reason}; request a new one',
+  ticket_not_yours: 'this stream ticket was issued to another session',
+  stream_session_required: 'a stream plays only for the signed-in session that asked for it',
+  live_session_required: 'the live socket needs a signed-in session',
+  live_bad_message: 'not a live socket message: {detail}',
+  live_unavailable: 'no live fMP4 for this stream; play HLS',
+  live_too_many_tiles: 'at most {max} tiles on one live socket',
   // ---- discovery: addresses a device reports (issue 12, item 2)
   uri_host_rebased: 'the device reports its streams at {reported}: rebased to {host}, the address that answered',
   uri_host_differs:

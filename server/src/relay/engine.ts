@@ -1,4 +1,7 @@
 import type { StreamState } from '../api/contract.ts';
+import type { LiveFeed } from '../../../streams/src/index.ts';
+
+export type { LiveFeed };
 
 /** What the server needs of the media plane (streams/), so tests and a remote worker can stand in. */
 export interface RelayEngineStatus {
@@ -47,6 +50,11 @@ export interface RelayEngine {
   waitForPlaylist(key: string, timeoutMs: number): Promise<boolean>;
   status(key: string): RelayEngineStatus | undefined;
   onState(fn: (key: string, s: RelayEngineStatus) => void): () => void;
+  /**
+   * The live fMP4 feed of a running stream (issue 15): init segment, cached GOP, fan-out with back-pressure.
+   * Absent where the media plane writes none (the client then plays HLS).
+   */
+  live?(key: string): LiveFeed | undefined;
   /** One JPEG from the newest segment of a running stream. */
   snapshot(key: string): Promise<Buffer>;
   /** Stops the stream of `key` now, whoever watches (its camera point was deleted). */

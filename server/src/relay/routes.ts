@@ -28,7 +28,16 @@ export const viewQuery = z
     to: instant('to').optional(),
   })
   .strict();
-export const streamBody = z.object({ quality: z.enum(['main', 'sub']).default('sub') }).strict();
+export const streamBody = z
+  .object({
+    quality: z.enum(['main', 'sub']).default('sub'),
+    /**
+     * 'running': answer once the relay runs, not after its first HLS segment (the live socket waits for the
+     * first keyframe itself, issue 15). Default 'playlist'.
+     */
+    wait: z.enum(['playlist', 'running']).default('playlist'),
+  })
+  .strict();
 const unit = (label: string) =>
   z.number().min(-1, `${label} must be between -1 and 1`).max(1, `${label} must be between -1 and 1`);
 export const ptzBody = z.discriminatedUnion('action', [
@@ -60,8 +69,8 @@ export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; c
   const r = Router();
   r.post('/cameras/:id/stream', auth.requirePermission('camera.read'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    const { quality } = parseOr400(streamBody, req.body ?? {});
-    res.json(await relay.open(authOf(req), req.ip ?? null, id, quality));
+    const { quality, wait } = parseOr400(streamBody, req.body ?? {});
+    res.json(await relay.open(authOf(req), req.ip ?? null, id, quality, wait));
   });
   r.get('/cameras/:id/snapshot.jpg', auth.requirePermission('camera.read'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);

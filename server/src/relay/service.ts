@@ -13,7 +13,8 @@ import { WHOLE_REGISTRY, inScope, pathRange } from '../org/scope.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
 import type { CameraControl } from './control.ts';
 import type { RelayEngine, RelaySourceInput } from './engine.ts';
-import { cameraRef, sameRef, sessionRef, signGrant, verifyGrant } from './tokens.ts';
+import type { LiveFeed } from './engine.ts';
+import { cameraRef, sameRef, sessionRef, signGrant, verifyGrant, type StreamGrant } from './tokens.ts';
 
 export interface RelayDeps {
   db: SqlDb;
@@ -37,6 +38,15 @@ export interface RelayDeps {
 }
 
 export type Quality = 'main' | 'sub';
+
+/** A ticket resolved for the live socket (issue 15): which stream, whose camera, and its feed. */
+export interface LiveGrant {
+  key: string;
+  cameraId: number;
+  quality: Quality;
+  cameraRef: string;
+  feed: LiveFeed;
+}
 
 /** 观看记录 — one person watching one camera, start to end. */
 export interface ViewSession {
@@ -321,8 +331,40 @@ export function createRelayService(deps: RelayDeps) {
     return jpeg;
   }
 
+  /**
+   * The ticket is only half: `session` is the requester's own session, resolved afresh for this request
+   * (cookie or bearer), and must be the one the ticket was issued to, its user still allowed to watch a camera
+   * that still exists, is the same camera, and lies in the user's scope. So a copied URL plays for nobody
+   * else, and a logout, expiry, disabled user, moved or deleted point ends playback at the next request.
+   */
+  function checkTicket(session: AuthContext | undefined, token: string): { key: string; grant: StreamGrant } {
+    const check = verifyGrant(deps.tokenKey, token, Math.floor(clock.now().getTime() / 1000));
+    if (!check.ok) throw new HttpError(401, `token_${check.reason}`, `stream token ${check.reason}; request a new one`);
+    const g = check.grant;
+    if (!session)
+      throw new HttpError(401, 'session_required', 'a stream plays only for the signed-in session that asked for it');
+    if (session.user.id !== g.userId || !sameRef(sessionRef(deps.tokenKey, session.tokenHash), g.sessionRef)) {
+      throw new HttpError(403, 'ticket_not_yours', 'this stream ticket was issued to another session');
+    }
+    if (!can(session.user.role, 'camera.read'))
+      throw new HttpError(403, 'forbidden', 'your role may not watch cameras');
+    // Out of scope answers like missing, as everywhere in the registry.
+    if (!sameCamera(session.scope, g.cameraId, g.cameraRef)) throw notFound('camera point');
+    return { key: `${g.cameraId}:${g.quality}`, grant: g };
+  }
+
   return {
-    async open(ctx: AuthContext, ip: string | null, cameraId: number, quality: Quality): Promise<StreamTicket> {
+    /**
+     * `wait: 'running'` (the live socket's tiles, issue 15) answers as soon as the relay runs instead of after
+     * its first HLS segment: the socket itself waits for the first keyframe, ~1 s sooner.
+     */
+    async open(
+      ctx: AuthContext,
+      ip: string | null,
+      cameraId: number,
+      quality: Quality,
+      wait: 'playlist' | 'running' = 'playlist',
+    ): Promise<StreamTicket> {
       refuseIfClosing();
       const c = cameras.byId(ctx.scope, cameraId);
       if (!c) throw notFound('camera point');
@@ -358,7 +400,7 @@ export function createRelayService(deps: RelayDeps) {
         }
       }
       engine.touch(key);
-      const ready = await unlessClosing(engine.waitForPlaylist(key, deps.startTimeoutMs));
+      const ready = wait === 'playlist' ? await unlessClosing(engine.waitForPlaylist(key, deps.startTimeoutMs)) : false;
       refuseIfClosing();
       const ref = cameraRef(deps.tokenKey, c);
       if (!sameCamera(WHOLE_REGISTRY, c.id, ref)) {
@@ -404,26 +446,44 @@ export function createRelayService(deps: RelayDeps) {
       token: string,
       file: string,
     ): { path: string; kind: 'playlist' | 'segment' } {
-      const check = verifyGrant(deps.tokenKey, token, Math.floor(clock.now().getTime() / 1000));
-      if (!check.ok)
-        throw new HttpError(401, `token_${check.reason}`, `stream token ${check.reason}; request a new one`);
-      const g = check.grant;
-      if (!session)
-        throw new HttpError(401, 'session_required', 'a stream plays only for the signed-in session that asked for it');
-      if (session.user.id !== g.userId || !sameRef(sessionRef(deps.tokenKey, session.tokenHash), g.sessionRef)) {
-        throw new HttpError(403, 'ticket_not_yours', 'this stream ticket was issued to another session');
-      }
-      if (!can(session.user.role, 'camera.read'))
-        throw new HttpError(403, 'forbidden', 'your role may not watch cameras');
-      // Out of scope answers like missing, as everywhere in the registry.
-      if (!sameCamera(session.scope, g.cameraId, g.cameraRef)) throw notFound('camera point');
+      const { key, grant: g } = checkTicket(session, token);
       if (!FILE.test(file)) throw notFound('stream file');
-      const key = `${g.cameraId}:${g.quality}`;
       const st = engine.status(key);
       if (!st || st.state === 'stopped') throw notFound('stream (it stopped; request a new ticket)');
       engine.touch(key);
-      touchSession(session.user.id, g.cameraId, g.quality);
+      touchSession(session!.user.id, g.cameraId, g.quality);
       return { path: `${st.dir}/${file}`, kind: file.endsWith('.m3u8') ? 'playlist' : 'segment' };
+    },
+
+    /**
+     * The low-latency live path (issue 15): the same ticket, checked exactly as for a playlist (this session,
+     * this user still allowed, the same camera still in scope), resolved to the stream's live fMP4 feed.
+     * 409 `live_unavailable` when the stream runs without one (the client then plays HLS).
+     */
+    resolveLive(session: AuthContext | undefined, token: string): LiveGrant {
+      const { key, grant } = checkTicket(session, token);
+      const st = engine.status(key);
+      if (!st || st.state === 'stopped') throw notFound('stream (it stopped; request a new ticket)');
+      const feed = engine.live?.(key);
+      if (!feed) throw new HttpError(409, 'live_unavailable', 'no live fMP4 for this stream; play HLS');
+      engine.touch(key);
+      touchSession(session!.user.id, grant.cameraId, grant.quality);
+      return { key, cameraId: grant.cameraId, quality: grant.quality, cameraRef: grant.cameraRef, feed };
+    },
+
+    /**
+     * A live subscription is still allowed (checked every few seconds while it plays, as HLS checks every
+     * request): the session's user may still watch, the camera is still the same and in scope, the stream
+     * runs. Keeps the stream from idling out and the viewing audit open.
+     */
+    touchLive(session: AuthContext, live: LiveGrant): boolean {
+      if (!can(session.user.role, 'camera.read')) return false;
+      if (!sameCamera(session.scope, live.cameraId, live.cameraRef)) return false;
+      const st = engine.status(live.key);
+      if (!st || st.state === 'stopped' || engine.live?.(live.key) !== live.feed) return false;
+      engine.touch(live.key);
+      touchSession(session.user.id, live.cameraId, live.quality);
+      return true;
     },
 
     /** A JPEG of the camera: a frame of its live stream if one runs, else its ONVIF snapshot; cached 2 s. */

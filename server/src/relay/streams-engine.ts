@@ -201,6 +201,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
               },
         );
       }),
+    live: (key) => relay.live(key),
     snapshot: (key) => relay.snapshot(key, 5000),
     stop: (key) => relay.stop(key),
     stopAll: () => relay.stopAll(),
