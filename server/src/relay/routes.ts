@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { Router } from 'express';
 import { z } from 'zod';
 import { authOf, type AuthService } from '../auth/index.ts';
@@ -133,17 +132,26 @@ export function streamFileRoutes(deps: { auth: AuthService; relay: RelayService 
     const sessionToken = auth.tokenFrom(req);
     const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
     const { path, kind } = relay.resolveFile(session, String(req.params.token), String(req.params.file));
+    // Opened before anything is said: a file that rotates out or a run directory removed by a restart between a
+    // stat and a read cut the answer off mid-way ("other side closed" in a player); an open handle reads whole.
+    let handle: FileHandle;
     let size: number;
     try {
-      size = (await stat(path)).size;
+      handle = await open(path, 'r');
     } catch {
       throw new HttpError(404, 'not_found', 'segment not found (it may have rotated out)');
+    }
+    try {
+      size = (await handle.stat()).size;
+    } catch (e) {
+      await handle.close();
+      throw e;
     }
     res.setHeader('Content-Type', kind === 'playlist' ? 'application/vnd.apple.mpegurl' : 'video/mp2t');
     // Playlists change every segment; segments never change once listed.
     res.setHeader('Cache-Control', kind === 'playlist' ? 'no-cache, no-store' : 'private, max-age=60, immutable');
     res.setHeader('Content-Length', String(size));
-    const stream = createReadStream(path);
+    const stream = handle.createReadStream({ end: Math.max(0, size - 1), autoClose: true });
     stream.on('error', () => res.destroy());
     stream.pipe(res);
   });
