@@ -56,6 +56,13 @@ import { createWallRepo, wallRoutes } from './wall/index.ts';
 import { alertFacts } from './alerts/index.ts';
 import { createQualityRepo, createQualityService, qualityRoutes, type PictureProbe } from './quality/index.ts';
 import { createReportService, reportRoutes } from './reports/index.ts';
+import {
+  createRecordingRepo,
+  createRecordingService,
+  recordingFileRoutes,
+  recordingRoutes,
+  type RecordingEngine,
+} from './recording/index.ts';
 
 /** Everything with a side effect, built by the entry file (or a test). */
 export interface AppDeps {
@@ -76,6 +83,8 @@ export interface AppDeps {
   beforeListen?: (app: App) => Promise<void>;
   /** Picture diagnosis (视频质量诊断) through the media plane; without one, sweeps answer 503. */
   pictureProbe?: PictureProbe | null;
+  /** The recorder (录像, issue 14); without one, recording is off and playback answers 503. */
+  recordingEngine?: RecordingEngine | null;
   /** The live socket's tuning (issue 15; tests use a small cap to see back-pressure). */
   liveSocket?: Pick<LiveSocketOptions, 'maxQueueBytes' | 'recheckMs'>;
 }
@@ -273,6 +282,22 @@ export function createApp(deps: AppDeps) {
     clock,
     utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
   });
+  const tokenKey = deps.tokenKey ?? randomBytes(32);
+  const recording = createRecordingService({
+    repo: createRecordingRepo(db),
+    cameras,
+    orgs,
+    secrets,
+    audit,
+    bus,
+    clock,
+    log,
+    config: config.recording,
+    utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
+    engine: deps.recordingEngine ?? null,
+    tokenKey,
+    ticketTtlSec: config.relay.ticketTtlSeconds,
+  });
   const relay = createRelayService({
     db,
     cameras,
@@ -283,7 +308,7 @@ export function createApp(deps: AppDeps) {
     log,
     engine: relayEngine,
     control,
-    tokenKey: deps.tokenKey ?? randomBytes(32),
+    tokenKey,
     ticketTtlSec: config.relay.ticketTtlSeconds,
     startTimeoutMs: config.relay.startTimeoutMs,
     viewIdleMs: config.relay.idleTimeoutSeconds * 1000,
@@ -386,6 +411,7 @@ export function createApp(deps: AppDeps) {
   );
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
   api.use(qualityRoutes({ auth, quality }));
+  api.use(recordingRoutes({ auth, recording }));
   api.use(
     reportRoutes({
       auth,
@@ -410,6 +436,7 @@ export function createApp(deps: AppDeps) {
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ auth, relay }));
+  app.use(recordingFileRoutes({ auth, recording }));
 
   const clientDir = deps.clientDir;
   if (clientDir && existsSync(path.join(clientDir, 'index.html'))) {
@@ -422,7 +449,7 @@ export function createApp(deps: AppDeps) {
         },
       }),
     );
-    app.get(/^\/(?!api\/|socket\.io\/|streams\/).*/, (_req, res) => {
+    app.get(/^\/(?!api\/|socket\.io\/|streams\/|recordings\/).*/, (_req, res) => {
       res.setHeader('Cache-Control', 'no-cache');
       res.sendFile(path.join(clientDir, 'index.html'));
     });
@@ -503,6 +530,7 @@ export function createApp(deps: AppDeps) {
     bus,
     quality,
     reports,
+    recording,
   };
 }
 
@@ -552,6 +580,8 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
   app.dispatch.start();
   app.quality.start();
   await deps.beforeListen?.(app);
+  // After the demo's cameras exist: recovery indexes what the last run left, then plans start recorders.
+  await app.recording.start();
   let inFlight = 0;
   http.on('request', (_req, res) => {
     inFlight++;
@@ -600,6 +630,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       app.dispatch.stop();
       app.discovery.stopAll();
       await app.quality.stop();
+      await app.recording.stop();
       await app.health.stop();
       // Relays first: they play from the ingest, and would retry against a closing one.
       await relayClosed;

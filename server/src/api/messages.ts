@@ -146,6 +146,16 @@ export const SERVER_MESSAGES = {
   quality_no_picture: 'the point has no usable picture yet; diagnose it first',
   diagnosis_unconfigured: 'picture diagnosis is not configured',
   pdf_font_missing: 'PDF reports need reports.pdfFont (a CJK font)',
+  // ---- recording and playback (issue 14)
+  range_empty: 'must be after from (the range is empty)',
+  range_after_from: 'must be after from',
+  range_future: 'must not be in the future',
+  range_too_long: 'at most {max} after from',
+  recording_unconfigured: 'recording is not configured on this server',
+  no_recording: 'no recording in this range',
+  plan_target: 'give a cameraId or an orgUnitId, not both',
+  time_hhmm: 'a time like 08:30',
+  recording_role: 'your role may not play recordings',
   // ---- orders and walls
   order_closed: 'the order is closed',
   order_step_state: 'cannot {action} an order that is {state}',

@@ -22,6 +22,8 @@ const OFFICER: readonly Permission[] = [
   'alert.report',
   'quality.read',
   'report.read',
+  'recording.read',
+  'recording.export',
   ...DISPATCH_AND_WALL,
 ];
 
@@ -48,6 +50,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     'quality.read',
     'quality.manage',
     'report.read',
+    'recording.read',
+    'recording.manage',
+    'recording.export',
     ...DISPATCH_AND_WALL,
   ],
   county_officer: OFFICER,
@@ -67,6 +72,9 @@ const GRANTS: Record<Role, readonly Permission[]> = {
     // 视频质量诊断: the technician fixes what the diagnosis finds, and renews a moved point's reference.
     'quality.read',
     'quality.manage',
+    // Fixes recorders that stop; sets record plans for the points it maintains.
+    'recording.read',
+    'recording.manage',
   ],
   viewer: [
     'camera.read',

@@ -332,6 +332,55 @@ export const configSchema = z
         pdfFontFace: z.string().min(1).nullable(),
       })
       .strict(),
+    /** 录像回放 (issue 14): the recorder's disk, quota, playback and download limits, alert evidence clips. */
+    recording: z
+      .object({
+        /** Record the points record plans name (needs ffmpeg). */
+        enabled: z.boolean(),
+        /** Where segments and clips live (a disk, not RAM); relative to the project root. */
+        dir: z.string().min(1),
+        /** Target segment length (cut at the next keyframe). */
+        segmentSeconds: z.number().int().min(1).max(60),
+        /** Bytes recordings may use; the oldest segments go first when it is reached. */
+        quotaGb: z.number().positive().max(1_000_000),
+        /** Share of the quota (or of the disk's free-space margin) at which the state turns to warning. */
+        warnPercent: z.number().int().min(50).max(99),
+        /** Below this much free disk, recording stops cleanly with a reason an admin sees. */
+        minFreeMb: z.number().int().min(0),
+        /** Longest range a span list or a playback may cover. */
+        maxRangeHours: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 31),
+        /** Longest MP4 download, and its size cap. */
+        maxExportMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60),
+        maxExportMb: z.number().int().min(1),
+        /** Evidence clip of an alert: seconds before and after it, per level. */
+        clipBeforeSeconds: z
+          .object({
+            blue: z.number().int().min(0).max(600),
+            yellow: z.number().int().min(0).max(600),
+            orange: z.number().int().min(0).max(600),
+            red: z.number().int().min(0).max(600),
+          })
+          .strict(),
+        clipAfterSeconds: z
+          .object({
+            blue: z.number().int().min(0).max(600),
+            yellow: z.number().int().min(0).max(600),
+            orange: z.number().int().min(0).max(600),
+            red: z.number().int().min(0).max(600),
+          })
+          .strict(),
+        /** Seconds between plan, clip and retention passes. */
+        checkSeconds: z.number().int().min(1).max(3600),
+      })
+      .strict(),
   })
   .strict();
 

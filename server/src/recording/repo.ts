@@ -1,0 +1,277 @@
+/** SQL of recording: record plans, the segment index, evidence clips. Scope (org path) in every caller query. */
+import type { SqlDb } from '../db/sqlite.ts';
+import { pathRange, type Scope } from '../org/scope.ts';
+
+export type RecordMode = 'continuous' | 'schedule' | 'alert';
+
+/** One weekly window: ISO day (1 = Monday … 7 = Sunday), minutes from local midnight [from, to). */
+export interface ScheduleWindow {
+  day: number;
+  from: string;
+  to: string;
+}
+
+/** 录像计划 — what a point, or every point of an org unit, records and how long it is kept. */
+export interface RecordPlan {
+  id: number;
+  cameraId: number | null;
+  orgUnitId: number | null;
+  orgPath: string;
+  mode: RecordMode;
+  schedule: ScheduleWindow[];
+  preRollSeconds: number;
+  retentionDays: number;
+  enabled: boolean;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface SegmentRow {
+  id: number;
+  cameraId: number;
+  orgPath: string;
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  path: string;
+}
+
+export interface ClipRow {
+  id: number;
+  alertId: number;
+  cameraId: number;
+  orgPath: string;
+  startMs: number;
+  endMs: number;
+  status: 'pending' | 'ready' | 'failed';
+  reason: string | null;
+  path: string | null;
+  bytes: number | null;
+  createdAt: string;
+}
+
+interface PlanRaw extends Omit<RecordPlan, 'schedule' | 'enabled'> {
+  schedule: string;
+  enabled: number;
+}
+
+const PLAN_COLS = `id, camera_id AS "cameraId", org_unit_id AS "orgUnitId", org_path AS "orgPath", mode, schedule,
+  pre_roll_seconds AS "preRollSeconds", retention_days AS "retentionDays", enabled, created_by AS "createdBy",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+const SEG_COLS = `id, camera_id AS "cameraId", org_path AS "orgPath", start_ms AS "startMs", end_ms AS "endMs", bytes, path`;
+const CLIP_COLS = `id, alert_id AS "alertId", camera_id AS "cameraId", org_path AS "orgPath", start_ms AS "startMs",
+  end_ms AS "endMs", status, reason, path, bytes, created_at AS "createdAt"`;
+
+const toPlan = (r: PlanRaw): RecordPlan => ({
+  ...r,
+  schedule: JSON.parse(r.schedule) as ScheduleWindow[],
+  enabled: r.enabled === 1,
+});
+
+export function createRecordingRepo(db: SqlDb) {
+  return {
+    plans(scope: Scope): RecordPlan[] {
+      const [lo, hi] = pathRange(scope.path);
+      return db
+        .all<PlanRaw>(`SELECT ${PLAN_COLS} FROM record_plans WHERE org_path >= ? AND org_path < ? ORDER BY id`, [
+          lo,
+          hi,
+        ])
+        .map(toPlan);
+    },
+    plan(scope: Scope, id: number): RecordPlan | undefined {
+      const [lo, hi] = pathRange(scope.path);
+      const r = db.get<PlanRaw>(
+        `SELECT ${PLAN_COLS} FROM record_plans WHERE id = ? AND org_path >= ? AND org_path < ?`,
+        [id, lo, hi],
+      );
+      return r ? toPlan(r) : undefined;
+    },
+    /** Every enabled plan (the recorder pass acts for no caller). */
+    allEnabled(): RecordPlan[] {
+      return db.all<PlanRaw>(`SELECT ${PLAN_COLS} FROM record_plans WHERE enabled = 1`).map(toPlan);
+    },
+    /** Creates or replaces the plan of a point or of a unit (one each). */
+    upsertPlan(p: Omit<RecordPlan, 'id' | 'createdAt' | 'updatedAt'>, now: string): RecordPlan {
+      const existing = db.get<{ id: number }>(
+        p.cameraId !== null
+          ? 'SELECT id FROM record_plans WHERE camera_id = ?'
+          : 'SELECT id FROM record_plans WHERE org_unit_id = ?',
+        [p.cameraId ?? p.orgUnitId],
+      );
+      if (existing) {
+        db.run(
+          `UPDATE record_plans SET org_path = ?, mode = ?, schedule = ?, pre_roll_seconds = ?, retention_days = ?, enabled = ?,
+             created_by = ?, updated_at = ? WHERE id = ?`,
+          [
+            p.orgPath,
+            p.mode,
+            JSON.stringify(p.schedule),
+            p.preRollSeconds,
+            p.retentionDays,
+            p.enabled ? 1 : 0,
+            p.createdBy,
+            now,
+            existing.id,
+          ],
+        );
+        return this.plan({ orgUnitId: 0, path: '/' }, existing.id)!;
+      }
+      const id = Number(
+        db.run(
+          `INSERT INTO record_plans (camera_id, org_unit_id, org_path, mode, schedule, pre_roll_seconds, retention_days, enabled,
+             created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            p.cameraId,
+            p.orgUnitId,
+            p.orgPath,
+            p.mode,
+            JSON.stringify(p.schedule),
+            p.preRollSeconds,
+            p.retentionDays,
+            p.enabled ? 1 : 0,
+            p.createdBy,
+            now,
+            now,
+          ],
+        ).lastInsertRowid,
+      );
+      return this.plan({ orgUnitId: 0, path: '/' }, id)!;
+    },
+    deletePlan(id: number): void {
+      db.run('DELETE FROM record_plans WHERE id = ?', [id]);
+    },
+
+    /** Index a segment once (a repaired or recovered one may be announced twice). */
+    addSegment(s: Omit<SegmentRow, 'id'>): boolean {
+      return (
+        db.run(
+          `INSERT INTO recording_segments (camera_id, org_path, start_ms, end_ms, bytes, path) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (path) DO NOTHING`,
+          [s.cameraId, s.orgPath, s.startMs, s.endMs, s.bytes, s.path],
+        ).changes > 0
+      );
+    },
+    /** Segments of a point overlapping [fromMs, toMs), oldest first; scope-checked by the caller's path. */
+    segments(scope: Scope, cameraId: number, fromMs: number, toMs: number): SegmentRow[] {
+      const [lo, hi] = pathRange(scope.path);
+      return db.all<SegmentRow>(
+        `SELECT ${SEG_COLS} FROM recording_segments
+         WHERE camera_id = ? AND org_path >= ? AND org_path < ? AND start_ms < ? AND end_ms > ?
+         ORDER BY start_ms`,
+        [cameraId, lo, hi, toMs, fromMs],
+      );
+    },
+    segment(scope: Scope, id: number): SegmentRow | undefined {
+      const [lo, hi] = pathRange(scope.path);
+      return db.get<SegmentRow>(
+        `SELECT ${SEG_COLS} FROM recording_segments WHERE id = ? AND org_path >= ? AND org_path < ?`,
+        [id, lo, hi],
+      );
+    },
+    /** Oldest first, never one an evidence clip still waits for. */
+    oldestUnheld(limit: number): SegmentRow[] {
+      return db.all<SegmentRow>(
+        `SELECT ${SEG_COLS} FROM recording_segments s
+         WHERE NOT EXISTS (SELECT 1 FROM recording_clips c WHERE c.status = 'pending' AND c.camera_id = s.camera_id
+                           AND c.start_ms < s.end_ms AND c.end_ms > s.start_ms)
+         ORDER BY start_ms LIMIT ?`,
+        [limit],
+      );
+    },
+    /** A point's segments that ended before `beforeMs`, not held by a pending clip. */
+    expired(cameraId: number, beforeMs: number, limit: number): SegmentRow[] {
+      return db.all<SegmentRow>(
+        `SELECT ${SEG_COLS} FROM recording_segments s
+         WHERE camera_id = ? AND end_ms < ?
+           AND NOT EXISTS (SELECT 1 FROM recording_clips c WHERE c.status = 'pending' AND c.camera_id = s.camera_id
+                           AND c.start_ms < s.end_ms AND c.end_ms > s.start_ms)
+         ORDER BY start_ms LIMIT ?`,
+        [cameraId, beforeMs, limit],
+      );
+    },
+    /** Ids of the points under an org path (a unit's plan covers them); read-only look at the registry's table. */
+    cameraIdsUnder(path: string): number[] {
+      const [lo, hi] = pathRange(path);
+      return db
+        .all<{ id: number }>('SELECT id FROM camera_points WHERE org_path >= ? AND org_path < ? ORDER BY id', [lo, hi])
+        .map((r) => r.id);
+    },
+    /** Points that have recordings (retention walks them). */
+    recordedCameras(): Array<{ cameraId: number; orgPath: string }> {
+      return db.all(
+        `SELECT camera_id AS "cameraId", MAX(org_path) AS "orgPath" FROM recording_segments GROUP BY camera_id`,
+      );
+    },
+    deleteSegment(id: number): void {
+      db.run('DELETE FROM recording_segments WHERE id = ?', [id]);
+    },
+    totalBytes(): number {
+      const a = db.get<{ n: number | null }>('SELECT SUM(bytes) AS n FROM recording_segments')?.n ?? 0;
+      const b =
+        db.get<{ n: number | null }>("SELECT SUM(bytes) AS n FROM recording_clips WHERE status = 'ready'")?.n ?? 0;
+      return Number(a) + Number(b);
+    },
+    segmentCount(): number {
+      return db.get<{ n: number }>('SELECT COUNT(*) AS n FROM recording_segments')?.n ?? 0;
+    },
+
+    addClip(c: Omit<ClipRow, 'id' | 'status' | 'reason' | 'path' | 'bytes'>): void {
+      db.run(
+        `INSERT INTO recording_clips (alert_id, camera_id, org_path, start_ms, end_ms, status, created_at)
+         VALUES (?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT (alert_id, camera_id) DO NOTHING`,
+        [c.alertId, c.cameraId, c.orgPath, c.startMs, c.endMs, c.createdAt],
+      );
+    },
+    dueClips(beforeMs: number): ClipRow[] {
+      return db.all<ClipRow>(
+        `SELECT ${CLIP_COLS} FROM recording_clips WHERE status = 'pending' AND end_ms < ? ORDER BY id`,
+        [beforeMs],
+      );
+    },
+    finishClip(
+      id: number,
+      r: { status: 'ready' | 'failed'; reason: string | null; path: string | null; bytes: number | null },
+    ) {
+      db.run('UPDATE recording_clips SET status = ?, reason = ?, path = ?, bytes = ? WHERE id = ?', [
+        r.status,
+        r.reason,
+        r.path,
+        r.bytes,
+        id,
+      ]);
+    },
+    clipsOfAlert(scope: Scope, alertId: number): ClipRow[] {
+      const [lo, hi] = pathRange(scope.path);
+      return db.all<ClipRow>(
+        // The alert must be in scope too: a linked camera of one's own says nothing of another township's alert.
+        `SELECT ${CLIP_COLS} FROM recording_clips c WHERE alert_id = ? AND org_path >= ? AND org_path < ?
+           AND EXISTS (SELECT 1 FROM alerts a WHERE a.id = c.alert_id AND a.org_path >= ? AND a.org_path < ?)
+         ORDER BY camera_id`,
+        [alertId, lo, hi, lo, hi],
+      );
+    },
+    clip(scope: Scope, id: number): ClipRow | undefined {
+      const [lo, hi] = pathRange(scope.path);
+      return db.get<ClipRow>(
+        `SELECT ${CLIP_COLS} FROM recording_clips c WHERE id = ? AND org_path >= ? AND org_path < ?
+           AND EXISTS (SELECT 1 FROM alerts a WHERE a.id = c.alert_id AND a.org_path >= ? AND a.org_path < ?)`,
+        [id, lo, hi, lo, hi],
+      );
+    },
+    /** Alerts (of the point, in the range) for the timeline's markers. */
+    alertsOf(scope: Scope, cameraId: number, fromIso: string, toIso: string) {
+      const [lo, hi] = pathRange(scope.path);
+      return db.all<{ id: number; level: string; at: string; title: string }>(
+        `SELECT a.id, a.level, a.first_at AS "at", a.title FROM alerts a
+         WHERE a.org_path >= ? AND a.org_path < ? AND a.first_at >= ? AND a.first_at < ?
+           AND (a.camera_id = ? OR EXISTS (SELECT 1 FROM json_each(a.linked_camera_ids) j WHERE j.value = ?))
+         ORDER BY a.first_at LIMIT 500`,
+        [lo, hi, fromIso, toIso, cameraId, cameraId],
+      );
+    },
+  };
+}
+
+export type RecordingRepo = ReturnType<typeof createRecordingRepo>;

@@ -1,0 +1,99 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Router, type Response } from 'express';
+import { authOf, type AuthService } from '../auth/index.ts';
+import { HttpError, parseOr400 } from '../http/errors.ts';
+import { idParam, planBody, rangeQuery } from './schema.ts';
+import type { RecordingService } from './service.ts';
+
+async function sendFile(res: Response, file: string, type: string, download?: string): Promise<void> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    throw new HttpError(404, 'not_found', 'file not found (retention may have removed it)');
+  }
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', String(size));
+  if (download) res.setHeader('Content-Disposition', `attachment; filename="${download}"`);
+  await new Promise<void>((resolve) => {
+    const s = createReadStream(file);
+    s.on('error', () => {
+      res.destroy();
+      resolve();
+    });
+    res.on('close', resolve);
+    s.pipe(res);
+  });
+}
+
+/** /api/v1/recording: plans, disk state, spans, playback tickets, MP4 downloads, evidence clips. */
+export function recordingRoutes(deps: { auth: AuthService; recording: RecordingService }): Router {
+  const { auth, recording } = deps;
+  const r = Router();
+  const read = auth.requirePermission('recording.read');
+  const manage = auth.requirePermission('recording.manage');
+  const exporter = auth.requirePermission('recording.export');
+  r.get('/recording/status', manage, (_req, res) => void res.json(recording.status()));
+  r.get('/recording/plans', manage, (req, res) => void res.json(recording.plans(authOf(req))));
+  r.put('/recording/plans', manage, async (req, res) => {
+    res.json(await recording.putPlan(authOf(req), req.ip ?? null, parseOr400(planBody, req.body)));
+  });
+  r.delete('/recording/plans/:id', manage, async (req, res) => {
+    await recording.deletePlan(authOf(req), req.ip ?? null, parseOr400(idParam, req.params).id);
+    res.status(204).end();
+  });
+  r.get('/recording/cameras/:id/spans', read, (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const { from, to } = parseOr400(rangeQuery, req.query);
+    res.json(recording.spans(authOf(req), id, from, to));
+  });
+  r.post('/recording/cameras/:id/playback', read, (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const { from, to } = parseOr400(rangeQuery, req.body ?? {});
+    res.json(recording.openPlayback(authOf(req), req.ip ?? null, id, from, to));
+  });
+  r.get('/recording/cameras/:id/export.mp4', exporter, async (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const { from, to } = parseOr400(rangeQuery, req.query);
+    const out = await recording.exportRange(authOf(req), req.ip ?? null, id, from, to);
+    try {
+      res.setHeader('Cache-Control', 'private, no-store');
+      await sendFile(res, out.path, 'video/mp4', out.name);
+    } finally {
+      await recording.discard(out.path);
+    }
+  });
+  r.get('/recording/alerts/:id/clips', read, (req, res) => {
+    res.json(recording.clipsOfAlert(authOf(req), parseOr400(idParam, req.params).id));
+  });
+  r.get('/recording/clips/:id.mp4', exporter, async (req, res) => {
+    const { id } = parseOr400(idParam, req.params);
+    const f = recording.clipFile(authOf(req), req.ip ?? null, id);
+    res.setHeader('Cache-Control', 'private, no-store');
+    await sendFile(res, f.path, 'video/mp4', f.name);
+  });
+  return r;
+}
+
+/**
+ * /recordings/<ticket>/<file>: a playback's VOD playlist and its segments. As for live (`/streams/`), the
+ * ticket names what may be played and the request's own session must be the one it was issued to.
+ */
+export function recordingFileRoutes(deps: { auth: AuthService; recording: RecordingService }): Router {
+  const { auth, recording } = deps;
+  const r = Router();
+  r.get('/recordings/:token/:file', async (req, res) => {
+    const sessionToken = auth.tokenFrom(req);
+    const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
+    const f = recording.resolveFile(session, String(req.params.token), String(req.params.file));
+    if (f.kind === 'playlist') {
+      res.setHeader('Cache-Control', 'private, no-store');
+      res.type('application/vnd.apple.mpegurl').send(f.body);
+      return;
+    }
+    res.setHeader('Cache-Control', 'private, max-age=3600, immutable');
+    await sendFile(res, f.path, 'video/mp2t');
+  });
+  return r;
+}
