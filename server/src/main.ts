@@ -42,6 +42,7 @@ const [
   { bootstrap },
   { createLogger, systemClock },
   { createPictureProbe },
+  { streamsRecordingEngine },
 ] = await Promise.all([
   import('./app.ts'),
   import('./crypto/secret-box.ts'),
@@ -51,6 +52,7 @@ const [
   import('./bootstrap.ts'),
   import('./http/logger.ts'),
   import('./quality/probe.ts'),
+  import('./recording/engine.ts'),
 ]);
 
 const log = createLogger(config.log.level);
@@ -88,6 +90,23 @@ const pictureProbe = diagnosisFfmpeg
     })
   : null;
 
+// 录像 (issue 14): one ffmpeg copy per recorded point, reading cameras through the relay's source proxy.
+const recordingFfmpeg = config.recording.enabled ? platformFfmpeg(config.relay.ffmpegPath) : null;
+let recordingEngine: ReturnType<typeof streamsRecordingEngine> | null = null;
+try {
+  recordingEngine = recordingFfmpeg
+    ? streamsRecordingEngine({
+        ffmpegPath: recordingFfmpeg,
+        rootDir: resolveData(config.recording.dir),
+        segmentSeconds: config.recording.segmentSeconds,
+        ...(relayEngine ? { proxy: relayEngine.proxy } : {}),
+        log,
+      })
+    : null;
+} catch (err) {
+  log.warn('recording disabled', { reason: String(err) });
+}
+
 let seeded: Awaited<ReturnType<typeof bootstrap>> = 'none';
 let sim: Awaited<ReturnType<typeof startDemoSimulator>> = null;
 const server = await startServer({
@@ -99,6 +118,7 @@ const server = await startServer({
   log,
   clientDir: path.join(root, 'client/dist'),
   relayEngine,
+  recordingEngine,
   tokenKey,
   validateStreamUrl: (url) => {
     const r = validateSourceUrl(url);
