@@ -17,6 +17,7 @@ import { RegistryPage } from './pages/RegistryPage.tsx';
 import { RealtimeProvider } from './realtime.tsx';
 import { DashboardPage } from './orders/DashboardPage.tsx';
 import { QualityPage } from './quality/QualityPage.tsx';
+import { PlaybackPage } from './playback/PlaybackPage.tsx';
 import { OrderDetailPage } from './orders/OrderDetailPage.tsx';
 import { OrdersPage } from './orders/OrdersPage.tsx';
 import { SuperviseBanner } from './orders/SuperviseBanner.tsx';
@@ -122,6 +123,7 @@ function Shell() {
     (r === 'orders' && can('order.read')) ||
     (r === 'dashboard' && can('order.stats')) ||
     (r === 'quality' && can('quality.read')) ||
+    (r === 'playback' && can('recording.read')) ||
     (r === 'wall' && can('wall.read')) ||
     (r === 'admin' && adminAllowed(can));
   // Where a user lands: leaders (viewers) on their dashboard, everyone else on the registry.
@@ -146,6 +148,9 @@ function Shell() {
           (location.orderId != null ? <OrderDetailPage orderId={location.orderId} /> : <OrdersPage />)}
         {route === 'dashboard' && <DashboardPage />}
         {route === 'quality' && <QualityPage />}
+        {route === 'playback' && location.cameraId !== null && (
+          <PlaybackPage key={location.cameraId} cameraId={location.cameraId} />
+        )}
         {route === 'audit' && <AuditPage />}
         {route === 'admin' && <AdminPage section={location.adminSection ?? null} />}
         {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}

@@ -16,7 +16,9 @@ export type Route =
   | 'wall'
   | 'admin'
   /** 视频质量诊断 (issue 16). */
-  | 'quality';
+  | 'quality'
+  /** 录像回放 of one point (`/playback/:cameraId`, issue 14). */
+  | 'playback';
 
 /** The sections of the admin pages (`/admin/<section>`). */
 export const ADMIN_SECTIONS = ['users', 'sources', 'screens', 'networks', 'views'] as const;
@@ -49,6 +51,9 @@ export function locationOf(pathname: string): Location {
   }
   if (pathname.startsWith('/dashboard')) return { route: 'dashboard', cameraId: null, scanId: null };
   if (pathname.startsWith('/quality')) return { route: 'quality', cameraId: null, scanId: null };
+  if (pathname.startsWith('/playback')) {
+    return { route: 'playback', cameraId: idIn(/^\/playback\/(\d+)\/?$/, pathname), scanId: null };
+  }
   if (pathname.startsWith('/alerts')) {
     return { route: 'alerts', cameraId: null, scanId: null, alertId: idIn(/^\/alerts\/(\d+)\/?$/, pathname) };
   }
@@ -81,6 +86,7 @@ export function pathOf(
   if (route === 'orders' && ids.orderId != null) return `/orders/${ids.orderId}`;
   if (route === 'wall' && ids.screenId != null) return `/wall/${ids.screenId}`;
   if (route === 'registry' && ids.cameraId != null) return `/registry/cameras/${ids.cameraId}`;
+  if (route === 'playback' && ids.cameraId != null) return `/playback/${ids.cameraId}`;
   if (route === 'discovery' && ids.scanId != null) return `/discovery/scans/${ids.scanId}`;
   return `/${route}`;
 }
@@ -102,6 +108,20 @@ export function navigate(
   if (window.location.pathname === path) return;
   if (opts.replace) window.history.replaceState(null, '', path);
   else window.history.pushState(null, '', path);
+  window.dispatchEvent(new Event(ROUTE_EVENT));
+}
+
+/** A point's recordings (`/playback/:id`), from a moment, with the other cameras to switch to (an alert's). */
+export function navigateToPlayback(
+  cameraId: number,
+  opts: { at?: number; cameras?: number[]; alert?: number } = {},
+): void {
+  const q = new URLSearchParams();
+  if (opts.at !== undefined) q.set('at', new Date(opts.at).toISOString());
+  if (opts.cameras?.length) q.set('cameras', opts.cameras.join(','));
+  if (opts.alert !== undefined) q.set('alert', String(opts.alert));
+  const search = q.toString();
+  window.history.pushState(null, '', `/playback/${cameraId}${search ? `?${search}` : ''}`);
   window.dispatchEvent(new Event(ROUTE_EVENT));
 }
 

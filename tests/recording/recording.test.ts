@@ -13,16 +13,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import { startServer, type RunningServer } from '../../server/src/app.ts';
-import { loadConfig } from '../../server/src/config/load.ts';
-import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
-import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
-import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
-import { createLogger } from '../../server/src/http/logger.ts';
-import { streamsRecordingEngine } from '../../server/src/recording/index.ts';
-import { validateSourceUrl } from '../../streams/src/index.ts';
 import { killLeftovers } from '../../streams/src/test-support.ts';
+import type { RunningServer } from '../../server/src/app.ts';
+import type { SqlDb } from '../../server/src/db/sqlite.ts';
 import { client, firstVillage, registerSimCamera } from '../helpers/server.ts';
+import { startRecordingServer, type RecordingServer } from './support.ts';
 
 const FFPROBE = '/usr/bin/ffprobe';
 let base: string;
@@ -41,69 +36,25 @@ let t0 = 0;
 /** When server A stopped and server B started recording again. */
 let stoppedAt = 0;
 
+let rs: RecordingServer;
+
 async function start(seed: boolean): Promise<void> {
-  const config = loadConfig({
-    profile: 'test',
-    env: {},
-    overrides: {
-      server: { port: 0, host: '127.0.0.1' },
-      recording: {
-        segmentSeconds: 2,
-        checkSeconds: 1,
-        clipBeforeSeconds: { blue: 4, yellow: 4, orange: 4, red: 4 },
-        clipAfterSeconds: { blue: 2, yellow: 2, orange: 2, red: 2 },
-      },
-    },
-  });
-  db = openSqlite(path.join(base, 'db.sqlite'));
-  server = await startServer({
-    config,
-    db,
-    clock: { now: () => new Date() },
-    secrets: createSecretBox(secretKey),
-    log: createLogger('error'),
+  rs = await startRecordingServer({
+    base,
+    secretKey,
     tokenKey,
-    validateStreamUrl: (url) => {
-      const r = validateSourceUrl(url);
-      return r.ok ? { ok: true, url: r.url } : { ok: false, reason: r.reason };
-    },
-    recordingEngine: streamsRecordingEngine({
-      ffmpegPath: '/usr/bin/ffmpeg',
-      rootDir: path.join(base, 'rec'),
-      segmentSeconds: 2,
-    }),
+    seed: seed ? { hostOf: (i) => silent.host(1 + i) } : null,
   });
-  api = `${server.url}/api/v1`;
-  if (seed) {
-    const { orgs, cameras, users } = server.app.repos;
-    await seedDemo(
-      { orgs, cameras, users, secrets: createSecretBox(secretKey) },
-      {
-        seed: 7,
-        townships: 3,
-        villagesPerTownship: 2,
-        cameras: 3,
-        center: [118.8, 30.95],
-        hostOf: (i) => silent.host(1 + i),
-      },
-    );
-  }
+  server = rs.server;
+  db = rs.db;
+  api = rs.api;
 }
 
 async function stop(): Promise<void> {
-  await server.close();
-  db.close();
+  await rs.close();
 }
 
-async function login(username: string): Promise<string> {
-  const res = await fetch(`${api}/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ username, password: DEMO_PASSWORD }),
-  });
-  return ((await res.json()) as { token: string }).token;
-}
-
+const login = (username: string) => rs.login(username);
 const as = async (user: string) => client(api, await login(user));
 const iso = (ms: number) => new Date(ms).toISOString();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

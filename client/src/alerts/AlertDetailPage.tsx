@@ -12,7 +12,8 @@ import { MapView, type MapPoint } from '../components/MapView.tsx';
 import { describeError } from '../errors.ts';
 import { useI18n, type MessageKey, type Translate } from '../i18n.tsx';
 import { LivePlayer } from '../live/LivePlayer.tsx';
-import { navigate, navigateToAlert } from '../router.ts';
+import { navigate, navigateToAlert, navigateToPlayback } from '../router.ts';
+import { useSession } from '../session.tsx';
 import { useMapConfig } from '../useMapConfig.ts';
 import { AlertActions, AlertStatusBadge, LevelBadge } from './AlertBits.tsx';
 import { useAlerts } from './AlertsProvider.tsx';
@@ -107,6 +108,7 @@ export function AlertDetailPage({ alertId }: { alertId: number }) {
     [detail],
   );
   const cameraKey = cameraIds.join(',');
+  const canPlayback = useSession().can('recording.read');
   useEffect(() => {
     if (!cameraKey) return;
     const controller = new AbortController();
@@ -251,6 +253,22 @@ export function AlertDetailPage({ alertId }: { alertId: number }) {
 
         <section className="alert-detail__live" aria-label={t('alert.liveCameras')}>
           <h2>{t('alert.liveCameras')}</h2>
+          {canPlayback && cameraIds.length > 0 && (
+            <button
+              type="button"
+              data-testid="alert-playback"
+              onClick={() =>
+                // 回放: the linked cameras from 30 s before the alert.
+                navigateToPlayback(cameraIds[0]!, {
+                  at: Date.parse(detail.firstAt) - 30_000,
+                  cameras: cameraIds,
+                  alert: detail.id,
+                })
+              }
+            >
+              {t('playback.open')}
+            </button>
+          )}
           {live.length ? (
             <div className={`alert-popup__tiles alert-popup__tiles--${Math.min(live.length, 4)}`}>
               {live.map((id) => (

@@ -1,0 +1,314 @@
+/**
+ * 录像回放 (issue 14): one point's recordings on a timeline (24 h, zoom, spans, gaps, alert markers), played
+ * from any second through an HLS VOD ticket bound to this session, at ½×–8× (the player's playbackRate),
+ * with a download dialog for an MP4 of a range. `/playback/:cameraId?at=<ISO>&cameras=<ids>&alert=<id>`: the
+ * alert page opens its linked cameras here from 30 s before the alert.
+ */
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type HlsType from 'hls.js';
+import { API_BASE, request, windowSession } from '../api.ts';
+import { describeError } from '../errors.ts';
+import { useI18n } from '../i18n.tsx';
+import { useSession } from '../session.tsx';
+import { Timeline, type TimelineAlert, type TimelineSpan } from './Timeline.tsx';
+import './playback.css';
+
+interface SpansAnswer {
+  spans: Array<{ start: string; end: string }>;
+  gaps: Array<{ start: string; end: string }>;
+  alerts: Array<{ id: number; level: string; at: string; title: string }>;
+}
+
+interface PlaybackAnswer {
+  playlistUrl: string | null;
+  startOffsetSec: number;
+  segments: Array<{ startMs: number; endMs: number; offsetSec: number }>;
+}
+
+interface Clip {
+  id: number;
+  cameraId: number;
+  start: string;
+  end: string;
+  status: 'pending' | 'ready' | 'failed';
+  url: string | null;
+}
+
+export const SPEEDS = [0.5, 1, 2, 4, 8] as const;
+const DAY = 24 * 3_600_000;
+/** One ticket covers this much from the seek point (the server allows recording.maxRangeHours). */
+const TICKET_SPAN = 3_600_000;
+
+async function loadHls() {
+  const [{ default: Hls }, { default: workerPath }] = await Promise.all([
+    import('hls.js'),
+    import('hls.js/dist/hls.worker.js?url'),
+  ]);
+  return { Hls, workerPath };
+}
+
+/** Wall-clock time of a player position, by the segment map the ticket came with. */
+export function wallTimeAt(segments: PlaybackAnswer['segments'], t: number): number | null {
+  for (const s of segments) {
+    const d = (s.endMs - s.startMs) / 1000;
+    if (t >= s.offsetSec && t < s.offsetSec + d + 0.05) return s.startMs + (t - s.offsetSec) * 1000;
+  }
+  return null;
+}
+
+/** Player position of a wall-clock time (the next recorded moment when it falls in a gap). */
+export function positionOf(segments: PlaybackAnswer['segments'], ms: number): number | null {
+  for (const s of segments) {
+    if (ms < s.startMs) return s.offsetSec;
+    if (ms < s.endMs) return s.offsetSec + (ms - s.startMs) / 1000;
+  }
+  return null;
+}
+
+const toLocalInput = (ms: number) => {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+  return d.toISOString().slice(0, 19);
+};
+
+export function PlaybackPage({ cameraId }: { cameraId: number }) {
+  const { t } = useI18n();
+  const { can } = useSession();
+  const params = new URLSearchParams(window.location.search);
+  const atParam = Date.parse(params.get('at') ?? '');
+  const alertId = Number(params.get('alert')) || null;
+  const cameraList = (params.get('cameras') ?? '')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isInteger(n) && n > 0);
+  const [camera, setCamera] = useState(cameraId);
+  const [range] = useState(() => {
+    const now = Date.now();
+    if (Number.isNaN(atParam)) return { from: now - DAY, to: now };
+    const to = Math.min(now, atParam + DAY / 2);
+    return { from: to - DAY, to };
+  });
+  const [spans, setSpans] = useState<TimelineSpan[]>([]);
+  const [alerts, setAlerts] = useState<TimelineAlert[]>([]);
+  const [cursor, setCursor] = useState<number | null>(Number.isNaN(atParam) ? null : atParam);
+  const [speed, setSpeed] = useState(1);
+  const [error, setError] = useState<string | null>(null);
+  const [playing, setPlaying] = useState<PlaybackAnswer | null>(null);
+  const [download, setDownload] = useState<{ from: string; to: string } | null>(null);
+  const [clips, setClips] = useState<Clip[]>([]);
+  const video = useRef<HTMLVideoElement>(null);
+  const hlsRef = useRef<HlsType | null>(null);
+  const ticket = useRef<{ fromMs: number; toMs: number; answer: PlaybackAnswer } | null>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    const q = `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
+    request<SpansAnswer>(`/recording/cameras/${camera}/spans?${q}`, { signal: controller.signal }).then(
+      (r) => {
+        setSpans(r.spans.map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) })));
+        setAlerts(r.alerts.map((a) => ({ id: a.id, at: Date.parse(a.at), level: a.level, title: a.title })));
+        setError(null);
+      },
+      (err: unknown) => !controller.signal.aborted && setError(describeError(err, t)),
+    );
+    return () => controller.abort();
+  }, [camera, range, t]);
+
+  useEffect(() => {
+    if (!alertId) return;
+    request<Clip[]>(`/recording/alerts/${alertId}/clips`).then(setClips, () => undefined);
+  }, [alertId]);
+
+  const stopPlayer = () => {
+    hlsRef.current?.destroy();
+    hlsRef.current = null;
+  };
+  useEffect(() => stopPlayer, []);
+
+  const seek = useCallback(
+    async (ms: number) => {
+      setCursor(ms);
+      const current = ticket.current;
+      const el = video.current;
+      if (current && el && ms >= current.fromMs && ms < current.toMs) {
+        const pos = positionOf(current.answer.segments, ms);
+        if (pos !== null) {
+          el.currentTime = pos;
+          void el.play().catch(() => undefined);
+          return;
+        }
+      }
+      try {
+        const toMs = Math.min(Date.now(), ms + TICKET_SPAN);
+        const answer = await request<PlaybackAnswer>(`/recording/cameras/${camera}/playback`, {
+          method: 'POST',
+          json: { from: new Date(ms).toISOString(), to: new Date(toMs).toISOString() },
+        });
+        ticket.current = { fromMs: ms, toMs, answer };
+        setPlaying(answer);
+        stopPlayer();
+        if (!answer.playlistUrl || !el) {
+          setError(t('playback.nothing'));
+          return;
+        }
+        setError(null);
+        const { Hls, workerPath } = await loadHls();
+        const hls = new Hls({
+          ...(workerPath ? { workerPath } : {}),
+          startPosition: answer.startOffsetSec,
+          xhrSetup: (xhr, url) => {
+            xhr.open('GET', url, true);
+            const session = windowSession();
+            if (session) xhr.setRequestHeader('Authorization', `Bearer ${session}`);
+          },
+        });
+        hlsRef.current = hls;
+        hls.loadSource(answer.playlistUrl);
+        hls.attachMedia(el);
+        el.playbackRate = speed;
+        void el.play().catch(() => undefined);
+      } catch (err) {
+        setError(describeError(err, t));
+      }
+    },
+    [camera, speed, t],
+  );
+
+  // The alert page's 回放: start playing at once from `at`.
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current || Number.isNaN(atParam)) return;
+    started.current = true;
+    void seek(atParam);
+  }, [atParam, seek]);
+
+  const onTime = () => {
+    const el = video.current;
+    const answer = ticket.current?.answer;
+    if (!el || !answer) return;
+    const ms = wallTimeAt(answer.segments, el.currentTime);
+    if (ms !== null) setCursor(ms);
+  };
+
+  const exportHref = download
+    ? `${API_BASE}/recording/cameras/${camera}/export.mp4?from=${new Date(download.from).toISOString()}&to=${new Date(download.to).toISOString()}`
+    : '';
+
+  return (
+    <section className="pb-page" data-testid="playback">
+      <header className="pb-head">
+        <h2>{t('playback.title')}</h2>
+        {cameraList.length > 1 && (
+          <label>
+            {t('playback.camera')}{' '}
+            <select
+              value={camera}
+              onChange={(e) => {
+                stopPlayer();
+                ticket.current = null;
+                setPlaying(null);
+                setCamera(Number(e.target.value));
+              }}
+            >
+              {cameraList.map((id) => (
+                <option key={id} value={id}>
+                  #{id}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        <label>
+          {t('playback.speed')}{' '}
+          <select
+            data-testid="speed"
+            value={speed}
+            onChange={(e) => {
+              const s = Number(e.target.value);
+              setSpeed(s);
+              if (video.current) video.current.playbackRate = s;
+            }}
+          >
+            {SPEEDS.map((s) => (
+              <option key={s} value={s}>
+                {s === 0.5 ? '½' : s}×
+              </option>
+            ))}
+          </select>
+        </label>
+        {can('recording.export') && (
+          <button
+            type="button"
+            onClick={() => {
+              const at = cursor ?? Date.now() - 60_000;
+              setDownload({ from: toLocalInput(at), to: toLocalInput(Math.min(Date.now(), at + 60_000)) });
+            }}
+          >
+            {t('playback.download')}
+          </button>
+        )}
+      </header>
+      {error && <p className="pb-error">{error}</p>}
+      <video
+        ref={video}
+        className="pb-video"
+        data-testid="playback-video"
+        muted
+        playsInline
+        controls
+        onTimeUpdate={onTime}
+      />
+      {playing && !playing.playlistUrl && <p>{t('playback.nothing')}</p>}
+      <Timeline
+        from={range.from}
+        to={range.to}
+        spans={spans}
+        alerts={alerts}
+        cursor={cursor}
+        onSeek={(ms) => void seek(ms)}
+      />
+      {spans.length === 0 && <p className="pb-note">{t('playback.noRecordings')}</p>}
+      {download && (
+        <div className="pb-dialog" role="dialog" aria-label={t('playback.download')}>
+          <label>
+            {t('playback.from')}{' '}
+            <input
+              type="datetime-local"
+              step={1}
+              value={download.from}
+              onChange={(e) => setDownload({ ...download, from: e.target.value })}
+            />
+          </label>
+          <label>
+            {t('playback.to')}{' '}
+            <input
+              type="datetime-local"
+              step={1}
+              value={download.to}
+              onChange={(e) => setDownload({ ...download, to: e.target.value })}
+            />
+          </label>
+          <a href={exportHref} download onClick={() => setDownload(null)}>
+            {t('playback.downloadMp4')}
+          </a>
+          <button type="button" onClick={() => setDownload(null)}>
+            {t('playback.cancel')}
+          </button>
+          <p className="pb-note">{t('playback.downloadNote')}</p>
+        </div>
+      )}
+      {clips.length > 0 && (
+        <div className="pb-clips">
+          <h3>{t('playback.clips')}</h3>
+          <ul>
+            {clips.map((c) => (
+              <li key={c.id}>
+                #{c.cameraId} {new Date(c.start).toLocaleTimeString()} – {new Date(c.end).toLocaleTimeString()}{' '}
+                {c.url ? <a href={c.url}>{t('playback.downloadMp4')}</a> : t(`playback.clip.${c.status}`)}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </section>
+  );
+}
