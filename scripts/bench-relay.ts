@@ -207,9 +207,22 @@ async function measure(gop: number) {
 
     // 1. Camera return: one watched stream, five outages of 20 s.
     const back: number[] = [];
+    const backLive: number[] = [];
     {
       const i = 99;
       const { url } = await open(ids[i]!, 'main');
+      // The low-latency path (fMP4 from the same ffmpeg): a player there sees video at the first keyframe,
+      // while an HLS player waits for a whole segment (one GOP) to close.
+      const feed = t.engine!.relay.live(`${ids[i]}:main`);
+      if (!feed) throw new Error('no live fMP4 feed for the watched stream');
+      let keyAt = 0;
+      const sub = feed.subscribe({
+        init: () => undefined,
+        fragment: (f) => {
+          if (f.keyframe) keyAt = performance.now();
+        },
+        buffered: () => 0,
+      });
       for (let k = 0; k < 5; k++) {
         await sleep(3_000);
         await sim.fault('offline', i);
@@ -226,19 +239,31 @@ async function measure(gop: number) {
         const before = (await newest(url)).last;
         await sim.fault('online', i);
         const t0 = performance.now();
+        let liveAt = 0;
         for (;;) {
+          if (!liveAt && keyAt > t0) liveAt = keyAt;
           if ((await newest(url)).last > before) break;
           if (performance.now() - t0 > 120_000) throw new Error('no video within 120 s of the camera returning');
           await sleep(100);
         }
         back.push((performance.now() - t0) / 1000);
+        if (!liveAt && keyAt > t0) liveAt = keyAt;
+        if (!liveAt) throw new Error('HLS went on but the fMP4 feed had no keyframe after the camera returned');
+        backLive.push((liveAt - t0) / 1000);
       }
+      sub.close();
     }
     bench(
       `relay.camera_return.${tag}`,
       pct(back, 50),
       's',
-      `median of 5 outages of 20 s, one watched 1080p stream, GOP ${gop} s; each ${back.map((b) => b.toFixed(1)).join(', ')} s; ${load()}`,
+      `HLS: a new segment listed; median of 5 outages of 20 s, one watched 1080p stream, GOP ${gop} s; each ${back.map((b) => b.toFixed(1)).join(', ')} s; ${load()}`,
+    );
+    bench(
+      `relay.camera_return.live.${tag}`,
+      pct(backLive, 50),
+      's',
+      `fMP4 live path: the first keyframe fragment; the same 5 outages; each ${backLive.map((b) => b.toFixed(1)).join(', ')} s`,
     );
 
     if (process.env['BENCH_RELAY_ONLY'] === 'return') return;
