@@ -11,7 +11,7 @@
  *    at most the time that really passed since the last one (issue 12: with a
  *    1.5 s credit per 1 s sample, the catch-up after a stall repaid it and the
  *    figure hid the stall). WALL_BENCH_GOP sets the cameras' keyframe interval
- *    (default 1 s; real cameras use 2–4 s).
+ *    (default 1 s; real cameras use 2–4 s). WALL_BENCH_ONLY=map or =tiles runs one part.
  * 3. A 4-tile tour over 16 cameras switching every 10 s for
  *    WALL_BENCH_TOUR_MINUTES (default 60): growth of the page's JS heap after
  *    a forced GC, from the end of the first minute to the end.
@@ -262,8 +262,9 @@ try {
   note(
     `durations: tiles ${TILE_MINUTES} min, tour ${TOUR_MINUTES} min, map ${MAP_POINTS} points; cameras' GOP ${GOP} s`,
   );
-  await mapFirstRender(browser);
-  if (process.env['WALL_BENCH_ONLY'] === 'map') process.exit(0);
+  const only = process.env['WALL_BENCH_ONLY'];
+  if (only !== 'tiles') await mapFirstRender(browser);
+  if (only === 'map') process.exit(0);
 
   const clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-wall-bench-clips-'));
   const block = await claimLoopbackBlock();
@@ -299,7 +300,7 @@ try {
       );
     }
     await liveTiles(browser, t, ids);
-    await tourMemory(browser, t, ids);
+    if (only !== 'tiles') await tourMemory(browser, t, ids);
   } finally {
     await t.close();
     await sim.stop();
