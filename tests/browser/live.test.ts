@@ -408,37 +408,27 @@ describe.skipIf(skip)('live video in the registry console', () => {
     await h.screenshot(page, 'live-offline');
   });
 
-  // Known regression left open at the end of this session: since the registry map draws every point of the
-  // filter and fits the jurisdiction (issue 17), the selection card's Play does not bring up a live tile in
-  // this test (the card never settles for Playwright). Skipped with this printed reason until it is fixed.
-  const MAP_CARD_SKIP = 'the registry map selection card regressed with the all-points map (issue 17); to fix';
-  if (MAP_CARD_SKIP) console.warn(`SKIP: plays from the map selection card — ${MAP_CARD_SKIP}`);
-  it.skipIf(Boolean(MAP_CARD_SKIP))(
-    'plays from the map selection card and requests nothing off the platform',
-    async () => {
-      const { page, requests } = await open();
-      await h.login(page, 'tech');
-      await page.locator('.toolbar__search').fill(PTZ_NAME);
-      const row = page.locator('.data-table--cameras tbody tr', { hasText: PTZ_NAME });
-      await page.locator('.result-count').filter({ hasText: '共 1 个点位' }).waitFor();
-      await row.locator('td.cell-name').click();
-      const card = page.locator('.map-selection');
-      await expect(card.locator('.map-selection__name').textContent()).resolves.toBe(PTZ_NAME);
-      // The card rides on the map, which keeps redrawing (the selected point pulses): Playwright's
-      // "stable" check never settles, so click once the button is visible.
-      await card.getByRole('button', { name: '播放' }).waitFor();
-      await card.getByRole('button', { name: '播放' }).click({ force: true });
-      const tile = page.locator('.live-panel .live-tile');
-      await expect.poll(() => tile.getAttribute('data-state'), { timeout: 30_000 }).toBe('live');
-      await page.getByRole('button', { name: '关闭视频' }).click();
-      await expect(page.locator('.live-panel').count()).resolves.toBe(0);
-      // Closed means gone: the player stopped fetching and no worker is left behind.
-      const streamRequests = () => requests.filter((u) => new URL(u).pathname.startsWith('/streams/')).length;
-      const afterClose = streamRequests();
-      await page.waitForTimeout(3_000);
-      expect(streamRequests()).toBe(afterClose);
-      expect(page.workers().some((w) => /hls\.worker/.test(w.url()))).toBe(false);
-      expect(offOrigin(requests, h.server.url)).toEqual([]);
-    },
-  );
+  it('plays from the map selection card and requests nothing off the platform', async () => {
+    const { page, requests } = await open();
+    await h.login(page, 'tech');
+    await page.locator('.toolbar__search').fill(PTZ_NAME);
+    const row = page.locator('.data-table--cameras tbody tr', { hasText: PTZ_NAME });
+    await page.locator('.result-count').filter({ hasText: '共 1 个点位' }).waitFor();
+    await row.locator('td.cell-name').click();
+    const card = page.locator('.map-selection');
+    await expect(card.locator('.map-selection__name').textContent()).resolves.toBe(PTZ_NAME);
+    // A real click: Playwright refuses it while anything (the map's search box did, issue 17) covers the button.
+    await card.getByRole('button', { name: '播放' }).click();
+    const tile = page.locator('.live-panel .live-tile');
+    await expect.poll(() => tile.getAttribute('data-state'), { timeout: 30_000 }).toBe('live');
+    await page.getByRole('button', { name: '关闭视频' }).click();
+    await expect(page.locator('.live-panel').count()).resolves.toBe(0);
+    // Closed means gone: the player stopped fetching and no worker is left behind.
+    const streamRequests = () => requests.filter((u) => new URL(u).pathname.startsWith('/streams/')).length;
+    const afterClose = streamRequests();
+    await page.waitForTimeout(3_000);
+    expect(streamRequests()).toBe(afterClose);
+    expect(page.workers().some((w) => /hls\.worker/.test(w.url()))).toBe(false);
+    expect(offOrigin(requests, h.server.url)).toEqual([]);
+  }, 60_000);
 });

@@ -1,9 +1,14 @@
 /**
  * The wall's map pane: every camera point of the jurisdiction, clustered when
- * zoomed out (maplibre's own GeoJSON clustering, in its worker, so 50,000
- * points stay smooth), coloured by network and status, with view cones when
- * zoomed in and open alerts by level. Click a point to play it; shift-drag a
- * box to send the points inside to the wall.
+ * zoomed out, coloured by network and status, with view cones when zoomed in
+ * and open alerts by level. Click a point to play it; shift-drag a box to send
+ * the points inside to the wall.
+ *
+ * The points come as the binary feed (GET /walls/points.bin) and are
+ * clustered in the page (client/src/map/, issue 15): the map's source only
+ * ever holds what the view shows, and status changes arrive as deltas
+ * (`camera:status`) that patch the index in place; nothing is fetched again
+ * until the registry itself changes.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import {
@@ -13,21 +18,24 @@ import {
   type ExpressionSpecification,
   type GeoJSONSource,
   type MapMouseEvent,
-  type MapSourceDataEvent,
   type StyleSpecification,
 } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
-import type { MapConfig, PlaceSearchResult } from '@api/contract.ts';
-import { API_BASE } from '../api.ts';
+import type { MapConfig, PlaceSearchResult, ServerToClientEvents } from '@api/contract.ts';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
+import { STATUS_CODES } from '@api/point-feed.ts';
+import { ClusterSource } from '../map/clusterSource.ts';
+import { fetchPointFeed } from '../map/pointFeed.ts';
+import { PointIndex } from '../map/pointIndex.ts';
+import { useRealtime } from '../realtime.tsx';
+import { isAbort } from '../api.ts';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
 import { MapSearch } from '../components/MapSearch.tsx';
 import { buildMapStyle } from '../components/mapStyle.ts';
 import { SYSTEM_FONTS, addPlaceLabels } from '../components/placeLayers.ts';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
-import { boundsOf } from '../components/geoBounds.ts';
 import { dragCamera } from './CameraTree.tsx';
 import { viewCone, type WallPoint } from './model.ts';
 
@@ -56,8 +64,10 @@ function networkColorExpression(networkIds: readonly string[]): ExpressionSpecif
   ] as unknown as ExpressionSpecification;
 }
 
-/** Least time between two fetches of the points by the map's worker. */
-const REFETCH_MS = 3_000;
+/** Registry edits come in bursts (an import): the feed is fetched again once they settle. */
+const REFETCH_MS = 1_000;
+/** A feed that failed (server restarting) is asked for again after this. */
+const RETRY_MS = 5_000;
 
 const STATUS_STROKE_EXPRESSION: ExpressionSpecification = [
   'match',
@@ -82,6 +92,34 @@ export function prewarmMap(): void {
   prewarm();
 }
 
+/** The feed asked for before the map exists (with its configuration and style): taken by the first load. */
+let early: { promise: Promise<PointIndex>; at: number } | null = null;
+const EARLY_MAX_AGE_MS = 15_000;
+
+/** Starts fetching the jurisdiction's points while the page still waits for the map (map.first_render50k). */
+export function prefetchMapPoints(): void {
+  const promise = loadIndex();
+  // Taken (and its failure handled) by the map; a page that never shows the map drops it.
+  promise.catch(() => undefined);
+  early = { promise, at: performance.now() };
+}
+
+/** The feed, clustered as soon as it arrives (while the map may still be setting up). */
+function loadIndex(signal?: AbortSignal): Promise<PointIndex> {
+  return fetchPointFeed('', signal).then((columns) => {
+    performance.mark('wall-map:feed');
+    const index = new PointIndex(columns);
+    performance.mark('wall-map:indexed');
+    return index;
+  });
+}
+
+function takeEarlyFeed(): Promise<PointIndex> | null {
+  const e = early;
+  early = null;
+  return e && performance.now() - e.at < EARLY_MAX_AGE_MS ? e.promise : null;
+}
+
 /** A style URL (a deployment's own tile server) is taken as it is; the built-in style gets no transitions. */
 function withoutTransitions(style: StyleSpecification | string): StyleSpecification | string {
   return typeof style === 'string' ? style : { ...style, transition: { duration: 0, delay: 0 } };
@@ -93,10 +131,13 @@ export function WallMap(props: {
   networkIds: readonly string[];
   onPlay: (id: number) => void;
   onBox: (ids: number[]) => void;
+  /** The first render with the points drawn (the page then loads what can wait, e.g. the tree's list). */
+  onFirstRender?: () => void;
 }) {
   const { config, points, networkIds } = props;
   const { t } = useI18n();
   const { alerts } = useAlerts();
+  const { socket } = useRealtime();
   const containerRef = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MaplibreMap | null>(null);
   const [loaded, setLoaded] = useState(false);
@@ -105,6 +146,11 @@ export function WallMap(props: {
   const hoverTimer = useRef<number | undefined>(undefined);
   const callbacks = useRef(props);
   const pointsRef = useRef(points);
+  const clustersRef = useRef<ClusterSource | null>(null);
+  /** The latest clustered feed (it may arrive before the map's style). */
+  const indexRef = useRef<PointIndex | null>(null);
+  /** Bumped to fetch the feed again (registry changes, a reconnect). */
+  const [feedGeneration, setFeedGeneration] = useState(0);
   useLayoutEffect(() => {
     callbacks.current = props;
     pointsRef.current = points;
@@ -127,19 +173,15 @@ export function WallMap(props: {
     });
     map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
     mapRef.current = map;
+    // Phases of the first render for the benchmark (npm run bench:map): the basemap's first full draw.
+    map.once('load', () => performance.mark('wall-map:basemap'));
     // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
     Object.defineProperty(container, 'wallMap', { value: map, configurable: true });
-    // On the style, not on 'load': the points can be clustered in the worker while the basemap is still
+    // On the style, not on 'load': the view's clusters can be handed over while the basemap is still
     // being drawn, instead of after it (map.first_render50k).
     map.once('style.load', () => {
-      map.addSource(POINTS, {
-        type: 'geojson',
-        data: EMPTY,
-        cluster: true,
-        clusterRadius: 45,
-        clusterMaxZoom: 13,
-        clusterProperties: { on: ['+', ['get', 'on']] },
-      });
+      // Not clustered by maplibre: it holds only the view's clusters and points (map/clusterSource.ts).
+      map.addSource(POINTS, { type: 'geojson', data: EMPTY });
       map.addSource(CONES, { type: 'geojson', data: EMPTY });
       map.addSource(ALERTS, { type: 'geojson', data: EMPTY });
       // Place names under everything of ours (issue 17): text drawn with local glyphs, nothing fetched.
@@ -216,17 +258,21 @@ export function WallMap(props: {
         layout: { 'circle-sort-key': ['get', 'rank'] },
       });
       performance.mark('wall-map:loaded');
-      setLoaded(true);
-      // The benchmark and the tests read when the clusters were first drawn.
-      const onData = (e: MapSourceDataEvent) => {
-        if (e.sourceId !== POINTS || !e.isSourceLoaded || !map.getSource(POINTS)?.loaded()) return;
-        map.off('sourcedata', onData);
+      // The benchmark and the tests read when the clusters were first drawn: the first 'idle' (basemap,
+      // labels and the view's clusters all drawn) after the first points were handed to the source.
+      let first = true;
+      clustersRef.current = new ClusterSource(map, POINTS, (features) => {
+        if (!first || !features) return;
+        first = false;
+        performance.mark('wall-map:points-set');
         map.once('idle', () => {
           container.dataset['mapState'] = 'ready';
           container.dataset['readyAt'] = String(Math.round(performance.now()));
+          callbacks.current.onFirstRender?.();
         });
-      };
-      map.on('sourcedata', onData);
+      });
+      if (indexRef.current) clustersRef.current.setIndex(indexRef.current);
+      setLoaded(true);
     });
     map.on('click', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
       const id = Number(e.features?.[0]?.properties?.['id']);
@@ -235,10 +281,10 @@ export function WallMap(props: {
     map.on('click', 'wall-clusters', (e: MapMouseEvent & { features?: Feature[] }) => {
       const feature = e.features?.[0];
       const clusterId = Number(feature?.properties?.['cluster_id']);
-      const source = map.getSource<GeoJSONSource>(POINTS);
-      if (!feature || !source || !Number.isInteger(clusterId) || feature.geometry.type !== 'Point') return;
+      const index = clustersRef.current?.current;
+      if (!feature || !index || !Number.isInteger(clusterId) || feature.geometry.type !== 'Point') return;
       const [lon, lat] = feature.geometry.coordinates as [number, number];
-      void source.getClusterExpansionZoom(clusterId).then((zoom) => map.easeTo({ center: [lon, lat], zoom }));
+      map.easeTo({ center: [lon, lat], zoom: index.expansionZoom(clusterId) });
     });
     for (const layer of [POINTS, 'wall-clusters']) {
       map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
@@ -277,67 +323,97 @@ export function WallMap(props: {
       hoverTimer.current = window.setTimeout(() => setHover(null), 2_000);
     });
     return () => {
+      clustersRef.current?.detach();
+      clustersRef.current = null;
       map.remove();
       mapRef.current = null;
       setLoaded(false);
     };
   }, [config]);
 
-  // The map's worker fetches the points as GeoJSON and clusters them itself, so the page never
-  // clones 50,000 features into it (map.first_render50k). The page's own list (tree, cones, box
-  // selection) changing means statuses or the registry moved: the worker fetches again, at most
-  // every few seconds, since each fetch re-clusters the whole jurisdiction.
-  const generation = useRef(0);
-  /** Whether the page's list was empty at the last fetch: its first arrival is no news to the worker. */
-  const hadPoints = useRef(false);
+  // The feed: fetched with the map (and again after registry changes), clustered here. The first view is
+  // fitted to it once, as soon as it arrives, even before the style has loaded: the basemap's first tiles
+  // are then those of the fitted view (map.first_render50k). It holds every point of the jurisdiction (issue 17).
+  const fitted = useRef(false);
   useEffect(() => {
     const map = mapRef.current;
     const container = containerRef.current;
-    if (!map || !loaded || !container) return;
-    const source = map.getSource<GeoJSONSource>(POINTS);
-    if (!source) return;
+    if (!map || !container) return;
+    const controller = new AbortController();
+    let retry: number | undefined;
     const load = () => {
-      generation.current++;
       performance.mark('wall-map:points-start');
-      void source.setData(`${location.origin}${API_BASE}/walls/points.geojson?g=${generation.current}`);
+      const feed = takeEarlyFeed() ?? loadIndex(controller.signal);
+      feed.then(
+        (index) => {
+          if (controller.signal.aborted) return;
+          indexRef.current = index;
+          const bbox = index.columns.bbox;
+          if (!fitted.current && bbox) {
+            fitted.current = true;
+            const [w, s, e, n] = bbox;
+            map.fitBounds(
+              [
+                [w, s],
+                [e, n],
+              ],
+              { padding: 40, maxZoom: 15, duration: 0 },
+            );
+            container.dataset['fitted'] = 'true';
+          }
+          // Before the style has loaded, the source takes it when it is made.
+          clustersRef.current?.setIndex(index);
+          container.dataset['points'] = String(index.count);
+        },
+        (err: unknown) => {
+          // A wall has no one to press retry.
+          if (!isAbort(err)) retry = window.setTimeout(load, RETRY_MS);
+        },
+      );
     };
-    const first = generation.current === 0;
-    const initialList = !hadPoints.current && points.length > 0;
-    hadPoints.current = points.length > 0;
-    if (first) {
-      load();
-      return;
-    }
-    if (initialList) return;
-    const timer = window.setTimeout(load, REFETCH_MS);
-    return () => window.clearTimeout(timer);
-  }, [points, loaded]);
+    load();
+    return () => {
+      controller.abort();
+      window.clearTimeout(retry);
+    };
+  }, [config, feedGeneration]);
+
+  // Status changes are deltas: the index is patched in place and the view redrawn; nothing is fetched.
+  // Points added, moved or removed (and a reconnect, after which statuses may have moved) fetch the feed again.
+  useEffect(() => {
+    if (!socket) return;
+    let timer: number | undefined;
+    const refetch = () => {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(() => setFeedGeneration((n) => n + 1), REFETCH_MS);
+    };
+    const onStatus: ServerToClientEvents['camera:status'] = (e) => {
+      const clusters = clustersRef.current;
+      if (clusters?.current?.setStatus(e.id, STATUS_CODES[e.status])) clusters.changed();
+    };
+    let connectedOnce = socket.connected;
+    const onConnect = () => {
+      if (connectedOnce) refetch();
+      connectedOnce = true;
+    };
+    socket.on('camera:status', onStatus);
+    socket.on('camera:changed', refetch);
+    socket.on('registry:imported', refetch);
+    socket.on('connect', onConnect);
+    return () => {
+      window.clearTimeout(timer);
+      socket.off('camera:status', onStatus);
+      socket.off('camera:changed', refetch);
+      socket.off('registry:imported', refetch);
+      socket.off('connect', onConnect);
+    };
+  }, [socket]);
 
   useEffect(() => {
     const map = mapRef.current;
     if (!map || !loaded || !map.getLayer(POINTS)) return;
     map.setPaintProperty(POINTS, 'circle-color', networkColorExpression(networkIds));
   }, [networkIds, loaded]);
-
-  // The first view holds every point of the jurisdiction (issue 17: a township's points were crammed
-  // against an edge of the county's view). Once: after that the map is the officer's.
-  const fitted = useRef(false);
-  useEffect(() => {
-    const map = mapRef.current;
-    const container = containerRef.current;
-    if (!map || !loaded || !container || fitted.current || !points.length) return;
-    const bbox = boundsOf(points.map((p) => ({ lon: p.lon, lat: p.lat })));
-    if (!bbox) return;
-    fitted.current = true;
-    map.fitBounds(
-      [
-        [bbox[0], bbox[1]],
-        [bbox[2], bbox[3]],
-      ],
-      { padding: 40, maxZoom: 15, duration: 0 },
-    );
-    container.dataset['fitted'] = 'true';
-  }, [points, loaded]);
 
   const goTo = (hit: PlaceSearchResult) => {
     const map = mapRef.current;

@@ -28,7 +28,7 @@ import { WallOrders } from './WallOrders.tsx';
 import { useWallPoints, useWallReference } from './useWallPoints.ts';
 import { useWallScreen } from './useWallScreen.ts';
 import { wallApi } from './wallApi.ts';
-import { WallMap, prewarmMap } from './WallMap.tsx';
+import { WallMap, prefetchMapPoints, prewarmMap } from './WallMap.tsx';
 import { WallTile } from './WallTile.tsx';
 import { useAlertReaction } from './useAlertReaction.ts';
 import { WallAlertBanner, WallAlertPopup } from './WallAlertLayer.tsx';
@@ -49,6 +49,8 @@ const COLUMNS: Record<WallLayout['grid'], number> = { '1': 1, '4': 2, '6': 3, '9
 const TOUR_INTERVALS = [10, 15, 30, 60, 120, 300];
 /** A hidden page keeps playing this long (a quick window switch), then its players stop. */
 const HIDDEN_GRACE_MS = 30_000;
+/** The longest the tree's point list waits for the map's first render. */
+const LIST_WAIT_MS = 2_500;
 
 function usePageVisible(): boolean {
   const [visible, setVisible] = useState(true);
@@ -102,10 +104,19 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   // basemap can load meanwhile (map.first_render50k).
   const mapConfig = useMapConfig();
   useEffect(() => {
-    if (!kiosk) prewarmMap();
+    if (kiosk) return;
+    prewarmMap();
+    prefetchMapPoints();
   }, [kiosk]);
   const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
-  const { points, byId, settled: pointsSettled } = useWallPoints();
+  // The tree's point list (names, directions) waits for the map's first render, or a few seconds at most:
+  // its JSON is several times the map's feed and held the clusters back (issue 15).
+  const [mapDrawn, setMapDrawn] = useState(false);
+  useEffect(() => {
+    const timer = window.setTimeout(() => setMapDrawn(true), LIST_WAIT_MS);
+    return () => window.clearTimeout(timer);
+  }, []);
+  const { points, byId, settled: pointsSettled } = useWallPoints(kiosk || mapDrawn || mapConfig.status === 'error');
   const point = useCallback((id: number) => byId.get(id), [byId]);
   // Units and networks (with counts the server computes over every point) wait for the point list:
   // asked for together they hold the server up and the map's first render with it.
@@ -491,7 +502,14 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
         )}
       </main>
       {showMap && !kiosk && mapConfig.status === 'ready' && (
-        <WallMap config={mapConfig.config} points={points} networkIds={networkIds} onPlay={pick} onBox={showMany} />
+        <WallMap
+          config={mapConfig.config}
+          points={points}
+          networkIds={networkIds}
+          onPlay={pick}
+          onBox={showMany}
+          onFirstRender={() => setMapDrawn(true)}
+        />
       )}
     </div>
   );

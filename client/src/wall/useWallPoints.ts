@@ -8,9 +8,11 @@ import { wallApi } from './wallApi.ts';
 
 /**
  * Every camera point of the jurisdiction (GET /walls/points), kept current by
- * `camera:status` and reloaded after registry changes and reconnects.
+ * `camera:status` and reloaded after registry changes and reconnects. Asked
+ * for once `enabled`: the wall waits for its map's first render (issue 15: the
+ * list's megabytes of JSON held the map's points back).
  */
-export function useWallPoints() {
+export function useWallPoints(enabled = true) {
   const { socket } = useRealtime();
   const [points, setPoints] = useState<WallPoint[]>([]);
   const [error, setError] = useState<unknown>(null);
@@ -19,6 +21,7 @@ export function useWallPoints() {
   const [generation, setGeneration] = useState(0);
 
   useEffect(() => {
+    if (!enabled) return;
     const controller = new AbortController();
     wallApi.points(controller.signal).then(
       (res) => {
@@ -33,7 +36,7 @@ export function useWallPoints() {
       },
     );
     return () => controller.abort();
-  }, [generation]);
+  }, [generation, enabled]);
 
   useEffect(() => {
     if (!socket) return;

@@ -192,5 +192,20 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
       const where = cameraFilterSql(db, scope, filter);
       return geoJson(where.sql, where.params);
     },
+    /**
+     * Rows `[id, lon, lat, network_id, status]` of the jurisdiction under `path`, or of the registry's
+     * filter inside a scope: the map's binary point feed (api/point-feed.ts) is built from them.
+     */
+    pointFeedRows(path: string): SqlValue[][] {
+      const [lo, hi] = pathRange(path);
+      return db.rows(
+        'SELECT id, lon, lat, network_id, status FROM camera_points WHERE org_path >= ? AND org_path < ?',
+        [lo, hi],
+      );
+    },
+    pointFeedRowsFiltered(scope: Scope, filter: CameraFilter): SqlValue[][] {
+      const where = cameraFilterSql(db, scope, filter);
+      return db.rows(`SELECT id, lon, lat, network_id, status FROM camera_points WHERE ${where.sql}`, where.params);
+    },
   };
 }

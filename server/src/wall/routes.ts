@@ -10,6 +10,7 @@ import type { AuditLog } from '../audit/index.ts';
 import { authOf, hashToken, type AuthContext, type AuthService, type UserRepo } from '../auth/index.ts';
 import { cameraQuerySchema, plainText } from '../cameras/schema.ts';
 import type { CameraFilter, CameraRepo } from '../cameras/repo.ts';
+import { POINT_FEED_MIME, encodePointFeed } from '../api/point-feed.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError, badRequest, conflict, forbidden, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
@@ -128,10 +129,9 @@ export function wallRoutes(deps: {
   r.get('/walls/points', auth.requirePermission('wall.read'), (req, res) => {
     res.type('application/json').send(`{"points":${walls.pointsJson(authOf(req).scope.path)}}`);
   });
-  // With the registry's filters it is the registry map's source: every point of the selection, not one page (issue 17).
-  r.get('/walls/points.geojson', auth.requirePermission('wall.read'), (req, res) => {
-    const ctx = authOf(req);
-    const q = parseOr400(pointFilterQuery, req.query);
+  /** The registry's filters of a points request, checked against the caller's jurisdiction. */
+  const pointFilter = (ctx: AuthContext, query: unknown): CameraFilter => {
+    const q = parseOr400(pointFilterQuery, query);
     const filter: CameraFilter = {};
     if (q.q) filter.q = q.q;
     if (q.network) filter.networkId = q.network;
@@ -146,6 +146,24 @@ export function wallRoutes(deps: {
         ]);
       filter.orgPath = org.path;
     }
+    return filter;
+  };
+  // The maps' source (issue 15): the same points as columns of typed arrays, 14 bytes a point, which the
+  // browser clusters itself (client/src/map/). Scoped like every point list: a township's feed, and so
+  // every cluster and count drawn from it, holds its own points only.
+  r.get('/walls/points.bin', auth.requirePermission('wall.read'), (req, res) => {
+    const ctx = authOf(req);
+    const filter = pointFilter(ctx, req.query);
+    const rows = Object.keys(filter).length
+      ? walls.pointFeedRowsFiltered(ctx.scope, filter)
+      : walls.pointFeedRows(ctx.scope.path);
+    const feed = encodePointFeed(rows);
+    res.type(POINT_FEED_MIME).send(Buffer.from(feed.buffer, feed.byteOffset, feed.byteLength));
+  });
+  // With the registry's filters it is the registry map's source: every point of the selection, not one page (issue 17).
+  r.get('/walls/points.geojson', auth.requirePermission('wall.read'), (req, res) => {
+    const ctx = authOf(req);
+    const filter = pointFilter(ctx, req.query);
     res
       .type('application/geo+json')
       .send(

@@ -1,0 +1,91 @@
+/**
+ * Binds a PointIndex to a plain (unclustered) maplibre GeoJSON source: the
+ * source holds only what the view shows (clusters, or points past the last
+ * cluster zoom), recomputed from the index as the view moves and after
+ * status deltas. maplibre never sees the whole jurisdiction, so the first
+ * render costs the same at 200,000 points as at 2,000 (issue 15).
+ */
+import type { GeoJSONSource, Map as MaplibreMap } from 'maplibre-gl';
+import type { PointIndex, Bounds } from './pointIndex.ts';
+
+/** Least time between two recomputations while the view moves (the source follows within this). */
+const MOVE_REFRESH_MS = 120;
+/** A status burst (a sweep finishing) redraws once. */
+const DELTA_REFRESH_MS = 250;
+
+export class ClusterSource {
+  private index: PointIndex | null = null;
+  private moveTimer: number | undefined;
+  private deltaTimer: number | undefined;
+  private lastKey = '';
+  private version = 0;
+  private readonly onMove = () => {
+    if (this.moveTimer === undefined) this.moveTimer = window.setTimeout(() => this.refresh(), MOVE_REFRESH_MS);
+  };
+  private readonly onMoveEnd = () => this.refresh();
+
+  constructor(
+    private readonly map: MaplibreMap,
+    private readonly sourceId: string,
+    /** Called after each setData with the number of features handed to the source. */
+    private readonly onSet?: (features: number) => void,
+  ) {
+    map.on('move', this.onMove);
+    map.on('moveend', this.onMoveEnd);
+  }
+
+  get current(): PointIndex | null {
+    return this.index;
+  }
+
+  setIndex(index: PointIndex): void {
+    this.index = index;
+    this.version++;
+    this.refresh();
+  }
+
+  /** After the index changed in place (status deltas): one redraw for a burst. */
+  changed(): void {
+    this.version++;
+    window.clearTimeout(this.deltaTimer);
+    this.deltaTimer = window.setTimeout(() => this.refresh(), DELTA_REFRESH_MS);
+  }
+
+  /** The view padded by half a screen each way, so a short pan shows no empty border before the next refresh. */
+  private bounds(): Bounds {
+    const b = this.map.getBounds();
+    const dx = (b.getEast() - b.getWest()) / 2;
+    const dy = (b.getNorth() - b.getSouth()) / 2;
+    return [
+      Math.max(-180, b.getWest() - dx),
+      Math.max(-85, b.getSouth() - dy),
+      Math.min(180, b.getEast() + dx),
+      Math.min(85, b.getNorth() + dy),
+    ];
+  }
+
+  refresh(): void {
+    window.clearTimeout(this.moveTimer);
+    this.moveTimer = undefined;
+    const source = this.map.getSource<GeoJSONSource>(this.sourceId);
+    if (!this.index || !source) return;
+    const zoom = Math.floor(this.map.getZoom());
+    const bounds = this.bounds();
+    // Same zoom, same padded view (to ~1/8 screen) and no delta: nothing to send.
+    const step = (bounds[2] - bounds[0]) / 16;
+    const key = `${this.version}|${zoom}|${bounds.map((v) => Math.round(v / step)).join(',')}`;
+    if (key === this.lastKey) return;
+    this.lastKey = key;
+    const features = this.index.view(bounds, zoom);
+    source.setData({ type: 'FeatureCollection', features });
+    this.onSet?.(features.length);
+  }
+
+  detach(): void {
+    window.clearTimeout(this.moveTimer);
+    window.clearTimeout(this.deltaTimer);
+    this.map.off('move', this.onMove);
+    this.map.off('moveend', this.onMoveEnd);
+    this.index = null;
+  }
+}

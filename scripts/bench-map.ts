@@ -1,0 +1,155 @@
+/// <reference lib="dom" />
+/**
+ * The wall map's first render at scale, in headless Chromium (Debian's /usr/bin/chromium), issue 15:
+ *   npm run bench:map
+ *
+ * For 50,000 and then 200,000 points seeded into a test server's SQLite file
+ * (the demo county's villages, a county duty officer watching them all):
+ *
+ *   map.first_render50k / map.first_render200k (s) — from the navigation's
+ *   start (performance.timeOrigin: the officer opens /wall/:id) to the first
+ *   maplibre 'idle' event after the first points were handed to the map's
+ *   source: the basemap, place names and the view's clusters all drawn.
+ *   The page records that instant (`data-ready-at` on the map's canvas, ms on
+ *   the page's clock); three page loads in fresh browser contexts, the median.
+ *
+ * Each load prints its phases (feed request, index build, points set, ready),
+ * the points in the feed and the clusters drawn; the benchmark fails when no
+ * cluster is drawn or the feed does not hold every seeded point. MAP_BENCH_SIZES
+ * (e.g. "50000") and MAP_BENCH_LOADS change what runs. Everything on loopback.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { createSecretBox } from '../server/src/crypto/secret-box.ts';
+import { DEMO_PASSWORD, demoCameraFields } from '../server/src/demo/seed.ts';
+import { client, startTestServer } from '../tests/helpers/server.ts';
+import { CHROMIUM_ARGS } from '../tests/browser/harness.ts';
+import { claimLoopbackBlock } from './sim/addresses.ts';
+
+const SIZES = (process.env['MAP_BENCH_SIZES'] ?? '50000,200000').split(',').map(Number);
+const LOADS = Number(process.env['MAP_BENCH_LOADS'] ?? 3);
+const CLIENT_DIR = path.resolve(import.meta.dirname, '../client/dist');
+
+const note = (text: string) => console.log(`# ${text}`);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+const name = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
+
+async function firstRender(browser: Browser, points: number): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'ccc-map-bench-'));
+  const block = await claimLoopbackBlock();
+  const t = await startTestServer({ cameras: 0, clientDir: CLIENT_DIR, sqlitePath: path.join(dir, 'map.sqlite') });
+  try {
+    const { orgs, cameras } = t.server.app.repos;
+    const villages = orgs.all().filter((u) => u.level === 'village');
+    const t0 = performance.now();
+    cameras.insertMany(
+      demoCameraFields(villages, points, 42, createSecretBox(randomBytes(32)), 0, (i) => block.host(1 + (i % 250))),
+    );
+    note(`${points} points seeded into SQLite in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const officer = client(t.api, await t.login('county'));
+    const screen = (await officer.post('/walls', { name: 'map bench' })).json as { id: number };
+    const times: number[] = [];
+    for (let i = 0; i < LOADS; i++) {
+      const context = await browser.newContext({
+        baseURL: t.url,
+        viewport: { width: 1600, height: 900 },
+        locale: 'zh-CN',
+      });
+      const login = await context.request.post('/api/v1/auth/login', {
+        data: { username: 'county', password: DEMO_PASSWORD },
+      });
+      if (!login.ok()) throw new Error(`login: ${login.status()}`);
+      const page = await context.newPage();
+      const cdp = process.env['MAP_BENCH_PROFILE'] ? await context.newCDPSession(page) : null;
+      if (cdp) {
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+        await cdp.send('Profiler.start');
+      }
+      await page.goto(`/wall/${screen.id}`);
+      const canvas = page.locator('.wall-map__canvas');
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('.wall-map__canvas')?.dataset['mapState'] === 'ready',
+        undefined,
+        { timeout: 120_000 },
+      );
+      const readyAt = Number(await canvas.getAttribute('data-ready-at'));
+      const inFeed = Number(await canvas.getAttribute('data-points'));
+      const drawn = await canvas.evaluate((el) => {
+        type Rendered = { properties: Record<string, unknown> };
+        const map = (el as unknown as { wallMap: { queryRenderedFeatures(o: object): Rendered[] } }).wallMap;
+        const clusters = map.queryRenderedFeatures({ layers: ['wall-clusters'] });
+        const ids = new Set(clusters.map((f) => Number(f.properties['cluster_id'])));
+        const singles = map.queryRenderedFeatures({ layers: ['wall-points'] }).length;
+        return { clusters: ids.size, singles };
+      });
+      const phases = await page.evaluate(() => {
+        const at = (n: string) => Math.round(performance.getEntriesByName(n)[0]?.startTime ?? NaN);
+        const feed = performance.getEntriesByType('resource').find((e) => e.name.includes('/walls/points.bin')) as
+          PerformanceResourceTiming | undefined;
+        return `map style ${at('wall-map:loaded')} ms, feed ${Math.round(feed?.requestStart ?? NaN)}→${Math.round(feed?.responseEnd ?? NaN)} ms (${((feed?.encodedBodySize ?? 0) / 1e6).toFixed(2)} MB), indexed ${at('wall-map:indexed')} ms, points set ${at('wall-map:points-set')} ms, basemap drawn ${at('wall-map:basemap')} ms`;
+      });
+      if (process.env['MAP_BENCH_TIMELINE']) {
+        const timeline = await page.evaluate(() =>
+          performance.getEntriesByType('resource').map((e) => {
+            const r = e as PerformanceResourceTiming;
+            return `${Math.round(r.startTime)}→${Math.round(r.responseEnd)} ${r.name.replace(location.origin, '')}`;
+          }),
+        );
+        for (const line of timeline) note(`  ${line}`);
+      }
+      note(
+        `${name(points)} load ${i + 1}: ${phases}, ready ${readyAt} ms; feed ${inFeed} points, ${drawn.clusters} clusters and ${drawn.singles} single points drawn; load average ${load()}`,
+      );
+      if (cdp) {
+        // The page's main thread by function, self time (MAP_BENCH_PROFILE=1).
+        const { profile } = (await cdp.send('Profiler.stop')) as unknown as {
+          profile: {
+            nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+            samples: number[];
+            timeDeltas: number[];
+          };
+        };
+        const self = new Map<string, number>();
+        const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+        profile.samples.forEach((id, k) => {
+          const n = byId.get(id)!;
+          const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
+          self.set(key, (self.get(key) ?? 0) + (profile.timeDeltas[k] ?? 0));
+        });
+        for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20))
+          note(`  ${(us / 1000).toFixed(0)} ms ${k}`);
+      }
+      if (drawn.clusters === 0) throw new Error(`${name(points)}: the map drew no clusters`);
+      if (inFeed !== points) throw new Error(`${name(points)}: the feed held ${inFeed} of ${points} points`);
+      times.push(readyAt / 1000);
+      await context.close();
+    }
+    const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    note(`${name(points)} first render (s), ${LOADS} loads: ${times.map((x) => x.toFixed(3)).join(' ')}`);
+    return median;
+  } finally {
+    await t.close();
+    await block.release();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+try {
+  note(
+    `wall map first render, viewport 1600×900, ${LOADS} loads a size, median; 2 cores shared; load average ${load()}`,
+  );
+  for (const n of SIZES) {
+    const s = await firstRender(browser, n);
+    console.log(`BENCH map.first_render${name(n)} ${s.toFixed(3)} s`);
+  }
+} finally {
+  await browser.close();
+}
