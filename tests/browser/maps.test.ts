@@ -246,6 +246,54 @@ describe.skipIf(skip)('maps: offline package, first view, all points, place name
     await h.screenshot(page, 'maps-wall-township2');
   }, 60_000);
 
+  it('applies status changes to the wall map as deltas (camera:status), without fetching the points again', async () => {
+    const { page, requests } = await open();
+    await h.login(page, 'county');
+    const county = client(h.server.api, await h.server.login('county'));
+    const screen = (await county.post('/walls', { name: '状态增量测试' })).json as WallScreenView;
+    await page.goto(`/wall/${screen.id}`);
+    const canvas = await settled(page, '.wall-map__canvas', 'wallMap');
+    const feeds = () => requests.filter((u) => new URL(u).pathname.endsWith('/walls/points.bin')).length;
+    // Online points in what the map's source holds (clusters count theirs): the colour of every cluster.
+    const onlineDrawn = () =>
+      canvas.evaluate((e) => {
+        const seen = new Map<string, number>();
+        for (const f of (e as unknown as { wallMap: MapHandle }).wallMap.querySourceFeatures('wall-points')) {
+          const p = f.properties;
+          seen.set(
+            p['cluster_id'] !== undefined ? `c${String(p['cluster_id'])}` : `p${String(p['id'])}`,
+            Number(p['on']),
+          );
+        }
+        return [...seen.values()].reduce((a, b) => a + b, 0);
+      });
+    const before = await onlineDrawn();
+    const fetched = feeds();
+    expect(fetched).toBe(1);
+    // Six points come online, as a health sweep reports them.
+    const { cameras, orgs } = h.server.server.app.repos;
+    const points = ((await county.get('/walls/points')).json as WallPointsResponse).points
+      .filter((p) => p[4] !== 'online')
+      .slice(0, 6);
+    expect(points.length).toBe(6);
+    for (const [id, , , , status, , , , orgUnitId] of points) {
+      const at = new Date().toISOString();
+      cameras.setStatus(id, 'online', null, at, true);
+      h.server.server.app.bus.emit('camera.status', {
+        id,
+        orgPath: orgs.byId(orgUnitId)!.path,
+        from: status,
+        to: 'online',
+        reason: null,
+        at,
+        lastSeenAt: at,
+      });
+    }
+    await expect.poll(onlineDrawn).toBe(before + 6);
+    expect(feeds()).toBe(fetched);
+    await h.screenshot(page, 'maps-wall-deltas');
+  }, 60_000);
+
   it("searches the user's own places and points, never another township's", async () => {
     const { page } = await open();
     await h.login(page, 'township1');
