@@ -121,7 +121,8 @@ export function LivePanel({ camera, onClose }: { camera: LiveTarget; onClose: ()
         </button>
       </header>
       <div ref={stageRef} className={`live-panel__stage ${fullscreen === 'css' ? 'live-panel__stage--css-full' : ''}`}>
-        <LivePlayer cameraId={camera.id} quality={quality}>
+        {/* The registry's panel stays on HLS (issue 15 leaves its ticket renewal as it is); the wall is low latency. */}
+        <LivePlayer cameraId={camera.id} quality={quality} lowLatency={false}>
           {steerable && <PtzOverlay cameraId={camera.id} />}
         </LivePlayer>
         <div className="live-panel__tools">

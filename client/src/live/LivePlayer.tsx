@@ -3,6 +3,11 @@
  * screen, stops (and frees its relay viewer slot) when it scrolls away or
  * unmounts. The recovery logic lives in `LiveSession`; this wires it to the
  * element, the visibility and the realtime socket, and draws the overlay.
+ *
+ * Issue 15: a tile plays over the page's one live socket (fMP4 → MediaSource, `MseSession`, ~0.5 s behind
+ * the camera) by default and falls back to HLS (`LiveSession`) by itself when that fails; `data-transport`
+ * says which. A low-latency tile that leaves the screen keeps playing for a grace period, so scrolling back
+ * (or a tour group coming round again) finds it warm.
  */
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import type { ServerToClientEvents } from '@api/contract.ts';
@@ -11,6 +16,11 @@ import { useI18n, type MessageKey } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
 import { serverText } from '../serverMessages.ts';
 import { IDLE_VIEW, LiveSession, type LiveReason, type Quality, type TileView } from './liveSession.ts';
+import { MseSession, mseUsable } from './msePlayer.ts';
+import { PTZ_LATENCY, TILE_LATENCY } from './mseState.ts';
+
+/** A low-latency tile off screen keeps its subscription this long (a warm start when it comes back). */
+export const WARM_GRACE_MS = 15_000;
 
 async function loadHls() {
   const [{ default: Hls }, { default: workerPath }] = await Promise.all([
@@ -54,15 +64,37 @@ export interface LivePlayerProps {
   /** Drawn above the video and below the state overlay, e.g. PTZ controls. */
   children?: ReactNode;
   onStateChange?: (view: TileView) => void;
+  /** Play over the live socket (fMP4/MSE) with HLS as fallback; default true. False: HLS only. */
+  lowLatency?: boolean;
+  /** 'ptz': the smallest latency target (an operator steering a dome); default 'tile'. */
+  latency?: 'tile' | 'ptz';
 }
 
-export function LivePlayer({ cameraId, quality, className, children, onStateChange }: LivePlayerProps) {
+export function LivePlayer({
+  cameraId,
+  quality,
+  className,
+  children,
+  onStateChange,
+  lowLatency = true,
+  latency = 'tile',
+}: LivePlayerProps) {
   const { t, lang } = useI18n();
   const { socket } = useRealtime();
   const tileRef = useRef<HTMLDivElement>(null);
   const videoRef = useRef<HTMLVideoElement>(null);
-  const sessionRef = useRef<LiveSession | null>(null);
+  const sessionRef = useRef<LiveSession | MseSession | null>(null);
   const [visible, setVisible] = useState(false);
+  /** Playing: on screen, or a low-latency tile within its grace period after leaving it. */
+  const [active, setActive] = useState(false);
+  const wantMse = lowLatency && mseUsable();
+  const [transport, setTransport] = useState<{ key: string; mode: 'mse' | 'hls' }>({
+    key: `${cameraId}:${quality}`,
+    mode: wantMse ? 'mse' : 'hls',
+  });
+  // Another camera or quality tries the live socket again.
+  const mode =
+    transport.key === `${cameraId}:${quality}` ? transport.mode : wantMse ? ('mse' as const) : ('hls' as const);
   const [view, setView] = useState<TileView>(IDLE_VIEW);
   const [stats, setStats] = useState<{ kbps: number | null } | null>(null);
   const [fps, setFps] = useState<number | null>(null);
@@ -84,19 +116,44 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
   }, []);
 
   useEffect(() => {
+    if (visible) {
+      setActive(true);
+      return;
+    }
+    if (mode !== 'mse') {
+      setActive(false);
+      return;
+    }
+    const timer = window.setTimeout(() => setActive(false), WARM_GRACE_MS);
+    return () => window.clearTimeout(timer);
+  }, [visible, mode]);
+
+  useEffect(() => {
     const video = videoRef.current;
-    if (!visible || !video) {
+    if (!active || !video) {
       setView(IDLE_VIEW);
       return;
     }
-    const session = new LiveSession({
-      video,
-      quality,
-      requestTicket: (q, signal) => api.streamTicket(cameraId, { quality: q }, signal),
-      onView: setView,
-      loadHls,
-      onFrameRate: setFps,
-    });
+    const key = `${cameraId}:${quality}`;
+    const session =
+      mode === 'mse'
+        ? new MseSession({
+            video,
+            quality,
+            latency: latency === 'ptz' ? PTZ_LATENCY : TILE_LATENCY,
+            requestTicket: (q, signal) => api.streamTicket(cameraId, { quality: q, wait: 'running' }, signal),
+            onView: setView,
+            onFallback: () => setTransport({ key, mode: 'hls' }),
+            onFrameRate: setFps,
+          })
+        : new LiveSession({
+            video,
+            quality,
+            requestTicket: (q, signal) => api.streamTicket(cameraId, { quality: q }, signal),
+            onView: setView,
+            loadHls,
+            onFrameRate: setFps,
+          });
     sessionRef.current = session;
     setStats(null);
     setFps(null);
@@ -105,13 +162,14 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
       session.destroy();
       if (sessionRef.current === session) sessionRef.current = null;
     };
-  }, [cameraId, quality, visible]);
+  }, [cameraId, quality, active, mode, latency]);
 
   useEffect(() => {
     if (!socket) return;
     const onState: ServerToClientEvents['stream:state'] = (event) => {
       if (event.cameraId !== cameraId || event.quality !== quality) return;
-      sessionRef.current?.serverState(event);
+      const session = sessionRef.current;
+      if (session instanceof LiveSession) session.serverState(event);
       // The bitrate is the relay's; the frame rate is measured on the picture (ffmpeg's counts wall time).
       setStats(event.state === 'live' ? { kbps: event.bitrateKbps } : null);
     };
@@ -125,7 +183,10 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
     onStateRef.current?.(view);
   }, [view]);
 
-  const retry = useCallback(() => sessionRef.current?.retry(), []);
+  const retry = useCallback(() => {
+    const session = sessionRef.current;
+    if (session instanceof LiveSession) session.retry();
+  }, []);
 
   const statsText = [
     stats && stats.kbps !== null ? `${Math.round(stats.kbps)} kbps` : null,
@@ -146,6 +207,7 @@ export function LivePlayer({ cameraId, quality, className, children, onStateChan
       data-state={view.state}
       data-camera-id={cameraId}
       data-quality={quality}
+      data-transport={mode}
     >
       <video ref={videoRef} className="live-tile__video" muted autoPlay playsInline disablePictureInPicture />
       {children}

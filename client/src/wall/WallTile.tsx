@@ -186,6 +186,7 @@ export function WallTile(props: WallTileProps) {
             <LivePlayer
               cameraId={id}
               quality={full && id === front ? 'main' : 'sub'}
+              latency={id === front && full && steerable && point(id)?.ptz ? 'ptz' : 'tile'}
               onStateChange={(v) => onState(id, v)}
             >
               {id === front && full && steerable && point(id)?.ptz && <PtzOverlay cameraId={id} />}

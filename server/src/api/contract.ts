@@ -48,13 +48,7 @@ export type Permission =
   /** Start diagnosis sweeps, renew a point's reference picture. */
   | 'quality.manage'
   /** The leaders' reports (日/周/月/季, xlsx and PDF). */
-  | 'report.read'
-  /** 录像回放: recorded spans, playback and alert evidence clips of points in scope (issue 14). */
-  | 'recording.read'
-  /** Record plans, retention and the recording disk's state. */
-  | 'recording.manage'
-  /** Download a recorded range or an evidence clip as MP4 (audited). */
-  | 'recording.export';
+  | 'report.read';
 
 export interface ApiErrorBody {
   error: {
@@ -486,6 +480,8 @@ export type StreamState = (typeof STREAM_STATES)[number];
 /** Ask to watch a camera: the answer is a short-lived playlist URL. */
 export interface StreamRequest {
   quality?: 'main' | 'sub';
+  /** 'running': answer once the relay runs, before its first HLS segment (the live socket's tiles, issue 15). */
+  wait?: 'playlist' | 'running';
 }
 
 export interface StreamTicket {

@@ -1,0 +1,159 @@
+/**
+ * The low-latency live path in Debian's Chromium (issue 15): a 16-tile wall plays every tile over ONE
+ * WebSocket (fMP4 → MediaSource), no HLS request at all, every video's currentTime advancing; with that
+ * socket blocked, every tile falls back to HLS by itself and plays. Real server, real relay (ffmpeg),
+ * sixteen simulated cameras.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
+import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import type { WallScreenView } from '../../server/src/api/contract.ts';
+import { LIVE_PATH } from '../../server/src/api/live.ts';
+import { resolveFfmpeg } from '../../streams/src/index.ts';
+import { client, registerSimCamera } from '../helpers/server.ts';
+import {
+  offOrigin,
+  skipWithoutChromium,
+  startBrowserHarness,
+  type BrowserHarness,
+  type TracedPage,
+} from './harness.ts';
+
+const ffmpeg = resolveFfmpeg({ env: process.env, exists: (f) => existsSync(f) });
+if (!ffmpeg.ok) console.warn(`tests/browser/live-mse.test.ts: skipped, ${ffmpeg.error}`);
+const skip = skipWithoutChromium('tests/browser/live-mse.test.ts') || !ffmpeg.ok;
+
+const TILES = 16;
+const tile = (page: Page, i: number) => page.locator(`.wall-tile[data-index="${i}"] .wall-layer--front .live-tile`);
+const times = (page: Page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll<HTMLVideoElement>('.wall-layer--front video')].map((v) => v.currentTime),
+  );
+
+describe.skipIf(skip)('low-latency tiles over one WebSocket', () => {
+  let h: BrowserHarness;
+  let sim: Simulator;
+  let block: LoopbackBlock;
+  let clipDir: string;
+  let screenId = 0;
+  let current: TracedPage | null = null;
+
+  beforeAll(async () => {
+    block = await claimLoopbackBlock();
+    clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-mse-clips-'));
+    sim = await startSimulator({
+      cameras: defaultCameraSpecs(TILES, { firstIp: block.host(1), seed: 151 }).map((s) => ({
+        ...s,
+        clockOffsetSec: 0,
+        faults: {},
+      })),
+      clipDir,
+      onvifPort: 0,
+      rtspPort: 0,
+      discovery: false,
+      clipMode: 'shared',
+      streamOverrides: { main: { width: 640, height: 360, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
+    });
+    h = await startBrowserHarness({ cameras: 0, relay: true });
+    const tech = client(h.server.api, await h.server.login('tech'));
+    const orgs = (await tech.get('/org-units')).json as { id: number; level: string }[];
+    const village = orgs.find((o) => o.level === 'village')!.id;
+    const ids: number[] = [];
+    for (const [i, cam] of sim.cameras.entries()) {
+      ids.push(await registerSimCamera(tech, cam, { name: `低延时墙${i}`, orgUnitId: village }));
+    }
+    const county = client(h.server.api, await h.server.login('county'));
+    const screen = (await county.post('/walls', { name: '低延时大屏' })).json as WallScreenView;
+    screenId = screen.id;
+    const r = await county.put(`/walls/${screenId}/layout`, {
+      version: screen.version,
+      layout: { grid: '16', tiles: ids, tour: null },
+    });
+    expect(r.status, r.text).toBe(200);
+  }, 180_000);
+
+  afterEach(async () => {
+    const c = current;
+    current = null;
+    if (!c) return;
+    await c.context.close();
+    expect(c.errors, 'uncaught errors in the page').toEqual([]);
+    expect(offOrigin(c.requests, h.server.url), 'requests off the platform').toEqual([]);
+  });
+
+  afterAll(async () => {
+    await h?.close();
+    await sim?.stop();
+    await block?.release();
+    if (clipDir) rmSync(clipDir, { recursive: true, force: true });
+  });
+
+  const openWall = async (before?: (page: Page) => Promise<void>) => {
+    current = await h.open();
+    const { page } = current;
+    const sockets: string[] = [];
+    page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
+    await before?.(page);
+    await h.login(page, 'county');
+    await page.goto(`/wall/${screenId}`);
+    await expect.poll(() => page.locator('.wall').getAttribute('data-grid')).toBe('16');
+    return { page, sockets };
+  };
+
+  /** Every tile live on `transport`, and every video's clock moving. */
+  const expectAllPlaying = async (page: Page, transport: 'mse' | 'hls') => {
+    await page
+      .locator('.wall-layer--front .live-tile')
+      .nth(TILES - 1)
+      .waitFor({ timeout: 30_000 });
+    for (let i = 0; i < TILES; i++) {
+      await expect
+        .poll(
+          async () => [
+            await tile(page, i).getAttribute('data-transport'),
+            await tile(page, i).getAttribute('data-state'),
+          ],
+          {
+            timeout: 60_000,
+            interval: 500,
+          },
+        )
+        .toEqual([transport, 'live']);
+    }
+    const before = await times(page);
+    expect(before).toHaveLength(TILES);
+    await expect
+      .poll(async () => (await times(page)).every((t, k) => t > before[k]! + 1), { timeout: 30_000, interval: 500 })
+      .toBe(true);
+  };
+
+  it('plays 16 tiles over one WebSocket, no HLS requested, every currentTime advancing', async () => {
+    const { page, sockets } = await openWall();
+    await expectAllPlaying(page, 'mse');
+    expect(sockets.filter((p) => p === LIVE_PATH)).toHaveLength(1);
+    expect(current!.requests.filter((u) => new URL(u).pathname.startsWith('/streams/'))).toEqual([]);
+    // The server sees one socket carrying sixteen tiles.
+    expect(h.server.server.live.stats().sockets.map((s) => s.tiles)).toEqual([TILES]);
+    await page.screenshot({ path: path.resolve('artifacts/browser/live-mse-16.png') });
+  }, 180_000);
+
+  it('with the WebSocket blocked, every tile falls back to HLS by itself and plays', async () => {
+    let blocked = 0;
+    const { page } = await openWall(async (p) => {
+      // The upgrade never reaches the server: the page sees its socket close at once.
+      await p.routeWebSocket(`**${LIVE_PATH}`, (ws) => {
+        blocked++;
+        return ws.close({ code: 1011, reason: 'blocked by the test' });
+      });
+    });
+    await expectAllPlaying(page, 'hls');
+    // The page tried the socket once; after that failure new tiles go to HLS without trying again.
+    expect(blocked).toBe(1);
+    expect(current!.requests.some((u) => new URL(u).pathname.startsWith('/streams/'))).toBe(true);
+    expect(h.server.server.live.stats().sockets).toEqual([]);
+  }, 180_000);
+});
