@@ -11,14 +11,19 @@ import {
   NavigationControl,
   type ExpressionSpecification,
   type MapMouseEvent,
-  type MapSourceDataEvent,
 } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { FeatureCollection, Point } from 'geojson';
-import type { MapConfig, Position } from '@api/contract.ts';
+import type { MapConfig, Position, ServerToClientEvents } from '@api/contract.ts';
+import { STATUS_CODES } from '@api/point-feed.ts';
+import { isAbort } from '../api.ts';
+import { ClusterSource } from '../map/clusterSource.ts';
+import { fetchPointFeed } from '../map/pointFeed.ts';
+import { PointIndex } from '../map/pointIndex.ts';
+import { useRealtime } from '../realtime.tsx';
 import { boundsOf } from './geoBounds.ts';
 import { buildMapStyle } from './mapStyle.ts';
-import { addPlaceLabels } from './placeLayers.ts';
+import { SYSTEM_FONTS, addPlaceLabels } from './placeLayers.ts';
 
 const container = (map: MaplibreMap): HTMLElement => map.getContainer();
 
@@ -53,14 +58,16 @@ interface MapViewProps {
   onViewChange?: (bbox: Bbox) => void;
   /** A single marker, e.g. the position being edited. */
   pin?: Position | null;
-  /** Each new value fits the view to `points` (or, with `pointsUrl`, to the points it loads) once (null: never move on its own). */
+  /** Each new value fits the view to `points` (or, with `pointsFeed`, to the points it loads) once (null: never move on its own). */
   fitKey?: string | null;
   /**
-   * Draw the points a GeoJSON URL serves instead of `points` (properties id, net, s): the registry map
-   * draws every point of its filter this way, not only the loaded page (issue 17).
+   * Draw the points of the binary feed (GET /walls/points.bin with this query: the registry's filters)
+   * instead of `points`: the registry map draws every point of its filter, not only the loaded page
+   * (issue 17), clustered above CLUSTER_ABOVE points (issue 15); statuses follow `camera:status` as deltas.
+   * A new value (the caller bumps a `g=` generation after registry changes) fetches again.
    */
-  pointsUrl?: string | null;
-  /** Colours by network id, for `pointsUrl` points. */
+  pointsFeed?: string | null;
+  /** Colours by network id, for `pointsFeed` points. */
   networkColors?: Readonly<Record<string, string>>;
   /** Each new `key` moves the view: to `bbox` when given, else to `center`. */
   flyTo?: { key: string; center: Position; bbox: Bbox | null } | null;
@@ -80,6 +87,14 @@ const ALERT_PULSE_LAYER = 'alerts-pulse';
 const NO_ALERTS: readonly MapAlert[] = [];
 const NO_POINTS: readonly MapPoint[] = [];
 const NO_SELECTION: ExpressionSpecification = ['==', ['get', 'id'], -1];
+const CLUSTER_LAYER = 'cameras-clusters';
+const CLUSTER_COUNT_LAYER = 'cameras-cluster-counts';
+const NOT_CLUSTER: ExpressionSpecification = ['!', ['has', 'point_count']];
+/**
+ * Up to this many points the registry map draws every point by itself (a technician places and checks
+ * points); above it, clusters until the last cluster zoom (50,000 dots would hide the map and each other).
+ */
+const CLUSTER_ABOVE = 5_000;
 
 function toFeatureCollection(points: readonly MapPoint[]): FeatureCollection<Point> {
   return {
@@ -95,10 +110,48 @@ function toFeatureCollection(points: readonly MapPoint[]): FeatureCollection<Poi
 
 function addCameraLayers(map: MaplibreMap): void {
   map.addSource(CAMERA_SOURCE, { type: 'geojson', data: toFeatureCollection([]) });
+  // Clusters of the point feed (map/pointIndex.ts): green when all their points are online, red when none.
+  map.addLayer({
+    id: CLUSTER_LAYER,
+    type: 'circle',
+    source: CAMERA_SOURCE,
+    filter: ['has', 'point_count'],
+    paint: {
+      'circle-color': [
+        'interpolate',
+        ['linear'],
+        ['/', ['get', 'on'], ['get', 'point_count']],
+        0,
+        '#b91c1c',
+        0.8,
+        '#d97706',
+        0.95,
+        '#16a34a',
+      ],
+      'circle-opacity': 0.8,
+      'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 10, 100, 18, 1000, 26, 10000, 36],
+      'circle-stroke-color': '#06101a',
+      'circle-stroke-width': 2,
+    },
+  });
+  map.addLayer({
+    id: CLUSTER_COUNT_LAYER,
+    type: 'symbol',
+    source: CAMERA_SOURCE,
+    filter: ['has', 'point_count'],
+    layout: {
+      'text-field': ['get', 'point_count_abbreviated'],
+      'text-font': [...SYSTEM_FONTS],
+      'text-size': 12,
+      'text-allow-overlap': true,
+    },
+    paint: { 'text-color': '#ffffff', 'text-halo-color': '#06101a', 'text-halo-width': 1 },
+  });
   map.addLayer({
     id: CAMERA_LAYER,
     type: 'circle',
     source: CAMERA_SOURCE,
+    filter: NOT_CLUSTER,
     paint: {
       'circle-color': ['get', 'color'],
       'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2.5, 12, 4.5, 16, 8],
@@ -111,7 +164,7 @@ function addCameraLayers(map: MaplibreMap): void {
     id: SELECTED_LAYER,
     type: 'circle',
     source: CAMERA_SOURCE,
-    filter: NO_SELECTION,
+    filter: ['all', NOT_CLUSTER, NO_SELECTION],
     paint: {
       'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 8, 12, 10, 16, 14],
       'circle-color': 'rgba(255,255,255,0.12)',
@@ -168,7 +221,7 @@ function bboxOf(map: MaplibreMap): Bbox {
   return [round(b.getWest()), round(b.getSouth()), round(b.getEast()), round(b.getNorth())];
 }
 
-/** Paint for points from a URL: coloured by network, faded when offline (status code 2). */
+/** Paint for points of the feed: coloured by network, faded when offline (status code 2). */
 function urlPointPaint(map: MaplibreMap, colors: Readonly<Record<string, string>>): void {
   const pairs = Object.entries(colors).flat();
   const color: ExpressionSpecification = pairs.length
@@ -195,7 +248,7 @@ export function MapView({
   onViewChange,
   pin = null,
   fitKey = null,
-  pointsUrl = null,
+  pointsFeed = null,
   networkColors,
   flyTo = null,
   showPlaceLabels = false,
@@ -205,6 +258,10 @@ export function MapView({
   const containerRef = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MaplibreMap | null>(null);
   const [ready, setReady] = useState(false);
+  const { socket } = useRealtime();
+  const clustersRef = useRef<ClusterSource | null>(null);
+  /** The feed last loaded and the query it answers (the first view is fitted to it). */
+  const [feed, setFeed] = useState<{ query: string; index: PointIndex } | null>(null);
 
   // Latest callbacks and data, read by map event handlers bound once per map instance.
   const latest = useRef({ onPointClick, onMapClick, onViewChange, points, initialCenter });
@@ -241,6 +298,7 @@ export function MapView({
       if (showPlaceLabels) addPlaceLabels(map);
       addCameraLayers(map);
       addAlertLayers(map);
+      clustersRef.current = new ClusterSource(map, CAMERA_SOURCE, undefined, CLUSTER_ABOVE);
       setReady(true);
       emitView();
     });
@@ -263,6 +321,15 @@ export function MapView({
           return;
         }
       }
+      const cluster = map.getLayer(CLUSTER_LAYER)
+        ? map.queryRenderedFeatures(e.point, { layers: [CLUSTER_LAYER] })[0]
+        : undefined;
+      const index = clustersRef.current?.current;
+      if (cluster && index && cluster.geometry.type === 'Point') {
+        const [lon, lat] = cluster.geometry.coordinates as [number, number];
+        map.easeTo({ center: [lon, lat], zoom: index.expansionZoom(Number(cluster.properties['cluster_id'])) });
+        return;
+      }
       const lngLat = e.lngLat.wrap();
       mapClick?.({ lon: lngLat.lng, lat: lngLat.lat });
     });
@@ -281,6 +348,8 @@ export function MapView({
 
     return () => {
       observer.disconnect();
+      clustersRef.current?.detach();
+      clustersRef.current = null;
       map.remove();
       mapRef.current = null;
       setReady(false);
@@ -289,16 +358,44 @@ export function MapView({
 
   useEffect(() => {
     const source = mapRef.current?.getSource(CAMERA_SOURCE);
-    if (!ready || !(source instanceof GeoJSONSource)) return;
-    // With a URL the map's worker fetches the whole selection itself (it can be tens of thousands).
-    if (pointsUrl) void source.setData(new URL(pointsUrl, window.location.origin).toString());
-    else void source.setData(toFeatureCollection(points));
-  }, [ready, points, pointsUrl]);
+    if (!ready || pointsFeed !== null || !(source instanceof GeoJSONSource)) return;
+    void source.setData(toFeatureCollection(points));
+  }, [ready, points, pointsFeed]);
+
+  // The feed (it can be tens of thousands of points): clustered here, only the view handed to maplibre.
+  useEffect(() => {
+    if (!ready || pointsFeed === null) return;
+    const controller = new AbortController();
+    fetchPointFeed(pointsFeed, controller.signal).then(
+      (columns) => {
+        const index = new PointIndex(columns);
+        clustersRef.current?.setIndex(index);
+        setFeed({ query: pointsFeed, index });
+      },
+      (err: unknown) => {
+        if (!isAbort(err)) console.warn('point feed', err);
+      },
+    );
+    return () => controller.abort();
+  }, [ready, pointsFeed]);
+
+  // Status changes are deltas on the loaded feed: nothing is fetched again.
+  useEffect(() => {
+    if (!socket || pointsFeed === null) return;
+    const onStatus: ServerToClientEvents['camera:status'] = (e) => {
+      const clusters = clustersRef.current;
+      if (clusters?.current?.setStatus(e.id, STATUS_CODES[e.status])) clusters.changed();
+    };
+    socket.on('camera:status', onStatus);
+    return () => {
+      socket.off('camera:status', onStatus);
+    };
+  }, [socket, pointsFeed]);
 
   useEffect(() => {
     const map = mapRef.current;
-    if (ready && map && pointsUrl) urlPointPaint(map, networkColors ?? {});
-  }, [ready, pointsUrl, networkColors]);
+    if (ready && map && pointsFeed !== null) urlPointPaint(map, networkColors ?? {});
+  }, [ready, pointsFeed, networkColors]);
 
   useEffect(() => {
     const source = mapRef.current?.getSource(ALERT_SOURCE);
@@ -322,7 +419,11 @@ export function MapView({
   useEffect(() => {
     const map = mapRef.current;
     if (!ready || !map) return;
-    map.setFilter(SELECTED_LAYER, selectedId === null ? NO_SELECTION : ['==', ['get', 'id'], selectedId]);
+    map.setFilter(SELECTED_LAYER, [
+      'all',
+      NOT_CLUSTER,
+      selectedId === null ? NO_SELECTION : ['==', ['get', 'id'], selectedId],
+    ]);
     const selected = latest.current.points.find((p) => p.id === selectedId);
     if (selected && !map.getBounds().contains([selected.position.lon, selected.position.lat])) {
       map.easeTo({ center: [selected.position.lon, selected.position.lat] });
@@ -347,33 +448,13 @@ export function MapView({
       );
       container(map).dataset['fitted'] = 'true';
     };
-    if (!pointsUrl) {
+    if (pointsFeed === null) {
       fit(boundsOf(points.map((p) => p.position)));
       return;
     }
-    // Fitted once the worker has the selection: read it back from the source.
-    const source = map.getSource(CAMERA_SOURCE);
-    if (!(source instanceof GeoJSONSource)) return;
-    let live = true;
-    const onData = (e: MapSourceDataEvent) => {
-      if (e.sourceId !== CAMERA_SOURCE || !map.isSourceLoaded(CAMERA_SOURCE)) return;
-      map.off('sourcedata', onData);
-      void source.getData().then((data) => {
-        if (!live || data.type !== 'FeatureCollection') return;
-        const positions = data.features.flatMap((f) =>
-          f.geometry.type === 'Point'
-            ? [{ lon: f.geometry.coordinates[0] ?? 0, lat: f.geometry.coordinates[1] ?? 0 }]
-            : [],
-        );
-        fit(boundsOf(positions));
-      });
-    };
-    map.on('sourcedata', onData);
-    return () => {
-      live = false;
-      map.off('sourcedata', onData);
-    };
-  }, [ready, fitKey, points, pointsUrl]);
+    // Fitted once the feed of this selection has arrived.
+    if (feed?.query === pointsFeed) fit(feed.index.columns.bbox);
+  }, [ready, fitKey, points, pointsFeed, feed]);
 
   const lastFly = useRef<string | null>(null);
   useEffect(() => {

@@ -6,7 +6,7 @@
  * render costs the same at 200,000 points as at 2,000 (issue 15).
  */
 import type { GeoJSONSource, Map as MaplibreMap } from 'maplibre-gl';
-import type { PointIndex, Bounds } from './pointIndex.ts';
+import { CLUSTER_MAX_ZOOM, type PointIndex, type Bounds } from './pointIndex.ts';
 
 /** Least time between two recomputations while the view moves (the source follows within this). */
 const MOVE_REFRESH_MS = 120;
@@ -29,6 +29,8 @@ export class ClusterSource {
     private readonly sourceId: string,
     /** Called after each setData with the number of features handed to the source. */
     private readonly onSet?: (features: number) => void,
+    /** Up to this many points every point is drawn by itself at every zoom (the registry's placement map). */
+    private readonly clusterAbove = 0,
   ) {
     map.on('move', this.onMove);
     map.on('moveend', this.onMoveEnd);
@@ -69,7 +71,7 @@ export class ClusterSource {
     this.moveTimer = undefined;
     const source = this.map.getSource<GeoJSONSource>(this.sourceId);
     if (!this.index || !source) return;
-    const zoom = Math.floor(this.map.getZoom());
+    const zoom = this.index.count <= this.clusterAbove ? CLUSTER_MAX_ZOOM + 1 : Math.floor(this.map.getZoom());
     const bounds = this.bounds();
     // Same zoom, same padded view (to ~1/8 screen) and no delta: nothing to send.
     const step = (bounds[2] - bounds[0]) / 16;

@@ -9,7 +9,7 @@ import {
 } from '@api/contract.ts';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
-import { API_BASE, api, ApiError, cameraExportUrl, isAbort } from '../api.ts';
+import { api, ApiError, cameraExportUrl, isAbort } from '../api.ts';
 import { MapSearch } from '../components/MapSearch.tsx';
 import { MapView, type Bbox, type MapAlert } from '../components/MapView.tsx';
 import { NetworkList, networkLabel } from '../components/NetworkList.tsx';
@@ -98,6 +98,8 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
   const { reload: reloadRefs } = refs;
 
   const update = (patch: Partial<Filters>) => setFilters((prev) => ({ ...prev, ...patch }));
+  const statusFiltered = useRef(false);
+  statusFiltered.current = filters.status !== null;
 
   const refreshAll = useCallback(() => {
     setRefreshToken((n) => n + 1);
@@ -127,10 +129,11 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
         timer = window.setTimeout(reloadRefs, 400);
       }
     };
-    // Status changes patch the badge at once; the tree's counts follow at most every few seconds.
+    // Status changes patch the badge at once; the tree's counts follow at most every few seconds. The map
+    // takes them as deltas (MapView), unless it shows one status only: then points leave and join it.
     const countsSoon = throttle(() => {
       reloadRefs();
-      setMapGeneration((n) => n + 1);
+      if (statusFiltered.current) setMapGeneration((n) => n + 1);
     }, STATUS_REFRESH_MS);
     const onStatus: ServerToClientEvents['camera:status'] = (event) => {
       patchStatus(event);
@@ -200,7 +203,7 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
     if (filters.ptz) p.set('ptz', 'true');
     return p.toString();
   }, [q, filters.org, filters.network, filters.status, filters.ptz]);
-  const pointsUrl = `${API_BASE}/walls/points.geojson?${pointsFilter}${pointsFilter ? '&' : ''}g=${mapGeneration}`;
+  const pointsFeed = `${pointsFilter}${pointsFilter ? '&' : ''}g=${mapGeneration}`;
   const networkColors = useMemo(
     () => Object.fromEntries(networkIds.map((id) => [id, networkColor(id, networkIds)])),
     [networkIds],
@@ -495,7 +498,7 @@ export function RegistryPage({ openCameraId = null }: { openCameraId?: number | 
           {mapConfig.status === 'ready' && (
             <MapView
               config={mapConfig.config}
-              pointsUrl={pointsUrl}
+              pointsFeed={pointsFeed}
               networkColors={networkColors}
               alerts={alertMarkers}
               selectedId={selectedId}
