@@ -117,14 +117,12 @@ describe.skipIf(skip)('playback page', () => {
     await page.getByRole('button', { name: '放大到播放位置' }).click();
     const span = await page.getByTestId('span').first().boundingBox();
     const before = Number(await page.getByTestId('timeline').getAttribute('aria-valuenow'));
-    await page
-      .getByTestId('timeline')
-      .click({
-        position: {
-          x: Math.max(1, span!.x + span!.width - 40 - (await page.getByTestId('timeline').boundingBox())!.x),
-          y: 18,
-        },
-      });
+    await page.getByTestId('timeline').click({
+      position: {
+        x: Math.max(1, span!.x + span!.width - 40 - (await page.getByTestId('timeline').boundingBox())!.x),
+        y: 18,
+      },
+    });
     await page.waitForFunction(
       (b) => Number(document.querySelector('[data-testid=timeline]')?.getAttribute('aria-valuenow')) > b + 2000,
       before,
