@@ -48,7 +48,13 @@ export type Permission =
   /** Start diagnosis sweeps, renew a point's reference picture. */
   | 'quality.manage'
   /** The leaders' reports (日/周/月/季, xlsx and PDF). */
-  | 'report.read';
+  | 'report.read'
+  /** 录像回放: recorded spans, playback and alert evidence clips of points in scope (issue 14). */
+  | 'recording.read'
+  /** Record plans, retention and the recording disk's state. */
+  | 'recording.manage'
+  /** Download a recorded range or an evidence clip as MP4 (audited). */
+  | 'recording.export';
 
 export interface ApiErrorBody {
   error: {
