@@ -9,6 +9,7 @@ import { DiscoveryResponder, MulticastDiscovery, multicastSandbox } from './disc
 import { EventBroker } from './events.ts';
 import { OnvifHttpServer, type OnvifCamera } from './onvif-http.ts';
 import { DEFAULT_PRESETS, PtzState } from './ptz.ts';
+import { REPLAY_PATH, SearchSessions, SimRecording } from './recordings.ts';
 import { RtspServer, streamPath, type RtspCamera } from './rtsp.ts';
 import { endpointUuid, isLoopbackV4, resolveStreams } from './specs.ts';
 import { StreamTicker } from './ticker.ts';
@@ -40,6 +41,7 @@ export { measureResources, resourceSnapshot, type ResourceSample } from './measu
 export { streamForPath } from './rtsp.ts';
 export { spawnProcess, type RunProcess } from './clips.ts';
 export { CLOCK_SEI_UUID, readClockBand, readClockSei } from './wallclock.ts';
+export { DEFAULT_GAPS, RECORDING_TOKEN, SimRecording, type SimRecordingSpec } from './recordings.ts';
 export { PICTURE_FAULTS, isPictureFault, pictureFaultFilter, type SimPictureFault } from './picture-faults.ts';
 
 /**
@@ -154,6 +156,9 @@ class SimCamera implements OnvifCamera, RtspCamera {
   readonly ptz: PtzState | undefined;
   readonly events = new EventBroker();
   readonly nonces = new NonceCache();
+  readonly searches = new SearchSessions();
+  /** Profile G: what the camera holds in its own storage (none with `recording: false`). */
+  readonly #recording: SimRecording | undefined;
   #faults: SimFaults;
   #info: SimCameraInfo | undefined;
   readonly kfSec: number;
@@ -176,6 +181,11 @@ class SimCamera implements OnvifCamera, RtspCamera {
     this.idrOnConnect = spec.idrOnConnect ?? false;
     this.#clipSeconds = opts.clipSeconds ?? 4;
     this.#shared = opts.clipMode === 'shared';
+    this.#recording = spec.recording === false ? undefined : new SimRecording(spec.recording ?? {}, this.deviceNowMs());
+  }
+
+  recording(): SimRecording | undefined {
+    return this.#recording;
   }
 
   get code() {
@@ -215,6 +225,14 @@ class SimCamera implements OnvifCamera, RtspCamera {
       mediaServiceUrl: `${base}/media_service`,
       eventsServiceUrl: `${base}/events_service`,
       ...(this.spec.ptz ? { ptzServiceUrl: `${base}/ptz_service` } : {}),
+      ...(this.#recording
+        ? {
+            recordingServiceUrl: `${base}/recording_service`,
+            searchServiceUrl: `${base}/search_service`,
+            replayServiceUrl: `${base}/replay_service`,
+            replayUri: `rtsp://${h}:${rtspPort}${REPLAY_PATH}`,
+          }
+        : {}),
       mainStreamUri: `rtsp://${h}:${rtspPort}${streamPath('main')}`,
       subStreamUri: `rtsp://${h}:${rtspPort}${streamPath('sub')}`,
       snapshotUri: `${base}/snapshot.jpg?channel=1`,

@@ -330,6 +330,17 @@ export class LiveTimeline implements Paced {
     for (const v of this.#viewers) v.frame(f, now);
   }
 
+  /**
+   * One picture of `clip` at `pos`, stamped as frame `n` captured at `captureMs`: replay of recordings
+   * (replay.ts) builds its pictures this way on a timeline of its own, never joined, so its clock band
+   * follows its own frames. Call in frame order.
+   */
+  pictureAt(clip: H264Stream, pos: number, n: number, captureMs: number): LivePicture {
+    const prep = prepare(clip);
+    const band = prep.bandKey ? this.#bandFor(prep.bandKey, n, captureMs) : undefined;
+    return this.#picture(prep.aus[pos]!, prep, band, n, captureMs);
+  }
+
   /** The band of this frame, drawn once for every picture built from it. */
   #bandFor(key: string, n: number, captureMs: number): ClockBand | undefined {
     if (!this.#band || this.#bandKey !== key) {

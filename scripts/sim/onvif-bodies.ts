@@ -35,6 +35,7 @@ export function scopesOf(c: SimCameraInfo): string[] {
     `onvif://www.onvif.org/manufacturer/${encodeURIComponent(c.manufacturer)}`,
   ];
   if (c.ptz) s.splice(1, 0, 'onvif://www.onvif.org/type/ptz');
+  if (c.replayServiceUrl) s.splice(3, 0, 'onvif://www.onvif.org/Profile/G');
   return s;
 }
 
@@ -91,6 +92,15 @@ const ptzCaps = (c: SimCameraInfo) =>
   c.ptzServiceUrl ? `<tt:PTZ><tt:XAddr>${esc(c.ptzServiceUrl)}</tt:XAddr></tt:PTZ>` : '';
 /** Domes have a motorised lens: focus and iris through the imaging service, beside the device service. */
 export const imagingServiceUrl = (c: SimCameraInfo) => c.deviceServiceUrl.replace(/device_service$/, 'imaging_service');
+/** Profile G (GetCapabilities keeps them under Extension, as Core 8.1.2.1 adds them). */
+const profileGCaps = (c: SimCameraInfo) =>
+  c.recordingServiceUrl && c.searchServiceUrl && c.replayServiceUrl
+    ? `<tt:Extension><tt:Recording><tt:XAddr>${esc(c.recordingServiceUrl)}</tt:XAddr><tt:ReceiverSource>false</tt:ReceiverSource>` +
+      `<tt:MediaProfileSource>true</tt:MediaProfileSource><tt:DynamicRecordings>false</tt:DynamicRecordings>` +
+      `<tt:DynamicTracks>false</tt:DynamicTracks><tt:MaxStringLength>64</tt:MaxStringLength></tt:Recording>` +
+      `<tt:Search><tt:XAddr>${esc(c.searchServiceUrl)}</tt:XAddr><tt:MetadataSearch>false</tt:MetadataSearch></tt:Search>` +
+      `<tt:Replay><tt:XAddr>${esc(c.replayServiceUrl)}</tt:XAddr></tt:Replay></tt:Extension>`
+    : '';
 const imagingCaps = (c: SimCameraInfo) =>
   c.ptzServiceUrl ? `<tt:Imaging><tt:XAddr>${esc(imagingServiceUrl(c))}</tt:XAddr></tt:Imaging>` : '';
 
@@ -104,6 +114,7 @@ export function capabilities(c: SimCameraInfo, categories: string[]): string | u
   if (all || want.has('Media')) x += mediaCaps(c);
   if (all || want.has('PTZ')) x += ptzCaps(c);
   if (all || want.has('Imaging')) x += imagingCaps(c);
+  if (all) x += profileGCaps(c);
   if (!x) return undefined;
   return `<tds:GetCapabilitiesResponse><tds:Capabilities>${x}</tds:Capabilities></tds:GetCapabilitiesResponse>`;
 }
@@ -120,7 +131,15 @@ const mediaServiceCaps =
 const eventServiceCaps = `<tev:Capabilities WSSubscriptionPolicySupport="true" WSPullPointSupport="true" WSPausableSubscriptionManagerInterfaceSupport="false" MaxNotificationProducers="10" MaxPullPoints="10" PersistentNotificationStorage="false"/>`;
 const ptzServiceCaps = `<tptz:Capabilities EFlip="false" Reverse="false" GetCompatibleConfigurations="false" MoveStatus="true" StatusPosition="true"/>`;
 
+const recordingServiceCaps = `<trc:Capabilities DynamicRecordings="false" DynamicTracks="false" Encoding="H264" MaxRate="8192" MaxTotalRate="8192" MaxRecordings="1" MaxRecordingJobs="1" Options="false" MetadataRecording="false"/>`;
+const searchServiceCaps = `<tse:Capabilities MetadataSearch="false" GeneralStartEvents="false"/>`;
+/** Replay: no reverse play, sessions time out after a minute without a keep-alive. */
+const replayServiceCaps = `<trp:Capabilities ReversePlayback="false" SessionTimeoutRange="10 60" RTP_RTSP_TCP="true"/>`;
+
 export const serviceCapabilities = {
+  recording: () => `<trc:GetServiceCapabilitiesResponse>${recordingServiceCaps}</trc:GetServiceCapabilitiesResponse>`,
+  search: () => `<tse:GetServiceCapabilitiesResponse>${searchServiceCaps}</tse:GetServiceCapabilitiesResponse>`,
+  replay: () => `<trp:GetServiceCapabilitiesResponse>${replayServiceCaps}</trp:GetServiceCapabilitiesResponse>`,
   device: () => `<tds:GetServiceCapabilitiesResponse>${deviceServiceCaps}</tds:GetServiceCapabilitiesResponse>`,
   media: () => `<trt:GetServiceCapabilitiesResponse>${mediaServiceCaps}</trt:GetServiceCapabilitiesResponse>`,
   events: () => `<tev:GetServiceCapabilitiesResponse>${eventServiceCaps}</tev:GetServiceCapabilitiesResponse>`,
@@ -137,6 +156,9 @@ export function services(c: SimCameraInfo, includeCapability: boolean): string {
     svc(NS.trt, c.mediaServiceUrl, mediaServiceCaps, 2, 60) +
     svc(NS.tev, c.eventsServiceUrl, eventServiceCaps, 2, 60);
   if (c.ptzServiceUrl) x += svc(NS.tptz, c.ptzServiceUrl, ptzServiceCaps, 2, 50);
+  if (c.recordingServiceUrl) x += svc(NS.trc, c.recordingServiceUrl, recordingServiceCaps, 2, 50);
+  if (c.searchServiceUrl) x += svc(NS.tse, c.searchServiceUrl, searchServiceCaps, 2, 42);
+  if (c.replayServiceUrl) x += svc(NS.trp, c.replayServiceUrl, replayServiceCaps, 2, 21);
   return `<tds:GetServicesResponse>${x}</tds:GetServicesResponse>`;
 }
 

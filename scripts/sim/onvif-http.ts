@@ -10,6 +10,7 @@ import { checkAuthorization, digestChallenge } from './http-auth.ts';
 import * as B from './onvif-bodies.ts';
 import { ImagingState } from './imaging.ts';
 import type { PtzState } from './ptz.ts';
+import * as R from './recordings.ts';
 import { isLoopbackV4 } from './specs.ts';
 import type { SimCameraInfo, SimCounters, SimFaults, SimStreamName } from './types.ts';
 import { type NonceCache, verifyUsernameToken } from './wsse.ts';
@@ -19,6 +20,7 @@ import {
   childText,
   childXml,
   envelope,
+  esc,
   faultBody,
   parseDurationMs,
   parseSoapRequest,
@@ -41,6 +43,9 @@ export interface OnvifCamera {
   events: EventBroker;
   nonces: NonceCache;
   clipParams(stream: SimStreamName): ClipParams;
+  /** Its own recordings (Profile G); undefined on a camera without them. */
+  recording(): R.SimRecording | undefined;
+  readonly searches: R.SearchSessions;
 }
 
 export interface OnvifDeps {
@@ -53,7 +58,7 @@ export interface OnvifDeps {
   log?: (msg: string) => void;
 }
 
-type Service = 'device' | 'media' | 'ptz' | 'imaging' | 'events' | 'subscription';
+type Service = 'device' | 'media' | 'ptz' | 'imaging' | 'events' | 'subscription' | 'recording' | 'search' | 'replay';
 
 interface Ctx {
   camera: OnvifCamera;
@@ -348,6 +353,118 @@ const SUBSCRIPTION: Record<string, Op> = {
   },
 };
 
+// ---------------------------------------------------------------- Profile G (recordings.ts)
+
+const noRecording = () => FAULTS.invalidArg('ter:NoRecording', 'The recording token does not exist');
+const recordingOk = (c: Ctx) => {
+  const t = childText(c.req.body, 'RecordingToken');
+  return t === undefined || t === R.RECORDING_TOKEN;
+};
+const sourceOf = (c: Ctx): R.RecordingSource => ({
+  code: c.info.code,
+  name: c.info.model,
+  mainStreamUri: c.info.mainStreamUri,
+});
+/** Device times in a request (ISO 8601, UTC or with an offset). */
+const timeArg = (c: Ctx, name: string) => {
+  const t = childText(c.req.body, name);
+  const ms = t === undefined || t.length > 40 ? NaN : Date.parse(t);
+  return Number.isFinite(ms) ? ms : undefined;
+};
+const keepAlive = (c: Ctx) => parseDurationMs(childText(c.req.body, 'KeepAliveTime')) ?? 60_000;
+const maxResults = (c: Ctx) => Number(childText(c.req.body, 'MaxResults') ?? 100) || 100;
+const noSearch = () => FAULTS.invalidArg('ter:InvalidToken', 'The search token is invalid or has expired');
+
+function withRecording(fn: (c: Ctx, rec: R.SimRecording) => Result): Op {
+  return {
+    run: (c) => {
+      const rec = c.camera.recording();
+      return rec ? fn(c, rec) : FAULTS.actionNotSupported(c.req.op);
+    },
+  };
+}
+
+const RECORDING: Record<string, Op> = {
+  GetServiceCapabilities: withRecording(() => B.serviceCapabilities.recording()),
+  GetRecordings: withRecording((c) => R.recordingsList(sourceOf(c), 24)),
+};
+
+const SEARCH: Record<string, Op> = {
+  GetServiceCapabilities: withRecording(() => B.serviceCapabilities.search()),
+  GetRecordingSummary: withRecording((c, rec) => R.recordingSummary(rec, c.deviceNowMs)),
+  GetRecordingInformation: withRecording((c, rec) =>
+    recordingOk(c)
+      ? `<tse:GetRecordingInformationResponse><tse:RecordingInformation>${R.recordingInformation(sourceOf(c), rec, c.deviceNowMs)}</tse:RecordingInformation></tse:GetRecordingInformationResponse>`
+      : noRecording(),
+  ),
+  FindRecordings: withRecording((c, rec) => {
+    const info = `<tt:RecordingInformation>${R.recordingInformation(sourceOf(c), rec, c.deviceNowMs)}</tt:RecordingInformation>`;
+    const token = c.camera.searches.create('recordings', [info], c.nowMs, keepAlive(c));
+    if (!token) return FAULTS.receiver('ter:ResourceProblem', 'Too many searches');
+    return `<tse:FindRecordingsResponse><tse:SearchToken>${token}</tse:SearchToken></tse:FindRecordingsResponse>`;
+  }),
+  GetRecordingSearchResults: withRecording((c) => {
+    const got = c.camera.searches.take(
+      childText(c.req.body, 'SearchToken') ?? '',
+      'recordings',
+      maxResults(c),
+      c.nowMs,
+    );
+    if (!got) return noSearch();
+    return (
+      `<tse:GetRecordingSearchResultsResponse><tse:ResultList><tt:SearchState>${got.state}</tt:SearchState>` +
+      `${got.results.join('')}</tse:ResultList></tse:GetRecordingSearchResultsResponse>`
+    );
+  }),
+  FindEvents: withRecording((c, rec) => {
+    const from = timeArg(c, 'StartPoint');
+    if (from === undefined) return FAULTS.invalidArg('ter:InvalidArgs', 'StartPoint is missing or not a time');
+    const to = timeArg(c, 'EndPoint') ?? c.deviceNowMs;
+    const topic = childText(childXml(c.req.body, 'SearchFilter') ?? '', 'TopicExpression');
+    // Only recording history is searchable here; any other topic finds nothing.
+    const results =
+      topic === undefined || /RecordingHistory/.test(topic)
+        ? R.trackStateEvents(rec, c.deviceNowMs, from, to, childText(c.req.body, 'IncludeStartState') === 'true')
+        : [];
+    const max = Number(childText(c.req.body, 'MaxMatches') ?? 0);
+    const token = c.camera.searches.create(
+      'events',
+      (max > 0 ? results.slice(0, max) : results).map((r) => `<tt:Result>${r}</tt:Result>`),
+      c.nowMs,
+      keepAlive(c),
+    );
+    if (!token) return FAULTS.receiver('ter:ResourceProblem', 'Too many searches');
+    return `<tse:FindEventsResponse><tse:SearchToken>${token}</tse:SearchToken></tse:FindEventsResponse>`;
+  }),
+  GetEventSearchResults: withRecording((c) => {
+    const got = c.camera.searches.take(childText(c.req.body, 'SearchToken') ?? '', 'events', maxResults(c), c.nowMs);
+    if (!got) return noSearch();
+    return (
+      `<tse:GetEventSearchResultsResponse><tse:ResultList><tt:SearchState>${got.state}</tt:SearchState>` +
+      `${got.results.join('')}</tse:ResultList></tse:GetEventSearchResultsResponse>`
+    );
+  }),
+  EndSearch: withRecording((c) =>
+    c.camera.searches.end(childText(c.req.body, 'SearchToken') ?? '')
+      ? `<tse:EndSearchResponse><tse:Endpoint>${new Date(c.deviceNowMs).toISOString()}</tse:Endpoint></tse:EndSearchResponse>`
+      : noSearch(),
+  ),
+};
+
+const REPLAY: Record<string, Op> = {
+  GetServiceCapabilities: withRecording(() => B.serviceCapabilities.replay()),
+  GetReplayUri: withRecording((c) => {
+    if (!recordingOk(c) || childText(c.req.body, 'RecordingToken') === undefined) return noRecording();
+    if (childText(c.req.body, 'Stream') === 'RTP-Multicast')
+      return FAULTS.invalidArg('ter:InvalidStreamSetup', 'Multicast replay is not supported');
+    return `<trp:GetReplayUriResponse><trp:Uri>${esc(advertised(c.info, c.info.replayUri ?? ''))}</trp:Uri></trp:GetReplayUriResponse>`;
+  }),
+  GetReplayConfiguration: withRecording(
+    () =>
+      `<trp:GetReplayConfigurationResponse><trp:Configuration><tt:SessionTimeout>PT60S</tt:SessionTimeout></trp:Configuration></trp:GetReplayConfigurationResponse>`,
+  ),
+};
+
 const TABLES: Record<Service, Record<string, Op>> = {
   device: DEVICE,
   media: MEDIA,
@@ -355,6 +472,9 @@ const TABLES: Record<Service, Record<string, Op>> = {
   imaging: IMAGING,
   events: EVENTS,
   subscription: SUBSCRIPTION,
+  recording: RECORDING,
+  search: SEARCH,
+  replay: REPLAY,
 };
 
 export function routeOf(path: string): { service: Service; subscriptionId?: string } | undefined {
@@ -369,6 +489,12 @@ export function routeOf(path: string): { service: Service; subscriptionId?: stri
       return { service: 'imaging' };
     case '/onvif/events_service':
       return { service: 'events' };
+    case '/onvif/recording_service':
+      return { service: 'recording' };
+    case '/onvif/search_service':
+      return { service: 'search' };
+    case '/onvif/replay_service':
+      return { service: 'replay' };
   }
   const m = /^\/onvif\/events_service\/subscription\/([0-9a-f]{1,32})$/.exec(path);
   return m ? { service: 'subscription', subscriptionId: m[1]! } : undefined;

@@ -15,6 +15,8 @@ import type { ClipParams, ClipStore } from './clips.ts';
 import { interleavedAccessUnit, rtcpSenderReport, rtpPacket, payloadSize, type H264Stream } from './h264.ts';
 import { checkAuthorization, digestChallenge } from './http-auth.ts';
 import { LiveTimeline, type LiveFrame, type LivePicture, type LiveViewer } from './live.ts';
+import { REPLAY_PATH, compactClock, parseReplayRange, type SimRecording } from './recordings.ts';
+import { ReplayFeed } from './replay.ts';
 import { isLoopbackV4 } from './specs.ts';
 import type { StreamTicker } from './ticker.ts';
 import type { SimCounters, SimFaults, SimStreamName, SimStreamProfile } from './types.ts';
@@ -44,6 +46,9 @@ export interface RtspCamera {
   clipParams(stream: SimStreamName): ClipParams;
   /** The shared placeholder clip of the stream's geometry. */
   placeholderParams(stream: SimStreamName): ClipParams;
+  /** Its own recordings (Profile G replay); undefined on a camera without them. */
+  recording(): SimRecording | undefined;
+  deviceNowMs(): number;
 }
 
 export interface RtspDeps {
@@ -79,6 +84,13 @@ export function streamForPath(urlOrPath: string): SimStreamName | undefined {
   if (/^\/media\/video1$/i.test(clean)) return 'main';
   if (/^\/media\/video2$/i.test(clean)) return 'sub';
   return undefined;
+}
+
+/** The replay URL GetReplayUri hands out (Hikvision's track path), with or without a track suffix. */
+export function isReplayPath(urlOrPath: string): boolean {
+  const m = /^rtsp:\/\/[^/]*(\/.*)?$/i.exec(urlOrPath);
+  const p = (m ? (m[1] ?? '/') : urlOrPath).split('?')[0]!;
+  return p.replace(/\/(trackID=\d+|track\d+)\/?$/i, '').replace(/\/+$/, '') === REPLAY_PATH;
 }
 
 export const streamPath = (s: SimStreamName) => `/Streaming/Channels/${s === 'main' ? '101' : '102'}`;
@@ -156,8 +168,12 @@ class Session implements LiveViewer {
   #ownParams: ClipParams | undefined;
   /** Timeline frame of `#clipPos`. */
   #posFrame = 0;
+  /** A replay session (Profile G): set up on the replay URL, fed by its own ReplayFeed from PLAY on. */
+  readonly replay: boolean;
+  #feed: ReplayFeed | undefined;
 
-  constructor(server: RtspServer, conn: Connection, stream: SimStreamName, transport: Transport) {
+  constructor(server: RtspServer, conn: Connection, stream: SimStreamName, transport: Transport, replay = false) {
+    this.replay = replay;
     this.#server = server;
     this.conn = conn;
     this.stream = stream;
@@ -169,7 +185,52 @@ class Session implements LiveViewer {
 
   /** RTP-Info values: the next sequence number, and the RTP time of the timeline's next frame. */
   nextRtpInfo(): { seq: number; rtptime: number } {
+    if (this.#feed) return { seq: this.seq & 0xffff, rtptime: this.#feed.rtpTime() };
     return { seq: this.seq & 0xffff, rtptime: this.#timeline.rtpTime(this.#timeline.nextFrame()) };
+  }
+
+  /**
+   * PLAY on a replay session: a new feed from `startMs` at `scale` (a PLAY while playing repositions, as
+   * ONVIF replay allows). Returns where it really starts (the next recorded moment when that is a gap).
+   */
+  playReplay(startMs: number, endMs: number | undefined, scale: number): number {
+    const server = this.#server;
+    const rec = server.camera.recording()!;
+    this.#feed?.stop();
+    const params = server.camera.clipParams(this.stream);
+    const clips = server.deps.clips;
+    const feed = new ReplayFeed({
+      fps: params.profile.fps,
+      gopFrames: params.gopFrames,
+      ticker: server.deps.ticker,
+      clip: {
+        acquire: (signal) => clips.acquire(params, signal),
+        release: () => clips.release(params),
+      },
+      recording: rec,
+      deviceNowMs: () => server.camera.deviceNowMs(),
+      startMs,
+      ...(endMs !== undefined ? { endMs } : {}),
+      scale,
+      key: `${server.camera.code}/${this.id}`,
+      send: (pic, f, now) => {
+        if (this.state !== 'playing') return;
+        if (this.conn.socket.destroyed) {
+          server.endSession(this);
+          return;
+        }
+        this.#send(pic, f, now);
+      },
+      ...(server.deps.log ? { log: server.deps.log } : {}),
+    });
+    this.#feed = feed;
+    this.#needIdr = true;
+    if (this.state !== 'playing') {
+      this.state = 'playing';
+      server.deps.counters.rtspPlaying++;
+    }
+    feed.start();
+    return feed.startMs;
   }
 
   play(): void {
@@ -240,12 +301,16 @@ class Session implements LiveViewer {
     if (this.state === 'playing') this.#server.deps.counters.rtspPlaying--;
     this.state = 'paused';
     this.#timeline.leave(this);
+    this.#feed?.stop();
+    this.#feed = undefined;
   }
 
   close(): void {
     if (this.state === 'playing') this.#server.deps.counters.rtspPlaying--;
     this.state = 'ready';
     this.#timeline.leave(this);
+    this.#feed?.stop();
+    this.#feed = undefined;
     this.#gone.abort();
     if (this.#own) this.#server.deps.clips.release(this.#ownParams ?? this.#server.camera.clipParams(this.stream));
     this.#own = undefined;
@@ -549,6 +614,12 @@ export class RtspServer {
       conn.socket.destroy();
       return;
     }
+    // RFC 2326 12.32: a feature the client requires and we lack is refused; ONVIF replay is the one we have.
+    const unsupported = (req.headers.get('require') ?? '')
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t && t.toLowerCase() !== 'onvif-replay');
+    if (unsupported.length) return reply(551, 'Option not supported', { Unsupported: unsupported.join(', ') });
     if (method === 'OPTIONS') return reply(200, 'OK', { Public: PUBLIC });
 
     const cred = checkAuthorization(
@@ -576,6 +647,7 @@ export class RtspServer {
         return this.#setup(conn, req, session, reply);
       case 'PLAY': {
         if (!session) return reply(454, 'Session Not Found');
+        if (session.replay) return this.#playReplay(req, session, reply);
         const info = session.nextRtpInfo();
         const base = req.url.replace(/\/(trackID=\d+)?$/, '');
         session.play();
@@ -600,11 +672,42 @@ export class RtspServer {
     }
   }
 
+  /**
+   * PLAY of a replay (ONVIF Streaming, Replay): `Range: clock=<start>-[<end>]` picks the moment (npt or none:
+   * the recording's start), `Scale` the speed (positive only: this camera does not play backwards).
+   */
+  #playReplay(
+    req: Request,
+    session: Session,
+    reply: (status: number, reason: string, headers?: Record<string, string>, body?: string) => void,
+  ): void {
+    const rec = this.camera.recording();
+    if (!rec) return reply(404, 'Not Found');
+    const range = parseReplayRange(req.headers.get('range'));
+    if (!range) return reply(457, 'Invalid Range');
+    const scaleText = req.headers.get('scale');
+    const scale = scaleText === undefined ? 1 : Number(scaleText);
+    if (!Number.isFinite(scale) || scale <= 0 || scale > 16) {
+      return reply(456, 'Header Field Not Valid for Resource');
+    }
+    const startMs = range.kind === 'clock' ? range.ms : rec.earliest() + range.sec * 1000;
+    const start = session.playReplay(startMs, range.kind === 'clock' ? range.endMs : undefined, scale);
+    const info = session.nextRtpInfo();
+    const base = req.url.replace(/\/(trackID=\d+)?$/, '');
+    return reply(200, 'OK', {
+      Session: session.id,
+      Range: `clock=${compactClock(start)}-`,
+      Scale: String(scale),
+      'RTP-Info': `url=${base}/trackID=1;seq=${info.seq};rtptime=${info.rtptime}`,
+    });
+  }
+
   async #describe(
     req: Request,
     reply: (status: number, reason: string, headers?: Record<string, string>, body?: string) => void,
   ): Promise<void> {
-    const stream = streamForPath(req.url);
+    const replay = isReplayPath(req.url);
+    const stream = replay ? (this.camera.recording() ? 'main' : undefined) : streamForPath(req.url);
     if (!stream) return reply(404, 'Not Found');
     const accept = req.headers.get('accept');
     if (accept && !accept.includes('application/sdp') && !accept.includes('*/*')) {
@@ -614,7 +717,7 @@ export class RtspServer {
       const profile = this.camera.profile(stream);
       // The shared clip of the geometry: same encoder settings as the camera's own clip, so the same SPS/PPS.
       const h264 = await this.deps.clips.placeholder(this.camera.placeholderParams(stream));
-      const base = `rtsp://${this.camera.host}:${this.port}${streamPath(stream)}/`;
+      const base = `rtsp://${this.camera.host}:${this.port}${replay ? REPLAY_PATH : streamPath(stream)}/`;
       const sdp = buildSdp({
         host: this.camera.host,
         sessionId: String(Date.now()),
@@ -634,7 +737,8 @@ export class RtspServer {
     existing: Session | undefined,
     reply: (status: number, reason: string, headers?: Record<string, string>, body?: string) => void,
   ): void {
-    const stream = streamForPath(req.url);
+    const replay = isReplayPath(req.url);
+    const stream = replay ? (this.camera.recording() ? 'main' : undefined) : streamForPath(req.url);
     if (!stream) return reply(404, 'Not Found');
     if (existing) return reply(459, 'Aggregate Operation Not Allowed');
     if (this.#sessions.size >= this.deps.maxSessions) return reply(453, 'Not Enough Bandwidth');
@@ -650,7 +754,7 @@ export class RtspServer {
       const [a, b] = (param('interleaved') ?? '0-1').split('-').map(Number);
       const rtp = Number.isInteger(a) && a! >= 0 && a! < 255 ? a! : 0;
       const rtcp = Number.isInteger(b) && b! >= 0 && b! < 256 ? b! : rtp + 1;
-      const s = this.#add(new Session(this, conn, stream, { kind: 'tcp', rtp, rtcp }));
+      const s = this.#add(new Session(this, conn, stream, { kind: 'tcp', rtp, rtcp }, replay));
       return reply(200, 'OK', {
         Session: `${s.id};timeout=${timeout}`,
         Transport: `RTP/AVP/TCP;unicast;interleaved=${rtp}-${rtcp};ssrc=${s.ssrc.toString(16).toUpperCase().padStart(8, '0')};mode="play"`,
@@ -663,7 +767,7 @@ export class RtspServer {
         return reply(461, 'Unsupported Transport');
       }
       const rtcpPort = b && Number.isInteger(b) && b <= 65535 ? b : a + 1;
-      void this.#udpSetup(conn, stream, clientHost.replace(/^::ffff:/, ''), a, rtcpPort).then(
+      void this.#udpSetup(conn, stream, clientHost.replace(/^::ffff:/, ''), a, rtcpPort, replay).then(
         (s) => {
           const sp = s.transport.kind === 'udp' ? s.transport : undefined;
           const serverPorts = sp ? `${sp.rtpSock.address().port}-${sp.rtcpSock.address().port}` : '';
@@ -679,7 +783,14 @@ export class RtspServer {
     return reply(461, 'Unsupported Transport');
   }
 
-  async #udpSetup(conn: Connection, stream: SimStreamName, clientHost: string, rtpPort: number, rtcpPort: number) {
+  async #udpSetup(
+    conn: Connection,
+    stream: SimStreamName,
+    clientHost: string,
+    rtpPort: number,
+    rtcpPort: number,
+    replay: boolean,
+  ) {
     const bind = () =>
       new Promise<UdpSocket>((resolve, reject) => {
         const s = createSocket('udp4');
@@ -693,7 +804,7 @@ export class RtspServer {
       for (const s of conn.sessions) s.lastActivity = Date.now();
     });
     return this.#add(
-      new Session(this, conn, stream, { kind: 'udp', clientHost, rtpPort, rtcpPort, rtpSock, rtcpSock }),
+      new Session(this, conn, stream, { kind: 'udp', clientHost, rtpPort, rtcpPort, rtpSock, rtcpSock }, replay),
     );
   }
 

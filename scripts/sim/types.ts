@@ -1,5 +1,6 @@
 /** Shared shapes of the camera simulator. Protocol modules import these; nothing here imports application code. */
 import type { SimPictureFault } from './picture-faults.ts';
+import type { SimRecordingSpec } from './recordings.ts';
 
 /** Faults one simulated camera can show; every one switchable at run time with `Simulator.setFaults`. */
 export interface SimFaults {
@@ -61,6 +62,11 @@ export interface SimCameraSpec {
    * name it instead of `host` (nothing is bound there). Issue 12: the platform must rebase such addresses.
    */
   advertisedHost?: string;
+  /**
+   * Recordings in the camera's own storage (ONVIF Profile G: search, recording and replay services, RTSP
+   * replay). Default: the last 24 h with two gaps (recordings.ts); `false`: a camera without Profile G.
+   */
+  recording?: SimRecordingSpec | false;
 }
 
 /** A running simulated camera: its spec plus the addresses a client would use. */
@@ -73,6 +79,11 @@ export interface SimCameraInfo extends SimCameraSpec {
   eventsServiceUrl: string;
   /** Present on PTZ models only. */
   ptzServiceUrl?: string;
+  /** Profile G services and the replay URI; absent on cameras with `recording: false`. */
+  recordingServiceUrl?: string;
+  searchServiceUrl?: string;
+  replayServiceUrl?: string;
+  replayUri?: string;
   mainStreamUri: string;
   subStreamUri: string;
   snapshotUri: string;
