@@ -366,6 +366,7 @@ export function MapView({
   useEffect(() => {
     if (!ready || pointsFeed === null) return;
     const controller = new AbortController();
+    clustersRef.current?.fetching();
     fetchPointFeed(pointsFeed, controller.signal).then(
       (columns) => {
         const index = new PointIndex(columns);
@@ -382,10 +383,8 @@ export function MapView({
   // Status changes are deltas on the loaded feed: nothing is fetched again.
   useEffect(() => {
     if (!socket || pointsFeed === null) return;
-    const onStatus: ServerToClientEvents['camera:status'] = (e) => {
-      const clusters = clustersRef.current;
-      if (clusters?.current?.setStatus(e.id, STATUS_CODES[e.status])) clusters.changed();
-    };
+    const onStatus: ServerToClientEvents['camera:status'] = (e) =>
+      clustersRef.current?.setStatus(e.id, STATUS_CODES[e.status]);
     socket.on('camera:status', onStatus);
     return () => {
       socket.off('camera:status', onStatus);

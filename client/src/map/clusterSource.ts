@@ -24,14 +24,18 @@ export class ClusterSource {
   };
   private readonly onMoveEnd = () => this.refresh();
 
-  constructor(
-    private readonly map: MaplibreMap,
-    private readonly sourceId: string,
-    /** Called after each setData with the number of features handed to the source. */
-    private readonly onSet?: (features: number) => void,
-    /** Up to this many points every point is drawn by itself at every zoom (the registry's placement map). */
-    private readonly clusterAbove = 0,
-  ) {
+  private readonly map: MaplibreMap;
+  private readonly sourceId: string;
+  /** Called after each setData with the number of features handed to the source. */
+  private readonly onSet: ((features: number) => void) | undefined;
+  /** Up to this many points every point is drawn by itself at every zoom (the registry's placement map). */
+  private readonly clusterAbove: number;
+
+  constructor(map: MaplibreMap, sourceId: string, onSet?: (features: number) => void, clusterAbove = 0) {
+    this.map = map;
+    this.sourceId = sourceId;
+    this.onSet = onSet;
+    this.clusterAbove = clusterAbove;
     map.on('move', this.onMove);
     map.on('moveend', this.onMoveEnd);
   }
@@ -40,14 +44,33 @@ export class ClusterSource {
     return this.index;
   }
 
+  /**
+   * Statuses heard since the feed in flight was asked for: a delta that arrives after the server read the
+   * feed but before it is here would otherwise be lost with the old index. Statuses are absolute values,
+   * so applying one the feed already has changes nothing.
+   */
+  private sinceFetch = new Map<number, number>();
+
+  /** A feed is being fetched: deltas from now on are replayed onto it. */
+  fetching(): void {
+    this.sinceFetch = new Map();
+  }
+
   setIndex(index: PointIndex): void {
     this.index = index;
+    for (const [id, status] of this.sinceFetch) index.setStatus(id, status);
     this.version++;
     this.refresh();
   }
 
-  /** After the index changed in place (status deltas): one redraw for a burst. */
-  changed(): void {
+  /** A status delta (camera:status, as a STATUS_CODES value): the view is redrawn once for a burst. */
+  setStatus(id: number, status: number): void {
+    this.sinceFetch.set(id, status);
+    if (this.index?.setStatus(id, status)) this.changed();
+  }
+
+  /** After the index changed in place: one redraw for a burst. */
+  private changed(): void {
     this.version++;
     window.clearTimeout(this.deltaTimer);
     this.deltaTimer = window.setTimeout(() => this.refresh(), DELTA_REFRESH_MS);

@@ -147,8 +147,6 @@ export function WallMap(props: {
   const callbacks = useRef(props);
   const pointsRef = useRef(points);
   const clustersRef = useRef<ClusterSource | null>(null);
-  /** The latest clustered feed (it may arrive before the map's style). */
-  const indexRef = useRef<PointIndex | null>(null);
   /** Bumped to fetch the feed again (registry changes, a reconnect). */
   const [feedGeneration, setFeedGeneration] = useState(0);
   useLayoutEffect(() => {
@@ -173,6 +171,20 @@ export function WallMap(props: {
     });
     map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
     mapRef.current = map;
+    // Made with the map, not with its style: the feed and status deltas may arrive before the style has loaded.
+    // The benchmark and the tests read when the clusters were first drawn: the first 'idle' (basemap, labels
+    // and the view's clusters all drawn) after the first points were handed to the source.
+    let first = true;
+    clustersRef.current = new ClusterSource(map, POINTS, (features) => {
+      if (!first || !features) return;
+      first = false;
+      performance.mark('wall-map:points-set');
+      map.once('idle', () => {
+        container.dataset['mapState'] = 'ready';
+        container.dataset['readyAt'] = String(Math.round(performance.now()));
+        callbacks.current.onFirstRender?.();
+      });
+    });
     // Phases of the first render for the benchmark (npm run bench:map): the basemap's first full draw.
     map.once('load', () => performance.mark('wall-map:basemap'));
     // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
@@ -258,20 +270,8 @@ export function WallMap(props: {
         layout: { 'circle-sort-key': ['get', 'rank'] },
       });
       performance.mark('wall-map:loaded');
-      // The benchmark and the tests read when the clusters were first drawn: the first 'idle' (basemap,
-      // labels and the view's clusters all drawn) after the first points were handed to the source.
-      let first = true;
-      clustersRef.current = new ClusterSource(map, POINTS, (features) => {
-        if (!first || !features) return;
-        first = false;
-        performance.mark('wall-map:points-set');
-        map.once('idle', () => {
-          container.dataset['mapState'] = 'ready';
-          container.dataset['readyAt'] = String(Math.round(performance.now()));
-          callbacks.current.onFirstRender?.();
-        });
-      });
-      if (indexRef.current) clustersRef.current.setIndex(indexRef.current);
+      // A feed that arrived before the style is handed over now.
+      clustersRef.current?.refresh();
       setLoaded(true);
     });
     map.on('click', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
@@ -343,11 +343,11 @@ export function WallMap(props: {
     let retry: number | undefined;
     const load = () => {
       performance.mark('wall-map:points-start');
+      clustersRef.current?.fetching();
       const feed = takeEarlyFeed() ?? loadIndex(controller.signal);
       feed.then(
         (index) => {
           if (controller.signal.aborted) return;
-          indexRef.current = index;
           const bbox = index.columns.bbox;
           if (!fitted.current && bbox) {
             fitted.current = true;
@@ -361,7 +361,7 @@ export function WallMap(props: {
             );
             container.dataset['fitted'] = 'true';
           }
-          // Before the style has loaded, the source takes it when it is made.
+          // Before the style has loaded, the source takes it when it is made (style.load).
           clustersRef.current?.setIndex(index);
           container.dataset['points'] = String(index.count);
         },
@@ -387,10 +387,8 @@ export function WallMap(props: {
       window.clearTimeout(timer);
       timer = window.setTimeout(() => setFeedGeneration((n) => n + 1), REFETCH_MS);
     };
-    const onStatus: ServerToClientEvents['camera:status'] = (e) => {
-      const clusters = clustersRef.current;
-      if (clusters?.current?.setStatus(e.id, STATUS_CODES[e.status])) clusters.changed();
-    };
+    const onStatus: ServerToClientEvents['camera:status'] = (e) =>
+      clustersRef.current?.setStatus(e.id, STATUS_CODES[e.status]);
     let connectedOnce = socket.connected;
     const onConnect = () => {
       if (connectedOnce) refetch();
