@@ -1,7 +1,7 @@
 /**
  * Relay benchmark, on loopback with real ffmpeg and the camera simulator:
  *   npm run bench:relay            (BENCH_RELAY_GOPS=1 for one keyframe interval only,
- *                                   BENCH_RELAY_ONLY=return for the camera-return figure only)
+ *                                   BENCH_RELAY_ONLY=return for the camera-return figure only, =load without it)
  * Every figure is measured twice, with the cameras' keyframe interval (GOP) at 1 s and at 4 s (real cameras use
  * 2–4 s; a segment closes only at a keyframe), and printed with what ran beside it.
  * - relay.camera_return: a watched camera goes away for 20 s and comes back, 5 times: from the camera listening
@@ -196,7 +196,10 @@ async function measure(gop: number) {
     const open = async (id: number, quality: 'main' | 'sub') => {
       const t0 = performance.now();
       const r = await viewer.post(`/cameras/${id}/stream`, { quality });
-      if (r.status !== 200) throw new Error(`stream ${id}: ${r.status} ${r.text}`);
+      if (r.status !== 200) {
+        const st = t.engine!.relay.status(`${id}:${quality}`);
+        throw new Error(`stream ${id}: ${r.status} ${r.text}\nffmpeg said:\n${st?.stderr.join('\n') ?? '(no status)'}`);
+      }
       const url = t.url + (r.json.playlistUrl as string);
       if ((await newest(url)).last < 0) throw new Error(`stream ${id}: playlist without a segment`);
       return { ms: performance.now() - t0, url };
@@ -208,7 +211,8 @@ async function measure(gop: number) {
     // 1. Camera return: one watched stream, five outages of 20 s.
     const back: number[] = [];
     const backLive: number[] = [];
-    {
+    const only = process.env['BENCH_RELAY_ONLY'];
+    if (only !== 'load') {
       const i = 99;
       const { url } = await open(ids[i]!, 'main');
       // The low-latency path (fMP4 from the same ffmpeg): a player there sees video at the first keyframe,
@@ -253,20 +257,22 @@ async function measure(gop: number) {
       }
       sub.close();
     }
-    bench(
-      `relay.camera_return.${tag}`,
-      pct(back, 50),
-      's',
-      `HLS: a new segment listed; median of 5 outages of 20 s, one watched 1080p stream, GOP ${gop} s; each ${back.map((b) => b.toFixed(1)).join(', ')} s; ${load()}`,
-    );
-    bench(
-      `relay.camera_return.live.${tag}`,
-      pct(backLive, 50),
-      's',
-      `fMP4 live path: the first keyframe fragment; the same 5 outages; each ${backLive.map((b) => b.toFixed(1)).join(', ')} s`,
-    );
+    if (only !== 'load')
+      bench(
+        `relay.camera_return.${tag}`,
+        pct(back, 50),
+        's',
+        `HLS: a new segment listed; median of 5 outages of 20 s, one watched 1080p stream, GOP ${gop} s; each ${back.map((b) => b.toFixed(1)).join(', ')} s; ${load()}`,
+      );
+    if (only !== 'load')
+      bench(
+        `relay.camera_return.live.${tag}`,
+        pct(backLive, 50),
+        's',
+        `fMP4 live path: the first keyframe fragment; the same 5 outages; each ${backLive.map((b) => b.toFixed(1)).join(', ')} s`,
+      );
 
-    if (process.env['BENCH_RELAY_ONLY'] === 'return') return;
+    if (only === 'return') return;
 
     // 2. Cold starts, one after another.
     const starts: number[] = [];
