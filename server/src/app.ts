@@ -57,6 +57,7 @@ import { alertFacts } from './alerts/index.ts';
 import { createQualityRepo, createQualityService, qualityRoutes, type PictureProbe } from './quality/index.ts';
 import { createReportService, reportRoutes } from './reports/index.ts';
 import {
+  createDevicePlayback,
   createRecordingRepo,
   createRecordingService,
   recordingFileRoutes,
@@ -298,6 +299,18 @@ export function createApp(deps: AppDeps) {
     tokenKey,
     ticketTtlSec: config.relay.ticketTtlSeconds,
   });
+  // Playback from the cameras' own storage (ONVIF Profile G), relayed by the same media plane as live.
+  const devicePlayback = createDevicePlayback({
+    cameras,
+    secrets,
+    audit,
+    clock,
+    log,
+    relay: relayEngine,
+    tokenKey,
+    ticketTtlSec: config.relay.ticketTtlSeconds,
+    startTimeoutMs: config.relay.startTimeoutMs,
+  });
   const relay = createRelayService({
     db,
     cameras,
@@ -411,7 +424,7 @@ export function createApp(deps: AppDeps) {
   );
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
   api.use(qualityRoutes({ auth, quality }));
-  api.use(recordingRoutes({ auth, recording }));
+  api.use(recordingRoutes({ auth, recording, device: devicePlayback }));
   api.use(
     reportRoutes({
       auth,
@@ -436,7 +449,7 @@ export function createApp(deps: AppDeps) {
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ auth, relay }));
-  app.use(recordingFileRoutes({ auth, recording }));
+  app.use(recordingFileRoutes({ auth, recording, device: devicePlayback }));
 
   const clientDir = deps.clientDir;
   if (clientDir && existsSync(path.join(clientDir, 'index.html'))) {

@@ -27,6 +27,16 @@ export interface RelayInput {
   preferTransport?: 'tcp' | 'udp';
   /** Source frame rate when known (ONVIF GetVideoEncoderConfiguration); sets the GOP of a transcode. */
   fps?: number;
+  /**
+   * RTSP headers the source proxy sends the camera beside ffmpeg's own (issue 14, ONVIF replay: `Require:
+   * onvif-replay` on every request, `Range: clock=…` and `Scale` on PLAY, where they replace ffmpeg's `npt`).
+   */
+  rtspHeaders?: RtspRequestHeaders;
+}
+
+export interface RtspRequestHeaders {
+  all?: ReadonlyArray<readonly [string, string]>;
+  play?: ReadonlyArray<readonly [string, string]>;
 }
 
 export interface HlsOutputSpec {

@@ -16,6 +16,7 @@ export {
   type AudioCodec,
   type HlsOutputSpec,
   type RelayInput,
+  type RtspRequestHeaders,
   type SourceScheme,
   type UrlCheck,
   type VideoCodec,

@@ -238,6 +238,7 @@ const sameInput = (a: RelayInput, b: RelayInput) =>
   a.audio === b.audio &&
   (a.rtspTransport ?? 'tcp') === (b.rtspTransport ?? 'tcp') &&
   a.fps === b.fps &&
+  JSON.stringify(a.rtspHeaders ?? null) === JSON.stringify(b.rtspHeaders ?? null) &&
   (a.credentials?.username ?? null) === (b.credentials?.username ?? null) &&
   (a.credentials?.password ?? null) === (b.credentials?.password ?? null);
 
@@ -575,6 +576,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
       credentials: input.credentials ?? null,
       transport: input.rtspTransport ?? 'tcp',
       ...(input.preferTransport ? { preferTransport: input.preferTransport } : {}),
+      ...(input.rtspHeaders ? { rtspHeaders: input.rtspHeaders } : {}),
     });
     ep.onTransport((t) => {
       if (sessions.get(s.key) !== s) return;

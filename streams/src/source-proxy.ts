@@ -37,6 +37,7 @@ import {
   statusOf,
   type RtspMessage,
 } from './rtsp-wire.ts';
+import type { RtspRequestHeaders } from './args.ts';
 import { silentLogger, type MediaLogger } from './supervisor.ts';
 
 export type RtspTransport = 'tcp' | 'udp';
@@ -55,6 +56,12 @@ export interface ProxiedSource {
   transport?: RtspTransportMode;
   /** For 'auto': what worked last time (tried first). */
   preferTransport?: RtspTransport;
+  /**
+   * Headers sent to the camera beside ffmpeg's (ffmpeg has no option for them): `all` on every request, `play`
+   * on PLAY, each replacing a header of the same name. ONVIF replay (issue 14) needs `Require: onvif-replay`
+   * and `Range: clock=…` / `Scale` on PLAY, where ffmpeg only ever sends `Range: npt=`.
+   */
+  rtspHeaders?: RtspRequestHeaders;
 }
 
 export interface SourceEndpoint {
@@ -564,6 +571,8 @@ class RtspBridge {
       ),
       body: from.body,
     };
+    const extra = ep.source.rtspHeaders;
+    for (const [k, v] of [...(extra?.all ?? []), ...(method === 'PLAY' ? (extra?.play ?? []) : [])]) setHeader(m, k, v);
     const creds = ep.source.credentials;
     for (let attempt = 0; ; attempt++) {
       setHeader(m, 'CSeq', String(++this.#upCseq));

@@ -156,6 +156,11 @@ export const SERVER_MESSAGES = {
   plan_target: 'give a cameraId or an orgUnitId, not both',
   time_hhmm: 'a time like 08:30',
   recording_role: 'your role may not play recordings',
+  device_no_onvif: 'the point has no ONVIF address to ask the camera for its recordings',
+  device_no_profile_g: 'the camera does not offer playback of its own recordings (no ONVIF Profile G)',
+  device_no_recording: 'the camera holds no recording in this range',
+  device_unreachable: 'the camera did not answer about its recordings: {reason}',
+  device_auth: 'the camera refused the stored user name or password',
   // ---- orders and walls
   order_closed: 'the order is closed',
   order_step_state: 'cannot {action} an order that is {state}',

@@ -3,3 +3,4 @@ export { createRecordingService, inSchedule, spansOf, vodPlaylist, type Recordin
 export { recordingFileRoutes, recordingRoutes } from './routes.ts';
 export { streamsRecordingEngine, type RecordingEngine } from './engine.ts';
 export { recordingOpenApiPaths } from './openapi.ts';
+export { createDevicePlayback, isDeviceTicket, type DevicePlayback } from './device.ts';

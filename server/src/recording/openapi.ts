@@ -1,6 +1,6 @@
 /** The recording module's part of the OpenAPI document, from the schemas that validate requests. */
 import { z } from 'zod';
-import { planBody, rangeQuery } from './schema.ts';
+import { planBody, playbackBody } from './schema.ts';
 
 type Json = Record<string, unknown>;
 
@@ -51,19 +51,23 @@ export function recordingOpenApiPaths(): Json {
     },
     '/recording/cameras/{id}/spans': {
       get: {
-        summary: `Recorded spans and gaps of a point in [from, to), with the alerts of the point in it (timeline markers); a point without recordings has an empty list. ${RANGE_RULES}`,
-        parameters: [idParam, ...range],
+        summary: `Recorded spans and gaps of a point in [from, to), with the alerts of the point in it (timeline markers); a point without recordings has an empty list. Beside them the camera's own recordings (ONVIF Profile G) as \`deviceSpans\` (source: device), or \`device.available: false\` with a coded reason (no Profile G, no answer); \`device=false\` skips asking the camera. ${RANGE_RULES}`,
+        parameters: [
+          idParam,
+          ...range,
+          { name: 'device', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false'] } },
+        ],
         responses: {
-          '200': { description: '{ cameraId, from, to, recording, spans, gaps, alerts }' },
+          '200': { description: '{ cameraId, from, to, recording, spans, gaps, alerts, deviceSpans, device }' },
           ...errors(400, 401, 403, 404),
         },
       },
     },
     '/recording/cameras/{id}/playback': {
       post: {
-        summary: `A playback ticket (audited): an HLS VOD playlist of the range under /recordings/<ticket>/, bound to the asking session like live tickets, starting at \`from\` (EXT-X-START; startOffsetSec) with each segment's place on the player's timeline. ${RANGE_RULES}`,
-        requestBody: { required: true, content: { 'application/json': { schema: schema(rangeQuery) } } },
-        responses: { '200': { description: 'PlaybackTicket' }, ...errors(400, 401, 403, 404) },
+        summary: `A playback ticket (audited): an HLS VOD playlist of the range under /recordings/<ticket>/, bound to the asking session like live tickets, starting at \`from\` (EXT-X-START; startOffsetSec) with each segment's place on the player's timeline. With \`source: device\` the camera's own recording (ONVIF Profile G) replayed from \`from\` at \`speed\` and relayed as a live-like HLS under the same path, same tickets; 409 device_no_profile_g / device_no_onvif, 404 device_no_recording, 502 when the camera does not answer. ${RANGE_RULES}`,
+        requestBody: { required: true, content: { 'application/json': { schema: schema(playbackBody) } } },
+        responses: { '200': { description: 'PlaybackTicket' }, ...errors(400, 401, 403, 404, 409, 502) },
       },
     },
     '/recording/cameras/{id}/export.mp4': {

@@ -3,7 +3,8 @@ import { stat } from 'node:fs/promises';
 import { Router, type Response } from 'express';
 import { authOf, type AuthService } from '../auth/index.ts';
 import { HttpError, parseOr400 } from '../http/errors.ts';
-import { idParam, planBody, rangeQuery } from './schema.ts';
+import { isDeviceTicket, type DevicePlayback } from './device.ts';
+import { idParam, planBody, playbackBody, rangeQuery, spansQuery } from './schema.ts';
 import type { RecordingService } from './service.ts';
 
 async function sendFile(res: Response, file: string, type: string, download?: string): Promise<void> {
@@ -28,8 +29,12 @@ async function sendFile(res: Response, file: string, type: string, download?: st
 }
 
 /** /api/v1/recording: plans, disk state, spans, playback tickets, MP4 downloads, evidence clips. */
-export function recordingRoutes(deps: { auth: AuthService; recording: RecordingService }): Router {
-  const { auth, recording } = deps;
+export function recordingRoutes(deps: {
+  auth: AuthService;
+  recording: RecordingService;
+  device: DevicePlayback;
+}): Router {
+  const { auth, recording, device } = deps;
   const r = Router();
   const read = auth.requirePermission('recording.read');
   const manage = auth.requirePermission('recording.manage');
@@ -43,15 +48,30 @@ export function recordingRoutes(deps: { auth: AuthService; recording: RecordingS
     await recording.deletePlan(authOf(req), req.ip ?? null, parseOr400(idParam, req.params).id);
     res.status(204).end();
   });
-  r.get('/recording/cameras/:id/spans', read, (req, res) => {
+  r.get('/recording/cameras/:id/spans', read, async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    const { from, to } = parseOr400(rangeQuery, req.query);
-    res.json(recording.spans(authOf(req), id, from, to));
+    const q = parseOr400(spansQuery, req.query);
+    const ctx = authOf(req);
+    // The platform's first: it checks the range and the point's scope before the camera is asked anything.
+    const platform = recording.spans(ctx, id, q.from, q.to);
+    const dev = q.device === 'false' ? null : await device.spans(ctx, id, q.from, q.to);
+    res.json({
+      ...platform,
+      spans: platform.spans.map((s) => ({ ...s, source: 'platform' as const })),
+      deviceSpans: dev?.spans ?? [],
+      device: dev ? { available: dev.available, code: dev.code, message: dev.message } : null,
+    });
   });
-  r.post('/recording/cameras/:id/playback', read, (req, res) => {
+  r.post('/recording/cameras/:id/playback', read, async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    const { from, to } = parseOr400(rangeQuery, req.body ?? {});
-    res.json(recording.openPlayback(authOf(req), req.ip ?? null, id, from, to));
+    const b = parseOr400(playbackBody, req.body ?? {});
+    const ctx = authOf(req);
+    if (b.source === 'platform') {
+      res.json({ source: 'platform', ...recording.openPlayback(ctx, req.ip ?? null, id, b.from, b.to) });
+      return;
+    }
+    recording.checkPlaybackRange(b.from, b.to);
+    res.json(await device.open(ctx, req.ip ?? null, id, b.from, b.speed));
   });
   r.get('/recording/cameras/:id/export.mp4', exporter, async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
@@ -80,13 +100,22 @@ export function recordingRoutes(deps: { auth: AuthService; recording: RecordingS
  * /recordings/<ticket>/<file>: a playback's VOD playlist and its segments. As for live (`/streams/`), the
  * ticket names what may be played and the request's own session must be the one it was issued to.
  */
-export function recordingFileRoutes(deps: { auth: AuthService; recording: RecordingService }): Router {
-  const { auth, recording } = deps;
+export function recordingFileRoutes(deps: {
+  auth: AuthService;
+  recording: RecordingService;
+  device: DevicePlayback;
+}): Router {
+  const { auth, recording, device } = deps;
   const r = Router();
   r.get('/recordings/:token/:file', async (req, res) => {
     const sessionToken = auth.tokenFrom(req);
     const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
-    const f = recording.resolveFile(session, String(req.params.token), String(req.params.file));
+    const token = String(req.params.token);
+    const file = String(req.params.file);
+    // A replay from the camera's own storage (Profile G) is a live-like HLS of the relay, not a VOD of segments.
+    const f = isDeviceTicket(token)
+      ? await device.resolveFile(session, token, file)
+      : recording.resolveFile(session, token, file);
     if (f.kind === 'playlist') {
       res.setHeader('Cache-Control', 'private, no-store');
       res.type('application/vnd.apple.mpegurl').send(f.body);

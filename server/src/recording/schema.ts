@@ -15,6 +15,24 @@ export const idParam = z.object({ id }).strict();
 /** A time range: `from` and `to` as ISO 8601 date and time (checked further by the service: order, future, length). */
 export const rangeQuery = z.object({ from: instant('from'), to: instant('to') }).strict();
 
+/** Spans of a point: `device=false` leaves out the camera's own recordings (Profile G), asked by default. */
+export const spansQuery = z
+  .object({ from: instant('from'), to: instant('to'), device: z.enum(['true', 'false']).optional() })
+  .strict();
+
+/**
+ * A playback: the platform's recordings of [from, to) (`source: platform`, the default), or the camera's own
+ * replayed from `from` at `speed` (`source: device`, ONVIF Profile G; `to` bounds nothing there but is checked).
+ */
+export const playbackBody = z
+  .object({
+    from: instant('from'),
+    to: instant('to'),
+    source: z.enum(['platform', 'device']).default('platform'),
+    speed: z.union([z.literal(0.5), z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(1),
+  })
+  .strict();
+
 export const planBody = z
   .object({
     /** A point of your jurisdiction … */

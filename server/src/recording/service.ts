@@ -537,6 +537,11 @@ export function createRecordingService(deps: RecordingDeps) {
       };
     },
 
+    /** The range rules of a playback (order, emptiness, future, length): also for a device replay. */
+    checkPlaybackRange(fromMs: number, toMs: number): void {
+      checkRange(fromMs, toMs, maxRangeMs(), `${config.maxRangeHours} hours`);
+    },
+
     /** A playback ticket: an HLS VOD playlist of the range, bound to the asking session like live tickets. */
     openPlayback(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, toMs: number) {
       checkRange(fromMs, toMs, maxRangeMs(), `${config.maxRangeHours} hours`);

@@ -27,6 +27,8 @@ export interface RelaySourceInput {
   rtspTransport: RtspTransportMode;
   /** For 'auto': the transport that delivered media last time. */
   preferTransport?: 'tcp' | 'udp';
+  /** RTSP headers the source proxy adds (ONVIF replay of a camera's recording, issue 14). */
+  rtspHeaders?: { all?: ReadonlyArray<readonly [string, string]>; play?: ReadonlyArray<readonly [string, string]> };
 }
 
 export interface RelayEngine {

@@ -144,6 +144,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
         audio: 'unknown',
         rtspTransport: input.rtspTransport,
         ...(input.preferTransport ? { preferTransport: input.preferTransport } : {}),
+        ...(input.rtspHeaders ? { rtspHeaders: input.rtspHeaders } : {}),
       });
     },
     probeCodec: async (url, credentials) => {

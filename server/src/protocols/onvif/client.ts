@@ -190,6 +190,25 @@ export function createOnvifClient(opts: OnvifClientOptions) {
       return clockOffsetMs;
     },
 
+    /** One authenticated SOAP call to a service of this device (Profile G's calls live in profile-g.ts). */
+    callService: (url: string, body: string): Promise<XmlObject> => call(url, body, true),
+
+    /** GetServices: each ONVIF service's namespace and address (rebased to the host we reached). */
+    async getServices(): Promise<Map<string, string>> {
+      const b = await call(
+        opts.xaddr,
+        '<tds:GetServices><tds:IncludeCapability>false</tds:IncludeCapability></tds:GetServices>',
+        true,
+      );
+      const out = new Map<string, string>();
+      for (const svc of list(at(b, 'GetServicesResponse', 'Service')).slice(0, 64)) {
+        const ns = text(at(svc, 'Namespace'));
+        const x = text(at(svc, 'XAddr'));
+        if (ns && x && ns.length < 200) out.set(ns, rebaseXAddr(x, opts.xaddr));
+      }
+      return out;
+    },
+
     /** Unauthenticated on every conformant device; also calibrates the clock for digests. */
     async getSystemDateAndTime(): Promise<Date> {
       const sentAt = now().getTime();

@@ -1,0 +1,290 @@
+/**
+ * 前端录像回放 — playback from the camera's own storage (ONVIF Profile G, issue 14). Counties keep 30 days on
+ * the cameras' SD cards and NVRs; the platform asks the point's device where its recording holds data
+ * (search service) and for a replay URI, and relays the RTSP replay (`Range: clock=`, `Scale`, sent by the
+ * loopback source proxy so the camera's password stays off ffmpeg's command line) into HLS like a live
+ * stream. Tickets, jurisdiction and audit are those of platform playback: one session, one point as it was,
+ * every request re-checked; out of scope answers like missing.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AuditLog } from '../audit/index.ts';
+import { can, type AuthContext } from '../auth/index.ts';
+import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
+import { actorOf } from '../cameras/service.ts';
+import { openCredentials } from '../crypto/credentials.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
+import { HttpError, notFound } from '../http/errors.ts';
+import type { Clock, Logger } from '../http/logger.ts';
+import { OnvifError, createOnvifClient, type OnvifClient } from '../protocols/onvif/client.ts';
+import {
+  findRecordings,
+  getReplayUri,
+  profileGServices,
+  recordedRanges,
+  replayHeaders,
+  type ProfileGServices,
+} from '../protocols/onvif/profile-g.ts';
+import type { RelayEngine } from '../relay/engine.ts';
+import { cameraRef, sameRef, sessionRef } from '../relay/tokens.ts';
+
+export interface DevicePlaybackDeps {
+  cameras: CameraRepo;
+  secrets: SecretBox;
+  audit: AuditLog;
+  clock: Clock;
+  log: Logger;
+  relay: RelayEngine;
+  tokenKey: Buffer;
+  ticketTtlSec: number;
+  onvifTimeoutMs?: number;
+  /** How long a replay may take to list its first segment before the open fails. */
+  startTimeoutMs?: number;
+}
+
+/** Speeds a replay can be asked for (Scale on PLAY). */
+export const DEVICE_SPEEDS = [0.5, 1, 2, 4, 8] as const;
+
+export interface DeviceSpan {
+  start: string;
+  end: string;
+  source: 'device';
+}
+
+/** A device playback grant: one session, one point as it was, one replay (its relay key), until `exp`. */
+interface DeviceGrant {
+  userId: number;
+  cameraId: number;
+  replayId: string;
+  exp: number;
+  sessionRef: string;
+  cameraRef: string;
+}
+
+const PREFIX = 'dev';
+const ISO = (ms: number) => new Date(ms).toISOString();
+const FILE = /^(index\.m3u8|seg_\d{5,9}\.ts)$/;
+export const replayKey = (cameraId: number, replayId: string) => `replay:${cameraId}:${replayId}`;
+
+function sign(key: Buffer, g: DeviceGrant): string {
+  // 'dev' first: neither a live ticket nor a platform playback ticket passes for this one, nor the reverse.
+  const payload = Buffer.from(
+    `${PREFIX}.${g.userId}.${g.cameraId}.${g.replayId}.${g.exp}.${g.sessionRef}.${g.cameraRef}`,
+  ).toString('base64url');
+  return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
+}
+
+function verify(key: Buffer, token: string, nowSec: number): DeviceGrant | 'malformed' | 'forged' | 'expired' {
+  const m = /^([A-Za-z0-9_-]{4,300})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!m) return 'malformed';
+  const given = Buffer.from(m[2]!, 'base64url');
+  const expected = createHmac('sha256', key).update(m[1]!).digest();
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'forged';
+  const f = /^dev\.(\d{1,15})\.(\d{1,15})\.([0-9a-f]{16})\.(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{16})$/.exec(
+    Buffer.from(m[1]!, 'base64url').toString('utf8'),
+  );
+  if (!f) return 'malformed';
+  const g: DeviceGrant = {
+    userId: Number(f[1]),
+    cameraId: Number(f[2]),
+    replayId: f[3]!,
+    exp: Number(f[4]),
+    sessionRef: f[5]!,
+    cameraRef: f[6]!,
+  };
+  return g.exp <= nowSec ? 'expired' : g;
+}
+
+/** Whether a ticket is a device playback one (its payload says so; the signature is checked later). */
+export function isDeviceTicket(token: string): boolean {
+  const payload = token.split('.')[0] ?? '';
+  return payload.length < 400 && Buffer.from(payload, 'base64url').toString('utf8').startsWith(`${PREFIX}.`);
+}
+
+/** Why a device cannot play back, in words (coded in api/messages.ts) and as the error the API answers. */
+function deviceError(err: unknown): HttpError {
+  if (err instanceof HttpError) return err;
+  if (err instanceof OnvifError) {
+    if (err.kind === 'auth')
+      return new HttpError(502, 'device_auth', 'the camera refused the stored user name or password');
+    return new HttpError(502, 'device_unreachable', `the camera did not answer about its recordings: ${err.message}`);
+  }
+  return new HttpError(502, 'device_unreachable', `the camera did not answer about its recordings: ${String(err)}`);
+}
+
+const noProfileG = () =>
+  new HttpError(
+    409,
+    'device_no_profile_g',
+    'the camera does not offer playback of its own recordings (no ONVIF Profile G)',
+  );
+
+export function createDevicePlayback(deps: DevicePlaybackDeps) {
+  const { cameras, secrets, audit, clock, log, relay } = deps;
+  const nowMs = () => clock.now().getTime();
+
+  /** An ONVIF session with the point's device, its clock learnt, its Profile G services found. */
+  async function connect(c: CameraPoint): Promise<{ client: OnvifClient; svc: ProfileGServices; xaddr: string }> {
+    if (!c.onvifUrl)
+      throw new HttpError(
+        409,
+        'device_no_onvif',
+        'the point has no ONVIF address to ask the camera for its recordings',
+      );
+    const opened = openCredentials(secrets, c.credentialsSealed);
+    const client = createOnvifClient({
+      xaddr: c.onvifUrl,
+      credentials: opened.ok ? opened.creds : null,
+      timeoutMs: deps.onvifTimeoutMs ?? 5000,
+    });
+    try {
+      await client.getSystemDateAndTime();
+      const svc = await profileGServices(client);
+      if (!svc) throw noProfileG();
+      return { client, svc, xaddr: c.onvifUrl };
+    } catch (err) {
+      throw deviceError(err);
+    }
+  }
+
+  const cameraIn = (ctx: AuthContext, id: number) => {
+    const c = cameras.byId(ctx.scope, id);
+    if (!c) throw notFound('camera point');
+    return c;
+  };
+
+  return {
+    /**
+     * The device's recorded spans of a point in [from, to) beside the platform's. Never throws for the device:
+     * a camera that cannot answer gives `available: false` and its coded reason, so the timeline still shows
+     * what the platform has. The point must be in scope (checked by the caller's platform spans first).
+     */
+    async spans(ctx: AuthContext, cameraId: number, fromMs: number, toMs: number) {
+      const c = cameraIn(ctx, cameraId);
+      try {
+        const { client, svc } = await connect(c);
+        const recs = await findRecordings(client, svc);
+        const spans: DeviceSpan[] = [];
+        for (const rec of recs.slice(0, 4)) {
+          for (const [a, b] of await recordedRanges(client, svc, rec, fromMs, Math.min(toMs, nowMs())))
+            spans.push({ start: ISO(a), end: ISO(b), source: 'device' });
+        }
+        spans.sort((x, y) => Date.parse(x.start) - Date.parse(y.start));
+        return { available: true as const, code: null, message: null, spans };
+      } catch (err) {
+        const e = deviceError(err);
+        log.info('device recordings unavailable', { camera: c.id, code: e.code, reason: e.message });
+        return { available: false as const, code: e.code, message: e.message, spans: [] as DeviceSpan[] };
+      }
+    },
+
+    /**
+     * Opens a replay of the camera's recording from `fromMs` at `speed`: the relay reads the replay URI through
+     * the source proxy, which sends `Require: onvif-replay`, `Range: clock=` (device clock) and `Scale`.
+     */
+    async open(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, speed: number) {
+      const c = cameraIn(ctx, cameraId);
+      const { client, svc, xaddr } = await connect(c);
+      let uri: string;
+      let recordingToken: string;
+      try {
+        const recs = await findRecordings(client, svc);
+        const rec = recs.find(
+          (r) => (r.earliestMs === null || r.earliestMs <= fromMs + 60_000) && (r.latestMs ?? Infinity) > fromMs,
+        );
+        if (!rec) throw new HttpError(404, 'device_no_recording', 'the camera holds no recording in this range');
+        recordingToken = rec.token;
+        uri = await getReplayUri(client, svc, rec.token, xaddr);
+      } catch (err) {
+        throw deviceError(err);
+      }
+      const opened = openCredentials(secrets, c.credentialsSealed);
+      const replayId = randomBytes(8).toString('hex');
+      const key = replayKey(c.id, replayId);
+      await relay.acquire(key, {
+        url: uri,
+        credentials: opened.ok ? opened.creds : null,
+        codec: 'unknown',
+        rtspTransport: c.rtspTransport,
+        ...(c.rtspTransportSeen ? { preferTransport: c.rtspTransportSeen } : {}),
+        rtspHeaders: replayHeaders(fromMs, speed, client.clockOffsetMs),
+      });
+      const ready = await relay.waitForPlaylist(key, deps.startTimeoutMs ?? 15_000);
+      if (!ready) {
+        const reason = relay.status(key)?.reason ?? 'no video';
+        await relay.stop(key);
+        throw new HttpError(502, 'device_unreachable', `the camera did not answer about its recordings: ${reason}`);
+      }
+      const exp = Math.floor(nowMs() / 1000) + deps.ticketTtlSec;
+      const token = sign(deps.tokenKey, {
+        userId: ctx.user.id,
+        cameraId: c.id,
+        replayId,
+        exp,
+        sessionRef: sessionRef(deps.tokenKey, ctx.tokenHash),
+        cameraRef: cameraRef(deps.tokenKey, c),
+      });
+      audit.record({
+        actor: actorOf(ctx, ip),
+        action: 'recording.play',
+        targetType: 'camera',
+        targetId: c.id,
+        outcome: 'ok',
+        detail: { source: 'device', from: ISO(fromMs), speed, recording: recordingToken },
+      });
+      return {
+        cameraId: c.id,
+        source: 'device' as const,
+        from: ISO(fromMs),
+        speed,
+        playlistUrl: `/recordings/${token}/index.m3u8`,
+        expiresAt: new Date(exp * 1000).toISOString(),
+      };
+    },
+
+    /**
+     * A playlist or segment of a device replay: the ticket's session must be the requester's own, its user still
+     * allowed to play recordings, the point still the same and in scope; a fetch keeps the replay from idling out.
+     */
+    async resolveFile(
+      session: AuthContext | undefined,
+      token: string,
+      file: string,
+    ): Promise<{ kind: 'playlist'; body: string } | { kind: 'segment'; path: string }> {
+      const g = verify(deps.tokenKey, token, Math.floor(nowMs() / 1000));
+      if (typeof g === 'string') throw new HttpError(401, `token_${g}`, `stream token ${g}; request a new one`);
+      if (!session)
+        throw new HttpError(401, 'session_required', 'a stream plays only for the signed-in session that asked for it');
+      if (session.user.id !== g.userId || !sameRef(sessionRef(deps.tokenKey, session.tokenHash), g.sessionRef))
+        throw new HttpError(403, 'ticket_not_yours', 'this stream ticket was issued to another session');
+      if (!can(session.user.role, 'recording.read'))
+        throw new HttpError(403, 'forbidden', 'your role may not play recordings');
+      const c = cameras.byId(session.scope, g.cameraId);
+      if (!c || !sameRef(cameraRef(deps.tokenKey, c), g.cameraRef)) throw notFound('camera point');
+      if (!FILE.test(file)) throw notFound('segment');
+      const key = replayKey(c.id, g.replayId);
+      const st = relay.status(key);
+      if (!st?.dir) throw notFound('replay (it ended; open it again)');
+      relay.touch(key);
+      const abs = path.join(st.dir, file);
+      if (file === 'index.m3u8') {
+        try {
+          return { kind: 'playlist', body: await readFile(abs, 'utf8') };
+        } catch {
+          throw notFound('playlist');
+        }
+      }
+      return { kind: 'segment', path: abs };
+    },
+
+    /** Ends a replay at once (the player closed). */
+    async close(session: AuthContext, token: string): Promise<void> {
+      const g = verify(deps.tokenKey, token, Math.floor(nowMs() / 1000));
+      if (typeof g === 'string' || g.userId !== session.user.id) return;
+      await relay.stop(replayKey(g.cameraId, g.replayId));
+    },
+  };
+}
+
+export type DevicePlayback = ReturnType<typeof createDevicePlayback>;
