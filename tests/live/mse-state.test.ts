@@ -72,50 +72,55 @@ describe('tile state machine', () => {
 
 describe('buffer control', () => {
   const T = TILE_LATENCY;
-  it('plays at 1× near the target and speeds up gently when behind', () => {
-    expect(planBuffer({ currentTime: 9.5, ranges: [[5, 10]] }, T)).toEqual({ playbackRate: 1, latency: 0.5 });
-    expect(planBuffer({ currentTime: 9.1, ranges: [[5, 10]] }, T).playbackRate).toBe(1.05);
-    expect(planBuffer({ currentTime: 8.6, ranges: [[5, 10]] }, T).playbackRate).toBe(1.1);
+  const edge = 10;
+  it('plays at 1× at the target and speeds up gently when somewhat behind', () => {
+    const at = planBuffer({ currentTime: edge - T.target, ranges: [[5, edge]] }, T);
+    expect(at.playbackRate).toBe(1);
+    expect(at.latency).toBeCloseTo(T.target);
+    expect(at.seekTo).toBeUndefined();
+    expect(planBuffer({ currentTime: edge - T.target - 0.3, ranges: [[5, edge]] }, T).playbackRate).toBe(1.05);
+    expect(planBuffer({ currentTime: edge - T.target - 0.7, ranges: [[5, edge]] }, T).playbackRate).toBe(1.1);
     expect(catchUpRate(0)).toBe(1);
     expect(catchUpRate(1.5)).toBe(1.25);
   });
 
-  it('jumps to the target behind the edge when far behind (a hidden tab, a slow start)', () => {
-    const plan = planBuffer({ currentTime: 2, ranges: [[0, 10]] }, T);
-    expect(plan.seekTo).toBe(9.5);
-    expect(plan.playbackRate).toBe(1);
-    expect(plan.latency).toBeCloseTo(0.5);
+  it('jumps to the target behind the edge when further behind than it catches up (a hidden tab, a warm start)', () => {
+    for (const currentTime of [2, edge - T.jumpAbove - 0.1]) {
+      const plan = planBuffer({ currentTime, ranges: [[0, edge]] }, T);
+      expect(plan.seekTo).toBeCloseTo(edge - T.target);
+      expect(plan.playbackRate).toBe(1);
+      expect(plan.latency).toBeCloseTo(T.target);
+    }
   });
 
   it('starts at the first buffered frame, not before it (a stream whose timeline does not start at 0)', () => {
     expect(planBuffer({ currentTime: 0, ranges: [[100, 100.2]] }, T).seekTo).toBe(100);
-    expect(planBuffer({ currentTime: 0, ranges: [[100, 103]] }, T).seekTo).toBe(102.5);
+    expect(planBuffer({ currentTime: 0, ranges: [[100, 103]] }, T).seekTo).toBeCloseTo(103 - T.target);
   });
 
   it('jumps over a gap that dropped fragments left', () => {
-    const plan = planBuffer(
-      {
-        currentTime: 10,
-        ranges: [
-          [5, 10],
-          [12, 12.6],
-        ],
-      },
-      T,
-    );
-    expect(plan.seekTo).toBe(12.1);
+    const ranges: [number, number][] = [
+      [5, 10],
+      [12, 12.6],
+    ];
+    expect(planBuffer({ currentTime: 10.2, ranges }, T).seekTo).toBeCloseTo(12.6 - T.target);
   });
 
   it('trims what has been played beyond what it keeps', () => {
-    expect(planBuffer({ currentTime: 29.5, ranges: [[0, 30]] }, T).removeBefore).toBe(29.5 - T.keepBehind);
-    expect(planBuffer({ currentTime: 9.5, ranges: [[5, 10]] }, T).removeBefore).toBeUndefined();
+    expect(planBuffer({ currentTime: 30 - T.target, ranges: [[0, 30]] }, T).removeBefore).toBeCloseTo(
+      30 - T.target - T.keepBehind,
+    );
+    expect(planBuffer({ currentTime: edge - T.target, ranges: [[5, edge]] }, T).removeBefore).toBeUndefined();
   });
 
   it('a PTZ tile sits closer to the edge than a wall tile', () => {
-    const snap = { currentTime: 9.5, ranges: [[0, 10]] as [number, number][] };
+    const snap = { currentTime: 9.65, ranges: [[0, edge]] as [number, number][] };
     expect(planBuffer(snap, T).playbackRate).toBe(1);
     expect(planBuffer(snap, PTZ_LATENCY).playbackRate).toBeGreaterThan(1);
-    expect(planBuffer({ currentTime: 8.5, ranges: [[0, 10]] }, PTZ_LATENCY).seekTo).toBeCloseTo(9.8);
+    expect(PTZ_LATENCY.target).toBeLessThan(T.target);
+    expect(planBuffer({ currentTime: 8.5, ranges: [[0, edge]] }, PTZ_LATENCY).seekTo).toBeCloseTo(
+      edge - PTZ_LATENCY.target,
+    );
   });
 
   it('does nothing with nothing buffered', () => {

@@ -116,10 +116,14 @@ export interface LatencyTarget {
   keepBehind: number;
 }
 
-/** Wall tiles: half a second behind the newest frame. */
-export const TILE_LATENCY: LatencyTarget = { target: 0.5, jumpAbove: 2, keepBehind: 6 };
+/**
+ * Wall tiles: 0.3 s behind the newest frame (measured: ~0.37 s glass to glass in Chromium with the relay's
+ * ~90 ms; at 0.5 s the catch-up dead band kept it near 0.9 s). Beyond 1.2 s a jump: a warm start begins at
+ * the cached GOP's keyframe, up to a GOP behind, and catching that up at 1.1× would take seconds.
+ */
+export const TILE_LATENCY: LatencyTarget = { target: 0.3, jumpAbove: 1.2, keepBehind: 6 };
 /** A PTZ tile asks for the smallest delay an operator steering a dome can get. */
-export const PTZ_LATENCY: LatencyTarget = { target: 0.2, jumpAbove: 1, keepBehind: 4 };
+export const PTZ_LATENCY: LatencyTarget = { target: 0.2, jumpAbove: 0.6, keepBehind: 4 };
 
 export interface BufferSnapshot {
   currentTime: number;
