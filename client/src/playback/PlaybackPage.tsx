@@ -8,7 +8,8 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type HlsType from 'hls.js';
 import { API_BASE, request, windowSession } from '../api.ts';
 import { describeError } from '../errors.ts';
-import { useI18n } from '../i18n.tsx';
+import { currentLang, useI18n } from '../i18n.tsx';
+import { serverText } from '../serverMessages.ts';
 import { useSession } from '../session.tsx';
 import { Timeline, type TimelineAlert, type TimelineSpan } from './Timeline.tsx';
 import './playback.css';
@@ -17,12 +18,20 @@ interface SpansAnswer {
   spans: Array<{ start: string; end: string }>;
   gaps: Array<{ start: string; end: string }>;
   alerts: Array<{ id: number; level: string; at: string; title: string }>;
+  /** The camera's own recordings (ONVIF Profile G), or why there are none to show. */
+  deviceSpans?: Array<{ start: string; end: string }>;
+  device?: { available: boolean; code: string | null; message: string | null } | null;
 }
+
+type Source = 'platform' | 'device';
 
 interface PlaybackAnswer {
   playlistUrl: string | null;
   startOffsetSec: number;
   segments: Array<{ startMs: number; endMs: number; offsetSec: number }>;
+  /** A replay of the camera's own recording: a live-like stream from `from`, at the device's speed. */
+  source?: Source;
+  speed?: number;
 }
 
 interface Clip {
@@ -88,6 +97,10 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
     return { from: to - DAY, to };
   });
   const [spans, setSpans] = useState<TimelineSpan[]>([]);
+  const [deviceSpans, setDeviceSpans] = useState<TimelineSpan[]>([]);
+  const [deviceNote, setDeviceNote] = useState<string | undefined>(undefined);
+  /** Where playback comes from: the platform's recordings, or the camera's own (chosen for the user when only one has any). */
+  const [source, setSource] = useState<Source>('platform');
   const [alerts, setAlerts] = useState<TimelineAlert[]>([]);
   const [cursor, setCursor] = useState<number | null>(Number.isNaN(atParam) ? null : atParam);
   const [speed, setSpeed] = useState(1);
@@ -104,7 +117,19 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
     const q = `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
     request<SpansAnswer>(`/recording/cameras/${camera}/spans?${q}`, { signal: controller.signal }).then(
       (r) => {
-        setSpans(r.spans.map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) })));
+        const platform = r.spans.map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) }));
+        const device = (r.deviceSpans ?? []).map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) }));
+        setSpans(platform);
+        setDeviceSpans(device);
+        setDeviceNote(
+          r.device && !r.device.available
+            ? (serverText(currentLang(), {
+                message: r.device.message ?? '',
+                ...(r.device.code ? { code: r.device.code } : {}),
+              }) ?? undefined)
+            : undefined,
+        );
+        setSource(platform.length === 0 && device.length > 0 ? 'device' : 'platform');
         setAlerts(r.alerts.map((a) => ({ id: a.id, at: Date.parse(a.at), level: a.level, title: a.title })));
         setError(null);
       },
@@ -129,7 +154,14 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
       setCursor(ms);
       const current = ticket.current;
       const el = video.current;
-      if (current && el && ms >= current.fromMs && ms < current.toMs) {
+      if (
+        current &&
+        el &&
+        current.answer.source !== 'device' &&
+        source === 'platform' &&
+        ms >= current.fromMs &&
+        ms < current.toMs
+      ) {
         const pos = positionOf(current.answer.segments, ms);
         if (pos !== null) {
           el.currentTime = pos;
@@ -139,9 +171,14 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
       }
       try {
         const toMs = Math.min(Date.now(), ms + TICKET_SPAN);
+        // The camera replays at the speed asked (RTSP Scale): a new speed is a new replay from the cursor.
         const answer = await request<PlaybackAnswer>(`/recording/cameras/${camera}/playback`, {
           method: 'POST',
-          json: { from: new Date(ms).toISOString(), to: new Date(toMs).toISOString() },
+          json: {
+            from: new Date(ms).toISOString(),
+            to: new Date(toMs).toISOString(),
+            ...(source === 'device' ? { source, speed } : {}),
+          },
         });
         ticket.current = { fromMs: ms, toMs, answer };
         setPlaying(answer);
@@ -154,7 +191,7 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
         const { Hls, workerPath } = await loadHls();
         const hls = new Hls({
           ...(workerPath ? { workerPath } : {}),
-          startPosition: answer.startOffsetSec,
+          ...(answer.source === 'device' ? {} : { startPosition: answer.startOffsetSec }),
           xhrSetup: (xhr, url) => {
             xhr.open('GET', url, true);
             const session = windowSession();
@@ -164,14 +201,22 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
         hlsRef.current = hls;
         hls.loadSource(answer.playlistUrl);
         hls.attachMedia(el);
-        el.playbackRate = speed;
+        el.playbackRate = answer.source === 'device' ? 1 : speed;
         void el.play().catch(() => undefined);
       } catch (err) {
         setError(describeError(err, t));
       }
     },
-    [camera, speed, t],
+    [camera, speed, source, t],
   );
+
+  // A new speed of a device replay: a new replay from the cursor, with the new `seek` (it knows the speed).
+  const reopen = useRef(false);
+  useEffect(() => {
+    if (!reopen.current || cursor === null) return;
+    reopen.current = false;
+    void seek(cursor);
+  }, [seek, cursor]);
 
   // The alert page's 回放: start playing at once from `at`.
   const started = useRef(false);
@@ -185,6 +230,11 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
     const el = video.current;
     const answer = ticket.current?.answer;
     if (!el || !answer) return;
+    if (answer.source === 'device') {
+      // A replay has no segment map: the recorded time runs at the device's speed from where it started.
+      setCursor(ticket.current!.fromMs + el.currentTime * 1000 * (answer.speed ?? 1));
+      return;
+    }
     const ms = wallTimeAt(answer.segments, el.currentTime);
     if (ms !== null) setCursor(ms);
   };
@@ -217,6 +267,23 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
             </select>
           </label>
         )}
+        {(deviceSpans.length > 0 || source === 'device') && (
+          <label>
+            {t('playback.source')}{' '}
+            <select
+              data-testid="source"
+              value={source}
+              onChange={(e) => {
+                stopPlayer();
+                ticket.current = null;
+                setSource(e.target.value as Source);
+              }}
+            >
+              <option value="platform">{t('playback.source.platform')}</option>
+              <option value="device">{t('playback.source.device')}</option>
+            </select>
+          </label>
+        )}
         <label>
           {t('playback.speed')}{' '}
           <select
@@ -225,6 +292,12 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
             onChange={(e) => {
               const s = Number(e.target.value);
               setSpeed(s);
+              if (ticket.current?.answer.source === 'device') {
+                // The camera plays faster itself: ask it again from where the picture is (effect below).
+                ticket.current = null;
+                reopen.current = true;
+                return;
+              }
               if (video.current) video.current.playbackRate = s;
             }}
           >
@@ -262,11 +335,13 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
         from={range.from}
         to={range.to}
         spans={spans}
+        deviceSpans={deviceSpans}
+        deviceNote={deviceNote}
         alerts={alerts}
         cursor={cursor}
         onSeek={(ms) => void seek(ms)}
       />
-      {spans.length === 0 && <p className="pb-note">{t('playback.noRecordings')}</p>}
+      {spans.length === 0 && deviceSpans.length === 0 && <p className="pb-note">{t('playback.noRecordings')}</p>}
       {download && (
         <div className="pb-dialog" role="dialog" aria-label={t('playback.download')}>
           <label>

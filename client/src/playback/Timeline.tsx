@@ -23,6 +23,10 @@ export interface TimelineProps {
   from: number;
   to: number;
   spans: TimelineSpan[];
+  /** The camera's own recordings (ONVIF Profile G): a lane of their own, in another colour. */
+  deviceSpans?: TimelineSpan[];
+  /** Why the camera's own recordings cannot be shown, in words (undefined: nothing to say). */
+  deviceNote?: string | undefined;
   alerts: TimelineAlert[];
   cursor: number | null;
   onSeek: (ms: number) => void;
@@ -38,7 +42,7 @@ const hhmm = (ms: number) => {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 };
 
-export function Timeline({ from, to, spans, alerts, cursor, onSeek }: TimelineProps) {
+export function Timeline({ from, to, spans, deviceSpans = [], deviceNote, alerts, cursor, onSeek }: TimelineProps) {
   const { t } = useI18n();
   const [view, setView] = useState<{ a: number; b: number }>({ a: from, b: to });
   const ref = useRef<HTMLDivElement>(null);
@@ -143,6 +147,18 @@ export function Timeline({ from, to, spans, alerts, cursor, onSeek }: TimelinePr
             title={`${hhmm(s.start)} – ${hhmm(s.end)}`}
           />
         ))}
+        {deviceSpans.filter(visible).map((s) => (
+          <div
+            key={`d${s.start}`}
+            className="pb-span-device"
+            data-testid="device-span"
+            style={{
+              left: `${Math.max(0, x(s.start))}%`,
+              width: `${Math.min(100, x(s.end)) - Math.max(0, x(s.start))}%`,
+            }}
+            title={`${t('playback.legend.device')} ${hhmm(s.start)} – ${hhmm(s.end)}`}
+          />
+        ))}
         {alerts
           .filter((al) => al.at >= a && al.at <= b)
           .map((al) => (
@@ -164,6 +180,17 @@ export function Timeline({ from, to, spans, alerts, cursor, onSeek }: TimelinePr
             {hhmm(m)}
           </span>
         ))}
+      </div>
+      <div className="pb-legend">
+        <span>
+          <i />
+          {t('playback.legend.platform')}
+        </span>
+        <span>
+          <i className="device" />
+          {t('playback.legend.device')}
+          {deviceNote ? `: ${deviceNote}` : ''}
+        </span>
       </div>
     </div>
   );
