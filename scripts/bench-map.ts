@@ -15,8 +15,12 @@
  *
  * Each load prints its phases (feed request, index build, points set, ready),
  * the points in the feed and the clusters drawn; the benchmark fails when no
- * cluster is drawn or the feed does not hold every seeded point. MAP_BENCH_SIZES
- * (e.g. "50000") and MAP_BENCH_LOADS change what runs. Everything on loopback.
+ * cluster is drawn or the feed does not hold every seeded point. A first run
+ * with 2,000 points prints the floor (what the page, the basemap and maplibre
+ * cost whatever the number of points; MAP_BENCH_FLOOR=0 skips it).
+ * MAP_BENCH_SIZES (e.g. "50000") and MAP_BENCH_LOADS change what runs;
+ * MAP_BENCH_PROFILE=1 prints the page's main-thread profile, MAP_BENCH_TIMELINE=1
+ * its requests. Everything on loopback.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +35,7 @@ import { claimLoopbackBlock } from './sim/addresses.ts';
 
 const SIZES = (process.env['MAP_BENCH_SIZES'] ?? '50000,200000').split(',').map(Number);
 const LOADS = Number(process.env['MAP_BENCH_LOADS'] ?? 3);
+const FLOOR = process.env['MAP_BENCH_FLOOR'] !== '0';
 const CLIENT_DIR = path.resolve(import.meta.dirname, '../client/dist');
 
 const note = (text: string) => console.log(`# ${text}`);
@@ -93,7 +98,7 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
         const at = (n: string) => Math.round(performance.getEntriesByName(n)[0]?.startTime ?? NaN);
         const feed = performance.getEntriesByType('resource').find((e) => e.name.includes('/walls/points.bin')) as
           PerformanceResourceTiming | undefined;
-        return `map style ${at('wall-map:loaded')} ms, feed ${Math.round(feed?.requestStart ?? NaN)}→${Math.round(feed?.responseEnd ?? NaN)} ms (${((feed?.encodedBodySize ?? 0) / 1e6).toFixed(2)} MB), indexed ${at('wall-map:indexed')} ms, points set ${at('wall-map:points-set')} ms, basemap drawn ${at('wall-map:basemap')} ms`;
+        return `map style ${at('wall-map:loaded')} ms, feed ${Math.round(feed?.requestStart ?? NaN)}→${Math.round(feed?.responseEnd ?? NaN)} ms (${((feed?.encodedBodySize ?? 0) / 1e6).toFixed(2)} MB), indexed ${at('wall-map:indexed')} ms, points set ${at('wall-map:points-set')} ms, clusters first drawn ${at('wall-map:clusters-drawn')} ms, basemap drawn ${at('wall-map:basemap')} ms`;
       });
       if (process.env['MAP_BENCH_TIMELINE']) {
         const timeline = await page.evaluate(() =>
@@ -146,6 +151,8 @@ try {
   note(
     `wall map first render, viewport 1600×900, ${LOADS} loads a size, median; 2 cores shared; load average ${load()}`,
   );
+  // The floor: the same page with 2,000 points, what the page and maplibre cost whatever the county's size.
+  if (FLOOR) note(`floor: first render with 2000 points ${(await firstRender(browser, 2000)).toFixed(3)} s`);
   for (const n of SIZES) {
     const s = await firstRender(browser, n);
     console.log(`BENCH map.first_render${name(n)} ${s.toFixed(3)} s`);
