@@ -57,6 +57,14 @@ export function wallOpenApiPaths(): Json {
         responses: { '200': { description: 'application/geo+json' }, ...errors(400, 401, 403) },
       },
     },
+    '/walls/points.bin': {
+      get: {
+        summary:
+          "The maps' point feed (issue 15): the same points and filters as columns of typed arrays, 14 bytes a point (u32 id, i32 lon and lat in 1e-6 degrees, u8 network index, u8 status code; a JSON header names the networks and the extent; layout in server/src/api/point-feed.ts), clustered by the page; `org` outside your jurisdiction is 403",
+        parameters: queryParams(pointFilterQuery),
+        responses: { '200': { description: 'application/vnd.ccc.points' }, ...errors(400, 401, 403) },
+      },
+    },
     '/walls/{id}': {
       get: {
         summary: 'One wall screen and its layout',
