@@ -8,7 +8,7 @@
  * every cell of every coarser level one contiguous run. A cluster at zoom z
  * is the points of one cell of 64 map pixels at that zoom (maplibre's world
  * is 512·2^z pixels wide, so 2^(z+3) cells a side). Building is one sort and
- * one pass per zoom (200,000 points: 0.05–0.2 s); a view asks only
+ * one pass per zoom (200,000 points: ~0.15 s on a busy 2-core machine); a view asks only
  * for the cells it shows (hundreds), so the map draws hundreds of features,
  * never the whole jurisdiction. A status delta moves one `on` count per zoom
  * (a binary search each): nothing is fetched or rebuilt.
