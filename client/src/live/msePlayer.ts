@@ -32,8 +32,12 @@ export function mseUsable(): boolean {
   return mediaSourceClass() !== null && liveSocketUsable();
 }
 
-/** No decoded frame this long after the ticket: HLS instead. */
-const START_TIMEOUT_MS = 8_000;
+/**
+ * No decoded frame this long after the ticket: HLS instead. A refused or failed stream says so at once; this
+ * only catches a stream slow to start (64 relays starting at once on a loaded server took over 8 s), which
+ * HLS would find as slow.
+ */
+const START_TIMEOUT_MS = 15_000;
 /** currentTime frozen this long while playing: a stall (jump to live first, HLS the second time). */
 const STALL_MS = 2_000;
 const TICK_MS = 250;
