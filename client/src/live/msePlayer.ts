@@ -99,6 +99,8 @@ export class MseSession {
     this.#ms = ms;
     this.#url = URL.createObjectURL(ms);
     video.src = this.#url;
+    // Muted autoplay is allowed; the promise settles once data arrives (or the element is torn down).
+    video.play().catch(() => undefined);
     ms.addEventListener('sourceopen', () => this.#createBuffer(), { once: true });
     this.#startedAt = Date.now();
     this.#timer = window.setInterval(this.#tick, TICK_MS);
@@ -171,7 +173,12 @@ export class MseSession {
     try {
       const sb = ms.addSourceBuffer(this.#mime);
       sb.mode = 'segments';
-      sb.addEventListener('updateend', () => this.#pump());
+      sb.addEventListener('updateend', () => {
+        // Until the first frame shows, every append may be what it needs: seek into the data and play now,
+        // not at the next tick (a quarter of a second of first-frame time).
+        if (this.#m.state === 'connecting') this.#control(false);
+        this.#pump();
+      });
       sb.addEventListener('error', () => this.#step({ type: 'media-error' }));
       this.#sb = sb;
     } catch {
