@@ -65,6 +65,15 @@ describe('H.265 source', () => {
     const video = await probeVideo(path.join(s.dir, pl.segments[0]!.uri));
     expect(video).toMatchObject({ codec: 'h264', width: 320, height: 180 });
     expect(relay.status('hevc')).toMatchObject({ transcode: true, codec: 'h265' });
+    // The live fMP4 output (issue 15) copies the camera's H.265 instead of encoding twice: a browser that
+    // decodes HEVC (MediaSource.isTypeSupported of this codec string) plays it; any other plays the HLS above.
+    const feed = relay.live('hevc')!;
+    expect(await feed.waitForInit(10_000)).toBe(true);
+    expect(feed.codec).toMatch(/^hev1\.1\.6\.L\d+/);
+    const frames: boolean[] = [];
+    feed.subscribe({ init() {}, fragment: (f) => void frames.push(f.keyframe), buffered: () => 0 });
+    await waitFor('H.265 fragments', () => frames.length >= 12, 10_000);
+    expect(frames[0]).toBe(true);
     await relay.stop('hevc');
   });
 

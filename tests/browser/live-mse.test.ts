@@ -1,10 +1,14 @@
 /**
  * The low-latency live path in Debian's Chromium (issue 15): a 16-tile wall plays every tile over ONE
  * WebSocket (fMP4 → MediaSource), no HLS request at all, every video's currentTime advancing; with that
- * socket blocked, every tile falls back to HLS by itself and plays. Real server, real relay (ffmpeg),
- * sixteen simulated cameras.
+ * socket blocked, every tile falls back to HLS by itself and plays; an H.265 camera, which this Chromium
+ * cannot decode (MediaSource.isTypeSupported says no), plays over HLS (re-encoded) in its tile. Real server,
+ * real relay (ffmpeg), sixteen simulated cameras and an HTTP MPEG-TS H.265 source.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -40,7 +44,11 @@ describe.skipIf(skip)('low-latency tiles over one WebSocket', () => {
   let block: LoopbackBlock;
   let clipDir: string;
   let screenId = 0;
+  let ids: number[] = [];
   let current: TracedPage | null = null;
+  /** An H.265 camera: MPEG-TS over HTTP at its own pace. */
+  let hevc: http.Server | undefined;
+  let hevcUrl = '';
 
   beforeAll(async () => {
     block = await claimLoopbackBlock();
@@ -62,7 +70,7 @@ describe.skipIf(skip)('low-latency tiles over one WebSocket', () => {
     const tech = client(h.server.api, await h.server.login('tech'));
     const orgs = (await tech.get('/org-units')).json as { id: number; level: string }[];
     const village = orgs.find((o) => o.level === 'village')!.id;
-    const ids: number[] = [];
+    ids = [];
     for (const [i, cam] of sim.cameras.entries()) {
       ids.push(await registerSimCamera(tech, cam, { name: `低延时墙${i}`, orgUnitId: village }));
     }
@@ -86,13 +94,15 @@ describe.skipIf(skip)('low-latency tiles over one WebSocket', () => {
   });
 
   afterAll(async () => {
+    hevc?.closeAllConnections();
+    hevc?.close();
     await h?.close();
     await sim?.stop();
     await block?.release();
     if (clipDir) rmSync(clipDir, { recursive: true, force: true });
   });
 
-  const openWall = async (before?: (page: Page) => Promise<void>) => {
+  const openWall = async (before?: (page: Page) => Promise<void>, grid = '16') => {
     current = await h.open();
     const { page } = current;
     const sockets: string[] = [];
@@ -100,7 +110,7 @@ describe.skipIf(skip)('low-latency tiles over one WebSocket', () => {
     await before?.(page);
     await h.login(page, 'county');
     await page.goto(`/wall/${screenId}`);
-    await expect.poll(() => page.locator('.wall').getAttribute('data-grid')).toBe('16');
+    await expect.poll(() => page.locator('.wall').getAttribute('data-grid')).toBe(grid);
     return { page, sockets };
   };
 
@@ -155,5 +165,63 @@ describe.skipIf(skip)('low-latency tiles over one WebSocket', () => {
     expect(blocked).toBe(1);
     expect(current!.requests.some((u) => new URL(u).pathname.startsWith('/streams/'))).toBe(true);
     expect(h.server.server.live.stats().sockets).toEqual([]);
+  }, 180_000);
+
+  it('an H.265 camera this browser cannot decode plays over HLS (re-encoded) in its tile, by itself', async () => {
+    const clip = path.join(clipDir, 'hevc.ts');
+    // prettier-ignore
+    execFileSync('ffmpeg', [
+      '-hide_banner', '-loglevel', 'error', '-nostdin', '-y',
+      '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=10:duration=60',
+      '-c:v', 'libx265', '-preset', 'ultrafast', '-x265-params', 'keyint=10:min-keyint=10:log-level=error',
+      '-f', 'mpegts', clip,
+    ]);
+    const data = readFileSync(clip);
+    const perTick = Math.ceil(data.length / 600 / 188) * 188; // real-time pace: a tenth of a second per 100 ms
+    hevc = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      let off = 0;
+      const timer = setInterval(() => {
+        if (off >= data.length) off = 0;
+        res.write(data.subarray(off, off + perTick));
+        off += perTick;
+      }, 100);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => hevc!.listen(0, block.host(200), r));
+    hevcUrl = `http://${block.host(200)}:${(hevc.address() as AddressInfo).port}/live.ts`;
+    const tech = client(h.server.api, await h.server.login('tech'));
+    const orgs = (await tech.get('/org-units')).json as { id: number; level: string }[];
+    const created = await tech.post('/cameras', {
+      name: '低延时墙H265',
+      networkId: 'xueliang',
+      orgUnitId: orgs.find((o) => o.level === 'village')!.id,
+      position: { lon: 118.7, lat: 31 },
+      mainStreamUri: hevcUrl,
+      subStreamUri: hevcUrl,
+    });
+    expect(created.status, created.text).toBe(201);
+    const county = client(h.server.api, await h.server.login('county'));
+    const screen = (await county.get(`/walls/${screenId}`)).json as WallScreenView;
+    const r = await county.put(`/walls/${screenId}/layout`, {
+      version: screen.version,
+      layout: { grid: '4', tiles: [created.json.id as number, ids[0]!, null, null], tour: null },
+    });
+    expect(r.status, r.text).toBe(200);
+    const { page } = await openWall(undefined, '4');
+    await expect
+      .poll(
+        async () => [
+          await tile(page, 0).getAttribute('data-transport'),
+          await tile(page, 0).getAttribute('data-state'),
+        ],
+        {
+          timeout: 60_000,
+          interval: 500,
+        },
+      )
+      .toEqual(['hls', 'live']);
+    // Its neighbour, H.264, stays on the socket.
+    await expect.poll(() => tile(page, 1).getAttribute('data-transport'), { timeout: 30_000 }).toBe('mse');
   }, 180_000);
 });
