@@ -157,6 +157,7 @@ export function WallMap(props: {
   useEffect(() => {
     const container = containerRef.current;
     if (!container) return;
+    performance.mark('wall-map:mount');
     const map = new MaplibreMap({
       container,
       // No animated paint changes: a recolour (the networks list arriving) would otherwise hold 'idle' back.

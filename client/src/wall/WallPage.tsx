@@ -103,12 +103,14 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   // The map's configuration is asked for first: the point list takes the server a moment, and the
   // basemap can load meanwhile (map.first_render50k).
   const mapConfig = useMapConfig();
+  const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
+  // After the screen's own request (its effect runs first): the server answers the screen, which the page
+  // waits for before it mounts the map, ahead of the feed's query (~0.2-0.4 s at 200,000 points).
   useEffect(() => {
     if (kiosk) return;
     prewarmMap();
     prefetchMapPoints();
   }, [kiosk]);
-  const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
   // The tree's point list (names, directions) waits for the map's first render, or a few seconds at most:
   // its JSON is several times the map's feed and held the clusters back (issue 15).
   const [mapDrawn, setMapDrawn] = useState(false);
