@@ -151,6 +151,35 @@ describe.skipIf(skip)('low-latency tiles over one WebSocket', () => {
     await page.screenshot({ path: path.resolve('artifacts/browser/live-mse-16.png') });
   }, 180_000);
 
+  it('a tile that leaves the screen stays subscribed for a grace period (warm), then lets go', async () => {
+    const { page } = await openWall();
+    await expectAllPlaying(page, 'mse');
+    const tiles = () => h.server.server.live.stats().sockets.reduce((n, x) => n + x.tiles, 0);
+    expect(tiles()).toBe(TILES);
+    // Every state tile 0 takes from now on.
+    await tile(page, 0).evaluate((el) => {
+      const w = window as unknown as { states: string[] };
+      w.states = [];
+      new MutationObserver(() => w.states.push(el.getAttribute('data-state') ?? '')).observe(el, {
+        attributes: true,
+        attributeFilter: ['data-state'],
+      });
+    });
+    const move = (x: string) =>
+      page.locator('.wall-tile[data-index="0"]').evaluate((el, x) => ((el as HTMLElement).style.transform = x), x);
+    // Off screen and back within the grace period: still subscribed, still playing, never reloaded.
+    await move('translateX(-5000px)');
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(tiles()).toBe(TILES);
+    await move('');
+    const before = (await times(page))[0]!;
+    await expect.poll(async () => (await times(page))[0]! > before + 0.5, { timeout: 10_000 }).toBe(true);
+    expect(await page.evaluate(() => (window as unknown as { states: string[] }).states)).toEqual([]);
+    // Off screen for good: after the grace period it unsubscribes.
+    await move('translateX(-5000px)');
+    await expect.poll(tiles, { timeout: 45_000, interval: 500 }).toBe(TILES - 1);
+  }, 180_000);
+
   it('with the WebSocket blocked, every tile falls back to HLS by itself and plays', async () => {
     let blocked = 0;
     const { page } = await openWall(async (p) => {
