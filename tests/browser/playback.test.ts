@@ -11,6 +11,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import { readClockBand } from '../../scripts/sim/wallclock.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { killLeftovers } from '../../streams/src/test-support.ts';
 import { client, firstVillage, registerSimCamera } from '../helpers/server.ts';
@@ -25,6 +26,7 @@ let sim: Simulator;
 let rs: RecordingServer;
 let browser: Browser;
 let cam = 0;
+let cam2 = 0;
 let t0 = 0;
 
 beforeAll(async () => {
@@ -33,7 +35,7 @@ beforeAll(async () => {
   block = await claimLoopbackBlock();
   silent = await claimLoopbackBlock();
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(1, { firstIp: block.host(1), seed: 41 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
+    cameras: defaultCameraSpecs(2, { firstIp: block.host(1), seed: 41 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
     clipDir: path.join(base, 'clips'),
     onvifPort: 0,
     rtspPort: 0,
@@ -50,9 +52,11 @@ beforeAll(async () => {
   });
   const tech1 = client(rs.api, await rs.login('tech1'));
   cam = await registerSimCamera(tech1, sim.cameras[0]!, { name: '回放测试', orgUnitId: await firstVillage(tech1) });
+  cam2 = await registerSimCamera(tech1, sim.cameras[1]!, { name: '同步测试', orgUnitId: await firstVillage(tech1) });
   const admin = client(rs.api, await rs.login('admin'));
   t0 = Date.now();
   await admin.put('/recording/plans', { cameraId: cam, mode: 'continuous', retentionDays: 1 });
+  await admin.put('/recording/plans', { cameraId: cam2, mode: 'continuous', retentionDays: 1 });
   const until = Date.now() + 60_000;
   for (;;) {
     const r = await admin.get(
@@ -131,8 +135,113 @@ describe.skipIf(skip)('playback page', () => {
     expect(
       await page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!.playbackRate),
     ).toBe(4);
+    // Frame step: pauses, then one frame on (10 fps here: 0.1 s), whatever the speed.
+    await page.waitForTimeout(500);
+    const t1 = await page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!;
+      v.pause();
+      return v.currentTime;
+    });
+    await page.getByTestId('frame-step').click();
+    await page.waitForFunction(
+      () => !document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!.seeking,
+    );
+    const stepped = await page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!;
+      return { paused: v.paused, at: v.currentTime };
+    });
+    expect(stepped.paused).toBe(true);
+    expect(stepped.at - t1).toBeGreaterThan(0.05);
+    expect(stepped.at - t1).toBeLessThan(0.15);
     await page.screenshot({ path: path.join(ARTIFACTS, 'playback.png') });
     expect(errors).toEqual([]);
     await context.close();
   }, 90_000);
+
+  it('plays a second point in sync: the recorded times in both pictures agree', async () => {
+    const context = await browser.newContext({
+      baseURL: rs.url,
+      viewport: { width: 1400, height: 900 },
+      locale: 'zh-CN',
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto('/');
+    await page.locator('input[name=username]').fill('township1');
+    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
+    await page.locator('form.login__card button[type=submit]').click();
+    await page.locator('header.topbar').waitFor();
+    const at = new Date(t0 + 2_000).toISOString();
+    await page.goto(`/playback/${cam}?at=${encodeURIComponent(at)}&cameras=${cam},${cam2}`);
+    await page.getByTestId('sync').check();
+    await page.getByTestId('sync-tile').first().waitFor();
+    expect(await page.getByTestId('sync-tile').getAttribute('data-camera-id')).toBe(String(cam2));
+    await page.waitForFunction(
+      () =>
+        [
+          ...document.querySelectorAll<HTMLVideoElement>('[data-testid=playback-video], [data-testid=sync-video]'),
+        ].every((v) => v.currentTime > 2 && v.readyState >= 2),
+      undefined,
+      { timeout: 30_000 },
+    );
+    // Both pictures at one instant: the simulator's clock band in each (the time each was recorded).
+    const pictures = await page.evaluate(() =>
+      ['playback-video', 'sync-video'].map((id) => {
+        const v = document.querySelector<HTMLVideoElement>(`[data-testid=${id}]`)!;
+        const c = document.createElement('canvas');
+        c.width = v.videoWidth;
+        c.height = v.videoHeight;
+        const g = c.getContext('2d', { willReadFrequently: true })!;
+        g.drawImage(v, 0, 0);
+        const rgba = g.getImageData(0, 0, c.width, c.height).data;
+        const luma: number[] = [];
+        for (let i = 0; i < rgba.length; i += 4) luma.push(rgba[i + 1]!);
+        return { w: c.width, h: c.height, luma };
+      }),
+    );
+    const [main, other] = pictures.map((p) => readClockBand(Uint8Array.from(p.luma), p.w, p.h, p.w, t0));
+    expect(main, 'clock band of the main picture').toBeDefined();
+    expect(other, 'clock band of the point in sync').toBeDefined();
+    expect(Math.abs(main!.wallClockMs - other!.wallClockMs), `${main!.text} vs ${other!.text}`).toBeLessThan(1_000);
+    // Pausing the main player pauses the other.
+    await page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!.pause());
+    await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('[data-testid=sync-video]')!.paused);
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 90_000);
+
+  it('switches a wall tile to playback of its point', async () => {
+    const context = await browser.newContext({
+      baseURL: rs.url,
+      viewport: { width: 1400, height: 900 },
+      locale: 'zh-CN',
+    });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto('/');
+    await page.locator('input[name=username]').fill('township1');
+    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
+    await page.locator('form.login__card button[type=submit]').click();
+    await page.locator('header.topbar').waitFor();
+    await page.getByRole('link', { name: '视频墙' }).click();
+    await page.locator('.wall-search').fill('回放测试');
+    await page.locator('.wall-cam', { hasText: '回放测试' }).click();
+    const tile = page.locator(`.wall-tile[data-camera-id="${cam}"]`);
+    await tile.getByTestId('tile-playback').click();
+    await page.getByTestId('playback').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/playback/${cam}`);
+    // It plays the point's last minute at once.
+    await page.waitForFunction(
+      () => {
+        const v = document.querySelector<HTMLVideoElement>('[data-testid=playback-video]');
+        return !!v && v.currentTime > 1 && v.readyState >= 2;
+      },
+      undefined,
+      { timeout: 20_000 },
+    );
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 60_000);
 });

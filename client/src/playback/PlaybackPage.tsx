@@ -79,6 +79,99 @@ const toLocalInput = (ms: number) => {
   return d.toISOString().slice(0, 19);
 };
 
+/** Most points played together at one moment (the main one and three more). */
+export const MAX_SYNC = 4;
+
+/**
+ * Another point played in step with the main player (同步回放): its own ticket from each moment the main one
+ * seeks to, then kept at the main player's wall time (re-aligned when more than half a second apart), its
+ * pause and its speed. Platform recordings only.
+ */
+function SyncTile(props: {
+  cameraId: number;
+  seekMs: number | null;
+  seekN: number;
+  wallMs: number | null;
+  paused: boolean;
+  rate: number;
+}) {
+  const { cameraId, seekMs, seekN, wallMs, paused, rate } = props;
+  const { t } = useI18n();
+  const video = useRef<HTMLVideoElement>(null);
+  const answer = useRef<PlaybackAnswer | null>(null);
+  const [note, setNote] = useState<string | null>(null);
+  const [shownMs, setShownMs] = useState<number | null>(null);
+
+  useEffect(() => {
+    if (seekMs === null) return;
+    let hls: HlsType | null = null;
+    let gone = false;
+    answer.current = null;
+    const toMs = Math.min(Date.now(), seekMs + TICKET_SPAN);
+    request<PlaybackAnswer>(`/recording/cameras/${cameraId}/playback`, {
+      method: 'POST',
+      json: { from: new Date(seekMs).toISOString(), to: new Date(toMs).toISOString() },
+    })
+      .then(async (a) => {
+        const el = video.current;
+        if (gone || !el) return;
+        if (!a.playlistUrl) return setNote(t('playback.nothing'));
+        setNote(null);
+        const { Hls, workerPath } = await loadHls();
+        if (gone) return;
+        answer.current = a;
+        hls = new Hls({
+          ...(workerPath ? { workerPath } : {}),
+          startPosition: a.startOffsetSec,
+          xhrSetup: (xhr, url) => {
+            xhr.open('GET', url, true);
+            const session = windowSession();
+            if (session) xhr.setRequestHeader('Authorization', `Bearer ${session}`);
+          },
+        });
+        hls.loadSource(a.playlistUrl);
+        hls.attachMedia(el);
+        void el.play().catch(() => undefined);
+      })
+      .catch((err: unknown) => !gone && setNote(describeError(err, t)));
+    return () => {
+      gone = true;
+      hls?.destroy();
+    };
+  }, [cameraId, seekMs, seekN, t]);
+
+  useEffect(() => {
+    const el = video.current;
+    const a = answer.current;
+    if (!el || !a) return;
+    el.playbackRate = rate;
+    if (paused && !el.paused) el.pause();
+    if (!paused && el.paused) void el.play().catch(() => undefined);
+    if (wallMs === null) return;
+    const pos = positionOf(a.segments, wallMs);
+    if (pos !== null && Math.abs(el.currentTime - pos) > 0.5) el.currentTime = pos;
+  }, [wallMs, paused, rate]);
+
+  return (
+    <figure className="pb-sync-tile" data-testid="sync-tile" data-camera-id={cameraId} data-wall-ms={shownMs ?? ''}>
+      <video
+        ref={video}
+        className="pb-video"
+        data-testid="sync-video"
+        muted
+        playsInline
+        onTimeUpdate={() => {
+          const a = answer.current;
+          if (a && video.current) setShownMs(wallTimeAt(a.segments, video.current.currentTime));
+        }}
+      />
+      <figcaption>
+        #{cameraId} {note && <span className="pb-error">{note}</span>}
+      </figcaption>
+    </figure>
+  );
+}
+
 export function PlaybackPage({ cameraId }: { cameraId: number }) {
   const { t } = useI18n();
   const { can } = useSession();
@@ -104,6 +197,10 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
   const [alerts, setAlerts] = useState<TimelineAlert[]>([]);
   const [cursor, setCursor] = useState<number | null>(Number.isNaN(atParam) ? null : atParam);
   const [speed, setSpeed] = useState(1);
+  /** 同步回放: the other points of `cameras` (up to MAX_SYNC in all) follow the main player's moment. */
+  const [sync, setSync] = useState(false);
+  const [syncSeek, setSyncSeek] = useState<{ ms: number; n: number } | null>(null);
+  const [paused, setPaused] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [playing, setPlaying] = useState<PlaybackAnswer | null>(null);
   const [download, setDownload] = useState<{ from: string; to: string } | null>(null);
@@ -111,6 +208,26 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
   const video = useRef<HTMLVideoElement>(null);
   const hlsRef = useRef<HlsType | null>(null);
   const ticket = useRef<{ fromMs: number; toMs: number; answer: PlaybackAnswer } | null>(null);
+  /** One frame's duration: the smallest step between presented frames seen (25 fps until one is seen). */
+  const frameSec = useRef(0.04);
+  const frameSeen = useRef(false);
+  useEffect(() => {
+    const el = video.current;
+    if (!el || !('requestVideoFrameCallback' in el)) return;
+    let last = -1;
+    let handle = 0;
+    const onFrame: VideoFrameRequestCallback = (_now, meta) => {
+      const d = meta.mediaTime - last;
+      if (last >= 0 && d > 0.001 && d < 0.5 && (!frameSeen.current || d < frameSec.current)) {
+        frameSec.current = d;
+        frameSeen.current = true;
+      }
+      last = meta.mediaTime;
+      handle = el.requestVideoFrameCallback(onFrame);
+    };
+    handle = el.requestVideoFrameCallback(onFrame);
+    return () => el.cancelVideoFrameCallback(handle);
+  }, []);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -169,6 +286,8 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
           return;
         }
       }
+      // A new ticket for the main player: the points played in sync take one from the same moment.
+      setSyncSeek((cur) => ({ ms, n: (cur?.n ?? 0) + 1 }));
       try {
         const toMs = Math.min(Date.now(), ms + TICKET_SPAN);
         // The camera replays at the speed asked (RTSP Scale): a new speed is a new replay from the cursor.
@@ -181,6 +300,7 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
           },
         });
         ticket.current = { fromMs: ms, toMs, answer };
+        frameSeen.current = false;
         setPlaying(answer);
         stopPlayer();
         if (!answer.playlistUrl || !el) {
@@ -267,6 +387,20 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
             </select>
           </label>
         )}
+        {cameraList.length > 1 && source === 'platform' && (
+          <label>
+            <input
+              type="checkbox"
+              data-testid="sync"
+              checked={sync}
+              onChange={(e) => {
+                setSync(e.target.checked);
+                if (e.target.checked && cursor !== null) setSyncSeek((cur) => ({ ms: cursor, n: (cur?.n ?? 0) + 1 }));
+              }}
+            />{' '}
+            {t('playback.sync', { n: MAX_SYNC })}
+          </label>
+        )}
         {(deviceSpans.length > 0 || source === 'device') && (
           <label>
             {t('playback.source')}{' '}
@@ -308,6 +442,21 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
             ))}
           </select>
         </label>
+        <button
+          type="button"
+          data-testid="frame-step"
+          title={t('playback.frameStep')}
+          aria-label={t('playback.frameStep')}
+          disabled={!playing?.playlistUrl}
+          onClick={() => {
+            const el = video.current;
+            if (!el) return;
+            el.pause();
+            el.currentTime = el.currentTime + frameSec.current;
+          }}
+        >
+          ⏯︎ +1
+        </button>
         {can('recording.export') && (
           <button
             type="button"
@@ -329,7 +478,27 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
         playsInline
         controls
         onTimeUpdate={onTime}
+        onPlay={() => setPaused(false)}
+        onPause={() => setPaused(true)}
       />
+      {sync && source === 'platform' && (
+        <div className="pb-sync" data-testid="sync-grid">
+          {cameraList
+            .filter((id) => id !== camera)
+            .slice(0, MAX_SYNC - 1)
+            .map((id) => (
+              <SyncTile
+                key={id}
+                cameraId={id}
+                seekMs={syncSeek?.ms ?? null}
+                seekN={syncSeek?.n ?? 0}
+                wallMs={cursor}
+                paused={paused}
+                rate={speed}
+              />
+            ))}
+        </div>
+      )}
       {playing && !playing.playlistUrl && <p>{t('playback.nothing')}</p>}
       <Timeline
         from={range.from}

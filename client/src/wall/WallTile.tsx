@@ -11,6 +11,8 @@ import type { AlertLevel } from '@api/contract.ts';
 import { useI18n } from '../i18n.tsx';
 import { LivePlayer } from '../live/LivePlayer.tsx';
 import { PtzOverlay } from '../live/PtzOverlay.tsx';
+import { navigateToPlayback } from '../router.ts';
+import { useSession } from '../session.tsx';
 import type { TileView } from '../live/liveSession.ts';
 import { CAMERA_MIME, TILE_MIME, type WallPoint } from './model.ts';
 
@@ -84,6 +86,7 @@ export function WallTile(props: WallTileProps) {
   const alertLevel = props.alertLevel ?? null;
   const takenBy = props.takenBy ?? null;
   const { t } = useI18n();
+  const canPlayback = useSession().can('recording.read');
   const [front, setFront] = useState<number | null>(cameraId);
   const [pending, setPending] = useState<number | null>(null);
   const [live, setLive] = useState<ReadonlySet<number>>(new Set());
@@ -225,6 +228,22 @@ export function WallTile(props: WallTileProps) {
               >
                 {full ? '⤡' : '⤢'}
               </button>
+              {canPlayback && (
+                // The tile's point from a minute ago on the playback page (its timeline, speed, frame step).
+                <button
+                  type="button"
+                  className="wall-icon"
+                  data-testid="tile-playback"
+                  title={t('wall.playback')}
+                  aria-label={t('wall.playback')}
+                  onClick={(e) => {
+                    e.stopPropagation();
+                    navigateToPlayback(front, { at: Date.now() - 60_000 });
+                  }}
+                >
+                  ⏪
+                </button>
+              )}
               <button
                 type="button"
                 className="wall-icon"
