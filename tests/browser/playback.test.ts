@@ -211,7 +211,7 @@ describe.skipIf(skip)('playback page', () => {
     await context.close();
   }, 90_000);
 
-  it('switches a wall tile to playback of its point', async () => {
+  it('switches a wall tile to playback of its point, with the wall’s other points to play in sync', async () => {
     const context = await browser.newContext({
       baseURL: rs.url,
       viewport: { width: 1400, height: 900 },
@@ -226,12 +226,17 @@ describe.skipIf(skip)('playback page', () => {
     await page.locator('form.login__card button[type=submit]').click();
     await page.locator('header.topbar').waitFor();
     await page.getByRole('link', { name: '视频墙' }).click();
-    await page.locator('.wall-search').fill('回放测试');
+    await page.locator('.wall-search').fill('测试');
     await page.locator('.wall-cam', { hasText: '回放测试' }).click();
+    await page.locator('.wall-cam', { hasText: '同步测试' }).click();
+    await page.locator(`.wall-tile[data-camera-id="${cam2}"]`).waitFor();
     const tile = page.locator(`.wall-tile[data-camera-id="${cam}"]`);
     await tile.getByTestId('tile-playback').click();
     await page.getByTestId('playback').waitFor();
     expect(new URL(page.url()).pathname).toBe(`/playback/${cam}`);
+    // The wall's other point is offered to play in sync.
+    expect(new URL(page.url()).searchParams.get('cameras')).toBe(`${cam},${cam2}`);
+    await page.getByTestId('sync').waitFor();
     // It plays the point's last minute at once.
     await page.waitForFunction(
       () => {

@@ -473,6 +473,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
             cameraId={pageVisible ? id : null}
             alertLevel={id !== null ? (reaction.highlight.get(id) ?? null) : null}
             takenBy={reaction.taken.get(i)?.alertId ?? null}
+            playbackWith={display.filter((c): c is number => c !== null)}
             warmId={pageVisible ? (warmIds[i] ?? null) : null}
             smooth={touring}
             point={point}

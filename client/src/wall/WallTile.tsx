@@ -40,6 +40,8 @@ export interface WallTileProps {
   alertLevel?: AlertLevel | null;
   /** An alert put this camera here for a while (the screen's rule lets it take this tile). */
   takenBy?: number | null;
+  /** The wall's other points, offered on the playback page to play in sync with this one. */
+  playbackWith?: number[];
 }
 
 /**
@@ -238,7 +240,10 @@ export function WallTile(props: WallTileProps) {
                   aria-label={t('wall.playback')}
                   onClick={(e) => {
                     e.stopPropagation();
-                    navigateToPlayback(front, { at: Date.now() - 60_000 });
+                    navigateToPlayback(front, {
+                      at: Date.now() - 60_000,
+                      cameras: [front, ...(props.playbackWith ?? []).filter((id) => id !== front)].slice(0, 4),
+                    });
                   }}
                 >
                   ⏪
