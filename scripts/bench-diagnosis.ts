@@ -22,6 +22,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { QualityPointView } from '../server/src/api/contract.ts';
@@ -78,6 +79,15 @@ async function simChild(count: number, clipDir: string) {
       })),
     ) + '\n',
   );
+  // The simulator's event loop paces every camera's frames: how late it ran, for telling its lag from the server's.
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
+  const marks = ['setting up', 'relays alone', 'during the sweep'];
+  let mark = 0;
+  process.on('SIGUSR2', () => {
+    process.stderr.write(`# simulator event-loop delay, ${marks[mark++] ?? 'after'}: ${lagText(lag)}\n`);
+    lag.reset();
+  });
   const stop = () => void sim.stop().then(() => process.exit(0));
   process.on('SIGTERM', stop);
 }
@@ -98,6 +108,9 @@ function startSimChild(count: number, clipDir: string): Promise<{ proc: ChildPro
     proc.once('exit', (code) => reject(new Error(`simulator exited ${code}`)));
   });
 }
+
+const lagText = (h: ReturnType<typeof monitorEventLoopDelay>) =>
+  `p50 ${(h.percentile(50) / 1e6).toFixed(0)} ms, p99 ${(h.percentile(99) / 1e6).toFixed(0)} ms, max ${(h.max / 1e6).toFixed(0)} ms`;
 
 /** CPU seconds of this process and of its reaped children (ffmpeg diagnosis) so far. */
 function cpuSeconds(): number {
@@ -289,11 +302,17 @@ async function sweepWithRelays(
     process.stderr.write(`# ${urls.size} relays live; sweeping ${ids.length} points\n`);
     // The server's own cost of the relays (its source proxy carries their media): measured before the sweep
     // and taken off, so cpu_per_point is the diagnosis alone. The same time is the relays' control for gaps.
+    const serverLag = monitorEventLoopDelay({ resolution: 10 });
+    serverLag.enable();
+    sim.proc.kill('SIGUSR2');
     const base0 = cpuSeconds();
     const baseT = performance.now();
     await new Promise((r) => setTimeout(r, Number(values['alone-seconds']) * 1000));
     const aloneSecs = (performance.now() - baseT) / 1000;
     phase = 'sweep';
+    console.log(`# server event-loop delay, relays alone: ${lagText(serverLag)}`);
+    sim.proc.kill('SIGUSR2');
+    serverLag.reset();
     const relayCpuPerSec = (cpuSeconds() - base0) / ((performance.now() - baseT) / 1000);
     const loadBefore = load();
     const cpu0 = cpuSeconds();
@@ -322,6 +341,9 @@ async function sweepWithRelays(
     const ffmpegCpu = parts1.children - parts0.children;
     const serverCpu = parts1.self - parts0.self - relayCpuPerSec * secs;
     polling = false;
+    console.log(`# server event-loop delay, during the sweep: ${lagText(serverLag)}`);
+    sim.proc.kill('SIGUSR2');
+    serverLag.disable();
     process.stderr.write('# sweep done; stopping the poller\n');
     await poller;
     const sweep = ((await tech.get('/quality/sweeps')).json as { checked: number; good: number; faulty: number }[])[0]!;

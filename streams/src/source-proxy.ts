@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
@@ -184,7 +184,8 @@ export function createSourceProxy(opts: SourceProxyOptions = {}): SourceProxy {
     for (let i = 0; i < 3; i++) {
       let table: string;
       try {
-        table = readFileSync('/proc/net/tcp', 'latin1');
+        // Not readFileSync: this event loop carries live relays' media, and the table is every socket of the host.
+        table = await readFile('/proc/net/tcp', 'latin1');
       } catch {
         return true;
       }

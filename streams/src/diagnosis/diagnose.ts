@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { systemTimerClock, type TimerClock } from '../clock.ts';
 import { redactUrls } from '../output-text.ts';
 import type { ProcessRunner } from '../process.ts';
@@ -79,6 +80,11 @@ export interface PictureDiagnoserOptions {
   niceLevel?: number;
   legacyFfmpeg?: boolean;
   clock?: TimerClock;
+  /**
+   * Measure in a worker thread (default): the caller's event loop stays free for live video. False measures
+   * inline (unit tests, or where workers are not wanted).
+   */
+  measureInWorker?: boolean;
 }
 
 const PICTURES_PER_SECOND = 4;
@@ -106,9 +112,62 @@ const lastLine = (text: string) =>
       .at(-1) ?? '',
   ).slice(0, 300) || null;
 
+type Measured = { measures: SampleMeasures; signature: SceneSignature; kinds: PictureFaultKind[]; cpuMs: number };
+
+/** One worker thread for a diagnoser's measures, started on first use; not keeping the process alive. */
+function createMeasureWorker() {
+  let worker: Worker | null = null;
+  let nextId = 1;
+  const waiting = new Map<number, { resolve: (m: Measured) => void; reject: (e: Error) => void }>();
+  const failAll = (err: Error) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+    worker = null;
+  };
+  const get = () => {
+    if (worker) return worker;
+    const w = new Worker(new URL('./measure-worker.ts', import.meta.url));
+    w.unref();
+    w.on('message', (m: (Measured & { id: number }) | { id: number; error: string }) => {
+      const pending = waiting.get(m.id);
+      waiting.delete(m.id);
+      if (!pending) return;
+      if ('error' in m) pending.reject(new Error(m.error));
+      else pending.resolve(m);
+    });
+    w.on('error', failAll);
+    w.on('exit', () => failAll(new Error('the measuring thread ended')));
+    worker = w;
+    return w;
+  };
+  return {
+    measure(frames: YuvFrame[], reference: SceneSignature | null, thresholds: QualityThresholds): Promise<Measured> {
+      const id = nextId++;
+      // Each picture owns its buffer (copied out of ffmpeg's output): handed over, not copied again.
+      const pictures = frames.map((f) => f.y.buffer as ArrayBuffer);
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        get().postMessage(
+          { id, width: ANALYSIS_WIDTH, height: ANALYSIS_HEIGHT, pictures, reference, thresholds },
+          pictures,
+        );
+      });
+    },
+  };
+}
+
+function measureInline(frames: YuvFrame[], reference: SceneSignature | null, thresholds: QualityThresholds): Measured {
+  const cpu = process.cpuUsage();
+  const { measures, signature } = measureSample(frames, reference);
+  const kinds = judgePicture(measures, thresholds);
+  const used = process.cpuUsage(cpu);
+  return { measures, signature, kinds, cpuMs: (used.user + used.system) / 1000 };
+}
+
 export function createPictureDiagnoser(o: PictureDiagnoserOptions) {
   const clock = o.clock ?? systemTimerClock;
   mkdirSync(o.tmpDir, { recursive: true });
+  const worker = o.measureInWorker === false ? null : createMeasureWorker();
 
   async function sample(
     input: SampleInput,
@@ -209,10 +268,9 @@ export function createPictureDiagnoser(o: PictureDiagnoserOptions) {
           analysisMs: 0,
         };
       }
-      const cpu = process.cpuUsage();
-      const { measures, signature } = measureSample(s.frames, opts.reference);
-      const kinds = judgePicture(measures, opts.thresholds);
-      const used = process.cpuUsage(cpu);
+      const { measures, signature, kinds, cpuMs } = worker
+        ? await worker.measure(s.frames, opts.reference, opts.thresholds)
+        : measureInline(s.frames, opts.reference, opts.thresholds);
       return {
         ...base,
         status: kinds.length ? 'faulty' : 'good',
@@ -221,7 +279,7 @@ export function createPictureDiagnoser(o: PictureDiagnoserOptions) {
         detail: null,
         measures,
         signature,
-        analysisMs: (used.user + used.system) / 1000,
+        analysisMs: cpuMs,
       };
     },
   };

@@ -310,6 +310,28 @@ describe('sampling with a fake ffmpeg', () => {
     expect(r.signature?.values).toHaveLength(32 * 18);
   });
 
+  it('measures in a worker thread exactly as inline, a frozen sample found frozen', async () => {
+    const run = async (measureInWorker: boolean, pictures: YuvFrame[]) => {
+      const runner = createFakeRunner();
+      const d = createPictureDiagnoser({ ffmpegPath: 'ffmpeg', runner, tmpDir: dir, nice: null, measureInWorker });
+      const p = d.diagnose({ url: 'rtsp://127.0.0.9/s' }, opts);
+      await new Promise((r) => setImmediate(r));
+      const child = runner.children[0]!;
+      (child.stdout as PassThrough).write(Buffer.concat(pictures.map(raw)));
+      child.exit({ code: 0 });
+      return p;
+    };
+    const live = [0, 1, 2, 3, 4, 5, 6].map((t) => scene(t));
+    const frozen = [0, 0, 0, 0, 0].map((t) => scene(t));
+    const [inWorker, inline] = [await run(true, live), await run(false, live)];
+    expect(inWorker.measures).toEqual(inline.measures);
+    expect(inWorker.signature).toEqual(inline.signature);
+    expect(inWorker.kinds).toEqual([]);
+    const stuck = await run(true, frozen);
+    expect(stuck.kinds).toEqual(['frozen']);
+    expect(stuck.status).toBe('faulty');
+  });
+
   it('says why no picture came, and that garbage is no verdict', async () => {
     const runner = createFakeRunner();
     const d = createPictureDiagnoser({ ffmpegPath: 'ffmpeg', runner, tmpDir: dir, nice: null });
