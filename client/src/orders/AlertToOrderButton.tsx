@@ -3,7 +3,7 @@ import type { AlertView } from '@api/contract.ts';
 import { useI18n } from '../i18n.tsx';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
-import { describeOrderError } from './OrderDetailPage.tsx';
+import { describeOrderError } from './orderErrors.ts';
 import { ordersApi } from './ordersApi.ts';
 
 /** 转工单: turn an open alert into a work order (title, level, place and cameras come from the alert). */

@@ -8,9 +8,8 @@ import type { CameraPointView, OrderAction } from '@api/contract.ts';
 import { LevelBadge } from '../alerts/AlertBits.tsx';
 import { api, ApiError, isAbort } from '../api.ts';
 import { Field } from '../components/Field.tsx';
-import { describeError, fieldMessage } from '../errors.ts';
-import { currentLang, useI18n, type Translate } from '../i18n.tsx';
-import { serverText } from '../serverMessages.ts';
+import { fieldMessage } from '../errors.ts';
+import { useI18n } from '../i18n.tsx';
 import { LivePanel, type LiveTarget } from '../live/LivePanel.tsx';
 import { useRealtime } from '../realtime.tsx';
 import { navigate, navigateToAlert } from '../router.ts';
@@ -26,23 +25,9 @@ import {
   type StepBody,
 } from './ordersApi.ts';
 import { PushToWallDialog } from './PushToWallDialog.tsx';
+import { describeOrderError } from './orderErrors.ts';
 
 const MAX_UPLOAD_BYTES = 4 * 1024 * 1024;
-
-export function describeOrderError(err: unknown, t: Translate): string {
-  if (err instanceof ApiError) {
-    if (err.code === 'wrong_level') return t('order.err.wrongLevel');
-    if (err.status === 409) {
-      const said = serverText(currentLang(), {
-        message: err.message,
-        ...(err.messageCode ? { code: err.messageCode } : {}),
-        ...(err.params ? { params: err.params } : {}),
-      });
-      return t('order.err.conflict', { message: said ?? t('err.conflict') });
-    }
-  }
-  return describeError(err, t);
-}
 
 /** Closing at an intermediate level approves the feedback and passes it up (审核通过). */
 const labelOf = (a: StepAction, o: OrderDetail): OrderAction => (a === 'close' && o.chain.length > 2 ? 'approve' : a);
