@@ -213,7 +213,9 @@ async function sweepWithRelays(
     relay: true,
     diagnosis: true,
     overrides: {
-      relay: { idleTimeoutSeconds: 3600, startTimeoutMs: 20_000 },
+      // Stream tickets outlive the sweep: with the default 10 minutes every poll after that was refused and counted
+      // as a stalled relay (the first two 5,000-point runs).
+      relay: { idleTimeoutSeconds: 3600, startTimeoutMs: 20_000, ticketTtlSeconds: 7200 },
       quality: { concurrency, timeoutMs: 15_000 },
     },
   });
@@ -262,7 +264,9 @@ async function sweepWithRelays(
           [...urls].map(async ([id, url]) => {
             let text: string;
             try {
-              text = await (await fetch(url, { ...asViewer, signal: AbortSignal.timeout(5000) })).text();
+              const res = await fetch(url, { ...asViewer, signal: AbortSignal.timeout(5000) });
+              text = await res.text();
+              if (res.status !== 200) throw new Error(`playlist ${res.status}`);
             } catch {
               // A refused poll is the poller's problem (a loaded machine), not a relay's: count it apart.
               pollErrors++;
