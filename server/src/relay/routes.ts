@@ -152,6 +152,8 @@ export function streamFileRoutes(deps: { auth: AuthService; relay: RelayService 
     res.setHeader('Cache-Control', kind === 'playlist' ? 'no-cache, no-store' : 'private, max-age=60, immutable');
     res.setHeader('Content-Length', String(size));
     const stream = handle.createReadStream({ end: Math.max(0, size - 1), autoClose: true });
+    // A player that goes away mid-answer: the read ends and the handle closes now, not at garbage collection.
+    res.on('close', () => stream.destroy());
     stream.on('error', () => res.destroy());
     stream.pipe(res);
   });
