@@ -135,6 +135,8 @@ export interface Simulator {
   /** Replaces the camera's faults; resolves once sockets are closed (offline) or listening again. */
   setFaults(code: string, faults: SimFaults): Promise<void>;
   getFaults(code: string): SimFaults;
+  /** Profile G: what the camera has recorded up to now, [start, end) on its device clock (empty without). */
+  recordedRanges(code: string): Array<[number, number]>;
   /** Sets an event state; without `state`, a pulse: true now, false 5 s later. */
   emitEvent(code: string, kind: SimEventKind, state?: boolean): void;
   /**
@@ -511,6 +513,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       return c.transition;
     },
     getFaults: (code) => ({ ...get(code).faults() }),
+    recordedRanges(code) {
+      const c = get(code);
+      return c.recording()?.ranges(c.deviceNowMs()) ?? [];
+    },
     async prepareClips(codes, stream, maxConcurrentEncodes = 2) {
       await clips.prewarm(
         codes.map((code) => get(code).clipParams(stream)),

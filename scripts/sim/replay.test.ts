@@ -49,8 +49,14 @@ beforeAll(async () => {
     log: () => undefined,
   });
   [cam, plain] = sim.cameras as [SimCameraInfo, SimCameraInfo];
-  gapStart = t0 - 50 * 60_000;
-  gapEnd = gapStart + 5 * 60_000;
+  // The gap of 5 min that began 50 min before the simulator's start, as the camera holds it (its start is a few
+  // ms after t0: a frame in between is recorded, so the test reads the camera's own ranges, not t0's guess).
+  const ranges = sim.recordedRanges(cam.code);
+  const i = ranges.findIndex(([, b], k) => k + 1 < ranges.length && Math.abs(b - (t0 - 50 * 60_000)) < 60_000);
+  if (i < 0) throw new Error(`no gap 50 min ago in ${JSON.stringify(ranges)}`);
+  gapStart = ranges[i]![1];
+  gapEnd = ranges[i + 1]![0];
+  expect(gapEnd - gapStart).toBe(5 * 60_000);
 });
 
 afterAll(async () => {
