@@ -95,6 +95,12 @@ const rows: Array<{ name: string; input: RelayInput; output?: Partial<HlsOutputS
       '-i', 'http://10.9.0.1/live/1.ts', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
   },
   {
+    name: 'replay from a moment, unknown codec: the probe keeps its packets (no nobuffer), so the asked GOP plays',
+    input: { url: 'rtsp://127.0.0.1:5554/replay', codec: 'unknown', audio: 'none', fromFirstPacket: true },
+    args: [...HEAD, ...RTSP_IN, '-analyzeduration', '500000', '-probesize', '500000',
+      '-i', 'rtsp://127.0.0.1:5554/replay', '-map', '0:v:0', '-c:v', 'copy', '-an', ...HLS(OUT.dir)],
+  },
+  {
     name: 'restart: numbering continues, discontinuity marked; forced re-encode of h264 with a bitrate cap',
     input: { url: 'https://platform.example/hls/1.m3u8', codec: 'h264', audio: 'none', fps: 12.5 },
     output: { startNumber: 42, transcode: true, maxBitrateKbps: 2500 },

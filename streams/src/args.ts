@@ -32,6 +32,12 @@ export interface RelayInput {
    * onvif-replay` on every request, `Range: clock=…` and `Scale` on PLAY, where they replace ffmpeg's `npt`).
    */
   rtspHeaders?: RtspRequestHeaders;
+  /**
+   * Every packet from the first one matters (a replay asked to start at a moment): the probe keeps what it
+   * read, where a live stream of unknown codec drops it (`-fflags nobuffer`) to reach the present sooner.
+   * Dropping it here started a camera's replay a whole GOP after the asked moment.
+   */
+  fromFirstPacket?: boolean;
 }
 
 export interface RtspRequestHeaders {
@@ -166,7 +172,8 @@ export function inputArgs(input: RelayInput, legacy: boolean): string[] {
   if (known) a.push('-analyzeduration', '100000', '-probesize', '100000');
   else {
     const probe = scheme === 'http' || scheme === 'https' ? '1000000' : '500000';
-    a.push('-fflags', 'nobuffer', '-analyzeduration', probe, '-probesize', probe);
+    if (!input.fromFirstPacket) a.push('-fflags', 'nobuffer');
+    a.push('-analyzeduration', probe, '-probesize', probe);
   }
   a.push('-i', url);
   return a;

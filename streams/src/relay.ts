@@ -239,6 +239,7 @@ const sameInput = (a: RelayInput, b: RelayInput) =>
   (a.rtspTransport ?? 'tcp') === (b.rtspTransport ?? 'tcp') &&
   a.fps === b.fps &&
   JSON.stringify(a.rtspHeaders ?? null) === JSON.stringify(b.rtspHeaders ?? null) &&
+  (a.fromFirstPacket ?? false) === (b.fromFirstPacket ?? false) &&
   (a.credentials?.username ?? null) === (b.credentials?.username ?? null) &&
   (a.credentials?.password ?? null) === (b.credentials?.password ?? null);
 
@@ -353,6 +354,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
           audio: s.input.audio,
           rtspTransport: 'tcp',
           ...(s.input.fps ? { fps: s.input.fps } : {}),
+          ...(s.input.fromFirstPacket ? { fromFirstPacket: true } : {}),
         }
       : { ...s.input, codec };
     const endpoint = s.endpoint;

@@ -209,6 +209,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
         rtspTransport: c.rtspTransport,
         ...(c.rtspTransportSeen ? { preferTransport: c.rtspTransportSeen } : {}),
         rtspHeaders: replayHeaders(fromMs, speed, client.clockOffsetMs),
+        fromFirstPacket: true,
       });
       const ready = await relay.waitForPlaylist(key, deps.startTimeoutMs ?? 15_000);
       if (!ready) {

@@ -29,6 +29,8 @@ export interface RelaySourceInput {
   preferTransport?: 'tcp' | 'udp';
   /** RTSP headers the source proxy adds (ONVIF replay of a camera's recording, issue 14). */
   rtspHeaders?: { all?: ReadonlyArray<readonly [string, string]>; play?: ReadonlyArray<readonly [string, string]> };
+  /** A replay from a moment: ffmpeg keeps the packets it probed, so the asked GOP is played, not the next one. */
+  fromFirstPacket?: boolean;
 }
 
 export interface RelayEngine {

@@ -145,6 +145,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
         rtspTransport: input.rtspTransport,
         ...(input.preferTransport ? { preferTransport: input.preferTransport } : {}),
         ...(input.rtspHeaders ? { rtspHeaders: input.rtspHeaders } : {}),
+        ...(input.fromFirstPacket ? { fromFirstPacket: true } : {}),
       });
     },
     probeCodec: async (url, credentials) => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseProbeMatches } from '../ws-discovery.ts';
 import { parseXml } from '../xml.ts';
-import { OnvifError, createOnvifClient } from './client.ts';
+import { OnvifError, clockOffsetFrom, createOnvifClient } from './client.ts';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`../../../../tests/fixtures/onvif/${name}`, import.meta.url), 'utf8');
@@ -236,5 +236,16 @@ describe('hostile replies', () => {
   it('unreachable devices are unreachable', async () => {
     const c = createOnvifClient({ xaddr: 'http://127.0.0.1:1/onvif/device_service', timeoutMs: 1000 });
     await expect(c.getSystemDateAndTime()).rejects.toMatchObject({ kind: 'unreachable' });
+  });
+});
+
+describe('clock offset from a whole-second device time', () => {
+  it('is 0 when the reported second is one our clock showed during the exchange, even after a slow round trip', () => {
+    // Sent at 10.900 s, answered at 12.100 s; the device read 12 (or 11, or 10) s: no skew it can show.
+    for (const d of [10_000, 11_000, 12_000]) expect(clockOffsetFrom(d, 10_900, 12_100)).toBe(0);
+  });
+  it('otherwise centres on the reported second, early or late', () => {
+    expect(clockOffsetFrom(3_610_000, 10_000, 10_200)).toBe(3_610_500 - 10_100);
+    expect(clockOffsetFrom(5_000, 10_000, 10_200)).toBe(5_500 - 10_100);
   });
 });

@@ -224,7 +224,7 @@ export function createOnvifClient(opts: OnvifClientOptions) {
       const device = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
       if (!Number.isFinite(device)) throw new OnvifError('malformed', 'invalid device time');
       const receivedAt = now().getTime();
-      clockOffsetMs = device - (sentAt + receivedAt) / 2;
+      clockOffsetMs = clockOffsetFrom(device, sentAt, receivedAt);
       return new Date(device);
     },
 
@@ -533,4 +533,19 @@ function checkUri(uri: string, schemes: string[]): string {
   }
   if (!schemes.includes(u.protocol)) throw new OnvifError('malformed', `device returned a ${u.protocol} URI`);
   return u.toString();
+}
+
+/**
+ * The device clock's offset from ours, from one GetSystemDateAndTime exchange. The device reports whole
+ * seconds (truncated), read at some moment between our send and receive. When that second is one our own
+ * clock showed during the exchange, the clocks agree as far as the reply can tell and the offset is 0 (an
+ * NTP-synchronised camera); otherwise the estimate is the middle of the reported second against the middle
+ * of the exchange — unbiased, where `second − midpoint` would be up to a second early, or late by half a
+ * slow round trip (which moved a replay's start past the asked keyframe under load).
+ */
+export function clockOffsetFrom(deviceSecondMs: number, sentAtMs: number, receivedAtMs: number): number {
+  const first = Math.floor(sentAtMs / 1000) * 1000;
+  const last = Math.floor(receivedAtMs / 1000) * 1000;
+  if (deviceSecondMs >= first && deviceSecondMs <= last) return 0;
+  return deviceSecondMs + 500 - (sentAtMs + receivedAtMs) / 2;
 }
