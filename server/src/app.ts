@@ -58,6 +58,7 @@ import { createQualityRepo, createQualityService, qualityRoutes, type PicturePro
 import { createReportService, reportRoutes } from './reports/index.ts';
 import {
   createDevicePlayback,
+  createPlaybackService,
   createRecordingRepo,
   createRecordingService,
   recordingFileRoutes,
@@ -284,8 +285,9 @@ export function createApp(deps: AppDeps) {
     utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
   });
   const tokenKey = deps.tokenKey ?? randomBytes(32);
+  const recordingRepo = createRecordingRepo(db);
   const recording = createRecordingService({
-    repo: createRecordingRepo(db),
+    repo: recordingRepo,
     cameras,
     orgs,
     secrets,
@@ -295,6 +297,14 @@ export function createApp(deps: AppDeps) {
     log,
     config: config.recording,
     utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
+    engine: deps.recordingEngine ?? null,
+  });
+  const playback = createPlaybackService({
+    repo: recordingRepo,
+    cameras,
+    audit,
+    clock,
+    config: config.recording,
     engine: deps.recordingEngine ?? null,
     tokenKey,
     ticketTtlSec: config.relay.ticketTtlSeconds,
@@ -424,7 +434,7 @@ export function createApp(deps: AppDeps) {
   );
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));
   api.use(qualityRoutes({ auth, quality }));
-  api.use(recordingRoutes({ auth, recording, device: devicePlayback }));
+  api.use(recordingRoutes({ auth, recording, playback, device: devicePlayback }));
   api.use(
     reportRoutes({
       auth,
@@ -449,7 +459,7 @@ export function createApp(deps: AppDeps) {
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ auth, relay }));
-  app.use(recordingFileRoutes({ auth, recording, device: devicePlayback }));
+  app.use(recordingFileRoutes({ auth, playback, device: devicePlayback }));
 
   const clientDir = deps.clientDir;
   if (clientDir && existsSync(path.join(clientDir, 'index.html'))) {

@@ -6,13 +6,12 @@
  * stream. Tickets, jurisdiction and audit are those of platform playback: one session, one point as it was,
  * every request re-checked; out of scope answers like missing.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditLog } from '../audit/index.ts';
-import { can, type AuthContext } from '../auth/index.ts';
+import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
 import { openCredentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { HttpError, notFound } from '../http/errors.ts';
@@ -27,7 +26,8 @@ import {
   type ProfileGServices,
 } from '../protocols/onvif/profile-g.ts';
 import type { RelayEngine } from '../relay/engine.ts';
-import { cameraRef, sameRef, sessionRef } from '../relay/tokens.ts';
+import { ISO, cameraInScope } from './common.ts';
+import { issuePlaybackTicket, redeemPlaybackTicket, verifyPlaybackTicket } from './ticket.ts';
 
 export interface DevicePlaybackDeps {
   cameras: CameraRepo;
@@ -52,55 +52,8 @@ export interface DeviceSpan {
   source: 'device';
 }
 
-/** A device playback grant: one session, one point as it was, one replay (its relay key), until `exp`. */
-interface DeviceGrant {
-  userId: number;
-  cameraId: number;
-  replayId: string;
-  exp: number;
-  sessionRef: string;
-  cameraRef: string;
-}
-
-const PREFIX = 'dev';
-const ISO = (ms: number) => new Date(ms).toISOString();
 const FILE = /^(index\.m3u8|seg_\d{5,9}\.ts)$/;
 export const replayKey = (cameraId: number, replayId: string) => `replay:${cameraId}:${replayId}`;
-
-function sign(key: Buffer, g: DeviceGrant): string {
-  // 'dev' first: neither a live ticket nor a platform playback ticket passes for this one, nor the reverse.
-  const payload = Buffer.from(
-    `${PREFIX}.${g.userId}.${g.cameraId}.${g.replayId}.${g.exp}.${g.sessionRef}.${g.cameraRef}`,
-  ).toString('base64url');
-  return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
-}
-
-function verify(key: Buffer, token: string, nowSec: number): DeviceGrant | 'malformed' | 'forged' | 'expired' {
-  const m = /^([A-Za-z0-9_-]{4,300})\.([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!m) return 'malformed';
-  const given = Buffer.from(m[2]!, 'base64url');
-  const expected = createHmac('sha256', key).update(m[1]!).digest();
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'forged';
-  const f = /^dev\.(\d{1,15})\.(\d{1,15})\.([0-9a-f]{16})\.(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{16})$/.exec(
-    Buffer.from(m[1]!, 'base64url').toString('utf8'),
-  );
-  if (!f) return 'malformed';
-  const g: DeviceGrant = {
-    userId: Number(f[1]),
-    cameraId: Number(f[2]),
-    replayId: f[3]!,
-    exp: Number(f[4]),
-    sessionRef: f[5]!,
-    cameraRef: f[6]!,
-  };
-  return g.exp <= nowSec ? 'expired' : g;
-}
-
-/** Whether a ticket is a device playback one (its payload says so; the signature is checked later). */
-export function isDeviceTicket(token: string): boolean {
-  const payload = token.split('.')[0] ?? '';
-  return payload.length < 400 && Buffer.from(payload, 'base64url').toString('utf8').startsWith(`${PREFIX}.`);
-}
 
 /** Why a device cannot play back, in words (coded in api/messages.ts) and as the error the API answers. */
 function deviceError(err: unknown): HttpError {
@@ -121,7 +74,7 @@ const noProfileG = () =>
   );
 
 export function createDevicePlayback(deps: DevicePlaybackDeps) {
-  const { cameras, secrets, audit, clock, log, relay } = deps;
+  const { cameras, secrets, clock, log, relay } = deps;
   const nowMs = () => clock.now().getTime();
 
   /** An ONVIF session with the point's device, its clock learnt, its Profile G services found. */
@@ -148,11 +101,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
     }
   }
 
-  const cameraIn = (ctx: AuthContext, id: number) => {
-    const c = cameras.byId(ctx.scope, id);
-    if (!c) throw notFound('camera point');
-    return c;
-  };
+  const cameraIn = (ctx: AuthContext, id: number) => cameraInScope(cameras, ctx, id);
 
   return {
     /**
@@ -217,23 +166,14 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
         await relay.stop(key);
         throw new HttpError(502, 'device_unreachable', `the camera did not answer about its recordings: ${reason}`);
       }
-      const exp = Math.floor(nowMs() / 1000) + deps.ticketTtlSec;
-      const token = sign(deps.tokenKey, {
-        userId: ctx.user.id,
-        cameraId: c.id,
-        replayId,
-        exp,
-        sessionRef: sessionRef(deps.tokenKey, ctx.tokenHash),
-        cameraRef: cameraRef(deps.tokenKey, c),
-      });
-      audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'recording.play',
-        targetType: 'camera',
-        targetId: c.id,
-        outcome: 'ok',
-        detail: { source: 'device', from: ISO(fromMs), speed, recording: recordingToken },
-      });
+      const { token, exp } = issuePlaybackTicket(
+        deps,
+        ctx,
+        ip,
+        c,
+        { kind: 'dev', replayId },
+        { source: 'device', from: ISO(fromMs), speed, recording: recordingToken },
+      );
       return {
         cameraId: c.id,
         source: 'device' as const,
@@ -253,16 +193,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
       token: string,
       file: string,
     ): Promise<{ kind: 'playlist'; body: string } | { kind: 'segment'; path: string }> {
-      const g = verify(deps.tokenKey, token, Math.floor(nowMs() / 1000));
-      if (typeof g === 'string') throw new HttpError(401, `token_${g}`, `stream token ${g}; request a new one`);
-      if (!session)
-        throw new HttpError(401, 'session_required', 'a stream plays only for the signed-in session that asked for it');
-      if (session.user.id !== g.userId || !sameRef(sessionRef(deps.tokenKey, session.tokenHash), g.sessionRef))
-        throw new HttpError(403, 'ticket_not_yours', 'this stream ticket was issued to another session');
-      if (!can(session.user.role, 'recording.read'))
-        throw new HttpError(403, 'forbidden', 'your role may not play recordings');
-      const c = cameras.byId(session.scope, g.cameraId);
-      if (!c || !sameRef(cameraRef(deps.tokenKey, c), g.cameraRef)) throw notFound('camera point');
+      const { grant: g, camera: c } = redeemPlaybackTicket(deps, 'dev', session, token);
       if (!FILE.test(file)) throw notFound('segment');
       const key = replayKey(c.id, g.replayId);
       const st = relay.status(key);
@@ -281,7 +212,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
 
     /** Ends a replay at once (the player closed). */
     async close(session: AuthContext, token: string): Promise<void> {
-      const g = verify(deps.tokenKey, token, Math.floor(nowMs() / 1000));
+      const g = verifyPlaybackTicket(deps.tokenKey, 'dev', token, Math.floor(nowMs() / 1000));
       if (typeof g === 'string' || g.userId !== session.user.id) return;
       await relay.stop(replayKey(g.cameraId, g.replayId));
     },

@@ -3,9 +3,11 @@ import { stat } from 'node:fs/promises';
 import { Router, type Response } from 'express';
 import { authOf, type AuthService } from '../auth/index.ts';
 import { HttpError, parseOr400 } from '../http/errors.ts';
-import { isDeviceTicket, type DevicePlayback } from './device.ts';
+import type { DevicePlayback } from './device.ts';
+import type { PlaybackService } from './playback.service.ts';
 import { idParam, planBody, playbackBody, rangeQuery, spansQuery } from './schema.ts';
 import type { RecordingService } from './service.ts';
+import { isDeviceTicket } from './ticket.ts';
 
 async function sendFile(res: Response, file: string, type: string, download?: string): Promise<void> {
   let size: number;
@@ -32,9 +34,10 @@ async function sendFile(res: Response, file: string, type: string, download?: st
 export function recordingRoutes(deps: {
   auth: AuthService;
   recording: RecordingService;
+  playback: PlaybackService;
   device: DevicePlayback;
 }): Router {
-  const { auth, recording, device } = deps;
+  const { auth, recording, playback, device } = deps;
   const r = Router();
   const read = auth.requirePermission('recording.read');
   const manage = auth.requirePermission('recording.manage');
@@ -53,7 +56,7 @@ export function recordingRoutes(deps: {
     const q = parseOr400(spansQuery, req.query);
     const ctx = authOf(req);
     // The platform's first: it checks the range and the point's scope before the camera is asked anything.
-    const platform = recording.spans(ctx, id, q.from, q.to);
+    const platform = playback.spans(ctx, id, q.from, q.to);
     const dev = q.device === 'false' ? null : await device.spans(ctx, id, q.from, q.to);
     res.json({
       ...platform,
@@ -67,29 +70,29 @@ export function recordingRoutes(deps: {
     const b = parseOr400(playbackBody, req.body ?? {});
     const ctx = authOf(req);
     if (b.source === 'platform') {
-      res.json({ source: 'platform', ...recording.openPlayback(ctx, req.ip ?? null, id, b.from, b.to) });
+      res.json({ source: 'platform', ...playback.openPlayback(ctx, req.ip ?? null, id, b.from, b.to) });
       return;
     }
-    recording.checkPlaybackRange(b.from, b.to);
+    playback.checkPlaybackRange(b.from, b.to);
     res.json(await device.open(ctx, req.ip ?? null, id, b.from, b.speed));
   });
   r.get('/recording/cameras/:id/export.mp4', exporter, async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
     const { from, to } = parseOr400(rangeQuery, req.query);
-    const out = await recording.exportRange(authOf(req), req.ip ?? null, id, from, to);
+    const out = await playback.exportRange(authOf(req), req.ip ?? null, id, from, to);
     try {
       res.setHeader('Cache-Control', 'private, no-store');
       await sendFile(res, out.path, 'video/mp4', out.name);
     } finally {
-      await recording.discard(out.path);
+      await playback.discard(out.path);
     }
   });
   r.get('/recording/alerts/:id/clips', read, (req, res) => {
-    res.json(recording.clipsOfAlert(authOf(req), parseOr400(idParam, req.params).id));
+    res.json(playback.clipsOfAlert(authOf(req), parseOr400(idParam, req.params).id));
   });
   r.get('/recording/clips/:id.mp4', exporter, async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    const f = recording.clipFile(authOf(req), req.ip ?? null, id);
+    const f = playback.clipFile(authOf(req), req.ip ?? null, id);
     res.setHeader('Cache-Control', 'private, no-store');
     await sendFile(res, f.path, 'video/mp4', f.name);
   });
@@ -102,10 +105,10 @@ export function recordingRoutes(deps: {
  */
 export function recordingFileRoutes(deps: {
   auth: AuthService;
-  recording: RecordingService;
+  playback: PlaybackService;
   device: DevicePlayback;
 }): Router {
-  const { auth, recording, device } = deps;
+  const { auth, playback, device } = deps;
   const r = Router();
   r.get('/recordings/:token/:file', async (req, res) => {
     const sessionToken = auth.tokenFrom(req);
@@ -115,7 +118,7 @@ export function recordingFileRoutes(deps: {
     // A replay from the camera's own storage (Profile G) is a live-like HLS of the relay, not a VOD of segments.
     const f = isDeviceTicket(token)
       ? await device.resolveFile(session, token, file)
-      : recording.resolveFile(session, token, file);
+      : playback.resolveFile(session, token, file);
     if (f.kind === 'playlist') {
       res.setHeader('Cache-Control', 'private, no-store');
       res.type('application/vnd.apple.mpegurl').send(f.body);

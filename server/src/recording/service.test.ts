@@ -20,7 +20,8 @@ import { createOrgRepo } from '../org/repo.ts';
 import { createUserRepo } from '../auth/index.ts';
 import type { RecordedFile, RecordingEngine } from './engine.ts';
 import { createRecordingRepo } from './repo.ts';
-import { createRecordingService, inSchedule, spansOf, vodPlaylist } from './service.ts';
+import { spansOf, vodPlaylist } from './playback.service.ts';
+import { createRecordingService, inSchedule } from './service.ts';
 
 const GB = 1024 ** 3;
 
@@ -72,8 +73,6 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
     config: { ...base, quotaGb: opts.quotaGb, minFreeMb: 100, warnPercent: 80 },
     utcOffsetMinutes: 480,
     engine,
-    tokenKey: randomBytes(32),
-    ticketTtlSec: 60,
   });
   const camera = db.get<{ id: number; org_path: string }>(
     'SELECT id, org_path FROM camera_points ORDER BY id LIMIT 1',

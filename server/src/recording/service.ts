@@ -1,15 +1,14 @@
 /**
- * 录像回放 (issue 14): which points record (record plans), the segment index, retention and the disk quota,
- * playback tickets and playlists, MP4 downloads and alert evidence clips. No SQL here (repo.ts), no `req`
- * (routes.ts); the media plane is behind `RecordingEngine`.
+ * 录像回放, the keeping side (issue 14): which points record (record plans), the segment index, retention and
+ * the disk quota, and alert evidence clips (cut, kept while their alert or work order lives, then deleted).
+ * Playing what is kept is `playback.service.ts`. No SQL here (repo.ts), no `req` (routes.ts); the media plane
+ * is behind `RecordingEngine`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { AlertView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
-import { can, type AuthContext } from '../auth/index.ts';
+import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
-import type { AppConfig } from '../config/schema.ts';
 import { openCredentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { EventBus } from '../events.ts';
@@ -17,12 +16,10 @@ import { HttpError, forbidden, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import { WHOLE_REGISTRY, inScope } from '../org/scope.ts';
-import { cameraRef, sameRef, sessionRef } from '../relay/tokens.ts';
+import { cameraInScope, cameraOfKey, recorderKey, type RecordingConfig } from './common.ts';
 import type { RecordingEngine } from './engine.ts';
 import type { ClipRow, RecordPlan, RecordingRepo, ScheduleWindow, SegmentRow } from './repo.ts';
 import type { PlanBody } from './schema.ts';
-
-export type RecordingConfig = AppConfig['recording'];
 
 export interface RecordingDeps {
   repo: RecordingRepo;
@@ -36,8 +33,6 @@ export interface RecordingDeps {
   config: RecordingConfig;
   utcOffsetMinutes: number;
   engine: RecordingEngine | null;
-  tokenKey: Buffer;
-  ticketTtlSec: number;
 }
 
 /** The recording disk as an admin sees it. */
@@ -51,68 +46,6 @@ export interface RecordingStatus {
   segments: number;
 }
 
-export interface Span {
-  start: string;
-  end: string;
-}
-
-/** Consecutive segments closer than this are one span: file times and packet arrival jitter by a few 100 ms. */
-const JOIN_MS = 1_500;
-const ISO = (ms: number) => new Date(ms).toISOString();
-const keyOf = (cameraId: number) => `rec:${cameraId}`;
-const cameraOfKey = (key: string) => (/^rec:(\d+)$/.exec(key) ? Number(key.slice(4)) : null);
-const SEGMENT_FILE = /^s(\d{1,15})\.ts$/;
-const runOf = (rel: string) => rel.slice(0, rel.lastIndexOf('/'));
-
-/** A playback grant: one session, one point as it was, one range, until `exp` (epoch seconds). */
-interface PlaybackGrant {
-  userId: number;
-  cameraId: number;
-  fromMs: number;
-  toMs: number;
-  exp: number;
-  sessionRef: string;
-  cameraRef: string;
-}
-
-function signPlayback(key: Buffer, g: PlaybackGrant): string {
-  // 'rec' first: a live-stream ticket can never pass for a playback one, nor the reverse.
-  const payload = Buffer.from(
-    `rec.${g.userId}.${g.cameraId}.${g.fromMs}.${g.toMs}.${g.exp}.${g.sessionRef}.${g.cameraRef}`,
-  ).toString('base64url');
-  return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
-}
-
-function verifyPlayback(
-  key: Buffer,
-  token: string,
-  nowSec: number,
-): PlaybackGrant | 'malformed' | 'forged' | 'expired' {
-  const m = /^([A-Za-z0-9_-]{4,300})\.([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!m) return 'malformed';
-  const given = Buffer.from(m[2]!, 'base64url');
-  const expected = createHmac('sha256', key).update(m[1]!).digest();
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'forged';
-  const f =
-    /^rec\.(\d{1,15})\.(\d{1,15})\.(\d{1,15})\.(\d{1,15})\.(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{16})$/.exec(
-      Buffer.from(m[1]!, 'base64url').toString('utf8'),
-    );
-  if (!f) return 'malformed';
-  const g: PlaybackGrant = {
-    userId: Number(f[1]),
-    cameraId: Number(f[2]),
-    fromMs: Number(f[3]),
-    toMs: Number(f[4]),
-    exp: Number(f[5]),
-    sessionRef: f[6]!,
-    cameraRef: f[7]!,
-  };
-  return g.exp <= nowSec ? 'expired' : g;
-}
-
-const rangeError = (field: 'from' | 'to', message: string) =>
-  new HttpError(400, 'validation_failed', `${field}: ${message}`, [{ path: field, message }]);
-
 /** Whether local time `ms` (UTC offset applied) falls in one of the weekly windows. */
 export function inSchedule(windows: readonly ScheduleWindow[], ms: number, utcOffsetMinutes: number): boolean {
   const local = new Date(ms + utcOffsetMinutes * 60_000);
@@ -120,31 +53,6 @@ export function inSchedule(windows: readonly ScheduleWindow[], ms: number, utcOf
   const minute = local.getUTCHours() * 60 + local.getUTCMinutes();
   const min = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3));
   return windows.some((w) => w.day === day && minute >= min(w.from) && minute < min(w.to));
-}
-
-/** Joins segments into spans and lists the gaps between them (and at the range's ends) inside [from, to). */
-export function spansOf(
-  segments: ReadonlyArray<Pick<SegmentRow, 'startMs' | 'endMs'>>,
-  fromMs: number,
-  toMs: number,
-): { spans: Span[]; gaps: Span[] } {
-  const merged: Array<[number, number]> = [];
-  for (const s of segments) {
-    const a = Math.max(s.startMs, fromMs);
-    const b = Math.min(s.endMs, toMs);
-    if (b <= a) continue;
-    const last = merged.at(-1);
-    if (last && a - last[1] <= JOIN_MS) last[1] = Math.max(last[1], b);
-    else merged.push([a, b]);
-  }
-  const gaps: Span[] = [];
-  let at = fromMs;
-  for (const [a, b] of merged) {
-    if (a - at > JOIN_MS) gaps.push({ start: ISO(at), end: ISO(a) });
-    at = b;
-  }
-  if (merged.length && toMs - at > JOIN_MS) gaps.push({ start: ISO(at), end: ISO(toMs) });
-  return { spans: merged.map(([a, b]) => ({ start: ISO(a), end: ISO(b) })), gaps };
 }
 
 export function createRecordingService(deps: RecordingDeps) {
@@ -164,12 +72,6 @@ export function createRecordingService(deps: RecordingDeps) {
   let passing: Promise<void> | undefined;
   let stopped = false;
   const offs: Array<() => void> = [];
-
-  const requireEngine = () => {
-    if (!engine || !config.enabled)
-      throw new HttpError(503, 'recording_unavailable', 'recording is not configured on this server');
-    return engine;
-  };
 
   /** The plan a point follows: its own, else the nearest unit above it that has one. */
   function effectivePlan(c: Pick<CameraPoint, 'id' | 'orgPath'>, plans: RecordPlan[]): RecordPlan | undefined {
@@ -222,9 +124,9 @@ export function createRecordingService(deps: RecordingDeps) {
         const uri = camera.mainStreamUri ?? camera.subStreamUri;
         const opened = openCredentials(secrets, camera.credentialsSealed);
         if (!uri || !opened.ok) continue;
-        want.add(keyOf(camera.id));
+        want.add(recorderKey(camera.id));
         await eng
-          .start(keyOf(camera.id), {
+          .start(recorderKey(camera.id), {
             url: uri,
             credentials: opened.creds,
             codec: 'unknown',
@@ -384,7 +286,8 @@ export function createRecordingService(deps: RecordingDeps) {
     for (const id of ids.slice(0, 8)) {
       const c = cameras.byId(WHOLE_REGISTRY, id);
       if (!c) continue;
-      const has = recording.has(keyOf(id)) || repo.segments(WHOLE_REGISTRY, id, at - before, at + after).length > 0;
+      const has =
+        recording.has(recorderKey(id)) || repo.segments(WHOLE_REGISTRY, id, at - before, at + after).length > 0;
       if (!has) continue;
       repo.addClip({
         alertId: alert.id,
@@ -396,22 +299,6 @@ export function createRecordingService(deps: RecordingDeps) {
       });
     }
   }
-
-  /** Checks a range: order, emptiness, future, length. */
-  function checkRange(fromMs: number, toMs: number, maxMs: number, maxLabel: string): void {
-    if (toMs === fromMs) throw rangeError('to', 'must be after from (the range is empty)');
-    if (toMs < fromMs) throw rangeError('to', 'must be after from');
-    if (fromMs > nowMs()) throw rangeError('from', 'must not be in the future');
-    if (toMs > nowMs() + 60_000) throw rangeError('to', 'must not be in the future');
-    if (toMs - fromMs > maxMs) throw rangeError('to', `at most ${maxLabel} after from`);
-  }
-
-  const maxRangeMs = () => config.maxRangeHours * 3_600_000;
-  const cameraIn = (ctx: AuthContext, id: number) => {
-    const c = cameras.byId(ctx.scope, id);
-    if (!c) throw notFound('camera point');
-    return c;
-  };
 
   return {
     /** Recovers what the last run left (orphans, cut segments), indexes it, then plans run every checkSeconds. */
@@ -426,7 +313,7 @@ export function createRecordingService(deps: RecordingDeps) {
       offs.push(
         bus.on('camera.changed', (e) => {
           // A deleted point stops recording now; a changed address restarts its recorder at the next pass.
-          if (e.kind === 'deleted') void engine.stop(keyOf(e.camera.id));
+          if (e.kind === 'deleted') void engine.stop(recorderKey(e.camera.id));
           else void runPass();
         }),
       );
@@ -471,7 +358,7 @@ export function createRecordingService(deps: RecordingDeps) {
       }
       let orgPath: string;
       if (body.cameraId !== undefined) {
-        orgPath = cameraIn(ctx, body.cameraId).orgPath;
+        orgPath = cameraInScope(cameras, ctx, body.cameraId).orgPath;
       } else {
         const u = orgs.byId(body.orgUnitId!);
         if (!u || !inScope(ctx.scope, u.path))
@@ -519,196 +406,7 @@ export function createRecordingService(deps: RecordingDeps) {
       });
       void runPass();
     },
-
-    /** Recorded spans and gaps of a point in [from, to); a point without recordings has none. */
-    spans(ctx: AuthContext, cameraId: number, fromMs: number, toMs: number) {
-      checkRange(fromMs, toMs, maxRangeMs() * 7, `${config.maxRangeHours * 7} hours`);
-      const c = cameraIn(ctx, cameraId);
-      const segs = repo.segments(ctx.scope, c.id, fromMs, toMs);
-      const { spans, gaps } = spansOf(segs, fromMs, toMs);
-      return {
-        cameraId: c.id,
-        from: ISO(fromMs),
-        to: ISO(toMs),
-        recording: engine?.keys().includes(keyOf(c.id)) ?? false,
-        spans,
-        gaps,
-        alerts: repo.alertsOf(ctx.scope, c.id, ISO(fromMs), ISO(toMs)),
-      };
-    },
-
-    /** The range rules of a playback (order, emptiness, future, length): also for a device replay. */
-    checkPlaybackRange(fromMs: number, toMs: number): void {
-      checkRange(fromMs, toMs, maxRangeMs(), `${config.maxRangeHours} hours`);
-    },
-
-    /** A playback ticket: an HLS VOD playlist of the range, bound to the asking session like live tickets. */
-    openPlayback(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, toMs: number) {
-      checkRange(fromMs, toMs, maxRangeMs(), `${config.maxRangeHours} hours`);
-      const c = cameraIn(ctx, cameraId);
-      const segs = repo.segments(ctx.scope, c.id, fromMs, toMs);
-      const exp = Math.floor(nowMs() / 1000) + deps.ticketTtlSec;
-      const token = signPlayback(deps.tokenKey, {
-        userId: ctx.user.id,
-        cameraId: c.id,
-        fromMs,
-        toMs,
-        exp,
-        sessionRef: sessionRef(deps.tokenKey, ctx.tokenHash),
-        cameraRef: cameraRef(deps.tokenKey, c),
-      });
-      audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'recording.play',
-        targetType: 'camera',
-        targetId: c.id,
-        outcome: 'ok',
-        detail: { from: ISO(fromMs), to: ISO(toMs) },
-      });
-      // Where each segment sits on the player's timeline (gaps collapse there), for the timeline to map back.
-      let offset = 0;
-      const map = segs.map((s) => {
-        const m = { startMs: s.startMs, endMs: s.endMs, offsetSec: offset };
-        offset += (s.endMs - s.startMs) / 1000;
-        return m;
-      });
-      const first = segs[0];
-      return {
-        cameraId: c.id,
-        from: ISO(fromMs),
-        to: ISO(toMs),
-        playlistUrl: segs.length ? `/recordings/${token}/index.m3u8` : null,
-        /** Seconds into the playlist where `from` is. */
-        startOffsetSec: first ? Math.max(0, (fromMs - first.startMs) / 1000) : 0,
-        segments: map,
-        expiresAt: new Date(exp * 1000).toISOString(),
-      };
-    },
-
-    /**
-     * A playlist or segment request: the ticket's session must be the requester's own (resolved afresh), its
-     * user still allowed to play recordings, the point still the same and in the user's scope.
-     */
-    resolveFile(
-      session: AuthContext | undefined,
-      token: string,
-      file: string,
-    ): { kind: 'playlist'; body: string } | { kind: 'segment'; path: string } {
-      const g = verifyPlayback(deps.tokenKey, token, Math.floor(nowMs() / 1000));
-      if (typeof g === 'string') throw new HttpError(401, `token_${g}`, `stream token ${g}; request a new one`);
-      if (!session)
-        throw new HttpError(401, 'session_required', 'a stream plays only for the signed-in session that asked for it');
-      if (session.user.id !== g.userId || !sameRef(sessionRef(deps.tokenKey, session.tokenHash), g.sessionRef))
-        throw new HttpError(403, 'ticket_not_yours', 'this stream ticket was issued to another session');
-      if (!can(session.user.role, 'recording.read'))
-        throw new HttpError(403, 'forbidden', 'your role may not play recordings');
-      const c = cameras.byId(session.scope, g.cameraId);
-      if (!c || !sameRef(cameraRef(deps.tokenKey, c), g.cameraRef)) throw notFound('camera point');
-      const eng = requireEngine();
-      if (file === 'index.m3u8') {
-        const segs = repo.segments(session.scope, c.id, g.fromMs, g.toMs);
-        return { kind: 'playlist', body: vodPlaylist(segs, g.fromMs) };
-      }
-      const m = SEGMENT_FILE.exec(file);
-      const seg = m ? repo.segment(session.scope, Number(m[1])) : undefined;
-      // Only segments of this point inside the granted range.
-      if (!seg || seg.cameraId !== c.id || seg.startMs >= g.toMs || seg.endMs <= g.fromMs) throw notFound('segment');
-      const abs = eng.resolve(seg.path);
-      if (!abs) throw notFound('segment');
-      return { kind: 'segment', path: abs };
-    },
-
-    /** An MP4 of a range (copy, size-capped), audited; the caller streams it and then calls `discard`. */
-    async exportRange(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, toMs: number) {
-      checkRange(fromMs, toMs, config.maxExportMinutes * 60_000, `${config.maxExportMinutes} minutes`);
-      const c = cameraIn(ctx, cameraId);
-      const eng = requireEngine();
-      const segs = repo.segments(ctx.scope, c.id, fromMs, toMs);
-      if (!segs.length) throw new HttpError(404, 'no_recording', 'no recording in this range');
-      const offset = Math.max(0, (fromMs - segs[0]!.startMs) / 1000);
-      const duration = (toMs - Math.max(fromMs, segs[0]!.startMs)) / 1000;
-      const r = await eng.exportMp4(
-        segs.map((s) => s.path),
-        offset,
-        duration,
-        config.maxExportMb * 1024 * 1024,
-      );
-      audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'recording.export',
-        targetType: 'camera',
-        targetId: c.id,
-        outcome: 'ok',
-        detail: { from: ISO(fromMs), to: ISO(toMs), bytes: r.bytes, capped: r.capped },
-      });
-      return { ...r, name: `cam${c.id}-${ISO(fromMs).replace(/[:.]/g, '')}.mp4` };
-    },
-
-    discard: (p: string) => engine?.discard(p) ?? Promise.resolve(),
-
-    /** Evidence clips of an alert in scope. */
-    clipsOfAlert(ctx: AuthContext, alertId: number) {
-      return repo.clipsOfAlert(ctx.scope, alertId).map((c) => ({
-        id: c.id,
-        alertId: c.alertId,
-        cameraId: c.cameraId,
-        start: ISO(c.startMs),
-        end: ISO(c.endMs),
-        status: c.status,
-        reason: c.reason,
-        bytes: c.bytes,
-        url: c.status === 'ready' ? `/api/v1/recording/clips/${c.id}.mp4` : null,
-      }));
-    },
-
-    /** The file of a ready clip in scope, audited. */
-    clipFile(ctx: AuthContext, ip: string | null, id: number): { path: string; name: string } {
-      const clip = repo.clip(ctx.scope, id);
-      if (!clip || clip.status !== 'ready' || !clip.path) throw notFound('clip');
-      const abs = requireEngine().resolve(clip.path);
-      if (!abs) throw notFound('clip');
-      audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'recording.clip.download',
-        targetType: 'alert',
-        targetId: clip.alertId,
-        outcome: 'ok',
-        detail: { clip: clip.id, camera: clip.cameraId },
-      });
-      return { path: abs, name: `alert-${clip.alertId}-cam${clip.cameraId}.mp4` };
-    },
   };
-}
-
-/** HLS VOD playlist of indexed segments; a gap (another run, a restart) is a discontinuity. */
-export function vodPlaylist(
-  segs: ReadonlyArray<Pick<SegmentRow, 'id' | 'startMs' | 'endMs' | 'path'>>,
-  fromMs: number,
-): string {
-  const target = Math.max(1, ...segs.map((s) => Math.ceil((s.endMs - s.startMs) / 1000)));
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:3',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-    `#EXT-X-TARGETDURATION:${target}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-  ];
-  const first = segs[0];
-  if (first && fromMs > first.startMs) {
-    lines.push(`#EXT-X-START:TIME-OFFSET=${((fromMs - first.startMs) / 1000).toFixed(3)},PRECISE=YES`);
-  }
-  let prev: Pick<SegmentRow, 'endMs' | 'path'> | undefined;
-  for (const s of segs) {
-    // Another run (a restart) begins its timestamps anew, however short the gap.
-    if (prev && (s.startMs - prev.endMs > JOIN_MS || runOf(s.path) !== runOf(prev.path)))
-      lines.push('#EXT-X-DISCONTINUITY');
-    lines.push(`#EXT-X-PROGRAM-DATE-TIME:${ISO(s.startMs)}`);
-    lines.push(`#EXTINF:${((s.endMs - s.startMs) / 1000).toFixed(3)},`);
-    lines.push(`s${s.id}.ts`);
-    prev = s;
-  }
-  lines.push('#EXT-X-ENDLIST', '');
-  return lines.join('\n');
 }
 
 export type RecordingService = ReturnType<typeof createRecordingService>;
