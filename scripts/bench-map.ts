@@ -14,14 +14,17 @@
  *   the page's clock); three page loads in fresh browser contexts, the median.
  *   The same instant counted from the map component's mount is printed beside.
  *
- * Each load prints its phases (feed request, index build, points set, ready),
+ * Each load prints its phases (feed request, the point worker's fetch and index, the index
+ * reaching the map, points set, ready),
  * the points in the feed and the clusters drawn; the benchmark fails when no
  * cluster is drawn or the feed does not hold every seeded point. A first run
  * with 2,000 points prints the floor (what the page, the basemap and maplibre
  * cost whatever the number of points; MAP_BENCH_FLOOR=0 skips it).
  * MAP_BENCH_SIZES (e.g. "50000") and MAP_BENCH_LOADS change what runs;
  * MAP_BENCH_PROFILE=1 prints the page's main-thread profile, MAP_BENCH_TIMELINE=1
- * its requests. Everything on loopback.
+ * its requests, MAP_BENCH_TRACE=<dir> writes a Chromium performance trace of
+ * each load there (every thread of the page, workers included: open it in
+ * DevTools' Performance panel). Everything on loopback.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,6 +83,8 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
         await cdp.send('Profiler.setSamplingInterval', { interval: 500 });
         await cdp.send('Profiler.start');
       }
+      const trace = process.env['MAP_BENCH_TRACE'];
+      if (trace) await browser.startTracing(page, { path: path.join(trace, `map-${name(points)}-${i + 1}.json`) });
       await page.goto(`/wall/${screen.id}`);
       const canvas = page.locator('.wall-map__canvas');
       await page.waitForFunction(
@@ -87,6 +92,7 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
         undefined,
         { timeout: 120_000 },
       );
+      if (trace) await browser.stopTracing();
       const readyAt = Number(await canvas.getAttribute('data-ready-at'));
       const mountAt = await page.evaluate(() => performance.getEntriesByName('wall-map:mount')[0]?.startTime ?? NaN);
       const inFeed = Number(await canvas.getAttribute('data-points'));
@@ -100,9 +106,13 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
       });
       const phases = await page.evaluate(() => {
         const at = (n: string) => Math.round(performance.getEntriesByName(n)[0]?.startTime ?? NaN);
-        const feed = performance.getEntriesByType('resource').find((e) => e.name.includes('/walls/points.bin')) as
-          PerformanceResourceTiming | undefined;
-        return `map mounted ${at('wall-map:mount')} ms, map style ${at('wall-map:loaded')} ms, feed ${Math.round(feed?.requestStart ?? NaN)}→${Math.round(feed?.responseEnd ?? NaN)} ms (${((feed?.encodedBodySize ?? 0) / 1e6).toFixed(2)} MB), indexed ${at('wall-map:indexed')} ms, points set ${at('wall-map:points-set')} ms, clusters first drawn ${at('wall-map:clusters-drawn')} ms, basemap drawn ${at('wall-map:basemap')} ms`;
+        const span = (n: string) => {
+          const m = performance.getEntriesByName(n)[0];
+          return m ? `${Math.round(m.startTime)}→${Math.round(m.startTime + m.duration)}` : '-';
+        };
+        // point-feed:*: the point worker's fetch and index (client/src/map/pointLoader.ts), on the page's clock;
+        // the worker's request is not among the page's resource timings.
+        return `worker fetch ${span('point-feed:fetch')} ms, worker index ${span('point-feed:index')} ms, map mounted ${at('wall-map:mount')} ms, map style ${at('wall-map:loaded')} ms, index in the map ${at('wall-map:indexed')} ms, points set ${at('wall-map:points-set')} ms, clusters first drawn ${at('wall-map:clusters-drawn')} ms, basemap drawn ${at('wall-map:basemap')} ms`;
       });
       if (process.env['MAP_BENCH_TIMELINE']) {
         const timeline = await page.evaluate(() =>

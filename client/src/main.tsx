@@ -2,7 +2,14 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
 import { I18nProvider } from './i18n.tsx';
+import { prefetchPointIndex } from './map/pointLoader.ts';
 import './styles.css';
+
+// The wall's map points are fetched and indexed in a worker from here, in parallel with the session, the
+// screen and maplibre's start (issue 15: map.first_render50k); the map takes the answer when it mounts. A kiosk
+// window (?kiosk=1) shows no map. An answer nobody takes (not signed in yet, a kiosk account) is dropped.
+if (window.location.pathname.startsWith('/wall') && new URLSearchParams(window.location.search).get('kiosk') !== '1')
+  prefetchPointIndex('');
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html must contain #root');

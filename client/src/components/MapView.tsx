@@ -17,13 +17,14 @@ import type { FeatureCollection, Point } from 'geojson';
 import type { MapConfig, Position, ServerToClientEvents } from '@api/contract.ts';
 import { STATUS_CODES } from '@api/point-feed.ts';
 import { isAbort } from '../api.ts';
+import { NOT_CLUSTER, addClusterLayers, zoomIntoCluster } from '../map/clusterLayers.ts';
 import { ClusterSource } from '../map/clusterSource.ts';
-import { fetchPointFeed } from '../map/pointFeed.ts';
-import { PointIndex } from '../map/pointIndex.ts';
+import type { PointIndex } from '../map/pointIndex.ts';
+import { loadPointIndex } from '../map/pointLoader.ts';
 import { useRealtime } from '../realtime.tsx';
 import { boundsOf } from './geoBounds.ts';
 import { buildMapStyle } from './mapStyle.ts';
-import { SYSTEM_FONTS, addPlaceLabels } from './placeLayers.ts';
+import { addPlaceLabels } from './placeLayers.ts';
 
 const container = (map: MaplibreMap): HTMLElement => map.getContainer();
 
@@ -89,7 +90,6 @@ const NO_POINTS: readonly MapPoint[] = [];
 const NO_SELECTION: ExpressionSpecification = ['==', ['get', 'id'], -1];
 const CLUSTER_LAYER = 'cameras-clusters';
 const CLUSTER_COUNT_LAYER = 'cameras-cluster-counts';
-const NOT_CLUSTER: ExpressionSpecification = ['!', ['has', 'point_count']];
 /**
  * Up to this many points the registry map draws every point by itself (a technician places and checks
  * points); above it, clusters until the last cluster zoom (50,000 dots would hide the map and each other).
@@ -109,57 +109,21 @@ function toFeatureCollection(points: readonly MapPoint[]): FeatureCollection<Poi
 }
 
 function addCameraLayers(map: MaplibreMap): void {
-  map.addSource(CAMERA_SOURCE, { type: 'geojson', data: toFeatureCollection([]) });
-  // Clusters of the point feed (map/pointIndex.ts): green when all their points are online, red when none.
-  map.addLayer({
-    id: CLUSTER_LAYER,
-    type: 'circle',
-    source: CAMERA_SOURCE,
-    filter: ['has', 'point_count'],
-    paint: {
-      'circle-color': [
-        'interpolate',
-        ['linear'],
-        ['/', ['get', 'on'], ['get', 'point_count']],
-        0,
-        '#b91c1c',
-        0.8,
-        '#d97706',
-        0.95,
-        '#16a34a',
-      ],
-      'circle-opacity': 0.8,
-      'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 10, 100, 18, 1000, 26, 10000, 36],
-      'circle-stroke-color': '#06101a',
-      'circle-stroke-width': 2,
+  // Clusters of the point feed (map/pointIndex.ts), or every point when there are few (CLUSTER_ABOVE).
+  addClusterLayers(
+    map,
+    { source: CAMERA_SOURCE, clusters: CLUSTER_LAYER, counts: CLUSTER_COUNT_LAYER, points: CAMERA_LAYER },
+    {
+      outline: '#06101a',
+      pointPaint: {
+        'circle-color': ['get', 'color'],
+        'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2.5, 12, 4.5, 16, 8],
+        'circle-opacity': ['case', ['get', 'dim'], 0.5, 0.95],
+        'circle-stroke-color': ['case', ['get', 'dim'], '#64748b', '#06101a'],
+        'circle-stroke-width': 1,
+      },
     },
-  });
-  map.addLayer({
-    id: CLUSTER_COUNT_LAYER,
-    type: 'symbol',
-    source: CAMERA_SOURCE,
-    filter: ['has', 'point_count'],
-    layout: {
-      'text-field': ['get', 'point_count_abbreviated'],
-      'text-font': [...SYSTEM_FONTS],
-      'text-size': 12,
-      'text-allow-overlap': true,
-    },
-    paint: { 'text-color': '#ffffff', 'text-halo-color': '#06101a', 'text-halo-width': 1 },
-  });
-  map.addLayer({
-    id: CAMERA_LAYER,
-    type: 'circle',
-    source: CAMERA_SOURCE,
-    filter: NOT_CLUSTER,
-    paint: {
-      'circle-color': ['get', 'color'],
-      'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 2.5, 12, 4.5, 16, 8],
-      'circle-opacity': ['case', ['get', 'dim'], 0.5, 0.95],
-      'circle-stroke-color': ['case', ['get', 'dim'], '#64748b', '#06101a'],
-      'circle-stroke-width': 1,
-    },
-  });
+  );
   map.addLayer({
     id: SELECTED_LAYER,
     type: 'circle',
@@ -324,12 +288,7 @@ export function MapView({
       const cluster = map.getLayer(CLUSTER_LAYER)
         ? map.queryRenderedFeatures(e.point, { layers: [CLUSTER_LAYER] })[0]
         : undefined;
-      const index = clustersRef.current?.current;
-      if (cluster && index && cluster.geometry.type === 'Point') {
-        const [lon, lat] = cluster.geometry.coordinates as [number, number];
-        map.easeTo({ center: [lon, lat], zoom: index.expansionZoom(Number(cluster.properties['cluster_id'])) });
-        return;
-      }
+      if (zoomIntoCluster(map, cluster, clustersRef.current?.current ?? null)) return;
       const lngLat = e.lngLat.wrap();
       mapClick?.({ lon: lngLat.lng, lat: lngLat.lat });
     });
@@ -367,9 +326,9 @@ export function MapView({
     if (!ready || pointsFeed === null) return;
     const controller = new AbortController();
     clustersRef.current?.fetching();
-    fetchPointFeed(pointsFeed, controller.signal).then(
-      (columns) => {
-        const index = new PointIndex(columns);
+    // Fetched and indexed in the point worker (map/pointLoader.ts): the page only receives the arrays.
+    loadPointIndex(pointsFeed, controller.signal).then(
+      (index) => {
         clustersRef.current?.setIndex(index);
         setFeed({ query: pointsFeed, index });
       },

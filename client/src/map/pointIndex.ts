@@ -56,7 +56,8 @@ export interface ViewFeature {
   properties: ClusterProps | PointProps;
 }
 
-interface Level {
+/** One zoom's cells, as typed arrays (so a worker can build them and hand them over without copying). */
+export interface Level {
   codes: Uint32Array;
   start: Uint32Array;
   count: Uint32Array;
@@ -113,20 +114,39 @@ function lowerBound(a: Uint32Array, v: number): number {
   return lo;
 }
 
+/**
+ * What a built index is made of besides the feed's columns: typed arrays only, so a Web Worker builds
+ * them and posts them to the page as transferables (client/src/map/pointWorker.ts, issue 15).
+ */
+export interface PointIndexParts {
+  /** Point indices in Morton order. */
+  order: Uint32Array;
+  /** Each point's cell code at the finest level. */
+  fine: Uint32Array;
+  /** levels[z] for z = 0 … CLUSTER_MAX_ZOOM. */
+  levels: Level[];
+}
+
 export class PointIndex {
   readonly columns: PointColumns;
-  /** Point indices in Morton order. */
   private readonly order: Uint32Array;
-  /** Each point's cell code at the finest level. */
   private readonly fine: Uint32Array;
-  /** levels[z] for z = 0 … CLUSTER_MAX_ZOOM. */
-  private readonly levels: Level[] = [];
+  private readonly levels: Level[];
   private byId: Map<number, number> | null = null;
 
-  constructor(columns: PointColumns) {
+  /** Builds the index over `columns`, or takes `parts` built over the same columns elsewhere (a worker). */
+  constructor(columns: PointColumns, parts?: PointIndexParts) {
     const n = columns.count;
     if (n > MAX_POINTS) throw new RangeError(`at most ${MAX_POINTS} points`);
     this.columns = columns;
+    if (parts) {
+      if (parts.order.length !== n || parts.fine.length !== n || parts.levels.length !== CLUSTER_MAX_ZOOM + 1)
+        throw new RangeError('point index: parts do not match the feed');
+      this.order = parts.order;
+      this.fine = parts.fine;
+      this.levels = parts.levels;
+      return;
+    }
     const fine = new Uint32Array(n);
     const keys = new Float64Array(n);
     for (let i = 0; i < n; i++) {
@@ -142,34 +162,31 @@ export class PointIndex {
     for (let k = 0; k < n; k++) order[k] = keys[k]! % MAX_POINTS;
     this.order = order;
     this.fine = fine;
-    this.levels[CLUSTER_MAX_ZOOM] = this.finestLevel();
-    for (let z = CLUSTER_MAX_ZOOM - 1; z >= 0; z--) this.levels[z] = coarser(this.levels[z + 1]!);
+    const levels: Level[] = [];
+    levels[CLUSTER_MAX_ZOOM] = finestLevel(columns, order, fine);
+    for (let z = CLUSTER_MAX_ZOOM - 1; z >= 0; z--) levels[z] = coarser(levels[z + 1]!);
+    this.levels = levels;
   }
 
   get count(): number {
     return this.columns.count;
   }
 
-  private finestLevel(): Level {
-    const { order, fine, columns } = this;
-    const n = order.length;
-    let cells = 0;
-    for (let k = 0; k < n; k++) if (k === 0 || fine[order[k]!] !== fine[order[k - 1]!]) cells++;
-    const level = emptyLevel(cells);
-    let c = -1;
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!;
-      if (k === 0 || fine[i] !== fine[order[k - 1]!]) {
-        c++;
-        level.codes[c] = fine[i]!;
-        level.start[c] = k;
-      }
-      level.count[c] = level.count[c]! + 1;
-      if (columns.status[i] === ONLINE) level.on[c] = level.on[c]! + 1;
-      level.sumLon[c] = level.sumLon[c]! + columns.lon[i]! * MICRO;
-      level.sumLat[c] = level.sumLat[c]! + columns.lat[i]! * MICRO;
-    }
-    return level;
+  /** The built arrays, for a worker to post (with `transferables()`); `new PointIndex(columns, parts)` takes them. */
+  parts(): PointIndexParts {
+    return { order: this.order, fine: this.fine, levels: this.levels };
+  }
+
+  /** Every buffer the index holds, the feed's own included: posted as transferables, none is copied. */
+  transferables(): ArrayBuffer[] {
+    const buffers = new Set<ArrayBuffer>();
+    const add = (a: { buffer: ArrayBufferLike }) => {
+      if (a.buffer instanceof ArrayBuffer) buffers.add(a.buffer);
+    };
+    const c = this.columns;
+    for (const a of [c.ids, c.lon, c.lat, c.network, c.status, this.order, this.fine]) add(a);
+    for (const l of this.levels) for (const a of [l.codes, l.start, l.count, l.on, l.sumLon, l.sumLat]) add(a);
+    return [...buffers];
   }
 
   /**
@@ -289,6 +306,27 @@ export class PointIndex {
     }
     return true;
   }
+}
+
+function finestLevel(columns: PointColumns, order: Uint32Array, fine: Uint32Array): Level {
+  const n = order.length;
+  let cells = 0;
+  for (let k = 0; k < n; k++) if (k === 0 || fine[order[k]!] !== fine[order[k - 1]!]) cells++;
+  const level = emptyLevel(cells);
+  let c = -1;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    if (k === 0 || fine[i] !== fine[order[k - 1]!]) {
+      c++;
+      level.codes[c] = fine[i]!;
+      level.start[c] = k;
+    }
+    level.count[c] = level.count[c]! + 1;
+    if (columns.status[i] === ONLINE) level.on[c] = level.on[c]! + 1;
+    level.sumLon[c] = level.sumLon[c]! + columns.lon[i]! * MICRO;
+    level.sumLat[c] = level.sumLat[c]! + columns.lat[i]! * MICRO;
+  }
+  return level;
 }
 
 function emptyLevel(cells: number): Level {

@@ -25,21 +25,26 @@ import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
 import type { MapConfig, PlaceSearchResult, ServerToClientEvents } from '@api/contract.ts';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
 import { STATUS_CODES } from '@api/point-feed.ts';
+import { addClusterLayers, zoomIntoCluster } from '../map/clusterLayers.ts';
 import { ClusterSource } from '../map/clusterSource.ts';
-import { fetchPointFeed } from '../map/pointFeed.ts';
-import { PointIndex } from '../map/pointIndex.ts';
+import type { PointIndex } from '../map/pointIndex.ts';
+import { loadPointIndex, peekPrefetched, prefetchPointIndex, takePrefetched } from '../map/pointLoader.ts';
 import { useRealtime } from '../realtime.tsx';
 import { isAbort } from '../api.ts';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
 import { MapSearch } from '../components/MapSearch.tsx';
 import { buildMapStyle } from '../components/mapStyle.ts';
-import { SYSTEM_FONTS, addPlaceLabels } from '../components/placeLayers.ts';
+import { addPlaceLabels } from '../components/placeLayers.ts';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
 import { dragCamera } from './CameraTree.tsx';
 import { viewCone, type WallPoint } from './model.ts';
 
 const POINTS = 'wall-points';
+/** The benchmark and the browser tests query these layer ids. */
+const CLUSTER_LAYERS = { source: POINTS, clusters: 'wall-clusters', counts: 'wall-cluster-counts', points: POINTS };
+/** The first view: every point of the jurisdiction. */
+const FIT = { padding: 40, maxZoom: 15 };
 const CONES = 'wall-cones';
 const ALERTS = 'wall-alerts';
 /** View cones appear from this zoom on (a few streets across). */
@@ -92,32 +97,13 @@ export function prewarmMap(): void {
   prewarm();
 }
 
-/** The feed asked for before the map exists (with its configuration and style): taken by the first load. */
-let early: { promise: Promise<PointIndex>; at: number } | null = null;
-const EARLY_MAX_AGE_MS = 15_000;
-
-/** Starts fetching the jurisdiction's points while the page still waits for the map (map.first_render50k). */
+/**
+ * Starts fetching and indexing the jurisdiction's points (in the point worker) while the page still waits
+ * for the map (map.first_render50k). main.tsx already does it as the page's script starts on /wall; a wall
+ * reached from another page starts here. Asked once: a second call while the first is fresh does nothing.
+ */
 export function prefetchMapPoints(): void {
-  const promise = loadIndex();
-  // Taken (and its failure handled) by the map; a page that never shows the map drops it.
-  promise.catch(() => undefined);
-  early = { promise, at: performance.now() };
-}
-
-/** The feed, clustered as soon as it arrives (while the map may still be setting up). */
-function loadIndex(signal?: AbortSignal): Promise<PointIndex> {
-  return fetchPointFeed('', signal).then((columns) => {
-    performance.mark('wall-map:feed');
-    const index = new PointIndex(columns);
-    performance.mark('wall-map:indexed');
-    return index;
-  });
-}
-
-function takeEarlyFeed(): Promise<PointIndex> | null {
-  const e = early;
-  early = null;
-  return e && performance.now() - e.at < EARLY_MAX_AGE_MS ? e.promise : null;
+  prefetchPointIndex('');
 }
 
 /** A style URL (a deployment's own tile server) is taken as it is; the built-in style gets no transitions. */
@@ -147,6 +133,8 @@ export function WallMap(props: {
   const callbacks = useRef(props);
   const pointsRef = useRef(points);
   const clustersRef = useRef<ClusterSource | null>(null);
+  /** The first view has been fitted to the feed (once; the officer's own moves are never undone). */
+  const fitted = useRef(false);
   /** Bumped to fetch the feed again (registry changes, a reconnect). */
   const [feedGeneration, setFeedGeneration] = useState(0);
   useLayoutEffect(() => {
@@ -158,13 +146,22 @@ export function WallMap(props: {
     const container = containerRef.current;
     if (!container) return;
     performance.mark('wall-map:mount');
+    // The feed asked for as the page started is usually here by now: the map opens on the view fitted to it,
+    // so the basemap's first tiles are the view's (moving there later loads and draws the basemap twice).
+    const ready = peekPrefetched();
+    const bbox = ready?.columns.bbox;
+    if (bbox) {
+      fitted.current = true;
+      container.dataset['fitted'] = 'true';
+    }
     const map = new MaplibreMap({
       container,
       // No animated paint changes: a recolour (the networks list arriving) would otherwise hold 'idle' back.
       style: withoutTransitions(buildMapStyle(config)),
       fadeDuration: 0,
-      center: config.center,
-      zoom: config.zoom,
+      ...(bbox
+        ? { bounds: [bbox[0], bbox[1], bbox[2], bbox[3]], fitBoundsOptions: FIT }
+        : { center: config.center, zoom: config.zoom }),
       attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
       boxZoom: false,
       dragRotate: false,
@@ -201,7 +198,6 @@ export function WallMap(props: {
     // being drawn, instead of after it (map.first_render50k).
     map.once('style.load', () => {
       // Not clustered by maplibre: it holds only the view's clusters and points (map/clusterSource.ts).
-      map.addSource(POINTS, { type: 'geojson', data: EMPTY });
       map.addSource(CONES, { type: 'geojson', data: EMPTY });
       map.addSource(ALERTS, { type: 'geojson', data: EMPTY });
       // Place names under everything of ours (issue 17): text drawn with local glyphs, nothing fetched.
@@ -213,50 +209,9 @@ export function WallMap(props: {
         minzoom: CONE_ZOOM,
         paint: { 'fill-color': ['get', 'color'], 'fill-opacity': 0.22, 'fill-outline-color': ['get', 'color'] },
       });
-      map.addLayer({
-        id: 'wall-clusters',
-        type: 'circle',
-        source: POINTS,
-        filter: ['has', 'point_count'],
-        paint: {
-          // Green when every point of the cluster is online, red when none is.
-          'circle-color': [
-            'interpolate',
-            ['linear'],
-            ['/', ['get', 'on'], ['get', 'point_count']],
-            0,
-            '#b91c1c',
-            0.8,
-            '#d97706',
-            0.95,
-            '#16a34a',
-          ],
-          'circle-opacity': 0.8,
-          'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 10, 100, 18, 1000, 26, 10000, 36],
-          'circle-stroke-color': '#0b1220',
-          'circle-stroke-width': 2,
-        },
-      });
-      // Cluster sizes as text drawn by the map from local glyphs (placeLayers.ts): no glyph server, no DOM markers.
-      map.addLayer({
-        id: 'wall-cluster-counts',
-        type: 'symbol',
-        source: POINTS,
-        filter: ['has', 'point_count'],
-        layout: {
-          'text-field': ['get', 'point_count_abbreviated'],
-          'text-font': [...SYSTEM_FONTS],
-          'text-size': 12,
-          'text-allow-overlap': true,
-        },
-        paint: { 'text-color': '#ffffff', 'text-halo-color': '#0b1220', 'text-halo-width': 1 },
-      });
-      map.addLayer({
-        id: POINTS,
-        type: 'circle',
-        source: POINTS,
-        filter: ['!', ['has', 'point_count']],
-        paint: {
+      addClusterLayers(map, CLUSTER_LAYERS, {
+        outline: '#0b1220',
+        pointPaint: {
           'circle-color': '#94a3b8',
           'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 3, 12, 5, 16, 8],
           'circle-stroke-color': STATUS_STROKE_EXPRESSION,
@@ -286,15 +241,10 @@ export function WallMap(props: {
       const id = Number(e.features?.[0]?.properties?.['id']);
       if (Number.isInteger(id)) callbacks.current.onPlay(id);
     });
-    map.on('click', 'wall-clusters', (e: MapMouseEvent & { features?: Feature[] }) => {
-      const feature = e.features?.[0];
-      const clusterId = Number(feature?.properties?.['cluster_id']);
-      const index = clustersRef.current?.current;
-      if (!feature || !index || !Number.isInteger(clusterId) || feature.geometry.type !== 'Point') return;
-      const [lon, lat] = feature.geometry.coordinates as [number, number];
-      map.easeTo({ center: [lon, lat], zoom: index.expansionZoom(clusterId) });
+    map.on('click', CLUSTER_LAYERS.clusters, (e) => {
+      zoomIntoCluster(map, e.features?.[0], clustersRef.current?.current ?? null);
     });
-    for (const layer of [POINTS, 'wall-clusters']) {
+    for (const layer of [POINTS, CLUSTER_LAYERS.clusters]) {
       map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
       map.on('mouseleave', layer, () => (map.getCanvas().style.cursor = ''));
     }
@@ -342,7 +292,6 @@ export function WallMap(props: {
   // The feed: fetched with the map (and again after registry changes), clustered here. The first view is
   // fitted to it once, as soon as it arrives, even before the style has loaded: the basemap's first tiles
   // are then those of the fitted view (map.first_render50k). It holds every point of the jurisdiction (issue 17).
-  const fitted = useRef(false);
   useEffect(() => {
     const map = mapRef.current;
     const container = containerRef.current;
@@ -352,10 +301,11 @@ export function WallMap(props: {
     const load = () => {
       performance.mark('wall-map:points-start');
       clustersRef.current?.fetching();
-      const feed = takeEarlyFeed() ?? loadIndex(controller.signal);
+      const feed = takePrefetched() ?? loadPointIndex('', controller.signal);
       feed.then(
-        (index) => {
+        (index: PointIndex) => {
           if (controller.signal.aborted) return;
+          performance.mark('wall-map:indexed');
           const bbox = index.columns.bbox;
           if (!fitted.current && bbox) {
             fitted.current = true;
@@ -365,7 +315,7 @@ export function WallMap(props: {
                 [w, s],
                 [e, n],
               ],
-              { padding: 40, maxZoom: 15, duration: 0 },
+              { ...FIT, duration: 0 },
             );
             container.dataset['fitted'] = 'true';
           }
