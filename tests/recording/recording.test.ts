@@ -6,26 +6,19 @@
  * bad ranges are 400 naming the field; a township cannot list, play or download another township's recordings.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import { killLeftovers } from '../../streams/src/test-support.ts';
+import type { Simulator } from '../../scripts/sim/index.ts';
 import type { RunningServer } from '../../server/src/app.ts';
 import type { SqlDb } from '../../server/src/db/sqlite.ts';
 import { client, firstVillage, registerSimCamera } from '../helpers/server.ts';
-import { startRecordingServer, type RecordingServer } from './support.ts';
+import { openRecordingBench, type RecordingBench, type RecordingServer } from './support.ts';
 
 const FFPROBE = '/usr/bin/ffprobe';
+let bench: RecordingBench;
 let base: string;
-let block: LoopbackBlock;
-let silent: LoopbackBlock;
 let sim: Simulator;
-const secretKey = randomBytes(32);
-const tokenKey = randomBytes(32);
 let server: RunningServer;
 let db: SqlDb;
 let api = '';
@@ -39,12 +32,7 @@ let stoppedAt = 0;
 let rs: RecordingServer;
 
 async function start(seed: boolean): Promise<void> {
-  rs = await startRecordingServer({
-    base,
-    secretKey,
-    tokenKey,
-    seed: seed ? { hostOf: (i) => silent.host(1 + i) } : null,
-  });
+  rs = await bench.start(seed);
   server = rs.server;
   db = rs.db;
   api = rs.api;
@@ -78,18 +66,9 @@ function ffprobeJson(args: string[]): any {
 }
 
 beforeAll(async () => {
-  base = mkdtempSync(path.join(tmpdir(), 'ccc-recording-'));
-  block = await claimLoopbackBlock();
-  silent = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1), seed: 31 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
-  });
+  bench = await openRecordingBench({ prefix: 'ccc-recording-', cameras: 2, seed: 31 });
+  base = bench.base;
+  sim = bench.sim;
   await start(true);
   const admin = await as('admin');
   const tech1 = await as('tech1');
@@ -116,11 +95,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close().catch(() => undefined);
   db?.close();
-  const left = base ? killLeftovers(base) : [];
-  await sim?.stop();
-  await block?.release();
-  await silent?.release();
-  rmSync(base, { recursive: true, force: true });
+  const left = bench ? await bench.close() : [];
   expect(left, 'ffmpeg left running').toEqual([]);
 });
 

@@ -1,5 +1,7 @@
 /** A real server with the real recorder (ffmpeg) on a database file, restartable on the same data (issue 14). */
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, type RunningServer } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config/load.ts';
@@ -7,8 +9,12 @@ import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
 import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
 import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
 import { createLogger } from '../../server/src/http/logger.ts';
+import { createStreamsEngine } from '../../server/src/relay/streams-engine.ts';
 import { streamsRecordingEngine } from '../../server/src/recording/index.ts';
+import { claimLoopbackBlock } from '../../scripts/sim/addresses.ts';
+import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import { validateSourceUrl } from '../../streams/src/index.ts';
+import { killLeftovers } from '../../streams/src/test-support.ts';
 
 export interface RecordingServer {
   server: RunningServer;
@@ -27,6 +33,8 @@ export async function startRecordingServer(opts: {
   seed: { hostOf: (i: number) => string } | null;
   clientDir?: string;
   segmentSeconds?: number;
+  /** Live video too (the real media plane, its HLS under `base`): a wall beside the recordings. */
+  live?: boolean;
 }): Promise<RecordingServer> {
   mkdirSync(opts.base, { recursive: true });
   const segmentSeconds = opts.segmentSeconds ?? 2;
@@ -44,6 +52,14 @@ export async function startRecordingServer(opts: {
     },
   });
   const db = openSqlite(path.join(opts.base, 'db.sqlite'));
+  if (opts.live) mkdirSync(path.join(opts.base, 'hls'), { recursive: true });
+  const relayEngine = opts.live
+    ? createStreamsEngine(
+        { ...config.relay, hlsDir: path.join(opts.base, 'hls') },
+        createLogger('error'),
+        `rec-test-${process.pid}`,
+      )
+    : null;
   const server = await startServer({
     config,
     db,
@@ -51,6 +67,7 @@ export async function startRecordingServer(opts: {
     secrets: createSecretBox(opts.secretKey),
     log: createLogger('error'),
     tokenKey: opts.tokenKey,
+    ...(relayEngine ? { relayEngine } : {}),
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     validateStreamUrl: (url) => {
       const r = validateSourceUrl(url);
@@ -88,4 +105,51 @@ export async function startRecordingServer(opts: {
       db.close();
     },
   };
+}
+
+/**
+ * A recording test's bench: a folder, simulated cameras small enough to record several at once (320×180,
+ * 10 fps, exact clocks) and servers started on the same data (`start`, again after a restart).
+ */
+export interface RecordingBench {
+  base: string;
+  sim: Simulator;
+  start(seed: boolean): Promise<RecordingServer>;
+  /** Removes everything; answers the ffmpeg processes that were left running (none expected). */
+  close(): Promise<number[]>;
+}
+
+export async function openRecordingBench(opts: { prefix: string; cameras: number; seed: number }) {
+  const base = mkdtempSync(path.join(tmpdir(), opts.prefix));
+  const block = await claimLoopbackBlock();
+  const silent = await claimLoopbackBlock();
+  const secretKey = randomBytes(32);
+  const tokenKey = randomBytes(32);
+  const sim = await startSimulator({
+    cameras: defaultCameraSpecs(opts.cameras, { firstIp: block.host(1), seed: opts.seed }).map((s) => ({
+      ...s,
+      clockOffsetSec: 0,
+    })),
+    clipDir: path.join(base, 'sim'),
+    onvifPort: 0,
+    rtspPort: 0,
+    discovery: false,
+    clipMode: 'shared',
+    streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
+  });
+  const bench: RecordingBench = {
+    base,
+    sim,
+    start: (seed) =>
+      startRecordingServer({ base, secretKey, tokenKey, seed: seed ? { hostOf: (i) => silent.host(1 + i) } : null }),
+    async close() {
+      const left = killLeftovers(base);
+      await sim.stop();
+      await block.release();
+      await silent.release();
+      rmSync(base, { recursive: true, force: true });
+      return left;
+    },
+  };
+  return bench;
 }

@@ -680,6 +680,38 @@ CREATE INDEX recording_clips_pending ON recording_clips (status, end_ms);`,
     // without a table lookup per row (200,000 points: ~3x faster than through camera_points_org_text).
     sql: `CREATE INDEX camera_points_feed ON camera_points (org_path, id, lon, lat, network_id, status);`,
   },
+  {
+    version: 16,
+    name: 'evidence clips kept while their alert or work order lives, then deleted with their file (issue 14)',
+    // The clip row no longer cascades with its alert: a cascade dropped the row and left its file on disk, and
+    // dropped the evidence of a work order that outlives its alert. The recording pass deletes row and file once
+    // neither the alert nor the order (order_id, remembered while the alert still named it) exists.
+    sql: `
+CREATE TABLE recording_clips_v16 (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id INTEGER NOT NULL,
+  order_id INTEGER,
+  camera_id INTEGER NOT NULL,
+  org_path TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'ready', 'failed')),
+  reason TEXT,
+  path TEXT,
+  bytes INTEGER,
+  created_at TEXT NOT NULL,
+  UNIQUE (alert_id, camera_id)
+);
+INSERT INTO recording_clips_v16 (id, alert_id, order_id, camera_id, org_path, start_ms, end_ms, status, reason, path,
+  bytes, created_at)
+SELECT c.id, c.alert_id, (SELECT w.id FROM work_orders w WHERE w.alert_id = c.alert_id), c.camera_id, c.org_path,
+  c.start_ms, c.end_ms, c.status, c.reason, c.path, c.bytes, c.created_at
+FROM recording_clips c;
+DROP TABLE recording_clips;
+ALTER TABLE recording_clips_v16 RENAME TO recording_clips;
+CREATE INDEX recording_clips_pending ON recording_clips (status, end_ms);
+CREATE INDEX recording_clips_order ON recording_clips (order_id);`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));

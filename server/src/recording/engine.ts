@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { mkdtemp, rm, stat, statfs, writeFile, rename } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, statfs, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import {
   buildExportArgs,
@@ -42,6 +42,10 @@ export interface RecordingEngine {
   /** At start-up: orphans killed, cut segments repaired or dropped, every segment on disk listed. */
   recover(): Promise<{ segments: RecordedFile[]; repaired: number; dropped: number; killed: number }>;
   remove(rel: string): Promise<void>;
+  /** Removes one evidence clip (`clips/…`); a file already gone is no error, and its folder stays. */
+  removeClip(rel: string): Promise<void>;
+  /** Every evidence clip file on disk, as relative paths (`clips/…`): start-up finds those without a row. */
+  clipFiles(): Promise<string[]>;
   /** Absolute path of a stored relative path (null when it would leave the root). */
   resolve(rel: string): string | null;
   /** Free bytes on the recording disk. */
@@ -61,6 +65,9 @@ export interface RecordingEngine {
   discard(p: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Where evidence clips live under the recording root. */
+export const CLIPS = 'clips';
 
 export interface StreamsRecordingEngineOptions {
   ffmpegPath: string;
@@ -120,6 +127,15 @@ export function streamsRecordingEngine(opts: StreamsRecordingEngineOptions): Rec
     },
     async remove(rel) {
       await recorder.remove(rel);
+    },
+    async removeClip(rel) {
+      // Not recorder.remove: that prunes a run folder left without segments, which clips/ always is.
+      const abs = path.resolve(root, rel);
+      if (abs.startsWith(path.join(root, CLIPS) + path.sep)) await rm(abs, { force: true });
+    },
+    async clipFiles() {
+      const names = await readdir(path.join(root, CLIPS)).catch(() => [] as string[]);
+      return names.filter((n) => n.endsWith('.mp4')).map((n) => `${CLIPS}/${n}`);
     },
     resolve: (rel) => recorder.resolve(rel),
     async freeBytes() {

@@ -242,6 +242,37 @@ export function createRecordingRepo(db: SqlDb) {
         id,
       ]);
     },
+    /** Remembers a work order made of a clip's alert: the order keeps the clip after the alert is gone. */
+    linkClipsToOrder(alertId: number, orderId: number): void {
+      db.run('UPDATE recording_clips SET order_id = ? WHERE alert_id = ? AND order_id IS NULL', [orderId, alertId]);
+    },
+    /** The same for every order the listener may have missed (one made while this server did not record). */
+    linkClipsToOrders(): void {
+      db.run(
+        `UPDATE recording_clips SET order_id = (SELECT w.id FROM work_orders w WHERE w.alert_id = recording_clips.alert_id)
+         WHERE order_id IS NULL AND EXISTS (SELECT 1 FROM work_orders w WHERE w.alert_id = recording_clips.alert_id)`,
+      );
+    },
+    /** Clips neither their alert nor their work order holds any more (both gone), oldest first. */
+    releasedClips(limit: number): ClipRow[] {
+      return db.all<ClipRow>(
+        `SELECT ${CLIP_COLS} FROM recording_clips c
+         WHERE NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = c.alert_id)
+           AND NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.id = c.order_id)
+           AND NOT EXISTS (SELECT 1 FROM work_orders w WHERE w.alert_id = c.alert_id)
+         ORDER BY id LIMIT ?`,
+        [limit],
+      );
+    },
+    deleteClip(id: number): void {
+      db.run('DELETE FROM recording_clips WHERE id = ?', [id]);
+    },
+    /** Paths of the clip files rows name (a file no row names is an orphan). */
+    clipPaths(): Set<string> {
+      return new Set(
+        db.all<{ path: string }>('SELECT path FROM recording_clips WHERE path IS NOT NULL').map((r) => r.path),
+      );
+    },
     clipsOfAlert(scope: Scope, alertId: number): ClipRow[] {
       const [lo, hi] = pathRange(scope.path);
       return db.all<ClipRow>(

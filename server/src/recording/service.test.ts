@@ -53,6 +53,8 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
     onSegment: () => () => undefined,
     recover: async () => ({ segments: [] as RecordedFile[], repaired: 0, dropped: 0, killed: 0 }),
     remove: async (rel) => void removed.push(rel),
+    removeClip: async (rel) => void removed.push(rel),
+    clipFiles: async () => [],
     resolve: (rel) => `/rec/${rel}`,
     freeBytes: async () => free,
     exportMp4: async () => ({ path: '/x', bytes: 1, capped: false }),

@@ -4,7 +4,6 @@
  * Playing what is kept is `playback.service.ts`. No SQL here (repo.ts), no `req` (routes.ts); the media plane
  * is behind `RecordingEngine`.
  */
-import type { AlertView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
@@ -17,8 +16,9 @@ import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import { WHOLE_REGISTRY, inScope } from '../org/scope.ts';
 import { cameraInScope, cameraOfKey, recorderKey, type RecordingConfig } from './common.ts';
+import { createEvidenceClips } from './clips.ts';
 import type { RecordingEngine } from './engine.ts';
-import type { ClipRow, RecordPlan, RecordingRepo, ScheduleWindow, SegmentRow } from './repo.ts';
+import type { RecordPlan, RecordingRepo, ScheduleWindow, SegmentRow } from './repo.ts';
 import type { PlanBody } from './schema.ts';
 
 export interface RecordingDeps {
@@ -72,6 +72,7 @@ export function createRecordingService(deps: RecordingDeps) {
   let passing: Promise<void> | undefined;
   let stopped = false;
   const offs: Array<() => void> = [];
+  const clips = createEvidenceClips(deps);
 
   /** The plan a point follows: its own, else the nearest unit above it that has one. */
   function effectivePlan(c: Pick<CameraPoint, 'id' | 'orgPath'>, plans: RecordPlan[]): RecordPlan | undefined {
@@ -213,51 +214,15 @@ export function createRecordingService(deps: RecordingDeps) {
     }
   }
 
-  async function makeClips(eng: RecordingEngine): Promise<void> {
-    // A clip is cut once its end is recorded: the segment holding it has closed.
-    const due = repo.dueClips(nowMs() - (config.segmentSeconds + 3) * 1000);
-    for (const clip of due) await makeClip(eng, clip);
-  }
-
-  async function makeClip(eng: RecordingEngine, clip: ClipRow): Promise<void> {
-    const segs = repo.segments(WHOLE_REGISTRY, clip.cameraId, clip.startMs, clip.endMs);
-    if (!segs.length) {
-      repo.finishClip(clip.id, { status: 'failed', reason: 'no recording in this range', path: null, bytes: null });
-      return;
-    }
-    const offset = Math.max(0, (clip.startMs - segs[0]!.startMs) / 1000);
-    const duration = (clip.endMs - Math.max(clip.startMs, segs[0]!.startMs)) / 1000;
-    try {
-      const r = await eng.exportMp4(
-        segs.map((s) => s.path),
-        offset,
-        duration,
-        config.maxExportMb * 1024 * 1024,
-        `clips/alert-${clip.alertId}-cam${clip.cameraId}.mp4`,
-      );
-      repo.finishClip(clip.id, {
-        status: 'ready',
-        reason: null,
-        path: `clips/alert-${clip.alertId}-cam${clip.cameraId}.mp4`,
-        bytes: r.bytes,
-      });
-    } catch (err) {
-      repo.finishClip(clip.id, {
-        status: 'failed',
-        reason: String((err as Error).message ?? err),
-        path: null,
-        bytes: null,
-      });
-    }
-  }
-
   async function pass(): Promise<void> {
     const eng = engine;
     if (!eng || !config.enabled || stopped) return;
+    // Released clips first: what they free counts for the quota.
+    await clips.release(eng);
     await quota(eng);
     await applyPlans(eng);
     await retention(eng);
-    await makeClips(eng);
+    await clips.cutDue(eng);
   }
 
   function runPass(): Promise<void> {
@@ -275,31 +240,6 @@ export function createRecordingService(deps: RecordingDeps) {
     repo.addSegment({ cameraId, orgPath: c.orgPath, startMs: f.startMs, endMs: f.endMs, bytes: f.bytes, path: f.rel });
   }
 
-  /** A new alert: a pending evidence clip for each of its cameras that records. */
-  function onAlert(alert: AlertView): void {
-    if (!engine || !config.enabled) return;
-    const at = Date.parse(alert.firstAt);
-    const before = config.clipBeforeSeconds[alert.level] * 1000;
-    const after = config.clipAfterSeconds[alert.level] * 1000;
-    const ids = [...new Set([alert.cameraId, ...alert.linkedCameraIds].filter((x): x is number => x !== null))];
-    const recording = new Set(engine.keys());
-    for (const id of ids.slice(0, 8)) {
-      const c = cameras.byId(WHOLE_REGISTRY, id);
-      if (!c) continue;
-      const has =
-        recording.has(recorderKey(id)) || repo.segments(WHOLE_REGISTRY, id, at - before, at + after).length > 0;
-      if (!has) continue;
-      repo.addClip({
-        alertId: alert.id,
-        cameraId: id,
-        orgPath: c.orgPath,
-        startMs: at - before,
-        endMs: at + after,
-        createdAt: clock.now().toISOString(),
-      });
-    }
-  }
-
   return {
     /** Recovers what the last run left (orphans, cut segments), indexes it, then plans run every checkSeconds. */
     async start(): Promise<void> {
@@ -307,7 +247,12 @@ export function createRecordingService(deps: RecordingDeps) {
       offs.push(engine.onSegment(indexFile));
       offs.push(
         bus.on('alert.changed', (e) => {
-          if (e.kind === 'new') onAlert(e.alert);
+          if (e.kind === 'new') clips.onAlert(engine, e.alert);
+        }),
+      );
+      offs.push(
+        bus.on('order.changed', (e) => {
+          if (e.kind === 'new' && e.order.alertId !== null) clips.onOrder(e.order.alertId, e.order.id);
         }),
       );
       offs.push(
@@ -319,6 +264,7 @@ export function createRecordingService(deps: RecordingDeps) {
       );
       const r = await engine.recover();
       for (const f of r.segments) indexFile(f);
+      await clips.removeOrphans(engine);
       if (r.repaired || r.dropped || r.killed)
         log.info('recordings recovered', { repaired: r.repaired, dropped: r.dropped, killed: r.killed });
       await runPass();
