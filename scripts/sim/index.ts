@@ -190,6 +190,10 @@ class SimCamera implements OnvifCamera, RtspCamera {
     return this.#recording;
   }
 
+  syncPoint(stream: SimStreamName): void {
+    this.rtsp?.syncPoint(stream);
+  }
+
   get code() {
     return this.spec.code;
   }

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NAL, nalType } from './h264.ts';
 import { defaultCameraSpecs, startSimulator, type SimCameraInfo, type Simulator } from './index.ts';
 import { annexB, framesOf, RawRtsp, sleep, soap, type ReceivedFrame } from './test-support.ts';
+import { PROFILE_TOKENS } from './onvif-bodies.ts';
 import { readClockBand } from './wallclock.ts';
 
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -25,12 +26,15 @@ let midGop: SimCameraInfo;
 let idrCam: SimCameraInfo;
 /** The simulator's default GOP (1 s). */
 let plain: SimCameraInfo;
+/** 4 s GOP, joins mid-GOP: asked for synchronization points. */
+let syncCam: SimCameraInfo;
 const open: RawRtsp[] = [];
 
 beforeAll(async () => {
-  const specs = defaultCameraSpecs(3, { firstIp: base }).map((s) => ({ ...s, clockOffsetSec: 0, faults: {} }));
+  const specs = defaultCameraSpecs(4, { firstIp: base }).map((s) => ({ ...s, clockOffsetSec: 0, faults: {} }));
   specs[0] = { ...specs[0]!, keyframeIntervalSec: 2 };
   specs[1] = { ...specs[1]!, keyframeIntervalSec: 2, idrOnConnect: true };
+  specs[3] = { ...specs[3]!, keyframeIntervalSec: 4 };
   sim = await startSimulator({
     cameras: specs,
     onvifPort: 0,
@@ -41,7 +45,7 @@ beforeAll(async () => {
     streamOverrides: { main: { width: 320, height: 180, fps: 25, bitrateKbps: 400 }, sub: SUB },
     log: () => undefined,
   });
-  [midGop, idrCam, plain] = sim.cameras as [SimCameraInfo, SimCameraInfo, SimCameraInfo];
+  [midGop, idrCam, plain, syncCam] = sim.cameras as [SimCameraInfo, SimCameraInfo, SimCameraInfo, SimCameraInfo];
 });
 
 afterAll(async () => {
@@ -158,6 +162,45 @@ describe('one live timeline per camera profile', () => {
     expect(n % t.gopFrames).not.toBe(0);
     const keyframes = frames.filter((f) => f.idr).map((f) => clockOf(f).frame);
     expect(keyframes[1]! - keyframes[0]!).toBe(30);
+  });
+
+  it('SetSynchronizationPoint (ONVIF Media): the next picture is an IDR for every session, and the GOP runs from it', async () => {
+    const t = sim.timeline(syncCam.code, 'sub');
+    expect(t.gopFrames).toBe(60); // 4 s at 15 fps
+    const watcher = await connect(syncCam);
+    await watcher.play(syncCam.subStreamUri);
+    await until('the watcher to see the stream', () => framesOf(watcher.packets).length > 0);
+    const late = await connect(syncCam);
+    const { session } = await late.setup(syncCam.subStreamUri);
+    await justAfterKeyframe(syncCam);
+    const played = await playNow(late, syncCam, session);
+    const asked = await soap(
+      syncCam.mediaServiceUrl,
+      `<SetSynchronizationPoint xmlns="http://www.onvif.org/ver10/media/wsdl"><ProfileToken>${PROFILE_TOKENS.sub}</ProfileToken></SetSynchronizationPoint>`,
+      { username: syncCam.username, password: syncCam.password },
+    );
+    expect(asked.status, asked.text).toBe(200);
+    expect(asked.text).toContain('SetSynchronizationPointResponse');
+    await until('two keyframes on the late session', () => framesOf(late.packets).filter((f) => f.idr).length >= 2);
+    const frames = framesOf(late.packets);
+    const n = clockOf(frames[0]!).frame;
+    expect(frames[0]!.idr).toBe(true);
+    // Before the timeline's own next keyframe (most of a 4 s GOP away when PLAY was sent).
+    const natural = (Math.floor(played.sent / t.gopFrames) + 1) * t.gopFrames;
+    expect(n).toBeLessThan(natural);
+    expect(t.isKeyframe(n)).toBe(true);
+    // One encoder: the session already watching got that IDR at the same frame.
+    const w = framesOf(watcher.packets).find((f) => clockOf(f).frame === n);
+    expect(w?.idr).toBe(true);
+    const keys = frames.filter((f) => f.idr).map((f) => clockOf(f).frame);
+    expect(keys[1]! - keys[0]!).toBe(t.gopFrames);
+    // A profile token the camera does not have is a fault, not a keyframe.
+    const bad = await soap(
+      syncCam.mediaServiceUrl,
+      '<SetSynchronizationPoint xmlns="http://www.onvif.org/ver10/media/wsdl"><ProfileToken>nope</ProfileToken></SetSynchronizationPoint>',
+      { username: syncCam.username, password: syncCam.password },
+    );
+    expect(bad.status).toBe(400);
   });
 
   it('keeps each camera’s keyframe interval (1–8 s) and reports it as the ONVIF GOV length', async () => {

@@ -152,6 +152,10 @@ export class LiveTimeline implements Paced {
   #bandKey = '';
   /** Pictures of the current frame, per clip picture. */
   readonly #built = new Map<AccessUnit, LivePicture>();
+  /** Clip position of frame n is (n + #shift) mod length; a synchronization point moves it to a keyframe. */
+  #shift = 0;
+  /** A client asked for a synchronization point (ONVIF SetSynchronizationPoint): the next frame is an IDR. */
+  #syncAsked = false;
 
   constructor(o: LiveTimelineOptions) {
     this.fps = o.fps;
@@ -196,7 +200,20 @@ export class LiveTimeline implements Paced {
   /** The shared clip's keyframes: is frame `n` one (when the clip is loaded)? */
   isKeyframe(n: number): boolean {
     const aus = this.#clip?.aus;
-    return !!aus && aus[n % aus.length]!.idr;
+    return !!aus && aus[this.#pos(n, aus.length)]!.idr;
+  }
+
+  #pos(n: number, length: number): number {
+    return (n + this.#shift) % length;
+  }
+
+  /**
+   * ONVIF SetSynchronizationPoint: the encoder inserts an IDR as soon as it can, and every session of the
+   * profile gets it (one encoder). Here the next frame jumps to the clip's next keyframe, so the scene moves
+   * on by less than a GOP once and the GOP runs from there; a frame that is a keyframe anyway changes nothing.
+   */
+  syncPoint(): void {
+    if (this.#viewers.size) this.#syncAsked = true;
   }
 
   join(v: LiveViewer, shared: boolean): void {
@@ -300,8 +317,16 @@ export class LiveTimeline implements Paced {
   #emit(n: number, gap: boolean, now: number): void {
     this.#built.clear();
     const captureMs = this.captureMs(n);
+    if (this.#syncAsked && this.#clip) {
+      this.#syncAsked = false;
+      const aus = this.#clip.aus;
+      const p = this.#pos(n, aus.length);
+      let k = p;
+      while (!aus[k]!.idr) k = (k + 1) % aus.length; // clips hold whole GOPs: position 0 is a keyframe
+      this.#shift += (k - p + aus.length) % aus.length;
+    }
     const next = this.#next;
-    if (next && next.aus[n % next.aus.length]!.idr) {
+    if (next && next.aus[this.#pos(n, next.aus.length)]!.idr) {
       if (this.#clip) this.#source.release(this.#clip);
       this.#clip = next;
       this.#next = undefined;
@@ -325,7 +350,7 @@ export class LiveTimeline implements Paced {
         return pic;
       },
     };
-    const live = clip ? frame.picture(clip, n % clip.aus.length) : undefined;
+    const live = clip ? frame.picture(clip, this.#pos(n, clip.aus.length)) : undefined;
     const f: LiveFrame = live ? { ...frame, live } : frame;
     for (const v of this.#viewers) v.frame(f, now);
   }

@@ -45,6 +45,8 @@ export interface OnvifCamera {
   clipParams(stream: SimStreamName): ClipParams;
   /** Its own recordings (Profile G); undefined on a camera without them. */
   recording(): R.SimRecording | undefined;
+  /** SetSynchronizationPoint: the profile's next picture is an IDR. */
+  syncPoint(stream: SimStreamName): void;
   readonly searches: R.SearchSessions;
 }
 
@@ -156,6 +158,16 @@ const MEDIA: Record<string, Op> = {
   GetSnapshotUri: {
     run: (c) =>
       profileArg(c) ? B.mediaUri('GetSnapshotUriResponse', advertised(c.info, c.info.snapshotUri)) : noProfile(),
+  },
+  // Media (ver10) SetSynchronizationPoint: an IDR as soon as possible on the profile's stream.
+  SetSynchronizationPoint: {
+    run: (c) => {
+      const s = profileArg(c);
+      if (!s) return noProfile();
+      c.camera.syncPoint(s);
+      c.deps.counters.syncPoints++;
+      return '<trt:SetSynchronizationPointResponse/>';
+    },
   },
 };
 

@@ -148,6 +148,7 @@ class Session implements LiveViewer {
   /** The camera sends a new session an IDR at once (today's cameras that do); else it joins mid-GOP. */
   readonly #idrOnConnect: boolean;
   #needIdr = true;
+  #syncAsked = false;
   #packets = 0;
   #octets = 0;
   #lastSr = 0;
@@ -334,6 +335,11 @@ class Session implements LiveViewer {
     if (pic) this.#send(pic, f, now);
   }
 
+  /** A synchronization point on an idrOnConnect session (its own clip position): from the next keyframe on. */
+  syncPoint(): void {
+    if (this.#idrOnConnect && this.#clip) this.#syncAsked = true;
+  }
+
   /** idrOnConnect: this session's own clip position, from an IDR at its start; frames pace by the timeline. */
   #ownPicture(f: LiveFrame, now: number): LivePicture | undefined {
     if (!this.#clip) {
@@ -347,6 +353,10 @@ class Session implements LiveViewer {
     }
     this.#clipPos = (this.#clipPos + f.n - this.#posFrame) % this.#clip.aus.length;
     this.#posFrame = f.n;
+    if (this.#syncAsked) {
+      this.#syncAsked = false;
+      while (!this.#clip.aus[this.#clipPos]!.idr) this.#clipPos = (this.#clipPos + 1) % this.#clip.aus.length;
+    }
     this.#switchAtKeyframe();
     return f.picture(this.#clip, this.#clipPos);
   }
@@ -550,6 +560,12 @@ export class RtspServer {
   /** The camera's clip parameters changed (a picture fault): every timeline switches at its next keyframe. */
   reloadClips(): void {
     for (const t of this.#timelines.values()) t.reload();
+  }
+
+  /** ONVIF SetSynchronizationPoint on a profile: its next picture is an IDR, for every session of it. */
+  syncPoint(stream: SimStreamName): void {
+    this.#timelines.get(stream)?.syncPoint();
+    for (const s of this.#sessions.values()) if (s.stream === stream) s.syncPoint();
   }
 
   async listen(): Promise<number> {

@@ -116,6 +116,8 @@ export interface SimCounters {
   discoveryProbes: number;
   discoveryMatches: number;
   eventSubscriptions: number;
+  /** ONVIF SetSynchronizationPoint requests on media profiles (an IDR asked for). */
+  syncPoints: number;
 }
 
 export const newCounters = (): SimCounters => ({
@@ -123,6 +125,7 @@ export const newCounters = (): SimCounters => ({
   soapFaults: 0,
   authFailures: 0,
   rtspConnections: 0,
+  syncPoints: 0,
   rtspSessions: 0,
   rtspPlaying: 0,
   rtpPackets: 0,
