@@ -14,7 +14,7 @@
  *   the page's clock); three page loads in fresh browser contexts, the median.
  *   The same instant counted from the map component's mount is printed beside.
  *
- * Each load prints its phases (feed request, the point worker's fetch and index, the index
+ * Each load prints its phases (feed request, the point worker's read and index, the index
  * reaching the map, points set, ready),
  * the points in the feed and the clusters drawn; the benchmark fails when no
  * cluster is drawn or the feed does not hold every seeded point. A first run
@@ -110,9 +110,10 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
           const m = performance.getEntriesByName(n)[0];
           return m ? `${Math.round(m.startTime)}→${Math.round(m.startTime + m.duration)}` : '-';
         };
-        // point-feed:*: the point worker's fetch and index (client/src/map/pointLoader.ts), on the page's clock;
-        // the worker's request is not among the page's resource timings.
-        return `worker fetch ${span('point-feed:fetch')} ms, worker index ${span('point-feed:index')} ms, map mounted ${at('wall-map:mount')} ms, map style ${at('wall-map:loaded')} ms, index in the map ${at('wall-map:indexed')} ms, points set ${at('wall-map:points-set')} ms, clusters first drawn ${at('wall-map:clusters-drawn')} ms, basemap drawn ${at('wall-map:basemap')} ms`;
+        const feed = performance.getEntriesByType('resource').find((e) => e.name.includes('/walls/points.bin')) as
+          PerformanceResourceTiming | undefined;
+        // point-feed:*: the point worker reading the feed's body and indexing it (client/src/map/pointLoader.ts).
+        return `feed ${Math.round(feed?.requestStart ?? NaN)}→${Math.round(feed?.responseEnd ?? NaN)} ms (${((feed?.encodedBodySize ?? 0) / 1e6).toFixed(2)} MB), worker read ${span('point-feed:read')} ms, worker index ${span('point-feed:index')} ms, map mounted ${at('wall-map:mount')} ms, map style ${at('wall-map:loaded')} ms, index in the map ${at('wall-map:indexed')} ms, points set ${at('wall-map:points-set')} ms, clusters first drawn ${at('wall-map:clusters-drawn')} ms, basemap drawn ${at('wall-map:basemap')} ms`;
       });
       if (process.env['MAP_BENCH_TIMELINE']) {
         const timeline = await page.evaluate(() =>

@@ -5,9 +5,10 @@ import { I18nProvider } from './i18n.tsx';
 import { prefetchPointIndex } from './map/pointLoader.ts';
 import './styles.css';
 
-// The wall's map points are fetched and indexed in a worker from here, in parallel with the session, the
-// screen and maplibre's start (issue 15: map.first_render50k); the map takes the answer when it mounts. A kiosk
-// window (?kiosk=1) shows no map. An answer nobody takes (not signed in yet, a kiosk account) is dropped.
+// The wall's map points: fetched since /wall-boot.js (index.html) ran, indexed in the point worker from here,
+// in parallel with the session, the screen and maplibre's start (issue 15: map.first_render50k); the map takes
+// the answer when it mounts. A kiosk window (?kiosk=1) shows no map. An answer nobody takes (not signed in yet,
+// a kiosk account) is dropped.
 if (window.location.pathname.startsWith('/wall') && new URLSearchParams(window.location.search).get('kiosk') !== '1')
   prefetchPointIndex('');
 

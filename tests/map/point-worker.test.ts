@@ -1,10 +1,10 @@
 /**
- * The point feed's worker protocol (issue 15), without a browser: the worker
- * fetches the feed, builds the cluster index and posts it with every buffer
- * as a transferable; the page rebuilds an index that answers exactly as one
- * built in the page (views, expansion zooms, status deltas). HTTP and network
- * failures come back as errors with their status, a cancelled load answers
- * nothing, a kiosk window's token goes with the request.
+ * The point feed's worker protocol (issue 15), without a browser: the page
+ * hands the worker the feed's body (a stream, or a buffer); the worker builds
+ * the cluster index and posts it with every buffer as a transferable; the
+ * page rebuilds an index that answers exactly as one built in the page
+ * (views, expansion zooms, status deltas). A body cut off or not a feed comes
+ * back as an error, a cancelled request answers nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { STATUS_CODES, decodePointFeed, encodePointFeed } from '../../server/src/api/point-feed.ts';
@@ -12,7 +12,6 @@ import { CLUSTER_MAX_ZOOM, PointIndex, type ClusterProps } from '../../client/sr
 import {
   PointFeedWorker,
   indexFromReply,
-  type FetchLike,
   type Outgoing,
   type PointWorkerReply,
 } from '../../client/src/map/pointWorkerProtocol.ts';
@@ -37,37 +36,44 @@ const feedBytes = (rows: (string | number)[][]): ArrayBuffer => {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 };
 
-/** A worker over a fake fetch; `posted` holds what it sent to the page, as the page receives it (transferred). */
-function harness(fetchFn: FetchLike) {
+/** The body as a response streams it: in chunks of `size` bytes. */
+function streamOf(buffer: ArrayBuffer, size = 4096): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= buffer.byteLength) return controller.close();
+      controller.enqueue(new Uint8Array(buffer.slice(at, at + size)));
+      at += size;
+    },
+  });
+}
+
+/** A worker; `posted` holds what it sent, as the page receives it (structured clone with the buffers moved). */
+function harness() {
   const posted: PointWorkerReply[] = [];
   const sent: Outgoing[] = [];
-  const worker = new PointFeedWorker(fetchFn, (out) => {
+  const worker = new PointFeedWorker((out) => {
     sent.push(out);
-    // What postMessage does: a structured clone with these buffers moved, not copied.
     posted.push(structuredClone(out.reply, { transfer: out.transfer }));
   });
   return { worker, posted, sent };
 }
 
-const answer = (body: ArrayBuffer, status = 200): ReturnType<FetchLike> =>
-  Promise.resolve({ ok: status < 300, status, arrayBuffer: () => Promise.resolve(body) });
-
-const URL_ = 'http://127.0.0.1:1/api/v1/walls/points.bin';
-
 describe('point worker', () => {
-  it('posts an index the page rebuilds as it is, every buffer transferred', async () => {
+  it('indexes a streamed body and posts an index the page rebuilds as it is, every buffer transferred', async () => {
     const rows = county(3000);
-    const body = feedBytes(rows);
-    const { worker, posted, sent } = harness(() => answer(body));
-    await worker.handle({ type: 'load', id: 1, url: URL_, bearer: null });
+    const { worker, posted, sent } = harness();
+    await worker.handle({ type: 'index', id: 1, body: streamOf(feedBytes(rows)) });
     expect(posted).toHaveLength(1);
     const reply = posted[0]!;
     if (reply.type !== 'index') throw new Error(`expected an index, got ${JSON.stringify(reply)}`);
     expect(reply.id).toBe(1);
-    // The feed's own buffer went with the message (moved: the worker's copy is detached), and every level's.
-    expect(sent[0]!.transfer).toContain(body);
-    expect(body.byteLength).toBe(0);
+    // The feed's columns and every level's arrays went with the message, moved: the worker's are detached.
+    const out = sent[0]!.reply as Extract<PointWorkerReply, { type: 'index' }>;
+    expect(sent[0]!.transfer).toContain(out.columns.ids.buffer);
     expect(sent[0]!.transfer.length).toBeGreaterThan((CLUSTER_MAX_ZOOM + 1) * 6);
+    expect(out.columns.ids.length).toBe(0);
+    expect(out.parts.levels[3]!.codes.length).toBe(0);
 
     const page = indexFromReply(reply);
     const direct = new PointIndex(decodePointFeed(feedBytes(rows)));
@@ -83,46 +89,49 @@ describe('point worker', () => {
     expect(page.view(WORLD, 5)).toEqual(direct.view(WORLD, 5));
   });
 
-  it('answers an HTTP refusal and a network failure as errors with their status', async () => {
-    const refused = harness(() => answer(new ArrayBuffer(0), 403));
-    await refused.worker.handle({ type: 'load', id: 7, url: URL_, bearer: null });
-    expect(refused.posted).toEqual([
-      { type: 'error', id: 7, status: 403, code: 'point_feed', message: 'points.bin: 403' },
+  it('indexes a body the page had to read itself (a buffer)', async () => {
+    const { worker, posted } = harness();
+    await worker.handle({ type: 'index', id: 2, body: feedBytes(county(40)) });
+    expect(posted[0]).toMatchObject({ type: 'index', id: 2 });
+    expect(indexFromReply(posted[0] as Extract<PointWorkerReply, { type: 'index' }>).count).toBe(40);
+  });
+
+  it('answers a body cut off, or one that is not a feed, as an error', async () => {
+    const { worker, posted } = harness();
+    const broken = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(8));
+        controller.error(new TypeError('network error'));
+      },
+    });
+    await worker.handle({ type: 'index', id: 8, body: broken });
+    await worker.handle({ type: 'index', id: 9, body: streamOf(new Uint8Array(16).buffer) });
+    const full = feedBytes(county(10));
+    await worker.handle({ type: 'index', id: 10, body: full.slice(0, full.byteLength - 3) });
+    expect(posted).toEqual([
+      { type: 'error', id: 8, status: 0, code: 'network', message: 'network error' },
+      { type: 'error', id: 9, status: 0, code: 'point_feed', message: 'point feed: not a point feed' },
+      expect.objectContaining({ type: 'error', id: 10, code: 'point_feed' }),
     ]);
-
-    const down = harness(() => Promise.reject(new TypeError('Failed to fetch')));
-    await down.worker.handle({ type: 'load', id: 8, url: URL_, bearer: null });
-    expect(down.posted).toEqual([{ type: 'error', id: 8, status: 0, code: 'network', message: 'Failed to fetch' }]);
-
-    const garbage = harness(() => answer(new Uint8Array(16).buffer));
-    await garbage.worker.handle({ type: 'load', id: 9, url: URL_, bearer: null });
-    expect(garbage.posted[0]).toMatchObject({ type: 'error', id: 9, code: 'point_feed' });
   });
 
-  it('answers nothing for a cancelled load, and aborts its fetch', async () => {
-    let signal: AbortSignal | undefined;
-    const { worker, posted } = harness((_url, init) => {
-      signal = init.signal;
-      return new Promise((_resolve, reject) =>
-        init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
-      );
+  it('answers nothing for a cancelled request, and stops reading its body', async () => {
+    const { worker, posted } = harness();
+    let cancelled = false;
+    // A body whose rest never comes (the server still sending).
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array(8));
+      },
+      cancel() {
+        cancelled = true;
+      },
     });
-    const loading = worker.handle({ type: 'load', id: 3, url: URL_, bearer: null });
+    const indexing = worker.handle({ type: 'index', id: 3, body: stalled });
     await worker.handle({ type: 'cancel', id: 3 });
-    await loading;
-    expect(signal?.aborted).toBe(true);
+    await indexing;
+    expect(cancelled).toBe(true);
     expect(posted).toEqual([]);
-  });
-
-  it("sends a kiosk window's token, and none otherwise", async () => {
-    const seen: Record<string, string>[] = [];
-    const { worker } = harness((_url, init) => {
-      seen.push(init.headers);
-      return answer(feedBytes(county(3)));
-    });
-    await worker.handle({ type: 'load', id: 1, url: URL_, bearer: 'k-token' });
-    await worker.handle({ type: 'load', id: 2, url: URL_, bearer: null });
-    expect(seen).toEqual([{ Authorization: 'Bearer k-token' }, {}]);
   });
 
   it('refuses parts that were built over another feed', () => {

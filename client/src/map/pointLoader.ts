@@ -1,8 +1,9 @@
 /**
- * The page's way to a cluster index of the point feed (issue 15): asked of
- * the point worker (pointWorker.ts), which fetches and indexes off the main
- * thread and hands the arrays over; done in the page instead when the
- * browser cannot start the worker.
+ * The page's way to a cluster index of the point feed (issue 15): the page
+ * fetches the feed and moves the response's body to the point worker
+ * (pointWorker.ts), which reads, decodes and indexes it off the main thread
+ * and hands the arrays back; done in the page instead when the browser cannot
+ * start the worker.
  *
  * The wall asks for its feed as the page's script starts (main.tsx →
  * `prefetchPointIndex`), long before the map mounts; the map takes that
@@ -10,28 +11,22 @@
  * (`peekPrefetched`), the map opens on the fitted view at once instead of
  * moving there later and loading the basemap twice.
  */
-import { ApiError, API_BASE, windowSession } from '../api.ts';
-import { fetchPointFeed } from './pointFeed.ts';
+import { API_BASE, ApiError, NETWORK_ERROR_STATUS, isAbort, windowSession } from '../api.ts';
+import { decodePointFeed } from '@api/point-feed.ts';
 import { PointIndex } from './pointIndex.ts';
 import { indexFromReply, type PointWorkerReply, type PointWorkerRequest } from './pointWorkerProtocol.ts';
 
 interface Pending {
-  request: Extract<PointWorkerRequest, { type: 'load' }>;
-  query: string;
   resolve: (index: PointIndex) => void;
   reject: (err: unknown) => void;
 }
 
-/** undefined: not started yet; null: unavailable (the loads run in the page). */
+/** undefined: not started yet; null: unavailable (indexes are built in the page). */
 let worker: Worker | null | undefined;
 const pending = new Map<number, Pending>();
 let nextId = 1;
 
 const abortError = () => new DOMException('aborted', 'AbortError');
-
-function inPage(query: string, signal?: AbortSignal): Promise<PointIndex> {
-  return fetchPointFeed(query, signal).then((columns) => new PointIndex(columns));
-}
 
 function onReply(reply: PointWorkerReply): void {
   const p = pending.get(reply.id);
@@ -43,19 +38,21 @@ function onReply(reply: PointWorkerReply): void {
   }
   // The worker's phases on the page's clock, for the benchmark (npm run bench:map).
   const end = performance.now();
-  performance.measure('point-feed:fetch', { start: end - reply.ms.index - reply.ms.fetch, duration: reply.ms.fetch });
+  performance.measure('point-feed:read', { start: end - reply.ms.index - reply.ms.read, duration: reply.ms.read });
   performance.measure('point-feed:index', { start: end - reply.ms.index, duration: reply.ms.index });
-  performance.mark('point-feed:received');
   p.resolve(indexFromReply(reply));
 }
 
-/** The worker could not run (its script failed to load): every load in flight is done in the page. */
+/**
+ * The worker could not run (its script failed to load). What it was given is lost with it (a transferred
+ * stream cannot be read again): those loads fail and their callers ask again, now built in the page.
+ */
 function giveUp(): void {
   worker?.terminate();
   worker = null;
   for (const [id, p] of pending) {
     pending.delete(id);
-    inPage(p.query).then(p.resolve, p.reject);
+    p.reject(new ApiError(NETWORK_ERROR_STATUS, 'network', 'point worker failed'));
   }
 }
 
@@ -71,26 +68,72 @@ function getWorker(): Worker | null {
   return worker;
 }
 
-/** The feed of `query` (the registry's filters; empty: the whole jurisdiction), indexed. */
-export function loadPointIndex(query: string, signal?: AbortSignal): Promise<PointIndex> {
+declare global {
+  interface Window {
+    /** The wall's feed, asked for by public/wall-boot.js before the bundle loaded. */
+    __wallPointFeed?: Promise<Response>;
+  }
+}
+
+/** GET /walls/points.bin with the window's session (the cookie, or a kiosk window's bearer token). */
+function requestFeed(query: string, signal?: AbortSignal): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const bearer = windowSession();
+  if (bearer) headers['Authorization'] = `Bearer ${bearer}`;
+  return fetch(`${API_BASE}/walls/points.bin${query ? `?${query}` : ''}`, {
+    headers,
+    credentials: 'same-origin',
+    signal,
+  });
+}
+
+/** The answer, or the client's errors for a network failure and for a refusal. */
+async function checked(answer: Promise<Response>): Promise<Response> {
+  let res: Response;
+  try {
+    res = await answer;
+  } catch (err) {
+    if (isAbort(err)) throw err;
+    throw new ApiError(NETWORK_ERROR_STATUS, 'network', err instanceof Error ? err.message : String(err));
+  }
+  if (!res.ok) throw new ApiError(res.status, 'point_feed', `points.bin: ${res.status}`);
+  return res;
+}
+
+/**
+ * The feed of `query` (the registry's filters; empty: the whole jurisdiction), indexed. `answer`: the
+ * feed's request already made (wall-boot.js).
+ */
+export async function loadPointIndex(
+  query: string,
+  signal?: AbortSignal,
+  answer?: Promise<Response>,
+): Promise<PointIndex> {
+  // Started before the answer is awaited: the worker boots while the server answers.
   const w = getWorker();
-  if (!w) return inPage(query, signal);
-  if (signal?.aborted) return Promise.reject(abortError());
-  return new Promise<PointIndex>((resolve, reject) => {
-    const id = nextId++;
-    const url = new URL(`${API_BASE}/walls/points.bin${query ? `?${query}` : ''}`, window.location.href).href;
-    const request: PointWorkerRequest = { type: 'load', id, url, bearer: windowSession() };
-    pending.set(id, { request, query, resolve, reject });
+  const res = await checked(answer ?? requestFeed(query, signal));
+  if (!w || !res.body) return new PointIndex(decodePointFeed(await res.arrayBuffer()));
+  if (signal?.aborted) throw abortError();
+  const id = nextId++;
+  const result = new Promise<PointIndex>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
     signal?.addEventListener('abort', () => {
       if (!pending.delete(id)) return;
       worker?.postMessage({ type: 'cancel', id } satisfies PointWorkerRequest);
       reject(abortError());
     });
-    w.postMessage(request);
   });
+  const body = res.body;
+  try {
+    w.postMessage({ type: 'index', id, body } satisfies PointWorkerRequest, [body]);
+  } catch {
+    // A browser that cannot transfer streams: the page reads the body, the worker still indexes it.
+    const buffer = await res.arrayBuffer();
+    w.postMessage({ type: 'index', id, body: buffer } satisfies PointWorkerRequest, [buffer]);
+  }
+  return result;
 }
 
-/** The feed asked for before the map exists: taken by the first map that shows the same query. */
 interface Early {
   query: string;
   promise: Promise<PointIndex>;
@@ -99,14 +142,22 @@ interface Early {
   /** Failed (e.g. asked before the sign-in): not taken, the map asks again. */
   failed: boolean;
 }
+/** The feed asked for before the map exists: taken by the first map that shows the same query. */
 let early: Early | null = null;
 /** An early answer older than this is not taken (the registry may have changed meanwhile). */
 const EARLY_MAX_AGE_MS = 15_000;
 
+function fresh(query: string): Early | null {
+  const e = early;
+  return e && e.query === query && !e.failed && performance.now() - e.at < EARLY_MAX_AGE_MS ? e : null;
+}
+
 /** Starts fetching and indexing `query`'s feed now (the wall, as the page's script starts). Once per query. */
 export function prefetchPointIndex(query = ''): void {
   if (fresh(query)) return;
-  const promise = loadPointIndex(query);
+  const boot = query === '' ? window.__wallPointFeed : undefined;
+  delete window.__wallPointFeed;
+  const promise = loadPointIndex(query, undefined, boot);
   const entry: Early = { query, promise, at: performance.now(), index: null, failed: false };
   // Taken (and its failure handled) by the map; a page that never shows the map drops it.
   promise.then(
@@ -118,11 +169,6 @@ export function prefetchPointIndex(query = ''): void {
     },
   );
   early = entry;
-}
-
-function fresh(query: string): Early | null {
-  const e = early;
-  return e && e.query === query && !e.failed && performance.now() - e.at < EARLY_MAX_AGE_MS ? e : null;
 }
 
 /** The prefetched index when it has already arrived (null otherwise): the map opens fitted to it. */

@@ -1,6 +1,6 @@
 /**
- * The point feed's Web Worker (issue 15): fetch, decode and cluster index
- * off the page's main thread; see pointWorkerProtocol.ts for why and what it
+ * The point feed's Web Worker (issue 15): reads the feed's body, decodes it
+ * and builds the cluster index off the page's main thread; see pointWorkerProtocol.ts for why and what it
  * answers. Started by pointLoader.ts with
  * `new Worker(new URL('./pointWorker.ts', import.meta.url), { type: 'module' })`.
  */
@@ -11,9 +11,6 @@ const scope = self as unknown as {
   postMessage(message: unknown, transfer: Transferable[]): void;
 };
 
-const worker = new PointFeedWorker(
-  (url, init) => fetch(url, { ...init, credentials: 'same-origin' }),
-  ({ reply, transfer }) => scope.postMessage(reply, transfer),
-);
+const worker = new PointFeedWorker(({ reply, transfer }) => scope.postMessage(reply, transfer));
 
 scope.onmessage = (e) => void worker.handle(e.data);

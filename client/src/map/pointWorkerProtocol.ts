@@ -1,19 +1,23 @@
 /**
- * The point feed's worker and the page, as messages (issue 15). The worker
- * fetches GET /walls/points.bin, decodes it and builds the cluster index
- * (pointIndex.ts) off the page's main thread, then posts the feed's columns
- * and the index's arrays as transferables: the page gets a ready index for the
- * cost of a message, nothing is copied or computed again.
+ * The point feed's worker and the page, as messages (issue 15). The page
+ * fetches GET /walls/points.bin and hands the response's body stream to the
+ * worker as it arrives; the worker reads it, decodes it and builds the
+ * cluster index (pointIndex.ts) off the page's main thread, then posts the
+ * feed's columns and the index's arrays as transferables: the page gets a
+ * ready index for the cost of a message, nothing is copied or computed again.
  *
  * Why a worker (measured with `MAP_BENCH_TRACE`, map README): under software
  * WebGL each maplibre frame holds the main thread 50–280 ms waiting for the
  * GPU process, so a feed that had fully arrived waited up to 0.6 s for the
  * main thread to read it and another 0.05–0.25 s to index it. In the worker
  * both happen while the page draws, and the fetch starts as the page's script
- * runs (main.tsx), before the session, the screen and maplibre.
+ * runs (main.tsx), before the session, the screen and maplibre. The page, not
+ * the worker, fetches: a worker's own fetch waited for the worker to start
+ * (0.15–0.35 s on the loaded machine), which put the index just after the
+ * map's mount instead of before it.
  *
- * No DOM and no maplibre: the node tests drive `PointFeedWorker` with a fake
- * fetch (tests/map/point-worker.test.ts).
+ * No DOM and no maplibre: the node tests drive `PointFeedWorker` with streams
+ * and buffers of their own (tests/map/point-worker.test.ts).
  */
 // Relative, not '@api/…': the node tests type-check this file with the root tsconfig, which has no alias.
 import { decodePointFeed, type PointColumns } from '../../../server/src/api/point-feed.ts';
@@ -21,30 +25,25 @@ import { PointIndex, type PointIndexParts } from './pointIndex.ts';
 
 /** Page → worker. */
 export type PointWorkerRequest =
-  /** `url`: absolute (a worker resolves relative URLs against its own script). `bearer`: a kiosk window's token. */
-  { type: 'load'; id: number; url: string; bearer: string | null } | { type: 'cancel'; id: number };
+  /**
+   * The feed's body: the page fetched it and moved the response's stream here (postMessage transfers a
+   * ReadableStream), so the bytes never pass through the page's main thread; an ArrayBuffer where the browser
+   * cannot transfer streams.
+   */
+  { type: 'index'; id: number; body: ReadableStream<Uint8Array> | ArrayBuffer } | { type: 'cancel'; id: number };
 
-/** Worker → page: one answer per load that was not cancelled. */
+/** Worker → page: one answer per request that was not cancelled. */
 export type PointWorkerReply =
   | {
       type: 'index';
       id: number;
       columns: PointColumns;
       parts: PointIndexParts;
-      /** Where the worker's time went (ms), for the benchmark's phases. */
-      ms: { fetch: number; index: number };
+      /** Where the worker's time went (ms), for the benchmark's phases: reading the body, building the index. */
+      ms: { read: number; index: number };
     }
-  /** `status` 0: the network failed (as the client's NETWORK_ERROR_STATUS). */
+  /** `status` 0: the body was cut off (as the client's NETWORK_ERROR_STATUS), or not a feed. */
   | { type: 'error'; id: number; status: number; code: string; message: string };
-
-export type FetchLike = (
-  url: string,
-  init: { headers: Record<string, string>; signal: AbortSignal },
-) => Promise<{
-  ok: boolean;
-  status: number;
-  arrayBuffer(): Promise<ArrayBuffer>;
-}>;
 
 /** A reply with the buffers to transfer alongside it (postMessage's second argument). */
 export interface Outgoing {
@@ -52,17 +51,40 @@ export interface Outgoing {
   transfer: ArrayBuffer[];
 }
 
-const isAbortError = (err: unknown) => err instanceof Error && err.name === 'AbortError';
+/** Reads a stream to its end into one buffer; stops (rejects) when `signal` aborts. */
+async function readAll(body: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<ArrayBuffer> {
+  const reader = body.getReader();
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  signal.addEventListener('abort', cancel);
+  try {
+    const chunks: Uint8Array[] = [];
+    let length = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (signal.aborted) throw new DOMException('aborted', 'AbortError');
+      if (done) break;
+      chunks.push(value);
+      length += value.byteLength;
+    }
+    const out = new Uint8Array(length);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out.buffer;
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
+}
 
-/** The worker's side: loads in flight by id; a cancelled load answers nothing. */
+/** The worker's side: requests in flight by id; a cancelled one answers nothing. */
 export class PointFeedWorker {
   private readonly inFlight = new Map<number, AbortController>();
-  private readonly fetchFn: FetchLike;
   private readonly post: (out: Outgoing) => void;
   private readonly now: () => number;
 
-  constructor(fetchFn: FetchLike, post: (out: Outgoing) => void, now: () => number = () => performance.now()) {
-    this.fetchFn = fetchFn;
+  constructor(post: (out: Outgoing) => void, now: () => number = () => performance.now()) {
     this.post = post;
     this.now = now;
   }
@@ -76,13 +98,13 @@ export class PointFeedWorker {
     }
     const controller = new AbortController();
     this.inFlight.set(req.id, controller);
-    const out = await this.load(req, controller.signal);
+    const out = await this.index(req, controller.signal);
     if (this.inFlight.get(req.id) !== controller) return;
     this.inFlight.delete(req.id);
     this.post(out);
   }
 
-  private async load(req: Extract<PointWorkerRequest, { type: 'load' }>, signal: AbortSignal): Promise<Outgoing> {
+  private async index(req: Extract<PointWorkerRequest, { type: 'index' }>, signal: AbortSignal): Promise<Outgoing> {
     const { id } = req;
     const error = (status: number, code: string, message: string): Outgoing => ({
       reply: { type: 'error', id, status, code, message },
@@ -91,13 +113,8 @@ export class PointFeedWorker {
     const t0 = this.now();
     let buffer: ArrayBuffer;
     try {
-      const headers: Record<string, string> = {};
-      if (req.bearer) headers['Authorization'] = `Bearer ${req.bearer}`;
-      const res = await this.fetchFn(req.url, { headers, signal });
-      if (!res.ok) return error(res.status, 'point_feed', `points.bin: ${res.status}`);
-      buffer = await res.arrayBuffer();
+      buffer = req.body instanceof ArrayBuffer ? req.body : await readAll(req.body, signal);
     } catch (err) {
-      if (isAbortError(err)) return error(0, 'aborted', 'aborted');
       return error(0, 'network', err instanceof Error ? err.message : String(err));
     }
     const t1 = this.now();
@@ -109,7 +126,7 @@ export class PointFeedWorker {
           id,
           columns: index.columns,
           parts: index.parts(),
-          ms: { fetch: t1 - t0, index: this.now() - t1 },
+          ms: { read: t1 - t0, index: this.now() - t1 },
         },
         transfer: index.transferables(),
       };

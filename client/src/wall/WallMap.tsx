@@ -91,7 +91,8 @@ const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
 /**
  * Starts maplibre's worker before the map exists (while the page still waits
  * for its configuration and points): the worker's start is on the path to the
- * first render.
+ * first render. (Started from main.tsx instead, it competed with the point
+ * worker's start on the 2-core machine: no gain measured.)
  */
 export function prewarmMap(): void {
   prewarm();
@@ -135,6 +136,8 @@ export function WallMap(props: {
   const clustersRef = useRef<ClusterSource | null>(null);
   /** The first view has been fitted to the feed (once; the officer's own moves are never undone). */
   const fitted = useRef(false);
+  /** The alerts' source holds features (it is made empty with each map). */
+  const alertsShown = useRef(false);
   /** Bumped to fetch the feed again (registry changes, a reconnect). */
   const [feedGeneration, setFeedGeneration] = useState(0);
   useLayoutEffect(() => {
@@ -248,13 +251,18 @@ export function WallMap(props: {
       map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
       map.on('mouseleave', layer, () => (map.getCanvas().style.cursor = ''));
     }
+    // An unchanged empty source is not set again: each setData re-tiles the source in maplibre's worker, which
+    // the first render waits for behind it (issue 15).
+    let conesShown = false;
     const updateCones = () => {
       const source = map.getSource<GeoJSONSource>(CONES);
       if (!source) return;
       if (map.getZoom() < CONE_ZOOM) {
-        source.setData(EMPTY);
+        if (conesShown) source.setData(EMPTY);
+        conesShown = false;
         return;
       }
+      conesShown = true;
       const b = map.getBounds();
       const features: Feature<Polygon>[] = [];
       for (const p of pointsRef.current) {
@@ -285,6 +293,7 @@ export function WallMap(props: {
       clustersRef.current = null;
       map.remove();
       mapRef.current = null;
+      alertsShown.current = false;
       setLoaded(false);
     };
   }, [config]);
@@ -397,6 +406,9 @@ export function WallMap(props: {
         geometry: { type: 'Point', coordinates: [a.position.lon, a.position.lat] },
         properties: { id: a.id, color: ALERT_LEVEL_COLORS[a.level], rank: levelRank(a.level) },
       }));
+    // Not set while it stays empty (the source starts empty): a setData re-tiles it in maplibre's worker.
+    if (!features.length && !alertsShown.current) return;
+    alertsShown.current = features.length > 0;
     map.getSource<GeoJSONSource>(ALERTS)?.setData({ type: 'FeatureCollection', features });
   }, [alerts, loaded]);
 
