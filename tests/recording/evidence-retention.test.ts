@@ -3,7 +3,8 @@
  * pass deletes it: the row and the file, nothing orphaned either way. Real server, real recorder (ffmpeg)
  * against the simulator. Nothing in the API removes alerts or orders yet (an alert retention or an order
  * archive would), so the test removes their rows as such a job would. Also: a clip whose file is already
- * gone does not stop the pass, and a clip file no row names is removed at start-up.
+ * gone does not stop the pass, and a clip file no row names is removed at start-up. A kept clip is listed and
+ * fetched through its order once its alert is gone, and not by another township.
  */
 import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -93,6 +94,17 @@ describe('evidence clips and retention', () => {
     await passes();
     expect(clipOf(alertId)?.status).toBe('ready');
     expect(existsSync(fileOf(clip.path))).toBe(true);
+    // The order still carries it: listed and fetched through the order; not by another township.
+    const listed = await county.get(`/recording/orders/${order.json.id}/clips`);
+    expect(listed.json).toMatchObject([{ id: clip.id, status: 'ready' }]);
+    const mp4 = await fetch(`${rs.server.url}${listed.json[0].url}`, {
+      headers: { authorization: `Bearer ${await rs.login('county')}` },
+    });
+    expect(mp4.status).toBe(200);
+    expect((await mp4.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    const t2 = await as('township2');
+    expect((await t2.get(`/recording/orders/${order.json.id}/clips`)).json).toEqual([]);
+    expect((await t2.get(`/recording/clips/${clip.id}.mp4`)).status).toBe(404);
 
     // The order goes too (closed and archived away): nothing holds the clip, the pass deletes row and file.
     rs.db.run('DELETE FROM work_orders WHERE id = ?', [order.json.id]);

@@ -80,7 +80,15 @@ export function recordingOpenApiPaths(): Json {
     '/recording/alerts/{id}/clips': {
       get: {
         summary:
-          "An alert's evidence clips (−N s to +M s by level, one per recorded camera), kept while the alert lives",
+          "An alert's evidence clips (−N s to +M s by level, one per recorded camera), kept while the alert or its work order lives",
+        parameters: [idParam],
+        responses: { '200': { description: 'EvidenceClip[]' }, ...errors(400, 401, 403) },
+      },
+    },
+    '/recording/orders/{id}/clips': {
+      get: {
+        summary:
+          "The evidence clips a work order holds (its alert's), kept while the order lives, also once the alert is gone",
         parameters: [idParam],
         responses: { '200': { description: 'EvidenceClip[]' }, ...errors(400, 401, 403) },
       },

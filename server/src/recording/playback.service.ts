@@ -12,7 +12,7 @@ import { HttpError, notFound } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
 import { ISO, cameraInScope, engineOrUnavailable, recorderKey, type RecordingConfig } from './common.ts';
 import type { RecordingEngine } from './engine.ts';
-import type { RecordingRepo, SegmentRow } from './repo.ts';
+import type { ClipRow, RecordingRepo, SegmentRow } from './repo.ts';
 import { issuePlaybackTicket, redeemPlaybackTicket } from './ticket.ts';
 
 export interface PlaybackDeps {
@@ -63,6 +63,19 @@ export function spansOf(
   if (merged.length && toMs - at > JOIN_MS) gaps.push({ start: ISO(at), end: ISO(toMs) });
   return { spans: merged.map(([a, b]) => ({ start: ISO(a), end: ISO(b) })), gaps };
 }
+
+/** A clip as the API lists it. */
+const clipView = (c: ClipRow) => ({
+  id: c.id,
+  alertId: c.alertId,
+  cameraId: c.cameraId,
+  start: ISO(c.startMs),
+  end: ISO(c.endMs),
+  status: c.status,
+  reason: c.reason,
+  bytes: c.bytes,
+  url: c.status === 'ready' ? `/api/v1/recording/clips/${c.id}.mp4` : null,
+});
 
 export function createPlaybackService(deps: PlaybackDeps) {
   const { repo, cameras, audit, clock, config, engine } = deps;
@@ -191,17 +204,12 @@ export function createPlaybackService(deps: PlaybackDeps) {
 
     /** Evidence clips of an alert in scope. */
     clipsOfAlert(ctx: AuthContext, alertId: number) {
-      return repo.clipsOfAlert(ctx.scope, alertId).map((c) => ({
-        id: c.id,
-        alertId: c.alertId,
-        cameraId: c.cameraId,
-        start: ISO(c.startMs),
-        end: ISO(c.endMs),
-        status: c.status,
-        reason: c.reason,
-        bytes: c.bytes,
-        url: c.status === 'ready' ? `/api/v1/recording/clips/${c.id}.mp4` : null,
-      }));
+      return repo.clipsOfAlert(ctx.scope, alertId).map(clipView);
+    },
+
+    /** Evidence clips a work order in scope holds (its alert's, also once the alert is gone). */
+    clipsOfOrder(ctx: AuthContext, orderId: number) {
+      return repo.clipsOfOrder(ctx.scope, orderId).map(clipView);
     },
 
     /** The file of a ready clip in scope, audited. */

@@ -69,7 +69,21 @@ const toPlan = (r: PlanRaw): RecordPlan => ({
   enabled: r.enabled === 1,
 });
 
+/** A clip's holder in the caller's scope (each takes the scope's two bounds). */
+const ALERT_IN_SCOPE = 'EXISTS (SELECT 1 FROM alerts a WHERE a.id = c.alert_id AND a.org_path >= ? AND a.org_path < ?)';
+const ORDER_IN_SCOPE =
+  'EXISTS (SELECT 1 FROM work_orders w WHERE w.id = c.order_id AND w.place_path >= ? AND w.place_path < ?)';
+
 export function createRecordingRepo(db: SqlDb) {
+  /** Clips of one alert or one order, camera in scope and `holder` (in scope) present. */
+  const clipsBy = (scope: Scope, column: 'alert_id' | 'order_id', id: number, holder: string): ClipRow[] => {
+    const [lo, hi] = pathRange(scope.path);
+    return db.all<ClipRow>(
+      `SELECT ${CLIP_COLS} FROM recording_clips c WHERE ${column} = ? AND org_path >= ? AND org_path < ? AND ${holder}
+       ORDER BY camera_id`,
+      [id, lo, hi, lo, hi],
+    );
+  };
   return {
     plans(scope: Scope): RecordPlan[] {
       const [lo, hi] = pathRange(scope.path);
@@ -274,21 +288,20 @@ export function createRecordingRepo(db: SqlDb) {
       );
     },
     clipsOfAlert(scope: Scope, alertId: number): ClipRow[] {
-      const [lo, hi] = pathRange(scope.path);
-      return db.all<ClipRow>(
-        // The alert must be in scope too: a linked camera of one's own says nothing of another township's alert.
-        `SELECT ${CLIP_COLS} FROM recording_clips c WHERE alert_id = ? AND org_path >= ? AND org_path < ?
-           AND EXISTS (SELECT 1 FROM alerts a WHERE a.id = c.alert_id AND a.org_path >= ? AND a.org_path < ?)
-         ORDER BY camera_id`,
-        [alertId, lo, hi, lo, hi],
-      );
+      // The alert must be in scope too: a linked camera of one's own says nothing of another township's alert.
+      return clipsBy(scope, 'alert_id', alertId, ALERT_IN_SCOPE);
     },
+    /** The clips a work order holds: its alert's, also once the alert is gone. The order must be in scope. */
+    clipsOfOrder(scope: Scope, orderId: number): ClipRow[] {
+      return clipsBy(scope, 'order_id', orderId, ORDER_IN_SCOPE);
+    },
+    /** A clip whose camera is in scope, and its alert or (the alert gone) its work order. */
     clip(scope: Scope, id: number): ClipRow | undefined {
       const [lo, hi] = pathRange(scope.path);
       return db.get<ClipRow>(
         `SELECT ${CLIP_COLS} FROM recording_clips c WHERE id = ? AND org_path >= ? AND org_path < ?
-           AND EXISTS (SELECT 1 FROM alerts a WHERE a.id = c.alert_id AND a.org_path >= ? AND a.org_path < ?)`,
-        [id, lo, hi, lo, hi],
+           AND (${ALERT_IN_SCOPE} OR ${ORDER_IN_SCOPE})`,
+        [id, lo, hi, lo, hi, lo, hi],
       );
     },
     /** Alerts (of the point, in the range) for the timeline's markers. */

@@ -90,6 +90,9 @@ export function recordingRoutes(deps: {
   r.get('/recording/alerts/:id/clips', read, (req, res) => {
     res.json(playback.clipsOfAlert(authOf(req), parseOr400(idParam, req.params).id));
   });
+  r.get('/recording/orders/:id/clips', read, (req, res) => {
+    res.json(playback.clipsOfOrder(authOf(req), parseOr400(idParam, req.params).id));
+  });
   r.get('/recording/clips/:id.mp4', exporter, async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
     const f = playback.clipFile(authOf(req), req.ip ?? null, id);
