@@ -195,3 +195,49 @@ describe('pure parts', () => {
     ]); // prettier-ignore
   });
 });
+
+describe('evidence clips across migration 16', () => {
+  it('keeps every clip, remembers the order made of its alert, and no longer drops the row with the alert', () => {
+    const db = openSqlite(':memory:');
+    const now = () => new Date();
+    migrate(db, now, 15);
+    const t = '2026-01-01T00:00:00.000Z';
+    db.run(`INSERT INTO org_units (id, code, name, level, path, created_at) VALUES (1, 'c', 'c', 'county', '/1/', ?)`, [
+      t,
+    ]);
+    for (const id of [1, 2]) {
+      db.run(
+        `INSERT INTO alerts (id, seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, title,
+           status, first_at, last_at, created_at, updated_at)
+         VALUES (?, ?, 'motion', 'blue', 118.8, 30.95, 'wgs84', 1, '/1/', 'manual', 'x', 't', 'new', ?, ?, ?, ?)`,
+        [id, id, t, t, t, t],
+      );
+      db.run(
+        `INSERT INTO recording_clips (id, alert_id, camera_id, org_path, start_ms, end_ms, status, path, bytes, created_at)
+         VALUES (?, ?, 7, '/1/', 0, 6000, 'ready', ?, 100, ?)`,
+        [10 + id, id, `clips/alert-${id}-cam7.mp4`, t],
+      );
+    }
+    db.run(
+      `INSERT INTO work_orders (id, title, description, level, state, alert_id, camera_ids, place_org_unit_id, place_path,
+         chain, assignee_org_unit_id, created_by_name, created_at, updated_at)
+       VALUES (5, 't', 'd', 'blue', 'assigned', 2, '[]', 1, '/1/', '[1]', 1, 'x', ?, ?)`,
+      [t, t],
+    );
+    migrate(db, now);
+    const rows = () =>
+      db.all<{ id: number; orderId: number | null }>('SELECT id, order_id AS "orderId" FROM recording_clips');
+    expect(rows()).toEqual([
+      { id: 11, orderId: null },
+      { id: 12, orderId: 5 },
+    ]);
+    db.run('DELETE FROM alerts WHERE id IN (1, 2)');
+    // Rows stay for the pass to delete with their files; the one of alert 1 is now released, the other held.
+    expect(rows().length).toBe(2);
+    expect(
+      createRecordingRepo(db)
+        .releasedClips(10)
+        .map((c) => c.id),
+    ).toEqual([11]);
+  });
+});
