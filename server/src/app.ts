@@ -335,6 +335,7 @@ export function createApp(deps: AppDeps) {
     ticketTtlSec: config.relay.ticketTtlSeconds,
     startTimeoutMs: config.relay.startTimeoutMs,
     viewIdleMs: config.relay.idleTimeoutSeconds * 1000,
+    keyframeOnStart: config.relay.keyframeOnStart,
     validateUrl: deps.validateStreamUrl ?? ((url) => ({ ok: true, url })),
     pushState: ingest.pushState,
   });

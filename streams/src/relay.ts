@@ -159,6 +159,8 @@ export interface HlsRelay {
   on(event: 'state', listener: (e: RelayStateEvent) => void): () => void;
   /** The RTSP transport that delivered media on a stream, when it is first seen or changes. */
   onTransport(listener: (key: string, transport: RtspTransport) => void): () => void;
+  /** The camera answered a stream's PLAY (each start and restart of its ffmpeg): the moment to ask for an IDR. */
+  onSourcePlaying(listener: (key: string) => void): () => void;
   /** The live fMP4 feed of a running stream (init segment, last GOP, fan-out), if the relay writes one. */
   live(key: string): LiveFeed | undefined;
   /** One JPEG of the newest segment. */
@@ -274,6 +276,7 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
   const getProxy = () => (proxy ??= createSourceProxy({ log }));
   let closed = false;
   const transportListeners = new Set<(key: string, t: RtspTransport) => void>();
+  const playingListeners = new Set<(key: string) => void>();
   const maxTranscodes = opts.maxTranscodes ?? 2;
   const keepAudio = opts.keepAudio ?? false;
   const transcodeMaxKbps = opts.transcodeMaxKbps ?? 4_000;
@@ -590,6 +593,16 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
         }
       }
     });
+    ep.onPlaying(() => {
+      if (sessions.get(s.key) !== s) return;
+      for (const fn of playingListeners) {
+        try {
+          fn(s.key);
+        } catch (err) {
+          log.error('relay playing listener failed', { key: s.key, err: String(err) });
+        }
+      }
+    });
     return ep;
   }
 
@@ -708,6 +721,11 @@ export function createHlsRelay(opts: HlsRelayOptions): HlsRelay {
     onTransport(listener) {
       transportListeners.add(listener);
       return () => transportListeners.delete(listener);
+    },
+
+    onSourcePlaying(listener) {
+      playingListeners.add(listener);
+      return () => playingListeners.delete(listener);
     },
 
     touch(key) {

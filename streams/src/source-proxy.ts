@@ -73,6 +73,12 @@ export interface SourceEndpoint {
   /** The RTSP transport that delivered media last. */
   transport(): RtspTransport | undefined;
   onTransport(fn: (t: RtspTransport) => void): () => void;
+  /**
+   * The camera answered PLAY with success (every time: a restarted ffmpeg plays again). A cold start asks
+   * the camera for a keyframe at this moment (ONVIF SetSynchronizationPoint), not before: an IDR sent before
+   * our session plays would reach only the others.
+   */
+  onPlaying(fn: () => void): () => void;
   /** Media bytes passed to ffmpeg so far. */
   mediaBytes(): number;
   close(): void;
@@ -156,6 +162,7 @@ interface Endpoint {
   prefer: RtspTransport;
   bytes: number;
   listeners: Set<(t: RtspTransport) => void>;
+  playing: Set<() => void>;
   conns: Set<{ close(): void }>;
   closed: boolean;
 }
@@ -268,6 +275,7 @@ export function createSourceProxy(opts: SourceProxyOptions = {}): SourceProxy {
         prefer: source.preferTransport ?? 'tcp',
         bytes: 0,
         listeners: new Set(),
+        playing: new Set(),
         conns: new Set(),
         closed: false,
       };
@@ -280,6 +288,10 @@ export function createSourceProxy(opts: SourceProxyOptions = {}): SourceProxy {
         onTransport(fn) {
           ep.listeners.add(fn);
           return () => ep.listeners.delete(fn);
+        },
+        onPlaying(fn) {
+          ep.playing.add(fn);
+          return () => ep.playing.delete(fn);
         },
         mediaBytes: () => ep.bytes,
         close() {
@@ -664,6 +676,15 @@ class RtspBridge {
     const status = statusOf(res) ?? 0;
     if (status >= 300 && status !== 401) this.#fail(`${rl.method} answered ${res.startLine.slice(9)}`);
     this.#toDown(serialize(this.#rewriteReply(res, cseq)));
+    if (rl.method === 'PLAY' && status >= 200 && status < 300 && this.#ep) {
+      for (const fn of this.#ep.playing) {
+        try {
+          fn();
+        } catch (err) {
+          this.#log.error('source proxy playing listener failed', { err: String(err) });
+        }
+      }
+    }
   }
 
   async #setup(req: RtspMessage, url: string, cseq: string | undefined): Promise<void> {

@@ -184,6 +184,28 @@ describe('supervisor', () => {
     await t.sup.stop();
   });
 
+  it('a segment held open by a long GOP is not stale while ffmpeg reports media moving on; stopped media is', async () => {
+    const t = setup();
+    t.sup.start();
+    t.segment();
+    await t.clock.advance(500);
+    // 9 s without a new segment (an 8–10 s GOP), with out_time moving on every second.
+    for (let s = 1; s <= 9; s++) {
+      t.last().writeStdout(`out_time_us=${s * 1_000_000}\nprogress=continue\n`);
+      await t.clock.advance(1_000);
+    }
+    expect(t.last().signals).toEqual([]);
+    expect(t.states().at(-1)).toBe('live');
+    // ffmpeg goes on reporting, but its output time stands still: nothing arrives.
+    for (let s = 0; s < 7; s++) {
+      t.last().writeStdout('out_time_us=9000000\nprogress=continue\n');
+      await t.clock.advance(1_000);
+    }
+    expect(t.runner.children[0]!.signals).toEqual(['SIGTERM']);
+    expect(t.events.at(-1)).toMatchObject({ state: 'reconnecting', reason: expect.stringMatching(/^stale output/) });
+    await t.sup.stop();
+  });
+
   it('honours a longer segment: 4 s segments go stale after 12 s', async () => {
     const t = setup({ segmentSeconds: 4 });
     t.sup.start();

@@ -5,7 +5,10 @@
  *
  * - Health is judged by output, not by the process being alive: `running` begins when the first segment of
  *   this process appears, and a running stream whose newest segment is older than `staleAfterMs` is killed
- *   and restarted ("stale output"); a start that writes nothing within `startTimeoutMs` is killed too.
+ *   and restarted ("stale output"), unless ffmpeg's own progress says media still flows (`out_time` moving
+ *   on): a camera with a GOP longer than that (8–10 s on "smart codec" cameras) closes a copied segment only
+ *   at its next keyframe, and was killed mid-segment every time. A start that writes nothing within
+ *   `startTimeoutMs` is killed too.
  * - Every spawn increments a generation; exit, output and timer callbacks of an older generation are ignored,
  *   so a stale retry cannot revive a stopped stream nor a dead process's exit kill its successor.
  * - Tiered backoff between attempts, reset once a process has been running for `resetBackoffAfterMs`; while
@@ -167,6 +170,8 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
   let progressKbps: number | undefined;
   let outputKbps: number | undefined;
   let outTimeMs: number | undefined;
+  /** When ffmpeg last reported its output time moving on (media muxed, whether or not a segment closed). */
+  let progressAt: number | undefined;
   let stopping: Promise<void> | undefined;
   let published: { state: StreamState; reason?: string; restarts: number } | undefined;
   /** Live at least once: later failures are 'reconnecting', not 'error'. */
@@ -207,6 +212,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
     progressKbps = undefined;
     outputKbps = undefined;
     outTimeMs = undefined;
+    progressAt = undefined;
     spawns++;
     const spawnedAt = clock.now();
     let handle: ChildHandle;
@@ -253,7 +259,10 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
         if (!s || gen !== generation) continue;
         if (s.fps !== undefined) fps = s.fps;
         if (s.bitrateKbps !== undefined) progressKbps = s.bitrateKbps;
-        if (s.outTimeMs !== undefined) outTimeMs = s.outTimeMs;
+        if (s.outTimeMs !== undefined) {
+          if (s.outTimeMs > (outTimeMs ?? -1)) progressAt = clock.now();
+          outTimeMs = s.outTimeMs;
+        }
       }
     });
     handle.stdout.on('error', () => undefined);
@@ -353,7 +362,7 @@ export function createSupervisor(opts: SupervisorOptions): Supervisor {
       }
     } else if (phase === 'running') {
       if (fresh) lastOutputAt = Math.max(lastOutputAt ?? 0, health.lastOutputAt!);
-      const last = lastOutputAt ?? liveSince ?? attempt.spawnedAt;
+      const last = Math.max(lastOutputAt ?? liveSince ?? attempt.spawnedAt, progressAt ?? 0);
       if (now - last >= staleAfter) {
         kill(attempt, `stale output: no new segment for ${Math.round((now - last) / 1000)} s`);
       }

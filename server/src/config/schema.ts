@@ -199,6 +199,8 @@ export const configSchema = z
         ticketTtlSeconds: z.number().int().min(30).max(86_400),
         startTimeoutMs: z.number().int().min(500).max(60_000),
         ptzPerSecond: z.number().int().min(1).max(50),
+        /** Ask the camera for an IDR (ONVIF SetSynchronizationPoint) when a stream starts (issue 15). */
+        keyframeOnStart: z.boolean(),
       })
       .strict(),
     ingest: z

@@ -1,7 +1,8 @@
 import type { DeviceStatus, ScanCredentials } from '../api/contract.ts';
 import type { DiscoveredDevice } from './repo.ts';
 import { deviceText, deviceUri } from '../http/text.ts';
-import { OnvifError, createOnvifClient, type MediaProfile } from '../protocols/onvif/client.ts';
+import { OnvifError, createOnvifClient } from '../protocols/onvif/client.ts';
+import { pickStreams } from '../protocols/onvif/profiles.ts';
 import { checkStreamHosts, type MediaUris } from './stream-hosts.ts';
 
 /** What one device told us; the fields it shares with a stored device keep their meaning. */
@@ -41,17 +42,6 @@ const EMPTY: Omit<Interrogation, 'status' | 'reason'> = {
   clockOffsetMs: null,
   credentials: null,
 };
-
-const pixels = (p: MediaProfile) => (p.width ?? 0) * (p.height ?? 0);
-
-/** Main stream: the largest H.264/H.265 profile; sub stream: the smallest other one. */
-export function pickStreams(profiles: MediaProfile[]): { main: MediaProfile | null; sub: MediaProfile | null } {
-  const video = profiles.filter((p) => p.encoding === null || /^(H264|H265|HEVC)$/i.test(p.encoding));
-  const sorted = [...(video.length ? video : profiles)].sort((a, b) => pixels(b) - pixels(a));
-  const main = sorted[0] ?? null;
-  const sub = sorted.length > 1 ? (sorted[sorted.length - 1] ?? null) : null;
-  return { main, sub };
-}
 
 /**
  * Caps for what a device says about itself (issue 11: a 300,000-character manufacturer with

@@ -7,6 +7,7 @@ import type { SecretBox } from '../crypto/secret-box.ts';
 import { HttpError, conflict, notFound } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
 import { OnvifError, createOnvifClient, type OnvifClient } from '../protocols/onvif/client.ts';
+import { pickStreams } from '../protocols/onvif/profiles.ts';
 import { SnapshotError, fetchSnapshot } from '../protocols/snapshot.ts';
 
 export interface ControlDeps {
@@ -32,8 +33,18 @@ export function createCameraControl(deps: ControlDeps) {
   // One ONVIF client per camera, reused: it keeps the device clock offset and service addresses.
   const clients = new Map<
     number,
-    { client: OnvifClient; profile: string | null; videoSource: string | null; version: number; at: number }
+    {
+      client: OnvifClient;
+      profile: string | null;
+      videoSource: string | null;
+      /** The profiles of the point's main and sub streams (as discovery picked them). */
+      streams: { main: string | null; sub: string | null };
+      version: number;
+      at: number;
+    }
   >();
+  /** Sessions being made: concurrent callers (a relay start and a PTZ command) share one. */
+  const pending = new Map<number, Promise<Awaited<ReturnType<typeof connect>>>>();
   const buckets = new Map<string, { tokens: number; at: number }>();
 
   function camera(ctx: AuthContext, id: number): CameraPoint {
@@ -46,17 +57,28 @@ export function createCameraControl(deps: ControlDeps) {
     const cached = clients.get(c.id);
     if (cached && cached.version === c.version && clock.now().getTime() - cached.at < 10 * 60_000) return cached;
     if (!c.onvifUrl) throw conflict('camera: no ONVIF address registered', [{ path: 'onvifUrl', message: 'missing' }]);
+    let p = pending.get(c.id);
+    if (!p) {
+      p = connect(c, c.onvifUrl).finally(() => pending.delete(c.id));
+      pending.set(c.id, p);
+    }
+    return p;
+  }
+
+  async function connect(c: CameraPoint, onvifUrl: string) {
     const creds = c.credentialsSealed
       ? (JSON.parse(secrets.open(c.credentialsSealed)) as { username: string; password: string })
       : null;
-    const client = createOnvifClient({ xaddr: c.onvifUrl, credentials: creds, timeoutMs: deps.timeoutMs });
+    const client = createOnvifClient({ xaddr: onvifUrl, credentials: creds, timeoutMs: deps.timeoutMs });
     try {
       await client.getSystemDateAndTime().catch(() => undefined);
       const profiles = await client.getProfiles();
       const chosen = profiles.find((p) => p.hasPtz) ?? profiles[0];
       const profile = chosen?.token ?? null;
       const videoSource = chosen?.videoSourceToken ?? null;
-      const entry = { client, profile, videoSource, version: c.version, at: clock.now().getTime() };
+      const { main, sub } = pickStreams(profiles);
+      const streams = { main: main?.token ?? null, sub: sub?.token ?? main?.token ?? null };
+      const entry = { client, profile, videoSource, streams, version: c.version, at: clock.now().getTime() };
       clients.set(c.id, entry);
       if (clients.size > 2000) clients.delete(clients.keys().next().value!);
       return entry;
@@ -200,6 +222,25 @@ export function createCameraControl(deps: ControlDeps) {
       } catch (err) {
         throw deviceError('could not read presets', err);
       }
+    },
+
+    /**
+     * Asks the camera for an IDR on the profile of `quality` (ONVIF SetSynchronizationPoint), so a viewer who
+     * just started its stream waits for no keyframe (issue 15). Best effort: a camera without ONVIF, or one
+     * that refuses, only means the viewer waits for the next keyframe as before; the caller logs it.
+     */
+    async syncPoint(c: CameraPoint, quality: 'main' | 'sub'): Promise<boolean> {
+      if (!c.onvifUrl) return false;
+      const s = await session(c);
+      const token = s.streams[quality];
+      if (!token) return false;
+      await s.client.setSynchronizationPoint(token, Math.min(deps.timeoutMs, 2_000));
+      return true;
+    },
+
+    /** Makes the camera's ONVIF session ahead of need (a relay is starting: its keyframe request follows). */
+    prepare(c: CameraPoint): void {
+      if (c.onvifUrl) session(c).catch(() => undefined);
     },
 
     /** A JPEG from the camera's own ONVIF snapshot URI. */

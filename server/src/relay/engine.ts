@@ -48,6 +48,8 @@ export interface RelayEngine {
   retryNow(key: string): boolean;
   /** The RTSP transport that delivered media on a stream (for the point to remember). */
   onTransport(fn: (key: string, transport: 'tcp' | 'udp') => void): () => void;
+  /** The camera answered PLAY for a stream (its start or a restart): when to ask it for a keyframe. */
+  onSourcePlaying?(fn: (key: string) => void): () => void;
   /** A viewer fetched the playlist or a segment: keeps the stream from idling out. */
   touch(key: string): void;
   /** Resolves true once the playlist lists a segment, false on timeout or error. */

@@ -29,6 +29,8 @@ export interface RelayDeps {
   tokenKey: Buffer;
   ticketTtlSec: number;
   startTimeoutMs: number;
+  /** Ask the camera for an IDR when its stream's PLAY succeeds (issue 15); default false. */
+  keyframeOnStart?: boolean;
   /** A viewing session ends this long after its last playlist or segment request. */
   viewIdleMs: number;
   /** Only these schemes may reach ffmpeg; checked again by the media plane. */
@@ -306,6 +308,20 @@ export function createRelayService(deps: RelayDeps) {
     }
   });
 
+  // A stream's PLAY succeeded: ask the camera for a keyframe now, so the first picture comes at once (issue 15).
+  const offPlaying =
+    deps.keyframeOnStart && engine.onSourcePlaying
+      ? engine.onSourcePlaying((key) => {
+          const st = streams.get(key);
+          const c = st ? cameras.byId(WHOLE_REGISTRY, st.cameraId) : undefined;
+          if (!st || !c || closing) return;
+          control.syncPoint(c, st.quality).then(
+            (asked) => log.debug('keyframe asked of the camera', { key, asked }),
+            (err: unknown) => log.debug('camera refused a keyframe request', { key, err: String(err) }),
+          );
+        })
+      : () => undefined;
+
   // The transport that delivered video is remembered on the point ('auto' tries it first next time).
   const offTransport = engine.onTransport((key, transport) => {
     const st = streams.get(key);
@@ -386,6 +402,8 @@ export function createRelayService(deps: RelayDeps) {
         // Nobody pushing: say so now rather than let the probe and ffmpeg wait on an empty stream.
         const push = deps.pushState?.(c);
         if (push && !push.live) throw new HttpError(502, 'camera_unreachable', `camera ${c.id}: ${push.reason}`);
+        // Its ONVIF session is made while RTSP sets up, so the keyframe request follows PLAY at once.
+        if (deps.keyframeOnStart) control.prepare(c);
         const codec = await unlessClosing(codecOf(c, uri, creds));
         // The probe may end after shutdown began: it must not start an ffmpeg then (issue 12).
         refuseIfClosing();
@@ -580,6 +598,7 @@ export function createRelayService(deps: RelayDeps) {
       offCamera();
       offSeen();
       offTransport();
+      offPlaying();
       await engine.close();
       db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL');
       log.debug('relay closed');

@@ -175,6 +175,7 @@ export function createStreamsEngine(config: AppConfig['relay'], log: Logger, ins
     },
     retryNow: (key) => relay.retryNow(key),
     onTransport: (fn) => relay.onTransport(fn),
+    onSourcePlaying: (fn) => relay.onSourcePlaying(fn),
     touch: (key) => void relay.touch(key),
     waitForPlaylist: (key, timeoutMs) =>
       relay.waitForPlaylist(key, timeoutMs).then(

@@ -307,6 +307,23 @@ export function createOnvifClient(opts: OnvifClientOptions) {
       ]);
     },
 
+    /**
+     * Media (ver10) SetSynchronizationPoint: the device inserts an IDR in the profile's stream as soon as it can
+     * (Profile S asks every device to support it). A new viewer then waits for no keyframe.
+     */
+    async setSynchronizationPoint(profileToken: string, timeoutMs?: number): Promise<void> {
+      const media = need((capabilities ?? (await client.getCapabilities())).mediaXAddr, 'a media service');
+      const b = await call(
+        media,
+        `<trt:SetSynchronizationPoint><trt:ProfileToken>${escapeToken(profileToken)}</trt:ProfileToken></trt:SetSynchronizationPoint>`,
+        true,
+        timeoutMs ? { timeoutMs } : {},
+      );
+      if (at(b, 'SetSynchronizationPointResponse') === undefined) {
+        throw new OnvifError('malformed', 'reply lacks SetSynchronizationPointResponse');
+      }
+    },
+
     /** PTZ (ONVIF PTZ service ver20): continuous move for `timeoutSec` or until Stop. */
     async continuousMove(profileToken: string, v: PtzVelocity, timeoutSec = 2): Promise<void> {
       const ptz = need((capabilities ?? (await client.getCapabilities())).ptzXAddr, 'a PTZ service');
