@@ -9,6 +9,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { LoopbackBlock } from '../../scripts/sim/addresses.ts';
+import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import type { SimCameraSpec } from '../../scripts/sim/types.ts';
+import { readClockBand } from '../../scripts/sim/wallclock.ts';
 import type { AlertView } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -107,12 +111,8 @@ export async function startBrowserHarness(serverOptions: BrowserServerOptions = 
       return { context, page, requests, errors };
     },
     async login(page, username) {
-      await page.goto('/');
-      await page.locator('input[name=username]').fill(username);
-      await page.locator('input[name=password]').fill(DEMO_PASSWORD);
-      await page.locator('form.login__card button[type=submit]').click();
+      await signIn(page, username);
       // Leaders land on the dashboard (issue 17); every other role on the registry.
-      await page.locator('header.topbar').waitFor();
       if (!page.url().includes('/registry')) await page.goto('/registry');
       await page.locator('.data-table--cameras tbody tr').first().waitFor();
     },
@@ -145,4 +145,96 @@ export async function ingestAlert(server: TestServer, key: string, body: unknown
   const json = (await res.json()) as AlertView;
   if (res.status !== 201) throw new Error(`alert ingest answered ${res.status}: ${JSON.stringify(json)}`);
   return json;
+}
+
+/** Signs in through the login form and waits for the top bar (the page a role lands on, whichever it is). */
+export async function signIn(page: Page, username: string): Promise<void> {
+  await page.goto('/');
+  await page.locator('input[name=username]').fill(username);
+  await page.locator('input[name=password]').fill(DEMO_PASSWORD);
+  await page.locator('form.login__card button[type=submit]').click();
+  await page.locator('header.topbar').waitFor();
+}
+
+/** Chromium for tests that play video: the headless flags plus autoplay without a gesture. */
+export function launchPlayingChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
+  });
+}
+
+/** A fresh context on `baseURL` (zh-CN, 1400×900) with one page whose uncaught exceptions are collected. */
+export async function openPage(
+  browser: Browser,
+  baseURL: string,
+): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ baseURL, viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, errors };
+}
+
+/**
+ * A simulator of `count` small cameras (320×180, 10 fps, clocks right) on the loopback block, for playback
+ * tests: the recorded time is burnt into each picture (readVideoClock reads it back). `spec` adjusts each one.
+ */
+export function startPlaybackSimulator(opts: {
+  count: number;
+  seed: number;
+  block: LoopbackBlock;
+  dir: string;
+  spec?: (s: SimCameraSpec, i: number) => SimCameraSpec;
+}): Promise<Simulator> {
+  const adjust = opts.spec ?? ((s: SimCameraSpec) => s);
+  return startSimulator({
+    cameras: defaultCameraSpecs(opts.count, { firstIp: opts.block.host(1), seed: opts.seed }).map((s, i) =>
+      adjust({ ...s, clockOffsetSec: 0 }, i),
+    ),
+    clipDir: path.join(opts.dir, 'clips'),
+    onvifPort: 0,
+    rtspPort: 0,
+    discovery: false,
+    clipMode: 'shared',
+    streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
+    log: () => undefined,
+  });
+}
+
+/** Waits until the <video> of `selector` has a picture and its position has passed `minSec`. */
+export async function waitForPosition(page: Page, selector: string, minSec: number, timeout = 20_000): Promise<void> {
+  await page.waitForFunction(
+    ({ sel, min }) => {
+      const v = document.querySelector<HTMLVideoElement>(sel);
+      return !!v && v.currentTime > min && v.readyState >= 2;
+    },
+    { sel: selector, min: minSec },
+    { timeout },
+  );
+}
+
+/**
+ * The recorded time the simulator burnt into the picture a <video> shows now (its clock band, read from a
+ * canvas), with the video's position; undefined when no band can be read. `nearMs` settles the date.
+ */
+export async function readVideoClock(
+  page: Page,
+  selector: string,
+  nearMs: number,
+): Promise<{ ms: number; text: string; position: number } | undefined> {
+  const frame = await page.evaluate((sel) => {
+    const v = document.querySelector<HTMLVideoElement>(sel)!;
+    const c = document.createElement('canvas');
+    c.width = v.videoWidth;
+    c.height = v.videoHeight;
+    const g = c.getContext('2d', { willReadFrequently: true })!;
+    g.drawImage(v, 0, 0);
+    const rgba = g.getImageData(0, 0, c.width, c.height).data;
+    const luma: number[] = [];
+    for (let i = 0; i < rgba.length; i += 4) luma.push(rgba[i + 1]!);
+    return { w: c.width, h: c.height, luma, position: v.currentTime };
+  }, selector);
+  const band = readClockBand(Uint8Array.from(frame.luma), frame.w, frame.h, frame.w, nearMs);
+  return band && { ms: band.wallClockMs, text: band.text, position: frame.position };
 }

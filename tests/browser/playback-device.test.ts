@@ -3,19 +3,28 @@
  * simulated camera the platform never recorded shows the camera's spans in their own lane (no platform span),
  * chooses the camera as the source by itself, and a click on the timeline plays the camera's replay from that
  * moment: the picture advances, and the recorded time the simulator burns into each picture is near the moment
- * clicked (read back from a canvas with the simulator's own band reader).
+ * clicked (read back from a canvas with the simulator's own band reader). In sync (同步回放), a second camera plays
+ * its own recording of the same moment, and a third that holds none there says so in its tile.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import { readClockBand } from '../../scripts/sim/wallclock.ts';
-import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
+import type { Simulator } from '../../scripts/sim/index.ts';
 import { client, firstVillage, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CLIENT_DIR, skipWithoutChromium } from './harness.ts';
+import {
+  ARTIFACTS,
+  CLIENT_DIR,
+  launchPlayingChromium,
+  openPage,
+  readVideoClock,
+  signIn,
+  skipWithoutChromium,
+  startPlaybackSimulator,
+  waitForPosition,
+} from './harness.ts';
 
 const skip = skipWithoutChromium('playback-device.test.ts');
 let dir = '';
@@ -24,32 +33,28 @@ let sim: Simulator;
 let ts: TestServer;
 let browser: Browser;
 let cam = 0;
+let cam2 = 0;
+let cam3 = 0;
 
 beforeAll(async () => {
   if (skip) return;
   dir = mkdtempSync(path.join(tmpdir(), 'ccc-playback-device-'));
   block = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(1, { firstIp: block.host(1), seed: 43 }).map((s) => ({
-      ...s,
-      clockOffsetSec: 0,
-      faults: {},
-    })),
-    clipDir: path.join(dir, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
-    log: () => undefined,
+  // The third camera has kept only its last hour: older moments are on the others alone.
+  sim = await startPlaybackSimulator({
+    count: 3,
+    seed: 43,
+    block,
+    dir,
+    spec: (s, i) => ({ ...s, faults: {}, ...(i === 2 ? { recording: { hours: 1, gaps: [] } } : {}) }),
   });
   ts = await startTestServer({ relay: true, cameras: 6, clientDir: CLIENT_DIR });
   const tech1 = client(ts.api, await ts.login('tech1'));
-  cam = await registerSimCamera(tech1, sim.cameras[0]!, { name: '前端回放', orgUnitId: await firstVillage(tech1) });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
-  });
+  const village = await firstVillage(tech1);
+  cam = await registerSimCamera(tech1, sim.cameras[0]!, { name: '前端回放', orgUnitId: village });
+  cam2 = await registerSimCamera(tech1, sim.cameras[1]!, { name: '前端同步', orgUnitId: village });
+  cam3 = await registerSimCamera(tech1, sim.cameras[2]!, { name: '前端一小时', orgUnitId: village });
+  browser = await launchPlayingChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -74,19 +79,8 @@ describe.skipIf(skip)('device playback page', () => {
       .sort((a, b) => b.end - b.start - (a.end - a.start))[0]!;
     expect(longest.end - longest.start).toBeGreaterThan(3_600_000);
 
-    const context = await browser.newContext({
-      baseURL: ts.url,
-      viewport: { width: 1400, height: 900 },
-      locale: 'zh-CN',
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto('/');
-    await page.locator('input[name=username]').fill('township1');
-    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
-    await page.locator('form.login__card button[type=submit]').click();
-    await page.locator('header.topbar').waitFor();
+    const { context, page, errors } = await openPage(browser, ts.url);
+    await signIn(page, 'township1');
     await page.goto(`/playback/${cam}`);
     await page.getByTestId('playback').waitFor();
     // The camera's lane: its spans, the platform's lane empty, the camera chosen as the source.
@@ -106,34 +100,56 @@ describe.skipIf(skip)('device playback page', () => {
     expect(Math.abs(clicked - mid)).toBeLessThan(120_000);
 
     // The replay plays: its position moves on.
-    await page.waitForFunction(
-      () => {
-        const v = document.querySelector<HTMLVideoElement>('[data-testid=playback-video]');
-        return !!v && v.currentTime > 1.5 && v.readyState >= 2 && !v.paused;
-      },
-      undefined,
-      { timeout: 45_000 },
-    );
+    await waitForPosition(page, '[data-testid=playback-video]', 1.5, 45_000);
+    expect(await page.getByTestId('playback-video').evaluate((v: HTMLVideoElement) => v.paused)).toBe(false);
     // The recorded time burnt into the picture shown is the clicked moment or a little after.
-    const frame = await page.evaluate(() => {
-      const v = document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!;
-      const c = document.createElement('canvas');
-      c.width = v.videoWidth;
-      c.height = v.videoHeight;
-      const g = c.getContext('2d', { willReadFrequently: true })!;
-      g.drawImage(v, 0, 0);
-      const rgba = g.getImageData(0, 0, c.width, c.height).data;
-      const luma: number[] = [];
-      for (let i = 0; i < rgba.length; i += 4) luma.push(rgba[i + 1]!);
-      return { w: c.width, h: c.height, luma, position: v.currentTime };
-    });
-    const band = readClockBand(Uint8Array.from(frame.luma), frame.w, frame.h, frame.w, clicked);
+    const band = await readVideoClock(page, '[data-testid=playback-video]', clicked);
     expect(band, 'the clock band of the replayed picture').toBeDefined();
-    const after = (band!.wallClockMs - clicked) / 1000;
+    const after = (band!.ms - clicked) / 1000;
     expect(after, `recorded ${band!.text}, clicked ${new Date(clicked).toISOString()}`).toBeGreaterThan(-2);
-    expect(after).toBeLessThan(frame.position + 30);
+    expect(after).toBeLessThan(band!.position + 30);
     await page.screenshot({ path: path.join(ARTIFACTS, 'playback-device.png') });
     expect(errors).toEqual([]);
     await context.close();
   }, 120_000);
+
+  it('plays the other cameras’ own recordings in sync, and says which holds none at that moment', async () => {
+    const { context, page, errors } = await openPage(browser, ts.url);
+    await signIn(page, 'township1');
+    await page.goto(`/playback/${cam}?cameras=${cam},${cam2},${cam3}`);
+    await page.getByTestId('device-span').first().waitFor();
+    expect(await page.getByTestId('source').inputValue()).toBe('device');
+    await page.getByTestId('sync').check();
+    // Two hours ago: inside the default recordings (gaps 3 h and 50 min ago), before the third's last hour.
+    const track = page.getByTestId('timeline');
+    const box = (await track.boundingBox())!;
+    const min = Number(await track.getAttribute('aria-valuemin'));
+    const max = Number(await track.getAttribute('aria-valuemax'));
+    const moment = max - 2 * 3_600_000;
+    await track.click({ position: { x: ((moment - min) / (max - min)) * box.width, y: box.height / 2 } });
+    const clicked = Number(await track.getAttribute('aria-valuenow'));
+
+    const other = page.locator(`[data-testid=sync-tile][data-camera-id="${cam2}"]`);
+    const none = page.locator(`[data-testid=sync-tile][data-camera-id="${cam3}"]`);
+    // The camera without a recording there says so, and plays nothing.
+    await expect.poll(() => none.getByTestId('sync-note').textContent()).toContain('该时刻没有录像');
+    expect(await none.getAttribute('data-source')).toBe('');
+    // The other plays its own recording of the clicked moment.
+    expect(await other.getAttribute('data-source')).toBe('device');
+    const otherVideo = `[data-testid=sync-tile][data-camera-id="${cam2}"] video`;
+    await waitForPosition(page, otherVideo, 1.5, 45_000);
+    await waitForPosition(page, '[data-testid=playback-video]', 1.5, 45_000);
+    const main = await readVideoClock(page, '[data-testid=playback-video]', clicked);
+    const band = await readVideoClock(page, otherVideo, clicked);
+    expect(main, 'the clock band of the main replay').toBeDefined();
+    expect(band, 'the clock band of the replay in sync').toBeDefined();
+    const after = (band!.ms - clicked) / 1000;
+    expect(after, `recorded ${band!.text}, clicked ${new Date(clicked).toISOString()}`).toBeGreaterThan(-2);
+    expect(after).toBeLessThan(band!.position + 30);
+    // Both pictures show about the same recorded moment (a replay starts when its camera answers).
+    expect(Math.abs(band!.ms - main!.ms), `${band!.text} vs ${main!.text}`).toBeLessThan(5_000);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'playback-device-sync.png') });
+    expect(errors).toEqual([]);
+    await context.close();
+  }, 150_000);
 });

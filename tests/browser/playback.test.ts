@@ -1,22 +1,30 @@
 /**
  * 录像回放 in Chromium (issue 14): a recorded point's timeline shows its spans, the page plays from the
  * moment in the URL (what the alert page's 回放 opens), the picture advances, a click on the timeline seeks,
- * and the speed goes to 4×.
+ * and the speed goes to 4×; two points play in sync; a wall tile plays back in place while the wall stays live.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import { readClockBand } from '../../scripts/sim/wallclock.ts';
-import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
+import type { Simulator } from '../../scripts/sim/index.ts';
 import { killLeftovers } from '../../streams/src/test-support.ts';
 import { client, firstVillage, registerSimCamera } from '../helpers/server.ts';
 import { startRecordingServer, type RecordingServer } from '../recording/support.ts';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, CLIENT_DIR, skipWithoutChromium } from './harness.ts';
+import {
+  ARTIFACTS,
+  CLIENT_DIR,
+  launchPlayingChromium,
+  openPage,
+  readVideoClock,
+  signIn,
+  skipWithoutChromium,
+  startPlaybackSimulator,
+  waitForPosition,
+} from './harness.ts';
 
 const skip = skipWithoutChromium('playback.test.ts');
 let base = '';
@@ -27,53 +35,59 @@ let rs: RecordingServer;
 let browser: Browser;
 let cam = 0;
 let cam2 = 0;
+let cam3 = 0;
 let t0 = 0;
+let admin: ReturnType<typeof client>;
+
+/** The first recorded moment of a point and how many seconds it has recorded since t0. */
+async function recordedOf(id: number): Promise<{ first: number; secs: number }> {
+  const r = await admin.get(
+    `/recording/cameras/${id}/spans?from=${new Date(t0).toISOString()}&to=${new Date().toISOString()}`,
+  );
+  const spans = (r.json.spans as Array<{ start: string; end: string }>).map((x) => ({
+    start: Date.parse(x.start),
+    end: Date.parse(x.end),
+  }));
+  return {
+    first: Math.min(...spans.map((x) => x.start)),
+    secs: spans.reduce((n, x) => n + (x.end - x.start) / 1000, 0),
+  };
+}
+
+async function waitRecorded(id: number, secs: number, withinMs: number): Promise<number> {
+  const until = Date.now() + withinMs;
+  for (;;) {
+    const r = await recordedOf(id);
+    if (r.secs >= secs) return r.first;
+    if (Date.now() > until) throw new Error(`${r.secs} s recorded, not ${secs}`);
+    await new Promise((r2) => setTimeout(r2, 500));
+  }
+}
 
 beforeAll(async () => {
   if (skip) return;
   base = mkdtempSync(path.join(tmpdir(), 'ccc-playback-browser-'));
   block = await claimLoopbackBlock();
   silent = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1), seed: 41 }).map((s) => ({ ...s, clockOffsetSec: 0 })),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
-  });
+  sim = await startPlaybackSimulator({ count: 3, seed: 41, block, dir: base });
   rs = await startRecordingServer({
     base,
     secretKey: randomBytes(32),
     tokenKey: randomBytes(32),
     seed: { hostOf: (i) => silent.host(1 + i) },
     clientDir: CLIENT_DIR,
+    live: true,
   });
   const tech1 = client(rs.api, await rs.login('tech1'));
   cam = await registerSimCamera(tech1, sim.cameras[0]!, { name: '回放测试', orgUnitId: await firstVillage(tech1) });
   cam2 = await registerSimCamera(tech1, sim.cameras[1]!, { name: '同步测试', orgUnitId: await firstVillage(tech1) });
-  const admin = client(rs.api, await rs.login('admin'));
+  cam3 = await registerSimCamera(tech1, sim.cameras[2]!, { name: '直播测试', orgUnitId: await firstVillage(tech1) });
+  admin = client(rs.api, await rs.login('admin'));
   t0 = Date.now();
   await admin.put('/recording/plans', { cameraId: cam, mode: 'continuous', retentionDays: 1 });
   await admin.put('/recording/plans', { cameraId: cam2, mode: 'continuous', retentionDays: 1 });
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const r = await admin.get(
-      `/recording/cameras/${cam}/spans?from=${new Date(t0).toISOString()}&to=${new Date().toISOString()}`,
-    );
-    const secs = (r.json.spans as Array<{ start: string; end: string }>).reduce(
-      (n, s) => n + (Date.parse(s.end) - Date.parse(s.start)) / 1000,
-      0,
-    );
-    if (secs >= 10) break;
-    if (Date.now() > until) throw new Error('nothing recorded');
-    await new Promise((r2) => setTimeout(r2, 500));
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
-  });
+  await waitRecorded(cam, 10, 60_000);
+  browser = await launchPlayingChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -90,32 +104,14 @@ afterAll(async () => {
 
 describe.skipIf(skip)('playback page', () => {
   it('plays from the moment asked, seeks by a click on the timeline, and speeds up', async () => {
-    const context = await browser.newContext({
-      baseURL: rs.url,
-      viewport: { width: 1400, height: 900 },
-      locale: 'zh-CN',
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto('/');
-    await page.locator('input[name=username]').fill('township1');
-    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
-    await page.locator('form.login__card button[type=submit]').click();
-    await page.locator('header.topbar').waitFor();
+    const { context, page, errors } = await openPage(browser, rs.url);
+    await signIn(page, 'township1');
     const at = new Date(t0 + 1_000).toISOString();
     await page.goto(`/playback/${cam}?at=${encodeURIComponent(at)}`);
     await page.getByTestId('playback').waitFor();
     await page.getByTestId('span').first().waitFor();
     // The picture plays: its position moves on.
-    await page.waitForFunction(
-      () => {
-        const v = document.querySelector<HTMLVideoElement>('[data-testid=playback-video]');
-        return !!v && v.currentTime > 1 && v.readyState >= 2;
-      },
-      undefined,
-      { timeout: 20_000 },
-    );
+    await waitForPosition(page, '[data-testid=playback-video]', 1);
     await page.getByTestId('cursor').waitFor();
     // Zoom to the play position, then click near the right end of the recorded span: the cursor goes there.
     await page.getByRole('button', { name: '放大到播放位置' }).click();
@@ -159,24 +155,15 @@ describe.skipIf(skip)('playback page', () => {
   }, 90_000);
 
   it('plays a second point in sync: the recorded times in both pictures agree', async () => {
-    const context = await browser.newContext({
-      baseURL: rs.url,
-      viewport: { width: 1400, height: 900 },
-      locale: 'zh-CN',
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto('/');
-    await page.locator('input[name=username]').fill('township1');
-    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
-    await page.locator('form.login__card button[type=submit]').click();
-    await page.locator('header.topbar').waitFor();
+    const { context, page, errors } = await openPage(browser, rs.url);
+    await signIn(page, 'township1');
     const at = new Date(t0 + 2_000).toISOString();
     await page.goto(`/playback/${cam}?at=${encodeURIComponent(at)}&cameras=${cam},${cam2}`);
     await page.getByTestId('sync').check();
     await page.getByTestId('sync-tile').first().waitFor();
     expect(await page.getByTestId('sync-tile').getAttribute('data-camera-id')).toBe(String(cam2));
+    // It recorded that moment on the platform too: it plays the platform's recording, as the main player does.
+    await expect.poll(() => page.getByTestId('sync-tile').getAttribute('data-source')).toBe('platform');
     await page.waitForFunction(
       () =>
         [
@@ -186,24 +173,13 @@ describe.skipIf(skip)('playback page', () => {
       { timeout: 30_000 },
     );
     // Both pictures at one instant: the simulator's clock band in each (the time each was recorded).
-    const pictures = await page.evaluate(() =>
-      ['playback-video', 'sync-video'].map((id) => {
-        const v = document.querySelector<HTMLVideoElement>(`[data-testid=${id}]`)!;
-        const c = document.createElement('canvas');
-        c.width = v.videoWidth;
-        c.height = v.videoHeight;
-        const g = c.getContext('2d', { willReadFrequently: true })!;
-        g.drawImage(v, 0, 0);
-        const rgba = g.getImageData(0, 0, c.width, c.height).data;
-        const luma: number[] = [];
-        for (let i = 0; i < rgba.length; i += 4) luma.push(rgba[i + 1]!);
-        return { w: c.width, h: c.height, luma };
-      }),
-    );
-    const [main, other] = pictures.map((p) => readClockBand(Uint8Array.from(p.luma), p.w, p.h, p.w, t0));
+    await page.evaluate(() => document.querySelectorAll('video').forEach((v) => v.pause()));
+    const main = await readVideoClock(page, '[data-testid=playback-video]', t0);
+    const other = await readVideoClock(page, '[data-testid=sync-video]', t0);
+    await page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!.play());
     expect(main, 'clock band of the main picture').toBeDefined();
     expect(other, 'clock band of the point in sync').toBeDefined();
-    expect(Math.abs(main!.wallClockMs - other!.wallClockMs), `${main!.text} vs ${other!.text}`).toBeLessThan(1_000);
+    expect(Math.abs(main!.ms - other!.ms), `${main!.text} vs ${other!.text}`).toBeLessThan(1_000);
     // Pausing the main player pauses the other.
     await page.evaluate(() => document.querySelector<HTMLVideoElement>('[data-testid=playback-video]')!.pause());
     await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('[data-testid=sync-video]')!.paused);
@@ -211,42 +187,90 @@ describe.skipIf(skip)('playback page', () => {
     await context.close();
   }, 90_000);
 
-  it('switches a wall tile to playback of its point, with the wall’s other points to play in sync', async () => {
-    const context = await browser.newContext({
-      baseURL: rs.url,
-      viewport: { width: 1400, height: 900 },
-      locale: 'zh-CN',
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto('/');
-    await page.locator('input[name=username]').fill('township1');
-    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
-    await page.locator('form.login__card button[type=submit]').click();
-    await page.locator('header.topbar').waitFor();
+  it('plays a wall tile back in place, seeks it, and returns it to live while the wall stays live', async () => {
+    // A minute and more recorded: the tile opens a minute ago, inside the recording, with room to seek back.
+    const first = await waitRecorded(cam, 75, 120_000);
+    const { context, page, errors } = await openPage(browser, rs.url);
+    await signIn(page, 'township1');
     await page.getByRole('link', { name: '视频墙' }).click();
     await page.locator('.wall-search').fill('测试');
-    await page.locator('.wall-cam', { hasText: '回放测试' }).click();
-    await page.locator('.wall-cam', { hasText: '同步测试' }).click();
-    await page.locator(`.wall-tile[data-camera-id="${cam2}"]`).waitFor();
+    for (const name of ['回放测试', '同步测试', '直播测试']) await page.locator('.wall-cam', { hasText: name }).click();
     const tile = page.locator(`.wall-tile[data-camera-id="${cam}"]`);
+    const others = [cam2, cam3].map((id) => page.locator(`.wall-tile[data-camera-id="${id}"]`));
+    const liveTime = (t: typeof tile) =>
+      t.locator('.wall-layer--front video').evaluate((v: HTMLVideoElement) => v.currentTime);
+    for (const t of [tile, ...others]) await expect.poll(() => liveTime(t), { timeout: 30_000 }).toBeGreaterThan(0.5);
+    const othersBefore = await Promise.all(others.map(liveTime));
+
+    // In place: the tile is marked, its video plays a recorded time from before now, nobody left the wall.
+    const wallPath = new URL(page.url()).pathname;
     await tile.getByTestId('tile-playback').click();
+    expect(await tile.getAttribute('data-mode')).toBe('playback');
+    expect(new URL(page.url()).pathname).toBe(wallPath);
+    await expect.poll(() => tile.getByTestId('tile-pb-mark').textContent()).toMatch(/回放 \d\d:\d\d:\d\d/);
+    const video = `.wall-tile[data-camera-id="${cam}"] [data-testid=tile-pb-video]`;
+    await waitForPosition(page, video, 1, 30_000);
+    const shown = async () => Number(await tile.getByTestId('tile-pb').getAttribute('data-recorded-ms'));
+    const p1 = await page.locator(video).evaluate((v: HTMLVideoElement) => v.currentTime);
+    await expect
+      .poll(() => page.locator(video).evaluate((v: HTMLVideoElement) => v.currentTime))
+      .toBeGreaterThan(p1 + 1);
+    const before = await shown();
+    expect(before).toBeLessThan(Date.now() - 30_000);
+    expect(before).toBeGreaterThan(first);
+    // The time the tile shows is the one recorded in its picture.
+    await page.locator(video).evaluate((v: HTMLVideoElement) => v.pause());
+    const band = await readVideoClock(page, video, before);
+    expect(band, 'the clock band of the tile’s picture').toBeDefined();
+    expect(Math.abs(band!.ms - (await shown())), band!.text).toBeLessThan(1_500);
+    await page.locator(video).evaluate((v: HTMLVideoElement) => v.play());
+
+    // Seek: zoom the strip's timeline around a moment well before to a few minutes, then click that moment.
+    const target = first + 3_000;
+    expect(await shown()).toBeGreaterThan(target + 10_000);
+    const track = tile.getByTestId('timeline');
+    const at = async (ms: number) => {
+      const a = Number(await track.getAttribute('data-view-from'));
+      const b = Number(await track.getAttribute('data-view-to'));
+      const box = (await track.boundingBox())!;
+      return { width: b - a, x: ((ms - a) / (b - a)) * box.width, y: box.height / 2, box };
+    };
+    await tile.getByRole('button', { name: '放大到播放位置' }).click();
+    await expect.poll(async () => (await at(target)).width).toBeLessThanOrEqual(10 * 60_000);
+    const p = await at(target);
+    await track.click({ position: { x: p.x, y: p.y } });
+    await expect.poll(async () => Math.abs((await shown()) - target)).toBeLessThan(3_000);
+    await waitForPosition(page, video, 0.2, 30_000);
+    await page.locator(video).evaluate((v: HTMLVideoElement) => v.pause());
+    const seekBand = await readVideoClock(page, video, target);
+    expect(seekBand, 'the clock band after the seek').toBeDefined();
+    expect(Math.abs(seekBand!.ms - target), seekBand!.text).toBeLessThan(3_000);
+
+    // The speed choice plays the recording faster.
+    await tile.getByTestId('tile-pb-speed').selectOption('4');
+    expect(await page.locator(video).evaluate((v: HTMLVideoElement) => v.playbackRate)).toBe(4);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'playback-wall-tile.png') });
+
+    // The other tiles played live all along.
+    for (const [k, t] of others.entries()) {
+      expect(await t.getAttribute('data-mode')).toBe('live');
+      await expect.poll(() => liveTime(t)).toBeGreaterThan(othersBefore[k]! + 1);
+    }
+
+    // Back to live: the live player again, its picture moving on.
+    await tile.getByTestId('tile-pb-live').click();
+    expect(await tile.getAttribute('data-mode')).toBe('live');
+    expect(await tile.getByTestId('tile-pb').count()).toBe(0);
+    await expect.poll(() => liveTime(tile), { timeout: 30_000 }).toBeGreaterThan(1);
+
+    // The full playback page stays one click away, with the wall's other points to play in sync.
+    await tile.getByTestId('tile-playback').click();
+    await tile.getByTestId('tile-pb-full').click();
     await page.getByTestId('playback').waitFor();
     expect(new URL(page.url()).pathname).toBe(`/playback/${cam}`);
-    // The wall's other point is offered to play in sync.
-    expect(new URL(page.url()).searchParams.get('cameras')).toBe(`${cam},${cam2}`);
-    await page.getByTestId('sync').waitFor();
-    // It plays the point's last minute at once.
-    await page.waitForFunction(
-      () => {
-        const v = document.querySelector<HTMLVideoElement>('[data-testid=playback-video]');
-        return !!v && v.currentTime > 1 && v.readyState >= 2;
-      },
-      undefined,
-      { timeout: 20_000 },
-    );
+    expect(new URL(page.url()).searchParams.get('cameras')).toBe(`${cam},${cam2},${cam3}`);
+    await waitForPosition(page, '[data-testid=playback-video]', 1);
     expect(errors).toEqual([]);
     await context.close();
-  }, 60_000);
+  }, 240_000);
 });

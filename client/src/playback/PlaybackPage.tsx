@@ -5,34 +5,22 @@
  * alert page opens its linked cameras here from 30 s before the alert.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type HlsType from 'hls.js';
-import { API_BASE, request, windowSession } from '../api.ts';
+import { API_BASE, request } from '../api.ts';
 import { describeError } from '../errors.ts';
-import { currentLang, useI18n } from '../i18n.tsx';
-import { serverText } from '../serverMessages.ts';
+import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
-import { Timeline, type TimelineAlert, type TimelineSpan } from './Timeline.tsx';
+import { Timeline } from './Timeline.tsx';
+import {
+  DAY,
+  SPEEDS,
+  positionFor,
+  sourceAt,
+  usePlaybackPlayer,
+  usePointSpans,
+  type PlaybackAnswer,
+  type Source,
+} from './usePlaybackPlayer.ts';
 import './playback.css';
-
-interface SpansAnswer {
-  spans: Array<{ start: string; end: string }>;
-  gaps: Array<{ start: string; end: string }>;
-  alerts: Array<{ id: number; level: string; at: string; title: string }>;
-  /** The camera's own recordings (ONVIF Profile G), or why there are none to show. */
-  deviceSpans?: Array<{ start: string; end: string }>;
-  device?: { available: boolean; code: string | null; message: string | null } | null;
-}
-
-type Source = 'platform' | 'device';
-
-interface PlaybackAnswer {
-  playlistUrl: string | null;
-  startOffsetSec: number;
-  segments: Array<{ startMs: number; endMs: number; offsetSec: number }>;
-  /** A replay of the camera's own recording: a live-like stream from `from`, at the device's speed. */
-  source?: Source;
-  speed?: number;
-}
 
 interface Clip {
   id: number;
@@ -43,37 +31,6 @@ interface Clip {
   url: string | null;
 }
 
-export const SPEEDS = [0.5, 1, 2, 4, 8] as const;
-const DAY = 24 * 3_600_000;
-/** One ticket covers this much from the seek point (the server allows recording.maxRangeHours). */
-const TICKET_SPAN = 3_600_000;
-
-async function loadHls() {
-  const [{ default: Hls }, { default: workerPath }] = await Promise.all([
-    import('hls.js'),
-    import('hls.js/dist/hls.worker.js?url'),
-  ]);
-  return { Hls, workerPath };
-}
-
-/** Wall-clock time of a player position, by the segment map the ticket came with. */
-export function wallTimeAt(segments: PlaybackAnswer['segments'], t: number): number | null {
-  for (const s of segments) {
-    const d = (s.endMs - s.startMs) / 1000;
-    if (t >= s.offsetSec && t < s.offsetSec + d + 0.05) return s.startMs + (t - s.offsetSec) * 1000;
-  }
-  return null;
-}
-
-/** Player position of a wall-clock time (the next recorded moment when it falls in a gap). */
-export function positionOf(segments: PlaybackAnswer['segments'], ms: number): number | null {
-  for (const s of segments) {
-    if (ms < s.startMs) return s.offsetSec;
-    if (ms < s.endMs) return s.offsetSec + (ms - s.startMs) / 1000;
-  }
-  return null;
-}
-
 const toLocalInput = (ms: number) => {
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
   return d.toISOString().slice(0, 19);
@@ -82,91 +39,95 @@ const toLocalInput = (ms: number) => {
 /** Most points played together at one moment (the main one and three more). */
 export const MAX_SYNC = 4;
 
+/** A moment the main player started a ticket from, with the source and speed it asked for. */
+interface SyncSeek {
+  ms: number;
+  n: number;
+  source: Source;
+  speed: number;
+}
+
 /**
  * Another point played in step with the main player (同步回放): its own ticket from each moment the main one
- * seeks to, then kept at the main player's wall time (re-aligned when more than half a second apart), its
- * pause and its speed. Platform recordings only.
+ * starts one, then kept at the main player's wall time (re-aligned when more than half a second apart, within
+ * what its stream holds), its pause and its speed. It plays the source the main one plays when that recorded
+ * the moment, else the other; with neither, the tile says why.
  */
 function SyncTile(props: {
   cameraId: number;
-  seekMs: number | null;
-  seekN: number;
+  range: { from: number; to: number };
+  seek: SyncSeek | null;
   wallMs: number | null;
   paused: boolean;
   rate: number;
 }) {
-  const { cameraId, seekMs, seekN, wallMs, paused, rate } = props;
+  const { cameraId, range, seek, wallMs, paused, rate } = props;
   const { t } = useI18n();
   const video = useRef<HTMLVideoElement>(null);
-  const answer = useRef<PlaybackAnswer | null>(null);
+  const { ticket, open, stop, shownTime } = usePlaybackPlayer(video);
+  const recorded = usePointSpans(cameraId, range.from, range.to);
   const [note, setNote] = useState<string | null>(null);
   const [shownMs, setShownMs] = useState<number | null>(null);
+  const [from, setFrom] = useState<Source | null>(null);
 
   useEffect(() => {
-    if (seekMs === null) return;
-    let hls: HlsType | null = null;
-    let gone = false;
-    answer.current = null;
-    const toMs = Math.min(Date.now(), seekMs + TICKET_SPAN);
-    request<PlaybackAnswer>(`/recording/cameras/${cameraId}/playback`, {
-      method: 'POST',
-      json: { from: new Date(seekMs).toISOString(), to: new Date(toMs).toISOString() },
-    })
-      .then(async (a) => {
-        const el = video.current;
-        if (gone || !el) return;
-        if (!a.playlistUrl) return setNote(t('playback.nothing'));
-        setNote(null);
-        const { Hls, workerPath } = await loadHls();
-        if (gone) return;
-        answer.current = a;
-        hls = new Hls({
-          ...(workerPath ? { workerPath } : {}),
-          startPosition: a.startOffsetSec,
-          xhrSetup: (xhr, url) => {
-            xhr.open('GET', url, true);
-            const session = windowSession();
-            if (session) xhr.setRequestHeader('Authorization', `Bearer ${session}`);
-          },
-        });
-        hls.loadSource(a.playlistUrl);
-        hls.attachMedia(el);
-        void el.play().catch(() => undefined);
-      })
-      .catch((err: unknown) => !gone && setNote(describeError(err, t)));
-    return () => {
-      gone = true;
-      hls?.destroy();
-    };
-  }, [cameraId, seekMs, seekN, t]);
+    if (seek === null || !recorded.loaded) return;
+    const src = sourceAt({ platform: recorded.spans, device: recorded.deviceSpans }, seek.ms, seek.source);
+    setFrom(src);
+    if (src === null) {
+      stop();
+      setShownMs(null);
+      const why = t('playback.syncNothingHere');
+      setNote(recorded.error ?? (recorded.deviceNote ? `${why} (${recorded.deviceNote})` : why));
+      return;
+    }
+    setNote(null);
+    open(cameraId, seek.ms, src, seek.speed).then(
+      (tk) => tk && !tk.answer.playlistUrl && setNote(t('playback.nothing')),
+      (err: unknown) => setNote(describeError(err, t)),
+    );
+    return stop;
+  }, [cameraId, seek, recorded, open, stop, t]);
 
   useEffect(() => {
     const el = video.current;
-    const a = answer.current;
-    if (!el || !a) return;
-    el.playbackRate = rate;
+    const tk = ticket.current;
+    if (!el || !tk) return;
+    el.playbackRate = tk.answer.source === 'device' ? 1 : rate;
     if (paused && !el.paused) el.pause();
     if (!paused && el.paused) void el.play().catch(() => undefined);
     if (wallMs === null) return;
-    const pos = positionOf(a.segments, wallMs);
-    if (pos !== null && Math.abs(el.currentTime - pos) > 0.5) el.currentTime = pos;
-  }, [wallMs, paused, rate]);
+    const pos = positionFor(tk, wallMs);
+    if (pos === null || Math.abs(el.currentTime - pos) <= 0.5) return;
+    // A camera's replay is a stream from one moment: it can move only within what it has sent so far.
+    const { seekable } = el;
+    const within = tk.answer.source !== 'device' || (seekable.length > 0 && pos <= seekable.end(seekable.length - 1));
+    if (within) el.currentTime = pos;
+  }, [wallMs, paused, rate, ticket]);
 
   return (
-    <figure className="pb-sync-tile" data-testid="sync-tile" data-camera-id={cameraId} data-wall-ms={shownMs ?? ''}>
+    <figure
+      className="pb-sync-tile"
+      data-testid="sync-tile"
+      data-camera-id={cameraId}
+      data-source={from ?? ''}
+      data-wall-ms={shownMs ?? ''}
+    >
       <video
         ref={video}
         className="pb-video"
         data-testid="sync-video"
         muted
         playsInline
-        onTimeUpdate={() => {
-          const a = answer.current;
-          if (a && video.current) setShownMs(wallTimeAt(a.segments, video.current.currentTime));
-        }}
+        onTimeUpdate={() => setShownMs(shownTime())}
       />
       <figcaption>
-        #{cameraId} {note && <span className="pb-error">{note}</span>}
+        #{cameraId} {from === 'device' && <span className="pb-note">{t('playback.source.device')}</span>}{' '}
+        {note && (
+          <span className="pb-error" data-testid="sync-note">
+            {note}
+          </span>
+        )}
       </figcaption>
     </figure>
   );
@@ -189,25 +150,22 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
     const to = Math.min(now, atParam + DAY / 2);
     return { from: to - DAY, to };
   });
-  const [spans, setSpans] = useState<TimelineSpan[]>([]);
-  const [deviceSpans, setDeviceSpans] = useState<TimelineSpan[]>([]);
-  const [deviceNote, setDeviceNote] = useState<string | undefined>(undefined);
+  const recorded = usePointSpans(camera, range.from, range.to);
+  const { spans, deviceSpans, deviceNote, alerts } = recorded;
   /** Where playback comes from: the platform's recordings, or the camera's own (chosen for the user when only one has any). */
   const [source, setSource] = useState<Source>('platform');
-  const [alerts, setAlerts] = useState<TimelineAlert[]>([]);
   const [cursor, setCursor] = useState<number | null>(Number.isNaN(atParam) ? null : atParam);
   const [speed, setSpeed] = useState(1);
   /** 同步回放: the other points of `cameras` (up to MAX_SYNC in all) follow the main player's moment. */
   const [sync, setSync] = useState(false);
-  const [syncSeek, setSyncSeek] = useState<{ ms: number; n: number } | null>(null);
+  const [syncSeek, setSyncSeek] = useState<SyncSeek | null>(null);
   const [paused, setPaused] = useState(true);
   const [error, setError] = useState<string | null>(null);
   const [playing, setPlaying] = useState<PlaybackAnswer | null>(null);
   const [download, setDownload] = useState<{ from: string; to: string } | null>(null);
   const [clips, setClips] = useState<Clip[]>([]);
   const video = useRef<HTMLVideoElement>(null);
-  const hlsRef = useRef<HlsType | null>(null);
-  const ticket = useRef<{ fromMs: number; toMs: number; answer: PlaybackAnswer } | null>(null);
+  const { ticket, open, seekWithin, stop: stopPlayer, shownTime } = usePlaybackPlayer(video);
   /** One frame's duration: the smallest step between presented frames seen (25 fps until one is seen). */
   const frameSec = useRef(0.04);
   const frameSeen = useRef(false);
@@ -229,105 +187,34 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
     return () => el.cancelVideoFrameCallback(handle);
   }, []);
 
+  // The point's recordings are known: offer the source that has some (the camera's own when only it has).
   useEffect(() => {
-    const controller = new AbortController();
-    const q = `from=${new Date(range.from).toISOString()}&to=${new Date(range.to).toISOString()}`;
-    request<SpansAnswer>(`/recording/cameras/${camera}/spans?${q}`, { signal: controller.signal }).then(
-      (r) => {
-        const platform = r.spans.map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) }));
-        const device = (r.deviceSpans ?? []).map((s) => ({ start: Date.parse(s.start), end: Date.parse(s.end) }));
-        setSpans(platform);
-        setDeviceSpans(device);
-        setDeviceNote(
-          r.device && !r.device.available
-            ? (serverText(currentLang(), {
-                message: r.device.message ?? '',
-                ...(r.device.code ? { code: r.device.code } : {}),
-              }) ?? undefined)
-            : undefined,
-        );
-        setSource(platform.length === 0 && device.length > 0 ? 'device' : 'platform');
-        setAlerts(r.alerts.map((a) => ({ id: a.id, at: Date.parse(a.at), level: a.level, title: a.title })));
-        setError(null);
-      },
-      (err: unknown) => !controller.signal.aborted && setError(describeError(err, t)),
-    );
-    return () => controller.abort();
-  }, [camera, range, t]);
+    if (recorded.loaded) setSource(recorded.source);
+  }, [recorded]);
 
   useEffect(() => {
     if (!alertId) return;
     request<Clip[]>(`/recording/alerts/${alertId}/clips`).then(setClips, () => undefined);
   }, [alertId]);
 
-  const stopPlayer = () => {
-    hlsRef.current?.destroy();
-    hlsRef.current = null;
-  };
-  useEffect(() => stopPlayer, []);
-
   const seek = useCallback(
     async (ms: number) => {
       setCursor(ms);
-      const current = ticket.current;
-      const el = video.current;
-      if (
-        current &&
-        el &&
-        current.answer.source !== 'device' &&
-        source === 'platform' &&
-        ms >= current.fromMs &&
-        ms < current.toMs
-      ) {
-        const pos = positionOf(current.answer.segments, ms);
-        if (pos !== null) {
-          el.currentTime = pos;
-          void el.play().catch(() => undefined);
-          return;
-        }
-      }
+      if (source === 'platform' && seekWithin(ms)) return;
       // A new ticket for the main player: the points played in sync take one from the same moment.
-      setSyncSeek((cur) => ({ ms, n: (cur?.n ?? 0) + 1 }));
+      setSyncSeek((cur) => ({ ms, n: (cur?.n ?? 0) + 1, source, speed }));
       try {
-        const toMs = Math.min(Date.now(), ms + TICKET_SPAN);
         // The camera replays at the speed asked (RTSP Scale): a new speed is a new replay from the cursor.
-        const answer = await request<PlaybackAnswer>(`/recording/cameras/${camera}/playback`, {
-          method: 'POST',
-          json: {
-            from: new Date(ms).toISOString(),
-            to: new Date(toMs).toISOString(),
-            ...(source === 'device' ? { source, speed } : {}),
-          },
-        });
-        ticket.current = { fromMs: ms, toMs, answer };
+        const started = await open(camera, ms, source, speed);
+        if (!started) return;
         frameSeen.current = false;
-        setPlaying(answer);
-        stopPlayer();
-        if (!answer.playlistUrl || !el) {
-          setError(t('playback.nothing'));
-          return;
-        }
-        setError(null);
-        const { Hls, workerPath } = await loadHls();
-        const hls = new Hls({
-          ...(workerPath ? { workerPath } : {}),
-          ...(answer.source === 'device' ? {} : { startPosition: answer.startOffsetSec }),
-          xhrSetup: (xhr, url) => {
-            xhr.open('GET', url, true);
-            const session = windowSession();
-            if (session) xhr.setRequestHeader('Authorization', `Bearer ${session}`);
-          },
-        });
-        hlsRef.current = hls;
-        hls.loadSource(answer.playlistUrl);
-        hls.attachMedia(el);
-        el.playbackRate = answer.source === 'device' ? 1 : speed;
-        void el.play().catch(() => undefined);
+        setPlaying(started.answer);
+        setError(started.answer.playlistUrl ? null : t('playback.nothing'));
       } catch (err) {
         setError(describeError(err, t));
       }
     },
-    [camera, speed, source, t],
+    [camera, speed, source, t, open, seekWithin],
   );
 
   // A new speed of a device replay: a new replay from the cursor, with the new `seek` (it knows the speed).
@@ -347,15 +234,7 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
   }, [atParam, seek]);
 
   const onTime = () => {
-    const el = video.current;
-    const answer = ticket.current?.answer;
-    if (!el || !answer) return;
-    if (answer.source === 'device') {
-      // A replay has no segment map: the recorded time runs at the device's speed from where it started.
-      setCursor(ticket.current!.fromMs + el.currentTime * 1000 * (answer.speed ?? 1));
-      return;
-    }
-    const ms = wallTimeAt(answer.segments, el.currentTime);
+    const ms = shownTime();
     if (ms !== null) setCursor(ms);
   };
 
@@ -374,7 +253,6 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
               value={camera}
               onChange={(e) => {
                 stopPlayer();
-                ticket.current = null;
                 setPlaying(null);
                 setCamera(Number(e.target.value));
               }}
@@ -387,7 +265,7 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
             </select>
           </label>
         )}
-        {cameraList.length > 1 && source === 'platform' && (
+        {cameraList.length > 1 && (
           <label>
             <input
               type="checkbox"
@@ -395,7 +273,8 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
               checked={sync}
               onChange={(e) => {
                 setSync(e.target.checked);
-                if (e.target.checked && cursor !== null) setSyncSeek((cur) => ({ ms: cursor, n: (cur?.n ?? 0) + 1 }));
+                if (e.target.checked && cursor !== null)
+                  setSyncSeek((cur) => ({ ms: cursor, n: (cur?.n ?? 0) + 1, source, speed }));
               }}
             />{' '}
             {t('playback.sync', { n: MAX_SYNC })}
@@ -409,7 +288,6 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
               value={source}
               onChange={(e) => {
                 stopPlayer();
-                ticket.current = null;
                 setSource(e.target.value as Source);
               }}
             >
@@ -481,7 +359,8 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
         onPlay={() => setPaused(false)}
         onPause={() => setPaused(true)}
       />
-      {sync && source === 'platform' && (
+      {error === null && recorded.error && <p className="pb-error">{recorded.error}</p>}
+      {sync && (
         <div className="pb-sync" data-testid="sync-grid">
           {cameraList
             .filter((id) => id !== camera)
@@ -490,8 +369,8 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
               <SyncTile
                 key={id}
                 cameraId={id}
-                seekMs={syncSeek?.ms ?? null}
-                seekN={syncSeek?.n ?? 0}
+                range={range}
+                seek={syncSeek}
                 wallMs={cursor}
                 paused={paused}
                 rate={speed}

@@ -30,6 +30,8 @@ export interface TimelineProps {
   alerts: TimelineAlert[];
   cursor: number | null;
   onSeek: (ms: number) => void;
+  /** A wall tile's strip: short tool labels and no legend (the wheel still zooms, shift+wheel pans). */
+  compact?: boolean;
 }
 
 const LEVEL_COLORS: Record<string, string> = { blue: '#3b82f6', yellow: '#eab308', orange: '#f97316', red: '#ef4444' };
@@ -42,7 +44,8 @@ const hhmm = (ms: number) => {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 };
 
-export function Timeline({ from, to, spans, deviceSpans = [], deviceNote, alerts, cursor, onSeek }: TimelineProps) {
+export function Timeline(props: TimelineProps) {
+  const { from, to, spans, deviceSpans = [], deviceNote, alerts, cursor, onSeek, compact = false } = props;
   const { t } = useI18n();
   const [view, setView] = useState<{ a: number; b: number }>({ a: from, b: to });
   const ref = useRef<HTMLDivElement>(null);
@@ -98,13 +101,21 @@ export function Timeline({ from, to, spans, deviceSpans = [], deviceNote, alerts
   const visible = (s: TimelineSpan) => s.end > a && s.start < b;
 
   return (
-    <div className="pb-timeline">
+    <div className={`pb-timeline ${compact ? 'pb-timeline--compact' : ''}`}>
       <div className="pb-timeline-tools">
-        <button type="button" onClick={() => setView({ a: from, b: to })}>
-          {t('playback.zoomAll')}
+        {/* A tile's strip has no room for words: short labels, the words in the tooltip. */}
+        <button
+          type="button"
+          title={t('playback.zoomAll')}
+          aria-label={t('playback.zoomAll')}
+          onClick={() => setView({ a: from, b: to })}
+        >
+          {compact ? '24h' : t('playback.zoomAll')}
         </button>
         <button
           type="button"
+          title={t('playback.zoomIn')}
+          aria-label={t('playback.zoomIn')}
           disabled={cursor === null}
           onClick={() => {
             if (cursor === null) return;
@@ -114,7 +125,7 @@ export function Timeline({ from, to, spans, deviceSpans = [], deviceNote, alerts
             setView({ a: na, b: na + w });
           }}
         >
-          {t('playback.zoomIn')}
+          {compact ? '⊕' : t('playback.zoomIn')}
         </button>
         <span className="pb-timeline-range">
           {hhmm(a)} – {hhmm(b)}
@@ -129,6 +140,8 @@ export function Timeline({ from, to, spans, deviceSpans = [], deviceNote, alerts
         aria-valuemax={to}
         aria-valuenow={cursor ?? from}
         data-testid="timeline"
+        data-view-from={Math.round(a)}
+        data-view-to={Math.round(b)}
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
@@ -181,17 +194,19 @@ export function Timeline({ from, to, spans, deviceSpans = [], deviceNote, alerts
           </span>
         ))}
       </div>
-      <div className="pb-legend">
-        <span>
-          <i />
-          {t('playback.legend.platform')}
-        </span>
-        <span>
-          <i className="device" />
-          {t('playback.legend.device')}
-          {deviceNote ? `: ${deviceNote}` : ''}
-        </span>
-      </div>
+      {!compact && (
+        <div className="pb-legend">
+          <span>
+            <i />
+            {t('playback.legend.platform')}
+          </span>
+          <span>
+            <i className="device" />
+            {t('playback.legend.device')}
+            {deviceNote ? `: ${deviceNote}` : ''}
+          </span>
+        </div>
+      )}
     </div>
   );
 }

@@ -14,6 +14,7 @@ import { PtzOverlay } from '../live/PtzOverlay.tsx';
 import { navigateToPlayback } from '../router.ts';
 import { useSession } from '../session.tsx';
 import type { TileView } from '../live/liveSession.ts';
+import { TilePlayback } from './TilePlayback.tsx';
 import { CAMERA_MIME, TILE_MIME, type WallPoint } from './model.ts';
 
 /** A switch waits this long at most for the new picture, then shows whatever the new player shows. */
@@ -94,12 +95,16 @@ export function WallTile(props: WallTileProps) {
   const [live, setLive] = useState<ReadonlySet<number>>(new Set());
   const [dragOver, setDragOver] = useState(false);
   const [target, setTarget] = useState<number | null>(cameraId);
+  /** The tile plays its point's recordings in place (issue 14) instead of its live picture. */
+  const [playback, setPlayback] = useState(false);
   /** Camera order of the players in the DOM: new ones are appended, so none is moved. */
   const [order, setOrder] = useState<number[]>(cameraId === null ? [] : [cameraId]);
 
   // Adjusting state while rendering (React's pattern for "state derived from a changed prop").
   if (target !== cameraId) {
     setTarget(cameraId);
+    // Another point here (a tour, an alert, a drop): it plays live.
+    setPlayback(false);
     if (cameraId === null || front === null || front === cameraId || !smooth || live.has(cameraId)) {
       setFront(cameraId);
       setPending(null);
@@ -164,10 +169,11 @@ export function WallTile(props: WallTileProps) {
   const shown = front !== null ? point(front) : undefined;
   return (
     <div
-      className={`wall-tile ${focused ? 'wall-tile--focused' : ''} ${full ? 'wall-tile--full' : ''} ${dragOver ? 'wall-tile--drop' : ''} ${alertLevel ? `wall-tile--alert wall-tile--alert-${alertLevel}` : ''}`}
+      className={`wall-tile ${playback ? 'wall-tile--playback' : ''} ${focused ? 'wall-tile--focused' : ''} ${full ? 'wall-tile--full' : ''} ${dragOver ? 'wall-tile--drop' : ''} ${alertLevel ? `wall-tile--alert wall-tile--alert-${alertLevel}` : ''}`}
       data-index={index}
       data-camera-id={front ?? ''}
       data-pending-id={pending ?? ''}
+      data-mode={playback ? 'playback' : 'live'}
       data-alert-level={alertLevel ?? ''}
       data-taken-by={takenBy ?? ''}
       onClick={() => props.onFocus(index)}
@@ -175,29 +181,46 @@ export function WallTile(props: WallTileProps) {
       onDragOver={onDragOver}
       onDragLeave={() => setDragOver(false)}
       onDrop={onDrop}
-      draggable={interactive && front !== null}
+      draggable={interactive && front !== null && !playback}
       onDragStart={(e) => {
         e.dataTransfer.setData(TILE_MIME, String(index));
         if (front !== null) e.dataTransfer.setData(CAMERA_MIME, String(front));
       }}
     >
       <div className="wall-tile__picture">
-        {nextOrder.map((id) => (
-          <div
-            key={id}
-            className={`wall-layer ${id === front ? 'wall-layer--front' : 'wall-layer--back'}`}
-            data-camera-id={id}
-          >
-            <LivePlayer
-              cameraId={id}
-              quality={full && id === front ? 'main' : 'sub'}
-              latency={id === front && full && steerable && point(id)?.ptz ? 'ptz' : 'tile'}
-              onStateChange={(v) => onState(id, v)}
-            >
-              {id === front && full && steerable && point(id)?.ptz && <PtzOverlay cameraId={id} />}
-            </LivePlayer>
+        {playback && front !== null && (
+          <div className="wall-layer wall-layer--playback">
+            <TilePlayback
+              cameraId={front}
+              onLive={() => setPlayback(false)}
+              onFullPage={(at) =>
+                navigateToPlayback(front, {
+                  at,
+                  cameras: [front, ...(props.playbackWith ?? []).filter((id) => id !== front)].slice(0, 4),
+                })
+              }
+            />
           </div>
-        ))}
+        )}
+        {nextOrder
+          // The live player of a point played back steps aside (its socket may keep it warm for the return).
+          .filter((id) => !(playback && id === front))
+          .map((id) => (
+            <div
+              key={id}
+              className={`wall-layer ${id === front ? 'wall-layer--front' : 'wall-layer--back'}`}
+              data-camera-id={id}
+            >
+              <LivePlayer
+                cameraId={id}
+                quality={full && id === front ? 'main' : 'sub'}
+                latency={id === front && full && steerable && point(id)?.ptz ? 'ptz' : 'tile'}
+                onStateChange={(v) => onState(id, v)}
+              >
+                {id === front && full && steerable && point(id)?.ptz && <PtzOverlay cameraId={id} />}
+              </LivePlayer>
+            </div>
+          ))}
         {front === null && (
           <div className="wall-tile__empty">
             <span className="wall-tile__index">{index + 1}</span>
@@ -213,6 +236,7 @@ export function WallTile(props: WallTileProps) {
             title={live.has(front) ? t('live.state.live') : t('live.state.loading')}
             aria-hidden="true"
           />
+          {playback && <span className="wall-tile__tag wall-tile__tag--playback">{t('playback.tile.mark')}</span>}
           <TileName name={shown?.name ?? `#${front}`} />
           {takenBy !== null && <span className="wall-tile__tag">{t('wall.alertTaken')}</span>}
           {full && <span className="wall-tile__quality">{t('live.main')}</span>}
@@ -230,8 +254,8 @@ export function WallTile(props: WallTileProps) {
               >
                 {full ? '⤡' : '⤢'}
               </button>
-              {canPlayback && (
-                // The tile's point from a minute ago on the playback page (its timeline, speed, frame step).
+              {canPlayback && !playback && (
+                // The tile's point from a minute ago, in the tile (its strip opens the full playback page).
                 <button
                   type="button"
                   className="wall-icon"
@@ -240,10 +264,7 @@ export function WallTile(props: WallTileProps) {
                   aria-label={t('wall.playback')}
                   onClick={(e) => {
                     e.stopPropagation();
-                    navigateToPlayback(front, {
-                      at: Date.now() - 60_000,
-                      cameras: [front, ...(props.playbackWith ?? []).filter((id) => id !== front)].slice(0, 4),
-                    });
+                    setPlayback(true);
                   }}
                 >
                   ⏪
