@@ -20,14 +20,15 @@
  * cluster is drawn or the feed does not hold every seeded point. A first run
  * with 2,000 points prints the floor (what the page, the basemap and maplibre
  * cost whatever the number of points; MAP_BENCH_FLOOR=0 skips it).
- * MAP_BENCH_SIZES (e.g. "50000") and MAP_BENCH_LOADS change what runs;
+ * MAP_BENCH_SIZES (e.g. "50000") and MAP_BENCH_LOADS change what runs, MAP_BENCH_COMPARE
+ * runs another build's page beside this one's (see below);
  * MAP_BENCH_PROFILE=1 prints the page's main-thread profile, MAP_BENCH_TIMELINE=1
  * its requests, MAP_BENCH_TRACE=<dir> writes a Chromium performance trace of
  * each load there (every thread of the page, workers included: open it in
  * DevTools' Performance panel). Everything on loopback.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
@@ -41,6 +42,12 @@ const SIZES = (process.env['MAP_BENCH_SIZES'] ?? '50000,200000').split(',').map(
 const LOADS = Number(process.env['MAP_BENCH_LOADS'] ?? 3);
 const FLOOR = process.env['MAP_BENCH_FLOOR'] !== '0';
 const CLIENT_DIR = path.resolve(import.meta.dirname, '../client/dist');
+/**
+ * MAP_BENCH_COMPARE=<another client build's dist>: every load is run with that build too, in turn on the same
+ * server and data, so the two are compared under the same machine load (printed as notes; the BENCH lines are
+ * this build's). E.g. an earlier commit's `vite build` output.
+ */
+const COMPARE = process.env['MAP_BENCH_COMPARE'];
 
 const note = (text: string) => console.log(`# ${text}`);
 const load = () =>
@@ -52,7 +59,14 @@ const name = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
 async function firstRender(browser: Browser, points: number): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ccc-map-bench-'));
   const block = await claimLoopbackBlock();
-  const t = await startTestServer({ cameras: 0, clientDir: CLIENT_DIR, sqlitePath: path.join(dir, 'map.sqlite') });
+  // The server serves the build through a link, which MAP_BENCH_COMPARE turns to the other build between loads.
+  const served = path.join(dir, 'client');
+  const serve = (build: string) => {
+    rmSync(served, { force: true });
+    symlinkSync(build, served);
+  };
+  serve(CLIENT_DIR);
+  const t = await startTestServer({ cameras: 0, clientDir: served, sqlitePath: path.join(dir, 'map.sqlite') });
   try {
     const { orgs, cameras } = t.server.app.repos;
     const villages = orgs.all().filter((u) => u.level === 'village');
@@ -66,7 +80,14 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
     const times: number[] = [];
     /** The same instant from the map component's mount (the page's own start, session and configuration left out). */
     const fromMount: number[] = [];
-    for (let i = 0; i < LOADS; i++) {
+    const compared: number[] = [];
+    const builds = COMPARE ? [CLIENT_DIR, COMPARE] : [CLIENT_DIR];
+    for (let k = 0; k < LOADS * builds.length; k++) {
+      // In turn, starting with each build as often as the other.
+      const build = builds[(k + Math.floor(k / 2)) % builds.length]!;
+      const other = build !== CLIENT_DIR;
+      const i = Math.floor(k / builds.length);
+      serve(build);
       const context = await browser.newContext({
         baseURL: t.url,
         viewport: { width: 1600, height: 900 },
@@ -84,7 +105,10 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
         await cdp.send('Profiler.start');
       }
       const trace = process.env['MAP_BENCH_TRACE'];
-      if (trace) await browser.startTracing(page, { path: path.join(trace, `map-${name(points)}-${i + 1}.json`) });
+      if (trace)
+        await browser.startTracing(page, {
+          path: path.join(trace, `map-${name(points)}-${i + 1}${other ? '-compared' : ''}.json`),
+        });
       await page.goto(`/wall/${screen.id}`);
       const canvas = page.locator('.wall-map__canvas');
       await page.waitForFunction(
@@ -125,7 +149,7 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
         for (const line of timeline) note(`  ${line}`);
       }
       note(
-        `${name(points)} load ${i + 1}: ${phases}, ready ${readyAt} ms; feed ${inFeed} points, ${drawn.clusters} clusters and ${drawn.singles} single points drawn; load average ${load()}`,
+        `${name(points)} load ${i + 1}${other ? ' (compared build)' : ''}: ${phases}, ready ${readyAt} ms; feed ${inFeed} points, ${drawn.clusters} clusters and ${drawn.singles} single points drawn; load average ${load()}`,
       );
       if (cdp) {
         // The page's main thread by function, self time (MAP_BENCH_PROFILE=1).
@@ -148,11 +172,20 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
       }
       if (drawn.clusters === 0) throw new Error(`${name(points)}: the map drew no clusters`);
       if (inFeed !== points) throw new Error(`${name(points)}: the feed held ${inFeed} of ${points} points`);
+      await context.close();
+      if (other) {
+        compared.push(readyAt / 1000);
+        continue;
+      }
       times.push(readyAt / 1000);
       fromMount.push((readyAt - mountAt) / 1000);
-      await context.close();
     }
-    const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+    const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const median = medianOf(times);
+    if (COMPARE)
+      note(
+        `${name(points)} compared build ${COMPARE}: first render (s) ${compared.map((x) => x.toFixed(3)).join(' ')}, median ${medianOf(compared).toFixed(3)} (this build: ${median.toFixed(3)})`,
+      );
     note(`${name(points)} first render (s), ${LOADS} loads: ${times.map((x) => x.toFixed(3)).join(' ')}`);
     note(
       `${name(points)} from the map's mount (s): ${fromMount.map((x) => x.toFixed(3)).join(' ')} (the page's start, session and map configuration before it)`,
