@@ -20,7 +20,8 @@
  * cluster is drawn or the feed does not hold every seeded point. A first run
  * with 2,000 points prints the floor (what the page, the basemap and maplibre
  * cost whatever the number of points; MAP_BENCH_FLOOR=0 skips it).
- * MAP_BENCH_SIZES (e.g. "50000") and MAP_BENCH_LOADS change what runs, MAP_BENCH_COMPARE
+ * MAP_BENCH_SIZES (e.g. "50000") and MAP_BENCH_LOADS change what runs, MAP_BENCH_CLIENT
+ * measures another build directory than client/dist, MAP_BENCH_COMPARE
  * runs another build's page beside this one's (see below);
  * MAP_BENCH_PROFILE=1 prints the page's main-thread profile, MAP_BENCH_TIMELINE=1
  * its requests, MAP_BENCH_TRACE=<dir> writes a Chromium performance trace of
@@ -41,7 +42,8 @@ import { claimLoopbackBlock } from './sim/addresses.ts';
 const SIZES = (process.env['MAP_BENCH_SIZES'] ?? '50000,200000').split(',').map(Number);
 const LOADS = Number(process.env['MAP_BENCH_LOADS'] ?? 3);
 const FLOOR = process.env['MAP_BENCH_FLOOR'] !== '0';
-const CLIENT_DIR = path.resolve(import.meta.dirname, '../client/dist');
+/** The build whose page is measured: client/dist, or MAP_BENCH_CLIENT (a copy no other `build:client` replaces mid-run). */
+const CLIENT_DIR = path.resolve(process.env['MAP_BENCH_CLIENT'] ?? path.join(import.meta.dirname, '../client/dist'));
 /**
  * MAP_BENCH_COMPARE=<another client build's dist>: every load is run with that build too, in turn on the same
  * server and data, so the two are compared under the same machine load (printed as notes; the BENCH lines are
