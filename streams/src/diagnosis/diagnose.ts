@@ -92,6 +92,16 @@ const FRAME_BYTES = ANALYSIS_WIDTH * ANALYSIS_HEIGHT * 3;
 
 /** The reason ffmpeg's stderr gives, by the phrases ffmpeg 4–7 use. */
 export function failureOf(stderr: string, timedOut: boolean): SampleFailure {
+  // An RTSP status comes first: ffmpeg follows `method DESCRIBE failed: 503 …` with "Invalid data found when
+  // processing input", which read as garbage from a camera that had only refused or not answered in time.
+  const status = /method \w+ failed: (\d{3})/.exec(stderr)?.[1];
+  if (status) {
+    const code = Number(status);
+    if (code === 401 || code === 403) return 'unauthorized';
+    if (code === 404) return 'not_found';
+    if (code === 408 || code === 504) return 'timeout';
+    return 'refused';
+  }
   if (/401 Unauthorized|Unauthorized|403 Forbidden/i.test(stderr)) return 'unauthorized';
   if (/Connection refused/i.test(stderr)) return 'refused';
   if (/404 Not Found|Server returned 404/i.test(stderr)) return 'not_found';

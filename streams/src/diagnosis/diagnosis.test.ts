@@ -365,6 +365,14 @@ describe('sampling with a fake ffmpeg', () => {
   it('maps ffmpeg phrases to reasons', () => {
     expect(failureOf('method DESCRIBE failed: 401 Unauthorized', false)).toBe('unauthorized');
     expect(failureOf('method DESCRIBE failed: 404 Not Found', false)).toBe('not_found');
+    // ffmpeg adds "Invalid data found" after any RTSP error status: the status is the reason.
+    const refused =
+      'method DESCRIBE failed: 503 Service Unavailable\nrtsp://127.0.0.1:1/x: Invalid data found when processing input';
+    expect(failureOf(refused, false)).toBe('refused');
+    expect(failureOf(refused.replace('503 Service Unavailable', '504 Gateway Time-out'), false)).toBe('timeout');
+    expect(failureOf('[h264 @ 0x1] Invalid NAL unit size\nInvalid data found when processing input', false)).toBe(
+      'invalid_data',
+    );
     expect(failureOf('Output #0 does not contain any stream', false)).toBe('no_video');
     expect(failureOf('', true)).toBe('timeout');
     expect(failureOf('something else', false)).toBe('no_picture');
