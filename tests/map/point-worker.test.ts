@@ -134,6 +134,18 @@ describe('point worker', () => {
     expect(posted).toEqual([]);
   });
 
+  it('answers with an error when the index cannot be posted, so the page never waits for it', async () => {
+    const posted: PointWorkerReply[] = [];
+    const worker = new PointFeedWorker((out) => {
+      if (out.reply.type === 'index') throw new DOMException('ArrayBuffer is detached', 'DataCloneError');
+      posted.push(out.reply);
+    });
+    await worker.handle({ type: 'index', id: 4, body: feedBytes(county(5)) });
+    expect(posted).toEqual([
+      { type: 'error', id: 4, status: 0, code: 'point_feed', message: 'ArrayBuffer is detached' },
+    ]);
+  });
+
   it('refuses parts that were built over another feed', () => {
     const a = new PointIndex(decodePointFeed(feedBytes(county(10))));
     const b = decodePointFeed(feedBytes(county(11)));

@@ -101,7 +101,14 @@ export class PointFeedWorker {
     const out = await this.index(req, controller.signal);
     if (this.inFlight.get(req.id) !== controller) return;
     this.inFlight.delete(req.id);
-    this.post(out);
+    try {
+      this.post(out);
+    } catch (err) {
+      // A reply that cannot be posted (a buffer that cannot be transferred) still answers: the page must
+      // never wait for an index that will not come.
+      const message = err instanceof Error ? err.message : String(err);
+      this.post({ reply: { type: 'error', id: req.id, status: 0, code: 'point_feed', message }, transfer: [] });
+    }
   }
 
   private async index(req: Extract<PointWorkerRequest, { type: 'index' }>, signal: AbortSignal): Promise<Outgoing> {
