@@ -254,6 +254,7 @@ describe.skipIf(skip)('playback page', () => {
     // The other tiles played live all along.
     for (const [k, t] of others.entries()) {
       expect(await t.getAttribute('data-mode')).toBe('live');
+      expect(await t.locator('.wall-layer--front .live-tile').getAttribute('data-state')).toBe('live');
       await expect.poll(() => liveTime(t)).toBeGreaterThan(othersBefore[k]! + 1);
     }
 
