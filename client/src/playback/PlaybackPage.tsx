@@ -9,10 +9,10 @@ import { API_BASE, request } from '../api.ts';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useSession } from '../session.tsx';
+import { SpeedOptions } from './SpeedOptions.tsx';
 import { Timeline } from './Timeline.tsx';
 import {
   DAY,
-  SPEEDS,
   positionFor,
   sourceAt,
   usePlaybackPlayer,
@@ -313,11 +313,7 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
               if (video.current) video.current.playbackRate = s;
             }}
           >
-            {SPEEDS.map((s) => (
-              <option key={s} value={s}>
-                {s === 0.5 ? '½' : s}×
-              </option>
-            ))}
+            <SpeedOptions />
           </select>
         </label>
         <button

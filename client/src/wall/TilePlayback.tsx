@@ -7,8 +7,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
+import { SpeedOptions } from '../playback/SpeedOptions.tsx';
 import { Timeline } from '../playback/Timeline.tsx';
-import { DAY, SPEEDS, usePlaybackPlayer, usePointSpans, type Source } from '../playback/usePlaybackPlayer.ts';
+import { DAY, usePlaybackPlayer, usePointSpans, type Source } from '../playback/usePlaybackPlayer.ts';
 import '../playback/playback.css';
 
 /** A tile opens this long before now, as the wall's ⏪ says. */
@@ -116,11 +117,7 @@ export function TilePlayback({ cameraId, onLive, onFullPage }: TilePlaybackProps
               else if (video.current) video.current.playbackRate = s;
             }}
           >
-            {SPEEDS.map((s) => (
-              <option key={s} value={s}>
-                {s === 0.5 ? '½' : s}×
-              </option>
-            ))}
+            <SpeedOptions />
           </select>
           <button
             type="button"
