@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraPointView, Page } from '../../server/src/api/contract.ts';
 import { STATUS_CODES, decodePointFeed, type PointColumns } from '../../server/src/api/point-feed.ts';
 import { CLUSTER_MAX_ZOOM, PointIndex, type ClusterProps } from '../../client/src/map/pointIndex.ts';
+import { createWallRepo } from '../../server/src/wall/repo.ts';
 import { client, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
@@ -125,5 +126,48 @@ describe('GET /walls/points.bin', () => {
     t.server.app.repos.cameras.setStatus(id, to, null, new Date().toISOString(), to === 'online');
     const after = (await feed('township1')).columns!;
     expect(after.status[[...after.ids].indexOf(id)]).toBe(STATUS_CODES[to]);
+  });
+});
+
+describe('the wall feed read in chunks (the event loop free between them)', () => {
+  const sortRows = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
+  const pathOf = (level: string) => t.server.app.repos.orgs.all().find((u) => u.level === level)!.path;
+
+  it('reads exactly the rows of the one-piece read, each once, pausing after every full chunk', async () => {
+    const walls = createWallRepo(t.db, () => new Date());
+    for (const path of [pathOf('county'), pathOf('township')]) {
+      let pauses = 0;
+      const chunked = await walls.pointFeedRowsChunked(path, 7, () => {
+        pauses++;
+        return Promise.resolve();
+      });
+      const whole = walls.pointFeedRows(path);
+      expect(whole.length).toBeGreaterThan(14);
+      expect(sortRows(chunked)).toEqual(sortRows(whole));
+      expect(pauses).toBe(Math.floor(whole.length / 7));
+    }
+  });
+
+  it('keeps a point moved between two chunks once', async () => {
+    const walls = createWallRepo(t.db, () => new Date());
+    const county = pathOf('county');
+    const whole = walls.pointFeedRows(county);
+    const paths = t.db.rows('SELECT id, org_path FROM camera_points ORDER BY org_path, id');
+    const [firstId, firstPath] = paths[0]!;
+    const lastPath = paths[paths.length - 1]![1]!;
+    let moved = false;
+    try {
+      const chunked = await walls.pointFeedRowsChunked(county, 5, () => {
+        // Read in the first chunk, then moved past the cursor: the next chunks meet it again.
+        if (!moved) t.db.run('UPDATE camera_points SET org_path = ? WHERE id = ?', [lastPath, firstId!]);
+        moved = true;
+        return Promise.resolve();
+      });
+      const ids = chunked.map((r) => Number(r[0]));
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBe(whole.length);
+    } finally {
+      t.db.run('UPDATE camera_points SET org_path = ? WHERE id = ?', [firstPath!, firstId!]);
+    }
   });
 });

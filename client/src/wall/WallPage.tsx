@@ -104,8 +104,9 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   // basemap can load meanwhile (map.first_render50k).
   const mapConfig = useMapConfig();
   const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
-  // After the screen's own request (its effect runs first): the server answers the screen, which the page
-  // waits for before it mounts the map, ahead of the feed's query (~0.2-0.4 s at 200,000 points).
+  // On a page opened at /wall the feed was asked for before the bundle loaded (public/wall-boot.js) and this
+  // does nothing; a wall reached from another page asks here, after the screen's own request (its effect runs
+  // first). maplibre's worker starts here either way.
   useEffect(() => {
     if (kiosk) return;
     prewarmMap();

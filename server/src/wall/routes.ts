@@ -19,6 +19,9 @@ import { inScope } from '../org/scope.ts';
 import { camerasOf, emptyLayout, wallLayoutSchema } from './layout.ts';
 import { screenView, type WallRepo, type WallScreen } from './repo.ts';
 
+/** Rows of the wall's point feed read between two turns of the event loop (~20-60 ms of SQLite each under load). */
+const FEED_CHUNK_ROWS = 20_000;
+
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
 /** The registry's filters (GET /cameras), without paging: the registry map draws the whole selection. */
 export const pointFilterQuery = cameraQuerySchema
@@ -151,12 +154,13 @@ export function wallRoutes(deps: {
   // The maps' source (issue 15): the same points as columns of typed arrays, 14 bytes a point, which the
   // browser clusters itself (client/src/map/). Scoped like every point list: a township's feed, and so
   // every cluster and count drawn from it, holds its own points only.
-  r.get('/walls/points.bin', auth.requirePermission('wall.read'), (req, res) => {
+  r.get('/walls/points.bin', auth.requirePermission('wall.read'), async (req, res) => {
     const ctx = authOf(req);
     const filter = pointFilter(ctx, req.query);
+    // The wall's whole jurisdiction (the big one) is read in chunks that let other requests through.
     const rows = Object.keys(filter).length
       ? walls.pointFeedRowsFiltered(ctx.scope, filter)
-      : walls.pointFeedRows(ctx.scope.path);
+      : await walls.pointFeedRowsChunked(ctx.scope.path, FEED_CHUNK_ROWS, () => new Promise((r) => setImmediate(r)));
     const feed = encodePointFeed(rows);
     res.type(POINT_FEED_MIME).send(Buffer.from(feed.buffer, feed.byteOffset, feed.byteLength));
   });
