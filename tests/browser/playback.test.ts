@@ -207,6 +207,9 @@ describe.skipIf(skip)('playback page', () => {
     await tile.getByTestId('tile-playback').click();
     expect(await tile.getAttribute('data-mode')).toBe('playback');
     expect(new URL(page.url()).pathname).toBe(wallPath);
+    // Marked as playback in its name bar, where the live dot was.
+    expect(await tile.locator('.wall-tile__tag--playback').textContent()).toBe('回放');
+    expect(await tile.locator('.wall-tile__state').count()).toBe(0);
     await expect.poll(() => tile.getByTestId('tile-pb-mark').textContent()).toMatch(/回放 \d\d:\d\d:\d\d/);
     const video = `.wall-tile[data-camera-id="${cam}"] [data-testid=tile-pb-video]`;
     await waitForPosition(page, video, 1, 30_000);

@@ -231,12 +231,16 @@ export function WallTile(props: WallTileProps) {
       {front !== null && (
         // Below the picture, never over it: the camera's own clock and name stay readable (issue 17).
         <div className="wall-tile__bar">
-          <span
-            className={`wall-tile__state ${live.has(front) ? 'wall-tile__state--live' : ''}`}
-            title={live.has(front) ? t('live.state.live') : t('live.state.loading')}
-            aria-hidden="true"
-          />
-          {playback && <span className="wall-tile__tag wall-tile__tag--playback">{t('playback.tile.mark')}</span>}
+          {/* A tile playing back shows no live dot: its 回放 tag says what it shows. */}
+          {playback ? (
+            <span className="wall-tile__tag wall-tile__tag--playback">{t('playback.tile.mark')}</span>
+          ) : (
+            <span
+              className={`wall-tile__state ${live.has(front) ? 'wall-tile__state--live' : ''}`}
+              title={live.has(front) ? t('live.state.live') : t('live.state.loading')}
+              aria-hidden="true"
+            />
+          )}
           <TileName name={shown?.name ?? `#${front}`} />
           {takenBy !== null && <span className="wall-tile__tag">{t('wall.alertTaken')}</span>}
           {full && <span className="wall-tile__quality">{t('live.main')}</span>}
