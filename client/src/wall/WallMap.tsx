@@ -91,8 +91,8 @@ const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
 /**
  * Starts maplibre's worker before the map exists (while the page still waits
  * for its configuration and points): the worker's start is on the path to the
- * first render. (Started from main.tsx instead, it competed with the point
- * worker's start on the 2-core machine: no gain measured.)
+ * first render. (Started from main.tsx instead, one bench:map run at load
+ * 10-12 showed no gain and the point worker starting later: not done.)
  */
 export function prewarmMap(): void {
   prewarm();
