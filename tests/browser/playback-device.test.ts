@@ -67,7 +67,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(skip)('device playback page', () => {
-  it('shows the camera’s own spans and plays its recording from a clicked moment', async () => {
+  it('shows the camera’s own spans and plays its recording from a clicked moment, at 1× and at 4×', async () => {
     const t1 = client(ts.api, await ts.login('township1'));
     const now = Date.now();
     const r = await t1.get(
@@ -108,6 +108,21 @@ describe.skipIf(skip)('device playback page', () => {
     const after = (band!.ms - clicked) / 1000;
     expect(after, `recorded ${band!.text}, clicked ${new Date(clicked).toISOString()}`).toBeGreaterThan(-2);
     expect(after).toBeLessThan(band!.position + 30);
+
+    // 4×: the camera replays from where the picture is, four recorded seconds per second of video. Read the
+    // burnt-in recorded time at two moments of the playing video until their ratio says 4× (1× says 1).
+    await page.getByTestId('speed').selectOption('4');
+    // (No picture for a moment while the new replay starts: a read then gives nothing.)
+    const clockNow = () => readVideoClock(page, '[data-testid=playback-video]', clicked).catch(() => undefined);
+    let rate = 0;
+    for (let tries = 0; tries < 20 && !(rate > 2.5 && rate < 5.5); tries++) {
+      const a = await clockNow();
+      await page.waitForTimeout(1_500);
+      const b = await clockNow();
+      if (a && b && b.position - a.position > 0.5) rate = (b.ms - a.ms) / 1000 / (b.position - a.position);
+    }
+    expect(rate, 'recorded seconds per second of video at 4×').toBeGreaterThan(2.5);
+    expect(rate).toBeLessThan(5.5);
     await page.screenshot({ path: path.join(ARTIFACTS, 'playback-device.png') });
     expect(errors).toEqual([]);
     await context.close();
