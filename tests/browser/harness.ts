@@ -9,9 +9,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import type { LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import type { SimCameraSpec } from '../../scripts/sim/types.ts';
 import { readClockBand } from '../../scripts/sim/wallclock.ts';
 import type { AlertView } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
@@ -176,31 +173,7 @@ export async function openPage(
   return { context, page, errors };
 }
 
-/**
- * A simulator of `count` small cameras (320×180, 10 fps, clocks right) on the loopback block, for playback
- * tests: the recorded time is burnt into each picture (readVideoClock reads it back). `spec` adjusts each one.
- */
-export function startPlaybackSimulator(opts: {
-  count: number;
-  seed: number;
-  block: LoopbackBlock;
-  dir: string;
-  spec?: (s: SimCameraSpec, i: number) => SimCameraSpec;
-}): Promise<Simulator> {
-  const adjust = opts.spec ?? ((s: SimCameraSpec) => s);
-  return startSimulator({
-    cameras: defaultCameraSpecs(opts.count, { firstIp: opts.block.host(1), seed: opts.seed }).map((s, i) =>
-      adjust({ ...s, clockOffsetSec: 0 }, i),
-    ),
-    clipDir: path.join(opts.dir, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
-    log: () => undefined,
-  });
-}
+export { startPlaybackSimulator } from '../helpers/sim.ts';
 
 /** Waits until the <video> of `selector` has a picture and its position has passed `minSec`. */
 export async function waitForPosition(page: Page, selector: string, minSec: number, timeout = 20_000): Promise<void> {

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, readClockSei, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import { readClockSei, type Simulator } from '../../scripts/sim/index.ts';
 import { client, firstVillage, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
+import { startPlaybackSimulator } from '../helpers/sim.ts';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const GOP_SEC = 8;
@@ -25,21 +26,12 @@ let silent: TestServer;
 
 beforeAll(async () => {
   block = await claimLoopbackBlock();
-  const specs = defaultCameraSpecs(2, { firstIp: block.host(1), seed: 71 }).map((s) => ({
-    ...s,
-    clockOffsetSec: 0,
-    faults: {},
-    keyframeIntervalSec: GOP_SEC,
-  }));
-  sim = await startSimulator({
-    cameras: specs,
-    clipDir: path.join(dir, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: FPS }, sub: { width: 320, height: 180, fps: FPS } },
-    log: () => undefined,
+  sim = await startPlaybackSimulator({
+    count: 2,
+    seed: 71,
+    block,
+    dir,
+    spec: (s) => ({ ...s, faults: {}, keyframeIntervalSec: GOP_SEC }),
   });
   asking = await startTestServer({ relay: true, cameras: 4 });
   silent = await startTestServer({ relay: true, cameras: 4, overrides: { relay: { keyframeOnStart: false } } });

@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, readClockSei, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import { readClockSei, type Simulator } from '../../scripts/sim/index.ts';
 import { client, firstVillage, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
+import { startPlaybackSimulator } from '../helpers/sim.ts';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const dir = mkdtempSync(path.join(tmpdir(), 'ccc-devplay-'));
@@ -28,22 +29,13 @@ const as = async (user: string) => client(ts.api, await ts.login(user));
 
 beforeAll(async () => {
   block = await claimLoopbackBlock();
-  const specs = defaultCameraSpecs(2, { firstIp: block.host(1), seed: 41 }).map((s) => ({
-    ...s,
-    clockOffsetSec: 0,
-    faults: {},
-  }));
-  specs[1] = { ...specs[1]!, recording: false };
   simStart = Date.now();
-  sim = await startSimulator({
-    cameras: specs,
-    clipDir: path.join(dir, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10 }, sub: { width: 320, height: 180, fps: 10 } },
-    log: () => undefined,
+  sim = await startPlaybackSimulator({
+    count: 2,
+    seed: 41,
+    block,
+    dir,
+    spec: (s, i) => ({ ...s, faults: {}, ...(i === 1 ? { recording: false as const } : {}) }),
   });
   ts = await startTestServer({ relay: true, cameras: 6 });
   const tech1 = await as('tech1');
