@@ -160,8 +160,21 @@ class PageSocket implements LiveSocketClient {
   }
 }
 
-/** The page's live socket, opened on first use. */
+/** What a tile gets while the socket is down: told so at once, without a new socket. */
+const DOWN: LiveSocketClient = {
+  subscribe(_ticket, handlers) {
+    queueMicrotask(() => handlers.down('socket down'));
+    return () => undefined;
+  },
+};
+
+/**
+ * The page's live socket, opened on first use. Not again while it is down: a tile that chose the socket
+ * before it failed and got its ticket after (16 tiles' tickets come back over ~1 s) would otherwise open a
+ * new one, and the page tried a failing socket three times in 0.8 s.
+ */
 export function liveSocket(): LiveSocketClient {
+  if (!current && !liveSocketUsable()) return DOWN;
   current ??= new PageSocket();
   return current;
 }
