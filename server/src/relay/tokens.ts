@@ -35,6 +35,22 @@ export function sameRef(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** `<text as base64url>.<HMAC-SHA256>`: readable by anyone, unalterable without the key (stream and playback tickets). */
+export function sealText(key: Buffer, text: string): string {
+  const payload = Buffer.from(text).toString('base64url');
+  return `${payload}.${createHmac('sha256', key).update(payload).digest('base64url')}`;
+}
+
+/** The text of a `sealText` token whose payload is at most `maxPayload` characters, or why it is refused. */
+export function openSealed(key: Buffer, token: string, maxPayload: number): string | 'malformed' | 'forged' {
+  const m = new RegExp(`^([A-Za-z0-9_-]{4,${maxPayload}})\\.([A-Za-z0-9_-]{43})$`).exec(token);
+  if (!m) return 'malformed';
+  const expected = createHmac('sha256', key).update(m[1]!).digest();
+  const given = Buffer.from(m[2]!, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'forged';
+  return Buffer.from(m[1]!, 'base64url').toString('utf8');
+}
+
 /**
  * Short-lived signed stream tokens, carried in the playlist URL path so that
  * hls.js inherits them for every segment: `<payload>.<HMAC-SHA256>`, both
@@ -42,24 +58,15 @@ export function sameRef(a: string, b: string): boolean {
  */
 export function signGrant(key: Buffer, g: StreamGrant): string {
   if (!REF.test(g.sessionRef) || !REF.test(g.cameraRef)) throw new Error('stream grant: malformed ref');
-  const payload = Buffer.from(
-    `${g.userId}.${g.cameraId}.${g.quality}.${g.exp}.${g.sessionRef}.${g.cameraRef}`,
-  ).toString('base64url');
-  const mac = createHmac('sha256', key).update(payload).digest('base64url');
-  return `${payload}.${mac}`;
+  return sealText(key, `${g.userId}.${g.cameraId}.${g.quality}.${g.exp}.${g.sessionRef}.${g.cameraRef}`);
 }
 
 export type GrantCheck = { ok: true; grant: StreamGrant } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 export function verifyGrant(key: Buffer, token: string, nowSec: number): GrantCheck {
-  const m = /^([A-Za-z0-9_-]{4,200})\.([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!m) return { ok: false, reason: 'malformed' };
-  const expected = createHmac('sha256', key).update(m[1]!).digest();
-  const given = Buffer.from(m[2]!, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
-  const f = /^(\d{1,15})\.(\d{1,15})\.(main|sub)\.(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{16})$/.exec(
-    Buffer.from(m[1]!, 'base64url').toString('utf8'),
-  );
+  const text = openSealed(key, token, 200);
+  if (text === 'malformed' || text === 'forged') return { ok: false, reason: text };
+  const f = /^(\d{1,15})\.(\d{1,15})\.(main|sub)\.(\d{1,12})\.([A-Za-z0-9_-]{16})\.([A-Za-z0-9_-]{16})$/.exec(text);
   // A correctly signed token of the older shape (no session) is refused like any malformed one.
   if (!f) return { ok: false, reason: 'malformed' };
   const grant: StreamGrant = {
