@@ -143,10 +143,8 @@ const server = await startServer({
         : null;
   },
 });
-const ms = Math.round(performance.now() - started);
-log.info('ready', { url: server.url, startupMs: ms, seeded });
-process.stdout.write(`\n  County video command center is running at ${server.url}/  (ready in ${ms} ms)\n\n`);
-
+// Handlers before the announcement: whoever reads 'running at' may signal at once (CI saw a SIGTERM land
+// between the two and end the server with the default action).
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
@@ -161,3 +159,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     });
   });
 }
+const ms = Math.round(performance.now() - started);
+log.info('ready', { url: server.url, startupMs: ms, seeded });
+process.stdout.write(`\n  County video command center is running at ${server.url}/  (ready in ${ms} ms)\n\n`);
+
