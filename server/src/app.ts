@@ -576,6 +576,8 @@ export interface RunningServer {
 
 /** Creates the app, listens, attaches Socket.IO. Port 0 picks a free port (tests). */
 export async function startServer(deps: AppDeps): Promise<RunningServer> {
+    /** The last alert cursor value handed out (the `alerts.seq` counter). */
+    alertCursor: () => alertRepo.cursor(),
   const app = createApp(deps);
   const http = createServer(app.app);
   http.headersTimeout = 20_000;
@@ -589,7 +591,12 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     cameras: app.cameraService,
     clock: deps.clock,
     recheckMs: deps.config.security.sessionRecheckSeconds * 1000,
-    ...(fanout ? { adapter: fanout.adapter } : {}),
+    ...(fanout
+      ? {
+          adapter: fanout.adapter,
+          fanout: { onHealth: fanout.onHealth, alertCursor: () => app.alertCursor() },
+        }
+      : {}),
   });
   const live = attachLiveSocket(http, {
     auth: app.auth,

@@ -4,38 +4,14 @@
  * port. The test runs its own throw-away redis-server on a free loopback
  * port, so killing it disturbs nobody else.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertView } from '../../server/src/api/contract.ts';
+import { ownRedis, redisBinaryPresent, type OwnRedis } from '../helpers/redis-server.ts';
 import { client, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
 
-const REDIS_BIN = '/usr/bin/redis-server';
-
-function redisBinaryPresent(): boolean {
-  if (existsSync(REDIS_BIN)) return true;
-  const why = `${REDIS_BIN} is absent`;
-  if (process.env['REQUIRE_SERVICES'] === '1') throw new Error(`${why} (REQUIRE_SERVICES=1)`);
-  console.warn(`SKIP: ${why}; the Redis outage test is skipped`);
-  return false;
-}
-
-const haveRedisBinary = redisBinaryPresent();
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+const haveRedisBinary = redisBinaryPresent('the Redis outage test');
 
 const until = async (cond: () => boolean, ms: number) => {
   const end = Date.now() + ms;
@@ -43,43 +19,7 @@ const until = async (cond: () => boolean, ms: number) => {
   return cond();
 };
 
-function answers(p: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: '127.0.0.1', port: p });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
-}
-
-let port = 0;
-let redis: ChildProcess | null = null;
-
-async function startRedis(): Promise<void> {
-  const child = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  redis = child;
-  let ok = false;
-  const end = Date.now() + 5000;
-  while (!ok && Date.now() < end && child.exitCode === null) {
-    ok = await answers(port);
-    if (!ok) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!ok) throw new Error(`redis-server did not start on 127.0.0.1:${port}`);
-}
-
-async function killRedis(): Promise<void> {
-  const child = redis;
-  redis = null;
-  if (!child || child.exitCode !== null || child.pid === undefined) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGKILL');
-  await gone;
-}
+let redis: OwnRedis;
 
 describe.skipIf(!haveRedisBinary)('Redis going away and coming back', () => {
   let t: TestServer;
@@ -89,13 +29,13 @@ describe.skipIf(!haveRedisBinary)('Redis going away and coming back', () => {
   const prefix = `ccc-outage-${process.pid}-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
-    port = await freePort();
-    await startRedis();
+    redis = await ownRedis();
+    await redis.start();
     t = await startTestServer({
       townships: 2,
       villages: 1,
       cameras: 0,
-      overrides: { redis: { url: `redis://127.0.0.1:${port}`, keyPrefix: prefix } },
+      overrides: { redis: { url: redis.url, keyPrefix: prefix } },
     });
     const admin = client(t.api, await t.login('admin'));
     const township1 = t.server.app.repos.orgs.all().find((u) => u.level === 'township')!;
@@ -111,7 +51,7 @@ describe.skipIf(!haveRedisBinary)('Redis going away and coming back', () => {
   afterAll(async () => {
     socket?.close();
     await t?.close();
-    await killRedis();
+    await redis?.kill();
   });
 
   it('the single process keeps working when Redis goes away and comes back', async () => {
@@ -136,13 +76,13 @@ describe.skipIf(!haveRedisBinary)('Redis going away and coming back', () => {
 
     expect((await ingestAndHear('alarm_button', 3000)).got).toBe(true);
 
-    await killRedis();
+    await redis?.kill();
     // Redis is gone (and stays gone during this wait): the local client must hear it anyway,
     // not only once Redis returns.
     const during = await ingestAndHear('intrusion', 3000);
     expect(during.got).toBe(true);
 
-    await startRedis();
+    await redis.start();
     // Give node-redis a moment to reconnect (its back-off is at most 5 s); delivery must not depend on it.
     await new Promise((r) => setTimeout(r, 1000));
     expect((await ingestAndHear('fire', 3000)).got).toBe(true);

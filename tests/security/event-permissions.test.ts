@@ -24,7 +24,12 @@ const EVERYONE: Who[] = ['admin', 'county', 'tech', 'viewer', 'township1', 'tech
 /** Everyone whose jurisdiction holds a place in township 1 and who reads that kind of thing. */
 const READERS_OF_T1: Who[] = ['admin', 'county', 'tech', 'viewer', 'township1', 'tech1', 'kiosk1'];
 
-type Scoped = Exclude<keyof ServerToClientEvents, 'session:ended'>;
+/**
+ * Events about the receiver's own connection carry no jurisdiction's data: `session:ended` (its session) and
+ * `realtime:resync` (a cursor value after a fan-out outage, sent to every socket; tests/alerts/cluster.test.ts).
+ */
+type Unscoped = 'session:ended' | 'realtime:resync';
+type Scoped = Exclude<keyof ServerToClientEvents, Unscoped>;
 
 /** Who must hear each event when it concerns township 1 (a village of it, or the township itself). */
 const EXPECTED: Record<Scoped, Who[]> = {
@@ -227,7 +232,9 @@ const TRIGGERS: Record<Scoped, () => void> = {
 describe('every event × every role', () => {
   it('declares a permission for every server event in the contract', () => {
     for (const event of Object.keys(TRIGGERS)) expect(EVENT_PERMISSIONS[event as Scoped]).toBeTruthy();
-    expect(Object.keys(EVENT_PERMISSIONS).sort()).toEqual([...Object.keys(TRIGGERS), 'session:ended'].sort());
+    expect(Object.keys(EVENT_PERMISSIONS).sort()).toEqual(
+      [...Object.keys(TRIGGERS), 'session:ended', 'realtime:resync'].sort(),
+    );
   });
 
   for (const event of Object.keys(EXPECTED) as Scoped[]) {

@@ -1,13 +1,15 @@
 /**
  * The signed-in user's alerts: one store per session, fed by `alert:new` /
- * `alert:updated` and, on every (re)connect, by a replay from the last `seq`
- * cursor (GET /alerts?since=), so nothing accepted is lost to a disconnect.
+ * `alert:updated` and, on every (re)connect and every `realtime:resync`, by a
+ * replay from the last `seq` cursor (GET /alerts?since=, alertReplay.ts), so
+ * nothing accepted is lost to a disconnect or to a fan-out outage.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { AlertView } from '@api/contract.ts';
 import { api, type AlertAction } from '../api.ts';
 import { useRealtime } from '../realtime.tsx';
 import { useSession } from '../session.tsx';
+import { AlertReplay } from './alertReplay.ts';
 import { isUrgent } from './alertColors.ts';
 import { beep } from './beep.ts';
 
@@ -57,8 +59,6 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
   const [error, setError] = useState<unknown>(null);
   const [popupQueue, setPopupQueue] = useState<number[]>([]);
   const [arrivals, setArrivals] = useState<number[]>([]);
-  /** The first replay after sign-in is history, not news; later ones (after a reconnect) are news. */
-  const replayedOnce = useRef(false);
   /** Every alert id this store has seen. */
   const known = useRef(new Set<number>());
   const [sound, setSoundState] = useState(storedSound);
@@ -66,11 +66,6 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     soundRef.current = sound;
   }, [sound]);
-  /** Highest seq known to be contiguous: replay resumes after it. */
-  const cursor = useRef(0);
-  /** While a replay runs, live events must not move the cursor past rows not yet fetched. */
-  const syncing = useRef(false);
-
   const merge = useCallback((items: readonly AlertView[]) => {
     if (items.length === 0) return;
     for (const a of items) known.current.add(a.id);
@@ -86,42 +81,32 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     if (!enabled || !socket) return;
-    let controller: AbortController | null = null;
-
+    const feed = new AlertReplay({
+      fetchPage: (since, limit, signal) => api.alertsSince(since, limit, signal),
+      onPage: (items, catchingUp) => {
+        // Alerts first seen in a replay after a reconnect or a resync arrived while pushes were lost: news for a wall.
+        const missed = catchingUp
+          ? items.filter((a) => a.status === 'new' && !known.current.has(a.id)).map((a) => a.id)
+          : [];
+        merge(items);
+        if (missed.length) setArrivals((q) => [...q, ...missed].slice(-MAX_ARRIVALS));
+      },
+      pageSize: PAGE,
+      maxPages: MAX_PAGES,
+    });
     const replay = async () => {
-      controller?.abort();
-      const ctl = new AbortController();
-      controller = ctl;
-      syncing.current = true;
       try {
-        for (let i = 0; i < MAX_PAGES; i++) {
-          const page = await api.alertsSince(cursor.current, PAGE, ctl.signal);
-          if (ctl.signal.aborted) return;
-          // Alerts first seen in a replay after a reconnect arrived while the socket was down: news for a wall.
-          const missed = replayedOnce.current
-            ? page.items.filter((a) => a.status === 'new' && !known.current.has(a.id)).map((a) => a.id)
-            : [];
-          merge(page.items);
-          if (missed.length) setArrivals((q) => [...q, ...missed].slice(-MAX_ARRIVALS));
-          const last = page.items[page.items.length - 1];
-          if (last) cursor.current = Math.max(cursor.current, last.seq);
-          if (!page.nextCursor) break;
-        }
-        setError(null);
-        replayedOnce.current = true;
+        if (await feed.replay()) setError(null);
       } catch (err) {
-        if (!ctl.signal.aborted) setError(err);
+        setError(err);
       } finally {
-        if (controller === ctl) {
-          syncing.current = false;
-          setLoading(false);
-        }
+        if (!feed.syncing) setLoading(false);
       }
     };
 
     const onLive = (alert: AlertView, isNew: boolean) => {
       merge([alert]);
-      if (!syncing.current) cursor.current = Math.max(cursor.current, alert.seq);
+      feed.live(alert.seq);
       if (isNew && alert.status === 'new')
         setArrivals((q) => (q.includes(alert.id) ? q : [...q, alert.id].slice(-MAX_ARRIVALS)));
       if (isNew && alert.status === 'new' && isUrgent(alert.level)) {
@@ -132,13 +117,19 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
     const onNew = (alert: AlertView) => onLive(alert, true);
     const onUpdated = (alert: AlertView) => onLive(alert, false);
     const onConnect = () => void replay();
+    const onResync = ({ alertsAfter }: { alertsAfter: number }) => {
+      feed.rewind(alertsAfter);
+      void replay();
+    };
 
     socket.on('alert:new', onNew);
     socket.on('alert:updated', onUpdated);
     socket.on('connect', onConnect);
+    socket.on('realtime:resync', onResync);
     if (socket.connected) void replay();
     return () => {
-      controller?.abort();
+      feed.abort();
+      socket.off('realtime:resync', onResync);
       socket.off('alert:new', onNew);
       socket.off('alert:updated', onUpdated);
       socket.off('connect', onConnect);

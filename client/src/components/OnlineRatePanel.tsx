@@ -77,6 +77,7 @@ function useOnlineRate() {
     socket?.on('registry:imported', refresh.call);
     // Events missed while the socket was down would leave the figure stale.
     socket?.on('connect', refresh.call);
+    socket?.on('realtime:resync', refresh.call);
     return () => {
       refresh.cancel();
       window.clearInterval(interval);
@@ -84,6 +85,7 @@ function useOnlineRate() {
       socket?.off('camera:changed', refresh.call);
       socket?.off('registry:imported', refresh.call);
       socket?.off('connect', refresh.call);
+      socket?.off('realtime:resync', refresh.call);
     };
   }, [socket]);
 

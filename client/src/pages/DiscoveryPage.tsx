@@ -144,10 +144,12 @@ export function DiscoveryPage({ scanId: currentId }: { scanId: number | null }) 
     socket.on('scan:device', onDevice);
     // After a reconnect the events in between are lost: fetch the state again.
     socket.on('connect', reloadCurrent);
+    socket.on('realtime:resync', reloadCurrent);
     return () => {
       socket.off('scan:progress', onProgress);
       socket.off('scan:device', onDevice);
       socket.off('connect', reloadCurrent);
+      socket.off('realtime:resync', reloadCurrent);
     };
   }, [socket, reloadCurrent]);
 

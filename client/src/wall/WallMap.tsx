@@ -365,12 +365,14 @@ export function WallMap(props: {
     socket.on('camera:changed', refetch);
     socket.on('registry:imported', refetch);
     socket.on('connect', onConnect);
+    socket.on('realtime:resync', onConnect);
     return () => {
       window.clearTimeout(timer);
       socket.off('camera:status', onStatus);
       socket.off('camera:changed', refetch);
       socket.off('registry:imported', refetch);
       socket.off('connect', onConnect);
+      socket.off('realtime:resync', onConnect);
     };
   }, [socket]);
 

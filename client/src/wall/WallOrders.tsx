@@ -57,10 +57,12 @@ export function WallOrders({ unitId, onShow }: { unitId: number; onShow: (camera
     socket.on('order:new', onNew);
     socket.on('order:updated', onUpdated);
     socket.on('connect', onConnect);
+    socket.on('realtime:resync', onConnect);
     return () => {
       socket.off('order:new', onNew);
       socket.off('order:updated', onUpdated);
       socket.off('connect', onConnect);
+      socket.off('realtime:resync', onConnect);
     };
   }, [socket, unitId, load]);
 

@@ -64,12 +64,14 @@ export function useWallPoints(enabled = true) {
     socket.on('camera:changed', reload);
     socket.on('registry:imported', reload);
     socket.on('connect', onConnect);
+    socket.on('realtime:resync', onConnect);
     return () => {
       window.clearTimeout(timer);
       socket.off('camera:status', onStatus);
       socket.off('camera:changed', reload);
       socket.off('registry:imported', reload);
       socket.off('connect', onConnect);
+      socket.off('realtime:resync', onConnect);
     };
   }, [socket]);
 

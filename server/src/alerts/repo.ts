@@ -6,6 +6,7 @@ import type {
   AlertType,
   CoordSystem,
 } from '../api/contract.ts';
+import { createCounters } from '../db/counters.ts';
 import type { SqlDb, SqlValue } from '../db/sqlite.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
@@ -191,43 +192,50 @@ function filterSql(db: SqlDb, scope: Scope, f: AlertFilter): { sql: string; para
 }
 
 export function createAlertRepo(db: SqlDb, now: () => Date) {
-  const nextSeq = () => db.get<{ s: number }>('SELECT COALESCE(MAX(seq), 0) + 1 AS s FROM alerts')?.s ?? 1;
+  const counters = createCounters(db);
+  // Every change takes the next cursor value and writes it in one transaction: commits follow seq order, so a
+  // replay (seq > cursor) never sees a later value before an earlier one.
+  const withSeq = <T>(write: (seq: number) => T): T => db.transaction(() => write(counters.next('alerts.seq')));
   const byIdUnscoped = (id: number) => {
     const r = db.get<AlertRow>('SELECT * FROM alerts WHERE id = ?', [id]);
     return r ? fromRow(r) : undefined;
   };
   return {
     byIdUnscoped,
+    /** The last cursor value handed out. */
+    cursor: () => counters.current('alerts.seq'),
     byId(scope: Scope, id: number): Alert | undefined {
       const a = byIdUnscoped(id);
       return a && a.orgPath.startsWith(scope.path) ? a : undefined;
     },
     insert(a: NewAlert): Alert {
       const at = now().toISOString();
-      const { lastInsertRowid } = db.run(
-        `INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at, previous_alert_id)
+      const { lastInsertRowid } = withSeq((seq) =>
+        db.run(
+          `INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at, previous_alert_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?, ?, ?, ?)`,
-        [
-          nextSeq(),
-          a.type,
-          a.level,
-          a.lon,
-          a.lat,
-          a.coordSource,
-          a.orgUnitId,
-          a.orgPath,
-          a.sourceKind,
-          a.sourceId,
-          a.cameraId,
-          JSON.stringify(a.linkedCameraIds),
-          a.title,
-          a.description,
-          a.firstAt,
-          a.lastAt,
-          at,
-          at,
-          a.previousAlertId,
-        ],
+          [
+            seq,
+            a.type,
+            a.level,
+            a.lon,
+            a.lat,
+            a.coordSource,
+            a.orgUnitId,
+            a.orgPath,
+            a.sourceKind,
+            a.sourceId,
+            a.cameraId,
+            JSON.stringify(a.linkedCameraIds),
+            a.title,
+            a.description,
+            a.firstAt,
+            a.lastAt,
+            at,
+            at,
+            a.previousAlertId,
+          ],
+        ),
       );
       return byIdUnscoped(lastInsertRowid)!;
     },
@@ -260,23 +268,27 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
     },
     /** A repeat of an open alert: count + 1, last time, level raised if higher. */
     fold(id: number, lastAt: string, level: AlertLevel): Alert {
-      db.run('UPDATE alerts SET seq = ?, count = count + 1, last_at = ?, level = ?, updated_at = ? WHERE id = ?', [
-        nextSeq(),
-        lastAt,
-        level,
-        now().toISOString(),
-        id,
-      ]);
+      withSeq((seq) =>
+        db.run('UPDATE alerts SET seq = ?, count = count + 1, last_at = ?, level = ?, updated_at = ? WHERE id = ?', [
+          seq,
+          lastAt,
+          level,
+          now().toISOString(),
+          id,
+        ]),
+      );
       return byIdUnscoped(id)!;
     },
     setStatus(id: number, status: AlertStatus, autoClosed = false): Alert {
-      db.run('UPDATE alerts SET seq = ?, status = ?, auto_closed = ?, updated_at = ? WHERE id = ?', [
-        nextSeq(),
-        status,
-        autoClosed ? 1 : 0,
-        now().toISOString(),
-        id,
-      ]);
+      withSeq((seq) =>
+        db.run('UPDATE alerts SET seq = ?, status = ?, auto_closed = ?, updated_at = ? WHERE id = ?', [
+          seq,
+          status,
+          autoClosed ? 1 : 0,
+          now().toISOString(),
+          id,
+        ]),
+      );
       return byIdUnscoped(id)!;
     },
     /** Marks (or unmarks) a point whose ONVIF events become alerts. */
@@ -368,7 +380,9 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
     },
     /** A change that is not a status change (a snapshot landed): new cursor, so replay sees it. */
     touch(id: number): Alert {
-      db.run('UPDATE alerts SET seq = ?, updated_at = ? WHERE id = ?', [nextSeq(), now().toISOString(), id]);
+      withSeq((seq) =>
+        db.run('UPDATE alerts SET seq = ?, updated_at = ? WHERE id = ?', [seq, now().toISOString(), id]),
+      );
       return byIdUnscoped(id)!;
     },
     putSnapshot(alertId: number, cameraId: number, jpeg: Buffer): void {

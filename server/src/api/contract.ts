@@ -642,6 +642,11 @@ export interface ServerToClientEvents {
   'order:supervise': (event: OrderSuperviseEvent) => void;
   /** This socket's session ended (the server disconnects it right after): sign in again. */
   'session:ended': (event: { reason: SessionEndReason }) => void;
+  /**
+   * The cluster's fan-out (Redis) was away, so pushes from other instances may have been lost: replay alerts
+   * from `alertsAfter` (or the own cursor, whichever is lower) and fetch again what is shown live.
+   */
+  'realtime:resync': (event: { alertsAfter: number }) => void;
   /** 视频质量诊断: a point's picture quality changed (its unit and the units above). */
   'quality:changed': (event: QualityChangedEvent) => void;
 }
@@ -670,6 +675,7 @@ export const EVENT_PERMISSIONS: { readonly [K in keyof ServerToClientEvents]: Pe
   'order:updated': 'order.read',
   'order:supervise': 'order.read',
   'session:ended': null,
+  'realtime:resync': null,
   'quality:changed': 'quality.read',
 };
 

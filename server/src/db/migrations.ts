@@ -712,6 +712,23 @@ ALTER TABLE recording_clips_v16 RENAME TO recording_clips;
 CREATE INDEX recording_clips_pending ON recording_clips (status, end_ms);
 CREATE INDEX recording_clips_order ON recording_clips (order_id);`,
   },
+  {
+    version: 17,
+    name: 'alert cursor from a database counter, never MAX(seq) + 1 (issue 13)',
+    // Two instances on one database read MAX(seq) + 1 at once and wrote the same seq (UNIQUE failed, HTTP 500).
+    // The counter row is bumped inside the writing transaction (db/counters.ts), so values are unique and
+    // committed in order. It starts where the alerts are.
+    sql: `
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO counters (name, value) SELECT 'alerts.seq', COALESCE(MAX(seq), 0) FROM alerts;`,
+  },
+  {
+    version: 18,
+    name: 'cluster leases: periodic passes run on one instance of several (issue 13)',
+    // expires_at in epoch milliseconds of the holder's clock (BIGINT: PostgreSQL's INTEGER is 32 bits; SQLite
+    // reads it as INTEGER). cluster/lease.ts takes and renews with one upsert.
+    sql: `CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));

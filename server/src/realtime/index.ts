@@ -62,6 +62,8 @@ export function attachRealtime(
     recheckMs?: number;
     /** A cluster adapter (Redis Streams) so several processes share rooms; in-process when absent. */
     adapter?: ServerOptions['adapter'];
+    /** With the adapter: its health reports (`RedisFanout.onHealth`) and the alert cursor now (counter). */
+    fanout?: { onHealth(listener: (up: boolean) => void): void; alertCursor(): number };
   },
 ) {
   const now = () => (deps.clock ? deps.clock.now().getTime() : Date.now());
@@ -142,6 +144,13 @@ export function attachRealtime(
   }, deps.recheckMs ?? 30_000);
   recheck.unref();
 
+  const stopResync = deps.fanout
+    ? resyncAfterOutages(deps.fanout, now, (alertsAfter) => {
+        // To every socket on every instance (no scope: a cursor value only): each replays what it may have missed.
+        io.emit('realtime:resync', { alertsAfter });
+      })
+    : () => {};
+
   const offs = [
     deps.bus.on('session.ended', ({ tokenHashes, userIds, reason }) => {
       endRooms([...tokenHashes.map(sessionRoom), ...userIds.map(userRoom)], reason);
@@ -212,8 +221,57 @@ export function attachRealtime(
     io,
     close: () => {
       clearInterval(recheck);
+      stopResync();
       for (const off of offs) off();
       return new Promise<void>((resolve) => void io.close(() => resolve()));
     },
+  };
+}
+
+/** How far before a reported outage pushes may already have failed (a publish fails after up to 500 ms). */
+export const RESYNC_MARGIN_MS = 5_000;
+
+/**
+ * Pushes lost to a fan-out outage, found again (issue 13). While Redis is away each process still pushes to its
+ * own sockets, but the others' sockets stay connected and miss those pushes; a reconnect replay never happens
+ * for them. So: the alert cursor is sampled every second; when the fan-out reports trouble, the cursor as it
+ * was RESYNC_MARGIN_MS earlier is remembered, and when Redis answers again every socket of the cluster is told
+ * to replay from there. A client replays from the lower of that and its own cursor; the replay is idempotent.
+ */
+export function resyncAfterOutages(
+  fanout: { onHealth(listener: (up: boolean) => void): void; alertCursor(): number },
+  now: () => number,
+  announce: (alertsAfter: number) => void,
+): () => void {
+  const samples: { at: number; seq: number }[] = [];
+  const sample = () => {
+    try {
+      samples.push({ at: now(), seq: fanout.alertCursor() });
+    } catch {
+      return; // the database is closing
+    }
+    while (samples.length > 1 && samples[1]!.at <= now() - RESYNC_MARGIN_MS) samples.shift();
+  };
+  sample();
+  const timer = setInterval(sample, 1_000);
+  timer.unref();
+  let pending: number | null = null;
+  let stopped = false;
+  fanout.onHealth((up) => {
+    if (stopped) return;
+    if (!up) {
+      // The newest sample taken at least the margin ago (the oldest one when the process is younger).
+      const cut = now() - RESYNC_MARGIN_MS;
+      const before = [...samples].reverse().find((x) => x.at <= cut) ?? samples[0]!;
+      pending = Math.min(pending ?? before.seq, before.seq);
+    } else if (pending !== null) {
+      const after = pending;
+      pending = null;
+      announce(after);
+    }
+  });
+  return () => {
+    stopped = true;
+    clearInterval(timer);
   };
 }

@@ -5,6 +5,11 @@ import type { Logger } from '../http/logger.ts';
 export interface RedisFanout {
   /** Socket.IO adapter factory: pass to `io.adapter()`. */
   adapter: ReturnType<typeof createAdapter>;
+  /**
+   * Called with `false` when pushes may stop reaching other processes (the connection broke, or a publish
+   * failed) and with `true` once Redis answers again. Each change is reported once.
+   */
+  onHealth(listener: (up: boolean) => void): void;
   close(): Promise<void>;
 }
 
@@ -27,15 +32,24 @@ export async function connectRedisFanout(opts: {
     socket: { connectTimeout: opts.connectTimeoutMs ?? 3000, reconnectStrategy: (n) => Math.min(100 * 2 ** n, 5000) },
   });
   let lastError = '';
+  let up = true;
+  const listeners: ((up: boolean) => void)[] = [];
+  const setUp = (now: boolean) => {
+    if (now === up) return;
+    up = now;
+    for (const l of listeners) l(now);
+  };
   // An unhandled 'error' would crash the process; a lost Redis costs only the fan-out.
   client.on('error', (err: unknown) => {
     const msg = String(err);
     if (msg !== lastError) opts.log.warn('redis error', { err: msg });
     lastError = msg;
+    setUp(false);
   });
   client.on('ready', () => {
     if (lastError) opts.log.info('redis reconnected');
     lastError = '';
+    setUp(true);
   });
   const timeout = opts.connectTimeoutMs ?? 3000;
   const connected = await Promise.race([
@@ -67,11 +81,21 @@ export async function connectRedisFanout(opts: {
   const adapter = function (nsp: Parameters<typeof base>[0]) {
     const a = base(nsp) as ReturnType<typeof base> & { doPublish(m: unknown): Promise<string> };
     const publish = a.doPublish.bind(a);
-    a.doPublish = (m) => (client.isReady ? withTimeout(publish(m), PUBLISH_TIMEOUT_MS) : Promise.reject(notReady()));
+    a.doPublish = (m) => {
+      const sent = client.isReady ? withTimeout(publish(m), PUBLISH_TIMEOUT_MS) : Promise.reject(notReady());
+      // A failed publish is an outage even while the connection looks open (a Redis that stopped answering);
+      // the next one that goes through ends it.
+      sent.then(
+        () => setUp(true),
+        () => setUp(false),
+      );
+      return sent;
+    };
     return a;
   } as typeof base;
   return {
     adapter,
+    onHealth: (l) => void listeners.push(l),
     async close() {
       // The adapter's own duplicated clients close with io.close(); this is the publishing one.
       if (client.isOpen) await client.close().catch(() => client.destroy());
