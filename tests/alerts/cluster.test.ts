@@ -176,8 +176,7 @@ describe.skipIf(!haveRedisBinary)('a Redis outage between two instances', () => 
     });
     socket.on('realtime:resync', ({ alertsAfter }) => {
       resyncs++;
-      feed.rewind(alertsAfter);
-      void feed.replay();
+      void feed.resync(alertsAfter);
     });
     // Another township's console, on A: it must hear none of it, resync or not.
     const other: TypedSocket = io(a.url, { auth: { token: await a.login('township2') }, transports: ['websocket'] });

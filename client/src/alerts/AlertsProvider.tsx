@@ -94,15 +94,16 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
       pageSize: PAGE,
       maxPages: MAX_PAGES,
     });
-    const replay = async () => {
+    const settle = async (run: Promise<boolean>) => {
       try {
-        if (await feed.replay()) setError(null);
+        if (await run) setError(null);
       } catch (err) {
         setError(err);
       } finally {
         if (!feed.syncing) setLoading(false);
       }
     };
+    const replay = () => settle(feed.replay());
 
     const onLive = (alert: AlertView, isNew: boolean) => {
       merge([alert]);
@@ -117,10 +118,7 @@ export function AlertsProvider({ children }: { children: ReactNode }) {
     const onNew = (alert: AlertView) => onLive(alert, true);
     const onUpdated = (alert: AlertView) => onLive(alert, false);
     const onConnect = () => void replay();
-    const onResync = ({ alertsAfter }: { alertsAfter: number }) => {
-      feed.rewind(alertsAfter);
-      void replay();
-    };
+    const onResync = ({ alertsAfter }: { alertsAfter: number }) => void settle(feed.resync(alertsAfter));
 
     socket.on('alert:new', onNew);
     socket.on('alert:updated', onUpdated);

@@ -22,10 +22,14 @@ export interface ReplayOptions {
   maxPages?: number;
 }
 
+export const RESYNC_JITTER_MS = 2_000;
+
 export class AlertReplay {
   private cursor = 0;
   private running: AbortController | null = null;
   private replayedOnce = false;
+  /** Resyncs pausing before their replay: the rewound cursor must not move meanwhile either. */
+  private waiting = 0;
   private readonly opts: ReplayOptions;
 
   constructor(opts: ReplayOptions) {
@@ -38,17 +42,33 @@ export class AlertReplay {
   }
 
   get syncing(): boolean {
-    return this.running !== null;
+    return this.running !== null || this.waiting > 0;
   }
 
   /** A live push was merged. */
   live(seq: number): void {
-    if (!this.running) this.cursor = Math.max(this.cursor, seq);
+    if (!this.syncing) this.cursor = Math.max(this.cursor, seq);
   }
 
   /** The server says pushes after `alertsAfter` may have been lost; call `replay()` next. */
   rewind(alertsAfter: number): void {
     if (Number.isInteger(alertsAfter) && alertsAfter >= 0) this.cursor = Math.min(this.cursor, alertsAfter);
+  }
+
+  /**
+   * `realtime:resync`: rewind, then replay after a random pause of up to `jitterMs`, so the hundreds of
+   * consoles told at the same moment do not all ask at once. Resolves like `replay()`.
+   */
+  async resync(alertsAfter: number, jitterMs = RESYNC_JITTER_MS): Promise<boolean> {
+    this.rewind(alertsAfter);
+    this.waiting++;
+    try {
+      const pause = Math.random() * jitterMs;
+      if (pause >= 1) await new Promise((r) => setTimeout(r, pause));
+    } finally {
+      this.waiting--;
+    }
+    return this.replay();
   }
 
   /** Reads every change after the cursor. A newer call aborts an older one. Resolves false when aborted. */
