@@ -38,6 +38,7 @@ import { createSearchRepo, createSearchService, searchRoutes } from './search/in
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
+import { createClusterLease, createLeaseRepo, LEASES, newHolderId } from './cluster/index.ts';
 import { createDispatchRepo, createDispatchService, dispatchRoutes, ORDER_UPLOAD_PATH } from './dispatch/index.ts';
 import { createDiscoveryRepo } from './discovery/repo.ts';
 import { discoveryRoutes } from './discovery/routes.ts';
@@ -121,6 +122,16 @@ export function createApp(deps: AppDeps) {
   const { config, db, clock, secrets, log } = deps;
   const now = () => clock.now();
   migrate(db, now);
+  // Several instances on one database: the periodic passes run where their lease is held (issue 13).
+  const holder = newHolderId();
+  const leases = createLeaseRepo(db);
+  const lease = (name: string) =>
+    createClusterLease({ repo: leases, name, holder, ttlMs: config.cluster.leaseTtlSeconds * 1000, clock, log });
+  const duties = {
+    dispatch: lease(LEASES.dispatchDeadlines),
+    health: lease(LEASES.healthSweeps),
+    onvifEvents: lease(LEASES.onvifEvents),
+  };
   const orgs = createOrgRepo(db, now);
   const networks = createNetworkRepo(db);
   networks.sync([...BUILTIN_NETWORKS, ...config.extraNetworks.map((n) => ({ ...n, builtin: false }))]);
@@ -161,6 +172,7 @@ export function createApp(deps: AppDeps) {
     log,
     config: config.health,
     pushState: ingest.pushState,
+    lease: duties.health,
   });
   const control = createCameraControl({
     cameras,
@@ -222,6 +234,7 @@ export function createApp(deps: AppDeps) {
     secrets,
     log,
     config: config.alerts.onvifEvents,
+    lease: duties.onvifEvents,
   });
   const alertMqtt = createMqttAlertSource({
     config: config.alerts.mqtt,
@@ -243,6 +256,7 @@ export function createApp(deps: AppDeps) {
     // `relay` is built below; evidence is captured only after start-up.
     capture: (cameraId) => alertMedia.snapshot(cameraId),
     walls,
+    lease: duties.dispatch,
   });
   const quality = createQualityService({
     repo: createQualityRepo(db),
@@ -549,7 +563,11 @@ export function createApp(deps: AppDeps) {
     alerts,
     alertEvents,
     alertMqtt,
+    /** The last alert cursor value handed out (the `alerts.seq` counter). */
+    alertCursor: () => alertRepo.cursor(),
     dispatch,
+    /** This instance's lease holder id, the lease table and its leased duties (issue 13). */
+    cluster: { holder, leases, duties },
     walls,
     bus,
     quality,
@@ -576,8 +594,6 @@ export interface RunningServer {
 
 /** Creates the app, listens, attaches Socket.IO. Port 0 picks a free port (tests). */
 export async function startServer(deps: AppDeps): Promise<RunningServer> {
-    /** The last alert cursor value handed out (the `alerts.seq` counter). */
-    alertCursor: () => alertRepo.cursor(),
   const app = createApp(deps);
   const http = createServer(app.app);
   http.headersTimeout = 20_000;

@@ -1,3 +1,4 @@
+import type { ClusterLease } from '../cluster/index.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Logger } from '../http/logger.ts';
 import { createOnvifClient, type OnvifClient } from '../protocols/onvif/client.ts';
@@ -21,6 +22,11 @@ export interface OnvifEventSourceDeps {
   config: { enabled: boolean; maxSubscriptions: number };
   /** The device client; a test may hand in its own. */
   makeClient?: (opts: Parameters<typeof createOnvifClient>[0]) => OnvifClient;
+  /**
+   * Several instances on one database: only the holder subscribes (two would turn each motion into two
+   * alerts and use up the cameras' few pull points); another takes over when it dies (issue 13).
+   */
+  lease?: ClusterLease;
 }
 
 /**
@@ -34,6 +40,7 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
   const running = new Map<string, { cameraId: number; stop: AbortController; done: Promise<void> }>();
   let timer: NodeJS.Timeout | null = null;
   let offWatch: (() => void) | null = null;
+  let offLease: (() => void) | null = null;
   let stopped = true;
 
   const keyOf = (t: EventTarget) => `${t.cameraId}|${t.onvifUrl}|${t.credentialsSealed}`;
@@ -111,7 +118,8 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
 
   function reconcile() {
     if (stopped) return;
-    const wanted = new Map(deps.repo.eventTargets(deps.config.maxSubscriptions).map((t) => [keyOf(t), t]));
+    const mine = !deps.lease || deps.lease.held();
+    const wanted = new Map(mine ? deps.repo.eventTargets(deps.config.maxSubscriptions).map((t) => [keyOf(t), t]) : []);
     for (const [key, r] of running)
       if (!wanted.has(key)) {
         r.stop.abort();
@@ -129,6 +137,10 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
       if (!deps.config.enabled || !stopped) return;
       stopped = false;
       offWatch = deps.alerts.onEventWatchChange(reconcile);
+      if (deps.lease) {
+        offLease = deps.lease.onChange(reconcile);
+        deps.lease.start();
+      }
       reconcile();
       // Also catches edits to a point's address or credentials.
       timer = setInterval(reconcile, RECONCILE_MS);
@@ -142,11 +154,14 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
     async stop() {
       stopped = true;
       offWatch?.();
+      offLease?.();
       if (timer) clearInterval(timer);
       const all = [...running.values()];
       running.clear();
       for (const r of all) r.stop.abort();
       await Promise.all(all.map((r) => r.done));
+      // Given up only once this instance's subscriptions are gone, so the next holder's do not overlap them.
+      deps.lease?.stop();
     },
   };
 }

@@ -137,6 +137,13 @@ export const configSchema = z
           .strict(),
       })
       .strict(),
+    /** Several instances on one database (issue 13): periodic passes run on the one holding their lease. */
+    cluster: z
+      .object({
+        /** A holder that stops renewing (it died) is replaced after this long; renewal: every third of it, at most 10 s. */
+        leaseTtlSeconds: z.number().min(1).max(3600),
+      })
+      .strict(),
     redis: z
       .object({
         /** With a URL, Socket.IO fans out through Redis Streams so several processes share pushes. */

@@ -38,6 +38,7 @@ import {
   type Decision,
   type OrgFacts,
 } from './machine.ts';
+import type { ClusterLease } from '../cluster/index.ts';
 import type { DispatchRepo, DueOrder, OrderPatch, WorkOrder } from './repo.ts';
 import { computeStats, periodRange, type Period } from './stats.ts';
 
@@ -156,6 +157,8 @@ export function createDispatchService(deps: {
   capture: (cameraId: number) => Promise<Buffer>;
   /** Wall screens, so a push can name one of the target's screens. */
   walls: WallRepo;
+  /** Several instances on one database: the timed deadline pass runs on the holder only (issue 13). */
+  lease?: ClusterLease;
 }) {
   const { db, repo, orgs, cameras, alerts, audit, bus, clock, log, config } = deps;
   let timer: NodeJS.Timeout | null = null;
@@ -908,26 +911,32 @@ export function createDispatchService(deps: {
       return repo.pushes(ctx.scope, limit);
     },
 
-    start() {
+    /**
+     * The timed pass: on the instance holding the deadline lease only (null elsewhere, which skips it). The
+     * pass is one transaction, so a second instance would find nothing left to do; the lease spares every
+     * instance but one the scan and keeps the 督办 notices from one place.
+     */
+    async scheduledTick(): Promise<{ supervised: number; escalated: number } | null> {
       try {
-        service.tick();
+        return deps.lease ? await deps.lease.run(() => service.tick()) : service.tick();
       } catch (err) {
         log.error('deadline scan failed', { err: String(err) });
+        return null;
       }
+    },
+
+    start() {
+      void service.scheduledTick();
       if (config.scanIntervalSeconds > 0 && !timer) {
-        timer = setInterval(() => {
-          try {
-            service.tick();
-          } catch (err) {
-            log.error('deadline scan failed', { err: String(err) });
-          }
-        }, config.scanIntervalSeconds * 1000);
+        deps.lease?.start();
+        timer = setInterval(() => void service.scheduledTick(), config.scanIntervalSeconds * 1000);
         timer.unref();
       }
     },
     stop() {
       if (timer) clearInterval(timer);
       timer = null;
+      deps.lease?.stop();
     },
   };
   return service;

@@ -1,6 +1,7 @@
 import type { CameraStatus, OnlineRateReport, OnlineRateRow } from '../api/contract.ts';
 import type { NetworkRepo } from '../cameras/networks.ts';
 import type { CameraRepo, HealthTarget } from '../cameras/repo.ts';
+import type { ClusterLease } from '../cluster/index.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { EventBus } from '../events.ts';
@@ -58,6 +59,8 @@ export interface HealthDeps {
    * video state, instead of probing). null for every other point.
    */
   pushState?: (t: HealthTarget) => { live: boolean; reason: string | null } | null;
+  /** Several instances on one database: periodic sweeps run on the holder only (issue 13). */
+  lease?: ClusterLease;
 }
 
 export function createHealthService(deps: HealthDeps) {
@@ -176,8 +179,10 @@ export function createHealthService(deps: HealthDeps) {
   function schedule(delayMs: number) {
     if (stopped || config.intervalSeconds === 0) return;
     timer = setTimeout(() => {
-      sweeping = sweep()
-        .then((r) => log.debug('health sweep', r))
+      // Another instance holding the lease sweeps (null here); this one tries again at its next turn.
+      const run = deps.lease ? deps.lease.run(sweep) : sweep();
+      sweeping = run
+        .then((r) => r && log.debug('health sweep', r))
         .catch((err: unknown) => log.error('health sweep failed', { err: String(err) }))
         .finally(() => {
           sweeping = null;
@@ -236,12 +241,14 @@ export function createHealthService(deps: HealthDeps) {
     /** Starts periodic sweeps; the first after a short random delay. */
     start() {
       stopped = false;
+      if (config.intervalSeconds > 0) deps.lease?.start();
       schedule(2000 + Math.random() * 3000);
     },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       await sweeping;
+      deps.lease?.stop();
     },
   };
 }

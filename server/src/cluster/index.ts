@@ -1,0 +1,9 @@
+export {
+  createClusterLease,
+  createLeaseRepo,
+  LEASES,
+  newHolderId,
+  type ClusterLease,
+  type LeaseRepo,
+  type LeaseRow,
+} from './lease.ts';
