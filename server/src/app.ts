@@ -54,6 +54,8 @@ import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
 import { createRelayService } from './relay/service.ts';
 import { randomBytes } from 'node:crypto';
 import { createWallRepo, wallRoutes } from './wall/index.ts';
+import { countAlert, createMetrics, httpMetrics, metricsRoutes, type Metrics } from './metrics/index.ts';
+import { requestIdOf, requestLog } from './http/request-log.ts';
 import { alertFacts } from './alerts/index.ts';
 import { createQualityRepo, createQualityService, qualityRoutes, type PictureProbe } from './quality/index.ts';
 import { createReportService, reportRoutes } from './reports/index.ts';
@@ -90,6 +92,8 @@ export interface AppDeps {
   recordingEngine?: RecordingEngine | null;
   /** The live socket's tuning (issue 15; tests use a small cap to see back-pressure). */
   liveSocket?: Pick<LiveSocketOptions, 'maxQueueBytes' | 'recheckMs'>;
+  /** The Prometheus registry and its series (issue 13); one per app, made here when absent. */
+  metrics?: Metrics;
 }
 
 /** Stands in when no media plane is configured: every start fails with a clear reason. */
@@ -120,6 +124,7 @@ function errorBody(code: string, message: string, fields?: ApiErrorBody['error']
 /** Builds the application from its dependencies. Nothing here opens a port. */
 export function createApp(deps: AppDeps) {
   const { config, db, clock, secrets, log } = deps;
+  const metrics = deps.metrics ?? createMetrics();
   const now = () => clock.now();
   migrate(db, now);
   // Several instances on one database: the periodic passes run where their lease is held (issue 13).
@@ -171,6 +176,7 @@ export function createApp(deps: AppDeps) {
     clock,
     log,
     config: config.health,
+    onSweep: (r) => metrics.healthSweepSeconds.observe(r.ms / 1000),
     pushState: ingest.pushState,
     lease: duties.health,
   });
@@ -183,6 +189,8 @@ export function createApp(deps: AppDeps) {
     ptzPerSecond: config.relay.ptzPerSecond,
   });
   const relayEngine = deps.relayEngine ?? noRelay;
+  metrics.watchRelays(relayEngine);
+  metrics.watchOnlineRate(() => health.onlineRate(WHOLE_REGISTRY));
   // The system actor alert linkage acts as (PTZ presets): whole county, audited as such.
   const systemCtx = (): AuthContext => {
     const root = orgs.all().find((u) => u.parentId === null);
@@ -227,6 +235,7 @@ export function createApp(deps: AppDeps) {
     log,
     config: config.alerts,
     media: alertMedia,
+    onRaised: (source, folded) => countAlert(metrics, source, folded),
   });
   const alertEvents = createOnvifEventSource({
     repo: alertRepo,
@@ -358,6 +367,8 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
   app.set('trust proxy', config.server.trustProxy);
   app.set('query parser', 'simple');
+  app.use(requestLog(log));
+  app.use(httpMetrics(metrics, ['/api/v1']));
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -472,6 +483,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));
+  app.use(metricsRoutes({ metrics, config: config.metrics }));
   app.use('/api/v1', api);
   app.use(streamFileRoutes({ auth, relay }));
   app.use(recordingFileRoutes({ auth, playback, device: devicePlayback }));
@@ -544,6 +556,7 @@ export function createApp(deps: AppDeps) {
     log.error('unhandled error', {
       method: req.method,
       path: req.path,
+      requestId: requestIdOf(res),
       err: err instanceof Error ? err.stack : String(err),
     });
     res.status(500).json(errorBody('internal', 'internal error'));
@@ -573,6 +586,7 @@ export function createApp(deps: AppDeps) {
     quality,
     reports,
     recording,
+    metrics,
   };
 }
 
@@ -614,6 +628,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
         }
       : {}),
   });
+  app.metrics.watchSocketServer(realtime.io);
   const live = attachLiveSocket(http, {
     auth: app.auth,
     relay: app.relay,

@@ -43,6 +43,7 @@ const [
   { createLogger, systemClock },
   { createPictureProbe },
   { streamsRecordingEngine },
+  { createMetrics },
 ] = await Promise.all([
   import('./app.ts'),
   import('./crypto/secret-box.ts'),
@@ -53,6 +54,7 @@ const [
   import('./http/logger.ts'),
   import('./quality/probe.ts'),
   import('./recording/engine.ts'),
+  import('./metrics/index.ts'),
 ]);
 
 const log = createLogger(config.log.level);
@@ -120,6 +122,8 @@ const server = await startServer({
   relayEngine,
   recordingEngine,
   tokenKey,
+  // Process series (CPU, memory, event-loop lag, GC) only here: tests start many servers in one process.
+  metrics: createMetrics({ processMetrics: true }),
   validateStreamUrl: (url) => {
     const r = validateSourceUrl(url);
     return r.ok ? { ok: true, url: r.url } : { ok: false, reason: r.reason };
@@ -162,4 +166,3 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 const ms = Math.round(performance.now() - started);
 log.info('ready', { url: server.url, startupMs: ms, seeded });
 process.stdout.write(`\n  County video command center is running at ${server.url}/  (ready in ${ms} ms)\n\n`);
-

@@ -21,7 +21,7 @@ import { loadConfig } from '../../server/src/config/load.ts';
 import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
 import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
 import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
-import { createLogger, type Clock } from '../../server/src/http/logger.ts';
+import { createLogger, type Clock, type Logger } from '../../server/src/http/logger.ts';
 import { claimLoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { createPictureProbe, type PictureProbe } from '../../server/src/quality/probe.ts';
 
@@ -59,6 +59,8 @@ export async function startTestServer(
     pictureProbe?: PictureProbe;
     /** The live socket's tuning (issue 15). */
     liveSocket?: { maxQueueBytes?: number; recheckMs?: number };
+    /** The server's logger (a test reading the log lines); errors only to stderr by default. */
+    log?: Logger;
   } = {},
 ): Promise<TestServer> {
   const config = loadConfig({
@@ -79,7 +81,7 @@ export async function startTestServer(
     db,
     clock: opts.clock ?? { now: () => new Date() },
     secrets,
-    log: createLogger('error'),
+    log: opts.log ?? createLogger('error'),
     ...(opts.clientDir ? { clientDir: opts.clientDir } : {}),
     ...(engine ? { relayEngine: engine, validateStreamUrl: checkStreamUrl } : {}),
     ...(opts.tokenKey ? { tokenKey: opts.tokenKey } : {}),

@@ -88,6 +88,8 @@ export interface AlertDeps {
   log: Logger;
   config: AppConfig['alerts'];
   media?: AlertMedia | undefined;
+  /** Told of every alert stored (folded: into an open one), for the operator's metrics (issue 13). */
+  onRaised?: (sourceKind: AlertSourceKind, folded: boolean) => void;
 }
 
 interface Raise {
@@ -285,6 +287,7 @@ export function createAlertService(deps: AlertDeps) {
       const a = repo.fold(last.id, at.toISOString(), level);
       const view = toView(a);
       bus.emit('alert.changed', { kind: 'updated', orgPath: a.orgPath, alert: view });
+      deps.onRaised?.(r.sourceKind, true);
       return { alert: view, folded: true };
     }
     const a = repo.insert({
@@ -307,6 +310,7 @@ export function createAlertService(deps: AlertDeps) {
     const view = toView(a);
     bus.emit('alert.changed', { kind: 'new', orgPath: a.orgPath, alert: view });
     follow(a);
+    deps.onRaised?.(r.sourceKind, false);
     return { alert: view, folded: false };
   }
 

@@ -238,6 +238,14 @@ export const configSchema = z
       })
       .strict(),
     log: z.object({ level: z.enum(['debug', 'info', 'warn', 'error']) }).strict(),
+    /** Prometheus metrics at /metrics (issue 13). */
+    metrics: z
+      .object({
+        enabled: z.boolean(),
+        /** A bearer token Prometheus sends (from the environment: CCC_METRICS__TOKEN); null: this machine only. */
+        token: z.string().min(16, 'at least 16 characters').max(512).regex(/^\S+$/, 'no spaces').nullable(),
+      })
+      .strict(),
     alerts: z
       .object({
         /** Repeats of one source + type at one place within this window fold into the open alert. */

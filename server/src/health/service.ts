@@ -61,6 +61,8 @@ export interface HealthDeps {
   pushState?: (t: HealthTarget) => { live: boolean; reason: string | null } | null;
   /** Several instances on one database: periodic sweeps run on the holder only (issue 13). */
   lease?: ClusterLease;
+  /** Told when a sweep ends, scheduled or asked for (the operator's metrics, issue 13). */
+  onSweep?: (r: { checked: number; changed: number; ms: number }) => void;
 }
 
 export function createHealthService(deps: HealthDeps) {
@@ -173,7 +175,9 @@ export function createHealthService(deps: HealthDeps) {
       };
       await Promise.all(Array.from({ length: Math.min(config.concurrency, batch.length) }, worker));
     }
-    return { checked, changed, ms: Date.now() - started };
+    const result = { checked, changed, ms: Date.now() - started };
+    deps.onSweep?.(result);
+    return result;
   }
 
   function schedule(delayMs: number) {

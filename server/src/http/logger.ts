@@ -1,4 +1,13 @@
-/** Structured one-line JSON logs on stderr. */
+/**
+ * Structured one-line JSON logs on stderr, secrets redacted (issue 13).
+ *
+ * Not pino: pino's redaction takes fixed key paths, and the two rules the
+ * platform needs are a key name at any depth (a camera's `password` inside a
+ * device reply) and the `user:password@` of a stream URL inside any text (an
+ * ffmpeg stderr line, an error message). Both would be our own code on top of
+ * pino anyway; what is left (one JSON line per call) is the dozen lines below,
+ * in the format every deployment already reads.
+ */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -9,10 +18,41 @@ export interface Logger {
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+export const REDACTED = '[redacted]';
+
+/**
+ * Field names whose values are secrets wherever they appear: passwords, session and stream tokens,
+ * tickets, device and API keys, credentials, Authorization and Cookie headers.
+ */
+export const SECRET_KEY =
+  /pass(word|wd|phrase)?$|secret|token|ticket|authorization|cookie|credential|api[-_]?key|device[-_]?key|^x-.*-key$/i;
+
+/** `scheme://user:password@host` (RTSP, HTTP, RTMP, MQTT…): everything between `//` and the last `@` of the authority. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
+
+/** A string with the user information of every URL in it replaced. */
+export function redactText(text: string): string {
+  return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+}
+
+/** A copy of `value` fit for a log: secret fields and URL credentials replaced, at any depth. */
+export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value instanceof Error) return redactText(value.stack ?? `${value.name}: ${value.message}`);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= 8) return '[deep]';
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Date) return value.toISOString();
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, depth + 1);
+  return out;
+}
+
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
-    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...fields }) + '\n');
+    const safe = fields ? (redact(fields) as Record<string, unknown>) : {};
+    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg: redactText(msg), ...safe }) + '\n');
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

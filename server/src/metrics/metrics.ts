@@ -1,0 +1,167 @@
+import { hostname } from 'node:os';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AlertSourceKind, OnlineRateReport } from '../api/contract.ts';
+import type { RelayEngine } from '../relay/engine.ts';
+
+/**
+ * What an operator of the platform watches, as Prometheus series (issue 13).
+ *
+ * One registry per app instance, never prom-client's global one: tests run
+ * several servers in one process, and each must count only itself.
+ */
+export interface Metrics {
+  readonly registry: Registry;
+  /** This process, as the `instance` label of per-instance series (host:pid). */
+  readonly instance: string;
+  readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
+  readonly alertsIngested: Counter<'source' | 'result'>;
+  readonly alertPushes: Counter<'event'>;
+  readonly relayRestarts: Counter;
+  readonly healthSweepSeconds: Histogram;
+  /** Socket.IO sockets on this instance (read when scraped) and the alert pushes written to them. */
+  watchSocketServer(io: SocketServerView): void;
+  /** The online rate by network, read when scraped (one grouped count over the registry). */
+  watchOnlineRate(report: () => OnlineRateReport): void;
+  /** Relays by state and ffmpeg restarts, from the media plane's state events. */
+  watchRelays(engine: Pick<RelayEngine, 'onState'>): () => void;
+}
+
+/** What the metrics read of the Socket.IO server (structural: the realtime layer's typed server fits). */
+export interface SocketServerView {
+  of(namespace: '/'): { sockets: { size: number } };
+  on(event: 'connection', listener: (socket: { onAnyOutgoing(fn: (event: string) => void): unknown }) => void): unknown;
+}
+
+export interface MetricsOptions {
+  /** The `instance` label; host:pid by default. */
+  instance?: string;
+  /** Process metrics (CPU, memory, event-loop lag, GC); off in tests that start many servers. */
+  processMetrics?: boolean;
+}
+
+const PREFIX = 'ccc_';
+
+export function createMetrics(opts: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  const instance = opts.instance ?? `${hostname()}:${process.pid}`;
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: PREFIX });
+
+  const httpDuration = new Histogram({
+    name: `${PREFIX}http_request_duration_seconds`,
+    help: 'HTTP requests by method, route pattern (never the raw path) and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    // From a cached API answer to a CSV export or a slow camera behind a snapshot.
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const alertsIngested = new Counter({
+    name: `${PREFIX}alerts_ingested_total`,
+    help: 'Alerts raised on this instance by source kind; result new (stored as a new alert) or folded (storm folding)',
+    labelNames: ['source', 'result'] as const,
+    registers: [registry],
+  });
+  const alertPushes = new Counter({
+    name: `${PREFIX}alert_pushes_total`,
+    help: 'alert:new / alert:updated events written to sockets connected to this instance (one per receiving socket)',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const relayRestarts = new Counter({
+    name: `${PREFIX}relay_ffmpeg_restarts_total`,
+    help: 'ffmpeg restarts of live relays on this instance (the supervisor retrying after a failure or stale output)',
+    registers: [registry],
+  });
+  const healthSweepSeconds = new Histogram({
+    name: `${PREFIX}health_sweep_duration_seconds`,
+    help: 'Duration of a whole health sweep (在线率 check of every point)',
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600],
+    registers: [registry],
+  });
+
+  let sockets: SocketServerView | null = null;
+  new Gauge({
+    name: `${PREFIX}socketio_connected_sockets`,
+    help: 'Socket.IO sockets connected to this instance',
+    labelNames: ['instance'] as const,
+    registers: [registry],
+    collect() {
+      if (sockets) this.set({ instance }, sockets.of('/').sockets.size);
+    },
+  });
+
+  let onlineRate: (() => OnlineRateReport) | null = null;
+  const pointsByStatus = new Gauge({
+    name: `${PREFIX}camera_points`,
+    help: 'Camera points by network and health status (the whole registry; every instance reads the same database)',
+    labelNames: ['network', 'status'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: `${PREFIX}camera_online_ratio`,
+    help: 'Online rate (在线率) by network: online points / all points, 0-1; absent for a network without points',
+    labelNames: ['network'] as const,
+    registers: [registry],
+    collect() {
+      if (!onlineRate) return;
+      const report = onlineRate();
+      // A network removed since the last scrape must not keep its old value.
+      this.reset();
+      pointsByStatus.reset();
+      for (const row of report.byNetwork) {
+        if (row.rate !== null) this.set({ network: row.key }, row.rate);
+        for (const status of ['online', 'degraded', 'offline', 'unknown'] as const)
+          pointsByStatus.set({ network: row.key, status }, row[status]);
+      }
+    },
+  });
+
+  const relayStates = new Map<string, { state: string; restarts: number }>();
+  new Gauge({
+    name: `${PREFIX}relays`,
+    help: 'Live relays (RTSP -> HLS/fMP4 ffmpeg) on this instance by state',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const counts: Record<string, number> = { starting: 0, live: 0, reconnecting: 0, error: 0 };
+      for (const { state } of relayStates.values()) counts[state] = (counts[state] ?? 0) + 1;
+      for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
+    },
+  });
+
+  return {
+    registry,
+    instance,
+    httpDuration,
+    alertsIngested,
+    alertPushes,
+    relayRestarts,
+    healthSweepSeconds,
+    watchSocketServer(io) {
+      sockets = io;
+      // Broadcasts notify each receiving socket's outgoing listeners (socket.io-adapter), those relayed
+      // from another instance through Redis included: a count of what reached this instance's sockets.
+      io.on('connection', (socket) =>
+        socket.onAnyOutgoing((event) => {
+          if (event === 'alert:new' || event === 'alert:updated') alertPushes.inc({ event });
+        }),
+      );
+    },
+    watchOnlineRate(report) {
+      onlineRate = report;
+    },
+    watchRelays(engine) {
+      return engine.onState((key, s) => {
+        const was = relayStates.get(key);
+        // The supervisor's count only grows while a stream lives; a stream started anew counts from 0.
+        if (was && s.restarts > was.restarts) relayRestarts.inc(s.restarts - was.restarts);
+        if (s.state === 'stopped') relayStates.delete(key);
+        else relayStates.set(key, { state: s.state, restarts: s.restarts });
+      });
+    },
+  };
+}
+
+/** Counts one alert the alert service stored (new) or folded into an open one. */
+export function countAlert(metrics: Metrics, source: AlertSourceKind, folded: boolean): void {
+  metrics.alertsIngested.inc({ source, result: folded ? 'folded' : 'new' });
+}
