@@ -38,7 +38,7 @@ import { createSearchRepo, createSearchService, searchRoutes } from './search/in
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
-import { createClusterLease, createLeaseRepo, LEASES, newHolderId } from './cluster/index.ts';
+import { createClusterLease, createLeaseRepo, createSharedCounters, LEASES, newHolderId } from './cluster/index.ts';
 import { createDispatchRepo, createDispatchService, dispatchRoutes, ORDER_UPLOAD_PATH } from './dispatch/index.ts';
 import { createDiscoveryRepo } from './discovery/repo.ts';
 import { discoveryRoutes } from './discovery/routes.ts';
@@ -137,6 +137,8 @@ export function createApp(deps: AppDeps) {
     health: lease(LEASES.healthSweeps),
     onvifEvents: lease(LEASES.onvifEvents),
   };
+  // Login, alert-ingest and PTZ limits: in Redis (shared) when configured, per instance while it is away.
+  const counters = createSharedCounters({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, clock, log });
   const orgs = createOrgRepo(db, now);
   const networks = createNetworkRepo(db);
   networks.sync([...BUILTIN_NETWORKS, ...config.extraNetworks.map((n) => ({ ...n, builtin: false }))]);
@@ -150,7 +152,7 @@ export function createApp(deps: AppDeps) {
   const sessions = createSessionRepo(db, now);
   const audit = createAuditLog(db, now);
   const bus = createEventBus((err) => log.error('event listener failed', { err: String(err) }));
-  const auth = createAuthService({ config, users, sessions, orgs, audit, clock, bus });
+  const auth = createAuthService({ config, users, sessions, orgs, audit, clock, bus, counters });
   const cameraService = createCameraService({ cameras, orgs, networks, secrets, audit, events: bus });
   // An import a crash cut short is removed whole (issue 12: imports are written in chunks).
   cameraService.recoverImports();
@@ -187,6 +189,7 @@ export function createApp(deps: AppDeps) {
     clock,
     timeoutMs: 4000,
     ptzPerSecond: config.relay.ptzPerSecond,
+    counters,
   });
   const relayEngine = deps.relayEngine ?? noRelay;
   metrics.watchRelays(relayEngine);
@@ -235,6 +238,7 @@ export function createApp(deps: AppDeps) {
     log,
     config: config.alerts,
     media: alertMedia,
+    counters,
     onRaised: (source, folded) => countAlert(metrics, source, folded),
   });
   const alertEvents = createOnvifEventSource({
@@ -580,7 +584,7 @@ export function createApp(deps: AppDeps) {
     alertCursor: () => alertRepo.cursor(),
     dispatch,
     /** This instance's lease holder id, the lease table and its leased duties (issue 13). */
-    cluster: { holder, leases, duties },
+    cluster: { holder, leases, duties, counters },
     walls,
     bus,
     quality,
@@ -701,6 +705,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       await app.alertEvents.stop();
       await app.alertMqtt.stop();
       app.alerts.close();
+      await app.cluster.counters.close();
       // Stop accepting and drop every connection first: Socket.IO's close waits for the HTTP
       // server to close, which a browser keeping keep-alive connections busy (a wall) can hold
       // open indefinitely. Socket.IO then finds the server already closing and returns.

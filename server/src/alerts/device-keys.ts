@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/index.ts';
+import { createSharedCounters, type SharedCounters } from '../cluster/counters.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
@@ -7,21 +8,20 @@ import type { AlertRepo, AlertSource } from './repo.ts';
 
 export const hashDeviceKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
-/** Client addresses whose wrong-key attempts are counted at once: addresses are the caller's to choose. */
-const MAX_TRACKED_ADDRESSES = 10_000;
 const MINUTE = 60_000;
 
-interface Window {
-  start: number;
-  n: number;
-}
-
-const tooMany = (message: string, wait: number) =>
-  new HttpError(429, 'rate_limited', `${message}; retry in ${wait} s`, undefined, { 'Retry-After': String(wait) });
+const tooMany = (message: string, resetInMs: number) => {
+  const wait = Math.max(1, Math.ceil(resetInMs / 1000));
+  return new HttpError(429, 'rate_limited', `${message}; retry in ${wait} s`, undefined, {
+    'Retry-After': String(wait),
+  });
+};
 
 /**
  * The door of POST /alerts/ingest: which source a device key belongs to, and
- * how often each source and each client address may knock.
+ * how often each source and each client address may knock. The counts are
+ * per minute and shared by every instance through Redis when it is
+ * configured (issue 13), else (and while Redis is down) kept in this process.
  */
 export function createDeviceGate(deps: {
   repo: AlertRepo;
@@ -29,20 +29,13 @@ export function createDeviceGate(deps: {
   clock: Clock;
   log: Logger;
   config: Pick<AppConfig['alerts'], 'wrongKeyAttemptsPerMinute'>;
+  /** Where the counts live; memory when absent. */
+  counters?: SharedCounters;
 }) {
   const { repo, audit, clock, log, config } = deps;
-  const perSource = new Map<number, Window>();
-  const failures = new Map<string, Window>();
-
-  /** Bounds the failure table: drop finished minutes, then the oldest (a Map keeps insertion order). */
-  function forgetOldFailures(nowMs: number) {
-    if (failures.size <= MAX_TRACKED_ADDRESSES) return;
-    for (const [address, w] of failures) if (nowMs - w.start >= MINUTE) failures.delete(address);
-    for (const address of failures.keys()) {
-      if (failures.size <= MAX_TRACKED_ADDRESSES) break;
-      failures.delete(address);
-    }
-  }
+  const counters = deps.counters ?? createSharedCounters({ redisUrl: null, keyPrefix: '', clock, log });
+  const perSource = counters.counter('ingest.source', MINUTE);
+  const wrongKeys = counters.counter('ingest.wrong-key', MINUTE);
 
   return {
     /**
@@ -52,30 +45,18 @@ export function createDeviceGate(deps: {
      * be right is not told so), and only the first failure of each address
      * and minute is audited, so guessing cannot grow the audit log (issue 11).
      */
-    source(key: string | undefined, ip: string | null): AlertSource {
+    async source(key: string | undefined, ip: string | null): Promise<AlertSource> {
       const address = ip ?? 'unknown';
-      const nowMs = clock.now().getTime();
-      let f = failures.get(address);
-      if (f && nowMs - f.start >= MINUTE) {
-        failures.delete(address);
-        f = undefined;
-      }
       const limit = config.wrongKeyAttemptsPerMinute;
-      if (f && f.n >= limit) {
-        if (f.n++ === limit) log.warn('device key attempts throttled', { ip: address, perMinute: limit });
-        throw tooMany(
-          'too many wrong device keys from this address',
-          Math.max(1, Math.ceil((f.start + MINUTE - nowMs) / 1000)),
-        );
+      if ((await wrongKeys.peek(address)).count >= limit) {
+        // Throttled attempts count too: the first one past the limit is logged, once.
+        const c = await wrongKeys.hit(address);
+        if (c.count === limit + 1) log.warn('device key attempts throttled', { ip: address, perMinute: limit });
+        throw tooMany('too many wrong device keys from this address', c.resetInMs);
       }
       const source = key ? repo.sourceByKeyHash(hashDeviceKey(key)) : undefined;
       if (source) return source;
-      if (!f) {
-        f = { start: nowMs, n: 0 };
-        failures.set(address, f);
-        forgetOldFailures(nowMs);
-      }
-      if (f.n++ === 0)
+      if ((await wrongKeys.hit(address)).count === 1)
         audit.record({
           actor: { userId: null, username: null, ip },
           action: 'alert.ingest',
@@ -85,19 +66,10 @@ export function createDeviceGate(deps: {
       throw new HttpError(401, 'bad_device_key', 'X-Device-Key is missing or wrong');
     },
     /** The source's own alerts-per-minute limit. */
-    rateLimit(source: AlertSource): void {
-      const nowMs = clock.now().getTime();
-      let w = perSource.get(source.id);
-      if (!w || nowMs - w.start >= MINUTE) {
-        w = { start: nowMs, n: 0 };
-        perSource.set(source.id, w);
-      }
-      if (w.n >= source.rateLimitPerMinute)
-        throw tooMany(
-          `source ${source.name} exceeds ${source.rateLimitPerMinute} alerts per minute`,
-          Math.max(1, Math.ceil((w.start + MINUTE - nowMs) / 1000)),
-        );
-      w.n++;
+    async rateLimit(source: AlertSource): Promise<void> {
+      const c = await perSource.hit(String(source.id));
+      if (c.count > source.rateLimitPerMinute)
+        throw tooMany(`source ${source.name} exceeds ${source.rateLimitPerMinute} alerts per minute`, c.resetInMs);
     },
   };
 }

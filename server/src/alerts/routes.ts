@@ -45,9 +45,9 @@ export function alertRoutes(deps: {
   });
   // Devices, not users: the key is the credential, so no session is asked for.
   // The body was read by ingestBodyParser, within alerts.maxBodyBytes.
-  r.post('/alerts/ingest', (req, res) => {
+  r.post('/alerts/ingest', async (req, res) => {
     const key = req.get('x-device-key');
-    const { alert, folded } = alerts.ingest(key, req.ip ?? null, req.body);
+    const { alert, folded } = await alerts.ingest(key, req.ip ?? null, req.body);
     res.status(folded ? 200 : 201).json(alert);
   });
   r.post('/alerts', auth.requirePermission('alert.report'), (req, res) => {

@@ -23,6 +23,7 @@ import { badRequest, conflict, forbidden, HttpError, notFound, parseOr400 } from
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
 import { WHOLE_REGISTRY, inScope, type Scope } from '../org/scope.ts';
+import type { SharedCounters } from '../cluster/counters.ts';
 import { createDeviceGate, hashDeviceKey } from './device-keys.ts';
 import { centroid, pointInGeometry, rankLinkedCameras } from './geometry.ts';
 import type { Alert, AlertRepo, AlertSource, PresetPlace } from './repo.ts';
@@ -88,6 +89,8 @@ export interface AlertDeps {
   log: Logger;
   config: AppConfig['alerts'];
   media?: AlertMedia | undefined;
+  /** Where ingest limits are counted (Redis, shared by every instance, when configured; issue 13). */
+  counters?: SharedCounters;
   /** Told of every alert stored (folded: into an open one), for the operator's metrics (issue 13). */
   onRaised?: (sourceKind: AlertSourceKind, folded: boolean) => void;
 }
@@ -502,9 +505,9 @@ export function createAlertService(deps: AlertDeps) {
       }
     },
     /** POST /alerts/ingest: a device with its key. */
-    ingest(key: string | undefined, ip: string | null, input: unknown) {
-      const source = devices.source(key, ip);
-      devices.rateLimit(source);
+    async ingest(key: string | undefined, ip: string | null, input: unknown) {
+      const source = await devices.source(key, ip);
+      await devices.rateLimit(source);
       const body = parseOr400(ingestSchema, input);
       // The key's jurisdiction bounds where its alerts may lie (issue 11).
       const w = where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body, refuse403);

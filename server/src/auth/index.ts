@@ -3,10 +3,11 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { LoginResponse, Permission, SessionEndReason, SessionUser } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
+import { createSharedCounters, type SharedCounters } from '../cluster/counters.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { HttpError, forbidden, parseOr400, unauthorized } from '../http/errors.ts';
 import type { EventBus } from '../events.ts';
-import type { Clock } from '../http/logger.ts';
+import { createLogger, type Clock } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
 import type { Scope } from '../org/scope.ts';
 import { dummyHash, verifyPassword } from './password.ts';
@@ -68,6 +69,8 @@ export interface AuthDeps {
   clock: Clock;
   /** Hears `session.ended`, so realtime drops the sockets of an ended session. */
   bus?: EventBus;
+  /** Where login failures are counted (Redis, shared by every instance, when configured); memory when absent. */
+  counters?: SharedCounters;
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
@@ -96,9 +99,12 @@ export function createAuthService(deps: AuthDeps) {
     return hashes.length;
   }
   const rl = config.security.loginRateLimit;
-  const perUser = createFailureLimiter({ windowSeconds: rl.windowSeconds, max: rl.maxAttempts, clock });
+  const counters =
+    deps.counters ?? createSharedCounters({ redisUrl: null, keyPrefix: '', clock, log: createLogger('error') });
+  const windowMs = rl.windowSeconds * 1000;
+  const perUser = createFailureLimiter({ max: rl.maxAttempts, counter: counters.counter('login.user', windowMs) });
   // One address may try several accounts (a shared duty-room PC), but not endlessly.
-  const perIp = createFailureLimiter({ windowSeconds: rl.windowSeconds, max: rl.maxAttempts * 5, clock });
+  const perIp = createFailureLimiter({ max: rl.maxAttempts * 5, counter: counters.counter('login.ip', windowMs) });
 
   function sessionUser(user: User, org: OrgUnit): SessionUser {
     return {
@@ -147,7 +153,7 @@ export function createAuthService(deps: AuthDeps) {
     const ip = req.ip ?? null;
     const userKey = `${ip}|${body.username.toLowerCase()}`;
     const ipKey = `${ip}`;
-    const wait = Math.max(perUser.blockedFor(userKey), perIp.blockedFor(ipKey));
+    const wait = Math.max(await perUser.blockedFor(userKey), await perIp.blockedFor(ipKey));
     if (wait > 0) {
       audit.record({
         actor: { userId: null, username: body.username, ip },
@@ -165,8 +171,7 @@ export function createAuthService(deps: AuthDeps) {
     const orgUnit = user ? orgs.byId(user.orgUnitId) : undefined;
     // A kiosk account signs in by its screen's token only.
     if (!user || !valid || user.disabled || user.kioskScreenId !== null || !orgUnit) {
-      perUser.fail(userKey);
-      perIp.fail(ipKey);
+      await Promise.all([perUser.fail(userKey), perIp.fail(ipKey)]);
       audit.record({
         actor: { userId: user?.id ?? null, username: body.username, ip },
         action: 'auth.login',
@@ -175,7 +180,7 @@ export function createAuthService(deps: AuthDeps) {
       });
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
     }
-    perUser.reset(userKey);
+    await perUser.reset(userKey);
     const { token, expiresAt } = openSession(req, res, user, config.security.sessionTtlHours * 3600_000);
     audit.record({ actor: { userId: user.id, username: user.username, ip }, action: 'auth.login', outcome: 'ok' });
     return { user: sessionUser(user, orgUnit), token, expiresAt: expiresAt.toISOString() };

@@ -1,40 +1,29 @@
-import type { Clock } from '../http/logger.ts';
+import type { WindowCounter } from '../cluster/counters.ts';
 
 /**
- * Counts failures per key in a fixed window. In-process; a multi-instance
- * deployment swaps in a Redis-backed implementation of the same interface.
+ * Counts failures per key in a fixed window. The counts live where the
+ * counter keeps them: in Redis, shared by every instance, when `redis.url`
+ * is set (failures on one instance count on all: issue 13), else (and while
+ * Redis is down) in this process.
  */
 export interface FailureLimiter {
   /** Seconds until the key may try again, or 0 when it may try now. */
-  blockedFor(key: string): number;
-  fail(key: string): void;
-  reset(key: string): void;
+  blockedFor(key: string): Promise<number>;
+  fail(key: string): Promise<void>;
+  reset(key: string): Promise<void>;
 }
 
-export function createFailureLimiter(opts: { windowSeconds: number; max: number; clock: Clock }): FailureLimiter {
-  const hits = new Map<string, { count: number; resetAt: number }>();
-  const entry = (key: string) => {
-    const now = opts.clock.now().getTime();
-    const e = hits.get(key);
-    if (e && e.resetAt > now) return e;
-    if (e) hits.delete(key);
-    return undefined;
-  };
+export function createFailureLimiter(opts: { max: number; counter: WindowCounter }): FailureLimiter {
+  const { max, counter } = opts;
   return {
-    blockedFor(key) {
-      const e = entry(key);
-      if (!e || e.count < opts.max) return 0;
-      return Math.max(1, Math.ceil((e.resetAt - opts.clock.now().getTime()) / 1000));
+    async blockedFor(key) {
+      const c = await counter.peek(key);
+      if (c.count < max) return 0;
+      return Math.max(1, Math.ceil(c.resetInMs / 1000));
     },
-    fail(key) {
-      const e = entry(key);
-      if (e) e.count++;
-      else {
-        // Bound memory under a spray of distinct keys: drop the oldest entries.
-        if (hits.size >= 100_000) for (const k of [...hits.keys()].slice(0, 10_000)) hits.delete(k);
-        hits.set(key, { count: 1, resetAt: opts.clock.now().getTime() + opts.windowSeconds * 1000 });
-      }
+    async fail(key) {
+      await counter.hit(key);
     },
-    reset: (key) => void hits.delete(key),
+    reset: (key) => counter.reset(key),
   };
 }

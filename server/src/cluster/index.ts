@@ -7,3 +7,4 @@ export {
   type LeaseRepo,
   type LeaseRow,
 } from './lease.ts';
+export { createSharedCounters, type SharedCounters, type WindowCount, type WindowCounter } from './counters.ts';

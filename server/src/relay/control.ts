@@ -1,11 +1,12 @@
 import type { PtzCommand, PtzPresetView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
+import { createSharedCounters, type SharedCounters } from '../cluster/counters.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { HttpError, conflict, notFound } from '../http/errors.ts';
-import type { Clock } from '../http/logger.ts';
+import { createLogger, type Clock } from '../http/logger.ts';
 import { OnvifError, createOnvifClient, type OnvifClient } from '../protocols/onvif/client.ts';
 import { pickStreams } from '../protocols/onvif/profiles.ts';
 import { SnapshotError, fetchSnapshot } from '../protocols/snapshot.ts';
@@ -18,7 +19,14 @@ export interface ControlDeps {
   timeoutMs: number;
   /** PTZ commands allowed per user and camera per second (a drag sends many). */
   ptzPerSecond: number;
+  /** Where PTZ commands are counted (Redis, shared by every instance, when configured; issue 13). */
+  counters?: SharedCounters;
 }
+
+const silentLog = createLogger('error');
+
+/** PTZ commands are counted in windows this long: a drag may burst, the rate over a window holds. */
+const PTZ_WINDOW_MS = 2000;
 
 /** A device error reaching the caller: 502 with what the camera did. */
 const deviceError = (what: string, err: unknown) =>
@@ -45,7 +53,8 @@ export function createCameraControl(deps: ControlDeps) {
   >();
   /** Sessions being made: concurrent callers (a relay start and a PTZ command) share one. */
   const pending = new Map<number, Promise<Awaited<ReturnType<typeof connect>>>>();
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const counters = deps.counters ?? createSharedCounters({ redisUrl: null, keyPrefix: '', clock, log: silentLog });
+  const ptzCommands = counters.counter('ptz', PTZ_WINDOW_MS);
 
   function camera(ctx: AuthContext, id: number): CameraPoint {
     const c = cameras.byId(ctx.scope, id);
@@ -87,22 +96,16 @@ export function createCameraControl(deps: ControlDeps) {
     }
   }
 
-  function allow(key: string): boolean {
-    const now = clock.now().getTime();
-    const b = buckets.get(key) ?? { tokens: deps.ptzPerSecond * 2, at: now };
-    b.tokens = Math.min(deps.ptzPerSecond * 2, b.tokens + ((now - b.at) / 1000) * deps.ptzPerSecond);
-    b.at = now;
-    buckets.set(key, b);
-    if (b.tokens < 1) return false;
-    b.tokens -= 1;
-    return true;
+  async function allow(key: string): Promise<boolean> {
+    const c = await ptzCommands.hit(key);
+    return c.count <= (deps.ptzPerSecond * PTZ_WINDOW_MS) / 1000;
   }
 
   /** A PTZ dome of the caller's, within the per-user rate, with its ONVIF session. */
   async function steerable(ctx: AuthContext, id: number) {
     const c = camera(ctx, id);
     if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
-    if (!allow(`${ctx.user.id}:${id}`)) {
+    if (!(await allow(`${ctx.user.id}:${id}`))) {
       throw new HttpError(429, 'rate_limited', 'too many PTZ commands; slow down', undefined, { 'Retry-After': '1' });
     }
     const s = await session(c);
@@ -152,7 +155,7 @@ export function createCameraControl(deps: ControlDeps) {
     async ptz(ctx: AuthContext, ip: string | null, id: number, cmd: PtzCommand): Promise<void> {
       const c = camera(ctx, id);
       if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
-      if (!allow(`${ctx.user.id}:${id}`)) {
+      if (!(await allow(`${ctx.user.id}:${id}`))) {
         throw new HttpError(429, 'rate_limited', 'too many PTZ commands; slow down', undefined, { 'Retry-After': '1' });
       }
       const s = await session(c);
