@@ -11,7 +11,9 @@
  * - every request gets an id, echoed in `x-request-id` and written in its log
  *   line; passwords, tokens, tickets and URL credentials never reach the log.
  */
-import { networkInterfaces } from 'node:os';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { randomInt } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
@@ -19,6 +21,7 @@ import { createLogger } from '../../server/src/http/logger.ts';
 import { centre, deviceKey, ingest, places } from '../alerts/places.ts';
 import { client, settle, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
 
+const run = promisify(execFile);
 const TOKEN = 'metrics-token-0123456789abcdef';
 let t: TestServer;
 let withToken: TestServer;
@@ -82,26 +85,40 @@ describe('who may read /metrics', () => {
   });
 
   it('refuses a request from another address without a token (403 metrics_forbidden)', async (ctx) => {
-    const ip = Object.values(networkInterfaces())
-      .flat()
-      .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-    if (!ip) {
-      console.warn('SKIP: this machine has no non-loopback IPv4 address to connect from');
+    // Another address without leaving this machine: a network namespace of this test's own joined to this one
+    // by a veth pair on a private /30. The server listens on this side's address; curl asks from the other.
+    const net = makePeerNamespace();
+    if (typeof net === 'string') {
+      if (process.env['REQUIRE_SERVICES'] === '1') throw new Error(`no network namespace: ${net}`);
+      console.warn(`SKIP: no network namespace (${net}); the request-from-another-address case is skipped`);
       return ctx.skip();
     }
-    // A server of its own on that address: the request's peer is then that address, not loopback.
     const outside = await startTestServer({
       townships: 1,
       villages: 1,
       cameras: 0,
-      overrides: { server: { host: ip, port: 0 } },
+      overrides: { server: { host: net.hostSide, port: 0 } },
     });
     try {
-      const r = await scrape(outside);
-      expect(r.status).toBe(403);
-      expect(JSON.parse(r.text).error.code).toBe('metrics_forbidden');
+      // Asynchronously: the server answering lives in this process.
+      const r = await run('ip', [
+        'netns',
+        'exec',
+        net.ns,
+        'curl',
+        '-s',
+        '-m',
+        '10',
+        '-w',
+        '\\n%{http_code}',
+        `${outside.url}/metrics`,
+      ]);
+      const cut = r.stdout.lastIndexOf('\n');
+      expect(r.stdout.slice(cut + 1), r.stderr).toBe('403');
+      expect(JSON.parse(r.stdout.slice(0, cut)).error.code).toBe('metrics_forbidden');
     } finally {
       await outside.close();
+      net.remove();
     }
   });
 
@@ -273,3 +290,31 @@ describe('request ids and redaction in the logs', () => {
     expect(all).toContain('/streams/[redacted]/index.m3u8');
   });
 });
+
+/**
+ * A network namespace joined to this one by a veth pair: this side 10.231.N.1, the other 10.231.N.2 (/30, N
+ * random so parallel runs differ). Returns why not when it cannot be made (not root, no `ip`).
+ */
+function makePeerNamespace(): { ns: string; hostSide: string; remove(): void } | string {
+  const n = randomInt(0, 255);
+  const ns = `cccm${process.pid}`;
+  const [host, peer] = [`cccm${process.pid}a`.slice(0, 15), `cccm${process.pid}b`.slice(0, 15)];
+  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'pipe' });
+  const remove = () => {
+    spawnSync('ip', ['link', 'del', host]);
+    spawnSync('ip', ['netns', 'del', ns]);
+  };
+  try {
+    ip('netns', 'add', ns);
+    ip('link', 'add', host, 'type', 'veth', 'peer', 'name', peer, 'netns', ns);
+    ip('addr', 'add', `10.231.${n}.1/30`, 'dev', host);
+    ip('link', 'set', host, 'up');
+    ip('netns', 'exec', ns, 'ip', 'addr', 'add', `10.231.${n}.2/30`, 'dev', peer);
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', peer, 'up');
+    ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+    return { ns, hostSide: `10.231.${n}.1`, remove };
+  } catch (err) {
+    remove();
+    return String((err as { stderr?: Buffer }).stderr ?? err).trim();
+  }
+}
