@@ -11,6 +11,12 @@ interface Migration {
    * SQLite allows only outside a transaction; they are checked before commit.
    */
   foreignKeysOff?: boolean;
+  /**
+   * The step in PostgreSQL's words, when `sql` is not portable (db/postgres-schema.ts). Migrations up to the
+   * baseline reach PostgreSQL through the translated baseline; from then on each needs a portable `sql`
+   * (without `run` or `foreignKeysOff`) or this.
+   */
+  postgres?: string;
 }
 
 /**
@@ -75,7 +81,7 @@ function rebuildWithAutoincrement(db: SqlDb, table: string): void {
  * Types and constraints are kept to what PostgreSQL also accepts
  * (TEXT timestamps in ISO-8601 UTC, INTEGER booleans 0/1).
  */
-const MIGRATIONS: Migration[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'registry, accounts, audit',

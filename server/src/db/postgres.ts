@@ -1,0 +1,150 @@
+/**
+ * PostgreSQL under the asynchronous storage surface (db/store.ts), over a `pg` pool.
+ *
+ * - `?` placeholders become `$1..$n` (outside string literals and quoted names), once per SQL text.
+ * - BIGINT (and COUNT's bigint) come back as numbers: every integer this platform stores (ids, counts,
+ *   epoch milliseconds) is far below 2^53; a value beyond it is an error, never a silent rounding.
+ * - A transaction takes one pooled connection; everything awaited inside it (found by async context) runs on
+ *   that connection; a nested one is a savepoint. Other work uses the rest of the pool meanwhile.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import type { SqlValue, Store } from './store.ts';
+
+export interface PostgresOptions {
+  url: string;
+  /** Connections in the pool. */
+  max?: number;
+  /** Give up connecting after this long (ms). */
+  connectTimeoutMs?: number;
+  /** Name shown in pg_stat_activity. */
+  applicationName?: string;
+}
+
+const INT8 = 20;
+const NUMERIC = 1700;
+
+function safeInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`integer ${text} is beyond 2^53: refusing to round it`);
+  return n;
+}
+
+/** `?` → `$n`, skipping '…' literals, "…" names and -- comments. */
+export function numberPlaceholders(sql: string): string {
+  let out = '';
+  let n = 0;
+  for (let i = 0; i < sql.length; i++) {
+    const c = sql[i]!;
+    if (c === "'" || c === '"') {
+      const end = sql.indexOf(c, i + 1);
+      const stop = end < 0 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      const stop = end < 0 ? sql.length : end;
+      out += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (c === '?') {
+      out += `$${++n}`;
+    } else out += c;
+  }
+  return out;
+}
+
+export async function openPostgres(opts: PostgresOptions): Promise<Store & { pool: pg.Pool }> {
+  const types = {
+    getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+      oid === INT8 || oid === NUMERIC
+        ? (v: string) => (oid === INT8 ? safeInteger(v) : Number(v))
+        : pg.types.getTypeParser(oid, format ?? 'text'),
+  } as pg.CustomTypesConfig;
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    application_name: opts.applicationName ?? 'county-video-command-center',
+    types,
+  });
+  // An idle connection that breaks (server restart) emits on the pool: without a listener it would crash.
+  pool.on('error', () => {});
+  // Fails here, clearly, when the database cannot be reached or the URL is wrong.
+  (await pool.connect()).release();
+
+  const context = new AsyncLocalStorage<{ client: pg.PoolClient; depth: number }>();
+  const texts = new Map<string, string>();
+  const text = (sql: string) => {
+    let t = texts.get(sql);
+    if (t === undefined) {
+      t = numberPlaceholders(sql);
+      if (texts.size < 5000) texts.set(sql, t);
+    }
+    return t;
+  };
+  const query = (sql: string, params: readonly SqlValue[]) => {
+    const on = context.getStore()?.client ?? pool;
+    return on.query(text(sql), params as unknown[]);
+  };
+
+  return {
+    pool,
+    dialect: 'postgres',
+    containsSql: (column) => `strpos(${column}, ?) > 0`,
+    async all<T>(sql: string, params: readonly SqlValue[] = []) {
+      return (await query(sql, params)).rows as T[];
+    },
+    async get<T>(sql: string, params: readonly SqlValue[] = []) {
+      return (await query(sql, params)).rows[0] as T | undefined;
+    },
+    async run(sql, params = []) {
+      return { changes: (await query(sql, params)).rowCount ?? 0 };
+    },
+    async insert(sql, params = []) {
+      const r = await query(/\breturning\b/i.test(sql) ? sql : `${sql} RETURNING id`, params);
+      const id = (r.rows[0] as { id?: unknown } | undefined)?.id;
+      if (typeof id !== 'number') throw new Error('insert(): the statement returned no id');
+      return id;
+    },
+    async exec(sql) {
+      const on = context.getStore()?.client ?? pool;
+      await on.query(sql);
+    },
+    async transaction<T>(fn: () => Promise<T>): Promise<T> {
+      const inner = context.getStore();
+      if (inner) {
+        const sp = `sp${inner.depth}`;
+        await inner.client.query(`SAVEPOINT ${sp}`);
+        try {
+          const out = await context.run({ client: inner.client, depth: inner.depth + 1 }, fn);
+          await inner.client.query(`RELEASE SAVEPOINT ${sp}`);
+          return out;
+        } catch (err) {
+          await inner.client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+          throw err;
+        }
+      }
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        try {
+          const out = await context.run({ client, depth: 1 }, fn);
+          await client.query('COMMIT');
+          return out;
+        } catch (err) {
+          await client
+            .query('ROLLBACK')
+            .catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
+          throw err;
+        }
+      } finally {
+        // A connection whose rollback failed is in an unknown state: the pool drops it rather than reuse it.
+        client.release(broken);
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

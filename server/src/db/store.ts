@@ -1,0 +1,112 @@
+/**
+ * The asynchronous storage surface (issue 13), the one both engines can offer: SQLite through `node:sqlite`
+ * (the embedded default) and PostgreSQL through a `pg` pool (db/postgres.ts). The repositories still use the
+ * synchronous `SqlDb` (db/sqlite.ts); they move onto this surface module by module.
+ *
+ * SQL written against it: `?` placeholders (PostgreSQL's `$n` are written by its implementation), snake_case
+ * names, `insert()` for rows whose id the database assigns (AUTOINCREMENT / identity), `containsSql` for
+ * substring tests, and nothing else engine-specific.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SqlDb, SqlValue } from './sqlite.ts';
+
+export type { SqlValue };
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Store {
+  readonly dialect: Dialect;
+  /** SQL for "`column` contains the next parameter as a substring". */
+  readonly containsSql: (column: string) => string;
+  all<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
+  get<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** A statement without rows; resolves with the number of rows it changed. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
+  /** An INSERT of one row into a table whose `id` the database assigns; resolves with that id. */
+  insert(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Several statements without parameters (schema). */
+  exec(sql: string): Promise<void>;
+  /**
+   * Runs `fn` in one transaction: everything it awaits through this store is inside it, a throw rolls it all
+   * back. A transaction inside another is a savepoint of the outer one. Other work waits or runs beside it
+   * as the engine allows; it never sees the transaction's writes before the commit.
+   */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * SQLite under the asynchronous surface. One connection: a transaction holds it from BEGIN to COMMIT, so
+ * statements from outside the transaction (other requests interleaving at its awaits) wait for it to end
+ * rather than run inside it; statements from inside it (found by async context) run at once.
+ */
+export function sqliteStore(db: SqlDb): Store {
+  const context = new AsyncLocalStorage<{ depth: number }>();
+  /** Resolves when the transaction holding the connection has ended; null while none does. */
+  let holder: Promise<void> | null = null;
+
+  /** The transaction to wait for before a statement from this context may run; null when it may run now. */
+  const busy = (): Promise<void> | null => (holder && !context.getStore() ? holder : null);
+  // Each wait is followed by its statement in the same synchronous step (no await between the check and the
+  // statement), so no transaction can begin in between and take the statement in.
+  const store: Store = {
+    dialect: 'sqlite',
+    containsSql: db.containsSql,
+    async all<T>(sql: string, params: readonly SqlValue[] = []) {
+      for (let h = busy(); h; h = busy()) await h;
+      return db.all<T>(sql, params);
+    },
+    async get<T>(sql: string, params: readonly SqlValue[] = []) {
+      for (let h = busy(); h; h = busy()) await h;
+      return db.get<T>(sql, params);
+    },
+    async run(sql, params = []) {
+      for (let h = busy(); h; h = busy()) await h;
+      return { changes: db.run(sql, params).changes };
+    },
+    async insert(sql, params = []) {
+      for (let h = busy(); h; h = busy()) await h;
+      return db.run(sql, params).lastInsertRowid;
+    },
+    async exec(sql) {
+      for (let h = busy(); h; h = busy()) await h;
+      db.exec(sql);
+    },
+    async transaction<T>(fn: () => Promise<T>): Promise<T> {
+      const inner = context.getStore();
+      if (inner) {
+        const sp = `sp${inner.depth}`;
+        db.exec(`SAVEPOINT ${sp}`);
+        try {
+          const out = await context.run({ depth: inner.depth + 1 }, fn);
+          db.exec(`RELEASE ${sp}`);
+          return out;
+        } catch (err) {
+          db.exec(`ROLLBACK TO ${sp}; RELEASE ${sp}`);
+          throw err;
+        }
+      }
+      for (let h = busy(); h; h = busy()) await h;
+      let release!: () => void;
+      holder = new Promise<void>((r) => (release = r));
+      try {
+        db.exec('BEGIN IMMEDIATE');
+        try {
+          const out = await context.run({ depth: 1 }, fn);
+          db.exec('COMMIT');
+          return out;
+        } catch (err) {
+          db.exec('ROLLBACK');
+          throw err;
+        }
+      } finally {
+        holder = null;
+        release();
+      }
+    },
+    async close() {
+      for (let h = busy(); h; h = busy()) await h;
+      db.close();
+    },
+  };
+  return store;
+}
