@@ -32,6 +32,22 @@ import { HttpError, codedField } from './http/errors.ts';
 import { codeOfMessage } from './api/messages.ts';
 import type { Clock, Logger } from './http/logger.ts';
 import { openApiDocument } from './http/openapi.ts';
+import { alertOpenApi } from './alerts/openapi.ts';
+import { auditOpenApi } from './audit/openapi.ts';
+import { authOpenApi } from './auth/openapi.ts';
+import { cameraOpenApi } from './cameras/openapi.ts';
+import { discoveryOpenApi } from './discovery/openapi.ts';
+import { dispatchOpenApi } from './dispatch/openapi.ts';
+import { healthOpenApi } from './health/openapi.ts';
+import { ingestOpenApi } from './ingest/openapi.ts';
+import { mapOpenApi } from './map/openapi.ts';
+import { orgOpenApi } from './org/openapi.ts';
+import { qualityOpenApi } from './quality/openapi.ts';
+import { recordingOpenApi } from './recording/openapi.ts';
+import { relayOpenApi } from './relay/openapi.ts';
+import { reportOpenApi } from './reports/openapi.ts';
+import { searchOpenApi } from './search/openapi.ts';
+import { wallOpenApiPaths } from './wall/openapi.ts';
 import { refuseInvalidUtf8 } from './http/text.ts';
 import { mapRoutes } from './map/index.ts';
 import { createSearchRepo, createSearchService, searchRoutes } from './search/index.ts';
@@ -423,7 +439,25 @@ export function createApp(deps: AppDeps) {
       res.status(503).json({ status: 'not_ready', checks: { database: String(err) } });
     }
   });
-  const openapi = openApiDocument();
+  // Each module describes its own routes; the document is their sum.
+  const openapi = openApiDocument([
+    authOpenApi(),
+    orgOpenApi(),
+    cameraOpenApi(),
+    ingestOpenApi(),
+    relayOpenApi(),
+    healthOpenApi(),
+    discoveryOpenApi(),
+    alertOpenApi(),
+    auditOpenApi(),
+    { paths: wallOpenApiPaths() },
+    qualityOpenApi(),
+    recordingOpenApi(),
+    reportOpenApi(),
+    mapOpenApi(),
+    searchOpenApi(),
+    dispatchOpenApi(),
+  ]);
   api.get('/openapi.json', (_req, res) => void res.json(openapi));
   api.use(auth.authenticate);
   api.use(authRoutes({ auth, users, orgs, audit }));

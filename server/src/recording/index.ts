@@ -3,6 +3,6 @@ export { createRecordingService, inSchedule, type RecordingService } from './ser
 export { createPlaybackService, spansOf, vodPlaylist, type PlaybackService } from './playback.service.ts';
 export { recordingFileRoutes, recordingRoutes } from './routes.ts';
 export { streamsRecordingEngine, type RecordingEngine } from './engine.ts';
-export { recordingOpenApiPaths } from './openapi.ts';
+export { recordingOpenApi } from './openapi.ts';
 export { createDevicePlayback, type DevicePlayback } from './device.ts';
 export { isDeviceTicket } from './ticket.ts';

@@ -1,5 +1,5 @@
 export { createReportService, type ReportService } from './service.ts';
 export { reportRoutes, reportQuery } from './routes.ts';
-export { reportOpenApiPaths } from './openapi.ts';
+export { reportOpenApi } from './openapi.ts';
 export { reportXlsx } from './xlsx.ts';
 export { reportPdf } from './pdf.ts';
