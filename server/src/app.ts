@@ -54,6 +54,7 @@ import { createSearchRepo, createSearchService, searchRoutes } from './search/in
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
+import { sqliteStore } from './db/store.ts';
 import { createClusterLease, createLeaseRepo, createSharedCounters, LEASES, newHolderId } from './cluster/index.ts';
 import { createDispatchRepo, createDispatchService, dispatchRoutes, ORDER_UPLOAD_PATH } from './dispatch/index.ts';
 import { createDiscoveryRepo } from './discovery/repo.ts';
@@ -145,7 +146,8 @@ export function createApp(deps: AppDeps) {
   migrate(db, now);
   // Several instances on one database: the periodic passes run where their lease is held (issue 13).
   const holder = newHolderId();
-  const leases = createLeaseRepo(db);
+  // The first module on the asynchronous store (db/store.ts): single statements, safe beside SqlDb's.
+  const leases = createLeaseRepo(sqliteStore(db));
   const lease = (name: string) =>
     createClusterLease({ repo: leases, name, holder, ttlMs: config.cluster.leaseTtlSeconds * 1000, clock, log });
   const duties = {

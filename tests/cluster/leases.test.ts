@@ -60,11 +60,11 @@ afterAll(async () => {
 });
 
 describe('cluster leases on one shared database', () => {
-  it('the two instances have their own holder ids; the first started holds every lease', () => {
+  it('the two instances have their own holder ids; the first started holds every lease', async () => {
     expect(a.server.app.cluster.holder).not.toBe(b.server.app.cluster.holder);
     const { leases } = b.server.app.cluster;
     for (const name of ['dispatch.deadlines', 'health.sweeps', 'alerts.onvif-events'])
-      expect(leases.current(name)?.holder).toBe(a.server.app.cluster.holder);
+      expect((await leases.current(name))?.holder).toBe(a.server.app.cluster.holder);
   });
 
   it('an overdue order is supervised once per deadline, by the holder; the other instance skips every pass', async () => {
@@ -104,15 +104,17 @@ describe('cluster leases on one shared database', () => {
     const holderA = a.server.app.cluster.holder;
     const { leases } = b.server.app.cluster;
     // A process that dies does not give its leases up as an orderly close does.
-    a.server.app.cluster.leases.release = () => undefined;
+    a.server.app.cluster.leases.release = () => Promise.resolve();
     await a.close();
     aClosed = true;
-    const lastA = ['dispatch.deadlines', 'health.sweeps', 'alerts.onvif-events'].map((n) => leases.current(n)!);
+    const lastA = await Promise.all(
+      ['dispatch.deadlines', 'health.sweeps', 'alerts.onvif-events'].map(async (n) => (await leases.current(n))!),
+    );
     for (const l of lastA) expect(l.holder).toBe(holderA);
     const skips = duties(b).dispatch.stats().skips;
     await expect.poll(() => duties(b).dispatch.stats().skips - skips, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
     expect(duties(b).dispatch.stats().runs).toBe(0);
-    expect(leases.current('dispatch.deadlines')?.holder).toBe(holderA);
+    expect((await leases.current('dispatch.deadlines'))?.holder).toBe(holderA);
     // The dead holder's lease runs out on the clock.
     now = Math.max(...lastA.map((l) => l.expiresAt)) + 1;
     await expect.poll(() => duties(b).dispatch.stats().runs, { timeout: 15_000 }).toBeGreaterThan(0);
@@ -120,7 +122,7 @@ describe('cluster leases on one shared database', () => {
     // The event source takes its lease on its own renewal timer (every 10 s at most).
     await expect.poll(() => duties(b).onvifEvents.held(), { timeout: 30_000 }).toBe(true);
     for (const name of ['dispatch.deadlines', 'health.sweeps', 'alerts.onvif-events'])
-      expect(leases.current(name)?.holder).toBe(b.server.app.cluster.holder);
+      expect((await leases.current(name))?.holder).toBe(b.server.app.cluster.holder);
     // And B carries the deadline pass on: the next 督办 of the order comes from it.
     const before = (await order()).superviseCount;
     advanceMinutes(3);

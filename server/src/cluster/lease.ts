@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import type { Clock, Logger } from '../http/logger.ts';
 
 /**
@@ -36,22 +36,22 @@ ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded
 WHERE leases.holder = excluded.holder OR leases.expires_at < ?`;
 
 /**
- * The lease table's statements. `acquire` is one statement, atomic on
+ * The lease table's statements, on either engine (db/store.ts). `acquire` is one statement, atomic on
  * SQLite and PostgreSQL alike: insert the lease if absent, else take it over
  * only if this holder has it already (renewal) or it has expired. A row is
  * changed exactly when the caller holds the lease afterwards.
  */
-export function createLeaseRepo(db: SqlDb) {
+export function createLeaseRepo(store: Store) {
   return {
-    acquire(name: string, holder: string, nowMs: number, ttlMs: number): boolean {
-      return db.run(ACQUIRE_SQL, [name, holder, nowMs + ttlMs, nowMs]).changes === 1;
+    async acquire(name: string, holder: string, nowMs: number, ttlMs: number): Promise<boolean> {
+      return (await store.run(ACQUIRE_SQL, [name, holder, nowMs + ttlMs, nowMs])).changes === 1;
     },
     /** Gives the lease up at once (orderly shutdown), so another instance need not wait for it to expire. */
-    release(name: string, holder: string): void {
-      db.run('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
+    async release(name: string, holder: string): Promise<void> {
+      await store.run('DELETE FROM leases WHERE name = ? AND holder = ?', [name, holder]);
     },
-    current(name: string): LeaseRow | undefined {
-      const r = db.get<{ name: string; holder: string; expires_at: number }>(
+    async current(name: string): Promise<LeaseRow | undefined> {
+      const r = await store.get<{ name: string; holder: string; expires_at: number }>(
         'SELECT name, holder, expires_at FROM leases WHERE name = ?',
         [name],
       );
@@ -73,7 +73,7 @@ export interface ClusterLease {
   readonly name: string;
   readonly holder: string;
   /** Takes or renews the lease now; true when this instance holds it (a database error counts as not holding). */
-  hold(): boolean;
+  hold(): Promise<boolean>;
   /** Whether this instance held the lease at its last attempt and that hold has not expired. */
   held(): boolean;
   /**
@@ -85,8 +85,8 @@ export interface ClusterLease {
   onChange(fn: (held: boolean) => void): () => void;
   /** Renews every third of the TTL (at most 10 s), and tries to take the lease as often when another holds it. */
   start(): void;
-  /** Stops renewing and gives the lease up. */
-  stop(): void;
+  /** Stops renewing and gives the lease up (resolves once the release was tried). */
+  stop(): Promise<void>;
   /** Passes run and skipped here (tests and logs). */
   stats(): { runs: number; skips: number };
 }
@@ -112,15 +112,18 @@ export function createClusterLease(deps: ClusterLeaseDeps): ClusterLease {
   const listeners = new Set<(held: boolean) => void>();
   const counts = { runs: 0, skips: 0 };
 
-  function hold(): boolean {
+  let stopped = false;
+  async function hold(): Promise<boolean> {
     const now = clock.now().getTime();
     let ok = false;
     try {
-      ok = repo.acquire(name, holder, now, ttlMs);
+      ok = await repo.acquire(name, holder, now, ttlMs);
     } catch (err) {
       // A busy or unreachable database: not holding is the safe answer (the pass waits, it does not run twice).
       log.warn('lease not renewed', { lease: name, err: String(err) });
     }
+    // An answer that arrives after stop() changes nothing: stop gave the lease up.
+    if (stopped) return false;
     heldUntil = ok ? now + ttlMs : 0;
     if (ok !== wasHeld) {
       wasHeld = ok;
@@ -137,12 +140,12 @@ export function createClusterLease(deps: ClusterLeaseDeps): ClusterLease {
     hold,
     held: () => heldUntil > clock.now().getTime(),
     async run<T>(work: () => T | Promise<T>): Promise<T | null> {
-      if (!hold()) {
+      if (!(await hold())) {
         counts.skips++;
         return null;
       }
       counts.runs++;
-      const renew = setInterval(hold, renewMs);
+      const renew = setInterval(() => void hold(), renewMs);
       renew.unref();
       try {
         return await work();
@@ -156,22 +159,19 @@ export function createClusterLease(deps: ClusterLeaseDeps): ClusterLease {
     },
     start() {
       if (timer) return;
-      hold();
-      timer = setInterval(hold, renewMs);
+      stopped = false;
+      void hold();
+      timer = setInterval(() => void hold(), renewMs);
       timer.unref();
     },
-    stop() {
+    async stop() {
       if (timer) clearInterval(timer);
       timer = null;
-      if (wasHeld) {
-        try {
-          repo.release(name, holder);
-        } catch {
-          // It expires by itself.
-        }
-      }
+      stopped = true;
+      const had = wasHeld;
       heldUntil = 0;
       wasHeld = false;
+      if (had) await repo.release(name, holder).catch(() => {}); // else it expires by itself
     },
     stats: () => ({ ...counts }),
   };
