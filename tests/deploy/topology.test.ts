@@ -384,14 +384,14 @@ describe.skipIf(!haveServices)('the compose topology on loopback: Redis, two ins
     for (let i = 0; i < 3; i++) await ingest(0, `before-${i}`);
     await ingest(1, 'before-other');
     const allOf = () => [...accepted[0]!, ...accepted[1]!];
-    await expect.poll(() => allOf().every((id) => county.held.has(id))).toBe(true);
-    await expect.poll(() => accepted[0]!.every((id) => township.held.has(id))).toBe(true);
+    await expect.poll(() => allOf().every((id) => county.held.has(id)), { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => accepted[0]!.every((id) => township.held.has(id)), { timeout: 15_000 }).toBe(true);
 
     // The instance holding the consoles dies without a word.
     const gone = new Promise((r) => holder.child.once('exit', r));
     process.kill(holder.child.pid!, 'SIGKILL');
     await gone;
-    await expect.poll(() => consoles.every((c) => !c.socket.connected)).toBe(true);
+    await expect.poll(() => consoles.every((c) => !c.socket.connected), { timeout: 15_000 }).toBe(true);
 
     // Taken while the consoles are away (Socket.IO waits 0.5–1.5 s before its first reconnect attempt).
     let takenWhileAway = 0;
