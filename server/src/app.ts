@@ -70,7 +70,7 @@ import { attachLiveSocket, type LiveSocketOptions, type LiveSocketServer } from 
 import { relayApiRoutes, streamFileRoutes } from './relay/routes.ts';
 import { createRelayService } from './relay/service.ts';
 import { randomBytes } from 'node:crypto';
-import { createWallRepo, wallRoutes } from './wall/index.ts';
+import { createWallRepo, createWallService, wallRoutes } from './wall/index.ts';
 import { countAlert, createMetrics, httpMetrics, metricsRoutes, type Metrics } from './metrics/index.ts';
 import { requestIdOf, requestLog } from './http/request-log.ts';
 import { alertFacts } from './alerts/index.ts';
@@ -512,14 +512,17 @@ export function createApp(deps: AppDeps) {
   api.use(
     wallRoutes({
       auth,
-      walls,
-      cameras,
-      orgs,
-      users,
-      audit,
-      bus,
-      clock,
-      sessionTtlMs: config.security.sessionTtlHours * 3600_000,
+      wall: createWallService({
+        auth,
+        walls,
+        cameras,
+        orgs,
+        users,
+        audit,
+        bus,
+        clock,
+        sessionTtlMs: config.security.sessionTtlHours * 3600_000,
+      }),
     }),
   );
   api.use((req, _res, next) => next(new HttpError(404, 'not_found', `no route ${req.method} ${req.path}`)));

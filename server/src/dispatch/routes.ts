@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { csvLine } from '../csv/csv.ts';
 import { authOf, type AuthService } from '../auth/index.ts';
 import { HttpError, parseOr400 } from '../http/errors.ts';
-import { listQuery, statsQuery, STEP_ACTIONS, type DispatchService } from './service.ts';
+import { listQuery, statsQuery, STEP_ACTIONS } from './schema.ts';
+import type { DispatchService } from './service.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
 const attachmentParam = z

@@ -1,12 +1,18 @@
 /**
- * Work-order statistics as pure functions: periods cut in local time (a
+ * Work-order statistics: pure functions for periods cut in local time (a
  * fixed UTC offset: China has one zone and no daylight saving), buckets, and
  * the figures leaders ask for (received, closed, closed on time, average and
- * p90 handling time, overdue now).
+ * p90 handling time, overdue now); last, `createOrderStats`, which reads the
+ * facts of a caller's unit and hands them to them.
  */
 import type { OrderStatsRow, OrderStatsView } from '../api/contract.ts';
+import type { AuthContext } from '../auth/index.ts';
+import { badRequest, notFound } from '../http/errors.ts';
 import type { OrgUnit } from '../org/repo.ts';
+import { inScope } from '../org/scope.ts';
+import type { DispatchDeps } from './core.ts';
 import type { OrderStatFacts } from './repo.ts';
+import type { StatsQuery } from './schema.ts';
 
 export type Period = 'day' | 'week' | 'month' | 'quarter';
 
@@ -183,5 +189,33 @@ export function computeStats(input: {
     units: children.map((c) => row(c, null, perUnit.get(c.id) ?? emptyAcc(), true)),
     series: range.starts.map((s) => row(unit, s, perBucket.get(s) ?? emptyAcc(), false)),
     total: row(unit, null, total, true),
+  };
+}
+
+const MAX_BUCKETS = 400;
+
+/** Statistics for a unit's subtree: per child unit over the range, and per period bucket. */
+export function createOrderStats(deps: Pick<DispatchDeps, 'repo' | 'orgs' | 'clock' | 'config'>) {
+  const { repo, orgs, clock, config } = deps;
+  return function stats(ctx: AuthContext, q: StatsQuery): OrderStatsView {
+    const u = orgs.byId(q.orgUnitId ?? ctx.orgUnit.id);
+    if (!u || !inScope(ctx.scope, u.path)) throw notFound('org unit');
+    const now = clock.now();
+    const range = periodRange(q.period, config.utcOffsetMinutes, now, q.from, q.to);
+    if (!range.ok) throw badRequest([{ path: range.field, message: range.message }]);
+    if (range.buckets > MAX_BUCKETS)
+      throw badRequest([{ path: 'from', message: `at most ${MAX_BUCKETS} ${q.period} periods at once` }]);
+    const children = orgs.all().filter((c) => c.parentId === u.id);
+    const facts = repo.statFacts(u.path, range.fromIso, range.toIso);
+    const overdue = repo.overdueFacts(u.path, now.toISOString());
+    return computeStats({
+      unit: u,
+      children: children.length > 0 ? children : [u],
+      facts,
+      overdue,
+      period: q.period as Period,
+      range,
+      utcOffsetMinutes: config.utcOffsetMinutes,
+    });
   };
 }

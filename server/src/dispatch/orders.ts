@@ -1,0 +1,362 @@
+/**
+ * Work orders (工单) and the closed loop (闭环) as users drive it: create
+ * (from an alert or by hand, routed at once), list, read, the steps (交办,
+ * 签收, 转派, 反馈, 办结, 退回, 上报) with their evidence, and uploads.
+ */
+import type { AlertLevel, OrderAction, OrderState, OrderTransitionView, WorkOrderView } from '../api/contract.ts';
+import type { AuthContext } from '../auth/index.ts';
+import { toWgs84 } from '../geo/coords.ts';
+import { badRequest, conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
+import type { OrgUnit } from '../org/repo.ts';
+import { inScope } from '../org/scope.ts';
+import { actor, fail, iso, type DispatchDeps, type OrderCore } from './core.ts';
+import { availableActions, decide, routeTarget } from './machine.ts';
+import type { WorkOrder } from './repo.ts';
+import { createSchema, stepSchema, type ListQuery, type StepAction } from './schema.ts';
+
+export function createOrders(deps: DispatchDeps, core: OrderCore) {
+  const { db, repo, orgs, cameras, alerts, audit, clock, config } = deps;
+  const { unit, factsFor, deadlinesFor, toView, attachmentView, publish, applyStep } = core;
+
+  function checkCameras(ctx: AuthContext, ids: number[], field: string): number[] {
+    const bad = ids
+      .map((id, i) => ({ id, i }))
+      .filter(({ id }) => !cameras.byId(ctx.scope, id))
+      .map(({ i }) => ({ path: `${field}.${i}`, message: 'no such camera' }));
+    if (bad.length > 0) throw badRequest(bad);
+    return [...new Set(ids)];
+  }
+
+  return {
+    /** POST /orders: from an alert (甄别 → 上报/交办) or by hand. */
+    create(ctx: AuthContext, ip: string | null, input: unknown): WorkOrderView {
+      const body = parseOr400(createSchema, input);
+      const at = clock.now();
+      let place: OrgUnit;
+      let title = body.title;
+      let level = body.level;
+      let lon: number | null = null;
+      let lat: number | null = null;
+      let cameraIds = body.cameraIds ? checkCameras(ctx, body.cameraIds, 'cameraIds') : null;
+      let alertId: number | null = null;
+      if (body.alertId !== undefined) {
+        const a = alerts.internalGet(body.alertId);
+        if (!a || !inScope(ctx.scope, a.orgPath)) throw badRequest([{ path: 'alertId', message: 'no such alert' }]);
+        if (a.status === 'closed' || a.status === 'false_alarm')
+          throw conflict(`alert ${a.id} is ${a.status}`, [{ path: 'alertId', message: a.status }]);
+        const existing = repo.byAlert(a.id);
+        if (existing)
+          throw conflict(`alert ${a.id} already has order ${existing.id}`, [
+            { path: 'alertId', message: `order ${existing.id}` },
+          ]);
+        alertId = a.id;
+        place = unit(a.orgUnitId);
+        title ??= a.title;
+        level ??= a.level;
+        lon = a.lon;
+        lat = a.lat;
+        cameraIds ??= [...new Set([...(a.cameraId ? [a.cameraId] : []), ...a.linkedCameraIds])].filter((id) =>
+          cameras.byId(ctx.scope, id),
+        );
+        if (body.description === undefined && a.description) body.description = a.description;
+      } else {
+        const fields = [];
+        if (!title) fields.push({ path: 'title', message: 'required' });
+        if (!level) fields.push({ path: 'level', message: 'required' });
+        if (!body.position && body.orgUnitId === undefined)
+          fields.push({ path: 'position', message: 'a position or an orgUnitId is required' });
+        if (fields.length > 0) throw badRequest(fields);
+        if (body.position) {
+          [lon, lat] = toWgs84(body.position.system ?? 'wgs84', body.position.lon, body.position.lat);
+        }
+        if (body.orgUnitId !== undefined) {
+          const u = orgs.byId(body.orgUnitId);
+          if (!u || !inScope(ctx.scope, u.path))
+            throw new HttpError(403, 'forbidden', 'orgUnitId: outside your jurisdiction', [
+              { path: 'orgUnitId', message: 'outside your jurisdiction' },
+            ]);
+          place = u;
+        } else {
+          place = alerts.placeOf(lon as number, lat as number);
+          if (!inScope(ctx.scope, place.path))
+            throw new HttpError(403, 'forbidden', 'position: outside your jurisdiction', [
+              { path: 'position', message: 'outside your jurisdiction' },
+            ]);
+        }
+        cameraIds ??=
+          lon !== null && lat !== null
+            ? alerts.camerasSeeing(lon, lat).filter((id) => cameras.byId(ctx.scope, id))
+            : [];
+      }
+      const orderLevel = level as AlertLevel;
+      const creator = ctx.orgUnit;
+      const facts = factsFor({ placePath: place.path });
+      // Where the order goes first.
+      let first: { chain: number[]; state: OrderState; action: OrderAction | null } = {
+        chain: [creator.id],
+        state: 'reported',
+        action: null,
+      };
+      const assignTo = body.assignTo;
+      if (assignTo === 'report_up') {
+        if (creator.parentId === null)
+          throw badRequest([{ path: 'assignTo', message: 'the top level has no one to report to' }]);
+        first = { chain: [creator.parentId], state: 'reported', action: 'escalate' };
+      } else if (assignTo === 'auto' || typeof assignTo === 'number') {
+        const lineage = orgs
+          .all()
+          .filter((u) => place.path.startsWith(u.path))
+          .sort((a, b) => a.path.length - b.path.length);
+        const target = assignTo === 'auto' ? routeTarget(lineage, orderLevel, config.routing) : assignTo;
+        if (target === creator.id) first = { chain: [creator.id], state: 'signed', action: 'sign' };
+        else if (facts.isBelow(creator.id, target) && assignTo === 'auto')
+          // 四事分办 says a higher level should take it: report it up to that level.
+          first = { chain: [target], state: 'reported', action: 'escalate' };
+        else {
+          const d = decide({ state: 'reported', chain: [creator.id] }, 'assign', creator.id, facts, { target });
+          if (!d.ok) fail(d.field ? { ...d, field: 'assignTo' } : d);
+          first = { chain: d.next.chain, state: 'assigned', action: 'assign' };
+        }
+      }
+      const holder = first.chain[first.chain.length - 1] as number;
+      const dl = deadlinesFor(holder, orderLevel, at);
+      const who = { userId: ctx.user.id, name: ctx.user.displayName, orgUnitId: creator.id };
+      const order = db.transaction(() => {
+        const o = repo.insert({
+          title: title as string,
+          description: body.description ?? '',
+          level: orderLevel,
+          state: first.state,
+          alertId,
+          lon,
+          lat,
+          cameraIds: cameraIds ?? [],
+          placeOrgUnitId: place.id,
+          placePath: place.path,
+          chain: first.chain,
+          assigneeOrgUnitId: holder,
+          signDeadline: first.state === 'signed' ? null : dl.sign,
+          handleDeadline: dl.handle,
+          nextCheckAt: first.state === 'signed' ? dl.handle : dl.sign,
+          createdBy: ctx.user.id,
+          createdByName: ctx.user.displayName,
+          createdAt: iso(at),
+          updatedAt: iso(at),
+        });
+        repo.addTransition({
+          orderId: o.id,
+          action: 'create',
+          fromState: null,
+          toState: 'reported',
+          actorUserId: who.userId,
+          actorName: who.name,
+          actorOrgUnitId: who.orgUnitId,
+          assigneeOrgUnitId: creator.id,
+          note: null,
+          at: iso(at),
+        });
+        if (first.action) {
+          repo.addTransition({
+            orderId: o.id,
+            action: first.action,
+            fromState: 'reported',
+            toState: first.state,
+            actorUserId: who.userId,
+            actorName: who.name,
+            actorOrgUnitId: who.orgUnitId,
+            assigneeOrgUnitId: holder,
+            note: null,
+            at: iso(at),
+          });
+        }
+        if (alertId !== null) alerts.followOrder(alertId, 'dispatched', ctx.user.username, `工单 #${o.id}`);
+        return o;
+      });
+      audit.record({
+        actor: actor(ctx, ip),
+        action: 'order.create',
+        targetType: 'order',
+        targetId: order.id,
+        outcome: 'ok',
+        detail: { alertId, state: order.state, assignee: order.assigneeOrgUnitId },
+      });
+      return publish('new', order);
+    },
+
+    list(ctx: AuthContext, q: ListQuery): { items: WorkOrderView[]; nextCursor: string | null } {
+      const rows = repo.list(ctx.scope, {
+        ...(q.state ? { states: q.state } : {}),
+        ...(q.mine === '1' ? { assigneeOrgUnitId: ctx.orgUnit.id } : {}),
+        ...(q.overdue === '1' ? { overdueAt: iso(clock.now()) } : {}),
+        ...(q.before ? { beforeId: q.before } : {}),
+        limit: q.limit + 1,
+      });
+      const page = rows.slice(0, q.limit);
+      const last = page[page.length - 1];
+      const counts = repo.attachmentCounts(page.map((o) => o.id));
+      return {
+        items: page.map((o) => toView(o, { attachments: counts.get(o.id) ?? 0 })),
+        nextCursor: rows.length > q.limit && last ? String(last.id) : null,
+      };
+    },
+
+    get(ctx: AuthContext, id: number): WorkOrderView & { history: OrderTransitionView[]; actions: StepAction[] } {
+      const o = repo.byId(ctx.scope, id);
+      if (!o) throw notFound('order');
+      const files = repo.attachments(o.id);
+      const history = repo.transitions(o.id).map((t) => ({
+        id: t.id,
+        action: t.action,
+        fromState: t.fromState,
+        toState: t.toState,
+        actor: {
+          userId: t.actorUserId,
+          displayName: t.actorName,
+          orgUnitId: t.actorOrgUnitId,
+          orgName: t.actorOrgUnitId === null ? null : (orgs.byId(t.actorOrgUnitId)?.name ?? null),
+        },
+        assigneeOrgUnitId: t.assigneeOrgUnitId,
+        note: t.note,
+        attachments: files.filter((f) => f.transitionId === t.id).map((f) => attachmentView(o.id, f)),
+        at: t.at,
+      }));
+      const actions = availableActions(o, ctx.orgUnit.id, factsFor(o)) as StepAction[];
+      // The place in words (issue 17): the unit's lineage and the address of the first linked camera
+      // that has one (linkage lists the cameras that can see the place best first).
+      const units: { id: number; name: string }[] = [];
+      for (
+        let u = orgs.byId(o.placeOrgUnitId);
+        u && units.length < 8;
+        u = u.parentId === null ? undefined : orgs.byId(u.parentId)
+      )
+        units.unshift({ id: u.id, name: u.name });
+      const linked = o.cameraIds
+        .map((cid) => cameras.byId(ctx.scope, cid))
+        .filter((c): c is NonNullable<typeof c> => c !== undefined)
+        .map((c) => ({ id: c.id, name: c.name, address: c.address }));
+      const address = linked.find((c) => c.address)?.address ?? null;
+      return {
+        ...toView(o, { attachments: files.length }),
+        history,
+        actions,
+        place: { units, address },
+        cameras: linked,
+      };
+    },
+
+    /** One step of the closed loop by a user. Evidence is captured before anything is written. */
+    async step(
+      ctx: AuthContext,
+      ip: string | null,
+      id: number,
+      action: StepAction,
+      input: unknown,
+    ): Promise<WorkOrderView> {
+      const body = parseOr400(stepSchema, input ?? {});
+      const o0 = repo.byId(ctx.scope, id);
+      if (!o0) throw notFound('order');
+      if (body.version !== undefined && body.version !== o0.version)
+        throw conflict(`order ${id} is at version ${o0.version}`, [{ path: 'version', message: 'stale' }]);
+      const denied = (reason: string) => {
+        audit.record({
+          actor: actor(ctx, ip),
+          action: `order.${action}`,
+          targetType: 'order',
+          targetId: id,
+          outcome: 'denied',
+          detail: { reason, state: o0.state },
+        });
+      };
+      const check = (o: WorkOrder) => {
+        const d = decide(o, action, ctx.orgUnit.id, factsFor(o), {
+          ...(body.targetOrgUnitId !== undefined ? { target: body.targetOrgUnitId } : {}),
+        });
+        if (!d.ok) {
+          denied(d.reason);
+          fail(d);
+        }
+        return d;
+      };
+      check(o0);
+      if ((action === 'feedback' || action === 'return') && !body.note?.trim())
+        throw badRequest([{ path: 'note', message: `required to ${action}` }]);
+      const attachmentIds = [...new Set(body.attachmentIds ?? [])];
+      if (attachmentIds.length > 0) {
+        const loose = new Map(
+          repo
+            .attachments(o0.id)
+            .filter((a) => a.transitionId === null && a.uploadedBy === ctx.user.id)
+            .map((a) => [a.id, a]),
+        );
+        const bad = attachmentIds
+          .map((aid, i) => ({ aid, i }))
+          .filter(({ aid }) => !loose.has(aid))
+          .map(({ i }) => ({ path: `attachmentIds.${i}`, message: 'no such upload of yours on this order' }));
+        if (bad.length > 0) throw badRequest(bad);
+      }
+      let snapshot: Buffer | null = null;
+      if (body.snapshotCameraId !== undefined) {
+        const camId = body.snapshotCameraId;
+        if (!o0.cameraIds.includes(camId) || !cameras.byId(ctx.scope, camId))
+          throw badRequest([{ path: 'snapshotCameraId', message: 'not a camera linked to this order' }]);
+        if (repo.countAttachments(o0.id) >= config.maxAttachmentsPerOrder)
+          throw conflict('the order has as many attachments as allowed', [
+            { path: 'snapshotCameraId', message: 'too many attachments' },
+          ]);
+        try {
+          snapshot = await deps.capture(camId);
+        } catch (err) {
+          throw new HttpError(
+            502,
+            'snapshot_failed',
+            `snapshotCameraId: ${err instanceof Error ? err.message : String(err)}`,
+            [{ path: 'snapshotCameraId', message: 'the camera gave no picture' }],
+          );
+        }
+      }
+      const at = clock.now();
+      const { order, action: done } = db.transaction(() => {
+        // Re-read: the capture awaited, and another step may have landed meanwhile.
+        const o = repo.byId(ctx.scope, id);
+        if (!o || o.version !== o0.version) throw conflict(`order ${id} changed meanwhile; reload and try again`);
+        const d = check(o);
+        const r = applyStep(
+          o,
+          d,
+          { userId: ctx.user.id, name: ctx.user.displayName, orgUnitId: ctx.orgUnit.id },
+          body.note?.trim() || null,
+          at,
+          d.action === 'escalate' ? { escalations: o.escalations + 1 } : {},
+        );
+        if (attachmentIds.length > 0) repo.bindAttachments(o.id, attachmentIds, r.transitionId);
+        if (snapshot && body.snapshotCameraId !== undefined) {
+          repo.addAttachment(
+            {
+              orderId: o.id,
+              transitionId: r.transitionId,
+              kind: 'snapshot',
+              cameraId: body.snapshotCameraId,
+              contentType: 'image/jpeg',
+              bytes: snapshot.length,
+              uploadedBy: ctx.user.id,
+              takenAt: iso(at),
+            },
+            snapshot,
+          );
+        }
+        if (r.order.state === 'closed' && o.alertId !== null)
+          alerts.followOrder(o.alertId, 'closed', ctx.user.username, `工单 #${o.id} 办结`);
+        return { order: r.order, action: d.action };
+      });
+      audit.record({
+        actor: actor(ctx, ip),
+        action: `order.${done}`,
+        targetType: 'order',
+        targetId: id,
+        outcome: 'ok',
+        detail: { from: o0.state, to: order.state, assignee: order.assigneeOrgUnitId },
+      });
+      return publish('updated', order);
+    },
+  };
+}

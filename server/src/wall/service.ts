@@ -1,0 +1,284 @@
+/**
+ * Wall screens' rules: jurisdiction of screens and of the cameras on their
+ * layouts, kiosk accounts and tokens, audit entries and `wall.changed`. No
+ * SQL (repo.ts) and no HTTP (routes.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import type { LoginResponse, WallKioskTokenIssued, WallLayout, WallScreenView } from '../api/contract.ts';
+import type { AuditLog } from '../audit/index.ts';
+import { hashToken, type AuthContext, type AuthService, type User, type UserRepo } from '../auth/index.ts';
+import type { CameraFilter, CameraRepo } from '../cameras/repo.ts';
+import type { SqlValue } from '../db/sqlite.ts';
+import type { EventBus } from '../events.ts';
+import { badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
+import type { Clock } from '../http/logger.ts';
+import type { OrgRepo } from '../org/repo.ts';
+import { inScope } from '../org/scope.ts';
+import { camerasOf, emptyLayout } from './layout.ts';
+import { screenView, type WallRepo, type WallScreen } from './repo.ts';
+import type { CreateWallBody, LayoutBody, PointFilterQuery } from './schema.ts';
+
+/** Rows of the wall's point feed read between two turns of the event loop (~20-60 ms of SQLite each under load). */
+const FEED_CHUNK_ROWS = 20_000;
+
+/** Kiosk sessions outlive a duty shift: a screen runs for weeks; revocation ends them at once. */
+const KIOSK_SESSION_DAYS = 365;
+
+/** Who did it, for the audit log. */
+export interface WallActor {
+  ctx: AuthContext;
+  ip: string | null;
+}
+
+export interface WallServiceDeps {
+  auth: AuthService;
+  walls: WallRepo;
+  cameras: CameraRepo;
+  orgs: OrgRepo;
+  users: UserRepo;
+  audit: AuditLog;
+  bus: EventBus;
+  clock: Clock;
+  /** How long a window's own kiosk session lasts (security.sessionTtlHours). */
+  sessionTtlMs?: number;
+}
+
+export type WallService = ReturnType<typeof createWallService>;
+
+export function createWallService(deps: WallServiceDeps) {
+  const { auth, walls, cameras, orgs, users, audit, bus, clock } = deps;
+  const sessionTtlMs = deps.sessionTtlMs ?? 12 * 3600_000;
+  const actor = ({ ctx, ip }: WallActor) => ({ userId: ctx.user.id, username: ctx.user.username, ip });
+  const recordOk = (by: WallActor, action: string, targetId: number, detail?: Record<string, unknown>): void =>
+    audit.record({
+      actor: actor(by),
+      action,
+      targetType: 'wall_screen',
+      targetId,
+      outcome: 'ok',
+      ...(detail ? { detail } : {}),
+    });
+  const changed = (screen: WallScreen): WallScreenView => {
+    const view = screenView(screen);
+    bus.emit('wall.changed', { orgPath: screen.orgPath, screen: view });
+    return view;
+  };
+
+  const screenOr404 = (ctx: AuthContext, id: number): WallScreen => {
+    const s = walls.byId(ctx.scope, id);
+    if (!s) throw notFound('wall screen');
+    return s;
+  };
+
+  /**
+   * Every camera of a layout must be in the SCREEN's jurisdiction, not only
+   * the caller's: the county must not put another township's cameras on a
+   * township's wall (its kiosk would then play them). Each unknown one is named.
+   */
+  const checkCameras = (
+    ctx: AuthContext,
+    screenUnit: { id: number; path: string },
+    layout: WallLayout,
+    prefix: string,
+  ) => {
+    const fields = [];
+    const screenScope = { orgUnitId: screenUnit.id, path: screenUnit.path };
+    for (const [id, path] of camerasOf(layout)) {
+      if (cameras.byId(screenScope, id)) continue;
+      const visible = cameras.byId(ctx.scope, id) !== undefined;
+      fields.push({
+        path: prefix + path.slice('layout'.length),
+        message: visible ? `camera ${id} is outside the screen's jurisdiction` : `camera ${id} not found`,
+      });
+    }
+    if (fields.length) throw badRequest(fields);
+  };
+
+  return {
+    /** Screens of the caller's jurisdiction, or of a lower unit inside it (调阅). */
+    list(ctx: AuthContext, orgUnitId: number | undefined): WallScreenView[] {
+      let path = ctx.scope.path;
+      if (orgUnitId !== undefined) {
+        // A higher level looking at a lower level's screens (调阅): only inside its own jurisdiction.
+        const unit = orgs.byId(orgUnitId);
+        if (!unit || !inScope(ctx.scope, unit.path)) throw notFound('org unit');
+        path = unit.path;
+      }
+      return walls.list(path).map(screenView);
+    },
+
+    /** The JSON text of the compact point rows of the caller's jurisdiction. */
+    pointsJson(ctx: AuthContext): string {
+      return walls.pointsJson(ctx.scope.path);
+    },
+
+    /** The registry's filters of a points request, checked against the caller's jurisdiction. */
+    pointFilter(ctx: AuthContext, q: PointFilterQuery): CameraFilter {
+      const filter: CameraFilter = {};
+      if (q.q) filter.q = q.q;
+      if (q.network) filter.networkId = q.network;
+      if (q.status) filter.status = q.status;
+      if (q.ptz !== undefined) filter.ptz = q.ptz;
+      if (q.org !== undefined) {
+        const org = orgs.byId(q.org);
+        // The same answer for a unit elsewhere as for one that does not exist (as GET /cameras).
+        if (!org || !inScope(ctx.scope, org.path))
+          throw forbidden('org: org unit is not in your jurisdiction', [
+            { path: 'org', message: 'org unit is not in your jurisdiction' },
+          ]);
+        filter.orgPath = org.path;
+      }
+      return filter;
+    },
+
+    /** The point feed's rows; the wall's whole jurisdiction (the big one) in chunks that let other requests through. */
+    async pointFeedRows(ctx: AuthContext, filter: CameraFilter): Promise<SqlValue[][]> {
+      return Object.keys(filter).length
+        ? walls.pointFeedRowsFiltered(ctx.scope, filter)
+        : await walls.pointFeedRowsChunked(ctx.scope.path, FEED_CHUNK_ROWS, () => new Promise((r) => setImmediate(r)));
+    },
+
+    pointsGeoJson(ctx: AuthContext, filter: CameraFilter): string {
+      return Object.keys(filter).length
+        ? walls.pointsGeoJsonFiltered(ctx.scope, filter)
+        : walls.pointsGeoJson(ctx.scope.path);
+    },
+
+    create(by: WallActor, body: CreateWallBody): WallScreenView {
+      const { ctx } = by;
+      const unit = orgs.byId(body.orgUnitId ?? ctx.orgUnit.id);
+      if (!unit || !inScope(ctx.scope, unit.path)) {
+        throw badRequest([{ path: 'orgUnitId', message: 'org unit is not in your jurisdiction' }]);
+      }
+      const layout = body.layout ?? emptyLayout();
+      if (body.layout) checkCameras(ctx, unit, layout, 'layout');
+      const screen = walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
+      recordOk(by, 'wall.create', screen.id, { name: screen.name, orgUnitId: unit.id });
+      return screenView(screen);
+    },
+
+    /** A screen inside the caller's jurisdiction; 404 alike for a missing one and one elsewhere. */
+    screen: screenOr404,
+
+    get(ctx: AuthContext, id: number): WallScreenView {
+      return screenView(screenOr404(ctx, id));
+    },
+
+    /** Saves a layout on the version the caller read (409 when it was saved meanwhile). */
+    saveLayout(ctx: AuthContext, screen: WallScreen, body: LayoutBody): WallScreenView {
+      const { id } = screen;
+      checkCameras(ctx, { id: screen.orgUnitId, path: screen.orgPath }, body.layout, 'layout');
+      const saved = walls.saveLayout(id, body.version, body.layout);
+      if (!saved) {
+        const current = walls.byId(ctx.scope, id);
+        if (!current) throw notFound('wall screen');
+        throw conflict(`version: the screen was saved meanwhile (now version ${current.version})`, [
+          { path: 'version', message: `stale; the current version is ${current.version}` },
+        ]);
+      }
+      return changed(saved);
+    },
+
+    rename(by: WallActor, screen: WallScreen, name: string): WallScreenView {
+      const { id } = screen;
+      const renamed = walls.rename(id, name);
+      if (!renamed) throw notFound('wall screen');
+      recordOk(by, 'wall.rename', id, { from: screen.name, name: renamed.name });
+      return changed(renamed);
+    },
+
+    remove(by: WallActor, id: number): void {
+      const screen = screenOr404(by.ctx, id);
+      // The kiosk account dies with its screen: disabled (its audit rows keep the
+      // name) and signed out. Found first: the delete clears its screen column.
+      const kiosk = users.byKioskScreen(id);
+      walls.delete(id);
+      if (kiosk) {
+        users.update(kiosk.id, { disabled: true });
+        auth.endSessions({ userId: kiosk.id }, 'revoked');
+      }
+      recordOk(by, 'wall.delete', id, { name: screen.name });
+    },
+
+    // ------------------------------------------------------------ kiosk
+
+    issueKioskToken(by: WallActor, id: number): WallKioskTokenIssued {
+      const screen = screenOr404(by.ctx, id);
+      // One viewer account per screen, in the screen's own unit: the kiosk sees
+      // what that unit sees, and may only look. Tied to the screen by a column,
+      // never found by its name (a name can be taken; ids are never reused).
+      let user =
+        users.byKioskScreen(screen.id) ?? users.insertKiosk(screen.id, `大屏 ${screen.name}`, screen.orgUnitId);
+      if (user.orgUnitId !== screen.orgUnitId || user.disabled) {
+        auth.endSessions({ userId: user.id }, 'changed');
+        user = users.update(user.id, { orgUnitId: screen.orgUnitId, disabled: false }) ?? user;
+      }
+      const token = randomBytes(32).toString('base64url');
+      walls.addKioskToken(screen.id, hashToken(token), user.id, by.ctx.user.id);
+      recordOk(by, 'wall.kiosk.issue', screen.id);
+      return {
+        screenId: screen.id,
+        token,
+        url: `/api/v1/walls/kiosk/${token}`,
+        createdAt: clock.now().toISOString(),
+      };
+    },
+
+    kioskTokens(ctx: AuthContext, id: number) {
+      screenOr404(ctx, id);
+      return walls.kioskTokens(id);
+    },
+
+    revokeKiosk(by: WallActor, id: number): void {
+      screenOr404(by.ctx, id);
+      const revoked = walls.revokeKiosk(id);
+      const kiosk = users.byKioskScreen(id);
+      if (kiosk) auth.endSessions({ userId: kiosk.id }, 'revoked');
+      recordOk(by, 'wall.kiosk.revoke', id, { revoked });
+    },
+
+    /**
+     * Opens a viewing-only session for the token's screen; undefined when the token is unknown or revoked.
+     * `open` opens the session itself (the routes' side: with or without the cookie, as `cookie` says).
+     */
+    kioskSignIn(
+      token: string,
+      ip: string | null,
+      cookie: boolean,
+      open: (user: User, ttlMs: number) => { token: string; expiresAt: Date },
+    ): { screen: WallScreen; login: LoginResponse } | undefined {
+      const kiosk = walls.kioskToken(hashToken(token));
+      const user = kiosk ? users.byId(kiosk.userId) : undefined;
+      const org = user ? orgs.byId(user.orgUnitId) : undefined;
+      const screen = kiosk && org ? walls.byId({ orgUnitId: org.id, path: org.path }, kiosk.screenId) : undefined;
+      if (
+        !kiosk ||
+        !user ||
+        !org ||
+        !screen ||
+        user.disabled ||
+        user.kioskScreenId !== screen.id ||
+        screen.orgUnitId !== user.orgUnitId
+      ) {
+        audit.record({ actor: { userId: null, username: null, ip }, action: 'wall.kiosk.login', outcome: 'failed' });
+        return undefined;
+      }
+      // A window's own session (no cookie) lives as long as a duty session: the window signs in again
+      // with its kiosk token when it reloads, and every reload must not leave a year-long session behind.
+      const { token: session, expiresAt } = open(user, cookie ? KIOSK_SESSION_DAYS * 86_400_000 : sessionTtlMs);
+      audit.record({
+        actor: { userId: user.id, username: user.username, ip },
+        action: 'wall.kiosk.login',
+        targetType: 'wall_screen',
+        targetId: screen.id,
+        outcome: 'ok',
+      });
+      const login: LoginResponse = {
+        user: auth.sessionUser(user, org),
+        token: session,
+        expiresAt: expiresAt.toISOString(),
+      };
+      return { screen, login };
+    },
+  };
+}
