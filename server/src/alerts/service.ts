@@ -1,42 +1,42 @@
-import { randomBytes } from 'node:crypto';
-import {
-  ALERT_LEVELS,
-  type AlertHistoryEntry,
-  type AlertLevel,
-  type AlertSourceIssued,
-  type AlertSourceKind,
-  type AlertSourceView,
-  type AlertStatus,
-  type AlertType,
-  type AlertView,
-  type CoordSystem,
-  type Page,
-  type PresetPlaceView,
+/**
+ * The alerts service: where every alert is raised (stored, folded or linked
+ * to the one it repeats, then pushed), the ways in (device keys, MQTT, ONVIF
+ * events, officers' reports, camera health), and what officers and dispatch
+ * do with an alert afterwards. Its parts: `sources.ts` (sources and device
+ * keys), `folding.ts` (storm folding), `linkage.ts` (place, org unit and
+ * linked cameras) and `media.ts` (snapshots and PTZ presets).
+ */
+import type {
+  AlertHistoryEntry,
+  AlertLevel,
+  AlertSourceKind,
+  AlertStatus,
+  AlertType,
+  AlertView,
+  CoordSystem,
+  Page,
 } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
+import { actorOf } from '../cameras/service.ts';
+import type { SharedCounters } from '../cluster/counters.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { EventBus } from '../events.ts';
 import type { LonLat } from '../geo/coords.ts';
-import { badRequest, conflict, forbidden, HttpError, notFound, parseOr400 } from '../http/errors.ts';
+import { conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
 import type { OrgRepo, OrgUnit } from '../org/repo.ts';
-import { WHOLE_REGISTRY, inScope, type Scope } from '../org/scope.ts';
-import type { SharedCounters } from '../cluster/counters.ts';
-import { createDeviceGate, hashDeviceKey } from './device-keys.ts';
-import { centroid, pointInGeometry, rankLinkedCameras } from './geometry.ts';
-import type { Alert, AlertRepo, AlertSource, PresetPlace } from './repo.ts';
-import {
-  actionSchema,
-  ingestSchema,
-  presetPlacesSchema,
-  reportSchema,
-  sourceSchema,
-  type PositionInput,
-} from './schema.ts';
+import { WHOLE_REGISTRY } from '../org/scope.ts';
+import { createFolding } from './folding.ts';
+import { createAlertLinkage, refuse400, refuse403 } from './linkage.ts';
+import { createAlertMediaLinkage, type AlertMedia } from './media.ts';
+import type { Alert, AlertRepo } from './repo.ts';
+import { actionSchema, ingestSchema, reportSchema } from './schema.ts';
+import { createAlertSources } from './sources.ts';
 
 export { actionSchema, ingestSchema, reportSchema, sourceSchema } from './schema.ts';
+export type { AlertMedia } from './media.ts';
 
 export type AlertAction = 'ack' | 'false-alarm' | 'close';
 
@@ -59,25 +59,6 @@ const TYPE_TITLES: Record<AlertType, string> = {
   manual: '人工上报',
   other: '其他预警',
 };
-
-/**
- * What alerts need from the media plane, injected so alerts/ does not depend
- * on relay internals: a JPEG of a camera now (live stream if running, else the
- * ONVIF snapshot URI) and a PTZ preset move by the system actor.
- */
-export interface AlertMedia {
-  snapshot(cameraId: number): Promise<Buffer>;
-  gotoPreset(cameraId: number, presetToken: string): Promise<void>;
-}
-
-/** Metres between two WGS-84 points (haversine). */
-function metres(a: LonLat, b: LonLat): number {
-  const rad = Math.PI / 180;
-  const dLat = (b[1] - a[1]) * rad;
-  const dLon = (b[0] - a[0]) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6_371_008.8 * Math.asin(Math.min(1, Math.sqrt(h)));
-}
 
 export interface AlertDeps {
   repo: AlertRepo;
@@ -110,120 +91,15 @@ interface Raise {
   org?: OrgUnit;
 }
 
-/** Statuses a repeat folds into; after any other, a repeat is a new alert linked to it. */
-const FOLDABLE: readonly AlertStatus[] = ['new', 'acknowledged'];
-
-/** Whose jurisdiction a post is checked against, and how a refusal answers. */
-type Refuse = (path: 'cameraId' | 'position', message: string) => HttpError;
-const refuse400: Refuse = (path, message) => badRequest([{ path, message }]);
-/** A device key's jurisdiction is its credential's: outside it is forbidden, not malformed. */
-const refuse403: Refuse = (path, message) => forbidden(`${path}: ${message}`, [{ path, message }]);
-
 export function createAlertService(deps: AlertDeps) {
-  const { repo, orgs, cameras, audit, bus, clock, config } = deps;
-  const devices = createDeviceGate(deps);
-  const watchListeners = new Set<() => void>();
-  const topicWindows = new Map<string, { start: number; n: number }>();
-  const pending = new Set<Promise<unknown>>();
-  let closed = false;
-
-  function track(p: Promise<unknown>) {
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
-  }
-
-  /**
-   * After a new alert is stored and pushed: a snapshot from its camera (else
-   * the first linked one) and linked PTZ domes turned to the nearest preset
-   * place. Never delays the push; failures are logged.
-   */
-  function follow(a: Alert) {
-    const media = deps.media;
-    if (!media) return;
-    const shotFrom = a.cameraId ?? a.linkedCameraIds[0];
-    if (shotFrom !== undefined)
-      track(
-        media
-          .snapshot(shotFrom)
-          .then((jpeg) => {
-            if (closed) return;
-            repo.putSnapshot(a.id, shotFrom, jpeg);
-            const updated = repo.touch(a.id);
-            bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: toView(updated) });
-          })
-          .catch((err: unknown) => {
-            if (!closed)
-              deps.log.warn('alert snapshot failed', { alertId: a.id, cameraId: shotFrom, error: String(err) });
-          }),
-      );
-    const ptz = config.ptzPresetLinkage;
-    if (!ptz.enabled) return;
-    const point: LonLat = [a.lon, a.lat];
-    for (const id of a.linkedCameraIds) {
-      const camera = cameras.byId(WHOLE_REGISTRY, id);
-      if (!camera?.ptz) continue;
-      let best: { token: string; name: string; d: number } | null = null;
-      for (const p of repo.presetPlaces(id)) {
-        const d = metres(point, [p.lon, p.lat]);
-        if (d <= ptz.maxDistanceMeters && (!best || d < best.d)) best = { token: p.token, name: p.name, d };
-      }
-      if (!best) continue;
-      const chosen = best;
-      track(
-        media
-          .gotoPreset(id, chosen.token)
-          .then(() => {
-            if (closed) return;
-            repo.addHistory(
-              a.id,
-              'system:alerts',
-              'ptz_preset',
-              `camera ${id} → preset ${chosen.token} (${chosen.name}, ${Math.round(chosen.d)} m)`,
-            );
-          })
-          .catch((err: unknown) => {
-            if (!closed) deps.log.warn('alert PTZ preset failed', { alertId: a.id, cameraId: id, error: String(err) });
-          }),
-      );
-    }
-  }
-
-  /** From the source camera, else the smallest boundary holding the point, else the nearest village. */
-  function orgFor(point: LonLat, camera: CameraPoint | null): OrgUnit {
-    if (camera) {
-      const u = orgs.byId(camera.orgUnitId);
-      if (u) return u;
-    }
-    const all = orgs.all();
-    const depth = (u: OrgUnit) => u.path.split('/').length;
-    const holding = all.filter((u) => u.boundary && pointInGeometry(point, u.boundary));
-    holding.sort((a, b) => depth(b) - depth(a));
-    if (holding[0]) return holding[0];
-    let best: { u: OrgUnit; d: number } | null = null;
-    for (const u of all) {
-      if (u.level !== 'village') continue;
-      const c = centroid(u.boundary);
-      if (!c) continue;
-      const d = (c[0] - point[0]) ** 2 + (c[1] - point[1]) ** 2;
-      if (!best || d < best.d) best = { u, d };
-    }
-    const fallback = best?.u ?? all.find((u) => u.parentId === null);
-    if (!fallback) throw new HttpError(503, 'no_org_tree', 'no org units are configured');
-    return fallback;
-  }
-
-  function linked(point: LonLat): number[] {
-    if (config.maxLinkedCameras === 0) return [];
-    const dLat = config.linkRadiusMeters / 111_320;
-    const dLon = dLat / Math.max(0.01, Math.cos((point[1] * Math.PI) / 180));
-    const { rows } = cameras.search(
-      WHOLE_REGISTRY,
-      { bbox: [point[0] - dLon, point[1] - dLat, point[0] + dLon, point[1] + dLat] },
-      0,
-      2000,
-    );
-    return rankLinkedCameras(point, rows, config.linkRadiusMeters, config.maxLinkedCameras);
-  }
+  const { repo, orgs, cameras, audit, bus, clock } = deps;
+  const sources = createAlertSources(deps);
+  const folding = createFolding(deps);
+  const linkage = createAlertLinkage(deps);
+  const media = createAlertMediaLinkage({
+    ...deps,
+    changed: (a) => bus.emit('alert.changed', { kind: 'updated', orgPath: a.orgPath, alert: toView(a) }),
+  });
 
   function toView(a: Alert): AlertView {
     return {
@@ -252,27 +128,6 @@ export function createAlertService(deps: AlertDeps) {
   }
 
   /**
-   * The latest alert of this source and type at this place, seen within the
-   * storm window: the same camera, or no camera and within
-   * `foldDistanceMeters`; always in the same org unit, so one township's
-   * report never lands in another's alert (issue 11).
-   */
-  function samePlace(
-    key: { sourceKind: AlertSourceKind; sourceId: string; type: AlertType; cameraId: number | null },
-    org: OrgUnit,
-    point: LonLat,
-    since: string,
-  ): Alert | undefined {
-    const d = config.foldDistanceMeters;
-    const dLat = d / 111_320;
-    const dLon = dLat / Math.max(0.01, Math.cos((point[1] * Math.PI) / 180));
-    const box: [number, number, number, number] = [point[0] - dLon, point[1] - dLat, point[0] + dLon, point[1] + dLat];
-    return repo
-      .foldCandidates({ ...key, orgUnitId: org.id }, since, box)
-      .find((a) => key.cameraId !== null || metres(point, [a.lon, a.lat]) <= d);
-  }
-
-  /**
    * Stored first, then pushed. A repeat at the same place within the storm
    * window folds into the open alert; a repeat after that alert was closed (or
    * marked false, or dispatched) is a new alert linked to it, never a silent
@@ -280,14 +135,12 @@ export function createAlertService(deps: AlertDeps) {
    */
   function raise(r: Raise): { alert: AlertView; folded: boolean } {
     const at = clock.now();
-    const since = new Date(at.getTime() - config.stormWindowSeconds * 1000).toISOString();
     const cameraId = r.camera?.id ?? null;
     const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
-    const org = r.org ?? orgFor(r.point, r.camera);
-    const last = config.stormWindowSeconds > 0 ? samePlace(key, org, r.point, since) : undefined;
-    if (last && FOLDABLE.includes(last.status)) {
-      const level = ALERT_LEVELS.indexOf(r.level) > ALERT_LEVELS.indexOf(last.level) ? r.level : last.level;
-      const a = repo.fold(last.id, at.toISOString(), level);
+    const org = r.org ?? linkage.orgFor(r.point, r.camera);
+    const last = folding.repeatOf(key, org, r.point, at);
+    if (last && folding.foldsInto(last)) {
+      const a = folding.fold(last, r.level, at);
       const view = toView(a);
       bus.emit('alert.changed', { kind: 'updated', orgPath: a.orgPath, alert: view });
       deps.onRaised?.(r.sourceKind, true);
@@ -303,7 +156,7 @@ export function createAlertService(deps: AlertDeps) {
       coordSource: r.coordSource,
       orgUnitId: org.id,
       orgPath: org.path,
-      linkedCameraIds: linked(r.point),
+      linkedCameraIds: linkage.linked(r.point),
       title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
       description: r.description,
       firstAt: at.toISOString(),
@@ -312,42 +165,10 @@ export function createAlertService(deps: AlertDeps) {
     repo.addHistory(a.id, r.actor, 'created', last ? `repeat of alert ${last.id} (${last.status})` : null);
     const view = toView(a);
     bus.emit('alert.changed', { kind: 'new', orgPath: a.orgPath, alert: view });
-    follow(a);
+    media.follow(a);
     deps.onRaised?.(r.sourceKind, false);
     return { alert: view, folded: false };
   }
-
-  /**
-   * Where a post says it happened, inside `scope`: its camera must be in the
-   * scope (unknown and elsewhere answer alike), and so must the place of its
-   * position. The org unit follows the camera, else the position.
-   */
-  function where(
-    scope: Scope,
-    body: { position?: PositionInput | undefined; cameraId?: number | undefined },
-    refuse: Refuse,
-  ): { camera: CameraPoint | null; point: LonLat; coordSource: CoordSystem; org: OrgUnit } {
-    let camera: CameraPoint | null = null;
-    if (body.cameraId !== undefined) {
-      camera = cameras.byId(scope, body.cameraId) ?? null;
-      if (!camera) throw refuse('cameraId', 'no such camera in this jurisdiction');
-    }
-    if (body.position) {
-      const { point, system } = body.position;
-      const place = orgFor(point, null);
-      if (!inScope(scope, place.path)) throw refuse('position', 'outside this jurisdiction');
-      return { camera, point, coordSource: system, org: camera ? orgFor(point, camera) : place };
-    }
-    if (!camera) throw badRequest([{ path: 'position', message: 'position or cameraId is required' }]);
-    const point: LonLat = [camera.lon, camera.lat];
-    return { camera, point, coordSource: 'wgs84', org: orgFor(point, camera) };
-  }
-
-  const actorOf = (ctx: AuthContext, ip: string | null) => ({
-    userId: ctx.user.id,
-    username: ctx.user.username,
-    ip,
-  });
 
   const offs = [
     bus.on('camera.status', (e) => {
@@ -381,34 +202,8 @@ export function createAlertService(deps: AlertDeps) {
   return {
     toView,
     raise,
-    /** POST /alert-sources: the key is in this answer only. */
-    createSource(ctx: AuthContext, ip: string | null, input: unknown): AlertSourceIssued {
-      const body = parseOr400(sourceSchema, input);
-      const org = orgs.byId(body.orgUnitId);
-      if (!org || !inScope(ctx.scope, org.path))
-        throw badRequest([{ path: 'orgUnitId', message: 'no such org unit in your jurisdiction' }]);
-      const key = randomBytes(24).toString('base64url');
-      const s = repo.insertSource({
-        name: body.name,
-        keyHash: hashDeviceKey(key),
-        orgUnitId: org.id,
-        orgPath: org.path,
-        rateLimitPerMinute: body.rateLimitPerMinute ?? config.defaultRatePerMinute,
-        createdBy: ctx.user.id,
-      });
-      audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'alert_source.create',
-        targetType: 'alert_source',
-        targetId: s.id,
-        outcome: 'ok',
-        detail: { name: s.name, orgUnitId: s.orgUnitId },
-      });
-      return { ...sourceView(s), key };
-    },
-    listSources(ctx: AuthContext): AlertSourceView[] {
-      return repo.sources(ctx.scope).map(sourceView);
-    },
+    createSource: sources.create,
+    listSources: sources.list,
     /**
      * An ONVIF event from a subscribed point, through the same store-then-push
      * path and storm folding as a device post (one source per camera and type).
@@ -430,30 +225,8 @@ export function createAlertService(deps: AlertDeps) {
         actor: 'system:onvif',
       });
     },
-    /** PUT/DELETE /cameras/:id/alert-events: whether this point's ONVIF events become alerts. */
-    setEventWatch(ctx: AuthContext, ip: string | null, cameraId: number, on: boolean) {
-      const camera = cameras.byId(ctx.scope, cameraId);
-      if (!camera) throw notFound('camera');
-      repo.setEventCamera(camera.id, on);
-      audit.record({
-        actor: actorOf(ctx, ip),
-        action: on ? 'alert.events.watch' : 'alert.events.unwatch',
-        targetType: 'camera',
-        targetId: camera.id,
-        outcome: 'ok',
-      });
-      for (const fn of watchListeners) fn();
-      return {
-        cameraId: camera.id,
-        watching: on,
-        subscribable: camera.onvifUrl !== null && camera.credentialsSealed !== null,
-      };
-    },
-    /** Called whenever the set of watched points changes. */
-    onEventWatchChange(fn: () => void): () => void {
-      watchListeners.add(fn);
-      return () => void watchListeners.delete(fn);
-    },
+    setEventWatch: sources.setEventWatch,
+    onEventWatchChange: sources.onEventWatchChange,
     /**
      * A message from a configured MQTT topic: validated like POST /alerts/ingest,
      * type and level defaulting to the mapping. The broker is configured by the
@@ -466,14 +239,7 @@ export function createAlertService(deps: AlertDeps) {
       mapping: { topic: string; type: AlertType; level: AlertLevel },
       input: unknown,
     ): { ok: true; alert: AlertView; folded: boolean } | { ok: false; reason: string } {
-      const nowMs = clock.now().getTime();
-      let w = topicWindows.get(mapping.topic);
-      if (!w || nowMs - w.start >= 60_000) {
-        w = { start: nowMs, n: 0 };
-        topicWindows.set(mapping.topic, w);
-      }
-      if (w.n >= config.defaultRatePerMinute) return { ok: false, reason: 'rate limited' };
-      w.n++;
+      if (!sources.topicAllows(mapping.topic)) return { ok: false, reason: 'rate limited' };
       if (typeof input !== 'object' || input === null || Array.isArray(input))
         return { ok: false, reason: 'not a JSON object' };
       const parsed = ingestSchema.safeParse({ type: mapping.type, level: mapping.level, ...input });
@@ -487,7 +253,7 @@ export function createAlertService(deps: AlertDeps) {
         };
       const body = parsed.data;
       try {
-        const at = where(WHOLE_REGISTRY, body, refuse400);
+        const at = linkage.where(WHOLE_REGISTRY, body, refuse400);
         const r = raise({
           type: body.type,
           level: body.level,
@@ -506,11 +272,10 @@ export function createAlertService(deps: AlertDeps) {
     },
     /** POST /alerts/ingest: a device with its key. */
     async ingest(key: string | undefined, ip: string | null, input: unknown) {
-      const source = await devices.source(key, ip);
-      await devices.rateLimit(source);
+      const source = await sources.admit(key, ip);
       const body = parseOr400(ingestSchema, input);
       // The key's jurisdiction bounds where its alerts may lie (issue 11).
-      const w = where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body, refuse403);
+      const w = linkage.where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body, refuse403);
       return raise({
         type: body.type,
         level: body.level,
@@ -525,7 +290,7 @@ export function createAlertService(deps: AlertDeps) {
     /** POST /alerts: an officer's manual report, inside the officer's jurisdiction. */
     report(ctx: AuthContext, ip: string | null, input: unknown) {
       const body = parseOr400(reportSchema, input);
-      const w = where(ctx.scope, body, refuse400);
+      const w = linkage.where(ctx.scope, body, refuse400);
       const r = raise({
         type: body.type,
         level: body.level,
@@ -602,74 +367,24 @@ export function createAlertService(deps: AlertDeps) {
     },
     /** The org unit that owns a place (boundary, else nearest village), as alerts decide it. */
     placeOf(lon: number, lat: number): OrgUnit {
-      return orgFor([lon, lat], null);
+      return linkage.orgFor([lon, lat], null);
     },
     /** Cameras that can see a place, best first (the alert linkage rules). */
     camerasSeeing(lon: number, lat: number): number[] {
-      return linked([lon, lat]);
+      return linkage.linked([lon, lat]);
     },
     /** An alert as the dispatch module needs it (internal, no jurisdiction check). */
     internalGet(alertId: number): Alert | undefined {
       return repo.byId(WHOLE_REGISTRY, alertId);
     },
-    /** GET /alerts/:id/snapshot.jpg: 404 outside the caller's jurisdiction or when none was taken. */
-    snapshot(ctx: AuthContext, id: number): Buffer {
-      const a = repo.byId(ctx.scope, id);
-      if (!a) throw notFound('alert');
-      const jpeg = repo.snapshot(a.id);
-      if (!jpeg) throw notFound('alert snapshot');
-      return jpeg;
-    },
-    /** PUT /cameras/:id/preset-places: where each of a PTZ camera's presets looks. */
-    setPresetPlaces(ctx: AuthContext, ip: string | null, cameraId: number, input: unknown): PresetPlaceView[] {
-      const camera = cameras.byId(ctx.scope, cameraId);
-      if (!camera) throw notFound('camera');
-      const body = parseOr400(presetPlacesSchema, input);
-      if (!camera.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
-      const places = body.map((p) => ({
-        token: p.token,
-        name: p.name,
-        lon: p.position.point[0],
-        lat: p.position.point[1],
-      }));
-      repo.setPresetPlaces(camera.id, places);
-      audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'camera.preset_places',
-        targetType: 'camera',
-        targetId: camera.id,
-        outcome: 'ok',
-        detail: { count: places.length },
-      });
-      return places.map(placeView);
-    },
-    presetPlaces(ctx: AuthContext, cameraId: number): PresetPlaceView[] {
-      const camera = cameras.byId(ctx.scope, cameraId);
-      if (!camera) throw notFound('camera');
-      return repo.presetPlaces(camera.id).map(placeView);
-    },
-    /** Waits for snapshots and PTZ moves in flight (tests, shutdown). */
-    async settled(): Promise<void> {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
-    },
+    snapshot: media.snapshot,
+    setPresetPlaces: media.setPresetPlaces,
+    presetPlaces: media.presetPlaces,
+    settled: media.settled,
     close() {
-      closed = true;
+      media.close();
       for (const off of offs) off();
     },
-  };
-}
-
-function placeView(p: PresetPlace): PresetPlaceView {
-  return { token: p.token, name: p.name, position: { lon: p.lon, lat: p.lat } };
-}
-
-function sourceView(s: AlertSource): AlertSourceView {
-  return {
-    id: s.id,
-    name: s.name,
-    orgUnitId: s.orgUnitId,
-    rateLimitPerMinute: s.rateLimitPerMinute,
-    createdAt: s.createdAt,
   };
 }
 
