@@ -130,6 +130,21 @@ describe('folding keeps to its time window', () => {
   });
 });
 
+describe('an acknowledged alert is still open', () => {
+  it('folds a repeat into it (count + 1, still acknowledged), not into a new alert', async () => {
+    nextHour();
+    const here = centre(p.villagesOf(p.townships[1]!)[1]!);
+    const body = { type: 'crowd', level: 'yellow', position: at(here) };
+    const first = await ingest(t, key, body);
+    expect(first.status).toBe(201);
+    expect((await township2.post(`/alerts/${first.json.id}/ack`, { note: '已查看' })).status).toBe(200);
+    now += 10_000;
+    const again = await ingest(t, key, body);
+    expect(again.status).toBe(200);
+    expect(again.json).toMatchObject({ id: first.json.id, count: 2, status: 'acknowledged' });
+  });
+});
+
 describe('a closed alert is never reopened by a repeat', () => {
   it('raises a new alert linked to the closed one, and leaves the closed one closed', async () => {
     nextHour();
