@@ -24,7 +24,8 @@ import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { io } from 'socket.io-client';
 import { AlertReplay } from '../client/src/alerts/alertReplay.ts';
-import type { AlertView, Page } from '../server/src/api/contract.ts';
+import type { AlertView } from '../server/src/api/contract.ts';
+import { alertPages, startMainProcess, stopProcess } from '../tests/helpers/processes.ts';
 import { ownRedis } from '../tests/helpers/redis-server.ts';
 import { client, startTestServer, type TypedSocket } from '../tests/helpers/server.ts';
 
@@ -59,14 +60,7 @@ async function clientsChild(targets: { url: string; token: string }[], count: nu
     const c: Console = { held: new Set(), latencies: [], replays: 0 };
     consoles.push(c);
     const feed = new AlertReplay({
-      fetchPage: async (since, limit, signal) => {
-        const r = await fetch(`${url}/api/v1/alerts?since=${since}&limit=${limit}`, {
-          headers: { authorization: `Bearer ${token}` },
-          signal,
-        });
-        if (r.status !== 200) throw new Error(`replay answered ${r.status}`);
-        return (await r.json()) as Page<AlertView>;
-      },
+      fetchPage: alertPages(url, token),
       onPage: (items) => {
         for (const a of items) {
           const n = numberOf(a);
@@ -148,30 +142,13 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function startProcess(dbFile: string, env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../server/src/main.ts')], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      CCC_PROFILE: 'test',
-      CCC_SERVER__PORT: '0',
-      CCC_STORAGE__SQLITE__PATH: dbFile,
-      CCC_LOG__LEVEL: 'error',
-      CCC_ALERTS__STORM_WINDOW_SECONDS: '0',
-      CCC_HEALTH__INTERVAL_SECONDS: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+const startProcess = (dbFile: string, env: Record<string, string>) =>
+  startMainProcess({
+    CCC_STORAGE__SQLITE__PATH: dbFile,
+    CCC_ALERTS__STORM_WINDOW_SECONDS: '0',
+    CCC_HEALTH__INTERVAL_SECONDS: '0',
+    ...env,
   });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /running at (http:\/\/[\d.]+:\d+)\//.exec(out);
-      if (m) resolve({ url: m[1]!, child });
-    });
-    child.once('exit', (code) => reject(new Error(`server process exited ${code}`)));
-  });
-}
 
 async function login(url: string, username: string): Promise<string> {
   const r = await fetch(`${url}/api/v1/auth/login`, {
@@ -345,11 +322,8 @@ async function main() {
     clients?.removeAllListeners('exit');
     if (clients && clients.exitCode === null) clients.kill('SIGTERM');
     for (const s of servers) {
-      if (s.exitCode !== null) continue;
-      const gone = new Promise((r) => s.once('exit', r));
       s.removeAllListeners('exit');
-      s.kill('SIGTERM');
-      await gone;
+      await stopProcess(s);
     }
     await redis.kill();
     rmSync(dir, { recursive: true, force: true });

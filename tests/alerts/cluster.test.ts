@@ -9,7 +9,6 @@
  *    back, `realtime:resync` makes the client — the wall's own replay logic, client/src/alerts/alertReplay.ts —
  *    fetch what it missed. The other township hears nothing of it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +16,8 @@ import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlertReplay } from '../../client/src/alerts/alertReplay.ts';
-import type { AlertView, Page } from '../../server/src/api/contract.ts';
+import type { AlertView } from '../../server/src/api/contract.ts';
+import { alertPages, startMainProcess, stopProcess } from '../helpers/processes.ts';
 import { ownRedis, redisBinaryPresent, type OwnRedis } from '../helpers/redis-server.ts';
 import { client, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
 
@@ -56,39 +56,14 @@ function ingest(api: string, key: string, title: string, position: { lon: number
 }
 
 /** The real entry point in a child process on `dbFile`; resolves with its base URL. */
-async function startProcess(
-  dbFile: string,
-  env: Record<string, string>,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../server/src/main.ts')], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      CCC_PROFILE: 'test',
-      CCC_SERVER__PORT: '0',
-      CCC_STORAGE__SQLITE__PATH: dbFile,
-      CCC_SECRET_KEY: randomBytes(32).toString('base64'),
-      CCC_LOG__LEVEL: 'error',
-      CCC_ALERTS__STORM_WINDOW_SECONDS: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+async function startProcess(dbFile: string): Promise<{ url: string }> {
+  const started = await startMainProcess({
+    CCC_STORAGE__SQLITE__PATH: dbFile,
+    CCC_SECRET_KEY: randomBytes(32).toString('base64'),
+    CCC_ALERTS__STORM_WINDOW_SECONDS: '0',
   });
-  cleanups.push(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await gone;
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /running at (http:\/\/[\d.]+:\d+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`second process exited ${code}`)));
-  });
-  return { url, child };
+  cleanups.push(() => stopProcess(started.child));
+  return started;
 }
 
 describe('two processes on one database', () => {
@@ -100,7 +75,7 @@ describe('two processes on one database', () => {
     const overrides = { alerts: { stormWindowSeconds: 0 } };
     const a = await startTestServer({ townships: 2, villages: 1, cameras: 0, sqlitePath: dbFile, overrides });
     cleanups.push(() => a.close());
-    const b = await startProcess(dbFile, {});
+    const b = await startProcess(dbFile);
     const key = await sourceKey(a, '并发报警柱');
     const at = villageCentre(a);
     const statuses: number[] = [];
@@ -155,14 +130,7 @@ describe.skipIf(!haveRedisBinary)('a Redis outage between two instances', () => 
       for (const x of items) if ((held.get(x.id)?.seq ?? 0) <= x.seq) held.set(x.id, x);
     };
     const feed = new AlertReplay({
-      fetchPage: async (since, limit, signal) => {
-        const r = await fetch(`${b.api}/alerts?since=${since}&limit=${limit}`, {
-          headers: { authorization: `Bearer ${token}` },
-          signal,
-        });
-        if (r.status !== 200) throw new Error(`replay ${r.status}`);
-        return (await r.json()) as Page<AlertView>;
-      },
+      fetchPage: alertPages(b.url, token),
       onPage: (items) => merge(items),
     });
     const socket: TypedSocket = io(b.url, { auth: { token }, transports: ['websocket'], reconnection: false });

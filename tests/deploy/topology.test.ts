@@ -31,6 +31,7 @@ import { AlertReplay } from '../../client/src/alerts/alertReplay.ts';
 import type { AlertView, AuditEntry, Page } from '../../server/src/api/contract.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
+import { alertPages, startMainProcess, stopProcess } from '../helpers/processes.ts';
 import { ownRedis, redisBinaryPresent, type OwnRedis } from '../helpers/redis-server.ts';
 import { startTestServer, type TypedSocket } from '../helpers/server.ts';
 import { NGINX_CONF, PLATFORM_SERVICES, platformEnv, readCompose, renderNginx } from './topology.ts';
@@ -52,19 +53,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
-
-/** Ends a child by its PID (SIGTERM, then SIGKILL after 5 s) and waits for it. */
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const gone = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGTERM');
-  const t = setTimeout(
-    () => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
-    5000,
-  );
-  await gone;
-  clearTimeout(t);
-}
 
 function freePort(host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -91,11 +79,9 @@ async function startInstance(
   host: string,
   shared: { dbFile: string; redisUrl: string; secretKey: string },
 ): Promise<Instance> {
-  const child = spawn(process.execPath, [path.resolve(import.meta.dirname, '../../server/src/main.ts')], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      // The test profile: no demo data, no sweeps of cameras that are not there, quiet logs.
-      CCC_PROFILE: 'test',
+  // The test profile (startMainProcess): no demo data, no sweeps of cameras that are not there, quiet logs.
+  const { url, child } = await startMainProcess(
+    {
       ...platformEnv(readCompose(), name),
       // What compose names inside its containers or takes from the operator's environment.
       CCC_SERVER__HOST: host,
@@ -108,18 +94,9 @@ async function startInstance(
       // Every ingest a new alert (no folding), so each is one the consoles must hold.
       CCC_ALERTS__STORM_WINDOW_SECONDS: '0',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  cleanups.push(() => stop(child));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /running at (http:\/\/[\d.]+:\d+)\//.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code, signal) => reject(new Error(`${name} exited ${code ?? signal}`)));
-  });
+    name,
+  );
+  cleanups.push(() => stopProcess(child));
   return { name, url, child };
 }
 
@@ -153,7 +130,7 @@ async function startNginx(upstreams: string[], listen: string): Promise<{ child:
   let log = '';
   const child = spawn(NGINX_BIN, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  cleanups.push(() => stop(child));
+  cleanups.push(() => stopProcess(child));
   // Up once it answers on its address.
   const [host, port] = listen.split(':');
   for (let i = 0; ; i++) {
@@ -184,14 +161,7 @@ function openConsole(proxy: string, token: string) {
     for (const x of items) if ((held.get(x.id)?.seq ?? 0) <= x.seq) held.set(x.id, x);
   };
   const feed = new AlertReplay({
-    fetchPage: async (since, limit, signal) => {
-      const r = await fetch(`${proxy}/api/v1/alerts?since=${since}&limit=${limit}`, {
-        headers: { authorization: `Bearer ${token}` },
-        signal,
-      });
-      if (r.status !== 200) throw new Error(`replay answered ${r.status}`);
-      return (await r.json()) as Page<AlertView>;
-    },
+    fetchPage: alertPages(proxy, token),
     onPage: (items) => merge(items),
   });
   // The console's own options (client/src/realtime.tsx): default transports and reconnection.

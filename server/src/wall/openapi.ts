@@ -1,30 +1,12 @@
 /** The wall's part of the OpenAPI document (/api/v1/openapi.json), from the schemas that validate requests. */
 import { z } from 'zod';
+import { idParam, jsonBody, plainErrors, queryParams, type Json } from '../http/openapi-parts.ts';
 import { wallLayoutSchema } from './layout.ts';
 import { pointFilterQuery } from './routes.ts';
 
-type Json = Record<string, unknown>;
-
-const schema = (s: z.ZodType): Json => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' }) as Json;
-const errors = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((c) => [
-      String(c),
-      { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-    ]),
-  );
-const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
-
-function queryParams(s: z.ZodType): Json[] {
-  const js = schema(s) as { properties?: Record<string, Json>; required?: string[] };
-  return Object.entries(js.properties ?? {}).map(([name, sch]) => ({
-    name,
-    in: 'query',
-    required: js.required?.includes(name) ?? false,
-    schema: sch,
-  }));
-}
+// The wall's errors are described as plain 'error' (plainErrors), as they always were: the document is unchanged.
+const errors = plainErrors;
+const body = jsonBody;
 
 export function wallOpenApiPaths(): Json {
   return {
