@@ -1,5 +1,38 @@
-import { defineConfig } from 'vite';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+
+const WALL_BOOT = decodeURIComponent(new URL('./boot/wall-boot.js', import.meta.url).pathname);
+const WORKER_MARK = "'__POINT_WORKER_URL__'";
+
+/**
+ * /wall-boot.js (index.html): written by the build with the point worker's hashed file name, so the page can
+ * start the worker before the bundle loads (issue 15). The dev server serves it without one (the bundle then
+ * starts the worker itself).
+ */
+function wallBoot(): Plugin {
+  const source = () => readFileSync(WALL_BOOT, 'utf8');
+  return {
+    name: 'wall-boot',
+    configureServer(server) {
+      server.middlewares.use('/wall-boot.js', (_req, res) => {
+        res.setHeader('Content-Type', 'text/javascript');
+        res.end(source().replace(WORKER_MARK, "''"));
+      });
+    },
+    generateBundle(_options, bundle) {
+      const worker = Object.keys(bundle).find((f) => /^assets\/pointWorker-[\w-]+\.js$/.test(f));
+      if (!worker) this.error('wall-boot: the point worker is not in the bundle');
+      const text = source();
+      if (!text.includes(WORKER_MARK)) this.error(`wall-boot: ${WORKER_MARK} is not in ${WALL_BOOT}`);
+      this.emitFile({
+        type: 'asset',
+        fileName: 'wall-boot.js',
+        source: text.replace(WORKER_MARK, JSON.stringify(`/${worker}`)),
+      });
+    },
+  };
+}
 
 // The typed API contract lives with the server; the client imports its types
 // (and the few constant lists it exports) through this alias.
@@ -9,7 +42,7 @@ const geoDir = decodeURIComponent(new URL('../server/src/geo', import.meta.url).
 const devBackend = 'http://127.0.0.1:8080';
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), wallBoot()],
   resolve: {
     alias: { '@api': apiDir, '@geo': geoDir },
   },

@@ -198,7 +198,31 @@ function noteServerTime(res: Response): void {
   }
 }
 
+declare global {
+  interface Window {
+    /** GETs the wall asked for before the bundle loaded (client/boot/wall-boot.js), by API path. */
+    __bootGets?: Record<string, Promise<Response>>;
+  }
+}
+
+/** How long after the page opened an early answer may still be taken: later, it may be out of date. */
+const BOOT_GET_MAX_AGE_MS = 5_000;
+
+/**
+ * The early answer for `path`, once. None after any other request was sent (a sign-in, a save: the early
+ * answers may no longer be what the server would say), nor once the page is a few seconds old.
+ */
+function takeBootGet(path: string): Promise<Response> | undefined {
+  const gets = typeof window === 'undefined' ? undefined : window.__bootGets;
+  if (!gets) return undefined;
+  const answer = gets[path];
+  delete gets[path];
+  return performance.now() < BOOT_GET_MAX_AGE_MS ? answer : undefined;
+}
+
 async function send(path: string, options: SendOptions = {}): Promise<{ res: Response; body: unknown }> {
+  // Anything but a GET may change what the early answers said: none of them is used after it.
+  if ((options.method ?? 'GET') !== 'GET' && typeof window !== 'undefined') delete window.__bootGets;
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (windowBearer) headers['Authorization'] = `Bearer ${windowBearer}`;
   let body: BodyInit | undefined;
@@ -211,13 +235,16 @@ async function send(path: string, options: SendOptions = {}): Promise<{ res: Res
   }
   let res: Response;
   try {
-    res = await fetch(API_BASE + path, {
-      method: options.method ?? 'GET',
-      headers,
-      body,
-      credentials: 'same-origin',
-      signal: options.signal,
-    });
+    const early = (options.method ?? 'GET') === 'GET' && !windowBearer ? takeBootGet(path) : undefined;
+    res =
+      (early && (await early.catch(() => undefined))) ??
+      (await fetch(API_BASE + path, {
+        method: options.method ?? 'GET',
+        headers,
+        body,
+        credentials: 'same-origin',
+        signal: options.signal,
+      }));
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(NETWORK_ERROR_STATUS, 'network', err instanceof Error ? err.message : String(err));

@@ -16,6 +16,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OrgUnitView, WallPointsResponse, WallScreenView } from '../../server/src/api/contract.ts';
+import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { pyramid, writeMbtiles } from '../helpers/map-packages.ts';
 import { client } from '../helpers/server.ts';
 import {
@@ -244,6 +245,26 @@ describe.skipIf(skip)('maps: offline package, first view, all points, place name
     expect(drawn.counts).toBe(drawn.clusters);
     expect(drawn.places).toBeGreaterThan(0);
     await h.screenshot(page, 'maps-wall-township2');
+  }, 60_000);
+
+  it('a wall opened signed out asks for sign-in there, then shows the map: the answers asked before the bundle are not reused', async () => {
+    const { page } = await open();
+    const t1 = client(h.server.api, await h.server.login('township1'));
+    const screen = (await t1.post('/walls', { name: '城关镇登录后地图' })).json as WallScreenView;
+    // wall-boot.js asks for the session, the screens, the map configuration, the feed (and starts the point
+    // worker) while signed out: every answer is a 401.
+    await page.goto(`/wall/${screen.id}`);
+    await page.locator('input[name=username]').fill('township1');
+    await page.locator('input[name=password]').fill(DEMO_PASSWORD);
+    await page.locator('form.login__card button[type=submit]').click();
+    if (!page.url().includes(`/wall/${screen.id}`)) await page.goto(`/wall/${screen.id}`);
+    await settled(page, '.wall-map__canvas', 'wallMap');
+    await expect(outside(page, '.wall-map__canvas', 'wallMap', await pointsOf('township1'))).resolves.toEqual([]);
+    const clusters = await page.locator('.wall-map__canvas').evaluate((e) => {
+      const map = (e as unknown as { wallMap: MapHandle }).wallMap;
+      return map.queryRenderedFeatures({ layers: ['wall-clusters'] }).length;
+    });
+    expect(clusters).toBeGreaterThan(0);
   }, 60_000);
 
   it('applies status changes to the wall map as deltas (camera:status), without fetching the points again', async () => {

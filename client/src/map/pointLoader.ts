@@ -56,8 +56,21 @@ function giveUp(): void {
   }
 }
 
+/** Takes the worker wall-boot.js started, when it runs: its handlers become the page's. */
+function adoptEarlyWorker(early: EarlyWorker): Worker {
+  const w = early.worker;
+  worker = w;
+  w.onmessage = (e: MessageEvent<PointWorkerReply>) => onReply(e.data);
+  w.onerror = giveUp;
+  // What it answered before the page listened.
+  for (const reply of early.inbox.splice(0)) onReply(reply);
+  return w;
+}
+
 function getWorker(): Worker | null {
   if (worker !== undefined) return worker;
+  const early = window.__wallPointWorker;
+  if (early && !early.failed) return adoptEarlyWorker(early);
   try {
     worker = new Worker(new URL('./pointWorker.ts', import.meta.url), { type: 'module', name: 'point-feed' });
     worker.onmessage = (e: MessageEvent<PointWorkerReply>) => onReply(e.data);
@@ -68,11 +81,36 @@ function getWorker(): Worker | null {
   return worker;
 }
 
+/** The point worker client/boot/wall-boot.js started before the bundle loaded. */
+interface EarlyWorker {
+  worker: Worker;
+  /** Its answers that came before the page listened. */
+  inbox: PointWorkerReply[];
+  /** Its script did not start. */
+  failed: boolean;
+  /** True once the feed's body went to it as request 0; false: the page reads `__wallPointFeed` itself. */
+  posted: Promise<boolean> | null;
+}
+
+/** The request id of the feed wall-boot.js handed to its worker (the page's own ids start at 1). */
+const BOOT_REQUEST = 0;
+
 declare global {
   interface Window {
-    /** The wall's feed, asked for by public/wall-boot.js before the bundle loaded. */
+    /** The wall's feed, asked for by client/boot/wall-boot.js before the bundle loaded. */
     __wallPointFeed?: Promise<Response>;
+    __wallPointWorker?: EarlyWorker;
   }
+}
+
+/** The index of the feed wall-boot.js's worker is building, or null when that worker did not get the feed. */
+async function bootIndex(early: EarlyWorker): Promise<PointIndex | null> {
+  if (!(await early.posted) || early.failed) return null;
+  const result = new Promise<PointIndex>((resolve, reject) => pending.set(BOOT_REQUEST, { resolve, reject }));
+  // Adopted only now: an answer that came already waits in the inbox, and finds its request registered.
+  if (worker === undefined) adoptEarlyWorker(early);
+  else for (const reply of early.inbox.splice(0)) onReply(reply);
+  return result;
 }
 
 /** GET /walls/points.bin with the window's session (the cookie, or a kiosk window's bearer token). */
@@ -156,8 +194,11 @@ function fresh(query: string): Early | null {
 export function prefetchPointIndex(query = ''): void {
   if (fresh(query)) return;
   const boot = query === '' ? window.__wallPointFeed : undefined;
+  const bootWorker = query === '' ? window.__wallPointWorker : undefined;
   delete window.__wallPointFeed;
-  const promise = loadPointIndex(query, undefined, boot);
+  const promise = bootWorker
+    ? bootIndex(bootWorker).then((index) => index ?? loadPointIndex(query, undefined, boot))
+    : loadPointIndex(query, undefined, boot);
   const entry: Early = { query, promise, at: performance.now(), index: null, failed: false };
   // Taken (and its failure handled) by the map; a page that never shows the map drops it.
   promise.then(

@@ -104,7 +104,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   // basemap can load meanwhile (map.first_render50k).
   const mapConfig = useMapConfig();
   const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
-  // On a page opened at /wall the feed was asked for before the bundle loaded (public/wall-boot.js) and this
+  // On a page opened at /wall the feed was asked for before the bundle loaded (client/boot/wall-boot.js) and this
   // does nothing; a wall reached from another page asks here, after the screen's own request (its effect runs
   // first). maplibre's worker starts here either way.
   useEffect(() => {
