@@ -538,7 +538,8 @@ export function createApp(deps: AppDeps) {
         index: false,
         maxAge: '1h',
         setHeaders: (res, file) => {
-          if (file.endsWith('index.html')) res.setHeader('Cache-Control', 'no-cache');
+          // wall-boot.js names the point worker's hashed file: after an upgrade it must name the new one.
+          if (file.endsWith('index.html') || file.endsWith('wall-boot.js')) res.setHeader('Cache-Control', 'no-cache');
         },
       }),
     );
