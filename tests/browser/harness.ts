@@ -196,6 +196,15 @@ export async function readVideoClock(
   selector: string,
   nearMs: number,
 ): Promise<{ ms: number; text: string; position: number } | undefined> {
+  // A picture to read: right after a seek the element may hold none yet (videoWidth 0), though its position moved.
+  await page.waitForFunction(
+    (sel) => {
+      const v = document.querySelector<HTMLVideoElement>(sel);
+      return !!v && v.videoWidth > 0 && v.readyState >= 2;
+    },
+    selector,
+    { timeout: 15_000 },
+  );
   const frame = await page.evaluate((sel) => {
     const v = document.querySelector<HTMLVideoElement>(sel)!;
     const c = document.createElement('canvas');

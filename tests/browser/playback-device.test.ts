@@ -80,6 +80,17 @@ describe.skipIf(skip)('device playback page', () => {
     expect(longest.end - longest.start).toBeGreaterThan(3_600_000);
 
     const { context, page, errors } = await openPage(browser, ts.url);
+    // Replays the page ends (a new speed is a new replay; the old one must not be left to idle out), by ticket.
+    const ended: string[] = [];
+    page.on('request', (req) => {
+      const m = /\/recordings\/([^/?]+)$/.exec(new URL(req.url()).pathname);
+      if (req.method() === 'DELETE' && m) ended.push(m[1]!);
+    });
+    const played: string[] = [];
+    page.on('request', (req) => {
+      const m = /\/recordings\/([^/]+)\/index\.m3u8$/.exec(new URL(req.url()).pathname);
+      if (m && !played.includes(m[1]!)) played.push(m[1]!);
+    });
     await signIn(page, 'township1');
     await page.goto(`/playback/${cam}`);
     await page.getByTestId('playback').waitFor();
@@ -123,6 +134,10 @@ describe.skipIf(skip)('device playback page', () => {
     }
     expect(rate, 'recorded seconds per second of video at 4×').toBeGreaterThan(2.5);
     expect(rate).toBeLessThan(5.5);
+    // The 1× replay was ended when the 4× one replaced it; the one playing was not.
+    expect(played.length).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => ended).toContain(played[0]);
+    expect(ended).not.toContain(played[played.length - 1]);
     await page.screenshot({ path: path.join(ARTIFACTS, 'playback-device.png') });
     expect(errors).toEqual([]);
     await context.close();

@@ -186,6 +186,32 @@ describe('device recordings (Profile G)', () => {
     expect(rows.map((x) => JSON.parse(x.detail).source)).toEqual(['device', 'device']);
   }, 120_000);
 
+  it('ends a replay when its player is done (DELETE /recordings/<ticket>), for the ticket’s own session only', async () => {
+    const t1token = await ts.login('township1');
+    const own = await client(ts.api, t1token).post(`/recording/cameras/${withG}/playback`, {
+      from: iso(Date.now() - 600_000),
+      to: iso(Date.now() - 300_000),
+      source: 'device',
+    });
+    expect(own.status, own.text).toBe(200);
+    const playlistUrl = own.json.playlistUrl as string;
+    await segments(playlistUrl, t1token, 1);
+    const ticketUrl = `${ts.url}${playlistUrl.replace(/\/index\.m3u8$/, '')}`;
+    const end = (token?: string) =>
+      fetch(ticketUrl, { method: 'DELETE', headers: token ? { authorization: `Bearer ${token}` } : {} });
+    expect((await end()).status).toBe(401);
+    // Another session (of the same user, or another township's) cannot end it: it still plays.
+    expect((await end(await ts.login('township1'))).status).toBe(403);
+    expect((await end(await ts.login('township2'))).status).toBe(403);
+    const playlist = () => fetch(`${ts.url}${playlistUrl}`, { headers: { authorization: `Bearer ${t1token}` } });
+    expect((await playlist()).status).toBe(200);
+    // Its own session ends it at once: the relay is gone, not left to idle out.
+    expect((await end(t1token)).status).toBe(204);
+    const gone = await playlist();
+    expect(gone.status).toBe(404);
+    expect(((await gone.json()) as { error: { message: string } }).error.message).toMatch(/ended/);
+  }, 60_000);
+
   it('a township can neither list nor play another township’s camera, nor use another session’s ticket', async () => {
     const t2token = await ts.login('township2');
     const t2 = client(ts.api, t2token);

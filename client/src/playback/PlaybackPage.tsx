@@ -165,7 +165,7 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
   const [download, setDownload] = useState<{ from: string; to: string } | null>(null);
   const [clips, setClips] = useState<Clip[]>([]);
   const video = useRef<HTMLVideoElement>(null);
-  const { ticket, open, seekWithin, stop: stopPlayer, shownTime } = usePlaybackPlayer(video);
+  const { open, seekWithin, stop: stopPlayer, shownTime, applySpeed } = usePlaybackPlayer(video);
   /** One frame's duration: the smallest step between presented frames seen (25 fps until one is seen). */
   const frameSec = useRef(0.04);
   const frameSeen = useRef(false);
@@ -304,13 +304,9 @@ export function PlaybackPage({ cameraId }: { cameraId: number }) {
             onChange={(e) => {
               const s = Number(e.target.value);
               setSpeed(s);
-              if (ticket.current?.answer.source === 'device') {
-                // The camera plays faster itself: ask it again from where the picture is (effect below).
-                ticket.current = null;
-                reopen.current = true;
-                return;
-              }
-              if (video.current) video.current.playbackRate = s;
+              // A camera's replay: ask it again from where the picture is (effect below). The replay playing
+              // now goes on until the new one replaces it, and is ended then (usePlaybackPlayer).
+              if (!applySpeed(s)) reopen.current = true;
             }}
           >
             <SpeedOptions />

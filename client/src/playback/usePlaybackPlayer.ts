@@ -160,6 +160,22 @@ export function usePointSpans(cameraId: number, from: number, to: number): Point
 }
 
 /**
+ * A camera's replay the player no longer shows (back to live, another moment, closed) ends now: the camera
+ * serves few replay sessions, and one left to idle out could refuse the next (DELETE /recordings/<ticket>).
+ * A platform playback holds nothing to end.
+ */
+function endReplay(t: PlaybackTicket | null): void {
+  const url = t?.answer.source === 'device' ? t.answer.playlistUrl : null;
+  const token = url ? /^\/recordings\/([^/]+)\//.exec(url)?.[1] : undefined;
+  if (!token) return;
+  const headers: Record<string, string> = {};
+  const session = windowSession();
+  if (session) headers['Authorization'] = `Bearer ${session}`;
+  // (A page being closed may not send it: the replay then idles out on the server.)
+  void fetch(`/recordings/${token}`, { method: 'DELETE', headers, credentials: 'same-origin' }).catch(() => undefined);
+}
+
+/**
  * One <video> playing tickets. `open` asks for a new ticket from a moment and plays it (an older `open` still
  * under way is dropped); `seekWithin` moves inside the current one when it covers the moment (platform
  * recordings; a device replay is a stream from one moment, so a seek there is a new replay).
@@ -173,6 +189,7 @@ export function usePlaybackPlayer(video: RefObject<HTMLVideoElement | null>) {
     generation.current += 1;
     hls.current?.destroy();
     hls.current = null;
+    endReplay(ticket.current);
     ticket.current = null;
   }, []);
   useEffect(() => stop, [stop]);
@@ -208,9 +225,13 @@ export function usePlaybackPlayer(video: RefObject<HTMLVideoElement | null>) {
           ...(source === 'device' ? { source, speed } : {}),
         },
       });
-      if (mine !== generation.current) return null;
+      if (mine !== generation.current) {
+        endReplay({ fromMs: ms, toMs, answer });
+        return null;
+      }
       hls.current?.destroy();
       hls.current = null;
+      endReplay(ticket.current);
       const next = { fromMs: ms, toMs, answer };
       ticket.current = next;
       const el = video.current;
@@ -236,11 +257,24 @@ export function usePlaybackPlayer(video: RefObject<HTMLVideoElement | null>) {
     [video],
   );
 
+  /**
+   * A new speed. A platform recording plays faster in the browser (true); a camera's replay cannot: the camera
+   * replays at the speed asked, so the caller asks for a new replay from the moment shown (false).
+   */
+  const applySpeed = useCallback(
+    (speed: number): boolean => {
+      if (ticket.current?.answer.source === 'device') return false;
+      if (video.current) video.current.playbackRate = speed;
+      return true;
+    },
+    [video],
+  );
+
   /** The recorded time of the picture shown (null before a ticket plays, or in a gap of the segment map). */
   const shownTime = useCallback((): number | null => {
     const el = video.current;
     return el && ticket.current ? recordedTimeAt(ticket.current, el.currentTime) : null;
   }, [video]);
 
-  return { ticket, open, seekWithin, stop, shownTime };
+  return { ticket, open, seekWithin, stop, shownTime, applySpeed };
 }

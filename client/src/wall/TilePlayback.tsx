@@ -35,7 +35,7 @@ export function TilePlayback({ cameraId, onLive, onFullPage }: TilePlaybackProps
   });
   const recorded = usePointSpans(cameraId, range.from, range.to);
   const video = useRef<HTMLVideoElement>(null);
-  const { ticket, open, seekWithin, shownTime } = usePlaybackPlayer(video);
+  const { open, seekWithin, shownTime, applySpeed } = usePlaybackPlayer(video);
   const [source, setSource] = useState<Source>('platform');
   const [speed, setSpeed] = useState(1);
   const [cursor, setCursor] = useState<number | null>(null);
@@ -112,9 +112,8 @@ export function TilePlayback({ cameraId, onLive, onFullPage }: TilePlaybackProps
             onChange={(e) => {
               const s = Number(e.target.value);
               setSpeed(s);
-              // The camera plays faster itself: a new replay from the moment shown.
-              if (ticket.current?.answer.source === 'device' && cursor !== null) void start(cursor, source, s);
-              else if (video.current) video.current.playbackRate = s;
+              // A camera's replay: a new one from the moment shown.
+              if (!applySpeed(s) && cursor !== null) void start(cursor, source, s);
             }}
           >
             <SpeedOptions />

@@ -27,7 +27,7 @@ import {
 } from '../protocols/onvif/profile-g.ts';
 import type { RelayEngine } from '../relay/engine.ts';
 import { ISO, cameraInScope } from './common.ts';
-import { issuePlaybackTicket, redeemPlaybackTicket, verifyPlaybackTicket } from './ticket.ts';
+import { issuePlaybackTicket, redeemPlaybackTicket } from './ticket.ts';
 
 export interface DevicePlaybackDeps {
   cameras: CameraRepo;
@@ -210,11 +210,13 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
       return { kind: 'segment', path: abs };
     },
 
-    /** Ends a replay at once (the player closed). */
-    async close(session: AuthContext, token: string): Promise<void> {
-      const g = verifyPlaybackTicket(deps.tokenKey, 'dev', token, Math.floor(nowMs() / 1000));
-      if (typeof g === 'string' || g.userId !== session.user.id) return;
-      await relay.stop(replayKey(g.cameraId, g.replayId));
+    /**
+     * Ends a replay at once (its player went back to live, or closed) rather than when it idles out: a camera
+     * serves only a few replay sessions. Only the session the ticket was issued to may, as for its files.
+     */
+    async close(session: AuthContext | undefined, token: string): Promise<void> {
+      const { grant: g, camera: c } = redeemPlaybackTicket(deps, 'dev', session, token);
+      await relay.stop(replayKey(c.id, g.replayId));
     },
   };
 }

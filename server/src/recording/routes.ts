@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Router, type Response } from 'express';
 import { authOf, type AuthService } from '../auth/index.ts';
-import { HttpError, parseOr400 } from '../http/errors.ts';
+import { HttpError, parseOr400, unauthorized } from '../http/errors.ts';
 import type { DevicePlayback } from './device.ts';
 import type { PlaybackService } from './playback.service.ts';
 import { idParam, planBody, playbackBody, rangeQuery, spansQuery } from './schema.ts';
@@ -129,6 +129,16 @@ export function recordingFileRoutes(deps: {
     }
     res.setHeader('Cache-Control', 'private, max-age=3600, immutable');
     await sendFile(res, f.path, 'video/mp2t');
+  });
+  // The player is done with its ticket. A camera's replay ends now (device.close); a platform playback holds
+  // nothing to end.
+  r.delete('/recordings/:token', async (req, res) => {
+    const sessionToken = auth.tokenFrom(req);
+    const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
+    if (!session) throw unauthorized();
+    const token = String(req.params.token);
+    if (isDeviceTicket(token)) await device.close(session, token);
+    res.status(204).end();
   });
   return r;
 }
