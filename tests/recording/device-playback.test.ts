@@ -101,6 +101,17 @@ async function readSegments(playlistUrl: string, token: string, segs: Array<{ na
   return { clocks, decoded };
 }
 
+/** A replay of the Profile G camera from ten minutes ago, for the session `token`; its playlist's path. */
+async function replayOf(token: string): Promise<string> {
+  const own = await client(ts.api, token).post(`/recording/cameras/${withG}/playback`, {
+    from: iso(Date.now() - 600_000),
+    to: iso(Date.now() - 300_000),
+    source: 'device',
+  });
+  expect(own.status, own.text).toBe(200);
+  return own.json.playlistUrl as string;
+}
+
 describe('device recordings (Profile G)', () => {
   it('lists the camera’s own spans with their gaps beside the platform’s', async () => {
     const t1 = await as('township1');
@@ -188,13 +199,7 @@ describe('device recordings (Profile G)', () => {
 
   it('ends a replay when its player is done (DELETE /recordings/<ticket>), for the ticket’s own session only', async () => {
     const t1token = await ts.login('township1');
-    const own = await client(ts.api, t1token).post(`/recording/cameras/${withG}/playback`, {
-      from: iso(Date.now() - 600_000),
-      to: iso(Date.now() - 300_000),
-      source: 'device',
-    });
-    expect(own.status, own.text).toBe(200);
-    const playlistUrl = own.json.playlistUrl as string;
+    const playlistUrl = await replayOf(t1token);
     await segments(playlistUrl, t1token, 1);
     const ticketUrl = `${ts.url}${playlistUrl.replace(/\/index\.m3u8$/, '')}`;
     const end = (token?: string) =>
@@ -226,13 +231,7 @@ describe('device recordings (Profile G)', () => {
     expect(play.status).toBe(404);
     // A ticket township1 got is no use to township2, nor to another session of township1.
     const t1token = await ts.login('township1');
-    const own = await client(ts.api, t1token).post(`/recording/cameras/${withG}/playback`, {
-      from: iso(Date.now() - 600_000),
-      to: iso(Date.now() - 300_000),
-      source: 'device',
-    });
-    expect(own.status, own.text).toBe(200);
-    const url = `${ts.url}${own.json.playlistUrl as string}`;
+    const url = `${ts.url}${await replayOf(t1token)}`;
     const stolen = await fetch(url, { headers: { authorization: `Bearer ${t2token}` } });
     expect(stolen.status).toBe(403);
     const otherSession = await fetch(url, { headers: { authorization: `Bearer ${await ts.login('township1')}` } });
