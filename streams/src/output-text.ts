@@ -100,10 +100,15 @@ export function progressSample(b: ReadonlyMap<string, string>): ProgressSample {
 }
 
 /**
- * Masks credentials in URLs (`rtsp://admin:pw@host` → `rtsp://***@host`): ffmpeg repeats the input URL in its
- * errors, and stderr lines go to logs and the API.
+ * `scheme://user:password@host` (RTSP, HTTP, RTMP, MQTT…): everything between `//` and the last `@` of the
+ * authority (passwords with an unencoded '@' are common on cameras), never past its end (/ ? # or a space).
  */
-export function redactUrls(text: string): string {
-  // Greedy up to the last '@' before the path: passwords with an unencoded '@' are common on cameras.
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/]*@/gi, '$1***@');
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
+
+/**
+ * Masks credentials in URLs (`rtsp://admin:pw@host` → `rtsp://***@host`): ffmpeg repeats the input URL in its
+ * errors, and stderr lines go to logs and the API. The server's logger uses it with its own mark.
+ */
+export function redactUrls(text: string, mark = '***'): string {
+  return text.replace(URL_USERINFO, `$1${mark}@`);
 }

@@ -8,6 +8,8 @@
  * pino anyway; what is left (one JSON line per call) is the dozen lines below,
  * in the format every deployment already reads.
  */
+import { redactUrls } from '../../../streams/src/output-text.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -27,12 +29,9 @@ export const REDACTED = '[redacted]';
 export const SECRET_KEY =
   /pass(word|wd|phrase)?$|secret|token|ticket|authorization|cookie|credential|api[-_]?key|device[-_]?key|^x-.*-key$/i;
 
-/** `scheme://user:password@host` (RTSP, HTTP, RTMP, MQTT…): everything between `//` and the last `@` of the authority. */
-const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*(?:@[^\s/?#@]*)*@/gi;
-
-/** A string with the user information of every URL in it replaced. */
+/** A string with the user information of every URL in it replaced (the media plane's rule, this mark). */
 export function redactText(text: string): string {
-  return text.replace(URL_USERINFO, `$1${REDACTED}@`);
+  return redactUrls(text, REDACTED);
 }
 
 /** A copy of `value` fit for a log: secret fields and URL credentials replaced, at any depth. */

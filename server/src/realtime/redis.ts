@@ -60,7 +60,8 @@ export async function connectRedisFanout(opts: {
     new Promise<boolean>((r) => setTimeout(() => r(false), timeout).unref()),
   ]);
   if (!connected) {
-    opts.log.error('redis unreachable: Socket.IO stays in-process', { url: redactUrl(opts.url) });
+    // The logger masks the URL's password.
+    opts.log.error('redis unreachable: Socket.IO stays in-process', { url: opts.url });
     client.destroy();
     return null;
   }
@@ -121,15 +122,4 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
-}
-
-/** The URL without its password, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid url)';
-  }
 }
