@@ -33,6 +33,21 @@ export function loggableUrl(url: string): string {
   return `${path}?${params.toString()}`;
 }
 
+/**
+ * Calls `fn` once, when the answer to a request has ended: sent in full (`finished`), or cut off because the
+ * client went away. For the request log and the latency metrics.
+ */
+export function whenAnswered(res: Response, fn: (finished: boolean) => void): void {
+  let done = false;
+  const end = () => {
+    if (done) return;
+    done = true;
+    fn(res.writableFinished);
+  };
+  res.once('finish', end);
+  res.once('close', end);
+}
+
 /** Requests that come by the hundred per minute from one page and say nothing new: logged at debug. */
 const ROUTINE =
   /^\/(streams|recordings|assets)\/|^\/metrics$|^\/api\/v1\/health\/(live|ready)$|\.(js|css|png|svg|ico|woff2?)$/;
@@ -49,10 +64,7 @@ export function requestLog(log: Logger) {
     res.setHeader(REQUEST_ID_HEADER, id);
     const started = performance.now();
     const url = req.originalUrl;
-    let done = false;
-    const end = () => {
-      if (done) return;
-      done = true;
+    whenAnswered(res, (finished) => {
       const fields = {
         requestId: id,
         method: req.method,
@@ -60,14 +72,12 @@ export function requestLog(log: Logger) {
         status: res.statusCode,
         ms: Math.round((performance.now() - started) * 10) / 10,
         ip: req.ip,
-        ...(res.writableFinished ? {} : { aborted: true }),
+        ...(finished ? {} : { aborted: true }),
       };
       if (res.statusCode >= 500) log.warn('request', fields);
       else if (ROUTINE.test(url.split('?')[0]!)) log.debug('request', fields);
       else log.info('request', fields);
-    };
-    res.once('finish', end);
-    res.once('close', end);
+    });
     next();
   };
 }

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import { whenAnswered } from '../http/request-log.ts';
 import type { Metrics } from './metrics.ts';
 
 /**
@@ -18,16 +19,10 @@ export function routePattern(req: Request, mounts: readonly string[]): string {
 export function httpMetrics(metrics: Metrics, mounts: readonly string[]) {
   return (req: Request, res: Response, next: NextFunction) => {
     const stop = metrics.httpDuration.startTimer();
-    let done = false;
-    const end = () => {
-      if (done) return;
-      done = true;
-      // A client that went away before the answer is counted with status 499, as nginx logs it.
-      const status = res.writableFinished ? String(res.statusCode) : '499';
-      stop({ method: req.method, route: routePattern(req, mounts), status });
-    };
-    res.once('finish', end);
-    res.once('close', end);
+    // A client that went away before the answer is counted with status 499, as nginx logs it.
+    whenAnswered(res, (finished) =>
+      stop({ method: req.method, route: routePattern(req, mounts), status: finished ? String(res.statusCode) : '499' }),
+    );
     next();
   };
 }
