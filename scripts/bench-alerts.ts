@@ -27,16 +27,14 @@ import { io } from 'socket.io-client';
 import type { AlertView } from '../server/src/api/contract.ts';
 import { client, startTestServer, type TestServer, type TypedSocket } from '../tests/helpers/server.ts';
 import { deleteRedisKeys } from '../tests/alerts/services.ts';
+import { percentile } from './sim/measure.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 60);
 const RATE = 100;
 const CLIENTS = 200;
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
+const pct = percentile;
 const bench = (name: string, value: number, unit: string) =>
   console.log(`BENCH ${name} ${unit === 'ms' ? value.toFixed(2) : String(value)} ${unit}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -28,16 +28,14 @@ import type { AlertView } from '../server/src/api/contract.ts';
 import { alertPages, startMainProcess, stopProcess } from '../tests/helpers/processes.ts';
 import { ownRedis } from '../tests/helpers/redis-server.ts';
 import { client, startTestServer, type TypedSocket } from '../tests/helpers/server.ts';
+import { percentile } from './sim/measure.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 30);
 const RATE = 100;
 const CLIENTS = 200;
 const DEMO_PASSWORD = 'Demo@2026';
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
+const pct = percentile;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const clock = () => performance.timeOrigin + performance.now();
 const TITLE = /#(\d+)@([\d.]+)$/;

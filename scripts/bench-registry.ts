@@ -18,6 +18,7 @@ import { createSecretBox } from '../server/src/crypto/secret-box.ts';
 import { openSqlite } from '../server/src/db/sqlite.ts';
 import { demoCameraFields, prng, seedOrgTree } from '../server/src/demo/seed.ts';
 import { createLogger, systemClock } from '../server/src/http/logger.ts';
+import { percentile } from './sim/measure.ts';
 
 const N = Number(process.env.BENCH_POINTS ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -26,10 +27,7 @@ const work = mkdtempSync(path.join(tmpdir(), 'ccc-bench-'));
 const key = randomBytes(32);
 const secrets = createSecretBox(key);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-};
+const pct = percentile;
 const bench = (name: string, value: number, unit: string) =>
   console.log(`BENCH ${name} ${value.toFixed(unit === 'ms' ? 2 : 3)} ${unit}`);
 

@@ -25,6 +25,7 @@ import { parseArgs } from 'node:util';
 import { claimLoopbackBlock } from './sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator } from './sim/index.ts';
 import { client, startTestServer } from '../tests/helpers/server.ts';
+import { percentile } from './sim/measure.ts';
 
 const { values } = parseArgs({
   options: {
@@ -113,8 +114,7 @@ function startSim(count: number, clipDir: string, gop: number): Promise<SimProc>
   });
 }
 
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const pct = percentile;
 const bench = (name: string, v: number, unit: string, what: string) =>
   console.log(`BENCH ${name} ${v.toFixed(unit === 'count' ? 0 : 3)} ${unit}  # ${what}`);
 const load = () =>

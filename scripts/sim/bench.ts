@@ -20,6 +20,7 @@ import path from 'node:path';
 import { defaultCameraSpecs, measureResources, startSimulator, type Simulator } from './index.ts';
 import { RawRtsp } from './test-support.ts';
 import { ClockBand, clockBandLayout } from './wallclock.ts';
+import { percentile } from './measure.ts';
 
 const N = Number(process.env.BENCH_CAMERAS ?? 50);
 const S = Number(process.env.BENCH_STREAMS ?? 4);
@@ -33,8 +34,7 @@ const bench = (name: string, value: number, unit: string) => console.log(`BENCH 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const randomBase = () => `127.${100 + Math.floor(Math.random() * 150)}.1.1`;
 const load = () => loadavg()[0]!.toFixed(1);
-const pct = (xs: number[], p: number) =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const pct = percentile;
 const DEMO_SUB = { width: 480, height: 270, fps: 15 };
 
 if (process.env.BENCH_SINK) await sink();

@@ -38,3 +38,12 @@ export async function measureResources(windowMs: number): Promise<ResourceSample
     wallMs,
   };
 }
+
+/**
+ * The p-th percentile of `xs` (the sample at floor(p% of n), the last for p = 100): what the benchmarks print.
+ * NaN for no samples.
+ */
+export function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
