@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSharedCounters } from '../../server/src/cluster/counters.ts';
+import { createSharedCounters } from '../../server/src/cluster/rate-windows.ts';
 import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { createLogger } from '../../server/src/http/logger.ts';
 import { deleteRedisKeys, serviceAvailable } from '../alerts/services.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { AuditLog } from '../audit/index.ts';
-import { createSharedCounters, type SharedCounters } from '../cluster/counters.ts';
+import { createSharedCounters, type SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';

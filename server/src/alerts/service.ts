@@ -20,7 +20,7 @@ import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
-import type { SharedCounters } from '../cluster/counters.ts';
+import type { SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { EventBus } from '../events.ts';
 import type { LonLat } from '../geo/coords.ts';

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { LoginResponse, Permission, SessionEndReason, SessionUser } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
-import { createSharedCounters, type SharedCounters } from '../cluster/counters.ts';
+import { createSharedCounters, type SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { HttpError, forbidden, parseOr400, unauthorized } from '../http/errors.ts';
 import type { EventBus } from '../events.ts';

@@ -1,4 +1,4 @@
-import type { WindowCounter } from '../cluster/counters.ts';
+import type { WindowCounter } from '../cluster/rate-windows.ts';
 
 /**
  * Counts failures per key in a fixed window. The counts live where the

@@ -7,4 +7,4 @@ export {
   type LeaseRepo,
   type LeaseRow,
 } from './lease.ts';
-export { createSharedCounters, type SharedCounters, type WindowCount, type WindowCounter } from './counters.ts';
+export { createSharedCounters, type SharedCounters, type WindowCount, type WindowCounter } from './rate-windows.ts';

@@ -146,7 +146,7 @@ export const configSchema = z
       .strict(),
     redis: z
       .object({
-        /** With a URL, several processes share pushes (Redis Streams) and rate limits (cluster/counters.ts). */
+        /** With a URL, several processes share pushes (Redis Streams) and rate limits (cluster/rate-windows.ts). */
         url: z.string().min(1).nullable(),
         /** Prefix of every Redis key and channel this deployment uses (several centers may share one Redis). */
         keyPrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),

@@ -1,7 +1,7 @@
 import type { PtzCommand, PtzPresetView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
-import { createSharedCounters, type SharedCounters } from '../cluster/counters.ts';
+import { createSharedCounters, type SharedCounters } from '../cluster/rate-windows.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
