@@ -348,6 +348,30 @@ describe.skipIf(skip)('live video in the registry console', () => {
     await expect.poll(() => tile.getAttribute('data-state'), { timeout: 60_000, interval: 500 }).toBe('live');
   }, 90_000);
 
+  it('a page that stands still for 12 s plays on near the live edge: no reconnecting, no lost segment', async () => {
+    const { page, tile } = await openAndPlay(PTZ_NAME);
+    const notFound: string[] = [];
+    page.on('response', (r) => {
+      if (r.status() === 404 && new URL(r.url()).pathname.startsWith('/streams/')) notFound.push(r.url());
+    });
+    await expect.poll(() => tile.getAttribute('data-state'), { timeout: 30_000 }).toBe('live');
+    const video = page.locator('.live-panel video');
+    /** Wall-clock seconds minus the picture's time: grows by however far the player falls behind. */
+    const behind = () =>
+      video.evaluate((v) => Date.now() / 1000 - (v as unknown as { currentTime: number }).currentTime);
+    await page.waitForTimeout(3_000);
+    const before = await behind();
+    await page.evaluate(WATCH_STATES);
+    // The main thread blocked for 12 s, as a loaded machine redrawing the map did to a 16-tile wall.
+    await page.evaluate(() => {
+      for (const end = Date.now() + 8_000; Date.now() < end;);
+    });
+    // Back near where it was (hls.js jumps to the live edge), without falling back to reconnecting.
+    await expect.poll(behind, { timeout: 20_000, interval: 500 }).toBeLessThan(before + 3);
+    await expect(page.evaluate<string[]>(STATES_SEEN)).resolves.toEqual([]);
+    expect(notFound, 'segments gone before the player came back for them').toEqual([]);
+  }, 60_000);
+
   it('hides PTZ from a viewer', async () => {
     const { page } = await open();
     await h.login(page, 'viewer');

@@ -16,6 +16,7 @@ import type { ErrorData, HlsConfig, LoaderResponse, RetryConfig } from 'hls.js';
 import type { StreamState, StreamStateEvent } from '@api/contract.ts';
 import { ApiError, NETWORK_ERROR_STATUS, isAbort, windowSession, type TicketGrant } from '../api.ts';
 import { FrameRateMeter } from './frameRate.ts';
+import { tickClock } from './pageFreeze.ts';
 
 export type Quality = 'main' | 'sub';
 
@@ -145,7 +146,7 @@ const retryWhileStarting: RetryConfig['shouldRetry'] = (
 ) => retry || (response?.code === 404 && !!config && count < config.maxNumRetry);
 
 /**
- * Live HLS from the relay: 1 s segments, a list of about six. Two segments
+ * Live HLS from the relay: 1 s segments, a list of about 24 s (a player held up by a stall finds its segments). Two segments
  * behind the edge keeps latency near 2–3 s; catching up at 1.1× is invisible.
  */
 export const LIVE_HLS_CONFIG: Partial<HlsConfig> = {
@@ -196,6 +197,7 @@ export class LiveSession {
   #failures = 0;
   #server: { state: StreamState; reason: string | null } | null = null;
   #attachedAt = 0;
+  readonly #ticks = tickClock(1_000);
   #lastTime = -1;
   #lastAdvance = 0;
   #buffering = false;
@@ -436,6 +438,12 @@ export class LiveSession {
     if (this.#disposed || !this.#hls) return;
     const now = Date.now();
     const { video } = this.#o;
+    const frozen = this.#ticks.lateBy(now);
+    if (frozen > 0) {
+      // The page stood still, not the picture (hls.js goes back to the live edge by itself).
+      this.#lastAdvance = now;
+      this.#attachedAt += frozen;
+    }
     this.#measureFrameRate(video);
     // Chrome may pause video in a background tab; that is not a stall.
     if (document.hidden) {

@@ -9,6 +9,7 @@
  */
 import { isAbort, type TicketGrant } from '../api.ts';
 import { FrameRateMeter } from './frameRate.ts';
+import { tickClock } from './pageFreeze.ts';
 import { liveSocket, liveSocketUsable } from './liveSocket.ts';
 import { streamToken, type Quality, type TileView } from './liveSession.ts';
 import {
@@ -68,6 +69,7 @@ export class MseSession {
   #needKey = false;
   #timer: number | undefined;
   #startedAt = 0;
+  readonly #ticks = tickClock(TICK_MS);
   #lastTime = -1;
   #lastAdvance = 0;
   #disposed = false;
@@ -237,6 +239,12 @@ export class MseSession {
     if (this.#disposed || this.#m.state === 'fallback') return;
     const { video } = this.#o;
     const now = Date.now();
+    const frozen = this.#ticks.lateBy(now);
+    if (frozen > 0) {
+      // The page stood still, not the picture: start the clocks again and go back to the live edge.
+      this.#lastAdvance = now;
+      this.#startedAt += frozen;
+    }
     const t = video.currentTime;
     if (t !== this.#lastTime && t > 0) {
       this.#lastTime = t;
@@ -253,7 +261,7 @@ export class MseSession {
       this.#lastAdvance = now;
       this.#step({ type: 'stall' });
     }
-    this.#control(false);
+    this.#control(frozen > 0);
   };
 
   /** Buffer control: latency target, playback rate, trimming, gap and live jumps. */
