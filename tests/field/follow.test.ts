@@ -1,8 +1,10 @@
 /**
  * Issue 12, items 4 and 9, with real ffmpeg against two simulated cameras that demand a password: the relay
  * follows the registry — a new stream address while someone watches shows the other camera's picture on the
- * same ticket (the decoded resolution changes), a deleted point's relay stops — and no process on the machine
- * has the camera password in its command line.
+ * same ticket (the decoded resolution changes), a new password or RTSP transport restarts it at once (a
+ * new ffmpeg; a wrong password makes the camera refuse it, the right one plays again; the new transport is the
+ * one that carries the video), a deleted point's relay stops — and no process on the machine has the camera
+ * password in its command line.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
@@ -111,6 +113,72 @@ describe('the relay follows the registry', () => {
     expect(ffmpegPidsMentioning(t.engine!.status(`${pointId}:main`)!.dir)).toHaveLength(1);
     expect(commandLinesContaining(PASSWORD)).toEqual([]);
     events.socket.close();
+  });
+
+  /** The one ffmpeg of the watched stream. */
+  const relayPid = () => {
+    const pids = ffmpegPidsMentioning(t.engine!.status(`${pointId}:main`)!.dir);
+    expect(pids).toHaveLength(1);
+    return pids[0]!;
+  };
+  const patchPoint = async (patch: Record<string, unknown>) => {
+    const point = (await tech.get(`/cameras/${pointId}`)).json;
+    const r = await tech.patch(`/cameras/${pointId}`, { ...patch, version: point.version });
+    expect(r.status, r.text).toBe(200);
+  };
+  /** Waits until the playlist lists a segment it did not list before `since`, and decodes it. */
+  const nextNewSegment = async (since: string[]) => {
+    let fresh: string | undefined;
+    await expect
+      .poll(
+        async () => (fresh = (await playlist(t.url, playlistUrl, techToken)).segments.find((s) => !since.includes(s))),
+        { timeout: 30_000, interval: 300 },
+      )
+      .toBeTruthy();
+    return probeSegment(t.url, playlistUrl, fresh!, techToken);
+  };
+
+  it('a new password while watched restarts the relay: a wrong one is refused, the right one plays', async () => {
+    const events = await listenAs(t, 'tech', 'stream:state');
+    const key = `${pointId}:main`;
+    const oldPid = relayPid();
+    expect(t.engine!.status(key)?.state).toBe('live');
+    // Only a relay started anew with the new password can fail on it: the running one is already in.
+    await patchPoint({ credentials: { username: sim.cameras[1]!.username, password: 'Wrong-Password-1' } });
+    await expect
+      .poll(() => t.engine!.status(key), { timeout: 20_000 })
+      .toMatchObject({ state: 'error', reason: expect.stringMatching(/authentication failed/) });
+    expect(ffmpegPidsMentioning(t.engine!.status(key)!.dir)).not.toContain(oldPid);
+    const during = (await playlist(t.url, playlistUrl, techToken)).segments;
+    // The right password again: another relay starts on the same ticket and its video is the camera's.
+    await patchPoint({ credentials: { username: sim.cameras[1]!.username, password: PASSWORD } });
+    expect(await nextNewSegment(during)).toMatchObject({ status: 200, width: 480, height: 270 });
+    await expect.poll(() => t.engine!.status(key)?.state).toBe('live');
+    expect(relayPid()).not.toBe(oldPid);
+    await settle([events.socket]);
+    const mine = events.heard.filter((e) => e.cameraId === pointId);
+    expect(mine.filter((e) => e.state === 'starting' && e.reason === 'source changed')).toHaveLength(2);
+    expect(mine.map((e) => e.state)).not.toContain('stopped');
+    expect(commandLinesContaining(PASSWORD)).toEqual([]);
+    events.socket.close();
+  });
+
+  it('a new RTSP transport while watched restarts the relay over it (auto → udp → tcp)', async () => {
+    const key = `${pointId}:main`;
+    // 'auto' tries TCP first, and the simulator accepts it.
+    expect(t.engine!.relay.status(key)).toMatchObject({ state: 'live', transport: 'tcp' });
+    for (const transport of ['udp', 'tcp'] as const) {
+      const oldPid = relayPid();
+      await patchPoint({ rtspTransport: transport });
+      // Live again means output from the new process: a stream restarted in place starts over as 'starting'.
+      await expect
+        .poll(() => t.engine!.relay.status(key), { timeout: 20_000 })
+        .toMatchObject({ state: 'live', transport });
+      expect(relayPid()).not.toBe(oldPid);
+      const now = (await playlist(t.url, playlistUrl, techToken)).segments;
+      expect(await nextNewSegment(now)).toMatchObject({ status: 200, width: 480, height: 270 });
+      await expect.poll(async () => (await tech.get(`/cameras/${pointId}`)).json.rtspTransportSeen).toBe(transport);
+    }
   });
 
   it('deleting the watched point stops its relay: no ffmpeg, the playlist is gone', async () => {

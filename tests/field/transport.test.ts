@@ -2,13 +2,16 @@
  * Issue 12, item 1: a camera that offers RTSP over UDP only, served by GStreamer's RTSP server (software no
  * one on the team wrote). With the point's transport on 'auto' it plays (TCP refused, then UDP), UDP is
  * remembered, and the health check judges it online the same way. Forced to TCP, the refusal is the reason
- * everywhere, and a failed open counts no viewer.
+ * everywhere, and a failed open counts no viewer — whether it waits for the playlist or, as the live socket's
+ * tiles do, only for the relay to run — nor does a player that keeps fetching the playlist of a stream in error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { gstRtspAvailable, startGstRtsp, type GstRtsp } from '../helpers/gst-rtsp.ts';
 import { client, firstVillage, startTestServer, type TestServer } from '../helpers/server.ts';
 import { playlist, probeSegment } from './support.ts';
+
+type StreamRow = { cameraId: number; viewers: number; state: string; reason: string | null };
 
 const available = gstRtspAvailable();
 let t: TestServer;
@@ -78,7 +81,7 @@ describe.skipIf(!available)('a camera that offers RTSP over UDP only (GStreamer)
     expect(open.status).toBe(502);
     expect(open.json.error.message).toMatch(/refused RTSP over TCP \(461 Unsupported Transport\)/);
     expect(open.json.error.messageCode).toBe('stream_failed');
-    const streams = (await tech.get('/streams')).json as { cameraId: number; viewers: number; state: string }[];
+    const streams = (await tech.get('/streams')).json as StreamRow[];
     const mine = streams.find((s) => s.cameraId === id);
     expect(mine?.viewers ?? 0).toBe(0);
     expect(t.db.all('SELECT id FROM view_sessions WHERE camera_id = ?', [id])).toEqual([]);
@@ -86,5 +89,44 @@ describe.skipIf(!available)('a camera that offers RTSP over UDP only (GStreamer)
     const point = (await tech.get(`/cameras/${id}`)).json;
     expect(point.status).toBe('offline');
     expect(point.statusReason).toMatch(/refused RTSP over TCP \(461 Unsupported Transport\)/);
+  });
+
+  it("forced to TCP and opened as the live socket opens it (wait: 'running'): 502, no viewer", async () => {
+    const id = await register('强制TCP·实时画面', 'tcp');
+    const open = await tech.post(`/cameras/${id}/stream`, { quality: 'main', wait: 'running' });
+    expect(open.status, open.text).toBe(502);
+    expect(open.json.error.messageCode).toBe('stream_failed');
+    expect(open.json.error.message).toMatch(/refused RTSP over TCP \(461 Unsupported Transport\)/);
+    const mine = ((await tech.get('/streams')).json as StreamRow[]).find((s) => s.cameraId === id);
+    expect(mine?.viewers ?? 0).toBe(0);
+    expect(t.db.all('SELECT id FROM view_sessions WHERE camera_id = ?', [id])).toEqual([]);
+  });
+
+  it('a player fetching the playlist of a stream in error counts no viewer', async () => {
+    const id = await register('播放中改为TCP', 'auto');
+    const open = await tech.post(`/cameras/${id}/stream`, { quality: 'main' });
+    expect(open.status, open.text).toBe(200);
+    const playlistUrl = open.json.playlistUrl as string;
+    await expect.poll(async () => (await playlist(t.url, playlistUrl, techToken)).segments.length).toBeGreaterThan(0);
+    let lastFetch = Date.now();
+    const listed = async () => ((await tech.get('/streams')).json as StreamRow[]).find((s) => s.cameraId === id);
+    await expect.poll(listed).toMatchObject({ state: 'live', viewers: 1 });
+    // Forced to TCP while watched: the relay restarts and the camera refuses it, over and over.
+    const point = (await tech.get(`/cameras/${id}`)).json;
+    const patched = await tech.patch(`/cameras/${id}`, { rtspTransport: 'tcp', version: point.version });
+    expect(patched.status, patched.text).toBe(200);
+    await expect.poll(async () => (await listed())?.state, { timeout: 20_000 }).toBe('error');
+    expect((await listed())?.reason).toMatch(/refused RTSP over TCP \(461 Unsupported Transport\)/);
+    // Nobody watches a stream that shows nothing: the open session ended with it.
+    expect(await listed()).toMatchObject({ state: 'error', viewers: 0 });
+    // The player keeps asking (past the 5 s in which repeated requests are one), and is still no viewer.
+    await new Promise((r) => setTimeout(r, Math.max(0, 5_300 - (Date.now() - lastFetch))));
+    for (let i = 0; i < 3; i++) {
+      await playlist(t.url, playlistUrl, techToken);
+      lastFetch = Date.now();
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await listed()).toMatchObject({ state: 'error', viewers: 0 });
+    expect(t.db.all('SELECT id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [id])).toEqual([]);
   });
 });

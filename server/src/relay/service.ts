@@ -97,9 +97,17 @@ export function createRelayService(deps: RelayDeps) {
       [cameraId, quality],
     )?.n ?? 0;
 
+  const endSessions = (cameraId: number, quality: Quality) =>
+    db.run(
+      'UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
+      [cameraId, quality],
+    );
+
   const offState = engine.onState((key, s) => {
     const st = streams.get(key);
     if (!st) return;
+    // A stream in error shows nothing, so nobody watches it (issue 12: `viewers: 1` on a stream in error).
+    if (s.state === 'error') endSessions(st.cameraId, st.quality);
     const event: StreamStateEvent = {
       cameraId: st.cameraId,
       quality: st.quality,
@@ -114,10 +122,7 @@ export function createRelayService(deps: RelayDeps) {
     bus.emit('stream.state', { orgPath: st.orgPath, event });
     if (s.state === 'stopped') {
       streams.delete(key);
-      db.run(
-        'UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
-        [st.cameraId, st.quality],
-      );
+      endSessions(st.cameraId, st.quality);
     }
   });
 
@@ -177,8 +182,12 @@ export function createRelayService(deps: RelayDeps) {
   }
 
   const lastTouch = new Map<string, number>();
-  /** The requesting session's user watched: the audit names who fetched, which the ticket check made the issuer. */
+  /**
+   * The requesting session's user watched: the audit names who fetched, which the ticket check made the issuer.
+   * Not while the stream is in error: a player still asking for its playlist watches nothing (issue 12).
+   */
   function touchSession(userId: number, cameraId: number, quality: Quality) {
+    if (engine.status(`${cameraId}:${quality}`)?.state === 'error') return;
     const k = `${userId}:${cameraId}:${quality}`;
     const now = clock.now().getTime();
     if (now - (lastTouch.get(k) ?? 0) < 5000) return;
@@ -215,10 +224,7 @@ export function createRelayService(deps: RelayDeps) {
       // Out of the list before the process is gone, so no listing or state routing sees a dead point.
       streams.delete(key);
       if (!st && !s) continue;
-      db.run(
-        'UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
-        [c.id, quality],
-      );
+      endSessions(c.id, quality);
       if (st)
         bus.emit('stream.state', {
           orgPath: st.orgPath,
@@ -329,6 +335,34 @@ export function createRelayService(deps: RelayDeps) {
     if (c && c.rtspTransportSeen !== transport) cameras.setTransportSeen(c.id, transport);
   });
 
+  /**
+   * Resolves true once the stream runs — ffmpeg wrote its live fMP4 init segment, or an HLS segment made it
+   * live — and false when it fails or stops first, or after `timeoutMs`. What `wait: 'running'` waits for
+   * (issue 12: that open answered 200 and counted a viewer while the stream was still starting, then failed).
+   */
+  function waitUntilRunning(key: string, timeoutMs: number): Promise<boolean> {
+    const now = engine.status(key)?.state;
+    if (now === undefined || now === 'error' || now === 'stopped') return Promise.resolve(false);
+    if (now === 'live' || now === 'reconnecting') return Promise.resolve(true);
+    const feed = engine.live?.(key);
+    if (!feed) return engine.waitForPlaylist(key, timeoutMs);
+    return new Promise<boolean>((resolve) => {
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        off();
+        resolve(ok);
+      };
+      const off = engine.onState((k, s) => {
+        if (k !== key) return;
+        if (s.state === 'live' || s.state === 'reconnecting') finish(true);
+        else if (s.state === 'error' || s.state === 'stopped') finish(false);
+      });
+      void feed.waitForInit(timeoutMs).then(finish);
+    });
+  }
+
   /** The point as it is now, if it is still the point `ref` names (an id never names two cameras here). */
   function sameCamera(scope: AuthContext['scope'], cameraId: number, ref: string): CameraPoint | undefined {
     const c = cameras.byId(scope, cameraId);
@@ -371,8 +405,9 @@ export function createRelayService(deps: RelayDeps) {
 
   return {
     /**
-     * `wait: 'running'` (the live socket's tiles, issue 15) answers as soon as the relay runs instead of after
-     * its first HLS segment: the socket itself waits for the first keyframe, ~1 s sooner.
+     * `wait: 'running'` (the live socket's tiles, issue 15) answers as soon as the relay runs — its first output,
+     * the live fMP4 init segment — instead of after its first HLS segment: the socket itself waits for the first
+     * keyframe, ~1 s sooner. Either way an open whose stream fails first answers 502 and counts no viewer.
      */
     async open(
       ctx: AuthContext,
@@ -418,7 +453,12 @@ export function createRelayService(deps: RelayDeps) {
         }
       }
       engine.touch(key);
-      const ready = wait === 'playlist' ? await unlessClosing(engine.waitForPlaylist(key, deps.startTimeoutMs)) : false;
+      // Until it runs, fails or the start timeout passes (then it answers `starting`): the state below decides.
+      await unlessClosing(
+        wait === 'playlist'
+          ? engine.waitForPlaylist(key, deps.startTimeoutMs)
+          : waitUntilRunning(key, deps.startTimeoutMs),
+      );
       refuseIfClosing();
       const ref = cameraRef(deps.tokenKey, c);
       if (!sameCamera(WHOLE_REGISTRY, c.id, ref)) {
@@ -427,10 +467,11 @@ export function createRelayService(deps: RelayDeps) {
         throw notFound('camera point');
       }
       const st = engine.status(key);
-      if (!ready && st?.state === 'error') {
-        throw new HttpError(502, 'stream_failed', `stream failed: ${st.reason ?? 'unknown reason'}`);
+      // A viewer counts once the stream runs (issue 12: a failed open counted one on a stream in error); one
+      // that failed after its first output, before this answer, counts none either.
+      if (!st || st.state === 'error' || st.state === 'stopped') {
+        throw new HttpError(502, 'stream_failed', `stream failed: ${st?.reason ?? 'the stream stopped'}`);
       }
-      // A viewer counts once the stream runs (issue 12: a failed open counted one on a stream in error).
       startSession(ctx, ip, c.id, quality);
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.ticketTtlSec;
       const token = signGrant(deps.tokenKey, {
