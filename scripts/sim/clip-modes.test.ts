@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from './addresses.ts';
 import { NICE, clipFileName, placeholderParams } from './clips.ts';
 import { NAL, nalType, prepareStream, type H264Stream } from './h264.ts';
 import {
@@ -26,8 +27,10 @@ const SMALL = {
 };
 const dirs: string[] = [];
 const sims: Simulator[] = [];
+const blocks: LoopbackBlock[] = [];
 afterAll(async () => {
   await Promise.all(sims.map((s) => s.stop()));
+  await Promise.all(blocks.map((b) => b.release()));
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -36,7 +39,6 @@ const freshDir = () => {
   dirs.push(d);
   return d;
 };
-const randomBase = () => `127.${100 + Math.floor(Math.random() * 150)}.${1 + Math.floor(Math.random() * 250)}.1`;
 
 interface Call {
   cmd: string;
@@ -109,7 +111,10 @@ async function waitFor(what: string, ok: () => boolean, timeoutMs: number): Prom
   }
 }
 
+/** A simulator whose cameras live on a block of this run's own (issue 12), whatever hosts their specs name. */
 async function start(o: Partial<SimulatorOptions> & { cameras: SimulatorOptions['cameras'] }): Promise<Simulator> {
+  const block = await claimLoopbackBlock();
+  blocks.push(block);
   const sim = await startSimulator({
     onvifPort: 0,
     rtspPort: 0,
@@ -120,6 +125,7 @@ async function start(o: Partial<SimulatorOptions> & { cameras: SimulatorOptions[
     streamOverrides: SMALL,
     log: () => undefined,
     ...o,
+    cameras: o.cameras.map((c, i) => ({ ...c, host: block.host(i + 1) })),
   });
   sims.push(sim);
   return sim;
@@ -130,7 +136,7 @@ const firstIdr = (s: H264Stream) => idrSlice(s.aus.find((au) => au.idr)!.nals)!;
 
 describe('idrOnConnect: instant first frame from the shared placeholder', () => {
   // Only cameras that hand a new session an IDR stream the placeholder; the others join their own timeline.
-  const specs = defaultCameraSpecs(3, { firstIp: randomBase() }).map((s) => ({ ...s, idrOnConnect: true }));
+  const specs = defaultCameraSpecs(3).map((s) => ({ ...s, idrOnConnect: true }));
   const codes = specs.map((s) => s.code);
   const runner = recordingRunner(codes, codes);
   let sim: Simulator;
@@ -236,7 +242,7 @@ describe('idrOnConnect: instant first frame from the shared placeholder', () => 
 
 describe('a camera that joins mid-GOP (no idrOnConnect) streams no placeholder', () => {
   it("sends nothing while its own clip encodes, then its own clip from the timeline's next keyframe", async () => {
-    const specs = defaultCameraSpecs(1, { firstIp: randomBase() });
+    const specs = defaultCameraSpecs(1);
     const code = specs[0]!.code;
     const runner = recordingRunner([code], [code]);
     const clipDir = freshDir();
@@ -269,7 +275,7 @@ describe('a camera that joins mid-GOP (no idrOnConnect) streams no placeholder',
 
 describe("clipMode 'shared'", () => {
   it('serves 50 cameras from one clip per geometry: first frames and snapshots, no per-camera encode', async () => {
-    const specs = defaultCameraSpecs(50, { firstIp: randomBase() });
+    const specs = defaultCameraSpecs(50);
     const runner = recordingRunner(specs.map((s) => s.code));
     const clipDir = freshDir();
     const sim = await start({ cameras: specs, clipDir, clipMode: 'shared', runProcess: runner.runProcess });
@@ -307,7 +313,7 @@ describe("clipMode 'shared'", () => {
 
 describe('prewarm', () => {
   it('encodes every sub clip in the background, one at a time, under nice, and no main clip', async () => {
-    const specs = defaultCameraSpecs(4, { firstIp: randomBase() });
+    const specs = defaultCameraSpecs(4);
     const runner = recordingRunner(specs.map((s) => s.code));
     const clipDir = freshDir();
     const sim = await start({ cameras: specs, clipDir, runProcess: runner.runProcess, prewarm: { stream: 'sub' } });
@@ -330,7 +336,7 @@ describe('prewarm', () => {
   });
 
   it('stop() kills a prewarm encoder mid-way and leaves no ffmpeg child behind', async () => {
-    const specs = defaultCameraSpecs(4, { firstIp: randomBase() });
+    const specs = defaultCameraSpecs(4);
     const runner = recordingRunner(specs.map((s) => s.code));
     const clipDir = freshDir();
     const sim = await start({

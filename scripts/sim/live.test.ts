@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from './addresses.ts';
 import { NAL, nalType } from './h264.ts';
 import { defaultCameraSpecs, startSimulator, type SimCameraInfo, type Simulator } from './index.ts';
 import { annexB, framesOf, RawRtsp, sleep, soap, type ReceivedFrame } from './test-support.ts';
@@ -17,7 +18,8 @@ import { readClockBand } from './wallclock.ts';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const SUB = { width: 320, height: 180, fps: 15, bitrateKbps: 300 };
-const base = `127.${100 + Math.floor(Math.random() * 150)}.${1 + Math.floor(Math.random() * 250)}.1`;
+/** The cameras' addresses: a block of this run's own (issue 12), claimed before the simulator starts. */
+let block: LoopbackBlock;
 const clipDir = mkdtempSync(path.join(tmpdir(), 'sim-live-'));
 let sim: Simulator;
 /** 2 s GOP, joins mid-GOP (the default). */
@@ -31,7 +33,8 @@ let syncCam: SimCameraInfo;
 const open: RawRtsp[] = [];
 
 beforeAll(async () => {
-  const specs = defaultCameraSpecs(4, { firstIp: base }).map((s) => ({ ...s, clockOffsetSec: 0, faults: {} }));
+  block = await claimLoopbackBlock();
+  const specs = defaultCameraSpecs(4, { firstIp: block.host(1) }).map((s) => ({ ...s, clockOffsetSec: 0, faults: {} }));
   specs[0] = { ...specs[0]!, keyframeIntervalSec: 2 };
   specs[1] = { ...specs[1]!, keyframeIntervalSec: 2, idrOnConnect: true };
   specs[3] = { ...specs[3]!, keyframeIntervalSec: 4 };
@@ -51,6 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of open) c.close();
   await sim?.stop();
+  await block?.release();
   rmSync(clipDir, { recursive: true, force: true });
 });
 
@@ -223,7 +227,7 @@ describe('one live timeline per camera profile', () => {
     for (const bad of [0.5, 9]) {
       await expect(
         startSimulator({
-          cameras: defaultCameraSpecs(1, { firstIp: base }).map((s) => ({ ...s, keyframeIntervalSec: bad })),
+          cameras: defaultCameraSpecs(1, { firstIp: block.host(1) }).map((s) => ({ ...s, keyframeIntervalSec: bad })),
           clipDir,
         }),
       ).rejects.toThrow(/keyframeIntervalSec must be 1–8 s/);

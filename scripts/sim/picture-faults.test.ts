@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from './addresses.ts';
 import { clipEncodeArgs, clipFileName, snapshotFileName, type ClipParams } from './clips.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from './index.ts';
 import { PICTURE_FAULTS, isPictureFault, pictureFaultFilter } from './picture-faults.ts';
@@ -60,13 +61,16 @@ describe('picture fault filters', () => {
 describe('switching a picture fault on a live camera', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'sim-picture-'));
   let sim: Simulator | undefined;
+  let block: LoopbackBlock | undefined;
   afterAll(async () => {
     await sim?.stop();
+    await block?.release();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('turns a playing session black at a keyframe, decoding cleanly', async () => {
-    const spec = { ...defaultCameraSpecs(1, { firstIp: '127.0.230.1', seed: 16 })[0]!, clockOffsetSec: 0, faults: {} };
+    block = await claimLoopbackBlock();
+    const spec = { ...defaultCameraSpecs(1, { firstIp: block.host(1), seed: 16 })[0]!, clockOffsetSec: 0, faults: {} };
     sim = await startSimulator({
       cameras: [spec],
       clipDir: dir,

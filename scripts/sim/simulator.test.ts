@@ -10,6 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from './addresses.ts';
 import { nalType } from './h264.ts';
 import { defaultCameraSpecs, measureResources, startSimulator, type SimCameraInfo, type Simulator } from './index.ts';
 import { RawRtsp, run, sleep, soap, unicastProbe } from './test-support.ts';
@@ -48,7 +49,8 @@ const call = <T>(fn: (cb: (err: Error | null, r: T) => void) => void) =>
 
 const FFPROBE = '/usr/bin/ffprobe';
 const FFMPEG = '/usr/bin/ffmpeg';
-const base = `127.${100 + Math.floor(Math.random() * 150)}.${1 + Math.floor(Math.random() * 250)}.1`;
+/** The cameras' addresses: a block of this run's own (issue 12), claimed before the simulator starts. */
+let block: LoopbackBlock;
 const clipDir = mkdtempSync(path.join(tmpdir(), 'sim-clips-'));
 let sim: Simulator;
 let fixed: SimCameraInfo;
@@ -57,7 +59,8 @@ let skewed: SimCameraInfo;
 let spare: SimCameraInfo;
 
 beforeAll(async () => {
-  const specs = defaultCameraSpecs(12, { firstIp: base });
+  block = await claimLoopbackBlock();
+  const specs = defaultCameraSpecs(12, { firstIp: block.host(1) });
   sim = await startSimulator({
     cameras: specs,
     onvifPort: 0,
@@ -81,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sim?.stop();
+  await block?.release();
   rmSync(clipDir, { recursive: true, force: true });
 });
 
@@ -475,7 +479,11 @@ if (!canUnshare) {
 describe('multicast WS-Discovery', () => {
   it('is refused outside a network namespace made for a test', async () => {
     await expect(
-      startSimulator({ cameras: defaultCameraSpecs(1, { firstIp: base }), clipDir, multicastInterface: '127.0.0.1' }),
+      startSimulator({
+        cameras: defaultCameraSpecs(1, { firstIp: block.host(1) }),
+        clipDir,
+        multicastInterface: '127.0.0.1',
+      }),
     ).rejects.toThrow(/multicast WS-Discovery refused/);
   });
 

@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type SimCameraInfo, type Simulator } from '../../scripts/sim/index.ts';
 import { resolveFfmpeg } from '../../streams/src/index.ts';
 import { client, firstVillage, registerSimCamera } from '../helpers/server.ts';
@@ -67,6 +68,7 @@ const near = (a: { pan: number; tilt: number; zoom: number }, b: { pan: number; 
 describe.skipIf(skip)('the PTZ pad and the frame-rate badge', () => {
   let h: BrowserHarness;
   const sims: Simulator[] = [];
+  let block: LoopbackBlock;
   const clipDirs: string[] = [];
   let dome: SimCameraInfo;
   let current: TracedPage | null = null;
@@ -93,8 +95,9 @@ describe.skipIf(skip)('the PTZ pad and the frame-rate badge', () => {
   }
 
   beforeAll(async () => {
-    dome = await simAt('127.0.93.1', 15, true);
-    const fixed = await simAt('127.0.94.1', 25, false);
+    block = await claimLoopbackBlock();
+    dome = await simAt(block.host(1), 15, true);
+    const fixed = await simAt(block.host(2), 25, false);
     h = await startBrowserHarness({ cameras: 10, relay: true });
     const tech = client(h.server.api, await h.server.login('tech'));
     const village = await firstVillage(tech);
@@ -114,6 +117,7 @@ describe.skipIf(skip)('the PTZ pad and the frame-rate badge', () => {
   afterAll(async () => {
     await h?.close();
     for (const sim of sims) await sim.stop();
+    await block?.release();
     for (const dir of clipDirs) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -23,6 +23,8 @@ let t: TestServer;
 let sim: Simulator;
 /** Addresses of this run's own (issue 12): no demo and no other run answers on them. */
 let block: LoopbackBlock;
+/** Blocks of this run's own where nothing answers (claimed by the tests that scan them). */
+const silent: LoopbackBlock[] = [];
 let tech: ReturnType<typeof client>;
 let socket: Socket<ServerToClientEvents, ClientToServerEvents>;
 const events: { progress: ScanView[]; devices: DiscoveredDeviceView[] } = { progress: [], devices: [] };
@@ -96,6 +98,7 @@ afterAll(async () => {
   await sim?.stop();
   await block?.release();
   await t?.close();
+  await Promise.all(silent.map((b) => b.release()));
 });
 
 describe('unicast scan', () => {
@@ -243,8 +246,10 @@ describe('manual add', () => {
 
 describe('jobs, scope and bad input', () => {
   it('cancels a running scan', async () => {
-    // 1,022 addresses at 500 probes a second: two seconds, long enough to cancel midway.
-    const r = await tech.post('/discovery/scans', { mode: 'unicast', ranges: ['127.0.52.0/22'] });
+    // Four blocks of this run's own, 1,016 addresses at 500 probes a second: two seconds, long enough to cancel
+    // midway, and no demo or other run can answer on them.
+    silent.push(...(await Promise.all([1, 2, 3, 4].map(() => claimLoopbackBlock()))));
+    const r = await tech.post('/discovery/scans', { mode: 'unicast', ranges: silent.map((b) => b.cidr) });
     expect(r.status).toBe(202);
     await new Promise((res) => setTimeout(res, 100));
     expect((await tech.post(`/discovery/scans/${r.json.id}/cancel`)).status).toBe(200);

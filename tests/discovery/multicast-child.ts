@@ -10,6 +10,10 @@ import path from 'node:path';
 import { defaultCameraSpecs, startSimulator } from '../../scripts/sim/index.ts';
 import { probeMulticast } from '../../server/src/protocols/ws-discovery.ts';
 
+// A fixed address on purpose (issue 12): this process runs in a network namespace of its own, whose loopback
+// no demo and no other run shares (the simulator refuses multicast anywhere else), so nothing can answer here
+// but these cameras. A block claimed with claimLoopbackBlock would be a claim in this namespace only: it would
+// guard against nothing.
 const sim = await startSimulator({
   cameras: defaultCameraSpecs(4, { firstIp: '127.0.80.1', seed: 3 }),
   clipDir: mkdtempSync(path.join(tmpdir(), 'ccc-sim-')),

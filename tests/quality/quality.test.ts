@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type {
   AlertView,
@@ -51,6 +52,7 @@ const T2: Injected[] = ['good', 'good'];
 
 let t: TestServer;
 let sim: Simulator;
+let block: LoopbackBlock;
 const clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-quality-clips-'));
 const ids: number[] = [];
 const t2ids: number[] = [];
@@ -77,7 +79,8 @@ beforeAll(async () => {
     overrides: { quality: { concurrency: 4, timeoutMs: 12_000, alerts: { occlusion: 'yellow', sceneChange: 'blue' } } },
   });
   const all = [...T1, ...T2];
-  const specs = defaultCameraSpecs(all.length, { firstIp: '127.0.232.1', seed: 16 }).map((s) => ({
+  block = await claimLoopbackBlock();
+  const specs = defaultCameraSpecs(all.length, { firstIp: block.host(1), seed: 16 }).map((s) => ({
     ...s,
     clockOffsetSec: 0,
     faults: {},
@@ -118,6 +121,7 @@ afterAll(async () => {
   for (const s of sockets) s.close();
   await t?.close();
   await sim?.stop();
+  await block?.release();
   rmSync(clipDir, { recursive: true, force: true });
 });
 

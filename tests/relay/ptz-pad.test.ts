@@ -8,12 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type SimCameraInfo, type Simulator } from '../../scripts/sim/index.ts';
 import type { AuditEntry, PtzPresetView } from '../../server/src/api/contract.ts';
 import { client, firstVillage, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
 
 let t: TestServer;
 let sim: Simulator;
+let block: LoopbackBlock;
 let clipDir: string;
 let op: ReturnType<typeof client>;
 let dome: SimCameraInfo;
@@ -44,8 +46,9 @@ const irisOf = async (cam: SimCameraInfo) =>
 beforeAll(async () => {
   t = await startTestServer({ cameras: 10, overrides: { relay: { ptzPerSecond: 5 } } });
   clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-ptz-pad-'));
+  block = await claimLoopbackBlock();
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: '127.0.74.1', seed: 12 }).map((s, i) => ({
+    cameras: defaultCameraSpecs(2, { firstIp: block.host(1), seed: 12 }).map((s, i) => ({
       ...s,
       ptz: i === 0,
       clockOffsetSec: 0,
@@ -66,6 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.stop();
   await t?.close();
+  await block?.release();
   if (clipDir) rmSync(clipDir, { recursive: true, force: true });
 });
 
