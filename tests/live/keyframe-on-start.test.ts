@@ -34,7 +34,13 @@ beforeAll(async () => {
     spec: (s) => ({ ...s, faults: {}, keyframeIntervalSec: GOP_SEC }),
   });
   asking = await startTestServer({ relay: true, cameras: 4 });
-  silent = await startTestServer({ relay: true, cameras: 4, overrides: { relay: { keyframeOnStart: false } } });
+  // Without the keyframe request the first attempts fail for want of a picture size (no SPS before the camera's
+  // next keyframe, up to 8 s away): the open waits through them, for longer than the default 8 s.
+  silent = await startTestServer({
+    relay: true,
+    cameras: 4,
+    overrides: { relay: { keyframeOnStart: false, startTimeoutMs: 20_000 } },
+  });
 }, 120_000);
 
 afterAll(async () => {

@@ -337,29 +337,39 @@ export function createRelayService(deps: RelayDeps) {
 
   /**
    * Resolves true once the stream runs — ffmpeg wrote its live fMP4 init segment, or an HLS segment made it
-   * live — and false when it fails or stops first, or after `timeoutMs`. What `wait: 'running'` waits for
-   * (issue 12: that open answered 200 and counted a viewer while the stream was still starting, then failed).
+   * live — and false when it stops first, or after `timeoutMs`. What `wait: 'running'` waits for (issue 12:
+   * that open answered 200 and counted a viewer while the stream was still starting, then failed). A failed
+   * attempt does not end the wait: a watched stream is retried within 2 s, and a first attempt can fail for
+   * want of a keyframe (no picture size yet) on a camera with a long GOP; what the state is when the wait ends
+   * decides the answer.
    */
   function waitUntilRunning(key: string, timeoutMs: number): Promise<boolean> {
     const now = engine.status(key)?.state;
-    if (now === undefined || now === 'error' || now === 'stopped') return Promise.resolve(false);
+    if (now === undefined || now === 'stopped') return Promise.resolve(false);
     if (now === 'live' || now === 'reconnecting') return Promise.resolve(true);
     const feed = engine.live?.(key);
     if (!feed) return engine.waitForPlaylist(key, timeoutMs);
     return new Promise<boolean>((resolve) => {
       let done = false;
+      /** An attempt failed during the wait: the init then may be the failed process's, so only 'live' counts. */
+      let failed = now === 'error';
+      const timer = setTimeout(() => finish(false), timeoutMs);
       const finish = (ok: boolean) => {
         if (done) return;
         done = true;
+        clearTimeout(timer);
         off();
         resolve(ok);
       };
       const off = engine.onState((k, s) => {
         if (k !== key) return;
-        if (s.state === 'live' || s.state === 'reconnecting') finish(true);
-        else if (s.state === 'error' || s.state === 'stopped') finish(false);
+        if (s.state === 'live') finish(true);
+        else if (s.state === 'stopped') finish(false);
+        else if (s.state === 'error' || s.state === 'reconnecting') failed = true;
       });
-      void feed.waitForInit(timeoutMs).then(finish);
+      void feed.waitForInit(timeoutMs).then((ok) => {
+        if (ok && !failed) finish(true);
+      });
     });
   }
 
@@ -454,11 +464,13 @@ export function createRelayService(deps: RelayDeps) {
       }
       engine.touch(key);
       // Until it runs, fails or the start timeout passes (then it answers `starting`): the state below decides.
-      await unlessClosing(
-        wait === 'playlist'
-          ? engine.waitForPlaylist(key, deps.startTimeoutMs)
-          : waitUntilRunning(key, deps.startTimeoutMs),
-      );
+      if (wait === 'playlist') await unlessClosing(engine.waitForPlaylist(key, deps.startTimeoutMs));
+      else {
+        // A process may write its init and then fail: in error with time left, wait on for 'live'.
+        const deadline = performance.now() + deps.startTimeoutMs;
+        do await unlessClosing(waitUntilRunning(key, deadline - performance.now()));
+        while (engine.status(key)?.state === 'error' && deadline - performance.now() > 50 && !closing);
+      }
       refuseIfClosing();
       const ref = cameraRef(deps.tokenKey, c);
       if (!sameCamera(WHOLE_REGISTRY, c.id, ref)) {
