@@ -180,12 +180,13 @@ export function pair(value: string | undefined): [number, number] | null {
 }
 
 /** One interleaved frame: `$`, channel, length, payload. */
-export function frame(channel: number, payload: Buffer): Buffer {
+export function frame(channel: number, ...parts: Buffer[]): Buffer {
+  const len = parts.reduce((a, b) => a + b.length, 0);
   const h = Buffer.alloc(4);
   h[0] = 0x24;
   h[1] = channel;
-  h.writeUInt16BE(payload.length, 2);
-  return Buffer.concat([h, payload]);
+  h.writeUInt16BE(len, 2);
+  return Buffer.concat([h, ...parts], len + 4);
 }
 
 /** Runs of `$` frames split back into (channel, payload). */

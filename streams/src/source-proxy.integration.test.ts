@@ -77,6 +77,20 @@ describe('loopback source proxy', () => {
     ep.close();
   });
 
+  it('fragments joined into NAL units (rtp-merge.ts) decode without one error over TCP and UDP', async () => {
+    for (const transport of ['tcp', 'udp'] as const) {
+      const ep = await proxy.open({ url: sim.cameras[1]!.mainStreamUri, credentials: creds(), transport });
+      // prettier-ignore
+      const r = await run(FFMPEG, [
+        '-v', 'error', '-rtsp_transport', 'tcp', '-i', ep.url, '-map', '0:v:0', '-t', '3', '-f', 'framecrc', '-',
+      ], 30_000);
+      ep.close();
+      expect(r.stderr.trim(), `${transport}: decoder errors`).toBe('');
+      const frames = r.stdout.split('\n').filter((l) => /^\d+,/.test(l));
+      expect(frames.length, transport).toBeGreaterThanOrEqual(25); // 10 fps for 3 s
+    }
+  });
+
   it('a wrong password is explained as such; a dead camera as a refused connection', async () => {
     const bad = await proxy.open({
       url: sim.cameras[0]!.mainStreamUri,
