@@ -381,6 +381,7 @@ export function createApp(deps: AppDeps) {
     startTimeoutMs: config.relay.startTimeoutMs,
     viewIdleMs: config.relay.idleTimeoutSeconds * 1000,
     keyframeOnStart: config.relay.keyframeOnStart,
+    secondKeyframeAfterMs: config.relay.segmentSeconds * 1000,
     validateUrl: deps.validateStreamUrl ?? ((url) => ({ ok: true, url })),
     pushState: ingest.pushState,
   });

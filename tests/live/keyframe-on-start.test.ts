@@ -52,7 +52,10 @@ afterAll(async () => {
 });
 
 /** Frame number (clock SEI) of the first picture of the first HLS segment of a freshly started stream. */
-async function firstFrameOfColdStream(ts: TestServer, camera: number): Promise<{ first: number; sent: number }> {
+async function firstFrameOfColdStream(
+  ts: TestServer,
+  camera: number,
+): Promise<{ first: number; sent: number; firstSegmentSec: number }> {
   const tech = client(ts.api, await ts.login('tech1'));
   const cam = sim.cameras[camera]!;
   const id = await registerSimCamera(tech, cam, { name: `关键帧${camera}`, orgUnitId: await firstVillage(tech) });
@@ -70,9 +73,12 @@ async function firstFrameOfColdStream(ts: TestServer, camera: number): Promise<{
   expect(r.status, r.text).toBe(200);
   const playlistUrl = r.json.playlistUrl as string;
   let name: string | undefined;
+  let firstSegmentSec = NaN;
   for (let i = 0; i < 400 && !name; i++) {
     const p = await fetch(`${ts.url}${playlistUrl}`, { headers: { authorization: `Bearer ${token}` } });
-    name = /^(seg_\d+\.ts)$/m.exec(await p.text())?.[1];
+    const m = /^#EXTINF:([\d.]+),?\s*\n(seg_\d+\.ts)$/m.exec(await p.text());
+    name = m?.[2];
+    firstSegmentSec = Number(m?.[1]);
     if (!name) await new Promise((res) => setTimeout(res, 100));
   }
   expect(name, 'a first segment').toBeDefined();
@@ -88,7 +94,7 @@ async function firstFrameOfColdStream(ts: TestServer, camera: number): Promise<{
     let nal = annexB.subarray(at + 3, end < 0 ? annexB.length : end);
     if (nal[nal.length - 1] === 0) nal = nal.subarray(0, nal.length - 1);
     const c = readClockSei(nal);
-    if (c) return { first: c.frame, sent };
+    if (c) return { first: c.frame, sent, firstSegmentSec };
   }
   throw new Error('no clock SEI in the first segment');
 }
@@ -96,16 +102,19 @@ async function firstFrameOfColdStream(ts: TestServer, camera: number): Promise<{
 describe('a cold stream asks its camera for a keyframe', () => {
   it('plays from an IDR asked for at PLAY, long before the camera’s next scheduled keyframe', async () => {
     const before = sim.stats().syncPoints;
-    const { first, sent } = await firstFrameOfColdStream(asking, 0);
+    const { first, sent, firstSegmentSec } = await firstFrameOfColdStream(asking, 0);
     const scheduled = (Math.floor(sent / (GOP_SEC * FPS)) + 1) * GOP_SEC * FPS;
     expect(first).toBeGreaterThan(sent);
     expect(first).toBeLessThan(scheduled);
-    expect(sim.stats().syncPoints).toBeGreaterThan(before);
+    // Asked again a segment later (1 s): the first segment closes then, not at the camera's next keyframe.
+    expect(sim.stats().syncPoints).toBeGreaterThanOrEqual(before + 2);
+    expect(firstSegmentSec).toBeLessThan(GOP_SEC / 2);
   }, 90_000);
 
   it('without it (relay.keyframeOnStart: false) the first picture is the camera’s next scheduled keyframe', async () => {
     const before = sim.stats().syncPoints;
-    const { first, sent } = await firstFrameOfColdStream(silent, 1);
+    const { first, sent, firstSegmentSec } = await firstFrameOfColdStream(silent, 1);
+    expect(firstSegmentSec).toBeGreaterThan(GOP_SEC / 2);
     const scheduled = (Math.floor(sent / (GOP_SEC * FPS)) + 1) * GOP_SEC * FPS;
     expect(first).toBe(scheduled);
     expect(sim.stats().syncPoints).toBe(before);

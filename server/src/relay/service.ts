@@ -31,6 +31,12 @@ export interface RelayDeps {
   startTimeoutMs: number;
   /** Ask the camera for an IDR when its stream's PLAY succeeds (issue 15); default false. */
   keyframeOnStart?: boolean;
+  /**
+   * With `keyframeOnStart`: ask again this long after the first answer (the relay's segment length), so the
+   * first HLS segment closes then instead of at the camera's next scheduled keyframe, a whole GOP later
+   * (issue 12: video back within 5 s on a camera with a 4 s GOP).
+   */
+  secondKeyframeAfterMs?: number;
   /** A viewing session ends this long after its last playlist or segment request. */
   viewIdleMs: number;
   /** Only these schemes may reach ffmpeg; checked again by the media plane. */
@@ -321,10 +327,19 @@ export function createRelayService(deps: RelayDeps) {
           const st = streams.get(key);
           const c = st ? cameras.byId(WHOLE_REGISTRY, st.cameraId) : undefined;
           if (!st || !c || closing) return;
-          control.syncPoint(c, st.quality).then(
-            (asked) => log.debug('keyframe asked of the camera', { key, asked }),
-            (err: unknown) => log.debug('camera refused a keyframe request', { key, err: String(err) }),
-          );
+          const ask = (again: boolean) =>
+            control.syncPoint(c, st.quality).then(
+              (asked) => {
+                log.debug('keyframe asked of the camera', { key, asked, again });
+                const after = deps.secondKeyframeAfterMs ?? 0;
+                if (asked && !again && after > 0)
+                  setTimeout(() => {
+                    if (!closing && streams.get(key) === st) void ask(true);
+                  }, after).unref();
+              },
+              (err: unknown) => log.debug('camera refused a keyframe request', { key, err: String(err) }),
+            );
+          void ask(false);
         })
       : () => undefined;
 
