@@ -8,6 +8,7 @@
  * pino anyway; what is left (one JSON line per call) is the dozen lines below,
  * in the format every deployment already reads.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { redactUrls } from '../../../streams/src/output-text.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -47,11 +48,21 @@ export function redact(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/**
+ * The request a line is written for (issue 13): `requestLog` runs each request's handling inside it, so every
+ * line written while that request is being answered (a service's warning, a device's refusal) carries its id.
+ * Work a request started that goes on after its answer (a relay it opened, a scan) is not that request's any
+ * more, and is written without it.
+ */
+export const requestContext = new AsyncLocalStorage<{ requestId: string; answered: boolean }>();
+
 export function createLogger(level: LogLevel, write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
   const at = (lvl: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[lvl] < ORDER[level]) return;
     const safe = fields ? (redact(fields) as Record<string, unknown>) : {};
-    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg: redactText(msg), ...safe }) + '\n');
+    const req = requestContext.getStore();
+    const id = req && !req.answered ? { requestId: req.requestId } : {};
+    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg: redactText(msg), ...id, ...safe }) + '\n');
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { REDACTED, SECRET_KEY, type Logger } from './logger.ts';
+import { REDACTED, SECRET_KEY, requestContext, type Logger } from './logger.ts';
 
 /** Issue 13: every request has an id, answered in this header and written in its log line. */
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -64,7 +64,9 @@ export function requestLog(log: Logger) {
     res.setHeader(REQUEST_ID_HEADER, id);
     const started = performance.now();
     const url = req.originalUrl;
+    const context = { requestId: id, answered: false };
     whenAnswered(res, (finished) => {
+      context.answered = true;
       const fields = {
         requestId: id,
         method: req.method,
@@ -78,6 +80,6 @@ export function requestLog(log: Logger) {
       else if (ROUTINE.test(url.split('?')[0]!)) log.debug('request', fields);
       else log.info('request', fields);
     });
-    next();
+    requestContext.run(context, next);
   };
 }
