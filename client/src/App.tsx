@@ -1,28 +1,35 @@
-import { AlertDetailPage } from './alerts/AlertDetailPage.tsx';
-import { AlertPopup } from './alerts/AlertPopup.tsx';
-import { AlertsPage } from './alerts/AlertsPage.tsx';
-import { AlertsProvider } from './alerts/AlertsProvider.tsx';
-import { useCallback, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useState } from 'react';
 import type { SessionEndReason, SessionUser } from '@api/contract.ts';
+import { adminAllowed } from './admin/adminSections.ts';
+import { AlertPopup } from './alerts/AlertPopup.tsx';
+import { AlertsProvider } from './alerts/AlertsProvider.tsx';
 import { api, ApiError, onUnauthorized } from './api.ts';
 import { TopBar } from './components/TopBar.tsx';
 import { describeError } from './errors.ts';
 import { useI18n } from './i18n.tsx';
-import { AuditPage } from './pages/AuditPage.tsx';
-import { AdminPage, adminAllowed } from './admin/AdminPage.tsx';
 import { bootSession, kioskTokenOfWindow } from './kioskWindow.ts';
-import { DiscoveryPage } from './pages/DiscoveryPage.tsx';
+import {
+  AdminPage,
+  AlertDetailPage,
+  AlertsPage,
+  AuditPage,
+  DashboardPage,
+  DiscoveryPage,
+  OrderDetailPage,
+  OrdersPage,
+  PageBoundary,
+  PageLoading,
+  PlaybackPage,
+  QualityPage,
+  RegistryPage,
+} from './lazyPages.tsx';
 import { LoginPage } from './pages/LoginPage.tsx';
-import { RegistryPage } from './pages/RegistryPage.tsx';
 import { RealtimeProvider } from './realtime.tsx';
-import { DashboardPage } from './orders/DashboardPage.tsx';
-import { QualityPage } from './quality/QualityPage.tsx';
-import { PlaybackPage } from './playback/PlaybackPage.tsx';
-import { OrderDetailPage } from './orders/OrderDetailPage.tsx';
-import { OrdersPage } from './orders/OrdersPage.tsx';
 import { SuperviseBanner } from './orders/SuperviseBanner.tsx';
 import { navigate, useLocation, type Route } from './router.ts';
 import { SessionProvider, useSession } from './session.tsx';
+// The wall is in the entry chunk (issue 15: its map starts without waiting for another chunk); every other
+// page is loaded when it is first shown (lazyPages.tsx).
 import { WallPage, isKiosk } from './wall/WallPage.tsx';
 
 type AuthState =
@@ -142,20 +149,27 @@ function Shell() {
     <div className="shell">
       <TopBar route={route} />
       <main className="shell__main">
-        {route === 'alerts' &&
-          (location.alertId != null ? <AlertDetailPage alertId={location.alertId} /> : <AlertsPage />)}
-        {route === 'orders' &&
-          (location.orderId != null ? <OrderDetailPage orderId={location.orderId} /> : <OrdersPage />)}
-        {route === 'dashboard' && <DashboardPage />}
-        {route === 'quality' && <QualityPage />}
-        {route === 'playback' && location.cameraId !== null && (
-          <PlaybackPage key={location.cameraId} cameraId={location.cameraId} />
+        {route === 'wall' ? (
+          <WallPage screenId={location.screenId ?? null} kiosk={false} />
+        ) : (
+          <PageBoundary key={route}>
+            <Suspense fallback={<PageLoading />}>
+              {route === 'alerts' &&
+                (location.alertId != null ? <AlertDetailPage alertId={location.alertId} /> : <AlertsPage />)}
+              {route === 'orders' &&
+                (location.orderId != null ? <OrderDetailPage orderId={location.orderId} /> : <OrdersPage />)}
+              {route === 'dashboard' && <DashboardPage />}
+              {route === 'quality' && <QualityPage />}
+              {route === 'playback' && location.cameraId !== null && (
+                <PlaybackPage key={location.cameraId} cameraId={location.cameraId} />
+              )}
+              {route === 'audit' && <AuditPage />}
+              {route === 'admin' && <AdminPage section={location.adminSection ?? null} />}
+              {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}
+              {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
+            </Suspense>
+          </PageBoundary>
         )}
-        {route === 'audit' && <AuditPage />}
-        {route === 'admin' && <AdminPage section={location.adminSection ?? null} />}
-        {route === 'discovery' && <DiscoveryPage scanId={location.scanId} />}
-        {route === 'registry' && <RegistryPage openCameraId={location.cameraId} />}
-        {route === 'wall' && <WallPage screenId={location.screenId ?? null} kiosk={false} />}
       </main>
       {/* The wall reacts to alerts by its own screen's rule (WallAlertLayer). */}
       {can('alert.read') && route !== 'wall' && <AlertPopup />}

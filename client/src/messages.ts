@@ -186,6 +186,8 @@ export const zh = {
   'session.ended.changed': '账号的角色或辖区已变更，请重新登录。',
   'common.retry': '重试',
   'common.refresh': '刷新',
+  'common.reload': '重新加载',
+  'common.pageLoadFailed': '此页面无法加载（平台可能已升级，或服务器暂时无法连接）。请重新加载页面。',
   'common.cancel': '取消',
   'common.close': '关闭',
   'common.save': '保存',
@@ -1148,6 +1150,9 @@ export const en: Record<MessageKey, string> = {
   'session.ended.changed': 'The account’s role or jurisdiction changed. Sign in again.',
   'common.retry': 'Retry',
   'common.refresh': 'Refresh',
+  'common.reload': 'Reload',
+  'common.pageLoadFailed':
+    'This page could not be loaded (the platform may have been updated, or the server is out of reach). Reload the page.',
   'common.cancel': 'Cancel',
   'common.close': 'Close',
   'common.save': 'Save',

@@ -5,34 +5,16 @@
  * checks every permission and jurisdiction again (a township admin's lists
  * hold only its own units).
  */
-import type { Permission } from '@api/contract.ts';
 import { useI18n } from '../i18n.tsx';
-import { ADMIN_SECTIONS, navigate, pathOf, type AdminSection } from '../router.ts';
+import { navigate, pathOf, type AdminSection } from '../router.ts';
 import { useSession } from '../session.tsx';
+import { adminSections } from './adminSections.ts';
 import { NetworksSection } from './NetworksSection.tsx';
 import { ScreensSection } from './ScreensSection.tsx';
 import { SourcesSection } from './SourcesSection.tsx';
 import { UsersSection } from './UsersSection.tsx';
 import { ViewsSection } from './ViewsSection.tsx';
 import './admin.css';
-
-const NEEDS: Record<AdminSection, Permission> = {
-  users: 'user.read',
-  sources: 'alert.source.manage',
-  screens: 'wall.write',
-  networks: 'network.manage',
-  views: 'audit.read',
-};
-
-/** The sections the user may open; the admin entry shows only when there is one. */
-export function adminSections(can: (p: Permission) => boolean): AdminSection[] {
-  // Screens are managed on the wall by operators; here they belong to admins (user management).
-  return ADMIN_SECTIONS.filter((s) => can(NEEDS[s]) && (s !== 'screens' || can('user.read')));
-}
-
-export function adminAllowed(can: (p: Permission) => boolean): boolean {
-  return adminSections(can).length > 0;
-}
 
 export function AdminPage({ section }: { section: AdminSection | null }) {
   const { t } = useI18n();

@@ -3,6 +3,8 @@ import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { openKioskWindow } from '../kioskWindow.ts';
 import { useSession } from '../session.tsx';
+// .wall-kiosk-error: this button is on the wall, whose chunk does not hold the admin page.
+import './admin.css';
 
 /**
  * 新窗口打开（无人值守）: the screen in a new window with a viewing-only kiosk

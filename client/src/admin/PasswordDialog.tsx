@@ -5,6 +5,8 @@ import { Modal } from '../components/Modal.tsx';
 import { describeError, fieldMessage } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { adminApi } from './adminApi.ts';
+// .admin-form: the dialog opens from the top bar on every page, not only with the admin page's chunk.
+import './admin.css';
 
 /** 修改密码 — the caller's own password; every other session of the account ends, this one stays. */
 export function PasswordDialog({ onClose }: { onClose: () => void }) {

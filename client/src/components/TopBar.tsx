@@ -1,5 +1,5 @@
 import { useState, type ReactNode } from 'react';
-import { adminAllowed } from '../admin/AdminPage.tsx';
+import { adminAllowed } from '../admin/adminSections.ts';
 import { PasswordDialog } from '../admin/PasswordDialog.tsx';
 import { useAlerts } from '../alerts/AlertsProvider.tsx';
 import { isOpen } from '../alerts/alertColors.ts';

@@ -8,6 +8,7 @@ import type { AuditEntry } from '@api/contract.ts';
 import { isAbort } from '../api.ts';
 import { adminApi, auditExportUrl, type AuditQuery } from '../admin/adminApi.ts';
 import { dayStart } from '../admin/ViewsSection.tsx';
+import '../admin/admin.css';
 import { describeError } from '../errors.ts';
 import { useI18n, type MessageKey, type Translate } from '../i18n.tsx';
 import { navigate } from '../router.ts';
