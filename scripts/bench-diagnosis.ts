@@ -17,7 +17,13 @@
  *   for 4 s. Fails above 0: the sweep must never starve live viewing. diagnosis.relay_gaps_alone is the control:
  *   the same relays polled the same way for `--alone-seconds` before the sweep, to tell what the machine's
  *   own load does to them from what the sweep does.
- * The sweep's simulator runs in a child process so its cost stays apart from the server's.
+ * - diagnosis.relay_gaps_alone.gop4s: the same control at a 4 s keyframe interval (real cameras use 2–4 s): as
+ *   many relays of another simulator at GOP 4 s, on a server of their own after the sweep, polled alone for
+ *   `--alone-seconds`, a stall being 12 s without a new segment (3 GOPs: at GOP 4 s a segment lasts 4 s). It
+ *   costs about a minute whatever `--points`. The sweep itself, and so diagnosis.relay_gaps, stays at GOP 1 s
+ *   only: a diagnosis sample lasts at least one GOP after the first keyframe, so a sweep at GOP 4 s would be a
+ *   second, longer sweep and more than double the run (the 5,000-point one takes over 20 minutes already).
+ * The simulators run in a child process so their cost stays apart from the server's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +40,8 @@ const { values } = parseArgs({
   options: {
     'sim-child': { type: 'string' },
     'clip-dir': { type: 'string' },
+    gop: { type: 'string', default: '1' },
+    'first-ip': { type: 'string', default: '127.0.120.1' },
     points: { type: 'string', default: '240' },
     replicas: { type: 'string', default: '3' },
     relays: { type: 'string', default: '16' },
@@ -52,9 +60,9 @@ const load = () =>
     .map((l) => l.toFixed(2))
     .join(' ');
 
-async function simChild(count: number, clipDir: string) {
+async function simChild(count: number, clipDir: string, gop: number, firstIp: string) {
   const sim = await startSimulator({
-    cameras: defaultCameraSpecs(count, { firstIp: '127.0.120.1', seed: 16 }).map((s) => ({
+    cameras: defaultCameraSpecs(count, { firstIp, seed: 16 }).map((s) => ({
       ...s,
       clockOffsetSec: 0,
       faults: {},
@@ -62,7 +70,7 @@ async function simChild(count: number, clipDir: string) {
     clipDir,
     discovery: false,
     clipMode: 'shared',
-    keyframeIntervalSec: 1,
+    keyframeIntervalSec: gop,
     streamOverrides: {
       main: { width: 1280, height: 720, fps: 25, bitrateKbps: 2048 },
       sub: { width: 480, height: 270, fps: 15 },
@@ -94,11 +102,21 @@ async function simChild(count: number, clipDir: string) {
 
 type Cam = { device: string; main: string; sub: string; username: string; password: string };
 
-function startSimChild(count: number, clipDir: string): Promise<{ proc: ChildProcess; cams: Cam[] }> {
+function startSimChild(
+  count: number,
+  clipDir: string,
+  gop = 1,
+  firstIp = '127.0.120.1',
+): Promise<{ proc: ChildProcess; cams: Cam[] }> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [import.meta.filename, '--sim-child', String(count), '--clip-dir', clipDir], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [
+        import.meta.filename,
+        ...['--sim-child', String(count), '--clip-dir', clipDir, '--gop', String(gop), '--first-ip', firstIp],
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let buf = '';
     proc.stdout!.on('data', (c: Buffer) => {
       buf += c.toString();
@@ -197,6 +215,83 @@ async function accuracy(replicas: number): Promise<number> {
   }
 }
 
+type Gaps = { restarts: number; jumps: number; stalls: number };
+const noGaps = (): Gaps => ({ restarts: 0, jumps: 0, stalls: 0 });
+const total = (g: Gaps) => g.restarts + g.jumps + g.stalls;
+/** A relay stalls when its newest segment does not advance for 4 s at GOP 1 s, for 3 GOPs at longer ones. */
+const stallMsAt = (gop: number) => Math.max(4, 3 * gop) * 1000;
+const per = (g: Gaps, gop: number) =>
+  `${g.restarts} restarts, ${g.jumps} sequence jumps, ${g.stalls} stalls of ${stallMsAt(gop) / 1000} s`;
+
+/**
+ * Polls every relay's playlist each second until `stop()`, counting gaps into the current `phase`: a restart (a
+ * new discontinuity, counted once), a media-sequence jump, or a newest segment that did not advance for `stallMs`.
+ */
+function pollRelays(urls: Map<number, string>, asViewer: RequestInit, stallMs: number) {
+  const last = new Map<number, { newest: number; since: number }>();
+  /** Per relay, the segments a discontinuity (a restart of its ffmpeg) was seen before: each counted once. */
+  const restartsSeen = new Map<number, Set<number>>();
+  const state = {
+    // Gaps while the relays play alone (the control: what the machine's own load does to them) and during the sweep.
+    phases: { alone: noGaps(), sweep: noGaps() },
+    phase: 'alone' as 'alone' | 'sweep',
+    polls: 0,
+    pollErrors: 0,
+    stop: async () => {
+      polling = false;
+      await poller;
+    },
+  };
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const now = performance.now();
+      await Promise.all(
+        [...urls].map(async ([id, url]) => {
+          let text: string;
+          try {
+            const res = await fetch(url, { ...asViewer, signal: AbortSignal.timeout(5000) });
+            text = await res.text();
+            if (res.status !== 200) throw new Error(`playlist ${res.status}`);
+          } catch {
+            // A refused poll is the poller's problem (a loaded machine), not a relay's: count it apart.
+            state.pollErrors++;
+            return;
+          }
+          state.polls++;
+          const g = state.phases[state.phase];
+          const seq = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? NaN);
+          let n = seq;
+          let marked = false;
+          const seen = restartsSeen.get(id) ?? new Set<number>();
+          restartsSeen.set(id, seen);
+          for (const line of text.split('\n')) {
+            if (line.startsWith('#EXT-X-DISCONTINUITY')) marked = true;
+            else if (/\.ts(\?|$)/.test(line)) {
+              if (marked && !seen.has(n)) {
+                seen.add(n);
+                g.restarts++;
+              }
+              marked = false;
+              n++;
+            }
+          }
+          const newest = n - 1;
+          const prev = last.get(id);
+          if (prev && seq > prev.newest + 1) g.jumps++;
+          if (!prev || newest > prev.newest) last.set(id, { newest, since: now });
+          else if (now - prev.since > stallMs) {
+            g.stalls++;
+            prev.since = now;
+          }
+        }),
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  return state;
+}
+
 /** Part B: a sweep of `points` cameras with `relays` live relays; cost, extrapolated 5,000 and relay gaps. */
 async function sweepWithRelays(
   points: number,
@@ -245,64 +340,8 @@ async function sweepWithRelays(
       urls.set(id, t.url + (r.json.playlistUrl as string));
     }
     // POST /stream answered once each relay's playlist listed a segment: every relay is live here.
-    const last = new Map<number, { newest: number; since: number }>();
-    /** Per relay, the segments a discontinuity (a restart of its ffmpeg) was seen before: each counted once. */
-    const restartsSeen = new Map<number, Set<number>>();
-    type Gaps = { restarts: number; jumps: number; stalls: number };
-    const noGaps = (): Gaps => ({ restarts: 0, jumps: 0, stalls: 0 });
-    // Gaps while the relays play alone (the control: what the machine's own load does to them) and during the sweep.
-    const phases = { alone: noGaps(), sweep: noGaps() };
-    let phase: keyof typeof phases = 'alone';
-    const total = (g: Gaps) => g.restarts + g.jumps + g.stalls;
-    let polls = 0;
-    let pollErrors = 0;
-    let polling = true;
-    const poller = (async () => {
-      while (polling) {
-        const now = performance.now();
-        await Promise.all(
-          [...urls].map(async ([id, url]) => {
-            let text: string;
-            try {
-              const res = await fetch(url, { ...asViewer, signal: AbortSignal.timeout(5000) });
-              text = await res.text();
-              if (res.status !== 200) throw new Error(`playlist ${res.status}`);
-            } catch {
-              // A refused poll is the poller's problem (a loaded machine), not a relay's: count it apart.
-              pollErrors++;
-              return;
-            }
-            polls++;
-            const g = phases[phase];
-            const seq = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1] ?? NaN);
-            let n = seq;
-            let marked = false;
-            const seen = restartsSeen.get(id) ?? new Set<number>();
-            restartsSeen.set(id, seen);
-            for (const line of text.split('\n')) {
-              if (line.startsWith('#EXT-X-DISCONTINUITY')) marked = true;
-              else if (/\.ts(\?|$)/.test(line)) {
-                if (marked && !seen.has(n)) {
-                  seen.add(n);
-                  g.restarts++;
-                }
-                marked = false;
-                n++;
-              }
-            }
-            const newest = n - 1;
-            const prev = last.get(id);
-            if (prev && seq > prev.newest + 1) g.jumps++;
-            if (!prev || newest > prev.newest) last.set(id, { newest, since: now });
-            else if (now - prev.since > 4000) {
-              g.stalls++;
-              prev.since = now;
-            }
-          }),
-        );
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    })();
+    const poll = pollRelays(urls, asViewer, stallMsAt(1));
+    const phases = poll.phases;
     process.stderr.write(`# ${urls.size} relays live; sweeping ${ids.length} points\n`);
     // The server's own cost of the relays (its source proxy carries their media): measured before the sweep
     // and taken off, so cpu_per_point is the diagnosis alone. The same time is the relays' control for gaps.
@@ -313,7 +352,7 @@ async function sweepWithRelays(
     const baseT = performance.now();
     await new Promise((r) => setTimeout(r, Number(values['alone-seconds']) * 1000));
     const aloneSecs = (performance.now() - baseT) / 1000;
-    phase = 'sweep';
+    poll.phase = 'sweep';
     console.log(`# server event-loop delay, relays alone: ${lagText(serverLag)}`);
     sim.proc.kill('SIGUSR2');
     serverLag.reset();
@@ -344,12 +383,12 @@ async function sweepWithRelays(
     const parts1 = cpuParts();
     const ffmpegCpu = parts1.children - parts0.children;
     const serverCpu = parts1.self - parts0.self - relayCpuPerSec * secs;
-    polling = false;
     console.log(`# server event-loop delay, during the sweep: ${lagText(serverLag)}`);
     sim.proc.kill('SIGUSR2');
     serverLag.disable();
     process.stderr.write('# sweep done; stopping the poller\n');
-    await poller;
+    await poll.stop();
+    const { polls, pollErrors } = poll;
     const sweep = ((await tech.get('/quality/sweeps')).json as { checked: number; good: number; faulty: number }[])[0]!;
     const pts: QualityPointView[] = [];
     for (let cursor = 0; ;) {
@@ -397,22 +436,77 @@ async function sweepWithRelays(
         : `EXTRAPOLATED linearly from ${sweep.checked} points to 5,000; ${what}`,
     );
     const gaps = total(phases.sweep);
-    const per = (g: Gaps) => `${g.restarts} restarts, ${g.jumps} sequence jumps, ${g.stalls} stalls of 4 s`;
     bench(
       'diagnosis.relay_gaps',
       gaps,
       'count',
-      `${per(phases.sweep)} over ${relays} relays during the ${(secs / 60).toFixed(1)}-minute sweep (each restart counted once)`,
+      `${per(phases.sweep, 1)} over ${relays} relays during the ${(secs / 60).toFixed(1)}-minute sweep (each restart counted once), GOP 1 s`,
     );
     bench(
       'diagnosis.relay_gaps_alone',
       total(phases.alone),
       'count',
-      `control: ${per(phases.alone)} over the same relays playing alone for ${aloneSecs.toFixed(0)} s before the sweep`,
+      `control: ${per(phases.alone, 1)} over the same relays playing alone for ${aloneSecs.toFixed(0)} s before the sweep, GOP 1 s`,
     );
     return { gaps, sweep5000, finished };
   } finally {
     await t.close();
+    sim.proc.removeAllListeners('exit');
+    sim.proc.kill('SIGTERM');
+    await new Promise((r) => sim.proc.once('exit', r));
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The relay-gap control at another keyframe interval: `relays` relays of a simulator at `gop` s on a server of their
+ * own (no sweep), polled alone for `seconds`.
+ */
+async function controlAt(gop: number, relays: number, seconds: number): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'ccc-bench-diag-'));
+  const sim = await startSimChild(relays, path.join(work, 'clips'), gop, '127.0.122.1');
+  const killChild = () => sim.proc.kill('SIGTERM');
+  process.once('exit', killChild);
+  const t = await startTestServer({
+    cameras: 0,
+    relay: true,
+    overrides: { relay: { idleTimeoutSeconds: 3600, startTimeoutMs: 20_000 } },
+  });
+  try {
+    const tech = client(t.api, await t.login('tech'));
+    const village = await villageOf(t);
+    const token = await t.login('county');
+    const viewer = client(t.api, token);
+    const urls = new Map<number, string>();
+    for (const [i, c] of sim.cams.entries()) {
+      const r = await tech.post('/cameras', {
+        name: `对照${i}`,
+        networkId: 'xueliang',
+        orgUnitId: village,
+        position: { lon: 118.7, lat: 31 },
+        mainStreamUri: c.main,
+        subStreamUri: c.sub,
+        credentials: { username: c.username, password: c.password },
+      });
+      const id = r.json.id as number;
+      const s = await viewer.post(`/cameras/${id}/stream`, { quality: 'main' });
+      if (s.status !== 200) throw new Error(`stream ${id} (GOP ${gop} s): ${s.status} ${s.text}`);
+      urls.set(id, t.url + (s.json.playlistUrl as string));
+    }
+    const poll = pollRelays(urls, { headers: { authorization: `Bearer ${token}` } }, stallMsAt(gop));
+    const started = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const secs = (performance.now() - started) / 1000;
+    await poll.stop();
+    bench(
+      `diagnosis.relay_gaps_alone.gop${gop}s`,
+      total(poll.phases.alone),
+      'count',
+      `control: ${per(poll.phases.alone, gop)} over ${urls.size} live 720p25 relays (copy) of a simulator at GOP ${gop} s playing alone for ${secs.toFixed(0)} s (no sweep), ${poll.polls} playlist polls (${poll.pollErrors} failed to connect); load ${load()}`,
+    );
+  } finally {
+    await t.close();
+    process.removeListener('exit', killChild);
     sim.proc.removeAllListeners('exit');
     sim.proc.kill('SIGTERM');
     await new Promise((r) => sim.proc.once('exit', r));
@@ -434,6 +528,8 @@ async function main() {
     Number(values.relays),
     Number(values.concurrency),
   );
+  // The control at a 4 s keyframe interval (the sweep's relays run at 1 s): informative, like the one at 1 s.
+  await controlAt(4, Number(values.relays), Number(values['alone-seconds']));
   if (gaps > 0) {
     console.error('relays showed gaps during the sweep');
     failed = true;
@@ -449,5 +545,6 @@ async function main() {
   process.exit(failed ? 1 : 0);
 }
 
-if (values['sim-child']) await simChild(Number(values['sim-child']), values['clip-dir']!);
+if (values['sim-child'])
+  await simChild(Number(values['sim-child']), values['clip-dir']!, Number(values.gop), values['first-ip']);
 else await main();

@@ -1,18 +1,24 @@
 /// <reference lib="dom" />
 /**
  * npm run bench:playback — 录像回放 in headless Chromium (issue 14), on the platform's own recordings:
- *   npm run bench:playback                          # record 120 s, 6 cold clicks, 6 seeks
+ *   npm run bench:playback                          # at GOP 1 s and 4 s: record 120 s, 6 cold clicks, 6 seeks
  *   npm run bench:playback -- --record 60 --clicks 4
+ *   BENCH_PLAYBACK_GOPS=4 npm run bench:playback    # one keyframe interval only
  * Real server with the real recorder (ffmpeg copy into MPEG-TS segments of `recording.segmentSeconds`, 6 s by
- * default), one simulated camera (1280x720 25 fps H.264, GOP 2 s), the built client (npm run build:client
- * first) on its /playback/:id page, Debian's Chromium. After recording for a while:
+ * default), one simulated camera (1280x720 25 fps H.264), the built client (npm run build:client first) on its
+ * /playback/:id page, Debian's Chromium. The whole run is made at each keyframe interval (GOP) in
+ * BENCH_PLAYBACK_GOPS, default 1 s and 4 s (real cameras use 2–4 s; a segment closes only at a keyframe and a seek
+ * decodes from the keyframe before), each with a fresh simulator, server and browser, its figures named `.gop1s` /
+ * `.gop4s` (`playback.first_frame.p50.gop4s`); about 2 × (--record + 40 s) at the defaults. After recording for a
+ * while:
  *   - playback.first_frame.p50 (s): a fresh page (no ticket, no player), the timeline zoomed onto the recorded
  *     span by the wheel, one click on a recorded moment: from that click (pointerdown) to the first frame the
  *     video presents (requestVideoFrameCallback). Each click on another moment, each on a fresh page (cold).
  *   - playback.seek.p50 (s): while a range plays, a click on a later moment inside the same ticket: from the
  *     click to the first presented frame at the new position (its mediaTime within 0.5 s of where the page
  *     seeked).
- * Prints what ran (counts, GOP, segment length, load average). Exits non-zero when a click brings no frame.
+ * Prints what ran (counts, GOP, segment length, load average). Exits non-zero when a click brings no frame, at
+ * either keyframe interval (the other still runs).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,7 +40,7 @@ const arg = (name: string, fallback: string) => {
 const RECORD_SEC = Number(arg('record', '120'));
 const CLICKS = Number(arg('clicks', '6'));
 const SEGMENT_SEC = 6;
-const GOP_SEC = 2;
+const GOPS = (process.env['BENCH_PLAYBACK_GOPS'] ?? '1,4').split(',').map(Number);
 const NO_FRAME_MS = 15_000;
 
 const load = () =>
@@ -92,7 +98,9 @@ async function zoomOnSpan(page: Page, span: { start: number; end: number }) {
   };
 }
 
-async function main(): Promise<number> {
+/** The whole run at one keyframe interval; returns the exit code (1: it failed). */
+async function measure(gop: number): Promise<number> {
+  const tag = `gop${gop}s`;
   const work = mkdtempSync(path.join(tmpdir(), 'ccc-bench-playback-'));
   const block = await claimLoopbackBlock();
   const silent = await claimLoopbackBlock();
@@ -107,7 +115,7 @@ async function main(): Promise<number> {
     rtspPort: 0,
     discovery: false,
     clipMode: 'shared',
-    keyframeIntervalSec: GOP_SEC,
+    keyframeIntervalSec: gop,
     streamOverrides: {
       main: { width: 1280, height: 720, fps: 25, bitrateKbps: 2048 },
       sub: { width: 640, height: 360, fps: 15 },
@@ -137,7 +145,7 @@ async function main(): Promise<number> {
     const t0 = Date.now();
     const plan = await admin.put('/recording/plans', { cameraId: cam, mode: 'continuous', retentionDays: 1 });
     console.log(
-      `# recording 1 point for ${RECORD_SEC} s: 1280x720 25 fps H.264 ~2 Mbit/s, GOP ${GOP_SEC} s, ${SEGMENT_SEC} s MPEG-TS segments (copy); ${load()}`,
+      `# recording 1 point for ${RECORD_SEC} s: 1280x720 25 fps H.264 ~2 Mbit/s, GOP ${gop} s, ${SEGMENT_SEC} s MPEG-TS segments (copy); ${load()}`,
     );
     await sleep(RECORD_SEC * 1000);
     // Stopped before measuring, so the span the page draws is the one measured against (and the one CPU core
@@ -153,7 +161,7 @@ async function main(): Promise<number> {
       .sort((a, b) => b.end - b.start - (a.end - a.start));
     const span = spans[0];
     if (!span || span.end - span.start < 30_000) {
-      console.error(`recorded too little: ${JSON.stringify(r.json.spans)}`);
+      console.error(`GOP ${gop} s: recorded too little: ${JSON.stringify(r.json.spans)}`);
       return 1;
     }
     console.log(
@@ -191,7 +199,7 @@ async function main(): Promise<number> {
         NO_FRAME_MS,
       );
       if (!first) {
-        console.error(`click ${i + 1}: no frame within ${NO_FRAME_MS / 1000} s`);
+        console.error(`GOP ${gop} s: click ${i + 1}: no frame within ${NO_FRAME_MS / 1000} s`);
         failed = true;
         continue;
       }
@@ -214,7 +222,7 @@ async function main(): Promise<number> {
         [target, NO_FRAME_MS],
       );
       if (!seek) {
-        console.error(`seek ${i + 1}: no frame at ${target.toFixed(1)} s within ${NO_FRAME_MS / 1000} s`);
+        console.error(`GOP ${gop} s: seek ${i + 1}: no frame at ${target.toFixed(1)} s within ${NO_FRAME_MS / 1000} s`);
         failed = true;
         continue;
       }
@@ -222,14 +230,14 @@ async function main(): Promise<number> {
     }
     await context.close();
     const what = (n: number) =>
-      `${n}/${CLICKS} clicks, 1 point 720p25 GOP ${GOP_SEC} s, ${SEGMENT_SEC} s segments, ${load()}`;
+      `${n}/${CLICKS} clicks, 1 point 720p25 GOP ${gop} s, ${SEGMENT_SEC} s segments, ${load()}`;
     if (firstFrames.length)
       console.log(
-        `BENCH playback.first_frame.p50 ${median(firstFrames).toFixed(3)} s  # cold click on the timeline to the first presented frame; ${what(firstFrames.length)}; all: ${firstFrames.map((x) => x.toFixed(2)).join(' ')}`,
+        `BENCH playback.first_frame.p50.${tag} ${median(firstFrames).toFixed(3)} s  # cold click on the timeline to the first presented frame; ${what(firstFrames.length)}; all: ${firstFrames.map((x) => x.toFixed(2)).join(' ')}`,
       );
     if (seeks.length)
       console.log(
-        `BENCH playback.seek.p50 ${median(seeks).toFixed(3)} s  # click inside the playing ticket to the first frame at the new position; ${what(seeks.length)}; all: ${seeks.map((x) => x.toFixed(2)).join(' ')}`,
+        `BENCH playback.seek.p50.${tag} ${median(seeks).toFixed(3)} s  # click inside the playing ticket to the first frame at the new position; ${what(seeks.length)}; all: ${seeks.map((x) => x.toFixed(2)).join(' ')}`,
       );
     if (!firstFrames.length || !seeks.length) failed = true;
   } catch (err) {
@@ -248,4 +256,6 @@ async function main(): Promise<number> {
   return failed ? 1 : 0;
 }
 
-process.exit(await main());
+let code = 0;
+for (const gop of GOPS) if ((await measure(gop)) !== 0) code = 1;
+process.exit(code);

@@ -1,8 +1,13 @@
 /**
  * npm run bench:record — the recorder's cost (issue 14), real ffmpeg against the camera simulator:
+ *   npm run bench:record       (BENCH_RECORD_POINTS=<n> points, default 20; BENCH_RECORD_GOPS=1 for one keyframe
+ *                               interval only; BENCH_RECORD_MERGE=0 for the camera's packets as they came)
  *
+ * Every figure is measured at each keyframe interval (GOP) in BENCH_RECORD_GOPS, default 1 s and 4 s (real cameras
+ * use 2–4 s; a segment closes only at a keyframe), a fresh simulator and recorder each, and named `.gop1s` /
+ * `.gop4s` (`record.cpu_per_stream.gop4s`):
  * - record.cpu_per_stream: % of one core per recorded point (copy into MPEG-TS segments), averaged over
- *   BENCH_RECORD_POINTS points (default 20; the issue's figure is 50: 1080p25 at ~4 Mbit/s, GOP 2 s) for 20 s,
+ *   BENCH_RECORD_POINTS points (default 20; the issue's figure is 50: 1080p25 at ~4 Mbit/s) for 20 s,
  *   from /proc ticks: its ffmpeg plus its share of this process, where the loopback source proxy (which
  *   answers the camera and joins each NAL unit's fragments for ffmpeg) and the recorder's bookkeeping run.
  * - record.ffmpeg_cpu_per_stream and record.proxy_cpu_per_stream: the two parts.
@@ -11,7 +16,7 @@
  *   each result checked by ffprobe (30 ± 1 s).
  *
  * The simulator runs in a child process (not counted). Exits non-zero when a point records nothing or an export
- * is wrong.
+ * is wrong, at either keyframe interval (the other still runs).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,7 +31,7 @@ import { createSourceProxy } from '../streams/src/source-proxy.ts';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const { values } = parseArgs({
-  options: { 'sim-child': { type: 'string' }, 'clip-dir': { type: 'string' } },
+  options: { 'sim-child': { type: 'string' }, 'clip-dir': { type: 'string' }, gop: { type: 'string' } },
   strict: true,
 });
 
@@ -53,12 +58,13 @@ const bench = (name: string, v: number, unit: string, what: string) =>
   console.log(`BENCH ${name} ${v.toFixed(3)} ${unit}  # ${what}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function main(): Promise<void> {
-  const n = Number(process.env['BENCH_RECORD_POINTS'] ?? 20);
+/** Every figure at one keyframe interval; returns whether it failed. */
+async function measure(n: number, gop: number): Promise<boolean> {
+  const tag = `gop${gop}s`;
   const work = mkdtempSync(path.join(tmpdir(), 'ccc-bench-record-'));
   const sim = spawn(
     process.execPath,
-    [import.meta.filename, '--sim-child', String(n), '--clip-dir', path.join(work, 'clips')],
+    [import.meta.filename, '--sim-child', String(n), '--clip-dir', path.join(work, 'clips'), '--gop', String(gop)],
     {
       stdio: ['pipe', 'pipe', 'inherit'],
     },
@@ -78,7 +84,7 @@ async function main(): Promise<void> {
     const segs: RecordedSegment[] = [];
     recorder.on('segment', (s) => segs.push(s));
     console.log(
-      `# ${n} points, 1920x1080 25 fps ~4 Mbit/s H.264, GOP 2 s, 6 s segments, copy, fragments ${merge ? 'joined' : 'as sent'}; ${load()}`,
+      `# ${n} points, 1920x1080 25 fps ~4 Mbit/s H.264, GOP ${gop} s, 6 s segments, copy, fragments ${merge ? 'joined' : 'as sent'}; ${load()}`,
     );
     for (let i = 0; i < n; i++) {
       await recorder.start(`rec:${i}`, {
@@ -92,9 +98,8 @@ async function main(): Promise<void> {
     while (new Set(segs.map((s) => s.key)).size < n) {
       if (Date.now() > until) {
         const missing = [...Array(n).keys()].filter((i) => !segs.some((s) => s.key === `rec:${i}`));
-        console.error(`points that recorded nothing in 90 s: ${missing.join(', ')}`);
-        failed = true;
-        return;
+        console.error(`GOP ${gop} s: points that recorded nothing in 90 s: ${missing.join(', ')}`);
+        return true;
       }
       await sleep(500);
     }
@@ -113,12 +118,20 @@ async function main(): Promise<void> {
     const cpu = alive.map((p) => ((ticks(p) - before.get(p)!) / hz / secs) * 100);
     const ffmpegShare = cpu.reduce((a, b) => a + b, 0) / cpu.length;
     const proxyShare = ((selfCpu.user + selfCpu.system) / 1e6 / secs / n) * 100;
-    const what = `${alive.length}/${n} recording ffmpeg (copy) over ${secs.toFixed(0)} s, 1080p25 ~4 Mbit/s, ${load()}`;
-    bench('record.cpu_per_stream', ffmpegShare + proxyShare, '%', `ffmpeg + source proxy; ${what}`);
-    bench('record.ffmpeg_cpu_per_stream', ffmpegShare, '%', what);
-    bench('record.proxy_cpu_per_stream', proxyShare, '%', `this process (source proxy, recorder) / ${n}; ${what}`);
-    bench('record.rss_per_stream', alive.reduce((a, p) => a + rssMB(p), 0) / alive.length, 'MB', what);
-    if (alive.length < n) failed = true;
+    const what = `${alive.length}/${n} recording ffmpeg (copy) over ${secs.toFixed(0)} s, 1080p25 ~4 Mbit/s, GOP ${gop} s, ${load()}`;
+    bench(`record.cpu_per_stream.${tag}`, ffmpegShare + proxyShare, '%', `ffmpeg + source proxy; ${what}`);
+    bench(`record.ffmpeg_cpu_per_stream.${tag}`, ffmpegShare, '%', what);
+    bench(
+      `record.proxy_cpu_per_stream.${tag}`,
+      proxyShare,
+      '%',
+      `this process (source proxy, recorder) / ${n}; ${what}`,
+    );
+    bench(`record.rss_per_stream.${tag}`, alive.reduce((a, p) => a + rssMB(p), 0) / alive.length, 'MB', what);
+    if (alive.length < n) {
+      console.error(`GOP ${gop} s: ${n - alive.length} of ${n} recording ffmpeg did not last the window`);
+      failed = true;
+    }
 
     // 30 s out of point 0's segments, starting 2 s into the first.
     while (segs.filter((s) => s.key === 'rec:0').reduce((a, s) => a + (s.endMs - s.startMs), 0) < 36_000)
@@ -144,16 +157,16 @@ async function main(): Promise<void> {
         }),
       );
       if (!(Math.abs(d - 30) <= 1)) {
-        console.error(`export ${i} lasts ${d} s, not 30`);
+        console.error(`GOP ${gop} s: export ${i} lasts ${d} s, not 30`);
         failed = true;
       }
     }
     times.sort((a, b) => a - b);
     bench(
-      'clip.export30s',
+      `clip.export30s.${tag}`,
       times[1]!,
       's',
-      `median of 3 cuts of 30 s 1080p (~15 MB) by concat copy while ${n} points record, ${load()}`,
+      `median of 3 cuts of 30 s 1080p (~15 MB) by concat copy while ${n} points record, GOP ${gop} s, ${load()}`,
     );
   } catch (err) {
     console.error(err);
@@ -164,8 +177,17 @@ async function main(): Promise<void> {
     sim.stdin!.end();
     await new Promise((r) => sim.once('exit', r));
     rmSync(work, { recursive: true, force: true });
-    process.exit(failed ? 1 : 0);
   }
+  return failed;
+}
+
+async function main(): Promise<void> {
+  const n = Number(process.env['BENCH_RECORD_POINTS'] ?? 20);
+  let failed = false;
+  for (const gop of (process.env['BENCH_RECORD_GOPS'] ?? '1,4').split(',').map(Number)) {
+    if (await measure(n, gop)) failed = true;
+  }
+  process.exit(failed ? 1 : 0);
 }
 
 if (values['sim-child']) {
@@ -179,7 +201,7 @@ if (values['sim-child']) {
     clipDir: values['clip-dir']!,
     discovery: false,
     clipMode: 'shared',
-    keyframeIntervalSec: 2,
+    keyframeIntervalSec: Number(values.gop ?? 1),
     streamOverrides: {
       main: { width: 1920, height: 1080, fps: 25, bitrateKbps: 4096 },
       sub: { width: 640, height: 360, fps: 15 },

@@ -10,11 +10,16 @@
  *    once per episode) and the worst tile's seconds stalled. A sample credits
  *    at most the time that really passed since the last one (issue 12: with a
  *    1.5 s credit per 1 s sample, the catch-up after a stall repaid it and the
- *    figure hid the stall). WALL_BENCH_GOP sets the cameras' keyframe interval
- *    (default 1 s; real cameras use 2–4 s). WALL_BENCH_ONLY=map or =tiles runs one part.
+ *    figure hid the stall). WALL_BENCH_ONLY=map or =tiles runs one part.
  * 3. A 4-tile tour over 16 cameras switching every 10 s for
  *    WALL_BENCH_TOUR_MINUTES (default 60): growth of the page's JS heap after
  *    a forced GC, from the end of the first minute to the end.
+ * Parts 2 and 3 run at each of the cameras' keyframe intervals (GOP) in
+ * WALL_BENCH_GOP, a list, default `1,4` (1 s and 4 s; real cameras use 2–4 s),
+ * each with a fresh simulator and server, their figures named `.gop1s` /
+ * `.gop4s` (`wall.stalls.gop4s`) as bench:relay's are. The default run thus
+ * takes about 2 × (10 + 60) minutes plus the map, nearly two and a half hours;
+ * WALL_BENCH_GOP=4 runs one interval.
  * Real server, real relay (ffmpeg), the camera simulator; all on loopback.
  * WALL_BENCH_ONLY=map measures the map alone; WALL_BENCH_PROFILE=1 adds the page's
  * main-thread CPU profile of each map load (top functions by self time).
@@ -35,12 +40,12 @@ import { CHROMIUM_ARGS } from '../tests/browser/harness.ts';
 const TILE_MINUTES = Number(process.env['WALL_BENCH_MINUTES'] ?? 10);
 const TOUR_MINUTES = Number(process.env['WALL_BENCH_TOUR_MINUTES'] ?? 60);
 const MAP_POINTS = Number(process.env['WALL_BENCH_POINTS'] ?? 50_000);
-const GOP = Number(process.env['WALL_BENCH_GOP'] ?? 1);
+const GOPS = (process.env['WALL_BENCH_GOP'] ?? '1,4').split(',').map(Number);
 const CLIENT_DIR = path.resolve(import.meta.dirname, '../client/dist');
 const ARGS = [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'];
 
-const bench = (name: string, value: number, unit: string, digits = 2) =>
-  console.log(`BENCH ${name} ${value.toFixed(digits)} ${unit}`);
+const bench = (name: string, value: number, unit: string, digits: number, what: string) =>
+  console.log(`BENCH ${name} ${value.toFixed(digits)} ${unit}  # ${what}`);
 const note = (text: string) => console.log(`# ${text}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -132,7 +137,13 @@ async function mapFirstRender(browser: Browser): Promise<void> {
       await context.close();
     }
     note(`map first render (s), three loads: ${times.map((x) => x.toFixed(3)).join(' ')}`);
-    bench('map.first_render50k', [...times].sort((a, b) => a - b)[1]!, 's', 3);
+    bench(
+      'map.first_render50k',
+      [...times].sort((a, b) => a - b)[1]!,
+      's',
+      3,
+      `median of ${times.length} page loads, ${points} points in the officer's jurisdiction`,
+    );
   } finally {
     await t.close();
     rmSync(dir, { recursive: true, force: true });
@@ -201,7 +212,7 @@ async function waitAllLive(page: Page, tiles: number, timeoutMs: number): Promis
   );
 }
 
-async function liveTiles(browser: Browser, t: TestServer, ids: number[]): Promise<void> {
+async function liveTiles(browser: Browser, t: TestServer, ids: number[], gop: number): Promise<void> {
   const screen = await screenWith(t, { grid: '16', tiles: ids.slice(0, 16), tour: null });
   const context = await signedIn(browser, t, 'county');
   const page = await context.newPage();
@@ -221,15 +232,16 @@ async function liveTiles(browser: Browser, t: TestServer, ids: number[]): Promis
   );
   const pct = b.progress.map((p) => (p / wallSec) * 100);
   note(
-    `16 tiles for ${wallSec.toFixed(0)} s, GOP ${GOP} s, ${b.samples} samples: progress per tile (%) ${pct.map((p) => p.toFixed(1)).join(' ')}; stalled s per tile ${b.stalledSec.map((x) => x.toFixed(0)).join(' ')}`,
+    `16 tiles for ${wallSec.toFixed(0)} s, GOP ${gop} s, ${b.samples} samples: progress per tile (%) ${pct.map((p) => p.toFixed(1)).join(' ')}; stalled s per tile ${b.stalledSec.map((x) => x.toFixed(0)).join(' ')}`,
   );
-  bench('wall.tile_progress.min', Math.min(...pct), '%', 1);
-  bench('wall.stalls', b.stalls, 'count', 0);
-  bench('wall.stall_seconds.max', Math.max(...b.stalledSec), 's', 1);
+  const what = `${pct.length} tiles for ${wallSec.toFixed(0)} s, ${b.samples} samples, GOP ${gop} s`;
+  bench(`wall.tile_progress.min.gop${gop}s`, Math.min(...pct), '%', 1, what);
+  bench(`wall.stalls.gop${gop}s`, b.stalls, 'count', 0, what);
+  bench(`wall.stall_seconds.max.gop${gop}s`, Math.max(...b.stalledSec), 's', 1, what);
   await context.close();
 }
 
-async function tourMemory(browser: Browser, t: TestServer, ids: number[]): Promise<void> {
+async function tourMemory(browser: Browser, t: TestServer, ids: number[], gop: number): Promise<void> {
   const screen = await screenWith(t, { grid: '4', tiles: ids.slice(0, 4), tour: { cameraIds: ids, intervalSec: 10 } });
   const context = await signedIn(browser, t, 'county');
   const page = await context.newPage();
@@ -251,60 +263,68 @@ async function tourMemory(browser: Browser, t: TestServer, ids: number[]): Promi
   const last = await heap();
   const group = await page.locator('.wall').getAttribute('data-tour-group');
   note(
-    `tour ${TOUR_MINUTES} min (10 s interval, 4 groups; now group ${group}): JS heap ${(base.used / 1e6).toFixed(1)} → ${(last.used / 1e6).toFixed(1)} MB, DOM nodes ${base.nodes} → ${last.nodes}, listeners ${base.listeners} → ${last.listeners}`,
+    `tour ${TOUR_MINUTES} min (10 s interval, 4 groups; now group ${group}), GOP ${gop} s: JS heap ${(base.used / 1e6).toFixed(1)} → ${(last.used / 1e6).toFixed(1)} MB, DOM nodes ${base.nodes} → ${last.nodes}, listeners ${base.listeners} → ${last.listeners}`,
   );
-  bench('wall.memory_growth', ((last.used - base.used) / base.used) * 100, '%', 1);
+  bench(
+    `wall.memory_growth.gop${gop}s`,
+    ((last.used - base.used) / base.used) * 100,
+    '%',
+    1,
+    `JS heap after GC over a ${TOUR_MINUTES}-minute tour of ${ids.length} cameras on 4 tiles, from its first minute; GOP ${gop} s`,
+  );
   await context.close();
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
 try {
   note(
-    `durations: tiles ${TILE_MINUTES} min, tour ${TOUR_MINUTES} min, map ${MAP_POINTS} points; cameras' GOP ${GOP} s`,
+    `durations: tiles ${TILE_MINUTES} min, tour ${TOUR_MINUTES} min, map ${MAP_POINTS} points; cameras' GOP ${GOPS.join(' and ')} s`,
   );
   const only = process.env['WALL_BENCH_ONLY'];
   if (only !== 'tiles') await mapFirstRender(browser);
   if (only === 'map') process.exit(0);
 
-  const clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-wall-bench-clips-'));
   const block = await claimLoopbackBlock();
-  const sim = await startSimulator({
-    cameras: defaultCameraSpecs(16, { firstIp: block.host(1), seed: 98 }).map((s) => ({
-      ...s,
-      clockOffsetSec: 0,
-      faults: {},
-    })),
-    clipDir,
-    discovery: false,
-    clipMode: 'shared',
-    onvifPort: 0,
-    rtspPort: 0,
-    keyframeIntervalSec: GOP,
-    streamOverrides: { sub: { width: 320, height: 180, fps: 15 } },
-  });
-  const t = await startTestServer({ cameras: 0, relay: true, clientDir: CLIENT_DIR });
-  try {
-    const tech = client(t.api, await t.login('tech'));
-    const village = ((await tech.get('/org-units')).json as { id: number; level: string }[]).find(
-      (o) => o.level === 'village',
-    )!.id;
-    const ids: number[] = [];
-    for (const [i, c] of sim.cameras.entries()) {
-      ids.push(
-        await registerSimCamera(tech, c, {
-          name: `墙基准${i + 1}`,
-          orgUnitId: village,
-          position: { lon: 118.8 + i * 0.001, lat: 30.95 },
-          onvifUrl: null,
-        }),
-      );
+  for (const gop of GOPS) {
+    const clipDir = mkdtempSync(path.join(tmpdir(), 'ccc-wall-bench-clips-'));
+    const sim = await startSimulator({
+      cameras: defaultCameraSpecs(16, { firstIp: block.host(1), seed: 98 }).map((s) => ({
+        ...s,
+        clockOffsetSec: 0,
+        faults: {},
+      })),
+      clipDir,
+      discovery: false,
+      clipMode: 'shared',
+      onvifPort: 0,
+      rtspPort: 0,
+      keyframeIntervalSec: gop,
+      streamOverrides: { sub: { width: 320, height: 180, fps: 15 } },
+    });
+    const t = await startTestServer({ cameras: 0, relay: true, clientDir: CLIENT_DIR });
+    try {
+      const tech = client(t.api, await t.login('tech'));
+      const village = ((await tech.get('/org-units')).json as { id: number; level: string }[]).find(
+        (o) => o.level === 'village',
+      )!.id;
+      const ids: number[] = [];
+      for (const [i, c] of sim.cameras.entries()) {
+        ids.push(
+          await registerSimCamera(tech, c, {
+            name: `墙基准${i + 1}`,
+            orgUnitId: village,
+            position: { lon: 118.8 + i * 0.001, lat: 30.95 },
+            onvifUrl: null,
+          }),
+        );
+      }
+      await liveTiles(browser, t, ids, gop);
+      if (only !== 'tiles') await tourMemory(browser, t, ids, gop);
+    } finally {
+      await t.close();
+      await sim.stop();
+      rmSync(clipDir, { recursive: true, force: true });
     }
-    await liveTiles(browser, t, ids);
-    if (only !== 'tiles') await tourMemory(browser, t, ids);
-  } finally {
-    await t.close();
-    await sim.stop();
-    rmSync(clipDir, { recursive: true, force: true });
   }
 } finally {
   await browser.close();

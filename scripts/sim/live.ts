@@ -204,7 +204,9 @@ export class LiveTimeline implements Paced {
   }
 
   #pos(n: number, length: number): number {
-    return (n + this.#shift) % length;
+    // Frames before the epoch are negative (a process younger than its camera's keyframe phase, up to one GOP:
+    // a simulator started just before a benchmark's first session at GOP 4 s): still a position in the clip.
+    return (((n + this.#shift) % length) + length) % length;
   }
 
   /**
