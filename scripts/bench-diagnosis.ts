@@ -149,6 +149,26 @@ async function villageOf(t: TestServer): Promise<number> {
     .id;
 }
 
+/** Registers the simulator's cameras as points of one village, named `<prefix><i>`; their ids in order. */
+async function registerCams(t: TestServer, cams: Cam[], prefix: string): Promise<number[]> {
+  const tech = client(t.api, await t.login('tech'));
+  const village = await villageOf(t);
+  const ids: number[] = [];
+  for (const [i, c] of cams.entries()) {
+    const r = await tech.post('/cameras', {
+      name: `${prefix}${i}`,
+      networkId: 'xueliang',
+      orgUnitId: village,
+      position: { lon: 118.7, lat: 31 },
+      mainStreamUri: c.main,
+      subStreamUri: c.sub,
+      credentials: { username: c.username, password: c.password },
+    });
+    ids.push(r.json.id as number);
+  }
+  return ids;
+}
+
 /** Part A: the fault set through two sweeps; returns the accuracy (0–1). */
 async function accuracy(replicas: number): Promise<number> {
   const work = mkdtempSync(path.join(tmpdir(), 'ccc-bench-diag-'));
@@ -316,20 +336,7 @@ async function sweepWithRelays(
   });
   try {
     const tech = client(t.api, await t.login('tech'));
-    const village = await villageOf(t);
-    const ids: number[] = [];
-    for (const [i, c] of sim.cams.entries()) {
-      const r = await tech.post('/cameras', {
-        name: `扫描${i}`,
-        networkId: 'xueliang',
-        orgUnitId: village,
-        position: { lon: 118.7, lat: 31 },
-        mainStreamUri: c.main,
-        subStreamUri: c.sub,
-        credentials: { username: c.username, password: c.password },
-      });
-      ids.push(r.json.id as number);
-    }
+    const ids = await registerCams(t, sim.cams, '扫描');
     const token = await t.login('county');
     const viewer = client(t.api, token);
     const asViewer = { headers: { authorization: `Bearer ${token}` } };
@@ -473,22 +480,10 @@ async function controlAt(gop: number, relays: number, seconds: number): Promise<
     overrides: { relay: { idleTimeoutSeconds: 3600, startTimeoutMs: 20_000 } },
   });
   try {
-    const tech = client(t.api, await t.login('tech'));
-    const village = await villageOf(t);
     const token = await t.login('county');
     const viewer = client(t.api, token);
     const urls = new Map<number, string>();
-    for (const [i, c] of sim.cams.entries()) {
-      const r = await tech.post('/cameras', {
-        name: `对照${i}`,
-        networkId: 'xueliang',
-        orgUnitId: village,
-        position: { lon: 118.7, lat: 31 },
-        mainStreamUri: c.main,
-        subStreamUri: c.sub,
-        credentials: { username: c.username, password: c.password },
-      });
-      const id = r.json.id as number;
+    for (const id of await registerCams(t, sim.cams, '对照')) {
       const s = await viewer.post(`/cameras/${id}/stream`, { quality: 'main' });
       if (s.status !== 200) throw new Error(`stream ${id} (GOP ${gop} s): ${s.status} ${s.text}`);
       urls.set(id, t.url + (s.json.playlistUrl as string));
