@@ -241,7 +241,7 @@ export class MseSession {
     const now = Date.now();
     const frozen = this.#ticks.lateBy(now);
     if (frozen > 0) {
-      // The page stood still, not the picture: start the clocks again and go back to the live edge.
+      // The page stood still, not the picture: start the clocks again (the buffer control catches up on latency).
       this.#lastAdvance = now;
       this.#startedAt += frozen;
     }
@@ -261,7 +261,7 @@ export class MseSession {
       this.#lastAdvance = now;
       this.#step({ type: 'stall' });
     }
-    this.#control(frozen > 0);
+    this.#control(false);
   };
 
   /** Buffer control: latency target, playback rate, trimming, gap and live jumps. */
