@@ -33,7 +33,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { QualityPointView } from '../server/src/api/contract.ts';
 import { defaultCameraSpecs, startSimulator } from './sim/index.ts';
-import { client, startTestServer, type TestServer } from '../tests/helpers/server.ts';
+import { client, firstVillage, registerSimCamera, startTestServer, type TestServer } from '../tests/helpers/server.ts';
 import { EXPECTED, INJECTED, confusion, simFaultsOf, type Injected } from '../tests/quality/fault-set.ts';
 
 const { values } = parseArgs({
@@ -144,9 +144,7 @@ function cpuParts(): { self: number; children: number } {
 }
 
 async function villageOf(t: TestServer): Promise<number> {
-  const tech = client(t.api, await t.login('tech'));
-  return ((await tech.get('/org-units')).json as { id: number; level: string }[]).find((o) => o.level === 'village')!
-    .id;
+  return firstVillage(client(t.api, await t.login('tech')));
 }
 
 /** Registers the simulator's cameras as points of one village, named `<prefix><i>`; their ids in order. */
@@ -190,18 +188,16 @@ async function accuracy(replicas: number): Promise<number> {
     const tech = client(t.api, await t.login('tech'));
     const village = await villageOf(t);
     const ids: number[] = [];
-    for (const [i, c] of sim.cameras.entries()) {
-      const r = await tech.post('/cameras', {
-        name: `准确率${i}`,
-        networkId: 'xueliang',
-        orgUnitId: village,
-        position: { lon: 118.7, lat: 31 },
-        onvifUrl: c.deviceServiceUrl,
-        subStreamUri: c.subStreamUri,
-        credentials: { username: c.username, password: c.password },
-      });
-      ids.push(r.json.id as number);
-    }
+    // The sub stream only: the one a sweep samples.
+    for (const [i, c] of sim.cameras.entries())
+      ids.push(
+        await registerSimCamera(tech, c, {
+          name: `准确率${i}`,
+          orgUnitId: village,
+          mainStreamUri: undefined,
+          ptz: undefined,
+        }),
+      );
     while (sim.stats().prewarmQueued + sim.stats().prewarmRunning + sim.stats().ffmpegRunning)
       await new Promise((r) => setTimeout(r, 200));
     await tech.post('/quality/sweeps', {});

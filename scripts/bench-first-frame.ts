@@ -14,7 +14,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { claimLoopbackBlock } from './sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator } from './sim/index.ts';
-import { client, startTestServer } from '../tests/helpers/server.ts';
+import { client, firstVillage, registerSimCamera, startTestServer } from '../tests/helpers/server.ts';
 import { CHROMIUM_ARGS } from '../tests/browser/harness.ts';
 
 const ARGS = [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'];
@@ -42,22 +42,13 @@ async function measure(gop: number): Promise<void> {
   try {
     const token = await t.login('tech');
     const tech = client(t.api, token);
-    const village = ((await tech.get('/org-units')).json as { id: number; level: string }[]).find(
-      (o) => o.level === 'village',
-    )!.id;
+    const village = await firstVillage(tech);
     const ids: number[] = [];
-    for (const [i, c] of sim.cameras.entries()) {
-      const r = await tech.post('/cameras', {
-        name: `首帧${i}`,
-        networkId: 'xueliang',
-        orgUnitId: village,
-        position: { lon: 118.7, lat: 31 },
-        mainStreamUri: c.mainStreamUri,
-        subStreamUri: c.subStreamUri,
-        credentials: { username: c.username, password: c.password },
-      });
-      ids.push(r.json.id as number);
-    }
+    // No ONVIF address: these points are played, never asked for a keyframe.
+    for (const [i, c] of sim.cameras.entries())
+      ids.push(
+        await registerSimCamera(tech, c, { name: `首帧${i}`, orgUnitId: village, onvifUrl: undefined, ptz: undefined }),
+      );
     const page = await browser.newPage();
     // The bench page and hls.js are served from the platform's own origin by the browser harness, not by the platform.
     await page.route('**/bench.html', (r) => r.fulfill({ contentType: 'text/html', body: PAGE }));
