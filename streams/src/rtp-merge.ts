@@ -90,27 +90,25 @@ export class FragmentMerger {
     }
     st.lastInSeq = rtp.seq;
     const p = rtp.payload;
-    const fu =
+    // A fragment: its FU header byte and where its share of the NAL unit begins (2 bytes in, 3 for H.265).
+    const fuAt =
       codec === 'h264'
         ? (p[0]! & 0x1f) === 28 && p.length >= 2
-          ? { hdr: p[1]!, nal: Buffer.from([(p[0]! & 0xe0) | (p[1]! & 0x1f)]), body: p.subarray(2) }
-          : null
+          ? 1
+          : 0
         : ((p[0]! >> 1) & 0x3f) === 49 && p.length >= 3
-          ? {
-              hdr: p[2]!,
-              nal: Buffer.from([(p[0]! & 0x81) | ((p[2]! & 0x3f) << 1), p[1]!]),
-              body: p.subarray(3),
-            }
-          : null;
-    if (!fu) {
+          ? 2
+          : 0;
+    if (!fuAt) {
       // A whole NAL unit or an aggregate: as it came (header extensions and all), renumbered.
       st.collecting = null;
-      const copy = Buffer.from(packet);
-      copy.writeUInt16BE(st.outSeq!, 2);
+      const f = frame(channel, packet);
+      f.writeUInt16BE(st.outSeq!, 4 + 2);
       st.outSeq = (st.outSeq! + 1) & 0xffff;
-      out.push(frame(channel, copy));
+      out.push(f);
       return;
     }
+    const fu = { hdr: p[fuAt]!, body: p.subarray(fuAt + 1) };
     const start = (fu.hdr & 0x80) !== 0;
     const end = (fu.hdr & 0x40) !== 0;
     if (start) {
@@ -118,7 +116,11 @@ export class FragmentMerger {
         ts: rtp.ts,
         ssrc: rtp.ssrc,
         pt: rtp.pt,
-        nalHeader: fu.nal,
+        // The NAL unit's own header, rebuilt from the fragment's (only the type moved into the FU header).
+        nalHeader:
+          codec === 'h264'
+            ? Buffer.from([(p[0]! & 0xe0) | (p[1]! & 0x1f)])
+            : Buffer.from([(p[0]! & 0x81) | ((p[2]! & 0x3f) << 1), p[1]!]),
         parts: [fu.body],
         bytes: fu.body.length,
       };
