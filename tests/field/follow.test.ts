@@ -141,8 +141,9 @@ describe('the relay follows the registry', () => {
   it('a new password while watched restarts the relay: a wrong one is refused, the right one plays', async () => {
     const events = await listenAs(t, 'tech', 'stream:state');
     const key = `${pointId}:main`;
+    // The last test ended on the new camera's picture; 'live' follows at the supervisor's next output check.
+    await expect.poll(() => t.engine!.status(key)?.state, { timeout: 20_000 }).toBe('live');
     const oldPid = relayPid();
-    expect(t.engine!.status(key)?.state).toBe('live');
     // Only a relay started anew with the new password can fail on it: the running one is already in.
     await patchPoint({ credentials: { username: sim.cameras[1]!.username, password: 'Wrong-Password-1' } });
     await expect
@@ -166,7 +167,9 @@ describe('the relay follows the registry', () => {
   it('a new RTSP transport while watched restarts the relay over it (auto → udp → tcp)', async () => {
     const key = `${pointId}:main`;
     // 'auto' tries TCP first, and the simulator accepts it.
-    expect(t.engine!.relay.status(key)).toMatchObject({ state: 'live', transport: 'tcp' });
+    await expect
+      .poll(() => t.engine!.relay.status(key), { timeout: 20_000 })
+      .toMatchObject({ state: 'live', transport: 'tcp' });
     for (const transport of ['udp', 'tcp'] as const) {
       const oldPid = relayPid();
       await patchPoint({ rtspTransport: transport });
