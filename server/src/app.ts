@@ -54,7 +54,7 @@ import { createSearchRepo, createSearchService, searchRoutes } from './search/in
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
-import { sqliteStore } from './db/store.ts';
+import { sqliteStore, type Store } from './db/store.ts';
 import { createClusterLease, createLeaseRepo, createSharedCounters, LEASES, newHolderId } from './cluster/index.ts';
 import { createDispatchRepo, createDispatchService, dispatchRoutes, ORDER_UPLOAD_PATH } from './dispatch/index.ts';
 import { createDiscoveryRepo } from './discovery/repo.ts';
@@ -90,6 +90,8 @@ import {
 export interface AppDeps {
   config: AppConfig;
   db: SqlDb;
+  /** The asynchronous surface over `db` (made here when absent); one per connection. */
+  store?: Store;
   clock: Clock;
   secrets: SecretBox;
   log: Logger;
@@ -146,8 +148,10 @@ export function createApp(deps: AppDeps) {
   migrate(db, now);
   // Several instances on one database: the periodic passes run where their lease is held (issue 13).
   const holder = newHolderId();
-  // The first module on the asynchronous store (db/store.ts): single statements, safe beside SqlDb's.
-  const leases = createLeaseRepo(sqliteStore(db));
+  // The asynchronous store (db/store.ts) over the same connection: one per app (its transactions exclude
+  // statements from outside them). Repositories move onto it module by module (db/README.md).
+  const store = deps.store ?? sqliteStore(db);
+  const leases = createLeaseRepo(store);
   const lease = (name: string) =>
     createClusterLease({ repo: leases, name, holder, ttlMs: config.cluster.leaseTtlSeconds * 1000, clock, log });
   const duties = {
@@ -610,6 +614,7 @@ export function createApp(deps: AppDeps) {
   return {
     app,
     db,
+    store,
     repos: { orgs, networks, cameras, users, sessions, audit },
     auth,
     cameraService,

@@ -243,3 +243,38 @@ describe.each(stores)('the store on $name', ({ open }) => {
     expect(await take('b', 40_000)).toBe(true);
   });
 });
+
+describe('SQLite while repositories move onto the store', () => {
+  it("a synchronous repository's transaction inside an asynchronous one is a savepoint of it: all or nothing together", async () => {
+    const db = openSqlite(':memory:');
+    migrate(db, now);
+    const store = sqliteStore(db);
+    const units = () => db.all<{ code: string }>("SELECT code FROM org_units WHERE code LIKE 'S%' ORDER BY code");
+    const syncUnit = (code: string) =>
+      db.transaction(() =>
+        db.run(
+          `INSERT INTO org_units (parent_id, code, name, level, path, created_at) VALUES (NULL, ?, ?, 'county', ?, ?)`,
+          [code, code, `/${code}/`, now().toISOString()],
+        ),
+      );
+    await expect(
+      store.transaction(async () => {
+        await store.run("UPDATE counters SET value = value + 1 WHERE name = 'alerts.seq'");
+        syncUnit('S1');
+        throw new Error('abandoned');
+      }),
+    ).rejects.toThrow('abandoned');
+    expect(units()).toEqual([]);
+    await store.transaction(async () => {
+      syncUnit('S2');
+      expect(() =>
+        db.transaction(() => {
+          syncUnit('S3');
+          throw new Error('inner');
+        }),
+      ).toThrow('inner');
+    });
+    expect(units()).toEqual([{ code: 'S2' }]);
+    await store.close();
+  });
+});

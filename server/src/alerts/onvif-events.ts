@@ -161,7 +161,7 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
       for (const r of all) r.stop.abort();
       await Promise.all(all.map((r) => r.done));
       // Given up only once this instance's subscriptions are gone, so the next holder's do not overlap them.
-      deps.lease?.stop();
+      await deps.lease?.stop();
     },
   };
 }

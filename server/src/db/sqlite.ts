@@ -62,18 +62,20 @@ export function openSqlite(file: string): SqlDb {
     },
     exec: (sql) => db.exec(sql),
     transaction<T>(fn: () => T): T {
-      // Nested calls join the outer transaction via a savepoint.
-      const sp = `sp${depth}`;
-      db.exec(depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${sp}`);
+      // Nested calls join the outer transaction via a savepoint. The outer one may also be the asynchronous
+      // store's (db/store.ts), open on this connection while a synchronous repository runs inside it.
+      const outer = depth > 0 || db.isTransaction;
+      const sp = `sps${depth}`;
+      db.exec(outer ? `SAVEPOINT ${sp}` : 'BEGIN IMMEDIATE');
       depth++;
       try {
         const out = fn();
         depth--;
-        db.exec(depth === 0 ? 'COMMIT' : `RELEASE ${sp}`);
+        db.exec(outer ? `RELEASE ${sp}` : 'COMMIT');
         return out;
       } catch (err) {
         depth--;
-        db.exec(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
+        db.exec(outer ? `ROLLBACK TO ${sp}; RELEASE ${sp}` : 'ROLLBACK');
         throw err;
       }
     },

@@ -134,7 +134,7 @@ export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
     stop() {
       if (timer) clearInterval(timer);
       timer = null;
-      deps.lease?.stop();
+      void deps.lease?.stop(); // never rejects: a release that fails leaves the lease to expire
     },
   };
   return deadlines;

@@ -252,7 +252,7 @@ export function createHealthService(deps: HealthDeps) {
       stopped = true;
       if (timer) clearTimeout(timer);
       await sweeping;
-      deps.lease?.stop();
+      await deps.lease?.stop();
     },
   };
 }
