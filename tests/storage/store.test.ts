@@ -164,6 +164,10 @@ describe.each(stores)('the store on $name', ({ open }) => {
     expect(row).toEqual({ id: b, name: '单位A2' });
     expect(await count('A%')).toBe(2);
     expect(await store.all(`SELECT id FROM org_units WHERE ${store.containsSql('name')}`, ['A2'])).toEqual([{ id: b }]);
+    expect(await store.rows('SELECT id, code FROM org_units WHERE id >= ? ORDER BY id', [a])).toEqual([
+      [a, 'A1'],
+      [b, 'A2'],
+    ]);
   });
 
   it('a transaction is all or nothing; a nested one rolls back alone', async () => {

@@ -97,6 +97,10 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
     async get<T>(sql: string, params: readonly SqlValue[] = []) {
       return (await query(sql, params)).rows[0] as T | undefined;
     },
+    async rows(sql, params = []) {
+      const on = context.getStore()?.client ?? pool;
+      return (await on.query({ text: text(sql), values: params as unknown[], rowMode: 'array' })).rows as SqlValue[][];
+    },
     async run(sql, params = []) {
       return { changes: (await query(sql, params)).rowCount ?? 0 };
     },

@@ -19,6 +19,8 @@ export interface Store {
   readonly containsSql: (column: string) => string;
   all<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   get<T = Record<string, unknown>>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Rows as arrays in column order: for bulk reads, where building an object per row costs twice the query. */
+  rows(sql: string, params?: readonly SqlValue[]): Promise<SqlValue[][]>;
   /** A statement without rows; resolves with the number of rows it changed. */
   run(sql: string, params?: readonly SqlValue[]): Promise<{ changes: number }>;
   /** An INSERT of one row into a table whose `id` the database assigns; resolves with that id. */
@@ -58,6 +60,10 @@ export function sqliteStore(db: SqlDb): Store {
     async get<T>(sql: string, params: readonly SqlValue[] = []) {
       for (let h = busy(); h; h = busy()) await h;
       return db.get<T>(sql, params);
+    },
+    async rows(sql, params = []) {
+      for (let h = busy(); h; h = busy()) await h;
+      return db.rows(sql, params);
     },
     async run(sql, params = []) {
       for (let h = busy(); h; h = busy()) await h;
