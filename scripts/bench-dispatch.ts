@@ -103,7 +103,7 @@ try {
     push({
       at,
       run: async () => {
-        const o = dispatch.get(ctx(root), id);
+        const o = await dispatch.get(ctx(root), id);
         const holder = repos.orgs.byId(o.assigneeOrgUnitId)!;
         const assigner = o.assignerOrgUnitId === null ? null : repos.orgs.byId(o.assignerOrgUnitId)!;
         let next: WorkOrderView | null = null;
@@ -129,8 +129,8 @@ try {
     const at = start + rand() * (end - start - 3 * 24 * HOUR);
     push({
       at,
-      run: () => {
-        const o = dispatch.create(ctx(root), null, {
+      run: async () => {
+        const o = await dispatch.create(ctx(root), null, {
           title: `模拟工单 ${i}`,
           level: pick(levels),
           orgUnitId: pick(villages).id,
@@ -140,7 +140,13 @@ try {
       },
     });
   }
-  for (let h = start; h < end; h += HOUR) push({ at: h + 1, run: () => void dispatch.tick() });
+  for (let h = start; h < end; h += HOUR)
+    push({
+      at: h + 1,
+      run: async () => {
+        await dispatch.tick();
+      },
+    });
 
   const playStart = performance.now();
   let done = 0;
@@ -189,23 +195,23 @@ try {
   // 10,000 open orders, none due: the pass reads the due index and finds nothing.
   const openStart = now;
   for (let i = 0; i < OPEN_FOR_SCAN; i++) {
-    dispatch.create(ctx(root), null, { title: `未办结 ${i}`, level: pick(levels), orgUnitId: pick(villages).id });
+    await dispatch.create(ctx(root), null, { title: `未办结 ${i}`, level: pick(levels), orgUnitId: pick(villages).id });
   }
   const open = t.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_orders WHERE next_check_at IS NOT NULL')!.n;
   now = openStart + 60_000;
   let t0 = performance.now();
-  const idle = dispatch.scanDue();
+  const idle = await dispatch.scanDue();
   const idleMs = performance.now() - t0;
   // A week later every one of them is overdue: one pass supervises them all.
   now = openStart + 7 * 24 * HOUR;
   t0 = performance.now();
-  const full = dispatch.scanDue();
+  const full = await dispatch.scanDue();
   const fullMs = performance.now() - t0;
   // The same again a supervision interval later, this time with the events to every unit's room.
   const repeat = (config.dispatch.superviseRepeatMinutes + 1) * 60_000;
   now += repeat;
   t0 = performance.now();
-  const withPush = dispatch.tick();
+  const withPush = await dispatch.tick();
   const withPushMs = performance.now() - t0;
   // Passes until the orders have been supervised `escalateAfterSupervisions` times: the next pass escalates
   // them one level up (issue 12: the measured pass never reached an escalation, the costliest step).
@@ -215,7 +221,7 @@ try {
   for (let i = 0; i < config.dispatch.escalateAfterSupervisions + 2 && escalating.escalated === 0; i++) {
     now += repeat;
     t0 = performance.now();
-    escalating = dispatch.tick();
+    escalating = await dispatch.tick();
     escalatingMs = performance.now() - t0;
     passes.push(escalating);
   }

@@ -140,6 +140,25 @@ function errorBody(code: string, message: string, fields?: ApiErrorBody['error']
   return { error: fields ? { code, message, fields: fields.map(codedField), ...extra } : { code, message, ...extra } };
 }
 
+/**
+ * A handler that forgot to await a repository (they are moving to async, issue 13) would answer `{}` with
+ * 200: TypeScript lets `res.json()` take anything. Such an answer fails loudly here instead (500, logged).
+ */
+function refusePromiseBodies(_req: Request, res: Response, next: NextFunction): void {
+  const json = res.json.bind(res);
+  const send = res.send.bind(res);
+  const isPromise = (b: unknown) => typeof (b as { then?: unknown } | null)?.then === 'function';
+  res.json = (body?: unknown) => {
+    if (isPromise(body)) throw new Error('a handler answered with a promise: it must await it');
+    return json(body);
+  };
+  res.send = (body?: unknown) => {
+    if (isPromise(body)) throw new Error('a handler answered with a promise: it must await it');
+    return send(body);
+  };
+  next();
+}
+
 /** Builds the application from its dependencies. Nothing here opens a port. */
 export function createApp(deps: AppDeps) {
   const { config, db, clock, secrets, log } = deps;
@@ -179,8 +198,8 @@ export function createApp(deps: AppDeps) {
   // An import a crash cut short is removed whole (issue 12: imports are written in chunks).
   cameraService.recoverImports();
   const discovery = createDiscoveryService({
-    db,
-    repo: createDiscoveryRepo(db, now),
+    store,
+    repo: createDiscoveryRepo(store, now),
     cameras,
     cameraService,
     secrets,
@@ -248,10 +267,11 @@ export function createApp(deps: AppDeps) {
     gotoPreset: (cameraId, presetToken) =>
       control.ptz(systemCtx(), null, cameraId, { action: 'goto', preset: presetToken }),
   };
-  const walls = createWallRepo(db, now);
-  const alertRepo = createAlertRepo(db, now);
+  const walls = createWallRepo(store, now);
+  const alertRepo = createAlertRepo(store, now);
   const alerts = createAlertService({
     repo: alertRepo,
+    store,
     orgs,
     cameras,
     audit,
@@ -277,9 +297,10 @@ export function createApp(deps: AppDeps) {
     alerts,
     log,
   });
+  const dispatchRepo = createDispatchRepo(store);
   const dispatch = createDispatchService({
-    db,
-    repo: createDispatchRepo(db),
+    store,
+    repo: dispatchRepo,
     orgs,
     cameras,
     alerts,
@@ -294,7 +315,7 @@ export function createApp(deps: AppDeps) {
     lease: duties.dispatch,
   });
   const quality = createQualityService({
-    repo: createQualityRepo(db),
+    repo: createQualityRepo(store),
     orgs,
     networks,
     secrets,
@@ -307,10 +328,10 @@ export function createApp(deps: AppDeps) {
     probe: deps.pictureProbe ?? null,
     validateUrl: deps.validateStreamUrl ?? ((url) => ({ ok: true, url })),
     // Occlusion and scene change as 四色预警 (blue/yellow by config): ONVIF's tamper is the same event.
-    raiseAlert: ({ camera, kind, level }) => {
+    raiseAlert: async ({ camera, kind, level }) => {
       const point = cameras.byId(WHOLE_REGISTRY, camera.id);
       if (!point) return;
-      alerts.raise({
+      await alerts.raise({
         type: 'tamper',
         level,
         point: [point.lon, point.lat],
@@ -329,12 +350,12 @@ export function createApp(deps: AppDeps) {
     orgs,
     quality,
     orderStats: (ctx, q) => dispatch.stats(ctx, q),
-    alertFacts: (path, fromIso, toIso) => alertFacts(db, path, fromIso, toIso),
+    alertFacts: (path, fromIso, toIso) => alertFacts(store, path, fromIso, toIso),
     clock,
     utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
   });
   const tokenKey = deps.tokenKey ?? randomBytes(32);
-  const recordingRepo = createRecordingRepo(db);
+  const recordingRepo = createRecordingRepo(store);
   const recording = createRecordingService({
     repo: recordingRepo,
     cameras,
@@ -396,6 +417,7 @@ export function createApp(deps: AppDeps) {
   app.set('query parser', 'simple');
   app.use(requestLog(log));
   app.use(httpMetrics(metrics, ['/api/v1']));
+  app.use(refusePromiseBodies);
   app.use((_req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
@@ -488,7 +510,7 @@ export function createApp(deps: AppDeps) {
   api.use(relayApiRoutes({ auth, relay, control }));
   api.use(ingestRoutes({ auth, ingest }));
   api.use(mapRoutes({ auth, config, orgs }));
-  api.use(searchRoutes({ auth, search: createSearchService({ repo: createSearchRepo(db), orgs }) }));
+  api.use(searchRoutes({ auth, search: createSearchService({ repo: createSearchRepo(store), orgs }) }));
   api.use(
     alertRoutes({
       auth,
@@ -500,7 +522,7 @@ export function createApp(deps: AppDeps) {
         toView: alerts.toView,
         utcOffsetMinutes: config.dispatch.utcOffsetMinutes,
       }),
-      orderOf: (alertId) => createDispatchRepo(db).byAlert(alertId)?.id ?? null,
+      orderOf: async (alertId) => (await dispatchRepo.byAlert(alertId))?.id ?? null,
     }),
   );
   api.use(dispatchRoutes({ auth, dispatch, maxAttachmentBytes: config.dispatch.maxAttachmentBytes }));

@@ -100,7 +100,7 @@ describe('two processes on one database', () => {
     );
     expect(rows).toHaveLength(400);
     expect(new Set(rows.map((r) => r.seq)).size).toBe(400);
-    expect(a.server.app.alertCursor()).toBeGreaterThanOrEqual(Math.max(...rows.map((r) => r.seq)));
+    expect(await a.server.app.alertCursor()).toBeGreaterThanOrEqual(Math.max(...rows.map((r) => r.seq)));
   }, 120_000);
 });
 

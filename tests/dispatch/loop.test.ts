@@ -309,9 +309,9 @@ describe('deadlines, supervision (督办) and automatic escalation on a fake clo
     const o = (await county.post('/orders', { title: '垃圾堆放', level: 'yellow', position: centre(v1) }))
       .json as WorkOrderView;
     expect(o).toMatchObject({ state: 'assigned', assigneeOrgUnitId: v1.id, chain: [root.id, v1.id] });
-    expect(t.server.app.dispatch.tick()).toEqual({ supervised: 0, escalated: 0 });
+    expect(await t.server.app.dispatch.tick()).toEqual({ supervised: 0, escalated: 0 });
     advanceMinutes(61);
-    const first = t.server.app.dispatch.tick();
+    const first = await t.server.app.dispatch.tick();
     expect(first.supervised).toBeGreaterThanOrEqual(1);
     let now1 = (await county.get(`/orders/${o.id}`)).json as WorkOrderView;
     expect(now1).toMatchObject({ overdue: true, superviseCount: 1, state: 'assigned' });
@@ -324,13 +324,13 @@ describe('deadlines, supervision (督办) and automatic escalation on a fake clo
     expect(heard.t2.filter((h) => h.sup?.orderId === o.id || h.order?.id === o.id)).toHaveLength(0);
     // Nothing more until the repeat interval.
     advanceMinutes(30);
-    t.server.app.dispatch.tick();
+    await t.server.app.dispatch.tick();
     expect(((await county.get(`/orders/${o.id}`)).json as WorkOrderView).superviseCount).toBe(1);
     advanceMinutes(31);
-    t.server.app.dispatch.tick();
+    await t.server.app.dispatch.tick();
     expect(((await county.get(`/orders/${o.id}`)).json as WorkOrderView).superviseCount).toBe(2);
     advanceMinutes(61);
-    t.server.app.dispatch.tick();
+    await t.server.app.dispatch.tick();
     now1 = (await county.get(`/orders/${o.id}`)).json as WorkOrderView;
     // Up one level of the tree: the township the assignment skipped now has it and must sign.
     expect(now1).toMatchObject({
@@ -345,11 +345,11 @@ describe('deadlines, supervision (督办) and automatic escalation on a fake clo
     // Signing in time stops the clock on signing; the handling deadline runs.
     await town1.post(`/orders/${o.id}/sign`);
     advanceMinutes(60 * 23);
-    t.server.app.dispatch.tick();
+    await t.server.app.dispatch.tick();
     await relogin();
     expect(((await county.get(`/orders/${o.id}`)).json as WorkOrderView).superviseCount).toBe(2);
     advanceMinutes(61);
-    t.server.app.dispatch.tick();
+    await t.server.app.dispatch.tick();
     await relogin();
     const late = (await county.get(`/orders/${o.id}`)).json as WorkOrderView;
     expect(late).toMatchObject({ overdue: true, superviseCount: 3 });

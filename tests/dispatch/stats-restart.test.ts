@@ -154,7 +154,7 @@ describe('deadlines survive a restart', () => {
       expect(o).toMatchObject({ state: 'assigned', assigneeOrgUnitId: village.id });
       // Village, yellow: 60 minutes to sign. The server goes down 30 minutes in.
       now += 30 * 60_000;
-      a.server.app.dispatch.tick();
+      await a.server.app.dispatch.tick();
       await a.close();
       now += 45 * 60_000;
       const b = await startTestServer({ townships: 2, villages: 2, cameras: 0, clock, sqlitePath });

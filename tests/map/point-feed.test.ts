@@ -134,14 +134,14 @@ describe('the wall feed read in chunks (the event loop free between them)', () =
   const pathOf = (level: string) => t.server.app.repos.orgs.all().find((u) => u.level === level)!.path;
 
   it('reads exactly the rows of the one-piece read, each once, pausing after every full chunk', async () => {
-    const walls = createWallRepo(t.db, () => new Date());
+    const walls = createWallRepo(t.server.app.store, () => new Date());
     for (const path of [pathOf('county'), pathOf('township')]) {
       let pauses = 0;
       const chunked = await walls.pointFeedRowsChunked(path, 7, () => {
         pauses++;
         return Promise.resolve();
       });
-      const whole = walls.pointFeedRows(path);
+      const whole = await walls.pointFeedRows(path);
       expect(whole.length).toBeGreaterThan(14);
       expect(sortRows(chunked)).toEqual(sortRows(whole));
       expect(pauses).toBe(Math.floor(whole.length / 7));
@@ -149,9 +149,9 @@ describe('the wall feed read in chunks (the event loop free between them)', () =
   });
 
   it('keeps a point moved between two chunks once', async () => {
-    const walls = createWallRepo(t.db, () => new Date());
+    const walls = createWallRepo(t.server.app.store, () => new Date());
     const county = pathOf('county');
-    const whole = walls.pointFeedRows(county);
+    const whole = await walls.pointFeedRows(county);
     const paths = t.db.rows('SELECT id, org_path FROM camera_points ORDER BY org_path, id');
     const [firstId, firstPath] = paths[0]!;
     const lastPath = paths[paths.length - 1]![1]!;

@@ -40,7 +40,12 @@ async function passes(): Promise<void> {
 
 /** An alert on the recorded point, and its evidence clip once cut. */
 async function alertWithClip(): Promise<{ alertId: number; clip: ClipRowSeen & { path: string } }> {
-  const made = rs.server.app.alerts.cameraEvent({ cameraId: cam, kind: 'motion', deviceTime: null, topic: 'test' });
+  const made = await rs.server.app.alerts.cameraEvent({
+    cameraId: cam,
+    kind: 'motion',
+    deviceTime: null,
+    topic: 'test',
+  });
   expect(made).not.toBeNull();
   const alertId = made!.alert.id;
   // Out of the storm window, so the next alert of this test is a new one rather than a repeat of this one.

@@ -252,7 +252,12 @@ describe('recording and playback', () => {
   });
 
   it("an alert's evidence clip starts before the alert and is attached to it", async () => {
-    const alert = server.app.alerts.cameraEvent({ cameraId: cam0, kind: 'motion', deviceTime: null, topic: 'test' });
+    const alert = await server.app.alerts.cameraEvent({
+      cameraId: cam0,
+      kind: 'motion',
+      deviceTime: null,
+      topic: 'test',
+    });
     expect(alert).not.toBeNull();
     const id = alert!.alert.id;
     const at = Date.parse(alert!.alert.firstAt);

@@ -223,6 +223,42 @@ describe.each(stores)('the store on $name', ({ open }) => {
     expect(await count('D2')).toBe(1);
   });
 
+  it('work a transaction started that runs on after its end (a listener) is outside it, not in the next one', async () => {
+    let resumeLeftover!: () => void;
+    const gate = new Promise<void>((r) => (resumeLeftover = r));
+    let leftover!: Promise<number>;
+    await store.transaction(async () => {
+      await unit('L0');
+      // An event listener's chain: it inherits the transaction's async context and outlives it.
+      leftover = (async () => {
+        await gate;
+        return unit('L1');
+      })();
+    });
+    let holding!: () => void;
+    const held = new Promise<void>((r) => (holding = r));
+    let finish!: () => void;
+    const finished = new Promise<void>((r) => (finish = r));
+    const other = store
+      .transaction(async () => {
+        await unit('L2');
+        holding();
+        await finished;
+        throw new Error('rolled back');
+      })
+      .catch(() => {});
+    await held;
+    resumeLeftover();
+    await new Promise((r) => setTimeout(r, 50));
+    finish();
+    await other;
+    await leftover;
+    const codes = (
+      await store.all<{ code: string }>("SELECT code FROM org_units WHERE code LIKE 'L%' ORDER BY code")
+    ).map((r) => r.code);
+    expect(codes).toEqual(['L0', 'L1']);
+  });
+
   it('hands out the alert counter uniquely to 40 concurrent transactions', async () => {
     const values = await Promise.all(
       Array.from({ length: 40 }, () =>

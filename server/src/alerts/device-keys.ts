@@ -54,7 +54,7 @@ export function createDeviceGate(deps: {
         if (c.count === limit + 1) log.warn('device key attempts throttled', { ip: address, perMinute: limit });
         throw tooMany('too many wrong device keys from this address', c.resetInMs);
       }
-      const source = key ? repo.sourceByKeyHash(hashDeviceKey(key)) : undefined;
+      const source = key ? await repo.sourceByKeyHash(hashDeviceKey(key)) : undefined;
       if (source) return source;
       if ((await wrongKeys.hit(address)).count === 1)
         audit.record({

@@ -40,7 +40,7 @@ export function createFolding(deps: {
      * The latest alert of this key at this place seen within the storm window
      * before `at`, if any: the alert a new report repeats.
      */
-    repeatOf(key: FoldKey, org: OrgUnit, point: LonLat, at: Date): Alert | undefined {
+    async repeatOf(key: FoldKey, org: OrgUnit, point: LonLat, at: Date): Promise<Alert | undefined> {
       if (config.stormWindowSeconds <= 0) return undefined;
       const since = new Date(at.getTime() - config.stormWindowSeconds * 1000).toISOString();
       const d = config.foldDistanceMeters;
@@ -52,16 +52,16 @@ export function createFolding(deps: {
         point[0] + dLon,
         point[1] + dLat,
       ];
-      return repo
-        .foldCandidates({ ...key, orgUnitId: org.id }, since, box)
-        .find((a) => key.cameraId !== null || haversineMeters(point, [a.lon, a.lat]) <= d);
+      return (await repo.foldCandidates({ ...key, orgUnitId: org.id }, since, box)).find(
+        (a) => key.cameraId !== null || haversineMeters(point, [a.lon, a.lat]) <= d,
+      );
     },
     /** Whether a repeat folds into `last` (else it is a new alert linked to it: never a silent reopening). */
     foldsInto(last: Alert): boolean {
       return FOLDABLE.includes(last.status);
     },
     /** Folds a repeat into `last`; the alert keeps the highest level reported. */
-    fold(last: Alert, level: AlertLevel, at: Date): Alert {
+    fold(last: Alert, level: AlertLevel, at: Date): Promise<Alert> {
       const higher = ALERT_LEVELS.indexOf(level) > ALERT_LEVELS.indexOf(last.level) ? level : last.level;
       return repo.fold(last.id, at.toISOString(), higher);
     },

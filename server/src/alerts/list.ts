@@ -143,20 +143,20 @@ export function createAlertList(deps: {
 
   return {
     /** GET /alerts/search: one page, newest first, with the total of the whole selection. */
-    search(ctx: AuthContext, q: AlertSearchQuery): Page<AlertView> {
+    async search(ctx: AuthContext, q: AlertSearchQuery): Promise<Page<AlertView>> {
       const filter = filterOf(ctx, q);
       let after: AlertListPosition | null = null;
       if (q.cursor) {
         after = decodeCursor(q.cursor);
         if (!after) throw badRequest([{ path: 'cursor', message: 'not a cursor this server issued' }]);
       }
-      const rows = repo.search(ctx.scope, filter, after, q.limit + 1);
+      const rows = await repo.search(ctx.scope, filter, after, q.limit + 1);
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
       return {
         items: items.map(toView),
         nextCursor: rows.length > q.limit && last ? encodeCursor({ lastAt: last.lastAt, id: last.id }) : null,
-        total: repo.count(ctx.scope, filter),
+        total: await repo.count(ctx.scope, filter),
       };
     },
     /**
@@ -164,19 +164,19 @@ export function createAlertList(deps: {
      * page. UTF-8 with a BOM (Excel on Chinese Windows), formula cells defused.
      * Audited with the filter and the row count once written.
      */
-    exportCsv(
+    async exportCsv(
       ctx: AuthContext,
       ip: string | null,
       q: AlertExportQuery,
       write: (chunk: string) => void,
       rawFilter: unknown,
-    ): number {
+    ): Promise<number> {
       const filter = filterOf(ctx, q);
       write('\uFEFF' + csvLine(HEADER[q.header]));
       let after: AlertListPosition | null = null;
       let n = 0;
       for (;;) {
-        const page = repo.search(ctx.scope, filter, after, EXPORT_PAGE);
+        const page = await repo.search(ctx.scope, filter, after, EXPORT_PAGE);
         if (!page.length) break;
         write(page.map((a) => row(a, q.header)).join(''));
         n += page.length;

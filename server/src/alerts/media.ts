@@ -51,10 +51,11 @@ export function createAlertMediaLinkage(deps: {
     track(
       media
         .snapshot(cameraId)
-        .then((jpeg) => {
+        .then(async (jpeg) => {
           if (closed) return;
-          repo.putSnapshot(a.id, cameraId, jpeg);
-          deps.changed(repo.touch(a.id));
+          await repo.putSnapshot(a.id, cameraId, jpeg);
+          const touched = await repo.touch(a.id);
+          if (!closed) deps.changed(touched);
         })
         .catch((err: unknown) => {
           if (!closed) log.warn('alert snapshot failed', { alertId: a.id, cameraId, error: String(err) });
@@ -66,28 +67,26 @@ export function createAlertMediaLinkage(deps: {
   function turnDome(media: AlertMedia, a: Alert, cameraId: number) {
     const ptz = config.ptzPresetLinkage;
     const point: LonLat = [a.lon, a.lat];
-    let best: { token: string; name: string; d: number } | null = null;
-    for (const p of repo.presetPlaces(cameraId)) {
-      const d = haversineMeters(point, [p.lon, p.lat]);
-      if (d <= ptz.maxDistanceMeters && (!best || d < best.d)) best = { token: p.token, name: p.name, d };
-    }
-    if (!best) return;
-    const chosen = best;
     track(
-      media
-        .gotoPreset(cameraId, chosen.token)
-        .then(() => {
-          if (closed) return;
-          repo.addHistory(
-            a.id,
-            'system:alerts',
-            'ptz_preset',
-            `camera ${cameraId} → preset ${chosen.token} (${chosen.name}, ${Math.round(chosen.d)} m)`,
-          );
-        })
-        .catch((err: unknown) => {
-          if (!closed) log.warn('alert PTZ preset failed', { alertId: a.id, cameraId, error: String(err) });
-        }),
+      (async () => {
+        let best: { token: string; name: string; d: number } | null = null;
+        for (const p of await repo.presetPlaces(cameraId)) {
+          const d = haversineMeters(point, [p.lon, p.lat]);
+          if (d <= ptz.maxDistanceMeters && (!best || d < best.d)) best = { token: p.token, name: p.name, d };
+        }
+        if (!best || closed) return;
+        const chosen = best;
+        await media.gotoPreset(cameraId, chosen.token);
+        if (closed) return;
+        await repo.addHistory(
+          a.id,
+          'system:alerts',
+          'ptz_preset',
+          `camera ${cameraId} → preset ${chosen.token} (${chosen.name}, ${Math.round(chosen.d)} m)`,
+        );
+      })().catch((err: unknown) => {
+        if (!closed) log.warn('alert PTZ preset failed', { alertId: a.id, cameraId, error: String(err) });
+      }),
     );
   }
 
@@ -104,15 +103,20 @@ export function createAlertMediaLinkage(deps: {
       }
     },
     /** GET /alerts/:id/snapshot.jpg: 404 outside the caller's jurisdiction or when none was taken. */
-    snapshot(ctx: AuthContext, id: number): Buffer {
-      const a = repo.byId(ctx.scope, id);
+    async snapshot(ctx: AuthContext, id: number): Promise<Buffer> {
+      const a = await repo.byId(ctx.scope, id);
       if (!a) throw notFound('alert');
-      const jpeg = repo.snapshot(a.id);
+      const jpeg = await repo.snapshot(a.id);
       if (!jpeg) throw notFound('alert snapshot');
       return jpeg;
     },
     /** PUT /cameras/:id/preset-places: where each of a PTZ camera's presets looks. */
-    setPresetPlaces(ctx: AuthContext, ip: string | null, cameraId: number, input: unknown): PresetPlaceView[] {
+    async setPresetPlaces(
+      ctx: AuthContext,
+      ip: string | null,
+      cameraId: number,
+      input: unknown,
+    ): Promise<PresetPlaceView[]> {
       const camera = cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera');
       const body = parseOr400(presetPlacesSchema, input);
@@ -123,7 +127,7 @@ export function createAlertMediaLinkage(deps: {
         lon: p.position.point[0],
         lat: p.position.point[1],
       }));
-      repo.setPresetPlaces(camera.id, places);
+      await repo.setPresetPlaces(camera.id, places);
       audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.preset_places',
@@ -134,10 +138,10 @@ export function createAlertMediaLinkage(deps: {
       });
       return places.map(placeView);
     },
-    presetPlaces(ctx: AuthContext, cameraId: number): PresetPlaceView[] {
+    async presetPlaces(ctx: AuthContext, cameraId: number): Promise<PresetPlaceView[]> {
       const camera = cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera');
-      return repo.presetPlaces(camera.id).map(placeView);
+      return (await repo.presetPlaces(camera.id)).map(placeView);
     },
     /** Waits for snapshots and PTZ moves in flight (tests, shutdown). */
     async settled(): Promise<void> {

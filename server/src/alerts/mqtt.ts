@@ -54,8 +54,12 @@ export function createMqttAlertSource(deps: MqttAlertSourceDeps) {
     } catch {
       return drop('malformed JSON');
     }
-    const r = deps.alerts.ingestMqtt(mapping, body);
-    if (!r.ok) drop(r.reason);
+    deps.alerts.ingestMqtt(mapping, body).then(
+      (r) => {
+        if (!r.ok) drop(r.reason);
+      },
+      (err: unknown) => drop(`not stored: ${String(err)}`),
+    );
   }
 
   return {

@@ -51,11 +51,9 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
     // then is stale, but a camera that is still covered is news.
     if (e.operation === 'Initialized' && e.kind === 'motion') return;
     if (e.operation === 'Deleted') return;
-    try {
-      deps.alerts.cameraEvent({ cameraId, kind: e.kind, deviceTime: e.utcTime, topic: e.topic });
-    } catch (err) {
-      deps.log.error('onvif event not stored', { cameraId, err: String(err) });
-    }
+    deps.alerts
+      .cameraEvent({ cameraId, kind: e.kind, deviceTime: e.utcTime, topic: e.topic })
+      .catch((err: unknown) => deps.log.error('onvif event not stored', { cameraId, err: String(err) }));
   }
 
   const sleep = (ms: number, signal: AbortSignal) =>
@@ -116,10 +114,21 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
     }
   }
 
-  function reconcile() {
+  /** One pass at a time: a pass reads the marked points, then starts and stops loops to match. */
+  let passes: Promise<void> = Promise.resolve();
+  function reconcile(): Promise<void> {
+    passes = passes
+      .then(reconcileNow)
+      .catch((err: unknown) => deps.log.warn('onvif event subscriptions: reconcile failed', { err: String(err) }));
+    return passes;
+  }
+
+  async function reconcileNow() {
     if (stopped) return;
     const mine = !deps.lease || deps.lease.held();
-    const wanted = new Map(mine ? deps.repo.eventTargets(deps.config.maxSubscriptions).map((t) => [keyOf(t), t]) : []);
+    const targets = mine ? await deps.repo.eventTargets(deps.config.maxSubscriptions) : [];
+    if (stopped) return;
+    const wanted = new Map(targets.map((t) => [keyOf(t), t]));
     for (const [key, r] of running)
       if (!wanted.has(key)) {
         r.stop.abort();
@@ -136,14 +145,14 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
     start() {
       if (!deps.config.enabled || !stopped) return;
       stopped = false;
-      offWatch = deps.alerts.onEventWatchChange(reconcile);
+      offWatch = deps.alerts.onEventWatchChange(() => void reconcile());
       if (deps.lease) {
-        offLease = deps.lease.onChange(reconcile);
+        offLease = deps.lease.onChange(() => void reconcile());
         deps.lease.start();
       }
-      reconcile();
+      void reconcile();
       // Also catches edits to a point's address or credentials.
-      timer = setInterval(reconcile, RECONCILE_MS);
+      timer = setInterval(() => void reconcile(), RECONCILE_MS);
       timer.unref();
     },
     /** Points with a live loop (subscribed or retrying). */
@@ -156,6 +165,7 @@ export function createOnvifEventSource(deps: OnvifEventSourceDeps) {
       offWatch?.();
       offLease?.();
       if (timer) clearInterval(timer);
+      await passes;
       const all = [...running.values()];
       running.clear();
       for (const r of all) r.stop.abort();

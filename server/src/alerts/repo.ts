@@ -7,7 +7,7 @@ import type {
   CoordSystem,
 } from '../api/contract.ts';
 import { createCounters } from '../db/counters.ts';
-import type { SqlDb, SqlValue } from '../db/sqlite.ts';
+import type { SqlValue, Store } from '../db/store.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 /** 预警 — an alert as stored. */
@@ -36,9 +36,14 @@ export interface Alert {
   updatedAt: string;
   /** The closed (or false, or dispatched) alert at the same place this one repeats (migration 11). */
   previousAlertId: number | null;
+  /** Whether a snapshot of it is stored (read with the row: a list needs no query per alert). */
+  hasSnapshot: boolean;
 }
 
-export type NewAlert = Omit<Alert, 'id' | 'seq' | 'status' | 'autoClosed' | 'count' | 'createdAt' | 'updatedAt'>;
+export type NewAlert = Omit<
+  Alert,
+  'id' | 'seq' | 'status' | 'autoClosed' | 'count' | 'createdAt' | 'updatedAt' | 'hasSnapshot'
+>;
 
 /** 报警源 — a device (alarm column, AI box, other system) that posts alerts with its own key. */
 export interface AlertSource {
@@ -76,6 +81,7 @@ interface AlertRow {
   created_at: string;
   updated_at: string;
   previous_alert_id: number | null;
+  has_snapshot: number | boolean;
 }
 
 const fromRow = (r: AlertRow): Alert => ({
@@ -95,14 +101,19 @@ const fromRow = (r: AlertRow): Alert => ({
   title: r.title,
   description: r.description,
   status: r.status,
-  autoClosed: r.auto_closed === 1,
+  autoClosed: Number(r.auto_closed) === 1,
   count: r.count,
   firstAt: r.first_at,
   lastAt: r.last_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
   previousAlertId: r.previous_alert_id,
+  hasSnapshot: Boolean(r.has_snapshot),
 });
+
+/** An alert row with whether its snapshot is stored. */
+const ALERT = `SELECT alerts.*, EXISTS (SELECT 1 FROM alert_snapshots s WHERE s.alert_id = alerts.id) AS has_snapshot
+  FROM alerts`;
 
 interface SourceRow {
   id: number;
@@ -161,7 +172,7 @@ export interface AlertListPosition {
   id: number;
 }
 
-function filterSql(db: SqlDb, scope: Scope, f: AlertFilter): { sql: string; params: SqlValue[] } {
+function filterSql(store: Store, scope: Scope, f: AlertFilter): { sql: string; params: SqlValue[] } {
   const path = f.orgPath && f.orgPath.startsWith(scope.path) ? f.orgPath : scope.path;
   const [lo, hi] = pathRange(path);
   const clauses = ['org_path >= ? AND org_path < ?'];
@@ -184,34 +195,35 @@ function filterSql(db: SqlDb, scope: Scope, f: AlertFilter): { sql: string; para
   }
   if (f.q) {
     const id = /^#?(\d{1,15})$/.exec(f.q)?.[1];
-    clauses.push(`(${db.containsSql("lower(title || ' ' || COALESCE(description, ''))")}${id ? ' OR id = ?' : ''})`);
+    clauses.push(`(${store.containsSql("lower(title || ' ' || COALESCE(description, ''))")}${id ? ' OR id = ?' : ''})`);
     params.push(f.q.toLowerCase());
     if (id) params.push(Number(id));
   }
   return { sql: clauses.join(' AND '), params };
 }
 
-export function createAlertRepo(db: SqlDb, now: () => Date) {
-  const counters = createCounters(db);
+export function createAlertRepo(store: Store, now: () => Date) {
+  const counters = createCounters(store);
   // Every change takes the next cursor value and writes it in one transaction: commits follow seq order, so a
   // replay (seq > cursor) never sees a later value before an earlier one.
-  const withSeq = <T>(write: (seq: number) => T): T => db.transaction(() => write(counters.next('alerts.seq')));
-  const byIdUnscoped = (id: number) => {
-    const r = db.get<AlertRow>('SELECT * FROM alerts WHERE id = ?', [id]);
+  const withSeq = <T>(write: (seq: number) => Promise<T>): Promise<T> =>
+    store.transaction(async () => write(await counters.next('alerts.seq')));
+  const byIdUnscoped = async (id: number) => {
+    const r = await store.get<AlertRow>(`${ALERT} WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
   };
   return {
     byIdUnscoped,
     /** The last cursor value handed out. */
     cursor: () => counters.current('alerts.seq'),
-    byId(scope: Scope, id: number): Alert | undefined {
-      const a = byIdUnscoped(id);
+    async byId(scope: Scope, id: number): Promise<Alert | undefined> {
+      const a = await byIdUnscoped(id);
       return a && a.orgPath.startsWith(scope.path) ? a : undefined;
     },
-    insert(a: NewAlert): Alert {
+    async insert(a: NewAlert): Promise<Alert> {
       const at = now().toISOString();
-      const { lastInsertRowid } = withSeq((seq) =>
-        db.run(
+      const id = await withSeq((seq) =>
+        store.insert(
           `INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at, previous_alert_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?, ?, ?, ?)`,
           [
@@ -237,7 +249,7 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
           ],
         ),
       );
-      return byIdUnscoped(lastInsertRowid)!;
+      return (await byIdUnscoped(id))!;
     },
     /**
      * Alerts a repeat may belong to, newest first, whatever their status: same
@@ -245,11 +257,11 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
      * camera) inside `box` [minLon, minLat, maxLon, maxLat]. The caller
      * measures the distance.
      */
-    foldCandidates(
+    async foldCandidates(
       k: { sourceKind: AlertSourceKind; sourceId: string; type: AlertType; cameraId: number | null; orgUnitId: number },
       since: string,
       box: readonly [number, number, number, number],
-    ): Alert[] {
+    ): Promise<Alert[]> {
       const place =
         k.cameraId === null
           ? {
@@ -257,19 +269,19 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
               args: [box[0], box[2], box[1], box[3]],
             }
           : { sql: 'camera_id = ?', args: [k.cameraId] };
-      return db
-        .all<AlertRow>(
-          `SELECT * FROM alerts WHERE source_kind = ? AND source_id = ? AND type = ? AND ${place.sql}
+      return (
+        await store.all<AlertRow>(
+          `${ALERT} WHERE source_kind = ? AND source_id = ? AND type = ? AND ${place.sql}
              AND org_unit_id = ? AND last_at >= ?
            ORDER BY id DESC LIMIT 50`,
           [k.sourceKind, k.sourceId, k.type, ...place.args, k.orgUnitId, since],
         )
-        .map(fromRow);
+      ).map(fromRow);
     },
     /** A repeat of an open alert: count + 1, last time, level raised if higher. */
-    fold(id: number, lastAt: string, level: AlertLevel): Alert {
-      withSeq((seq) =>
-        db.run('UPDATE alerts SET seq = ?, count = count + 1, last_at = ?, level = ?, updated_at = ? WHERE id = ?', [
+    async fold(id: number, lastAt: string, level: AlertLevel): Promise<Alert> {
+      await withSeq((seq) =>
+        store.run('UPDATE alerts SET seq = ?, count = count + 1, last_at = ?, level = ?, updated_at = ? WHERE id = ?', [
           seq,
           lastAt,
           level,
@@ -277,11 +289,11 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
           id,
         ]),
       );
-      return byIdUnscoped(id)!;
+      return (await byIdUnscoped(id))!;
     },
-    setStatus(id: number, status: AlertStatus, autoClosed = false): Alert {
-      withSeq((seq) =>
-        db.run('UPDATE alerts SET seq = ?, status = ?, auto_closed = ?, updated_at = ? WHERE id = ?', [
+    async setStatus(id: number, status: AlertStatus, autoClosed = false): Promise<Alert> {
+      await withSeq((seq) =>
+        store.run('UPDATE alerts SET seq = ?, status = ?, auto_closed = ?, updated_at = ? WHERE id = ?', [
           seq,
           status,
           autoClosed ? 1 : 0,
@@ -289,71 +301,71 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
           id,
         ]),
       );
-      return byIdUnscoped(id)!;
+      return (await byIdUnscoped(id))!;
     },
     /** Marks (or unmarks) a point whose ONVIF events become alerts. */
-    setEventCamera(cameraId: number, on: boolean): void {
+    async setEventCamera(cameraId: number, on: boolean): Promise<void> {
       if (on)
-        db.run('INSERT OR IGNORE INTO alert_event_cameras (camera_id, created_at) VALUES (?, ?)', [
-          cameraId,
-          now().toISOString(),
-        ]);
-      else db.run('DELETE FROM alert_event_cameras WHERE camera_id = ?', [cameraId]);
+        await store.run(
+          'INSERT INTO alert_event_cameras (camera_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+          [cameraId, now().toISOString()],
+        );
+      else await store.run('DELETE FROM alert_event_cameras WHERE camera_id = ?', [cameraId]);
     },
-    isEventCamera(cameraId: number): boolean {
-      return db.get('SELECT 1 AS x FROM alert_event_cameras WHERE camera_id = ?', [cameraId]) !== undefined;
+    async isEventCamera(cameraId: number): Promise<boolean> {
+      return (await store.get('SELECT 1 AS x FROM alert_event_cameras WHERE camera_id = ?', [cameraId])) !== undefined;
     },
     /** Marked points that can be subscribed to: an ONVIF address and credentials. Oldest mark first. */
-    eventTargets(limit: number): EventTarget[] {
-      return db
-        .all<{ id: number; onvif_url: string; credentials_sealed: string }>(
+    async eventTargets(limit: number): Promise<EventTarget[]> {
+      return (
+        await store.all<{ id: number; onvif_url: string; credentials_sealed: string }>(
           `SELECT c.id, c.onvif_url, c.credentials_enc AS credentials_sealed FROM alert_event_cameras e
            JOIN camera_points c ON c.id = e.camera_id
            WHERE c.onvif_url IS NOT NULL AND c.credentials_enc IS NOT NULL
            ORDER BY e.created_at, e.camera_id LIMIT ?`,
           [limit],
         )
-        .map((r) => ({ cameraId: r.id, onvifUrl: r.onvif_url, credentialsSealed: r.credentials_sealed }));
+      ).map((r) => ({ cameraId: r.id, onvifUrl: r.onvif_url, credentialsSealed: r.credentials_sealed }));
     },
-    openFor(sourceKind: AlertSourceKind, sourceId: string, type: AlertType): Alert[] {
-      return db
-        .all<AlertRow>(
-          `SELECT * FROM alerts WHERE source_kind = ? AND source_id = ? AND type = ? AND status IN ('new', 'acknowledged')`,
+    async openFor(sourceKind: AlertSourceKind, sourceId: string, type: AlertType): Promise<Alert[]> {
+      return (
+        await store.all<AlertRow>(
+          `${ALERT} WHERE source_kind = ? AND source_id = ? AND type = ? AND status IN ('new', 'acknowledged')`,
           [sourceKind, sourceId, type],
         )
-        .map(fromRow);
+      ).map(fromRow);
     },
     /** Changes in scope after cursor `since`, oldest first. */
-    changedSince(scope: Scope, since: number, limit: number): Alert[] {
+    async changedSince(scope: Scope, since: number, limit: number): Promise<Alert[]> {
       const [lo, hi] = pathRange(scope.path);
-      return db
-        .all<AlertRow>('SELECT * FROM alerts WHERE org_path >= ? AND org_path < ? AND seq > ? ORDER BY seq LIMIT ?', [
+      return (
+        await store.all<AlertRow>(`${ALERT} WHERE org_path >= ? AND org_path < ? AND seq > ? ORDER BY seq LIMIT ?`, [
           lo,
           hi,
           since,
           limit,
         ])
-        .map(fromRow);
+      ).map(fromRow);
     },
     /** The list in scope matching `f`, newest first (last seen, then id), after `after`. */
-    search(scope: Scope, f: AlertFilter, after: AlertListPosition | null, limit: number): Alert[] {
-      const w = filterSql(db, scope, f);
+    async search(scope: Scope, f: AlertFilter, after: AlertListPosition | null, limit: number): Promise<Alert[]> {
+      const w = filterSql(store, scope, f);
       const page = after ? ' AND (last_at < ? OR (last_at = ? AND id < ?))' : '';
       const pageParams = after ? [after.lastAt, after.lastAt, after.id] : [];
-      return db
-        .all<AlertRow>(`SELECT * FROM alerts WHERE ${w.sql}${page} ORDER BY last_at DESC, id DESC LIMIT ?`, [
+      return (
+        await store.all<AlertRow>(`${ALERT} WHERE ${w.sql}${page} ORDER BY last_at DESC, id DESC LIMIT ?`, [
           ...w.params,
           ...pageParams,
           limit,
         ])
-        .map(fromRow);
+      ).map(fromRow);
     },
-    count(scope: Scope, f: AlertFilter): number {
-      const w = filterSql(db, scope, f);
-      return db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM alerts WHERE ${w.sql}`, w.params)?.n ?? 0;
+    async count(scope: Scope, f: AlertFilter): Promise<number> {
+      const w = filterSql(store, scope, f);
+      return (await store.get<{ n: number }>(`SELECT COUNT(*) AS n FROM alerts WHERE ${w.sql}`, w.params))?.n ?? 0;
     },
-    addHistory(alertId: number, actor: string, action: string, note: string | null) {
-      db.run('INSERT INTO alert_history (alert_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)', [
+    async addHistory(alertId: number, actor: string, action: string, note: string | null): Promise<void> {
+      await store.run('INSERT INTO alert_history (alert_id, at, actor, action, note) VALUES (?, ?, ?, ?, ?)', [
         alertId,
         now().toISOString(),
         actor,
@@ -361,70 +373,70 @@ export function createAlertRepo(db: SqlDb, now: () => Date) {
         note,
       ]);
     },
-    history(alertId: number): AlertHistoryEntry[] {
-      return db.all<AlertHistoryEntry>(
+    history(alertId: number): Promise<AlertHistoryEntry[]> {
+      return store.all<AlertHistoryEntry>(
         'SELECT at, actor, action, note FROM alert_history WHERE alert_id = ? ORDER BY id',
         [alertId],
       );
     },
-    insertSource(s: Omit<AlertSource, 'id' | 'createdAt'>): AlertSource {
-      const { lastInsertRowid } = db.run(
+    async insertSource(s: Omit<AlertSource, 'id' | 'createdAt'>): Promise<AlertSource> {
+      const id = await store.insert(
         'INSERT INTO alert_sources (name, key_hash, org_unit_id, org_path, rate_limit_per_min, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
         [s.name, s.keyHash, s.orgUnitId, s.orgPath, s.rateLimitPerMinute, s.createdBy, now().toISOString()],
       );
-      return sourceFromRow(db.get<SourceRow>('SELECT * FROM alert_sources WHERE id = ?', [lastInsertRowid])!);
+      return sourceFromRow((await store.get<SourceRow>('SELECT * FROM alert_sources WHERE id = ?', [id]))!);
     },
-    sourceByKeyHash(hash: string): AlertSource | undefined {
-      const r = db.get<SourceRow>('SELECT * FROM alert_sources WHERE key_hash = ?', [hash]);
+    async sourceByKeyHash(hash: string): Promise<AlertSource | undefined> {
+      const r = await store.get<SourceRow>('SELECT * FROM alert_sources WHERE key_hash = ?', [hash]);
       return r ? sourceFromRow(r) : undefined;
     },
     /** A change that is not a status change (a snapshot landed): new cursor, so replay sees it. */
-    touch(id: number): Alert {
-      withSeq((seq) =>
-        db.run('UPDATE alerts SET seq = ?, updated_at = ? WHERE id = ?', [seq, now().toISOString(), id]),
+    async touch(id: number): Promise<Alert> {
+      await withSeq((seq) =>
+        store.run('UPDATE alerts SET seq = ?, updated_at = ? WHERE id = ?', [seq, now().toISOString(), id]),
       );
-      return byIdUnscoped(id)!;
+      return (await byIdUnscoped(id))!;
     },
-    putSnapshot(alertId: number, cameraId: number, jpeg: Buffer): void {
-      db.run('INSERT INTO alert_snapshots (alert_id, jpeg, taken_at, camera_id) VALUES (?, ?, ?, ?)', [
+    async putSnapshot(alertId: number, cameraId: number, jpeg: Buffer): Promise<void> {
+      await store.run('INSERT INTO alert_snapshots (alert_id, jpeg, taken_at, camera_id) VALUES (?, ?, ?, ?)', [
         alertId,
         jpeg,
         now().toISOString(),
         cameraId,
       ]);
     },
-    hasSnapshot(alertId: number): boolean {
-      return db.get('SELECT 1 AS x FROM alert_snapshots WHERE alert_id = ?', [alertId]) !== undefined;
+    async hasSnapshot(alertId: number): Promise<boolean> {
+      return (await store.get('SELECT 1 AS x FROM alert_snapshots WHERE alert_id = ?', [alertId])) !== undefined;
     },
-    snapshot(alertId: number): Buffer | undefined {
-      const r = db.get<{ jpeg: Uint8Array }>('SELECT jpeg FROM alert_snapshots WHERE alert_id = ?', [alertId]);
+    async snapshot(alertId: number): Promise<Buffer | undefined> {
+      const r = await store.get<{ jpeg: Uint8Array }>('SELECT jpeg FROM alert_snapshots WHERE alert_id = ?', [alertId]);
       return r ? Buffer.from(r.jpeg) : undefined;
     },
     /** Replaces a PTZ camera's preset places. */
-    setPresetPlaces(cameraId: number, places: readonly PresetPlace[]): void {
-      db.transaction(() => {
-        db.run('DELETE FROM camera_preset_places WHERE camera_id = ?', [cameraId]);
+    async setPresetPlaces(cameraId: number, places: readonly PresetPlace[]): Promise<void> {
+      await store.transaction(async () => {
+        await store.run('DELETE FROM camera_preset_places WHERE camera_id = ?', [cameraId]);
         for (const p of places)
-          db.run('INSERT INTO camera_preset_places (camera_id, preset_token, name, lon, lat) VALUES (?, ?, ?, ?, ?)', [
-            cameraId,
-            p.token,
-            p.name,
-            p.lon,
-            p.lat,
-          ]);
+          await store.run(
+            'INSERT INTO camera_preset_places (camera_id, preset_token, name, lon, lat) VALUES (?, ?, ?, ?, ?)',
+            [cameraId, p.token, p.name, p.lon, p.lat],
+          );
       });
     },
-    presetPlaces(cameraId: number): PresetPlace[] {
-      return db.all<PresetPlace>(
+    presetPlaces(cameraId: number): Promise<PresetPlace[]> {
+      return store.all<PresetPlace>(
         'SELECT preset_token AS token, name, lon, lat FROM camera_preset_places WHERE camera_id = ? ORDER BY preset_token',
         [cameraId],
       );
     },
-    sources(scope: Scope): AlertSource[] {
+    async sources(scope: Scope): Promise<AlertSource[]> {
       const [lo, hi] = pathRange(scope.path);
-      return db
-        .all<SourceRow>('SELECT * FROM alert_sources WHERE org_path >= ? AND org_path < ? ORDER BY id', [lo, hi])
-        .map(sourceFromRow);
+      return (
+        await store.all<SourceRow>('SELECT * FROM alert_sources WHERE org_path >= ? AND org_path < ? ORDER BY id', [
+          lo,
+          hi,
+        ])
+      ).map(sourceFromRow);
     },
   };
 }

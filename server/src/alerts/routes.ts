@@ -33,15 +33,15 @@ export function alertRoutes(deps: {
   alerts: AlertService;
   list: AlertList;
   /** The work order made of an alert (派单), if any: dispatch knows, alerts do not. */
-  orderOf?: (alertId: number) => number | null;
+  orderOf?: (alertId: number) => Promise<number | null>;
 }): Router {
   const { auth, alerts, list } = deps;
   const r = Router();
-  r.post('/alert-sources', auth.requirePermission('alert.source.manage'), (req, res) => {
-    res.status(201).json(alerts.createSource(authOf(req), req.ip ?? null, req.body));
+  r.post('/alert-sources', auth.requirePermission('alert.source.manage'), async (req, res) => {
+    res.status(201).json(await alerts.createSource(authOf(req), req.ip ?? null, req.body));
   });
-  r.get('/alert-sources', auth.requirePermission('alert.source.manage'), (req, res) => {
-    res.json(alerts.listSources(authOf(req)));
+  r.get('/alert-sources', auth.requirePermission('alert.source.manage'), async (req, res) => {
+    res.json(await alerts.listSources(authOf(req)));
   });
   // Devices, not users: the key is the credential, so no session is asked for.
   // The body was read by ingestBodyParser, within alerts.maxBodyBytes.
@@ -50,19 +50,19 @@ export function alertRoutes(deps: {
     const { alert, folded } = await alerts.ingest(key, req.ip ?? null, req.body);
     res.status(folded ? 200 : 201).json(alert);
   });
-  r.post('/alerts', auth.requirePermission('alert.report'), (req, res) => {
-    const { alert, folded } = alerts.report(authOf(req), req.ip ?? null, req.body);
+  r.post('/alerts', auth.requirePermission('alert.report'), async (req, res) => {
+    const { alert, folded } = await alerts.report(authOf(req), req.ip ?? null, req.body);
     res.status(folded ? 200 : 201).json(alert);
   });
-  r.get('/alerts', auth.requirePermission('alert.read'), (req, res) => {
+  r.get('/alerts', auth.requirePermission('alert.read'), async (req, res) => {
     const q = parseOr400(alertListQuery, req.query);
-    res.json(alerts.list(authOf(req), q.since, q.limit));
+    res.json(await alerts.list(authOf(req), q.since, q.limit));
   });
   // Before /alerts/:id, which would take "search" for an id.
-  r.get('/alerts/search', auth.requirePermission('alert.read'), (req, res) => {
-    res.json(list.search(authOf(req), parseOr400(alertSearchQuery, req.query)));
+  r.get('/alerts/search', auth.requirePermission('alert.read'), async (req, res) => {
+    res.json(await list.search(authOf(req), parseOr400(alertSearchQuery, req.query)));
   });
-  r.get('/alerts/export.csv', auth.requirePermission('alert.read'), (req, res) => {
+  r.get('/alerts/export.csv', auth.requirePermission('alert.read'), async (req, res) => {
     const ctx = authOf(req);
     const q = parseOr400(alertExportQuery, req.query);
     // Headers go with the first byte: a refused filter (checked before it) still answers as JSON.
@@ -76,40 +76,40 @@ export function alertRoutes(deps: {
       }
       res.write(chunk);
     };
-    list.exportCsv(ctx, req.ip ?? null, q, write, req.query);
+    await list.exportCsv(ctx, req.ip ?? null, q, write, req.query);
     res.end();
   });
-  r.get('/alerts/:id', auth.requirePermission('alert.read'), (req, res) => {
+  r.get('/alerts/:id', auth.requirePermission('alert.read'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    const alert = alerts.get(authOf(req), id);
-    res.json({ ...alert, orderId: deps.orderOf?.(alert.id) ?? null } satisfies AlertDetail);
+    const alert = await alerts.get(authOf(req), id);
+    res.json({ ...alert, orderId: (await deps.orderOf?.(alert.id)) ?? null } satisfies AlertDetail);
   });
-  r.put('/cameras/:id/alert-events', auth.requirePermission('alert.source.manage'), (req, res) => {
+  r.put('/cameras/:id/alert-events', auth.requirePermission('alert.source.manage'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(alerts.setEventWatch(authOf(req), req.ip ?? null, id, true));
+    res.json(await alerts.setEventWatch(authOf(req), req.ip ?? null, id, true));
   });
-  r.delete('/cameras/:id/alert-events', auth.requirePermission('alert.source.manage'), (req, res) => {
+  r.delete('/cameras/:id/alert-events', auth.requirePermission('alert.source.manage'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(alerts.setEventWatch(authOf(req), req.ip ?? null, id, false));
+    res.json(await alerts.setEventWatch(authOf(req), req.ip ?? null, id, false));
   });
-  r.get('/alerts/:id/snapshot.jpg', auth.requirePermission('alert.read'), (req, res) => {
+  r.get('/alerts/:id/snapshot.jpg', auth.requirePermission('alert.read'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    const jpeg = alerts.snapshot(authOf(req), id);
+    const jpeg = await alerts.snapshot(authOf(req), id);
     res.setHeader('Cache-Control', 'private, max-age=3600');
     res.type('image/jpeg').send(jpeg);
   });
-  r.put('/cameras/:id/preset-places', auth.requirePermission('camera.write'), (req, res) => {
+  r.put('/cameras/:id/preset-places', auth.requirePermission('camera.write'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(alerts.setPresetPlaces(authOf(req), req.ip ?? null, id, req.body));
+    res.json(await alerts.setPresetPlaces(authOf(req), req.ip ?? null, id, req.body));
   });
-  r.get('/cameras/:id/preset-places', auth.requirePermission('camera.read'), (req, res) => {
+  r.get('/cameras/:id/preset-places', auth.requirePermission('camera.read'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(alerts.presetPlaces(authOf(req), id));
+    res.json(await alerts.presetPlaces(authOf(req), id));
   });
   for (const action of ['ack', 'false-alarm', 'close'] as const satisfies readonly AlertAction[]) {
-    r.post(`/alerts/:id/${action}`, auth.requirePermission('alert.handle'), (req, res) => {
+    r.post(`/alerts/:id/${action}`, auth.requirePermission('alert.handle'), async (req, res) => {
       const { id } = parseOr400(idParam, req.params);
-      res.json(alerts.act(authOf(req), req.ip ?? null, id, action, req.body ?? {}));
+      res.json(await alerts.act(authOf(req), req.ip ?? null, id, action, req.body ?? {}));
     });
   }
   return r;

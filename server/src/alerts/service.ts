@@ -22,7 +22,7 @@ import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
 import type { SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
-import type { EventBus } from '../events.ts';
+import type { DomainEvents, EventBus } from '../events.ts';
 import type { LonLat } from '../geo/coords.ts';
 import { conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
@@ -32,6 +32,7 @@ import { createFolding } from './folding.ts';
 import { createAlertLinkage, refuse400, refuse403 } from './linkage.ts';
 import { createAlertMediaLinkage, type AlertMedia } from './media.ts';
 import type { Alert, AlertRepo } from './repo.ts';
+import type { Store } from '../db/store.ts';
 import { actionSchema, ingestSchema, reportSchema } from './schema.ts';
 import { createAlertSources } from './sources.ts';
 
@@ -62,6 +63,8 @@ const TYPE_TITLES: Record<AlertType, string> = {
 
 export interface AlertDeps {
   repo: AlertRepo;
+  /** The store the repository writes to: a raise, an action and its history entry are one transaction. */
+  store: Store;
   orgs: OrgRepo;
   cameras: CameraRepo;
   audit: AuditLog;
@@ -122,7 +125,7 @@ export function createAlertService(deps: AlertDeps) {
       lastAt: a.lastAt,
       createdAt: a.createdAt,
       updatedAt: a.updatedAt,
-      ...(repo.hasSnapshot(a.id) ? { hasSnapshot: true } : {}),
+      ...(a.hasSnapshot ? { hasSnapshot: true } : {}),
       ...(a.previousAlertId !== null ? { previousAlertId: a.previousAlertId } : {}),
     };
   }
@@ -131,38 +134,43 @@ export function createAlertService(deps: AlertDeps) {
    * Stored first, then pushed. A repeat at the same place within the storm
    * window folds into the open alert; a repeat after that alert was closed (or
    * marked false, or dispatched) is a new alert linked to it, never a silent
-   * reopening.
+   * reopening. The repeat is looked for and the alert written in one transaction (one alert for a storm of
+   * concurrent reports; the alert and its first history entry together).
    */
-  function raise(r: Raise): { alert: AlertView; folded: boolean } {
+  async function raise(r: Raise): Promise<{ alert: AlertView; folded: boolean }> {
     const at = clock.now();
     const cameraId = r.camera?.id ?? null;
     const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
     const org = r.org ?? linkage.orgFor(r.point, r.camera);
-    const last = folding.repeatOf(key, org, r.point, at);
-    if (last && folding.foldsInto(last)) {
-      const a = folding.fold(last, r.level, at);
+    const written = await deps.store.transaction(async () => {
+      const last = await folding.repeatOf(key, org, r.point, at);
+      if (last && folding.foldsInto(last)) return { a: await folding.fold(last, r.level, at), last, folded: true };
+      const a = await repo.insert({
+        ...key,
+        previousAlertId: last?.id ?? null,
+        type: r.type,
+        level: r.level,
+        lon: r.point[0],
+        lat: r.point[1],
+        coordSource: r.coordSource,
+        orgUnitId: org.id,
+        orgPath: org.path,
+        linkedCameraIds: linkage.linked(r.point),
+        title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
+        description: r.description,
+        firstAt: at.toISOString(),
+        lastAt: at.toISOString(),
+      });
+      await repo.addHistory(a.id, r.actor, 'created', last ? `repeat of alert ${last.id} (${last.status})` : null);
+      return { a, last, folded: false };
+    });
+    const a = written.a;
+    if (written.folded) {
       const view = toView(a);
       bus.emit('alert.changed', { kind: 'updated', orgPath: a.orgPath, alert: view });
       deps.onRaised?.(r.sourceKind, true);
       return { alert: view, folded: true };
     }
-    const a = repo.insert({
-      ...key,
-      previousAlertId: last?.id ?? null,
-      type: r.type,
-      level: r.level,
-      lon: r.point[0],
-      lat: r.point[1],
-      coordSource: r.coordSource,
-      orgUnitId: org.id,
-      orgPath: org.path,
-      linkedCameraIds: linkage.linked(r.point),
-      title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
-      description: r.description,
-      firstAt: at.toISOString(),
-      lastAt: at.toISOString(),
-    });
-    repo.addHistory(a.id, r.actor, 'created', last ? `repeat of alert ${last.id} (${last.status})` : null);
     const view = toView(a);
     bus.emit('alert.changed', { kind: 'new', orgPath: a.orgPath, alert: view });
     media.follow(a);
@@ -170,34 +178,51 @@ export function createAlertService(deps: AlertDeps) {
     return { alert: view, folded: false };
   }
 
+  const statusChains = new Map<number, Promise<void>>();
   const offs = [
     bus.on('camera.status', (e) => {
-      // From 'unknown' (never checked yet) is not news: the first sweep after a
-      // point is registered would otherwise flood the wall with every dead point.
-      if (e.to === 'offline' && e.from !== 'offline' && e.from !== 'unknown') {
-        const camera = cameras.byId(WHOLE_REGISTRY, e.id);
-        if (!camera) return;
-        raise({
-          type: 'camera_offline',
-          level: 'yellow',
-          point: [camera.lon, camera.lat],
-          coordSource: 'wgs84',
-          sourceKind: 'health',
-          sourceId: String(camera.id),
-          camera,
-          title: undefined,
-          description: e.reason,
-          actor: 'system:health',
-        });
-      } else if (e.to === 'online') {
-        for (const a of repo.openFor('health', String(e.id), 'camera_offline')) {
-          const closed = repo.setStatus(a.id, 'closed', true);
-          repo.addHistory(a.id, 'system:health', 'closed', 'camera back online');
-          bus.emit('alert.changed', { kind: 'updated', orgPath: closed.orgPath, alert: toView(closed) });
-        }
-      }
+      // One point's changes are handled in the order they happened: a close must find the alert its outage
+      // raised, and a flapping point's outages must each see the last one's alert.
+      const before = statusChains.get(e.id) ?? Promise.resolve();
+      const next = before
+        .then(() => onCameraStatus(e))
+        .catch((err: unknown) => deps.log.error('camera status alert failed', { cameraId: e.id, err: String(err) }));
+      statusChains.set(e.id, next);
+      void next.finally(() => {
+        if (statusChains.get(e.id) === next) statusChains.delete(e.id);
+      });
     }),
   ];
+
+  async function onCameraStatus(e: DomainEvents['camera.status']): Promise<void> {
+    // From 'unknown' (never checked yet) is not news: the first sweep after a
+    // point is registered would otherwise flood the wall with every dead point.
+    if (e.to === 'offline' && e.from !== 'offline' && e.from !== 'unknown') {
+      const camera = cameras.byId(WHOLE_REGISTRY, e.id);
+      if (!camera) return;
+      await raise({
+        type: 'camera_offline',
+        level: 'yellow',
+        point: [camera.lon, camera.lat],
+        coordSource: 'wgs84',
+        sourceKind: 'health',
+        sourceId: String(camera.id),
+        camera,
+        title: undefined,
+        description: e.reason ?? null,
+        actor: 'system:health',
+      });
+    } else if (e.to === 'online') {
+      for (const a of await repo.openFor('health', String(e.id), 'camera_offline')) {
+        const closed = await deps.store.transaction(async () => {
+          const closed = await repo.setStatus(a.id, 'closed', true);
+          await repo.addHistory(a.id, 'system:health', 'closed', 'camera back online');
+          return closed;
+        });
+        bus.emit('alert.changed', { kind: 'updated', orgPath: closed.orgPath, alert: toView(closed) });
+      }
+    }
+  }
 
   return {
     toView,
@@ -208,7 +233,7 @@ export function createAlertService(deps: AlertDeps) {
      * An ONVIF event from a subscribed point, through the same store-then-push
      * path and storm folding as a device post (one source per camera and type).
      */
-    cameraEvent(e: { cameraId: number; kind: 'motion' | 'tamper'; deviceTime: Date | null; topic: string }) {
+    async cameraEvent(e: { cameraId: number; kind: 'motion' | 'tamper'; deviceTime: Date | null; topic: string }) {
       const camera = cameras.byId(WHOLE_REGISTRY, e.cameraId);
       if (!camera) return null;
       return raise({
@@ -235,10 +260,10 @@ export function createAlertService(deps: AlertDeps) {
      * CHECK stay as they are). Returns a reason instead of throwing: there is
      * nobody to answer.
      */
-    ingestMqtt(
+    async ingestMqtt(
       mapping: { topic: string; type: AlertType; level: AlertLevel },
       input: unknown,
-    ): { ok: true; alert: AlertView; folded: boolean } | { ok: false; reason: string } {
+    ): Promise<{ ok: true; alert: AlertView; folded: boolean } | { ok: false; reason: string }> {
       if (!sources.topicAllows(mapping.topic)) return { ok: false, reason: 'rate limited' };
       if (typeof input !== 'object' || input === null || Array.isArray(input))
         return { ok: false, reason: 'not a JSON object' };
@@ -254,7 +279,7 @@ export function createAlertService(deps: AlertDeps) {
       const body = parsed.data;
       try {
         const at = linkage.where(WHOLE_REGISTRY, body, refuse400);
-        const r = raise({
+        const r = await raise({
           type: body.type,
           level: body.level,
           ...at,
@@ -288,10 +313,10 @@ export function createAlertService(deps: AlertDeps) {
       });
     },
     /** POST /alerts: an officer's manual report, inside the officer's jurisdiction. */
-    report(ctx: AuthContext, ip: string | null, input: unknown) {
+    async report(ctx: AuthContext, ip: string | null, input: unknown) {
       const body = parseOr400(reportSchema, input);
       const w = linkage.where(ctx.scope, body, refuse400);
-      const r = raise({
+      const r = await raise({
         type: body.type,
         level: body.level,
         ...w,
@@ -311,23 +336,37 @@ export function createAlertService(deps: AlertDeps) {
       return r;
     },
     /** Changes in the caller's jurisdiction after a cursor, oldest first. */
-    list(ctx: AuthContext, since: number, limit: number): Page<AlertView> {
-      const rows = repo.changedSince(ctx.scope, since, limit + 1);
+    async list(ctx: AuthContext, since: number, limit: number): Promise<Page<AlertView>> {
+      const rows = await repo.changedSince(ctx.scope, since, limit + 1);
       const items = rows.slice(0, limit).map(toView);
       const last = items[items.length - 1];
       return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
     },
-    get(ctx: AuthContext, id: number): AlertView & { history: AlertHistoryEntry[] } {
-      const a = repo.byId(ctx.scope, id);
+    async get(ctx: AuthContext, id: number): Promise<AlertView & { history: AlertHistoryEntry[] }> {
+      const a = await repo.byId(ctx.scope, id);
       if (!a) throw notFound('alert');
-      return { ...toView(a), history: repo.history(a.id) };
+      return { ...toView(a), history: await repo.history(a.id) };
     },
-    act(ctx: AuthContext, ip: string | null, id: number, action: AlertAction, input: unknown): AlertView {
+    async act(
+      ctx: AuthContext,
+      ip: string | null,
+      id: number,
+      action: AlertAction,
+      input: unknown,
+    ): Promise<AlertView> {
       const { note } = parseOr400(actionSchema, input ?? {});
-      const a = repo.byId(ctx.scope, id);
-      if (!a) throw notFound('alert');
       const t = TRANSITIONS[action];
-      if (!t.from.includes(a.status)) {
+      // Read, check and write in one transaction: two officers acting at once cannot both move it.
+      const r = await deps.store.transaction(async () => {
+        const a = await repo.byId(ctx.scope, id);
+        if (!a || !t.from.includes(a.status)) return { a };
+        const updated = await repo.setStatus(id, t.to);
+        await repo.addHistory(id, ctx.user.username, t.verb, note || null);
+        return { a, updated };
+      });
+      const a = r.a;
+      if (!a) throw notFound('alert');
+      if (!r.updated) {
         audit.record({
           actor: actorOf(ctx, ip),
           action: `alert.${action}`,
@@ -338,8 +377,7 @@ export function createAlertService(deps: AlertDeps) {
         });
         throw conflict(`alert ${id} is ${a.status}; cannot ${action}`);
       }
-      const updated = repo.setStatus(id, t.to);
-      repo.addHistory(id, ctx.user.username, t.verb, note || null);
+      const updated = r.updated;
       audit.record({
         actor: actorOf(ctx, ip),
         action: `alert.${action}`,
@@ -356,13 +394,17 @@ export function createAlertService(deps: AlertDeps) {
      * The dispatch module made a work order of this alert (派单) or closed it (办结):
      * the alert follows its order. Internal: the caller already checked jurisdiction.
      */
-    followOrder(alertId: number, event: 'dispatched' | 'closed', actor: string, note: string): void {
-      const a = repo.byId(WHOLE_REGISTRY, alertId);
-      if (!a) return;
-      const to: AlertStatus = event;
-      if (a.status === to || a.status === 'closed' || a.status === 'false_alarm') return;
-      const updated = repo.setStatus(alertId, to);
-      repo.addHistory(alertId, actor, to, note);
+    async followOrder(alertId: number, event: 'dispatched' | 'closed', actor: string, note: string): Promise<void> {
+      const updated = await deps.store.transaction(async () => {
+        const a = await repo.byId(WHOLE_REGISTRY, alertId);
+        if (!a) return undefined;
+        const to: AlertStatus = event;
+        if (a.status === to || a.status === 'closed' || a.status === 'false_alarm') return undefined;
+        const updated = await repo.setStatus(alertId, to);
+        await repo.addHistory(alertId, actor, to, note);
+        return updated;
+      });
+      if (!updated) return;
       bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: toView(updated) });
     },
     /** The org unit that owns a place (boundary, else nearest village), as alerts decide it. */
@@ -374,13 +416,17 @@ export function createAlertService(deps: AlertDeps) {
       return linkage.linked([lon, lat]);
     },
     /** An alert as the dispatch module needs it (internal, no jurisdiction check). */
-    internalGet(alertId: number): Alert | undefined {
+    internalGet(alertId: number): Promise<Alert | undefined> {
       return repo.byId(WHOLE_REGISTRY, alertId);
     },
     snapshot: media.snapshot,
     setPresetPlaces: media.setPresetPlaces,
     presetPlaces: media.presetPlaces,
-    settled: media.settled,
+    /** Waits for camera-status alerts, snapshots and PTZ moves in flight (tests, shutdown). */
+    async settled(): Promise<void> {
+      while (statusChains.size) await Promise.all(statusChains.values());
+      await media.settled();
+    },
     close() {
       media.close();
       for (const off of offs) off();

@@ -37,13 +37,13 @@ export function createAlertSources(deps: {
 
   return {
     /** POST /alert-sources: the key is in this answer only. */
-    create(ctx: AuthContext, ip: string | null, input: unknown): AlertSourceIssued {
+    async create(ctx: AuthContext, ip: string | null, input: unknown): Promise<AlertSourceIssued> {
       const body = parseOr400(sourceSchema, input);
       const org = orgs.byId(body.orgUnitId);
       if (!org || !inScope(ctx.scope, org.path))
         throw badRequest([{ path: 'orgUnitId', message: 'no such org unit in your jurisdiction' }]);
       const key = randomBytes(24).toString('base64url');
-      const s = repo.insertSource({
+      const s = await repo.insertSource({
         name: body.name,
         keyHash: hashDeviceKey(key),
         orgUnitId: org.id,
@@ -61,8 +61,8 @@ export function createAlertSources(deps: {
       });
       return { ...sourceView(s), key };
     },
-    list(ctx: AuthContext): AlertSourceView[] {
-      return repo.sources(ctx.scope).map(sourceView);
+    async list(ctx: AuthContext): Promise<AlertSourceView[]> {
+      return (await repo.sources(ctx.scope)).map(sourceView);
     },
     /** The source a device key belongs to, within its per-minute limit (else 401 or 429). */
     async admit(key: string | undefined, ip: string | null): Promise<AlertSource> {
@@ -83,10 +83,10 @@ export function createAlertSources(deps: {
       return true;
     },
     /** PUT/DELETE /cameras/:id/alert-events: whether this point's ONVIF events become alerts. */
-    setEventWatch(ctx: AuthContext, ip: string | null, cameraId: number, on: boolean) {
+    async setEventWatch(ctx: AuthContext, ip: string | null, cameraId: number, on: boolean) {
       const camera = cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera');
-      repo.setEventCamera(camera.id, on);
+      await repo.setEventCamera(camera.id, on);
       audit.record({
         actor: actorOf(ctx, ip),
         action: on ? 'alert.events.watch' : 'alert.events.unwatch',

@@ -3,7 +3,7 @@
  * subtree, as (place, type, level, time). Scoped by the org path range like every alert query.
  */
 import type { AlertLevel, AlertType } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import { pathRange } from '../org/scope.ts';
 
 export interface AlertFact {
@@ -13,9 +13,9 @@ export interface AlertFact {
   createdAt: string;
 }
 
-export function alertFacts(db: SqlDb, path: string, fromIso: string, toIso: string): AlertFact[] {
+export async function alertFacts(store: Store, path: string, fromIso: string, toIso: string): Promise<AlertFact[]> {
   const [lo, hi] = pathRange(path);
-  return db.all<AlertFact>(
+  return store.all<AlertFact>(
     `SELECT org_path AS "orgPath", type, level, created_at AS "createdAt" FROM alerts
      WHERE org_path >= ? AND org_path < ? AND created_at >= ? AND created_at < ?`,
     [lo, hi, fromIso, toIso],

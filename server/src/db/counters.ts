@@ -1,4 +1,4 @@
-import type { SqlDb } from './sqlite.ts';
+import type { Store } from './store.ts';
 
 /**
  * Named sequences kept by the database (table `counters`, migration 17), for cursors such as `alerts.seq`.
@@ -9,18 +9,21 @@ import type { SqlDb } from './sqlite.ts';
  * back write hands its value back. `MAX(seq) + 1` read and written in two statements gave two instances the
  * same value (UNIQUE constraint failed: alerts.seq, HTTP 500 for 2–3 % of alerts).
  */
-export function createCounters(db: SqlDb) {
+export function createCounters(store: Store) {
   return {
-    next(name: CounterName): number {
-      const r = db.get<{ value: number }>('UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value', [
-        name,
-      ]);
+    async next(name: CounterName): Promise<number> {
+      const r = await store.get<{ value: number }>(
+        'UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value',
+        [name],
+      );
       if (!r) throw new Error(`counter ${name} does not exist (migration 17 creates it)`);
       return Number(r.value);
     },
     /** The last value handed out (0 before the first). */
-    current(name: CounterName): number {
-      return Number(db.get<{ value: number }>('SELECT value FROM counters WHERE name = ?', [name])?.value ?? 0);
+    async current(name: CounterName): Promise<number> {
+      return Number(
+        (await store.get<{ value: number }>('SELECT value FROM counters WHERE name = ?', [name]))?.value ?? 0,
+      );
     },
   };
 }

@@ -72,7 +72,13 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
   // Fails here, clearly, when the database cannot be reached or the URL is wrong.
   (await pool.connect()).release();
 
-  const context = new AsyncLocalStorage<{ client: pg.PoolClient; depth: number }>();
+  // `open` turns false when the transaction (or savepoint) ends: work it started that runs on afterwards (an event
+  // listener's promise chain inherits the async context) must not use its connection then.
+  const context = new AsyncLocalStorage<{ client: pg.PoolClient; depth: number; open: boolean }>();
+  const current = () => {
+    const c = context.getStore();
+    return c?.open ? c : undefined;
+  };
   const texts = new Map<string, string>();
   const text = (sql: string) => {
     let t = texts.get(sql);
@@ -83,7 +89,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
     return t;
   };
   const query = (sql: string, params: readonly SqlValue[]) => {
-    const on = context.getStore()?.client ?? pool;
+    const on = current()?.client ?? pool;
     return on.query(text(sql), params as unknown[]);
   };
 
@@ -98,7 +104,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
       return (await query(sql, params)).rows[0] as T | undefined;
     },
     async rows(sql, params = []) {
-      const on = context.getStore()?.client ?? pool;
+      const on = current()?.client ?? pool;
       return (await on.query({ text: text(sql), values: params as unknown[], rowMode: 'array' })).rows as SqlValue[][];
     },
     async run(sql, params = []) {
@@ -111,38 +117,45 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
       return id;
     },
     async exec(sql) {
-      const on = context.getStore()?.client ?? pool;
+      const on = current()?.client ?? pool;
       await on.query(sql);
     },
     async transaction<T>(fn: () => Promise<T>): Promise<T> {
-      const inner = context.getStore();
+      const inner = current();
       if (inner) {
         const sp = `sp${inner.depth}`;
         await inner.client.query(`SAVEPOINT ${sp}`);
+        const mine = { client: inner.client, depth: inner.depth + 1, open: true };
         try {
-          const out = await context.run({ client: inner.client, depth: inner.depth + 1 }, fn);
+          const out = await context.run(mine, fn);
+          mine.open = false;
           await inner.client.query(`RELEASE SAVEPOINT ${sp}`);
           return out;
         } catch (err) {
+          mine.open = false;
           await inner.client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
           throw err;
         }
       }
       const client = await pool.connect();
       let broken: Error | undefined;
+      const mine = { client, depth: 1, open: true };
       try {
         await client.query('BEGIN');
         try {
-          const out = await context.run({ client, depth: 1 }, fn);
+          const out = await context.run(mine, fn);
+          mine.open = false;
           await client.query('COMMIT');
           return out;
         } catch (err) {
+          mine.open = false;
           await client
             .query('ROLLBACK')
             .catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
           throw err;
         }
       } finally {
+        mine.open = false;
         // A connection whose rollback failed is in an unknown state: the pool drops it rather than reuse it.
         client.release(broken);
       }

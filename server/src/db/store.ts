@@ -42,12 +42,18 @@ export interface Store {
  * rather than run inside it; statements from inside it (found by async context) run at once.
  */
 export function sqliteStore(db: SqlDb): Store {
-  const context = new AsyncLocalStorage<{ depth: number }>();
+  // `open` turns false when the transaction (or savepoint) ends: work it started that runs on afterwards (an
+  // event listener's promise chain inherits the async context) is then outside it, and waits like any other.
+  const context = new AsyncLocalStorage<{ depth: number; open: boolean }>();
+  const current = () => {
+    const c = context.getStore();
+    return c?.open ? c : undefined;
+  };
   /** Resolves when the transaction holding the connection has ended; null while none does. */
   let holder: Promise<void> | null = null;
 
   /** The transaction to wait for before a statement from this context may run; null when it may run now. */
-  const busy = (): Promise<void> | null => (holder && !context.getStore() ? holder : null);
+  const busy = (): Promise<void> | null => (holder && !current() ? holder : null);
   // Each wait is followed by its statement in the same synchronous step (no await between the check and the
   // statement), so no transaction can begin in between and take the statement in.
   const store: Store = {
@@ -78,15 +84,18 @@ export function sqliteStore(db: SqlDb): Store {
       db.exec(sql);
     },
     async transaction<T>(fn: () => Promise<T>): Promise<T> {
-      const inner = context.getStore();
+      const inner = current();
       if (inner) {
         const sp = `sp${inner.depth}`;
         db.exec(`SAVEPOINT ${sp}`);
+        const mine = { depth: inner.depth + 1, open: true };
         try {
-          const out = await context.run({ depth: inner.depth + 1 }, fn);
+          const out = await context.run(mine, fn);
+          mine.open = false;
           db.exec(`RELEASE ${sp}`);
           return out;
         } catch (err) {
+          mine.open = false;
           db.exec(`ROLLBACK TO ${sp}; RELEASE ${sp}`);
           throw err;
         }
@@ -94,17 +103,21 @@ export function sqliteStore(db: SqlDb): Store {
       for (let h = busy(); h; h = busy()) await h;
       let release!: () => void;
       holder = new Promise<void>((r) => (release = r));
+      const mine = { depth: 1, open: true };
       try {
         db.exec('BEGIN IMMEDIATE');
         try {
-          const out = await context.run({ depth: 1 }, fn);
+          const out = await context.run(mine, fn);
+          mine.open = false;
           db.exec('COMMIT');
           return out;
         } catch (err) {
+          mine.open = false;
           db.exec('ROLLBACK');
           throw err;
         }
       } finally {
+        mine.open = false;
         holder = null;
         release();
       }

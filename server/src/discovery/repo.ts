@@ -1,6 +1,6 @@
 import { codeOfMessage } from '../api/messages.ts';
 import type { DeviceStatus, DiscoveredDeviceView, DiscoveredProfile, ScanStatus, ScanView } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 /** A device as found and interrogated; credentials that worked are sealed, never viewed. */
@@ -32,20 +32,20 @@ export interface DiscoveryRepo {
     mode: ScanView['mode'];
     target: string;
     total: number;
-  }): ScanJob;
+  }): Promise<ScanJob>;
   updateScan(
     id: number,
     patch: Partial<Pick<ScanJob, 'status' | 'total' | 'probed' | 'found' | 'interrogated' | 'error' | 'finishedAt'>>,
-  ): ScanJob;
-  scan(scope: Scope, id: number): ScanJob | undefined;
-  scans(scope: Scope, limit: number): ScanJob[];
+  ): Promise<ScanJob>;
+  scan(scope: Scope, id: number): Promise<ScanJob | undefined>;
+  scans(scope: Scope, limit: number): Promise<ScanJob[]>;
   /** Marks scans left running by a previous process as failed. */
-  failRunning(reason: string, at: string): number;
-  addDevice(d: Omit<DiscoveredDevice, 'id'>): DiscoveredDevice;
-  devices(scanId: number): DiscoveredDevice[];
+  failRunning(reason: string, at: string): Promise<number>;
+  addDevice(d: Omit<DiscoveredDevice, 'id'>): Promise<DiscoveredDevice>;
+  devices(scanId: number): Promise<DiscoveredDevice[]>;
   /** A device with its scan's org path, for scope checks. */
-  device(id: number): (DiscoveredDevice & { orgPath: string }) | undefined;
-  markConfirmed(id: number, cameraId: number): boolean;
+  device(id: number): Promise<(DiscoveredDevice & { orgPath: string }) | undefined>;
+  markConfirmed(id: number, cameraId: number): Promise<boolean>;
 }
 
 interface ScanRow {
@@ -174,20 +174,20 @@ const SCAN_SELECT =
 const DEVICE_COLS =
   'd.id, d.scan_id, d.endpoint, d.xaddr, d.host, d.status, d.reason, d.manufacturer, d.model, d.firmware, d.serial, d.mac, d.profiles, d.main_stream_uri, d.sub_stream_uri, d.snapshot_uri, d.ptz, d.clock_offset_ms, d.credentials_enc, d.camera_id, d.reported_uris';
 
-export function createDiscoveryRepo(db: SqlDb, now: () => Date): DiscoveryRepo {
-  const getScan = (id: number) => {
-    const r = db.get<ScanRow>(`${SCAN_SELECT} WHERE s.id = ?`, [id]);
+export function createDiscoveryRepo(store: Store, now: () => Date): DiscoveryRepo {
+  const getScan = async (id: number) => {
+    const r = await store.get<ScanRow>(`${SCAN_SELECT} WHERE s.id = ?`, [id]);
     return r ? scanFrom(r) : undefined;
   };
   return {
-    createScan(s) {
-      const { lastInsertRowid } = db.run(
+    async createScan(s) {
+      const id = await store.insert(
         "INSERT INTO scan_jobs (org_unit_id, org_path, created_by, mode, spec, status, total, started_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
         [s.orgUnitId, s.orgPath, s.createdBy, s.mode, s.target, s.total, now().toISOString()],
       );
-      return getScan(lastInsertRowid)!;
+      return (await getScan(id))!;
     },
-    updateScan(id, patch) {
+    async updateScan(id, patch) {
       const cols: string[] = [];
       const vals: (string | number | null)[] = [];
       const map: Record<string, string> = {
@@ -205,32 +205,37 @@ export function createDiscoveryRepo(db: SqlDb, now: () => Date): DiscoveryRepo {
         cols.push(`${col} = ?`);
         vals.push(v as string | number | null);
       }
-      if (cols.length) db.run(`UPDATE scan_jobs SET ${cols.join(', ')} WHERE id = ?`, [...vals, id]);
-      return getScan(id)!;
+      if (cols.length) await store.run(`UPDATE scan_jobs SET ${cols.join(', ')} WHERE id = ?`, [...vals, id]);
+      return (await getScan(id))!;
     },
-    scan(scope, id) {
+    async scan(scope, id) {
       const [lo, hi] = pathRange(scope.path);
-      const r = db.get<ScanRow>(`${SCAN_SELECT} WHERE s.id = ? AND s.org_path >= ? AND s.org_path < ?`, [id, lo, hi]);
+      const r = await store.get<ScanRow>(`${SCAN_SELECT} WHERE s.id = ? AND s.org_path >= ? AND s.org_path < ?`, [
+        id,
+        lo,
+        hi,
+      ]);
       return r ? scanFrom(r) : undefined;
     },
-    scans(scope, limit) {
+    async scans(scope, limit) {
       const [lo, hi] = pathRange(scope.path);
-      return db
-        .all<ScanRow>(`${SCAN_SELECT} WHERE s.org_path >= ? AND s.org_path < ? ORDER BY s.id DESC LIMIT ?`, [
+      return (
+        await store.all<ScanRow>(`${SCAN_SELECT} WHERE s.org_path >= ? AND s.org_path < ? ORDER BY s.id DESC LIMIT ?`, [
           lo,
           hi,
           limit,
         ])
-        .map(scanFrom);
+      ).map(scanFrom);
     },
-    failRunning(reason, at) {
-      return db.run("UPDATE scan_jobs SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'", [
-        reason,
-        at,
-      ]).changes;
+    async failRunning(reason, at) {
+      const { changes } = await store.run(
+        "UPDATE scan_jobs SET status = 'failed', error = ?, finished_at = ? WHERE status = 'running'",
+        [reason, at],
+      );
+      return changes;
     },
-    addDevice(d) {
-      const { lastInsertRowid } = db.run(
+    async addDevice(d) {
+      const id = await store.insert(
         `INSERT INTO discovered_devices (scan_id, endpoint, xaddr, host, status, reason, manufacturer, model, firmware, serial, mac, profiles, main_stream_uri, sub_stream_uri, snapshot_uri, ptz, clock_offset_ms, credentials_enc, camera_id, found_at, reported_uris)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
@@ -257,27 +262,29 @@ export function createDiscoveryRepo(db: SqlDb, now: () => Date): DiscoveryRepo {
           d.reportedUris ? JSON.stringify(d.reportedUris) : null,
         ],
       );
-      return { ...d, id: lastInsertRowid };
+      return { ...d, id };
     },
-    devices(scanId) {
-      return db
-        .all<DeviceRow>(`SELECT ${DEVICE_COLS} FROM discovered_devices d WHERE d.scan_id = ? ORDER BY d.id`, [scanId])
-        .map(deviceFrom);
+    async devices(scanId) {
+      return (
+        await store.all<DeviceRow>(
+          `SELECT ${DEVICE_COLS} FROM discovered_devices d WHERE d.scan_id = ? ORDER BY d.id`,
+          [scanId],
+        )
+      ).map(deviceFrom);
     },
-    device(id) {
-      const r = db.get<DeviceRow>(
+    async device(id) {
+      const r = await store.get<DeviceRow>(
         `SELECT ${DEVICE_COLS}, s.org_path FROM discovered_devices d JOIN scan_jobs s ON s.id = d.scan_id WHERE d.id = ?`,
         [id],
       );
       return r ? { ...deviceFrom(r), orgPath: r.org_path ?? '' } : undefined;
     },
-    markConfirmed(id, cameraId) {
-      return (
-        db.run("UPDATE discovered_devices SET status = 'confirmed', camera_id = ? WHERE id = ? AND status = 'new'", [
-          cameraId,
-          id,
-        ]).changes === 1
+    async markConfirmed(id, cameraId) {
+      const { changes } = await store.run(
+        "UPDATE discovered_devices SET status = 'confirmed', camera_id = ? WHERE id = ? AND status = 'new'",
+        [cameraId, id],
       );
+      return changes === 1;
     },
   };
 }

@@ -6,7 +6,7 @@ import type { CameraRepo } from '../cameras/repo.ts';
 import { actorOf, type CameraService } from '../cameras/service.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import type { EventBus } from '../events.ts';
 import { badRequest, conflict, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
@@ -20,7 +20,8 @@ import { deviceView, scanView, type DiscoveryRepo, type ScanJob } from './repo.t
 import { manualXAddr, type ConfirmInput, type ScanRequestInput } from './schema.ts';
 
 export interface DiscoveryDeps {
-  db: SqlDb;
+  /** The app's store: a confirmation's camera point, device identity and device row are one transaction. */
+  store: Store;
   repo: DiscoveryRepo;
   cameras: CameraRepo;
   cameraService: CameraService;
@@ -64,9 +65,13 @@ function chooseXAddr(m: ProbeMatch): string {
 }
 
 export function createDiscoveryService(deps: DiscoveryDeps) {
-  const { db, repo, cameras, cameraService, secrets, audit, bus, config, clock, log } = deps;
+  const { store, repo, cameras, cameraService, secrets, audit, bus, config, clock, log } = deps;
   const running = new Map<number, AbortController>();
-  repo.failRunning('the server restarted during the scan', clock.now().toISOString());
+  // Scans left running by a previous process are failed before this process starts one (`start` waits).
+  const recovered = repo.failRunning('the server restarted during the scan', clock.now().toISOString()).then(
+    () => undefined,
+    (err: unknown) => log.error('could not fail the scans left running', { err: String(err) }),
+  );
 
   function plan(req: ScanRequestInput): { target: string; hosts: string[]; xaddr: string | null } {
     if (req.mode === 'unicast') {
@@ -107,19 +112,40 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
   async function run(job: ScanJob, req: ScanRequestInput, hosts: string[], manual: string | null, ac: AbortController) {
     let last = 0;
     let state = job;
+    // Progress is reported from the probes' synchronous callbacks: its writes run one after another in this
+    // chain, and the first one that fails fails the scan (the next report throws it, as does the end of the run).
+    let writes: Promise<void> = Promise.resolve();
+    let writeFailed: { err: unknown } | null = null;
     const progress = (patch: Parameters<DiscoveryRepo['updateScan']>[1], force = false) => {
+      if (writeFailed) throw writeFailed.err;
       state = { ...state, ...patch };
       const t = Date.now();
       if (!force && t - last < 200) return;
       last = t;
-      state = repo.updateScan(job.id, {
+      const counts = {
         total: state.total,
         probed: state.probed,
         found: state.found,
         interrogated: state.interrogated,
         ...patch,
+      };
+      writes = writes.then(async () => {
+        if (writeFailed) return;
+        try {
+          const saved = await repo.updateScan(job.id, counts);
+          // The stored row (a cancel's status and end), with the counts reported while it was written.
+          state = {
+            ...saved,
+            total: state.total,
+            probed: state.probed,
+            found: state.found,
+            interrogated: state.interrogated,
+          };
+          bus.emit('scan.progress', { scan: state });
+        } catch (err) {
+          writeFailed = { err };
+        }
       });
-      bus.emit('scan.progress', { scan: state });
     };
     const found = new Map<string, { xaddr: string; endpoint: string | null; scopes: string[] }>();
     const addFound = (reported: string, reportedEndpoint: string | null, scopes: string[]) => {
@@ -216,7 +242,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           reason = point ? `already registered as "${point.name}"` : 'already registered';
         }
       }
-      const device = repo.addDevice({
+      const device = await repo.addDevice({
         scanId: job.id,
         endpoint: f.endpoint,
         xaddr: f.xaddr,
@@ -241,6 +267,8 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       bus.emit('scan.device', { device, orgPath: job.orgPath });
       progress({ interrogated: ++interrogated });
     });
+    await writes;
+    if (writeFailed) throw (writeFailed as { err: unknown }).err;
     // Final counts are written with the status, whatever the throttle held back.
     return {
       status: ac.signal.aborted ? ('cancelled' as const) : ('done' as const),
@@ -249,10 +277,11 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
   }
 
   return {
-    start(ctx: AuthContext, ip: string | null, req: ScanRequestInput): ScanView {
+    async start(ctx: AuthContext, ip: string | null, req: ScanRequestInput): Promise<ScanView> {
       const p = plan(req);
       const total = req.mode === 'unicast' ? p.hosts.length * req.wsdPorts.length : 1;
-      const job = repo.createScan({
+      await recovered;
+      const job = await repo.createScan({
         orgUnitId: ctx.orgUnit.id,
         orgPath: ctx.orgUnit.path,
         createdBy: ctx.user.id,
@@ -271,48 +300,54 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       const ac = new AbortController();
       running.set(job.id, ac);
       void run(job, req, p.hosts, p.xaddr, ac)
-        .then(({ status, counts }) => {
-          const done = repo.updateScan(job.id, { ...counts, status, finishedAt: clock.now().toISOString() });
+        .then(async ({ status, counts }) => {
+          const done = await repo.updateScan(job.id, { ...counts, status, finishedAt: clock.now().toISOString() });
           bus.emit('scan.progress', { scan: done });
         })
-        .catch((err: unknown) => {
+        .catch(async (err: unknown) => {
           log.error('scan failed', { scanId: job.id, err: String(err) });
-          const failed = repo.updateScan(job.id, {
+          const failed = await repo.updateScan(job.id, {
             status: 'failed',
             error: String(err).slice(0, 300),
             finishedAt: clock.now().toISOString(),
           });
           bus.emit('scan.progress', { scan: failed });
         })
+        .catch((err: unknown) => log.error('scan end not stored', { scanId: job.id, err: String(err) }))
         .finally(() => running.delete(job.id));
       bus.emit('scan.progress', { scan: job });
       return scanView(job);
     },
 
-    cancel(ctx: AuthContext, id: number): ScanView {
-      const job = repo.scan(ctx.scope, id);
+    async cancel(ctx: AuthContext, id: number): Promise<ScanView> {
+      const job = await repo.scan(ctx.scope, id);
       if (!job) throw notFound('scan');
       const ac = running.get(id);
       if (!ac) return scanView(job);
       ac.abort();
       // Say so at once; the runner writes the final counts when its sockets have closed.
-      const cancelled = repo.updateScan(id, { status: 'cancelled', finishedAt: clock.now().toISOString() });
+      const cancelled = await repo.updateScan(id, { status: 'cancelled', finishedAt: clock.now().toISOString() });
       bus.emit('scan.progress', { scan: cancelled });
       return scanView(cancelled);
     },
 
     settings: () => ({ multicastInterfaces: config.multicastInterfaces, maxHostsPerScan: config.maxHostsPerScan }),
 
-    list: (ctx: AuthContext) => repo.scans(ctx.scope, 50).map(scanView),
+    list: async (ctx: AuthContext) => (await repo.scans(ctx.scope, 50)).map(scanView),
 
-    get(ctx: AuthContext, id: number) {
-      const job = repo.scan(ctx.scope, id);
+    async get(ctx: AuthContext, id: number) {
+      const job = await repo.scan(ctx.scope, id);
       if (!job) throw notFound('scan');
-      return { scan: scanView(job), devices: repo.devices(id).map(deviceView) };
+      return { scan: scanView(job), devices: (await repo.devices(id)).map(deviceView) };
     },
 
-    confirm(ctx: AuthContext, ip: string | null, deviceId: number, body: ConfirmInput): ConfirmDeviceResponse {
-      const d = repo.device(deviceId);
+    async confirm(
+      ctx: AuthContext,
+      ip: string | null,
+      deviceId: number,
+      body: ConfirmInput,
+    ): Promise<ConfirmDeviceResponse> {
+      const d = await repo.device(deviceId);
       if (!d || !inScope(ctx.scope, d.orgPath)) throw notFound('discovered device');
       if (d.status !== 'new') {
         throw conflict(
@@ -334,7 +369,8 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
         throw conflict('device: already registered as a camera point', [{ path: 'device', message: 'registered' }]);
       }
       const creds = d.credentialsSealed ? (JSON.parse(secrets.open(d.credentialsSealed)) as ScanCredentials) : null;
-      return db.transaction(() => {
+      // Inside: the camera registry's synchronous calls (they join it) and this store's own; nothing else.
+      return await store.transaction(async () => {
         const view = cameraService.create(ctx, ip, {
           ...body,
           onvifUrl: deviceUri(d.xaddr, ['http:', 'https:']),
@@ -352,7 +388,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           mac: d.mac !== null && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac) ? d.mac : null,
         };
         cameras.setDevice(view.id, { ...identity, endpoint: deviceText(d.endpoint, DEVICE_TEXT_MAX.endpoint) });
-        if (!repo.markConfirmed(deviceId, view.id))
+        if (!(await repo.markConfirmed(deviceId, view.id)))
           throw conflict('device: confirmed by someone else meanwhile', [{ path: 'device', message: 'confirmed' }]);
         audit.record({
           actor: actorOf(ctx, ip),

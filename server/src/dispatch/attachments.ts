@@ -5,12 +5,18 @@ import { badRequest, conflict, notFound } from '../http/errors.ts';
 import { actor, iso, type DispatchDeps, type OrderCore } from './core.ts';
 
 export function createAttachments(deps: DispatchDeps, core: OrderCore) {
-  const { repo, audit, clock, config } = deps;
+  const { store, repo, audit, clock, config } = deps;
   const { attachmentView } = core;
   return {
     /** POST /orders/:id/attachments: an image kept loose until a step of the same user uses it. */
-    upload(ctx: AuthContext, ip: string | null, id: number, contentType: string, data: Buffer): OrderAttachmentView {
-      const o = repo.byId(ctx.scope, id);
+    async upload(
+      ctx: AuthContext,
+      ip: string | null,
+      id: number,
+      contentType: string,
+      data: Buffer,
+    ): Promise<OrderAttachmentView> {
+      const o = await repo.byId(ctx.scope, id);
       if (!o) throw notFound('order');
       if (o.state === 'closed') throw conflict('the order is closed');
       const isJpeg = data.length > 3 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
@@ -18,23 +24,26 @@ export function createAttachments(deps: DispatchDeps, core: OrderCore) {
         data.length > 8 && data.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
       if ((contentType === 'image/jpeg' && !isJpeg) || (contentType === 'image/png' && !isPng))
         throw badRequest([{ path: 'body', message: `not a ${contentType === 'image/png' ? 'PNG' : 'JPEG'} image` }]);
-      if (repo.countAttachments(o.id) >= config.maxAttachmentsPerOrder)
-        throw conflict('the order has as many attachments as allowed', [
-          { path: 'body', message: 'too many attachments' },
-        ]);
-      const a = repo.addAttachment(
-        {
-          orderId: o.id,
-          transitionId: null,
-          kind: 'image',
-          cameraId: null,
-          contentType,
-          bytes: data.length,
-          uploadedBy: ctx.user.id,
-          takenAt: iso(clock.now()),
-        },
-        data,
-      );
+      // Count and insert in one transaction, so that uploads at the same time cannot pass the limit together.
+      const a = await store.transaction(async () => {
+        if ((await repo.countAttachments(o.id)) >= config.maxAttachmentsPerOrder)
+          throw conflict('the order has as many attachments as allowed', [
+            { path: 'body', message: 'too many attachments' },
+          ]);
+        return await repo.addAttachment(
+          {
+            orderId: o.id,
+            transitionId: null,
+            kind: 'image',
+            cameraId: null,
+            contentType,
+            bytes: data.length,
+            uploadedBy: ctx.user.id,
+            takenAt: iso(clock.now()),
+          },
+          data,
+        );
+      });
       audit.record({
         actor: actor(ctx, ip),
         action: 'order.upload',
@@ -46,10 +55,14 @@ export function createAttachments(deps: DispatchDeps, core: OrderCore) {
       return attachmentView(o.id, a);
     },
 
-    attachment(ctx: AuthContext, id: number, attachmentId: number): { contentType: string; data: Buffer } {
-      const o = repo.byId(ctx.scope, id);
+    async attachment(
+      ctx: AuthContext,
+      id: number,
+      attachmentId: number,
+    ): Promise<{ contentType: string; data: Buffer }> {
+      const o = await repo.byId(ctx.scope, id);
       if (!o) throw notFound('order');
-      const a = repo.attachmentData(o.id, attachmentId);
+      const a = await repo.attachmentData(o.id, attachmentId);
       if (!a) throw notFound('attachment');
       return { contentType: a.meta.contentType, data: a.data };
     },

@@ -9,7 +9,7 @@ import type { AuthContext } from '../auth/index.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
 import type { ClusterLease } from '../cluster/index.ts';
 import type { AppConfig } from '../config/schema.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import type { EventBus } from '../events.ts';
 import { badRequest, conflict, HttpError } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
@@ -18,9 +18,12 @@ import type { WallRepo } from '../wall/index.ts';
 import { deadlineKind, type Decision, type OrgFacts } from './machine.ts';
 import type { DispatchRepo, OrderPatch, WorkOrder } from './repo.ts';
 
+/** A value, or a promise of it: the alerts module answers either way while it moves onto the store. */
+type Awaitable<T> = T | Promise<T>;
+
 /** What dispatch needs of the alerts module (narrow, so tests can see the seam). */
 export interface AlertsPort {
-  internalGet(id: number):
+  internalGet(id: number): Awaitable<
     | {
         id: number;
         title: string;
@@ -34,14 +37,16 @@ export interface AlertsPort {
         linkedCameraIds: number[];
         status: string;
       }
-    | undefined;
-  followOrder(alertId: number, event: 'dispatched' | 'closed', actor: string, note: string): void;
-  placeOf(lon: number, lat: number): OrgUnit;
-  camerasSeeing(lon: number, lat: number): number[];
+    | undefined
+  >;
+  /** Called inside dispatch's transaction: it may await only the store. */
+  followOrder(alertId: number, event: 'dispatched' | 'closed', actor: string, note: string): Awaitable<void>;
+  placeOf(lon: number, lat: number): Awaitable<OrgUnit>;
+  camerasSeeing(lon: number, lat: number): Awaitable<number[]>;
 }
 
 export interface DispatchDeps {
-  db: SqlDb;
+  store: Store;
   repo: DispatchRepo;
   orgs: OrgRepo;
   cameras: CameraRepo;
@@ -160,8 +165,8 @@ export function createOrderCore(deps: DispatchDeps) {
   }
 
   /** Tells the units about a stored order and returns the view it sent (the caller's answer too). */
-  function publish(kind: 'new' | 'updated', o: WorkOrder): WorkOrderView {
-    const view = toView(o, { attachments: repo.countAttachments(o.id) });
+  async function publish(kind: 'new' | 'updated', o: WorkOrder): Promise<WorkOrderView> {
+    const view = toView(o, { attachments: await repo.countAttachments(o.id) });
     bus.emit('order.changed', { kind, orgPath: o.placePath, order: view });
     return view;
   }
@@ -200,18 +205,18 @@ export function createOrderCore(deps: DispatchDeps) {
   }
 
   /** Applies a decided step in the caller's transaction; returns the stored order and transition id. */
-  function applyStep(
+  async function applyStep(
     o: WorkOrder,
     d: Extract<Decision, { ok: true }>,
     who: StepActor,
     note: string | null,
     at: Date,
     extra: Partial<OrderPatch> = {},
-  ): { order: WorkOrder; transitionId: number } {
+  ): Promise<{ order: WorkOrder; transitionId: number }> {
     const patch = { ...patchFor(o, d, at), ...extra };
-    const updated = repo.update(o.id, o.version, patch);
+    const updated = await repo.update(o.id, o.version, patch);
     if (!updated) throw conflict(`order ${o.id} changed meanwhile; reload and try again`);
-    const t = repo.addTransition({
+    const t = await repo.addTransition({
       orderId: o.id,
       action: d.action,
       fromState: o.state,

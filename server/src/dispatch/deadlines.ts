@@ -9,7 +9,7 @@ import { deadlineKind, escalation } from './machine.ts';
 import type { DueOrder } from './repo.ts';
 
 export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
-  const { db, repo, orgs, bus, clock, log, config } = deps;
+  const { store, repo, orgs, bus, clock, log, config } = deps;
   const { factsFor, toView, applyStep } = core;
   let timer: NodeJS.Timeout | null = null;
 
@@ -18,11 +18,11 @@ export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
      * 督办 and escalation: one pass over the orders whose next check came due.
      * Runs at start-up (catching up on time the server was down) and on a timer.
      */
-    tick(): { supervised: number; escalated: number } {
-      const r = deadlines.scanDue();
+    async tick(): Promise<{ supervised: number; escalated: number }> {
+      const r = await deadlines.scanDue();
       // Then tell the units: every changed order, and a 督办 notice to each holder and its parent.
-      const counts = repo.attachmentCounts(r.changedIds);
-      for (const o of repo.byIds(r.changedIds))
+      const counts = await repo.attachmentCounts(r.changedIds);
+      for (const o of await repo.byIds(r.changedIds))
         bus.emit('order.changed', {
           kind: 'updated',
           orgPath: o.placePath,
@@ -35,7 +35,7 @@ export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
     },
 
     /** The database half of the deadline pass: find what came due, record supervision and escalation. */
-    scanDue() {
+    async scanDue() {
       const at = clock.now();
       const nowIso = iso(at);
       const nextIso = iso(plusMinutes(at, config.superviseRepeatMinutes));
@@ -43,21 +43,21 @@ export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
       const notices: { event: OrderSuperviseEvent; unitIds: number[] }[] = [];
       const system = { userId: null, name: '系统督办', orgUnitId: null };
       let escalated = 0;
-      db.transaction(() => {
+      await store.transaction(async () => {
         const supervise: { o: DueOrder; kind: 'sign' | 'handle'; deadline: string }[] = [];
-        for (const o of repo.due(nowIso, 20_000)) {
+        for (const o of await repo.due(nowIso, 20_000)) {
           const kind = deadlineKind(o.state);
           const deadline = kind === 'sign' ? o.signDeadline : kind === 'handle' ? o.handleDeadline : null;
           if (!kind || !deadline || deadline > nowIso) {
             // Defensive: the stored check time was stale; put it where the running deadline is.
-            repo.update(o.id, o.version, { nextCheckAt: kind ? deadline : null, updatedAt: o.updatedAt });
+            await repo.update(o.id, o.version, { nextCheckAt: kind ? deadline : null, updatedAt: o.updatedAt });
             continue;
           }
           if (config.escalateAfterSupervisions > 0 && o.superviseCount >= config.escalateAfterSupervisions) {
             const d = escalation(o, factsFor(o));
-            const full = d?.ok ? repo.byIds([o.id])[0] : undefined;
+            const full = d?.ok ? (await repo.byIds([o.id]))[0] : undefined;
             if (d?.ok && full) {
-              applyStep(full, d, system, `逾期${kind === 'sign' ? '未签收' : '未办结'}，自动上报`, at, {
+              await applyStep(full, d, system, `逾期${kind === 'sign' ? '未签收' : '未办结'}，自动上报`, at, {
                 escalations: full.escalations + 1,
               });
               changedIds.push(o.id);
@@ -68,12 +68,12 @@ export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
           supervise.push({ o, kind, deadline });
         }
         // Many orders can come due in one pass (after downtime, or a shared deadline): set-wise writes.
-        repo.superviseMany(
+        await repo.superviseMany(
           supervise.map((s) => s.o.id),
           nextIso,
           nowIso,
         );
-        repo.addTransitions(
+        await repo.addTransitions(
           supervise.map(({ o, kind, deadline }) => ({
             orderId: o.id,
             action: 'supervise' as const,
@@ -104,7 +104,7 @@ export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
           });
         }
         // Uploads nobody used within a day are dropped.
-        repo.deleteLooseAttachments(iso(plusMinutes(at, -24 * 60)));
+        await repo.deleteLooseAttachments(iso(plusMinutes(at, -24 * 60)));
       });
       return { supervised: notices.length, escalated, changedIds, notices };
     },
@@ -116,7 +116,7 @@ export function createDeadlines(deps: DispatchDeps, core: OrderCore) {
      */
     async scheduledTick(): Promise<{ supervised: number; escalated: number } | null> {
       try {
-        return deps.lease ? await deps.lease.run(() => deadlines.tick()) : deadlines.tick();
+        return deps.lease ? await deps.lease.run(() => deadlines.tick()) : await deadlines.tick();
       } catch (err) {
         log.error('deadline scan failed', { err: String(err) });
         return null;

@@ -15,7 +15,7 @@ import type { WorkOrder } from './repo.ts';
 import { createSchema, stepSchema, type ListQuery, type StepAction } from './schema.ts';
 
 export function createOrders(deps: DispatchDeps, core: OrderCore) {
-  const { db, repo, orgs, cameras, alerts, audit, clock, config } = deps;
+  const { store, repo, orgs, cameras, alerts, audit, clock, config } = deps;
   const { unit, factsFor, deadlinesFor, toView, attachmentView, publish, applyStep } = core;
 
   function checkCameras(ctx: AuthContext, ids: number[], field: string): number[] {
@@ -27,9 +27,18 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
     return [...new Set(ids)];
   }
 
+  /** 409 when the alert already has its order (one order per alert). */
+  async function alreadyOrdered(alertId: number): Promise<void> {
+    const existing = await repo.byAlert(alertId);
+    if (existing)
+      throw conflict(`alert ${alertId} already has order ${existing.id}`, [
+        { path: 'alertId', message: `order ${existing.id}` },
+      ]);
+  }
+
   return {
     /** POST /orders: from an alert (甄别 → 上报/交办) or by hand. */
-    create(ctx: AuthContext, ip: string | null, input: unknown): WorkOrderView {
+    async create(ctx: AuthContext, ip: string | null, input: unknown): Promise<WorkOrderView> {
       const body = parseOr400(createSchema, input);
       const at = clock.now();
       let place: OrgUnit;
@@ -40,15 +49,11 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       let cameraIds = body.cameraIds ? checkCameras(ctx, body.cameraIds, 'cameraIds') : null;
       let alertId: number | null = null;
       if (body.alertId !== undefined) {
-        const a = alerts.internalGet(body.alertId);
+        const a = await alerts.internalGet(body.alertId);
         if (!a || !inScope(ctx.scope, a.orgPath)) throw badRequest([{ path: 'alertId', message: 'no such alert' }]);
         if (a.status === 'closed' || a.status === 'false_alarm')
           throw conflict(`alert ${a.id} is ${a.status}`, [{ path: 'alertId', message: a.status }]);
-        const existing = repo.byAlert(a.id);
-        if (existing)
-          throw conflict(`alert ${a.id} already has order ${existing.id}`, [
-            { path: 'alertId', message: `order ${existing.id}` },
-          ]);
+        await alreadyOrdered(a.id);
         alertId = a.id;
         place = unit(a.orgUnitId);
         title ??= a.title;
@@ -77,7 +82,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
             ]);
           place = u;
         } else {
-          place = alerts.placeOf(lon as number, lat as number);
+          place = await alerts.placeOf(lon as number, lat as number);
           if (!inScope(ctx.scope, place.path))
             throw new HttpError(403, 'forbidden', 'position: outside your jurisdiction', [
               { path: 'position', message: 'outside your jurisdiction' },
@@ -85,7 +90,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         }
         cameraIds ??=
           lon !== null && lat !== null
-            ? alerts.camerasSeeing(lon, lat).filter((id) => cameras.byId(ctx.scope, id))
+            ? (await alerts.camerasSeeing(lon, lat)).filter((id) => cameras.byId(ctx.scope, id))
             : [];
       }
       const orderLevel = level as AlertLevel;
@@ -121,8 +126,10 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       const holder = first.chain[first.chain.length - 1] as number;
       const dl = deadlinesFor(holder, orderLevel, at);
       const who = { userId: ctx.user.id, name: ctx.user.displayName, orgUnitId: creator.id };
-      const order = db.transaction(() => {
-        const o = repo.insert({
+      const order = await store.transaction(async () => {
+        // Again inside the transaction: another request may have made the alert's order since the check above.
+        if (alertId !== null) await alreadyOrdered(alertId);
+        const o = await repo.insert({
           title: title as string,
           description: body.description ?? '',
           level: orderLevel,
@@ -143,7 +150,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
           createdAt: iso(at),
           updatedAt: iso(at),
         });
-        repo.addTransition({
+        await repo.addTransition({
           orderId: o.id,
           action: 'create',
           fromState: null,
@@ -156,7 +163,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
           at: iso(at),
         });
         if (first.action) {
-          repo.addTransition({
+          await repo.addTransition({
             orderId: o.id,
             action: first.action,
             fromState: 'reported',
@@ -169,7 +176,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
             at: iso(at),
           });
         }
-        if (alertId !== null) alerts.followOrder(alertId, 'dispatched', ctx.user.username, `工单 #${o.id}`);
+        if (alertId !== null) await alerts.followOrder(alertId, 'dispatched', ctx.user.username, `工单 #${o.id}`);
         return o;
       });
       audit.record({
@@ -183,8 +190,8 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       return publish('new', order);
     },
 
-    list(ctx: AuthContext, q: ListQuery): { items: WorkOrderView[]; nextCursor: string | null } {
-      const rows = repo.list(ctx.scope, {
+    async list(ctx: AuthContext, q: ListQuery): Promise<{ items: WorkOrderView[]; nextCursor: string | null }> {
+      const rows = await repo.list(ctx.scope, {
         ...(q.state ? { states: q.state } : {}),
         ...(q.mine === '1' ? { assigneeOrgUnitId: ctx.orgUnit.id } : {}),
         ...(q.overdue === '1' ? { overdueAt: iso(clock.now()) } : {}),
@@ -193,18 +200,21 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       });
       const page = rows.slice(0, q.limit);
       const last = page[page.length - 1];
-      const counts = repo.attachmentCounts(page.map((o) => o.id));
+      const counts = await repo.attachmentCounts(page.map((o) => o.id));
       return {
         items: page.map((o) => toView(o, { attachments: counts.get(o.id) ?? 0 })),
         nextCursor: rows.length > q.limit && last ? String(last.id) : null,
       };
     },
 
-    get(ctx: AuthContext, id: number): WorkOrderView & { history: OrderTransitionView[]; actions: StepAction[] } {
-      const o = repo.byId(ctx.scope, id);
+    async get(
+      ctx: AuthContext,
+      id: number,
+    ): Promise<WorkOrderView & { history: OrderTransitionView[]; actions: StepAction[] }> {
+      const o = await repo.byId(ctx.scope, id);
       if (!o) throw notFound('order');
-      const files = repo.attachments(o.id);
-      const history = repo.transitions(o.id).map((t) => ({
+      const files = await repo.attachments(o.id);
+      const history = (await repo.transitions(o.id)).map((t) => ({
         id: t.id,
         action: t.action,
         fromState: t.fromState,
@@ -253,7 +263,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       input: unknown,
     ): Promise<WorkOrderView> {
       const body = parseOr400(stepSchema, input ?? {});
-      const o0 = repo.byId(ctx.scope, id);
+      const o0 = await repo.byId(ctx.scope, id);
       if (!o0) throw notFound('order');
       if (body.version !== undefined && body.version !== o0.version)
         throw conflict(`order ${id} is at version ${o0.version}`, [{ path: 'version', message: 'stale' }]);
@@ -283,8 +293,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       const attachmentIds = [...new Set(body.attachmentIds ?? [])];
       if (attachmentIds.length > 0) {
         const loose = new Map(
-          repo
-            .attachments(o0.id)
+          (await repo.attachments(o0.id))
             .filter((a) => a.transitionId === null && a.uploadedBy === ctx.user.id)
             .map((a) => [a.id, a]),
         );
@@ -299,7 +308,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         const camId = body.snapshotCameraId;
         if (!o0.cameraIds.includes(camId) || !cameras.byId(ctx.scope, camId))
           throw badRequest([{ path: 'snapshotCameraId', message: 'not a camera linked to this order' }]);
-        if (repo.countAttachments(o0.id) >= config.maxAttachmentsPerOrder)
+        if ((await repo.countAttachments(o0.id)) >= config.maxAttachmentsPerOrder)
           throw conflict('the order has as many attachments as allowed', [
             { path: 'snapshotCameraId', message: 'too many attachments' },
           ]);
@@ -315,12 +324,12 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         }
       }
       const at = clock.now();
-      const { order, action: done } = db.transaction(() => {
+      const { order, action: done } = await store.transaction(async () => {
         // Re-read: the capture awaited, and another step may have landed meanwhile.
-        const o = repo.byId(ctx.scope, id);
+        const o = await repo.byId(ctx.scope, id);
         if (!o || o.version !== o0.version) throw conflict(`order ${id} changed meanwhile; reload and try again`);
         const d = check(o);
-        const r = applyStep(
+        const r = await applyStep(
           o,
           d,
           { userId: ctx.user.id, name: ctx.user.displayName, orgUnitId: ctx.orgUnit.id },
@@ -328,9 +337,9 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
           at,
           d.action === 'escalate' ? { escalations: o.escalations + 1 } : {},
         );
-        if (attachmentIds.length > 0) repo.bindAttachments(o.id, attachmentIds, r.transitionId);
+        if (attachmentIds.length > 0) await repo.bindAttachments(o.id, attachmentIds, r.transitionId);
         if (snapshot && body.snapshotCameraId !== undefined) {
-          repo.addAttachment(
+          await repo.addAttachment(
             {
               orderId: o.id,
               transitionId: r.transitionId,
@@ -345,7 +354,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
           );
         }
         if (r.order.state === 'closed' && o.alertId !== null)
-          alerts.followOrder(o.alertId, 'closed', ctx.user.username, `工单 #${o.id} 办结`);
+          await alerts.followOrder(o.alertId, 'closed', ctx.user.username, `工单 #${o.id} 办结`);
         return { order: r.order, action: d.action };
       });
       audit.record({

@@ -10,7 +10,7 @@ export function createWallPushes(deps: DispatchDeps) {
   const { repo, orgs, cameras, audit, bus, clock } = deps;
   return {
     /** 视频调度: push cameras or a layout to a lower level's wall, at once. */
-    push(ctx: AuthContext, ip: string | null, input: unknown): WallPushEvent {
+    async push(ctx: AuthContext, ip: string | null, input: unknown): Promise<WallPushEvent> {
       const body = parseOr400(pushSchema, input);
       const target = orgs.byId(body.targetOrgUnitId);
       if (!target || !inScope(ctx.scope, target.path))
@@ -37,13 +37,13 @@ export function createWallPushes(deps: DispatchDeps) {
       if (bad.length > 0) throw badRequest(bad);
       if (
         body.screenId != null &&
-        deps.walls.byId({ orgUnitId: target.id, path: target.path }, body.screenId)?.orgUnitId !== target.id
+        (await deps.walls.byId({ orgUnitId: target.id, path: target.path }, body.screenId))?.orgUnitId !== target.id
       )
         throw badRequest([{ path: 'screenId', message: 'not a wall screen of the target unit' }]);
-      if (body.orderId != null && !repo.byId(ctx.scope, body.orderId))
+      if (body.orderId != null && !(await repo.byId(ctx.scope, body.orderId)))
         throw badRequest([{ path: 'orderId', message: 'no such order' }]);
       const at = iso(clock.now());
-      const p = repo.addPush({
+      const p = await repo.addPush({
         fromUserId: ctx.user.id,
         fromOrgUnitId: ctx.orgUnit.id,
         targetOrgUnitId: target.id,
@@ -84,8 +84,8 @@ export function createWallPushes(deps: DispatchDeps) {
     },
 
     /** Pushes to the caller's subtree (what was sent to my level and below). */
-    pushes(ctx: AuthContext, limit: number) {
-      return repo.pushes(ctx.scope, limit);
+    async pushes(ctx: AuthContext, limit: number) {
+      return await repo.pushes(ctx.scope, limit);
     },
   };
 }

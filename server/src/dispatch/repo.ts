@@ -1,5 +1,5 @@
 import type { AlertLevel, OrderAction, OrderState, WallLayout } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 /** 工单 — a matter followed from report to close, as stored. */
@@ -216,34 +216,34 @@ export interface OrderListFilter {
 }
 
 export interface DispatchRepo {
-  insert(o: NewWorkOrder): WorkOrder;
-  byId(scope: Scope, id: number): WorkOrder | undefined;
-  byAlert(alertId: number): WorkOrder | undefined;
+  insert(o: NewWorkOrder): Promise<WorkOrder>;
+  byId(scope: Scope, id: number): Promise<WorkOrder | undefined>;
+  byAlert(alertId: number): Promise<WorkOrder | undefined>;
   /** Applies `patch` if the order is still at `version`; returns the new row or undefined on a lost race. */
-  update(id: number, version: number, patch: OrderPatch): WorkOrder | undefined;
-  list(scope: Scope, f: OrderListFilter): WorkOrder[];
+  update(id: number, version: number, patch: OrderPatch): Promise<WorkOrder | undefined>;
+  list(scope: Scope, f: OrderListFilter): Promise<WorkOrder[]>;
   /** Open orders whose next check is due, oldest first: only what the deadline pass needs. */
-  due(at: string, limit: number): DueOrder[];
-  byIds(ids: number[]): WorkOrder[];
-  addTransition(t: Omit<OrderTransition, 'id'>): OrderTransition;
+  due(at: string, limit: number): Promise<DueOrder[]>;
+  byIds(ids: number[]): Promise<WorkOrder[]>;
+  addTransition(t: Omit<OrderTransition, 'id'>): Promise<OrderTransition>;
   /** One more supervision for each order (the deadline pass), in statements of many rows. */
-  superviseMany(ids: number[], nextCheckAt: string, at: string): void;
-  addTransitions(ts: Omit<OrderTransition, 'id'>[]): void;
-  attachmentCounts(orderIds: number[]): Map<number, number>;
-  transitions(orderId: number): OrderTransition[];
-  addAttachment(a: Omit<OrderAttachment, 'id'>, data: Buffer): OrderAttachment;
-  bindAttachments(orderId: number, ids: number[], transitionId: number): void;
-  attachments(orderId: number): OrderAttachment[];
-  attachmentData(orderId: number, id: number): { meta: OrderAttachment; data: Buffer } | undefined;
-  countAttachments(orderId: number): number;
+  superviseMany(ids: number[], nextCheckAt: string, at: string): Promise<void>;
+  addTransitions(ts: Omit<OrderTransition, 'id'>[]): Promise<void>;
+  attachmentCounts(orderIds: number[]): Promise<Map<number, number>>;
+  transitions(orderId: number): Promise<OrderTransition[]>;
+  addAttachment(a: Omit<OrderAttachment, 'id'>, data: Buffer): Promise<OrderAttachment>;
+  bindAttachments(orderId: number, ids: number[], transitionId: number): Promise<void>;
+  attachments(orderId: number): Promise<OrderAttachment[]>;
+  attachmentData(orderId: number, id: number): Promise<{ meta: OrderAttachment; data: Buffer } | undefined>;
+  countAttachments(orderId: number): Promise<number>;
   /** Uploads never used by a step, older than `before` (cleanup). */
-  deleteLooseAttachments(before: string): number;
+  deleteLooseAttachments(before: string): Promise<number>;
   /** Orders under `path` created or closed within [from, to), plus all open ones (for "overdue now"). */
-  statFacts(path: string, from: string, to: string): OrderStatFacts[];
+  statFacts(path: string, from: string, to: string): Promise<OrderStatFacts[]>;
   /** Open orders under `path` whose running deadline is before `at`. */
-  overdueFacts(path: string, at: string): { placePath: string }[];
-  addPush(p: Omit<WallPush, 'id'>): WallPush;
-  pushes(scope: Scope, limit: number): WallPush[];
+  overdueFacts(path: string, at: string): Promise<{ placePath: string }[]>;
+  addPush(p: Omit<WallPush, 'id'>): Promise<WallPush>;
+  pushes(scope: Scope, limit: number): Promise<WallPush[]>;
 }
 
 interface AttachmentRow {
@@ -323,14 +323,14 @@ const transitionParams = (t: Omit<OrderTransition, 'id'>) => [
 /** Ids per statement in batch work: well under every database's parameter limit. */
 const CHUNK = 500;
 
-export function createDispatchRepo(db: SqlDb): DispatchRepo {
-  const byIdAny = (id: number) => {
-    const r = db.get<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM work_orders WHERE id = ?`, [id]);
+export function createDispatchRepo(store: Store): DispatchRepo {
+  const byIdAny = async (id: number) => {
+    const r = await store.get<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM work_orders WHERE id = ?`, [id]);
     return r ? toOrder(r) : undefined;
   };
   return {
-    insert(o) {
-      const { lastInsertRowid } = db.run(
+    async insert(o) {
+      const id = await store.insert(
         `INSERT INTO work_orders (title, description, level, state, alert_id, lon, lat, camera_ids, place_org_unit_id, place_path, chain, assignee_org_unit_id, sign_deadline, handle_deadline, next_check_at, created_by, created_by_name, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
@@ -355,19 +355,19 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
           o.updatedAt,
         ],
       );
-      const out = byIdAny(Number(lastInsertRowid));
+      const out = await byIdAny(id);
       if (!out) throw new Error('inserted order vanished');
       return out;
     },
-    byId(scope, id) {
-      const o = byIdAny(id);
+    async byId(scope, id) {
+      const o = await byIdAny(id);
       return o && o.placePath.startsWith(scope.path) ? o : undefined;
     },
-    byAlert(alertId) {
-      const r = db.get<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM work_orders WHERE alert_id = ?`, [alertId]);
+    async byAlert(alertId) {
+      const r = await store.get<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM work_orders WHERE alert_id = ?`, [alertId]);
       return r ? toOrder(r) : undefined;
     },
-    update(id, version, patch) {
+    async update(id, version, patch) {
       const sets: string[] = ['updated_at = ?', 'version = version + 1'];
       const params: (string | number | null)[] = [patch.updatedAt];
       for (const [k, col] of Object.entries(PATCH_COLUMNS) as [keyof typeof PATCH_COLUMNS, string][]) {
@@ -378,14 +378,14 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
         else if (typeof v === 'boolean') params.push(v ? 1 : 0);
         else params.push((v ?? null) as string | number | null);
       }
-      const { changes } = db.run(`UPDATE work_orders SET ${sets.join(', ')} WHERE id = ? AND version = ?`, [
+      const { changes } = await store.run(`UPDATE work_orders SET ${sets.join(', ')} WHERE id = ? AND version = ?`, [
         ...params,
         id,
         version,
       ]);
-      return changes === 1 ? byIdAny(id) : undefined;
+      return changes === 1 ? await byIdAny(id) : undefined;
     },
-    list(scope, f) {
+    async list(scope, f) {
       const [lo, hi] = pathRange(scope.path);
       const where = ['place_path >= ?', 'place_path < ?'];
       const params: (string | number)[] = [lo, hi];
@@ -405,81 +405,78 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
         where.push('id < ?');
         params.push(f.beforeId);
       }
-      return db
-        .all<OrderRow>(
+      return (
+        await store.all<OrderRow>(
           `SELECT ${ORDER_COLUMNS} FROM work_orders WHERE ${where.join(' AND ')} ORDER BY id DESC LIMIT ?`,
           [...params, f.limit],
         )
-        .map(toOrder);
+      ).map(toOrder);
     },
-    due(at, limit) {
-      return db
-        .rows(
+    async due(at, limit) {
+      return (
+        await store.rows(
           `SELECT id, title, state, chain, place_path, assignee_org_unit_id, sign_deadline, handle_deadline, supervise_count, supervise_total, updated_at, version
            FROM work_orders WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?`,
           [at, limit],
         )
-        .map((r) => ({
-          id: r[0] as number,
-          title: r[1] as string,
-          state: r[2] as OrderState,
-          chain: JSON.parse(r[3] as string) as number[],
-          placePath: r[4] as string,
-          assigneeOrgUnitId: r[5] as number,
-          signDeadline: r[6] as string | null,
-          handleDeadline: r[7] as string | null,
-          superviseCount: r[8] as number,
-          superviseTotal: r[9] as number,
-          updatedAt: r[10] as string,
-          version: r[11] as number,
-        }));
+      ).map((r) => ({
+        id: r[0] as number,
+        title: r[1] as string,
+        state: r[2] as OrderState,
+        chain: JSON.parse(r[3] as string) as number[],
+        placePath: r[4] as string,
+        assigneeOrgUnitId: r[5] as number,
+        signDeadline: r[6] as string | null,
+        handleDeadline: r[7] as string | null,
+        superviseCount: r[8] as number,
+        superviseTotal: r[9] as number,
+        updatedAt: r[10] as string,
+        version: r[11] as number,
+      }));
     },
-    byIds(ids) {
+    async byIds(ids) {
       const out: WorkOrder[] = [];
       for (let i = 0; i < ids.length; i += CHUNK) {
         const part = ids.slice(i, i + CHUNK);
-        out.push(
-          ...db
-            .all<OrderRow>(
-              `SELECT ${ORDER_COLUMNS} FROM work_orders WHERE id IN (${part.map(() => '?').join(', ')})`,
-              part,
-            )
-            .map(toOrder),
+        const rows = await store.all<OrderRow>(
+          `SELECT ${ORDER_COLUMNS} FROM work_orders WHERE id IN (${part.map(() => '?').join(', ')})`,
+          part,
         );
+        out.push(...rows.map(toOrder));
       }
       return out;
     },
-    addTransition(t) {
-      const { lastInsertRowid } = db.run(
+    async addTransition(t) {
+      const id = await store.insert(
         'INSERT INTO work_order_transitions (order_id, action, from_state, to_state, actor_user_id, actor_name, actor_org_unit_id, assignee_org_unit_id, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         transitionParams(t),
       );
-      return { ...t, id: Number(lastInsertRowid) };
+      return { ...t, id };
     },
-    superviseMany(ids, nextCheckAt, at) {
+    async superviseMany(ids, nextCheckAt, at) {
       for (let i = 0; i < ids.length; i += CHUNK) {
         const part = ids.slice(i, i + CHUNK);
-        db.run(
+        await store.run(
           `UPDATE work_orders SET supervise_count = supervise_count + 1, supervise_total = supervise_total + 1, next_check_at = ?, updated_at = ?, version = version + 1 WHERE id IN (${part.map(() => '?').join(', ')})`,
           [nextCheckAt, at, ...part],
         );
       }
     },
-    addTransitions(ts) {
+    async addTransitions(ts) {
       const rows = 50;
       for (let i = 0; i < ts.length; i += rows) {
         const part = ts.slice(i, i + rows);
-        db.run(
+        await store.run(
           `INSERT INTO work_order_transitions (order_id, action, from_state, to_state, actor_user_id, actor_name, actor_org_unit_id, assignee_org_unit_id, note, at) VALUES ${part.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
           part.flatMap(transitionParams),
         );
       }
     },
-    attachmentCounts(orderIds) {
+    async attachmentCounts(orderIds) {
       const out = new Map<number, number>();
       for (let i = 0; i < orderIds.length; i += CHUNK) {
         const part = orderIds.slice(i, i + CHUNK);
-        for (const r of db.all<{ order_id: number; n: number }>(
+        for (const r of await store.all<{ order_id: number; n: number }>(
           `SELECT order_id, COUNT(*) AS n FROM work_order_attachments WHERE order_id IN (${part.map(() => '?').join(', ')}) GROUP BY order_id`,
           part,
         ))
@@ -487,9 +484,9 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
       }
       return out;
     },
-    transitions(orderId) {
-      return db
-        .all<{
+    async transitions(orderId) {
+      return (
+        await store.all<{
           id: number;
           order_id: number;
           action: OrderAction;
@@ -505,63 +502,69 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
           'SELECT id, order_id, action, from_state, to_state, actor_user_id, actor_name, actor_org_unit_id, assignee_org_unit_id, note, at FROM work_order_transitions WHERE order_id = ? ORDER BY id',
           [orderId],
         )
-        .map((r) => ({
-          id: r.id,
-          orderId: r.order_id,
-          action: r.action,
-          fromState: r.from_state,
-          toState: r.to_state,
-          actorUserId: r.actor_user_id,
-          actorName: r.actor_name,
-          actorOrgUnitId: r.actor_org_unit_id,
-          assigneeOrgUnitId: r.assignee_org_unit_id,
-          note: r.note,
-          at: r.at,
-        }));
+      ).map((r) => ({
+        id: r.id,
+        orderId: r.order_id,
+        action: r.action,
+        fromState: r.from_state,
+        toState: r.to_state,
+        actorUserId: r.actor_user_id,
+        actorName: r.actor_name,
+        actorOrgUnitId: r.actor_org_unit_id,
+        assigneeOrgUnitId: r.assignee_org_unit_id,
+        note: r.note,
+        at: r.at,
+      }));
     },
-    addAttachment(a, data) {
-      const { lastInsertRowid } = db.run(
+    async addAttachment(a, data) {
+      const id = await store.insert(
         'INSERT INTO work_order_attachments (order_id, transition_id, kind, camera_id, content_type, bytes, data, uploaded_by, taken_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [a.orderId, a.transitionId, a.kind, a.cameraId, a.contentType, a.bytes, data, a.uploadedBy, a.takenAt],
       );
-      return { ...a, id: Number(lastInsertRowid) };
+      return { ...a, id };
     },
-    bindAttachments(orderId, ids, transitionId) {
+    async bindAttachments(orderId, ids, transitionId) {
       for (const id of ids) {
-        db.run(
+        await store.run(
           'UPDATE work_order_attachments SET transition_id = ? WHERE id = ? AND order_id = ? AND transition_id IS NULL',
           [transitionId, id, orderId],
         );
       }
     },
-    attachments(orderId) {
-      return db
-        .all<AttachmentRow>(`SELECT ${ATTACHMENT_COLUMNS} FROM work_order_attachments WHERE order_id = ? ORDER BY id`, [
-          orderId,
-        ])
-        .map(toAttachment);
+    async attachments(orderId) {
+      return (
+        await store.all<AttachmentRow>(
+          `SELECT ${ATTACHMENT_COLUMNS} FROM work_order_attachments WHERE order_id = ? ORDER BY id`,
+          [orderId],
+        )
+      ).map(toAttachment);
     },
-    attachmentData(orderId, id) {
-      const r = db.get<AttachmentRow & { data: Uint8Array }>(
+    async attachmentData(orderId, id) {
+      const r = await store.get<AttachmentRow & { data: Uint8Array }>(
         `SELECT ${ATTACHMENT_COLUMNS}, data FROM work_order_attachments WHERE order_id = ? AND id = ?`,
         [orderId, id],
       );
       return r ? { meta: toAttachment(r), data: Buffer.from(r.data) } : undefined;
     },
-    countAttachments(orderId) {
+    async countAttachments(orderId) {
       return (
-        db.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_order_attachments WHERE order_id = ?', [orderId])?.n ?? 0
+        (
+          await store.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_order_attachments WHERE order_id = ?', [
+            orderId,
+          ])
+        )?.n ?? 0
       );
     },
-    deleteLooseAttachments(before) {
+    async deleteLooseAttachments(before) {
       return Number(
-        db.run('DELETE FROM work_order_attachments WHERE transition_id IS NULL AND taken_at < ?', [before]).changes,
+        (await store.run('DELETE FROM work_order_attachments WHERE transition_id IS NULL AND taken_at < ?', [before]))
+          .changes,
       );
     },
-    statFacts(path, from, to) {
+    async statFacts(path, from, to) {
       const [lo, hi] = pathRange(path);
-      return db
-        .rows(
+      return (
+        await store.rows(
           `SELECT place_path, created_at, closed_at, closed_on_time, handle_seconds FROM work_orders
            WHERE place_path >= ? AND place_path < ? AND created_at >= ? AND created_at < ?
            UNION ALL
@@ -569,25 +572,25 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
            WHERE place_path >= ? AND place_path < ? AND closed_at >= ? AND closed_at < ? AND created_at < ?`,
           [lo, hi, from, to, lo, hi, from, to, from],
         )
-        .map((r) => ({
-          placePath: r[0] as string,
-          createdAt: (r[1] as string | null) ?? '',
-          closedAt: r[2] as string | null,
-          closedOnTime: r[3] === null ? null : r[3] === 1,
-          handleSeconds: r[4] as number | null,
-        }));
+      ).map((r) => ({
+        placePath: r[0] as string,
+        createdAt: (r[1] as string | null) ?? '',
+        closedAt: r[2] as string | null,
+        closedOnTime: r[3] === null ? null : r[3] === 1,
+        handleSeconds: r[4] as number | null,
+      }));
     },
-    overdueFacts(path, at) {
+    async overdueFacts(path, at) {
       const [lo, hi] = pathRange(path);
-      return db
-        .all<{ place_path: string }>(
+      return (
+        await store.all<{ place_path: string }>(
           `SELECT place_path FROM work_orders WHERE next_check_at IS NOT NULL AND place_path >= ? AND place_path < ? AND ${RUNNING_DEADLINE} < ?`,
           [lo, hi, at],
         )
-        .map((r) => ({ placePath: r.place_path }));
+      ).map((r) => ({ placePath: r.place_path }));
     },
-    addPush(p) {
-      const { lastInsertRowid } = db.run(
+    async addPush(p) {
+      const id = await store.insert(
         'INSERT INTO wall_pushes (from_user_id, from_org_unit_id, target_org_unit_id, target_path, screen_id, camera_ids, layout_json, order_id, note, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [
           p.fromUserId,
@@ -602,16 +605,16 @@ export function createDispatchRepo(db: SqlDb): DispatchRepo {
           p.at,
         ],
       );
-      return { ...p, id: Number(lastInsertRowid) };
+      return { ...p, id };
     },
-    pushes(scope, limit) {
+    async pushes(scope, limit) {
       const [lo, hi] = pathRange(scope.path);
-      return db
-        .all<PushRow>(
+      return (
+        await store.all<PushRow>(
           'SELECT id, from_user_id, from_org_unit_id, target_org_unit_id, target_path, screen_id, camera_ids, layout_json, order_id, note, at FROM wall_pushes WHERE target_path >= ? AND target_path < ? ORDER BY id DESC LIMIT ?',
           [lo, hi, limit],
         )
-        .map(toPush);
+      ).map(toPush);
     },
   };
 }

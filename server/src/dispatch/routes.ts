@@ -26,17 +26,17 @@ export function dispatchRoutes(deps: {
 }): Router {
   const { auth, dispatch, maxAttachmentBytes } = deps;
   const r = Router();
-  r.get('/orders', auth.requirePermission('order.read'), (req, res) => {
-    res.json(dispatch.list(authOf(req), parseOr400(listQuery, req.query)));
+  r.get('/orders', auth.requirePermission('order.read'), async (req, res) => {
+    res.json(await dispatch.list(authOf(req), parseOr400(listQuery, req.query)));
   });
-  r.post('/orders', auth.requirePermission('order.create'), (req, res) => {
-    res.status(201).json(dispatch.create(authOf(req), req.ip ?? null, req.body));
+  r.post('/orders', auth.requirePermission('order.create'), async (req, res) => {
+    res.status(201).json(await dispatch.create(authOf(req), req.ip ?? null, req.body));
   });
-  r.get('/orders/stats', auth.requirePermission('order.stats'), (req, res) => {
-    res.json(dispatch.stats(authOf(req), parseOr400(statsQuery, req.query)));
+  r.get('/orders/stats', auth.requirePermission('order.stats'), async (req, res) => {
+    res.json(await dispatch.stats(authOf(req), parseOr400(statsQuery, req.query)));
   });
-  r.get('/orders/stats.csv', auth.requirePermission('order.stats'), (req, res) => {
-    const s = dispatch.stats(authOf(req), parseOr400(statsQuery, req.query));
+  r.get('/orders/stats.csv', auth.requirePermission('order.stats'), async (req, res) => {
+    const s = await dispatch.stats(authOf(req), parseOr400(statsQuery, req.query));
     const lines = [
       csvLine([
         '单位',
@@ -71,9 +71,9 @@ export function dispatchRoutes(deps: {
     // A UTF-8 BOM makes Excel on Chinese Windows read the file as UTF-8.
     res.send(`\ufeff${lines.join('')}`);
   });
-  r.get('/orders/:id', auth.requirePermission('order.read'), (req, res) => {
+  r.get('/orders/:id', auth.requirePermission('order.read'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(dispatch.get(authOf(req), id));
+    res.json(await dispatch.get(authOf(req), id));
   });
   for (const action of STEP_ACTIONS) {
     r.post(`/orders/:id/${action}`, auth.requirePermission('order.handle'), async (req, res) => {
@@ -101,28 +101,28 @@ export function dispatchRoutes(deps: {
       next();
     },
     express.raw({ type: ['image/jpeg', 'image/png'], limit: maxAttachmentBytes }),
-    (req, res) => {
+    async (req, res) => {
       const { id } = parseOr400(idParam, req.params);
       const body: unknown = req.body;
       if (!Buffer.isBuffer(body) || body.length === 0)
         throw new HttpError(400, 'validation_failed', 'body: empty', [{ path: 'body', message: 'empty' }]);
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-      res.status(201).json(dispatch.upload(authOf(req), req.ip ?? null, id, type, body));
+      res.status(201).json(await dispatch.upload(authOf(req), req.ip ?? null, id, type, body));
     },
   );
-  r.get('/orders/:id/attachments/:aid', auth.requirePermission('order.read'), (req, res) => {
+  r.get('/orders/:id/attachments/:aid', auth.requirePermission('order.read'), async (req, res) => {
     const { id, aid } = parseOr400(attachmentParam, req.params);
-    const a = dispatch.attachment(authOf(req), id, aid);
+    const a = await dispatch.attachment(authOf(req), id, aid);
     res.setHeader('Cache-Control', 'private, max-age=3600');
     res.setHeader('Content-Disposition', 'inline');
     res.type(a.contentType).send(a.data);
   });
-  r.post('/wall-pushes', auth.requirePermission('wall.dispatch'), (req, res) => {
-    res.status(201).json(dispatch.push(authOf(req), req.ip ?? null, req.body));
+  r.post('/wall-pushes', auth.requirePermission('wall.dispatch'), async (req, res) => {
+    res.status(201).json(await dispatch.push(authOf(req), req.ip ?? null, req.body));
   });
-  r.get('/wall-pushes', auth.requirePermission('wall.read'), (req, res) => {
+  r.get('/wall-pushes', auth.requirePermission('wall.read'), async (req, res) => {
     const { limit } = parseOr400(pushListQuery, req.query);
-    res.json(dispatch.pushes(authOf(req), limit));
+    res.json(await dispatch.pushes(authOf(req), limit));
   });
   return r;
 }

@@ -197,7 +197,7 @@ const MAX_BUCKETS = 400;
 /** Statistics for a unit's subtree: per child unit over the range, and per period bucket. */
 export function createOrderStats(deps: Pick<DispatchDeps, 'repo' | 'orgs' | 'clock' | 'config'>) {
   const { repo, orgs, clock, config } = deps;
-  return function stats(ctx: AuthContext, q: StatsQuery): OrderStatsView {
+  return async function stats(ctx: AuthContext, q: StatsQuery): Promise<OrderStatsView> {
     const u = orgs.byId(q.orgUnitId ?? ctx.orgUnit.id);
     if (!u || !inScope(ctx.scope, u.path)) throw notFound('org unit');
     const now = clock.now();
@@ -206,8 +206,8 @@ export function createOrderStats(deps: Pick<DispatchDeps, 'repo' | 'orgs' | 'clo
     if (range.buckets > MAX_BUCKETS)
       throw badRequest([{ path: 'from', message: `at most ${MAX_BUCKETS} ${q.period} periods at once` }]);
     const children = orgs.all().filter((c) => c.parentId === u.id);
-    const facts = repo.statFacts(u.path, range.fromIso, range.toIso);
-    const overdue = repo.overdueFacts(u.path, now.toISOString());
+    const facts = await repo.statFacts(u.path, range.fromIso, range.toIso);
+    const overdue = await repo.overdueFacts(u.path, now.toISOString());
     return computeStats({
       unit: u,
       children: children.length > 0 ? children : [u],

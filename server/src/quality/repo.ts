@@ -3,7 +3,7 @@
  * their point's org path and network, so history and reports stay scoped after a point moves or goes.
  */
 import type { CameraStatus, QualityKind, QualityReason } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 export type CheckStatus = 'good' | 'faulty' | 'failed';
@@ -157,13 +157,13 @@ const toSweep = (r: SweepDbRow): SweepRow => ({
 const CHECK_COLUMNS = `q.id, q.camera_id, q.org_path, q.network_id, q.sweep_id, q.at, q.status, q.kinds, q.reason, q.measures, q.ms,
   EXISTS (SELECT 1 FROM quality_thumbnails t WHERE t.check_id = q.id) AS thumb`;
 
-export function createQualityRepo(db: SqlDb) {
+export function createQualityRepo(store: Store) {
   return {
     /** Points of a sweep: in `path`'s subtree (and network), after `afterId`, by id. */
-    targets(path: string, networkId: string | null, afterId: number, limit: number): SweepTarget[] {
+    async targets(path: string, networkId: string | null, afterId: number, limit: number): Promise<SweepTarget[]> {
       const [lo, hi] = pathRange(path);
-      return db
-        .all<{
+      return (
+        await store.all<{
           id: number;
           name: string;
           org_path: string;
@@ -181,48 +181,52 @@ export function createQualityRepo(db: SqlDb) {
            ORDER BY id LIMIT ?`,
           networkId ? [lo, hi, afterId, networkId, limit] : [lo, hi, afterId, limit],
         )
-        .map((r) => ({
-          id: r.id,
-          name: r.name,
-          orgPath: r.org_path,
-          orgUnitId: r.org_unit_id,
-          networkId: r.network_id,
-          lon: r.lon,
-          lat: r.lat,
-          mainStreamUri: r.main_stream_uri,
-          subStreamUri: r.sub_stream_uri,
-          credentialsSealed: r.credentials_enc,
-          online: r.status,
-        }));
+      ).map((r) => ({
+        id: r.id,
+        name: r.name,
+        orgPath: r.org_path,
+        orgUnitId: r.org_unit_id,
+        networkId: r.network_id,
+        lon: r.lon,
+        lat: r.lat,
+        mainStreamUri: r.main_stream_uri,
+        subStreamUri: r.sub_stream_uri,
+        credentialsSealed: r.credentials_enc,
+        online: r.status,
+      }));
     },
 
-    countTargets(path: string, networkId: string | null): number {
+    async countTargets(path: string, networkId: string | null): Promise<number> {
       const [lo, hi] = pathRange(path);
       return (
-        db.get<{ n: number }>(
-          `SELECT COUNT(*) AS n FROM camera_points WHERE org_path >= ? AND org_path < ? ${networkId ? 'AND network_id = ?' : ''}`,
-          networkId ? [lo, hi, networkId] : [lo, hi],
+        (
+          await store.get<{ n: number }>(
+            `SELECT COUNT(*) AS n FROM camera_points WHERE org_path >= ? AND org_path < ? ${networkId ? 'AND network_id = ?' : ''}`,
+            networkId ? [lo, hi, networkId] : [lo, hi],
+          )
         )?.n ?? 0
       );
     },
 
-    state(cameraId: number): { status: CheckStatus; kinds: QualityKind[]; reason: QualityReason | null } | undefined {
-      const r = db.get<{ status: CheckStatus; kinds: string; reason: QualityReason | null }>(
+    async state(
+      cameraId: number,
+    ): Promise<{ status: CheckStatus; kinds: QualityKind[]; reason: QualityReason | null } | undefined> {
+      const r = await store.get<{ status: CheckStatus; kinds: string; reason: QualityReason | null }>(
         'SELECT status, kinds, reason FROM quality_state WHERE camera_id = ?',
         [cameraId],
       );
       return r ? { status: r.status, kinds: kindsOf(r.kinds), reason: r.reason } : undefined;
     },
 
-    reference(cameraId: number): { signature: string; createdAt: string } | undefined {
-      return db.get<{ signature: string; createdAt: string }>(
+    async reference(cameraId: number): Promise<{ signature: string; createdAt: string } | undefined> {
+      return store.get<{ signature: string; createdAt: string }>(
         'SELECT signature, created_at AS "createdAt" FROM quality_references WHERE camera_id = ?',
         [cameraId],
       );
     },
 
     /** One diagnosis: the check, its thumbnail, the point's current state (and its first reference). */
-    record(input: {
+    async record(input: {
       camera: SweepTarget;
       sweepId: number | null;
       at: string;
@@ -234,9 +238,9 @@ export function createQualityRepo(db: SqlDb) {
       thumbnail: Buffer | null;
       signature: string | null;
       takeReference: boolean;
-    }): number {
-      return db.transaction(() => {
-        const { lastInsertRowid: id } = db.run(
+    }): Promise<number> {
+      return store.transaction(async () => {
+        const id = await store.insert(
           `INSERT INTO quality_checks (camera_id, org_path, network_id, sweep_id, at, status, kinds, reason, measures, ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
           [
@@ -253,8 +257,8 @@ export function createQualityRepo(db: SqlDb) {
           ],
         );
         if (input.thumbnail)
-          db.run('INSERT INTO quality_thumbnails (check_id, jpeg) VALUES (?, ?)', [id, input.thumbnail]);
-        db.run(
+          await store.run('INSERT INTO quality_thumbnails (check_id, jpeg) VALUES (?, ?)', [id, input.thumbnail]);
+        await store.run(
           `INSERT INTO quality_state (camera_id, status, kinds, reason, checked_at, last_check_id, last_signature)
            VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (camera_id) DO UPDATE SET status = excluded.status, kinds = excluded.kinds, reason = excluded.reason,
@@ -262,7 +266,7 @@ export function createQualityRepo(db: SqlDb) {
           [input.camera.id, input.status, input.kinds.join(','), input.reason, input.at, id, input.signature],
         );
         if (input.takeReference && input.signature)
-          db.run(
+          await store.run(
             `INSERT INTO quality_references (camera_id, signature, check_id, jpeg, created_at, created_by)
              VALUES (?, ?, ?, ?, ?, 'system:quality') ON CONFLICT (camera_id) DO NOTHING`,
             [input.camera.id, input.signature, id, input.thumbnail, input.at],
@@ -275,21 +279,25 @@ export function createQualityRepo(db: SqlDb) {
      * The point's latest picture becomes its reference; the state loses `scene_change` (judged against the
      * old reference). Undefined when its latest check has no usable picture.
      */
-    renewReference(
+    async renewReference(
       cameraId: number,
       at: string,
       by: string,
-    ): { kinds: QualityKind[]; status: CheckStatus } | undefined {
-      return db.transaction(() => {
-        const st = db.get<{ last_check_id: number; last_signature: string | null; kinds: string; status: CheckStatus }>(
-          'SELECT last_check_id, last_signature, kinds, status FROM quality_state WHERE camera_id = ?',
-          [cameraId],
-        );
+    ): Promise<{ kinds: QualityKind[]; status: CheckStatus } | undefined> {
+      return store.transaction(async () => {
+        const st = await store.get<{
+          last_check_id: number;
+          last_signature: string | null;
+          kinds: string;
+          status: CheckStatus;
+        }>('SELECT last_check_id, last_signature, kinds, status FROM quality_state WHERE camera_id = ?', [cameraId]);
         if (!st?.last_signature) return undefined;
-        const jpeg = db.get<{ jpeg: Uint8Array }>('SELECT jpeg FROM quality_thumbnails WHERE check_id = ?', [
-          st.last_check_id,
-        ])?.jpeg;
-        db.run(
+        const jpeg = (
+          await store.get<{ jpeg: Uint8Array }>('SELECT jpeg FROM quality_thumbnails WHERE check_id = ?', [
+            st.last_check_id,
+          ])
+        )?.jpeg;
+        await store.run(
           `INSERT INTO quality_references (camera_id, signature, check_id, jpeg, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)
            ON CONFLICT (camera_id) DO UPDATE SET signature = excluded.signature, check_id = excluded.check_id,
              jpeg = excluded.jpeg, created_at = excluded.created_at, created_by = excluded.created_by`,
@@ -297,7 +305,7 @@ export function createQualityRepo(db: SqlDb) {
         );
         const kinds = kindsOf(st.kinds).filter((k) => k !== 'scene_change');
         const status: CheckStatus = st.status === 'faulty' && kinds.length === 0 ? 'good' : st.status;
-        db.run('UPDATE quality_state SET kinds = ?, status = ? WHERE camera_id = ?', [
+        await store.run('UPDATE quality_state SET kinds = ?, status = ? WHERE camera_id = ?', [
           kinds.join(','),
           status,
           cameraId,
@@ -307,12 +315,12 @@ export function createQualityRepo(db: SqlDb) {
     },
 
     /** Points in scope with their quality beside their online status. */
-    points(
+    async points(
       scope: Scope,
       f: { orgPath?: string; networkId?: string; quality?: string; kind?: QualityKind },
       afterId: number,
       limit: number,
-    ): QualityStateRow[] {
+    ): Promise<QualityStateRow[]> {
       const [lo, hi] = pathRange(f.orgPath ?? scope.path);
       const [slo, shi] = pathRange(scope.path);
       const where = ['c.org_path >= ?', 'c.org_path < ?', 'c.org_path >= ?', 'c.org_path < ?', 'c.id > ?'];
@@ -331,8 +339,8 @@ export function createQualityRepo(db: SqlDb) {
         params.push(`%,${f.kind},%`);
       }
       params.push(limit);
-      return db
-        .all<{
+      return (
+        await store.all<{
           id: number;
           name: string;
           network_id: string;
@@ -358,40 +366,40 @@ export function createQualityRepo(db: SqlDb) {
            WHERE ${where.join(' AND ')} ORDER BY c.id LIMIT ?`,
           params,
         )
-        .map((r) => ({
-          cameraId: r.id,
-          name: r.name,
-          networkId: r.network_id,
-          orgUnitId: r.org_unit_id,
-          orgPath: r.org_path,
-          online: r.online,
-          status: r.status,
-          kinds: kindsOf(r.kinds),
-          reason: r.reason,
-          checkedAt: r.checked_at,
-          lastCheckId: r.last_check_id,
-          hasThumbnail: r.thumb === 1,
-          referenceAt: r.ref_at,
-          referenceBy: r.ref_by,
-        }));
+      ).map((r) => ({
+        cameraId: r.id,
+        name: r.name,
+        networkId: r.network_id,
+        orgUnitId: r.org_unit_id,
+        orgPath: r.org_path,
+        online: r.online,
+        status: r.status,
+        kinds: kindsOf(r.kinds),
+        reason: r.reason,
+        checkedAt: r.checked_at,
+        lastCheckId: r.last_check_id,
+        hasThumbnail: r.thumb === 1,
+        referenceAt: r.ref_at,
+        referenceBy: r.ref_by,
+      }));
     },
 
     /** A point's checks, newest first, in scope. */
-    history(scope: Scope, cameraId: number, limit: number): QualityCheck[] {
+    async history(scope: Scope, cameraId: number, limit: number): Promise<QualityCheck[]> {
       const [lo, hi] = pathRange(scope.path);
-      return db
-        .all<CheckRow>(
+      return (
+        await store.all<CheckRow>(
           `SELECT ${CHECK_COLUMNS} FROM quality_checks q
            WHERE q.camera_id = ? AND q.org_path >= ? AND q.org_path < ? ORDER BY q.id DESC LIMIT ?`,
           [cameraId, lo, hi, limit],
         )
-        .map(toCheck);
+      ).map(toCheck);
     },
 
     /** A check's thumbnail, when the check is in scope. */
-    thumbnail(scope: Scope, checkId: number): Buffer | undefined {
+    async thumbnail(scope: Scope, checkId: number): Promise<Buffer | undefined> {
       const [lo, hi] = pathRange(scope.path);
-      const r = db.get<{ jpeg: Uint8Array }>(
+      const r = await store.get<{ jpeg: Uint8Array }>(
         `SELECT t.jpeg FROM quality_thumbnails t JOIN quality_checks q ON q.id = t.check_id
          WHERE t.check_id = ? AND q.org_path >= ? AND q.org_path < ?`,
         [checkId, lo, hi],
@@ -400,9 +408,9 @@ export function createQualityRepo(db: SqlDb) {
     },
 
     /** A point's reference picture, when the point is in scope. */
-    referenceJpeg(scope: Scope, cameraId: number): Buffer | undefined {
+    async referenceJpeg(scope: Scope, cameraId: number): Promise<Buffer | undefined> {
       const [lo, hi] = pathRange(scope.path);
-      const r = db.get<{ jpeg: Uint8Array | null }>(
+      const r = await store.get<{ jpeg: Uint8Array | null }>(
         `SELECT r.jpeg FROM quality_references r JOIN camera_points c ON c.id = r.camera_id
          WHERE r.camera_id = ? AND c.org_path >= ? AND c.org_path < ?`,
         [cameraId, lo, hi],
@@ -411,17 +419,19 @@ export function createQualityRepo(db: SqlDb) {
     },
 
     /** Counts for 完好率 in scope: per network and org unit (not rolled up). */
-    intactCounts(scope: Scope): {
-      networkId: string;
-      orgUnitId: number;
-      orgPath: string;
-      total: number;
-      online: number;
-      intact: number;
-      faulty: number;
-    }[] {
+    async intactCounts(scope: Scope): Promise<
+      {
+        networkId: string;
+        orgUnitId: number;
+        orgPath: string;
+        total: number;
+        online: number;
+        intact: number;
+        faulty: number;
+      }[]
+    > {
       const [lo, hi] = pathRange(scope.path);
-      return db.all(
+      return store.all(
         `SELECT c.network_id AS "networkId", c.org_unit_id AS "orgUnitId", c.org_path AS "orgPath", COUNT(*) AS total,
            SUM(CASE WHEN c.status = 'online' THEN 1 ELSE 0 END) AS online,
            SUM(CASE WHEN c.status = 'online' AND s.status = 'good' THEN 1 ELSE 0 END) AS intact,
@@ -433,28 +443,30 @@ export function createQualityRepo(db: SqlDb) {
     },
 
     /** Current fault kinds in scope, one row per point with a fault. */
-    currentKinds(scope: Scope): { orgUnitId: number; orgPath: string; networkId: string; kinds: QualityKind[] }[] {
+    async currentKinds(
+      scope: Scope,
+    ): Promise<{ orgUnitId: number; orgPath: string; networkId: string; kinds: QualityKind[] }[]> {
       const [lo, hi] = pathRange(scope.path);
-      return db
-        .all<{ org_unit_id: number; org_path: string; network_id: string; kinds: string }>(
+      return (
+        await store.all<{ org_unit_id: number; org_path: string; network_id: string; kinds: string }>(
           `SELECT c.org_unit_id, c.org_path, c.network_id, s.kinds FROM camera_points c JOIN quality_state s ON s.camera_id = c.id
            WHERE c.org_path >= ? AND c.org_path < ? AND s.status = 'faulty'`,
           [lo, hi],
         )
-        .map((r) => ({
-          orgUnitId: r.org_unit_id,
-          orgPath: r.org_path,
-          networkId: r.network_id,
-          kinds: kindsOf(r.kinds),
-        }));
+      ).map((r) => ({
+        orgUnitId: r.org_unit_id,
+        orgPath: r.org_path,
+        networkId: r.network_id,
+        kinds: kindsOf(r.kinds),
+      }));
     },
 
     /** Writes (replaces) one day's snapshot rows. */
-    putDaily(day: string, rows: Omit<DailyRow, 'day'>[], orgUnitOf: (path: string) => number): void {
-      db.transaction(() => {
-        db.run('DELETE FROM quality_daily WHERE day = ?', [day]);
+    async putDaily(day: string, rows: Omit<DailyRow, 'day'>[], orgUnitOf: (path: string) => number): Promise<void> {
+      await store.transaction(async () => {
+        await store.run('DELETE FROM quality_daily WHERE day = ?', [day]);
         for (const r of rows)
-          db.run(
+          await store.run(
             `INSERT INTO quality_daily (day, org_unit_id, org_path, network_id, total, online, intact, faults)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
             [day, orgUnitOf(r.orgPath), r.orgPath, r.networkId, r.total, r.online, r.intact, JSON.stringify(r.faults)],
@@ -462,19 +474,19 @@ export function createQualityRepo(db: SqlDb) {
       });
     },
 
-    hasDaily(day: string): boolean {
-      return !!db.get('SELECT 1 AS x FROM quality_daily WHERE day = ? LIMIT 1', [day]);
+    async hasDaily(day: string): Promise<boolean> {
+      return !!(await store.get('SELECT 1 AS x FROM quality_daily WHERE day = ? LIMIT 1', [day]));
     },
 
     /** Daily snapshot sums in a subtree (and network) for days in [fromDay, toDay). */
-    daily(
+    async daily(
       path: string,
       networkId: string | null,
       fromDay: string,
       toDay: string,
-    ): { day: string; orgPath: string; total: number; online: number; intact: number }[] {
+    ): Promise<{ day: string; orgPath: string; total: number; online: number; intact: number }[]> {
       const [lo, hi] = pathRange(path);
-      return db.all(
+      return store.all(
         `SELECT day, org_path AS "orgPath", SUM(total) AS total, SUM(online) AS online, SUM(intact) AS intact
          FROM quality_daily WHERE org_path >= ? AND org_path < ? AND day >= ? AND day < ? ${networkId ? 'AND network_id = ?' : ''}
          GROUP BY day, org_path ORDER BY day`,
@@ -483,9 +495,13 @@ export function createQualityRepo(db: SqlDb) {
     },
 
     /** Points found with each kind in [fromIso, toIso), by org path (distinct points). */
-    faultyPoints(path: string, fromIso: string, toIso: string): { cameraId: number; orgPath: string; kinds: string }[] {
+    async faultyPoints(
+      path: string,
+      fromIso: string,
+      toIso: string,
+    ): Promise<{ cameraId: number; orgPath: string; kinds: string }[]> {
       const [lo, hi] = pathRange(path);
-      return db.all(
+      return store.all(
         `SELECT camera_id AS "cameraId", org_path AS "orgPath", kinds FROM quality_checks
          WHERE org_path >= ? AND org_path < ? AND at >= ? AND at < ? AND status = 'faulty'`,
         [lo, hi, fromIso, toIso],
@@ -493,7 +509,7 @@ export function createQualityRepo(db: SqlDb) {
     },
 
     // ---- sweeps
-    createSweep(s: {
+    async createSweep(s: {
       orgUnitId: number;
       orgPath: string;
       networkId: string | null;
@@ -502,35 +518,34 @@ export function createQualityRepo(db: SqlDb) {
       total: number;
       requestedBy: number | null;
       at: string;
-    }): SweepRow {
-      const { lastInsertRowid } = db.run(
+    }): Promise<SweepRow> {
+      const id = await store.insert(
         `INSERT INTO quality_sweeps (org_unit_id, org_path, network_id, trigger, status, local_date, total, requested_by, started_at)
          VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)`,
         [s.orgUnitId, s.orgPath, s.networkId, s.trigger, s.localDate, s.total, s.requestedBy, s.at],
       );
-      return this.sweep(lastInsertRowid)!;
+      return (await this.sweep(id))!;
     },
 
-    sweep(id: number): SweepRow | undefined {
-      const r = db.get<SweepDbRow>('SELECT * FROM quality_sweeps WHERE id = ?', [id]);
+    async sweep(id: number): Promise<SweepRow | undefined> {
+      const r = await store.get<SweepDbRow>('SELECT * FROM quality_sweeps WHERE id = ?', [id]);
       return r ? toSweep(r) : undefined;
     },
 
     /** Sweeps whose unit is in scope, newest first. */
-    sweeps(scope: Scope, limit: number): SweepRow[] {
+    async sweeps(scope: Scope, limit: number): Promise<SweepRow[]> {
       const [lo, hi] = pathRange(scope.path);
-      return db
-        .all<SweepDbRow>('SELECT * FROM quality_sweeps WHERE org_path >= ? AND org_path < ? ORDER BY id DESC LIMIT ?', [
-          lo,
-          hi,
-          limit,
-        ])
-        .map(toSweep);
+      return (
+        await store.all<SweepDbRow>(
+          'SELECT * FROM quality_sweeps WHERE org_path >= ? AND org_path < ? ORDER BY id DESC LIMIT ?',
+          [lo, hi, limit],
+        )
+      ).map(toSweep);
     },
 
     /** The scheduled sweep of a local date (running, paused or done), if any. */
-    scheduledOn(localDate: string): SweepRow | undefined {
-      const r = db.get<SweepDbRow>(
+    async scheduledOn(localDate: string): Promise<SweepRow | undefined> {
+      const r = await store.get<SweepDbRow>(
         "SELECT * FROM quality_sweeps WHERE trigger = 'schedule' AND local_date = ? ORDER BY id DESC LIMIT 1",
         [localDate],
       );
@@ -538,37 +553,38 @@ export function createQualityRepo(db: SqlDb) {
     },
 
     /** The newest scheduled sweep left paused (its window ended), to go on with. */
-    pausedScheduled(): SweepRow | undefined {
-      const r = db.get<SweepDbRow>(
+    async pausedScheduled(): Promise<SweepRow | undefined> {
+      const r = await store.get<SweepDbRow>(
         "SELECT * FROM quality_sweeps WHERE trigger = 'schedule' AND status IN ('paused', 'running') ORDER BY id DESC LIMIT 1",
       );
       return r ? toSweep(r) : undefined;
     },
 
-    progress(
+    async progress(
       id: number,
       p: { checked: number; good: number; faulty: number; failed: number; afterId: number; cpuMs: number },
-    ) {
-      db.run(
+    ): Promise<void> {
+      await store.run(
         'UPDATE quality_sweeps SET checked = ?, good = ?, faulty = ?, failed = ?, after_id = ?, cpu_ms = ? WHERE id = ?',
         [p.checked, p.good, p.faulty, p.failed, p.afterId, Math.round(p.cpuMs), id],
       );
     },
 
-    finishSweep(id: number, status: SweepRow['status'], at: string | null) {
-      db.run('UPDATE quality_sweeps SET status = ?, finished_at = ? WHERE id = ?', [status, at, id]);
+    async finishSweep(id: number, status: SweepRow['status'], at: string | null): Promise<void> {
+      await store.run('UPDATE quality_sweeps SET status = ?, finished_at = ? WHERE id = ?', [status, at, id]);
     },
 
     /** Checks older than `historyBefore` go; thumbnails older than `thumbsBefore` too, except each point's latest. */
-    prune(historyBefore: string, thumbsBefore: string): void {
-      db.run(
+    async prune(historyBefore: string, thumbsBefore: string): Promise<void> {
+      await store.run(
         `DELETE FROM quality_thumbnails WHERE check_id IN (SELECT id FROM quality_checks WHERE at < ?)
            AND check_id NOT IN (SELECT last_check_id FROM quality_state)`,
         [thumbsBefore],
       );
-      db.run('DELETE FROM quality_checks WHERE at < ? AND id NOT IN (SELECT last_check_id FROM quality_state)', [
-        historyBefore,
-      ]);
+      await store.run(
+        'DELETE FROM quality_checks WHERE at < ? AND id NOT IN (SELECT last_check_id FROM quality_state)',
+        [historyBefore],
+      );
     },
   };
 }

@@ -21,32 +21,33 @@ export function qualityRoutes(deps: { auth: AuthService; quality: QualityService
   const r = Router();
   const read = auth.requirePermission('quality.read');
   const manage = auth.requirePermission('quality.manage');
-  r.get('/quality/points', read, (req, res) => {
-    res.json(quality.points(authOf(req), parseOr400(pointsQuery, req.query)));
+  r.get('/quality/points', read, async (req, res) => {
+    res.json(await quality.points(authOf(req), parseOr400(pointsQuery, req.query)));
   });
-  r.get('/quality/points/:id', read, (req, res) => {
-    res.json(quality.point(authOf(req), parseOr400(idParam, req.params).id));
+  r.get('/quality/points/:id', read, async (req, res) => {
+    res.json(await quality.point(authOf(req), parseOr400(idParam, req.params).id));
   });
-  r.get('/quality/points/:id/reference.jpg', read, (req, res) => {
-    jpeg(res, quality.referenceJpeg(authOf(req), parseOr400(idParam, req.params).id));
+  r.get('/quality/points/:id/reference.jpg', read, async (req, res) => {
+    jpeg(res, await quality.referenceJpeg(authOf(req), parseOr400(idParam, req.params).id));
   });
-  r.post('/quality/points/:id/reference', manage, (req, res) => {
-    res.json(quality.renewReference(authOf(req), req.ip ?? null, parseOr400(idParam, req.params).id));
+  r.post('/quality/points/:id/reference', manage, async (req, res) => {
+    res.json(await quality.renewReference(authOf(req), req.ip ?? null, parseOr400(idParam, req.params).id));
   });
-  r.get('/quality/checks/:id/thumbnail.jpg', read, (req, res) => {
-    jpeg(res, quality.thumbnail(authOf(req), parseOr400(idParam, req.params).id));
+  r.get('/quality/checks/:id/thumbnail.jpg', read, async (req, res) => {
+    jpeg(res, await quality.thumbnail(authOf(req), parseOr400(idParam, req.params).id));
   });
-  r.get('/quality/intact-rate', read, (req, res) => {
-    res.json(quality.intactRate(authOf(req), parseOr400(rateQuery, req.query).orgUnitId));
+  r.get('/quality/intact-rate', read, async (req, res) => {
+    res.json(await quality.intactRate(authOf(req), parseOr400(rateQuery, req.query).orgUnitId));
   });
-  r.get('/quality/trend', read, (req, res) => {
-    res.json(quality.trend(authOf(req), parseOr400(trendQuery, req.query)));
+  r.get('/quality/trend', read, async (req, res) => {
+    res.json(await quality.trend(authOf(req), parseOr400(trendQuery, req.query)));
   });
-  r.get('/quality/sweeps', read, (req, res) => {
-    res.json(quality.sweeps(authOf(req)));
+  r.get('/quality/sweeps', read, async (req, res) => {
+    res.json(await quality.sweeps(authOf(req)));
   });
-  r.post('/quality/sweeps', manage, (req, res) => {
-    res.status(202).json(quality.startSweep(authOf(req), req.ip ?? null, parseOr400(sweepRequest, req.body ?? {})));
+  r.post('/quality/sweeps', manage, async (req, res) => {
+    const sweep = await quality.startSweep(authOf(req), req.ip ?? null, parseOr400(sweepRequest, req.body ?? {}));
+    res.status(202).json(sweep);
   });
   return r;
 }

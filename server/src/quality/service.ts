@@ -56,7 +56,7 @@ export interface QualityDeps {
   utcOffsetMinutes: number;
   /** The media plane; null: sweeps answer 503. */
   probe: PictureProbe | null;
-  raiseAlert: (a: QualityAlert) => void;
+  raiseAlert: (a: QualityAlert) => void | Promise<void>;
   /** Checks a stream address before it may reach ffmpeg. */
   validateUrl: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
 }
@@ -116,6 +116,8 @@ export function createQualityService(deps: QualityDeps) {
   const { repo, orgs, networks, secrets, bus, audit, clock, log, config } = deps;
   const off = deps.utcOffsetMinutes;
   let running: { sweep: SweepRow; stop: boolean; done: Promise<void> } | null = null;
+  /** A sweep being created (between the check for `running` and `run()`): a second one must wait or refuse. */
+  let starting: Promise<unknown> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let lastSnapshot = 0;
   let stopped = false;
@@ -165,8 +167,8 @@ export function createQualityService(deps: QualityDeps) {
 
   /** Diagnoses one point and records it; returns its status. */
   async function checkOne(t: SweepTarget, sweepId: number | null): Promise<CheckStatus> {
-    const prev = repo.state(t.id);
-    const ref = repo.reference(t.id);
+    const prev = await repo.state(t.id);
+    const ref = await repo.reference(t.id);
     const reference = ref ? (JSON.parse(ref.signature) as SceneSignature) : null;
     let result: DiagnosisResult | null = null;
     let status: CheckStatus;
@@ -211,7 +213,7 @@ export function createQualityService(deps: QualityDeps) {
     }
     const at = nowIso();
     const usable = !!result?.signature && !kinds.some((k) => UNUSABLE_FOR_REFERENCE.includes(k));
-    repo.record({
+    await repo.record({
       camera: t,
       sweepId,
       at,
@@ -233,7 +235,8 @@ export function createQualityService(deps: QualityDeps) {
       });
     for (const kind of ['occlusion', 'scene_change'] as const) {
       const level = config.alerts[ALERTING[kind]];
-      if (level && kinds.includes(kind) && !prev?.kinds.includes(kind)) deps.raiseAlert({ camera: t, kind, level });
+      if (level && kinds.includes(kind) && !prev?.kinds.includes(kind))
+        await deps.raiseAlert({ camera: t, kind, level });
     }
     return status;
   }
@@ -248,7 +251,7 @@ export function createQualityService(deps: QualityDeps) {
       for (;;) {
         if (state.stop || stopped) break;
         if (until !== null && clock.now().getTime() >= until) break;
-        const batch = repo.targets(sweep.orgPath, sweep.networkId, afterId, 200);
+        const batch = await repo.targets(sweep.orgPath, sweep.networkId, afterId, 200);
         if (!batch.length) break;
         let next = 0;
         // Ids below this are all done (the sweep resumes after it).
@@ -278,26 +281,26 @@ export function createQualityService(deps: QualityDeps) {
             const pending = [...inFlight];
             const doneUpTo = pending.length ? Math.min(...pending) - 1 : t.id;
             afterId = Math.max(afterId, Math.min(doneUpTo, t.id));
-            repo.progress(sweep.id, { ...tally, afterId, cpuMs: cpuMsNow() - cpuStart });
+            await repo.progress(sweep.id, { ...tally, afterId, cpuMs: cpuMsNow() - cpuStart });
           }
         };
         await Promise.all(Array.from({ length: Math.min(config.concurrency, batch.length) }, (_, i) => worker(i)));
         if (next >= batch.length) afterId = Math.max(afterId, batch[batch.length - 1]!.id);
-        repo.progress(sweep.id, { ...tally, afterId, cpuMs: cpuMsNow() - cpuStart });
+        await repo.progress(sweep.id, { ...tally, afterId, cpuMs: cpuMsNow() - cpuStart });
       }
       const finished = !state.stop && !stopped && !(until !== null && clock.now().getTime() >= until);
-      repo.finishSweep(
+      await repo.finishSweep(
         sweep.id,
         finished ? 'done' : state.stop ? 'cancelled' : 'paused',
         finished || state.stop ? nowIso() : null,
       );
-      snapshot();
-      prune();
+      await snapshot();
+      await prune();
     };
     state.done = body()
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         log.error('quality sweep failed', { sweep: sweep.id, err: String(err) });
-        repo.finishSweep(sweep.id, 'failed', nowIso());
+        await repo.finishSweep(sweep.id, 'failed', nowIso());
       })
       .finally(() => {
         if (running === state) running = null;
@@ -307,10 +310,10 @@ export function createQualityService(deps: QualityDeps) {
   }
 
   /** Today's 完好率 counts per org unit and network, written as the day's snapshot. */
-  function snapshot(): void {
+  async function snapshot(): Promise<void> {
     const day = localDay();
-    const counts = repo.intactCounts({ orgUnitId: 0, path: '/' });
-    const kinds = repo.currentKinds({ orgUnitId: 0, path: '/' });
+    const counts = await repo.intactCounts({ orgUnitId: 0, path: '/' });
+    const kinds = await repo.currentKinds({ orgUnitId: 0, path: '/' });
     const faults = new Map<string, Partial<Record<QualityKind, number>>>();
     for (const k of kinds) {
       const key = `${k.orgPath}|${k.networkId}`;
@@ -318,7 +321,7 @@ export function createQualityService(deps: QualityDeps) {
       for (const kind of k.kinds) f[kind] = (f[kind] ?? 0) + 1;
       faults.set(key, f);
     }
-    repo.putDaily(
+    await repo.putDaily(
       day,
       counts.map((c) => ({
         orgPath: c.orgPath,
@@ -333,9 +336,9 @@ export function createQualityService(deps: QualityDeps) {
     lastSnapshot = clock.now().getTime();
   }
 
-  function prune(): void {
+  async function prune(): Promise<void> {
     const now = clock.now().getTime();
-    repo.prune(
+    await repo.prune(
       new Date(now - config.historyDays * 86_400_000).toISOString(),
       new Date(now - config.thumbnailDays * 86_400_000).toISOString(),
     );
@@ -345,33 +348,54 @@ export function createQualityService(deps: QualityDeps) {
     return orgs.all().find((u) => u.parentId === null);
   }
 
-  /** The scheduler's look: resume a paused nightly sweep or start today's, inside a window; refresh today's snapshot. */
-  function tick(): Promise<void> | undefined {
-    const now = clock.now().getTime();
-    if (now - lastSnapshot > 3600_000) snapshot();
-    if (!config.enabled || running || stopped || !deps.probe) return undefined;
-    const w = windowAt(now, off, config.windows);
-    if (!w) return undefined;
-    const paused = repo.pausedScheduled();
-    if (paused && paused.localDate === w.localDate) {
-      repo.finishSweep(paused.id, 'running', null);
-      return run({ ...paused, status: 'running' }, w.endsAt);
+  /**
+   * Runs `begin` (which ends by calling `run()`, or decides not to) with `starting` held, so that no second
+   * sweep starts while it awaits the database. `begin` resolves with no promise of the sweep's end (a wrapper
+   * at most), so this resolves as soon as the sweep is `running`.
+   */
+  async function exclusively<T extends object | undefined>(begin: () => Promise<T>): Promise<T> {
+    const p = begin();
+    starting = p;
+    try {
+      return await p;
+    } finally {
+      if (starting === p) starting = null;
     }
-    if (paused) repo.finishSweep(paused.id, 'cancelled', nowIso());
-    if (repo.scheduledOn(w.localDate)) return undefined;
-    const root = rootUnit();
-    if (!root) return undefined;
-    const sweep = repo.createSweep({
-      orgUnitId: root.id,
-      orgPath: root.path,
-      networkId: null,
-      trigger: 'schedule',
-      localDate: w.localDate,
-      total: repo.countTargets(root.path, null),
-      requestedBy: null,
-      at: nowIso(),
+  }
+
+  /**
+   * The scheduler's look: resume a paused nightly sweep or start today's, inside a window; refresh today's
+   * snapshot. Resolves when the sweep it started (if any) has ended.
+   */
+  async function tick(): Promise<void> {
+    const now = clock.now().getTime();
+    if (now - lastSnapshot > 3600_000) await snapshot();
+    if (!config.enabled || running || starting || stopped || !deps.probe) return;
+    const w = windowAt(now, off, config.windows);
+    if (!w) return;
+    const started = await exclusively(async () => {
+      const paused = await repo.pausedScheduled();
+      if (paused && paused.localDate === w.localDate) {
+        await repo.finishSweep(paused.id, 'running', null);
+        return { done: run({ ...paused, status: 'running' }, w.endsAt) };
+      }
+      if (paused) await repo.finishSweep(paused.id, 'cancelled', nowIso());
+      if (await repo.scheduledOn(w.localDate)) return undefined;
+      const root = rootUnit();
+      if (!root) return undefined;
+      const sweep = await repo.createSweep({
+        orgUnitId: root.id,
+        orgPath: root.path,
+        networkId: null,
+        trigger: 'schedule',
+        localDate: w.localDate,
+        total: await repo.countTargets(root.path, null),
+        requestedBy: null,
+        at: nowIso(),
+      });
+      return { done: run(sweep, w.endsAt) };
     });
-    return run(sweep, w.endsAt);
+    await started?.done;
   }
 
   function rateRow(key: string, name: string): IntactRateRow {
@@ -400,43 +424,46 @@ export function createQualityService(deps: QualityDeps) {
     liveRelays: () => live.size,
 
     /** POST /quality/sweeps: a unit of the caller's jurisdiction (a township), optionally one network. */
-    startSweep(
+    async startSweep(
       ctx: AuthContext,
       ip: string | null,
       body: { orgUnitId?: number; networkId?: string },
-    ): QualitySweepView {
+    ): Promise<QualitySweepView> {
       if (!deps.probe) throw new HttpError(503, 'diagnosis_unavailable', 'picture diagnosis is not configured');
       const u = unitInScope(ctx, body.orgUnitId, 'orgUnitId');
       if (body.networkId && !networks.all().some((n) => n.id === body.networkId))
         throw badRequest([{ path: 'networkId', message: `unknown network "${body.networkId}"` }]);
-      if (running) throw conflict('a diagnosis sweep is running; wait for it to finish');
-      const sweep = repo.createSweep({
-        orgUnitId: u.id,
-        orgPath: u.path,
-        networkId: body.networkId ?? null,
-        trigger: 'manual',
-        localDate: localDay(),
-        total: repo.countTargets(u.path, body.networkId ?? null),
-        requestedBy: ctx.user.id,
-        at: nowIso(),
+      if (running || starting) throw conflict('a diagnosis sweep is running; wait for it to finish');
+      const { sweep } = await exclusively(async () => {
+        const sweep = await repo.createSweep({
+          orgUnitId: u.id,
+          orgPath: u.path,
+          networkId: body.networkId ?? null,
+          trigger: 'manual',
+          localDate: localDay(),
+          total: await repo.countTargets(u.path, body.networkId ?? null),
+          requestedBy: ctx.user.id,
+          at: nowIso(),
+        });
+        audit.record({
+          actor: { userId: ctx.user.id, username: ctx.user.username, ip },
+          action: 'quality.sweep',
+          targetType: 'org_unit',
+          targetId: String(u.id),
+          outcome: 'ok',
+          detail: { sweepId: sweep.id, networkId: body.networkId ?? null, points: sweep.total },
+        });
+        void run(sweep, null);
+        return { sweep };
       });
-      audit.record({
-        actor: { userId: ctx.user.id, username: ctx.user.username, ip },
-        action: 'quality.sweep',
-        targetType: 'org_unit',
-        targetId: String(u.id),
-        outcome: 'ok',
-        detail: { sweepId: sweep.id, networkId: body.networkId ?? null, points: sweep.total },
-      });
-      void run(sweep, null);
       return sweepView(sweep);
     },
 
-    sweeps(ctx: AuthContext): QualitySweepView[] {
-      return repo.sweeps(ctx.scope, 20).map(sweepView);
+    async sweeps(ctx: AuthContext): Promise<QualitySweepView[]> {
+      return (await repo.sweeps(ctx.scope, 20)).map(sweepView);
     },
 
-    points(
+    async points(
       ctx: AuthContext,
       q: {
         org?: number | undefined;
@@ -446,9 +473,9 @@ export function createQualityService(deps: QualityDeps) {
         limit: number;
         cursor?: number | undefined;
       },
-    ): { items: QualityPointView[]; nextCursor: string | null } {
+    ): Promise<{ items: QualityPointView[]; nextCursor: string | null }> {
       const orgPath = q.org === undefined ? undefined : unitInScope(ctx, q.org, 'org').path;
-      const rows = repo.points(
+      const rows = await repo.points(
         ctx.scope,
         {
           ...(orgPath ? { orgPath } : {}),
@@ -463,10 +490,10 @@ export function createQualityService(deps: QualityDeps) {
       return { items, nextCursor: rows.length > q.limit ? String(items.at(-1)!.cameraId) : null };
     },
 
-    point(ctx: AuthContext, cameraId: number): QualityPointDetail {
-      const row = repo.points(ctx.scope, {}, cameraId - 1, 1)[0];
+    async point(ctx: AuthContext, cameraId: number): Promise<QualityPointDetail> {
+      const row = (await repo.points(ctx.scope, {}, cameraId - 1, 1))[0];
       if (!row || row.cameraId !== cameraId) throw notFound('camera');
-      const history: QualityCheckView[] = repo.history(ctx.scope, cameraId, 60).map((c) => ({
+      const history: QualityCheckView[] = (await repo.history(ctx.scope, cameraId, 60)).map((c) => ({
         id: c.id,
         cameraId: c.cameraId,
         at: c.at,
@@ -481,10 +508,10 @@ export function createQualityService(deps: QualityDeps) {
     },
 
     /** The point's latest picture becomes its reference (a technician saw it turned for good). */
-    renewReference(ctx: AuthContext, ip: string | null, cameraId: number): QualityPointDetail {
-      const row = repo.points(ctx.scope, {}, cameraId - 1, 1)[0];
+    async renewReference(ctx: AuthContext, ip: string | null, cameraId: number): Promise<QualityPointDetail> {
+      const row = (await repo.points(ctx.scope, {}, cameraId - 1, 1))[0];
       if (!row || row.cameraId !== cameraId) throw notFound('camera');
-      const renewed = repo.renewReference(cameraId, nowIso(), ctx.user.username);
+      const renewed = await repo.renewReference(cameraId, nowIso(), ctx.user.username);
       if (!renewed) throw conflict('the point has no usable picture yet; diagnose it first');
       audit.record({
         actor: { userId: ctx.user.id, username: ctx.user.username, ip },
@@ -508,20 +535,20 @@ export function createQualityService(deps: QualityDeps) {
       return this.point(ctx, cameraId);
     },
 
-    thumbnail(ctx: AuthContext, checkId: number): Buffer {
-      const jpeg = repo.thumbnail(ctx.scope, checkId);
+    async thumbnail(ctx: AuthContext, checkId: number): Promise<Buffer> {
+      const jpeg = await repo.thumbnail(ctx.scope, checkId);
       if (!jpeg) throw notFound('thumbnail');
       return jpeg;
     },
 
-    referenceJpeg(ctx: AuthContext, cameraId: number): Buffer {
-      const jpeg = repo.referenceJpeg(ctx.scope, cameraId);
+    async referenceJpeg(ctx: AuthContext, cameraId: number): Promise<Buffer> {
+      const jpeg = await repo.referenceJpeg(ctx.scope, cameraId);
       if (!jpeg) throw notFound('reference picture');
       return jpeg;
     },
 
     /** 完好率 beside 在线率: overall, per network, per child unit of the caller's (or a lower) unit. */
-    intactRate(ctx: AuthContext, orgUnitId?: number): IntactRateReport {
+    async intactRate(ctx: AuthContext, orgUnitId?: number): Promise<IntactRateReport> {
       const unit = unitInScope(ctx, orgUnitId, 'orgUnitId');
       const scope = { orgUnitId: unit.id, path: unit.path };
       const overall = rateRow('all', unit.name);
@@ -542,13 +569,14 @@ export function createQualityService(deps: QualityDeps) {
         r.intact += c.intact;
         r.faulty += c.faulty;
       };
-      for (const c of repo.intactCounts(scope)) {
+      for (const c of await repo.intactCounts(scope)) {
         add(overall, c);
         add(byNetwork.get(c.networkId), c);
         add(childOf(c.orgPath), c);
       }
       const faults: Partial<Record<QualityKind, number>> = {};
-      for (const k of repo.currentKinds(scope)) for (const kind of k.kinds) faults[kind] = (faults[kind] ?? 0) + 1;
+      for (const k of await repo.currentKinds(scope))
+        for (const kind of k.kinds) faults[kind] = (faults[kind] ?? 0) + 1;
       const finish = (r: IntactRateRow): IntactRateRow => ({
         ...r,
         onlineRate: r.total ? r.online / r.total : null,
@@ -564,7 +592,7 @@ export function createQualityService(deps: QualityDeps) {
     },
 
     /** Online rate and 完好率 per period from the daily snapshots (a period's rate: its days' counts summed). */
-    trend(
+    async trend(
       ctx: AuthContext,
       q: {
         orgUnitId?: number | undefined;
@@ -573,7 +601,7 @@ export function createQualityService(deps: QualityDeps) {
         from?: string | undefined;
         to?: string | undefined;
       },
-    ): { orgUnitId: number; period: Period; from: string; to: string; points: QualityTrendPoint[] } {
+    ): Promise<{ orgUnitId: number; period: Period; from: string; to: string; points: QualityTrendPoint[] }> {
       const unit = unitInScope(ctx, q.orgUnitId, 'orgUnitId');
       const range = periodRange(q.period, off, clock.now(), q.from, q.to);
       if (!range.ok) throw badRequest([{ path: range.field, message: range.message }]);
@@ -583,14 +611,20 @@ export function createQualityService(deps: QualityDeps) {
         period: q.period,
         from: range.from,
         to: range.to,
-        points: this.series(unit.path, q.network ?? null, q.period, range.starts, range.to),
+        points: await this.series(unit.path, q.network ?? null, q.period, range.starts, range.to),
       };
     },
 
     /** The period series of a subtree (reports share it). */
-    series(path: string, networkId: string | null, period: Period, starts: string[], end: string): QualityTrendPoint[] {
+    async series(
+      path: string,
+      networkId: string | null,
+      period: Period,
+      starts: string[],
+      end: string,
+    ): Promise<QualityTrendPoint[]> {
       const acc = new Map(starts.map((s) => [s, { days: new Set<string>(), total: 0, online: 0, intact: 0 }]));
-      for (const d of repo.daily(path, networkId, starts[0] ?? end, end)) {
+      for (const d of await repo.daily(path, networkId, starts[0] ?? end, end)) {
         const a = acc.get(periodStart(d.day, period));
         if (!a) continue;
         a.days.add(d.day);
@@ -610,14 +644,14 @@ export function createQualityService(deps: QualityDeps) {
     },
 
     /** Summed daily snapshot counts of a subtree for local days [fromDay, toDay). */
-    totals(
+    async totals(
       path: string,
       fromDay: string,
       toDay: string,
-    ): { days: number; total: number; online: number; intact: number } {
+    ): Promise<{ days: number; total: number; online: number; intact: number }> {
       const days = new Set<string>();
       const t = { days: 0, total: 0, online: 0, intact: 0 };
-      for (const d of repo.daily(path, null, fromDay, toDay)) {
+      for (const d of await repo.daily(path, null, fromDay, toDay)) {
         days.add(d.day);
         t.total += d.total;
         t.online += d.online;
@@ -627,25 +661,23 @@ export function createQualityService(deps: QualityDeps) {
     },
 
     /** Points found with each fault kind in [fromIso, toIso), per child unit path prefix too (reports). */
-    faultsIn(
+    async faultsIn(
       path: string,
       fromIso: string,
       toIso: string,
-    ): { cameraId: number; orgPath: string; kinds: QualityKind[] }[] {
-      return repo
-        .faultyPoints(path, fromIso, toIso)
-        .map((r) => ({ cameraId: r.cameraId, orgPath: r.orgPath, kinds: r.kinds.split(',') as QualityKind[] }));
+    ): Promise<{ cameraId: number; orgPath: string; kinds: QualityKind[] }[]> {
+      return (await repo.faultyPoints(path, fromIso, toIso)).map((r) => ({
+        cameraId: r.cameraId,
+        orgPath: r.orgPath,
+        kinds: r.kinds.split(',') as QualityKind[],
+      }));
     },
 
     start(): void {
       stopped = false;
       const loop = (delay: number) => {
         timer = setTimeout(() => {
-          try {
-            void tick();
-          } catch (err) {
-            log.error('quality scheduler failed', { err: String(err) });
-          }
+          tick().catch((err: unknown) => log.error('quality scheduler failed', { err: String(err) }));
           if (!stopped) loop(60_000);
         }, delay);
         timer.unref();
@@ -657,6 +689,11 @@ export function createQualityService(deps: QualityDeps) {
       stopped = true;
       if (timer) clearTimeout(timer);
       if (running) running.stop = true;
+      if (starting) {
+        // A sweep being created: it sees `stopped` at once; wait for it to be running to wait for its end.
+        await starting.catch(() => undefined);
+        if (running) running.stop = true;
+      }
       await running?.done;
       for (const o of offs) o();
     },

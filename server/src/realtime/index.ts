@@ -63,7 +63,7 @@ export function attachRealtime(
     /** A cluster adapter (Redis Streams) so several processes share rooms; in-process when absent. */
     adapter?: ServerOptions['adapter'];
     /** With the adapter: its health reports (`RedisFanout.onHealth`) and the alert cursor now (counter). */
-    fanout?: { onHealth(listener: (up: boolean) => void): void; alertCursor(): number };
+    fanout?: { onHealth(listener: (up: boolean) => void): void; alertCursor(): Promise<number> };
   },
 ) {
   const now = () => (deps.clock ? deps.clock.now().getTime() : Date.now());
@@ -239,18 +239,20 @@ export const RESYNC_MARGIN_MS = 5_000;
  * to replay from there. A client replays from the lower of that and its own cursor; the replay is idempotent.
  */
 export function resyncAfterOutages(
-  fanout: { onHealth(listener: (up: boolean) => void): void; alertCursor(): number },
+  fanout: { onHealth(listener: (up: boolean) => void): void; alertCursor(): Promise<number> },
   now: () => number,
   announce: (alertsAfter: number) => void,
 ): () => void {
   const samples: { at: number; seq: number }[] = [];
   const sample = () => {
-    try {
-      samples.push({ at: now(), seq: fanout.alertCursor() });
-    } catch {
-      return; // the database is closing
-    }
-    while (samples.length > 1 && samples[1]!.at <= now() - RESYNC_MARGIN_MS) samples.shift();
+    const at = now();
+    fanout.alertCursor().then(
+      (seq) => {
+        samples.push({ at, seq });
+        while (samples.length > 1 && samples[1]!.at <= now() - RESYNC_MARGIN_MS) samples.shift();
+      },
+      () => undefined, // the database is closing
+    );
   };
   sample();
   const timer = setInterval(sample, 1_000);
@@ -262,7 +264,8 @@ export function resyncAfterOutages(
     if (!up) {
       // The newest sample taken at least the margin ago (the oldest one when the process is younger).
       const cut = now() - RESYNC_MARGIN_MS;
-      const before = [...samples].reverse().find((x) => x.at <= cut) ?? samples[0]!;
+      // No sample yet (the first read has not come back): from the start, which replays more but loses nothing.
+      const before = [...samples].reverse().find((x) => x.at <= cut) ?? samples[0] ?? { seq: 0 };
       pending = Math.min(pending ?? before.seq, before.seq);
     } else if (pending !== null) {
       const after = pending;

@@ -28,9 +28,14 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
   const nowMs = () => clock.now().getTime();
 
   async function cut(eng: RecordingEngine, clip: ClipRow): Promise<void> {
-    const segs = repo.segments(WHOLE_REGISTRY, clip.cameraId, clip.startMs, clip.endMs);
+    const segs = await repo.segments(WHOLE_REGISTRY, clip.cameraId, clip.startMs, clip.endMs);
     if (!segs.length) {
-      repo.finishClip(clip.id, { status: 'failed', reason: 'no recording in this range', path: null, bytes: null });
+      await repo.finishClip(clip.id, {
+        status: 'failed',
+        reason: 'no recording in this range',
+        path: null,
+        bytes: null,
+      });
       return;
     }
     const offset = Math.max(0, (clip.startMs - segs[0]!.startMs) / 1000);
@@ -43,9 +48,9 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
         config.maxExportMb * 1024 * 1024,
         clipPath(clip),
       );
-      repo.finishClip(clip.id, { status: 'ready', reason: null, path: clipPath(clip), bytes: r.bytes });
+      await repo.finishClip(clip.id, { status: 'ready', reason: null, path: clipPath(clip), bytes: r.bytes });
     } catch (err) {
-      repo.finishClip(clip.id, {
+      await repo.finishClip(clip.id, {
         status: 'failed',
         reason: String((err as Error).message ?? err),
         path: null,
@@ -56,7 +61,7 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
 
   return {
     /** A new alert: a pending evidence clip for each of its cameras that records. */
-    onAlert(engine: RecordingEngine, alert: AlertView): void {
+    async onAlert(engine: RecordingEngine, alert: AlertView): Promise<void> {
       const at = Date.parse(alert.firstAt);
       const before = config.clipBeforeSeconds[alert.level] * 1000;
       const after = config.clipAfterSeconds[alert.level] * 1000;
@@ -66,9 +71,10 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
         const c = cameras.byId(WHOLE_REGISTRY, id);
         if (!c) continue;
         const has =
-          recording.has(recorderKey(id)) || repo.segments(WHOLE_REGISTRY, id, at - before, at + after).length > 0;
+          recording.has(recorderKey(id)) ||
+          (await repo.segments(WHOLE_REGISTRY, id, at - before, at + after)).length > 0;
         if (!has) continue;
-        repo.addClip({
+        await repo.addClip({
           alertId: alert.id,
           cameraId: id,
           orgPath: c.orgPath,
@@ -80,13 +86,13 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
     },
 
     /** A work order made of an alert holds its clips from now on, even once the alert is gone. */
-    onOrder(alertId: number, orderId: number): void {
-      repo.linkClipsToOrder(alertId, orderId);
+    async onOrder(alertId: number, orderId: number): Promise<void> {
+      await repo.linkClipsToOrder(alertId, orderId);
     },
 
     /** Clips whose end is recorded (the segment holding it has closed) are cut into their own file. */
     async cutDue(eng: RecordingEngine): Promise<void> {
-      const due = repo.dueClips(nowMs() - (config.segmentSeconds + 3) * 1000);
+      const due = await repo.dueClips(nowMs() - (config.segmentSeconds + 3) * 1000);
       for (const clip of due) await cut(eng, clip);
     },
 
@@ -96,12 +102,12 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
      * then the file; a file already gone is no error.
      */
     async release(eng: RecordingEngine): Promise<number> {
-      repo.linkClipsToOrders();
+      await repo.linkClipsToOrders();
       let released = 0;
       for (;;) {
-        const batch = repo.releasedClips(200);
+        const batch = await repo.releasedClips(200);
         for (const clip of batch) {
-          repo.deleteClip(clip.id);
+          await repo.deleteClip(clip.id);
           if (clip.path)
             await eng
               .removeClip(clip.path)
@@ -116,7 +122,7 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
 
     /** At start-up: clip files no row names (a crash between row and file, rows a cascade dropped) are removed. */
     async removeOrphans(eng: RecordingEngine): Promise<void> {
-      const named = repo.clipPaths();
+      const named = await repo.clipPaths();
       for (const rel of await eng.clipFiles()) if (!named.has(rel)) await eng.removeClip(rel);
     },
   };

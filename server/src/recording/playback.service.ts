@@ -96,11 +96,12 @@ export function createPlaybackService(deps: PlaybackDeps) {
 
   return {
     /** Recorded spans and gaps of a point in [from, to); a point without recordings has none. */
-    spans(ctx: AuthContext, cameraId: number, fromMs: number, toMs: number) {
+    async spans(ctx: AuthContext, cameraId: number, fromMs: number, toMs: number) {
       checkRange(fromMs, toMs, maxRangeMs() * 7, `${config.maxRangeHours * 7} hours`);
       const c = cameraIn(ctx, cameraId);
-      const segs = repo.segments(ctx.scope, c.id, fromMs, toMs);
+      const segs = await repo.segments(ctx.scope, c.id, fromMs, toMs);
       const { spans, gaps } = spansOf(segs, fromMs, toMs);
+      const alerts = await repo.alertsOf(ctx.scope, c.id, ISO(fromMs), ISO(toMs));
       return {
         cameraId: c.id,
         from: ISO(fromMs),
@@ -108,7 +109,7 @@ export function createPlaybackService(deps: PlaybackDeps) {
         recording: engine?.keys().includes(recorderKey(c.id)) ?? false,
         spans,
         gaps,
-        alerts: repo.alertsOf(ctx.scope, c.id, ISO(fromMs), ISO(toMs)),
+        alerts,
       };
     },
 
@@ -118,10 +119,10 @@ export function createPlaybackService(deps: PlaybackDeps) {
     },
 
     /** A playback ticket: an HLS VOD playlist of the range, bound to the asking session like live tickets. */
-    openPlayback(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, toMs: number) {
+    async openPlayback(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, toMs: number) {
       checkRange(fromMs, toMs, maxRangeMs(), `${config.maxRangeHours} hours`);
       const c = cameraIn(ctx, cameraId);
-      const segs = repo.segments(ctx.scope, c.id, fromMs, toMs);
+      const segs = await repo.segments(ctx.scope, c.id, fromMs, toMs);
       const { token, exp } = issuePlaybackTicket(
         deps,
         ctx,
@@ -154,19 +155,19 @@ export function createPlaybackService(deps: PlaybackDeps) {
      * A playlist or segment request: the ticket's session must be the requester's own (resolved afresh), its
      * user still allowed to play recordings, the point still the same and in the user's scope.
      */
-    resolveFile(
+    async resolveFile(
       session: AuthContext | undefined,
       token: string,
       file: string,
-    ): { kind: 'playlist'; body: string } | { kind: 'segment'; path: string } {
+    ): Promise<{ kind: 'playlist'; body: string } | { kind: 'segment'; path: string }> {
       const { grant: g, camera: c, session: s } = redeemPlaybackTicket(deps, 'rec', session, token);
       const eng = requireEngine();
       if (file === 'index.m3u8') {
-        const segs = repo.segments(s.scope, c.id, g.fromMs, g.toMs);
+        const segs = await repo.segments(s.scope, c.id, g.fromMs, g.toMs);
         return { kind: 'playlist', body: vodPlaylist(segs, g.fromMs) };
       }
       const m = SEGMENT_FILE.exec(file);
-      const seg = m ? repo.segment(s.scope, Number(m[1])) : undefined;
+      const seg = m ? await repo.segment(s.scope, Number(m[1])) : undefined;
       // Only segments of this point inside the granted range.
       if (!seg || seg.cameraId !== c.id || seg.startMs >= g.toMs || seg.endMs <= g.fromMs) throw notFound('segment');
       const abs = eng.resolve(seg.path);
@@ -179,7 +180,7 @@ export function createPlaybackService(deps: PlaybackDeps) {
       checkRange(fromMs, toMs, config.maxExportMinutes * 60_000, `${config.maxExportMinutes} minutes`);
       const c = cameraIn(ctx, cameraId);
       const eng = requireEngine();
-      const segs = repo.segments(ctx.scope, c.id, fromMs, toMs);
+      const segs = await repo.segments(ctx.scope, c.id, fromMs, toMs);
       if (!segs.length) throw new HttpError(404, 'no_recording', 'no recording in this range');
       const offset = Math.max(0, (fromMs - segs[0]!.startMs) / 1000);
       const duration = (toMs - Math.max(fromMs, segs[0]!.startMs)) / 1000;
@@ -203,18 +204,18 @@ export function createPlaybackService(deps: PlaybackDeps) {
     discard: (p: string) => engine?.discard(p) ?? Promise.resolve(),
 
     /** Evidence clips of an alert in scope. */
-    clipsOfAlert(ctx: AuthContext, alertId: number) {
-      return repo.clipsOfAlert(ctx.scope, alertId).map(clipView);
+    async clipsOfAlert(ctx: AuthContext, alertId: number) {
+      return (await repo.clipsOfAlert(ctx.scope, alertId)).map(clipView);
     },
 
     /** Evidence clips a work order in scope holds (its alert's, also once the alert is gone). */
-    clipsOfOrder(ctx: AuthContext, orderId: number) {
-      return repo.clipsOfOrder(ctx.scope, orderId).map(clipView);
+    async clipsOfOrder(ctx: AuthContext, orderId: number) {
+      return (await repo.clipsOfOrder(ctx.scope, orderId)).map(clipView);
     },
 
     /** The file of a ready clip in scope, audited. */
-    clipFile(ctx: AuthContext, ip: string | null, id: number): { path: string; name: string } {
-      const clip = repo.clip(ctx.scope, id);
+    async clipFile(ctx: AuthContext, ip: string | null, id: number): Promise<{ path: string; name: string }> {
+      const clip = await repo.clip(ctx.scope, id);
       if (!clip || clip.status !== 'ready' || !clip.path) throw notFound('clip');
       const abs = requireEngine().resolve(clip.path);
       if (!abs) throw notFound('clip');

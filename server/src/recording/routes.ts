@@ -43,7 +43,9 @@ export function recordingRoutes(deps: {
   const manage = auth.requirePermission('recording.manage');
   const exporter = auth.requirePermission('recording.export');
   r.get('/recording/status', manage, (_req, res) => void res.json(recording.status()));
-  r.get('/recording/plans', manage, (req, res) => void res.json(recording.plans(authOf(req))));
+  r.get('/recording/plans', manage, async (req, res) => {
+    res.json(await recording.plans(authOf(req)));
+  });
   r.put('/recording/plans', manage, async (req, res) => {
     res.json(await recording.putPlan(authOf(req), req.ip ?? null, parseOr400(planBody, req.body)));
   });
@@ -56,7 +58,7 @@ export function recordingRoutes(deps: {
     const q = parseOr400(spansQuery, req.query);
     const ctx = authOf(req);
     // The platform's first: it checks the range and the point's scope before the camera is asked anything.
-    const platform = playback.spans(ctx, id, q.from, q.to);
+    const platform = await playback.spans(ctx, id, q.from, q.to);
     const dev = q.device === 'false' ? null : await device.spans(ctx, id, q.from, q.to);
     res.json({
       ...platform,
@@ -70,7 +72,7 @@ export function recordingRoutes(deps: {
     const b = parseOr400(playbackBody, req.body ?? {});
     const ctx = authOf(req);
     if (b.source === 'platform') {
-      res.json({ source: 'platform', ...playback.openPlayback(ctx, req.ip ?? null, id, b.from, b.to) });
+      res.json({ source: 'platform', ...(await playback.openPlayback(ctx, req.ip ?? null, id, b.from, b.to)) });
       return;
     }
     playback.checkPlaybackRange(b.from, b.to);
@@ -87,15 +89,15 @@ export function recordingRoutes(deps: {
       await playback.discard(out.path);
     }
   });
-  r.get('/recording/alerts/:id/clips', read, (req, res) => {
-    res.json(playback.clipsOfAlert(authOf(req), parseOr400(idParam, req.params).id));
+  r.get('/recording/alerts/:id/clips', read, async (req, res) => {
+    res.json(await playback.clipsOfAlert(authOf(req), parseOr400(idParam, req.params).id));
   });
-  r.get('/recording/orders/:id/clips', read, (req, res) => {
-    res.json(playback.clipsOfOrder(authOf(req), parseOr400(idParam, req.params).id));
+  r.get('/recording/orders/:id/clips', read, async (req, res) => {
+    res.json(await playback.clipsOfOrder(authOf(req), parseOr400(idParam, req.params).id));
   });
   r.get('/recording/clips/:id.mp4', exporter, async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    const f = playback.clipFile(authOf(req), req.ip ?? null, id);
+    const f = await playback.clipFile(authOf(req), req.ip ?? null, id);
     res.setHeader('Cache-Control', 'private, no-store');
     await sendFile(res, f.path, 'video/mp4', f.name);
   });
@@ -121,7 +123,7 @@ export function recordingFileRoutes(deps: {
     // A replay from the camera's own storage (Profile G) is a live-like HLS of the relay, not a VOD of segments.
     const f = isDeviceTicket(token)
       ? await device.resolveFile(session, token, file)
-      : playback.resolveFile(session, token, file);
+      : await playback.resolveFile(session, token, file);
     if (f.kind === 'playlist') {
       res.setHeader('Cache-Control', 'private, no-store');
       res.type('application/vnd.apple.mpegurl').send(f.body);

@@ -13,6 +13,7 @@ import { loadConfig } from '../config/load.ts';
 import { createSecretBox } from '../crypto/secret-box.ts';
 import { migrate } from '../db/migrations.ts';
 import { openSqlite } from '../db/sqlite.ts';
+import { sqliteStore } from '../db/store.ts';
 import { seedDemo } from '../demo/seed.ts';
 import { createEventBus } from '../events.ts';
 import { createLogger } from '../http/logger.ts';
@@ -62,7 +63,7 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
     close: async () => undefined,
   };
   const base = loadConfig({ profile: 'test', env: {}, overrides: {} }).recording;
-  const repo = createRecordingRepo(db);
+  const repo = createRecordingRepo(sqliteStore(db));
   const service = createRecordingService({
     repo,
     cameras,
@@ -79,9 +80,9 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
   const camera = db.get<{ id: number; org_path: string }>(
     'SELECT id, org_path FROM camera_points ORDER BY id LIMIT 1',
   )!;
-  const seg = (i: number, bytes: number, ageMs = 3_600_000) => {
+  const seg = async (i: number, bytes: number, ageMs = 3_600_000) => {
     const start = Date.now() - ageMs + i * 6_000;
-    repo.addSegment({
+    await repo.addSegment({
       cameraId: camera.id,
       orgPath: camera.org_path,
       startMs: start,
@@ -96,14 +97,14 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
 describe('retention and quota', () => {
   it('deletes the oldest first down to the quota, keeps what a pending clip holds', async () => {
     const t = await setup({ quotaGb: 1, freeBytes: 100 * GB });
-    for (let i = 0; i < 6; i++) t.seg(i, 0.3 * GB); // 1.8 GB against a 1 GB quota
+    for (let i = 0; i < 6; i++) await t.seg(i, 0.3 * GB); // 1.8 GB against a 1 GB quota
     // A pending evidence clip over segment 0 holds it.
     const s0 = t.db.get<{ start_ms: number }>('SELECT start_ms FROM recording_segments ORDER BY start_ms LIMIT 1')!;
     t.db.run(
       `INSERT INTO alerts (id, seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, title, status, count, first_at, last_at, created_at, updated_at)
        SELECT 1, 1, 'motion', 'blue', 118.8, 30.95, 'wgs84', id, path, 'manual', 'x', 't', 'new', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z' FROM org_units LIMIT 1`,
     );
-    t.repo.addClip({
+    await t.repo.addClip({
       alertId: 1,
       cameraId: t.camera.id,
       orgPath: t.camera.org_path,
@@ -113,7 +114,7 @@ describe('retention and quota', () => {
     });
     await t.service.pass();
     expect(t.removed).toEqual(['c/r/seg_000001.ts', 'c/r/seg_000002.ts', 'c/r/seg_000003.ts']);
-    expect(t.repo.totalBytes()).toBeLessThanOrEqual(0.95 * GB);
+    expect(await t.repo.totalBytes()).toBeLessThanOrEqual(0.95 * GB);
     expect(t.service.status().state).toBe('warning');
   });
 
@@ -139,8 +140,8 @@ describe('retention and quota', () => {
 
   it("a plan's retention days expire old segments", async () => {
     const t = await setup({ quotaGb: 100, freeBytes: 100 * GB });
-    t.seg(0, 1000, 3 * 86_400_000);
-    t.seg(1, 1000, 60_000);
+    await t.seg(0, 1000, 3 * 86_400_000);
+    await t.seg(1, 1000, 60_000);
     await t.service.putPlan(
       { user: { id: 1, username: 'admin', role: 'admin' }, scope: { orgUnitId: 0, path: '/' } } as never,
       null,
@@ -197,7 +198,7 @@ describe('pure parts', () => {
 });
 
 describe('evidence clips across migration 16', () => {
-  it('keeps every clip, remembers the order made of its alert, and no longer drops the row with the alert', () => {
+  it('keeps every clip, remembers the order made of its alert, and no longer drops the row with the alert', async () => {
     const db = openSqlite(':memory:');
     const now = () => new Date();
     migrate(db, now, 15);
@@ -234,10 +235,6 @@ describe('evidence clips across migration 16', () => {
     db.run('DELETE FROM alerts WHERE id IN (1, 2)');
     // Rows stay for the pass to delete with their files; the one of alert 1 is now released, the other held.
     expect(rows().length).toBe(2);
-    expect(
-      createRecordingRepo(db)
-        .releasedClips(10)
-        .map((c) => c.id),
-    ).toEqual([11]);
+    expect((await createRecordingRepo(sqliteStore(db)).releasedClips(10)).map((c) => c.id)).toEqual([11]);
   });
 });

@@ -87,8 +87,8 @@ export function createRecordingService(deps: RecordingDeps) {
   }
 
   /** Every point with an enabled plan, and the plan it follows. */
-  function plannedPoints(): Map<number, { camera: CameraPoint; plan: RecordPlan }> {
-    const plans = repo.allEnabled();
+  async function plannedPoints(): Promise<Map<number, { camera: CameraPoint; plan: RecordPlan }>> {
+    const plans = await repo.allEnabled();
     const out = new Map<number, { camera: CameraPoint; plan: RecordPlan }>();
     const candidates = new Map<number, CameraPoint>();
     for (const p of plans) {
@@ -96,14 +96,14 @@ export function createRecordingService(deps: RecordingDeps) {
         const c = cameras.byId(WHOLE_REGISTRY, p.cameraId);
         if (c) candidates.set(c.id, c);
       } else {
-        for (const id of repo.cameraIdsUnder(p.orgPath)) {
+        for (const id of await repo.cameraIdsUnder(p.orgPath)) {
           const c = cameras.byId(WHOLE_REGISTRY, id);
           if (c) candidates.set(c.id, c);
         }
       }
     }
     // A point's own plan, even disabled, overrides its unit's: look at every plan for that.
-    const all = repo.plans(WHOLE_REGISTRY);
+    const all = await repo.plans(WHOLE_REGISTRY);
     for (const c of candidates.values()) {
       const plan = effectivePlan(c, all);
       if (plan?.enabled) out.set(c.id, { camera: c, plan });
@@ -117,7 +117,7 @@ export function createRecordingService(deps: RecordingDeps) {
   }
 
   async function applyPlans(eng: RecordingEngine): Promise<void> {
-    const planned = plannedPoints();
+    const planned = await plannedPoints();
     const want = new Set<string>();
     if (status.state !== 'full') {
       for (const { camera, plan } of planned.values()) {
@@ -143,21 +143,21 @@ export function createRecordingService(deps: RecordingDeps) {
 
   async function removeSegment(eng: RecordingEngine, s: SegmentRow): Promise<void> {
     // Index first: a crash between the two leaves a file the next recovery indexes again, never a row without file.
-    repo.deleteSegment(s.id);
+    await repo.deleteSegment(s.id);
     await eng
       .remove(s.path)
       .catch((err: unknown) => log.warn('segment removal failed', { path: s.path, err: String(err) }));
   }
 
   async function retention(eng: RecordingEngine): Promise<void> {
-    const plans = repo.plans(WHOLE_REGISTRY);
-    for (const { cameraId, orgPath } of repo.recordedCameras()) {
+    const plans = await repo.plans(WHOLE_REGISTRY);
+    for (const { cameraId, orgPath } of await repo.recordedCameras()) {
       const plan = effectivePlan({ id: cameraId, orgPath }, plans);
       const days = plan?.retentionDays ?? 30;
       // On-alert points keep only a rolling pre-roll (what an evidence clip needs), and what clips hold.
       const keepMs = plan?.mode === 'alert' ? (plan.preRollSeconds + 60) * 1000 : days * 86_400_000;
       for (;;) {
-        const batch = repo.expired(cameraId, nowMs() - keepMs, 500);
+        const batch = await repo.expired(cameraId, nowMs() - keepMs, 500);
         for (const s of batch) await removeSegment(eng, s);
         if (batch.length < 500) break;
       }
@@ -182,22 +182,22 @@ export function createRecordingService(deps: RecordingDeps) {
 
   /** Oldest first until under the quota; stop cleanly when the disk (or the evidence) leaves no room. */
   async function quota(eng: RecordingEngine): Promise<void> {
-    let used = repo.totalBytes();
+    let used = await repo.totalBytes();
     while (used > quotaBytes) {
-      const batch = repo.oldestUnheld(200);
+      const batch = await repo.oldestUnheld(200);
       if (!batch.length) break;
       for (const s of batch) {
         if (used <= quotaBytes * 0.95) break;
         await removeSegment(eng, s);
         used -= s.bytes;
       }
-      used = repo.totalBytes();
+      used = await repo.totalBytes();
       if (used <= quotaBytes * 0.95) break;
     }
     const free = await eng.freeBytes().catch(() => null);
     status.usedBytes = used;
     status.freeBytes = free;
-    status.segments = repo.segmentCount();
+    status.segments = await repo.segmentCount();
     const minFree = config.minFreeMb * 1024 * 1024;
     const warnShare = config.warnPercent / 100;
     if (free !== null && free < minFree) {
@@ -232,27 +232,50 @@ export function createRecordingService(deps: RecordingDeps) {
     return passing;
   }
 
-  function indexFile(f: { key: string; rel: string; startMs: number; endMs: number; bytes: number }): void {
+  async function indexFile(f: {
+    key: string;
+    rel: string;
+    startMs: number;
+    endMs: number;
+    bytes: number;
+  }): Promise<void> {
     const cameraId = cameraOfKey(f.key);
     if (cameraId === null) return;
     const c = cameras.byId(WHOLE_REGISTRY, cameraId);
     if (!c) return;
-    repo.addSegment({ cameraId, orgPath: c.orgPath, startMs: f.startMs, endMs: f.endMs, bytes: f.bytes, path: f.rel });
+    await repo.addSegment({
+      cameraId,
+      orgPath: c.orgPath,
+      startMs: f.startMs,
+      endMs: f.endMs,
+      bytes: f.bytes,
+      path: f.rel,
+    });
   }
 
   return {
     /** Recovers what the last run left (orphans, cut segments), indexes it, then plans run every checkSeconds. */
     async start(): Promise<void> {
       if (!engine || !config.enabled) return;
-      offs.push(engine.onSegment(indexFile));
+      offs.push(
+        engine.onSegment((f) => {
+          indexFile(f).catch((err: unknown) => log.error('segment indexing failed', { path: f.rel, err: String(err) }));
+        }),
+      );
       offs.push(
         bus.on('alert.changed', (e) => {
-          if (e.kind === 'new') clips.onAlert(engine, e.alert);
+          if (e.kind === 'new')
+            clips
+              .onAlert(engine, e.alert)
+              .catch((err: unknown) => log.error('event listener failed', { err: String(err) }));
         }),
       );
       offs.push(
         bus.on('order.changed', (e) => {
-          if (e.kind === 'new' && e.order.alertId !== null) clips.onOrder(e.order.alertId, e.order.id);
+          if (e.kind === 'new' && e.order.alertId !== null)
+            clips
+              .onOrder(e.order.alertId, e.order.id)
+              .catch((err: unknown) => log.error('event listener failed', { err: String(err) }));
         }),
       );
       offs.push(
@@ -263,7 +286,7 @@ export function createRecordingService(deps: RecordingDeps) {
         }),
       );
       const r = await engine.recover();
-      for (const f of r.segments) indexFile(f);
+      for (const f of r.segments) await indexFile(f);
       await clips.removeOrphans(engine);
       if (r.repaired || r.dropped || r.killed)
         log.info('recordings recovered', { repaired: r.repaired, dropped: r.dropped, killed: r.killed });
@@ -287,7 +310,7 @@ export function createRecordingService(deps: RecordingDeps) {
       return { ...status };
     },
 
-    plans(ctx: AuthContext): RecordPlan[] {
+    plans(ctx: AuthContext): Promise<RecordPlan[]> {
       return repo.plans(ctx.scope);
     },
 
@@ -313,7 +336,7 @@ export function createRecordingService(deps: RecordingDeps) {
           ]);
         orgPath = u.path;
       }
-      const plan = repo.upsertPlan(
+      const plan = await repo.upsertPlan(
         {
           cameraId: body.cameraId ?? null,
           orgUnitId: body.orgUnitId ?? null,
@@ -340,9 +363,9 @@ export function createRecordingService(deps: RecordingDeps) {
     },
 
     async deletePlan(ctx: AuthContext, ip: string | null, id: number): Promise<void> {
-      const plan = repo.plan(ctx.scope, id);
+      const plan = await repo.plan(ctx.scope, id);
       if (!plan) throw notFound('record plan');
-      repo.deletePlan(id);
+      await repo.deletePlan(id);
       audit.record({
         actor: actorOf(ctx, ip),
         action: 'recording.plan.delete',

@@ -43,13 +43,13 @@ export function reportRoutes(deps: {
       detail: { format, period: q.period, date: q.date ?? null },
     });
   };
-  r.get('/reports', read, (req, res) => {
+  r.get('/reports', read, async (req, res) => {
     const q = parseOr400(reportQuery, req.query);
-    res.json(reports.report(authOf(req), q));
+    res.json(await reports.report(authOf(req), q));
   });
   r.get('/reports.xlsx', read, async (req, res) => {
     const q = parseOr400(reportQuery, req.query);
-    const view = reports.report(authOf(req), q);
+    const view = await reports.report(authOf(req), q);
     const body = await reportXlsx(view, q.lang);
     exported(req, 'xlsx', q, view.orgUnitId);
     res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
@@ -59,7 +59,7 @@ export function reportRoutes(deps: {
   r.get('/reports.pdf', read, async (req, res) => {
     const q = parseOr400(reportQuery, req.query);
     if (!deps.pdfFont) throw new HttpError(503, 'pdf_unavailable', 'PDF reports need reports.pdfFont (a CJK font)');
-    const view = reports.report(authOf(req), q);
+    const view = await reports.report(authOf(req), q);
     const body = await reportPdf(view, q.lang, deps.pdfFont);
     exported(req, 'pdf', q, view.orgUnitId);
     res.setHeader('Content-Type', 'application/pdf');

@@ -26,8 +26,11 @@ export interface ReportDeps {
   orgs: OrgRepo;
   quality: QualityService;
   /** The dashboard's order statistics (dispatch.stats), with the caller's own context. */
-  orderStats: (ctx: AuthContext, q: { orgUnitId: number; period: Period; from: string; to: string }) => OrderStatsView;
-  alertFacts: (path: string, fromIso: string, toIso: string) => AlertFact[];
+  orderStats: (
+    ctx: AuthContext,
+    q: { orgUnitId: number; period: Period; from: string; to: string },
+  ) => OrderStatsView | Promise<OrderStatsView>;
+  alertFacts: (path: string, fromIso: string, toIso: string) => Promise<AlertFact[]>;
   clock: Clock;
   utcOffsetMinutes: number;
 }
@@ -40,10 +43,10 @@ export function createReportService(deps: ReportDeps) {
   const off = deps.utcOffsetMinutes;
 
   return {
-    report(
+    async report(
       ctx: AuthContext,
       q: { orgUnitId?: number | undefined; period: Period; date?: string | undefined },
-    ): ReportView {
+    ): Promise<ReportView> {
       const unit = orgs.byId(q.orgUnitId ?? ctx.orgUnit.id);
       if (!unit || !inScope(ctx.scope, unit.path))
         throw new HttpError(403, 'forbidden', 'orgUnitId: org unit is not in your jurisdiction', [
@@ -60,7 +63,7 @@ export function createReportService(deps: ReportDeps) {
       const childOf = (path: string) => rowsOf.find((c) => path.startsWith(c.path));
 
       // Faults found during the period: distinct points, per kind and per unit.
-      const faultFacts = quality.faultsIn(unit.path, fromIso, toIso);
+      const faultFacts = await quality.faultsIn(unit.path, fromIso, toIso);
       const byKind = new Map<QualityKind, Set<number>>();
       const faultyByUnit = new Map<number, Set<number>>();
       const faultyAll = new Set<number>();
@@ -80,7 +83,7 @@ export function createReportService(deps: ReportDeps) {
       }
 
       // Alerts created during the period.
-      const alerts = deps.alertFacts(unit.path, fromIso, toIso);
+      const alerts = await deps.alertFacts(unit.path, fromIso, toIso);
       const alertsByUnit = new Map<number, number>();
       for (const a of alerts) {
         const c = childOf(a.orgPath);
@@ -88,11 +91,11 @@ export function createReportService(deps: ReportDeps) {
       }
 
       // Work orders: the dashboard's own figures for the same unit and period.
-      const orders = deps.orderStats(ctx, { orgUnitId: unit.id, period: q.period, from, to: from });
+      const orders = await deps.orderStats(ctx, { orgUnitId: unit.id, period: q.period, from, to: from });
       const orderRow = (id: number) => orders.units.find((r) => r.orgUnitId === id);
 
-      const row = (u: OrgUnit, isTotal: boolean): ReportRow => {
-        const t = quality.totals(u.path, from, to);
+      const row = async (u: OrgUnit, isTotal: boolean): Promise<ReportRow> => {
+        const t = await quality.totals(u.path, from, to);
         const o = isTotal ? orders.total : orderRow(u.id);
         return {
           orgUnitId: u.id,
@@ -113,15 +116,15 @@ export function createReportService(deps: ReportDeps) {
       // The 12 periods up to this one.
       const span = periodRange(q.period, off, clock.now(), undefined, from);
       if (!span.ok) throw badRequest([{ path: 'date', message: span.message }]);
-      const series = quality.series(unit.path, null, q.period, span.starts, span.to);
-      const trendAlerts = deps.alertFacts(unit.path, span.fromIso, span.toIso);
+      const series = await quality.series(unit.path, null, q.period, span.starts, span.to);
+      const trendAlerts = await deps.alertFacts(unit.path, span.fromIso, span.toIso);
       const alertsPer = new Map<string, number>();
       for (const a of trendAlerts) {
         const day = new Date(Date.parse(a.createdAt) + off * 60_000).toISOString().slice(0, 10);
         const p = periodStart(day, q.period);
         alertsPer.set(p, (alertsPer.get(p) ?? 0) + 1);
       }
-      const trendOrders = deps.orderStats(ctx, {
+      const trendOrders = await deps.orderStats(ctx, {
         orgUnitId: unit.id,
         period: q.period,
         from: span.from,
@@ -139,15 +142,19 @@ export function createReportService(deps: ReportDeps) {
         };
       });
 
+      const generatedAt = clock.now().toISOString();
+      const total = await row(unit, true);
+      const units: ReportRow[] = [];
+      for (const u of rowsOf) units.push(await row(u, false));
       return {
         orgUnitId: unit.id,
         orgName: unit.name,
         period: q.period,
         from,
         to,
-        generatedAt: clock.now().toISOString(),
-        total: row(unit, true),
-        units: rowsOf.map((u) => row(u, false)),
+        generatedAt,
+        total,
+        units,
         faults: QUALITY_KINDS.map((kind) => ({ kind, points: byKind.get(kind)?.size ?? 0 })),
         alertsByType: ALERT_TYPES.map((type) => ({ type, count: alerts.filter((a) => a.type === type).length })),
         alertsByLevel: ALERT_LEVELS.map((level) => ({ level, count: alerts.filter((a) => a.level === level).length })),

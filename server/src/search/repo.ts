@@ -1,5 +1,5 @@
 /** SQL for the place search: camera points by name, code or mounting address, always inside a scope. */
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 export interface PointHit {
@@ -14,24 +14,24 @@ export interface PointHit {
 
 const COLS = 'id, name, code, address, lon, lat, org_unit_id AS orgUnitId';
 
-export function createSearchRepo(db: SqlDb) {
+export function createSearchRepo(store: Store) {
   return {
     /** Points under `scope` whose name or code holds `q` (lower case), names that start with it first. */
-    points(scope: Scope, q: string, limit: number): PointHit[] {
+    async points(scope: Scope, q: string, limit: number): Promise<PointHit[]> {
       const [lo, hi] = pathRange(scope.path);
-      return db.all<PointHit>(
+      return store.all<PointHit>(
         `SELECT ${COLS} FROM camera_points
-         WHERE org_path >= ? AND org_path < ? AND (${db.containsSql('lower(name)')} OR ${db.containsSql("lower(COALESCE(code, ''))")})
+         WHERE org_path >= ? AND org_path < ? AND (${store.containsSql('lower(name)')} OR ${store.containsSql("lower(COALESCE(code, ''))")})
          ORDER BY CASE WHEN lower(name) LIKE ? ESCAPE '\\' THEN 0 ELSE 1 END, length(name), id LIMIT ?`,
         [lo, hi, q, q, `${q.replace(/[\\%_]/g, '\\$&')}%`, limit],
       );
     },
     /** Points under `scope` whose mounting address holds `q`. */
-    addresses(scope: Scope, q: string, limit: number): PointHit[] {
+    async addresses(scope: Scope, q: string, limit: number): Promise<PointHit[]> {
       const [lo, hi] = pathRange(scope.path);
-      return db.all<PointHit>(
+      return store.all<PointHit>(
         `SELECT ${COLS} FROM camera_points
-         WHERE org_path >= ? AND org_path < ? AND address IS NOT NULL AND ${db.containsSql('lower(address)')}
+         WHERE org_path >= ? AND org_path < ? AND address IS NOT NULL AND ${store.containsSql('lower(address)')}
          ORDER BY length(address), id LIMIT ?`,
         [lo, hi, q, limit],
       );

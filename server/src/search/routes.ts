@@ -15,9 +15,9 @@ export const placeSearchQuery = z
 
 export function searchRoutes(deps: { auth: AuthService; search: SearchService }): Router {
   const r = Router();
-  r.get('/search', deps.auth.requirePermission('camera.read'), (req, res) => {
+  r.get('/search', deps.auth.requirePermission('camera.read'), async (req, res) => {
     const q = parseOr400(placeSearchQuery, req.query);
-    res.json(deps.search.search(authOf(req), q.q, q.limit));
+    res.json(await deps.search.search(authOf(req), q.q, q.limit));
   });
   return r;
 }

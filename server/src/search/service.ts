@@ -36,7 +36,7 @@ function bboxOf(u: OrgUnit): Bbox | null {
 export function createSearchService(deps: { repo: SearchRepo; orgs: OrgRepo }) {
   const { repo, orgs } = deps;
   return {
-    search(ctx: AuthContext, text: string, limit: number): PlaceSearchResult[] {
+    async search(ctx: AuthContext, text: string, limit: number): Promise<PlaceSearchResult[]> {
       const q = text.toLowerCase();
       const unitName = (id: number) => orgs.byId(id)?.name ?? '';
       const units: PlaceSearchResult[] = orgs
@@ -58,7 +58,7 @@ export function createSearchService(deps: { repo: SearchRepo; orgs: OrgRepo }) {
             },
           ];
         });
-      const points: PlaceSearchResult[] = repo.points(ctx.scope, q, limit).map((p) => ({
+      const points: PlaceSearchResult[] = (await repo.points(ctx.scope, q, limit)).map((p) => ({
         kind: 'camera',
         id: p.id,
         name: p.name,
@@ -69,7 +69,7 @@ export function createSearchService(deps: { repo: SearchRepo; orgs: OrgRepo }) {
       // One hit per address: several cameras on one pole share it.
       const seen = new Set<string>();
       const addresses: PlaceSearchResult[] = [];
-      for (const p of repo.addresses(ctx.scope, q, limit * 2)) {
+      for (const p of await repo.addresses(ctx.scope, q, limit * 2)) {
         if (!p.address || seen.has(p.address)) continue;
         seen.add(p.address);
         addresses.push({

@@ -1,6 +1,7 @@
 /** SQL for wall screens and their kiosk tokens (migration 8). */
 import type { WallKioskTokenRecord, WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
-import type { SqlDb, SqlValue } from '../db/sqlite.ts';
+import type { SqlDb } from '../db/sqlite.ts';
+import type { SqlValue, Store } from '../db/store.ts';
 import { cameraFilterSql, type CameraFilter } from '../cameras/repo.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
@@ -60,9 +61,11 @@ export type WallPointRow = WallPointsResponse['points'][number];
 
 export type WallRepo = ReturnType<typeof createWallRepo>;
 
-export function createWallRepo(db: SqlDb, now: () => Date) {
-  const geoJson = (where: string, params: SqlValue[]): string => {
-    const r = db.get<{ j: string | null }>(
+export function createWallRepo(store: Store, now: () => Date) {
+  // The registry's filter SQL (cameras/repo.ts, still on the synchronous SqlDb) reads only `containsSql`.
+  const filterDb = { containsSql: store.containsSql } as Pick<SqlDb, 'containsSql'> as SqlDb;
+  const geoJson = async (where: string, params: SqlValue[]): Promise<string> => {
+    const r = await store.get<{ j: string | null }>(
       `SELECT json_group_array(json_object(
          'type', 'Feature',
          'geometry', json_object('type', 'Point', 'coordinates', json_array(round(lon, 6), round(lat, 6))),
@@ -76,87 +79,88 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
     );
     return `{"type":"FeatureCollection","features":${r?.j ?? '[]'}}`;
   };
-  const byIdAny = (id: number) => {
-    const r = db.get<ScreenRow>(`SELECT ${COLS} FROM wall_screens WHERE id = ?`, [id]);
+  const byIdAny = async (id: number) => {
+    const r = await store.get<ScreenRow>(`SELECT ${COLS} FROM wall_screens WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
   };
   return {
     /** Screens of the units under `path` (the caller's scope, or a lower unit inside it). */
-    list(path: string): WallScreen[] {
+    async list(path: string): Promise<WallScreen[]> {
       const [lo, hi] = pathRange(path);
-      return db
-        .all<ScreenRow>(`SELECT ${COLS} FROM wall_screens WHERE org_path >= ? AND org_path < ? ORDER BY org_path, id`, [
-          lo,
-          hi,
-        ])
-        .map(fromRow);
+      return (
+        await store.all<ScreenRow>(
+          `SELECT ${COLS} FROM wall_screens WHERE org_path >= ? AND org_path < ? ORDER BY org_path, id`,
+          [lo, hi],
+        )
+      ).map(fromRow);
     },
     /** A screen inside `scope`; out of scope is the same as missing. */
-    byId(scope: Scope, id: number): WallScreen | undefined {
-      const s = byIdAny(id);
+    async byId(scope: Scope, id: number): Promise<WallScreen | undefined> {
+      const s = await byIdAny(id);
       return s && s.orgPath.startsWith(scope.path) ? s : undefined;
     },
-    insert(s: { orgUnitId: number; orgPath: string; name: string; layout: WallLayout }): WallScreen {
+    async insert(s: { orgUnitId: number; orgPath: string; name: string; layout: WallLayout }): Promise<WallScreen> {
       const at = now().toISOString();
-      const { lastInsertRowid } = db.run(
+      const id = await store.insert(
         'INSERT INTO wall_screens (org_unit_id, org_path, name, layout_json, version, updated_at, created_at) VALUES (?, ?, ?, ?, 1, ?, ?)',
         [s.orgUnitId, s.orgPath, s.name, JSON.stringify(s.layout), at, at],
       );
-      const created = byIdAny(lastInsertRowid);
+      const created = await byIdAny(id);
       if (!created) throw new Error('wall screen vanished after insert');
       return created;
     },
     /** Saves a layout if the stored version is still `version`; undefined on a conflict. */
-    saveLayout(id: number, version: number, layout: WallLayout): WallScreen | undefined {
-      const { changes } = db.run(
+    async saveLayout(id: number, version: number, layout: WallLayout): Promise<WallScreen | undefined> {
+      const { changes } = await store.run(
         'UPDATE wall_screens SET layout_json = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?',
         [JSON.stringify(layout), now().toISOString(), id, version],
       );
-      return changes === 1 ? byIdAny(id) : undefined;
+      return changes === 1 ? await byIdAny(id) : undefined;
     },
     /** Deletes a screen and its kiosk tokens; the kiosk account's sessions are auth's to end (routes do). */
-    delete(id: number): void {
-      db.transaction(() => {
-        db.run('DELETE FROM wall_kiosk_tokens WHERE screen_id = ?', [id]);
-        db.run('DELETE FROM wall_screens WHERE id = ?', [id]);
+    async delete(id: number): Promise<void> {
+      await store.transaction(async () => {
+        await store.run('DELETE FROM wall_kiosk_tokens WHERE screen_id = ?', [id]);
+        await store.run('DELETE FROM wall_screens WHERE id = ?', [id]);
       });
     },
 
-    addKioskToken(screenId: number, tokenHash: string, userId: number, createdBy: number): void {
-      db.run(
+    async addKioskToken(screenId: number, tokenHash: string, userId: number, createdBy: number): Promise<void> {
+      await store.run(
         'INSERT INTO wall_kiosk_tokens (screen_id, token_hash, user_id, created_by, created_at) VALUES (?, ?, ?, ?, ?)',
         [screenId, tokenHash, userId, createdBy, now().toISOString()],
       );
     },
-    kioskToken(tokenHash: string): KioskToken | undefined {
-      const r = db.get<{ id: number; screen_id: number; user_id: number }>(
+    async kioskToken(tokenHash: string): Promise<KioskToken | undefined> {
+      const r = await store.get<{ id: number; screen_id: number; user_id: number }>(
         'SELECT id, screen_id, user_id FROM wall_kiosk_tokens WHERE token_hash = ? AND revoked_at IS NULL',
         [tokenHash],
       );
       return r ? { id: r.id, screenId: r.screen_id, userId: r.user_id } : undefined;
     },
     /** Every kiosk token issued for a screen, newest first: when, by whom, whether revoked (never the token). */
-    kioskTokens(screenId: number): WallKioskTokenRecord[] {
-      return db
-        .all<{ id: number; created_at: string; created_by: string | null; revoked_at: string | null }>(
+    async kioskTokens(screenId: number): Promise<WallKioskTokenRecord[]> {
+      return (
+        await store.all<{ id: number; created_at: string; created_by: string | null; revoked_at: string | null }>(
           `SELECT t.id, t.created_at, u.username AS created_by, t.revoked_at
            FROM wall_kiosk_tokens t LEFT JOIN users u ON u.id = t.created_by
            WHERE t.screen_id = ? ORDER BY t.id DESC`,
           [screenId],
         )
-        .map((r) => ({ id: r.id, createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at }));
+      ).map((r) => ({ id: r.id, createdAt: r.created_at, createdBy: r.created_by, revokedAt: r.revoked_at }));
     },
-    rename(id: number, name: string): WallScreen | undefined {
+    async rename(id: number, name: string): Promise<WallScreen | undefined> {
       // The layout's version stays: a rename must not make an open wall's next layout save conflict.
-      db.run('UPDATE wall_screens SET name = ?, updated_at = ? WHERE id = ?', [name, now().toISOString(), id]);
-      return byIdAny(id);
+      await store.run('UPDATE wall_screens SET name = ?, updated_at = ? WHERE id = ?', [name, now().toISOString(), id]);
+      return await byIdAny(id);
     },
     /** Revokes every kiosk token of a screen; the sessions they opened are ended by auth (routes do). */
-    revokeKiosk(screenId: number): number {
-      return db.run('UPDATE wall_kiosk_tokens SET revoked_at = ? WHERE screen_id = ? AND revoked_at IS NULL', [
-        now().toISOString(),
-        screenId,
-      ]).changes;
+    async revokeKiosk(screenId: number): Promise<number> {
+      const { changes } = await store.run(
+        'UPDATE wall_kiosk_tokens SET revoked_at = ? WHERE screen_id = ? AND revoked_at IS NULL',
+        [now().toISOString(), screenId],
+      );
+      return changes;
     },
 
     /**
@@ -166,9 +170,9 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
      * JSON.stringify, and the event loop is blocked that much less (the map's
      * basemap request waits behind it). PostgreSQL: json_agg(json_build_array(…)).
      */
-    pointsJson(path: string): string {
+    async pointsJson(path: string): Promise<string> {
       const [lo, hi] = pathRange(path);
-      const r = db.get<{ j: string | null }>(
+      const r = await store.get<{ j: string | null }>(
         `SELECT json_group_array(json_array(id, lon, lat, network_id, status, direction, fov, ptz, org_unit_id, name)) AS j
          FROM camera_points WHERE org_path >= ? AND org_path < ?`,
         [lo, hi],
@@ -183,22 +187,22 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
      * rounded to 6 decimals (~0.1 m), a fifth less to send and parse. PostgreSQL:
      * json_build_object / json_agg.
      */
-    pointsGeoJson(path: string): string {
+    pointsGeoJson(path: string): Promise<string> {
       const [lo, hi] = pathRange(path);
       return geoJson('org_path >= ? AND org_path < ?', [lo, hi]);
     },
     /** The same for the points of the registry's filter inside `scope` (the registry map's source). */
-    pointsGeoJsonFiltered(scope: Scope, filter: CameraFilter): string {
-      const where = cameraFilterSql(db, scope, filter);
+    pointsGeoJsonFiltered(scope: Scope, filter: CameraFilter): Promise<string> {
+      const where = cameraFilterSql(filterDb, scope, filter);
       return geoJson(where.sql, where.params);
     },
     /**
      * Rows `[id, lon, lat, network_id, status]` of the jurisdiction under `path`, or of the registry's
      * filter inside a scope: the map's binary point feed (api/point-feed.ts) is built from them.
      */
-    pointFeedRows(path: string): SqlValue[][] {
+    pointFeedRows(path: string): Promise<SqlValue[][]> {
       const [lo, hi] = pathRange(path);
-      return db.rows(
+      return store.rows(
         'SELECT id, lon, lat, network_id, status FROM camera_points WHERE org_path >= ? AND org_path < ?',
         [lo, hi],
       );
@@ -217,11 +221,11 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
       let after: [SqlValue, SqlValue] | null = null;
       for (;;) {
         const part: SqlValue[][] = after
-          ? db.rows(
+          ? await store.rows(
               'SELECT id, lon, lat, network_id, status, org_path FROM camera_points WHERE org_path >= ? AND org_path < ? AND (org_path, id) > (?, ?) ORDER BY org_path, id LIMIT ?',
               [lo, hi, after[0], after[1], chunk],
             )
-          : db.rows(
+          : await store.rows(
               'SELECT id, lon, lat, network_id, status, org_path FROM camera_points WHERE org_path >= ? AND org_path < ? ORDER BY org_path, id LIMIT ?',
               [lo, hi, chunk],
             );
@@ -237,9 +241,9 @@ export function createWallRepo(db: SqlDb, now: () => Date) {
         await pause();
       }
     },
-    pointFeedRowsFiltered(scope: Scope, filter: CameraFilter): SqlValue[][] {
-      const where = cameraFilterSql(db, scope, filter);
-      return db.rows(`SELECT id, lon, lat, network_id, status FROM camera_points WHERE ${where.sql}`, where.params);
+    pointFeedRowsFiltered(scope: Scope, filter: CameraFilter): Promise<SqlValue[][]> {
+      const where = cameraFilterSql(filterDb, scope, filter);
+      return store.rows(`SELECT id, lon, lat, network_id, status FROM camera_points WHERE ${where.sql}`, where.params);
     },
   };
 }

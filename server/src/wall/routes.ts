@@ -32,13 +32,13 @@ export function wallRoutes(deps: { auth: AuthService; wall: WallService }): Rout
   const read = auth.requirePermission('wall.read');
   const write = auth.requirePermission('wall.write');
 
-  r.get('/walls', read, (req, res) => {
+  r.get('/walls', read, async (req, res) => {
     const q = parseOr400(listQuery, req.query);
-    res.json(wall.list(authOf(req), q.orgUnitId) satisfies WallScreenView[]);
+    res.json((await wall.list(authOf(req), q.orgUnitId)) satisfies WallScreenView[]);
   });
 
-  r.get('/walls/points', read, (req, res) => {
-    res.type('application/json').send(`{"points":${wall.pointsJson(authOf(req))}}`);
+  r.get('/walls/points', read, async (req, res) => {
+    res.type('application/json').send(`{"points":${await wall.pointsJson(authOf(req))}}`);
   });
   // The maps' source (issue 15): the same points as columns of typed arrays, 14 bytes a point, which the
   // browser clusters itself (client/src/map/). Scoped like every point list: a township's feed, and so
@@ -50,67 +50,67 @@ export function wallRoutes(deps: { auth: AuthService; wall: WallService }): Rout
     res.type(POINT_FEED_MIME).send(Buffer.from(feed.buffer, feed.byteOffset, feed.byteLength));
   });
   // With the registry's filters it is the registry map's source: every point of the selection, not one page (issue 17).
-  r.get('/walls/points.geojson', read, (req, res) => {
+  r.get('/walls/points.geojson', read, async (req, res) => {
     const ctx = authOf(req);
     const filter = wall.pointFilter(ctx, parseOr400(pointFilterQuery, req.query));
-    res.type('application/geo+json').send(wall.pointsGeoJson(ctx, filter));
+    res.type('application/geo+json').send(await wall.pointsGeoJson(ctx, filter));
   });
 
-  r.post('/walls', write, (req, res) => {
-    const view = wall.create(by(req), parseOr400(createBody, req.body));
+  r.post('/walls', write, async (req, res) => {
+    const view = await wall.create(by(req), parseOr400(createBody, req.body));
     res.status(201).location(`/api/v1/walls/${view.id}`).json(view);
   });
 
-  r.get('/walls/:id', read, (req, res) => {
-    res.json(wall.get(authOf(req), idOf(req)));
+  r.get('/walls/:id', read, async (req, res) => {
+    res.json(await wall.get(authOf(req), idOf(req)));
   });
 
-  r.put('/walls/:id/layout', write, (req, res) => {
+  r.put('/walls/:id/layout', write, async (req, res) => {
     const ctx = authOf(req);
     // The screen first: a missing one is 404 whatever the body.
-    const screen = wall.screen(ctx, idOf(req));
-    res.json(wall.saveLayout(ctx, screen, parseOr400(layoutBody, req.body)));
+    const screen = await wall.screen(ctx, idOf(req));
+    res.json(await wall.saveLayout(ctx, screen, parseOr400(layoutBody, req.body)));
   });
 
-  r.patch('/walls/:id', write, (req, res) => {
+  r.patch('/walls/:id', write, async (req, res) => {
     const actor = by(req);
-    const screen = wall.screen(actor.ctx, idOf(req));
-    res.json(wall.rename(actor, screen, parseOr400(renameBody, req.body).name));
+    const screen = await wall.screen(actor.ctx, idOf(req));
+    res.json(await wall.rename(actor, screen, parseOr400(renameBody, req.body).name));
   });
 
-  r.delete('/walls/:id', write, (req, res) => {
-    wall.remove(by(req), idOf(req));
+  r.delete('/walls/:id', write, async (req, res) => {
+    await wall.remove(by(req), idOf(req));
     res.status(204).end();
   });
 
   // ------------------------------------------------------------ kiosk
 
-  r.post('/walls/:id/kiosk-token', write, (req, res) => {
-    res.status(201).json(wall.issueKioskToken(by(req), idOf(req)));
+  r.post('/walls/:id/kiosk-token', write, async (req, res) => {
+    res.status(201).json(await wall.issueKioskToken(by(req), idOf(req)));
   });
 
-  r.get('/walls/:id/kiosk-tokens', write, (req, res) => {
-    res.json(wall.kioskTokens(authOf(req), idOf(req)));
+  r.get('/walls/:id/kiosk-tokens', write, async (req, res) => {
+    res.json(await wall.kioskTokens(authOf(req), idOf(req)));
   });
 
-  r.delete('/walls/:id/kiosk-token', write, (req, res) => {
-    wall.revokeKiosk(by(req), idOf(req));
+  r.delete('/walls/:id/kiosk-token', write, async (req, res) => {
+    await wall.revokeKiosk(by(req), idOf(req));
     res.status(204).end();
   });
 
   // The URL a kiosk PC opens (chromium --kiosk <url>): signs in and lands on its screen.
-  r.get('/walls/kiosk/:token', (req, res) => {
+  r.get('/walls/kiosk/:token', async (req, res) => {
     const { token } = parseOr400(kioskBody, { token: req.params['token'] });
-    const done = wall.kioskSignIn(token, req.ip ?? null, true, (user, ttlMs) =>
+    const done = await wall.kioskSignIn(token, req.ip ?? null, true, (user, ttlMs) =>
       auth.openSession(req, res, user, ttlMs),
     );
     if (!done) throw badKioskToken();
     res.redirect(303, `/wall/${done.screen.id}?kiosk=1`);
   });
 
-  r.post('/walls/kiosk', (req, res) => {
+  r.post('/walls/kiosk', async (req, res) => {
     const { token, cookie } = parseOr400(kioskPostBody, req.body);
-    const done = wall.kioskSignIn(token, req.ip ?? null, cookie, (user, ttlMs) =>
+    const done = await wall.kioskSignIn(token, req.ip ?? null, cookie, (user, ttlMs) =>
       auth.openSession(req, cookie ? res : null, user, ttlMs),
     );
     if (!done) throw badKioskToken();

@@ -64,8 +64,8 @@ export function createWallService(deps: WallServiceDeps) {
     return view;
   };
 
-  const screenOr404 = (ctx: AuthContext, id: number): WallScreen => {
-    const s = walls.byId(ctx.scope, id);
+  const screenOr404 = async (ctx: AuthContext, id: number): Promise<WallScreen> => {
+    const s = await walls.byId(ctx.scope, id);
     if (!s) throw notFound('wall screen');
     return s;
   };
@@ -96,7 +96,7 @@ export function createWallService(deps: WallServiceDeps) {
 
   return {
     /** Screens of the caller's jurisdiction, or of a lower unit inside it (调阅). */
-    list(ctx: AuthContext, orgUnitId: number | undefined): WallScreenView[] {
+    async list(ctx: AuthContext, orgUnitId: number | undefined): Promise<WallScreenView[]> {
       let path = ctx.scope.path;
       if (orgUnitId !== undefined) {
         // A higher level looking at a lower level's screens (调阅): only inside its own jurisdiction.
@@ -104,11 +104,11 @@ export function createWallService(deps: WallServiceDeps) {
         if (!unit || !inScope(ctx.scope, unit.path)) throw notFound('org unit');
         path = unit.path;
       }
-      return walls.list(path).map(screenView);
+      return (await walls.list(path)).map(screenView);
     },
 
     /** The JSON text of the compact point rows of the caller's jurisdiction. */
-    pointsJson(ctx: AuthContext): string {
+    pointsJson(ctx: AuthContext): Promise<string> {
       return walls.pointsJson(ctx.scope.path);
     },
 
@@ -134,17 +134,17 @@ export function createWallService(deps: WallServiceDeps) {
     /** The point feed's rows; the wall's whole jurisdiction (the big one) in chunks that let other requests through. */
     async pointFeedRows(ctx: AuthContext, filter: CameraFilter): Promise<SqlValue[][]> {
       return Object.keys(filter).length
-        ? walls.pointFeedRowsFiltered(ctx.scope, filter)
+        ? await walls.pointFeedRowsFiltered(ctx.scope, filter)
         : await walls.pointFeedRowsChunked(ctx.scope.path, FEED_CHUNK_ROWS, () => new Promise((r) => setImmediate(r)));
     },
 
-    pointsGeoJson(ctx: AuthContext, filter: CameraFilter): string {
+    pointsGeoJson(ctx: AuthContext, filter: CameraFilter): Promise<string> {
       return Object.keys(filter).length
         ? walls.pointsGeoJsonFiltered(ctx.scope, filter)
         : walls.pointsGeoJson(ctx.scope.path);
     },
 
-    create(by: WallActor, body: CreateWallBody): WallScreenView {
+    async create(by: WallActor, body: CreateWallBody): Promise<WallScreenView> {
       const { ctx } = by;
       const unit = orgs.byId(body.orgUnitId ?? ctx.orgUnit.id);
       if (!unit || !inScope(ctx.scope, unit.path)) {
@@ -152,7 +152,7 @@ export function createWallService(deps: WallServiceDeps) {
       }
       const layout = body.layout ?? emptyLayout();
       if (body.layout) checkCameras(ctx, unit, layout, 'layout');
-      const screen = walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
+      const screen = await walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
       recordOk(by, 'wall.create', screen.id, { name: screen.name, orgUnitId: unit.id });
       return screenView(screen);
     },
@@ -160,17 +160,17 @@ export function createWallService(deps: WallServiceDeps) {
     /** A screen inside the caller's jurisdiction; 404 alike for a missing one and one elsewhere. */
     screen: screenOr404,
 
-    get(ctx: AuthContext, id: number): WallScreenView {
-      return screenView(screenOr404(ctx, id));
+    async get(ctx: AuthContext, id: number): Promise<WallScreenView> {
+      return screenView(await screenOr404(ctx, id));
     },
 
     /** Saves a layout on the version the caller read (409 when it was saved meanwhile). */
-    saveLayout(ctx: AuthContext, screen: WallScreen, body: LayoutBody): WallScreenView {
+    async saveLayout(ctx: AuthContext, screen: WallScreen, body: LayoutBody): Promise<WallScreenView> {
       const { id } = screen;
       checkCameras(ctx, { id: screen.orgUnitId, path: screen.orgPath }, body.layout, 'layout');
-      const saved = walls.saveLayout(id, body.version, body.layout);
+      const saved = await walls.saveLayout(id, body.version, body.layout);
       if (!saved) {
-        const current = walls.byId(ctx.scope, id);
+        const current = await walls.byId(ctx.scope, id);
         if (!current) throw notFound('wall screen');
         throw conflict(`version: the screen was saved meanwhile (now version ${current.version})`, [
           { path: 'version', message: `stale; the current version is ${current.version}` },
@@ -179,20 +179,20 @@ export function createWallService(deps: WallServiceDeps) {
       return changed(saved);
     },
 
-    rename(by: WallActor, screen: WallScreen, name: string): WallScreenView {
+    async rename(by: WallActor, screen: WallScreen, name: string): Promise<WallScreenView> {
       const { id } = screen;
-      const renamed = walls.rename(id, name);
+      const renamed = await walls.rename(id, name);
       if (!renamed) throw notFound('wall screen');
       recordOk(by, 'wall.rename', id, { from: screen.name, name: renamed.name });
       return changed(renamed);
     },
 
-    remove(by: WallActor, id: number): void {
-      const screen = screenOr404(by.ctx, id);
+    async remove(by: WallActor, id: number): Promise<void> {
+      const screen = await screenOr404(by.ctx, id);
       // The kiosk account dies with its screen: disabled (its audit rows keep the
       // name) and signed out. Found first: the delete clears its screen column.
       const kiosk = users.byKioskScreen(id);
-      walls.delete(id);
+      await walls.delete(id);
       if (kiosk) {
         users.update(kiosk.id, { disabled: true });
         auth.endSessions({ userId: kiosk.id }, 'revoked');
@@ -202,8 +202,8 @@ export function createWallService(deps: WallServiceDeps) {
 
     // ------------------------------------------------------------ kiosk
 
-    issueKioskToken(by: WallActor, id: number): WallKioskTokenIssued {
-      const screen = screenOr404(by.ctx, id);
+    async issueKioskToken(by: WallActor, id: number): Promise<WallKioskTokenIssued> {
+      const screen = await screenOr404(by.ctx, id);
       // One viewer account per screen, in the screen's own unit: the kiosk sees
       // what that unit sees, and may only look. Tied to the screen by a column,
       // never found by its name (a name can be taken; ids are never reused).
@@ -214,7 +214,7 @@ export function createWallService(deps: WallServiceDeps) {
         user = users.update(user.id, { orgUnitId: screen.orgUnitId, disabled: false }) ?? user;
       }
       const token = randomBytes(32).toString('base64url');
-      walls.addKioskToken(screen.id, hashToken(token), user.id, by.ctx.user.id);
+      await walls.addKioskToken(screen.id, hashToken(token), user.id, by.ctx.user.id);
       recordOk(by, 'wall.kiosk.issue', screen.id);
       return {
         screenId: screen.id,
@@ -224,14 +224,14 @@ export function createWallService(deps: WallServiceDeps) {
       };
     },
 
-    kioskTokens(ctx: AuthContext, id: number) {
-      screenOr404(ctx, id);
-      return walls.kioskTokens(id);
+    async kioskTokens(ctx: AuthContext, id: number) {
+      await screenOr404(ctx, id);
+      return await walls.kioskTokens(id);
     },
 
-    revokeKiosk(by: WallActor, id: number): void {
-      screenOr404(by.ctx, id);
-      const revoked = walls.revokeKiosk(id);
+    async revokeKiosk(by: WallActor, id: number): Promise<void> {
+      await screenOr404(by.ctx, id);
+      const revoked = await walls.revokeKiosk(id);
       const kiosk = users.byKioskScreen(id);
       if (kiosk) auth.endSessions({ userId: kiosk.id }, 'revoked');
       recordOk(by, 'wall.kiosk.revoke', id, { revoked });
@@ -241,16 +241,16 @@ export function createWallService(deps: WallServiceDeps) {
      * Opens a viewing-only session for the token's screen; undefined when the token is unknown or revoked.
      * `open` opens the session itself (the routes' side: with or without the cookie, as `cookie` says).
      */
-    kioskSignIn(
+    async kioskSignIn(
       token: string,
       ip: string | null,
       cookie: boolean,
       open: (user: User, ttlMs: number) => { token: string; expiresAt: Date },
-    ): { screen: WallScreen; login: LoginResponse } | undefined {
-      const kiosk = walls.kioskToken(hashToken(token));
+    ): Promise<{ screen: WallScreen; login: LoginResponse } | undefined> {
+      const kiosk = await walls.kioskToken(hashToken(token));
       const user = kiosk ? users.byId(kiosk.userId) : undefined;
       const org = user ? orgs.byId(user.orgUnitId) : undefined;
-      const screen = kiosk && org ? walls.byId({ orgUnitId: org.id, path: org.path }, kiosk.screenId) : undefined;
+      const screen = kiosk && org ? await walls.byId({ orgUnitId: org.id, path: org.path }, kiosk.screenId) : undefined;
       if (
         !kiosk ||
         !user ||
