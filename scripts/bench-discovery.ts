@@ -108,14 +108,14 @@ async function startPlatform(work: string, health: { concurrency: number }) {
     secrets,
     log: createLogger('error'),
   });
-  const tree = seedOrgTree(server.app.repos.orgs, {
+  const tree = await seedOrgTree(server.app.repos.orgs, {
     seed: 1,
     townships: 8,
     villagesPerTownship: 5,
     cameras: 0,
     center: [118.8, 30.95],
   });
-  server.app.repos.users.insert({
+  await server.app.repos.users.insert({
     username: 'tech',
     displayName: 't',
     passwordHash: await hashPassword(PASSWORD),
@@ -205,14 +205,16 @@ async function main() {
       })),
     );
     const sweep = await h.server.app.health.sweep();
-    const online = h.server.app.health.onlineRate({ orgUnitId: h.tree.county.id, path: h.tree.county.path }).overall;
+    const online = (await h.server.app.health.onlineRate({ orgUnitId: h.tree.county.id, path: h.tree.county.path }))
+      .overall;
     if (sweep.checked !== 5000) throw new Error(`sweep checked ${sweep.checked}`);
     const counts = `${online.online} online, ${online.degraded} degraded, ${online.offline} offline of ${online.total}`;
     // Every camera works: a sweep that found them offline (refused, timed out) is fast and wrong (issue 12).
     if (online.online !== 5000) {
-      const reasons = h.server.app.repos.cameras
-        .search({ orgUnitId: h.tree.county.id, path: h.tree.county.path }, {}, 0, 5000)
-        .rows.filter((c) => c.status !== 'online')
+      const reasons = (
+        await h.server.app.repos.cameras.search({ orgUnitId: h.tree.county.id, path: h.tree.county.path }, {}, 0, 5000)
+      ).rows
+        .filter((c) => c.status !== 'online')
         .slice(0, 5)
         .map((c) => c.statusReason);
       throw new Error(`health sweep: ${counts}; e.g. ${JSON.stringify(reasons)}`);

@@ -68,7 +68,7 @@ try {
   const villages = all.filter((u) => u.level === 'village');
   const township = all.filter((u) => u.level === 'township').sort((a, b) => a.id - b.id)[0]!;
   // The service takes the caller's context; one per org unit stands in for its duty operator.
-  const countyCtx = t.server.app.auth.resolveToken(await t.login('county'))!;
+  const countyCtx = (await t.server.app.auth.resolveToken(await t.login('county')))!;
   const ctxOf = new Map<number, AuthContext>();
   const ctx = (u: OrgUnit): AuthContext => {
     let c = ctxOf.get(u.id);

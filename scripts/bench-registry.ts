@@ -58,11 +58,23 @@ async function timed(url: string, token: string): Promise<number> {
 const dbFile = path.join(work, 'ccc.db');
 let server = await start(dbFile);
 const { orgs, cameras, users } = server.app.repos;
-const tree = seedOrgTree(orgs, { seed: 1, townships: 8, villagesPerTownship: 5, cameras: 0, center: [118.8, 30.95] });
-cameras.insertMany(demoCameraFields(tree.villages, N, 42, secrets));
+const tree = await seedOrgTree(orgs, {
+  seed: 1,
+  townships: 8,
+  villagesPerTownship: 5,
+  cameras: 0,
+  center: [118.8, 30.95],
+});
+await cameras.insertMany(demoCameraFields(tree.villages, N, 42, secrets));
 const hash = await hashPassword('bench-password');
-users.insert({ username: 'admin', displayName: 'a', passwordHash: hash, role: 'admin', orgUnitId: tree.county.id });
-users.insert({
+await users.insert({
+  username: 'admin',
+  displayName: 'a',
+  passwordHash: hash,
+  role: 'admin',
+  orgUnitId: tree.county.id,
+});
+await users.insert({
   username: 'town',
   displayName: 't',
   passwordHash: hash,
@@ -109,7 +121,7 @@ bench('registry.search.p95', pct(searchMs, 95), 'ms');
 bench('registry.bbox.p50', pct(bboxMs, 50), 'ms');
 bench('registry.bbox.p95', pct(bboxMs, 95), 'ms');
 await server.close();
-server.app.db.close();
+server.app.db?.close();
 
 // 2. Start-up to ready of the real entry point on that 50,000-point database.
 const startups: number[] = [];
@@ -143,14 +155,14 @@ bench('server.startup', pct(startups, 50) / 1000, 's');
 // 3. Import of a 50,000-row ledger into an empty registry with the same org tree.
 const importDb = path.join(work, 'import.db');
 server = await start(importDb);
-const t2 = seedOrgTree(server.app.repos.orgs, {
+const t2 = await seedOrgTree(server.app.repos.orgs, {
   seed: 1,
   townships: 8,
   villagesPerTownship: 5,
   cameras: 0,
   center: [118.8, 30.95],
 });
-server.app.repos.users.insert({
+await server.app.repos.users.insert({
   username: 'admin',
   displayName: 'a',
   passwordHash: hash,
@@ -252,5 +264,5 @@ console.log(
 );
 bench('registry.import200k', bigS, 's');
 await server.close();
-server.app.db.close();
+server.app.db?.close();
 rmSync(work, { recursive: true, force: true });

@@ -55,6 +55,7 @@ import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
 import { sqliteStore, type Store } from './db/store.ts';
+import { migratePostgres } from './db/postgres-schema.ts';
 import { createClusterLease, createLeaseRepo, createSharedCounters, LEASES, newHolderId } from './cluster/index.ts';
 import { createDispatchRepo, createDispatchService, dispatchRoutes, ORDER_UPLOAD_PATH } from './dispatch/index.ts';
 import { createDiscoveryRepo } from './discovery/repo.ts';
@@ -89,8 +90,12 @@ import {
 /** Everything with a side effect, built by the entry file (or a test). */
 export interface AppDeps {
   config: AppConfig;
-  db: SqlDb;
-  /** The asynchronous surface over `db` (made here when absent); one per connection. */
+  /**
+   * The embedded database (SQLite): its migrations run on it, and the store is made over it when `store` is
+   * absent. Absent on PostgreSQL, where `store` is the pool (db/postgres.ts) and migrations run through it.
+   */
+  db?: SqlDb | undefined;
+  /** The asynchronous storage surface; one per connection (made over `db` when absent). */
   store?: Store;
   clock: Clock;
   secrets: SecretBox;
@@ -160,16 +165,18 @@ function refusePromiseBodies(_req: Request, res: Response, next: NextFunction): 
 }
 
 /** Builds the application from its dependencies. Nothing here opens a port. */
-export function createApp(deps: AppDeps) {
-  const { config, db, clock, secrets, log } = deps;
+export async function createApp(deps: AppDeps) {
+  const { config, clock, secrets, log } = deps;
   const metrics = deps.metrics ?? createMetrics();
   const now = () => clock.now();
-  migrate(db, now);
+  if (!deps.db && !deps.store) throw new Error('createApp: a database (db) or a store is required');
+  if (deps.db) migrate(deps.db, now);
+  else await migratePostgres(deps.store!, now);
   // Several instances on one database: the periodic passes run where their lease is held (issue 13).
   const holder = newHolderId();
   // The asynchronous store (db/store.ts) over the same connection: one per app (its transactions exclude
   // statements from outside them). Repositories move onto it module by module (db/README.md).
-  const store = deps.store ?? sqliteStore(db);
+  const store = deps.store ?? sqliteStore(deps.db!);
   const leases = createLeaseRepo(store);
   const lease = (name: string) =>
     createClusterLease({ repo: leases, name, holder, ttlMs: config.cluster.leaseTtlSeconds * 1000, clock, log });
@@ -180,23 +187,24 @@ export function createApp(deps: AppDeps) {
   };
   // Login, alert-ingest and PTZ limits: in Redis (shared) when configured, per instance while it is away.
   const counters = createSharedCounters({ redisUrl: config.redis.url, keyPrefix: config.redis.keyPrefix, clock, log });
-  const orgs = createOrgRepo(db, now);
-  const networks = createNetworkRepo(db);
-  networks.sync([...BUILTIN_NETWORKS, ...config.extraNetworks.map((n) => ({ ...n, builtin: false }))]);
-  const cameras = createCameraRepo(db, now, () =>
+  const orgs = createOrgRepo(store, now);
+  await orgs.load();
+  const networks = createNetworkRepo(store);
+  await networks.sync([...BUILTIN_NETWORKS, ...config.extraNetworks.map((n) => ({ ...n, builtin: false }))]);
+  const cameras = createCameraRepo(store, now, () =>
     orgs
       .all()
       .filter((u) => u.parentId === null)
       .map((u) => u.path),
   );
-  const users = createUserRepo(db, now);
-  const sessions = createSessionRepo(db, now);
-  const audit = createAuditLog(db, now);
+  const users = createUserRepo(store, now);
+  const sessions = createSessionRepo(store, now);
+  const audit = createAuditLog(store, now);
   const bus = createEventBus((err) => log.error('event listener failed', { err: String(err) }));
   const auth = createAuthService({ config, users, sessions, orgs, audit, clock, bus, counters });
-  const cameraService = createCameraService({ cameras, orgs, networks, secrets, audit, events: bus });
+  const cameraService = createCameraService({ store, cameras, orgs, networks, secrets, audit, events: bus });
   // An import a crash cut short is removed whole (issue 12: imports are written in chunks).
-  cameraService.recoverImports();
+  await cameraService.recoverImports();
   const discovery = createDiscoveryService({
     store,
     repo: createDiscoveryRepo(store, now),
@@ -209,7 +217,8 @@ export function createApp(deps: AppDeps) {
     clock,
     log,
   });
-  const ingest = createIngestService({ db, cameras, cameraService, audit, bus, clock, log, config: config.ingest });
+  const ingest = createIngestService({ store, cameras, cameraService, audit, bus, clock, log, config: config.ingest });
+  await ingest.init();
   const health = createHealthService({
     cameras,
     orgs,
@@ -260,7 +269,7 @@ export function createApp(deps: AppDeps) {
   const alertMedia: AlertMedia = {
     // `relay` is built below; alerts call this only after start-up.
     async snapshot(cameraId) {
-      const c = cameras.byId(WHOLE_REGISTRY, cameraId);
+      const c = await cameras.byId(WHOLE_REGISTRY, cameraId);
       if (!c) throw new Error(`camera ${cameraId} is gone`);
       return relay.capture(c);
     },
@@ -329,7 +338,7 @@ export function createApp(deps: AppDeps) {
     validateUrl: deps.validateStreamUrl ?? ((url) => ({ ok: true, url })),
     // Occlusion and scene change as 四色预警 (blue/yellow by config): ONVIF's tamper is the same event.
     raiseAlert: async ({ camera, kind, level }) => {
-      const point = cameras.byId(WHOLE_REGISTRY, camera.id);
+      const point = await cameras.byId(WHOLE_REGISTRY, camera.id);
       if (!point) return;
       await alerts.raise({
         type: 'tamper',
@@ -392,7 +401,7 @@ export function createApp(deps: AppDeps) {
     startTimeoutMs: config.relay.startTimeoutMs,
   });
   const relay = createRelayService({
-    db,
+    store,
     cameras,
     secrets,
     audit,
@@ -459,9 +468,9 @@ export function createApp(deps: AppDeps) {
     next();
   });
   api.get('/health/live', (_req, res) => void res.json({ status: 'alive' }));
-  api.get('/health/ready', (_req, res) => {
+  api.get('/health/ready', async (_req, res) => {
     try {
-      const v = db.get<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')?.v;
+      const v = Number((await store.get<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations'))?.v);
       if (v !== LATEST_SCHEMA_VERSION) throw new Error(`schema ${v} != ${LATEST_SCHEMA_VERSION}`);
       res.json({ status: 'ready', checks: { database: 'ok', schema: v } });
     } catch (err) {
@@ -635,7 +644,7 @@ export function createApp(deps: AppDeps) {
 
   return {
     app,
-    db,
+    db: deps.db,
     store,
     repos: { orgs, networks, cameras, users, sessions, audit },
     auth,
@@ -662,7 +671,7 @@ export function createApp(deps: AppDeps) {
   };
 }
 
-export type App = ReturnType<typeof createApp>;
+export type App = Awaited<ReturnType<typeof createApp>>;
 
 export interface RunningServer {
   url: string;
@@ -680,7 +689,7 @@ export interface RunningServer {
 
 /** Creates the app, listens, attaches Socket.IO. Port 0 picks a free port (tests). */
 export async function startServer(deps: AppDeps): Promise<RunningServer> {
-  const app = createApp(deps);
+  const app = await createApp(deps);
   const http = createServer(app.app);
   http.headersTimeout = 20_000;
   http.requestTimeout = 120_000;
@@ -688,6 +697,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     ? await connectRedisFanout({ url: deps.config.redis.url, keyPrefix: deps.config.redis.keyPrefix, log: deps.log })
     : null;
   const realtime = attachRealtime(http, {
+    log: deps.log,
     auth: app.auth,
     bus: app.bus,
     cameras: app.cameraService,
@@ -746,7 +756,13 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     }
   }
   const host = deps.config.server.host.includes(':') ? `[${deps.config.server.host}]` : deps.config.server.host;
-  const sweep = setInterval(() => app.repos.sessions.deleteExpired(), 10 * 60_000);
+  const sweep = setInterval(
+    () =>
+      void app.repos.sessions
+        .deleteExpired()
+        .catch((err: unknown) => deps.log.warn('expired sessions not removed', { err: String(err) })),
+    10 * 60_000,
+  );
   sweep.unref();
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,

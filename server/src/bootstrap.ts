@@ -31,11 +31,11 @@ export async function bootstrap(
     );
     return seeded ? 'demo' : 'none';
   }
-  if (orgs.all().length > 0 || users.count() > 0) return 'none';
-  const root = orgs.insert({ parentId: null, code: '000000000000', name: '本县', level: 'county' });
+  if (orgs.all().length > 0 || (await users.count()) > 0) return 'none';
+  const root = await orgs.insert({ parentId: null, code: '000000000000', name: '本县', level: 'county' });
   const given = process.env.CCC_ADMIN_PASSWORD;
   const password = given && given.length >= 8 ? given : randomBytes(12).toString('base64url');
-  users.insert({
+  await users.insert({
     username: 'admin',
     displayName: 'Administrator',
     passwordHash: await hashPassword(password),

@@ -39,6 +39,7 @@ const [
   { createStreamsEngine, platformFfmpeg },
   { validateSourceUrl },
   { openSqlite },
+  { openPostgres },
   { bootstrap },
   { createLogger, systemClock },
   { createPictureProbe },
@@ -50,6 +51,7 @@ const [
   import('./relay/streams-engine.ts'),
   import('../../streams/src/index.ts'),
   import('./db/sqlite.ts'),
+  import('./db/postgres.ts'),
   import('./bootstrap.ts'),
   import('./http/logger.ts'),
   import('./quality/probe.ts'),
@@ -59,7 +61,26 @@ const [
 
 const log = createLogger(config.log.level);
 const resolveData = (p: string) => (path.isAbsolute(p) ? p : path.resolve(root, p));
-const db = openSqlite(config.storage.sqlite.path === ':memory:' ? ':memory:' : resolveData(config.storage.sqlite.path));
+// The embedded database (SQLite), or PostgreSQL for several instances on one database (issue 13).
+const onPostgres = config.storage.driver === 'postgres';
+const db = onPostgres
+  ? undefined
+  : openSqlite(config.storage.sqlite.path === ':memory:' ? ':memory:' : resolveData(config.storage.sqlite.path));
+let pgStore: Awaited<ReturnType<typeof openPostgres>> | undefined;
+if (onPostgres) {
+  try {
+    pgStore = await openPostgres({
+      url: config.storage.postgres.url,
+      max: config.storage.postgres.poolSize,
+      applicationName: 'county-video-command-center',
+    });
+  } catch (err) {
+    // The URL's password never reaches the log.
+    const where = config.storage.postgres.url.replace(/\/\/[^@/]*@/, '//');
+    process.stderr.write(`PostgreSQL at ${where} cannot be reached: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
 const secretKey = loadSecretKey(process.env.CCC_SECRET_KEY, resolveData(config.security.keyFile));
 const secrets = createSecretBox(secretKey);
 // Stream tokens get their own key, derived so that tokens survive a restart but cannot unseal credentials.
@@ -69,8 +90,11 @@ let relayEngine: StreamsEngine | null = null;
 try {
   // The relay's root is named by this installation's data, not by the port (issue 12): a restart on another
   // port finds, by their run ids, the ffmpeg a killed predecessor left behind.
-  const dbFile =
-    config.storage.sqlite.path === ':memory:' ? `memory-${process.pid}` : resolveData(config.storage.sqlite.path);
+  const dbFile = onPostgres
+    ? config.storage.postgres.url.replace(/\/\/[^@/]*@/, '//')
+    : config.storage.sqlite.path === ':memory:'
+      ? `memory-${process.pid}`
+      : resolveData(config.storage.sqlite.path);
   const instance = `data-${createHash('sha1').update(dbFile).digest('hex').slice(0, 12)}`;
   relayEngine = createStreamsEngine(config.relay, log, instance);
   // A predecessor killed with -9 leaves ffmpeg running: end those before starting anew.
@@ -115,6 +139,7 @@ const server = await startServer({
   pictureProbe,
   config,
   db,
+  ...(pgStore ? { store: pgStore } : {}),
   clock: systemClock,
   secrets,
   log,
@@ -138,7 +163,7 @@ const server = await startServer({
         ? await (
             await import('./demo/simulated-county.ts')
           ).startDemoSimulator({
-            db,
+            store: app.store,
             secrets,
             clipDir: resolveData(config.demo.clipDir),
             log,
@@ -157,10 +182,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     log.info('shutting down', { signal: sig });
     const force = setTimeout(() => process.exit(1), 5000);
     force.unref();
-    void Promise.all([server.close(), sim?.stop()]).then(() => {
-      db.close();
-      process.exit(0);
-    });
+    void Promise.all([server.close(), sim?.stop()])
+      .then(async () => {
+        db?.close();
+        await pgStore?.close();
+      })
+      .finally(() => process.exit(0));
   });
 }
 const ms = Math.round(performance.now() - started);

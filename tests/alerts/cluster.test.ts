@@ -95,7 +95,7 @@ describe('two processes on one database', () => {
     await Promise.all([run(a.api, 'A'), run(`${b.url}/api/v1`, 'B')]);
     const bad = statuses.filter((s) => s !== 201);
     expect(bad, `non-201 answers: ${bad.join(',')}`).toEqual([]);
-    const rows = a.server.app.db.all<{ seq: number }>(
+    const rows = await a.server.app.store.all<{ seq: number }>(
       "SELECT seq FROM alerts WHERE title LIKE 'A-%' OR title LIKE 'B-%'",
     );
     expect(rows).toHaveLength(400);

@@ -20,6 +20,9 @@ import { startServer, type RunningServer } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config/load.ts';
 import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
 import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
+import type { Store } from '../../server/src/db/store.ts';
+import { openPostgres } from '../../server/src/db/postgres.ts';
+import pg from 'pg';
 import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
 import { createLogger, type Clock, type Logger } from '../../server/src/http/logger.ts';
 import { claimLoopbackBlock } from '../../scripts/sim/addresses.ts';
@@ -29,7 +32,13 @@ export interface TestServer {
   url: string;
   api: string;
   server: RunningServer;
+  /**
+   * The SQLite database, for tests that read it directly. With CCC_STORAGE__DRIVER=postgres there is none:
+   * every use throws, naming `store` (the suite's PostgreSQL run, issue 13).
+   */
   db: SqlDb;
+  /** The storage the server runs on (SQLite's store, or this test file's own PostgreSQL database). */
+  store: Store;
   /** The real media plane, when started with `relay: true`. */
   engine: StreamsEngine | null;
   /** Logs in and returns the bearer token. */
@@ -68,7 +77,8 @@ export async function startTestServer(
     env: {},
     overrides: { server: { port: 0, host: '127.0.0.1' }, ...(opts.overrides ?? {}) },
   });
-  const db = openSqlite(opts.sqlitePath ?? ':memory:');
+  const pg = !opts.sqlitePath && process.env['CCC_STORAGE__DRIVER'] === 'postgres' ? await ownPostgres() : null;
+  const db = pg ? sqliteMissing() : openSqlite(opts.sqlitePath ?? ':memory:');
   const hlsDir = opts.relay ? mkdtempSync(path.join(tmpdir(), 'ccc-hls-')) : null;
   const engine = hlsDir
     ? createStreamsEngine({ ...config.relay, hlsDir }, createLogger('error'), `test-${process.pid}`)
@@ -78,7 +88,7 @@ export async function startTestServer(
   const qualityDir = opts.diagnosis ? mkdtempSync(path.join(tmpdir(), 'ccc-quality-')) : null;
   const server = await startServer({
     config,
-    db,
+    ...(pg ? { store: pg.store } : { db }),
     clock: opts.clock ?? { now: () => new Date() },
     secrets,
     log: opts.log ?? createLogger('error'),
@@ -120,6 +130,7 @@ export async function startTestServer(
     api,
     server,
     db,
+    store: server.app.store,
     async login(username, password = DEMO_PASSWORD) {
       const res = await fetch(`${api}/auth/login`, {
         method: 'POST',
@@ -132,7 +143,8 @@ export async function startTestServer(
     engine,
     async close() {
       await server.close();
-      db.close();
+      if (pg) await pg.drop();
+      else db.close();
       await silent.release();
       if (hlsDir) rmSync(hlsDir, { recursive: true, force: true });
       if (qualityDir) rmSync(qualityDir, { recursive: true, force: true });
@@ -225,4 +237,47 @@ export async function registerSimCamera(
   });
   if (r.status !== 201) throw new Error(`registering ${cam.deviceServiceUrl}: ${r.status} ${r.text}`);
   return r.json.id as number;
+}
+
+/** The PostgreSQL that CI and these machines run (trust authentication); CCC_TEST_POSTGRES_URL overrides. */
+const PG_ADMIN_URL = process.env['CCC_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A database of this server's own, dropped when it closes: test files never see each other's rows. */
+async function ownPostgres(): Promise<{ store: Store; drop(): Promise<void> }> {
+  const name = `ccc_test_${process.pid}_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const store = await openPostgres({ url: url.toString(), max: 5, applicationName: 'ccc-test' });
+  return {
+    store,
+    async drop() {
+      await store.close();
+      const a = new pg.Client({ connectionString: PG_ADMIN_URL });
+      await a.connect();
+      try {
+        await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      } finally {
+        await a.end();
+      }
+    },
+  };
+}
+
+/** Stands in for `t.db` on PostgreSQL: a test that reads SQLite directly says so instead of passing wrongly. */
+function sqliteMissing(): SqlDb {
+  return new Proxy({} as SqlDb, {
+    get(_t, prop) {
+      if (prop === 'then') return undefined;
+      return () => {
+        throw new Error(`t.db.${String(prop)}: this server runs on PostgreSQL; read through t.store`);
+      };
+    },
+  });
 }

@@ -89,7 +89,7 @@ beforeAll(async () => {
   asTech = { headers: { authorization: `Bearer ${techToken}` } };
   admin = client(t.api, await t.login('admin'));
   // The point belongs to township 2, so township 1's technician is outside its jurisdiction.
-  const township2 = t.server.app.repos.users.byUsername('township2')!.orgUnitId;
+  const township2 = (await t.server.app.repos.users.byUsername('township2'))!.orgUnitId;
   const village = ((await tech.get('/org-units')).json as { id: number; parentId: number | null }[]).find(
     (o) => o.parentId === township2,
   )!.id;

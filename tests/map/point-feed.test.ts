@@ -123,7 +123,7 @@ describe('GET /walls/points.bin', () => {
     const id = before.ids[0]!;
     const from = before.status[0]!;
     const to = from === STATUS_CODES.online ? 'offline' : 'online';
-    t.server.app.repos.cameras.setStatus(id, to, null, new Date().toISOString(), to === 'online');
+    await t.server.app.repos.cameras.setStatus(id, to, null, new Date().toISOString(), to === 'online');
     const after = (await feed('township1')).columns!;
     expect(after.status[[...after.ids].indexOf(id)]).toBe(STATUS_CODES[to]);
   });

@@ -140,9 +140,9 @@ describe('live relay', () => {
     const tampered = token!.slice(0, -2) + (token!.endsWith('AA') ? 'BB' : 'AA');
     expect((await fetch(`${t.url}/streams/${tampered}/index.m3u8`, asOfficer())).status).toBe(401);
     const users = t.server.app.repos.users;
-    const camera = t.server.app.repos.cameras.byId(WHOLE_REGISTRY, fixedId)!;
+    const camera = (await t.server.app.repos.cameras.byId(WHOLE_REGISTRY, fixedId))!;
     const expired = signGrant(tokenKey, {
-      userId: users.byUsername('township1')!.id,
+      userId: (await users.byUsername('township1'))!.id,
       cameraId: fixedId,
       quality: 'sub',
       exp: Math.floor(Date.now() / 1000) - 1,
@@ -153,7 +153,7 @@ describe('live relay', () => {
     // A valid signature for a township-2 user's own session: the camera is not theirs, and answers like missing.
     const outsiderToken = await t.login('township2');
     const outsider = signGrant(tokenKey, {
-      userId: users.byUsername('township2')!.id,
+      userId: (await users.byUsername('township2'))!.id,
       cameraId: fixedId,
       quality: 'sub',
       exp: Math.floor(Date.now() / 1000) + 60,

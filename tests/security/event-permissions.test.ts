@@ -107,9 +107,11 @@ const emit = <K extends keyof DomainEvents>(name: K, payload: DomainEvents[K]) =
 const marker = <T>(what: string) => ({ marker: what }) as unknown as T;
 
 /** One bus event per socket event, placed in township 1. The record type makes a new event fail to compile here. */
-const TRIGGERS: Record<Scoped, () => void> = {
-  'camera:changed': () => {
-    const camera = t.server.app.repos.cameras.search(WHOLE_REGISTRY, { orgPath: village1.path }, 0, 1).rows.at(0);
+const TRIGGERS: Record<Scoped, () => void | Promise<void>> = {
+  'camera:changed': async () => {
+    const camera = (await t.server.app.repos.cameras.search(WHOLE_REGISTRY, { orgPath: village1.path }, 0, 1)).rows.at(
+      0,
+    );
     if (!camera) throw new Error('no camera in village 1');
     emit('camera.changed', { kind: 'updated', camera });
   },
@@ -244,7 +246,7 @@ describe('every event × every role', () => {
   for (const event of Object.keys(EXPECTED) as Scoped[]) {
     it(`${event} reaches exactly ${EXPECTED[event].join(', ')}`, async () => {
       for (const log of heard.values()) log.length = 0;
-      TRIGGERS[event]();
+      await TRIGGERS[event]();
       await settle([...sockets.values()]);
       const got = EVERYONE.filter((who) => heard.get(who)!.some((h) => h.event === event));
       expect(got).toEqual(EXPECTED[event]);

@@ -181,16 +181,16 @@ describe('other text', () => {
     expect(r.json.error.fields).toMatchObject([{ path: 'address', message: TEXT_MESSAGES.bidi }]);
   });
 
-  it('org units follow the policy too (they come from configuration, not requests)', () => {
+  it('org units follow the policy too (they come from configuration, not requests)', async () => {
     const { orgs } = t.server.app.repos;
-    expect(() =>
+    await expect(
       orgs.insert({ parentId: village, code: '349901999001', name: '新村\u202e', level: 'village' }),
-    ).toThrow(/name: must not contain bidirectional/);
-    expect(() => orgs.insert({ parentId: village, code: '349901999002', name: '\u200b', level: 'village' })).toThrow(
-      /name: must not be empty/,
-    );
-    expect(orgs.insert({ parentId: village, code: '349901999003', name: 'Cafe\u0301村', level: 'village' }).name).toBe(
-      'Café村',
-    );
+    ).rejects.toThrow(/name: must not contain bidirectional/);
+    await expect(
+      orgs.insert({ parentId: village, code: '349901999002', name: '\u200b', level: 'village' }),
+    ).rejects.toThrow(/name: must not be empty/);
+    expect(
+      (await orgs.insert({ parentId: village, code: '349901999003', name: 'Cafe\u0301村', level: 'village' })).name,
+    ).toBe('Café村');
   });
 });

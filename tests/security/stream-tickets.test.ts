@@ -159,7 +159,7 @@ describe('a stream ticket plays only for the session that asked for it', () => {
       t.db.all<{ user_id: number }>('SELECT user_id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [
         cameraId,
       ]);
-    const countyId = t.server.app.repos.users.byUsername('county')!.id;
+    const countyId = (await t.server.app.repos.users.byUsername('county'))!.id;
     t.db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE camera_id = ? AND ended_at IS NULL', [cameraId]);
     // Someone else holding county's URL: before issue 11 this played and was audited as county watching.
     const stranger = await signIn('township2');

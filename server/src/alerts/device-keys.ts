@@ -57,7 +57,7 @@ export function createDeviceGate(deps: {
       const source = key ? await repo.sourceByKeyHash(hashDeviceKey(key)) : undefined;
       if (source) return source;
       if ((await wrongKeys.hit(address)).count === 1)
-        audit.record({
+        await audit.record({
           actor: { userId: null, username: null, ip },
           action: 'alert.ingest',
           outcome: 'denied',

@@ -60,11 +60,11 @@ export function createAlertLinkage(deps: {
   }
 
   /** The cameras that can see a point, best first. */
-  function linked(point: LonLat): number[] {
+  async function linked(point: LonLat): Promise<number[]> {
     if (config.maxLinkedCameras === 0) return [];
     const dLat = config.linkRadiusMeters / 111_320;
     const dLon = dLat / Math.max(0.01, Math.cos((point[1] * Math.PI) / 180));
-    const { rows } = cameras.search(
+    const { rows } = await cameras.search(
       WHOLE_REGISTRY,
       { bbox: [point[0] - dLon, point[1] - dLat, point[0] + dLon, point[1] + dLat] },
       0,
@@ -78,14 +78,14 @@ export function createAlertLinkage(deps: {
    * scope (unknown and elsewhere answer alike), and so must the place of its
    * position. The org unit follows the camera, else the position.
    */
-  function where(
+  async function where(
     scope: Scope,
     body: { position?: PositionInput | undefined; cameraId?: number | undefined },
     refuse: Refuse,
-  ): AlertPlace {
+  ): Promise<AlertPlace> {
     let camera: CameraPoint | null = null;
     if (body.cameraId !== undefined) {
-      camera = cameras.byId(scope, body.cameraId) ?? null;
+      camera = (await cameras.byId(scope, body.cameraId)) ?? null;
       if (!camera) throw refuse('cameraId', 'no such camera in this jurisdiction');
     }
     if (body.position) {

@@ -184,7 +184,7 @@ export function createAlertList(deps: {
         after = { lastAt: last.lastAt, id: last.id };
         if (page.length < EXPORT_PAGE) break;
       }
-      audit.record({
+      await audit.record({
         actor: { userId: ctx.user.id, username: ctx.user.username, ip },
         action: 'alert.export',
         outcome: 'ok',

@@ -98,9 +98,18 @@ export function createAlertMediaLinkage(deps: {
       const shotFrom = a.cameraId ?? a.linkedCameraIds[0];
       if (shotFrom !== undefined) takeSnapshot(media, a, shotFrom);
       if (!config.ptzPresetLinkage.enabled) return;
-      for (const id of a.linkedCameraIds) {
-        if (cameras.byId(WHOLE_REGISTRY, id)?.ptz) turnDome(media, a, id);
-      }
+      // Which linked points are domes is read in the background too: the answer never waits for it.
+      track(
+        (async () => {
+          for (const id of a.linkedCameraIds) {
+            const camera = await cameras.byId(WHOLE_REGISTRY, id);
+            if (closed) return;
+            if (camera?.ptz) turnDome(media, a, id);
+          }
+        })().catch((err: unknown) => {
+          if (!closed) log.warn('alert PTZ preset failed', { alertId: a.id, error: String(err) });
+        }),
+      );
     },
     /** GET /alerts/:id/snapshot.jpg: 404 outside the caller's jurisdiction or when none was taken. */
     async snapshot(ctx: AuthContext, id: number): Promise<Buffer> {
@@ -117,7 +126,7 @@ export function createAlertMediaLinkage(deps: {
       cameraId: number,
       input: unknown,
     ): Promise<PresetPlaceView[]> {
-      const camera = cameras.byId(ctx.scope, cameraId);
+      const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera');
       const body = parseOr400(presetPlacesSchema, input);
       if (!camera.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
@@ -128,7 +137,7 @@ export function createAlertMediaLinkage(deps: {
         lat: p.position.point[1],
       }));
       await repo.setPresetPlaces(camera.id, places);
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.preset_places',
         targetType: 'camera',
@@ -139,7 +148,7 @@ export function createAlertMediaLinkage(deps: {
       return places.map(placeView);
     },
     async presetPlaces(ctx: AuthContext, cameraId: number): Promise<PresetPlaceView[]> {
-      const camera = cameras.byId(ctx.scope, cameraId);
+      const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera');
       return (await repo.presetPlaces(camera.id)).map(placeView);
     },

@@ -155,7 +155,7 @@ export function createAlertService(deps: AlertDeps) {
         coordSource: r.coordSource,
         orgUnitId: org.id,
         orgPath: org.path,
-        linkedCameraIds: linkage.linked(r.point),
+        linkedCameraIds: await linkage.linked(r.point),
         title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
         description: r.description,
         firstAt: at.toISOString(),
@@ -198,7 +198,7 @@ export function createAlertService(deps: AlertDeps) {
     // From 'unknown' (never checked yet) is not news: the first sweep after a
     // point is registered would otherwise flood the wall with every dead point.
     if (e.to === 'offline' && e.from !== 'offline' && e.from !== 'unknown') {
-      const camera = cameras.byId(WHOLE_REGISTRY, e.id);
+      const camera = await cameras.byId(WHOLE_REGISTRY, e.id);
       if (!camera) return;
       await raise({
         type: 'camera_offline',
@@ -234,7 +234,7 @@ export function createAlertService(deps: AlertDeps) {
      * path and storm folding as a device post (one source per camera and type).
      */
     async cameraEvent(e: { cameraId: number; kind: 'motion' | 'tamper'; deviceTime: Date | null; topic: string }) {
-      const camera = cameras.byId(WHOLE_REGISTRY, e.cameraId);
+      const camera = await cameras.byId(WHOLE_REGISTRY, e.cameraId);
       if (!camera) return null;
       return raise({
         type: e.kind,
@@ -278,7 +278,7 @@ export function createAlertService(deps: AlertDeps) {
         };
       const body = parsed.data;
       try {
-        const at = linkage.where(WHOLE_REGISTRY, body, refuse400);
+        const at = await linkage.where(WHOLE_REGISTRY, body, refuse400);
         const r = await raise({
           type: body.type,
           level: body.level,
@@ -300,7 +300,7 @@ export function createAlertService(deps: AlertDeps) {
       const source = await sources.admit(key, ip);
       const body = parseOr400(ingestSchema, input);
       // The key's jurisdiction bounds where its alerts may lie (issue 11).
-      const w = linkage.where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body, refuse403);
+      const w = await linkage.where({ orgUnitId: source.orgUnitId, path: source.orgPath }, body, refuse403);
       return raise({
         type: body.type,
         level: body.level,
@@ -315,7 +315,7 @@ export function createAlertService(deps: AlertDeps) {
     /** POST /alerts: an officer's manual report, inside the officer's jurisdiction. */
     async report(ctx: AuthContext, ip: string | null, input: unknown) {
       const body = parseOr400(reportSchema, input);
-      const w = linkage.where(ctx.scope, body, refuse400);
+      const w = await linkage.where(ctx.scope, body, refuse400);
       const r = await raise({
         type: body.type,
         level: body.level,
@@ -326,7 +326,7 @@ export function createAlertService(deps: AlertDeps) {
         description: body.description ?? null,
         actor: ctx.user.username,
       });
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'alert.report',
         targetType: 'alert',
@@ -367,7 +367,7 @@ export function createAlertService(deps: AlertDeps) {
       const a = r.a;
       if (!a) throw notFound('alert');
       if (!r.updated) {
-        audit.record({
+        await audit.record({
           actor: actorOf(ctx, ip),
           action: `alert.${action}`,
           targetType: 'alert',
@@ -378,7 +378,7 @@ export function createAlertService(deps: AlertDeps) {
         throw conflict(`alert ${id} is ${a.status}; cannot ${action}`);
       }
       const updated = r.updated;
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: `alert.${action}`,
         targetType: 'alert',
@@ -412,7 +412,7 @@ export function createAlertService(deps: AlertDeps) {
       return linkage.orgFor([lon, lat], null);
     },
     /** Cameras that can see a place, best first (the alert linkage rules). */
-    camerasSeeing(lon: number, lat: number): number[] {
+    camerasSeeing(lon: number, lat: number): Promise<number[]> {
       return linkage.linked([lon, lat]);
     },
     /** An alert as the dispatch module needs it (internal, no jurisdiction check). */

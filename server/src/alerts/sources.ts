@@ -51,7 +51,7 @@ export function createAlertSources(deps: {
         rateLimitPerMinute: body.rateLimitPerMinute ?? config.defaultRatePerMinute,
         createdBy: ctx.user.id,
       });
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'alert_source.create',
         targetType: 'alert_source',
@@ -84,10 +84,10 @@ export function createAlertSources(deps: {
     },
     /** PUT/DELETE /cameras/:id/alert-events: whether this point's ONVIF events become alerts. */
     async setEventWatch(ctx: AuthContext, ip: string | null, cameraId: number, on: boolean) {
-      const camera = cameras.byId(ctx.scope, cameraId);
+      const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera');
       await repo.setEventCamera(camera.id, on);
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: on ? 'alert.events.watch' : 'alert.events.unwatch',
         targetType: 'camera',

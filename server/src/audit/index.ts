@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import { pathRange } from '../org/scope.ts';
 
 /** Who did something: a logged-in user, or an anonymous caller known by address. */
@@ -43,9 +43,9 @@ export type AuditScope = { whole: true } | { whole: false; path: string };
 
 /** 审计 — an append-only record of logins, edits, imports, exports and denials. */
 export interface AuditLog {
-  record(e: AuditEvent): void;
+  record(e: AuditEvent): Promise<void>;
   /** Newest first; `beforeId` pages backwards. Without `scope`: every entry (internal callers). */
-  list(opts: { beforeId?: number; limit: number; scope?: AuditScope } & AuditFilter): AuditEntry[];
+  list(opts: { beforeId?: number; limit: number; scope?: AuditScope } & AuditFilter): Promise<AuditEntry[]>;
 }
 
 interface AuditRow {
@@ -61,10 +61,10 @@ interface AuditRow {
   detail: string | null;
 }
 
-export function createAuditLog(db: SqlDb, now: () => Date): AuditLog {
+export function createAuditLog(store: Store, now: () => Date): AuditLog {
   return {
-    record(e) {
-      db.run(
+    async record(e) {
+      await store.run(
         'INSERT INTO audit_log (at, user_id, username, action, target_type, target_id, outcome, ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
         [
           now().toISOString(),
@@ -79,7 +79,7 @@ export function createAuditLog(db: SqlDb, now: () => Date): AuditLog {
         ],
       );
     },
-    list({ beforeId, limit, scope, ...f }) {
+    async list({ beforeId, limit, scope, ...f }) {
       const clauses = ['a.id < ?'];
       const params: (string | number)[] = [beforeId ?? Number.MAX_SAFE_INTEGER];
       let join = '';
@@ -117,24 +117,24 @@ export function createAuditLog(db: SqlDb, now: () => Date): AuditLog {
         clauses.push('a.at < ?');
         params.push(f.to);
       }
-      return db
-        .all<AuditRow>(
+      return (
+        await store.all<AuditRow>(
           `SELECT a.id, a.at, a.user_id, a.username, a.action, a.target_type, a.target_id, a.outcome, a.ip, a.detail
            FROM audit_log a ${join} WHERE ${clauses.join(' AND ')} ORDER BY a.id DESC LIMIT ?`,
           [...params, limit],
         )
-        .map((r) => ({
-          id: r.id,
-          at: r.at,
-          userId: r.user_id,
-          username: r.username,
-          action: r.action,
-          targetType: r.target_type,
-          targetId: r.target_id,
-          outcome: r.outcome,
-          ip: r.ip,
-          detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
-        }));
+      ).map((r) => ({
+        id: r.id,
+        at: r.at,
+        userId: r.user_id,
+        username: r.username,
+        action: r.action,
+        targetType: r.target_type,
+        targetId: r.target_id,
+        outcome: r.outcome,
+        ip: r.ip,
+        detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+      }));
     },
   };
 }

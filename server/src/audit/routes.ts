@@ -71,10 +71,10 @@ const HEADERS = {
 export function auditRoutes(deps: { auth: AuthService; audit: AuditLog }): Router {
   const r = Router();
   const ip = (req: Request) => req.ip ?? null;
-  r.get('/audit', deps.auth.requirePermission('audit.read'), (req, res) => {
+  r.get('/audit', deps.auth.requirePermission('audit.read'), async (req, res) => {
     const ctx = authOf(req);
     const q = parseOr400(auditQuerySchema, req.query);
-    const items = deps.audit.list({
+    const items = await deps.audit.list({
       limit: q.limit + 1,
       scope: auditScopeOf(ctx),
       ...(q.cursor ? { beforeId: Number(q.cursor) } : {}),
@@ -87,7 +87,7 @@ export function auditRoutes(deps: { auth: AuthService; audit: AuditLog }): Route
   });
 
   // The same filters as the page, as CSV (UTF-8 with BOM for Excel); the export itself is audited.
-  r.get('/audit/export.csv', deps.auth.requirePermission('audit.read'), (req, res) => {
+  r.get('/audit/export.csv', deps.auth.requirePermission('audit.read'), async (req, res) => {
     const ctx = authOf(req);
     const q = parseOr400(auditExportQuerySchema, req.query);
     const filter = filterOf(q);
@@ -97,7 +97,7 @@ export function auditRoutes(deps: { auth: AuthService; audit: AuditLog }): Route
     let before: number | undefined;
     let n = 0;
     while (n < EXPORT_MAX) {
-      const rows = deps.audit.list({
+      const rows = await deps.audit.list({
         limit: Math.min(2000, EXPORT_MAX - n),
         scope: auditScopeOf(ctx),
         ...(before !== undefined ? { beforeId: before } : {}),
@@ -125,7 +125,7 @@ export function auditRoutes(deps: { auth: AuthService; audit: AuditLog }): Route
       before = rows[rows.length - 1]!.id;
     }
     res.end();
-    deps.audit.record({
+    await deps.audit.record({
       actor: { userId: ctx.user.id, username: ctx.user.username, ip: ip(req) },
       action: 'audit.export',
       outcome: 'ok',

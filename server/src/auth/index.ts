@@ -83,18 +83,18 @@ export function createAuthService(deps: AuthDeps) {
    * tickets and reconnects fail at once) and realtime disconnects their
    * sockets. `keep`: the caller's own session survives a change it made.
    */
-  function endSessions(
+  async function endSessions(
     target: { tokenHash: string } | { userId: number; keep?: string },
     reason: SessionEndReason,
-  ): number {
+  ): Promise<number> {
     if ('tokenHash' in target) {
-      const gone = sessions.delete(target.tokenHash);
+      const gone = await sessions.delete(target.tokenHash);
       bus?.emit('session.ended', { tokenHashes: [target.tokenHash], userIds: [], reason });
       return gone ? 1 : 0;
     }
     const hashes = target.keep
-      ? sessions.deleteOthers(target.userId, target.keep)
-      : sessions.deleteForUser(target.userId);
+      ? await sessions.deleteOthers(target.userId, target.keep)
+      : await sessions.deleteForUser(target.userId);
     bus?.emit('session.ended', { tokenHashes: hashes, userIds: target.keep ? [] : [target.userId], reason });
     return hashes.length;
   }
@@ -119,16 +119,16 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   /** Resolves a token to a context, or undefined when it is unknown, expired or its user disabled. */
-  function resolveToken(token: string): AuthContext | undefined {
+  async function resolveToken(token: string): Promise<AuthContext | undefined> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return undefined;
     const tokenHash = hashToken(token);
-    const s = sessions.find(tokenHash);
+    const s = await sessions.find(tokenHash);
     if (!s) return undefined;
     if (new Date(s.expiresAt).getTime() <= clock.now().getTime()) {
-      endSessions({ tokenHash }, 'expired');
+      await endSessions({ tokenHash }, 'expired');
       return undefined;
     }
-    const user = users.byId(s.userId);
+    const user = await users.byId(s.userId);
     if (!user || user.disabled) return undefined;
     const orgUnit = orgs.byId(user.orgUnitId);
     if (!orgUnit) return undefined;
@@ -155,7 +155,7 @@ export function createAuthService(deps: AuthDeps) {
     const ipKey = `${ip}`;
     const wait = Math.max(await perUser.blockedFor(userKey), await perIp.blockedFor(ipKey));
     if (wait > 0) {
-      audit.record({
+      await audit.record({
         actor: { userId: null, username: body.username, ip },
         action: 'auth.login',
         outcome: 'denied',
@@ -165,14 +165,14 @@ export function createAuthService(deps: AuthDeps) {
         'Retry-After': String(wait),
       });
     }
-    const user = users.byUsername(body.username);
+    const user = await users.byUsername(body.username);
     // Verify against a dummy hash when the user is unknown, so timing does not tell which usernames exist.
     const valid = await verifyPassword(body.password, user?.passwordHash ?? (await dummyHash()));
     const orgUnit = user ? orgs.byId(user.orgUnitId) : undefined;
     // A kiosk account signs in by its screen's token only.
     if (!user || !valid || user.disabled || user.kioskScreenId !== null || !orgUnit) {
       await Promise.all([perUser.fail(userKey), perIp.fail(ipKey)]);
-      audit.record({
+      await audit.record({
         actor: { userId: user?.id ?? null, username: body.username, ip },
         action: 'auth.login',
         outcome: 'failed',
@@ -181,16 +181,20 @@ export function createAuthService(deps: AuthDeps) {
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
     }
     await perUser.reset(userKey);
-    const { token, expiresAt } = openSession(req, res, user, config.security.sessionTtlHours * 3600_000);
-    audit.record({ actor: { userId: user.id, username: user.username, ip }, action: 'auth.login', outcome: 'ok' });
+    const { token, expiresAt } = await openSession(req, res, user, config.security.sessionTtlHours * 3600_000);
+    await audit.record({
+      actor: { userId: user.id, username: user.username, ip },
+      action: 'auth.login',
+      outcome: 'ok',
+    });
     return { user: sessionUser(user, orgUnit), token, expiresAt: expiresAt.toISOString() };
   }
 
-  function logout(req: Request, res: Response): void {
+  async function logout(req: Request, res: Response): Promise<void> {
     const ctx = req.auth;
     if (ctx) {
-      endSessions({ tokenHash: ctx.tokenHash }, 'logout');
-      audit.record({
+      await endSessions({ tokenHash: ctx.tokenHash }, 'logout');
+      await audit.record({
         actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
         action: 'auth.logout',
         outcome: 'ok',
@@ -199,11 +203,11 @@ export function createAuthService(deps: AuthDeps) {
     res.clearCookie(config.security.cookieName, { path: '/' });
   }
 
-  /** Express middleware: attaches req.auth when the request carries a valid session. */
-  function authenticate(req: Request, _res: Response, next: NextFunction): void {
+  /** Express middleware: attaches req.auth when the request carries a valid session (async; Express 5 sends a rejection to next). */
+  async function authenticate(req: Request, _res: Response, next: NextFunction): Promise<void> {
     const token = tokenFrom(req);
     if (token) {
-      const ctx = resolveToken(token);
+      const ctx = await resolveToken(token);
       if (ctx) req.auth = ctx;
     }
     next();
@@ -213,13 +217,13 @@ export function createAuthService(deps: AuthDeps) {
     next(req.auth ? undefined : unauthorized());
   }
 
-  /** 401 without a session; 403 (audited) when the role lacks the permission. */
+  /** 401 without a session; 403 (audited) when the role lacks the permission. Async Express middleware. */
   function requirePermission(p: Permission) {
-    return (req: Request, _res: Response, next: NextFunction): void => {
+    return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
       const ctx = req.auth;
       if (!ctx) return next(unauthorized());
       if (!can(ctx.user.role, p)) {
-        audit.record({
+        await audit.record({
           actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
           action: 'authz.denied',
           outcome: 'denied',
@@ -232,15 +236,21 @@ export function createAuthService(deps: AuthDeps) {
   }
 
   /** Opens a session for `user` (password login, kiosk sign-in) and sets the cookie (unless `res` is null: bearer only). */
-  function openSession(
+  async function openSession(
     req: Request,
     res: Response | null,
     user: User,
     ttlMs: number,
-  ): { token: string; expiresAt: Date } {
+  ): Promise<{ token: string; expiresAt: Date }> {
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(clock.now().getTime() + ttlMs);
-    sessions.create(hashToken(token), user.id, expiresAt, req.ip ?? null, req.get('user-agent')?.slice(0, 256) ?? null);
+    await sessions.create(
+      hashToken(token),
+      user.id,
+      expiresAt,
+      req.ip ?? null,
+      req.get('user-agent')?.slice(0, 256) ?? null,
+    );
     res?.cookie(config.security.cookieName, token, {
       httpOnly: true,
       sameSite: 'strict',

@@ -1,5 +1,5 @@
 import type { Role } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 
 export interface User {
   id: number;
@@ -24,16 +24,16 @@ export interface UserPatch {
 }
 
 export interface UserRepo {
-  byUsername(username: string): User | undefined;
-  byId(id: number): User | undefined;
-  list(): User[];
-  insert(u: Omit<User, 'id' | 'createdAt' | 'disabled' | 'kioskScreenId'>): User;
+  byUsername(username: string): Promise<User | undefined>;
+  byId(id: number): Promise<User | undefined>;
+  list(): Promise<User[]>;
+  insert(u: Omit<User, 'id' | 'createdAt' | 'disabled' | 'kioskScreenId'>): Promise<User>;
   /** The kiosk account of a screen, found by its column (never by its name). */
-  byKioskScreen(screenId: number): User | undefined;
+  byKioskScreen(screenId: number): Promise<User | undefined>;
   /** Creates the kiosk account of a screen: view only, no password, in the screen's unit. */
-  insertKiosk(screenId: number, displayName: string, orgUnitId: number): User;
-  update(id: number, patch: UserPatch): User | undefined;
-  count(): number;
+  insertKiosk(screenId: number, displayName: string, orgUnitId: number): Promise<User>;
+  update(id: number, patch: UserPatch): Promise<User | undefined>;
+  count(): Promise<number>;
 }
 
 export interface SessionRecord {
@@ -42,15 +42,21 @@ export interface SessionRecord {
 }
 
 export interface SessionRepo {
-  create(tokenHash: string, userId: number, expiresAt: Date, ip: string | null, userAgent: string | null): void;
-  find(tokenHash: string): SessionRecord | undefined;
+  create(
+    tokenHash: string,
+    userId: number,
+    expiresAt: Date,
+    ip: string | null,
+    userAgent: string | null,
+  ): Promise<void>;
+  find(tokenHash: string): Promise<SessionRecord | undefined>;
   /** True when a session was deleted. */
-  delete(tokenHash: string): boolean;
+  delete(tokenHash: string): Promise<boolean>;
   /** Deletes every session of a user; returns their token hashes. */
-  deleteForUser(userId: number): string[];
+  deleteForUser(userId: number): Promise<string[]>;
   /** Every session of a user except `keepTokenHash`; returns the deleted hashes. */
-  deleteOthers(userId: number, keepTokenHash: string): string[];
-  deleteExpired(): number;
+  deleteOthers(userId: number, keepTokenHash: string): Promise<string[]>;
+  deleteExpired(): Promise<number>;
 }
 
 interface UserRow {
@@ -82,43 +88,43 @@ const USER_COLS = 'id, username, display_name, password_hash, role, org_unit_id,
 /** Not a password hash: password login can never succeed for an account holding it. */
 export const NO_PASSWORD = '!nologin';
 
-export function createUserRepo(db: SqlDb, now: () => Date): UserRepo {
-  const byId = (id: number) => {
-    const r = db.get<UserRow>(`SELECT ${USER_COLS} FROM users WHERE id = ?`, [id]);
+export function createUserRepo(store: Store, now: () => Date): UserRepo {
+  const byId = async (id: number) => {
+    const r = await store.get<UserRow>(`SELECT ${USER_COLS} FROM users WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
   };
   return {
     byId,
-    byUsername(username) {
-      const r = db.get<UserRow>(`SELECT ${USER_COLS} FROM users WHERE username = ?`, [username]);
+    async byUsername(username) {
+      const r = await store.get<UserRow>(`SELECT ${USER_COLS} FROM users WHERE username = ?`, [username]);
       return r ? fromRow(r) : undefined;
     },
-    list: () => db.all<UserRow>(`SELECT ${USER_COLS} FROM users ORDER BY id`).map(fromRow),
-    insert(u) {
-      const { lastInsertRowid } = db.run(
+    list: async () => (await store.all<UserRow>(`SELECT ${USER_COLS} FROM users ORDER BY id`)).map(fromRow),
+    async insert(u) {
+      const id = await store.insert(
         'INSERT INTO users (username, display_name, password_hash, role, org_unit_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
         [u.username, u.displayName, u.passwordHash, u.role, u.orgUnitId, now().toISOString()],
       );
-      const created = byId(lastInsertRowid);
+      const created = await byId(id);
       if (!created) throw new Error('user vanished after insert');
       return created;
     },
-    byKioskScreen(screenId) {
-      const r = db.get<UserRow>(`SELECT ${USER_COLS} FROM users WHERE kiosk_screen_id = ?`, [screenId]);
+    async byKioskScreen(screenId) {
+      const r = await store.get<UserRow>(`SELECT ${USER_COLS} FROM users WHERE kiosk_screen_id = ?`, [screenId]);
       return r ? fromRow(r) : undefined;
     },
-    insertKiosk(screenId, displayName, orgUnitId) {
+    async insertKiosk(screenId, displayName, orgUnitId) {
       // The name only labels the account in lists; the column is what ties it to
       // the screen. '#' is outside the user-name alphabet, so no one can take it.
-      const { lastInsertRowid } = db.run(
+      const id = await store.insert(
         "INSERT INTO users (username, display_name, password_hash, role, org_unit_id, kiosk_screen_id, created_at) VALUES (?, ?, ?, 'viewer', ?, ?, ?)",
         [`#kiosk-${screenId}`, displayName, NO_PASSWORD, orgUnitId, screenId, now().toISOString()],
       );
-      const created = byId(lastInsertRowid);
+      const created = await byId(id);
       if (!created) throw new Error('user vanished after insert');
       return created;
     },
-    update(id, patch) {
+    async update(id, patch) {
       const cols: [string, string | number | undefined][] = [
         ['display_name', patch.displayName],
         ['password_hash', patch.passwordHash],
@@ -129,48 +135,50 @@ export function createUserRepo(db: SqlDb, now: () => Date): UserRepo {
       const given = cols.filter((c): c is [string, string | number] => c[1] !== undefined);
       const sets = given.map(([c]) => `${c} = ?`);
       const params = given.map(([, v]) => v);
-      if (sets.length) db.run(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
-      return byId(id);
+      if (sets.length) await store.run(`UPDATE users SET ${sets.join(', ')} WHERE id = ?`, [...params, id]);
+      return await byId(id);
     },
-    count: () => db.get<{ n: number }>('SELECT COUNT(*) AS n FROM users')?.n ?? 0,
+    count: async () => (await store.get<{ n: number }>('SELECT COUNT(*) AS n FROM users'))?.n ?? 0,
   };
 }
 
-export function createSessionRepo(db: SqlDb, now: () => Date): SessionRepo {
+export function createSessionRepo(store: Store, now: () => Date): SessionRepo {
   return {
-    create(tokenHash, userId, expiresAt, ip, userAgent) {
-      db.run(
+    async create(tokenHash, userId, expiresAt, ip, userAgent) {
+      await store.run(
         'INSERT INTO sessions (token_hash, user_id, created_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)',
         [tokenHash, userId, now().toISOString(), expiresAt.toISOString(), ip, userAgent],
       );
     },
-    find(tokenHash) {
-      const r = db.get<{ user_id: number; expires_at: string }>(
+    async find(tokenHash) {
+      const r = await store.get<{ user_id: number; expires_at: string }>(
         'SELECT user_id, expires_at FROM sessions WHERE token_hash = ?',
         [tokenHash],
       );
       return r ? { userId: r.user_id, expiresAt: r.expires_at } : undefined;
     },
-    delete: (tokenHash) => db.run('DELETE FROM sessions WHERE token_hash = ?', [tokenHash]).changes > 0,
+    delete: async (tokenHash) =>
+      (await store.run('DELETE FROM sessions WHERE token_hash = ?', [tokenHash])).changes > 0,
     deleteForUser: (userId) =>
-      db.transaction(() => {
-        const hashes = db
-          .all<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE user_id = ?', [userId])
-          .map((r) => r.token_hash);
-        db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
+      store.transaction(async () => {
+        const hashes = (
+          await store.all<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE user_id = ?', [userId])
+        ).map((r) => r.token_hash);
+        await store.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
         return hashes;
       }),
     deleteOthers: (userId, keep) =>
-      db.transaction(() => {
-        const hashes = db
-          .all<{ token_hash: string }>('SELECT token_hash FROM sessions WHERE user_id = ? AND token_hash <> ?', [
-            userId,
-            keep,
-          ])
-          .map((r) => r.token_hash);
-        db.run('DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?', [userId, keep]);
+      store.transaction(async () => {
+        const hashes = (
+          await store.all<{ token_hash: string }>(
+            'SELECT token_hash FROM sessions WHERE user_id = ? AND token_hash <> ?',
+            [userId, keep],
+          )
+        ).map((r) => r.token_hash);
+        await store.run('DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?', [userId, keep]);
         return hashes;
       }),
-    deleteExpired: () => db.run('DELETE FROM sessions WHERE expires_at < ?', [now().toISOString()]).changes,
+    deleteExpired: async () =>
+      (await store.run('DELETE FROM sessions WHERE expires_at < ?', [now().toISOString()])).changes,
   };
 }

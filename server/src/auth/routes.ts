@@ -57,8 +57,8 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
   r.post('/auth/login', async (req, res) => {
     res.json(await auth.login(req, res));
   });
-  r.post('/auth/logout', (req, res) => {
-    auth.logout(req, res);
+  r.post('/auth/logout', async (req, res) => {
+    await auth.logout(req, res);
     res.status(204).end();
   });
   r.get('/auth/me', auth.requireAuth, (req, res) => {
@@ -81,22 +81,21 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
     const actor = { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null };
     if (ctx.user.kioskScreenId !== null) throw forbidden('a kiosk account has no password');
     if (!(await verifyPassword(input.currentPassword, ctx.user.passwordHash))) {
-      audit.record({ actor, action: 'auth.password', outcome: 'failed', detail: { reason: 'bad_credentials' } });
+      await audit.record({ actor, action: 'auth.password', outcome: 'failed', detail: { reason: 'bad_credentials' } });
       throw new HttpError(400, 'bad_credentials', 'currentPassword: wrong password', [
         { path: 'currentPassword', message: 'wrong password' },
       ]);
     }
-    users.update(ctx.user.id, { passwordHash: await hashPassword(input.newPassword) });
-    const ended = auth.endSessions({ userId: ctx.user.id, keep: ctx.tokenHash }, 'password_changed');
-    audit.record({ actor, action: 'auth.password', outcome: 'ok', detail: { endedSessions: ended } });
+    await users.update(ctx.user.id, { passwordHash: await hashPassword(input.newPassword) });
+    const ended = await auth.endSessions({ userId: ctx.user.id, keep: ctx.tokenHash }, 'password_changed');
+    await audit.record({ actor, action: 'auth.password', outcome: 'ok', detail: { endedSessions: ended } });
     res.status(204).end();
   });
 
-  r.get('/users', auth.requirePermission('user.read'), (req, res) => {
+  r.get('/users', auth.requirePermission('user.read'), async (req, res) => {
     const ctx = authOf(req);
     res.json(
-      users
-        .list()
+      (await users.list())
         .filter((u) => {
           const org = orgs.byId(u.orgUnitId);
           return org && inScope(ctx.scope, org.path);
@@ -114,16 +113,16 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
         { path: 'orgUnitId', message: 'org unit is not in your jurisdiction' },
       ]);
     }
-    if (users.byUsername(input.username))
+    if (await users.byUsername(input.username))
       throw conflict('username: already taken', [{ path: 'username', message: 'already taken' }]);
-    const created = users.insert({
+    const created = await users.insert({
       username: input.username,
       displayName: input.displayName,
       passwordHash: await hashPassword(input.password),
       role: input.role,
       orgUnitId: org.id,
     });
-    audit.record({
+    await audit.record({
       actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
       action: 'user.create',
       targetType: 'user',
@@ -138,7 +137,7 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
     const ctx = authOf(req);
     const { id } = parseOr400(idParam, req.params);
     const input = parseOr400(userUpdate, req.body);
-    const target = users.byId(id);
+    const target = await users.byId(id);
     const targetOrg = target ? orgs.byId(target.orgUnitId) : undefined;
     // Out of scope answers like missing.
     if (!target || !targetOrg || !inScope(ctx.scope, targetOrg.path)) throw notFound('user');
@@ -157,7 +156,7 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
       throw new HttpError(400, 'validation_failed', 'you cannot disable yourself or change your own role', [
         { path: input.disabled === true ? 'disabled' : 'role', message: 'not on your own account' },
       ]);
-    const updated = users.update(id, {
+    const updated = await users.update(id, {
       ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
       ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}),
       ...(input.role !== undefined ? { role: input.role } : {}),
@@ -176,9 +175,9 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
             : null;
     const ended =
       reason && (reason !== 'changed' || updated.role !== target.role || updated.orgUnitId !== target.orgUnitId)
-        ? auth.endSessions({ userId: id }, reason)
+        ? await auth.endSessions({ userId: id }, reason)
         : 0;
-    audit.record({
+    await audit.record({
       actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
       action: 'user.update',
       targetType: 'user',

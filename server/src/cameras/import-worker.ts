@@ -82,6 +82,7 @@ function run(input: ImportWorkerInput, post: (m: ImportWorkerMessage) => void): 
   const byCode = new Map(input.orgs.map((o) => [o.code, o]));
   // The ledger only looks org units up; it never writes.
   const orgs: OrgRepo = {
+    load: () => Promise.resolve(),
     all: () => input.orgs,
     byId: (id) => input.orgs.find((o) => o.id === id),
     byCode: (code) => byCode.get(code),

@@ -44,10 +44,10 @@ export function networkRoutes(deps: {
   const countyOnly = (ctx: AuthContext) => {
     if (ctx.orgUnit.parentId !== null) throw forbidden('networks are county-wide: only a county admin may change them');
   };
-  const view = (id: string): NetworkView => {
+  const view = async (id: string): Promise<NetworkView> => {
     const n = networks.all().find((x) => x.id === id);
     if (!n) throw notFound('network');
-    const count = networks.pointCount(id);
+    const count = await networks.pointCount(id);
     return { id: n.id, name: n.name, nameEn: n.nameEn, cameraCount: count, onlineCount: 0 };
   };
   const fixed = (id: string) => {
@@ -59,13 +59,21 @@ export function networkRoutes(deps: {
       ]);
   };
 
-  r.post('/networks', auth.requirePermission('network.manage'), (req, res) => {
+  r.post('/networks', auth.requirePermission('network.manage'), async (req, res) => {
     const ctx = authOf(req);
     countyOnly(ctx);
     const body = parseOr400(networkCreateSchema, req.body);
-    if (networks.has(body.id)) throw conflict('id: already taken', [{ path: 'id', message: 'already taken' }]);
-    networks.insert(body);
-    audit.record({
+    const taken = () => conflict('id: already taken', [{ path: 'id', message: 'already taken' }]);
+    if (networks.has(body.id)) throw taken();
+    try {
+      await networks.insert(body);
+    } catch (err) {
+      // Taken meanwhile (another request, or an instance whose list this one has not read yet): the same answer.
+      if (/UNIQUE constraint failed: networks\.id|duplicate key.*networks_pkey/i.test(String((err as Error)?.message)))
+        throw taken();
+      throw err;
+    }
+    await audit.record({
       actor: actor(ctx, req),
       action: 'network.create',
       targetType: 'network',
@@ -73,17 +81,17 @@ export function networkRoutes(deps: {
       outcome: 'ok',
       detail: { name: body.name, nameEn: body.nameEn },
     });
-    res.status(201).json(view(body.id));
+    res.status(201).json(await view(body.id));
   });
 
-  r.patch('/networks/:id', auth.requirePermission('network.manage'), (req, res) => {
+  r.patch('/networks/:id', auth.requirePermission('network.manage'), async (req, res) => {
     const ctx = authOf(req);
     countyOnly(ctx);
     const { id } = parseOr400(idParam, req.params);
     const body = parseOr400(networkPatchSchema, req.body);
     fixed(id);
-    networks.rename(id, body);
-    audit.record({
+    await networks.rename(id, body);
+    await audit.record({
       actor: actor(ctx, req),
       action: 'network.update',
       targetType: 'network',
@@ -91,21 +99,29 @@ export function networkRoutes(deps: {
       outcome: 'ok',
       detail: { ...body },
     });
-    res.json(view(id));
+    res.json(await view(id));
   });
 
-  r.delete('/networks/:id', auth.requirePermission('network.manage'), (req, res) => {
+  r.delete('/networks/:id', auth.requirePermission('network.manage'), async (req, res) => {
     const ctx = authOf(req);
     countyOnly(ctx);
     const { id } = parseOr400(idParam, req.params);
     fixed(id);
-    const points = networks.pointCount(id);
-    if (points > 0)
-      throw new HttpError(409, 'network_in_use', `id: ${points} camera points are on this network`, [
+    const inUse = (points: number) =>
+      new HttpError(409, 'network_in_use', `id: ${points} camera points are on this network`, [
         { path: 'id', message: `${points} camera points are on this network` },
       ]);
-    networks.delete(id);
-    audit.record({
+    const points = await networks.pointCount(id);
+    if (points > 0) throw inUse(points);
+    try {
+      await networks.delete(id);
+    } catch (err) {
+      // A point registered on it since the count: the same answer (the reference refused the delete).
+      if (/FOREIGN KEY constraint failed|violates foreign key constraint/i.test(String((err as Error)?.message)))
+        throw inUse(await networks.pointCount(id));
+      throw err;
+    }
+    await audit.record({
       actor: actor(ctx, req),
       action: 'network.delete',
       targetType: 'network',

@@ -1,4 +1,4 @@
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 
 /** A camera network: one of the county's separately procured systems. */
 export interface Network {
@@ -18,42 +18,54 @@ export const BUILTIN_NETWORKS: readonly Network[] = [
 ];
 
 export interface NetworkRepo {
+  /** Reads the networks into memory (`sync` does too); before it, `all` and `has` throw. */
+  load(): Promise<void>;
   all(): Network[];
   has(id: string): boolean;
   /** Makes the table hold exactly the built-in and configured networks (points keep theirs). */
-  sync(networks: readonly Network[]): void;
+  sync(networks: readonly Network[]): Promise<void>;
   /** A network an admin adds in the console (never built in). */
-  insert(n: { id: string; name: string; nameEn: string }): Network;
-  rename(id: string, names: { name?: string; nameEn?: string }): Network | undefined;
+  insert(n: { id: string; name: string; nameEn: string }): Promise<Network>;
+  rename(id: string, names: { name?: string; nameEn?: string }): Promise<Network | undefined>;
   /** Points on the network in the whole registry (a network is county-wide). */
-  pointCount(id: string): number;
-  delete(id: string): boolean;
+  pointCount(id: string): Promise<number>;
+  delete(id: string): Promise<boolean>;
 }
 
-export function createNetworkRepo(db: SqlDb): NetworkRepo {
+/**
+ * Held in memory (read on every registry write and list): read at start and after each write here. An admin's
+ * edit on another instance shows here after this instance's next write or restart.
+ */
+export function createNetworkRepo(store: Store): NetworkRepo {
   let cache: Network[] | null = null;
-  const all = () =>
-    (cache ??= db
-      .all<{ id: string; name: string; name_en: string; builtin: number }>(
+  const load = async () => {
+    cache = (
+      await store.all<{ id: string; name: string; name_en: string; builtin: number | boolean }>(
         'SELECT id, name, name_en, builtin FROM networks ORDER BY builtin DESC, id',
       )
-      .map((r) => ({ id: r.id, name: r.name, nameEn: r.name_en, builtin: r.builtin === 1 })));
+    ).map((r) => ({ id: r.id, name: r.name, nameEn: r.name_en, builtin: Number(r.builtin) === 1 }));
+  };
+  const all = () => {
+    if (!cache) throw new Error('networks read before load()');
+    return cache;
+  };
   return {
+    load,
     all,
     has: (id) => all().some((n) => n.id === id),
-    sync(networks) {
-      db.transaction(() => {
+    async sync(networks) {
+      await store.transaction(async () => {
         for (const n of networks) {
-          const found = db.get('SELECT 1 AS x FROM networks WHERE id = ?', [n.id]);
+          const found = await store.get('SELECT 1 AS x FROM networks WHERE id = ?', [n.id]);
           if (found)
-            db.run('UPDATE networks SET name = ?, name_en = ?, builtin = ? WHERE id = ?', [
+            await store.run('UPDATE networks SET name = ?, name_en = ?, builtin = ? WHERE id = ?', [
               n.name,
               n.nameEn,
               n.builtin ? 1 : 0,
               n.id,
             ]);
           else
-            db.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, ?)', [
+            await store.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, ?)', [
               n.id,
               n.name,
               n.nameEn,
@@ -61,24 +73,29 @@ export function createNetworkRepo(db: SqlDb): NetworkRepo {
             ]);
         }
       });
-      cache = null;
+      await load();
     },
-    insert(n) {
-      db.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, 0)', [n.id, n.name, n.nameEn]);
-      cache = null;
+    async insert(n) {
+      await store.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, 0)', [
+        n.id,
+        n.name,
+        n.nameEn,
+      ]);
+      await load();
       return { ...n, builtin: false };
     },
-    rename(id, names) {
-      if (names.name !== undefined) db.run('UPDATE networks SET name = ? WHERE id = ?', [names.name, id]);
-      if (names.nameEn !== undefined) db.run('UPDATE networks SET name_en = ? WHERE id = ?', [names.nameEn, id]);
-      cache = null;
+    async rename(id, names) {
+      if (names.name !== undefined) await store.run('UPDATE networks SET name = ? WHERE id = ?', [names.name, id]);
+      if (names.nameEn !== undefined)
+        await store.run('UPDATE networks SET name_en = ? WHERE id = ?', [names.nameEn, id]);
+      await load();
       return all().find((n) => n.id === id);
     },
-    pointCount: (id) =>
-      db.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points WHERE network_id = ?', [id])?.n ?? 0,
-    delete(id) {
-      const gone = db.run('DELETE FROM networks WHERE id = ? AND builtin = 0', [id]).changes > 0;
-      cache = null;
+    pointCount: async (id) =>
+      (await store.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points WHERE network_id = ?', [id]))?.n ?? 0,
+    async delete(id) {
+      const gone = (await store.run('DELETE FROM networks WHERE id = ? AND builtin = 0', [id])).changes > 0;
+      await load();
       return gone;
     },
   };

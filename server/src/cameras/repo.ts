@@ -1,5 +1,6 @@
 import type { CameraStatus, CoordSystem } from '../api/contract.ts';
-import type { SqlDb, SqlValue } from '../db/sqlite.ts';
+import type { SqlDb } from '../db/sqlite.ts';
+import type { SqlValue, Store } from '../db/store.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
 /** 点位 — one camera at one place, as stored (credentials sealed). */
@@ -114,22 +115,22 @@ export interface CameraRepo {
     afterId: number,
     limit: number,
     withTotal?: boolean,
-  ): { rows: CameraPoint[]; total?: number };
-  count(scope: Scope, filter: CameraFilter): number;
-  byId(scope: Scope, id: number): CameraPoint | undefined;
+  ): Promise<{ rows: CameraPoint[]; total?: number }>;
+  count(scope: Scope, filter: CameraFilter): Promise<number>;
+  byId(scope: Scope, id: number): Promise<CameraPoint | undefined>;
   /** Whether a code is taken by any point, in or out of scope (codes are unique county-wide). */
-  codeTaken(code: string, exceptId?: number): boolean;
-  existingCodes(codes: string[]): Set<string>;
-  insert(fields: CameraFields): CameraPoint;
+  codeTaken(code: string, exceptId?: number): Promise<boolean>;
+  existingCodes(codes: string[]): Promise<Set<string>>;
+  insert(fields: CameraFields): Promise<CameraPoint>;
   /** Inserts all or none. */
-  insertMany(rows: CameraFields[]): number;
+  insertMany(rows: CameraFields[]): Promise<number>;
   /** Updates when `version` still matches; returns undefined on a lost race. */
-  update(id: number, version: number, fields: CameraFields): CameraPoint | undefined;
-  delete(id: number): boolean;
+  update(id: number, version: number, fields: CameraFields): Promise<CameraPoint | undefined>;
+  delete(id: number): Promise<boolean>;
   /** Per org unit (not rolled up) totals and online counts within scope. */
-  countsByOrg(scope: Scope): { orgUnitId: number; total: number; online: number }[];
-  countsByNetwork(scope: Scope): { networkId: string; total: number; online: number }[];
-  setDevice(id: number, device: DeviceIdentity): void;
+  countsByOrg(scope: Scope): Promise<{ orgUnitId: number; total: number; online: number }[]>;
+  countsByNetwork(scope: Scope): Promise<{ networkId: string; total: number; online: number }[]>;
+  setDevice(id: number, device: DeviceIdentity): Promise<void>;
   /**
    * A registered point that is the same device, unscoped. Identity in order (issue 12): the WS-Discovery
    * endpoint reference; else the MAC; else the serial together with make and model (a serial alone never
@@ -143,18 +144,18 @@ export interface CameraRepo {
     manufacturer?: string | null;
     model?: string | null;
     onvifUrl: string | null;
-  }): number | undefined;
+  }): Promise<number | undefined>;
   /** The transport that delivered video (null: forget it, e.g. after the address changed). */
-  setTransportSeen(id: number, transport: 'tcp' | 'udp' | null): void;
+  setTransportSeen(id: number, transport: 'tcp' | 'udp' | null): Promise<void>;
   /** Chunked import (issue 12): rows written under an import id, visible at once, removable together. */
-  beginImport(rows: number, createdBy: number | null, at: string): number;
-  insertImportChunk(importId: number, rows: CameraFields[]): number;
+  beginImport(rows: number, createdBy: number | null, at: string): Promise<number>;
+  insertImportChunk(importId: number, rows: CameraFields[]): Promise<number>;
   /** Deletes up to `limit` rows of an import; returns how many (repeat until 0). */
-  deleteImportChunk(importId: number, limit: number): number;
-  finishImport(importId: number, status: 'done' | 'failed', at: string): void;
+  deleteImportChunk(importId: number, limit: number): Promise<number>;
+  finishImport(importId: number, status: 'done' | 'failed', at: string): Promise<void>;
   /** Imports a previous process left half written. */
-  unfinishedImports(): number[];
-  healthTargets(afterId: number, limit: number): HealthTarget[];
+  unfinishedImports(): Promise<number[]>;
+  healthTargets(afterId: number, limit: number): Promise<HealthTarget[]>;
   /** Records a health result; returns the previous status and the (new) last-seen time. */
   setStatus(
     id: number,
@@ -162,9 +163,9 @@ export interface CameraRepo {
     reason: string | null,
     checkedAt: string,
     seen: boolean,
-  ): { prev: CameraStatus; lastSeenAt: string | null } | undefined;
+  ): Promise<{ prev: CameraStatus; lastSeenAt: string | null } | undefined>;
   /** Status counts in scope, per network and per org unit (not rolled up). */
-  statusCounts(scope: Scope): { networkId: string; orgUnitId: number; status: CameraStatus; n: number }[];
+  statusCounts(scope: Scope): Promise<{ networkId: string; orgUnitId: number; status: CameraStatus; n: number }[]>;
 }
 
 interface CameraRow {
@@ -184,7 +185,7 @@ interface CameraRow {
   main_stream_uri: string | null;
   sub_stream_uri: string | null;
   credentials_enc: string | null;
-  ptz: number;
+  ptz: number | boolean;
   status: CameraStatus;
   status_reason: string | null;
   last_seen_at: string | null;
@@ -222,7 +223,7 @@ function fromRow(r: CameraRow): CameraPoint {
     mainStreamUri: r.main_stream_uri,
     subStreamUri: r.sub_stream_uri,
     credentialsSealed: r.credentials_enc,
-    ptz: r.ptz === 1,
+    ptz: Number(r.ptz) === 1,
     status: r.status,
     statusReason: r.status_reason,
     lastSeenAt: r.last_seen_at,
@@ -246,7 +247,7 @@ export function searchText(f: Pick<CameraFields, 'name' | 'code' | 'address'>): 
 }
 
 function where(
-  db: SqlDb,
+  db: Pick<SqlDb, 'containsSql'>,
   scope: Scope,
   f: CameraFilter,
   wholeRegistry: (path: string) => boolean,
@@ -298,7 +299,11 @@ function where(
  * in it: for other modules' bulk reads of the same selection (the wall's point
  * GeoJSON that the registry map draws).
  */
-export function cameraFilterSql(db: SqlDb, scope: Scope, f: CameraFilter): { sql: string; params: SqlValue[] } {
+export function cameraFilterSql(
+  db: Pick<SqlDb, 'containsSql'>,
+  scope: Scope,
+  f: CameraFilter,
+): { sql: string; params: SqlValue[] } {
   return where(db, scope, f, () => false, true);
 }
 
@@ -334,26 +339,27 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
  * `rootPaths` lists the org paths of tree roots; a scope equal to the only
  * root covers every row.
  */
-export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => string[] = () => []): CameraRepo {
+export function createCameraRepo(store: Store, now: () => Date, rootPaths: () => string[] = () => []): CameraRepo {
+  const db = store;
   const wholeRegistry = (path: string) => {
     const roots = rootPaths();
     return roots.length === 1 && roots[0] === path;
   };
-  const get = (id: number) => {
-    const r = db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ?`, [id]);
+  const get = async (id: number) => {
+    const r = await db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
   };
-  const count = (scope: Scope, filter: CameraFilter) => {
+  const count = async (scope: Scope, filter: CameraFilter) => {
     const w = where(db, scope, filter, wholeRegistry);
-    return db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM camera_points WHERE ${w.sql}`, w.params)?.n ?? 0;
+    return (await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM camera_points WHERE ${w.sql}`, w.params))?.n ?? 0;
   };
   return {
-    search(scope, filter, afterId, limit, withTotal = false) {
+    async search(scope, filter, afterId, limit, withTotal = false) {
       if (filter.q) {
         const w = where(db, scope, filter, wholeRegistry, true);
         // Text search scans the narrow (org_path, search_text) index once for
         // all matching ids; the page and the total both come from that scan.
-        const ids = db.all<{ id: number }>(`SELECT id FROM camera_points WHERE ${w.sql} ORDER BY id`, w.params);
+        const ids = await db.all<{ id: number }>(`SELECT id FROM camera_points WHERE ${w.sql} ORDER BY id`, w.params);
         const page: number[] = [];
         for (const { id } of ids) {
           if (id <= afterId) continue;
@@ -361,42 +367,42 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
           if (page.length >= limit) break;
         }
         const rows = page.length
-          ? db
-              .all<CameraRow>(
+          ? (
+              await db.all<CameraRow>(
                 `SELECT ${COLUMNS} FROM camera_points WHERE id IN (${page.map(() => '?').join(',')}) ORDER BY id`,
                 page,
               )
-              .map(fromRow)
+            ).map(fromRow)
           : [];
         return withTotal ? { rows, total: ids.length } : { rows };
       }
       const w = where(db, scope, filter, wholeRegistry);
-      const rows = db
-        .all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [
+      const rows = (
+        await db.all<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE ${w.sql} AND id > ? ORDER BY id LIMIT ?`, [
           ...w.params,
           afterId,
           limit,
         ])
-        .map(fromRow);
-      return withTotal ? { rows, total: count(scope, filter) } : { rows };
+      ).map(fromRow);
+      return withTotal ? { rows, total: await count(scope, filter) } : { rows };
     },
     count,
-    byId(scope, id) {
+    async byId(scope, id) {
       const [lo, hi] = pathRange(scope.path);
-      const r = db.get<CameraRow>(
+      const r = await db.get<CameraRow>(
         `SELECT ${COLUMNS} FROM camera_points WHERE id = ? AND org_path >= ? AND org_path < ?`,
         [id, lo, hi],
       );
       return r ? fromRow(r) : undefined;
     },
-    codeTaken(code, exceptId) {
-      return !!db.get('SELECT 1 AS x FROM camera_points WHERE code = ? AND id <> ?', [code, exceptId ?? -1]);
+    async codeTaken(code, exceptId) {
+      return !!(await db.get('SELECT 1 AS x FROM camera_points WHERE code = ? AND id <> ?', [code, exceptId ?? -1]));
     },
-    existingCodes(codes) {
+    async existingCodes(codes) {
       const out = new Set<string>();
       for (let i = 0; i < codes.length; i += 500) {
         const chunk = codes.slice(i, i + 500);
-        const rows = db.all<{ code: string }>(
+        const rows = await db.all<{ code: string }>(
           `SELECT code FROM camera_points WHERE code IN (${chunk.map(() => '?').join(',')})`,
           chunk,
         );
@@ -404,36 +410,35 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
       }
       return out;
     },
-    insert(fields) {
+    async insert(fields) {
       const t = now().toISOString();
-      const { lastInsertRowid } = db.run(INSERT, [...values(fields), t, t]);
-      const created = get(lastInsertRowid);
+      const created = await get(await db.insert(INSERT, [...values(fields), t, t]));
       if (!created) throw new Error('camera point vanished after insert');
       return created;
     },
-    insertMany(rows) {
+    async insertMany(rows) {
       const t = now().toISOString();
-      const n = db.transaction(() => {
-        for (const f of rows) db.run(INSERT, [...values(f), t, t]);
+      const n = await db.transaction(async () => {
+        for (const f of rows) await db.run(INSERT, [...values(f), t, t]);
         return rows.length;
       });
       // Keep planner statistics current after bulk loads.
-      if (n >= 1000) db.exec('PRAGMA optimize');
+      if (n >= 1000) await db.exec(db.dialect === 'sqlite' ? 'PRAGMA optimize' : 'ANALYZE camera_points');
       return n;
     },
-    update(id, version, fields) {
+    async update(id, version, fields) {
       const t = now().toISOString();
-      const { changes } = db.run(
+      const { changes } = await db.run(
         `UPDATE camera_points SET code = ?, name = ?, network_id = ?, org_unit_id = ?, org_path = ?, lon = ?, lat = ?, coord_source = ?, address = ?, direction = ?, fov = ?, onvif_url = ?, main_stream_uri = ?, sub_stream_uri = ?, credentials_enc = ?, ptz = ?, rtsp_transport = ?, search_text = ?, updated_at = ?, version = version + 1
          WHERE id = ? AND version = ?`,
         [...values(fields), t, id, version],
       );
-      return changes === 1 ? get(id) : undefined;
+      return changes === 1 ? await get(id) : undefined;
     },
-    delete(id) {
-      return db.run('DELETE FROM camera_points WHERE id = ?', [id]).changes === 1;
+    async delete(id) {
+      return (await db.run('DELETE FROM camera_points WHERE id = ?', [id])).changes === 1;
     },
-    countsByOrg(scope) {
+    async countsByOrg(scope) {
       const [lo, hi] = pathRange(scope.path);
       return db.all<{ orgUnitId: number; total: number; online: number }>(
         `SELECT org_unit_id AS "orgUnitId", COUNT(*) AS total, SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) AS online
@@ -441,7 +446,7 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
         [lo, hi],
       );
     },
-    countsByNetwork(scope) {
+    async countsByNetwork(scope) {
       const [lo, hi] = pathRange(scope.path);
       return db.all<{ networkId: string; total: number; online: number }>(
         `SELECT network_id AS "networkId", COUNT(*) AS total, SUM(CASE WHEN status = 'online' THEN 1 ELSE 0 END) AS online
@@ -449,13 +454,13 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
         [lo, hi],
       );
     },
-    setDevice(id, d) {
-      db.run(
+    async setDevice(id, d) {
+      await db.run(
         'UPDATE camera_points SET manufacturer = ?, model = ?, serial = ?, mac = ?, device_endpoint = ? WHERE id = ?',
         [d.manufacturer, d.model, d.serial, d.mac, d.endpoint ?? null, id],
       );
     },
-    findSameDevice(d) {
+    async findSameDevice(d) {
       type Known = {
         id: number;
         device_endpoint: string | null;
@@ -469,64 +474,65 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
         (!!d.endpoint && !!r.device_endpoint && d.endpoint !== r.device_endpoint) ||
         (!!d.mac && !!r.mac && d.mac !== r.mac);
       if (d.endpoint) {
-        const r = db.get<{ id: number }>('SELECT id FROM camera_points WHERE device_endpoint = ? LIMIT 1', [
+        const r = await db.get<{ id: number }>('SELECT id FROM camera_points WHERE device_endpoint = ? LIMIT 1', [
           d.endpoint,
         ]);
         if (r) return r.id;
       }
       if (d.mac) {
-        const r = db
-          .all<Known>(`SELECT ${cols} FROM camera_points WHERE mac = ? LIMIT 20`, [d.mac])
-          .find((x) => !differs(x));
+        const r = (await db.all<Known>(`SELECT ${cols} FROM camera_points WHERE mac = ? LIMIT 20`, [d.mac])).find(
+          (x) => !differs(x),
+        );
         if (r) return r.id;
       }
       if (d.serial && !isPlaceholderSerial(d.serial) && d.manufacturer && d.model) {
         const same = (a: string | null, b: string) => (a ?? '').trim().toLowerCase() === b.trim().toLowerCase();
-        const r = db
-          .all<Known>(`SELECT ${cols} FROM camera_points WHERE serial = ? LIMIT 20`, [d.serial])
-          .find((x) => same(x.manufacturer, d.manufacturer!) && same(x.model, d.model!) && !differs(x));
+        const r = (await db.all<Known>(`SELECT ${cols} FROM camera_points WHERE serial = ? LIMIT 20`, [d.serial])).find(
+          (x) => same(x.manufacturer, d.manufacturer!) && same(x.model, d.model!) && !differs(x),
+        );
         if (r) return r.id;
       }
       if (d.onvifUrl) {
-        const r = db
-          .all<Known>(`SELECT ${cols} FROM camera_points WHERE onvif_url = ? LIMIT 20`, [d.onvifUrl])
-          .find((x) => !differs(x));
+        const r = (
+          await db.all<Known>(`SELECT ${cols} FROM camera_points WHERE onvif_url = ? LIMIT 20`, [d.onvifUrl])
+        ).find((x) => !differs(x));
         if (r) return r.id;
       }
       return undefined;
     },
-    setTransportSeen(id, transport) {
-      db.run('UPDATE camera_points SET rtsp_transport_seen = ? WHERE id = ?', [transport, id]);
+    async setTransportSeen(id, transport) {
+      await db.run('UPDATE camera_points SET rtsp_transport_seen = ? WHERE id = ?', [transport, id]);
     },
     beginImport(rows, createdBy, at) {
-      return db.run("INSERT INTO camera_imports (status, created_by, rows, started_at) VALUES ('writing', ?, ?, ?)", [
-        createdBy,
-        rows,
-        at,
-      ]).lastInsertRowid;
+      return db.insert(
+        "INSERT INTO camera_imports (status, created_by, rows, started_at) VALUES ('writing', ?, ?, ?)",
+        [createdBy, rows, at],
+      );
     },
     insertImportChunk(importId, rows) {
       const t = now().toISOString();
-      return db.transaction(() => {
-        for (const f of rows) db.run(INSERT_IMPORTED, [...values(f), t, t, importId]);
+      return db.transaction(async () => {
+        for (const f of rows) await db.run(INSERT_IMPORTED, [...values(f), t, t, importId]);
         return rows.length;
       });
     },
-    deleteImportChunk(importId, limit) {
-      return db.run(
-        'DELETE FROM camera_points WHERE id IN (SELECT id FROM camera_points WHERE import_id = ? LIMIT ?)',
-        [importId, limit],
+    async deleteImportChunk(importId, limit) {
+      return (
+        await db.run(
+          'DELETE FROM camera_points WHERE id IN (SELECT id FROM camera_points WHERE import_id = ? LIMIT ?)',
+          [importId, limit],
+        )
       ).changes;
     },
-    finishImport(importId, status, at) {
-      db.run('UPDATE camera_imports SET status = ?, finished_at = ? WHERE id = ?', [status, at, importId]);
+    async finishImport(importId, status, at) {
+      await db.run('UPDATE camera_imports SET status = ?, finished_at = ? WHERE id = ?', [status, at, importId]);
     },
-    unfinishedImports() {
-      return db.all<{ id: number }>("SELECT id FROM camera_imports WHERE status = 'writing'").map((r) => r.id);
+    async unfinishedImports() {
+      return (await db.all<{ id: number }>("SELECT id FROM camera_imports WHERE status = 'writing'")).map((r) => r.id);
     },
-    healthTargets(afterId, limit) {
-      return db
-        .all<{
+    async healthTargets(afterId, limit) {
+      return (
+        await db.all<{
           id: number;
           org_path: string;
           onvif_url: string | null;
@@ -540,31 +546,31 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
           'SELECT id, org_path, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, status, rtsp_transport, rtsp_transport_seen FROM camera_points WHERE id > ? ORDER BY id LIMIT ?',
           [afterId, limit],
         )
-        .map((r) => ({
-          id: r.id,
-          orgPath: r.org_path,
-          onvifUrl: r.onvif_url,
-          mainStreamUri: r.main_stream_uri,
-          subStreamUri: r.sub_stream_uri,
-          credentialsSealed: r.credentials_enc,
-          status: r.status,
-          rtspTransport: r.rtsp_transport,
-          rtspTransportSeen: r.rtsp_transport_seen,
-        }));
+      ).map((r) => ({
+        id: r.id,
+        orgPath: r.org_path,
+        onvifUrl: r.onvif_url,
+        mainStreamUri: r.main_stream_uri,
+        subStreamUri: r.sub_stream_uri,
+        credentialsSealed: r.credentials_enc,
+        status: r.status,
+        rtspTransport: r.rtsp_transport,
+        rtspTransportSeen: r.rtsp_transport_seen,
+      }));
     },
     setStatus(id, status, reason, checkedAt, seen) {
-      return db.transaction(() => {
-        const row = db.get<{ status: CameraStatus; last_seen_at: string | null }>(
+      return db.transaction(async () => {
+        const row = await db.get<{ status: CameraStatus; last_seen_at: string | null }>(
           'SELECT status, last_seen_at FROM camera_points WHERE id = ?',
           [id],
         );
         if (row === undefined) return undefined;
-        db.run(
+        await db.run(
           `UPDATE camera_points SET status = ?, status_reason = ?, last_checked_at = ?${seen ? ', last_seen_at = ?' : ''} WHERE id = ?`,
           seen ? [status, reason, checkedAt, checkedAt, id] : [status, reason, checkedAt, id],
         );
         if (row.status !== status) {
-          db.run(
+          await db.run(
             'INSERT INTO camera_status_events (camera_id, at, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?)',
             [id, checkedAt, row.status, status, reason],
           );
@@ -572,7 +578,7 @@ export function createCameraRepo(db: SqlDb, now: () => Date, rootPaths: () => st
         return { prev: row.status, lastSeenAt: seen ? checkedAt : row.last_seen_at };
       });
     },
-    statusCounts(scope) {
+    async statusCounts(scope) {
       const [lo, hi] = pathRange(scope.path);
       return db.all<{ networkId: string; orgUnitId: number; status: CameraStatus; n: number }>(
         `SELECT network_id AS "networkId", org_unit_id AS "orgUnitId", status, COUNT(*) AS n FROM camera_points

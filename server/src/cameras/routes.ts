@@ -33,11 +33,11 @@ export function cameraRoutes(deps: {
   const r = Router();
   const ip = (req: Request) => req.ip ?? null;
 
-  r.get('/cameras', auth.requirePermission('camera.read'), (req, res) => {
-    res.json(service.search(authOf(req), parseOr400(cameraQuerySchema, req.query)));
+  r.get('/cameras', auth.requirePermission('camera.read'), async (req, res) => {
+    res.json(await service.search(authOf(req), parseOr400(cameraQuerySchema, req.query)));
   });
 
-  r.get('/cameras/export.csv', auth.requirePermission('camera.export'), (req, res) => {
+  r.get('/cameras/export.csv', auth.requirePermission('camera.export'), async (req, res) => {
     const ctx = authOf(req);
     const q = parseOr400(exportQuery, req.query);
     const filter = service.filterOf(ctx, { ...q, limit: 1 });
@@ -52,14 +52,14 @@ export function cameraRoutes(deps: {
     let after = 0;
     let n = 0;
     for (;;) {
-      const page = cameras.search(ctx.scope, filter, after, 2000).rows;
+      const page = (await cameras.search(ctx.scope, filter, after, 2000)).rows;
       if (!page.length) break;
       res.write(page.map((p) => exportRow(p, orgs.byId(p.orgUnitId)?.code ?? '')).join(''));
       n += page.length;
       after = page[page.length - 1]?.id ?? after;
     }
     res.end();
-    audit.record({
+    await audit.record({
       actor: actorOf(ctx, ip(req)),
       action: 'camera.export',
       outcome: 'ok',
@@ -101,7 +101,7 @@ export function cameraRoutes(deps: {
         ? { ok: false, rows: 0, created: 0, encoding: parsed.encoding, errors: parsed.errors }
         : await service.importParsed(ctx, ip(req), parsed);
       if (headerBroken) {
-        audit.record({
+        await audit.record({
           actor: actorOf(ctx, ip(req)),
           action: 'camera.import',
           outcome: 'failed',
@@ -112,25 +112,25 @@ export function cameraRoutes(deps: {
     },
   );
 
-  r.get('/cameras/:id', auth.requirePermission('camera.read'), (req, res) => {
+  r.get('/cameras/:id', auth.requirePermission('camera.read'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(service.get(authOf(req), id));
+    res.json(await service.get(authOf(req), id));
   });
 
-  r.post('/cameras', auth.requirePermission('camera.write'), (req, res) => {
-    const view = service.create(authOf(req), ip(req), parseOr400(cameraCreateSchema, req.body));
+  r.post('/cameras', auth.requirePermission('camera.write'), async (req, res) => {
+    const view = await service.create(authOf(req), ip(req), parseOr400(cameraCreateSchema, req.body));
     res.status(201).location(`/api/v1/cameras/${view.id}`).json(view);
   });
 
-  r.patch('/cameras/:id', auth.requirePermission('camera.write'), (req, res) => {
+  r.patch('/cameras/:id', auth.requirePermission('camera.write'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    res.json(service.update(authOf(req), ip(req), id, parseOr400(cameraPatchSchema, req.body)));
+    res.json(await service.update(authOf(req), ip(req), id, parseOr400(cameraPatchSchema, req.body)));
   });
 
-  r.delete('/cameras/:id', auth.requirePermission('camera.write'), (req, res) => {
+  r.delete('/cameras/:id', auth.requirePermission('camera.write'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
     const { version } = parseOr400(deleteQuery, req.query);
-    service.remove(authOf(req), ip(req), id, version);
+    await service.remove(authOf(req), ip(req), id, version);
     res.status(204).end();
   });
 

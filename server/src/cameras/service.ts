@@ -3,6 +3,7 @@ import type { AuditActor, AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import { openCredentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import type { Store } from '../db/store.ts';
 import type { EventBus } from '../events.ts';
 import { toWgs84 } from '../geo/coords.ts';
 import { HttpError, badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
@@ -13,6 +14,8 @@ import type { CameraFields, CameraFilter, CameraPoint, CameraRepo } from './repo
 import { decodeCursor, encodeCursor, type CameraCreate, type CameraPatch, type CameraQuery } from './schema.ts';
 
 export interface CameraServiceDeps {
+  /** For the transactions that keep a check and the write it guards together (the repository's own store). */
+  store: Store;
   cameras: CameraRepo;
   orgs: OrgRepo;
   networks: NetworkRepo;
@@ -59,7 +62,9 @@ function timeSlicer(ms = 15): () => Promise<void> {
 }
 
 export function createCameraService(deps: CameraServiceDeps) {
-  const { cameras, orgs, networks, secrets, audit, events } = deps;
+  const { store, cameras, orgs, networks, secrets, audit, events } = deps;
+  // Only store calls are awaited inside (issue 13): on SQLite nothing else then runs before COMMIT.
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => store.transaction(fn);
 
   function toView(p: CameraPoint): CameraPointView {
     return {
@@ -168,14 +173,14 @@ export function createCameraService(deps: CameraServiceDeps) {
     ctx: AuthContext,
     rows: { line: number; fields: CameraFields }[],
   ): Promise<{ ok: true } | { ok: false; line: number; field: string; message: string }> {
-    const importId = cameras.beginImport(rows.length, ctx.user.id || null, new Date().toISOString());
+    const importId = await cameras.beginImport(rows.length, ctx.user.id || null, new Date().toISOString());
     let size = 100;
     let failure: { line: number; err: unknown } | undefined;
     for (let i = 0; i < rows.length && !failure;) {
       const chunk = rows.slice(i, i + size);
       const t0 = performance.now();
       try {
-        cameras.insertImportChunk(
+        await cameras.insertImportChunk(
           importId,
           chunk.map((r) => r.fields),
         );
@@ -183,7 +188,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         // Which row: again one by one (each alone), up to the one the database refuses.
         for (const r of chunk) {
           try {
-            cameras.insertImportChunk(importId, [r.fields]);
+            await cameras.insertImportChunk(importId, [r.fields]);
           } catch (err) {
             failure = { line: r.line, err };
             break;
@@ -198,11 +203,11 @@ export function createCameraService(deps: CameraServiceDeps) {
       await new Promise<void>((r) => setImmediate(r));
     }
     if (!failure) {
-      cameras.finishImport(importId, 'done', new Date().toISOString());
+      await cameras.finishImport(importId, 'done', new Date().toISOString());
       return { ok: true };
     }
-    while (cameras.deleteImportChunk(importId, 2_000) > 0) await new Promise<void>((r) => setImmediate(r));
-    cameras.finishImport(importId, 'failed', new Date().toISOString());
+    while ((await cameras.deleteImportChunk(importId, 2_000)) > 0) await new Promise<void>((r) => setImmediate(r));
+    await cameras.finishImport(importId, 'failed', new Date().toISOString());
     const message = String((failure.err as Error)?.message ?? failure.err);
     if (/UNIQUE constraint failed: camera_points\.code|duplicate key.*code/i.test(message)) {
       return { ok: false, line: failure.line, field: 'code', message: 'already registered' };
@@ -246,7 +251,7 @@ export function createCameraService(deps: CameraServiceDeps) {
     toView,
     filterOf,
 
-    search(ctx: AuthContext, q: CameraQuery): Page<CameraPointView> {
+    async search(ctx: AuthContext, q: CameraQuery): Promise<Page<CameraPointView>> {
       const filter = filterOf(ctx, q);
       let after = 0;
       if (q.cursor) {
@@ -255,7 +260,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         after = c;
       }
       // One extra row tells whether another page exists without a COUNT.
-      const { rows, total } = cameras.search(ctx.scope, filter, after, q.limit + 1, q.withTotal ?? false);
+      const { rows, total } = await cameras.search(ctx.scope, filter, after, q.limit + 1, q.withTotal ?? false);
       const more = rows.length > q.limit;
       const items = rows.slice(0, q.limit);
       const last = items[items.length - 1];
@@ -267,20 +272,22 @@ export function createCameraService(deps: CameraServiceDeps) {
       return page;
     },
 
-    get(ctx: AuthContext, id: number): CameraPointView {
-      const p = cameras.byId(ctx.scope, id);
+    async get(ctx: AuthContext, id: number): Promise<CameraPointView> {
+      const p = await cameras.byId(ctx.scope, id);
       if (!p) throw notFound('camera point');
       return toView(p);
     },
 
-    create(ctx: AuthContext, ip: string | null, input: CameraCreate): CameraPointView {
+    async create(ctx: AuthContext, ip: string | null, input: CameraCreate): Promise<CameraPointView> {
       const { fields, problems } = normalize(ctx, input, null);
       if (!fields) throwProblems(problems);
-      if (fields.code && cameras.codeTaken(fields.code)) {
-        throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
-      }
-      const created = cameras.insert(fields);
-      audit.record({
+      const created = await atomically(async () => {
+        if (fields.code && (await cameras.codeTaken(fields.code))) {
+          throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
+        }
+        return cameras.insert(fields);
+      });
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.create',
         targetType: 'camera',
@@ -292,53 +299,57 @@ export function createCameraService(deps: CameraServiceDeps) {
       return toView(created);
     },
 
-    update(ctx: AuthContext, ip: string | null, id: number, patch: CameraPatch): CameraPointView {
-      const existing = cameras.byId(ctx.scope, id);
-      if (!existing) throw notFound('camera point');
-      if (patch.version !== undefined && patch.version !== existing.version) {
-        throw conflict(`version: the point was changed by someone else (now version ${existing.version})`, [
-          { path: 'version', message: `stale; current version is ${existing.version}` },
-        ]);
-      }
-      const merged: CameraCreate = {
-        code: patch.code !== undefined ? patch.code : existing.code,
-        name: patch.name ?? existing.name,
-        networkId: patch.networkId ?? existing.networkId,
-        orgUnitId: patch.orgUnitId ?? existing.orgUnitId,
-        position: patch.position ?? { lon: existing.lon, lat: existing.lat, system: 'wgs84' },
-        address: patch.address !== undefined ? patch.address : existing.address,
-        direction: patch.direction !== undefined ? patch.direction : existing.direction,
-        fov: patch.fov !== undefined ? patch.fov : existing.fov,
-        onvifUrl: patch.onvifUrl !== undefined ? patch.onvifUrl : existing.onvifUrl,
-        mainStreamUri: patch.mainStreamUri !== undefined ? patch.mainStreamUri : existing.mainStreamUri,
-        subStreamUri: patch.subStreamUri !== undefined ? patch.subStreamUri : existing.subStreamUri,
-        ptz: patch.ptz ?? existing.ptz,
-        rtspTransport: patch.rtspTransport ?? existing.rtspTransport,
-        ...(patch.credentials !== undefined ? { credentials: patch.credentials } : {}),
-      };
-      const { fields, problems } = normalize(ctx, merged, existing.credentialsSealed);
-      if (!fields) throwProblems(problems);
-      if (!patch.position) fields.coordSource = existing.coordSource;
-      if (fields.code && fields.code !== existing.code && cameras.codeTaken(fields.code, id)) {
-        throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
-      }
-      let updated = cameras.update(id, existing.version, fields);
-      if (!updated)
-        throw conflict('version: the point was changed by someone else; reload it', [
-          { path: 'version', message: 'stale' },
-        ]);
-      // Another address or transport: what worked for the old one says nothing about the new one.
-      if (
-        updated.rtspTransportSeen !== null &&
-        (updated.mainStreamUri !== existing.mainStreamUri ||
-          updated.subStreamUri !== existing.subStreamUri ||
-          updated.rtspTransport !== existing.rtspTransport)
-      ) {
-        cameras.setTransportSeen(id, null);
-        updated = { ...updated, rtspTransportSeen: null };
-      }
+    async update(ctx: AuthContext, ip: string | null, id: number, patch: CameraPatch): Promise<CameraPointView> {
+      // The read, the checks and the write in one transaction, as one step before (issue 13).
+      const updated = await atomically(async () => {
+        const existing = await cameras.byId(ctx.scope, id);
+        if (!existing) throw notFound('camera point');
+        if (patch.version !== undefined && patch.version !== existing.version) {
+          throw conflict(`version: the point was changed by someone else (now version ${existing.version})`, [
+            { path: 'version', message: `stale; current version is ${existing.version}` },
+          ]);
+        }
+        const merged: CameraCreate = {
+          code: patch.code !== undefined ? patch.code : existing.code,
+          name: patch.name ?? existing.name,
+          networkId: patch.networkId ?? existing.networkId,
+          orgUnitId: patch.orgUnitId ?? existing.orgUnitId,
+          position: patch.position ?? { lon: existing.lon, lat: existing.lat, system: 'wgs84' },
+          address: patch.address !== undefined ? patch.address : existing.address,
+          direction: patch.direction !== undefined ? patch.direction : existing.direction,
+          fov: patch.fov !== undefined ? patch.fov : existing.fov,
+          onvifUrl: patch.onvifUrl !== undefined ? patch.onvifUrl : existing.onvifUrl,
+          mainStreamUri: patch.mainStreamUri !== undefined ? patch.mainStreamUri : existing.mainStreamUri,
+          subStreamUri: patch.subStreamUri !== undefined ? patch.subStreamUri : existing.subStreamUri,
+          ptz: patch.ptz ?? existing.ptz,
+          rtspTransport: patch.rtspTransport ?? existing.rtspTransport,
+          ...(patch.credentials !== undefined ? { credentials: patch.credentials } : {}),
+        };
+        const { fields, problems } = normalize(ctx, merged, existing.credentialsSealed);
+        if (!fields) throwProblems(problems);
+        if (!patch.position) fields.coordSource = existing.coordSource;
+        if (fields.code && fields.code !== existing.code && (await cameras.codeTaken(fields.code, id))) {
+          throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
+        }
+        const written = await cameras.update(id, existing.version, fields);
+        if (!written)
+          throw conflict('version: the point was changed by someone else; reload it', [
+            { path: 'version', message: 'stale' },
+          ]);
+        // Another address or transport: what worked for the old one says nothing about the new one.
+        if (
+          written.rtspTransportSeen !== null &&
+          (written.mainStreamUri !== existing.mainStreamUri ||
+            written.subStreamUri !== existing.subStreamUri ||
+            written.rtspTransport !== existing.rtspTransport)
+        ) {
+          await cameras.setTransportSeen(id, null);
+          return { ...written, rtspTransportSeen: null };
+        }
+        return written;
+      });
       const changed = Object.keys(patch).filter((k) => k !== 'version');
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.update',
         targetType: 'camera',
@@ -350,16 +361,19 @@ export function createCameraService(deps: CameraServiceDeps) {
       return toView(updated);
     },
 
-    remove(ctx: AuthContext, ip: string | null, id: number, version?: number): void {
-      const existing = cameras.byId(ctx.scope, id);
-      if (!existing) throw notFound('camera point');
-      if (version !== undefined && version !== existing.version) {
-        throw conflict(`version: the point was changed by someone else (now version ${existing.version})`, [
-          { path: 'version', message: `stale; current version is ${existing.version}` },
-        ]);
-      }
-      cameras.delete(id);
-      audit.record({
+    async remove(ctx: AuthContext, ip: string | null, id: number, version?: number): Promise<void> {
+      const existing = await atomically(async () => {
+        const found = await cameras.byId(ctx.scope, id);
+        if (!found) throw notFound('camera point');
+        if (version !== undefined && version !== found.version) {
+          throw conflict(`version: the point was changed by someone else (now version ${found.version})`, [
+            { path: 'version', message: `stale; current version is ${found.version}` },
+          ]);
+        }
+        await cameras.delete(id);
+        return found;
+      });
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.delete',
         targetType: 'camera',
@@ -416,7 +430,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       const taken = new Set<string>();
       for (let i = 0; i < codes.length; i += 2_000) {
         await slice();
-        for (const c of cameras.existingCodes(codes.slice(i, i + 2_000))) taken.add(c);
+        for (const c of await cameras.existingCodes(codes.slice(i, i + 2_000))) taken.add(c);
       }
       for (const g of good) {
         if (g.fields.code && taken.has(g.fields.code)) {
@@ -434,7 +448,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       if (file.total === 0 && errors.length === 0)
         errors.push({ line: 2, field: 'row', message: 'the file has a header but no data rows' });
       if (!report.ok) {
-        audit.record({
+        await audit.record({
           actor: actorOf(ctx, ip),
           action: 'camera.import',
           outcome: 'failed',
@@ -446,7 +460,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       if (!written.ok) {
         report.ok = false;
         report.errors = [{ line: written.line, field: columnOf(written.field), message: written.message }];
-        audit.record({
+        await audit.record({
           actor: actorOf(ctx, ip),
           action: 'camera.import',
           outcome: 'failed',
@@ -456,7 +470,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       }
       report.created = good.length;
       const orgIds = [...new Set(good.map((g) => g.fields.orgUnitId))];
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.import',
         outcome: 'ok',
@@ -473,11 +487,11 @@ export function createCameraService(deps: CameraServiceDeps) {
     },
 
     /** Imports a previous process left half written are removed at start: all or nothing survives a crash. */
-    recoverImports(): number {
-      const ids = cameras.unfinishedImports();
+    async recoverImports(): Promise<number> {
+      const ids = await cameras.unfinishedImports();
       for (const id of ids) {
-        while (cameras.deleteImportChunk(id, 10_000) > 0);
-        cameras.finishImport(id, 'failed', new Date().toISOString());
+        while ((await cameras.deleteImportChunk(id, 10_000)) > 0);
+        await cameras.finishImport(id, 'failed', new Date().toISOString());
       }
       return ids.length;
     },

@@ -103,6 +103,8 @@ export function loadConfig(opts: LoadOptions = {}): AppConfig {
   }
   const { tree: fromEnv, problems } = envOverrides(env);
   if (problems.length) throw new ConfigError(problems);
+  // DATABASE_URL (what docker-compose and most platforms set) stands in for storage.postgres.url.
+  if (env.DATABASE_URL) tree = deepMerge(tree, { storage: { postgres: { url: env.DATABASE_URL } } });
   tree = deepMerge(tree, fromEnv);
   if (opts.overrides) tree = deepMerge(tree, opts.overrides);
   const parsed = configSchema.safeParse(tree);

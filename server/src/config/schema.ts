@@ -114,10 +114,24 @@ export const configSchema = z
       .strict(),
     storage: z
       .object({
-        driver: z.literal('sqlite'),
+        /** `sqlite` (embedded, the default) or `postgres` (several instances on one database; issue 13). */
+        driver: z.enum(['sqlite', 'postgres']),
         sqlite: z.object({ path: z.string().min(1) }).strict(),
+        postgres: z
+          .object({
+            /** postgres://user@host:port/db; DATABASE_URL is taken when this is empty. */
+            url: z.string().default(''),
+            /** Connections in this instance's pool. */
+            poolSize: z.number().int().min(1).max(100).default(10),
+          })
+          .strict()
+          .default({ url: '', poolSize: 10 }),
       })
-      .strict(),
+      .strict()
+      .superRefine((s, ctx) => {
+        if (s.driver === 'postgres' && !s.postgres.url)
+          ctx.addIssue({ code: 'custom', path: ['postgres', 'url'], message: 'required when driver is postgres' });
+      }),
     security: z
       .object({
         keyFile: z.string().min(1),

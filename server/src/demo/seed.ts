@@ -172,13 +172,13 @@ export interface DemoDeps {
 }
 
 /** Builds the org tree with boundaries; returns the county and its villages. */
-export function seedOrgTree(
+export async function seedOrgTree(
   orgs: OrgRepo,
   opts: DemoOptions,
-): { county: OrgUnit; townships: OrgUnit[]; villages: OrgUnit[] } {
+): Promise<{ county: OrgUnit; townships: OrgUnit[]; villages: OrgUnit[] }> {
   const [cx, cy] = opts.center;
   const countyBox: Box = [cx - 0.25, cy - 0.17, cx + 0.25, cy + 0.17];
-  const county = orgs.insert({
+  const county = await orgs.insert({
     parentId: null,
     code: COUNTY_CODE,
     name: '示范县',
@@ -187,9 +187,9 @@ export function seedOrgTree(
   });
   const townships: OrgUnit[] = [];
   const villages: OrgUnit[] = [];
-  split(countyBox, opts.townships).forEach((tBox, ti) => {
+  for (const [ti, tBox] of split(countyBox, opts.townships).entries()) {
     const tName = TOWNSHIP_NAMES[ti] ?? `第${ti + 1}乡`;
-    const t = orgs.insert({
+    const t = await orgs.insert({
       parentId: county.id,
       code: `349901${String(ti + 1).padStart(3, '0')}000`,
       name: tName,
@@ -198,12 +198,12 @@ export function seedOrgTree(
     });
     townships.push(t);
     const street = tName.endsWith('街道');
-    split(tBox, opts.villagesPerTownship).forEach((vBox, vi) => {
+    for (const [vi, vBox] of split(tBox, opts.villagesPerTownship).entries()) {
       const stem = VILLAGE_STEMS[(ti * opts.villagesPerTownship + vi) % VILLAGE_STEMS.length] ?? '新';
       const round = Math.floor((ti * opts.villagesPerTownship + vi) / VILLAGE_STEMS.length);
       const name = `${stem}${round ? round + 1 : ''}${street ? '社区' : '村'}`;
       villages.push(
-        orgs.insert({
+        await orgs.insert({
           parentId: t.id,
           code: `349901${String(ti + 1).padStart(3, '0')}${String(vi + 1).padStart(3, '0')}`,
           name,
@@ -211,8 +211,8 @@ export function seedOrgTree(
           boundary: polygon(vBox),
         }),
       );
-    });
-  });
+    }
+  }
   return { county, townships, villages };
 }
 
@@ -286,13 +286,13 @@ export function demoCameraFields(
 /** Seeds the demo county into an empty database; does nothing when org units exist. */
 export async function seedDemo(deps: DemoDeps, opts: DemoOptions): Promise<boolean> {
   if (deps.orgs.all().length > 0) return false;
-  const { county, townships, villages } = seedOrgTree(deps.orgs, opts);
-  deps.cameras.insertMany(demoCameraFields(villages, opts.cameras, opts.seed, deps.secrets, 0, opts.hostOf));
+  const { county, townships, villages } = await seedOrgTree(deps.orgs, opts);
+  await deps.cameras.insertMany(demoCameraFields(villages, opts.cameras, opts.seed, deps.secrets, 0, opts.hostOf));
   const hash = await hashPassword(DEMO_PASSWORD);
   for (const u of DEMO_USERS) {
     const org = u.org === 'county' ? county : townships[u.org];
     if (!org) continue;
-    deps.users.insert({
+    await deps.users.insert({
       username: u.username,
       displayName: u.displayName,
       passwordHash: hash,

@@ -15,7 +15,7 @@ import {
   type Simulator,
 } from '../../../scripts/sim/index.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import type { Logger } from '../http/logger.ts';
 import { DEMO_ONVIF_PORT, DEMO_RTSP_PORT } from './seed.ts';
 
@@ -24,7 +24,7 @@ interface DemoPointRow {
   code: string | null;
   onvif_url: string | null;
   credentials_enc: string | null;
-  ptz: number;
+  ptz: number | boolean;
 }
 
 /** Deterministic faults by position: about 5 % of the county misbehaves. */
@@ -47,9 +47,11 @@ export function demoPictureFault(i: number): (typeof PICTURE_FAULTS)[number] | n
 /** When the demo's "moved" cameras turn away from their scene: after the first diagnosis sweep has begun. */
 export const MOVED_AFTER_MS = 8 * 60_000;
 
-export function demoSimSpecs(db: SqlDb, secrets: SecretBox): SimCameraSpec[] {
+export async function demoSimSpecs(store: Store, secrets: SecretBox): Promise<SimCameraSpec[]> {
   // Read straight from the table: this demo helper needs every point, unscoped, with its sealed credentials.
-  const rows = db.all<DemoPointRow>('SELECT id, code, onvif_url, credentials_enc, ptz FROM camera_points ORDER BY id');
+  const rows = await store.all<DemoPointRow>(
+    'SELECT id, code, onvif_url, credentials_enc, ptz FROM camera_points ORDER BY id',
+  );
   const identities = defaultCameraSpecs(rows.length, { seed: 2026 });
   const specs: SimCameraSpec[] = [];
   rows.forEach((r, i) => {
@@ -75,7 +77,7 @@ export function demoSimSpecs(db: SqlDb, secrets: SecretBox): SimCameraSpec[] {
       host: u.hostname,
       username: creds.username,
       password: creds.password,
-      ptz: r.ptz === 1,
+      ptz: Number(r.ptz) === 1,
       clockOffsetSec: i % 10 === 3 ? 3600 : 0,
       faults: demoFaults(i),
     });
@@ -84,14 +86,14 @@ export function demoSimSpecs(db: SqlDb, secrets: SecretBox): SimCameraSpec[] {
 }
 
 export async function startDemoSimulator(opts: {
-  db: SqlDb;
+  store: Store;
   secrets: SecretBox;
   clipDir: string;
   log: Logger;
   /** The platform's ffmpeg (system or npm-shipped); the simulator's default otherwise. */
   ffmpegPath: string | null;
 }): Promise<Simulator | null> {
-  const specs = demoSimSpecs(opts.db, opts.secrets);
+  const specs = await demoSimSpecs(opts.store, opts.secrets);
   if (!specs.length) return null;
   try {
     const sim = await startSimulator({
@@ -107,7 +109,7 @@ export async function startDemoSimulator(opts: {
       streamOverrides: { main: { width: 1280, height: 720, fps: 25 }, sub: { width: 480, height: 270, fps: 15 } },
     });
     // By row position, as demoFaults counts.
-    const codes = opts.db.all<{ code: string | null }>('SELECT code FROM camera_points ORDER BY id');
+    const codes = await opts.store.all<{ code: string | null }>('SELECT code FROM camera_points ORDER BY id');
     const simulated = new Set(specs.map((s) => s.code));
     const moved = codes.flatMap((r, i) =>
       r.code && simulated.has(r.code) && demoPictureFault(i) === 'moved' ? [r.code] : [],

@@ -224,7 +224,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       let cameraId: number | null = null;
       if (r.status === 'new' || r.status === 'auth_failed') {
         // Identity: endpoint reference, then MAC, then serial with make and model (issue 12).
-        const same = cameras.findSameDevice({
+        const same = await cameras.findSameDevice({
           endpoint: f.endpoint,
           serial: r.serial,
           mac: r.mac,
@@ -234,7 +234,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
         });
         if (same !== undefined) {
           status = 'registered';
-          const point = cameras.byId({ orgUnitId: job.orgUnitId, path: job.orgPath }, same);
+          const point = await cameras.byId({ orgUnitId: job.orgUnitId, path: job.orgPath }, same);
           cameraId = point ? point.id : null;
           // Out of the scan's jurisdiction: the device is shown as registered (it cannot be
           // registered twice) but neither linked nor named, and not said to be elsewhere; the
@@ -289,7 +289,7 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
         target: p.target,
         total,
       });
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'discovery.scan',
         targetType: 'scan',
@@ -365,13 +365,14 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
         model: d.model,
         onvifUrl: d.xaddr,
       };
-      if (cameras.findSameDevice(sameDevice) !== undefined) {
-        throw conflict('device: already registered as a camera point', [{ path: 'device', message: 'registered' }]);
-      }
-      const creds = d.credentialsSealed ? (JSON.parse(secrets.open(d.credentialsSealed)) as ScanCredentials) : null;
-      // Inside: the camera registry's synchronous calls (they join it) and this store's own; nothing else.
+      // Inside: the camera registry's calls and this store's own (they await only the store); nothing else.
+      // The same-device check is in it too, so two confirms of one device cannot both register it.
       return await store.transaction(async () => {
-        const view = cameraService.create(ctx, ip, {
+        if ((await cameras.findSameDevice(sameDevice)) !== undefined) {
+          throw conflict('device: already registered as a camera point', [{ path: 'device', message: 'registered' }]);
+        }
+        const creds = d.credentialsSealed ? (JSON.parse(secrets.open(d.credentialsSealed)) as ScanCredentials) : null;
+        const view = await cameraService.create(ctx, ip, {
           ...body,
           onvifUrl: deviceUri(d.xaddr, ['http:', 'https:']),
           mainStreamUri: deviceUri(d.mainStreamUri, ['rtsp:', 'rtsps:']),
@@ -387,10 +388,10 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
           serial: deviceText(d.serial, DEVICE_TEXT_MAX.identity),
           mac: d.mac !== null && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(d.mac) ? d.mac : null,
         };
-        cameras.setDevice(view.id, { ...identity, endpoint: deviceText(d.endpoint, DEVICE_TEXT_MAX.endpoint) });
+        await cameras.setDevice(view.id, { ...identity, endpoint: deviceText(d.endpoint, DEVICE_TEXT_MAX.endpoint) });
         if (!(await repo.markConfirmed(deviceId, view.id)))
           throw conflict('device: confirmed by someone else meanwhile', [{ path: 'device', message: 'confirmed' }]);
-        audit.record({
+        await audit.record({
           actor: actorOf(ctx, ip),
           action: 'discovery.confirm',
           targetType: 'camera',

@@ -44,7 +44,7 @@ export function createAttachments(deps: DispatchDeps, core: OrderCore) {
           data,
         );
       });
-      audit.record({
+      await audit.record({
         actor: actor(ctx, ip),
         action: 'order.upload',
         targetType: 'order',

@@ -18,13 +18,20 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
   const { store, repo, orgs, cameras, alerts, audit, clock, config } = deps;
   const { unit, factsFor, deadlinesFor, toView, attachmentView, publish, applyStep } = core;
 
-  function checkCameras(ctx: AuthContext, ids: number[], field: string): number[] {
-    const bad = ids
-      .map((id, i) => ({ id, i }))
-      .filter(({ id }) => !cameras.byId(ctx.scope, id))
-      .map(({ i }) => ({ path: `${field}.${i}`, message: 'no such camera' }));
+  async function checkCameras(ctx: AuthContext, ids: number[], field: string): Promise<number[]> {
+    const bad: { path: string; message: string }[] = [];
+    for (const [i, id] of ids.entries()) {
+      if (!(await cameras.byId(ctx.scope, id))) bad.push({ path: `${field}.${i}`, message: 'no such camera' });
+    }
     if (bad.length > 0) throw badRequest(bad);
     return [...new Set(ids)];
+  }
+
+  /** The ids of cameras the caller can see, in their order. */
+  async function visibleCameras(ctx: AuthContext, ids: number[]): Promise<number[]> {
+    const out: number[] = [];
+    for (const id of ids) if (await cameras.byId(ctx.scope, id)) out.push(id);
+    return out;
   }
 
   /** 409 when the alert already has its order (one order per alert). */
@@ -46,7 +53,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       let level = body.level;
       let lon: number | null = null;
       let lat: number | null = null;
-      let cameraIds = body.cameraIds ? checkCameras(ctx, body.cameraIds, 'cameraIds') : null;
+      let cameraIds = body.cameraIds ? await checkCameras(ctx, body.cameraIds, 'cameraIds') : null;
       let alertId: number | null = null;
       if (body.alertId !== undefined) {
         const a = await alerts.internalGet(body.alertId);
@@ -60,9 +67,9 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         level ??= a.level;
         lon = a.lon;
         lat = a.lat;
-        cameraIds ??= [...new Set([...(a.cameraId ? [a.cameraId] : []), ...a.linkedCameraIds])].filter((id) =>
-          cameras.byId(ctx.scope, id),
-        );
+        cameraIds ??= await visibleCameras(ctx, [
+          ...new Set([...(a.cameraId ? [a.cameraId] : []), ...a.linkedCameraIds]),
+        ]);
         if (body.description === undefined && a.description) body.description = a.description;
       } else {
         const fields = [];
@@ -89,9 +96,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
             ]);
         }
         cameraIds ??=
-          lon !== null && lat !== null
-            ? (await alerts.camerasSeeing(lon, lat)).filter((id) => cameras.byId(ctx.scope, id))
-            : [];
+          lon !== null && lat !== null ? await visibleCameras(ctx, await alerts.camerasSeeing(lon, lat)) : [];
       }
       const orderLevel = level as AlertLevel;
       const creator = ctx.orgUnit;
@@ -179,7 +184,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         if (alertId !== null) await alerts.followOrder(alertId, 'dispatched', ctx.user.username, `工单 #${o.id}`);
         return o;
       });
-      audit.record({
+      await audit.record({
         actor: actor(ctx, ip),
         action: 'order.create',
         targetType: 'order',
@@ -240,10 +245,11 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         u = u.parentId === null ? undefined : orgs.byId(u.parentId)
       )
         units.unshift({ id: u.id, name: u.name });
-      const linked = o.cameraIds
-        .map((cid) => cameras.byId(ctx.scope, cid))
-        .filter((c): c is NonNullable<typeof c> => c !== undefined)
-        .map((c) => ({ id: c.id, name: c.name, address: c.address }));
+      const linked: { id: number; name: string; address: string | null }[] = [];
+      for (const cid of o.cameraIds) {
+        const c = await cameras.byId(ctx.scope, cid);
+        if (c) linked.push({ id: c.id, name: c.name, address: c.address });
+      }
       const address = linked.find((c) => c.address)?.address ?? null;
       return {
         ...toView(o, { attachments: files.length }),
@@ -267,8 +273,9 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       if (!o0) throw notFound('order');
       if (body.version !== undefined && body.version !== o0.version)
         throw conflict(`order ${id} is at version ${o0.version}`, [{ path: 'version', message: 'stale' }]);
-      const denied = (reason: string) => {
-        audit.record({
+      // Inside the step's transaction (the re-check) the denial's record rolls back with it, as before.
+      const denied = async (reason: string) => {
+        await audit.record({
           actor: actor(ctx, ip),
           action: `order.${action}`,
           targetType: 'order',
@@ -277,17 +284,17 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
           detail: { reason, state: o0.state },
         });
       };
-      const check = (o: WorkOrder) => {
+      const check = async (o: WorkOrder) => {
         const d = decide(o, action, ctx.orgUnit.id, factsFor(o), {
           ...(body.targetOrgUnitId !== undefined ? { target: body.targetOrgUnitId } : {}),
         });
         if (!d.ok) {
-          denied(d.reason);
+          await denied(d.reason);
           fail(d);
         }
         return d;
       };
-      check(o0);
+      await check(o0);
       if ((action === 'feedback' || action === 'return') && !body.note?.trim())
         throw badRequest([{ path: 'note', message: `required to ${action}` }]);
       const attachmentIds = [...new Set(body.attachmentIds ?? [])];
@@ -306,7 +313,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       let snapshot: Buffer | null = null;
       if (body.snapshotCameraId !== undefined) {
         const camId = body.snapshotCameraId;
-        if (!o0.cameraIds.includes(camId) || !cameras.byId(ctx.scope, camId))
+        if (!o0.cameraIds.includes(camId) || !(await cameras.byId(ctx.scope, camId)))
           throw badRequest([{ path: 'snapshotCameraId', message: 'not a camera linked to this order' }]);
         if ((await repo.countAttachments(o0.id)) >= config.maxAttachmentsPerOrder)
           throw conflict('the order has as many attachments as allowed', [
@@ -328,7 +335,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         // Re-read: the capture awaited, and another step may have landed meanwhile.
         const o = await repo.byId(ctx.scope, id);
         if (!o || o.version !== o0.version) throw conflict(`order ${id} changed meanwhile; reload and try again`);
-        const d = check(o);
+        const d = await check(o);
         const r = await applyStep(
           o,
           d,
@@ -357,7 +364,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
           await alerts.followOrder(o.alertId, 'closed', ctx.user.username, `工单 #${o.id} 办结`);
         return { order: r.order, action: d.action };
       });
-      audit.record({
+      await audit.record({
         actor: actor(ctx, ip),
         action: `order.${done}`,
         targetType: 'order',

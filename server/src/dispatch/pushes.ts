@@ -24,15 +24,18 @@ export function createWallPushes(deps: DispatchDeps) {
       if (cameraIds.length === 0 && !layout)
         throw badRequest([{ path: 'cameraIds', message: 'push at least one camera or a layout' }]);
       // The lower level must be allowed to play what it is sent.
-      const outside = (ids: (number | null)[], field: string) =>
-        ids
-          .map((id, i) => ({ id, i }))
-          .filter(({ id }) => id !== null && !cameras.byId({ orgUnitId: target.id, path: target.path }, id))
-          .map(({ i }) => ({ path: `${field}.${i}`, message: "not a camera in the target's jurisdiction" }));
+      const outside = async (ids: (number | null)[], field: string) => {
+        const out: { path: string; message: string }[] = [];
+        for (const [i, id] of ids.entries()) {
+          if (id !== null && !(await cameras.byId({ orgUnitId: target.id, path: target.path }, id)))
+            out.push({ path: `${field}.${i}`, message: "not a camera in the target's jurisdiction" });
+        }
+        return out;
+      };
       const bad = [
-        ...outside(cameraIds, 'cameraIds'),
-        ...(layout ? outside(layout.tiles, 'layout.tiles') : []),
-        ...(layout?.tour ? outside(layout.tour.cameraIds, 'layout.tour.cameraIds') : []),
+        ...(await outside(cameraIds, 'cameraIds')),
+        ...(layout ? await outside(layout.tiles, 'layout.tiles') : []),
+        ...(layout?.tour ? await outside(layout.tour.cameraIds, 'layout.tour.cameraIds') : []),
       ];
       if (bad.length > 0) throw badRequest(bad);
       if (
@@ -71,7 +74,7 @@ export function createWallPushes(deps: DispatchDeps) {
         note: p.note,
         at,
       };
-      audit.record({
+      await audit.record({
         actor: actor(ctx, ip),
         action: 'wall.push',
         targetType: 'org_unit',

@@ -4,8 +4,8 @@ import type { HealthService } from './service.ts';
 
 export function healthRoutes(deps: { auth: AuthService; service: HealthService }): Router {
   const r = Router();
-  r.get('/health/online-rate', deps.auth.requirePermission('camera.read'), (req, res) => {
-    res.json(deps.service.onlineRate(authOf(req).scope));
+  r.get('/health/online-rate', deps.auth.requirePermission('camera.read'), async (req, res) => {
+    res.json(await deps.service.onlineRate(authOf(req).scope));
   });
   return r;
 }

@@ -108,7 +108,7 @@ export function createHealthService(deps: HealthDeps) {
     return transport && judged.seen ? { ...judged, transport } : judged;
   }
 
-  function record(t: HealthTarget, r: CheckResult, damp = true): boolean {
+  async function record(t: HealthTarget, r: CheckResult, damp = true): Promise<boolean> {
     let { status, reason } = r;
     // Flap damping: one failed check does not take a working point offline.
     if (damp && status === 'offline' && (t.status === 'online' || t.status === 'degraded')) {
@@ -120,9 +120,9 @@ export function createHealthService(deps: HealthDeps) {
       }
     } else failures.delete(t.id);
     const at = clock.now().toISOString();
-    const saved = cameras.setStatus(t.id, status, reason, at, r.seen);
+    const saved = await cameras.setStatus(t.id, status, reason, at, r.seen);
     if (saved !== undefined && r.transport && r.transport !== t.rtspTransportSeen)
-      cameras.setTransportSeen(t.id, r.transport);
+      await cameras.setTransportSeen(t.id, r.transport);
     if (saved !== undefined && r.seen) bus.emit('camera.seen', { id: t.id });
     if (saved === undefined || saved.prev === status) return false;
     bus.emit('camera.status', {
@@ -139,15 +139,17 @@ export function createHealthService(deps: HealthDeps) {
 
   // A push starting or ending is the device's own word: recorded at once, without damping.
   bus.on('ingest.publish', (e) => {
-    const t = cameras.byId(WHOLE_REGISTRY, e.cameraId);
-    if (!t) return;
-    record(
-      t,
-      e.live
-        ? { status: 'online', reason: null, seen: true }
-        : { status: 'offline', reason: 'the device stopped pushing', seen: false },
-      false,
-    );
+    void (async () => {
+      const t = await cameras.byId(WHOLE_REGISTRY, e.cameraId);
+      if (!t) return;
+      await record(
+        t,
+        e.live
+          ? { status: 'online', reason: null, seen: true }
+          : { status: 'offline', reason: 'the device stopped pushing', seen: false },
+        false,
+      );
+    })().catch((err: unknown) => log.warn('health: recording a push failed', { camera: e.cameraId, err: String(err) }));
   });
 
   /** Checks every point once with bounded concurrency; returns counts. */
@@ -157,7 +159,7 @@ export function createHealthService(deps: HealthDeps) {
     let checked = 0;
     let changed = 0;
     for (;;) {
-      const batch = cameras.healthTargets(after, 1000);
+      const batch = await cameras.healthTargets(after, 1000);
       if (!batch.length || stopped) break;
       after = batch[batch.length - 1]!.id;
       let next = 0;
@@ -166,7 +168,7 @@ export function createHealthService(deps: HealthDeps) {
           const t = batch[next++];
           if (!t) return;
           try {
-            if (record(t, await check(t))) changed++;
+            if (await record(t, await check(t))) changed++;
           } catch (err) {
             log.warn('health check failed', { camera: t.id, err: String(err) });
           }
@@ -197,7 +199,7 @@ export function createHealthService(deps: HealthDeps) {
     timer.unref();
   }
 
-  function onlineRate(scope: Scope): OnlineRateReport {
+  async function onlineRate(scope: Scope): Promise<OnlineRateReport> {
     const row = (key: string, name: string): OnlineRateRow => ({
       key,
       name,
@@ -221,7 +223,7 @@ export function createHealthService(deps: HealthDeps) {
       const rest = path.slice(scope.path.length).split('/')[0];
       return rest ? Number(rest) : null;
     };
-    for (const c of cameras.statusCounts(scope)) {
+    for (const c of await cameras.statusCounts(scope)) {
       add(overall, c.status, c.n);
       const net = byNetwork.get(c.networkId);
       if (net) add(net, c.status, c.n);

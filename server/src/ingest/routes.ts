@@ -12,14 +12,14 @@ const issueBody = z.object({}).strict();
 export function ingestRoutes(deps: { auth: AuthService; ingest: IngestService }): Router {
   const { auth, ingest } = deps;
   const r = Router();
-  r.post('/cameras/:id/publish-key', auth.requirePermission('camera.write'), (req, res) => {
+  r.post('/cameras/:id/publish-key', auth.requirePermission('camera.write'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
     parseOr400(issueBody, req.body ?? {});
-    res.status(201).json(ingest.issueKey(authOf(req), req.ip ?? null, id));
+    res.status(201).json(await ingest.issueKey(authOf(req), req.ip ?? null, id));
   });
-  r.delete('/cameras/:id/publish-key', auth.requirePermission('camera.write'), (req, res) => {
+  r.delete('/cameras/:id/publish-key', auth.requirePermission('camera.write'), async (req, res) => {
     const { id } = parseOr400(idParam, req.params);
-    ingest.revokeKey(authOf(req), req.ip ?? null, id);
+    await ingest.revokeKey(authOf(req), req.ip ?? null, id);
     res.status(204).end();
   });
   return r;

@@ -4,7 +4,7 @@ import type { AuthContext } from '../auth/index.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
 import { actorOf, type CameraService } from '../cameras/service.ts';
 import type { AppConfig } from '../config/schema.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
@@ -21,7 +21,7 @@ import {
 import { isLoopback, type RtmpIngest, type RtmpIngestOptions, type RtmpSessionInfo } from './rtmp-server.ts';
 
 export interface IngestDeps {
-  db: SqlDb;
+  store: Store;
   cameras: CameraRepo;
   cameraService: CameraService;
   audit: AuditLog;
@@ -39,14 +39,34 @@ export interface PushState {
 
 /** Unscoped lookups: the RTMP side acts for no user. */
 
+/** How often a running RTMP server re-reads the publish keys (keys written on another instance). */
+const KEY_REFRESH_MS = 5_000;
+
 /**
  * RTMP push ingest (推流接入): publish keys per camera point, the verdicts the
  * RTMP server asks for, and the publish state health and relay read.
  * The RTMP listener itself is started by startServer and attached here.
  */
 export function createIngestService(deps: IngestDeps) {
-  const { db, cameras, cameraService, audit, bus, clock, log, config } = deps;
+  const { store, cameras, cameraService, audit, bus, clock, log, config } = deps;
   let media: RtmpIngest | null = null;
+  /**
+   * Publish key hashes by point, in memory: the RTMP server asks for its verdict synchronously (a veto inside
+   * node-media-server's prePublish). Read at start, after each key written here, and every KEY_REFRESH_MS while
+   * the RTMP server runs (a key issued or revoked on another instance reaches this one within that).
+   */
+  let keyHashes = new Map<number, string>();
+  const loadKeys = async () => {
+    const rows = await store.all<{ camera_id: number; key_hash: string }>(
+      'SELECT camera_id, key_hash FROM ingest_keys',
+    );
+    keyHashes = new Map(rows.map((r) => [r.camera_id, r.key_hash]));
+  };
+  let refresh: NodeJS.Timeout | null = null;
+  /** Work the RTMP server's synchronous callbacks started (audit entries, point look-ups). */
+  const later = (what: string, work: () => Promise<void>) => {
+    work().catch((err: unknown) => log.warn(`rtmp ${what} failed`, { err: String(err) }));
+  };
 
   const playUri = (m: RtmpIngest, id: number) =>
     `rtmp://${localPlayHost(m.host)}:${m.port}/${config.app}/${streamNameOf(id)}`;
@@ -65,7 +85,9 @@ export function createIngestService(deps: IngestDeps) {
 
   bus.on('camera.changed', (e) => {
     // A deleted point's key went with it (ON DELETE CASCADE); its publisher goes too.
-    if (e.kind === 'deleted') media?.kick(config.app, streamNameOf(e.camera.id));
+    if (e.kind !== 'deleted') return;
+    keyHashes.delete(e.camera.id);
+    media?.kick(config.app, streamNameOf(e.camera.id));
   });
 
   const hooks: Omit<RtmpIngestOptions, 'host' | 'port' | 'log'> = {
@@ -74,8 +96,8 @@ export function createIngestService(deps: IngestDeps) {
       const key = s.query.key;
       if (id === null) return `no such stream /${s.app}/${s.name}`;
       if (typeof key !== 'string' || key === '') return 'no key given';
-      const row = db.get<{ key_hash: string }>('SELECT key_hash FROM ingest_keys WHERE camera_id = ?', [id]);
-      if (!publishKeyMatches(key, row?.key_hash)) return row ? 'wrong key' : 'no publish key issued for this camera';
+      const hash = keyHashes.get(id);
+      if (!publishKeyMatches(key, hash)) return hash ? 'wrong key' : 'no publish key issued for this camera';
       return null;
     },
     // Only the platform's relay plays (loopback, or this host's own address when bound to one interface);
@@ -84,49 +106,56 @@ export function createIngestService(deps: IngestDeps) {
       isLoopback(s.address) || s.address === s.localAddress ? null : 'plays are for the platform relay only',
     onPublishStart(s) {
       const id = cameraIdOfStream(s.name);
-      const camera = id === null ? undefined : cameras.byId(WHOLE_REGISTRY, id);
-      if (id === null || !camera) return;
-      audit.record({
-        actor: deviceActor(s.address),
-        action: 'ingest.publish',
-        targetType: 'camera',
-        targetId: id,
-        outcome: 'ok',
-        detail: { phase: 'start' },
+      if (id === null) return;
+      later('publish start', async () => {
+        const camera = await cameras.byId(WHOLE_REGISTRY, id);
+        if (!camera) return;
+        await audit.record({
+          actor: deviceActor(s.address),
+          action: 'ingest.publish',
+          targetType: 'camera',
+          targetId: id,
+          outcome: 'ok',
+          detail: { phase: 'start' },
+        });
+        bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: true, address: s.address });
       });
-      bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: true, address: s.address });
     },
     onPublishEnd(s, stats) {
       const id = cameraIdOfStream(s.name);
       if (id === null) return;
-      audit.record({
-        actor: deviceActor(s.address),
-        action: 'ingest.publish',
-        targetType: 'camera',
-        targetId: id,
-        outcome: 'ok',
-        detail: {
-          phase: 'end',
-          seconds: stats.seconds,
-          bytes: stats.bytes,
-          codec: stats.videoCodec === 7 ? 'h264' : stats.videoCodec === 12 ? 'h265' : null,
-          ...(stats.width ? { width: stats.width, height: stats.height } : {}),
-        },
+      later('publish end', async () => {
+        await audit.record({
+          actor: deviceActor(s.address),
+          action: 'ingest.publish',
+          targetType: 'camera',
+          targetId: id,
+          outcome: 'ok',
+          detail: {
+            phase: 'end',
+            seconds: stats.seconds,
+            bytes: stats.bytes,
+            codec: stats.videoCodec === 7 ? 'h264' : stats.videoCodec === 12 ? 'h265' : null,
+            ...(stats.width ? { width: stats.width, height: stats.height } : {}),
+          },
+        });
+        const camera = await cameras.byId(WHOLE_REGISTRY, id);
+        if (camera)
+          bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: false, address: s.address });
       });
-      const camera = cameras.byId(WHOLE_REGISTRY, id);
-      if (camera)
-        bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: false, address: s.address });
     },
     onDenied(kind, s: RtmpSessionInfo, reason) {
       const id = cameraIdOfStream(s.name);
       // The key never goes into the audit or the log.
-      audit.record({
-        actor: deviceActor(s.address),
-        action: `ingest.${kind}`,
-        ...(id === null ? {} : { targetType: 'camera', targetId: id }),
-        outcome: 'denied',
-        detail: { reason, stream: `/${s.app}/${s.name}`.slice(0, 200) },
-      });
+      later('denial audit', () =>
+        audit.record({
+          actor: deviceActor(s.address),
+          action: `ingest.${kind}`,
+          ...(id === null ? {} : { targetType: 'camera', targetId: id }),
+          outcome: 'denied',
+          detail: { reason, stream: `/${s.app}/${s.name}`.slice(0, 200) },
+        }),
+      );
       log.info(`rtmp ${kind} refused`, { address: s.address, stream: `/${s.app}/${s.name}`.slice(0, 200), reason });
     },
   };
@@ -134,36 +163,44 @@ export function createIngestService(deps: IngestDeps) {
   return {
     hooks,
 
+    /** Reads the publish keys; `createApp` awaits it before the RTMP server can ask. */
+    init: loadKeys,
     attach(m: RtmpIngest) {
       media = m;
+      refresh ??= setInterval(() => later('key refresh', loadKeys), KEY_REFRESH_MS);
+      refresh.unref();
     },
     detach() {
       media = null;
+      if (refresh) clearInterval(refresh);
+      refresh = null;
     },
 
     /** Creates or rotates the point's key and points its stream at the ingest. The key is in this answer only. */
-    issueKey(ctx: AuthContext, ip: string | null, cameraId: number): PublishKeyIssued {
-      const camera = cameras.byId(ctx.scope, cameraId);
+    async issueKey(ctx: AuthContext, ip: string | null, cameraId: number): Promise<PublishKeyIssued> {
+      const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera point');
       const m = running();
       const key = generatePublishKey();
       const uri = playUri(m, cameraId);
       const createdAt = clock.now().toISOString();
-      const rotated = db.transaction(() => {
+      const rotated = await store.transaction(async () => {
         if (camera.mainStreamUri !== uri || camera.subStreamUri !== null) {
-          cameraService.update(ctx, ip, cameraId, { mainStreamUri: uri, subStreamUri: null });
+          await cameraService.update(ctx, ip, cameraId, { mainStreamUri: uri, subStreamUri: null });
         }
-        const had = db.get('SELECT camera_id FROM ingest_keys WHERE camera_id = ?', [cameraId]) !== undefined;
-        db.run(
+        const had =
+          (await store.get('SELECT camera_id FROM ingest_keys WHERE camera_id = ?', [cameraId])) !== undefined;
+        await store.run(
           `INSERT INTO ingest_keys (camera_id, key_hash, created_at, created_by) VALUES (?, ?, ?, ?)
            ON CONFLICT (camera_id) DO UPDATE SET key_hash = excluded.key_hash, created_at = excluded.created_at, created_by = excluded.created_by`,
           [cameraId, hashPublishKey(key), createdAt, ctx.user.id],
         );
         return had;
       });
+      await loadKeys();
       // A new key ends the session the old one opened: rotating is how a leaked key is shut out.
       const kicked = rotated && m.kick(config.app, streamNameOf(cameraId));
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'ingest.key',
         targetType: 'camera',
@@ -180,13 +217,14 @@ export function createIngestService(deps: IngestDeps) {
     },
 
     /** Deletes the point's key and disconnects its publisher. Works with the RTMP server stopped, too. */
-    revokeKey(ctx: AuthContext, ip: string | null, cameraId: number): void {
-      const camera = cameras.byId(ctx.scope, cameraId);
+    async revokeKey(ctx: AuthContext, ip: string | null, cameraId: number): Promise<void> {
+      const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera point');
-      const gone = db.run('DELETE FROM ingest_keys WHERE camera_id = ?', [cameraId]).changes > 0;
+      const gone = (await store.run('DELETE FROM ingest_keys WHERE camera_id = ?', [cameraId])).changes > 0;
       if (!gone) throw notFound('publish key');
+      await loadKeys();
       const kicked = media?.kick(config.app, streamNameOf(cameraId)) ?? false;
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'ingest.key',
         targetType: 'camera',

@@ -21,7 +21,7 @@ export interface Metrics {
   /** Socket.IO sockets on this instance (read when scraped) and the alert pushes written to them. */
   watchSocketServer(io: SocketServerView): void;
   /** The online rate by network, read when scraped (one grouped count over the registry). */
-  watchOnlineRate(report: () => OnlineRateReport): void;
+  watchOnlineRate(report: () => Promise<OnlineRateReport>): void;
   /** Relays by state and ffmpeg restarts, from the media plane's state events. */
   watchRelays(engine: Pick<RelayEngine, 'onState'>): () => void;
 }
@@ -89,7 +89,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     },
   });
 
-  let onlineRate: (() => OnlineRateReport) | null = null;
+  let onlineRate: (() => Promise<OnlineRateReport>) | null = null;
   const pointsByStatus = new Gauge({
     name: `${PREFIX}camera_points`,
     help: 'Camera points by network and health status (the whole registry; every instance reads the same database)',
@@ -101,9 +101,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     help: 'Online rate (在线率) by network: online points / all points, 0-1; absent for a network without points',
     labelNames: ['network'] as const,
     registers: [registry],
-    collect() {
+    async collect() {
       if (!onlineRate) return;
-      const report = onlineRate();
+      const report = await onlineRate();
       // A network removed since the last scrape must not keep its old value.
       this.reset();
       pointsByStatus.reset();

@@ -16,14 +16,14 @@ export function orgRoutes(deps: {
   const r = Router();
 
   /** The caller's own subtree, each unit with counts rolled up over its subtree. */
-  r.get('/org-units', auth.requirePermission('org.read'), (req, res) => {
+  r.get('/org-units', auth.requirePermission('org.read'), async (req, res) => {
     const ctx = authOf(req);
     const units = orgs.all().filter((u) => inScope(ctx.scope, u.path));
     const totals = new Map<number, { total: number; online: number }>(
       units.map((u) => [u.id, { total: 0, online: 0 }]),
     );
     const byId = new Map(units.map((u) => [u.id, u]));
-    for (const c of cameras.countsByOrg(ctx.scope)) {
+    for (const c of await cameras.countsByOrg(ctx.scope)) {
       const unit = byId.get(c.orgUnitId);
       if (!unit) continue;
       for (const seg of unit.path.split('/').filter(Boolean)) {
@@ -47,9 +47,9 @@ export function orgRoutes(deps: {
     res.json(out);
   });
 
-  r.get('/networks', auth.requirePermission('camera.read'), (req, res) => {
+  r.get('/networks', auth.requirePermission('camera.read'), async (req, res) => {
     const ctx = authOf(req);
-    const counts = new Map(cameras.countsByNetwork(ctx.scope).map((c) => [c.networkId, c]));
+    const counts = new Map((await cameras.countsByNetwork(ctx.scope)).map((c) => [c.networkId, c]));
     const out: NetworkView[] = networks.all().map((n) => ({
       id: n.id,
       name: n.name,

@@ -445,7 +445,7 @@ export function createQualityService(deps: QualityDeps) {
           requestedBy: ctx.user.id,
           at: nowIso(),
         });
-        audit.record({
+        await audit.record({
           actor: { userId: ctx.user.id, username: ctx.user.username, ip },
           action: 'quality.sweep',
           targetType: 'org_unit',
@@ -513,7 +513,7 @@ export function createQualityService(deps: QualityDeps) {
       if (!row || row.cameraId !== cameraId) throw notFound('camera');
       const renewed = await repo.renewReference(cameraId, nowIso(), ctx.user.username);
       if (!renewed) throw conflict('the point has no usable picture yet; diagnose it first');
-      audit.record({
+      await audit.record({
         actor: { userId: ctx.user.id, username: ctx.user.username, ip },
         action: 'quality.reference',
         targetType: 'camera',

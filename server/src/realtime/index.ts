@@ -9,7 +9,7 @@ import {
   type SessionEndReason,
 } from '../api/contract.ts';
 import { permissionsOf, type AuthContext, type AuthService } from '../auth/index.ts';
-import type { Clock } from '../http/logger.ts';
+import { createLogger, type Clock, type Logger } from '../http/logger.ts';
 import type { CameraService } from '../cameras/service.ts';
 import { deviceView, scanView } from '../discovery/repo.ts';
 import type { EventBus } from '../events.ts';
@@ -58,6 +58,8 @@ export function attachRealtime(
     bus: EventBus;
     cameras: CameraService;
     clock?: Clock;
+    /** Where a failed session lookup is reported; errors to stderr when absent. */
+    log?: Logger;
     /** How often every local socket's session is checked again (ms). */
     recheckMs?: number;
     /** A cluster adapter (Redis Streams) so several processes share rooms; in-process when absent. */
@@ -67,21 +69,38 @@ export function attachRealtime(
   },
 ) {
   const now = () => (deps.clock ? deps.clock.now().getTime() : Date.now());
+  const log = deps.log ?? createLogger('error');
+  let closed = false;
   const io = new Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>(http, {
     ...(deps.adapter ? { adapter: deps.adapter } : {}),
     serveClient: false,
     maxHttpBufferSize: 64 * 1024,
   });
-  io.use((socket, next) => {
+  type Sock = typeof io.sockets.sockets extends Map<string, infer S> ? S : never;
+  /** The session a socket's handshake carries (its `auth.token`, else the cookie or bearer header). */
+  const sessionOfSocket = (socket: Sock): Promise<AuthContext | undefined> => {
     const fromAuth: unknown = socket.handshake.auth['token'];
     const token = typeof fromAuth === 'string' ? fromAuth : deps.auth.tokenFrom({ headers: socket.handshake.headers });
-    const ctx = token ? deps.auth.resolveToken(token) : undefined;
-    if (!ctx) return next(new Error('unauthorized'));
-    socket.data.auth = ctx;
-    next();
+    return token ? deps.auth.resolveToken(token) : Promise.resolve(undefined);
+  };
+
+  io.use((socket, next) => {
+    sessionOfSocket(socket)
+      .then(
+        (ctx) => {
+          if (!ctx) return next(new Error('unauthorized'));
+          socket.data.auth = ctx;
+          next();
+        },
+        (err: unknown) => {
+          // The lookup failed (not the session): refuse this attempt; the client retries.
+          log.error('realtime session lookup failed', { err: String(err) });
+          next(new Error('unavailable'));
+        },
+      )
+      .catch((err: unknown) => log.error('realtime handshake failed', { err: String(err) }));
   });
 
-  type Sock = typeof io.sockets.sockets extends Map<string, infer S> ? S : never;
   const endSocket = (socket: Sock, reason: SessionEndReason) => {
     socket.emit('session:ended', { reason });
     socket.disconnect(true);
@@ -131,16 +150,34 @@ export function attachRealtime(
 
   // Sessions can also vanish without an event (expired rows swept, another
   // instance without a shared bus, a database restore): check every local socket.
-  const recheck = setInterval(() => {
-    for (const socket of io.sockets.sockets.values()) {
-      const fromAuth: unknown = socket.handshake.auth['token'];
-      const token =
-        typeof fromAuth === 'string' ? fromAuth : deps.auth.tokenFrom({ headers: socket.handshake.headers });
-      const ctx = token ? deps.auth.resolveToken(token) : undefined;
+  // One pass at a time: a pass still running when the next is due skips that one.
+  let rechecking = false;
+  const recheckAll = async () => {
+    for (const socket of [...io.sockets.sockets.values()]) {
+      if (closed) return;
+      if (!socket.connected) continue;
+      let ctx: AuthContext | undefined;
+      try {
+        ctx = await sessionOfSocket(socket);
+      } catch (err) {
+        // A failed lookup says nothing about the session: the socket stays until the next pass.
+        if (!closed) log.error('realtime session re-check failed', { err: String(err) });
+        continue;
+      }
+      if (closed || !socket.connected) continue;
       const was = socket.data.auth;
       if (!ctx) endSocket(socket, 'expired');
       else if (ctx.user.role !== was.user.role || ctx.orgUnit.id !== was.orgUnit.id) endSocket(socket, 'changed');
     }
+  };
+  const recheck = setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    void recheckAll()
+      .catch((err: unknown) => log.error('realtime session re-check failed', { err: String(err) }))
+      .finally(() => {
+        rechecking = false;
+      });
   }, deps.recheckMs ?? 30_000);
   recheck.unref();
 
@@ -220,6 +257,7 @@ export function attachRealtime(
   return {
     io,
     close: () => {
+      closed = true;
       clearInterval(recheck);
       stopResync();
       for (const off of offs) off();

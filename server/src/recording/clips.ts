@@ -68,7 +68,7 @@ export function createEvidenceClips(deps: EvidenceClipDeps) {
       const ids = [...new Set([alert.cameraId, ...alert.linkedCameraIds].filter((x): x is number => x !== null))];
       const recording = new Set(engine.keys());
       for (const id of ids.slice(0, 8)) {
-        const c = cameras.byId(WHOLE_REGISTRY, id);
+        const c = await cameras.byId(WHOLE_REGISTRY, id);
         if (!c) continue;
         const has =
           recording.has(recorderKey(id)) ||

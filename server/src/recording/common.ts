@@ -21,8 +21,8 @@ export function engineOrUnavailable(engine: RecordingEngine | null, config: Reco
 }
 
 /** A point in the caller's scope; out of scope answers exactly like missing. */
-export function cameraInScope(cameras: CameraRepo, ctx: AuthContext, id: number) {
-  const c = cameras.byId(ctx.scope, id);
+export async function cameraInScope(cameras: CameraRepo, ctx: AuthContext, id: number) {
+  const c = await cameras.byId(ctx.scope, id);
   if (!c) throw notFound('camera point');
   return c;
 }

@@ -110,7 +110,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
      * what the platform has. The point must be in scope (checked by the caller's platform spans first).
      */
     async spans(ctx: AuthContext, cameraId: number, fromMs: number, toMs: number) {
-      const c = cameraIn(ctx, cameraId);
+      const c = await cameraIn(ctx, cameraId);
       try {
         const { client, svc } = await connect(c);
         const recs = await findRecordings(client, svc);
@@ -133,7 +133,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
      * the source proxy, which sends `Require: onvif-replay`, `Range: clock=` (device clock) and `Scale`.
      */
     async open(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, speed: number) {
-      const c = cameraIn(ctx, cameraId);
+      const c = await cameraIn(ctx, cameraId);
       const { client, svc, xaddr } = await connect(c);
       let uri: string;
       let recordingToken: string;
@@ -166,7 +166,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
         await relay.stop(key);
         throw new HttpError(502, 'device_unreachable', `the camera did not answer about its recordings: ${reason}`);
       }
-      const { token, exp } = issuePlaybackTicket(
+      const { token, exp } = await issuePlaybackTicket(
         deps,
         ctx,
         ip,
@@ -193,7 +193,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
       token: string,
       file: string,
     ): Promise<{ kind: 'playlist'; body: string } | { kind: 'segment'; path: string }> {
-      const { grant: g, camera: c } = redeemPlaybackTicket(deps, 'dev', session, token);
+      const { grant: g, camera: c } = await redeemPlaybackTicket(deps, 'dev', session, token);
       if (!FILE.test(file)) throw notFound('segment');
       const key = replayKey(c.id, g.replayId);
       const st = relay.status(key);
@@ -215,7 +215,7 @@ export function createDevicePlayback(deps: DevicePlaybackDeps) {
      * serves only a few replay sessions. Only the session the ticket was issued to may, as for its files.
      */
     async close(session: AuthContext | undefined, token: string): Promise<void> {
-      const { grant: g, camera: c } = redeemPlaybackTicket(deps, 'dev', session, token);
+      const { grant: g, camera: c } = await redeemPlaybackTicket(deps, 'dev', session, token);
       await relay.stop(replayKey(c.id, g.replayId));
     },
   };

@@ -98,7 +98,7 @@ export function createPlaybackService(deps: PlaybackDeps) {
     /** Recorded spans and gaps of a point in [from, to); a point without recordings has none. */
     async spans(ctx: AuthContext, cameraId: number, fromMs: number, toMs: number) {
       checkRange(fromMs, toMs, maxRangeMs() * 7, `${config.maxRangeHours * 7} hours`);
-      const c = cameraIn(ctx, cameraId);
+      const c = await cameraIn(ctx, cameraId);
       const segs = await repo.segments(ctx.scope, c.id, fromMs, toMs);
       const { spans, gaps } = spansOf(segs, fromMs, toMs);
       const alerts = await repo.alertsOf(ctx.scope, c.id, ISO(fromMs), ISO(toMs));
@@ -121,9 +121,9 @@ export function createPlaybackService(deps: PlaybackDeps) {
     /** A playback ticket: an HLS VOD playlist of the range, bound to the asking session like live tickets. */
     async openPlayback(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, toMs: number) {
       checkRange(fromMs, toMs, maxRangeMs(), `${config.maxRangeHours} hours`);
-      const c = cameraIn(ctx, cameraId);
+      const c = await cameraIn(ctx, cameraId);
       const segs = await repo.segments(ctx.scope, c.id, fromMs, toMs);
-      const { token, exp } = issuePlaybackTicket(
+      const { token, exp } = await issuePlaybackTicket(
         deps,
         ctx,
         ip,
@@ -160,7 +160,7 @@ export function createPlaybackService(deps: PlaybackDeps) {
       token: string,
       file: string,
     ): Promise<{ kind: 'playlist'; body: string } | { kind: 'segment'; path: string }> {
-      const { grant: g, camera: c, session: s } = redeemPlaybackTicket(deps, 'rec', session, token);
+      const { grant: g, camera: c, session: s } = await redeemPlaybackTicket(deps, 'rec', session, token);
       const eng = requireEngine();
       if (file === 'index.m3u8') {
         const segs = await repo.segments(s.scope, c.id, g.fromMs, g.toMs);
@@ -178,7 +178,7 @@ export function createPlaybackService(deps: PlaybackDeps) {
     /** An MP4 of a range (copy, size-capped), audited; the caller streams it and then calls `discard`. */
     async exportRange(ctx: AuthContext, ip: string | null, cameraId: number, fromMs: number, toMs: number) {
       checkRange(fromMs, toMs, config.maxExportMinutes * 60_000, `${config.maxExportMinutes} minutes`);
-      const c = cameraIn(ctx, cameraId);
+      const c = await cameraIn(ctx, cameraId);
       const eng = requireEngine();
       const segs = await repo.segments(ctx.scope, c.id, fromMs, toMs);
       if (!segs.length) throw new HttpError(404, 'no_recording', 'no recording in this range');
@@ -190,7 +190,7 @@ export function createPlaybackService(deps: PlaybackDeps) {
         duration,
         config.maxExportMb * 1024 * 1024,
       );
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'recording.export',
         targetType: 'camera',
@@ -219,7 +219,7 @@ export function createPlaybackService(deps: PlaybackDeps) {
       if (!clip || clip.status !== 'ready' || !clip.path) throw notFound('clip');
       const abs = requireEngine().resolve(clip.path);
       if (!abs) throw notFound('clip');
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'recording.clip.download',
         targetType: 'alert',

@@ -117,7 +117,7 @@ export function recordingFileRoutes(deps: {
   const r = Router();
   r.get('/recordings/:token/:file', async (req, res) => {
     const sessionToken = auth.tokenFrom(req);
-    const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
+    const session = sessionToken ? await auth.resolveToken(sessionToken) : undefined;
     const token = String(req.params.token);
     const file = String(req.params.file);
     // A replay from the camera's own storage (Profile G) is a live-like HLS of the relay, not a VOD of segments.
@@ -136,7 +136,7 @@ export function recordingFileRoutes(deps: {
   // nothing to end.
   r.delete('/recordings/:token', async (req, res) => {
     const sessionToken = auth.tokenFrom(req);
-    const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
+    const session = sessionToken ? await auth.resolveToken(sessionToken) : undefined;
     if (!session) throw unauthorized();
     const token = String(req.params.token);
     if (isDeviceTicket(token)) await device.close(session, token);

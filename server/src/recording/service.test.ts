@@ -30,9 +30,11 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
   const db = openSqlite(':memory:');
   const now = () => new Date();
   migrate(db, now);
-  const orgs = createOrgRepo(db, now);
-  createNetworkRepo(db).sync([...BUILTIN_NETWORKS]);
-  const cameras = createCameraRepo(db, now, () =>
+  const store = sqliteStore(db);
+  const orgs = createOrgRepo(store, now);
+  await orgs.load();
+  await createNetworkRepo(store).sync([...BUILTIN_NETWORKS]);
+  const cameras = createCameraRepo(store, now, () =>
     orgs
       .all()
       .filter((u) => u.parentId === null)
@@ -40,7 +42,7 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
   );
   const secrets = createSecretBox(randomBytes(32));
   await seedDemo(
-    { orgs, cameras, users: createUserRepo(db, now), secrets },
+    { orgs, cameras, users: createUserRepo(store, now), secrets },
     { seed: 1, townships: 2, villagesPerTownship: 1, cameras: 2, center: [118.8, 30.95], hostOf: () => '127.0.0.9' },
   );
   const removed: string[] = [];
@@ -63,13 +65,13 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
     close: async () => undefined,
   };
   const base = loadConfig({ profile: 'test', env: {}, overrides: {} }).recording;
-  const repo = createRecordingRepo(sqliteStore(db));
+  const repo = createRecordingRepo(store);
   const service = createRecordingService({
     repo,
     cameras,
     orgs,
     secrets,
-    audit: createAuditLog(db, now),
+    audit: createAuditLog(store, now),
     bus: createEventBus(() => undefined),
     clock: { now },
     log: createLogger('error'),

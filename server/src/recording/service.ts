@@ -93,11 +93,11 @@ export function createRecordingService(deps: RecordingDeps) {
     const candidates = new Map<number, CameraPoint>();
     for (const p of plans) {
       if (p.cameraId !== null) {
-        const c = cameras.byId(WHOLE_REGISTRY, p.cameraId);
+        const c = await cameras.byId(WHOLE_REGISTRY, p.cameraId);
         if (c) candidates.set(c.id, c);
       } else {
         for (const id of await repo.cameraIdsUnder(p.orgPath)) {
-          const c = cameras.byId(WHOLE_REGISTRY, id);
+          const c = await cameras.byId(WHOLE_REGISTRY, id);
           if (c) candidates.set(c.id, c);
         }
       }
@@ -164,14 +164,14 @@ export function createRecordingService(deps: RecordingDeps) {
     }
   }
 
-  function setState(next: RecordingStatus['state'], reason: string | null): void {
+  async function setState(next: RecordingStatus['state'], reason: string | null): Promise<void> {
     if (status.state === next && status.reason === reason) return;
     const was = status.state;
     status.state = next;
     status.reason = reason;
     if (next === 'full' || next === 'warning' || was === 'full') {
       log.warn('recording disk state', { state: next, reason });
-      audit.record({
+      await audit.record({
         actor: { userId: null, username: 'system:recording', ip: null },
         action: 'recording.state',
         outcome: next === 'full' ? 'failed' : 'ok',
@@ -201,16 +201,19 @@ export function createRecordingService(deps: RecordingDeps) {
     const minFree = config.minFreeMb * 1024 * 1024;
     const warnShare = config.warnPercent / 100;
     if (free !== null && free < minFree) {
-      setState(
+      await setState(
         'full',
         `disk full: ${Math.round(free / 1048576)} MB free, below recording.minFreeMb (${config.minFreeMb})`,
       );
     } else if (used > quotaBytes) {
-      setState('full', 'the quota is taken by evidence clips and recordings they hold');
+      await setState('full', 'the quota is taken by evidence clips and recordings they hold');
     } else if (used >= quotaBytes * warnShare || (free !== null && free < minFree / warnShare)) {
-      setState('warning', `recording disk nearly full: ${Math.round((used / quotaBytes) * 100)} % of the quota used`);
+      await setState(
+        'warning',
+        `recording disk nearly full: ${Math.round((used / quotaBytes) * 100)} % of the quota used`,
+      );
     } else {
-      setState('ok', null);
+      await setState('ok', null);
     }
   }
 
@@ -241,7 +244,7 @@ export function createRecordingService(deps: RecordingDeps) {
   }): Promise<void> {
     const cameraId = cameraOfKey(f.key);
     if (cameraId === null) return;
-    const c = cameras.byId(WHOLE_REGISTRY, cameraId);
+    const c = await cameras.byId(WHOLE_REGISTRY, cameraId);
     if (!c) return;
     await repo.addSegment({
       cameraId,
@@ -327,7 +330,7 @@ export function createRecordingService(deps: RecordingDeps) {
       }
       let orgPath: string;
       if (body.cameraId !== undefined) {
-        orgPath = cameraInScope(cameras, ctx, body.cameraId).orgPath;
+        orgPath = (await cameraInScope(cameras, ctx, body.cameraId)).orgPath;
       } else {
         const u = orgs.byId(body.orgUnitId!);
         if (!u || !inScope(ctx.scope, u.path))
@@ -350,7 +353,7 @@ export function createRecordingService(deps: RecordingDeps) {
         },
         clock.now().toISOString(),
       );
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'recording.plan',
         targetType: body.cameraId !== undefined ? 'camera' : 'org_unit',
@@ -366,7 +369,7 @@ export function createRecordingService(deps: RecordingDeps) {
       const plan = await repo.plan(ctx.scope, id);
       if (!plan) throw notFound('record plan');
       await repo.deletePlan(id);
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'recording.plan.delete',
         targetType: 'record_plan',

@@ -86,14 +86,14 @@ export function verifyPlaybackTicket<K extends PlaybackTarget['kind']>(
  * Signs a playback ticket for the asking session and point, and audits it (`recording.play` on the camera,
  * with `detail`): every playback, platform or device, is one such row.
  */
-export function issuePlaybackTicket(
+export async function issuePlaybackTicket(
   deps: TicketDeps,
   ctx: AuthContext,
   ip: string | null,
   camera: CameraPoint,
   target: PlaybackTarget,
   detail: Record<string, unknown>,
-): { token: string; exp: number } {
+): Promise<{ token: string; exp: number }> {
   const exp = Math.floor(deps.clock.now().getTime() / 1000) + deps.ticketTtlSec;
   const token = sign(deps.tokenKey, {
     ...target,
@@ -103,7 +103,7 @@ export function issuePlaybackTicket(
     sessionRef: sessionRef(deps.tokenKey, ctx.tokenHash),
     cameraRef: cameraRef(deps.tokenKey, camera),
   });
-  deps.audit.record({
+  await deps.audit.record({
     actor: actorOf(ctx, ip),
     action: 'recording.play',
     targetType: 'camera',
@@ -118,12 +118,12 @@ export function issuePlaybackTicket(
  * A playlist or segment request under a ticket: the ticket's session must be the requester's own (resolved
  * afresh), its user still allowed to play recordings, the point still the same and in the user's scope.
  */
-export function redeemPlaybackTicket<K extends PlaybackTarget['kind']>(
+export async function redeemPlaybackTicket<K extends PlaybackTarget['kind']>(
   deps: { tokenKey: Buffer; clock: Clock; cameras: CameraRepo },
   kind: K,
   session: AuthContext | undefined,
   token: string,
-): { grant: PlaybackGrant<Extract<PlaybackTarget, { kind: K }>>; camera: CameraPoint; session: AuthContext } {
+): Promise<{ grant: PlaybackGrant<Extract<PlaybackTarget, { kind: K }>>; camera: CameraPoint; session: AuthContext }> {
   const g = verifyPlaybackTicket(deps.tokenKey, kind, token, Math.floor(deps.clock.now().getTime() / 1000));
   if (typeof g === 'string') throw new HttpError(401, `token_${g}`, `stream token ${g}; request a new one`);
   if (!session)
@@ -132,7 +132,7 @@ export function redeemPlaybackTicket<K extends PlaybackTarget['kind']>(
     throw new HttpError(403, 'ticket_not_yours', 'this stream ticket was issued to another session');
   if (!can(session.user.role, 'recording.read'))
     throw new HttpError(403, 'forbidden', 'your role may not play recordings');
-  const c = deps.cameras.byId(session.scope, g.cameraId);
+  const c = await deps.cameras.byId(session.scope, g.cameraId);
   if (!c || !sameRef(cameraRef(deps.tokenKey, c), g.cameraRef)) throw notFound('camera point');
   return { grant: g, camera: c, session };
 }

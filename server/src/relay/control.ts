@@ -56,8 +56,8 @@ export function createCameraControl(deps: ControlDeps) {
   const counters = deps.counters ?? createSharedCounters({ redisUrl: null, keyPrefix: '', clock, log: silentLog });
   const ptzCommands = counters.counter('ptz', PTZ_WINDOW_MS);
 
-  function camera(ctx: AuthContext, id: number): CameraPoint {
-    const c = cameras.byId(ctx.scope, id);
+  async function camera(ctx: AuthContext, id: number): Promise<CameraPoint> {
+    const c = await cameras.byId(ctx.scope, id);
     if (!c) throw notFound('camera point');
     return c;
   }
@@ -103,7 +103,7 @@ export function createCameraControl(deps: ControlDeps) {
 
   /** A PTZ dome of the caller's, within the per-user rate, with its ONVIF session. */
   async function steerable(ctx: AuthContext, id: number) {
-    const c = camera(ctx, id);
+    const c = await camera(ctx, id);
     if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
     if (!(await allow(`${ctx.user.id}:${id}`))) {
       throw new HttpError(429, 'rate_limited', 'too many PTZ commands; slow down', undefined, { 'Retry-After': '1' });
@@ -125,7 +125,7 @@ export function createCameraControl(deps: ControlDeps) {
     try {
       out = await run();
     } catch (err) {
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.ptz',
         targetType: 'camera',
@@ -137,7 +137,7 @@ export function createCameraControl(deps: ControlDeps) {
       if (err instanceof HttpError) throw err;
       throw deviceError('PTZ command failed', err);
     }
-    audit.record({
+    await audit.record({
       actor: actorOf(ctx, ip),
       action: 'camera.ptz',
       targetType: 'camera',
@@ -153,7 +153,7 @@ export function createCameraControl(deps: ControlDeps) {
 
   return {
     async ptz(ctx: AuthContext, ip: string | null, id: number, cmd: PtzCommand): Promise<void> {
-      const c = camera(ctx, id);
+      const c = await camera(ctx, id);
       if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
       if (!(await allow(`${ctx.user.id}:${id}`))) {
         throw new HttpError(429, 'rate_limited', 'too many PTZ commands; slow down', undefined, { 'Retry-After': '1' });
@@ -178,7 +178,7 @@ export function createCameraControl(deps: ControlDeps) {
           await s.client.setIris(source(), next);
         }
       } catch (err) {
-        audit.record({
+        await audit.record({
           actor: actorOf(ctx, ip),
           action: 'camera.ptz',
           targetType: 'camera',
@@ -189,7 +189,7 @@ export function createCameraControl(deps: ControlDeps) {
         if (err instanceof OnvifError && err.kind === 'auth') clients.delete(id);
         throw deviceError('PTZ command failed', err);
       }
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.ptz',
         targetType: 'camera',
@@ -216,7 +216,7 @@ export function createCameraControl(deps: ControlDeps) {
     },
 
     async presets(ctx: AuthContext, id: number): Promise<PtzPresetView[]> {
-      const c = camera(ctx, id);
+      const c = await camera(ctx, id);
       if (!c.ptz) throw conflict('camera: not a PTZ camera', [{ path: 'ptz', message: 'false' }]);
       const s = await session(c);
       if (!s.profile) return [];

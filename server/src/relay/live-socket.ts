@@ -90,6 +90,10 @@ interface Client {
   session: AuthContext | undefined;
   tiles: Map<number, Tile>;
   authTimer: NodeJS.Timeout | undefined;
+  /** This socket's messages, handled one after another in the order they came (each may wait on the store). */
+  queue: Promise<void>;
+  /** A recheck of this socket is under way (the next interval skips it). */
+  checking: boolean;
 }
 
 /** An error as the console reads every server message: its code, the English text, the message's code. */
@@ -148,7 +152,7 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
     if (c.ws.readyState === WebSocket.OPEN || c.ws.readyState === WebSocket.CONNECTING) c.ws.close(code, reason);
   }
 
-  function subscribe(c: Client, tileId: number, ticket: string): void {
+  async function subscribe(c: Client, tileId: number, ticket: string): Promise<void> {
     const session = c.session!;
     if (!c.tiles.has(tileId) && c.tiles.size >= LIVE_MAX_TILES) {
       send(c, {
@@ -160,11 +164,13 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
     }
     let grant: LiveGrant;
     try {
-      grant = relay.resolveLive(session, ticket);
+      grant = await relay.resolveLive(session, ticket);
     } catch (err) {
       send(c, { type: 'error', tile: tileId, error: errorOf(err) });
       return;
     }
+    // The socket ended (or its session did) while the ticket was checked: nothing to subscribe for.
+    if (!clients.has(c) || c.session !== session) return;
     // A tile subscribed again (a new camera in the same tile) drops its old stream first.
     unsubscribe(c, tileId);
     const ws = c.ws;
@@ -197,7 +203,7 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
     if (c.tiles.get(tileId) !== t) sub.close();
   }
 
-  function onMessage(c: Client, raw: RawData, isBinary: boolean): void {
+  async function onMessage(c: Client, raw: RawData, isBinary: boolean): Promise<void> {
     let parsed: z.infer<typeof clientMessage>;
     try {
       if (isBinary) throw new Error('binary');
@@ -216,7 +222,8 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
     }
     if (parsed.op === 'auth') {
       if (c.session) return; // already bound: the session cannot be changed on a socket
-      const ctx = auth.resolveToken(parsed.token);
+      const ctx = await auth.resolveToken(parsed.token);
+      if (!clients.has(c)) return;
       if (!ctx || !can(ctx.user.role, 'camera.read')) {
         send(c, {
           type: 'error',
@@ -238,7 +245,7 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
       endClient(c, LIVE_CLOSE.session, 'session_required');
       return;
     }
-    if (parsed.op === 'subscribe') subscribe(c, parsed.tile, parsed.ticket);
+    if (parsed.op === 'subscribe') await subscribe(c, parsed.tile, parsed.ticket);
     else unsubscribe(c, parsed.tile);
   }
 
@@ -251,6 +258,13 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
   }
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void upgrade(req, socket, head).catch((err: unknown) => {
+      log.warn('live socket upgrade failed', { err: String(err) });
+      socket.destroy();
+    });
+  };
+
+  async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     if (path !== LIVE_PATH) return; // Socket.IO's and anyone else's
     const refuse = (status: number, text: string) => {
@@ -258,12 +272,36 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
     };
     if (!sameOrigin(req)) return refuse(403, 'Forbidden');
     const token = auth.tokenFrom({ headers: req.headers });
-    const ctx = token ? auth.resolveToken(token) : undefined;
+    // The socket may fail while its session is looked up: nobody else listens for its errors yet.
+    const early = () => socket.destroy();
+    socket.on('error', early);
+    let ctx: AuthContext | undefined;
+    try {
+      ctx = token ? await auth.resolveToken(token) : undefined;
+    } finally {
+      socket.off('error', early);
+    }
+    if (socket.destroyed) return;
     if (ctx && !can(ctx.user.role, 'camera.read')) return refuse(403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const c: Client = { ws, token: undefined, session: undefined, tiles: new Map(), authTimer: undefined };
+      const c: Client = {
+        ws,
+        token: undefined,
+        session: undefined,
+        tiles: new Map(),
+        authTimer: undefined,
+        queue: Promise.resolve(),
+        checking: false,
+      };
       clients.add(c);
-      ws.on('message', (raw, isBinary) => onMessage(c, raw, isBinary));
+      ws.on('message', (raw, isBinary) => {
+        c.queue = c.queue
+          .then(() => onMessage(c, raw, isBinary))
+          .catch((err: unknown) => {
+            log.warn('live socket message failed', { err: String(err) });
+            send(c, { type: 'error', tile: null, error: errorOf(err) });
+          });
+      });
       ws.on('close', () => endClient(c, 1000, 'closed'));
       ws.on('error', () => endClient(c, 1011, 'error'));
       if (ctx && token) bind(c, token, ctx);
@@ -278,7 +316,7 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
         }, opts.authTimeoutMs ?? 5_000);
       }
     });
-  };
+  }
   http.on('upgrade', onUpgrade);
 
   const endSession = (c: Client, reason: SessionEndReason) => {
@@ -294,23 +332,34 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
   });
 
   // Sessions can vanish without an event (expired, swept) and a point can leave the jurisdiction: check again.
+  async function recheckClient(c: Client, token: string, session: AuthContext): Promise<void> {
+    const ctx = await auth.resolveToken(token);
+    if (!clients.has(c)) return;
+    if (!ctx || ctx.tokenHash !== session.tokenHash) {
+      endSession(c, 'expired');
+      return;
+    }
+    if (ctx.user.role !== session.user.role || ctx.orgUnit.id !== session.orgUnit.id) {
+      endSession(c, 'changed');
+      return;
+    }
+    for (const [id, t] of [...c.tiles]) {
+      const allowed = await relay.touchLive(ctx, t.grant);
+      if (allowed || !clients.has(c)) continue;
+      // Subscribed anew (or gone) while it was checked: that subscription is not the one refused.
+      if (c.tiles.get(id) !== t) continue;
+      unsubscribe(c, id);
+      send(c, { type: 'ended', tile: id, reason: 'not_allowed' });
+    }
+  }
+
   const recheck = setInterval(() => {
     for (const c of [...clients]) {
-      if (!c.session || !c.token) continue;
-      const ctx = auth.resolveToken(c.token);
-      if (!ctx || ctx.tokenHash !== c.session.tokenHash) {
-        endSession(c, 'expired');
-        continue;
-      }
-      if (ctx.user.role !== c.session.user.role || ctx.orgUnit.id !== c.session.orgUnit.id) {
-        endSession(c, 'changed');
-        continue;
-      }
-      for (const [id, t] of [...c.tiles]) {
-        if (relay.touchLive(ctx, t.grant)) continue;
-        unsubscribe(c, id);
-        send(c, { type: 'ended', tile: id, reason: 'not_allowed' });
-      }
+      if (!c.session || !c.token || c.checking) continue;
+      c.checking = true;
+      void recheckClient(c, c.token, c.session)
+        .catch((err: unknown) => log.warn('live socket recheck failed', { err: String(err) }))
+        .finally(() => (c.checking = false));
     }
   }, opts.recheckMs ?? 5_000);
   recheck.unref();

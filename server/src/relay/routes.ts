@@ -97,11 +97,13 @@ export function relayApiRoutes(deps: { auth: AuthService; relay: RelayService; c
     await control.ptz(authOf(req), req.ip ?? null, id, parseOr400(ptzBody, req.body));
     res.status(204).end();
   });
-  r.get('/streams', auth.requirePermission('camera.read'), (req, res) => void res.json(relay.list(authOf(req))));
-  r.get('/audit/view-sessions', auth.requirePermission('audit.read'), (req, res) => {
+  r.get('/streams', auth.requirePermission('camera.read'), async (req, res) => {
+    res.json(await relay.list(authOf(req)));
+  });
+  r.get('/audit/view-sessions', auth.requirePermission('audit.read'), async (req, res) => {
     const q = parseOr400(viewQuery, req.query);
     const ctx = authOf(req);
-    const items = relay.viewSessions({
+    const items = await relay.viewSessions({
       limit: q.limit + 1,
       // The root unit's admins see every view; anyone else views of their own cameras only.
       path: ctx.orgUnit.parentId === null ? null : ctx.scope.path,
@@ -130,8 +132,8 @@ export function streamFileRoutes(deps: { auth: AuthService; relay: RelayService 
   const r = Router();
   r.get('/streams/:token/:file', async (req, res) => {
     const sessionToken = auth.tokenFrom(req);
-    const session = sessionToken ? auth.resolveToken(sessionToken) : undefined;
-    const { path, kind } = relay.resolveFile(session, String(req.params.token), String(req.params.file));
+    const session = sessionToken ? await auth.resolveToken(sessionToken) : undefined;
+    const { path, kind } = await relay.resolveFile(session, String(req.params.token), String(req.params.file));
     // Opened before anything is said: a file that rotates out or a run directory removed by a restart between a
     // stat and a read cut the answer off mid-way ("other side closed" in a player); an open handle reads whole.
     let handle: FileHandle;

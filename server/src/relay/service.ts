@@ -5,7 +5,7 @@ import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
 import { actorOf } from '../cameras/service.ts';
 import { CREDENTIALS_UNREADABLE, openCredentials, type Credentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
-import type { SqlDb } from '../db/sqlite.ts';
+import type { Store } from '../db/store.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError, conflict, notFound } from '../http/errors.ts';
 import type { Clock, Logger } from '../http/logger.ts';
@@ -17,7 +17,7 @@ import type { LiveFeed } from './engine.ts';
 import { cameraRef, sameRef, sessionRef, signGrant, verifyGrant, type StreamGrant } from './tokens.ts';
 
 export interface RelayDeps {
-  db: SqlDb;
+  store: Store;
   cameras: CameraRepo;
   secrets: SecretBox;
   audit: AuditLog;
@@ -77,11 +77,13 @@ const sourceSignature = (uri: string | null, c: Pick<CameraPoint, 'credentialsSe
   `${uri ?? ''}\n${c.credentialsSealed ?? ''}\n${c.rtspTransport}`;
 
 export function createRelayService(deps: RelayDeps) {
-  const { db, cameras, secrets, audit, bus, clock, log, engine, control } = deps;
+  const { store, cameras, secrets, audit, bus, clock, log, engine, control } = deps;
+  const db = store;
   const codecs = new Map<string, { codec: 'h264' | 'h265' | 'unknown'; at: number }>();
   const snapshots = new Map<number, { at: number; jpeg: Buffer }>();
   /** key → camera, for routing state events to the right rooms; `source` is what the stream was started from. */
-  const streams = new Map<string, { cameraId: number; orgPath: string; quality: Quality; source: string }>();
+  type StreamEntry = { cameraId: number; orgPath: string; quality: Quality; source: string };
+  const streams = new Map<string, StreamEntry>();
   const nowIso = () => clock.now().toISOString();
   /** Shutdown is a state (issue 12): once it begins nothing new starts, and opens still pending answer 503. */
   let closing = false;
@@ -97,10 +99,12 @@ export function createRelayService(deps: RelayDeps) {
   const uriOf = (c: Pick<CameraPoint, 'mainStreamUri' | 'subStreamUri'>, quality: Quality) =>
     quality === 'main' ? (c.mainStreamUri ?? c.subStreamUri) : (c.subStreamUri ?? c.mainStreamUri);
 
-  const viewers = (cameraId: number, quality: Quality) =>
-    db.get<{ n: number }>(
-      'SELECT COUNT(*) AS n FROM view_sessions WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
-      [cameraId, quality],
+  const viewers = async (cameraId: number, quality: Quality) =>
+    (
+      await db.get<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM view_sessions WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
+        [cameraId, quality],
+      )
     )?.n ?? 0;
 
   const endSessions = (cameraId: number, quality: Quality) =>
@@ -108,41 +112,61 @@ export function createRelayService(deps: RelayDeps) {
       'UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND camera_id = ? AND quality = ?',
       [cameraId, quality],
     );
+  /** Bookkeeping a synchronous caller starts and does not wait for: a failure is logged, never unhandled. */
+  const inBackground = (what: string, work: Promise<unknown>) =>
+    void work.catch((err: unknown) => log.warn(`relay: ${what} failed`, { err: String(err) }));
 
+  // One stream's state events go out in the order they happened, each with the viewer count read after it.
+  const stateChains = new Map<string, Promise<void>>();
   const offState = engine.onState((key, s) => {
     const st = streams.get(key);
     if (!st) return;
-    // A stream in error shows nothing, so nobody watches it (issue 12: `viewers: 1` on a stream in error).
-    if (s.state === 'error') endSessions(st.cameraId, st.quality);
-    const event: StreamStateEvent = {
-      cameraId: st.cameraId,
-      quality: st.quality,
-      state: s.state,
-      reason: s.reason,
-      viewers: viewers(st.cameraId, st.quality),
-      bitrateKbps: s.bitrateKbps,
-      fps: s.fps,
-      restarts: s.restarts,
-      ...(s.retryInMs !== null ? { retryInMs: s.retryInMs } : {}),
-    };
-    bus.emit('stream.state', { orgPath: st.orgPath, event });
-    if (s.state === 'stopped') {
-      streams.delete(key);
-      endSessions(st.cameraId, st.quality);
-    }
+    if (s.state === 'stopped') streams.delete(key);
+    const next = (stateChains.get(key) ?? Promise.resolve())
+      .then(async () => {
+        // A stream in error shows nothing, so nobody watches it (issue 12: `viewers: 1` on a stream in error).
+        if (s.state === 'error' || s.state === 'stopped') await endSessions(st.cameraId, st.quality);
+        const event: StreamStateEvent = {
+          cameraId: st.cameraId,
+          quality: st.quality,
+          state: s.state,
+          reason: s.reason,
+          viewers: await viewers(st.cameraId, st.quality),
+          bitrateKbps: s.bitrateKbps,
+          fps: s.fps,
+          restarts: s.restarts,
+          ...(s.retryInMs !== null ? { retryInMs: s.retryInMs } : {}),
+        };
+        bus.emit('stream.state', { orgPath: st.orgPath, event });
+      })
+      .catch((err: unknown) => log.warn('relay: stream state not sent', { key, err: String(err) }));
+    stateChains.set(key, next);
+    void next.finally(() => {
+      if (stateChains.get(key) === next) stateChains.delete(key);
+    });
   });
 
   // A device that pushes again may push another codec.
   const offPush = bus.on('ingest.publish', (e) => {
-    const c = e.live ? cameras.byId(WHOLE_REGISTRY, e.cameraId) : undefined;
-    for (const uri of [c?.mainStreamUri, c?.subStreamUri]) if (uri) codecs.delete(uri);
+    if (!e.live) return;
+    void cameras
+      .byId(WHOLE_REGISTRY, e.cameraId)
+      .then((c) => {
+        for (const uri of [c?.mainStreamUri, c?.subStreamUri]) if (uri) codecs.delete(uri);
+      })
+      .catch((err: unknown) => log.warn('relay: reading a pushing point failed', { err: String(err) }));
   });
 
   // Viewing sessions end after a quiet spell; the audit keeps start and end.
   const sweeper = setInterval(
     () => {
       const cutoff = new Date(clock.now().getTime() - deps.viewIdleMs).toISOString();
-      db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND last_seen_at < ?', [cutoff]);
+      inBackground(
+        'ending idle views',
+        db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL AND last_seen_at < ?', [
+          cutoff,
+        ]),
+      );
     },
     Math.min(15_000, deps.viewIdleMs),
   );
@@ -163,21 +187,21 @@ export function createRelayService(deps: RelayDeps) {
     return codec;
   }
 
-  function startSession(ctx: AuthContext, ip: string | null, cameraId: number, quality: Quality) {
+  async function startSession(ctx: AuthContext, ip: string | null, cameraId: number, quality: Quality) {
     const t = nowIso();
-    const open = db.get<{ id: number }>(
+    const open = await db.get<{ id: number }>(
       'SELECT id FROM view_sessions WHERE ended_at IS NULL AND user_id = ? AND camera_id = ? AND quality = ?',
       [ctx.user.id, cameraId, quality],
     );
     if (open) {
-      db.run('UPDATE view_sessions SET last_seen_at = ? WHERE id = ?', [t, open.id]);
+      await db.run('UPDATE view_sessions SET last_seen_at = ? WHERE id = ?', [t, open.id]);
       return;
     }
-    db.run(
+    await db.run(
       'INSERT INTO view_sessions (user_id, camera_id, quality, ip, started_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)',
       [ctx.user.id, cameraId, quality, ip, t, t],
     );
-    audit.record({
+    await audit.record({
       actor: actorOf(ctx, ip),
       action: 'stream.view',
       targetType: 'camera',
@@ -200,15 +224,20 @@ export function createRelayService(deps: RelayDeps) {
     lastTouch.set(k, now);
     if (lastTouch.size > 5000) lastTouch.delete(lastTouch.keys().next().value!);
     const t = new Date(now).toISOString();
-    const changed = db.run(
-      'UPDATE view_sessions SET last_seen_at = ? WHERE ended_at IS NULL AND user_id = ? AND camera_id = ? AND quality = ?',
-      [t, userId, cameraId, quality],
-    ).changes;
-    if (!changed)
-      db.run(
-        'INSERT INTO view_sessions (user_id, camera_id, quality, ip, started_at, last_seen_at) VALUES (?, ?, ?, NULL, ?, ?)',
-        [userId, cameraId, quality, t, t],
-      );
+    inBackground(
+      'viewing audit',
+      (async () => {
+        const { changes } = await db.run(
+          'UPDATE view_sessions SET last_seen_at = ? WHERE ended_at IS NULL AND user_id = ? AND camera_id = ? AND quality = ?',
+          [t, userId, cameraId, quality],
+        );
+        if (!changes)
+          await db.run(
+            'INSERT INTO view_sessions (user_id, camera_id, quality, ip, started_at, last_seen_at) VALUES (?, ?, ?, NULL, ?, ?)',
+            [userId, cameraId, quality, t, t],
+          );
+      })(),
+    );
   }
 
   /**
@@ -230,7 +259,7 @@ export function createRelayService(deps: RelayDeps) {
       // Out of the list before the process is gone, so no listing or state routing sees a dead point.
       streams.delete(key);
       if (!st && !s) continue;
-      endSessions(c.id, quality);
+      inBackground('ending views', endSessions(c.id, quality));
       if (st)
         bus.emit('stream.state', {
           orgPath: st.orgPath,
@@ -325,29 +354,40 @@ export function createRelayService(deps: RelayDeps) {
     deps.keyframeOnStart && engine.onSourcePlaying
       ? engine.onSourcePlaying((key) => {
           const st = streams.get(key);
-          const c = st ? cameras.byId(WHOLE_REGISTRY, st.cameraId) : undefined;
-          if (!st || !c || closing) return;
-          const ask = (again: boolean) =>
-            control.syncPoint(c, st.quality).then(
-              (asked) => {
-                log.debug('keyframe asked of the camera', { key, asked, again });
-                const after = deps.secondKeyframeAfterMs ?? 0;
-                if (asked && !again && after > 0)
-                  setTimeout(() => {
-                    if (!closing && streams.get(key) === st) void ask(true);
-                  }, after).unref();
-              },
-              (err: unknown) => log.debug('camera refused a keyframe request', { key, err: String(err) }),
-            );
-          void ask(false);
+          if (!st) return;
+          void cameras
+            .byId(WHOLE_REGISTRY, st.cameraId)
+            .then((c) => {
+              if (c && !closing) askKeyframes(key, st, c);
+            })
+            .catch((err: unknown) => log.debug('keyframe request: point unreadable', { key, err: String(err) }));
         })
       : () => undefined;
+
+  function askKeyframes(key: string, st: StreamEntry, c: CameraPoint): void {
+    const ask = (again: boolean) =>
+      control.syncPoint(c, st.quality).then(
+        (asked) => {
+          log.debug('keyframe asked of the camera', { key, asked, again });
+          const after = deps.secondKeyframeAfterMs ?? 0;
+          if (asked && !again && after > 0)
+            setTimeout(() => {
+              if (!closing && streams.get(key) === st) void ask(true);
+            }, after).unref();
+        },
+        (err: unknown) => log.debug('camera refused a keyframe request', { key, err: String(err) }),
+      );
+    void ask(false);
+  }
 
   // The transport that delivered video is remembered on the point ('auto' tries it first next time).
   const offTransport = engine.onTransport((key, transport) => {
     const st = streams.get(key);
-    const c = st ? cameras.byId(WHOLE_REGISTRY, st.cameraId) : undefined;
-    if (c && c.rtspTransportSeen !== transport) cameras.setTransportSeen(c.id, transport);
+    if (!st) return;
+    void (async () => {
+      const c = await cameras.byId(WHOLE_REGISTRY, st.cameraId);
+      if (c && c.rtspTransportSeen !== transport) await cameras.setTransportSeen(c.id, transport);
+    })().catch((err: unknown) => log.warn('relay: remembering the transport failed', { key, err: String(err) }));
   });
 
   /**
@@ -389,8 +429,12 @@ export function createRelayService(deps: RelayDeps) {
   }
 
   /** The point as it is now, if it is still the point `ref` names (an id never names two cameras here). */
-  function sameCamera(scope: AuthContext['scope'], cameraId: number, ref: string): CameraPoint | undefined {
-    const c = cameras.byId(scope, cameraId);
+  async function sameCamera(
+    scope: AuthContext['scope'],
+    cameraId: number,
+    ref: string,
+  ): Promise<CameraPoint | undefined> {
+    const c = await cameras.byId(scope, cameraId);
     return c && sameRef(cameraRef(deps.tokenKey, c), ref) ? c : undefined;
   }
 
@@ -412,7 +456,10 @@ export function createRelayService(deps: RelayDeps) {
    * that still exists, is the same camera, and lies in the user's scope. So a copied URL plays for nobody
    * else, and a logout, expiry, disabled user, moved or deleted point ends playback at the next request.
    */
-  function checkTicket(session: AuthContext | undefined, token: string): { key: string; grant: StreamGrant } {
+  async function checkTicket(
+    session: AuthContext | undefined,
+    token: string,
+  ): Promise<{ key: string; grant: StreamGrant }> {
     const check = verifyGrant(deps.tokenKey, token, Math.floor(clock.now().getTime() / 1000));
     if (!check.ok) throw new HttpError(401, `token_${check.reason}`, `stream token ${check.reason}; request a new one`);
     const g = check.grant;
@@ -424,7 +471,7 @@ export function createRelayService(deps: RelayDeps) {
     if (!can(session.user.role, 'camera.read'))
       throw new HttpError(403, 'forbidden', 'your role may not watch cameras');
     // Out of scope answers like missing, as everywhere in the registry.
-    if (!sameCamera(session.scope, g.cameraId, g.cameraRef)) throw notFound('camera point');
+    if (!(await sameCamera(session.scope, g.cameraId, g.cameraRef))) throw notFound('camera point');
     return { key: `${g.cameraId}:${g.quality}`, grant: g };
   }
 
@@ -442,7 +489,7 @@ export function createRelayService(deps: RelayDeps) {
       wait: 'playlist' | 'running' = 'playlist',
     ): Promise<StreamTicket> {
       refuseIfClosing();
-      const c = cameras.byId(ctx.scope, cameraId);
+      const c = await cameras.byId(ctx.scope, cameraId);
       if (!c) throw notFound('camera point');
       const uri = uriOf(c, quality);
       if (!uri) throw conflict('camera: no stream address registered', [{ path: 'mainStreamUri', message: 'missing' }]);
@@ -488,7 +535,7 @@ export function createRelayService(deps: RelayDeps) {
       }
       refuseIfClosing();
       const ref = cameraRef(deps.tokenKey, c);
-      if (!sameCamera(WHOLE_REGISTRY, c.id, ref)) {
+      if (!(await sameCamera(WHOLE_REGISTRY, c.id, ref))) {
         // Deleted while its relay started: the delete's stop may have come before the start.
         await stopCamera(c, 'camera point deleted');
         throw notFound('camera point');
@@ -499,7 +546,7 @@ export function createRelayService(deps: RelayDeps) {
       if (!st || st.state === 'error' || st.state === 'stopped') {
         throw new HttpError(502, 'stream_failed', `stream failed: ${st?.reason ?? 'the stream stopped'}`);
       }
-      startSession(ctx, ip, c.id, quality);
+      await startSession(ctx, ip, c.id, quality);
       const exp = Math.floor(clock.now().getTime() / 1000) + deps.ticketTtlSec;
       const token = signGrant(deps.tokenKey, {
         userId: ctx.user.id,
@@ -527,12 +574,12 @@ export function createRelayService(deps: RelayDeps) {
      * copied URL plays for nobody else, and a logout, expiry, disabled user,
      * moved or deleted point ends playback at the next request.
      */
-    resolveFile(
+    async resolveFile(
       session: AuthContext | undefined,
       token: string,
       file: string,
-    ): { path: string; kind: 'playlist' | 'segment' } {
-      const { key, grant: g } = checkTicket(session, token);
+    ): Promise<{ path: string; kind: 'playlist' | 'segment' }> {
+      const { key, grant: g } = await checkTicket(session, token);
       if (!FILE.test(file)) throw notFound('stream file');
       const st = engine.status(key);
       if (!st || st.state === 'stopped') throw notFound('stream (it stopped; request a new ticket)');
@@ -546,8 +593,8 @@ export function createRelayService(deps: RelayDeps) {
      * this user still allowed, the same camera still in scope), resolved to the stream's live fMP4 feed.
      * 409 `live_unavailable` when the stream runs without one (the client then plays HLS).
      */
-    resolveLive(session: AuthContext | undefined, token: string): LiveGrant {
-      const { key, grant } = checkTicket(session, token);
+    async resolveLive(session: AuthContext | undefined, token: string): Promise<LiveGrant> {
+      const { key, grant } = await checkTicket(session, token);
       const st = engine.status(key);
       if (!st || st.state === 'stopped') throw notFound('stream (it stopped; request a new ticket)');
       const feed = engine.live?.(key);
@@ -562,9 +609,9 @@ export function createRelayService(deps: RelayDeps) {
      * request): the session's user may still watch, the camera is still the same and in scope, the stream
      * runs. Keeps the stream from idling out and the viewing audit open.
      */
-    touchLive(session: AuthContext, live: LiveGrant): boolean {
+    async touchLive(session: AuthContext, live: LiveGrant): Promise<boolean> {
       if (!can(session.user.role, 'camera.read')) return false;
-      if (!sameCamera(session.scope, live.cameraId, live.cameraRef)) return false;
+      if (!(await sameCamera(session.scope, live.cameraId, live.cameraRef))) return false;
       const st = engine.status(live.key);
       if (!st || st.state === 'stopped' || engine.live?.(live.key) !== live.feed) return false;
       engine.touch(live.key);
@@ -576,10 +623,10 @@ export function createRelayService(deps: RelayDeps) {
     capture,
 
     async snapshot(ctx: AuthContext, ip: string | null, cameraId: number): Promise<Buffer> {
-      const c = cameras.byId(ctx.scope, cameraId);
+      const c = await cameras.byId(ctx.scope, cameraId);
       if (!c) throw notFound('camera point');
       const jpeg = await capture(c);
-      audit.record({
+      await audit.record({
         actor: actorOf(ctx, ip),
         action: 'camera.snapshot',
         targetType: 'camera',
@@ -596,7 +643,7 @@ export function createRelayService(deps: RelayDeps) {
      * own cameras); null for an admin at the root, who also sees views of
      * points deleted since.
      */
-    viewSessions(opts: {
+    async viewSessions(opts: {
       beforeId?: number;
       limit: number;
       cameraId?: number;
@@ -604,7 +651,7 @@ export function createRelayService(deps: RelayDeps) {
       username?: string;
       from?: string;
       to?: string;
-    }): ViewSession[] {
+    }): Promise<ViewSession[]> {
       const clauses = ['v.id < ?'];
       const params: (number | string)[] = [opts.beforeId ?? Number.MAX_SAFE_INTEGER];
       if (opts.path !== null) {
@@ -628,7 +675,7 @@ export function createRelayService(deps: RelayDeps) {
         clauses.push('v.started_at < ?');
         params.push(opts.to);
       }
-      return db.all<ViewSession>(
+      return await db.all<ViewSession>(
         `SELECT v.id, v.user_id AS "userId", u.username, v.camera_id AS "cameraId", c.name AS "cameraName", v.quality, v.ip,
                 v.started_at AS "startedAt", v.last_seen_at AS "lastSeenAt", v.ended_at AS "endedAt"
          FROM view_sessions v LEFT JOIN users u ON u.id = v.user_id LEFT JOIN camera_points c ON c.id = v.camera_id
@@ -637,7 +684,7 @@ export function createRelayService(deps: RelayDeps) {
       );
     },
 
-    list(ctx: AuthContext): StreamStateEvent[] {
+    async list(ctx: AuthContext): Promise<StreamStateEvent[]> {
       const out: StreamStateEvent[] = [];
       for (const [key, st] of streams) {
         if (!inScope(ctx.scope, st.orgPath)) continue;
@@ -648,7 +695,7 @@ export function createRelayService(deps: RelayDeps) {
           quality: st.quality,
           state: s.state,
           reason: s.reason,
-          viewers: viewers(st.cameraId, st.quality),
+          viewers: await viewers(st.cameraId, st.quality),
           bitrateKbps: s.bitrateKbps,
           fps: s.fps,
           restarts: s.restarts,
@@ -668,7 +715,8 @@ export function createRelayService(deps: RelayDeps) {
       offTransport();
       offPlaying();
       await engine.close();
-      db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL');
+      await Promise.all(stateChains.values());
+      await db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE ended_at IS NULL');
       log.debug('relay closed');
     },
   };

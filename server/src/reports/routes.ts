@@ -32,9 +32,9 @@ export function reportRoutes(deps: {
   const { auth, reports, audit } = deps;
   const r = Router();
   const read = auth.requirePermission('report.read');
-  const exported = (req: Request, format: string, q: z.output<typeof reportQuery>, unitId: number) => {
+  const exported = async (req: Request, format: string, q: z.output<typeof reportQuery>, unitId: number) => {
     const ctx = authOf(req);
-    audit.record({
+    await audit.record({
       actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
       action: 'report.export',
       targetType: 'org_unit',
@@ -51,7 +51,7 @@ export function reportRoutes(deps: {
     const q = parseOr400(reportQuery, req.query);
     const view = await reports.report(authOf(req), q);
     const body = await reportXlsx(view, q.lang);
-    exported(req, 'xlsx', q, view.orgUnitId);
+    await exported(req, 'xlsx', q, view.orgUnitId);
     res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     res.setHeader('Content-Disposition', `attachment; filename="report-${view.period}-${view.from}.xlsx"`);
     res.send(body);
@@ -61,7 +61,7 @@ export function reportRoutes(deps: {
     if (!deps.pdfFont) throw new HttpError(503, 'pdf_unavailable', 'PDF reports need reports.pdfFont (a CJK font)');
     const view = await reports.report(authOf(req), q);
     const body = await reportPdf(view, q.lang, deps.pdfFont);
-    exported(req, 'pdf', q, view.orgUnitId);
+    await exported(req, 'pdf', q, view.orgUnitId);
     res.setHeader('Content-Type', 'application/pdf');
     res.setHeader('Content-Disposition', `attachment; filename="report-${view.period}-${view.from}.pdf"`);
     res.send(body);

@@ -49,7 +49,7 @@ export function createWallService(deps: WallServiceDeps) {
   const { auth, walls, cameras, orgs, users, audit, bus, clock } = deps;
   const sessionTtlMs = deps.sessionTtlMs ?? 12 * 3600_000;
   const actor = ({ ctx, ip }: WallActor) => ({ userId: ctx.user.id, username: ctx.user.username, ip });
-  const recordOk = (by: WallActor, action: string, targetId: number, detail?: Record<string, unknown>): void =>
+  const recordOk = (by: WallActor, action: string, targetId: number, detail?: Record<string, unknown>) =>
     audit.record({
       actor: actor(by),
       action,
@@ -75,17 +75,17 @@ export function createWallService(deps: WallServiceDeps) {
    * the caller's: the county must not put another township's cameras on a
    * township's wall (its kiosk would then play them). Each unknown one is named.
    */
-  const checkCameras = (
+  const checkCameras = async (
     ctx: AuthContext,
     screenUnit: { id: number; path: string },
     layout: WallLayout,
     prefix: string,
-  ) => {
+  ): Promise<void> => {
     const fields = [];
     const screenScope = { orgUnitId: screenUnit.id, path: screenUnit.path };
     for (const [id, path] of camerasOf(layout)) {
-      if (cameras.byId(screenScope, id)) continue;
-      const visible = cameras.byId(ctx.scope, id) !== undefined;
+      if (await cameras.byId(screenScope, id)) continue;
+      const visible = (await cameras.byId(ctx.scope, id)) !== undefined;
       fields.push({
         path: prefix + path.slice('layout'.length),
         message: visible ? `camera ${id} is outside the screen's jurisdiction` : `camera ${id} not found`,
@@ -151,9 +151,9 @@ export function createWallService(deps: WallServiceDeps) {
         throw badRequest([{ path: 'orgUnitId', message: 'org unit is not in your jurisdiction' }]);
       }
       const layout = body.layout ?? emptyLayout();
-      if (body.layout) checkCameras(ctx, unit, layout, 'layout');
+      if (body.layout) await checkCameras(ctx, unit, layout, 'layout');
       const screen = await walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
-      recordOk(by, 'wall.create', screen.id, { name: screen.name, orgUnitId: unit.id });
+      await recordOk(by, 'wall.create', screen.id, { name: screen.name, orgUnitId: unit.id });
       return screenView(screen);
     },
 
@@ -167,7 +167,7 @@ export function createWallService(deps: WallServiceDeps) {
     /** Saves a layout on the version the caller read (409 when it was saved meanwhile). */
     async saveLayout(ctx: AuthContext, screen: WallScreen, body: LayoutBody): Promise<WallScreenView> {
       const { id } = screen;
-      checkCameras(ctx, { id: screen.orgUnitId, path: screen.orgPath }, body.layout, 'layout');
+      await checkCameras(ctx, { id: screen.orgUnitId, path: screen.orgPath }, body.layout, 'layout');
       const saved = await walls.saveLayout(id, body.version, body.layout);
       if (!saved) {
         const current = await walls.byId(ctx.scope, id);
@@ -183,7 +183,7 @@ export function createWallService(deps: WallServiceDeps) {
       const { id } = screen;
       const renamed = await walls.rename(id, name);
       if (!renamed) throw notFound('wall screen');
-      recordOk(by, 'wall.rename', id, { from: screen.name, name: renamed.name });
+      await recordOk(by, 'wall.rename', id, { from: screen.name, name: renamed.name });
       return changed(renamed);
     },
 
@@ -191,13 +191,13 @@ export function createWallService(deps: WallServiceDeps) {
       const screen = await screenOr404(by.ctx, id);
       // The kiosk account dies with its screen: disabled (its audit rows keep the
       // name) and signed out. Found first: the delete clears its screen column.
-      const kiosk = users.byKioskScreen(id);
+      const kiosk = await users.byKioskScreen(id);
       await walls.delete(id);
       if (kiosk) {
-        users.update(kiosk.id, { disabled: true });
-        auth.endSessions({ userId: kiosk.id }, 'revoked');
+        await users.update(kiosk.id, { disabled: true });
+        await auth.endSessions({ userId: kiosk.id }, 'revoked');
       }
-      recordOk(by, 'wall.delete', id, { name: screen.name });
+      await recordOk(by, 'wall.delete', id, { name: screen.name });
     },
 
     // ------------------------------------------------------------ kiosk
@@ -207,15 +207,19 @@ export function createWallService(deps: WallServiceDeps) {
       // One viewer account per screen, in the screen's own unit: the kiosk sees
       // what that unit sees, and may only look. Tied to the screen by a column,
       // never found by its name (a name can be taken; ids are never reused).
-      let user =
-        users.byKioskScreen(screen.id) ?? users.insertKiosk(screen.id, `大屏 ${screen.name}`, screen.orgUnitId);
+      // Looked for and created in one transaction: two issues at once make one account.
+      let user = await walls.transaction(
+        async () =>
+          (await users.byKioskScreen(screen.id)) ??
+          (await users.insertKiosk(screen.id, `大屏 ${screen.name}`, screen.orgUnitId)),
+      );
       if (user.orgUnitId !== screen.orgUnitId || user.disabled) {
-        auth.endSessions({ userId: user.id }, 'changed');
-        user = users.update(user.id, { orgUnitId: screen.orgUnitId, disabled: false }) ?? user;
+        await auth.endSessions({ userId: user.id }, 'changed');
+        user = (await users.update(user.id, { orgUnitId: screen.orgUnitId, disabled: false })) ?? user;
       }
       const token = randomBytes(32).toString('base64url');
       await walls.addKioskToken(screen.id, hashToken(token), user.id, by.ctx.user.id);
-      recordOk(by, 'wall.kiosk.issue', screen.id);
+      await recordOk(by, 'wall.kiosk.issue', screen.id);
       return {
         screenId: screen.id,
         token,
@@ -232,9 +236,9 @@ export function createWallService(deps: WallServiceDeps) {
     async revokeKiosk(by: WallActor, id: number): Promise<void> {
       await screenOr404(by.ctx, id);
       const revoked = await walls.revokeKiosk(id);
-      const kiosk = users.byKioskScreen(id);
-      if (kiosk) auth.endSessions({ userId: kiosk.id }, 'revoked');
-      recordOk(by, 'wall.kiosk.revoke', id, { revoked });
+      const kiosk = await users.byKioskScreen(id);
+      if (kiosk) await auth.endSessions({ userId: kiosk.id }, 'revoked');
+      await recordOk(by, 'wall.kiosk.revoke', id, { revoked });
     },
 
     /**
@@ -245,10 +249,10 @@ export function createWallService(deps: WallServiceDeps) {
       token: string,
       ip: string | null,
       cookie: boolean,
-      open: (user: User, ttlMs: number) => { token: string; expiresAt: Date },
+      open: (user: User, ttlMs: number) => Promise<{ token: string; expiresAt: Date }>,
     ): Promise<{ screen: WallScreen; login: LoginResponse } | undefined> {
       const kiosk = await walls.kioskToken(hashToken(token));
-      const user = kiosk ? users.byId(kiosk.userId) : undefined;
+      const user = kiosk ? await users.byId(kiosk.userId) : undefined;
       const org = user ? orgs.byId(user.orgUnitId) : undefined;
       const screen = kiosk && org ? await walls.byId({ orgUnitId: org.id, path: org.path }, kiosk.screenId) : undefined;
       if (
@@ -260,13 +264,17 @@ export function createWallService(deps: WallServiceDeps) {
         user.kioskScreenId !== screen.id ||
         screen.orgUnitId !== user.orgUnitId
       ) {
-        audit.record({ actor: { userId: null, username: null, ip }, action: 'wall.kiosk.login', outcome: 'failed' });
+        await audit.record({
+          actor: { userId: null, username: null, ip },
+          action: 'wall.kiosk.login',
+          outcome: 'failed',
+        });
         return undefined;
       }
       // A window's own session (no cookie) lives as long as a duty session: the window signs in again
       // with its kiosk token when it reloads, and every reload must not leave a year-long session behind.
-      const { token: session, expiresAt } = open(user, cookie ? KIOSK_SESSION_DAYS * 86_400_000 : sessionTtlMs);
-      audit.record({
+      const { token: session, expiresAt } = await open(user, cookie ? KIOSK_SESSION_DAYS * 86_400_000 : sessionTtlMs);
+      await audit.record({
         actor: { userId: user.id, username: user.username, ip },
         action: 'wall.kiosk.login',
         targetType: 'wall_screen',
