@@ -201,7 +201,7 @@ describe('audit log and viewing report', () => {
     )[0]!;
     const now = new Date().toISOString();
     for (const c of [c1, c2])
-      t.db.run(
+      await t.store.run(
         'INSERT INTO view_sessions (user_id, camera_id, quality, ip, started_at, last_seen_at) VALUES (1, ?, ?, ?, ?, ?)',
         [c.id, 'sub', '127.0.0.1', now, now],
       );

@@ -105,7 +105,7 @@ describe('device keys and input', () => {
     const list = await admin.get('/alert-sources');
     expect(list.status).toBe(200);
     expect(JSON.stringify(list.json)).not.toContain(keys.county);
-    const hashes = t.db.all<{ key_hash: string }>('SELECT key_hash FROM alert_sources');
+    const hashes = await t.store.all<{ key_hash: string }>('SELECT key_hash FROM alert_sources');
     expect(hashes.every((h) => /^[0-9a-f]{64}$/.test(h.key_hash))).toBe(true);
     expect((await township1.post('/alert-sources', { name: 'x', orgUnitId: townships[0]!.id })).status).toBe(403);
   });
@@ -309,7 +309,7 @@ describe('actions', () => {
       ['acknowledged', '已查看'],
       ['false_alarm', '误报：树影'],
     ]);
-    const audit = t.db.all<{ action: string; outcome: string }>(
+    const audit = await t.store.all<{ action: string; outcome: string }>(
       "SELECT action, outcome FROM audit_log WHERE action LIKE 'alert.%' AND target_id = ?",
       [String(id)],
     );

@@ -65,4 +65,5 @@ export async function ingest(t: TestServer, key: string | null, body: unknown): 
 export const fieldPaths = (a: { json: { error?: { fields?: { path: string }[] } } }) =>
   (a.json.error?.fields ?? []).map((f) => f.path);
 
-export const alertCount = (t: TestServer) => t.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM alerts')!.n;
+export const alertCount = async (t: TestServer) =>
+  (await t.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM alerts'))!.n;

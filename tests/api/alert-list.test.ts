@@ -191,7 +191,7 @@ describe('export', () => {
       'id,level,type,status,title,description,orgUnit,longitude,latitude,firstAt,lastAt,count,cameraId,linkedCameraIds,previousAlertId',
     );
     expect(en.text.trim().split('\r\n')).toHaveLength(3);
-    const audit = t.db.all<{ username: string; detail: string }>(
+    const audit = await t.store.all<{ username: string; detail: string }>(
       "SELECT username, detail FROM audit_log WHERE action = 'alert.export' ORDER BY id",
     );
     expect(audit.map((a) => a.username)).toEqual(['township1', 'township1', 'county']);

@@ -44,12 +44,13 @@ describe('create, read, update, delete', () => {
 
   it('stores credentials encrypted, never in clear', async () => {
     const r = await tech.post('/cameras', { ...valid(), credentials: { username: 'op', password: 'PlainTextPw123' } });
-    const row = t.db.get<{ credentials_enc: string }>('SELECT credentials_enc FROM camera_points WHERE id = ?', [
-      r.json.id,
-    ])!;
+    const row = (await t.store.get<{ credentials_enc: string }>(
+      'SELECT credentials_enc FROM camera_points WHERE id = ?',
+      [r.json.id],
+    ))!;
     expect(row.credentials_enc.startsWith('v1:')).toBe(true);
     expect(row.credentials_enc).not.toContain('PlainTextPw123');
-    const dump = JSON.stringify(t.db.all('SELECT * FROM camera_points WHERE id = ?', [r.json.id]));
+    const dump = JSON.stringify(await t.store.all('SELECT * FROM camera_points WHERE id = ?', [r.json.id]));
     expect(dump).not.toContain('PlainTextPw123');
   });
 
@@ -61,7 +62,9 @@ describe('create, read, update, delete', () => {
     expect(r.status).toBe(201);
     expect(r.json.mainStreamUri).toBe('rtsp://10.1.2.3:554/h264/ch1/main');
     expect(r.json.hasCredentials).toBe(true);
-    expect(JSON.stringify(t.db.all('SELECT * FROM camera_points WHERE id = ?', [r.json.id]))).not.toContain('hik12345');
+    expect(JSON.stringify(await t.store.all('SELECT * FROM camera_points WHERE id = ?', [r.json.id]))).not.toContain(
+      'hik12345',
+    );
   });
 
   it('converts GCJ-02 and BD-09 input to WGS-84 and records the source', async () => {

@@ -105,9 +105,15 @@ describe('import', () => {
     // Every other refusal here happens at validation, before any row is written, so they would
     // pass without the import's transaction. This row passes validation and fails in the INSERT
     // itself (a trigger on this test's own database), after the rows before it were written.
-    t.db.exec(
-      "CREATE TRIGGER test_import_write_fails BEFORE INSERT ON camera_points WHEN NEW.name = '写入时失败' " +
-        "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END",
+    const pg = t.store.dialect === 'postgres';
+    await t.store.exec(
+      pg
+        ? "CREATE FUNCTION test_import_write_fails() RETURNS trigger AS $$ BEGIN IF NEW.name = '写入时失败' THEN " +
+            "RAISE EXCEPTION 'simulated write failure'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql; " +
+            'CREATE TRIGGER test_import_write_fails BEFORE INSERT ON camera_points FOR EACH ROW ' +
+            'EXECUTE FUNCTION test_import_write_fails()'
+        : "CREATE TRIGGER test_import_write_fails BEFORE INSERT ON camera_points WHEN NEW.name = '写入时失败' " +
+            "BEGIN SELECT RAISE(ABORT, 'simulated write failure'); END",
     );
     try {
       const before = await total();
@@ -118,9 +124,13 @@ describe('import', () => {
       const r = await importCsv(csv);
       expect(r.status).toBe(500);
       expect(await total()).toBe(before);
-      expect(t.db.all("SELECT id FROM camera_points WHERE name IN ('事务第一行', '事务第二行')")).toEqual([]);
+      expect(await t.store.all("SELECT id FROM camera_points WHERE name IN ('事务第一行', '事务第二行')")).toEqual([]);
     } finally {
-      t.db.exec('DROP TRIGGER test_import_write_fails');
+      await t.store.exec(
+        pg
+          ? 'DROP TRIGGER test_import_write_fails ON camera_points; DROP FUNCTION test_import_write_fails()'
+          : 'DROP TRIGGER test_import_write_fails',
+      );
     }
     // The same file without the poisoned row imports whole.
     const ok = await importCsv(

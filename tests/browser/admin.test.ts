@@ -273,16 +273,16 @@ describe.skipIf(skip)('admin pages in the browser console', () => {
     await page.keyboard.press('Escape');
 
     // A scan whose devices refused, were registered, or were not ONVIF (rows as a scan writes them).
-    const db = h.server.db;
+    const store = h.server.store;
     const county = (
       (await client(h.server.api, await h.server.login('admin')).get('/org-units')).json as OrgUnitView[]
     ).find((u) => u.parentId === null)!;
-    const orgPath = db.get<{ path: string }>('SELECT path FROM org_units WHERE id = ?', [county.id])!.path;
+    const orgPath = (await store.get<{ path: string }>('SELECT path FROM org_units WHERE id = ?', [county.id]))!.path;
     const now = new Date().toISOString();
-    const scanId = db.run(
+    const scanId = await store.insert(
       "INSERT INTO scan_jobs (org_unit_id, org_path, created_by, mode, spec, status, total, probed, found, interrogated, error, started_at, finished_at) VALUES (?, ?, 1, 'unicast', '10.9.9.0/29', 'failed', 6, 6, 5, 5, 'the server restarted during the scan', ?, ?)",
       [county.id, orgPath, now, now],
-    ).lastInsertRowid;
+    );
     const devices: [string, string][] = [
       ['auth_failed', 'not authorised: Sender not Authorized'],
       ['registered', 'already registered as "王庄村学校门口"'],
@@ -291,12 +291,11 @@ describe.skipIf(skip)('admin pages in the browser console', () => {
       ['unreachable', 'connect ECONNREFUSED 10.9.9.5:80'],
       ['new', 'MAC unknown (fault: Action Not Supported); no snapshot URI (reply lacks a snapshot URI)'],
     ];
-    devices.forEach(([status, reason], i) =>
-      db.run(
+    for (const [i, [status, reason]] of devices.entries())
+      await store.run(
         'INSERT INTO discovered_devices (scan_id, xaddr, host, status, reason, found_at) VALUES (?, ?, ?, ?, ?, ?)',
         [scanId, `http://10.9.9.${i + 1}/onvif/device_service`, `10.9.9.${i + 1}`, status, reason, now],
-      ),
-    );
+      );
     // Discovery is the technician's page.
     const tech = (await open()).page;
     await h.login(tech, 'tech');

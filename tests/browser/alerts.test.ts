@@ -169,7 +169,7 @@ describe.skipIf(skip)('alerts in the browser console', () => {
       g.fillRect(0, 0, 64, 48);
       return c.toDataURL('image/jpeg', 0.95).split(',')[1]!;
     });
-    h.server.db.run('INSERT INTO alert_snapshots (alert_id, jpeg, taken_at, camera_id) VALUES (?, ?, ?, ?)', [
+    await h.server.store.run('INSERT INTO alert_snapshots (alert_id, jpeg, taken_at, camera_id) VALUES (?, ?, ?, ?)', [
       again.id,
       Buffer.from(jpeg, 'base64'),
       new Date().toISOString(),

@@ -274,7 +274,8 @@ describe('wrong role, level, state or jurisdiction changes nothing', () => {
     expect((await town2.raw('POST', `/orders/${o.id}/attachments`, jpeg, 'image/jpeg')).status).toBe(404);
     expect((await viewer.raw('POST', `/orders/${o.id}/attachments`, jpeg, 'image/jpeg')).status).toBe(403);
     expect(
-      t.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_order_attachments WHERE order_id = ?', [o.id])!.n,
+      (await t.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_order_attachments WHERE order_id = ?', [o.id]))!
+        .n,
     ).toBe(0);
   });
 

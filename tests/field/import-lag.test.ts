@@ -43,8 +43,8 @@ it(
         'pw12345',
       ]);
     }
-    const written = () =>
-      t.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points WHERE import_id IS NOT NULL')?.n ?? 0;
+    const written = async () =>
+      (await t.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points WHERE import_id IS NOT NULL'))?.n ?? 0;
     let finished = false;
     const importing = tech.raw('POST', '/cameras/import', csv, 'text/csv').then(async (r) => {
       finished = true;
@@ -54,12 +54,12 @@ it(
     while (!finished) {
       const live = await fetch(`${t.api}/health/live`);
       expect(live.status).toBe(200);
-      if (!finished) seen.push(written());
+      if (!finished) seen.push(await written());
     }
     const result = await importing;
     expect(result.status).toBe(201);
     expect(result.json).toMatchObject({ ok: true, created: rows });
-    expect(written()).toBe(rows);
+    expect(await written()).toBe(rows);
     // Answers came while the file was still being read and checked, and while its rows were being written.
     expect(seen.filter((n) => n === 0).length).toBeGreaterThanOrEqual(3);
     expect(seen.filter((n) => n > 0 && n < rows).length).toBeGreaterThanOrEqual(3);

@@ -84,7 +84,7 @@ describe.skipIf(!available)('a camera that offers RTSP over UDP only (GStreamer)
     const streams = (await tech.get('/streams')).json as StreamRow[];
     const mine = streams.find((s) => s.cameraId === id);
     expect(mine?.viewers ?? 0).toBe(0);
-    expect(t.db.all('SELECT id FROM view_sessions WHERE camera_id = ?', [id])).toEqual([]);
+    expect(await t.store.all('SELECT id FROM view_sessions WHERE camera_id = ?', [id])).toEqual([]);
     await t.server.app.health.sweep();
     const point = (await tech.get(`/cameras/${id}`)).json;
     expect(point.status).toBe('offline');
@@ -99,7 +99,7 @@ describe.skipIf(!available)('a camera that offers RTSP over UDP only (GStreamer)
     expect(open.json.error.message).toMatch(/refused RTSP over TCP \(461 Unsupported Transport\)/);
     const mine = ((await tech.get('/streams')).json as StreamRow[]).find((s) => s.cameraId === id);
     expect(mine?.viewers ?? 0).toBe(0);
-    expect(t.db.all('SELECT id FROM view_sessions WHERE camera_id = ?', [id])).toEqual([]);
+    expect(await t.store.all('SELECT id FROM view_sessions WHERE camera_id = ?', [id])).toEqual([]);
   });
 
   it('a player fetching the playlist of a stream in error counts no viewer', async () => {
@@ -127,6 +127,8 @@ describe.skipIf(!available)('a camera that offers RTSP over UDP only (GStreamer)
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(await listed()).toMatchObject({ state: 'error', viewers: 0 });
-    expect(t.db.all('SELECT id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [id])).toEqual([]);
+    expect(await t.store.all('SELECT id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [id])).toEqual(
+      [],
+    );
   });
 });

@@ -132,7 +132,7 @@ describe('health sweep', () => {
   }, 60_000);
 
   it('records transitions and pushes them to the township that owns the point only', async () => {
-    const history = t.db.all<{ from_status: string; to_status: string }>(
+    const history = await t.store.all<{ from_status: string; to_status: string }>(
       'SELECT from_status, to_status FROM camera_status_events WHERE camera_id = ? ORDER BY id',
       [ids[NORMAL]!],
     );

@@ -123,7 +123,9 @@ describe('publish keys', () => {
     expect(cam.text).not.toContain(key);
     expect((await tech.get('/cameras?limit=500')).text).not.toContain(key);
     // Only the hash is stored; the audit names the operation, not the key.
-    const row = t.db.get<{ key_hash: string }>('SELECT key_hash FROM ingest_keys WHERE camera_id = ?', [camId])!;
+    const row = (await t.store.get<{ key_hash: string }>('SELECT key_hash FROM ingest_keys WHERE camera_id = ?', [
+      camId,
+    ]))!;
     expect(row.key_hash).toBe(createHash('sha256').update(key).digest('hex'));
     const audit = await audits('ingest.key');
     expect(audit[0]).toMatchObject({ outcome: 'ok', targetId: String(camId), detail: { op: 'create' } });
@@ -166,7 +168,7 @@ describe('publish keys', () => {
     const operator = client(t.api, await t.login('township2'));
     expect((await operator.post(`/cameras/${camId}/publish-key`)).status).toBe(403);
     // The key still works: neither attempt rotated or revoked it.
-    expect(t.db.get('SELECT 1 AS x FROM ingest_keys WHERE camera_id = ?', [camId])).toBeDefined();
+    expect(await t.store.get('SELECT 1 AS x FROM ingest_keys WHERE camera_id = ?', [camId])).toBeDefined();
   });
 });
 

@@ -152,22 +152,21 @@ describe('the wall feed read in chunks (the event loop free between them)', () =
     const walls = createWallRepo(t.server.app.store, () => new Date());
     const county = pathOf('county');
     const whole = await walls.pointFeedRows(county);
-    const paths = t.db.rows('SELECT id, org_path FROM camera_points ORDER BY org_path, id');
+    const paths = await t.store.rows('SELECT id, org_path FROM camera_points ORDER BY org_path, id');
     const [firstId, firstPath] = paths[0]!;
     const lastPath = paths[paths.length - 1]![1]!;
     let moved = false;
     try {
-      const chunked = await walls.pointFeedRowsChunked(county, 5, () => {
+      const chunked = await walls.pointFeedRowsChunked(county, 5, async () => {
         // Read in the first chunk, then moved past the cursor: the next chunks meet it again.
-        if (!moved) t.db.run('UPDATE camera_points SET org_path = ? WHERE id = ?', [lastPath, firstId!]);
+        if (!moved) await t.store.run('UPDATE camera_points SET org_path = ? WHERE id = ?', [lastPath, firstId!]);
         moved = true;
-        return Promise.resolve();
       });
       const ids = chunked.map((r) => Number(r[0]));
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids.length).toBe(whole.length);
     } finally {
-      t.db.run('UPDATE camera_points SET org_path = ? WHERE id = ?', [firstPath!, firstId!]);
+      await t.store.run('UPDATE camera_points SET org_path = ? WHERE id = ?', [firstPath!, firstId!]);
     }
   });
 });

@@ -190,7 +190,7 @@ describe('device recordings (Profile G)', () => {
     expect(rate4).toBeLessThan(5);
 
     // Audited like any playback, with its source.
-    const rows = ts.db.all<{ detail: string }>(
+    const rows = await ts.store.all<{ detail: string }>(
       `SELECT detail FROM audit_log WHERE action = 'recording.play' AND target_id = ?`,
       [String(withG)],
     );

@@ -208,9 +208,10 @@ describe('live relay', () => {
     expect(mine).toContain('live');
     expect(mine[mine.length - 1]).toBe('stopped');
     expect(heard.other).toEqual([]);
-    const sessions = t.db.all<{ ended_at: string | null }>('SELECT ended_at FROM view_sessions WHERE camera_id = ?', [
-      fixedId,
-    ]);
+    const sessions = await t.store.all<{ ended_at: string | null }>(
+      'SELECT ended_at FROM view_sessions WHERE camera_id = ?',
+      [fixedId],
+    );
     expect(sessions.length).toBe(2);
     expect(sessions.every((s) => s.ended_at !== null)).toBe(true);
     const admin = client(t.api, await t.login('admin'));

@@ -57,14 +57,14 @@ function postChunked(body: string): Promise<{ status: number; json: any }> {
 
 describe('the ingest body limit counts the bytes read', () => {
   it('refuses a chunked body over the limit with 413 naming body, and stores nothing', async () => {
-    const before = alertCount(t);
+    const before = await alertCount(t);
     const padding = ' '.repeat(config.maxBodyBytes);
     const body = `{"type":"fire","level":"red",${padding}"position":{"lon":${here[0]},"lat":${here[1]}}}`;
     const r = await postChunked(body);
     expect(r.status).toBe(413);
     expect(r.json.error.code).toBe('too_large');
     expect(r.json.error.fields.map((f: { path: string }) => f.path)).toEqual(['body']);
-    expect(alertCount(t)).toBe(before);
+    expect(await alertCount(t)).toBe(before);
   });
 
   it('takes a chunked body under the limit', async () => {
@@ -83,11 +83,11 @@ describe('free text from devices and officers', () => {
     ['ESC in a description', { description: '现场\u001b[2J' }, 'description'],
     ['a bidi isolate in a description', { description: '现场\u2067说明' }, 'description'],
   ])('refuses %s with 400 naming the field', async (_what, extra, field) => {
-    const before = alertCount(t);
+    const before = await alertCount(t);
     const r = await ingest(t, key, { type: 'fire', level: 'red', position: { lon: here[0], lat: here[1] }, ...extra });
     expect(r.status).toBe(400);
     expect(fieldPaths(r)).toEqual([field]);
-    expect(alertCount(t)).toBe(before);
+    expect(await alertCount(t)).toBe(before);
   });
 
   it('refuses them in manual reports, action notes and source names too', async () => {
@@ -128,14 +128,15 @@ describe('free text from devices and officers', () => {
 
 describe('wrong device keys', () => {
   const body = () => ({ type: 'fire', level: 'red', position: { lon: here[0], lat: here[1] } });
-  const denials = () =>
-    t.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'alert.ingest' AND outcome = 'denied'")!
-      .n;
+  const denials = async () =>
+    (await t.store.get<{ n: number }>(
+      "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'alert.ingest' AND outcome = 'denied'",
+    ))!.n;
   const limit = (config as { wrongKeyAttemptsPerMinute?: number }).wrongKeyAttemptsPerMinute ?? 10;
 
   it('are throttled per address with 429 and Retry-After, and audited by sample', async () => {
     now += 3_600_000;
-    const before = denials();
+    const before = await denials();
     for (let i = 0; i < limit; i++) expect((await ingest(t, `wrong-${i}`, body())).status).toBe(401);
     const throttled = await ingest(t, 'wrong-again', body());
     expect(throttled.status).toBe(429);
@@ -144,15 +145,15 @@ describe('wrong device keys', () => {
     expect((await ingest(t, key, body())).status).toBe(429);
     expect((await ingest(t, null, body())).status).toBe(429);
     // One audit row for the window, not one per attempt.
-    expect(denials() - before).toBe(1);
+    expect((await denials()) - before).toBe(1);
   });
 
   it('are let through again, and sampled again, once the window has passed', async () => {
-    const before = denials();
+    const before = await denials();
     now += 61_000;
     expect((await ingest(t, 'wrong-later', body())).status).toBe(401);
     expect((await ingest(t, 'wrong-later-2', body())).status).toBe(401);
-    expect(denials() - before).toBe(1);
+    expect((await denials()) - before).toBe(1);
     expect((await ingest(t, key, body())).status).toBeLessThan(300);
   });
 });

@@ -28,11 +28,11 @@ describe('a device key raises alerts only in its own jurisdiction', () => {
   it('refuses a position in another township with 403 naming position, and stores nothing', async () => {
     const donghu = p.villagesOf(p.townships[1]!)[0]!;
     const [lon, lat] = centre(donghu);
-    const before = alertCount(t);
+    const before = await alertCount(t);
     const r = await ingest(t, keys.chengguan, { type: 'fire', level: 'red', position: { lon, lat } });
     expect(r.status).toBe(403);
     expect(fieldPaths(r)).toEqual(['position']);
-    expect(alertCount(t)).toBe(before);
+    expect(await alertCount(t)).toBe(before);
     const township2 = client(t.api, await t.login('township2'));
     expect((await township2.get('/alerts?since=0&limit=1000')).json.items).toEqual([]);
   });
@@ -56,13 +56,13 @@ describe('a device key raises alerts only in its own jurisdiction', () => {
       position: { lon, lat },
     });
     expect(cam.status).toBe(201);
-    const before = alertCount(t);
+    const before = await alertCount(t);
     const elsewhere = await ingest(t, keys.chengguan, { type: 'tamper', level: 'orange', cameraId: cam.json.id });
     const missing = await ingest(t, keys.chengguan, { type: 'tamper', level: 'orange', cameraId: 999_999 });
     expect(elsewhere.status).toBe(403);
     expect(fieldPaths(elsewhere)).toEqual(['cameraId']);
     expect({ status: missing.status, json: missing.json }).toEqual({ status: elsewhere.status, json: elsewhere.json });
-    expect(alertCount(t)).toBe(before);
+    expect(await alertCount(t)).toBe(before);
   });
 
   it('refuses an own camera with a position placed in another township', async () => {
@@ -114,7 +114,7 @@ describe('positions are checked as strictly as point registration', () => {
     ['0,0 labelled GCJ-02', { lon: 0, lat: 0, system: 'gcj02' }],
     ['BD-09 -180,-90 (out of range once converted)', { lon: -180, lat: -90, system: 'bd09' }],
   ])('refuses %s with 400 naming position, on ingestion and on a manual report', async (_what, position) => {
-    const before = alertCount(t);
+    const before = await alertCount(t);
     const r = await ingest(t, keys.county, { type: 'fire', level: 'red', position });
     expect(r.status).toBe(400);
     expect(fieldPaths(r)).toContain('position');
@@ -122,7 +122,7 @@ describe('positions are checked as strictly as point registration', () => {
     const report = await county.post('/alerts', { level: 'red', title: '上报', position });
     expect(report.status).toBe(400);
     expect(report.json.error.fields.map((f: { path: string }) => f.path)).toContain('position');
-    expect(alertCount(t)).toBe(before);
+    expect(await alertCount(t)).toBe(before);
   });
 
   it('still takes BD-09 and GCJ-02 positions inside the county', async () => {

@@ -77,8 +77,10 @@ describe('a hostile device', () => {
     expect(found.reason!.length).toBeLessThanOrEqual(300);
   });
 
-  it('nothing it said reaches the database unbounded or with forbidden characters', () => {
-    const rows = t.db.all<Record<string, unknown>>('SELECT * FROM discovered_devices WHERE id = ?', [found.id]);
+  it('nothing it said reaches the database unbounded or with forbidden characters', async () => {
+    const rows = await t.store.all<Record<string, unknown>>('SELECT * FROM discovered_devices WHERE id = ?', [
+      found.id,
+    ]);
     for (const [col, v] of Object.entries(rows[0]!)) {
       if (typeof v !== 'string') continue;
       expect(FORBIDDEN.test(v), `discovered_devices.${col}`).toBe(false);
@@ -100,10 +102,10 @@ describe('a hostile device', () => {
       serial: 'SN 123 [0m',
       mac: '44:19:b6:00:00:01',
     });
-    const row = t.db.get<Record<string, string | null>>(
+    const row = (await t.store.get<Record<string, string | null>>(
       'SELECT manufacturer, model, serial, mac FROM camera_points WHERE id = ?',
       [r.json.id],
-    )!;
+    ))!;
     for (const [col, v] of Object.entries(row)) {
       if (v === null) continue;
       expect(FORBIDDEN.test(v), `camera_points.${col}`).toBe(false);
@@ -120,7 +122,7 @@ describe('a hostile device', () => {
     try {
       const fresh = (await scan(tech, other.address)).devices[0]!;
       expect(fresh.status).toBe('new');
-      t.db.run('UPDATE discovered_devices SET manufacturer = ?, model = ? WHERE id = ?', [
+      await t.store.run('UPDATE discovered_devices SET manufacturer = ?, model = ? WHERE id = ?', [
         HOSTILE_MANUFACTURER,
         '\u2066model\u2069\u0007',
         fresh.id,

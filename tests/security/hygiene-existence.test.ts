@@ -148,10 +148,10 @@ describe('a device another township has registered', () => {
     expect(d.cameraId).toBeNull();
     expect(d.reason).toBe('already registered');
     expect(leaks(d)).toEqual([]);
-    const stored = t.db.get<{ reason: string; camera_id: number | null }>(
+    const stored = (await t.store.get<{ reason: string; camera_id: number | null }>(
       'SELECT reason, camera_id FROM discovered_devices WHERE id = ?',
       [d.id],
-    )!;
+    ))!;
     expect(stored).toEqual({ reason: 'already registered', camera_id: null });
     const confirm = await tech1.post(`/discovery/devices/${d.id}/confirm`, newPoint({}));
     expect(confirm.status).toBe(409);

@@ -14,8 +14,8 @@ let county: ReturnType<typeof client>;
 let village = 0;
 let villageCode = '';
 
-const points = () => t.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points')!.n;
-const orders = () => t.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_orders')!.n;
+const points = async () => (await t.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points'))!.n;
+const orders = async () => (await t.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_orders'))!.n;
 const camera = (extra: Record<string, unknown> = {}) => ({
   name: '文本策略点位',
   networkId: 'xueliang',
@@ -55,11 +55,11 @@ afterAll(async () => t?.close());
 
 describe('camera points', () => {
   it.each(HOSTILE)('name with %s is 400 naming name, nothing written', async (_label, name, message) => {
-    const before = points();
+    const before = await points();
     const r = await tech.post('/cameras', camera({ name }));
     expect(r.status).toBe(400);
     expect(r.json.error.fields).toMatchObject([{ path: 'name', message }]);
-    expect(points()).toBe(before);
+    expect(await points()).toBe(before);
   });
 
   it.each(HOSTILE)('address with %s is 400 naming address', async (_label, address, message) => {
@@ -108,13 +108,13 @@ describe('CSV import cells', () => {
   };
 
   it('refuses a hostile name cell by line and column, and writes none of the file', async () => {
-    const before = points();
+    const before = await points();
     const r = await importCsv(
       header + `好点位,xueliang,${villageCode},118.8,30.95\n东门\u202egnp.exe,xueliang,${villageCode},118.8,30.95\n`,
     );
     expect(r.status).toBe(422);
     expect(r.json.errors).toMatchObject([{ line: 3, field: 'name', message: TEXT_MESSAGES.bidi }]);
-    expect(points()).toBe(before);
+    expect(await points()).toBe(before);
   });
 
   it('refuses a hostile lookup cell without quoting it back', async () => {
@@ -143,11 +143,11 @@ describe('work orders', () => {
   });
 
   it.each(HOSTILE)('title with %s is 400 naming title', async (_label, title, message) => {
-    const before = orders();
+    const before = await orders();
     const r = await county.post('/orders', order({ title }));
     expect(r.status).toBe(400);
     expect(r.json.error.fields).toMatchObject([{ path: 'title', message }]);
-    expect(orders()).toBe(before);
+    expect(await orders()).toBe(before);
   });
 
   it('descriptions keep newlines and tabs, and refuse bidi overrides and other controls', async () => {

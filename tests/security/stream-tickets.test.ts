@@ -156,18 +156,20 @@ describe('a stream ticket plays only for the session that asked for it', () => {
     const viewer = await signIn('county');
     const ticket = await ticketFor(viewer, cameraId);
     const open = () =>
-      t.db.all<{ user_id: number }>('SELECT user_id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [
+      t.store.all<{ user_id: number }>('SELECT user_id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [
         cameraId,
       ]);
     const countyId = (await t.server.app.repos.users.byUsername('county'))!.id;
-    t.db.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE camera_id = ? AND ended_at IS NULL', [cameraId]);
+    await t.store.run('UPDATE view_sessions SET ended_at = last_seen_at WHERE camera_id = ? AND ended_at IS NULL', [
+      cameraId,
+    ]);
     // Someone else holding county's URL: before issue 11 this played and was audited as county watching.
     const stranger = await signIn('township2');
     expect((await get(ticket.playlistUrl, stranger)).status).toBe(403);
-    expect(open()).toEqual([]);
+    expect(await open()).toEqual([]);
     // county's own session fetching is audited as county.
     expect((await get(ticket.playlistUrl, viewer)).status).toBe(200);
-    expect(open()).toEqual([{ user_id: countyId }]);
+    expect(await open()).toEqual([{ user_id: countyId }]);
     const admin = client(t.api, await t.login('admin'));
     const views = (await admin.get(`/audit/view-sessions?camera=${cameraId}`)).json.items as {
       username: string;
@@ -195,7 +197,9 @@ describe('deleting a watched point', () => {
     for (const url of [urls.playlist, urls.segment]) {
       expect(await refusal(await get(url, issuer))).toEqual([404, 'not_found']);
     }
-    expect(t.db.all('SELECT id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [doomedId])).toEqual([]);
+    expect(
+      await t.store.all('SELECT id FROM view_sessions WHERE camera_id = ? AND ended_at IS NULL', [doomedId]),
+    ).toEqual([]);
   }, 30_000);
 
   it('refuses a ticket whose camera id has come to name another point', async () => {
@@ -203,7 +207,7 @@ describe('deleting a watched point', () => {
     const urls = await play(await ticketFor(issuer, reusedId), issuer);
     // What an id handed out again looks like from the ticket's side: the same id, a point created at another time.
     // (Ids are no longer reused; the ticket must not rely on that.)
-    t.db.run('UPDATE camera_points SET created_at = ? WHERE id = ?', ['2030-01-01T00:00:00.000Z', reusedId]);
+    await t.store.run('UPDATE camera_points SET created_at = ? WHERE id = ?', ['2030-01-01T00:00:00.000Z', reusedId]);
     for (const url of [urls.playlist, urls.segment]) {
       expect(await refusal(await get(url, issuer))).toEqual([404, 'not_found']);
     }

@@ -113,7 +113,7 @@ const toCheck = (r: CheckRow): QualityCheck => ({
   reason: r.reason,
   measures: r.measures ? (JSON.parse(r.measures) as Record<string, number | null>) : null,
   ms: r.ms,
-  hasThumbnail: r.thumb === 1,
+  hasThumbnail: Number(r.thumb) === 1,
 });
 
 interface SweepDbRow {
@@ -378,7 +378,7 @@ export function createQualityRepo(store: Store) {
         reason: r.reason,
         checkedAt: r.checked_at,
         lastCheckId: r.last_check_id,
-        hasThumbnail: r.thumb === 1,
+        hasThumbnail: Number(r.thumb) === 1,
         referenceAt: r.ref_at,
         referenceBy: r.ref_by,
       }));

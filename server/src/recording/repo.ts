@@ -306,10 +306,15 @@ export function createRecordingRepo(store: Store) {
     /** Alerts (of the point, in the range) for the timeline's markers. */
     alertsOf(scope: Scope, cameraId: number, fromIso: string, toIso: string) {
       const [lo, hi] = pathRange(scope.path);
+      // The alert's linked cameras are a JSON array of ids.
+      const linkedHas =
+        store.dialect === 'postgres'
+          ? 'SELECT 1 FROM json_array_elements_text(a.linked_camera_ids::json) j(value) WHERE j.value::bigint = ?'
+          : 'SELECT 1 FROM json_each(a.linked_camera_ids) j WHERE j.value = ?';
       return store.all<{ id: number; level: string; at: string; title: string }>(
         `SELECT a.id, a.level, a.first_at AS "at", a.title FROM alerts a
          WHERE a.org_path >= ? AND a.org_path < ? AND a.first_at >= ? AND a.first_at < ?
-           AND (a.camera_id = ? OR EXISTS (SELECT 1 FROM json_each(a.linked_camera_ids) j WHERE j.value = ?))
+           AND (a.camera_id = ? OR EXISTS (${linkedHas}))
          ORDER BY a.first_at LIMIT 500`,
         [lo, hi, fromIso, toIso, cameraId, cameraId],
       );

@@ -12,7 +12,7 @@ export interface PointHit {
   orgUnitId: number;
 }
 
-const COLS = 'id, name, code, address, lon, lat, org_unit_id AS orgUnitId';
+const COLS = 'id, name, code, address, lon, lat, org_unit_id AS "orgUnitId"';
 
 export function createSearchRepo(store: Store) {
   return {

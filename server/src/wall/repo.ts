@@ -64,16 +64,21 @@ export type WallRepo = ReturnType<typeof createWallRepo>;
 export function createWallRepo(store: Store, now: () => Date) {
   // The registry's filter SQL (cameras/repo.ts, still on the synchronous SqlDb) reads only `containsSql`.
   const filterDb = { containsSql: store.containsSql } as Pick<SqlDb, 'containsSql'> as SqlDb;
+  // The database writes the JSON (SQLite's json_* functions, PostgreSQL's json_build_* and json_agg).
+  const pg = store.dialect === 'postgres';
+  const [agg, obj, arr] = pg ? ['json_agg', 'json_build_object', 'json_build_array'] : ['json_group_array', 'json_object', 'json_array'];
+  const round6 = (c: string) => (pg ? `round(${c}::numeric, 6)` : `round(${c}, 6)`);
+  const asText = (sql: string) => (pg ? `(${sql})::text` : sql);
   const geoJson = async (where: string, params: SqlValue[]): Promise<string> => {
     const r = await store.get<{ j: string | null }>(
-      `SELECT json_group_array(json_object(
+      `SELECT ${asText(`${agg}(${obj}(
          'type', 'Feature',
-         'geometry', json_object('type', 'Point', 'coordinates', json_array(round(lon, 6), round(lat, 6))),
-         'properties', json_object(
+         'geometry', ${obj}('type', 'Point', 'coordinates', ${arr}(${round6('lon')}, ${round6('lat')})),
+         'properties', ${obj}(
            'id', id,
            'net', network_id,
            's', CASE status WHEN 'online' THEN 0 WHEN 'degraded' THEN 1 WHEN 'offline' THEN 2 ELSE 3 END,
-           'on', CASE status WHEN 'online' THEN 1 ELSE 0 END))) AS j
+           'on', CASE status WHEN 'online' THEN 1 ELSE 0 END)))`)} AS j
        FROM camera_points WHERE ${where}`,
       params,
     );
@@ -177,7 +182,7 @@ export function createWallRepo(store: Store, now: () => Date) {
     async pointsJson(path: string): Promise<string> {
       const [lo, hi] = pathRange(path);
       const r = await store.get<{ j: string | null }>(
-        `SELECT json_group_array(json_array(id, lon, lat, network_id, status, direction, fov, ptz, org_unit_id, name)) AS j
+        `SELECT ${asText(`${agg}(${arr}(id, lon, lat, network_id, status, direction, fov, ptz, org_unit_id, name))`)} AS j
          FROM camera_points WHERE org_path >= ? AND org_path < ?`,
         [lo, hi],
       );
