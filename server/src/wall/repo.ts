@@ -66,7 +66,9 @@ export function createWallRepo(store: Store, now: () => Date) {
   const filterDb = { containsSql: store.containsSql } as Pick<SqlDb, 'containsSql'> as SqlDb;
   // The database writes the JSON (SQLite's json_* functions, PostgreSQL's json_build_* and json_agg).
   const pg = store.dialect === 'postgres';
-  const [agg, obj, arr] = pg ? ['json_agg', 'json_build_object', 'json_build_array'] : ['json_group_array', 'json_object', 'json_array'];
+  const [agg, obj, arr] = pg
+    ? ['json_agg', 'json_build_object', 'json_build_array']
+    : ['json_group_array', 'json_object', 'json_array'];
   const round6 = (c: string) => (pg ? `round(${c}::numeric, 6)` : `round(${c}, 6)`);
   const asText = (sql: string) => (pg ? `(${sql})::text` : sql);
   const geoJson = async (where: string, params: SqlValue[]): Promise<string> => {
