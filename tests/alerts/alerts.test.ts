@@ -381,6 +381,8 @@ describe('camera offline', () => {
       status('offline', 'online');
     }
     status('online', 'offline');
+    // The alerts module handles a point's status changes in order, after the event (on the store's time).
+    await t.server.app.alerts.settled();
     const page = await township1.get('/alerts?since=0&limit=1000');
     const mine = (page.json.items as AlertView[]).filter((a) => a.type === 'camera_offline' && a.cameraId === id);
     expect(mine.map((a) => a.status)).toEqual(['closed', 'closed', 'closed', 'new']);
@@ -388,6 +390,7 @@ describe('camera offline', () => {
     expect(mine.map((a) => a.previousAlertId)).toEqual([undefined, ...mine.slice(0, 3).map((a) => a.id)]);
     expect(mine[3]!.level).toBe('yellow');
     status('offline', 'online');
+    await t.server.app.alerts.settled();
     expect((await township1.get(`/alerts/${mine[3]!.id}`)).json.status).toBe('closed');
     await settle();
     expect(heard.t1.filter((h) => h.alert.cameraId === id && h.kind === 'new').length).toBe(4);

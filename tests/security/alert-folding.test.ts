@@ -195,6 +195,8 @@ describe('a closed alert is never reopened by a repeat', () => {
     status('offline', 'online');
     now += 5_000;
     status('online', 'offline');
+    // The alerts module handles a point's status changes in order, after the event (on the store's time).
+    await t.server.app.alerts.settled();
     const items = (await township1.get('/alerts?since=0&limit=1000')).json.items as AlertView[];
     const latest = new Map<number, AlertView>();
     for (const a of items) if (a.type === 'camera_offline' && a.cameraId === id) latest.set(a.id, a);

@@ -92,6 +92,8 @@ interface Raise {
   actor: string;
   /** The owning org unit when the caller already decided it (else from camera, boundary, nearest village). */
   org?: OrgUnit;
+  /** When it happened, when that is not now (a health result handled after a queue of earlier ones). */
+  at?: Date;
 }
 
 export function createAlertService(deps: AlertDeps) {
@@ -138,7 +140,7 @@ export function createAlertService(deps: AlertDeps) {
    * concurrent reports; the alert and its first history entry together).
    */
   async function raise(r: Raise): Promise<{ alert: AlertView; folded: boolean }> {
-    const at = clock.now();
+    const at = r.at ?? clock.now();
     const cameraId = r.camera?.id ?? null;
     const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
     const org = r.org ?? linkage.orgFor(r.point, r.camera);
@@ -211,6 +213,7 @@ export function createAlertService(deps: AlertDeps) {
         title: undefined,
         description: e.reason ?? null,
         actor: 'system:health',
+        at: new Date(e.at),
       });
     } else if (e.to === 'online') {
       for (const a of await repo.openFor('health', String(e.id), 'camera_offline')) {
