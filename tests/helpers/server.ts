@@ -86,6 +86,7 @@ export async function startTestServer(
   const secrets = createSecretBox(opts.secretKey ?? randomBytes(32));
   // Diagnosis thumbnails pass through here on their way into the database.
   const qualityDir = opts.diagnosis ? mkdtempSync(path.join(tmpdir(), 'ccc-quality-')) : null;
+  // A server that fails to start (a test of a refused configuration) leaves no database behind.
   const server = await startServer({
     config,
     ...(pg ? { store: pg.store } : { db }),
@@ -108,6 +109,12 @@ export async function startTestServer(
           validateStreamUrl: checkStreamUrl,
         }
       : {}),
+  }).catch(async (err: unknown) => {
+    if (pg) await pg.drop();
+    else db.close();
+    if (hlsDir) rmSync(hlsDir, { recursive: true, force: true });
+    if (qualityDir) rmSync(qualityDir, { recursive: true, force: true });
+    throw err;
   });
   const { orgs, cameras, users } = server.app.repos;
   // The seeded points' addresses are a block of this run's own on which nothing answers: a demo running
