@@ -124,13 +124,14 @@ export function auditRoutes(deps: { auth: AuthService; audit: AuditLog }): Route
       n += rows.length;
       before = rows[rows.length - 1]!.id;
     }
-    res.end();
+    // Audited before the last byte, so whoever reads the log after the download sees it.
     await deps.audit.record({
       actor: { userId: ctx.user.id, username: ctx.user.username, ip: ip(req) },
       action: 'audit.export',
       outcome: 'ok',
       detail: { rows: n, ...filter },
     });
+    res.end();
   });
   return r;
 }

@@ -58,13 +58,14 @@ export function cameraRoutes(deps: {
       n += page.length;
       after = page[page.length - 1]?.id ?? after;
     }
-    res.end();
+    // Audited before the last byte, so whoever reads the log after the download sees it.
     await audit.record({
       actor: actorOf(ctx, ip(req)),
       action: 'camera.export',
       outcome: 'ok',
       detail: { rows: n, filter: req.query },
     });
+    res.end();
   });
 
   r.post(
