@@ -60,6 +60,11 @@ export async function startTestServer(
     tokenKey?: Buffer;
     /** A database file instead of memory (to share with another server process). */
     sqlitePath?: string;
+    /**
+     * One database for several servers (a cluster, a restart): a SQLite file, or under
+     * CCC_STORAGE__DRIVER=postgres a PostgreSQL database; see `sharedDatabase()`. Closing a server leaves it.
+     */
+    shared?: SharedDatabase;
     /** The key that seals camera credentials (random by default); a restarted server on the same file needs the same. */
     secretKey?: Buffer;
     /** Picture diagnosis with the real ffmpeg (issue 16). */
@@ -77,8 +82,13 @@ export async function startTestServer(
     env: {},
     overrides: { server: { port: 0, host: '127.0.0.1' }, ...(opts.overrides ?? {}) },
   });
-  const pg = !opts.sqlitePath && process.env['CCC_STORAGE__DRIVER'] === 'postgres' ? await ownPostgres() : null;
-  const db = pg ? sqliteMissing() : openSqlite(opts.sqlitePath ?? ':memory:');
+  const sqlitePath = opts.sqlitePath ?? opts.shared?.sqlitePath;
+  const pg = opts.shared?.postgresUrl
+    ? await joinPostgres(opts.shared.postgresUrl)
+    : !sqlitePath && process.env['CCC_STORAGE__DRIVER'] === 'postgres'
+      ? await ownPostgres()
+      : null;
+  const db = pg ? sqliteMissing() : openSqlite(sqlitePath ?? ':memory:');
   const hlsDir = opts.relay ? mkdtempSync(path.join(tmpdir(), 'ccc-hls-')) : null;
   const engine = hlsDir
     ? createStreamsEngine({ ...config.relay, hlsDir }, createLogger('error'), `test-${process.pid}`)
@@ -249,8 +259,39 @@ export async function registerSimCamera(
 /** The PostgreSQL that CI and these machines run (trust authentication); CCC_TEST_POSTGRES_URL overrides. */
 const PG_ADMIN_URL = process.env['CCC_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** A database of this server's own, dropped when it closes: test files never see each other's rows. */
-async function ownPostgres(): Promise<{ store: Store; drop(): Promise<void> }> {
+/** A database several test servers share; `drop()` removes it once they are closed. */
+export interface SharedDatabase {
+  /** Set on SQLite: the file. */
+  sqlitePath?: string;
+  /** Set on PostgreSQL: the database's URL. */
+  postgresUrl?: string;
+  drop(): Promise<void>;
+}
+
+/** A new database for a cluster of test servers, on the engine this run tests (CCC_STORAGE__DRIVER). */
+export async function sharedDatabase(): Promise<SharedDatabase> {
+  if (process.env['CCC_STORAGE__DRIVER'] === 'postgres') {
+    const { url, drop } = await createPostgresDatabase();
+    return { postgresUrl: url, drop };
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'ccc-shared-'));
+  return {
+    sqlitePath: path.join(dir, 'ccc.db'),
+    async drop() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The environment that points a server process (server/src/main.ts) at `shared`. */
+export function sharedDatabaseEnv(shared: SharedDatabase): Record<string, string> {
+  return shared.postgresUrl
+    ? { CCC_STORAGE__DRIVER: 'postgres', CCC_STORAGE__POSTGRES__URL: shared.postgresUrl }
+    : { CCC_STORAGE__DRIVER: 'sqlite', CCC_STORAGE__SQLITE__PATH: shared.sqlitePath! };
+}
+
+/** A new, empty PostgreSQL database on the test server; `drop()` ends its connections and removes it. */
+export async function createPostgresDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `ccc_test_${process.pid}_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
@@ -261,11 +302,10 @@ async function ownPostgres(): Promise<{ store: Store; drop(): Promise<void> }> {
   }
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
-  const store = await openPostgres({ url: url.toString(), max: 5, applicationName: 'ccc-test' });
   return {
-    store,
+    name,
+    url: url.toString(),
     async drop() {
-      await store.close();
       const a = new pg.Client({ connectionString: PG_ADMIN_URL });
       await a.connect();
       try {
@@ -273,6 +313,25 @@ async function ownPostgres(): Promise<{ store: Store; drop(): Promise<void> }> {
       } finally {
         await a.end();
       }
+    },
+  };
+}
+
+/** A connection pool on a shared database; closing the server closes the pool, not the database. */
+async function joinPostgres(url: string): Promise<{ store: Store; drop(): Promise<void> }> {
+  const store = await openPostgres({ url, max: 5, applicationName: 'ccc-test' });
+  return { store, drop: () => store.close() };
+}
+
+/** A database of this server's own, dropped when it closes: test files never see each other's rows. */
+async function ownPostgres(): Promise<{ store: Store; drop(): Promise<void> }> {
+  const database = await createPostgresDatabase();
+  const store = await openPostgres({ url: database.url, max: 5, applicationName: 'ccc-test' });
+  return {
+    store,
+    async drop() {
+      await store.close();
+      await database.drop();
     },
   };
 }
