@@ -20,6 +20,7 @@ const BY_CODE: Record<string, MessageKey> = {
   network_fixed: 'err.network_fixed',
   network_in_use: 'err.network_in_use',
   internal: 'err.internal',
+  storage_unavailable: 'err.storage_unavailable',
 };
 
 /** A field error in the console's language, without the field's name (shown next to the field). */

@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useState, type ReactNode } from '
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServerEvents, ServerToClientEvents, SessionEndReason } from '@api/contract.ts';
 import { signalSessionEnded, windowSession } from './api.ts';
+import { retryRefusedHandshakes } from './realtimeRetry.ts';
 
 export type RealtimeSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -36,8 +37,11 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     socket.on('connect', update);
     socket.on('disconnect', update);
     socket.on('session:ended', ended);
+    // The server could not check the session (its database away): try again until it can.
+    const stopRetrying = retryRefusedHandshakes(socket);
     update();
     return () => {
+      stopRetrying();
       socket.off('connect', update);
       socket.off('disconnect', update);
       socket.off('session:ended', ended);

@@ -205,6 +205,7 @@ const zh: Record<ServerMessageCode, string> = {
   live_session_required: '低延时视频通道需要登录',
   live_bad_message: '低延时视频通道收到无法识别的消息',
   live_unavailable: '该视频流没有低延时通道，改用 HLS 播放',
+  storage_unavailable: '数据库暂时无法连接，请稍后重试',
   live_too_many_tiles: '一个低延时视频通道最多 {max} 个画面',
   uri_host_rebased: '设备上报的视频地址为 {reported}，已改用应答设备的地址 {host}',
   uri_host_differs: '设备上报的视频地址为 {reported}，与应答的设备地址 {host} 不同：平台可能无法访问',
@@ -409,6 +410,7 @@ const en: Record<ServerMessageCode, string> = {
   live_session_required: 'the low-latency channel needs a signed-in session',
   live_bad_message: 'the low-latency channel received a message it does not understand',
   live_unavailable: 'no low-latency channel for this stream; playing HLS',
+  storage_unavailable: 'the database cannot be reached; try again shortly',
   live_too_many_tiles: 'at most {max} pictures on one low-latency channel',
   uri_host_rebased: 'the device reports its streams at {reported}: rebased to {host}, the address that answered',
   uri_host_differs:

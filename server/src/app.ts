@@ -54,7 +54,7 @@ import { createSearchRepo, createSearchService, searchRoutes } from './search/in
 import { createOrgRepo } from './org/repo.ts';
 import { WHOLE_REGISTRY } from './org/scope.ts';
 import { orgRoutes } from './org/routes.ts';
-import { sqliteStore, type Store } from './db/store.ts';
+import { StorageUnavailableError, sqliteStore, type Store } from './db/store.ts';
 import { migratePostgres } from './db/postgres-schema.ts';
 import { createClusterLease, createLeaseRepo, createSharedCounters, LEASES, newHolderId } from './cluster/index.ts';
 import { createDispatchRepo, createDispatchService, dispatchRoutes, ORDER_UPLOAD_PATH } from './dispatch/index.ts';
@@ -557,6 +557,7 @@ export async function createApp(deps: AppDeps) {
         audit,
         bus,
         clock,
+        store,
         sessionTtlMs: config.security.sessionTtlHours * 3600_000,
       }),
     }),
@@ -592,6 +593,7 @@ export async function createApp(deps: AppDeps) {
   }
 
   // Error handler last: every failure becomes a JSON body that names the problem.
+  let storageWarnedAt = 0;
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) {
       res.destroy();
@@ -631,6 +633,20 @@ export async function createApp(deps: AppDeps) {
     const status = (err as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       res.status(status).json(errorBody('bad_request', (err as Error).message));
+      return;
+    }
+    if (err instanceof StorageUnavailableError) {
+      // The database went away (issue 13): nothing was written (the engine rolled the transaction back), the
+      // next request tries a new connection. One log line per outage and per 10 s, not one per request.
+      const at = Date.now();
+      if (at - storageWarnedAt > 10_000) {
+        storageWarnedAt = at;
+        log.warn('storage unavailable: answering 503', { reason: err.reason, path: req.path });
+      }
+      res.setHeader('Retry-After', '5');
+      res
+        .status(503)
+        .json(errorBody('storage_unavailable', `the database cannot be reached (${err.reason}); try again shortly`));
       return;
     }
     log.error('unhandled error', {

@@ -281,6 +281,36 @@ describe.each(stores)('the store on $name', ({ open }) => {
     expect(Math.max(...values) - Math.min(...values)).toBe(39);
   });
 
+  it('lock(key): check-then-insert from 20 concurrent transactions on two connection pools leaves one row', async () => {
+    // A second pool on the same database, as a second instance would have (SQLite: the same store).
+    const other = store.dialect === 'postgres' ? await open() : store;
+    try {
+      const made = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          (i % 2 ? other : store).transaction(async () => {
+            const s = i % 2 ? other : store;
+            await s.lock('test.unit:K1');
+            const taken = await s.get("SELECT id FROM org_units WHERE code = 'K1'");
+            // The window in which another transaction, unlocked, would pass the same check.
+            await new Promise((r) => setTimeout(r, 15));
+            if (taken) return false;
+            await s.insert(
+              `INSERT INTO org_units (parent_id, code, name, level, path, created_at) VALUES (NULL, 'K1', '单位K1', 'county', '/K1/', ?)`,
+              [now().toISOString()],
+            );
+            return true;
+          }),
+        ),
+      );
+      expect(made.filter(Boolean)).toHaveLength(1);
+      expect(await count('K1')).toBe(1);
+      // Outside a transaction a lock would be held by nothing: refused.
+      await expect(store.lock('test.unit:K1')).rejects.toThrow(/outside a transaction/);
+    } finally {
+      if (other !== store) await other.close();
+    }
+  });
+
   it('takes a lease with the one upsert of server/src/cluster: one holder at a time, taken over after expiry', async () => {
     const take = async (holder: string, at: number) =>
       (await store.run(ACQUIRE_SQL, ['deadlines', holder, at + 30_000, at])).changes === 1;

@@ -415,6 +415,7 @@ export function createAlertRepo(store: Store, now: () => Date) {
     /** Replaces a PTZ camera's preset places. */
     async setPresetPlaces(cameraId: number, places: readonly PresetPlace[]): Promise<void> {
       await store.transaction(async () => {
+        await store.lock(`camera.presets:${cameraId}`);
         await store.run('DELETE FROM camera_preset_places WHERE camera_id = ?', [cameraId]);
         for (const p of places)
           await store.run(

@@ -145,6 +145,8 @@ export function createAlertService(deps: AlertDeps) {
     const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
     const org = r.org ?? linkage.orgFor(r.point, r.camera);
     const written = await deps.store.transaction(async () => {
+      // One storm key at a time on every instance: two reports at once find one alert to fold into.
+      await deps.store.lock(`alert.fold:${r.sourceKind}:${r.sourceId}:${r.type}:${cameraId}:${org.id}`);
       const last = await folding.repeatOf(key, org, r.point, at);
       if (last && folding.foldsInto(last)) return { a: await folding.fold(last, r.level, at), last, folded: true };
       const a = await repo.insert({
@@ -218,6 +220,7 @@ export function createAlertService(deps: AlertDeps) {
     } else if (e.to === 'online') {
       for (const a of await repo.openFor('health', String(e.id), 'camera_offline')) {
         const closed = await deps.store.transaction(async () => {
+          await deps.store.lock(`alert:${a.id}`);
           const closed = await repo.setStatus(a.id, 'closed', true);
           await repo.addHistory(a.id, 'system:health', 'closed', 'camera back online');
           return closed;
@@ -361,6 +364,7 @@ export function createAlertService(deps: AlertDeps) {
       const t = TRANSITIONS[action];
       // Read, check and write in one transaction: two officers acting at once cannot both move it.
       const r = await deps.store.transaction(async () => {
+        await deps.store.lock(`alert:${id}`);
         const a = await repo.byId(ctx.scope, id);
         if (!a || !t.from.includes(a.status)) return { a };
         const updated = await repo.setStatus(id, t.to);
@@ -399,6 +403,7 @@ export function createAlertService(deps: AlertDeps) {
      */
     async followOrder(alertId: number, event: 'dispatched' | 'closed', actor: string, note: string): Promise<void> {
       const updated = await deps.store.transaction(async () => {
+        await deps.store.lock(`alert:${alertId}`);
         const a = await repo.byId(WHOLE_REGISTRY, alertId);
         if (!a) return undefined;
         const to: AlertStatus = event;

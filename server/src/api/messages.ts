@@ -223,6 +223,8 @@ export const SERVER_MESSAGES = {
   live_bad_message: 'not a live socket message: {detail}',
   live_unavailable: 'no live fMP4 for this stream; play HLS',
   live_too_many_tiles: 'at most {max} tiles on one live socket',
+  // ---- storage (issue 13): the database went away while the server runs
+  storage_unavailable: 'the database cannot be reached ({reason}); try again shortly',
   // ---- discovery: addresses a device reports (issue 12, item 2)
   uri_host_rebased: 'the device reports its streams at {reported}: rebased to {host}, the address that answered',
   uri_host_differs:

@@ -282,6 +282,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       const { fields, problems } = normalize(ctx, input, null);
       if (!fields) throwProblems(problems);
       const created = await atomically(async () => {
+        if (fields.code) await store.lock(`camera.code:${fields.code}`);
         if (fields.code && (await cameras.codeTaken(fields.code))) {
           throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
         }
@@ -302,6 +303,8 @@ export function createCameraService(deps: CameraServiceDeps) {
     async update(ctx: AuthContext, ip: string | null, id: number, patch: CameraPatch): Promise<CameraPointView> {
       // The read, the checks and the write in one transaction, as one step before (issue 13).
       const updated = await atomically(async () => {
+        await store.lock(`camera:${id}`);
+        if (patch.code) await store.lock(`camera.code:${patch.code}`);
         const existing = await cameras.byId(ctx.scope, id);
         if (!existing) throw notFound('camera point');
         if (patch.version !== undefined && patch.version !== existing.version) {
@@ -363,6 +366,7 @@ export function createCameraService(deps: CameraServiceDeps) {
 
     async remove(ctx: AuthContext, ip: string | null, id: number, version?: number): Promise<void> {
       const existing = await atomically(async () => {
+        await store.lock(`camera:${id}`);
         const found = await cameras.byId(ctx.scope, id);
         if (!found) throw notFound('camera point');
         if (version !== undefined && version !== found.version) {

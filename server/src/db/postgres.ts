@@ -9,7 +9,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
-import type { SqlValue, Store } from './store.ts';
+import { StorageUnavailableError, type SqlValue, type Store } from './store.ts';
 
 export interface PostgresOptions {
   url: string;
@@ -19,6 +19,49 @@ export interface PostgresOptions {
   connectTimeoutMs?: number;
   /** Name shown in pg_stat_activity. */
   applicationName?: string;
+  /** A statement without an answer for this long fails as unavailable, and its connection is dropped (ms). */
+  queryTimeoutMs?: number;
+}
+
+const LOST_CONNECTION = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+// SQLSTATEs that say the server, not the statement, failed: connection exceptions (class 08), shutdown,
+// not accepting connections yet, too many connections, a database that refuses connections.
+const SERVER_STATES = new Set(['57P01', '57P02', '57P03', '53300', '55000']);
+const LOST_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Connection ended|Client was closed/i;
+
+/**
+ * Why an error means "the database cannot be reached", or null when it is the statement's own failure (a
+ * constraint, a syntax error), which callers handle as before.
+ */
+export function unavailableReason(err: unknown): string | null {
+  if (!(err instanceof Error)) return null;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (LOST_CONNECTION.has(code)) return `connection ${code}`;
+    if (code.startsWith('08') || SERVER_STATES.has(code)) return `${code} ${err.message}`;
+  }
+  if (LOST_MESSAGE.test(err.message)) return err.message;
+  // AggregateError (every address of a host name refused) carries the causes.
+  const inner = (err as { errors?: unknown }).errors;
+  if (Array.isArray(inner)) for (const e of inner) if (unavailableReason(e)) return unavailableReason(e);
+  return null;
+}
+
+/** Rethrows a lost connection as StorageUnavailableError; anything else unchanged. */
+function classify(err: unknown): never {
+  if (err instanceof StorageUnavailableError) throw err;
+  const reason = unavailableReason(err);
+  throw reason ? new StorageUnavailableError(reason) : err;
 }
 
 const INT8 = 20;
@@ -64,6 +107,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
     connectionString: opts.url,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    query_timeout: opts.queryTimeoutMs ?? 30_000,
+    keepAlive: true,
     application_name: opts.applicationName ?? 'county-video-command-center',
     types,
   });
@@ -90,7 +135,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
   };
   const query = (sql: string, params: readonly SqlValue[]) => {
     const on = current()?.client ?? pool;
-    return on.query(text(sql), params as unknown[]);
+    return on.query(text(sql), params as unknown[]).catch(classify);
   };
 
   return {
@@ -105,7 +150,8 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
     },
     async rows(sql, params = []) {
       const on = current()?.client ?? pool;
-      return (await on.query({ text: text(sql), values: params as unknown[], rowMode: 'array' })).rows as SqlValue[][];
+      return (await on.query({ text: text(sql), values: params as unknown[], rowMode: 'array' }).catch(classify))
+        .rows as SqlValue[][];
     },
     async run(sql, params = []) {
       return { changes: (await query(sql, params)).rowCount ?? 0 };
@@ -118,50 +164,67 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
     },
     async exec(sql) {
       const on = current()?.client ?? pool;
-      await on.query(sql);
+      await on.query(sql).catch(classify);
     },
-    async transaction<T>(fn: () => Promise<T>): Promise<T> {
-      const inner = current();
-      if (inner) {
-        const sp = `sp${inner.depth}`;
-        await inner.client.query(`SAVEPOINT ${sp}`);
-        const mine = { client: inner.client, depth: inner.depth + 1, open: true };
-        try {
-          const out = await context.run(mine, fn);
-          mine.open = false;
-          await inner.client.query(`RELEASE SAVEPOINT ${sp}`);
-          return out;
-        } catch (err) {
-          mine.open = false;
-          await inner.client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
-          throw err;
-        }
-      }
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      const mine = { client, depth: 1, open: true };
-      try {
-        await client.query('BEGIN');
-        try {
-          const out = await context.run(mine, fn);
-          mine.open = false;
-          await client.query('COMMIT');
-          return out;
-        } catch (err) {
-          mine.open = false;
-          await client
-            .query('ROLLBACK')
-            .catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
-          throw err;
-        }
-      } finally {
-        mine.open = false;
-        // A connection whose rollback failed is in an unknown state: the pool drops it rather than reuse it.
-        client.release(broken);
-      }
+    transaction<T>(fn: () => Promise<T>): Promise<T> {
+      return transaction(fn).catch(classify);
+    },
+    async lock(key) {
+      const c = current();
+      if (!c) throw new Error(`lock(${key}) outside a transaction`);
+      // 64-bit hash of the key; held until COMMIT or ROLLBACK (a savepoint's release keeps it).
+      await c.client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]).catch(classify);
     },
     async close() {
       await pool.end();
     },
   };
+
+  /** BEGIN … COMMIT on a pooled connection, or a savepoint inside the current transaction. */
+  async function transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const inner = current();
+    if (inner) {
+      const sp = `sp${inner.depth}`;
+      await inner.client.query(`SAVEPOINT ${sp}`);
+      const mine = { client: inner.client, depth: inner.depth + 1, open: true };
+      try {
+        const out = await context.run(mine, fn);
+        mine.open = false;
+        await inner.client.query(`RELEASE SAVEPOINT ${sp}`);
+        return out;
+      } catch (err) {
+        mine.open = false;
+        await inner.client.query(`ROLLBACK TO SAVEPOINT ${sp}`);
+        throw err;
+      }
+    }
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    // A connection lost between two statements emits 'error' on the checked-out client (the pool listens only
+    // to idle ones): without this listener it would be an uncaught exception. The next statement then fails.
+    const lost = (e: Error) => (broken = e);
+    client.on('error', lost);
+    const mine = { client, depth: 1, open: true };
+    try {
+      await client.query('BEGIN').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+        throw e;
+      });
+      try {
+        const out = await context.run(mine, fn);
+        mine.open = false;
+        await client.query('COMMIT');
+        return out;
+      } catch (err) {
+        mine.open = false;
+        await client.query('ROLLBACK').catch((e: unknown) => (broken = e instanceof Error ? e : new Error(String(e))));
+        throw err;
+      }
+    } finally {
+      mine.open = false;
+      // A connection whose rollback failed is in an unknown state: the pool drops it rather than reuse it.
+      client.off('error', lost);
+      client.release(broken);
+    }
+  }
 }

@@ -13,6 +13,20 @@ import type { SqlDb, SqlValue } from './sqlite.ts';
 export type { SqlValue };
 export type Dialect = 'sqlite' | 'postgres';
 
+/**
+ * The database cannot be reached (connection refused, lost or timed out, the server shutting down): nothing
+ * about the request itself. HTTP answers 503 with the reason; the statement's transaction is rolled back by
+ * the engine; the next request tries again on a new connection.
+ */
+export class StorageUnavailableError extends Error {
+  readonly reason: string;
+  constructor(reason: string) {
+    super(`storage unavailable: ${reason}`);
+    this.reason = reason;
+    this.name = 'StorageUnavailableError';
+  }
+}
+
 export interface Store {
   readonly dialect: Dialect;
   /** SQL for "`column` contains the next parameter as a substring". */
@@ -33,6 +47,14 @@ export interface Store {
    * as the engine allows; it never sees the transaction's writes before the commit.
    */
   transaction<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Inside a transaction: holds `key` until the transaction ends, so that another transaction asking for the
+   * same key (on any instance) waits for this one's commit before it runs its check. For a check and the
+   * write it guards that no unique index can (one open alert per storm key, one work order per alert, a state
+   * read before it changes). SQLite needs nothing (a transaction holds the only write lock from BEGIN
+   * IMMEDIATE on); PostgreSQL takes a transaction-level advisory lock. Outside a transaction it throws.
+   */
+  lock(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,6 +143,9 @@ export function sqliteStore(db: SqlDb): Store {
         holder = null;
         release();
       }
+    },
+    async lock(key) {
+      if (!current()) throw new Error(`lock(${key}) outside a transaction`);
     },
     async close() {
       for (let h = busy(); h; h = busy()) await h;

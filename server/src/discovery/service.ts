@@ -368,6 +368,8 @@ export function createDiscoveryService(deps: DiscoveryDeps) {
       // Inside: the camera registry's calls and this store's own (they await only the store); nothing else.
       // The same-device check is in it too, so two confirms of one device cannot both register it.
       return await store.transaction(async () => {
+        // A device's identity has several keys (endpoint reference, MAC, serial, address): one confirm at a time.
+        await store.lock('discovery.confirm');
         if ((await cameras.findSameDevice(sameDevice)) !== undefined) {
           throw conflict('device: already registered as a camera point', [{ path: 'device', message: 'registered' }]);
         }

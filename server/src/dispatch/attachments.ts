@@ -26,6 +26,7 @@ export function createAttachments(deps: DispatchDeps, core: OrderCore) {
         throw badRequest([{ path: 'body', message: `not a ${contentType === 'image/png' ? 'PNG' : 'JPEG'} image` }]);
       // Count and insert in one transaction, so that uploads at the same time cannot pass the limit together.
       const a = await store.transaction(async () => {
+        await store.lock(`order.attachments:${o.id}`);
         if ((await repo.countAttachments(o.id)) >= config.maxAttachmentsPerOrder)
           throw conflict('the order has as many attachments as allowed', [
             { path: 'body', message: 'too many attachments' },

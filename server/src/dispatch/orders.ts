@@ -133,7 +133,10 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       const who = { userId: ctx.user.id, name: ctx.user.displayName, orgUnitId: creator.id };
       const order = await store.transaction(async () => {
         // Again inside the transaction: another request may have made the alert's order since the check above.
-        if (alertId !== null) await alreadyOrdered(alertId);
+        if (alertId !== null) {
+          await store.lock(`order.alert:${alertId}`);
+          await alreadyOrdered(alertId);
+        }
         const o = await repo.insert({
           title: title as string,
           description: body.description ?? '',
@@ -333,6 +336,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       const at = clock.now();
       const { order, action: done } = await store.transaction(async () => {
         // Re-read: the capture awaited, and another step may have landed meanwhile.
+        await store.lock(`order:${id}`);
         const o = await repo.byId(ctx.scope, id);
         if (!o || o.version !== o0.version) throw conflict(`order ${id} changed meanwhile; reload and try again`);
         const d = await check(o);

@@ -185,6 +185,7 @@ export function createIngestService(deps: IngestDeps) {
       const uri = playUri(m, cameraId);
       const createdAt = clock.now().toISOString();
       const rotated = await store.transaction(async () => {
+        await store.lock(`ingest.key:${cameraId}`);
         if (camera.mainStreamUri !== uri || camera.subStreamUri !== null) {
           await cameraService.update(ctx, ip, cameraId, { mainStreamUri: uri, subStreamUri: null });
         }

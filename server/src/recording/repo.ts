@@ -110,6 +110,7 @@ export function createRecordingRepo(store: Store) {
     async upsertPlan(p: Omit<RecordPlan, 'id' | 'createdAt' | 'updatedAt'>, now: string): Promise<RecordPlan> {
       // One transaction: the look-up and the write stay one step, as they were when both were synchronous.
       return store.transaction(async () => {
+        await store.lock(p.cameraId !== null ? `record.plan.camera:${p.cameraId}` : `record.plan.unit:${p.orgUnitId}`);
         const existing = await store.get<{ id: number }>(
           p.cameraId !== null
             ? 'SELECT id FROM record_plans WHERE camera_id = ?'

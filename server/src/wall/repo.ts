@@ -91,10 +91,6 @@ export function createWallRepo(store: Store, now: () => Date) {
     return r ? fromRow(r) : undefined;
   };
   return {
-    /** Runs `fn` in one transaction of the store the screens are kept in (a check and the write it guards). */
-    transaction<T>(fn: () => Promise<T>): Promise<T> {
-      return store.transaction(fn);
-    },
     /** Screens of the units under `path` (the caller's scope, or a lower unit inside it). */
     async list(path: string): Promise<WallScreen[]> {
       const [lo, hi] = pathRange(path);

@@ -3,6 +3,7 @@
  * layouts, kiosk accounts and tokens, audit entries and `wall.changed`. No
  * SQL (repo.ts) and no HTTP (routes.ts).
  */
+import type { Store } from '../db/store.ts';
 import { randomBytes } from 'node:crypto';
 import type { LoginResponse, WallKioskTokenIssued, WallLayout, WallScreenView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
@@ -39,6 +40,8 @@ export interface WallServiceDeps {
   audit: AuditLog;
   bus: EventBus;
   clock: Clock;
+  /** For the checks that go with their writes in one transaction (a kiosk account per screen). */
+  store: Store;
   /** How long a window's own kiosk session lasts (security.sessionTtlHours). */
   sessionTtlMs?: number;
 }
@@ -208,11 +211,13 @@ export function createWallService(deps: WallServiceDeps) {
       // what that unit sees, and may only look. Tied to the screen by a column,
       // never found by its name (a name can be taken; ids are never reused).
       // Looked for and created in one transaction: two issues at once make one account.
-      let user = await walls.transaction(
-        async () =>
+      let user = await deps.store.transaction(async () => {
+        await deps.store.lock(`wall.kiosk:${screen.id}`);
+        return (
           (await users.byKioskScreen(screen.id)) ??
-          (await users.insertKiosk(screen.id, `大屏 ${screen.name}`, screen.orgUnitId)),
-      );
+          (await users.insertKiosk(screen.id, `大屏 ${screen.name}`, screen.orgUnitId))
+        );
+      });
       if (user.orgUnitId !== screen.orgUnitId || user.disabled) {
         await auth.endSessions({ userId: user.id }, 'changed');
         user = (await users.update(user.id, { orgUnitId: screen.orgUnitId, disabled: false })) ?? user;

@@ -1,0 +1,106 @@
+/**
+ * PostgreSQL going away while the server runs (issue 13, "Bad input and faults"): requests answer 503 with
+ * the reason (not 500, not 401), a write whose connection died before COMMIT leaves nothing behind, and the
+ * server serves again once the database is back, without a restart; a console whose socket handshake was
+ * refused meanwhile connects by itself. The database is taken away by cutting a TCP proxy between the
+ * server and the machine's PostgreSQL, which other tests share and which is never touched.
+ */
+import { io } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { retryRefusedHandshakes } from '../../client/src/realtimeRetry.ts';
+import { serviceAvailable } from '../alerts/services.ts';
+import { client, createPostgresDatabase, firstVillage, startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+
+const havePostgres = await serviceAvailable('PostgreSQL', '127.0.0.1', 5432);
+
+/** Polls `fn` until it returns true (at most `ms`). */
+async function until(fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', () => {
+  let database: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
+  let proxy: TcpProxy | undefined;
+  let t: TestServer | undefined;
+
+  beforeAll(async () => {
+    database = await createPostgresDatabase();
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    const url = new URL(database.url);
+    url.port = String(proxy.port);
+    t = await startTestServer({ cameras: 3, shared: { postgresUrl: url.toString(), drop: async () => {} } });
+  });
+  afterAll(async () => {
+    await proxy?.restore();
+    await t?.close();
+    await proxy?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 with the reason, keeps nothing of a write cut before COMMIT, and serves again when it is back', async () => {
+    const tech = client(t!.api, await t!.login('tech'));
+    const adminToken = await t!.login('admin');
+    const village = await firstVillage(tech);
+    const point = (code: string) => ({
+      name: `断库测试 ${code}`,
+      code,
+      networkId: 'tianwang',
+      orgUnitId: village,
+      position: { lon: 118.81, lat: 30.96 },
+    });
+
+    // The connection carrying this point's INSERT dies when it sends COMMIT: PostgreSQL never commits it.
+    const cut = proxy!.cutWhen('34990100001319777001', 'COMMIT');
+    const lost = await tech.post('/cameras', point('34990100001319777001'));
+    await cut;
+    expect(lost.status).toBe(503);
+    expect(lost.json.error.code).toBe('storage_unavailable');
+    expect(lost.json.error.messageCode).toBe('storage_unavailable');
+    expect(lost.json.error.message).toMatch(/database cannot be reached \(.+\)/);
+    expect(lost.headers.get('retry-after')).toBe('5');
+
+    // While it is away: reads and a signed-in user's requests answer 503, not 500 and not 401; a login too.
+    const read = await tech.get('/cameras?limit=5');
+    expect(read.status).toBe(503);
+    expect(read.json.error.code).toBe('storage_unavailable');
+    const login = await client(t!.api).post('/auth/login', { username: 'tech', password: 'wrong' });
+    expect(login.status).toBe(503);
+    expect((await fetch(`${t!.api}/health/live`)).status).toBe(200);
+    expect((await fetch(`${t!.api}/health/ready`)).status).toBe(503);
+
+    // A console's socket handshake is refused as `unavailable`; it retries by itself.
+    const socket = io(t!.url, { auth: { token: adminToken }, transports: ['websocket'], reconnection: false });
+    const refusals: string[] = [];
+    socket.on('connect_error', (e) => refusals.push(e.message));
+    const stop = retryRefusedHandshakes(socket, { delay: () => 200 });
+    try {
+      await until(async () => refusals.length >= 2);
+      expect(refusals.every((m) => m === 'unavailable')).toBe(true);
+      expect(socket.connected).toBe(false);
+
+      // Back: the same server serves again, and the socket connects without anyone asking.
+      await proxy!.restore();
+      await until(async () => (await tech.get('/cameras?limit=5')).status === 200);
+      await until(async () => socket.connected);
+    } finally {
+      stop();
+      socket.disconnect();
+    }
+
+    // Nothing of the cut write: no point, no audit entry; the same code registers now.
+    const admin = client(t!.api, adminToken);
+    const found = await tech.get('/cameras?q=34990100001319777001&limit=5');
+    expect(found.status).toBe(200);
+    expect(found.json.items).toEqual([]);
+    expect(await t!.store.get('SELECT id FROM camera_points WHERE code = ?', ['34990100001319777001'])).toBeUndefined();
+    const audit = (await admin.get('/audit?action=camera.create')).json.items as { detail: { code?: string } }[];
+    expect(audit.some((e) => e.detail?.code === '34990100001319777001')).toBe(false);
+    const again = await tech.post('/cameras', point('34990100001319777001'));
+    expect(again.status).toBe(201);
+  });
+});
