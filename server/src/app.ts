@@ -243,6 +243,7 @@ export async function createApp(deps: AppDeps) {
   });
   const relayEngine = deps.relayEngine ?? noRelay;
   metrics.watchRelays(relayEngine);
+  metrics.watchStore(store);
   metrics.watchOnlineRate(() => health.onlineRate(WHOLE_REGISTRY));
   // The system actor alert linkage acts as (PTZ presets): whole county, audited as such.
   const systemCtx = (): AuthContext => {
@@ -643,6 +644,7 @@ export async function createApp(deps: AppDeps) {
         storageWarnedAt = at;
         log.warn('storage unavailable: answering 503', { reason: err.reason, path: req.path });
       }
+      metrics.storageUnavailable.inc();
       res.setHeader('Retry-After', '5');
       res
         .status(503)

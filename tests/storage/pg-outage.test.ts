@@ -72,6 +72,11 @@ describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', ()
     expect(login.status).toBe(503);
     expect((await fetch(`${t!.api}/health/live`)).status).toBe(200);
     expect((await fetch(`${t!.api}/health/ready`)).status).toBe(503);
+    // Counted for the operator: the 503s so far (the cut write, the read, the login), the pool by state.
+    const metrics = await (await fetch(`${t!.url}/metrics`)).text();
+    const unavailable = /^ccc_storage_unavailable_total (\d+)/m.exec(metrics);
+    expect(Number(unavailable?.[1])).toBeGreaterThanOrEqual(3);
+    expect(metrics).toMatch(/^ccc_db_connections\{engine="postgres",state="total"\} \d+/m);
 
     // A console's socket handshake is refused as `unavailable`; it retries by itself.
     const socket = io(t!.url, { auth: { token: adminToken }, transports: ['websocket'], reconnection: false });

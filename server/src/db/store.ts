@@ -55,6 +55,8 @@ export interface Store {
    * IMMEDIATE on); PostgreSQL takes a transaction-level advisory lock. Outside a transaction it throws.
    */
   lock(key: string): Promise<void>;
+  /** Connections now: open, idle, and requests waiting for one (for the metrics). */
+  connections(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -147,6 +149,8 @@ export function sqliteStore(db: SqlDb): Store {
     async lock(key) {
       if (!current()) throw new Error(`lock(${key}) outside a transaction`);
     },
+    // One connection; a transaction holds it, and statements from outside it wait.
+    connections: () => ({ total: 1, idle: holder ? 0 : 1, waiting: 0 }),
     async close() {
       for (let h = busy(); h; h = busy()) await h;
       db.close();

@@ -18,10 +18,17 @@ export interface Metrics {
   readonly alertPushes: Counter<'event'>;
   readonly relayRestarts: Counter;
   readonly healthSweepSeconds: Histogram;
+  /** Requests answered 503 because the database could not be reached. */
+  readonly storageUnavailable: Counter;
   /** Socket.IO sockets on this instance (read when scraped) and the alert pushes written to them. */
   watchSocketServer(io: SocketServerView): void;
   /** The online rate by network, read when scraped (one grouped count over the registry). */
   watchOnlineRate(report: () => Promise<OnlineRateReport>): void;
+  /** The database's connections (pool), read when scraped. */
+  watchStore(store: {
+    readonly dialect: string;
+    connections(): { total: number; idle: number; waiting: number };
+  }): void;
   /** Relays by state and ffmpeg restarts, from the media plane's state events. */
   watchRelays(engine: Pick<RelayEngine, 'onState'>): () => void;
 }
@@ -103,15 +110,39 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     registers: [registry],
     async collect() {
       if (!onlineRate) return;
-      const report = await onlineRate();
       // A network removed since the last scrape must not keep its old value.
       this.reset();
       pointsByStatus.reset();
+      let report: OnlineRateReport;
+      try {
+        report = await onlineRate();
+      } catch {
+        // The database away: the rest of the page is what an operator needs now (these series stay absent).
+        return;
+      }
       for (const row of report.byNetwork) {
         if (row.rate !== null) this.set({ network: row.key }, row.rate);
         for (const status of ['online', 'degraded', 'offline', 'unknown'] as const)
           pointsByStatus.set({ network: row.key, status }, row[status]);
       }
+    },
+  });
+
+  const storageUnavailable = new Counter({
+    name: `${PREFIX}storage_unavailable_total`,
+    help: 'Requests answered 503 because the database could not be reached',
+    registers: [registry],
+  });
+  let store: Parameters<Metrics['watchStore']>[0] | null = null;
+  new Gauge({
+    name: `${PREFIX}db_connections`,
+    help: "This instance's database connections: open (total), idle, and requests waiting for one (waiting)",
+    labelNames: ['engine', 'state'] as const,
+    registers: [registry],
+    collect() {
+      if (!store) return;
+      const c = store.connections();
+      for (const state of ['total', 'idle', 'waiting'] as const) this.set({ engine: store.dialect, state }, c[state]);
     },
   });
 
@@ -136,6 +167,10 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     alertPushes,
     relayRestarts,
     healthSweepSeconds,
+    storageUnavailable,
+    watchStore(s) {
+      store = s;
+    },
     watchSocketServer(io) {
       sockets = io;
       // Broadcasts notify each receiving socket's outgoing listeners (socket.io-adapter), those relayed

@@ -1,3 +1,4 @@
+import { StorageUnavailableError } from '../db/store.ts';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import { createHash } from 'node:crypto';
@@ -94,7 +95,9 @@ export function attachRealtime(
         },
         (err: unknown) => {
           // The lookup failed (not the session): refuse this attempt; the client retries.
-          log.error('realtime session lookup failed', { err: String(err) });
+          if (err instanceof StorageUnavailableError)
+            log.warn('realtime handshake refused: storage unavailable', { reason: err.reason });
+          else log.error('realtime session lookup failed', { err: String(err) });
           next(new Error('unavailable'));
         },
       )
