@@ -18,6 +18,7 @@ import {
   streamNameOf,
   urlHost,
 } from './keys.ts';
+import { createIngestKeyRepo } from './repo.ts';
 import { isLoopback, type RtmpIngest, type RtmpIngestOptions, type RtmpSessionInfo } from './rtmp-server.ts';
 
 export interface IngestDeps {
@@ -49,6 +50,7 @@ const KEY_REFRESH_MS = 5_000;
  */
 export function createIngestService(deps: IngestDeps) {
   const { store, cameras, cameraService, audit, bus, clock, log, config } = deps;
+  const keys = createIngestKeyRepo(store);
   let media: RtmpIngest | null = null;
   /**
    * Publish key hashes by point, in memory: the RTMP server asks for its verdict synchronously (a veto inside
@@ -57,10 +59,7 @@ export function createIngestService(deps: IngestDeps) {
    */
   let keyHashes = new Map<number, string>();
   const loadKeys = async () => {
-    const rows = await store.all<{ camera_id: number; key_hash: string }>(
-      'SELECT camera_id, key_hash FROM ingest_keys',
-    );
-    keyHashes = new Map(rows.map((r) => [r.camera_id, r.key_hash]));
+    keyHashes = await keys.all();
   };
   let refresh: NodeJS.Timeout | null = null;
   /** Work the RTMP server's synchronous callbacks started (audit entries, point look-ups). */
@@ -189,13 +188,8 @@ export function createIngestService(deps: IngestDeps) {
         if (camera.mainStreamUri !== uri || camera.subStreamUri !== null) {
           await cameraService.update(ctx, ip, cameraId, { mainStreamUri: uri, subStreamUri: null });
         }
-        const had =
-          (await store.get('SELECT camera_id FROM ingest_keys WHERE camera_id = ?', [cameraId])) !== undefined;
-        await store.run(
-          `INSERT INTO ingest_keys (camera_id, key_hash, created_at, created_by) VALUES (?, ?, ?, ?)
-           ON CONFLICT (camera_id) DO UPDATE SET key_hash = excluded.key_hash, created_at = excluded.created_at, created_by = excluded.created_by`,
-          [cameraId, hashPublishKey(key), createdAt, ctx.user.id],
-        );
+        const had = await keys.has(cameraId);
+        await keys.put({ cameraId, keyHash: hashPublishKey(key), createdAt, createdBy: ctx.user.id });
         return had;
       });
       await loadKeys();
@@ -221,7 +215,7 @@ export function createIngestService(deps: IngestDeps) {
     async revokeKey(ctx: AuthContext, ip: string | null, cameraId: number): Promise<void> {
       const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera point');
-      const gone = (await store.run('DELETE FROM ingest_keys WHERE camera_id = ?', [cameraId])).changes > 0;
+      const gone = await keys.remove(cameraId);
       if (!gone) throw notFound('publish key');
       await loadKeys();
       const kicked = media?.kick(config.app, streamNameOf(cameraId)) ?? false;
