@@ -62,6 +62,16 @@ export function createIngestService(deps: IngestDeps) {
     keyHashes = await keys.all();
   };
   let refresh: NodeJS.Timeout | null = null;
+  /** A device's publish starting or ending, in the audit log (`ingest.publish`). */
+  const recordPublish = (address: string, cameraId: number, detail: Record<string, unknown>) =>
+    audit.record({
+      actor: deviceActor(address),
+      action: 'ingest.publish',
+      targetType: 'camera',
+      targetId: cameraId,
+      outcome: 'ok',
+      detail,
+    });
   /** Work the RTMP server's synchronous callbacks started (audit entries, point look-ups). */
   const later = (what: string, work: () => Promise<void>) => {
     work().catch((err: unknown) => log.warn(`rtmp ${what} failed`, { err: String(err) }));
@@ -109,14 +119,7 @@ export function createIngestService(deps: IngestDeps) {
       later('publish start', async () => {
         const camera = await cameras.byId(WHOLE_REGISTRY, id);
         if (!camera) return;
-        await audit.record({
-          actor: deviceActor(s.address),
-          action: 'ingest.publish',
-          targetType: 'camera',
-          targetId: id,
-          outcome: 'ok',
-          detail: { phase: 'start' },
-        });
+        await recordPublish(s.address, id, { phase: 'start' });
         bus.emit('ingest.publish', { cameraId: id, orgPath: camera.orgPath, live: true, address: s.address });
       });
     },
@@ -124,19 +127,12 @@ export function createIngestService(deps: IngestDeps) {
       const id = cameraIdOfStream(s.name);
       if (id === null) return;
       later('publish end', async () => {
-        await audit.record({
-          actor: deviceActor(s.address),
-          action: 'ingest.publish',
-          targetType: 'camera',
-          targetId: id,
-          outcome: 'ok',
-          detail: {
-            phase: 'end',
-            seconds: stats.seconds,
-            bytes: stats.bytes,
-            codec: stats.videoCodec === 7 ? 'h264' : stats.videoCodec === 12 ? 'h265' : null,
-            ...(stats.width ? { width: stats.width, height: stats.height } : {}),
-          },
+        await recordPublish(s.address, id, {
+          phase: 'end',
+          seconds: stats.seconds,
+          bytes: stats.bytes,
+          codec: stats.videoCodec === 7 ? 'h264' : stats.videoCodec === 12 ? 'h265' : null,
+          ...(stats.width ? { width: stats.width, height: stats.height } : {}),
         });
         const camera = await cameras.byId(WHOLE_REGISTRY, id);
         if (camera)
