@@ -12,7 +12,7 @@ import type { Clock, Logger } from '../http/logger.ts';
 import { WHOLE_REGISTRY, inScope, pathRange } from '../org/scope.ts';
 import { rtspProbe } from '../protocols/rtsp-probe.ts';
 import type { CameraControl } from './control.ts';
-import type { RelayEngine, RelaySourceInput } from './engine.ts';
+import type { RelayEngine, RelayEngineStatus, RelaySourceInput } from './engine.ts';
 import type { LiveFeed } from './engine.ts';
 import { cameraRef, sameRef, sessionRef, signGrant, verifyGrant, type StreamGrant } from './tokens.ts';
 
@@ -117,6 +117,21 @@ export function createRelayService(deps: RelayDeps) {
     void work.catch((err: unknown) => log.warn(`relay: ${what} failed`, { err: String(err) }));
 
   // One stream's state events go out in the order they happened, each with the viewer count read after it.
+  /** A stream's state as pushed (`stream:state`) and listed: the media plane's status and its viewers. */
+  const stateEvent = async (
+    st: { cameraId: number; quality: Quality },
+    s: RelayEngineStatus,
+  ): Promise<StreamStateEvent> => ({
+    cameraId: st.cameraId,
+    quality: st.quality,
+    state: s.state,
+    reason: s.reason,
+    viewers: await viewers(st.cameraId, st.quality),
+    bitrateKbps: s.bitrateKbps,
+    fps: s.fps,
+    restarts: s.restarts,
+    ...(s.retryInMs !== null ? { retryInMs: s.retryInMs } : {}),
+  });
   const stateChains = new Map<string, Promise<void>>();
   const offState = engine.onState((key, s) => {
     const st = streams.get(key);
@@ -126,18 +141,7 @@ export function createRelayService(deps: RelayDeps) {
       .then(async () => {
         // A stream in error shows nothing, so nobody watches it (issue 12: `viewers: 1` on a stream in error).
         if (s.state === 'error' || s.state === 'stopped') await endSessions(st.cameraId, st.quality);
-        const event: StreamStateEvent = {
-          cameraId: st.cameraId,
-          quality: st.quality,
-          state: s.state,
-          reason: s.reason,
-          viewers: await viewers(st.cameraId, st.quality),
-          bitrateKbps: s.bitrateKbps,
-          fps: s.fps,
-          restarts: s.restarts,
-          ...(s.retryInMs !== null ? { retryInMs: s.retryInMs } : {}),
-        };
-        bus.emit('stream.state', { orgPath: st.orgPath, event });
+        bus.emit('stream.state', { orgPath: st.orgPath, event: await stateEvent(st, s) });
       })
       .catch((err: unknown) => log.warn('relay: stream state not sent', { key, err: String(err) }));
     stateChains.set(key, next);
@@ -690,16 +694,7 @@ export function createRelayService(deps: RelayDeps) {
         if (!inScope(ctx.scope, st.orgPath)) continue;
         const s = engine.status(key);
         if (!s) continue;
-        out.push({
-          cameraId: st.cameraId,
-          quality: st.quality,
-          state: s.state,
-          reason: s.reason,
-          viewers: await viewers(st.cameraId, st.quality),
-          bitrateKbps: s.bitrateKbps,
-          fps: s.fps,
-          restarts: s.restarts,
-        });
+        out.push(await stateEvent(st, s));
       }
       return out;
     },
