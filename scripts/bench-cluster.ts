@@ -1,7 +1,9 @@
 /**
  * Cluster alerts benchmark (issue 13): two server processes (the real entry point, server/src/main.ts) on one
- * database file and one Redis of this run's own (a throw-away redis-server on a free loopback port, so the
- * outage disturbs nobody), 200 Socket.IO clients (county officers: every client receives every alert), half
+ * PostgreSQL database, as docker-compose.yml runs them (a fresh database on the machine's PostgreSQL,
+ * CCC_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432, dropped at the end, also when a step fails),
+ * and one Redis of this run's own (a throw-away redis-server on a free loopback port, so the outage disturbs
+ * nobody), 200 Socket.IO clients (county officers: every client receives every alert), half
  * on each process, 100 alerts/s ingested alternately on the two.
  *   npm run bench:cluster            (BENCH_SECONDS=10 for a short trial; default 30 per phase)
  *
@@ -17,9 +19,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { io } from 'socket.io-client';
@@ -27,7 +27,14 @@ import { AlertReplay } from '../client/src/alerts/alertReplay.ts';
 import type { AlertView } from '../server/src/api/contract.ts';
 import { alertPages, startMainProcess, stopProcess } from '../tests/helpers/processes.ts';
 import { ownRedis } from '../tests/helpers/redis-server.ts';
-import { client, startTestServer, type TypedSocket } from '../tests/helpers/server.ts';
+import {
+  client,
+  createPostgresDatabase,
+  sharedDatabaseEnv,
+  startTestServer,
+  type SharedDatabase,
+  type TypedSocket,
+} from '../tests/helpers/server.ts';
 import { percentile } from './sim/measure.ts';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 30);
@@ -140,9 +147,9 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const startProcess = (dbFile: string, env: Record<string, string>) =>
+const startProcess = (shared: SharedDatabase, env: Record<string, string>) =>
   startMainProcess({
-    CCC_STORAGE__SQLITE__PATH: dbFile,
+    ...sharedDatabaseEnv(shared),
     CCC_ALERTS__STORM_WINDOW_SECONDS: '0',
     CCC_HEALTH__INTERVAL_SECONDS: '0',
     ...env,
@@ -159,16 +166,23 @@ async function login(url: string, username: string): Promise<string> {
 }
 
 async function main() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'ccc-bench-cluster-'));
-  const dbFile = path.join(dir, 'ccc.db');
+  const database = await createPostgresDatabase().catch((err: unknown) => {
+    console.error(`bench:cluster runs on PostgreSQL, which cannot be reached: ${String(err)}`);
+    process.exit(1);
+  });
+  const shared: SharedDatabase = { postgresUrl: database.url, drop: () => database.drop() };
+  console.log(`# on PostgreSQL: database ${database.name}, dropped at the end`);
   const redis = await ownRedis();
-  await redis.start();
+  await redis.start().catch(async (err: unknown) => {
+    await database.drop();
+    throw err;
+  });
   const prefix = `ccc-bench-cluster-${randomBytes(4).toString('hex')}`;
   const servers: ChildProcess[] = [];
   let clients: ChildProcess | null = null;
   try {
-    // The county, users and the alert source, written once; both processes then share the file.
-    const seed = await startTestServer({ townships: 2, villages: 1, cameras: 0, sqlitePath: dbFile });
+    // The schema, the county, users and the alert source, written once; both processes then share the database.
+    const seed = await startTestServer({ townships: 2, villages: 1, cameras: 0, shared });
     const admin = client(seed.api, await seed.login('admin'));
     const orgs = seed.server.app.repos.orgs.all();
     const township = orgs.find((u) => u.level === 'township')!;
@@ -189,9 +203,9 @@ async function main() {
       CCC_REDIS__KEY_PREFIX: prefix,
       CCC_SECRET_KEY: randomBytes(32).toString('base64'),
     };
-    const a = await startProcess(dbFile, env);
+    const a = await startProcess(shared, env);
     servers.push(a.child);
-    const b = await startProcess(dbFile, env);
+    const b = await startProcess(shared, env);
     servers.push(b.child);
     const urls = [a.url, b.url];
     const targets = await Promise.all(urls.map(async (url) => ({ url, token: await login(url, 'county') })));
@@ -290,7 +304,7 @@ async function main() {
 
     const steady = await phase('steady');
     console.log(
-      `BENCH alerts.cluster.p99 ${steady.p99.toFixed(1)} ms  # p50 ${steady.p50.toFixed(1)} ms; 2 processes, own Redis, ${CLIENTS} county clients, ${RATE} alerts/s for ${SECONDS} s`,
+      `BENCH alerts.cluster.p99 ${steady.p99.toFixed(1)} ms  # p50 ${steady.p50.toFixed(1)} ms; 2 processes on one PostgreSQL database, own Redis, ${CLIENTS} county clients, ${RATE} alerts/s for ${SECONDS} s`,
     );
     console.log(`BENCH alerts.cluster.steady_lost ${steady.lost + steady.rejected} count`);
 
@@ -324,7 +338,7 @@ async function main() {
       await stopProcess(s);
     }
     await redis.kill();
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   }
 }
 

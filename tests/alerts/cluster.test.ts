@@ -10,16 +10,21 @@
  *    fetch what it missed. The other township hears nothing of it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AlertReplay } from '../../client/src/alerts/alertReplay.ts';
 import type { AlertView } from '../../server/src/api/contract.ts';
 import { alertPages, startMainProcess, stopProcess } from '../helpers/processes.ts';
 import { ownRedis, redisBinaryPresent, type OwnRedis } from '../helpers/redis-server.ts';
-import { client, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
+import {
+  client,
+  sharedDatabase,
+  sharedDatabaseEnv,
+  startTestServer,
+  type SharedDatabase,
+  type TestServer,
+  type TypedSocket,
+} from '../helpers/server.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -55,10 +60,10 @@ function ingest(api: string, key: string, title: string, position: { lon: number
   });
 }
 
-/** The real entry point in a child process on `dbFile`; resolves with its base URL. */
-async function startProcess(dbFile: string): Promise<{ url: string }> {
+/** The real entry point in a child process on `shared`; resolves with its base URL. */
+async function startProcess(shared: SharedDatabase): Promise<{ url: string }> {
   const started = await startMainProcess({
-    CCC_STORAGE__SQLITE__PATH: dbFile,
+    ...sharedDatabaseEnv(shared),
     CCC_SECRET_KEY: randomBytes(32).toString('base64'),
     CCC_ALERTS__STORM_WINDOW_SECONDS: '0',
   });
@@ -68,14 +73,14 @@ async function startProcess(dbFile: string): Promise<{ url: string }> {
 
 describe('two processes on one database', () => {
   it('take 400 alerts at once: every one 201, every seq unique', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ccc-cluster-seq-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const dbFile = path.join(dir, 'ccc.db');
+    // One SQLite file, or under CCC_STORAGE__DRIVER=postgres one PostgreSQL database (dropped last).
+    const shared = await sharedDatabase();
+    cleanups.push(() => shared.drop());
     // Every ingest a new alert (no folding), so each takes a seq.
     const overrides = { alerts: { stormWindowSeconds: 0 } };
-    const a = await startTestServer({ townships: 2, villages: 1, cameras: 0, sqlitePath: dbFile, overrides });
+    const a = await startTestServer({ townships: 2, villages: 1, cameras: 0, shared, overrides });
     cleanups.push(() => a.close());
-    const b = await startProcess(dbFile);
+    const b = await startProcess(shared);
     const key = await sourceKey(a, '并发报警柱');
     const at = villageCentre(a);
     const statuses: number[] = [];
@@ -111,14 +116,13 @@ describe.skipIf(!haveRedisBinary)('a Redis outage between two instances', () => 
     const redis: OwnRedis = await ownRedis();
     await redis.start();
     cleanups.push(() => redis.kill());
-    const dir = mkdtempSync(path.join(tmpdir(), 'ccc-cluster-outage-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const dbFile = path.join(dir, 'ccc.db');
+    const shared = await sharedDatabase();
+    cleanups.push(() => shared.drop());
     const prefix = `ccc-outage2-${process.pid}-${randomBytes(4).toString('hex')}`;
     const overrides = { redis: { url: redis.url, keyPrefix: prefix }, alerts: { stormWindowSeconds: 0 } };
-    const a = await startTestServer({ townships: 2, villages: 1, cameras: 0, sqlitePath: dbFile, overrides });
+    const a = await startTestServer({ townships: 2, villages: 1, cameras: 0, shared, overrides });
     cleanups.push(() => a.close());
-    const b = await startTestServer({ townships: 2, villages: 1, cameras: 0, sqlitePath: dbFile, overrides });
+    const b = await startTestServer({ townships: 2, villages: 1, cameras: 0, shared, overrides });
     cleanups.push(() => b.close());
     const key = await sourceKey(a, '一键报警柱');
     const at = villageCentre(a);

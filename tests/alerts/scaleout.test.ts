@@ -1,18 +1,24 @@
 /**
  * Two server processes' worth of Socket.IO sharing one real Redis through
- * the Streams adapter: an alert ingested over A's HTTP API reaches a client
- * connected to B, in scope only. Both instances are seeded identically, so
- * org unit ids (and therefore rooms) agree, as they would over one database.
+ * the Streams adapter and one database (a SQLite file, or under
+ * CCC_STORAGE__DRIVER=postgres one PostgreSQL database): an alert ingested
+ * over A's HTTP API reaches a client connected to B, in scope only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertView } from '../../server/src/api/contract.ts';
-import { client, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
+import {
+  client,
+  sharedDatabase,
+  sharedDatabaseEnv,
+  startTestServer,
+  type SharedDatabase,
+  type TestServer,
+  type TypedSocket,
+} from '../helpers/server.ts';
 import { deleteRedisKeys, serviceAvailable } from './services.ts';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -21,6 +27,7 @@ const prefix = `ccc-test-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 let a: TestServer;
 let b: TestServer;
+let db: SharedDatabase | null = null;
 let key = '';
 const heard: { t1: AlertView[]; t2: AlertView[] } = { t1: [], t2: [] };
 const sockets: TypedSocket[] = [];
@@ -42,8 +49,9 @@ const until = async (cond: () => boolean, ms: number) => {
 describe.skipIf(!haveRedis)('scale-out through Redis Streams', () => {
   beforeAll(async () => {
     const overrides = { redis: { url: REDIS_URL, keyPrefix: prefix } };
-    a = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides });
-    b = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides });
+    db = await sharedDatabase();
+    a = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides, shared: db });
+    b = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides, shared: db });
     const admin = client(a.api, await a.login('admin'));
     const township1 = a.server.app.repos.orgs.all().find((u) => u.level === 'township')!;
     const r = await admin.post('/alert-sources', { name: '一键报警柱', orgUnitId: township1.id });
@@ -57,6 +65,7 @@ describe.skipIf(!haveRedis)('scale-out through Redis Streams', () => {
     for (const s of sockets) s.close();
     await a?.close();
     await b?.close();
+    await db?.drop();
     if (haveRedis) await deleteRedisKeys('127.0.0.1', 6379, `${prefix}:*`);
   });
 
@@ -96,7 +105,7 @@ function centreOf(u: { boundary: unknown }): { lon: number; lat: number } {
 }
 
 describe.skipIf(!haveRedis)('scale-out across two operating-system processes', () => {
-  let dir = '';
+  let shared: SharedDatabase | null = null;
   let child: ChildProcess | null = null;
   let local: TestServer;
 
@@ -104,18 +113,17 @@ describe.skipIf(!haveRedis)('scale-out across two operating-system processes', (
     child?.kill('SIGTERM');
     if (child) await new Promise((r) => child!.once('exit', r));
     await local?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await shared?.drop();
   });
 
   it('delivers an alert ingested here to a client of the platform running in another process', async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ccc-scaleout-'));
-    const dbFile = path.join(dir, 'ccc.db');
+    shared = await sharedDatabase();
     const processPrefix = `${prefix}-p`;
     local = await startTestServer({
       townships: 2,
       villages: 1,
       cameras: 0,
-      sqlitePath: dbFile,
+      shared,
       overrides: { redis: { url: REDIS_URL, keyPrefix: processPrefix } },
     });
     // The second process is the real entry point on the same database and Redis.
@@ -124,7 +132,7 @@ describe.skipIf(!haveRedis)('scale-out across two operating-system processes', (
         PATH: process.env.PATH,
         CCC_PROFILE: 'test',
         CCC_SERVER__PORT: '0',
-        CCC_STORAGE__SQLITE__PATH: dbFile,
+        ...sharedDatabaseEnv(shared),
         CCC_REDIS__URL: REDIS_URL,
         CCC_REDIS__KEY_PREFIX: processPrefix,
         CCC_SECRET_KEY: randomBytes(32).toString('base64'),

@@ -1,17 +1,15 @@
 /**
  * Several instances on one database (issue 13): the dispatch deadline pass,
  * health sweeps and ONVIF event pulls run on the instance holding their
- * lease, once per cluster. Two servers share one SQLite file and one fake
+ * lease, once per cluster. Two servers share one database (a SQLite file, or
+ * under CCC_STORAGE__DRIVER=postgres one PostgreSQL database) and one fake
  * clock; their timers tick every second for real, expiry follows the fake
  * clock, so no assertion waits on wall-clock time.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkOrderView } from '../../server/src/api/contract.ts';
 import type { OrgUnit } from '../../server/src/org/repo.ts';
-import { client, startTestServer, type TestServer } from '../helpers/server.ts';
+import { client, sharedDatabase, startTestServer, type SharedDatabase, type TestServer } from '../helpers/server.ts';
 
 /** Longer than the clock moves between two passes: a jump past it looks like a dead holder to every lease. */
 const TTL_SECONDS = 600;
@@ -24,7 +22,7 @@ const advanceMinutes = (m: number) => {
 let a: TestServer;
 let b: TestServer;
 let aClosed = false;
-let dir = '';
+let shared: SharedDatabase | null = null;
 let village: OrgUnit;
 let orderId = 0;
 
@@ -46,17 +44,16 @@ const order = async () =>
 const supervisions = (o: WorkOrderView) => o.history!.filter((h) => h.action === 'supervise').length;
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'ccc-cluster-'));
-  const sqlitePath = path.join(dir, 'shared.db');
-  a = await startTestServer({ townships: 2, villages: 1, cameras: 2, overrides, sqlitePath, clock });
-  b = await startTestServer({ townships: 2, villages: 1, cameras: 2, overrides, sqlitePath, clock });
+  shared = await sharedDatabase();
+  a = await startTestServer({ townships: 2, villages: 1, cameras: 2, overrides, shared, clock });
+  b = await startTestServer({ townships: 2, villages: 1, cameras: 2, overrides, shared, clock });
   village = a.server.app.repos.orgs.all().find((u) => u.level === 'village')!;
 }, 60_000);
 
 afterAll(async () => {
   if (!aClosed) await a?.close();
   await b?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await shared?.drop();
 });
 
 describe('cluster leases on one shared database', () => {

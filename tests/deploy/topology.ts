@@ -15,17 +15,25 @@ export const NGINX_CONF = path.join(REPO_ROOT, 'deploy/nginx.conf');
 export const PLATFORM_SERVICES = ['platform-a', 'platform-b'] as const;
 export const PROXY_SERVICE = 'proxy';
 export const REDIS_SERVICE = 'redis';
+export const POSTGRES_SERVICE = 'postgres';
 
 /**
- * Compose variables that name things inside the containers (the listening address, Redis' host name) or are
- * secrets from the operator's environment: the topology test gives its own. Every other CCC_* variable of
- * the platform services reaches the test's processes as compose sets it.
+ * Compose variables that name things inside the containers (the listening address, the PostgreSQL and Redis
+ * host names) or are secrets from the operator's environment: the topology test gives its own. Every other
+ * CCC_* variable of the platform services reaches the test's processes as compose sets it.
  */
-export const CONTAINER_ONLY = ['CCC_SERVER__HOST', 'CCC_REDIS__URL', 'CCC_SECRET_KEY', 'CCC_ADMIN_PASSWORD'];
+export const CONTAINER_ONLY = [
+  'CCC_SERVER__HOST',
+  'DATABASE_URL',
+  'CCC_REDIS__URL',
+  'CCC_SECRET_KEY',
+  'CCC_ADMIN_PASSWORD',
+];
 
 export interface ComposeService {
   build?: string;
   image?: string;
+  restart?: string;
   ports?: string[];
   environment?: Record<string, string>;
   volumes?: string[];
@@ -41,6 +49,39 @@ export interface Compose {
 export function readCompose(): Compose {
   // merge: the platform services share one block through a YAML merge key (<<), as Compose reads it.
   return parse(readFileSync(COMPOSE_FILE, 'utf8'), { merge: true }) as Compose;
+}
+
+/**
+ * A value of the compose file with `${…}` replaced from `env`, as Compose interpolates it: `${X}` and `$X`,
+ * `${X:-default}` (X unset or empty), `${X-default}` (X unset), `${X:?message}` and `${X?message}` (an error
+ * when X is unset, or empty for `:?`), `$$` for a literal `$`.
+ */
+export function interpolate(value: string, env: Record<string, string | undefined>): string {
+  return value.replace(
+    /\$(?:\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (whole, braced?: string, op?: string, arg?: string, bare?: string) => {
+      if (whole === '$$') return '$';
+      const name = (braced ?? bare)!;
+      const v = env[name];
+      const missing = op?.startsWith(':') ? v === undefined || v === '' : v === undefined;
+      if (op?.endsWith('-')) return missing ? arg! : v!;
+      if (op?.endsWith('?')) {
+        if (missing) throw new Error(`compose: ${name}: ${arg || 'required'}`);
+        return v!;
+      }
+      return v ?? '';
+    },
+  );
+}
+
+/** `service`'s environment as Compose would pass it, with `${…}` interpolated from `env`. */
+export function composeEnv(
+  compose: Compose,
+  service: string,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  const raw = compose.services[service]?.environment ?? {};
+  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, interpolate(String(v), env)]));
 }
 
 /** The CCC_* environment compose gives `service`, without the container-only variables. */

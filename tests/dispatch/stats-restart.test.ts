@@ -1,9 +1,9 @@
 /**
  * Statistics checked against a known set of orders on a fake clock, deadlines
- * that survive a restart (a second server on the same database file catches
+ * that survive a restart (a second server on the same database catches
  * up at start), and feedback evidence captured from a real simulated camera.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addres
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { OrderStatsView, WorkOrderView } from '../../server/src/api/contract.ts';
 import type { OrgUnit } from '../../server/src/org/repo.ts';
-import { client, registerSimCamera, startTestServer, type TestServer } from '../helpers/server.ts';
+import { client, registerSimCamera, sharedDatabase, startTestServer, type TestServer } from '../helpers/server.ts';
 
 describe('statistics against a known set of orders', () => {
   let now = 0;
@@ -141,12 +141,12 @@ describe('statistics against a known set of orders', () => {
 
 describe('deadlines survive a restart', () => {
   it('a second server on the same database catches up on the deadline that passed while it was down', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'ccc-dispatch-'));
-    const sqlitePath = path.join(dir, 'ccc.db');
+    // One SQLite file, or under CCC_STORAGE__DRIVER=postgres one PostgreSQL database, for both servers.
+    const shared = await sharedDatabase();
     let now = Date.parse('2026-05-01T01:00:00Z');
     const clock = { now: () => new Date(now) };
     try {
-      const a = await startTestServer({ townships: 2, villages: 2, cameras: 0, clock, sqlitePath });
+      const a = await startTestServer({ townships: 2, villages: 2, cameras: 0, clock, shared });
       const village = a.server.app.repos.orgs.all().find((u) => u.level === 'village')!;
       const county = client(a.api, await a.login('county'));
       const o = (await county.post('/orders', { title: '重启测试', level: 'yellow', orgUnitId: village.id }))
@@ -157,7 +157,7 @@ describe('deadlines survive a restart', () => {
       await a.server.app.dispatch.tick();
       await a.close();
       now += 45 * 60_000;
-      const b = await startTestServer({ townships: 2, villages: 2, cameras: 0, clock, sqlitePath });
+      const b = await startTestServer({ townships: 2, villages: 2, cameras: 0, clock, shared });
       try {
         // No tick called: start-up itself caught up.
         const after = (await client(b.api, await b.login('county')).get(`/orders/${o.id}`)).json as WorkOrderView;
@@ -168,7 +168,7 @@ describe('deadlines survive a restart', () => {
         await b.close();
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      await shared.drop();
     }
   });
 });

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { buildCodecProbeArgs, codecFromProbe } from '../../server/src/relay/streams-engine.ts';
-import { client, firstVillage, startTestServer } from '../helpers/server.ts';
+import { client, firstVillage, sharedDatabase, startTestServer, type SharedDatabase } from '../helpers/server.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ccc-codec-'));
 let http: Server;
@@ -80,17 +80,20 @@ describe('codec detection with ffmpeg alone', () => {
 
 describe('a password that no longer decrypts', () => {
   let block: LoopbackBlock;
-  const db = path.join(dir, 'ccc.db');
+  // The two starts' database: a SQLite file, or under CCC_STORAGE__DRIVER=postgres a PostgreSQL database.
+  let db: SharedDatabase;
 
   beforeAll(async () => {
     block = await claimLoopbackBlock();
+    db = await sharedDatabase();
   });
   afterAll(async () => {
     await block?.release();
+    await db?.drop();
   });
 
   it('is said as such on open and on the point, before anything is sent to the camera', async () => {
-    const first = await startTestServer({ cameras: 0, sqlitePath: db, secretKey: randomBytes(32) });
+    const first = await startTestServer({ cameras: 0, shared: db, secretKey: randomBytes(32) });
     let id = 0;
     try {
       const tech = client(first.api, await first.login('tech'));
@@ -109,7 +112,7 @@ describe('a password that no longer decrypts', () => {
     }
 
     // The same database, another secret key.
-    const second = await startTestServer({ cameras: 0, sqlitePath: db, secretKey: randomBytes(32) });
+    const second = await startTestServer({ cameras: 0, shared: db, secretKey: randomBytes(32) });
     try {
       const viewer = client(second.api, await second.login('county'));
       const open = await viewer.post(`/cameras/${id}/stream`, { quality: 'main' });

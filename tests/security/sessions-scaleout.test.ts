@@ -1,45 +1,48 @@
 /**
  * Ending a session ends its sockets on EVERY instance: two servers share one
- * database file and Redis; a logout on A disconnects the same session's
+ * database (a SQLite file, or under CCC_STORAGE__DRIVER=postgres one PostgreSQL database) and Redis; a logout on A disconnects the same session's
  * socket held by B at once (through the adapter, with the reason), not only
  * at B's next periodic check (which would say `expired`).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionEndReason } from '../../server/src/api/contract.ts';
 import { deleteRedisKeys, serviceAvailable } from '../alerts/services.ts';
-import { client, startTestServer, type TestServer, type TypedSocket } from '../helpers/server.ts';
+import {
+  client,
+  sharedDatabase,
+  startTestServer,
+  type SharedDatabase,
+  type TestServer,
+  type TypedSocket,
+} from '../helpers/server.ts';
 
 const haveRedis = await serviceAvailable('Redis', '127.0.0.1', 6379);
 const prefix = `ccc-test-sess-${process.pid}-${randomBytes(4).toString('hex')}`;
 
 let a: TestServer;
 let b: TestServer;
-let dir = '';
+let shared: SharedDatabase | null = null;
 const sockets: TypedSocket[] = [];
 
 describe.skipIf(!haveRedis)('sessions across instances', () => {
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'ccc-sessions-'));
-    const sqlitePath = path.join(dir, 'shared.db');
+    shared = await sharedDatabase();
     // A long periodic check, so only the broadcast can end B's socket within the test.
     const overrides = {
       redis: { url: 'redis://127.0.0.1:6379', keyPrefix: prefix },
       security: { sessionRecheckSeconds: 3600 },
     };
-    a = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides, sqlitePath });
-    b = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides, sqlitePath });
+    a = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides, shared });
+    b = await startTestServer({ townships: 2, villages: 1, cameras: 0, overrides, shared });
   }, 60_000);
 
   afterAll(async () => {
     for (const s of sockets) s.close();
     await a?.close();
     await b?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await shared?.drop();
     if (haveRedis) await deleteRedisKeys('127.0.0.1', 6379, `${prefix}:*`);
   });
 
