@@ -17,6 +17,20 @@ export async function bootstrap(
   secrets: SecretBox,
   log: Logger,
 ): Promise<'demo' | 'admin' | 'none'> {
+  // Two instances starting at once on an empty database: one sets it up, the other waits and finds it done.
+  return app.store.transaction(async () => {
+    await app.store.lock('bootstrap');
+    await app.repos.orgs.load();
+    return firstStart(app, config, secrets, log);
+  });
+}
+
+async function firstStart(
+  app: App,
+  config: AppConfig,
+  secrets: SecretBox,
+  log: Logger,
+): Promise<'demo' | 'admin' | 'none'> {
   const { orgs, cameras, users } = app.repos;
   if (config.demo.enabled) {
     const seeded = await seedDemo(

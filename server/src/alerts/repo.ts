@@ -1,3 +1,4 @@
+import { createSerialQueue } from '../db/serial.ts';
 import type {
   AlertHistoryEntry,
   AlertLevel,
@@ -204,10 +205,14 @@ function filterSql(store: Store, scope: Scope, f: AlertFilter): { sql: string; p
 
 export function createAlertRepo(store: Store, now: () => Date) {
   const counters = createCounters(store);
+  // Alert writes queue here, in this process, before they take a connection: the counter row serialises them
+  // in the database anyway (db/serial.ts).
+  const writes = createSerialQueue();
+  const writeTransaction = <T>(fn: () => Promise<T>): Promise<T> => writes.run(() => store.transaction(fn));
   // Every change takes the next cursor value and writes it in one transaction: commits follow seq order, so a
   // replay (seq > cursor) never sees a later value before an earlier one.
   const withSeq = <T>(write: (seq: number) => Promise<T>): Promise<T> =>
-    store.transaction(async () => write(await counters.next('alerts.seq')));
+    writeTransaction(async () => write(await counters.next('alerts.seq')));
   const byIdUnscoped = async (id: number) => {
     const r = await store.get<AlertRow>(`${ALERT} WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
@@ -216,6 +221,11 @@ export function createAlertRepo(store: Store, now: () => Date) {
     byIdUnscoped,
     /** The last cursor value handed out. */
     cursor: () => counters.current('alerts.seq'),
+    /**
+     * A transaction that changes alerts (its checks and writes together), queued behind this process's other
+     * alert writes before it takes a connection.
+     */
+    writeTransaction,
     async byId(scope: Scope, id: number): Promise<Alert | undefined> {
       const a = await byIdUnscoped(id);
       return a && a.orgPath.startsWith(scope.path) ? a : undefined;

@@ -144,7 +144,7 @@ export function createAlertService(deps: AlertDeps) {
     const cameraId = r.camera?.id ?? null;
     const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
     const org = r.org ?? linkage.orgFor(r.point, r.camera);
-    const written = await deps.store.transaction(async () => {
+    const written = await repo.writeTransaction(async () => {
       // One storm key at a time on every instance: two reports at once find one alert to fold into.
       await deps.store.lock(`alert.fold:${r.sourceKind}:${r.sourceId}:${r.type}:${cameraId}:${org.id}`);
       const last = await folding.repeatOf(key, org, r.point, at);
@@ -219,7 +219,7 @@ export function createAlertService(deps: AlertDeps) {
       });
     } else if (e.to === 'online') {
       for (const a of await repo.openFor('health', String(e.id), 'camera_offline')) {
-        const closed = await deps.store.transaction(async () => {
+        const closed = await repo.writeTransaction(async () => {
           await deps.store.lock(`alert:${a.id}`);
           const closed = await repo.setStatus(a.id, 'closed', true);
           await repo.addHistory(a.id, 'system:health', 'closed', 'camera back online');
@@ -363,7 +363,7 @@ export function createAlertService(deps: AlertDeps) {
       const { note } = parseOr400(actionSchema, input ?? {});
       const t = TRANSITIONS[action];
       // Read, check and write in one transaction: two officers acting at once cannot both move it.
-      const r = await deps.store.transaction(async () => {
+      const r = await repo.writeTransaction(async () => {
         await deps.store.lock(`alert:${id}`);
         const a = await repo.byId(ctx.scope, id);
         if (!a || !t.from.includes(a.status)) return { a };
@@ -402,7 +402,7 @@ export function createAlertService(deps: AlertDeps) {
      * the alert follows its order. Internal: the caller already checked jurisdiction.
      */
     async followOrder(alertId: number, event: 'dispatched' | 'closed', actor: string, note: string): Promise<void> {
-      const updated = await deps.store.transaction(async () => {
+      const updated = await repo.writeTransaction(async () => {
         await deps.store.lock(`alert:${alertId}`);
         const a = await repo.byId(WHOLE_REGISTRY, alertId);
         if (!a) return undefined;
