@@ -212,7 +212,7 @@ export function createAlertRepo(store: Store, now: () => Date) {
   // Every change takes the next cursor value and writes it in one transaction: commits follow seq order, so a
   // replay (seq > cursor) never sees a later value before an earlier one.
   const withSeq = <T>(write: (seq: number) => Promise<T>): Promise<T> =>
-    writeTransaction(async () => write(await counters.next('alerts.seq')));
+    writes.run(() => store.atomic(async () => write(await counters.next('alerts.seq'))));
   const byIdUnscoped = async (id: number) => {
     const r = await store.get<AlertRow>(`${ALERT} WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;

@@ -144,6 +144,8 @@ export function createAlertService(deps: AlertDeps) {
     const cameraId = r.camera?.id ?? null;
     const key = { sourceKind: r.sourceKind, sourceId: r.sourceId, type: r.type, cameraId };
     const org = r.org ?? linkage.orgFor(r.point, r.camera);
+    // Read before the transaction: the cameras that see the place are not what the storm lock guards.
+    const linkedCameraIds = await linkage.linked(r.point);
     const written = await repo.writeTransaction(async () => {
       // One storm key at a time on every instance: two reports at once find one alert to fold into.
       await deps.store.lock(`alert.fold:${r.sourceKind}:${r.sourceId}:${r.type}:${cameraId}:${org.id}`);
@@ -159,7 +161,7 @@ export function createAlertService(deps: AlertDeps) {
         coordSource: r.coordSource,
         orgUnitId: org.id,
         orgPath: org.path,
-        linkedCameraIds: await linkage.linked(r.point),
+        linkedCameraIds,
         title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
         description: r.description,
         firstAt: at.toISOString(),

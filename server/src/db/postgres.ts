@@ -169,6 +169,9 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
     transaction<T>(fn: () => Promise<T>): Promise<T> {
       return transaction(fn).catch(classify);
     },
+    atomic<T>(fn: () => Promise<T>): Promise<T> {
+      return current() ? fn() : transaction(fn).catch(classify);
+    },
     connections: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async lock(key) {
       const c = current();
