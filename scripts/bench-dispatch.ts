@@ -1,6 +1,7 @@
 /**
  * Dispatch benchmark: a year of simulated time with 10,000 work orders on a
- * SQLite file, then
+ * SQLite file (or, with BENCH_STORAGE=postgres, a new PostgreSQL database,
+ * figures named `….pg`, the database dropped at the end), then
  *   - statistics queries over HTTP for the county and for one township
  *     (periods day/week/month/quarter over the whole year),
  *   - the deadline scan (督办 pass: find what came due, record supervision and
@@ -8,6 +9,7 @@
  *     case), over the same orders when none is due, and the whole pass
  *     including the order:updated / order:supervise events to every room.
  *   npm run bench:dispatch            (BENCH_ORDERS=2000 for a short trial)
+ *   npm run bench:dispatch:pg         (the same on PostgreSQL)
  *
  * The year is played through the service in time order on a fake clock:
  * each order is created by the county duty officer (routed by 四事分办), signed,
@@ -16,21 +18,28 @@
  * escalated as they would be. Prints `BENCH <name> <value> <unit>` lines.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { AlertLevel, WorkOrderView } from '../server/src/api/contract.ts';
 import type { AuthContext } from '../server/src/auth/index.ts';
 import type { OrgUnit } from '../server/src/org/repo.ts';
 import { loadConfig } from '../server/src/config/load.ts';
-import { startTestServer } from '../tests/helpers/server.ts';
+import { startTestServer, type TestServer } from '../tests/helpers/server.ts';
+import { benchStorage } from './sim/bench-storage.ts';
 
 const ORDERS = Number(process.env['BENCH_ORDERS'] ?? 10_000);
 const OPEN_FOR_SCAN = Number(process.env['BENCH_OPEN'] ?? 10_000);
 const QUERIES = 200;
 const HOUR = 3_600_000;
 
-const bench = (name: string, value: number, unit: string) => console.log(`BENCH ${name} ${value.toFixed(2)} ${unit}`);
+const storage = benchStorage();
+const bench = (name: string, value: number, unit: string) =>
+  console.log(`BENCH ${name}${storage.suffix} ${value.toFixed(2)} ${unit}`);
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? NaN;
@@ -52,16 +61,23 @@ let now = start;
 const clock = { now: () => new Date(now) };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ccc-bench-dispatch-'));
-const t = await startTestServer({
-  townships: 8,
-  villages: 5,
-  cameras: 0,
-  clock,
-  sqlitePath: path.join(dir, 'ccc.db'),
-});
 // The deadlines and supervision settings the server runs with (test profile = the defaults).
 const config = loadConfig({ profile: 'test', env: {} });
+let started: TestServer | undefined;
 try {
+  const underneath = await storage.describe();
+  const t = (started =
+    storage.driver === 'postgres'
+      ? // A database of this run's own; the server's pool on it is closed with the server, the database dropped below.
+        await startTestServer({
+          townships: 8,
+          villages: 5,
+          cameras: 0,
+          clock,
+          shared: { postgresUrl: await storage.createDatabase(), drop: storage.dropAll },
+        })
+      : await startTestServer({ townships: 8, villages: 5, cameras: 0, clock, sqlitePath: path.join(dir, 'ccc.db') }));
+  const store = t.store;
   const { dispatch, repos } = t.server.app;
   const all = repos.orgs.all();
   const root = all.find((u) => u.parentId === null)!;
@@ -157,15 +173,19 @@ try {
     done++;
   }
   now = end;
-  const counts = t.db.all<{ state: string; n: number }>('SELECT state, COUNT(*) AS n FROM work_orders GROUP BY state');
-  const supervised = t.db.get<{ n: number }>(
+  const counts = await store.all<{ state: string; n: number }>(
+    'SELECT state, COUNT(*) AS n FROM work_orders GROUP BY state ORDER BY state',
+  );
+  const supervised = (await store.get<{ n: number }>(
     "SELECT COUNT(*) AS n FROM work_order_transitions WHERE action = 'supervise'",
-  )!.n;
-  const escalated = t.db.get<{ n: number }>(
+  ))!.n;
+  const escalated = (await store.get<{ n: number }>(
     "SELECT COUNT(*) AS n FROM work_order_transitions WHERE action = 'escalate'",
-  )!.n;
+  ))!.n;
+  const orders = counts.reduce((sum, c) => sum + c.n, 0);
+  if (orders !== ORDERS) throw new Error(`the year left ${orders} work orders, not ${ORDERS}`);
   console.log(
-    `# a year played in ${((performance.now() - playStart) / 1000).toFixed(1)} s: ${done} events; orders by state ${JSON.stringify(Object.fromEntries(counts.map((c) => [c.state, c.n])))}; ${supervised} supervisions, ${escalated} escalations`,
+    `# on ${underneath}: a year played in ${((performance.now() - playStart) / 1000).toFixed(1)} s: ${done} events; orders by state ${JSON.stringify(Object.fromEntries(counts.map((c) => [c.state, c.n])))}; ${supervised} supervisions, ${escalated} escalations`,
   );
 
   // Statistics over HTTP, as the dashboard asks for them.
@@ -187,6 +207,9 @@ try {
     countyMs.push(await time(root.id, periods[i % 4]!));
     townMs.push(await time(township.id, periods[i % 4]!));
   }
+  console.log(
+    `# ${QUERIES} county and ${QUERIES} township GET /orders/stats over HTTP (day/week/month/quarter over the year), one at a time, over ${ORDERS} orders on ${underneath}; load ${load()}`,
+  );
   bench('dispatch.stats.p95', pct([...countyMs, ...townMs], 95), 'ms');
   bench('dispatch.stats.county.p95', pct(countyMs, 95), 'ms');
   bench('dispatch.stats.township.p95', pct(townMs, 95), 'ms');
@@ -197,7 +220,9 @@ try {
   for (let i = 0; i < OPEN_FOR_SCAN; i++) {
     await dispatch.create(ctx(root), null, { title: `未办结 ${i}`, level: pick(levels), orgUnitId: pick(villages).id });
   }
-  const open = t.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM work_orders WHERE next_check_at IS NOT NULL')!.n;
+  const open = (await store.get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM work_orders WHERE next_check_at IS NOT NULL',
+  ))!.n;
   now = openStart + 60_000;
   let t0 = performance.now();
   const idle = await dispatch.scanDue();
@@ -241,7 +266,13 @@ try {
   bench('dispatch.deadline_scan.with_events', withPushMs, 'ms');
   console.log(`#   ^ ${withPush.supervised} supervised, ${withPush.escalated} escalated, with events`);
   bench('dispatch.deadline_scan.none_due', idleMs, 'ms');
+  console.log(`#   ^ ${open} open orders, none due; load ${load()}`);
 } finally {
-  await t.close();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await started?.close();
+  } finally {
+    // Also when the server never started or failed to close.
+    await storage.dropAll();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

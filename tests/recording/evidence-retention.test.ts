@@ -26,7 +26,7 @@ interface ClipRowSeen {
 }
 
 const clipOf = (alertId: number) =>
-  rs.db.get<ClipRowSeen>(
+  rs.store.get<ClipRowSeen>(
     'SELECT id, status, path, order_id AS "orderId" FROM recording_clips WHERE alert_id = ? AND camera_id = ?',
     [alertId, cam],
   );
@@ -49,12 +49,12 @@ async function alertWithClip(): Promise<{ alertId: number; clip: ClipRowSeen & {
   expect(made).not.toBeNull();
   const alertId = made!.alert.id;
   // Out of the storm window, so the next alert of this test is a new one rather than a repeat of this one.
-  rs.db.run("UPDATE alerts SET last_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", [alertId]);
+  await rs.store.run("UPDATE alerts SET last_at = '2000-01-01T00:00:00.000Z' WHERE id = ?", [alertId]);
   const end = Date.now() + 30_000;
-  let clip = clipOf(alertId);
+  let clip = await clipOf(alertId);
   while (clip?.status !== 'ready' && Date.now() < end) {
     await sleep(300);
-    clip = clipOf(alertId);
+    clip = await clipOf(alertId);
   }
   expect(clip?.status).toBe('ready');
   expect(existsSync(fileOf(clip!.path!))).toBe(true);
@@ -74,7 +74,7 @@ beforeAll(async () => {
   expect(plan.status, plan.text).toBe(200);
   // Enough recorded for the clip's 4 s before the first alert.
   const end = Date.now() + 60_000;
-  while ((rs.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM recording_segments')?.n ?? 0) < 3) {
+  while (((await rs.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM recording_segments'))?.n ?? 0) < 3) {
     if (Date.now() > end) throw new Error('nothing recorded');
     await sleep(500);
   }
@@ -92,12 +92,15 @@ describe('evidence clips and retention', () => {
     const county = await as('county');
     const order = await county.post('/orders', { alertId });
     expect(order.status, order.text).toBe(201);
-    expect(clipOf(alertId)?.orderId).toBe(order.json.id);
+    // The clip follows its alert into the order when the recording module hears of the order (an event).
+    const until = Date.now() + 10_000;
+    while ((await clipOf(alertId))?.orderId !== order.json.id && Date.now() < until) await sleep(100);
+    expect((await clipOf(alertId))?.orderId).toBe(order.json.id);
 
     // The alert goes (as its own retention would remove it): the open order still holds the clip.
-    rs.db.run('DELETE FROM alerts WHERE id = ?', [alertId]);
+    await rs.store.run('DELETE FROM alerts WHERE id = ?', [alertId]);
     await passes();
-    expect(clipOf(alertId)?.status).toBe('ready');
+    expect((await clipOf(alertId))?.status).toBe('ready');
     expect(existsSync(fileOf(clip.path))).toBe(true);
     // The order still carries it: listed and fetched through the order; not by another township.
     const listed = await county.get(`/recording/orders/${order.json.id}/clips`);
@@ -112,9 +115,9 @@ describe('evidence clips and retention', () => {
     expect((await t2.get(`/recording/clips/${clip.id}.mp4`)).status).toBe(404);
 
     // The order goes too (closed and archived away): nothing holds the clip, the pass deletes row and file.
-    rs.db.run('DELETE FROM work_orders WHERE id = ?', [order.json.id]);
+    await rs.store.run('DELETE FROM work_orders WHERE id = ?', [order.json.id]);
     await passes();
-    expect(clipOf(alertId)).toBeUndefined();
+    expect(await clipOf(alertId)).toBeUndefined();
     expect(existsSync(fileOf(clip.path))).toBe(false);
   }, 60_000);
 
@@ -125,10 +128,10 @@ describe('evidence clips and retention', () => {
     await passes();
     expect(existsSync(fileOf(b.clip.path))).toBe(true);
     unlinkSync(fileOf(a.clip.path));
-    rs.db.run('DELETE FROM alerts WHERE id IN (?, ?)', [a.alertId, b.alertId]);
+    await rs.store.run('DELETE FROM alerts WHERE id IN (?, ?)', [a.alertId, b.alertId]);
     await passes();
-    expect(clipOf(a.alertId)).toBeUndefined();
-    expect(clipOf(b.alertId)).toBeUndefined();
+    expect(await clipOf(a.alertId)).toBeUndefined();
+    expect(await clipOf(b.alertId)).toBeUndefined();
     expect(existsSync(fileOf(b.clip.path))).toBe(false);
 
     // A file no row names (a crash between row and file): the next start removes it.

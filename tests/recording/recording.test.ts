@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Simulator } from '../../scripts/sim/index.ts';
 import type { RunningServer } from '../../server/src/app.ts';
-import type { SqlDb } from '../../server/src/db/sqlite.ts';
+import type { Store } from '../../server/src/db/store.ts';
 import { client, firstVillage, registerSimCamera } from '../helpers/server.ts';
 import { openRecordingBench, type RecordingBench, type RecordingServer } from './support.ts';
 
@@ -20,7 +20,7 @@ let bench: RecordingBench;
 let base: string;
 let sim: Simulator;
 let server: RunningServer;
-let db: SqlDb;
+let store: Store;
 let api = '';
 let cam0 = 0;
 let cam1 = 0;
@@ -34,7 +34,7 @@ let rs: RecordingServer;
 async function start(seed: boolean): Promise<void> {
   rs = await bench.start(seed);
   server = rs.server;
-  db = rs.db;
+  store = rs.store;
   api = rs.api;
 }
 
@@ -93,8 +93,7 @@ beforeAll(async () => {
 }, 150_000);
 
 afterAll(async () => {
-  await server?.close().catch(() => undefined);
-  db?.close();
+  await rs?.close().catch(() => undefined);
   const left = bench ? await bench.close() : [];
   expect(left, 'ffmpeg left running').toEqual([]);
 });
@@ -241,8 +240,9 @@ describe('recording and playback', () => {
       from: iso(t0),
       to: iso(Date.now()),
     });
-    const seg0 = (db.all('SELECT id FROM recording_segments WHERE camera_id = ? LIMIT 1', [cam0])[0] as { id: number })
-      .id;
+    const seg0 = (
+      await store.all<{ id: number }>('SELECT id FROM recording_segments WHERE camera_id = ? LIMIT 1', [cam0])
+    )[0]!.id;
     const res = await fetch(`${server.url}${own.json.playlistUrl.replace('index.m3u8', `s${seg0}.ts`)}`, {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -286,10 +286,10 @@ describe('recording and playback', () => {
     // and cannot fetch one by id.
     const t2 = await as('township2');
     expect((await t2.get(`/recording/alerts/${id}/clips`)).json).toEqual([]);
-    const cam1Clip = db.get<{ id: number }>('SELECT id FROM recording_clips WHERE alert_id = ? AND camera_id = ?', [
-      id,
-      cam1,
-    ]);
+    const cam1Clip = await store.get<{ id: number }>(
+      'SELECT id FROM recording_clips WHERE alert_id = ? AND camera_id = ?',
+      [id, cam1],
+    );
     for (const clipId of [clips[0]!.id, cam1Clip?.id ?? 0]) {
       if (!clipId) continue;
       expect((await t2.get(`/recording/clips/${clipId}.mp4`)).status).toBe(404);

@@ -6,7 +6,10 @@ import path from 'node:path';
 import { startServer, type RunningServer } from '../../server/src/app.ts';
 import { loadConfig } from '../../server/src/config/load.ts';
 import { createSecretBox } from '../../server/src/crypto/secret-box.ts';
-import { openSqlite, type SqlDb } from '../../server/src/db/sqlite.ts';
+import { openPostgres } from '../../server/src/db/postgres.ts';
+import { openSqlite } from '../../server/src/db/sqlite.ts';
+import type { Store } from '../../server/src/db/store.ts';
+import { sharedDatabase, type SharedDatabase } from '../helpers/server.ts';
 import { DEMO_PASSWORD, seedDemo } from '../../server/src/demo/seed.ts';
 import { createLogger } from '../../server/src/http/logger.ts';
 import { createStreamsEngine } from '../../server/src/relay/streams-engine.ts';
@@ -18,7 +21,8 @@ import { killLeftovers } from '../../streams/src/test-support.ts';
 
 export interface RecordingServer {
   server: RunningServer;
-  db: SqlDb;
+  /** The database (SQLite file, or under test:pg a PostgreSQL database), the same across restarts. */
+  store: Store;
   url: string;
   api: string;
   login(username: string): Promise<string>;
@@ -27,6 +31,8 @@ export interface RecordingServer {
 
 export async function startRecordingServer(opts: {
   base: string;
+  /** Where the data lives across restarts; a SQLite file under `base` when absent. */
+  database?: SharedDatabase;
   secretKey: Buffer;
   tokenKey: Buffer;
   /** Seed the demo county (first start only). */
@@ -51,7 +57,10 @@ export async function startRecordingServer(opts: {
       },
     },
   });
-  const db = openSqlite(path.join(opts.base, 'db.sqlite'));
+  const pg = opts.database?.postgresUrl
+    ? await openPostgres({ url: opts.database.postgresUrl, max: 5, applicationName: 'ccc-test' })
+    : null;
+  const db = pg ? undefined : openSqlite(opts.database?.sqlitePath ?? path.join(opts.base, 'db.sqlite'));
   if (opts.live) mkdirSync(path.join(opts.base, 'hls'), { recursive: true });
   const relayEngine = opts.live
     ? createStreamsEngine(
@@ -62,7 +71,7 @@ export async function startRecordingServer(opts: {
     : null;
   const server = await startServer({
     config,
-    db,
+    ...(pg ? { store: pg } : { db }),
     clock: { now: () => new Date() },
     secrets: createSecretBox(opts.secretKey),
     log: createLogger('error'),
@@ -89,7 +98,7 @@ export async function startRecordingServer(opts: {
   }
   return {
     server,
-    db,
+    store: server.app.store,
     url: server.url,
     api,
     async login(username) {
@@ -102,7 +111,8 @@ export async function startRecordingServer(opts: {
     },
     async close() {
       await server.close();
-      db.close();
+      if (pg) await pg.close();
+      else db?.close();
     },
   };
 }
@@ -125,6 +135,7 @@ export async function openRecordingBench(opts: { prefix: string; cameras: number
   const silent = await claimLoopbackBlock();
   const secretKey = randomBytes(32);
   const tokenKey = randomBytes(32);
+  const database = await sharedDatabase();
   const sim = await startSimulator({
     cameras: defaultCameraSpecs(opts.cameras, { firstIp: block.host(1), seed: opts.seed }).map((s) => ({
       ...s,
@@ -141,12 +152,19 @@ export async function openRecordingBench(opts: { prefix: string; cameras: number
     base,
     sim,
     start: (seed) =>
-      startRecordingServer({ base, secretKey, tokenKey, seed: seed ? { hostOf: (i) => silent.host(1 + i) } : null }),
+      startRecordingServer({
+        base,
+        database,
+        secretKey,
+        tokenKey,
+        seed: seed ? { hostOf: (i) => silent.host(1 + i) } : null,
+      }),
     async close() {
       const left = killLeftovers(base);
       await sim.stop();
       await block.release();
       await silent.release();
+      await database.drop();
       rmSync(base, { recursive: true, force: true });
       return left;
     },
