@@ -19,7 +19,7 @@
  * segment such a death cut short.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { appendFile, readFile, rename, rm, stat, utimes } from 'node:fs/promises';
+import { appendFile, open, rename, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { validateSourceUrl, type RelayInput } from '../args.ts';
 import { systemTimerClock, type TimerClock } from '../clock.ts';
@@ -129,6 +129,8 @@ interface Run {
   dir: string;
   /** Lines of list.csv already announced. */
   listed: number;
+  /** Bytes of list.csv read so far: each look reads only what was appended since (a day is ~14,000 lines). */
+  listOffset: number;
   /** Media time of the end of the last listed segment (a repaired one continues from it). */
   lastEnd: number;
   names: Set<string>;
@@ -174,6 +176,9 @@ function safeReaddir(dir: string): string[] {
     return [];
   }
 }
+
+/** The k-th segment of a run (RECORD_SEGMENT_PATTERN, numbered from 0). */
+const segmentName = (k: number) => `seg_${String(k).padStart(6, '0')}.ts`;
 
 export function createRecorder(opts: RecorderOptions): Recorder {
   const rootDir = path.resolve(opts.rootDir);
@@ -237,14 +242,26 @@ export function createRecorder(opts: RecorderOptions): Recorder {
 
   /** Announces the lines of a run's list not announced yet. */
   async function pollRun(key: string, run: Run): Promise<void> {
-    let text: string;
+    let added: Buffer;
     try {
-      text = await readFile(path.join(run.dir, SEGMENT_LIST), 'utf8');
+      const fh = await open(path.join(run.dir, SEGMENT_LIST), 'r');
+      try {
+        const { size } = await fh.stat();
+        if (size <= run.listOffset) return;
+        added = Buffer.alloc(size - run.listOffset);
+        const { bytesRead } = await fh.read(added, 0, added.length, run.listOffset);
+        added = added.subarray(0, bytesRead);
+      } finally {
+        await fh.close();
+      }
     } catch {
       return;
     }
-    const lines = parseSegmentList(text);
-    for (const l of lines.slice(run.listed)) {
+    // Whole lines only: the muxer may be writing the next one.
+    const end = added.lastIndexOf(0x0a);
+    if (end < 0) return;
+    run.listOffset += end + 1;
+    for (const l of parseSegmentList(added.subarray(0, end + 1).toString('utf8'))) {
       run.listed++;
       run.lastEnd = l.end;
       run.names.add(l.name);
@@ -294,7 +311,9 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     await rename(tmp, file);
     await utimes(file, mtime, mtime);
     const line = { name, start: run.lastEnd, end: run.lastEnd + duration };
-    await appendFile(path.join(run.dir, SEGMENT_LIST), `${name},${line.start.toFixed(6)},${line.end.toFixed(6)}\n`);
+    const listLine = `${name},${line.start.toFixed(6)},${line.end.toFixed(6)}\n`;
+    await appendFile(path.join(run.dir, SEGMENT_LIST), listLine);
+    run.listOffset += Buffer.byteLength(listLine);
     run.listed++;
     run.lastEnd = line.end;
     run.names.add(name);
@@ -350,18 +369,19 @@ export function createRecorder(opts: RecorderOptions): Recorder {
       if (!s.polling) {
         s.polling = pollRun(s.key, run).finally(() => (s.polling = undefined));
       }
-      const segs = safeReaddir(run.dir)
-        .filter((n) => RECORD_SEGMENT_FILE.test(n))
-        .sort();
-      const newest = segs.at(-1);
-      if (!newest) return { lastOutputAt: null };
-      try {
-        const st = statSync(path.join(run.dir, newest));
-        // Only a file with media in it counts (ffmpeg creates the first one before any packet).
-        return { lastOutputAt: st.size > 0 ? st.mtimeMs : null };
-      } catch {
-        return { lastOutputAt: null };
+      // Segments are numbered from 0 in order: the one being written follows the last listed (or the one
+      // after, when the list is a look behind). A few stats, not a read of a directory that grows all day.
+      let newest: number | null = null;
+      for (let i = run.listed + 1; i >= Math.max(0, run.listed - 1); i--) {
+        try {
+          const st = statSync(path.join(run.dir, segmentName(i)));
+          // Only a file with media in it counts (ffmpeg creates the first one before any packet).
+          if (st.size > 0 && (newest === null || st.mtimeMs > newest)) newest = st.mtimeMs;
+        } catch {
+          // not there (yet, or any more)
+        }
       }
+      return { lastOutputAt: newest };
     };
   }
 
@@ -379,7 +399,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
         if (s.run) trackFinish(s, s.run);
         const dir = path.join(s.dir, runName(clock.now()));
         mkdirSync(dir, { recursive: true });
-        s.run = { dir, listed: 0, lastEnd: 0, names: new Set() };
+        s.run = { dir, listed: 0, listOffset: 0, lastEnd: 0, names: new Set() };
         return buildRecordArgs(input, {
           dir,
           segmentSeconds,
@@ -585,12 +605,15 @@ export function createRecorder(opts: RecorderOptions): Recorder {
           const runDir = path.join(dir, runDirName);
           if (runDirName === 'key' || recording.has(runDir)) continue;
           let listed: ReturnType<typeof parseSegmentList> = [];
+          let listBytes = 0;
           try {
-            listed = parseSegmentList(readFileSync(path.join(runDir, SEGMENT_LIST), 'utf8'));
+            const text = readFileSync(path.join(runDir, SEGMENT_LIST));
+            listBytes = text.lastIndexOf(0x0a) + 1;
+            listed = parseSegmentList(text.subarray(0, listBytes).toString('utf8'));
           } catch {
             listed = [];
           }
-          const run: Run = { dir: runDir, listed: 0, lastEnd: 0, names: new Set() };
+          const run: Run = { dir: runDir, listed: 0, listOffset: listBytes, lastEnd: 0, names: new Set() };
           for (const l of listed) {
             run.listed++;
             run.lastEnd = l.end;
