@@ -310,6 +310,26 @@ describe.skipIf(!haveServices)('the compose topology on loopback: PostgreSQL, Re
     return keys;
   };
 
+  /** Ingests alarm-column alerts with `keys`, counting every answer and the accepted ids by township index. */
+  const ingester = (keys: string[]) => {
+    const statuses: number[] = [];
+    const accepted: number[][] = [[], []];
+    const ingest = async (base: string, township: number, title: string) => {
+      const p = places[township]!;
+      const r = await fetch(`${base}/api/v1/alerts/ingest`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-device-key': keys[township]! },
+        body: JSON.stringify({ type: 'alarm_button', level: 'red', title, position: { lon: p.lon, lat: p.lat } }),
+      });
+      statuses.push(r.status);
+      if (r.status === 201) accepted[township]!.push(((await r.json()) as AlertView).id);
+      else await r.arrayBuffer();
+    };
+    return { statuses, accepted, ingest };
+  };
+  /** Whether `user` may see alerts of township index `township`. */
+  const inScope = (user: string, township: number) => user === 'county' || user === `township${township + 1}`;
+
   it('audits a login with the address nginx saw, not the one a client writes in X-Forwarded-For', async () => {
     const from = block.host(7);
     const r = await postFrom(
@@ -371,21 +391,8 @@ describe.skipIf(!haveServices)('the compose topology on loopback: PostgreSQL, Re
     for (const x of instances) expect(await socketsOn(x), x.name).toBe(users.length);
     // Closed whatever happens: the next test counts the sockets on each instance.
     try {
-      const statuses: number[] = [];
       /** Accepted alert ids by township index. */
-      const accepted: number[][] = [[], []];
-      const ingest = async (base: string, township: number, title: string) => {
-        const p = places[township]!;
-        const r = await fetch(`${base}/api/v1/alerts/ingest`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-device-key': keys[township]! },
-          body: JSON.stringify({ type: 'alarm_button', level: 'red', title, position: { lon: p.lon, lat: p.lat } }),
-        });
-        statuses.push(r.status);
-        if (r.status === 201) accepted[township]!.push(((await r.json()) as AlertView).id);
-        else await r.arrayBuffer();
-      };
-      const inScope = (user: string, township: number) => user === 'county' || user === `township${township + 1}`;
+      const { statuses, accepted, ingest } = ingester(keys);
       const missing = (of: number[][]) =>
         clients.flatMap((c) =>
           of.flatMap((ids, township) =>
@@ -466,20 +473,7 @@ describe.skipIf(!haveServices)('the compose topology on loopback: PostgreSQL, Re
     );
     try {
       await expect.poll(() => consoles.every(({ c }) => c.upgraded()), { timeout: 15_000 }).toBe(true);
-      const statuses: number[] = [];
-      const accepted: number[][] = [[], []];
-      const ingest = async (base: string, township: number, title: string) => {
-        const p = places[township]!;
-        const r = await fetch(`${base}/api/v1/alerts/ingest`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-device-key': keys[township]! },
-          body: JSON.stringify({ type: 'alarm_button', level: 'red', title, position: { lon: p.lon, lat: p.lat } }),
-        });
-        statuses.push(r.status);
-        if (r.status === 201) accepted[township]!.push(((await r.json()) as AlertView).id);
-        else await r.arrayBuffer();
-      };
-      const inScope = (user: string, township: number) => user === 'county' || user === `township${township + 1}`;
+      const { statuses, accepted, ingest } = ingester(keys);
       const missing = () =>
         consoles.flatMap(({ on, user, c }) =>
           accepted.flatMap((ids, township) =>
