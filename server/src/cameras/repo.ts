@@ -1,5 +1,4 @@
 import type { CameraStatus, CoordSystem } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
 import type { SqlValue, Store } from '../db/store.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
 
@@ -247,7 +246,7 @@ export function searchText(f: Pick<CameraFields, 'name' | 'code' | 'address'>): 
 }
 
 function where(
-  db: Pick<SqlDb, 'containsSql'>,
+  db: Pick<Store, 'containsSql'>,
   scope: Scope,
   f: CameraFilter,
   wholeRegistry: (path: string) => boolean,
@@ -300,7 +299,7 @@ function where(
  * GeoJSON that the registry map draws).
  */
 export function cameraFilterSql(
-  db: Pick<SqlDb, 'containsSql'>,
+  db: Pick<Store, 'containsSql'>,
   scope: Scope,
   f: CameraFilter,
 ): { sql: string; params: SqlValue[] } {

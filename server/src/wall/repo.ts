@@ -1,6 +1,5 @@
 /** SQL for wall screens and their kiosk tokens (migration 8). */
 import type { WallKioskTokenRecord, WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
-import type { SqlDb } from '../db/sqlite.ts';
 import type { SqlValue, Store } from '../db/store.ts';
 import { cameraFilterSql, type CameraFilter } from '../cameras/repo.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
@@ -62,8 +61,6 @@ export type WallPointRow = WallPointsResponse['points'][number];
 export type WallRepo = ReturnType<typeof createWallRepo>;
 
 export function createWallRepo(store: Store, now: () => Date) {
-  // The registry's filter SQL (cameras/repo.ts, still on the synchronous SqlDb) reads only `containsSql`.
-  const filterDb = { containsSql: store.containsSql } as Pick<SqlDb, 'containsSql'> as SqlDb;
   // The database writes the JSON (SQLite's json_* functions, PostgreSQL's json_build_* and json_agg).
   const pg = store.dialect === 'postgres';
   const [agg, obj, arr] = pg
@@ -200,7 +197,7 @@ export function createWallRepo(store: Store, now: () => Date) {
     },
     /** The same for the points of the registry's filter inside `scope` (the registry map's source). */
     pointsGeoJsonFiltered(scope: Scope, filter: CameraFilter): Promise<string> {
-      const where = cameraFilterSql(filterDb, scope, filter);
+      const where = cameraFilterSql(store, scope, filter);
       return geoJson(where.sql, where.params);
     },
     /**
@@ -249,7 +246,7 @@ export function createWallRepo(store: Store, now: () => Date) {
       }
     },
     pointFeedRowsFiltered(scope: Scope, filter: CameraFilter): Promise<SqlValue[][]> {
-      const where = cameraFilterSql(filterDb, scope, filter);
+      const where = cameraFilterSql(store, scope, filter);
       return store.rows(`SELECT id, lon, lat, network_id, status FROM camera_points WHERE ${where.sql}`, where.params);
     },
   };
