@@ -284,7 +284,9 @@ describe.skipIf(skip)('live video in the registry console', () => {
     expect(moves.length).toBeLessThan(30);
     expect(commands.length).toBeLessThanOrEqual(Math.floor(dragMs / 250) + 3);
     const after = await ptzPosition(dome);
-    expect(after.pan).toBeGreaterThan(before.pan);
+    // Pan wraps at ±1 (a dome turns all the way round): a long drag on a loaded machine can pass +1.
+    const turned = ((after.pan - before.pan + 3) % 2) - 1;
+    expect(turned).toBeGreaterThan(0);
     expect(after.tilt).toBeGreaterThan(before.tilt);
     // Stopped: the position holds.
     await page.waitForTimeout(600);

@@ -55,6 +55,8 @@ export function createNetworkRepo(store: Store): NetworkRepo {
     has: (id) => all().some((n) => n.id === id),
     async sync(networks) {
       await store.transaction(async () => {
+        // Two instances starting at once on one database: one writes the configured networks, the other waits.
+        await store.lock('networks.sync');
         for (const n of networks) {
           const found = await store.get('SELECT 1 AS x FROM networks WHERE id = ?', [n.id]);
           if (found)
