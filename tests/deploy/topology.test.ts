@@ -532,32 +532,10 @@ describe.skipIf(!haveServices)('the compose topology on loopback: PostgreSQL, Re
   }, 120_000);
 
   it('kill -9 of the instance holding the consoles: they reconnect through nginx to the other and hold every accepted alert', async () => {
-    const adminToken = await login('admin');
-    // One alert source per township (an alarm column in each), created through the proxy.
-    const keys: string[] = [];
-    for (const [i, p] of places.entries()) {
-      const r = await fetch(`${proxy}/api/v1/alert-sources`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
-        body: JSON.stringify({ name: `报警柱-${i}`, orgUnitId: p.townshipId, rateLimitPerMinute: 100_000 }),
-      });
-      expect(r.status).toBe(201);
-      keys.push(((await r.json()) as { key: string }).key);
-    }
-    const statuses: number[] = [];
-    /** Alerts accepted, by township index. */
-    const accepted: number[][] = [[], []];
-    const ingest = async (township: 0 | 1, title: string) => {
-      const p = places[township]!;
-      const r = await fetch(`${proxy}/api/v1/alerts/ingest`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-device-key': keys[township]! },
-        body: JSON.stringify({ type: 'alarm_button', level: 'red', title, position: { lon: p.lon, lat: p.lat } }),
-      });
-      statuses.push(r.status);
-      if (r.status === 201) accepted[township]!.push(((await r.json()) as AlertView).id);
-      else await r.arrayBuffer();
-    };
+    const keys = await sourceKeys('报警柱');
+    /** Alerts accepted, by township index, all through the proxy. */
+    const { statuses, accepted, ingest: ingestAt } = ingester(keys);
+    const ingest = (township: 0 | 1, title: string) => ingestAt(proxy, township, title);
 
     const county = openConsole(proxy, await login('county'));
     const township = openConsole(proxy, await login('township1'));

@@ -54,26 +54,14 @@ export function createNetworkRepo(store: Store): NetworkRepo {
     all,
     has: (id) => all().some((n) => n.id === id),
     async sync(networks) {
+      // One upsert per network: two instances starting at once on one database both write it, neither fails.
       await store.transaction(async () => {
-        // Two instances starting at once on one database: one writes the configured networks, the other waits.
-        await store.lock('networks.sync');
-        for (const n of networks) {
-          const found = await store.get('SELECT 1 AS x FROM networks WHERE id = ?', [n.id]);
-          if (found)
-            await store.run('UPDATE networks SET name = ?, name_en = ?, builtin = ? WHERE id = ?', [
-              n.name,
-              n.nameEn,
-              n.builtin ? 1 : 0,
-              n.id,
-            ]);
-          else
-            await store.run('INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, ?)', [
-              n.id,
-              n.name,
-              n.nameEn,
-              n.builtin ? 1 : 0,
-            ]);
-        }
+        for (const n of networks)
+          await store.run(
+            `INSERT INTO networks (id, name, name_en, builtin) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en, builtin = excluded.builtin`,
+            [n.id, n.name, n.nameEn, n.builtin ? 1 : 0],
+          );
       });
       await load();
     },

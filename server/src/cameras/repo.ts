@@ -332,13 +332,13 @@ function values(f: CameraFields): SqlValue[] {
 const INSERT = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 /**
- * Imported rows go in multi-row INSERTs of up to this many rows (21 parameters each, well inside both engines'
+ * Imported and seeded rows go in multi-row INSERTs of up to this many rows (21 parameters each, well inside both engines'
  * limits): one statement per batch instead of one per row, which on PostgreSQL is one network round trip per
  * row (issue 13: a 50,000-row import spent 25 of its 37 s in 50,000 round trips).
  */
 const IMPORT_BATCH = 256;
 const importedSql = new Map<number, string>();
-/** The INSERT of `rows` imported rows; only powers of two up to IMPORT_BATCH are asked for, so a handful of texts. */
+/** The INSERT of `rows` rows with their import id (null when seeded); only powers of two up to IMPORT_BATCH are asked for, so a handful of texts. */
 function insertImportedSql(rows: number): string {
   let sql = importedSql.get(rows);
   if (sql === undefined) {
@@ -363,6 +363,19 @@ export function createCameraRepo(store: Store, now: () => Date, rootPaths: () =>
   const get = async (id: number) => {
     const r = await db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
+  };
+  /** Rows in multi-row INSERTs: 256-row batches, then at most one each of 128, 64, … 1 (the largest that fits). */
+  const insertBatched = async (rows: CameraFields[], importId: number | null): Promise<number> => {
+    const t = now().toISOString();
+    for (let i = 0; i < rows.length;) {
+      let n = IMPORT_BATCH;
+      while (n > rows.length - i) n >>= 1;
+      const params: SqlValue[] = [];
+      for (let k = i; k < i + n; k++) params.push(...values(rows[k]!), t, t, importId);
+      await db.run(insertImportedSql(n), params);
+      i += n;
+    }
+    return rows.length;
   };
   const count = async (scope: Scope, filter: CameraFilter) => {
     const w = where(db, scope, filter, wholeRegistry);
@@ -432,11 +445,7 @@ export function createCameraRepo(store: Store, now: () => Date, rootPaths: () =>
       return created;
     },
     async insertMany(rows) {
-      const t = now().toISOString();
-      const n = await db.transaction(async () => {
-        for (const f of rows) await db.run(INSERT, [...values(f), t, t]);
-        return rows.length;
-      });
+      const n = await db.transaction(() => insertBatched(rows, null));
       // Keep planner statistics current after bulk loads.
       if (n >= 1000) await db.exec(db.dialect === 'sqlite' ? 'PRAGMA optimize' : 'ANALYZE camera_points');
       return n;
@@ -525,19 +534,7 @@ export function createCameraRepo(store: Store, now: () => Date, rootPaths: () =>
       );
     },
     insertImportChunk(importId, rows) {
-      const t = now().toISOString();
-      return db.transaction(async () => {
-        for (let i = 0; i < rows.length;) {
-          // The largest power of two that fits: 256-row batches, then at most one each of 128, 64, … 1.
-          let n = IMPORT_BATCH;
-          while (n > rows.length - i) n >>= 1;
-          const params: SqlValue[] = [];
-          for (let k = i; k < i + n; k++) params.push(...values(rows[k]!), t, t, importId);
-          await db.run(insertImportedSql(n), params);
-          i += n;
-        }
-        return rows.length;
-      });
+      return db.transaction(() => insertBatched(rows, importId));
     },
     async deleteImportChunk(importId, limit) {
       return (

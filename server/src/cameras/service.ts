@@ -65,6 +65,16 @@ export function createCameraService(deps: CameraServiceDeps) {
   const { store, cameras, orgs, networks, secrets, audit, events } = deps;
   // Only store calls are awaited inside (issue 13): on SQLite nothing else then runs before COMMIT.
   const atomically = <T>(fn: () => Promise<T>): Promise<T> => store.transaction(fn);
+  /**
+   * Inside such a transaction: a code is one point's county-wide. Looked for under the code's lock, so two
+   * instances registering the same code at once cannot both find it free.
+   */
+  const claimCode = async (code: string | null, exceptId?: number): Promise<void> => {
+    if (!code) return;
+    await store.lock(`camera.code:${code}`);
+    if (await cameras.codeTaken(code, exceptId))
+      throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
+  };
 
   function toView(p: CameraPoint): CameraPointView {
     return {
@@ -282,10 +292,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       const { fields, problems } = normalize(ctx, input, null);
       if (!fields) throwProblems(problems);
       const created = await atomically(async () => {
-        if (fields.code) await store.lock(`camera.code:${fields.code}`);
-        if (fields.code && (await cameras.codeTaken(fields.code))) {
-          throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
-        }
+        await claimCode(fields.code);
         return cameras.insert(fields);
       });
       await audit.record({
@@ -304,7 +311,6 @@ export function createCameraService(deps: CameraServiceDeps) {
       // The read, the checks and the write in one transaction, as one step before (issue 13).
       const updated = await atomically(async () => {
         await store.lock(`camera:${id}`);
-        if (patch.code) await store.lock(`camera.code:${patch.code}`);
         const existing = await cameras.byId(ctx.scope, id);
         if (!existing) throw notFound('camera point');
         if (patch.version !== undefined && patch.version !== existing.version) {
@@ -331,9 +337,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         const { fields, problems } = normalize(ctx, merged, existing.credentialsSealed);
         if (!fields) throwProblems(problems);
         if (!patch.position) fields.coordSource = existing.coordSource;
-        if (fields.code && fields.code !== existing.code && (await cameras.codeTaken(fields.code, id))) {
-          throw conflict('code: already registered', [{ path: 'code', message: 'already registered' }]);
-        }
+        if (fields.code !== existing.code) await claimCode(fields.code, id);
         const written = await cameras.update(id, existing.version, fields);
         if (!written)
           throw conflict('version: the point was changed by someone else; reload it', [

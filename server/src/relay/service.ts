@@ -153,12 +153,12 @@ export function createRelayService(deps: RelayDeps) {
   // A device that pushes again may push another codec.
   const offPush = bus.on('ingest.publish', (e) => {
     if (!e.live) return;
-    void cameras
-      .byId(WHOLE_REGISTRY, e.cameraId)
-      .then((c) => {
+    inBackground(
+      'reading a pushing point',
+      cameras.byId(WHOLE_REGISTRY, e.cameraId).then((c) => {
         for (const uri of [c?.mainStreamUri, c?.subStreamUri]) if (uri) codecs.delete(uri);
-      })
-      .catch((err: unknown) => log.warn('relay: reading a pushing point failed', { err: String(err) }));
+      }),
+    );
   });
 
   // Viewing sessions end after a quiet spell; the audit keeps start and end.
