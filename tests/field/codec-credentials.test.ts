@@ -107,6 +107,7 @@ describe('a password that no longer decrypts', () => {
       });
       expect(r.status, r.text).toBe(201);
       id = r.json.id as number;
+      expect(r.json.credentialsUnreadable).toBeUndefined();
     } finally {
       await first.close();
     }
@@ -125,6 +126,15 @@ describe('a password that no longer decrypts', () => {
       const point = await tech.get(`/cameras/${id}`);
       expect(point.status, point.text).toBe(200);
       expect(point.json.statusReason).toMatch(/cannot be decrypted/);
+      expect(point.json.credentialsUnreadable).toBe(true);
+      // The list says it too, asked twice (the second answer from the remembered verdict).
+      for (let i = 0; i < 2; i++) {
+        const listed = (await tech.get('/cameras?limit=50')).json.items as {
+          id: number;
+          credentialsUnreadable?: boolean;
+        }[];
+        expect(listed.find((p) => p.id === id)?.credentialsUnreadable).toBe(true);
+      }
       expect(point.json.status).not.toBe('online');
     } finally {
       await second.close();

@@ -246,7 +246,7 @@ export function searchText(f: Pick<CameraFields, 'name' | 'code' | 'address'>): 
 }
 
 function where(
-  db: Pick<Store, 'containsSql'>,
+  db: Pick<Store, 'containsSql' | 'dialect'>,
   scope: Scope,
   f: CameraFilter,
   wholeRegistry: (path: string) => boolean,
@@ -265,9 +265,16 @@ function where(
     params.push(lo, hi);
   }
   if (f.q) {
+    const term = f.q.toLowerCase();
+    // On PostgreSQL a term of two or more characters first selects, through the bigram index (migration 19),
+    // the rows whose search text holds each of its two-character slices; the substring test confirms them.
+    if (db.dialect === 'postgres' && [...term].length >= 2) {
+      clauses.push('ccc_bigrams(search_text) @> ccc_bigrams(?)');
+      params.push(term);
+    }
     // A plain substring test: no wildcard characters to escape, and faster than LIKE.
     clauses.push(db.containsSql('search_text'));
-    params.push(f.q.toLowerCase());
+    params.push(term);
   }
   // For text search these filters are written so that no index can serve
   // them (`x || ''`, `x + 0`, valid in SQLite and PostgreSQL alike): the
@@ -299,7 +306,7 @@ function where(
  * GeoJSON that the registry map draws).
  */
 export function cameraFilterSql(
-  db: Pick<Store, 'containsSql'>,
+  db: Pick<Store, 'containsSql' | 'dialect'>,
   scope: Scope,
   f: CameraFilter,
 ): { sql: string; params: SqlValue[] } {
@@ -337,6 +344,34 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
  * row (issue 13: a 50,000-row import spent 25 of its 37 s in 50,000 round trips).
  */
 const IMPORT_BATCH = 256;
+/** PostgreSQL: rows a statement takes as column arrays (insertBatched). */
+const UNNEST_BATCH = 2_000;
+/** The column types of an imported row in INSERT_UNNEST, in `values()` order, then created_at, updated_at, import_id. */
+const IMPORT_COLUMN_TYPES = [
+  'text', // code
+  'text', // name
+  'text', // network_id
+  'bigint', // org_unit_id
+  'text', // org_path
+  'float8', // lon
+  'float8', // lat
+  'text', // coord_source
+  'text', // address
+  'float8', // direction
+  'float8', // fov
+  'text', // onvif_url
+  'text', // main_stream_uri
+  'text', // sub_stream_uri
+  'text', // credentials_enc
+  'bigint', // ptz
+  'text', // rtsp_transport
+  'text', // search_text
+  'text', // created_at
+  'text', // updated_at
+  'bigint', // import_id
+] as const;
+const INSERT_UNNEST = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at, import_id)
+SELECT * FROM unnest(${IMPORT_COLUMN_TYPES.map((type) => `?::${type}[]`).join(', ')})`;
 const importedSql = new Map<number, string>();
 /** The INSERT of `rows` rows with their import id (null when seeded); only powers of two up to IMPORT_BATCH are asked for, so a handful of texts. */
 function insertImportedSql(rows: number): string {
@@ -364,9 +399,21 @@ export function createCameraRepo(store: Store, now: () => Date, rootPaths: () =>
     const r = await db.get<CameraRow>(`SELECT ${COLUMNS} FROM camera_points WHERE id = ?`, [id]);
     return r ? fromRow(r) : undefined;
   };
-  /** Rows in multi-row INSERTs: 256-row batches, then at most one each of 128, 64, … 1 (the largest that fits). */
+  /**
+   * Rows in multi-row INSERTs: 256-row batches, then at most one each of 128, 64, … 1 (the largest that fits).
+   * On PostgreSQL one statement takes up to 2,000 rows as 21 arrays, a column each, unnested into rows: a
+   * statement of 5,376 parameters is parsed and bound anew each time (50,000 rows: 4.3 s against 3.1 s).
+   */
   const insertBatched = async (rows: CameraFields[], importId: number | null): Promise<number> => {
     const t = now().toISOString();
+    if (db.dialect === 'postgres') {
+      for (let i = 0; i < rows.length; i += UNNEST_BATCH) {
+        const batch = rows.slice(i, i + UNNEST_BATCH).map((r) => [...values(r), t, t, importId]);
+        const columns = IMPORT_COLUMN_TYPES.map((_, j) => batch.map((r) => r[j] ?? null));
+        await db.run(INSERT_UNNEST, columns as unknown as SqlValue[]);
+      }
+      return rows.length;
+    }
     for (let i = 0; i < rows.length;) {
       let n = IMPORT_BATCH;
       while (n > rows.length - i) n >>= 1;

@@ -141,6 +141,7 @@ export async function migratePostgres(store: Store, now: () => Date): Promise<nu
         await store.get(
           `SELECT setval(pg_get_serial_sequence('"${table}"', 'id'), COALESCE((SELECT MAX(id) FROM "${table}"), 0) + 1, false)`,
         );
+      for (const m of MIGRATIONS) if (m.postgresOnly) await store.exec(m.postgresOnly);
       for (const m of MIGRATIONS)
         await store.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
           m.version,
@@ -152,7 +153,7 @@ export async function migratePostgres(store: Store, now: () => Date): Promise<nu
     let ran = 0;
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
-      const sql = m.postgres ?? (m.run || m.foreignKeysOff ? null : m.sql);
+      const sql = m.postgresOnly ?? m.postgres ?? (m.run || m.foreignKeysOff ? null : m.sql);
       if (sql === null) throw new Error(`migration ${m.version} (${m.name}) has no PostgreSQL form`);
       await store.exec(sql);
       await store.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
