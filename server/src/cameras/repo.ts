@@ -266,10 +266,10 @@ function where(
   }
   if (f.q) {
     const term = f.q.toLowerCase();
-    // On PostgreSQL a term of two or more characters first selects, through the bigram index (migration 19),
-    // the rows whose search text holds each of its two-character slices; the substring test confirms them.
+    // On PostgreSQL a term of two or more characters first selects, through the index of character pairs
+    // (migration 19), the rows whose search text holds each of its pairs; the substring test confirms them.
     if (db.dialect === 'postgres' && [...term].length >= 2) {
-      clauses.push('ccc_bigrams(search_text) @> ccc_bigrams(?)');
+      clauses.push('search_pairs @> ccc_char_pairs(?)');
       params.push(term);
     }
     // A plain substring test: no wildcard characters to escape, and faster than LIKE.
