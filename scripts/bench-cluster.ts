@@ -7,6 +7,7 @@
  * of each child's on each server process, 100 alerts/s ingested alternately on the two.
  *   npm run bench:cluster            (BENCH_SECONDS=10 for a short trial; default 30 per phase)
  *
+ * Phase 0 (cold start): the same load as phase 1 on the processes just started → `alerts.cluster.cold_p99`.
  * Phase 1 (steady): latency from just before the ingest POST to receipt of `alert:new` at each client (the
  * send time travels in the title) → `alerts.cluster.p99`; `alerts.cluster.steady_lost` counts accepted alerts
  * not held by every client at the end.
@@ -348,6 +349,11 @@ async function main() {
       return { ...s, accepted: accepted.length, rejected };
     };
 
+    // The processes' first seconds under load (JIT, caches, connections opened) first, then the steady state.
+    const cold = await phase('cold start');
+    console.log(
+      `BENCH alerts.cluster.cold_p99 ${cold.p99.toFixed(1)} ms  # p50 ${cold.p50.toFixed(1)} ms; the first ${SECONDS} s after both processes started, as steady below`,
+    );
     const steady = await phase('steady');
     console.log(
       `BENCH alerts.cluster.p99 ${steady.p99.toFixed(1)} ms  # p50 ${steady.p50.toFixed(1)} ms; 2 processes on one PostgreSQL database, own Redis, ${CLIENTS} county clients, ${RATE} alerts/s for ${SECONDS} s`,

@@ -36,6 +36,10 @@ export function createFolding(deps: {
   const { repo, config } = deps;
 
   return {
+    /** Whether repeats fold at all (a storm window is configured). */
+    folds(): boolean {
+      return config.stormWindowSeconds > 0;
+    },
     /**
      * The latest alert of this key at this place seen within the storm window
      * before `at`, if any: the alert a new report repeats.

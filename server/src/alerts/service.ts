@@ -146,30 +146,37 @@ export function createAlertService(deps: AlertDeps) {
     const org = r.org ?? linkage.orgFor(r.point, r.camera);
     // Read before the transaction: the cameras that see the place are not what the storm lock guards.
     const linkedCameraIds = await linkage.linked(r.point);
-    const written = await repo.writeTransaction(async () => {
-      // One storm key at a time on every instance: two reports at once find one alert to fold into.
-      await deps.store.lock(`alert.fold:${r.sourceKind}:${r.sourceId}:${r.type}:${cameraId}:${org.id}`);
-      const last = await folding.repeatOf(key, org, r.point, at);
-      if (last && folding.foldsInto(last)) return { a: await folding.fold(last, r.level, at), last, folded: true };
-      const a = await repo.insert({
-        ...key,
-        previousAlertId: last?.id ?? null,
-        type: r.type,
-        level: r.level,
-        lon: r.point[0],
-        lat: r.point[1],
-        coordSource: r.coordSource,
-        orgUnitId: org.id,
-        orgPath: org.path,
-        linkedCameraIds,
-        title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
-        description: r.description,
-        firstAt: at.toISOString(),
-        lastAt: at.toISOString(),
-      });
-      await repo.addHistory(a.id, r.actor, 'created', last ? `repeat of alert ${last.id} (${last.status})` : null);
-      return { a, last, folded: false };
-    });
+    const insert = (last: Alert | undefined) =>
+      repo.insert(
+        {
+          ...key,
+          previousAlertId: last?.id ?? null,
+          type: r.type,
+          level: r.level,
+          lon: r.point[0],
+          lat: r.point[1],
+          coordSource: r.coordSource,
+          orgUnitId: org.id,
+          orgPath: org.path,
+          linkedCameraIds,
+          title: r.title ?? (r.camera ? `${r.camera.name} ${TYPE_TITLES[r.type]}` : TYPE_TITLES[r.type]),
+          description: r.description,
+          firstAt: at.toISOString(),
+          lastAt: at.toISOString(),
+        },
+        { actor: r.actor, note: last ? `repeat of alert ${last.id} (${last.status})` : null },
+      );
+    // Without a storm window nothing folds: no repeat to look for, no storm lock to hold (the insert is atomic
+    // by itself: on PostgreSQL one statement).
+    const written = !folding.folds()
+      ? { a: await insert(undefined), folded: false }
+      : await repo.writeTransaction(async () => {
+          // One storm key at a time on every instance: two reports at once find one alert to fold into.
+          await deps.store.lock(`alert.fold:${r.sourceKind}:${r.sourceId}:${r.type}:${cameraId}:${org.id}`);
+          const last = await folding.repeatOf(key, org, r.point, at);
+          if (last && folding.foldsInto(last)) return { a: await folding.fold(last, r.level, at), folded: true };
+          return { a: await insert(last), folded: false };
+        });
     const a = written.a;
     if (written.folded) {
       const view = toView(a);

@@ -109,6 +109,10 @@ export async function openPostgres(opts: PostgresOptions): Promise<Store & { poo
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     query_timeout: opts.queryTimeoutMs ?? 30_000,
     keepAlive: true,
+    // Connections are kept, not closed after 10 s idle (pg's default): a new server process's first statements
+    // load its catalog caches, tens of ms each, and a burst after a quiet spell (100 alerts a second after a
+    // pause, bench:cluster) then queued on fresh connections for a second.
+    idleTimeoutMillis: 0,
     application_name: opts.applicationName ?? 'county-video-command-center',
     types,
   });
