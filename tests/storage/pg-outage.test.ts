@@ -11,6 +11,7 @@ import { retryRefusedHandshakes } from '../../client/src/realtimeRetry.ts';
 import { serviceAvailable } from '../alerts/services.ts';
 import { client, createPostgresDatabase, firstVillage, startTestServer, type TestServer } from '../helpers/server.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
+import { createLogger } from '../../server/src/http/logger.ts';
 
 const havePostgres = await serviceAvailable('PostgreSQL', '127.0.0.1', 5432);
 
@@ -107,5 +108,40 @@ describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', ()
     expect(audit.some((e) => e.detail?.code === '34990100001319777001')).toBe(false);
     const again = await tech.post('/cameras', point('34990100001319777001'));
     expect(again.status).toBe(201);
+  });
+
+  it("pauses the sockets' session re-check while it is away: one warning a pass, not a line per socket", async () => {
+    const db = await createPostgresDatabase();
+    const cutter = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    const url = new URL(db.url);
+    url.port = String(cutter.port);
+    const lines: string[] = [];
+    const t2 = await startTestServer({
+      cameras: 0,
+      shared: { postgresUrl: url.toString(), drop: async () => {} },
+      overrides: { security: { sessionRecheckSeconds: 0.3 } },
+      log: createLogger('warn', (line) => lines.push(line)),
+    });
+    const sockets = await Promise.all(
+      ['admin', 'county', 'tech'].map(async (user) => {
+        const s = io(t2.url, { auth: { token: await t2.login(user) }, transports: ['websocket'] });
+        await new Promise((r) => s.once('connect', () => r(null)));
+        return s;
+      }),
+    );
+    try {
+      await cutter.cut();
+      const paused = () => lines.filter((l) => l.includes('re-check paused')).length;
+      await until(async () => paused() >= 3);
+      // Each pass stopped at its first socket: no per-socket error lines, the sockets all still there.
+      expect(lines.filter((l) => l.includes('re-check failed'))).toEqual([]);
+      expect(sockets.every((s) => s.connected)).toBe(true);
+      await cutter.restore();
+    } finally {
+      for (const s of sockets) s.disconnect();
+      await t2.close();
+      await cutter.close();
+      await db.drop();
+    }
   });
 });

@@ -163,8 +163,14 @@ export function attachRealtime(
       try {
         ctx = await sessionOfSocket(socket);
       } catch (err) {
-        // A failed lookup says nothing about the session: the socket stays until the next pass.
-        if (!closed) log.error('realtime session re-check failed', { err: String(err) });
+        // A failed lookup says nothing about the session: the socket stays until the next pass. The database
+        // away fails every socket's lookup alike: the pass ends there, with one warning (not one line per socket).
+        if (closed) return;
+        if (err instanceof StorageUnavailableError) {
+          log.warn('realtime session re-check paused: storage unavailable', { reason: err.reason });
+          return;
+        }
+        log.error('realtime session re-check failed', { err: String(err) });
         continue;
       }
       if (closed || !socket.connected) continue;
