@@ -56,7 +56,7 @@ export function alertRoutes(deps: {
   });
   r.get('/alerts', auth.requirePermission('alert.read'), async (req, res) => {
     const q = parseOr400(alertListQuery, req.query);
-    res.json(await alerts.list(authOf(req), q.since, q.limit));
+    res.type('application/json').send(await alerts.listJson(authOf(req), q.since, q.limit));
   });
   // Before /alerts/:id, which would take "search" for an id.
   r.get('/alerts/search', auth.requirePermission('alert.read'), async (req, res) => {

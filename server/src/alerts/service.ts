@@ -96,6 +96,11 @@ interface Raise {
   at?: Date;
 }
 
+/** How long a replay page read for one console is given to others asking for the same (listJson). */
+const REPLAY_SHARE_MS = 1_000;
+/** Replay pages remembered at most (jurisdictions × pages asked within REPLAY_SHARE_MS). */
+const REPLAY_SHARE_MAX = 500;
+
 export function createAlertService(deps: AlertDeps) {
   const { repo, orgs, cameras, audit, bus, clock } = deps;
   const sources = createAlertSources(deps);
@@ -189,6 +194,38 @@ export function createAlertService(deps: AlertDeps) {
     media.follow(a);
     deps.onRaised?.(r.sourceKind, false);
     return { alert: view, folded: false };
+  }
+
+  async function list(ctx: AuthContext, since: number, limit: number): Promise<Page<AlertView>> {
+    const rows = await repo.changedSince(ctx.scope, since, limit + 1);
+    const items = rows.slice(0, limit).map(toView);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+  }
+
+  /**
+   * A replay page as its JSON text, shared by the requests for the same page of the same jurisdiction within
+   * REPLAY_SHARE_MS. After `realtime:resync` every console of the instance asks for the same pages at once (one
+   * cursor value for all); 100 consoles each reading and serialising 500 alerts held up ingestion for seconds
+   * (bench:cluster, after its Redis outage). The key is the scope's path with the page, so a page is only ever
+   * given to the jurisdiction it was read for; a shared answer is at most that old, like a slow one.
+   */
+  const replayPages = new Map<string, { until: number; body: Promise<string> }>();
+  function listJson(ctx: AuthContext, since: number, limit: number): Promise<string> {
+    const at = clock.now().getTime();
+    const key = `${ctx.scope.path}\u0000${since}\u0000${limit}`;
+    const known = replayPages.get(key);
+    if (known && known.until > at) return known.body;
+    if (replayPages.size >= REPLAY_SHARE_MAX)
+      for (const [k, e] of replayPages)
+        if (e.until <= at || replayPages.size >= REPLAY_SHARE_MAX) replayPages.delete(k);
+    const body = list(ctx, since, limit).then((page) => JSON.stringify(page));
+    replayPages.set(key, { until: at + REPLAY_SHARE_MS, body });
+    // A failed read is not shared: the next request reads again.
+    body.catch(() => {
+      if (replayPages.get(key)?.body === body) replayPages.delete(key);
+    });
+    return body;
   }
 
   const statusChains = new Map<number, Promise<void>>();
@@ -351,12 +388,8 @@ export function createAlertService(deps: AlertDeps) {
       return r;
     },
     /** Changes in the caller's jurisdiction after a cursor, oldest first. */
-    async list(ctx: AuthContext, since: number, limit: number): Promise<Page<AlertView>> {
-      const rows = await repo.changedSince(ctx.scope, since, limit + 1);
-      const items = rows.slice(0, limit).map(toView);
-      const last = items[items.length - 1];
-      return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
-    },
+    list,
+    listJson,
     async get(ctx: AuthContext, id: number): Promise<AlertView & { history: AlertHistoryEntry[] }> {
       const a = await repo.byId(ctx.scope, id);
       if (!a) throw notFound('alert');
