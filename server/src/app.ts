@@ -201,7 +201,7 @@ export async function createApp(deps: AppDeps) {
   const sessions = createSessionRepo(store, now);
   const audit = createAuditLog(store, now);
   const bus = createEventBus((err) => log.error('event listener failed', { err: String(err) }));
-  const auth = createAuthService({ config, users, sessions, orgs, audit, clock, bus, counters });
+  const auth = createAuthService({ config, users, sessions, orgs, audit, clock, bus, counters, store });
   const cameraService = createCameraService({ store, cameras, orgs, networks, secrets, audit, events: bus });
   // An import a crash cut short is removed whole (issue 12: imports are written in chunks).
   await cameraService.recoverImports();
@@ -325,6 +325,7 @@ export async function createApp(deps: AppDeps) {
     lease: duties.dispatch,
   });
   const quality = createQualityService({
+    store,
     repo: createQualityRepo(store),
     orgs,
     networks,
@@ -367,6 +368,7 @@ export async function createApp(deps: AppDeps) {
   const tokenKey = deps.tokenKey ?? randomBytes(32);
   const recordingRepo = createRecordingRepo(store);
   const recording = createRecordingService({
+    store,
     repo: recordingRepo,
     cameras,
     orgs,
@@ -499,9 +501,9 @@ export async function createApp(deps: AppDeps) {
   ]);
   api.get('/openapi.json', (_req, res) => void res.json(openapi));
   api.use(auth.authenticate);
-  api.use(authRoutes({ auth, users, orgs, audit }));
+  api.use(authRoutes({ auth, users, orgs, audit, store }));
   api.use(orgRoutes({ auth, orgs, networks, cameras }));
-  api.use(networkRoutes({ auth, networks, audit, configured: new Set(config.extraNetworks.map((n) => n.id)) }));
+  api.use(networkRoutes({ auth, networks, audit, store, configured: new Set(config.extraNetworks.map((n) => n.id)) }));
   api.use(
     cameraRoutes({
       auth,

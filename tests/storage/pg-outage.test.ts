@@ -110,6 +110,35 @@ describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', ()
     expect(again.status).toBe(201);
   });
 
+  it('writes a change and its audit entry together: cut before the entry commits, neither is kept', async () => {
+    const tech = client(t!.api, await t!.login('tech'));
+    const admin = client(t!.api, await t!.login('admin'));
+    const village = await firstVillage(tech);
+    const code = '34990100001319777002';
+    const body = {
+      name: `断库测试 ${code}`,
+      code,
+      networkId: 'tianwang',
+      orgUnitId: village,
+      position: { lon: 118.81, lat: 30.96 },
+    };
+    // The connection that wrote the point dies as it sends the audit entry (a change recorded in a second
+    // transaction would be kept without its entry).
+    const cut = proxy!.cutWhen(code, 'INSERT INTO audit_log');
+    const lost = await tech.post('/cameras', body);
+    await cut;
+    expect(lost.status).toBe(503);
+    await proxy!.restore();
+    await until(async () => (await tech.get('/cameras?limit=5')).status === 200);
+    expect(await t!.store.get('SELECT id FROM camera_points WHERE code = ?', [code])).toBeUndefined();
+    const audit = (await admin.get('/audit?action=camera.create')).json.items as { detail: { code?: string } }[];
+    expect(audit.some((e) => e.detail?.code === code)).toBe(false);
+    // Written again with the database there: the point and its entry both.
+    expect((await tech.post('/cameras', body)).status).toBe(201);
+    const again = (await admin.get('/audit?action=camera.create')).json.items as { detail: { code?: string } }[];
+    expect(again.some((e) => e.detail?.code === code)).toBe(true);
+  });
+
   it("pauses the sockets' session re-check while it is away: one warning a pass, not a line per socket", async () => {
     const db = await createPostgresDatabase();
     const cutter = await startTcpProxy({ host: '127.0.0.1', port: 5432 });

@@ -136,14 +136,17 @@ export function createAlertMediaLinkage(deps: {
         lon: p.position.point[0],
         lat: p.position.point[1],
       }));
-      await repo.setPresetPlaces(camera.id, places);
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'camera.preset_places',
-        targetType: 'camera',
-        targetId: camera.id,
-        outcome: 'ok',
-        detail: { count: places.length },
+      // The places and their audit entry in one transaction (issue 13: both or neither).
+      await repo.writeTransaction(async () => {
+        await repo.setPresetPlaces(camera.id, places);
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.preset_places',
+          targetType: 'camera',
+          targetId: camera.id,
+          outcome: 'ok',
+          detail: { count: places.length },
+        });
       });
       return places.map(placeView);
     },

@@ -94,6 +94,8 @@ interface Raise {
   org?: OrgUnit;
   /** When it happened, when that is not now (a health result handled after a queue of earlier ones). */
   at?: Date;
+  /** Written in the same transaction as the alert (its audit entry): both or neither. */
+  also?: (a: Alert) => Promise<void>;
 }
 
 /** How long a replay page read for one console is given to others asking for the same (listJson). */
@@ -172,16 +174,26 @@ export function createAlertService(deps: AlertDeps) {
         { actor: r.actor, note: last ? `repeat of alert ${last.id} (${last.status})` : null },
       );
     // Without a storm window nothing folds: no repeat to look for, no storm lock to hold (the insert is atomic
-    // by itself: on PostgreSQL one statement).
-    const written = !folding.folds()
-      ? { a: await insert(undefined), folded: false }
-      : await repo.writeTransaction(async () => {
-          // One storm key at a time on every instance: two reports at once find one alert to fold into.
-          await deps.store.lock(`alert.fold:${r.sourceKind}:${r.sourceId}:${r.type}:${cameraId}:${org.id}`);
-          const last = await folding.repeatOf(key, org, r.point, at);
-          if (last && folding.foldsInto(last)) return { a: await folding.fold(last, r.level, at), folded: true };
-          return { a: await insert(last), folded: false };
-        });
+    // by itself: on PostgreSQL one statement), unless something is to be written with it.
+    const written =
+      !folding.folds() && !r.also
+        ? { a: await insert(undefined), folded: false }
+        : await repo.writeTransaction(async () => {
+            let last: Alert | undefined;
+            if (folding.folds()) {
+              // One storm key at a time on every instance: two reports at once find one alert to fold into.
+              await deps.store.lock(`alert.fold:${r.sourceKind}:${r.sourceId}:${r.type}:${cameraId}:${org.id}`);
+              last = await folding.repeatOf(key, org, r.point, at);
+              if (last && folding.foldsInto(last)) {
+                const a = await folding.fold(last, r.level, at);
+                await r.also?.(a);
+                return { a, folded: true };
+              }
+            }
+            const a = await insert(last);
+            await r.also?.(a);
+            return { a, folded: false };
+          });
     const a = written.a;
     if (written.folded) {
       const view = toView(a);
@@ -208,23 +220,28 @@ export function createAlertService(deps: AlertDeps) {
    * REPLAY_SHARE_MS. After `realtime:resync` every console of the instance asks for the same pages at once (one
    * cursor value for all); 100 consoles each reading and serialising 500 alerts held up ingestion for seconds
    * (bench:cluster, after its Redis outage). The key is the scope's path with the page, so a page is only ever
-   * given to the jurisdiction it was read for; a shared answer is at most that old, like a slow one.
+   * given to the jurisdiction it was read for.
+   *
+   * Only a full page (one with a next cursor) is shared: its rows are the first `limit` changes after `since`,
+   * and whatever commits later has a higher cursor value, so it comes on a later page, read afresh. The last
+   * page is never shared: a console given an old one would stop short of alerts it never saw.
    */
-  const replayPages = new Map<string, { until: number; body: Promise<string> }>();
-  function listJson(ctx: AuthContext, since: number, limit: number): Promise<string> {
-    const at = clock.now().getTime();
+  const replayPages = new Map<string, { until: number; body: string }>();
+  async function listJson(ctx: AuthContext, since: number, limit: number): Promise<string> {
     const key = `${ctx.scope.path}\u0000${since}\u0000${limit}`;
     const known = replayPages.get(key);
-    if (known && known.until > at) return known.body;
-    if (replayPages.size >= REPLAY_SHARE_MAX)
-      for (const [k, e] of replayPages)
-        if (e.until <= at || replayPages.size >= REPLAY_SHARE_MAX) replayPages.delete(k);
-    const body = list(ctx, since, limit).then((page) => JSON.stringify(page));
-    replayPages.set(key, { until: at + REPLAY_SHARE_MS, body });
-    // A failed read is not shared: the next request reads again.
-    body.catch(() => {
-      if (replayPages.get(key)?.body === body) replayPages.delete(key);
-    });
+    if (known && known.until > clock.now().getTime()) return known.body;
+    const page = await list(ctx, since, limit);
+    const body = JSON.stringify(page);
+    // Shared once read and full; a read still running is not joined (it may have begun before what the asker
+    // is replaying for was written).
+    if (page.nextCursor !== null) {
+      const at = clock.now().getTime();
+      if (replayPages.size >= REPLAY_SHARE_MAX)
+        for (const [k, e] of replayPages)
+          if (e.until <= at || replayPages.size >= REPLAY_SHARE_MAX) replayPages.delete(k);
+      replayPages.set(key, { until: at + REPLAY_SHARE_MS, body });
+    }
     return body;
   }
 
@@ -377,13 +394,14 @@ export function createAlertService(deps: AlertDeps) {
         title: body.title,
         description: body.description ?? null,
         actor: ctx.user.username,
-      });
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'alert.report',
-        targetType: 'alert',
-        targetId: r.alert.id,
-        outcome: 'ok',
+        also: (a) =>
+          audit.record({
+            actor: actorOf(ctx, ip),
+            action: 'alert.report',
+            targetType: 'alert',
+            targetId: a.id,
+            outcome: 'ok',
+          }),
       });
       return r;
     },
@@ -411,6 +429,15 @@ export function createAlertService(deps: AlertDeps) {
         if (!a || !t.from.includes(a.status)) return { a };
         const updated = await repo.setStatus(id, t.to);
         await repo.addHistory(id, ctx.user.username, t.verb, note || null);
+        // The audit entry with the change (issue 13: both or neither).
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: `alert.${action}`,
+          targetType: 'alert',
+          targetId: id,
+          outcome: 'ok',
+          detail: { from: a.status, to: t.to },
+        });
         return { a, updated };
       });
       const a = r.a;
@@ -427,14 +454,6 @@ export function createAlertService(deps: AlertDeps) {
         throw conflict(`alert ${id} is ${a.status}; cannot ${action}`);
       }
       const updated = r.updated;
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: `alert.${action}`,
-        targetType: 'alert',
-        targetId: id,
-        outcome: 'ok',
-        detail: { from: a.status, to: t.to },
-      });
       const view = toView(updated);
       bus.emit('alert.changed', { kind: 'updated', orgPath: updated.orgPath, alert: view });
       return view;

@@ -43,21 +43,25 @@ export function createAlertSources(deps: {
       if (!org || !inScope(ctx.scope, org.path))
         throw badRequest([{ path: 'orgUnitId', message: 'no such org unit in your jurisdiction' }]);
       const key = randomBytes(24).toString('base64url');
-      const s = await repo.insertSource({
-        name: body.name,
-        keyHash: hashDeviceKey(key),
-        orgUnitId: org.id,
-        orgPath: org.path,
-        rateLimitPerMinute: body.rateLimitPerMinute ?? config.defaultRatePerMinute,
-        createdBy: ctx.user.id,
-      });
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'alert_source.create',
-        targetType: 'alert_source',
-        targetId: s.id,
-        outcome: 'ok',
-        detail: { name: s.name, orgUnitId: s.orgUnitId },
+      // The source and its audit entry in one transaction (issue 13: both or neither).
+      const s = await repo.writeTransaction(async () => {
+        const s = await repo.insertSource({
+          name: body.name,
+          keyHash: hashDeviceKey(key),
+          orgUnitId: org.id,
+          orgPath: org.path,
+          rateLimitPerMinute: body.rateLimitPerMinute ?? config.defaultRatePerMinute,
+          createdBy: ctx.user.id,
+        });
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'alert_source.create',
+          targetType: 'alert_source',
+          targetId: s.id,
+          outcome: 'ok',
+          detail: { name: s.name, orgUnitId: s.orgUnitId },
+        });
+        return s;
       });
       return { ...sourceView(s), key };
     },
@@ -86,13 +90,15 @@ export function createAlertSources(deps: {
     async setEventWatch(ctx: AuthContext, ip: string | null, cameraId: number, on: boolean) {
       const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera');
-      await repo.setEventCamera(camera.id, on);
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: on ? 'alert.events.watch' : 'alert.events.unwatch',
-        targetType: 'camera',
-        targetId: camera.id,
-        outcome: 'ok',
+      await repo.writeTransaction(async () => {
+        await repo.setEventCamera(camera.id, on);
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: on ? 'alert.events.watch' : 'alert.events.unwatch',
+          targetType: 'camera',
+          targetId: camera.id,
+          outcome: 'ok',
+        });
       });
       for (const fn of watchListeners) fn();
       return {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { LoginResponse, Permission, SessionEndReason, SessionUser } from '../api/contract.ts';
+import type { Store } from '../db/store.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { createSharedCounters, type SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
@@ -71,12 +72,15 @@ export interface AuthDeps {
   bus?: EventBus;
   /** Where login failures are counted (Redis, shared by every instance, when configured); memory when absent. */
   counters?: SharedCounters;
+  /** A session opened or ended and its audit entry are written in one transaction (issue 13: both or neither). */
+  store?: Pick<Store, 'transaction'>;
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthDeps) {
   const { config, users, sessions, orgs, audit, clock, bus } = deps;
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => (deps.store ? deps.store.transaction(fn) : fn());
 
   /**
    * Ends sessions and everything they opened: the rows go (so HTTP, stream
@@ -181,23 +185,29 @@ export function createAuthService(deps: AuthDeps) {
       throw new HttpError(401, 'bad_credentials', 'wrong username or password');
     }
     await perUser.reset(userKey);
-    const { token, expiresAt } = await openSession(req, res, user, config.security.sessionTtlHours * 3600_000);
-    await audit.record({
-      actor: { userId: user.id, username: user.username, ip },
-      action: 'auth.login',
-      outcome: 'ok',
+    const { token, expiresAt } = await atomically(async () => {
+      const opened = await openSession(req, null, user, config.security.sessionTtlHours * 3600_000);
+      await audit.record({
+        actor: { userId: user.id, username: user.username, ip },
+        action: 'auth.login',
+        outcome: 'ok',
+      });
+      return opened;
     });
+    setSessionCookie(res, token, expiresAt);
     return { user: sessionUser(user, orgUnit), token, expiresAt: expiresAt.toISOString() };
   }
 
   async function logout(req: Request, res: Response): Promise<void> {
     const ctx = req.auth;
     if (ctx) {
-      await endSessions({ tokenHash: ctx.tokenHash }, 'logout');
-      await audit.record({
-        actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
-        action: 'auth.logout',
-        outcome: 'ok',
+      await atomically(async () => {
+        await endSessions({ tokenHash: ctx.tokenHash }, 'logout');
+        await audit.record({
+          actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+          action: 'auth.logout',
+          outcome: 'ok',
+        });
       });
     }
     res.clearCookie(config.security.cookieName, { path: '/' });
@@ -251,14 +261,18 @@ export function createAuthService(deps: AuthDeps) {
       req.ip ?? null,
       req.get('user-agent')?.slice(0, 256) ?? null,
     );
-    res?.cookie(config.security.cookieName, token, {
+    if (res) setSessionCookie(res, token, expiresAt);
+    return { token, expiresAt };
+  }
+
+  function setSessionCookie(res: Response, token: string, expiresAt: Date): void {
+    res.cookie(config.security.cookieName, token, {
       httpOnly: true,
       sameSite: 'strict',
       secure: config.security.secureCookie,
       path: '/',
       expires: expiresAt,
     });
-    return { token, expiresAt };
   }
 
   return {

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { ROLES, type UserView } from '../api/contract.ts';
+import type { Store } from '../db/store.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { plainText } from '../cameras/schema.ts';
 import { conflict, forbidden, HttpError, notFound, parseOr400 } from '../http/errors.ts';
@@ -50,8 +51,15 @@ const view = (u: User): UserView => ({
   createdAt: u.createdAt,
 });
 
-export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: OrgRepo; audit: AuditLog }): Router {
-  const { auth, users, orgs, audit } = deps;
+export function authRoutes(deps: {
+  auth: AuthService;
+  users: UserRepo;
+  orgs: OrgRepo;
+  audit: AuditLog;
+  /** A change and its audit entry are written in one transaction (issue 13: both or neither). */
+  store: Pick<Store, 'transaction'>;
+}): Router {
+  const { auth, users, orgs, audit, store } = deps;
   const r = Router();
 
   r.post('/auth/login', async (req, res) => {
@@ -86,9 +94,12 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
         { path: 'currentPassword', message: 'wrong password' },
       ]);
     }
-    await users.update(ctx.user.id, { passwordHash: await hashPassword(input.newPassword) });
-    const ended = await auth.endSessions({ userId: ctx.user.id, keep: ctx.tokenHash }, 'password_changed');
-    await audit.record({ actor, action: 'auth.password', outcome: 'ok', detail: { endedSessions: ended } });
+    const passwordHash = await hashPassword(input.newPassword);
+    await store.transaction(async () => {
+      await users.update(ctx.user.id, { passwordHash });
+      const ended = await auth.endSessions({ userId: ctx.user.id, keep: ctx.tokenHash }, 'password_changed');
+      await audit.record({ actor, action: 'auth.password', outcome: 'ok', detail: { endedSessions: ended } });
+    });
     res.status(204).end();
   });
 
@@ -115,20 +126,24 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
     }
     if (await users.byUsername(input.username))
       throw conflict('username: already taken', [{ path: 'username', message: 'already taken' }]);
-    const created = await users.insert({
-      username: input.username,
-      displayName: input.displayName,
-      passwordHash: await hashPassword(input.password),
-      role: input.role,
-      orgUnitId: org.id,
-    });
-    await audit.record({
-      actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
-      action: 'user.create',
-      targetType: 'user',
-      targetId: created.id,
-      outcome: 'ok',
-      detail: { username: created.username, role: created.role, orgUnitId: created.orgUnitId },
+    const passwordHash = await hashPassword(input.password);
+    const created = await store.transaction(async () => {
+      const created = await users.insert({
+        username: input.username,
+        displayName: input.displayName,
+        passwordHash,
+        role: input.role,
+        orgUnitId: org.id,
+      });
+      await audit.record({
+        actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+        action: 'user.create',
+        targetType: 'user',
+        targetId: created.id,
+        outcome: 'ok',
+        detail: { username: created.username, role: created.role, orgUnitId: created.orgUnitId },
+      });
+      return created;
     });
     res.status(201).json(view(created));
   });
@@ -156,38 +171,42 @@ export function authRoutes(deps: { auth: AuthService; users: UserRepo; orgs: Org
       throw new HttpError(400, 'validation_failed', 'you cannot disable yourself or change your own role', [
         { path: input.disabled === true ? 'disabled' : 'role', message: 'not on your own account' },
       ]);
-    const updated = await users.update(id, {
-      ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
-      ...(input.password !== undefined ? { passwordHash: await hashPassword(input.password) } : {}),
-      ...(input.role !== undefined ? { role: input.role } : {}),
-      ...(input.orgUnitId !== undefined ? { orgUnitId: input.orgUnitId } : {}),
-      ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
-    });
-    if (!updated) throw notFound('user');
-    // What the account may see or who may use it changed: its sessions end.
-    const reason =
-      input.disabled === true
-        ? 'disabled'
-        : input.password !== undefined
-          ? 'password_changed'
-          : input.role !== undefined || input.orgUnitId !== undefined
-            ? 'changed'
-            : null;
-    const ended =
-      reason && (reason !== 'changed' || updated.role !== target.role || updated.orgUnitId !== target.orgUnitId)
-        ? await auth.endSessions({ userId: id }, reason)
-        : 0;
-    await audit.record({
-      actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
-      action: 'user.update',
-      targetType: 'user',
-      targetId: id,
-      outcome: 'ok',
-      detail: {
-        fields: Object.keys(input).filter((k) => k !== 'password'),
-        passwordReset: input.password !== undefined,
-        endedSessions: ended,
-      },
+    const passwordHash = input.password !== undefined ? await hashPassword(input.password) : undefined;
+    const updated = await store.transaction(async () => {
+      const updated = await users.update(id, {
+        ...(input.displayName !== undefined ? { displayName: input.displayName } : {}),
+        ...(passwordHash !== undefined ? { passwordHash } : {}),
+        ...(input.role !== undefined ? { role: input.role } : {}),
+        ...(input.orgUnitId !== undefined ? { orgUnitId: input.orgUnitId } : {}),
+        ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
+      });
+      if (!updated) throw notFound('user');
+      // What the account may see or who may use it changed: its sessions end.
+      const reason =
+        input.disabled === true
+          ? 'disabled'
+          : input.password !== undefined
+            ? 'password_changed'
+            : input.role !== undefined || input.orgUnitId !== undefined
+              ? 'changed'
+              : null;
+      const ended =
+        reason && (reason !== 'changed' || updated.role !== target.role || updated.orgUnitId !== target.orgUnitId)
+          ? await auth.endSessions({ userId: id }, reason)
+          : 0;
+      await audit.record({
+        actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+        action: 'user.update',
+        targetType: 'user',
+        targetId: id,
+        outcome: 'ok',
+        detail: {
+          fields: Object.keys(input).filter((k) => k !== 'password'),
+          passwordReset: input.password !== undefined,
+          endedSessions: ended,
+        },
+      });
+      return updated;
     });
     res.json(view(updated));
   });

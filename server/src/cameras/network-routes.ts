@@ -8,6 +8,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { NetworkView } from '../api/contract.ts';
+import type { Store } from '../db/store.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { authOf, type AuthContext, type AuthService } from '../auth/index.ts';
 import { HttpError, conflict, forbidden, notFound, parseOr400 } from '../http/errors.ts';
@@ -31,10 +32,12 @@ export function networkRoutes(deps: {
   auth: AuthService;
   networks: NetworkRepo;
   audit: AuditLog;
+  /** A change and its audit entry are written in one transaction (issue 13: both or neither). */
+  store: Pick<Store, 'transaction'>;
   /** Ids the config defines (extraNetworks): re-applied at start, so not edited here. */
   configured: ReadonlySet<string>;
 }): Router {
-  const { auth, networks, audit, configured } = deps;
+  const { auth, networks, audit, configured, store } = deps;
   const r = Router();
   const actor = (ctx: AuthContext, req: Request) => ({
     userId: ctx.user.id,
@@ -66,21 +69,24 @@ export function networkRoutes(deps: {
     const taken = () => conflict('id: already taken', [{ path: 'id', message: 'already taken' }]);
     if (networks.has(body.id)) throw taken();
     try {
-      await networks.insert(body);
+      // The entry first: the insert re-reads the list into memory, the last step before COMMIT.
+      await store.transaction(async () => {
+        await audit.record({
+          actor: actor(ctx, req),
+          action: 'network.create',
+          targetType: 'network',
+          targetId: body.id,
+          outcome: 'ok',
+          detail: { name: body.name, nameEn: body.nameEn },
+        });
+        await networks.insert(body);
+      });
     } catch (err) {
       // Taken meanwhile (another request, or an instance whose list this one has not read yet): the same answer.
       if (/UNIQUE constraint failed: networks\.id|duplicate key.*networks_pkey/i.test(String((err as Error)?.message)))
         throw taken();
       throw err;
     }
-    await audit.record({
-      actor: actor(ctx, req),
-      action: 'network.create',
-      targetType: 'network',
-      targetId: body.id,
-      outcome: 'ok',
-      detail: { name: body.name, nameEn: body.nameEn },
-    });
     res.status(201).json(await view(body.id));
   });
 
@@ -90,14 +96,16 @@ export function networkRoutes(deps: {
     const { id } = parseOr400(idParam, req.params);
     const body = parseOr400(networkPatchSchema, req.body);
     fixed(id);
-    await networks.rename(id, body);
-    await audit.record({
-      actor: actor(ctx, req),
-      action: 'network.update',
-      targetType: 'network',
-      targetId: id,
-      outcome: 'ok',
-      detail: { ...body },
+    await store.transaction(async () => {
+      await audit.record({
+        actor: actor(ctx, req),
+        action: 'network.update',
+        targetType: 'network',
+        targetId: id,
+        outcome: 'ok',
+        detail: { ...body },
+      });
+      await networks.rename(id, body);
     });
     res.json(await view(id));
   });
@@ -114,20 +122,22 @@ export function networkRoutes(deps: {
     const points = await networks.pointCount(id);
     if (points > 0) throw inUse(points);
     try {
-      await networks.delete(id);
+      await store.transaction(async () => {
+        await audit.record({
+          actor: actor(ctx, req),
+          action: 'network.delete',
+          targetType: 'network',
+          targetId: id,
+          outcome: 'ok',
+        });
+        await networks.delete(id);
+      });
     } catch (err) {
       // A point registered on it since the count: the same answer (the reference refused the delete).
       if (/FOREIGN KEY constraint failed|violates foreign key constraint/i.test(String((err as Error)?.message)))
         throw inUse(await networks.pointCount(id));
       throw err;
     }
-    await audit.record({
-      actor: actor(ctx, req),
-      action: 'network.delete',
-      targetType: 'network',
-      targetId: id,
-      outcome: 'ok',
-    });
     res.status(204).end();
   });
   return r;

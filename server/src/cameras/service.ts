@@ -182,6 +182,8 @@ export function createCameraService(deps: CameraServiceDeps) {
   async function writeImport(
     ctx: AuthContext,
     rows: { line: number; fields: CameraFields }[],
+    /** Written in the transaction that marks the import done (its audit entry): both or neither. */
+    onDone: () => Promise<void>,
   ): Promise<{ ok: true } | { ok: false; line: number; field: string; message: string }> {
     const importId = await cameras.beginImport(rows.length, ctx.user.id || null, new Date().toISOString());
     let size = 100;
@@ -216,7 +218,10 @@ export function createCameraService(deps: CameraServiceDeps) {
       await new Promise<void>((r) => setImmediate(r));
     }
     if (!failure) {
-      await cameras.finishImport(importId, 'done', new Date().toISOString());
+      await atomically(async () => {
+        await cameras.finishImport(importId, 'done', new Date().toISOString());
+        await onDone();
+      });
       return { ok: true };
     }
     while ((await cameras.deleteImportChunk(importId, 2_000)) > 0) await new Promise<void>((r) => setImmediate(r));
@@ -294,17 +299,20 @@ export function createCameraService(deps: CameraServiceDeps) {
     async create(ctx: AuthContext, ip: string | null, input: CameraCreate): Promise<CameraPointView> {
       const { fields, problems } = normalize(ctx, input, null);
       if (!fields) throwProblems(problems);
+      // The point and its audit entry in one transaction: the database going away between them would leave a
+      // change nobody recorded (issue 13).
       const created = await atomically(async () => {
         await claimCode(fields.code);
-        return cameras.insert(fields);
-      });
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'camera.create',
-        targetType: 'camera',
-        targetId: created.id,
-        outcome: 'ok',
-        detail: { name: created.name, code: created.code },
+        const created = await cameras.insert(fields);
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.create',
+          targetType: 'camera',
+          targetId: created.id,
+          outcome: 'ok',
+          detail: { name: created.name, code: created.code },
+        });
+        return created;
       });
       events.emit('camera.changed', { kind: 'created', camera: created });
       return toView(created);
@@ -347,6 +355,14 @@ export function createCameraService(deps: CameraServiceDeps) {
             { path: 'version', message: 'stale' },
           ]);
         // Another address or transport: what worked for the old one says nothing about the new one.
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.update',
+          targetType: 'camera',
+          targetId: id,
+          outcome: 'ok',
+          detail: { fields: Object.keys(patch).filter((k) => k !== 'version') },
+        });
         if (
           written.rtspTransportSeen !== null &&
           (written.mainStreamUri !== existing.mainStreamUri ||
@@ -357,15 +373,6 @@ export function createCameraService(deps: CameraServiceDeps) {
           return { ...written, rtspTransportSeen: null };
         }
         return written;
-      });
-      const changed = Object.keys(patch).filter((k) => k !== 'version');
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'camera.update',
-        targetType: 'camera',
-        targetId: id,
-        outcome: 'ok',
-        detail: { fields: changed },
       });
       events.emit('camera.changed', { kind: 'updated', camera: updated });
       return toView(updated);
@@ -382,15 +389,15 @@ export function createCameraService(deps: CameraServiceDeps) {
           ]);
         }
         await cameras.delete(id);
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.delete',
+          targetType: 'camera',
+          targetId: id,
+          outcome: 'ok',
+          detail: { name: found.name, code: found.code },
+        });
         return found;
-      });
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'camera.delete',
-        targetType: 'camera',
-        targetId: id,
-        outcome: 'ok',
-        detail: { name: existing.name, code: existing.code },
       });
       events.emit('camera.changed', { kind: 'deleted', camera: existing });
     },
@@ -467,7 +474,14 @@ export function createCameraService(deps: CameraServiceDeps) {
         });
         return report;
       }
-      const written = await writeImport(ctx, good);
+      const written = await writeImport(ctx, good, () =>
+        audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'camera.import',
+          outcome: 'ok',
+          detail: { rows: file.total, created: good.length, encoding: file.encoding },
+        }),
+      );
       if (!written.ok) {
         report.ok = false;
         report.errors = [{ line: written.line, field: columnOf(written.field), message: written.message }];
@@ -481,12 +495,6 @@ export function createCameraService(deps: CameraServiceDeps) {
       }
       report.created = good.length;
       const orgIds = [...new Set(good.map((g) => g.fields.orgUnitId))];
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'camera.import',
-        outcome: 'ok',
-        detail: { rows: file.total, created: report.created, encoding: file.encoding },
-      });
       const perPath = new Map<string, number>();
       for (const g of good) perPath.set(g.fields.orgPath, (perPath.get(g.fields.orgPath) ?? 0) + 1);
       events.emit('camera.imported', {

@@ -31,7 +31,7 @@ export function createAttachments(deps: DispatchDeps, core: OrderCore) {
           throw conflict('the order has as many attachments as allowed', [
             { path: 'body', message: 'too many attachments' },
           ]);
-        return await repo.addAttachment(
+        const a = await repo.addAttachment(
           {
             orderId: o.id,
             transitionId: null,
@@ -44,14 +44,16 @@ export function createAttachments(deps: DispatchDeps, core: OrderCore) {
           },
           data,
         );
-      });
-      await audit.record({
-        actor: actor(ctx, ip),
-        action: 'order.upload',
-        targetType: 'order',
-        targetId: o.id,
-        outcome: 'ok',
-        detail: { attachment: a.id, bytes: data.length },
+        // The audit entry with the attachment (issue 13: both or neither).
+        await audit.record({
+          actor: actor(ctx, ip),
+          action: 'order.upload',
+          targetType: 'order',
+          targetId: o.id,
+          outcome: 'ok',
+          detail: { attachment: a.id, bytes: data.length },
+        });
+        return a;
       });
       return attachmentView(o.id, a);
     },

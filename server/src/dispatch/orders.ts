@@ -185,15 +185,16 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
           });
         }
         if (alertId !== null) await alerts.followOrder(alertId, 'dispatched', ctx.user.username, `工单 #${o.id}`);
+        // The audit entry with the order (issue 13: both or neither).
+        await audit.record({
+          actor: actor(ctx, ip),
+          action: 'order.create',
+          targetType: 'order',
+          targetId: o.id,
+          outcome: 'ok',
+          detail: { alertId, state: o.state, assignee: o.assigneeOrgUnitId },
+        });
         return o;
-      });
-      await audit.record({
-        actor: actor(ctx, ip),
-        action: 'order.create',
-        targetType: 'order',
-        targetId: order.id,
-        outcome: 'ok',
-        detail: { alertId, state: order.state, assignee: order.assigneeOrgUnitId },
       });
       return publish('new', order);
     },
@@ -334,7 +335,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         }
       }
       const at = clock.now();
-      const { order, action: done } = await store.transaction(async () => {
+      const { order } = await store.transaction(async () => {
         // Re-read: the capture awaited, and another step may have landed meanwhile.
         await store.lock(`order:${id}`);
         const o = await repo.byId(ctx.scope, id);
@@ -366,15 +367,15 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         }
         if (r.order.state === 'closed' && o.alertId !== null)
           await alerts.followOrder(o.alertId, 'closed', ctx.user.username, `工单 #${o.id} 办结`);
+        await audit.record({
+          actor: actor(ctx, ip),
+          action: `order.${d.action}`,
+          targetType: 'order',
+          targetId: id,
+          outcome: 'ok',
+          detail: { from: o0.state, to: r.order.state, assignee: r.order.assigneeOrgUnitId },
+        });
         return { order: r.order, action: d.action };
-      });
-      await audit.record({
-        actor: actor(ctx, ip),
-        action: `order.${done}`,
-        targetType: 'order',
-        targetId: id,
-        outcome: 'ok',
-        detail: { from: o0.state, to: order.state, assignee: order.assigneeOrgUnitId },
       });
       return publish('updated', order);
     },

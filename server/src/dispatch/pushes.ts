@@ -7,7 +7,7 @@ import { actor, iso, type DispatchDeps } from './core.ts';
 import { pushSchema } from './schema.ts';
 
 export function createWallPushes(deps: DispatchDeps) {
-  const { repo, orgs, cameras, audit, bus, clock } = deps;
+  const { repo, orgs, cameras, audit, bus, clock, store } = deps;
   return {
     /** 视频调度: push cameras or a layout to a lower level's wall, at once. */
     async push(ctx: AuthContext, ip: string | null, input: unknown): Promise<WallPushEvent> {
@@ -46,17 +46,29 @@ export function createWallPushes(deps: DispatchDeps) {
       if (body.orderId != null && !(await repo.byId(ctx.scope, body.orderId)))
         throw badRequest([{ path: 'orderId', message: 'no such order' }]);
       const at = iso(clock.now());
-      const p = await repo.addPush({
-        fromUserId: ctx.user.id,
-        fromOrgUnitId: ctx.orgUnit.id,
-        targetOrgUnitId: target.id,
-        targetPath: target.path,
-        screenId: body.screenId ?? null,
-        cameraIds,
-        layout,
-        orderId: body.orderId ?? null,
-        note: body.note?.trim() || null,
-        at,
+      // The push and its audit entry in one transaction (issue 13: both or neither).
+      const p = await store.transaction(async () => {
+        const p = await repo.addPush({
+          fromUserId: ctx.user.id,
+          fromOrgUnitId: ctx.orgUnit.id,
+          targetOrgUnitId: target.id,
+          targetPath: target.path,
+          screenId: body.screenId ?? null,
+          cameraIds,
+          layout,
+          orderId: body.orderId ?? null,
+          note: body.note?.trim() || null,
+          at,
+        });
+        await audit.record({
+          actor: actor(ctx, ip),
+          action: 'wall.push',
+          targetType: 'org_unit',
+          targetId: target.id,
+          outcome: 'ok',
+          detail: { push: p.id, cameras: cameraIds.length, layout: layout?.grid ?? null, screen: p.screenId },
+        });
+        return p;
       });
       const event: WallPushEvent = {
         id: p.id,
@@ -74,14 +86,6 @@ export function createWallPushes(deps: DispatchDeps) {
         note: p.note,
         at,
       };
-      await audit.record({
-        actor: actor(ctx, ip),
-        action: 'wall.push',
-        targetType: 'org_unit',
-        targetId: target.id,
-        outcome: 'ok',
-        detail: { push: p.id, cameras: cameraIds.length, layout: layout?.grid ?? null, screen: p.screenId },
-      });
       bus.emit('wall.push', { event });
       return event;
     },

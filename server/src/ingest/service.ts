@@ -51,6 +51,22 @@ const KEY_REFRESH_MS = 5_000;
 export function createIngestService(deps: IngestDeps) {
   const { store, cameras, cameraService, audit, bus, clock, log, config } = deps;
   const keys = createIngestKeyRepo(store);
+  /** A key's audit entry, written inside the key's own transaction; `live`: a publisher is on the stream now. */
+  const recordKey = (
+    ctx: AuthContext,
+    ip: string | null,
+    cameraId: number,
+    op: 'create' | 'rotate' | 'revoke',
+    live: boolean,
+  ) =>
+    audit.record({
+      actor: actorOf(ctx, ip),
+      action: 'ingest.key',
+      targetType: 'camera',
+      targetId: cameraId,
+      outcome: 'ok',
+      detail: { op, ...(live ? { disconnected: true } : {}) },
+    });
   let media: RtmpIngest | null = null;
   /**
    * Publish key hashes by point, in memory: the RTMP server asks for its verdict synchronously (a veto inside
@@ -186,19 +202,21 @@ export function createIngestService(deps: IngestDeps) {
         }
         const had = await keys.has(cameraId);
         await keys.put({ cameraId, keyHash: hashPublishKey(key), createdAt, createdBy: ctx.user.id });
+        // The audit entry with the key (issue 13: both or neither); the publisher on the old key, if any, is
+        // disconnected right after the commit.
+        await recordKey(
+          ctx,
+          ip,
+          cameraId,
+          had ? 'rotate' : 'create',
+          had && m.publishing(config.app, streamNameOf(cameraId)),
+        );
         return had;
       });
+      // The new key in memory first, then the old session ends: it cannot come back on the old key.
       await loadKeys();
       // A new key ends the session the old one opened: rotating is how a leaked key is shut out.
-      const kicked = rotated && m.kick(config.app, streamNameOf(cameraId));
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'ingest.key',
-        targetType: 'camera',
-        targetId: cameraId,
-        outcome: 'ok',
-        detail: { op: rotated ? 'rotate' : 'create', ...(kicked ? { disconnected: true } : {}) },
-      });
+      if (rotated) m.kick(config.app, streamNameOf(cameraId));
       return {
         cameraId,
         publishUrl: `rtmp://${urlHost(config.publicHost ?? m.host)}:${m.port}/${config.app}/${streamNameOf(cameraId)}`,
@@ -211,18 +229,13 @@ export function createIngestService(deps: IngestDeps) {
     async revokeKey(ctx: AuthContext, ip: string | null, cameraId: number): Promise<void> {
       const camera = await cameras.byId(ctx.scope, cameraId);
       if (!camera) throw notFound('camera point');
-      const gone = await keys.remove(cameraId);
-      if (!gone) throw notFound('publish key');
-      await loadKeys();
-      const kicked = media?.kick(config.app, streamNameOf(cameraId)) ?? false;
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'ingest.key',
-        targetType: 'camera',
-        targetId: cameraId,
-        outcome: 'ok',
-        detail: { op: 'revoke', ...(kicked ? { disconnected: true } : {}) },
+      await store.transaction(async () => {
+        const gone = await keys.remove(cameraId);
+        if (!gone) throw notFound('publish key');
+        await recordKey(ctx, ip, cameraId, 'revoke', media?.publishing(config.app, streamNameOf(cameraId)) ?? false);
       });
+      await loadKeys();
+      media?.kick(config.app, streamNameOf(cameraId));
     },
 
     isPublishing: (cameraId: number) => media?.publishing(config.app, streamNameOf(cameraId)) ?? false,

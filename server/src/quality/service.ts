@@ -16,6 +16,7 @@ import type {
   QualitySweepView,
   QualityTrendPoint,
 } from '../api/contract.ts';
+import type { Store } from '../db/store.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { NetworkRepo } from '../cameras/networks.ts';
@@ -59,6 +60,8 @@ export interface QualityDeps {
   raiseAlert: (a: QualityAlert) => void | Promise<void>;
   /** Checks a stream address before it may reach ffmpeg. */
   validateUrl: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
+  /** A change and its audit entry in one transaction (issue 13: both or neither); without it, one after the other. */
+  store?: Pick<Store, 'transaction'>;
 }
 
 /** CPU of this process and its reaped children (ffmpeg), ms: /proc/self/stat utime stime cutime cstime. */
@@ -114,6 +117,7 @@ function sweepView(s: SweepRow): QualitySweepView {
 
 export function createQualityService(deps: QualityDeps) {
   const { repo, orgs, networks, secrets, bus, audit, clock, log, config } = deps;
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => (deps.store ? deps.store.transaction(fn) : fn());
   const off = deps.utcOffsetMinutes;
   let running: { sweep: SweepRow; stop: boolean; done: Promise<void> } | null = null;
   /** A sweep being created (between the check for `running` and `run()`): a second one must wait or refuse. */
@@ -435,23 +439,26 @@ export function createQualityService(deps: QualityDeps) {
         throw badRequest([{ path: 'networkId', message: `unknown network "${body.networkId}"` }]);
       if (running || starting) throw conflict('a diagnosis sweep is running; wait for it to finish');
       const { sweep } = await exclusively(async () => {
-        const sweep = await repo.createSweep({
-          orgUnitId: u.id,
-          orgPath: u.path,
-          networkId: body.networkId ?? null,
-          trigger: 'manual',
-          localDate: localDay(),
-          total: await repo.countTargets(u.path, body.networkId ?? null),
-          requestedBy: ctx.user.id,
-          at: nowIso(),
-        });
-        await audit.record({
-          actor: { userId: ctx.user.id, username: ctx.user.username, ip },
-          action: 'quality.sweep',
-          targetType: 'org_unit',
-          targetId: String(u.id),
-          outcome: 'ok',
-          detail: { sweepId: sweep.id, networkId: body.networkId ?? null, points: sweep.total },
+        const sweep = await atomically(async () => {
+          const sweep = await repo.createSweep({
+            orgUnitId: u.id,
+            orgPath: u.path,
+            networkId: body.networkId ?? null,
+            trigger: 'manual',
+            localDate: localDay(),
+            total: await repo.countTargets(u.path, body.networkId ?? null),
+            requestedBy: ctx.user.id,
+            at: nowIso(),
+          });
+          await audit.record({
+            actor: { userId: ctx.user.id, username: ctx.user.username, ip },
+            action: 'quality.sweep',
+            targetType: 'org_unit',
+            targetId: String(u.id),
+            outcome: 'ok',
+            detail: { sweepId: sweep.id, networkId: body.networkId ?? null, points: sweep.total },
+          });
+          return sweep;
         });
         void run(sweep, null);
         return { sweep };
@@ -511,14 +518,17 @@ export function createQualityService(deps: QualityDeps) {
     async renewReference(ctx: AuthContext, ip: string | null, cameraId: number): Promise<QualityPointDetail> {
       const row = (await repo.points(ctx.scope, {}, cameraId - 1, 1))[0];
       if (!row || row.cameraId !== cameraId) throw notFound('camera');
-      const renewed = await repo.renewReference(cameraId, nowIso(), ctx.user.username);
-      if (!renewed) throw conflict('the point has no usable picture yet; diagnose it first');
-      await audit.record({
-        actor: { userId: ctx.user.id, username: ctx.user.username, ip },
-        action: 'quality.reference',
-        targetType: 'camera',
-        targetId: String(cameraId),
-        outcome: 'ok',
+      const renewed = await atomically(async () => {
+        const renewed = await repo.renewReference(cameraId, nowIso(), ctx.user.username);
+        if (!renewed) throw conflict('the point has no usable picture yet; diagnose it first');
+        await audit.record({
+          actor: { userId: ctx.user.id, username: ctx.user.username, ip },
+          action: 'quality.reference',
+          targetType: 'camera',
+          targetId: String(cameraId),
+          outcome: 'ok',
+        });
+        return renewed;
       });
       if (row.kinds.join(',') !== renewed.kinds.join(','))
         bus.emit('quality.changed', {

@@ -4,6 +4,7 @@
  * Playing what is kept is `playback.service.ts`. No SQL here (repo.ts), no `req` (routes.ts); the media plane
  * is behind `RecordingEngine`.
  */
+import type { Store } from '../db/store.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
@@ -33,6 +34,8 @@ export interface RecordingDeps {
   config: RecordingConfig;
   utcOffsetMinutes: number;
   engine: RecordingEngine | null;
+  /** A plan written and its audit entry in one transaction (issue 13: both or neither); without it, one after the other. */
+  store?: Pick<Store, 'transaction'>;
 }
 
 /** The recording disk as an admin sees it. */
@@ -57,6 +60,7 @@ export function inSchedule(windows: readonly ScheduleWindow[], ms: number, utcOf
 
 export function createRecordingService(deps: RecordingDeps) {
   const { repo, cameras, orgs, secrets, audit, bus, clock, log, config, engine } = deps;
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => (deps.store ? deps.store.transaction(fn) : fn());
   const nowMs = () => clock.now().getTime();
   const quotaBytes = config.quotaGb * 1024 ** 3;
   const status: RecordingStatus = {
@@ -339,27 +343,30 @@ export function createRecordingService(deps: RecordingDeps) {
           ]);
         orgPath = u.path;
       }
-      const plan = await repo.upsertPlan(
-        {
-          cameraId: body.cameraId ?? null,
-          orgUnitId: body.orgUnitId ?? null,
-          orgPath,
-          mode: body.mode,
-          schedule: body.schedule,
-          preRollSeconds: body.preRollSeconds,
-          retentionDays: body.retentionDays,
-          enabled: body.enabled,
-          createdBy: ctx.user.username,
-        },
-        clock.now().toISOString(),
-      );
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'recording.plan',
-        targetType: body.cameraId !== undefined ? 'camera' : 'org_unit',
-        targetId: body.cameraId ?? body.orgUnitId!,
-        outcome: 'ok',
-        detail: { mode: plan.mode, retentionDays: plan.retentionDays, enabled: plan.enabled },
+      const plan = await atomically(async () => {
+        const plan = await repo.upsertPlan(
+          {
+            cameraId: body.cameraId ?? null,
+            orgUnitId: body.orgUnitId ?? null,
+            orgPath,
+            mode: body.mode,
+            schedule: body.schedule,
+            preRollSeconds: body.preRollSeconds,
+            retentionDays: body.retentionDays,
+            enabled: body.enabled,
+            createdBy: ctx.user.username,
+          },
+          clock.now().toISOString(),
+        );
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'recording.plan',
+          targetType: body.cameraId !== undefined ? 'camera' : 'org_unit',
+          targetId: body.cameraId ?? body.orgUnitId!,
+          outcome: 'ok',
+          detail: { mode: plan.mode, retentionDays: plan.retentionDays, enabled: plan.enabled },
+        });
+        return plan;
       });
       void runPass();
       return plan;
@@ -368,13 +375,15 @@ export function createRecordingService(deps: RecordingDeps) {
     async deletePlan(ctx: AuthContext, ip: string | null, id: number): Promise<void> {
       const plan = await repo.plan(ctx.scope, id);
       if (!plan) throw notFound('record plan');
-      await repo.deletePlan(id);
-      await audit.record({
-        actor: actorOf(ctx, ip),
-        action: 'recording.plan.delete',
-        targetType: 'record_plan',
-        targetId: id,
-        outcome: 'ok',
+      await atomically(async () => {
+        await repo.deletePlan(id);
+        await audit.record({
+          actor: actorOf(ctx, ip),
+          action: 'recording.plan.delete',
+          targetType: 'record_plan',
+          targetId: id,
+          outcome: 'ok',
+        });
       });
       void runPass();
     },

@@ -51,6 +51,8 @@ export type WallService = ReturnType<typeof createWallService>;
 export function createWallService(deps: WallServiceDeps) {
   const { auth, walls, cameras, orgs, users, audit, bus, clock } = deps;
   const sessionTtlMs = deps.sessionTtlMs ?? 12 * 3600_000;
+  /** A change and its audit entry in one transaction (issue 13: both or neither). */
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => deps.store.transaction(fn);
   const actor = ({ ctx, ip }: WallActor) => ({ userId: ctx.user.id, username: ctx.user.username, ip });
   const recordOk = (by: WallActor, action: string, targetId: number, detail?: Record<string, unknown>) =>
     audit.record({
@@ -155,8 +157,11 @@ export function createWallService(deps: WallServiceDeps) {
       }
       const layout = body.layout ?? emptyLayout();
       if (body.layout) await checkCameras(ctx, unit, layout, 'layout');
-      const screen = await walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
-      await recordOk(by, 'wall.create', screen.id, { name: screen.name, orgUnitId: unit.id });
+      const screen = await atomically(async () => {
+        const screen = await walls.insert({ orgUnitId: unit.id, orgPath: unit.path, name: body.name, layout });
+        await recordOk(by, 'wall.create', screen.id, { name: screen.name, orgUnitId: unit.id });
+        return screen;
+      });
       return screenView(screen);
     },
 
@@ -184,9 +189,12 @@ export function createWallService(deps: WallServiceDeps) {
 
     async rename(by: WallActor, screen: WallScreen, name: string): Promise<WallScreenView> {
       const { id } = screen;
-      const renamed = await walls.rename(id, name);
-      if (!renamed) throw notFound('wall screen');
-      await recordOk(by, 'wall.rename', id, { from: screen.name, name: renamed.name });
+      const renamed = await atomically(async () => {
+        const renamed = await walls.rename(id, name);
+        if (!renamed) throw notFound('wall screen');
+        await recordOk(by, 'wall.rename', id, { from: screen.name, name: renamed.name });
+        return renamed;
+      });
       return changed(renamed);
     },
 
@@ -194,13 +202,15 @@ export function createWallService(deps: WallServiceDeps) {
       const screen = await screenOr404(by.ctx, id);
       // The kiosk account dies with its screen: disabled (its audit rows keep the
       // name) and signed out. Found first: the delete clears its screen column.
-      const kiosk = await users.byKioskScreen(id);
-      await walls.delete(id);
-      if (kiosk) {
-        await users.update(kiosk.id, { disabled: true });
-        await auth.endSessions({ userId: kiosk.id }, 'revoked');
-      }
-      await recordOk(by, 'wall.delete', id, { name: screen.name });
+      await atomically(async () => {
+        const kiosk = await users.byKioskScreen(id);
+        await walls.delete(id);
+        if (kiosk) {
+          await users.update(kiosk.id, { disabled: true });
+          await auth.endSessions({ userId: kiosk.id }, 'revoked');
+        }
+        await recordOk(by, 'wall.delete', id, { name: screen.name });
+      });
     },
 
     // ------------------------------------------------------------ kiosk
@@ -223,8 +233,10 @@ export function createWallService(deps: WallServiceDeps) {
         user = (await users.update(user.id, { orgUnitId: screen.orgUnitId, disabled: false })) ?? user;
       }
       const token = randomBytes(32).toString('base64url');
-      await walls.addKioskToken(screen.id, hashToken(token), user.id, by.ctx.user.id);
-      await recordOk(by, 'wall.kiosk.issue', screen.id);
+      await atomically(async () => {
+        await walls.addKioskToken(screen.id, hashToken(token), user.id, by.ctx.user.id);
+        await recordOk(by, 'wall.kiosk.issue', screen.id);
+      });
       return {
         screenId: screen.id,
         token,
@@ -240,10 +252,12 @@ export function createWallService(deps: WallServiceDeps) {
 
     async revokeKiosk(by: WallActor, id: number): Promise<void> {
       await screenOr404(by.ctx, id);
-      const revoked = await walls.revokeKiosk(id);
-      const kiosk = await users.byKioskScreen(id);
-      if (kiosk) await auth.endSessions({ userId: kiosk.id }, 'revoked');
-      await recordOk(by, 'wall.kiosk.revoke', id, { revoked });
+      await atomically(async () => {
+        const revoked = await walls.revokeKiosk(id);
+        const kiosk = await users.byKioskScreen(id);
+        if (kiosk) await auth.endSessions({ userId: kiosk.id }, 'revoked');
+        await recordOk(by, 'wall.kiosk.revoke', id, { revoked });
+      });
     },
 
     /**
@@ -278,13 +292,16 @@ export function createWallService(deps: WallServiceDeps) {
       }
       // A window's own session (no cookie) lives as long as a duty session: the window signs in again
       // with its kiosk token when it reloads, and every reload must not leave a year-long session behind.
-      const { token: session, expiresAt } = await open(user, cookie ? KIOSK_SESSION_DAYS * 86_400_000 : sessionTtlMs);
-      await audit.record({
-        actor: { userId: user.id, username: user.username, ip },
-        action: 'wall.kiosk.login',
-        targetType: 'wall_screen',
-        targetId: screen.id,
-        outcome: 'ok',
+      const { token: session, expiresAt } = await atomically(async () => {
+        const opened = await open(user, cookie ? KIOSK_SESSION_DAYS * 86_400_000 : sessionTtlMs);
+        await audit.record({
+          actor: { userId: user.id, username: user.username, ip },
+          action: 'wall.kiosk.login',
+          targetType: 'wall_screen',
+          targetId: screen.id,
+          outcome: 'ok',
+        });
+        return opened;
       });
       const login: LoginResponse = {
         user: auth.sessionUser(user, org),
