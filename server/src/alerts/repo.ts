@@ -113,6 +113,10 @@ const fromRow = (r: AlertRow): Alert => ({
 });
 
 /** An alert row with whether its snapshot is stored. */
+/** The columns a new alert is written with, in the order of `insert`'s values (after seq). */
+const ALERT_COLUMNS =
+  'seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at, previous_alert_id';
+
 const ALERT = `SELECT alerts.*, EXISTS (SELECT 1 FROM alert_snapshots s WHERE s.alert_id = alerts.id) AS has_snapshot
   FROM alerts`;
 
@@ -264,7 +268,7 @@ export function createAlertRepo(store: Store, now: () => Date) {
           store.get<AlertRow>(
             `WITH c AS (UPDATE counters SET value = value + 1 WHERE name = 'alerts.seq' RETURNING value),
              a AS (
-               INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at, previous_alert_id)
+               INSERT INTO alerts (${ALERT_COLUMNS})
                SELECT c.value, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?, ?, ?, ? FROM c
                RETURNING *),
              h AS (INSERT INTO alert_history (alert_id, at, actor, action, note) SELECT a.id, ?, ?, 'created', ? FROM a)
@@ -278,7 +282,7 @@ export function createAlertRepo(store: Store, now: () => Date) {
       // The alert and its entry together (inside the caller's transaction when there is one).
       const id = await withSeq(async (seq) => {
         const id = await store.insert(
-          `INSERT INTO alerts (seq, type, level, lon, lat, coord_source, org_unit_id, org_path, source_kind, source_id, camera_id, linked_camera_ids, title, description, status, count, first_at, last_at, created_at, updated_at, previous_alert_id)
+          `INSERT INTO alerts (${ALERT_COLUMNS})
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 1, ?, ?, ?, ?, ?)`,
           [seq, ...params],
         );

@@ -73,14 +73,14 @@ export interface AuthDeps {
   /** Where login failures are counted (Redis, shared by every instance, when configured); memory when absent. */
   counters?: SharedCounters;
   /** A session opened or ended and its audit entry are written in one transaction (issue 13: both or neither). */
-  store?: Pick<Store, 'transaction'>;
+  store: Pick<Store, 'transaction'>;
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
 export function createAuthService(deps: AuthDeps) {
   const { config, users, sessions, orgs, audit, clock, bus } = deps;
-  const atomically = <T>(fn: () => Promise<T>): Promise<T> => (deps.store ? deps.store.transaction(fn) : fn());
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => deps.store.transaction(fn);
 
   /**
    * Ends sessions and everything they opened: the rows go (so HTTP, stream

@@ -344,6 +344,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
  * row (issue 13: a 50,000-row import spent 25 of its 37 s in 50,000 round trips).
  */
 const IMPORT_BATCH = 256;
+/** The columns of an imported or seeded row, in `values()` order, then created_at, updated_at, import_id. */
+const IMPORTED_COLUMNS =
+  'code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at, import_id';
 /** PostgreSQL: rows a statement takes as column arrays (insertBatched). */
 const UNNEST_BATCH = 2_000;
 /** The column types of an imported row in INSERT_UNNEST, in `values()` order, then created_at, updated_at, import_id. */
@@ -370,7 +373,7 @@ const IMPORT_COLUMN_TYPES = [
   'text', // updated_at
   'bigint', // import_id
 ] as const;
-const INSERT_UNNEST = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at, import_id)
+const INSERT_UNNEST = `INSERT INTO camera_points (${IMPORTED_COLUMNS})
 SELECT * FROM unnest(${IMPORT_COLUMN_TYPES.map((type) => `?::${type}[]`).join(', ')})`;
 const importedSql = new Map<number, string>();
 /** The INSERT of `rows` rows with their import id (null when seeded); only powers of two up to IMPORT_BATCH are asked for, so a handful of texts. */
@@ -378,7 +381,7 @@ function insertImportedSql(rows: number): string {
   let sql = importedSql.get(rows);
   if (sql === undefined) {
     const row = `(${new Array<string>(21).fill('?').join(', ')})`;
-    sql = `INSERT INTO camera_points (code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at, import_id)
+    sql = `INSERT INTO camera_points (${IMPORTED_COLUMNS})
 VALUES ${new Array<string>(rows).fill(row).join(', ')}`;
     importedSql.set(rows, sql);
   }

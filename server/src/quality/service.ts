@@ -60,8 +60,8 @@ export interface QualityDeps {
   raiseAlert: (a: QualityAlert) => void | Promise<void>;
   /** Checks a stream address before it may reach ffmpeg. */
   validateUrl: (url: string) => { ok: true; url: string } | { ok: false; reason: string };
-  /** A change and its audit entry in one transaction (issue 13: both or neither); without it, one after the other. */
-  store?: Pick<Store, 'transaction'>;
+  /** A change and its audit entry in one transaction (issue 13: both or neither). */
+  store: Pick<Store, 'transaction'>;
 }
 
 /** CPU of this process and its reaped children (ffmpeg), ms: /proc/self/stat utime stime cutime cstime. */
@@ -117,7 +117,7 @@ function sweepView(s: SweepRow): QualitySweepView {
 
 export function createQualityService(deps: QualityDeps) {
   const { repo, orgs, networks, secrets, bus, audit, clock, log, config } = deps;
-  const atomically = <T>(fn: () => Promise<T>): Promise<T> => (deps.store ? deps.store.transaction(fn) : fn());
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => deps.store.transaction(fn);
   const off = deps.utcOffsetMinutes;
   let running: { sweep: SweepRow; stop: boolean; done: Promise<void> } | null = null;
   /** A sweep being created (between the check for `running` and `run()`): a second one must wait or refuse. */

@@ -67,6 +67,7 @@ async function setup(opts: { quotaGb: number; freeBytes: number }) {
   const base = loadConfig({ profile: 'test', env: {}, overrides: {} }).recording;
   const repo = createRecordingRepo(store);
   const service = createRecordingService({
+    store,
     repo,
     cameras,
     orgs,

@@ -34,8 +34,8 @@ export interface RecordingDeps {
   config: RecordingConfig;
   utcOffsetMinutes: number;
   engine: RecordingEngine | null;
-  /** A plan written and its audit entry in one transaction (issue 13: both or neither); without it, one after the other. */
-  store?: Pick<Store, 'transaction'>;
+  /** A plan written and its audit entry in one transaction (issue 13: both or neither). */
+  store: Pick<Store, 'transaction'>;
 }
 
 /** The recording disk as an admin sees it. */
@@ -60,7 +60,7 @@ export function inSchedule(windows: readonly ScheduleWindow[], ms: number, utcOf
 
 export function createRecordingService(deps: RecordingDeps) {
   const { repo, cameras, orgs, secrets, audit, bus, clock, log, config, engine } = deps;
-  const atomically = <T>(fn: () => Promise<T>): Promise<T> => (deps.store ? deps.store.transaction(fn) : fn());
+  const atomically = <T>(fn: () => Promise<T>): Promise<T> => deps.store.transaction(fn);
   const nowMs = () => clock.now().getTime();
   const quotaBytes = config.quotaGb * 1024 ** 3;
   const status: RecordingStatus = {
