@@ -1,22 +1,25 @@
 /**
  * npm run bench:record — the recorder's cost (issue 14), real ffmpeg against the camera simulator:
  *   npm run bench:record       (BENCH_RECORD_POINTS=<n> points, default 20; BENCH_RECORD_GOPS=1 for one keyframe
- *                               interval only; BENCH_RECORD_MERGE=0 for the camera's packets as they came)
+ *                               interval only; BENCH_RECORD_ENGINE=ffmpeg for the copying ffmpeg instead of
+ *                               the in-process writer; BENCH_RECORD_MERGE=0 for the camera's packets as they
+ *                               came)
  *
  * Every figure is measured at each keyframe interval (GOP) in BENCH_RECORD_GOPS, default 1 s and 4 s (real cameras
  * use 2–4 s; a segment closes only at a keyframe), a fresh simulator and recorder each, and named `.gop1s` /
  * `.gop4s` (`record.cpu_per_stream.gop4s`):
  * - record.cpu_per_stream: % of one core per recorded point (copy into MPEG-TS segments), averaged over
- *   BENCH_RECORD_POINTS points (default 20; the issue's figure is 50: 1080p25 at ~4 Mbit/s) for 20 s,
- *   from /proc ticks: its ffmpeg plus its share of this process, where the loopback source proxy (which
- *   answers the camera and joins each NAL unit's fragments for ffmpeg) and the recorder's bookkeeping run.
- * - record.ffmpeg_cpu_per_stream and record.proxy_cpu_per_stream: the two parts.
- * - record.rss_per_stream: their resident memory, MB.
+ *   BENCH_RECORD_POINTS points (default 20; the issue's figure is 50: 1080p25 at ~4 Mbit/s) for 20 s: its
+ *   share of this process, where the source proxy answers the camera, the recorder writes the segments
+ *   (engine 'native', the default) and keeps its index, plus, with BENCH_RECORD_ENGINE=ffmpeg, its ffmpeg
+ *   from /proc ticks.
+ * - record.proxy_cpu_per_stream (this process) and, for ffmpeg, record.ffmpeg_cpu_per_stream: the parts.
+ * - record.rss_per_stream: MB per point: what this process grew by (native), or each ffmpeg's resident memory.
  * - clip.export30s: seconds to cut a 30 s MP4 out of the recorded segments (concat demuxer, copy), median of 3;
  *   each result checked by ffprobe (30 ± 1 s).
  *
- * The simulator runs in a child process (not counted). Exits non-zero when a point records nothing or an export
- * is wrong, at either keyframe interval (the other still runs).
+ * The simulator runs in a child process (not counted). Exits non-zero when a point records nothing (before the
+ * window or during it) or an export is wrong, at either keyframe interval (the other still runs).
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -73,7 +76,14 @@ async function measure(n: number, gop: number): Promise<boolean> {
   // BENCH_RECORD_MERGE=0: the camera's packets as they came, for comparison (rtp-merge.ts).
   const merge = process.env['BENCH_RECORD_MERGE'] !== '0';
   const proxy = createSourceProxy({ mergeFragments: merge });
-  const recorder = createRecorder({ ffmpegPath: FFMPEG, rootDir: path.join(work, 'rec'), segmentSeconds: 6, proxy });
+  const engine = process.env['BENCH_RECORD_ENGINE'] === 'ffmpeg' ? 'ffmpeg' : 'native';
+  const recorder = createRecorder({
+    ffmpegPath: FFMPEG,
+    rootDir: path.join(work, 'rec'),
+    segmentSeconds: 6,
+    proxy,
+    engine,
+  });
   try {
     const cams = await new Promise<Array<{ url: string; username: string; password: string }>>((resolve, reject) => {
       void (async () => {
@@ -84,8 +94,9 @@ async function measure(n: number, gop: number): Promise<boolean> {
     const segs: RecordedSegment[] = [];
     recorder.on('segment', (s) => segs.push(s));
     console.log(
-      `# ${n} points, 1920x1080 25 fps ~4 Mbit/s H.264, GOP ${gop} s, 6 s segments, copy, fragments ${merge ? 'joined' : 'as sent'}; ${load()}`,
+      `# ${n} points, 1920x1080 25 fps ~4 Mbit/s H.264, GOP ${gop} s, 6 s segments, copy (${engine}), fragments ${merge ? 'joined' : 'as sent'}; ${load()}`,
     );
+    const rssBefore = process.memoryUsage().rss;
     for (let i = 0; i < n; i++) {
       await recorder.start(`rec:${i}`, {
         url: cams[i]!.url,
@@ -107,8 +118,10 @@ async function measure(n: number, gop: number): Promise<boolean> {
       .keys()
       .map((k) => recorder.status(k)?.pid)
       .filter((p): p is number => p !== undefined);
+    if (engine === 'native' && pids.length) throw new Error('the native recorder started processes');
     const hz = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
     const before = new Map(pids.map((p) => [p, ticks(p)]));
+    const segsBefore = segs.length;
     const ownBefore = process.cpuUsage();
     const t0 = performance.now();
     await sleep(20_000);
@@ -116,20 +129,41 @@ async function measure(n: number, gop: number): Promise<boolean> {
     const selfCpu = process.cpuUsage(ownBefore);
     const alive = pids.filter((p) => Number.isFinite(ticks(p)));
     const cpu = alive.map((p) => ((ticks(p) - before.get(p)!) / hz / secs) * 100);
-    const ffmpegShare = cpu.reduce((a, b) => a + b, 0) / cpu.length;
+    const ffmpegShare = engine === 'ffmpeg' ? cpu.reduce((a, b) => a + b, 0) / cpu.length : 0;
     const proxyShare = ((selfCpu.user + selfCpu.system) / 1e6 / secs / n) * 100;
-    const what = `${alive.length}/${n} recording ffmpeg (copy) over ${secs.toFixed(0)} s, 1080p25 ~4 Mbit/s, GOP ${gop} s, ${load()}`;
-    bench(`record.cpu_per_stream.${tag}`, ffmpegShare + proxyShare, '%', `ffmpeg + source proxy; ${what}`);
-    bench(`record.ffmpeg_cpu_per_stream.${tag}`, ffmpegShare, '%', what);
+    // Every point closed a segment inside the window (6 s segments, 20 s): none stalled while measured.
+    const inWindow = new Set(segs.slice(segsBefore).map((s) => s.key));
+    const recording = engine === 'ffmpeg' ? alive.length : inWindow.size;
+    const what = `${recording}/${n} points recording (${engine === 'ffmpeg' ? 'ffmpeg copy' : 'in-process copy'}) over ${secs.toFixed(0)} s, 1080p25 ~4 Mbit/s, GOP ${gop} s, ${load()}`;
+    bench(
+      `record.cpu_per_stream.${tag}`,
+      ffmpegShare + proxyShare,
+      '%',
+      engine === 'ffmpeg' ? `ffmpeg + source proxy; ${what}` : `this process / ${n}; ${what}`,
+    );
+    if (engine === 'ffmpeg') bench(`record.ffmpeg_cpu_per_stream.${tag}`, ffmpegShare, '%', what);
     bench(
       `record.proxy_cpu_per_stream.${tag}`,
       proxyShare,
       '%',
       `this process (source proxy, recorder) / ${n}; ${what}`,
     );
-    bench(`record.rss_per_stream.${tag}`, alive.reduce((a, p) => a + rssMB(p), 0) / alive.length, 'MB', what);
-    if (alive.length < n) {
+    const rss =
+      engine === 'ffmpeg'
+        ? alive.reduce((a, p) => a + rssMB(p), 0) / alive.length
+        : (process.memoryUsage().rss - rssBefore) / 1024 / 1024 / n;
+    bench(
+      `record.rss_per_stream.${tag}`,
+      rss,
+      'MB',
+      engine === 'ffmpeg' ? what : `this process's growth / ${n}; ${what}`,
+    );
+    if (engine === 'ffmpeg' && alive.length < n) {
       console.error(`GOP ${gop} s: ${n - alive.length} of ${n} recording ffmpeg did not last the window`);
+      failed = true;
+    }
+    if (inWindow.size < n) {
+      console.error(`GOP ${gop} s: ${n - inWindow.size} of ${n} points closed no segment in the window`);
       failed = true;
     }
 

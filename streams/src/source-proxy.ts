@@ -100,8 +100,23 @@ export interface SourceProxyOptions {
   mergeFragments?: boolean;
 }
 
+/**
+ * An in-process RTSP connection to the proxy (the native recorder's): bytes go both ways as they would on a
+ * loopback socket, without the socket. Nothing outside this process can reach it, so it needs no owner check.
+ */
+export interface LocalRtspLink {
+  /** Bytes to the proxy (RTSP requests). */
+  send(b: Buffer): void;
+  /** Bytes from the proxy (replies and interleaved media), delivered synchronously as the proxy writes them. */
+  onData(fn: (b: Buffer) => void): void;
+  onClose(fn: () => void): void;
+  close(): void;
+}
+
 export interface SourceProxy {
   open(source: ProxiedSource): Promise<SourceEndpoint>;
+  /** A new in-process RTSP connection, spoken to with an endpoint's `url` as a socket would be. */
+  connectLocal(): LocalRtspLink;
   stats(): { endpoints: number; connections: number };
   close(): Promise<void>;
 }
@@ -313,6 +328,18 @@ export function createSourceProxy(opts: SourceProxyOptions = {}): SourceProxy {
         },
       };
     },
+    connectLocal() {
+      if (closed) throw new Error('source proxy is closed');
+      const link = new LocalLink();
+      new RtspBridge(link.proxySide, (token) => endpoints.get(token), {
+        udpHost: opts.udpHost,
+        connectTimeoutMs,
+        replyTimeoutMs,
+        log,
+        mergeFragments: opts.mergeFragments ?? true,
+      });
+      return link;
+    },
     stats: () => ({
       endpoints: endpoints.size,
       connections: [...endpoints.values()].reduce((n, e) => n + e.conns.size, 0),
@@ -369,6 +396,54 @@ function bindUdpPair(host: string | undefined): Promise<{ rtp: UdpSocket; rtcp: 
   })();
 }
 
+/** What a bridge needs of its client's connection: a loopback socket, or the proxy's side of a `LocalLink`. */
+interface DownLink {
+  on(event: 'data', fn: (d: Buffer) => void): unknown;
+  on(event: 'close', fn: () => void): unknown;
+  write(b: Buffer): unknown;
+  destroy(): unknown;
+  readonly writableLength: number;
+  /** An in-process reader: it depacketizes itself, so it gets the camera's packets as they came (no merging). */
+  readonly local?: boolean;
+}
+
+/** Both ends of an in-process connection; whichever side closes, both see it once. */
+class LocalLink implements LocalRtspLink {
+  #toProxy: ((d: Buffer) => void) | undefined;
+  #toClient: ((d: Buffer) => void) | undefined;
+  readonly #closers: Array<() => void> = [];
+  #closed = false;
+
+  readonly proxySide: DownLink = {
+    on: (event: 'data' | 'close', fn: ((d: Buffer) => void) | (() => void)) => {
+      if (event === 'data') this.#toProxy = fn as (d: Buffer) => void;
+      else this.#closers.push(fn as () => void);
+    },
+    write: (b: Buffer) => {
+      if (!this.#closed) this.#toClient?.(b);
+    },
+    destroy: () => this.close(),
+    // Delivered at once: the recorder's own queue to disk is its back-pressure.
+    writableLength: 0,
+    local: true,
+  };
+
+  send(b: Buffer): void {
+    if (!this.#closed) this.#toProxy?.(b);
+  }
+  onData(fn: (b: Buffer) => void): void {
+    this.#toClient = fn;
+  }
+  onClose(fn: () => void): void {
+    this.#closers.push(fn);
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const fn of this.#closers.splice(0)) fn();
+  }
+}
+
 interface BridgeSettings {
   udpHost: string | undefined;
   connectTimeoutMs: number;
@@ -379,7 +454,7 @@ interface BridgeSettings {
 
 /** One ffmpeg connection and its camera connection. */
 class RtspBridge {
-  readonly #down: net.Socket;
+  readonly #down: DownLink;
   readonly #find: (token: string) => Endpoint | undefined;
   readonly #udpHost: string | undefined;
   readonly #connectTimeoutMs: number;
@@ -402,7 +477,7 @@ class RtspBridge {
   #closed = false;
   #dropped = 0;
 
-  constructor(down: net.Socket, find: (token: string) => Endpoint | undefined, settings: BridgeSettings) {
+  constructor(down: DownLink, find: (token: string) => Endpoint | undefined, settings: BridgeSettings) {
     this.#down = down;
     this.#find = find;
     this.#udpHost = settings.udpHost;
@@ -571,7 +646,7 @@ class RtspBridge {
         if (this.#mode !== 'tcp') continue;
         this.#counted(item.data.length, 'tcp');
         if (this.#down.writableLength > MAX_QUEUED_BYTES) this.#dropped++;
-        else this.#toDown(this.#merged(item.data));
+        else this.#toDown(this.#down.local ? item.data : this.#merged(item.data));
       } else if (statusOf(item.message) !== null) {
         const p = this.#pending;
         this.#pending = undefined;
@@ -777,7 +852,7 @@ class RtspBridge {
             if (sender !== from || this.#closed) return;
             if (channel === track.rtpChannel) this.#counted(msg.length, 'udp');
             if (this.#down.writableLength > MAX_QUEUED_BYTES) this.#dropped++;
-            else this.#toDown(this.#merged(frame(channel, msg)));
+            else this.#toDown(this.#down.local ? frame(channel, msg) : this.#merged(frame(channel, msg)));
           };
           track.rtp.on('message', onPacket(track.rtpChannel));
           track.rtcp.on('message', onPacket(track.rtcpChannel));

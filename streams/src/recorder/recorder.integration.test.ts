@@ -1,5 +1,6 @@
 /**
- * The recorder with real ffmpeg against the camera simulator (over the loopback source proxy): segments listed
+ * The recorder's ffmpeg engine (`engine: 'ffmpeg'`, used for sources the native writer does not read, and
+ * kept selectable for RTSP) with real ffmpeg against the camera simulator (over the loopback source proxy): segments listed
  * with wall-clock times, a kill -9 mid-segment repaired and the recording resumed in a new run, a recorder
  * whose server died found and killed at the next start, its cut segment repaired; no ffmpeg left behind.
  */
@@ -66,7 +67,14 @@ afterAll(async () => {
 describe('recorder with real ffmpeg', () => {
   it('records segments with wall-clock times; a kill -9 mid-segment is repaired and recording resumes', async () => {
     const root = path.join(base, 'rec1');
-    const rec = createRecorder({ ffmpegPath: FFMPEG, rootDir: root, proxy, segmentSeconds: 2, backoffMs: [300] });
+    const rec = createRecorder({
+      ffmpegPath: FFMPEG,
+      engine: 'ffmpeg',
+      rootDir: root,
+      proxy,
+      segmentSeconds: 2,
+      backoffMs: [300],
+    });
     recorders.push(rec);
     const segs: RecordedSegment[] = [];
     rec.on('segment', (s) => segs.push(s));
@@ -122,7 +130,7 @@ describe('recorder with real ffmpeg', () => {
     // The dying server: a child Node process running a recorder, killed with -9.
     const script = `
       import { createRecorder } from ${JSON.stringify(path.resolve(import.meta.dirname, 'recorder.ts'))};
-      const rec = createRecorder({ ffmpegPath: ${JSON.stringify(FFMPEG)}, rootDir: ${JSON.stringify(root)}, segmentSeconds: 2 });
+      const rec = createRecorder({ ffmpegPath: ${JSON.stringify(FFMPEG)}, engine: 'ffmpeg', rootDir: ${JSON.stringify(root)}, segmentSeconds: 2 });
       await rec.start('cam1', ${JSON.stringify({ url: sim.cameras[1]!.mainStreamUri, credentials: null, codec: 'h264', audio: 'none' })});
       rec.on('segment', (s) => process.stdout.write('seg ' + s.rel + '\\n'));
       setInterval(() => {}, 1000);
@@ -150,7 +158,7 @@ describe('recorder with real ffmpeg', () => {
       // Its ffmpeg lives on, an orphan.
       const orphan = ff[0]!;
       expect(isAlive(orphan)).toBe(true);
-      const rec = createRecorder({ ffmpegPath: FFMPEG, rootDir: root, proxy, segmentSeconds: 2 });
+      const rec = createRecorder({ ffmpegPath: FFMPEG, engine: 'ffmpeg', rootDir: root, proxy, segmentSeconds: 2 });
       recorders.push(rec);
       const result = await rec.recover();
       expect(result.killed).toEqual([orphan]);
@@ -169,7 +177,7 @@ describe('recorder with real ffmpeg', () => {
 
   it('a segment too damaged to read is dropped at recovery', async () => {
     const root = path.join(base, 'rec3');
-    const rec = createRecorder({ ffmpegPath: FFMPEG, rootDir: root, proxy, segmentSeconds: 2 });
+    const rec = createRecorder({ ffmpegPath: FFMPEG, engine: 'ffmpeg', rootDir: root, proxy, segmentSeconds: 2 });
     recorders.push(rec);
     const segs: RecordedSegment[] = [];
     rec.on('segment', (s) => segs.push(s));

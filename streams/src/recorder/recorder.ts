@@ -42,6 +42,7 @@ import {
   parseSegmentList,
   progressDuration,
 } from './args.ts';
+import { NativeRecordChild } from './native/child.ts';
 
 /** One finished segment on disk. */
 export interface RecordedSegment {
@@ -78,8 +79,17 @@ export interface RecoverResult {
   dropped: string[];
 }
 
+/**
+ * How a point is recorded. 'native' (the default): the source proxy hands the camera's packets to an
+ * in-process MPEG-TS writer (`native/`), for RTSP sources; other sources, and 'ffmpeg', use a copying ffmpeg.
+ * Both write the same files: the index, repair, playback and export do not know which wrote them.
+ */
+export type RecorderEngine = 'native' | 'ffmpeg';
+
 export interface RecorderOptions {
   ffmpegPath: string;
+  /** Default 'native'. */
+  engine?: RecorderEngine;
   /** Where recordings live (a disk, not /dev/shm). */
   rootDir: string;
   runner?: ProcessRunner;
@@ -188,6 +198,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   const clock = opts.clock ?? systemTimerClock;
   const log = opts.log ?? silentLogger;
   const segmentSeconds = opts.segmentSeconds ?? 6;
+  const engine = opts.engine ?? 'native';
   const minRepair = opts.minRepairSeconds ?? 0.5;
   let proxy = opts.proxy;
   const ownProxy = !opts.proxy;
@@ -243,8 +254,15 @@ export function createRecorder(opts: RecorderOptions): Recorder {
   /** Announces the lines of a run's list not announced yet. */
   async function pollRun(key: string, run: Run): Promise<void> {
     let added: Buffer;
+    const listFile = path.join(run.dir, SEGMENT_LIST);
     try {
-      const fh = await open(path.join(run.dir, SEGMENT_LIST), 'r');
+      // A look at the size first: most looks find nothing new (one call, not open, stat and close).
+      if ((await stat(listFile)).size <= run.listOffset) return;
+    } catch {
+      return;
+    }
+    try {
+      const fh = await open(listFile, 'r');
       try {
         const { size } = await fh.stat();
         if (size <= run.listOffset) return;
@@ -390,9 +408,19 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     const input: RelayInput = endpoint
       ? { url: endpoint.url, codec: s.input.codec, audio: 'none', rtspTransport: 'tcp' }
       : s.input;
+    const native = engine === 'native' && endpoint !== undefined && /^rtsp:\/\//i.test(endpoint.url);
+    const nativeRunner: ProcessRunner = {
+      spawn: () =>
+        new NativeRecordChild({
+          url: endpoint!.url,
+          dir: s.run!.dir,
+          segmentSeconds,
+          connect: () => getProxy().connectLocal(),
+        }),
+    };
     const sup = createSupervisor({
       name: `record:${s.key}`,
-      command: opts.ffmpegPath,
+      command: native ? 'native-recorder' : opts.ffmpegPath,
       args: () => {
         endpoint?.clearError();
         // The previous process of this key is gone: finish its run, then open a new one.
@@ -406,7 +434,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
           ...(opts.legacyFfmpeg ? { legacyFfmpeg: true } : {}),
         });
       },
-      runner,
+      runner: native ? nativeRunner : runner,
       clock,
       checkOutput: outputProbe(s),
       segmentSeconds,
