@@ -116,13 +116,15 @@ const pictureProbe = diagnosisFfmpeg
     })
   : null;
 
-// 录像 (issue 14): one ffmpeg copy per recorded point, reading cameras through the relay's source proxy.
+// 录像 (issue 14): one recorder per recorded point, reading cameras through the relay's source proxy (written in
+// process for RTSP points, by a copying ffmpeg for others or with recording.engine 'ffmpeg').
 const recordingFfmpeg = config.recording.enabled ? platformFfmpeg(config.relay.ffmpegPath) : null;
 let recordingEngine: ReturnType<typeof streamsRecordingEngine> | null = null;
 try {
   recordingEngine = recordingFfmpeg
     ? streamsRecordingEngine({
         ffmpegPath: recordingFfmpeg,
+        engine: config.recording.engine,
         rootDir: resolveData(config.recording.dir),
         segmentSeconds: config.recording.segmentSeconds,
         ...(relayEngine ? { proxy: relayEngine.proxy } : {}),

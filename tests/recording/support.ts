@@ -84,6 +84,7 @@ export async function startRecordingServer(opts: {
     },
     recordingEngine: streamsRecordingEngine({
       ffmpegPath: '/usr/bin/ffmpeg',
+      engine: config.recording.engine,
       rootDir: path.join(opts.base, 'rec'),
       segmentSeconds,
     }),

@@ -368,6 +368,12 @@ export const configSchema = z
       .object({
         /** Record the points record plans name (needs ffmpeg). */
         enabled: z.boolean(),
+        /**
+         * Who writes the segments of RTSP points: 'native' (in the server, from the source proxy's packets: no
+         * process and no loopback socket per point) or 'ffmpeg' (a copying ffmpeg per point). Other sources
+         * always use ffmpeg. Both write the same files.
+         */
+        engine: z.enum(['native', 'ffmpeg']),
         /** Where segments and clips live (a disk, not RAM); relative to the project root. */
         dir: z.string().min(1),
         /** Target segment length (cut at the next keyframe). */

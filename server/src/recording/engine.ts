@@ -12,6 +12,7 @@ import {
   createRecorder,
   type MediaLogger,
   type Recorder,
+  type RecorderEngine,
   type SourceProxy,
 } from '../../../streams/src/index.ts';
 import type { RelaySourceInput } from '../relay/engine.ts';
@@ -71,6 +72,8 @@ export const CLIPS = 'clips';
 
 export interface StreamsRecordingEngineOptions {
   ffmpegPath: string;
+  /** Default 'native' (`RecorderEngine`). */
+  engine?: RecorderEngine;
   rootDir: string;
   segmentSeconds: number;
   proxy?: SourceProxy;
@@ -86,6 +89,7 @@ export function streamsRecordingEngine(opts: StreamsRecordingEngineOptions): Rec
   mkdirSync(tmpRoot, { recursive: true });
   const recorder = createRecorder({
     ffmpegPath: opts.ffmpegPath,
+    ...(opts.engine ? { engine: opts.engine } : {}),
     rootDir: root,
     segmentSeconds: opts.segmentSeconds,
     ...(opts.proxy ? { proxy: opts.proxy } : {}),

@@ -3,7 +3,8 @@
  * Nothing here spawns, reads the clock or touches the disk.
  *
  * Recording is always a copy (issue 14: H.265 is recorded as H.265, never re-encoded): a camera's picture
- * costs one demux and one mux, ~1 % of a core, so a server can record hundreds of points.
+ * costs one demux and one mux, ~1 % of a core with ffmpeg. RTSP points are recorded in process by default
+ * (`native/`, ~0.35 %); these arguments serve the 'ffmpeg' engine, and repair and export for both.
  */
 import path from 'node:path';
 import { hasUserinfo, inputArgs, type RelayInput } from '../args.ts';

@@ -17,6 +17,7 @@ export {
   runName,
   type RecordedSegment,
   type Recorder,
+  type RecorderEngine,
   type RecorderOptions,
   type RecorderStateEvent,
   type RecorderStatus,

@@ -1,6 +1,7 @@
 /**
- * The recorder (录像, issue 14): one supervised ffmpeg per recorded point, whatever the number of viewers,
- * copying the camera's stream into MPEG-TS segments on disk. The server decides which points record (its
+ * The recorder (录像, issue 14): one supervised recorder per recorded point, whatever the number of viewers,
+ * copying the camera's stream into MPEG-TS segments on disk: in process for RTSP points (`native/`, engine
+ * 'native', the default), else a copying ffmpeg. Both write the same layout and `list.csv`. The server decides which points record (its
  * record plans) and indexes the segments this module announces; nothing here touches the database.
  *
  * Layout: `<rootDir>/<key dir>/<run>/seg_NNNNNN.ts` with `list.csv`, one run directory per ffmpeg process
