@@ -180,6 +180,26 @@ describe('native recorder', () => {
     }
   }, 60_000);
 
+  it('records a camera that sends RTP over UDP only (GStreamer), the transport found by auto', async (ctx) => {
+    if (!gstRtspAvailable()) return ctx.skip();
+    const gst = await startGstRtsp({ host: block.host(21), size: '320x180', udpOnly: true });
+    try {
+      const root = path.join(base, 'n5');
+      const rec = createRecorder({ ffmpegPath: FFMPEG, rootDir: root, proxy, segmentSeconds: 2, backoffMs: [300] });
+      recorders.push(rec);
+      const segs: RecordedSegment[] = [];
+      rec.on('segment', (s) => segs.push(s));
+      await rec.start('udp', { url: gst.url, codec: 'h264', audio: 'none', rtspTransport: 'auto' });
+      await waitFor('two segments', () => segs.length >= 2, 40_000);
+      const v = await probeVideo(segs.at(-1)!.path);
+      expect(v).toMatchObject({ codec: 'h264', width: 320, height: 180 });
+      expect(v.frames).toBeGreaterThanOrEqual(15);
+      await rec.stop('udp');
+    } finally {
+      await gst.stop();
+    }
+  }, 60_000);
+
   it('a camera that goes away is recorded again, in a new run, when it is back', async () => {
     const root = path.join(base, 'n4');
     const rec = createRecorder({
