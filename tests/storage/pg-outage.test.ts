@@ -6,6 +6,9 @@
  * server and the machine's PostgreSQL, which other tests share and which is never touched.
  */
 import { io } from 'socket.io-client';
+import WebSocket from 'ws';
+import { LIVE_PATH } from '../../server/src/api/live.ts';
+import { DEMO_PASSWORD } from '../../server/src/demo/seed.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { retryRefusedHandshakes } from '../../client/src/realtimeRetry.ts';
 import { serviceAvailable } from '../alerts/services.ts';
@@ -168,6 +171,53 @@ describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', ()
       await cutter.restore();
     } finally {
       for (const s of sockets) s.disconnect();
+      await t2.close();
+      await cutter.close();
+      await db.drop();
+    }
+  });
+
+  it("pauses the live sockets' session re-check too: one warning a pass, the sockets kept", async () => {
+    const db = await createPostgresDatabase();
+    const cutter = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    const url = new URL(db.url);
+    url.port = String(cutter.port);
+    const lines: string[] = [];
+    const t2 = await startTestServer({
+      cameras: 0,
+      shared: { postgresUrl: url.toString(), drop: async () => {} },
+      liveSocket: { recheckMs: 300 },
+      log: createLogger('warn', (line) => lines.push(line)),
+    });
+    const sockets = await Promise.all(
+      ['admin', 'county', 'tech'].map(async (username) => {
+        const res = await fetch(`${t2.api}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username, password: DEMO_PASSWORD }),
+        });
+        const token = ((await res.json()) as { token: string }).token;
+        const cookie = res.headers
+          .getSetCookie()
+          .find((c) => c.includes(token))!
+          .split(';')[0]!;
+        const ws = new WebSocket(t2.url.replace('http', 'ws') + LIVE_PATH, { headers: { cookie } });
+        await new Promise((resolve, reject) => {
+          ws.once('open', resolve);
+          ws.once('error', reject);
+        });
+        return ws;
+      }),
+    );
+    try {
+      await cutter.cut();
+      const paused = () => lines.filter((l) => l.includes('live socket session re-check paused')).length;
+      await until(async () => paused() >= 3);
+      expect(lines.filter((l) => l.includes('re-check failed') || l.includes('recheck failed'))).toEqual([]);
+      expect(sockets.every((ws) => ws.readyState === WebSocket.OPEN)).toBe(true);
+      await cutter.restore();
+    } finally {
+      for (const ws of sockets) ws.terminate();
       await t2.close();
       await cutter.close();
       await db.drop();

@@ -1,4 +1,5 @@
 import { StorageUnavailableError } from '../db/store.ts';
+import { recheckPass } from '../auth/recheck.ts';
 import type { Server as HttpServer } from 'node:http';
 import { Server, type ServerOptions } from 'socket.io';
 import { createHash } from 'node:crypto';
@@ -155,30 +156,19 @@ export function attachRealtime(
   // instance without a shared bus, a database restore): check every local socket.
   // One pass at a time: a pass still running when the next is due skips that one.
   let rechecking = false;
-  const recheckAll = async () => {
-    for (const socket of [...io.sockets.sockets.values()]) {
-      if (closed) return;
-      if (!socket.connected) continue;
-      let ctx: AuthContext | undefined;
-      try {
-        ctx = await sessionOfSocket(socket);
-      } catch (err) {
-        // A failed lookup says nothing about the session: the socket stays until the next pass. The database
-        // away fails every socket's lookup alike: the pass ends there, with one warning (not one line per socket).
-        if (closed) return;
-        if (err instanceof StorageUnavailableError) {
-          log.warn('realtime session re-check paused: storage unavailable', { reason: err.reason });
-          return;
-        }
-        log.error('realtime session re-check failed', { err: String(err) });
-        continue;
-      }
-      if (closed || !socket.connected) continue;
-      const was = socket.data.auth;
-      if (!ctx) endSocket(socket, 'expired');
-      else if (ctx.user.role !== was.user.role || ctx.orgUnit.id !== was.orgUnit.id) endSocket(socket, 'changed');
-    }
-  };
+  const recheckAll = () =>
+    recheckPass(
+      [...io.sockets.sockets.values()],
+      async (socket) => {
+        if (!socket.connected) return;
+        const ctx = await sessionOfSocket(socket);
+        if (closed || !socket.connected) return;
+        const was = socket.data.auth;
+        if (!ctx) endSocket(socket, 'expired');
+        else if (ctx.user.role !== was.user.role || ctx.orgUnit.id !== was.orgUnit.id) endSocket(socket, 'changed');
+      },
+      { log, what: 'realtime session', stopped: () => closed },
+    );
   const recheck = setInterval(() => {
     if (rechecking) return;
     rechecking = true;

@@ -35,6 +35,7 @@ import {
 } from '../api/live.ts';
 import { codeOfMessage } from '../api/messages.ts';
 import { can, type AuthContext, type AuthService } from '../auth/index.ts';
+import { recheckPass } from '../auth/recheck.ts';
 import type { EventBus } from '../events.ts';
 import { HttpError } from '../http/errors.ts';
 import type { Logger } from '../http/logger.ts';
@@ -92,8 +93,6 @@ interface Client {
   authTimer: NodeJS.Timeout | undefined;
   /** This socket's messages, handled one after another in the order they came (each may wait on the store). */
   queue: Promise<void>;
-  /** A recheck of this socket is under way (the next interval skips it). */
-  checking: boolean;
 }
 
 /** An error as the console reads every server message: its code, the English text, the message's code. */
@@ -291,7 +290,6 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
         tiles: new Map(),
         authTimer: undefined,
         queue: Promise.resolve(),
-        checking: false,
       };
       clients.add(c);
       ws.on('message', (raw, isBinary) => {
@@ -353,14 +351,16 @@ export function attachLiveSocket(http: HttpServer, opts: LiveSocketOptions): Liv
     }
   }
 
+  // One pass at a time, one socket after another (auth/recheck.ts): a pass still running skips the next.
+  let rechecking = false;
   const recheck = setInterval(() => {
-    for (const c of [...clients]) {
-      if (!c.session || !c.token || c.checking) continue;
-      c.checking = true;
-      void recheckClient(c, c.token, c.session)
-        .catch((err: unknown) => log.warn('live socket recheck failed', { err: String(err) }))
-        .finally(() => (c.checking = false));
-    }
+    if (rechecking) return;
+    rechecking = true;
+    void recheckPass(
+      [...clients],
+      (c) => (c.session && c.token && clients.has(c) ? recheckClient(c, c.token, c.session) : Promise.resolve()),
+      { log, what: 'live socket session' },
+    ).finally(() => (rechecking = false));
   }, opts.recheckMs ?? 5_000);
   recheck.unref();
 
