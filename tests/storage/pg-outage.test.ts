@@ -27,6 +27,24 @@ async function until(fn: () => Promise<boolean>, ms = 20_000): Promise<void> {
   }
 }
 
+/** A server of its own on a database of its own, reached through a proxy the test can cut; warnings collected. */
+async function cuttableServer(
+  opts: Pick<NonNullable<Parameters<typeof startTestServer>[0]>, 'overrides' | 'liveSocket'>,
+) {
+  const db = await createPostgresDatabase();
+  const cutter = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+  const url = new URL(db.url);
+  url.port = String(cutter.port);
+  const lines: string[] = [];
+  const t2 = await startTestServer({
+    cameras: 0,
+    shared: { postgresUrl: url.toString(), drop: async () => {} },
+    ...opts,
+    log: createLogger('warn', (line) => lines.push(line)),
+  });
+  return { db, cutter, lines, t2 };
+}
+
 describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', () => {
   let database: Awaited<ReturnType<typeof createPostgresDatabase>> | undefined;
   let proxy: TcpProxy | undefined;
@@ -143,17 +161,7 @@ describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', ()
   });
 
   it("pauses the sockets' session re-check while it is away: one warning a pass, not a line per socket", async () => {
-    const db = await createPostgresDatabase();
-    const cutter = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
-    const url = new URL(db.url);
-    url.port = String(cutter.port);
-    const lines: string[] = [];
-    const t2 = await startTestServer({
-      cameras: 0,
-      shared: { postgresUrl: url.toString(), drop: async () => {} },
-      overrides: { security: { sessionRecheckSeconds: 0.3 } },
-      log: createLogger('warn', (line) => lines.push(line)),
-    });
+    const { db, cutter, lines, t2 } = await cuttableServer({ overrides: { security: { sessionRecheckSeconds: 0.3 } } });
     const sockets = await Promise.all(
       ['admin', 'county', 'tech'].map(async (user) => {
         const s = io(t2.url, { auth: { token: await t2.login(user) }, transports: ['websocket'] });
@@ -178,17 +186,7 @@ describe.skipIf(!havePostgres)('PostgreSQL going away while the server runs', ()
   });
 
   it("pauses the live sockets' session re-check too: one warning a pass, the sockets kept", async () => {
-    const db = await createPostgresDatabase();
-    const cutter = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
-    const url = new URL(db.url);
-    url.port = String(cutter.port);
-    const lines: string[] = [];
-    const t2 = await startTestServer({
-      cameras: 0,
-      shared: { postgresUrl: url.toString(), drop: async () => {} },
-      liveSocket: { recheckMs: 300 },
-      log: createLogger('warn', (line) => lines.push(line)),
-    });
+    const { db, cutter, lines, t2 } = await cuttableServer({ liveSocket: { recheckMs: 300 } });
     const sockets = await Promise.all(
       ['admin', 'county', 'tech'].map(async (username) => {
         const res = await fetch(`${t2.api}/auth/login`, {

@@ -4,15 +4,12 @@
  * with wall-clock times, a kill -9 mid-segment repaired and the recording resumed in a new run, a recorder
  * whose server died found and killed at the next start, its cut segment repaired; no ffmpeg left behind.
  */
-import { mkdtempSync, readdirSync, rmSync, truncateSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, truncateSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimLoopbackBlock, type LoopbackBlock } from '../../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../../scripts/sim/index.ts';
-import type { RelayInput } from '../args.ts';
-import { createSourceProxy, type SourceProxy } from '../source-proxy.ts';
+import type { Simulator } from '../../../scripts/sim/index.ts';
+import type { SourceProxy } from '../source-proxy.ts';
 import {
   FFMPEG,
   ffmpegPidsMentioning,
@@ -24,43 +21,24 @@ import {
   waitFor,
 } from '../test-support.ts';
 import { createRecorder, type RecordedSegment, type Recorder } from './recorder.ts';
+import { openRecorderSim, type RecorderSim } from './test-sim.ts';
 
+let env: RecorderSim;
 let sim: Simulator;
-let block: LoopbackBlock;
 let base: string;
 let proxy: SourceProxy;
 const recorders: Recorder[] = [];
-
-const cam = (i: number): RelayInput => ({
-  url: sim.cameras[i]!.mainStreamUri,
-  credentials: { username: sim.cameras[i]!.username, password: sim.cameras[i]!.password },
-  codec: 'h264',
-  audio: 'none',
-});
+const cam = (i: number) => env.cam(i);
 
 beforeAll(async () => {
-  base = mkdtempSync(path.join(tmpdir(), 'ccc-rec-it-'));
-  block = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    rtspAuth: 'required',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
-  });
-  proxy = createSourceProxy();
+  env = await openRecorderSim('ccc-rec-it-');
+  ({ sim, base, proxy } = env);
 });
 
 afterAll(async () => {
   await Promise.all(recorders.map((r) => r.close()));
-  await proxy?.close();
-  const leftovers = killLeftovers(base);
-  await sim?.stop();
-  await block?.release();
-  rmSync(base, { recursive: true, force: true });
+  const leftovers = env ? killLeftovers(env.base) : [];
+  await env?.close();
   expect(leftovers, 'ffmpeg left running after the tests').toEqual([]);
 });
 

@@ -6,32 +6,26 @@
  * file the next start repairs; a camera that goes away is recorded again in a new run when it is back.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimLoopbackBlock, type LoopbackBlock } from '../../../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../../../scripts/sim/index.ts';
+import type { LoopbackBlock } from '../../../../scripts/sim/addresses.ts';
+import type { Simulator } from '../../../../scripts/sim/index.ts';
 import { gstRtspAvailable, startGstRtsp } from '../../../../tests/helpers/gst-rtsp.ts';
-import type { RelayInput } from '../../args.ts';
-import { createSourceProxy, type SourceProxy } from '../../source-proxy.ts';
+import type { SourceProxy } from '../../source-proxy.ts';
 import { FFMPEG, FFPROBE, ffmpegPidsMentioning, probeVideo, sleep, waitFor } from '../../test-support.ts';
 import { concatList } from '../args.ts';
 import { createRecorder, type RecordedSegment, type Recorder } from '../recorder.ts';
+import { openRecorderSim, type RecorderSim } from '../test-sim.ts';
 
+let env: RecorderSim;
 let sim: Simulator;
 let block: LoopbackBlock;
 let base: string;
 let proxy: SourceProxy;
 const recorders: Recorder[] = [];
-
-const cam = (i: number): RelayInput => ({
-  url: sim.cameras[i]!.mainStreamUri,
-  credentials: { username: sim.cameras[i]!.username, password: sim.cameras[i]!.password },
-  codec: 'h264',
-  audio: 'none',
-});
+const cam = (i: number) => env.cam(i);
 
 /** Video packet times (s) of a file or a concat list, in order. */
 function packetTimes(file: string, concat = false): Promise<number[]> {
@@ -54,27 +48,13 @@ function packetTimes(file: string, concat = false): Promise<number[]> {
 }
 
 beforeAll(async () => {
-  base = mkdtempSync(path.join(tmpdir(), 'ccc-rec-native-'));
-  block = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    rtspAuth: 'required',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
-  });
-  proxy = createSourceProxy();
+  env = await openRecorderSim('ccc-rec-native-');
+  ({ sim, block, base, proxy } = env);
 });
 
 afterAll(async () => {
   await Promise.all(recorders.map((r) => r.close()));
-  await proxy?.close();
-  await sim?.stop();
-  await block?.release();
-  rmSync(base, { recursive: true, force: true });
+  await env?.close();
 });
 
 describe('native recorder', () => {

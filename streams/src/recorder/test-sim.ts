@@ -1,0 +1,55 @@
+/**
+ * What the recorder's integration tests share: a scratch directory, two simulated cameras demanding Digest
+ * credentials (320x180, 10 fps, the shared clip) on a loopback block of their own, and a source proxy.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { claimLoopbackBlock, type LoopbackBlock } from '../../../scripts/sim/addresses.ts';
+import { defaultCameraSpecs, startSimulator, type Simulator } from '../../../scripts/sim/index.ts';
+import type { RelayInput } from '../args.ts';
+import { createSourceProxy, type SourceProxy } from '../source-proxy.ts';
+
+export interface RecorderSim {
+  base: string;
+  block: LoopbackBlock;
+  sim: Simulator;
+  proxy: SourceProxy;
+  /** Camera `i`'s main stream with its credentials. */
+  cam(i: number): RelayInput;
+  close(): Promise<void>;
+}
+
+export async function openRecorderSim(prefix: string): Promise<RecorderSim> {
+  const base = mkdtempSync(path.join(tmpdir(), prefix));
+  const block = await claimLoopbackBlock();
+  const sim = await startSimulator({
+    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }),
+    clipDir: path.join(base, 'clips'),
+    onvifPort: 0,
+    rtspPort: 0,
+    discovery: false,
+    clipMode: 'shared',
+    rtspAuth: 'required',
+    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
+  });
+  const proxy = createSourceProxy();
+  return {
+    base,
+    block,
+    sim,
+    proxy,
+    cam: (i) => ({
+      url: sim.cameras[i]!.mainStreamUri,
+      credentials: { username: sim.cameras[i]!.username, password: sim.cameras[i]!.password },
+      codec: 'h264',
+      audio: 'none',
+    }),
+    async close() {
+      await proxy.close();
+      await sim.stop();
+      await block.release();
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
