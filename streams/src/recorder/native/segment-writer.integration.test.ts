@@ -4,7 +4,7 @@
  * ffprobe: every picture there, at its time, in segments cut at keyframes and listed. Also with the parameter
  * sets only in the SDP (cameras that send them once, out of band): every segment still decodes on its own.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,4 +171,46 @@ describe('SegmentWriter against ffmpeg', () => {
       }, 60_000);
     }
   }
+});
+
+describe('SegmentWriter when the disk fails', () => {
+  it('a full disk (ENOSPC) is reported once, nothing is listed, and finishing does not wait forever', async () => {
+    const dir = mkdtempSync(path.join(base, 'full-'));
+    // The first segment's file is /dev/full: every write to it fails with ENOSPC.
+    symlinkSync('/dev/full', path.join(dir, 'seg_000000.ts'));
+    const errors: Error[] = [];
+    let finished: Promise<void> | undefined;
+    const writer: SegmentWriter = new SegmentWriter({
+      dir,
+      segmentSeconds: 1,
+      codec: 'h264',
+      params: [],
+      flushMs: 0,
+      // As the recorder's child does: the error ends the recording at once.
+      onError: (e) => {
+        errors.push(e);
+        finished = writer.finish();
+      },
+    });
+    const idr = Buffer.concat([Buffer.from([0x65]), Buffer.alloc(2000, 1)]);
+    for (let i = 0; i < 50; i++) {
+      const au: AccessUnit = {
+        rtpTime: i * 9000,
+        nals: [[idr]],
+        keyframe: i % 5 === 0,
+        hasParams: { vps: false, sps: false, pps: false },
+        damaged: false,
+      };
+      // All at once: the file operations queue up behind the failing write (a burst after a stall).
+      writer.accessUnit(au, 1_700_000_000_000 + i * 100);
+    }
+    await expect.poll(() => errors.length).toBe(1);
+    await finished;
+    await writer.finish();
+    expect(errors.length).toBe(1);
+    expect(errors[0]!.message).toMatch(/ENOSPC/);
+    expect(existsSync(path.join(dir, 'list.csv'))).toBe(false);
+    // Nothing was opened after the failure: only the first segment's name is there.
+    expect(readdirSync(dir)).toEqual(['seg_000000.ts']);
+  });
 });

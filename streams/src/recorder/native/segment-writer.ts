@@ -86,9 +86,10 @@ export class SegmentWriter {
     if (kind) this.#params.set(kind, Buffer.concat(parts));
   }
 
-  #run(op: () => Promise<void>): void {
+  /** Queues a file operation; after a failure the rest are skipped (`skipped` runs instead). */
+  #run(op: () => Promise<void>, skipped?: () => void): void {
     this.#chain = this.#chain.then(async () => {
-      if (this.#failed) return;
+      if (this.#failed) return skipped?.();
       try {
         await op();
       } catch (err) {
@@ -152,16 +153,18 @@ export class SegmentWriter {
     let resolveFd!: (fd: number | null) => void;
     const fd = new Promise<number | null>((r) => (resolveFd = r));
     this.#seg = { index, fd, start: rel };
-    this.#run(async () => {
-      try {
-        resolveFd(await call<number>((cb) => open(file, 'w', cb)));
-      } catch (err) {
-        resolveFd(null);
-        throw err;
-      }
-    });
-    this.#pending.push(this.#mux.tables());
-    this.#pendingBytes += 2 * 188;
+    this.#run(
+      async () => {
+        try {
+          resolveFd(await call<number>((cb) => open(file, 'w', cb)));
+        } catch (err) {
+          resolveFd(null);
+          throw err;
+        }
+      },
+      () => resolveFd(null),
+    );
+    // No tables here: a segment starts with a keyframe, and the muxer puts PAT and PMT before every keyframe.
   }
 
   #flush(nowMs: number): void {
@@ -209,7 +212,13 @@ export class SegmentWriter {
   async finish(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
-      if (this.#seg && !this.#failed && this.#last !== null) {
+      if (this.#failed) {
+        // A write failed (disk full): the file stays unlisted, for the repair that follows the run's end.
+        const seg = this.#seg;
+        this.#seg = null;
+        const fd = seg ? await seg.fd : null;
+        if (fd !== null) await call<void>((cb) => close(fd, cb)).catch(() => undefined);
+      } else if (this.#seg && this.#last !== null) {
         // Times as ffmpeg's muxer gives them: the file ends when its last picture arrived, its media one
         // frame after that picture (the index puts the segment's start its media length before its end).
         this.#close(this.#last - this.#zero + this.#frame, this.#lastArrivalMs);
