@@ -94,7 +94,7 @@ async function measure(n: number, gop: number): Promise<boolean> {
     const segs: RecordedSegment[] = [];
     recorder.on('segment', (s) => segs.push(s));
     console.log(
-      `# ${n} points, 1920x1080 25 fps ~4 Mbit/s H.264, GOP ${gop} s, 6 s segments, copy (${engine}), fragments ${merge ? 'joined' : 'as sent'}; ${load()}`,
+      `# ${n} points, 1920x1080 25 fps ~4 Mbit/s H.264, GOP ${gop} s, 6 s segments, copy (${engine}), ${engine === 'ffmpeg' ? `fragments ${merge ? 'joined' : 'as sent'} for ffmpeg` : 'packets as they came, in process'}; ${load()}`,
     );
     const rssBefore = process.memoryUsage().rss;
     for (let i = 0; i < n; i++) {
