@@ -204,6 +204,14 @@ export function createSourceProxy(opts: SourceProxyOptions = {}): SourceProxy {
   let rtspPort: Promise<number> | undefined;
   let httpPort: Promise<number> | undefined;
   let closed = false;
+  /** What every bridge (a loopback socket's or an in-process link's) is set up with. */
+  const bridgeSettings: BridgeSettings = {
+    udpHost: opts.udpHost,
+    connectTimeoutMs,
+    replyTimeoutMs,
+    log,
+    mergeFragments: opts.mergeFragments ?? true,
+  };
 
   /** Whether the peer of a loopback connection runs as our user (true where /proc is not there to ask). */
   async function trusted(socket: net.Socket, serverPort: number): Promise<boolean> {
@@ -246,13 +254,7 @@ export function createSourceProxy(opts: SourceProxyOptions = {}): SourceProxy {
           socket.destroy();
           return;
         }
-        new RtspBridge(socket, (token) => endpoints.get(token), {
-          udpHost: opts.udpHost,
-          connectTimeoutMs,
-          replyTimeoutMs,
-          log,
-          mergeFragments: opts.mergeFragments ?? true,
-        });
+        new RtspBridge(socket, (token) => endpoints.get(token), bridgeSettings);
         socket.resume();
       });
     });
@@ -331,13 +333,7 @@ export function createSourceProxy(opts: SourceProxyOptions = {}): SourceProxy {
     connectLocal() {
       if (closed) throw new Error('source proxy is closed');
       const link = new LocalLink();
-      new RtspBridge(link.proxySide, (token) => endpoints.get(token), {
-        udpHost: opts.udpHost,
-        connectTimeoutMs,
-        replyTimeoutMs,
-        log,
-        mergeFragments: opts.mergeFragments ?? true,
-      });
+      new RtspBridge(link.proxySide, (token) => endpoints.get(token), bridgeSettings);
       return link;
     },
     stats: () => ({

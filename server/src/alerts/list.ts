@@ -5,7 +5,7 @@
  * jurisdiction by the repository; an org filter outside it is refused.
  */
 import type { AlertLevel, AlertStatus, AlertType, AlertView, Page } from '../api/contract.ts';
-import type { AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import { csvLine } from '../csv/csv.ts';
 import { badRequest, forbidden } from '../http/errors.ts';
@@ -185,7 +185,7 @@ export function createAlertList(deps: {
         if (page.length < EXPORT_PAGE) break;
       }
       await audit.record({
-        actor: { userId: ctx.user.id, username: ctx.user.username, ip },
+        actor: actorOf(ctx, ip),
         action: 'alert.export',
         outcome: 'ok',
         detail: { rows: n, filter: rawFilter },

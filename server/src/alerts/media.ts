@@ -9,7 +9,7 @@ import type { PresetPlaceView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { haversineMeters, type LonLat } from '../geo/coords.ts';
 import { conflict, notFound, parseOr400 } from '../http/errors.ts';

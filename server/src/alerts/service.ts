@@ -19,7 +19,7 @@ import type {
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import type { SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
 import type { DomainEvents, EventBus } from '../events.ts';

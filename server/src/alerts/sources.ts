@@ -9,7 +9,7 @@ import type { AlertSourceIssued, AlertSourceView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import type { SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { badRequest, notFound, parseOr400 } from '../http/errors.ts';

@@ -9,6 +9,11 @@ export interface AuditActor {
   ip: string | null;
 }
 
+/** The actor of a signed-in caller's request (`ctx` is the request's `AuthContext`). */
+export function actorOf(ctx: { user: { id: number; username: string } }, ip: string | null): AuditActor {
+  return { userId: ctx.user.id, username: ctx.user.username, ip };
+}
+
 export interface AuditEvent {
   actor: AuditActor;
   /** Dotted verb, e.g. `auth.login`, `camera.update`, `camera.import`, `camera.export`. */

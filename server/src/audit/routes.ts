@@ -4,7 +4,7 @@ import type { AuditEntry, Page } from '../api/contract.ts';
 import { authOf, type AuthContext, type AuthService } from '../auth/index.ts';
 import { csvLine } from '../csv/csv.ts';
 import { parseOr400 } from '../http/errors.ts';
-import type { AuditFilter, AuditLog, AuditScope } from './index.ts';
+import { actorOf, type AuditFilter, type AuditLog, type AuditScope } from './index.ts';
 
 const instant = (label: string) =>
   z
@@ -126,7 +126,7 @@ export function auditRoutes(deps: { auth: AuthService; audit: AuditLog }): Route
     }
     // Audited before the last byte, so whoever reads the log after the download sees it.
     await deps.audit.record({
-      actor: { userId: ctx.user.id, username: ctx.user.username, ip: ip(req) },
+      actor: actorOf(ctx, ip(req)),
       action: 'audit.export',
       outcome: 'ok',
       detail: { rows: n, ...filter },

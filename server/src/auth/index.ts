@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import type { LoginResponse, Permission, SessionEndReason, SessionUser } from '../api/contract.ts';
 import type { Store } from '../db/store.ts';
-import type { AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import { createSharedCounters, type SharedCounters } from '../cluster/rate-windows.ts';
 import type { AppConfig } from '../config/schema.ts';
 import { HttpError, forbidden, parseOr400, unauthorized } from '../http/errors.ts';
@@ -204,7 +204,7 @@ export function createAuthService(deps: AuthDeps) {
       await atomically(async () => {
         await endSessions({ tokenHash: ctx.tokenHash }, 'logout');
         await audit.record({
-          actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+          actor: actorOf(ctx, req.ip ?? null),
           action: 'auth.logout',
           outcome: 'ok',
         });
@@ -234,7 +234,7 @@ export function createAuthService(deps: AuthDeps) {
       if (!ctx) return next(unauthorized());
       if (!can(ctx.user.role, p)) {
         await audit.record({
-          actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+          actor: actorOf(ctx, req.ip ?? null),
           action: 'authz.denied',
           outcome: 'denied',
           detail: { permission: p, method: req.method, path: req.path },

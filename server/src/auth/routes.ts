@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { ROLES, type UserView } from '../api/contract.ts';
 import type { Store } from '../db/store.ts';
-import type { AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import { plainText } from '../cameras/schema.ts';
 import { conflict, forbidden, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { OrgRepo } from '../org/repo.ts';
@@ -86,7 +86,7 @@ export function authRoutes(deps: {
   r.post('/auth/password', auth.requireAuth, async (req, res) => {
     const ctx = authOf(req);
     const input = parseOr400(passwordChange, req.body);
-    const actor = { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null };
+    const actor = actorOf(ctx, req.ip ?? null);
     if (ctx.user.kioskScreenId !== null) throw forbidden('a kiosk account has no password');
     if (!(await verifyPassword(input.currentPassword, ctx.user.passwordHash))) {
       await audit.record({ actor, action: 'auth.password', outcome: 'failed', detail: { reason: 'bad_credentials' } });
@@ -136,7 +136,7 @@ export function authRoutes(deps: {
         orgUnitId: org.id,
       });
       await audit.record({
-        actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+        actor: actorOf(ctx, req.ip ?? null),
         action: 'user.create',
         targetType: 'user',
         targetId: created.id,
@@ -195,7 +195,7 @@ export function authRoutes(deps: {
           ? await auth.endSessions({ userId: id }, reason)
           : 0;
       await audit.record({
-        actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+        actor: actorOf(ctx, req.ip ?? null),
         action: 'user.update',
         targetType: 'user',
         targetId: id,

@@ -9,7 +9,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { NetworkView } from '../api/contract.ts';
 import type { Store } from '../db/store.ts';
-import type { AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import { authOf, type AuthContext, type AuthService } from '../auth/index.ts';
 import { HttpError, conflict, forbidden, notFound, parseOr400 } from '../http/errors.ts';
 import type { Request } from 'express';
@@ -39,11 +39,7 @@ export function networkRoutes(deps: {
 }): Router {
   const { auth, networks, audit, configured, store } = deps;
   const r = Router();
-  const actor = (ctx: AuthContext, req: Request) => ({
-    userId: ctx.user.id,
-    username: ctx.user.username,
-    ip: req.ip ?? null,
-  });
+  const actor = (ctx: AuthContext, req: Request) => actorOf(ctx, req.ip ?? null);
   const countyOnly = (ctx: AuthContext) => {
     if (ctx.orgUnit.parentId !== null) throw forbidden('networks are county-wide: only a county admin may change them');
   };

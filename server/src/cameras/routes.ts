@@ -9,7 +9,8 @@ import { codedImportError, exportHeader, exportRow } from './ledger.ts';
 import type { NetworkRepo } from './networks.ts';
 import type { CameraRepo } from './repo.ts';
 import { cameraCreateSchema, cameraPatchSchema, cameraQuerySchema } from './schema.ts';
-import { actorOf, type CameraService } from './service.ts';
+import { actorOf } from '../audit/index.ts';
+import { type CameraService } from './service.ts';
 
 const idParam = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) }).strict();
 const exportQuery = cameraQuerySchema

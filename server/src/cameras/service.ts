@@ -1,6 +1,6 @@
 import type { CameraPointView, FieldError, ImportReport, ImportRowError, Page } from '../api/contract.ts';
 import { performance } from 'node:perf_hooks';
-import type { AuditActor, AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import { sealReadability } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
@@ -28,10 +28,6 @@ export interface CameraServiceDeps {
 /** A field problem; `outOfScope` marks those that are a 403 rather than a 400. */
 interface Problem extends FieldError {
   outOfScope?: boolean;
-}
-
-export function actorOf(ctx: AuthContext, ip: string | null): AuditActor {
-  return { userId: ctx.user.id, username: ctx.user.username, ip };
 }
 
 /**

@@ -1,8 +1,9 @@
 /** An order's evidence files: images uploaded before the step that uses them, and reading one back. */
 import type { OrderAttachmentView } from '../api/contract.ts';
 import type { AuthContext } from '../auth/index.ts';
+import { actorOf } from '../audit/index.ts';
 import { badRequest, conflict, notFound } from '../http/errors.ts';
-import { actor, iso, type DispatchDeps, type OrderCore } from './core.ts';
+import { iso, type DispatchDeps, type OrderCore } from './core.ts';
 
 export function createAttachments(deps: DispatchDeps, core: OrderCore) {
   const { store, repo, audit, clock, config } = deps;
@@ -46,7 +47,7 @@ export function createAttachments(deps: DispatchDeps, core: OrderCore) {
         );
         // The audit entry with the attachment (issue 13: both or neither).
         await audit.record({
-          actor: actor(ctx, ip),
+          actor: actorOf(ctx, ip),
           action: 'order.upload',
           targetType: 'order',
           targetId: o.id,

@@ -5,7 +5,6 @@
  */
 import type { AlertLevel, OrderAttachmentView, WorkOrderView } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
-import type { AuthContext } from '../auth/index.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
 import type { ClusterLease } from '../cluster/index.ts';
 import type { AppConfig } from '../config/schema.ts';
@@ -73,11 +72,6 @@ export interface StepActor {
 
 export const iso = (d: Date) => d.toISOString();
 export const plusMinutes = (d: Date, m: number) => new Date(d.getTime() + m * 60_000);
-export const actor = (ctx: AuthContext, ip: string | null) => ({
-  userId: ctx.user.id,
-  username: ctx.user.username,
-  ip,
-});
 
 /** Answers a step the machine refused: 400 naming the field, 403 `wrong_level`, or 409. */
 export function fail(d: Extract<Decision, { ok: false }>): never {

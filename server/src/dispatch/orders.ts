@@ -5,11 +5,12 @@
  */
 import type { AlertLevel, OrderAction, OrderState, OrderTransitionView, WorkOrderView } from '../api/contract.ts';
 import type { AuthContext } from '../auth/index.ts';
+import { actorOf } from '../audit/index.ts';
 import { toWgs84 } from '../geo/coords.ts';
 import { badRequest, conflict, HttpError, notFound, parseOr400 } from '../http/errors.ts';
 import type { OrgUnit } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
-import { actor, fail, iso, type DispatchDeps, type OrderCore } from './core.ts';
+import { fail, iso, type DispatchDeps, type OrderCore } from './core.ts';
 import { availableActions, decide, routeTarget } from './machine.ts';
 import type { WorkOrder } from './repo.ts';
 import { createSchema, stepSchema, type ListQuery, type StepAction } from './schema.ts';
@@ -187,7 +188,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         if (alertId !== null) await alerts.followOrder(alertId, 'dispatched', ctx.user.username, `工单 #${o.id}`);
         // The audit entry with the order (issue 13: both or neither).
         await audit.record({
-          actor: actor(ctx, ip),
+          actor: actorOf(ctx, ip),
           action: 'order.create',
           targetType: 'order',
           targetId: o.id,
@@ -280,7 +281,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
       // Inside the step's transaction (the re-check) the denial's record rolls back with it, as before.
       const denied = async (reason: string) => {
         await audit.record({
-          actor: actor(ctx, ip),
+          actor: actorOf(ctx, ip),
           action: `order.${action}`,
           targetType: 'order',
           targetId: id,
@@ -368,7 +369,7 @@ export function createOrders(deps: DispatchDeps, core: OrderCore) {
         if (r.order.state === 'closed' && o.alertId !== null)
           await alerts.followOrder(o.alertId, 'closed', ctx.user.username, `工单 #${o.id} 办结`);
         await audit.record({
-          actor: actor(ctx, ip),
+          actor: actorOf(ctx, ip),
           action: `order.${d.action}`,
           targetType: 'order',
           targetId: id,

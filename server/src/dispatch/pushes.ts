@@ -1,9 +1,10 @@
 /** 视频调度: cameras or a layout pushed to a lower level's wall screens, and the list of pushes. */
 import type { WallLayout, WallPushEvent } from '../api/contract.ts';
 import type { AuthContext } from '../auth/index.ts';
+import { actorOf } from '../audit/index.ts';
 import { badRequest, HttpError, parseOr400 } from '../http/errors.ts';
 import { inScope } from '../org/scope.ts';
-import { actor, iso, type DispatchDeps } from './core.ts';
+import { iso, type DispatchDeps } from './core.ts';
 import { pushSchema } from './schema.ts';
 
 export function createWallPushes(deps: DispatchDeps) {
@@ -61,7 +62,7 @@ export function createWallPushes(deps: DispatchDeps) {
           at,
         });
         await audit.record({
-          actor: actor(ctx, ip),
+          actor: actorOf(ctx, ip),
           action: 'wall.push',
           targetType: 'org_unit',
           targetId: target.id,

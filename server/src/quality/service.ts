@@ -17,7 +17,7 @@ import type {
   QualityTrendPoint,
 } from '../api/contract.ts';
 import type { Store } from '../db/store.ts';
-import type { AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { NetworkRepo } from '../cameras/networks.ts';
 import type { AppConfig } from '../config/schema.ts';
@@ -451,7 +451,7 @@ export function createQualityService(deps: QualityDeps) {
             at: nowIso(),
           });
           await audit.record({
-            actor: { userId: ctx.user.id, username: ctx.user.username, ip },
+            actor: actorOf(ctx, ip),
             action: 'quality.sweep',
             targetType: 'org_unit',
             targetId: String(u.id),
@@ -522,7 +522,7 @@ export function createQualityService(deps: QualityDeps) {
         const renewed = await repo.renewReference(cameraId, nowIso(), ctx.user.username);
         if (!renewed) throw conflict('the point has no usable picture yet; diagnose it first');
         await audit.record({
-          actor: { userId: ctx.user.id, username: ctx.user.username, ip },
+          actor: actorOf(ctx, ip),
           action: 'quality.reference',
           targetType: 'camera',
           targetId: String(cameraId),

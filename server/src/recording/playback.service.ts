@@ -7,7 +7,7 @@
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
 import { ISO, cameraInScope, engineOrUnavailable, recorderKey, type RecordingConfig } from './common.ts';

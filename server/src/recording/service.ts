@@ -8,7 +8,7 @@ import type { Store } from '../db/store.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import { openCredentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { EventBus } from '../events.ts';

@@ -7,7 +7,7 @@
 import type { AuditLog } from '../audit/index.ts';
 import { can, type AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import { HttpError, notFound } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
 import { cameraRef, openSealed, sameRef, sealText, sessionRef } from '../relay/tokens.ts';

@@ -3,7 +3,7 @@ import type { AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
 import { createSharedCounters, type SharedCounters } from '../cluster/rate-windows.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { HttpError, conflict, notFound } from '../http/errors.ts';
 import { createLogger, type Clock } from '../http/logger.ts';

@@ -2,7 +2,7 @@ import type { StreamStateEvent, StreamTicket } from '../api/contract.ts';
 import type { AuditLog } from '../audit/index.ts';
 import { can, type AuthContext } from '../auth/index.ts';
 import type { CameraPoint, CameraRepo } from '../cameras/repo.ts';
-import { actorOf } from '../cameras/service.ts';
+import { actorOf } from '../audit/index.ts';
 import { CREDENTIALS_UNREADABLE, openCredentials, type Credentials } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Store } from '../db/store.ts';

@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import type { AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import { authOf, type AuthService } from '../auth/index.ts';
 import { HttpError, parseOr400 } from '../http/errors.ts';
 import { reportPdf } from './pdf.ts';
@@ -35,7 +35,7 @@ export function reportRoutes(deps: {
   const exported = async (req: Request, format: string, q: z.output<typeof reportQuery>, unitId: number) => {
     const ctx = authOf(req);
     await audit.record({
-      actor: { userId: ctx.user.id, username: ctx.user.username, ip: req.ip ?? null },
+      actor: actorOf(ctx, req.ip ?? null),
       action: 'report.export',
       targetType: 'org_unit',
       targetId: unitId,

@@ -6,7 +6,7 @@
 import type { Store } from '../db/store.ts';
 import { randomBytes } from 'node:crypto';
 import type { LoginResponse, WallKioskTokenIssued, WallLayout, WallScreenView } from '../api/contract.ts';
-import type { AuditLog } from '../audit/index.ts';
+import { actorOf, type AuditLog } from '../audit/index.ts';
 import { hashToken, type AuthContext, type AuthService, type User, type UserRepo } from '../auth/index.ts';
 import type { CameraFilter, CameraRepo } from '../cameras/repo.ts';
 import type { SqlValue } from '../db/sqlite.ts';
@@ -53,7 +53,7 @@ export function createWallService(deps: WallServiceDeps) {
   const sessionTtlMs = deps.sessionTtlMs ?? 12 * 3600_000;
   /** A change and its audit entry in one transaction (issue 13: both or neither). */
   const atomically = <T>(fn: () => Promise<T>): Promise<T> => deps.store.transaction(fn);
-  const actor = ({ ctx, ip }: WallActor) => ({ userId: ctx.user.id, username: ctx.user.username, ip });
+  const actor = ({ ctx, ip }: WallActor) => actorOf(ctx, ip);
   const recordOk = (by: WallActor, action: string, targetId: number, detail?: Record<string, unknown>) =>
     audit.record({
       actor: actor(by),

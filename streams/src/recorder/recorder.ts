@@ -1,8 +1,9 @@
 /**
  * The recorder (录像, issue 14): one supervised recorder per recorded point, whatever the number of viewers,
  * copying the camera's stream into MPEG-TS segments on disk: in process for RTSP points (`native/`, engine
- * 'native', the default), else a copying ffmpeg. Both write the same layout and `list.csv`. The server decides which points record (its
- * record plans) and indexes the segments this module announces; nothing here touches the database.
+ * 'native', the default), else a copying ffmpeg. Both write the same layout and `list.csv`. The server
+ * decides which points record (its record plans) and indexes the segments this module announces; nothing
+ * here touches the database.
  *
  * Layout: `<rootDir>/<key dir>/<run>/seg_NNNNNN.ts` with `list.csv`, one run directory per ffmpeg process
  * (named by the UTC time it was spawned), so a restart never overwrites what the previous process wrote and a
@@ -409,19 +410,22 @@ export function createRecorder(opts: RecorderOptions): Recorder {
     const input: RelayInput = endpoint
       ? { url: endpoint.url, codec: s.input.codec, audio: 'none', rtspTransport: 'tcp' }
       : s.input;
-    const native = engine === 'native' && endpoint !== undefined && /^rtsp:\/\//i.test(endpoint.url);
-    const nativeRunner: ProcessRunner = {
-      spawn: () =>
-        new NativeRecordChild({
-          url: endpoint!.url,
-          dir: s.run!.dir,
-          segmentSeconds,
-          connect: () => getProxy().connectLocal(),
-        }),
-    };
+    // The native recorder is run like a process (args() below opens the run directory it writes into).
+    const nativeRunner: ProcessRunner | null =
+      engine === 'native' && endpoint && /^rtsp:\/\//i.test(endpoint.url)
+        ? {
+            spawn: () =>
+              new NativeRecordChild({
+                url: endpoint.url,
+                dir: s.run!.dir,
+                segmentSeconds,
+                connect: () => getProxy().connectLocal(),
+              }),
+          }
+        : null;
     const sup = createSupervisor({
       name: `record:${s.key}`,
-      command: native ? 'native-recorder' : opts.ffmpegPath,
+      command: nativeRunner ? 'native-recorder' : opts.ffmpegPath,
       args: () => {
         endpoint?.clearError();
         // The previous process of this key is gone: finish its run, then open a new one.
@@ -435,7 +439,7 @@ export function createRecorder(opts: RecorderOptions): Recorder {
           ...(opts.legacyFfmpeg ? { legacyFfmpeg: true } : {}),
         });
       },
-      runner: native ? nativeRunner : runner,
+      runner: nativeRunner ?? runner,
       clock,
       checkOutput: outputProbe(s),
       segmentSeconds,
