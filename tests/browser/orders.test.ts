@@ -127,6 +127,8 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     // 转派 to 城关镇: the target list holds only units below the county that own the place.
     await detail.locator('.order-actions button[data-action="reassign"]').click();
     const target = detail.locator('select[name="order-target"]');
+    // The units come from the page's own fetch; wait for the list rather than read it mid-load.
+    await target.locator('option:not([value=""])').first().waitFor({ state: 'attached' });
     const targetIds = await target
       .locator('option')
       .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value).filter(Boolean));

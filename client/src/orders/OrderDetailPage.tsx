@@ -4,7 +4,7 @@
  * (exactly the server's `actions`). Refetched whenever the order changes live.
  */
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { CameraPointView, OrderAction } from '@api/contract.ts';
+import type { CameraPointView, OrderAction, OrgUnitView } from '@api/contract.ts';
 import { LevelBadge } from '../alerts/AlertBits.tsx';
 import { api, ApiError, isAbort } from '../api.ts';
 import { Field } from '../components/Field.tsx';
@@ -252,6 +252,7 @@ export function OrderDetailPage({ orderId }: { orderId: number }) {
                   order={order}
                   action={action}
                   cameraName={cameraName}
+                  units={units}
                   onDone={() => {
                     setAction(null);
                     reload();
@@ -328,15 +329,17 @@ function StepForm({
   order,
   action,
   cameraName,
+  units,
   onDone,
 }: {
   order: OrderDetail;
   action: StepAction;
   cameraName: (id: number) => string;
+  /** The page's units (one fetch for the page; a form opened later finds them loaded). */
+  units: ReadonlyMap<number, OrgUnitView>;
   onDone: () => void;
 }) {
   const { t } = useI18n();
-  const { byId: units } = useOrgUnits();
   const [note, setNote] = useState('');
   const [target, setTarget] = useState('');
   const [files, setFiles] = useState<File[]>([]);
