@@ -52,6 +52,11 @@ export default defineConfig({
     // The entry chunk holds the shell and the wall with maplibre-gl (~1 MB of its 1.4 MB); every other page is a
     // chunk of its own (src/lazyPages.tsx). The app is served on the LAN.
     chunkSizeWarningLimit: 1500,
+    rolldownOptions: {
+      output: {
+        advancedChunks: { groups: [{ name: 'maplibre', test: /node_modules[\\/]maplibre-gl/ }] },
+      },
+    },
   },
   server: {
     proxy: {

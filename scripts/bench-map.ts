@@ -58,6 +58,47 @@ const load = () =>
     .join(' ');
 const name = (n: number) => (n % 1000 === 0 ? `${n / 1000}k` : String(n));
 
+/**
+ * MAP_BENCH_GL=1: counts, in the page, the programs WebGL linked and the distinct pipeline states drawn with
+ * (program, blending, depth test and mask, stencil test, primitive) up to the first render. A software GL
+ * (SwiftShader here) compiles each such state on its first draw, tens of ms each.
+ */
+function countGlStates(): void {
+  const states = new Set<string>();
+  let programs = 0;
+  let draws = 0;
+  const ids = new WeakMap<object, number>();
+  let next = 0;
+  for (const C of [WebGLRenderingContext, WebGL2RenderingContext]) {
+    const proto = C.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const link = proto['linkProgram']!;
+    proto['linkProgram'] = function (this: WebGLRenderingContext, ...a: unknown[]) {
+      programs++;
+      return link.apply(this, a);
+    };
+    for (const name of ['drawElements', 'drawArrays']) {
+      const draw = proto[name]!;
+      proto[name] = function (this: WebGLRenderingContext, ...a: unknown[]) {
+        draws++;
+        const p = this.getParameter(this.CURRENT_PROGRAM) as object | null;
+        if (p && !ids.has(p)) ids.set(p, next++);
+        const key = [
+          p ? ids.get(p) : 'none',
+          this.isEnabled(this.BLEND),
+          this.isEnabled(this.DEPTH_TEST),
+          this.getParameter(this.DEPTH_WRITEMASK),
+          this.isEnabled(this.STENCIL_TEST),
+          a[0],
+        ].join('/');
+        states.add(key);
+        return draw.apply(this, a);
+      };
+    }
+  }
+  (window as unknown as { __glStates: () => string }).__glStates = () =>
+    `${programs} programs linked, ${states.size} pipeline states, ${draws} draws`;
+}
+
 async function firstRender(browser: Browser, points: number): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'ccc-map-bench-'));
   const block = await claimLoopbackBlock();
@@ -100,6 +141,7 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
       });
       if (!login.ok()) throw new Error(`login: ${login.status()}`);
       const page = await context.newPage();
+      if (process.env['MAP_BENCH_GL']) await page.addInitScript(countGlStates);
       const cdp = process.env['MAP_BENCH_PROFILE'] ? await context.newCDPSession(page) : null;
       if (cdp) {
         await cdp.send('Profiler.enable');
@@ -111,13 +153,32 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
         await browser.startTracing(page, {
           path: path.join(trace, `map-${name(points)}-${i + 1}${other ? '-compared' : ''}.json`),
         });
+      // What the page said, printed when it never gets ready.
+      const said: string[] = [];
+      page.on('console', (m) => said.push(`${m.type()}: ${m.text()}`));
+      page.on('pageerror', (e) => said.push(`error: ${e.message}`));
       await page.goto(`/wall/${screen.id}`);
       const canvas = page.locator('.wall-map__canvas');
-      await page.waitForFunction(
-        () => document.querySelector<HTMLElement>('.wall-map__canvas')?.dataset['mapState'] === 'ready',
-        undefined,
-        { timeout: 120_000 },
-      );
+      await page
+        .waitForFunction(
+          () => document.querySelector<HTMLElement>('.wall-map__canvas')?.dataset['mapState'] === 'ready',
+          undefined,
+          { timeout: 60_000 },
+        )
+        .catch(async (err: unknown) => {
+          const text = await page
+            .evaluate(() => {
+              const c = document.querySelector<HTMLElement>('.wall-map__canvas');
+              const marks = performance
+                .getEntriesByType('mark')
+                .map((m) => `${m.name}@${Math.round(m.startTime)}`)
+                .join(' ');
+              return `map ${c ? JSON.stringify({ ...c.dataset }) : 'absent'}; marks ${marks}`;
+            })
+            .catch(() => '?');
+          note(`the map never got ready; the page says: ${JSON.stringify(text)}; its console: ${said.join(' | ')}`);
+          throw err;
+        });
       if (trace) await browser.stopTracing();
       const readyAt = Number(await canvas.getAttribute('data-ready-at'));
       const mountAt = await page.evaluate(() => performance.getEntriesByName('wall-map:mount')[0]?.startTime ?? NaN);
@@ -153,6 +214,8 @@ async function firstRender(browser: Browser, points: number): Promise<number> {
       note(
         `${name(points)} load ${i + 1}${other ? ' (compared build)' : ''}: ${phases}, ready ${readyAt} ms; feed ${inFeed} points, ${drawn.clusters} clusters and ${drawn.singles} single points drawn; load average ${load()}`,
       );
+      if (process.env['MAP_BENCH_GL'])
+        note(`  WebGL: ${await page.evaluate(() => (window as unknown as { __glStates: () => string }).__glStates())}`);
       if (cdp) {
         // The page's main thread by function, self time (MAP_BENCH_PROFILE=1).
         const { profile } = (await cdp.send('Profiler.stop')) as unknown as {

@@ -1,9 +1,9 @@
-import { Suspense, useCallback, useEffect, useState } from 'react';
+import { Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import type { SessionEndReason, SessionUser } from '@api/contract.ts';
 import { adminAllowed } from './admin/adminSections.ts';
 import { AlertPopup } from './alerts/AlertPopup.tsx';
 import { AlertsProvider } from './alerts/AlertsProvider.tsx';
-import { api, ApiError, onUnauthorized } from './api.ts';
+import { api, ApiError, bootAnswer, onUnauthorized } from './api.ts';
 import { TopBar } from './components/TopBar.tsx';
 import { describeError } from './errors.ts';
 import { useI18n } from './i18n.tsx';
@@ -38,12 +38,26 @@ type AuthState =
   | { state: 'anonymous'; expired: boolean; reason?: SessionEndReason }
   | { state: 'signed-in'; user: SessionUser };
 
+/** The session as the early answer gave it, when there is one (never for a kiosk window, which signs in). */
+function bootAuth(): AuthState {
+  const session = kioskTokenOfWindow() ? undefined : bootAnswer<SessionUser | null>('/auth/session');
+  if (!session) return { state: 'checking' };
+  return session.value ? { state: 'signed-in', user: session.value } : { state: 'anonymous', expired: false };
+}
+
 export function App() {
   const { t } = useI18n();
-  const [auth, setAuth] = useState<AuthState>({ state: 'checking' });
+  // A wall page opened with its session already answered (/wall-boot.js) starts signed in: no splash, and its
+  // first request is not sent again.
+  const [auth, setAuth] = useState<AuthState>(bootAuth);
   const [attempt, setAttempt] = useState(0);
+  const booted = useRef(auth.state !== 'checking');
 
   useEffect(() => {
+    if (booted.current) {
+      booted.current = false;
+      return;
+    }
     const controller = new AbortController();
     // No session is an answer, not an error: GET /auth/session says null (no 401 in the console).
     bootSession(controller.signal).then(

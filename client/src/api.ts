@@ -220,6 +220,57 @@ function takeBootGet(path: string): Promise<Response> | undefined {
   return performance.now() < BOOT_GET_MAX_AGE_MS ? answer : undefined;
 }
 
+/** The early answers read before the first render (settleBootAnswers): a 2xx body by path. */
+const bootBodies = new Map<string, unknown>();
+/** Statuses whose Response may not carry a body. */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * Waits (at most `maxWaitMs`) for the early answers and reads them, so that the first render can take them
+ * as they are (bootAnswer): the wall then mounts with its screen and map in its first commit instead of
+ * after a render per answer (issue 15, map.first_render50k). Each answer read is put back as a copy, for the
+ * request that takes it (takeBootGet). One not here in time is left as it was.
+ */
+export async function settleBootAnswers(maxWaitMs: number): Promise<void> {
+  const gets = typeof window === 'undefined' ? undefined : window.__bootGets;
+  if (!gets) return;
+  let timer: number | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = window.setTimeout(() => resolve(undefined), maxWaitMs);
+  });
+  await Promise.all(
+    Object.entries(gets).map(async ([path, answer]) => {
+      const res = await Promise.race([answer.catch(() => undefined), late]);
+      if (!res) return;
+      let text: string;
+      try {
+        text = await res.text();
+      } catch {
+        return; // the body failed: the request that takes it meets the same failure
+      }
+      const copy = new Response(NULL_BODY.has(res.status) ? null : text, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+      if (window.__bootGets?.[path] === answer) window.__bootGets[path] = Promise.resolve(copy);
+      const body = res.ok ? parseJsonText(text) : undefined;
+      if (body !== undefined) bootBodies.set(path, body);
+    }),
+  );
+  window.clearTimeout(timer);
+}
+
+/**
+ * The early answer's body for `path` (a 2xx read by settleBootAnswers), the same object each time, under the
+ * rules of takeBootGet: none once another kind of request was sent or the page is a few seconds old. The
+ * caller then has what its first request would have fetched, and skips that request.
+ */
+export function bootAnswer<T>(path: string): { value: T } | undefined {
+  if (typeof window === 'undefined' || !window.__bootGets || performance.now() >= BOOT_GET_MAX_AGE_MS) return;
+  return bootBodies.has(path) ? { value: bootBodies.get(path) as T } : undefined;
+}
+
 async function send(path: string, options: SendOptions = {}): Promise<{ res: Response; body: unknown }> {
   // Anything but a GET may change what the early answers said: none of them is used after it.
   if ((options.method ?? 'GET') !== 'GET' && typeof window !== 'undefined') delete window.__bootGets;

@@ -1,6 +1,6 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { MapConfig } from '@api/contract.ts';
-import { api } from './api.ts';
+import { api, bootAnswer } from './api.ts';
 
 type MapConfigState =
   { status: 'loading' } | { status: 'ready'; config: MapConfig } | { status: 'error'; error: unknown };
@@ -18,9 +18,19 @@ function loadMapConfig(): Promise<MapConfig> {
   return cached;
 }
 
+/** The configuration the page's early answer gave (/wall-boot.js), which then is this page load's one request. */
+function bootConfig(): MapConfigState {
+  const early = bootAnswer<MapConfig>('/map/config');
+  if (!early) return { status: 'loading' };
+  cached ??= Promise.resolve(early.value);
+  return { status: 'ready', config: early.value };
+}
+
 export function useMapConfig(): MapConfigState {
-  const [state, setState] = useState<MapConfigState>({ status: 'loading' });
+  const [state, setState] = useState<MapConfigState>(bootConfig);
+  const ready = useRef(state.status === 'ready');
   useEffect(() => {
+    if (ready.current) return;
     let live = true;
     loadMapConfig().then(
       (config) => live && setState({ status: 'ready', config }),

@@ -94,6 +94,8 @@ interface EarlyWorker {
 
 /** The request id of the feed wall-boot.js handed to its worker (the page's own ids start at 1). */
 const BOOT_REQUEST = 0;
+/** A load has waited on BOOT_REQUEST already. */
+let bootRequestTaken = false;
 
 declare global {
   interface Window {
@@ -194,7 +196,11 @@ function fresh(query: string): Early | null {
 export function prefetchPointIndex(query = ''): void {
   if (fresh(query)) return;
   const boot = query === '' ? window.__wallPointFeed : undefined;
-  const bootWorker = query === '' ? window.__wallPointWorker : undefined;
+  // Its request 0 is answered once: a second load waiting on it would take the one answer from the first,
+  // which then never settles (seen: a map that never got its points, when the map took the first load and
+  // the page asked again).
+  const bootWorker = query === '' && !bootRequestTaken ? window.__wallPointWorker : undefined;
+  if (bootWorker) bootRequestTaken = true;
   delete window.__wallPointFeed;
   const promise = bootWorker
     ? bootIndex(bootWorker).then((index) => index ?? loadPointIndex(query, undefined, boot))

@@ -5,7 +5,7 @@
  * pushes from the level above (视频调度); and kiosk mode (?kiosk=1, or a kiosk
  * session) for unattended screens: no pointer UI, everything recovers by itself.
  */
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import {
   WALL_DEFAULT_SETTINGS,
   type ServerToClientEvents,
@@ -14,7 +14,7 @@ import {
   type WallScreenView,
 } from '@api/contract.ts';
 import { OpenKioskButton } from '../admin/OpenKioskButton.tsx';
-import { isAbort } from '../api.ts';
+import { bootAnswer, isAbort } from '../api.ts';
 import { describeError } from '../errors.ts';
 import { useI18n } from '../i18n.tsx';
 import { useRealtime } from '../realtime.tsx';
@@ -77,10 +77,19 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   const canSave = can('wall.write') && !kiosk;
   const interactive = !kiosk;
 
-  const [screens, setScreens] = useState<WallScreenView[]>([]);
+  // The list as the early answer gave it (/wall-boot.js) on a page opened on a screen: that first request is
+  // not sent again.
+  const [screens, setScreens] = useState<WallScreenView[]>(
+    () => (screenId === null ? undefined : bootAnswer<WallScreenView[]>('/walls'))?.value ?? [],
+  );
+  const bootedList = useRef(screens.length > 0);
   const [listError, setListError] = useState<unknown>(null);
   const [listGen, setListGen] = useState(0);
   useEffect(() => {
+    if (bootedList.current) {
+      bootedList.current = false;
+      return;
+    }
     const controller = new AbortController();
     wallApi.list(controller.signal).then(
       async (list) => {
@@ -104,10 +113,11 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   // basemap can load meanwhile (map.first_render50k).
   const mapConfig = useMapConfig();
   const { screen, layout, load, conflict, setLayout } = useWallScreen(screenId, canSave);
-  // On a page opened at /wall the feed was asked for before the bundle loaded (client/boot/wall-boot.js) and this
-  // does nothing; a wall reached from another page asks here, after the screen's own request (its effect runs
-  // first). maplibre's worker starts here either way.
-  useEffect(() => {
+  // On a page opened at /wall the feed was asked for before the bundle loaded (client/boot/wall-boot.js) and
+  // maplibre's worker started (main.tsx): this does nothing. A wall reached from another page starts both here.
+  // A layout effect: it runs before the map's own effects even when the map mounts in this same commit (opened
+  // at /wall, with the early answers), so the map takes this load rather than the page asking a second time.
+  useLayoutEffect(() => {
     if (kiosk) return;
     prewarmMap();
     prefetchMapPoints();

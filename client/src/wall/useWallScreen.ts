@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { ServerToClientEvents, WallLayout, WallScreenView } from '@api/contract.ts';
-import { ApiError, isAbort } from '../api.ts';
+import { ApiError, bootAnswer, isAbort } from '../api.ts';
 import { useRealtime } from '../realtime.tsx';
 import { wallApi } from './wallApi.ts';
 
@@ -17,17 +17,26 @@ export type ScreenLoad = { state: 'loading' } | { state: 'ready' } | { state: 'e
  */
 export function useWallScreen(screenId: number | null, canSave: boolean) {
   const { socket } = useRealtime();
-  const [screen, setScreen] = useState<WallScreenView | null>(null);
-  const [layout, setLayoutState] = useState<WallLayout | null>(null);
-  const [load, setLoad] = useState<ScreenLoad>({ state: 'loading' });
+  // A page opened on this screen has it from the early answer (/wall-boot.js): the wall mounts with its layout
+  // in the first render, and that first request is not sent again.
+  const [early] = useState(() => (screenId === null ? undefined : bootAnswer<WallScreenView>(`/walls/${screenId}`)));
+  const [screen, setScreen] = useState<WallScreenView | null>(early?.value ?? null);
+  const [layout, setLayoutState] = useState<WallLayout | null>(early?.value.layout ?? null);
+  const [load, setLoad] = useState<ScreenLoad>(early ? { state: 'ready' } : { state: 'loading' });
   const [conflict, setConflict] = useState(false);
-  const version = useRef(0);
+  const version = useRef(early?.value.version ?? 0);
+  /** The screen the early answer was for, until the effect has seen it once. */
+  const bootedFor = useRef(early ? screenId : null);
   const dirty = useRef<WallLayout | null>(null);
   const saveTimer = useRef<number | undefined>(undefined);
   const saving = useRef(false);
 
   useEffect(() => {
     if (screenId === null) return;
+    if (bootedFor.current === screenId) {
+      bootedFor.current = null;
+      return;
+    }
     const controller = new AbortController();
     let retry: number | undefined;
     const fetchScreen = () => {
