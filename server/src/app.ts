@@ -22,7 +22,7 @@ import { BUILTIN_NETWORKS, createNetworkRepo } from './cameras/networks.ts';
 import { createCameraRepo } from './cameras/repo.ts';
 import { cameraRoutes } from './cameras/routes.ts';
 import { networkRoutes } from './cameras/network-routes.ts';
-import { createCameraService } from './cameras/service.ts';
+import { IMPORT_REAP_MS, createCameraService } from './cameras/service.ts';
 import type { AppConfig } from './config/schema.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import { LATEST_SCHEMA_VERSION, migrate } from './db/migrations.ts';
@@ -784,6 +784,16 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
     10 * 60_000,
   );
   sweep.unref();
+  // Imports whose writer stopped (another instance died mid-import, or its clean-up met the database away).
+  const importReap = setInterval(
+    () =>
+      void app.cameraService
+        .reapImports()
+        .then((n) => n > 0 && deps.log.warn('abandoned imports removed', { imports: n }))
+        .catch((err: unknown) => deps.log.warn('abandoned imports not looked for', { err: String(err) })),
+    IMPORT_REAP_MS,
+  );
+  importReap.unref();
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
@@ -797,6 +807,7 @@ export async function startServer(deps: AppDeps): Promise<RunningServer> {
       // whatever the steps below wait for (a health sweep can take seconds to end).
       const relayClosed = app.relay.close();
       clearInterval(sweep);
+      clearInterval(importReap);
       app.dispatch.stop();
       app.discovery.stopAll();
       await app.quality.stop();

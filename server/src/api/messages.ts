@@ -90,6 +90,7 @@ export const SERVER_MESSAGES = {
   rate_limited_login: 'too many failed logins; try again in {seconds} s',
   // ---- registry and import
   code_registered: 'already registered',
+  import_interrupted: 'the import was interrupted and its rows removed; send the file again',
   unknown_network: 'unknown network "{network}"',
   version_stale: 'stale; the current version is {version}',
   version_stale_short: 'stale; current version is {version}',

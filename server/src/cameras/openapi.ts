@@ -113,7 +113,7 @@ export function cameraOpenApi(): OpenApiFragment {
           responses: {
             '201': { description: 'all rows created', ...jsonRef('ImportReport') },
             '422': { description: 'rejected; every bad row listed; nothing written', ...jsonRef('ImportReport') },
-            ...errors(400, 401, 403, 413, 415),
+            ...errors(400, 401, 403, 409, 413, 415),
           },
         },
       },

@@ -146,14 +146,28 @@ export interface CameraRepo {
   }): Promise<number | undefined>;
   /** The transport that delivered video (null: forget it, e.g. after the address changed). */
   setTransportSeen(id: number, transport: 'tcp' | 'udp' | null): Promise<void>;
-  /** Chunked import (issue 12): rows written under an import id, visible at once, removable together. */
-  beginImport(rows: number, createdBy: number | null, at: string): Promise<number>;
-  insertImportChunk(importId: number, rows: CameraFields[]): Promise<number>;
+  /**
+   * Chunked import (issue 12): rows written under an import id, visible at once, removable together. `writer`
+   * names the instance (logs); `beatMs` (epoch ms) starts its heartbeat.
+   */
+  beginImport(rows: number, createdBy: number | null, at: string, writer: string, beatMs: number): Promise<number>;
+  /**
+   * Writes rows of an import that is still being written, renewing its heartbeat in the same transaction.
+   * Throws ImportAbandonedError, writing nothing, when the import was given up meanwhile (reaped as abandoned).
+   */
+  insertImportChunk(importId: number, rows: CameraFields[], beatMs: number): Promise<number>;
   /** Deletes up to `limit` rows of an import; returns how many (repeat until 0). */
   deleteImportChunk(importId: number, limit: number): Promise<number>;
-  finishImport(importId: number, status: 'done' | 'failed', at: string): Promise<void>;
-  /** Imports a previous process left half written. */
-  unfinishedImports(): Promise<number[]>;
+  /** Ends an import still being written; false when it was not (another instance gave it up first). */
+  finishImport(importId: number, status: 'done' | 'failed', at: string): Promise<boolean>;
+  /**
+   * Gives up, as failed, the imports still being written whose heartbeat is older than `staleBeforeMs` (null:
+   * every one: a single process starting, no writer can be alive); returns their ids. Each is claimed by one
+   * statement: of two instances reaping at once, one gets it, and a writer mid-chunk holds it until its commit.
+   */
+  abandonImports(staleBeforeMs: number | null, at: string): Promise<number[]>;
+  /** Failed imports that still have rows (their clean-up was cut short). */
+  failedImportsWithRows(): Promise<number[]>;
   healthTargets(afterId: number, limit: number): Promise<HealthTarget[]>;
   /** Records a health result; returns the previous status and the (new) last-seen time. */
   setStatus(
@@ -344,6 +358,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
  * row (issue 13: a 50,000-row import spent 25 of its 37 s in 50,000 round trips).
  */
 const IMPORT_BATCH = 256;
+/** An import chunk refused because the import is no longer being written (it was given up as abandoned). */
+export class ImportAbandonedError extends Error {
+  readonly importId: number;
+  constructor(importId: number) {
+    super(`import ${importId} was given up as abandoned`);
+    this.importId = importId;
+  }
+}
+
 /** The columns of an imported or seeded row, in `values()` order, then created_at, updated_at, import_id. */
 const IMPORTED_COLUMNS =
   'code, name, network_id, org_unit_id, org_path, lon, lat, coord_source, address, direction, fov, onvif_url, main_stream_uri, sub_stream_uri, credentials_enc, ptz, rtsp_transport, search_text, created_at, updated_at, import_id';
@@ -577,14 +600,21 @@ export function createCameraRepo(store: Store, now: () => Date, rootPaths: () =>
     async setTransportSeen(id, transport) {
       await db.run('UPDATE camera_points SET rtsp_transport_seen = ? WHERE id = ?', [transport, id]);
     },
-    beginImport(rows, createdBy, at) {
+    beginImport(rows, createdBy, at, writer, beatMs) {
       return db.insert(
-        "INSERT INTO camera_imports (status, created_by, rows, started_at) VALUES ('writing', ?, ?, ?)",
-        [createdBy, rows, at],
+        "INSERT INTO camera_imports (status, created_by, rows, started_at, writer, heartbeat_at) VALUES ('writing', ?, ?, ?, ?, ?)",
+        [createdBy, rows, at, writer, beatMs],
       );
     },
-    insertImportChunk(importId, rows) {
-      return db.transaction(() => insertBatched(rows, importId));
+    insertImportChunk(importId, rows, beatMs) {
+      return db.transaction(async () => {
+        const beat = await db.run("UPDATE camera_imports SET heartbeat_at = ? WHERE id = ? AND status = 'writing'", [
+          beatMs,
+          importId,
+        ]);
+        if (beat.changes !== 1) throw new ImportAbandonedError(importId);
+        return insertBatched(rows, importId);
+      });
     },
     async deleteImportChunk(importId, limit) {
       return (
@@ -595,10 +625,40 @@ export function createCameraRepo(store: Store, now: () => Date, rootPaths: () =>
       ).changes;
     },
     async finishImport(importId, status, at) {
-      await db.run('UPDATE camera_imports SET status = ?, finished_at = ? WHERE id = ?', [status, at, importId]);
+      const r = await db.run(
+        "UPDATE camera_imports SET status = ?, finished_at = ? WHERE id = ? AND status = 'writing'",
+        [status, at, importId],
+      );
+      return r.changes === 1;
     },
-    async unfinishedImports() {
-      return (await db.all<{ id: number }>("SELECT id FROM camera_imports WHERE status = 'writing'")).map((r) => r.id);
+    async abandonImports(staleBeforeMs, at) {
+      const ids = (
+        await db.all<{ id: number }>(
+          staleBeforeMs === null
+            ? "SELECT id FROM camera_imports WHERE status = 'writing'"
+            : "SELECT id FROM camera_imports WHERE status = 'writing' AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
+          staleBeforeMs === null ? [] : [staleBeforeMs],
+        )
+      ).map((r) => Number(r.id));
+      const taken: number[] = [];
+      for (const id of ids) {
+        // The staleness is checked again in the claim itself: a writer's chunk may have beaten since the read.
+        const r = await db.run(
+          staleBeforeMs === null
+            ? "UPDATE camera_imports SET status = 'failed', finished_at = ? WHERE id = ? AND status = 'writing'"
+            : "UPDATE camera_imports SET status = 'failed', finished_at = ? WHERE id = ? AND status = 'writing' AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
+          staleBeforeMs === null ? [at, id] : [at, id, staleBeforeMs],
+        );
+        if (r.changes === 1) taken.push(id);
+      }
+      return taken;
+    },
+    async failedImportsWithRows() {
+      return (
+        await db.all<{ id: number }>(
+          "SELECT i.id FROM camera_imports i WHERE i.status = 'failed' AND EXISTS (SELECT 1 FROM camera_points p WHERE p.import_id = i.id)",
+        )
+      ).map((r) => Number(r.id));
     },
     async healthTargets(afterId, limit) {
       return (

@@ -2,6 +2,7 @@ import type { CameraPointView, FieldError, ImportReport, ImportRowError, Page } 
 import { performance } from 'node:perf_hooks';
 import { actorOf, type AuditLog } from '../audit/index.ts';
 import type { AuthContext } from '../auth/index.ts';
+import { newHolderId } from '../cluster/lease.ts';
 import { sealReadability } from '../crypto/credentials.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
 import type { Store } from '../db/store.ts';
@@ -11,7 +12,13 @@ import { HttpError, badRequest, conflict, forbidden, notFound } from '../http/er
 import type { OrgRepo } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
 import type { NetworkRepo } from './networks.ts';
-import type { CameraFields, CameraFilter, CameraPoint, CameraRepo } from './repo.ts';
+import {
+  ImportAbandonedError,
+  type CameraFields,
+  type CameraFilter,
+  type CameraPoint,
+  type CameraRepo,
+} from './repo.ts';
 import { decodeCursor, encodeCursor, type CameraCreate, type CameraPatch, type CameraQuery } from './schema.ts';
 
 export interface CameraServiceDeps {
@@ -58,8 +65,21 @@ function timeSlicer(ms = 15): () => Promise<void> {
   };
 }
 
+/**
+ * An import whose writer has not renewed its heartbeat (one per chunk, every ~15 ms while it writes) for this
+ * long is taken for abandoned and removed. Instances' clocks must agree to well within it (as for leases).
+ */
+export const IMPORT_STALE_MS = 60_000;
+/** How often every instance looks for abandoned imports (app.ts). */
+export const IMPORT_REAP_MS = 30_000;
+
+const interrupted = () =>
+  new HttpError(409, 'import_interrupted', 'the import was interrupted and its rows removed; send the file again');
+
 export function createCameraService(deps: CameraServiceDeps) {
   const { store, cameras, orgs, networks, secrets, audit, events } = deps;
+  /** This process, as the writer of its imports (logs; the heartbeat says whether it is alive). */
+  const writer = newHolderId();
   const opens = sealReadability(secrets);
   // Only store calls are awaited inside (issue 13): on SQLite nothing else then runs before COMMIT.
   const atomically = <T>(fn: () => Promise<T>): Promise<T> => store.transaction(fn);
@@ -170,6 +190,18 @@ export function createCameraService(deps: CameraServiceDeps) {
     };
   }
 
+  /** Deletes an import's rows in batches, yielding between them. */
+  async function removeImportRows(importId: number): Promise<void> {
+    while ((await cameras.deleteImportChunk(importId, 2_000)) > 0) await new Promise<void>((r) => setImmediate(r));
+  }
+
+  async function reapImports(all: boolean): Promise<number> {
+    const at = new Date().toISOString();
+    const taken = await cameras.abandonImports(all ? null : Date.now() - IMPORT_STALE_MS, at);
+    for (const id of new Set([...taken, ...(await cameras.failedImportsWithRows())])) await removeImportRows(id);
+    return taken.length;
+  }
+
   /**
    * Writes rows under a new import id in short transactions (sized to ~15 ms each), yielding between them.
    * A refused row ends the import: every row already written is deleted again. A duplicate code (someone
@@ -181,7 +213,13 @@ export function createCameraService(deps: CameraServiceDeps) {
     /** Written in the transaction that marks the import done (its audit entry): both or neither. */
     onDone: () => Promise<void>,
   ): Promise<{ ok: true } | { ok: false; line: number; field: string; message: string }> {
-    const importId = await cameras.beginImport(rows.length, ctx.user.id || null, new Date().toISOString());
+    const importId = await cameras.beginImport(
+      rows.length,
+      ctx.user.id || null,
+      new Date().toISOString(),
+      writer,
+      Date.now(),
+    );
     let size = 100;
     let failure: { line: number; err: unknown } | undefined;
     for (let i = 0; i < rows.length && !failure;) {
@@ -191,12 +229,17 @@ export function createCameraService(deps: CameraServiceDeps) {
         await cameras.insertImportChunk(
           importId,
           chunk.map((r) => r.fields),
+          Date.now(),
         );
-      } catch {
+      } catch (err) {
+        if (err instanceof ImportAbandonedError) {
+          failure = { line: chunk[0]!.line, err };
+          break;
+        }
         // Which row: again one by one (each alone), up to the one the database refuses.
         for (const r of chunk) {
           try {
-            await cameras.insertImportChunk(importId, [r.fields]);
+            await cameras.insertImportChunk(importId, [r.fields], Date.now());
           } catch (err) {
             failure = { line: r.line, err };
             break;
@@ -214,14 +257,23 @@ export function createCameraService(deps: CameraServiceDeps) {
       await new Promise<void>((r) => setImmediate(r));
     }
     if (!failure) {
-      await atomically(async () => {
-        await cameras.finishImport(importId, 'done', new Date().toISOString());
-        await onDone();
-      });
-      return { ok: true };
+      try {
+        await atomically(async () => {
+          // Still ours: an instance that took it for abandoned (no heartbeat for IMPORT_STALE_MS) removes its rows.
+          if (!(await cameras.finishImport(importId, 'done', new Date().toISOString())))
+            throw new ImportAbandonedError(importId);
+          await onDone();
+        });
+        return { ok: true };
+      } catch (err) {
+        if (!(err instanceof ImportAbandonedError)) throw err;
+        failure = { line: rows[0]?.line ?? 0, err };
+      }
     }
-    while ((await cameras.deleteImportChunk(importId, 2_000)) > 0) await new Promise<void>((r) => setImmediate(r));
+    // Marked failed first: the rows are then removed whoever finishes the removal (reapImports, if cut short).
     await cameras.finishImport(importId, 'failed', new Date().toISOString());
+    await removeImportRows(importId);
+    if (failure.err instanceof ImportAbandonedError) throw interrupted();
     const message = String((failure.err as Error)?.message ?? failure.err);
     if (/UNIQUE constraint failed: camera_points\.code|duplicate key.*code/i.test(message)) {
       return { ok: false, line: failure.line, field: 'code', message: 'already registered' };
@@ -501,15 +553,20 @@ export function createCameraService(deps: CameraServiceDeps) {
       return report;
     },
 
-    /** Imports a previous process left half written are removed at start: all or nothing survives a crash. */
+    /**
+     * At start: imports a previous process left half written are removed, all or nothing surviving a crash. On
+     * SQLite (one process) every import still being written is; on PostgreSQL another instance may be writing
+     * one, so only those whose writer stopped beating (reapImports).
+     */
     async recoverImports(): Promise<number> {
-      const ids = await cameras.unfinishedImports();
-      for (const id of ids) {
-        while ((await cameras.deleteImportChunk(id, 10_000)) > 0);
-        await cameras.finishImport(id, 'failed', new Date().toISOString());
-      }
-      return ids.length;
+      return reapImports(store.dialect === 'sqlite');
     },
+    /**
+     * Removes imports abandoned by their writer (no heartbeat for IMPORT_STALE_MS: it died, or its clean-up
+     * failed with the database away) and what a cut-short clean-up left. Run at start and every
+     * IMPORT_REAP_MS on every instance (app.ts); returns how many imports it gave up.
+     */
+    reapImports: () => reapImports(false),
   };
 }
 

@@ -776,6 +776,17 @@ END $$;
 ALTER TABLE camera_points ADD COLUMN IF NOT EXISTS search_pairs int[] GENERATED ALWAYS AS (ccc_char_pairs(search_text)) STORED;
 CREATE INDEX IF NOT EXISTS camera_points_search_pairs ON camera_points USING gin (search_pairs);`,
   },
+  {
+    version: 20,
+    name: 'imports name their writer and beat while they write: only an abandoned one is removed (issue 13)',
+    // A starting instance removed every import still 'writing', another live instance's too (on a shared
+    // PostgreSQL): that import then finished as done without the rows removed under it. And an import whose
+    // clean-up failed (the database away) stayed until a restart. heartbeat_at: epoch ms of the writer's clock,
+    // renewed by every chunk it writes (cameras/service.ts, reapImports).
+    sql: `
+ALTER TABLE camera_imports ADD COLUMN writer TEXT;
+ALTER TABLE camera_imports ADD COLUMN heartbeat_at BIGINT;`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));
