@@ -264,11 +264,15 @@ export async function settleBootAnswers(maxWaitMs: number): Promise<void> {
 /**
  * The early answer's body for `path` (a 2xx read by settleBootAnswers), the same object each time, under the
  * rules of takeBootGet: none once another kind of request was sent or the page is a few seconds old. The
- * caller then has what its first request would have fetched, and skips that request.
+ * caller then has what its first request would have fetched, and skips that request. (A component mounted
+ * again inside those seconds is given the same answer: at most as old as takeBootGet's.)
  */
 export function bootAnswer<T>(path: string): { value: T } | undefined {
-  if (typeof window === 'undefined' || !window.__bootGets || performance.now() >= BOOT_GET_MAX_AGE_MS) return;
-  return bootBodies.has(path) ? { value: bootBodies.get(path) as T } : undefined;
+  const gets = typeof window === 'undefined' ? undefined : window.__bootGets;
+  if (!gets || performance.now() >= BOOT_GET_MAX_AGE_MS || !bootBodies.has(path)) return;
+  // Taken here: a later request for the path asks the server, not this answer again.
+  delete gets[path];
+  return { value: bootBodies.get(path) as T };
 }
 
 async function send(path: string, options: SendOptions = {}): Promise<{ res: Response; body: unknown }> {
