@@ -122,5 +122,12 @@ describe('abandoned imports', () => {
     expect(r.status).toBe(409);
     expect(r.json.error.code).toBe('import_interrupted');
     expect(Number((await t.store.get<{ n: number }>('SELECT COUNT(*) AS n FROM camera_points'))?.n)).toBe(before);
+    // On record as a failed import.
+    const admin = client(t.api, await t.login('admin'));
+    const entries = (await admin.get('/audit?action=camera.import')).json.items as {
+      outcome: string;
+      detail: { interrupted?: boolean };
+    }[];
+    expect(entries.some((e) => e.outcome === 'failed' && e.detail.interrupted === true)).toBe(true);
   }, 120_000);
 });

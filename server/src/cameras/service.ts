@@ -529,7 +529,17 @@ export function createCameraService(deps: CameraServiceDeps) {
           outcome: 'ok',
           detail: { rows: file.total, created: good.length, encoding: file.encoding },
         }),
-      );
+      ).catch(async (err: unknown) => {
+        // Given up under its writer: the database is there, so the failure is on record like any other.
+        if (err instanceof HttpError && err.code === 'import_interrupted')
+          await audit.record({
+            actor: actorOf(ctx, ip),
+            action: 'camera.import',
+            outcome: 'failed',
+            detail: { rows: file.total, interrupted: true },
+          });
+        throw err;
+      });
       if (!written.ok) {
         report.ok = false;
         report.errors = [{ line: written.line, field: columnOf(written.field), message: written.message }];
