@@ -229,11 +229,12 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304]);
  * Waits (at most `maxWaitMs`) for the early answers and reads them, so that the first render can take them
  * as they are (bootAnswer): the wall then mounts with its screen and map in its first commit instead of
  * after a render per answer (issue 15, map.first_render50k). Each answer read is put back as a copy, for the
- * request that takes it (takeBootGet). One not here in time is left as it was.
+ * request that takes it (takeBootGet). One not here in time is left as it was. True when every one was read.
  */
-export async function settleBootAnswers(maxWaitMs: number): Promise<void> {
+export async function settleBootAnswers(maxWaitMs: number): Promise<boolean> {
   const gets = typeof window === 'undefined' ? undefined : window.__bootGets;
-  if (!gets) return;
+  if (!gets) return false;
+  let all = true;
   let timer: number | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = window.setTimeout(() => resolve(undefined), maxWaitMs);
@@ -241,11 +242,15 @@ export async function settleBootAnswers(maxWaitMs: number): Promise<void> {
   await Promise.all(
     Object.entries(gets).map(async ([path, answer]) => {
       const res = await Promise.race([answer.catch(() => undefined), late]);
-      if (!res) return;
+      if (!res) {
+        all = false;
+        return;
+      }
       let text: string;
       try {
         text = await res.text();
       } catch {
+        all = false;
         return; // the body failed: the request that takes it meets the same failure
       }
       const copy = new Response(NULL_BODY.has(res.status) ? null : text, {
@@ -259,6 +264,7 @@ export async function settleBootAnswers(maxWaitMs: number): Promise<void> {
     }),
   );
   window.clearTimeout(timer);
+  return all;
 }
 
 /**

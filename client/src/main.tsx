@@ -32,12 +32,14 @@ if (!root) throw new Error('index.html must contain #root');
  * was created ~0.4 s after the bundle ran). Any other page has none and renders at once.
  */
 const BOOT_WAIT_MS = 400;
-void settleBootAnswers(BOOT_WAIT_MS).then(() =>
+void settleBootAnswers(BOOT_WAIT_MS).then((all) => {
+  // For the browser tests: whether the first render had every early answer (a loaded server may be later).
+  if (window.__bootGets) document.documentElement.dataset['bootAnswers'] = all ? 'all' : 'late';
   createRoot(root).render(
     <StrictMode>
       <I18nProvider>
         <App />
       </I18nProvider>
     </StrictMode>,
-  ),
-);
+  );
+});

@@ -98,7 +98,9 @@ describe.skipIf(skip)('alerts in the browser console', () => {
     const popup = page.locator(`.alert-popup[data-alert-id="${red.id}"]`);
     await popup.waitFor();
     await expect(popup.locator('.alert-popup__title').textContent()).resolves.toBe('浏览器测试一键报警');
-    await expect(popup.locator('.live-tile').count()).resolves.toBe(Math.min(red.linkedCameraIds.length, 4));
+    await expect
+      .poll(() => popup.locator('.live-tile').count(), { timeout: 10_000 })
+      .toBe(Math.min(red.linkedCameraIds.length, 4));
     await h.screenshot(page, 'alerts-popup');
 
     // Acknowledge from the pop-up with a note.
@@ -216,9 +218,9 @@ describe.skipIf(skip)('alerts in the browser console', () => {
     expect(rgb[2]).toBeLessThan(40);
     expect(officer.requests).toContain(`${h.server.url}/api/v1/alerts/${again.id}/snapshot.jpg`);
     // Linked cameras as live tiles, the place on the map, the history.
-    await expect(detail.locator('.alert-detail__live .live-tile').count()).resolves.toBe(
-      Math.min(4, new Set([camera.id, ...again.linkedCameraIds]).size),
-    );
+    await expect
+      .poll(() => detail.locator('.alert-detail__live .live-tile').count(), { timeout: 10_000 })
+      .toBe(Math.min(4, new Set([camera.id, ...again.linkedCameraIds]).size));
     await detail.locator('.alert-detail__map canvas').waitFor();
     await expect(detail.locator('.alert-detail__history tr[data-action="created"]').textContent()).resolves.toContain(
       `同一地点的告警 ${first.id}（已办结）再次发生`,

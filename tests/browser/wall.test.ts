@@ -191,8 +191,8 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await screenshot(page, 'wall-4-tiles');
     // The same wall in English.
     await page.getByRole('button', { name: 'English' }).click();
-    await expect(page.getByRole('button', { name: 'Hide map' }).count()).resolves.toBe(1);
-    await expect(page.getByRole('tab', { name: 'By network' }).count()).resolves.toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: 'Hide map' }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => page.getByRole('tab', { name: 'By network' }).count(), { timeout: 10_000 }).toBe(1);
     await expect(page.locator('.wall-rate .wall-panel__title').textContent()).resolves.toContain('Online rate');
   }, 120_000);
 
@@ -208,12 +208,12 @@ describe.skipIf(skip)('the video wall in a real browser', () => {
     await page.locator('.wall-grid').click({ position: { x: 5, y: 5 } });
     await page.keyboard.press('3');
     await expect.poll(() => page.locator('.wall').getAttribute('data-grid')).toBe('6');
-    await expect(page.locator('.wall-tile').count()).resolves.toBe(6);
+    await expect.poll(() => page.locator('.wall-tile').count(), { timeout: 10_000 }).toBe(6);
     await page.getByRole('button', { name: '9', exact: true }).click();
-    await expect(page.locator('.wall-tile').count()).resolves.toBe(9);
+    await expect.poll(() => page.locator('.wall-tile').count(), { timeout: 10_000 }).toBe(9);
     await page.keyboard.press('6');
     await expect.poll(() => page.locator('.wall').getAttribute('data-grid')).toBe('1+5');
-    await expect(page.locator('.wall-tile').count()).resolves.toBe(6);
+    await expect.poll(() => page.locator('.wall-tile').count(), { timeout: 10_000 }).toBe(6);
     // The big tile is the first one: wider than the others.
     const big = (await tile(page, 0).boundingBox())!;
     const small = (await tile(page, 1).boundingBox())!;
