@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { CLOCK_SEI_UUID, defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import { CLOCK_SEI_UUID, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { LiveFragment, LiveSink } from './live-feed.ts';
 import { createHlsRelay, type HlsRelay } from './relay.ts';
-import { FFMPEG, countingRunner, killLeftovers, waitFor } from './test-support.ts';
+import { FFMPEG, countingRunner, killLeftovers, smallSimOptions, waitFor } from './test-support.ts';
 
 let sim: Simulator;
 let block: LoopbackBlock;
@@ -23,15 +23,7 @@ const counting = countingRunner();
 beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'ccc-live-it-'));
   block = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
-  });
+  sim = await startSimulator(smallSimOptions(base, block));
   relay = createHlsRelay({
     ffmpegPath: FFMPEG,
     rootDir: path.join(base, 'hls'),

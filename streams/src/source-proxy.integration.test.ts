@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import { startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import { createHlsRelay, type HlsRelay } from './relay.ts';
 import { createSourceProxy, loopbackPeerUid, type SourceProxy } from './source-proxy.ts';
-import { FFMPEG, FFPROBE, killLeftovers, run, waitFor } from './test-support.ts';
+import { FFMPEG, FFPROBE, killLeftovers, run, smallSimOptions, waitFor } from './test-support.ts';
 
 let sim: Simulator;
 let block: LoopbackBlock;
@@ -30,15 +30,11 @@ const probe = (url: string) =>
 beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'ccc-proxy-it-'));
   block = await claimLoopbackBlock();
+  const small = smallSimOptions(base, block);
   sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }).map((c) => ({ ...c, password: 'S3cret-pw!' })),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
+    ...small,
+    cameras: small.cameras.map((c) => ({ ...c, password: 'S3cret-pw!' })),
     rtspAuth: 'required',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
   });
   proxy = createSourceProxy();
   relay = createHlsRelay({ ffmpegPath: FFMPEG, rootDir: path.join(base, 'hls'), segmentSeconds: 1, listSize: 4 });

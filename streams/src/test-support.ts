@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import type { LoopbackBlock } from '../../scripts/sim/addresses.ts';
+import { defaultCameraSpecs, type SimulatorOptions } from '../../scripts/sim/index.ts';
 import { createProcessRunner, createProcessTable, type ProcessRunner } from './process.ts';
 
 export const FFMPEG = '/usr/bin/ffmpeg';
@@ -139,5 +141,21 @@ export async function pacedTsServer(host: string, workDir: string): Promise<{ ur
       server.closeAllConnections();
       return new Promise((r) => server.close(() => r()));
     },
+  };
+}
+
+/**
+ * The simulator the streams tests start: two cameras on `block`, 320x180 at 10 fps from one shared clip under
+ * `base`, ONVIF and RTSP on ports of their own, no discovery. Callers add what they test (credentials, Digest).
+ */
+export function smallSimOptions(base: string, block: LoopbackBlock): SimulatorOptions {
+  return {
+    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }),
+    clipDir: path.join(base, 'clips'),
+    onvifPort: 0,
+    rtspPort: 0,
+    discovery: false,
+    clipMode: 'shared',
+    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
   };
 }

@@ -6,9 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../../scripts/sim/index.ts';
+import { startSimulator, type Simulator } from '../../../scripts/sim/index.ts';
 import type { RelayInput } from '../args.ts';
 import { createSourceProxy, type SourceProxy } from '../source-proxy.ts';
+import { smallSimOptions } from '../test-support.ts';
 
 export interface RecorderSim {
   base: string;
@@ -23,16 +24,7 @@ export interface RecorderSim {
 export async function openRecorderSim(prefix: string): Promise<RecorderSim> {
   const base = mkdtempSync(path.join(tmpdir(), prefix));
   const block = await claimLoopbackBlock();
-  const sim = await startSimulator({
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    rtspAuth: 'required',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
-  });
+  const sim = await startSimulator({ ...smallSimOptions(base, block), rtspAuth: 'required' });
   const proxy = createSourceProxy();
   return {
     base,
