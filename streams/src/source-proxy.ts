@@ -539,7 +539,7 @@ class RtspBridge {
     }
   }
 
-  /** A run of interleaved frames as ffmpeg gets it: video fragments joined into NAL units. */
+  /** A run of interleaved frames as ffmpeg gets it: video fragments joined into NAL units (as they came, without a merger). */
   #merged(run: Buffer): Buffer {
     const merger = this.#merger;
     if (!merger) return run;
@@ -642,7 +642,7 @@ class RtspBridge {
         if (this.#mode !== 'tcp') continue;
         this.#counted(item.data.length, 'tcp');
         if (this.#down.writableLength > MAX_QUEUED_BYTES) this.#dropped++;
-        else this.#toDown(this.#down.local ? item.data : this.#merged(item.data));
+        else this.#toDown(this.#merged(item.data));
       } else if (statusOf(item.message) !== null) {
         const p = this.#pending;
         this.#pending = undefined;
@@ -727,7 +727,8 @@ class RtspBridge {
         .map((l) => (l.startsWith('a=control:') ? this.#fromUpstream(l) : l))
         .join('\r\n');
       out.body = Buffer.from(sdp, 'utf8');
-      if (this.#mergeFragments) {
+      // An in-process reader depacketizes itself: it gets the camera's packets as they came, no merger.
+      if (this.#mergeFragments && !this.#down.local) {
         const types = mergeablePayloadTypes(sdp);
         this.#merger = types.size ? new FragmentMerger(types) : null;
       }
@@ -848,7 +849,7 @@ class RtspBridge {
             if (sender !== from || this.#closed) return;
             if (channel === track.rtpChannel) this.#counted(msg.length, 'udp');
             if (this.#down.writableLength > MAX_QUEUED_BYTES) this.#dropped++;
-            else this.#toDown(this.#down.local ? frame(channel, msg) : this.#merged(frame(channel, msg)));
+            else this.#toDown(this.#merged(frame(channel, msg)));
           };
           track.rtp.on('message', onPacket(track.rtpChannel));
           track.rtcp.on('message', onPacket(track.rtcpChannel));

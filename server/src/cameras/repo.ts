@@ -632,22 +632,18 @@ export function createCameraRepo(store: Store, now: () => Date, rootPaths: () =>
       return r.changes === 1;
     },
     async abandonImports(staleBeforeMs, at) {
-      const ids = (
-        await db.all<{ id: number }>(
-          staleBeforeMs === null
-            ? "SELECT id FROM camera_imports WHERE status = 'writing'"
-            : "SELECT id FROM camera_imports WHERE status = 'writing' AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
-          staleBeforeMs === null ? [] : [staleBeforeMs],
-        )
-      ).map((r) => Number(r.id));
+      // null: every import being written (a heartbeat is epoch ms, always below the largest safe integer).
+      const before = staleBeforeMs ?? Number.MAX_SAFE_INTEGER;
+      const stale = "status = 'writing' AND (heartbeat_at IS NULL OR heartbeat_at < ?)";
+      const ids = (await db.all<{ id: number }>(`SELECT id FROM camera_imports WHERE ${stale}`, [before])).map((r) =>
+        Number(r.id),
+      );
       const taken: number[] = [];
       for (const id of ids) {
         // The staleness is checked again in the claim itself: a writer's chunk may have beaten since the read.
         const r = await db.run(
-          staleBeforeMs === null
-            ? "UPDATE camera_imports SET status = 'failed', finished_at = ? WHERE id = ? AND status = 'writing'"
-            : "UPDATE camera_imports SET status = 'failed', finished_at = ? WHERE id = ? AND status = 'writing' AND (heartbeat_at IS NULL OR heartbeat_at < ?)",
-          staleBeforeMs === null ? [at, id] : [at, id, staleBeforeMs],
+          `UPDATE camera_imports SET status = 'failed', finished_at = ? WHERE id = ? AND ${stale}`,
+          [at, id, before],
         );
         if (r.changes === 1) taken.push(id);
       }
