@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
-import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
+import { startSimulator, type Simulator } from '../../scripts/sim/index.ts';
 import type { RelayInput } from './args.ts';
 import { createHlsRelay, type HlsRelay, type RelayStateEvent } from './relay.ts';
 import {
@@ -17,6 +17,7 @@ import {
   isAlive,
   killLeftovers,
   probeVideo,
+  smallSimOptions,
   waitFor,
 } from './test-support.ts';
 
@@ -37,15 +38,7 @@ beforeAll(async () => {
   root = path.join(base, 'hls');
   // Addresses no demo and no other run uses (issue 12).
   block = await claimLoopbackBlock();
-  sim = await startSimulator({
-    cameras: defaultCameraSpecs(4, { firstIp: block.host(1) }),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
-  });
+  sim = await startSimulator(smallSimOptions(base, block, 4));
   relay = createHlsRelay({
     ffmpegPath: FFMPEG,
     rootDir: root,

@@ -145,12 +145,12 @@ export async function pacedTsServer(host: string, workDir: string): Promise<{ ur
 }
 
 /**
- * The simulator the streams tests start: two cameras on `block`, 320x180 at 10 fps from one shared clip under
+ * The simulator the streams tests start: `cameras` (two) on `block`, 320x180 at 10 fps from one shared clip under
  * `base`, ONVIF and RTSP on ports of their own, no discovery. Callers add what they test (credentials, Digest).
  */
-export function smallSimOptions(base: string, block: LoopbackBlock): SimulatorOptions {
+export function smallSimOptions(base: string, block: LoopbackBlock, cameras = 2): SimulatorOptions {
   return {
-    cameras: defaultCameraSpecs(2, { firstIp: block.host(1) }),
+    cameras: defaultCameraSpecs(cameras, { firstIp: block.host(1) }),
     clipDir: path.join(base, 'clips'),
     onvifPort: 0,
     rtspPort: 0,

@@ -14,7 +14,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../scripts/sim/addresses.ts';
 import { defaultCameraSpecs, startSimulator, type Simulator } from '../../scripts/sim/index.ts';
-import { ffmpegPidsMentioning, isAlive, killLeftovers, pacedTsServer } from '../../streams/src/test-support.ts';
+import {
+  ffmpegPidsMentioning,
+  isAlive,
+  killLeftovers,
+  pacedTsServer,
+  smallSimOptions,
+} from '../../streams/src/test-support.ts';
 import { client } from '../helpers/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -95,18 +101,13 @@ beforeAll(async () => {
   base = mkdtempSync(path.join(tmpdir(), 'ccc-lifecycle-'));
   block = await claimLoopbackBlock();
   sim = await startSimulator({
+    ...smallSimOptions(base, block),
     cameras: defaultCameraSpecs(5, { firstIp: block.host(1), seed: 12 }).map((c, i) => ({
       ...c,
       clockOffsetSec: 0,
       // Four cameras answer DESCRIBE and SETUP, then send nothing: opens wait for a first segment.
       faults: i < 4 ? { stalledStream: true } : {},
     })),
-    clipDir: path.join(base, 'clips'),
-    onvifPort: 0,
-    rtspPort: 0,
-    discovery: false,
-    clipMode: 'shared',
-    streamOverrides: { main: { width: 320, height: 180, fps: 10, bitrateKbps: 300 } },
   });
 }, 60_000);
 
