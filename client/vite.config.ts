@@ -34,6 +34,32 @@ function wallBoot(): Plugin {
   };
 }
 
+/**
+ * maplibre is loaded by the wall's map with `import()` (src/wall/WallMap.tsx), so that the page's entry, and
+ * with it the wall and its map's first picture, does not wait for ~1 MB to download and compile (issue 15).
+ * The page still asks for it from the start: index.html gets a modulepreload of its chunk.
+ */
+function preloadMaplibre(): Plugin {
+  return {
+    name: 'preload-maplibre',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, ctx) {
+        const chunk = Object.values(ctx.bundle ?? {}).find((c) => c.type === 'chunk' && c.name === 'maplibre');
+        if (!chunk) throw new Error('preload-maplibre: no maplibre chunk in the bundle');
+        return [
+          {
+            tag: 'link',
+            attrs: { rel: 'modulepreload', crossorigin: '', href: `/${chunk.fileName}` },
+            injectTo: 'head',
+          },
+        ];
+      },
+    },
+  };
+}
+
 // The typed API contract lives with the server; the client imports its types
 // (and the few constant lists it exports) through this alias.
 const apiDir = decodeURIComponent(new URL('../server/src/api', import.meta.url).pathname);
@@ -42,19 +68,20 @@ const geoDir = decodeURIComponent(new URL('../server/src/geo', import.meta.url).
 const devBackend = 'http://127.0.0.1:8080';
 
 export default defineConfig({
-  plugins: [react(), wallBoot()],
+  plugins: [react(), wallBoot(), preloadMaplibre()],
   resolve: {
     alias: { '@api': apiDir, '@geo': geoDir },
   },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    // The entry chunk holds the shell and the wall with maplibre-gl (~1 MB of its 1.4 MB); every other page is a
-    // chunk of its own (src/lazyPages.tsx). The app is served on the LAN.
+    // The entry chunk holds the shell and the wall; maplibre-gl (~1 MB) is a chunk of its own, preloaded
+    // (preloadMaplibre); every other page is a chunk of its own (src/lazyPages.tsx). The app is served on the LAN.
     chunkSizeWarningLimit: 1500,
     rolldownOptions: {
       output: {
-        advancedChunks: { groups: [{ name: 'maplibre', test: /node_modules[\\/]maplibre-gl/ }] },
+        // Its script only: grouped with it, the stylesheet the wall imports would make the entry import this chunk.
+        advancedChunks: { groups: [{ name: 'maplibre', test: /node_modules[\\/]maplibre-gl[\\/].*\.m?js$/ }] },
       },
     },
   },

@@ -46,9 +46,10 @@ if (location.pathname.indexOf('/wall') === 0 && new URLSearchParams(location.sea
     }
   }
   // The GETs the wall asks before it can mount its map (the session, the screens, this screen, the map's
-  // configuration): asked now too, so their answers wait for the bundle rather than the bundle for them.
+  // configuration), and the generated basemap and place names its first picture draws (client/src/map/
+  // firstPicture.ts): asked now too, so their answers wait for the bundle rather than the bundle for them.
   // client/src/api.ts takes each one once, for the same path, and only before anything else was sent.
-  var paths = ['/auth/session', '/walls', '/map/config'];
+  var paths = ['/auth/session', '/walls', '/map/config', '/map/basemap.geojson', '/map/places.geojson'];
   var screen = /^\/wall\/(\d{1,9})\/?$/.exec(location.pathname);
   if (screen) paths.push('/walls/' + screen[1]);
   window.__bootGets = {};

@@ -8,7 +8,8 @@
  */
 import type { StyleSpecification } from 'maplibre-gl';
 import type { MapConfig } from '@api/contract.ts';
-import { absoluteApiUrl } from '../api.ts';
+import type { FeatureCollection } from 'geojson';
+import { absoluteApiUrl, bootAnswer } from '../api.ts';
 import { BACKGROUND_COLOR, BASEMAP_SOURCE, generatedLayers } from './basemapLayers.ts';
 
 export { BACKGROUND_COLOR, BASEMAP_SOURCE };
@@ -22,14 +23,32 @@ function absolute(url: string): string {
   return window.location.origin + (url.startsWith('/') ? url : `/${url}`);
 }
 
-export function buildMapStyle(config: MapConfig): StyleSpecification | string {
-  const basemap = config.basemap;
-  switch (basemap.type) {
+/** The generated basemap and the place names, when the page has them already (the wall's early answers). */
+export interface BasemapData {
+  basemap: FeatureCollection;
+  places: FeatureCollection | null;
+}
+
+/**
+ * The generated basemap and place names /wall-boot.js asked for, once (null when the first render did not
+ * have the basemap): the wall's map is given them instead of fetching them, and its first picture draws them.
+ */
+export function takeEarlyBasemap(): BasemapData | null {
+  const basemap = bootAnswer<FeatureCollection>('/map/basemap.geojson');
+  const places = bootAnswer<FeatureCollection>('/map/places.geojson');
+  if (!basemap || basemap.value?.type !== 'FeatureCollection') return null;
+  return { basemap: basemap.value, places: places?.value?.type === 'FeatureCollection' ? places.value : null };
+}
+
+/** `basemap`: the generated basemap's features when the page has them (else the style names their URL). */
+export function buildMapStyle(config: MapConfig, basemap?: FeatureCollection): StyleSpecification | string {
+  const configured = config.basemap;
+  switch (configured.type) {
     case 'generated':
       return {
         version: 8,
         sources: {
-          [BASEMAP_SOURCE]: { type: 'geojson', data: absoluteApiUrl('/map/basemap.geojson') },
+          [BASEMAP_SOURCE]: { type: 'geojson', data: basemap ?? absoluteApiUrl('/map/basemap.geojson') },
         },
         layers: generatedLayers(),
       };
@@ -39,13 +58,13 @@ export function buildMapStyle(config: MapConfig): StyleSpecification | string {
         sources: {
           [BASEMAP_SOURCE]: {
             type: 'raster',
-            tiles: basemap.tiles.map(absolute),
-            tileSize: basemap.tileSize,
-            maxzoom: basemap.maxzoom,
-            attribution: basemap.attribution,
+            tiles: configured.tiles.map(absolute),
+            tileSize: configured.tileSize,
+            maxzoom: configured.maxzoom,
+            attribution: configured.attribution,
             // An offline package's extent and zooms: nothing outside it is asked for (issue 17).
-            ...(basemap.minzoom !== undefined ? { minzoom: basemap.minzoom } : {}),
-            ...(basemap.bounds ? { bounds: basemap.bounds } : {}),
+            ...(configured.minzoom !== undefined ? { minzoom: configured.minzoom } : {}),
+            ...(configured.bounds ? { bounds: configured.bounds } : {}),
           },
         },
         layers: [
@@ -54,6 +73,6 @@ export function buildMapStyle(config: MapConfig): StyleSpecification | string {
         ],
       };
     case 'style':
-      return absolute(basemap.url);
+      return absolute(configured.url);
   }
 }

@@ -7,6 +7,7 @@
  * layers work offline with nothing fetched. The label points come from the
  * platform (`/map/places.geojson`: each township and village at its centre).
  */
+import type { FeatureCollection } from 'geojson';
 import type { Map as MaplibreMap, SymbolLayerSpecification } from 'maplibre-gl';
 import { absoluteApiUrl } from '../api.ts';
 
@@ -22,34 +23,45 @@ export const SYSTEM_FONTS = [
   'sans-serif',
 ];
 
-function labels(
-  id: string,
-  kind: 'township' | 'village',
-  size: number,
-  colour: string,
-  minzoom: number,
-): SymbolLayerSpecification {
+/** How each level's names are drawn (the wall's first picture, map/firstPicture.ts, reads the same table). */
+export interface PlaceLabelStyle {
+  kind: 'township' | 'village';
+  /** Text size in pixels. */
+  size: number;
+  color: string;
+  minzoom: number;
+}
+
+export const PLACE_LABELS: readonly PlaceLabelStyle[] = [
+  { kind: 'township', size: 15, color: '#dbe7f3', minzoom: 8 },
+  { kind: 'village', size: 12, color: '#9fb4c8', minzoom: 11 },
+];
+/** The halo around every name, and the free space a name keeps around it (maplibre's text-padding). */
+export const PLACE_HALO = { color: '#06101a', width: 1.6 } as const;
+export const PLACE_TEXT_PADDING = 4;
+
+function labels(style: PlaceLabelStyle): SymbolLayerSpecification {
   return {
-    id,
+    id: `place-labels-${style.kind}`,
     type: 'symbol',
     source: PLACES_SOURCE,
-    minzoom,
-    filter: ['==', ['get', 'kind'], kind],
+    minzoom: style.minzoom,
+    filter: ['==', ['get', 'kind'], style.kind],
     layout: {
       'text-field': ['get', 'name'],
       'text-font': [...SYSTEM_FONTS],
-      'text-size': size,
-      'text-padding': 4,
+      'text-size': style.size,
+      'text-padding': PLACE_TEXT_PADDING,
     },
-    paint: { 'text-color': colour, 'text-halo-color': '#06101a', 'text-halo-width': 1.6 },
+    paint: { 'text-color': style.color, 'text-halo-color': PLACE_HALO.color, 'text-halo-width': PLACE_HALO.width },
   };
 }
 
 /** Adds the place-name layers (once per style), under `beforeId` when given (points stay on top). */
-export function addPlaceLabels(map: MaplibreMap, beforeId?: string): void {
+export function addPlaceLabels(map: MaplibreMap, beforeId?: string, data?: FeatureCollection): void {
   if (map.getSource(PLACES_SOURCE)) return;
-  map.addSource(PLACES_SOURCE, { type: 'geojson', data: absoluteApiUrl('/map/places.geojson') });
+  // The labels themselves when the page has them already (the wall's early answers), else their URL.
+  map.addSource(PLACES_SOURCE, { type: 'geojson', data: data ?? absoluteApiUrl('/map/places.geojson') });
   const before = beforeId && map.getLayer(beforeId) ? beforeId : undefined;
-  map.addLayer(labels('place-labels-township', 'township', 15, '#dbe7f3', 8), before);
-  map.addLayer(labels('place-labels-village', 'village', 12, '#9fb4c8', 11), before);
+  for (const style of PLACE_LABELS) map.addLayer(labels(style), before);
 }

@@ -13,6 +13,7 @@ import type {
 } from 'maplibre-gl';
 import { SYSTEM_FONTS } from '../components/placeLayers.ts';
 import type { PointIndex } from './pointIndex.ts';
+import { interpolateExpression, type Stops } from './stops.ts';
 
 export const IS_CLUSTER: FilterSpecification = ['has', 'point_count'];
 export const NOT_CLUSTER: ExpressionSpecification = ['!', ['has', 'point_count']];
@@ -25,6 +26,29 @@ export interface ClusterLayerIds {
   /** Single points (and, with the registry's few points, every point). */
   points: string;
 }
+
+/**
+ * How a cluster is drawn, as data (the wall's first picture, firstPicture.ts, draws from the same table):
+ * coloured by its online share (green when every point is online, red when none is), sized by its count.
+ */
+export const CLUSTER_PAINT = {
+  color: [
+    [0, '#b91c1c'],
+    [0.8, '#d97706'],
+    [0.95, '#16a34a'],
+  ] as Stops<string>,
+  opacity: 0.8,
+  radius: [
+    [2, 10],
+    [100, 18],
+    [1000, 26],
+    [10000, 36],
+  ] as Stops<number>,
+  strokeWidth: 2,
+  textSize: 12,
+  textColor: '#ffffff',
+  textHaloWidth: 1,
+} as const;
 
 type PointPaint = Extract<LayerSpecification, { type: 'circle' }>['paint'];
 
@@ -45,22 +69,11 @@ export function addClusterLayers(
     source: ids.source,
     filter: IS_CLUSTER,
     paint: {
-      // Green when every point of the cluster is online, red when none is.
-      'circle-color': [
-        'interpolate',
-        ['linear'],
-        ['/', ['get', 'on'], ['get', 'point_count']],
-        0,
-        '#b91c1c',
-        0.8,
-        '#d97706',
-        0.95,
-        '#16a34a',
-      ],
-      'circle-opacity': 0.8,
-      'circle-radius': ['interpolate', ['linear'], ['get', 'point_count'], 2, 10, 100, 18, 1000, 26, 10000, 36],
+      'circle-color': interpolateExpression(['/', ['get', 'on'], ['get', 'point_count']], CLUSTER_PAINT.color),
+      'circle-opacity': CLUSTER_PAINT.opacity,
+      'circle-radius': interpolateExpression(['get', 'point_count'], CLUSTER_PAINT.radius),
       'circle-stroke-color': options.outline,
-      'circle-stroke-width': 2,
+      'circle-stroke-width': CLUSTER_PAINT.strokeWidth,
     },
   });
   // Cluster sizes as text drawn by the map from local glyphs (placeLayers.ts): no glyph server, no DOM markers.
@@ -72,10 +85,14 @@ export function addClusterLayers(
     layout: {
       'text-field': ['get', 'point_count_abbreviated'],
       'text-font': [...SYSTEM_FONTS],
-      'text-size': 12,
+      'text-size': CLUSTER_PAINT.textSize,
       'text-allow-overlap': true,
     },
-    paint: { 'text-color': '#ffffff', 'text-halo-color': options.outline, 'text-halo-width': 1 },
+    paint: {
+      'text-color': CLUSTER_PAINT.textColor,
+      'text-halo-color': options.outline,
+      'text-halo-width': CLUSTER_PAINT.textHaloWidth,
+    },
   });
   map.addLayer({
     id: ids.points,

@@ -223,6 +223,11 @@ export function peekPrefetched(query = ''): PointIndex | null {
   return fresh(query)?.index ?? null;
 }
 
+/** The prefetched feed's index when it comes (not taken: the map still takes it), or null when none is fresh. */
+export function whenPrefetched(query = ''): Promise<PointIndex> | null {
+  return fresh(query)?.promise ?? null;
+}
+
 /** The prefetched feed, once: a later load fetches again. */
 export function takePrefetched(query = ''): Promise<PointIndex> | null {
   const e = fresh(query);

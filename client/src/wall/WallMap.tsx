@@ -11,15 +11,14 @@
  * until the registry itself changes.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
-import {
+import type {
+  ExpressionSpecification,
+  GeoJSONSource,
   Map as MaplibreMap,
-  NavigationControl,
-  prewarm,
-  type ExpressionSpecification,
-  type GeoJSONSource,
-  type MapMouseEvent,
-  type StyleSpecification,
+  MapMouseEvent,
+  StyleSpecification,
 } from 'maplibre-gl';
+import type * as MaplibreModule from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import type { Feature, FeatureCollection, Point, Polygon } from 'geojson';
 import type { MapConfig, PlaceSearchResult, ServerToClientEvents } from '@api/contract.ts';
@@ -28,12 +27,21 @@ import { STATUS_CODES } from '@api/point-feed.ts';
 import { addClusterLayers, zoomIntoCluster } from '../map/clusterLayers.ts';
 import { ClusterSource } from '../map/clusterSource.ts';
 import type { PointIndex } from '../map/pointIndex.ts';
-import { loadPointIndex, peekPrefetched, prefetchPointIndex, takePrefetched } from '../map/pointLoader.ts';
+import {
+  loadPointIndex,
+  peekPrefetched,
+  prefetchPointIndex,
+  takePrefetched,
+  whenPrefetched,
+} from '../map/pointLoader.ts';
 import { useRealtime } from '../realtime.tsx';
 import { isAbort } from '../api.ts';
 import { ALERT_LEVEL_COLORS, isOpen, levelRank } from '../alerts/alertColors.ts';
 import { MapSearch } from '../components/MapSearch.tsx';
-import { buildMapStyle } from '../components/mapStyle.ts';
+import { buildMapStyle, takeEarlyBasemap, type BasemapData } from '../components/mapStyle.ts';
+import { FirstPicture, type PointLook } from '../map/firstPicture.ts';
+import type { PointProps } from '../map/pointIndex.ts';
+import { interpolateExpression, numberAt, type Stops } from '../map/stops.ts';
 import { addPlaceLabels } from '../components/placeLayers.ts';
 import { useI18n } from '../i18n.tsx';
 import { networkColor } from '../networkColors.ts';
@@ -74,28 +82,67 @@ const REFETCH_MS = 1_000;
 /** A feed that failed (server restarting) is asked for again after this. */
 const RETRY_MS = 5_000;
 
-const STATUS_STROKE_EXPRESSION: ExpressionSpecification = [
+/** The ring colour by the feed's status code (STATUS_CODES: online 0, degraded 1, offline 2). */
+const STROKE_BY_CODE = [STATUS_STROKE.online, STATUS_STROKE.degraded, STATUS_STROKE.offline];
+const STATUS_STROKE_EXPRESSION = [
   'match',
   ['get', 's'],
-  0,
-  STATUS_STROKE.online,
-  1,
-  STATUS_STROKE.degraded,
-  2,
-  STATUS_STROKE.offline,
+  ...STROKE_BY_CODE.flatMap((color, code) => [code, color]),
   STATUS_STROKE.unknown,
-];
+] as unknown as ExpressionSpecification;
+
+/** Around clusters and under their counts: the map's background tone. */
+const OUTLINE = '#0b1220';
+/** Single points: grey until the networks list colours them, ringed by status, faded when not online. */
+const POINT_PAINT = {
+  color: '#94a3b8',
+  radius: [
+    [8, 3],
+    [12, 5],
+    [16, 8],
+  ] as Stops<number>,
+  strokeWidth: 1.5,
+  offlineOpacity: 0.55,
+} as const;
+
+/** A single point as the first picture draws it: POINT_PAINT, as the map's layer does. */
+function pointLook(p: PointProps, zoom: number): PointLook {
+  return {
+    color: POINT_PAINT.color,
+    radius: numberAt(POINT_PAINT.radius, zoom),
+    stroke: STROKE_BY_CODE[p.s] ?? STATUS_STROKE.unknown,
+    strokeWidth: POINT_PAINT.strokeWidth,
+    opacity: p.on === 1 ? 1 : POINT_PAINT.offlineOpacity,
+  };
+}
 
 const EMPTY: FeatureCollection = { type: 'FeatureCollection', features: [] };
 
+type Maplibre = typeof MaplibreModule;
+let maplibreModule: Promise<Maplibre> | null = null;
+
 /**
- * Starts maplibre's worker before the map exists (while the page still waits
- * for its configuration and points): the worker's start is on the path to the
- * first render. (Started from main.tsx instead, one bench:map run at load
- * 10-12 showed no gain and the point worker starting later: not done.)
+ * maplibre (~1 MB) is not part of the page's entry: the wall renders, and its map's first picture is drawn,
+ * without waiting for maplibre to download and compile (issue 15). The build preloads it from the start
+ * (client/vite.config.ts), so it is usually ready when the map is made. A failed load is tried again.
+ */
+function loadMaplibre(): Promise<Maplibre> {
+  maplibreModule ??= import('maplibre-gl').catch((err: unknown) => {
+    maplibreModule = null;
+    throw err;
+  });
+  return maplibreModule;
+}
+
+/**
+ * Starts maplibre's worker before the map exists (while the page still waits for its configuration and
+ * points): the worker's start is on the path to the map's first frame.
  */
 export function prewarmMap(): void {
-  prewarm();
+  loadMaplibre().then(
+    (maplibre) => maplibre.prewarm(),
+    () => undefined, // the map's own load reports it and tries again
+  );
 }
 
 /**
@@ -127,6 +174,13 @@ export function WallMap(props: {
   const { socket } = useRealtime();
   const containerRef = useRef<HTMLDivElement>(null);
   const mapRef = useRef<MaplibreMap | null>(null);
+  const canvasRef = useRef<HTMLCanvasElement>(null);
+  /** The first picture, until maplibre has drawn its own frame with the points (map/firstPicture.ts). */
+  const pictureRef = useRef<FirstPicture | null>(null);
+  /** The generated basemap and place names from the page's early answers (null: the map fetches them). */
+  const earlyRef = useRef<BasemapData | null>(null);
+  /** Counts the maps made (one per configuration): the feed is loaded for each. */
+  const [mapEpoch, setMapEpoch] = useState(0);
   const [loaded, setLoaded] = useState(false);
   const [box, setBox] = useState<{ x0: number; y0: number; x1: number; y1: number } | null>(null);
   const [hover, setHover] = useState<{ id: number; x: number; y: number } | null>(null);
@@ -145,156 +199,226 @@ export function WallMap(props: {
     pointsRef.current = points;
   });
 
+  // The first picture, in the page's first frame: drawn as the map's box is laid out, when the feed asked for
+  // as the page started is here (else when it comes, below), with the generated basemap and place names the
+  // page's early answers brought (those are given to maplibre too: nothing is fetched again).
+  useLayoutEffect(() => {
+    const container = containerRef.current;
+    const canvas = canvasRef.current;
+    if (!container || !canvas) return;
+    performance.mark('wall-map:mount');
+    const early = config.basemap.type === 'generated' ? takeEarlyBasemap() : null;
+    earlyRef.current = early;
+    const picture = early
+      ? new FirstPicture(canvas, container, early, { outline: OUTLINE, point: pointLook }, FIT)
+      : null;
+    pictureRef.current = picture;
+    const ready = peekPrefetched();
+    if (ready) picture?.draw(ready);
+    // Still on its way: drawn when it comes, whether or not the map exists by then.
+    else if (picture)
+      whenPrefetched()?.then(
+        (index) => picture.draw(index),
+        () => undefined,
+      );
+    return () => {
+      picture?.dismiss();
+      pictureRef.current = null;
+    };
+  }, [config]);
+
   useEffect(() => {
     const container = containerRef.current;
     if (!container) return;
-    performance.mark('wall-map:mount');
-    // The feed asked for as the page started is usually here by now: the map opens on the view fitted to it,
-    // so the basemap's first tiles are the view's (moving there later loads and draws the basemap twice).
-    const ready = peekPrefetched();
-    const bbox = ready?.columns.bbox;
-    if (bbox) {
-      fitted.current = true;
-      container.dataset['fitted'] = 'true';
-    }
-    const map = new MaplibreMap({
-      container,
-      // No animated paint changes: a recolour (the networks list arriving) would otherwise hold 'idle' back.
-      style: withoutTransitions(buildMapStyle(config)),
-      fadeDuration: 0,
-      ...(bbox
-        ? { bounds: [bbox[0], bbox[1], bbox[2], bbox[3]], fitBoundsOptions: FIT }
-        : { center: config.center, zoom: config.zoom }),
-      attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
-      boxZoom: false,
-      dragRotate: false,
-      pitchWithRotate: false,
-    });
-    map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
-    mapRef.current = map;
-    // Made with the map, not with its style: the feed and status deltas may arrive before the style has loaded.
-    // The benchmark and the tests read when the clusters were first drawn: the first 'idle' (basemap, labels
-    // and the view's clusters all drawn) after the first points were handed to the source.
-    let first = true;
-    clustersRef.current = new ClusterSource(map, POINTS, (features) => {
-      if (!first || !features) return;
-      first = false;
-      performance.mark('wall-map:points-set');
-      // For the benchmark's phases: the first frame drawn with the points' source loaded (the basemap may still be loading).
-      const drawn = () => {
-        if (!map.getSource(POINTS) || !map.isSourceLoaded(POINTS)) return;
-        map.off('render', drawn);
-        performance.mark('wall-map:clusters-drawn');
-      };
-      map.on('render', drawn);
-      map.once('idle', () => {
-        container.dataset['mapState'] = 'ready';
-        container.dataset['readyAt'] = String(Math.round(performance.now()));
-        callbacks.current.onFirstRender?.();
-      });
-    });
-    // Phases of the first render for the benchmark (npm run bench:map): the basemap's first full draw.
-    map.once('load', () => performance.mark('wall-map:basemap'));
-    // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
-    Object.defineProperty(container, 'wallMap', { value: map, configurable: true });
-    // On the style, not on 'load': the view's clusters can be handed over while the basemap is still
-    // being drawn, instead of after it (map.first_render50k).
-    map.once('style.load', () => {
-      // Not clustered by maplibre: it holds only the view's clusters and points (map/clusterSource.ts).
-      map.addSource(CONES, { type: 'geojson', data: EMPTY });
-      map.addSource(ALERTS, { type: 'geojson', data: EMPTY });
-      // Place names under everything of ours (issue 17): text drawn with local glyphs, nothing fetched.
-      addPlaceLabels(map);
-      map.addLayer({
-        id: CONES,
-        type: 'fill',
-        source: CONES,
-        minzoom: CONE_ZOOM,
-        paint: { 'fill-color': ['get', 'color'], 'fill-opacity': 0.22, 'fill-outline-color': ['get', 'color'] },
-      });
-      addClusterLayers(map, CLUSTER_LAYERS, {
-        outline: '#0b1220',
-        pointPaint: {
-          'circle-color': '#94a3b8',
-          'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 3, 12, 5, 16, 8],
-          'circle-stroke-color': STATUS_STROKE_EXPRESSION,
-          'circle-stroke-width': 1.5,
-          'circle-opacity': ['case', ['==', ['get', 'on'], 1], 1, 0.55],
-        },
-      });
-      map.addLayer({
-        id: ALERTS,
-        type: 'circle',
-        source: ALERTS,
-        paint: {
-          'circle-color': ['get', 'color'],
-          'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 6, 14, 11],
-          'circle-opacity': 0.85,
-          'circle-stroke-color': '#ffffff',
-          'circle-stroke-width': 2,
-        },
-        layout: { 'circle-sort-key': ['get', 'rank'] },
-      });
-      performance.mark('wall-map:loaded');
-      // A feed that arrived before the style is handed over now.
-      clustersRef.current?.refresh();
-      setLoaded(true);
-    });
-    map.on('click', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
-      const id = Number(e.features?.[0]?.properties?.['id']);
-      if (Number.isInteger(id)) callbacks.current.onPlay(id);
-    });
-    map.on('click', CLUSTER_LAYERS.clusters, (e) => {
-      zoomIntoCluster(map, e.features?.[0], clustersRef.current?.current ?? null);
-    });
-    for (const layer of [POINTS, CLUSTER_LAYERS.clusters]) {
-      map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
-      map.on('mouseleave', layer, () => (map.getCanvas().style.cursor = ''));
-    }
-    // An unchanged empty source is not set again: each setData re-tiles the source in maplibre's worker, which
-    // the first render waits for behind it (issue 15).
-    let conesShown = false;
-    const updateCones = () => {
-      const source = map.getSource<GeoJSONSource>(CONES);
-      if (!source) return;
-      if (map.getZoom() < CONE_ZOOM) {
-        if (conesShown) source.setData(EMPTY);
-        conesShown = false;
-        return;
+    /** Makes the map in `container`; returns what removes it. */
+    function createMap(maplibre: Maplibre, container: HTMLDivElement): () => void {
+      const picture = pictureRef.current;
+      const early = earlyRef.current;
+      // The feed asked for as the page started is usually here by now: the map opens on the view fitted to it,
+      // so the basemap's first tiles are the view's (moving there later loads and draws the basemap twice).
+      const ready = peekPrefetched();
+      const bbox = ready?.columns.bbox;
+      if (bbox) {
+        fitted.current = true;
+        container.dataset['fitted'] = 'true';
       }
-      conesShown = true;
-      const b = map.getBounds();
-      const features: Feature<Polygon>[] = [];
-      for (const p of pointsRef.current) {
-        if (p.direction === null || !b.contains([p.lon, p.lat])) continue;
-        features.push({
-          type: 'Feature',
-          geometry: { type: 'Polygon', coordinates: [viewCone(p.lon, p.lat, p.direction, p.fov ?? 60, 60)] },
-          properties: { color: networkColor(p.networkId, callbacks.current.networkIds) },
+      const map = new maplibre.Map({
+        container,
+        // No animated paint changes: a recolour (the networks list arriving) would otherwise hold 'idle' back.
+        style: withoutTransitions(buildMapStyle(config, early?.basemap)),
+        fadeDuration: 0,
+        ...(bbox
+          ? { bounds: [bbox[0], bbox[1], bbox[2], bbox[3]], fitBoundsOptions: FIT }
+          : { center: config.center, zoom: config.zoom }),
+        attributionControl: config.basemap.type === 'raster' ? { compact: true } : false,
+        boxZoom: false,
+        dragRotate: false,
+        pitchWithRotate: false,
+      });
+      map.addControl(new maplibre.NavigationControl({ showCompass: false }), 'top-right');
+      mapRef.current = map;
+      // Made with the map, not with its style: the feed and status deltas may arrive before the style has loaded.
+      // The benchmark and the tests read when the clusters were first drawn: the first 'idle' (basemap, labels
+      // and the view's clusters all drawn) after the first points were handed to the source.
+      let first = true;
+      clustersRef.current = new ClusterSource(map, POINTS, (features) => {
+        if (!first || !features) return;
+        first = false;
+        performance.mark('wall-map:points-set');
+        // For the benchmark's phases: the first frame drawn with the points' source loaded (the basemap may still be loading).
+        const drawn = () => {
+          if (!map.getSource(POINTS) || !map.isSourceLoaded(POINTS)) return;
+          map.off('render', drawn);
+          performance.mark('wall-map:clusters-drawn');
+        };
+        map.on('render', drawn);
+        map.once('idle', () => {
+          picture?.dismiss();
+          container.dataset['mapState'] = 'ready';
+          container.dataset['readyAt'] = String(Math.round(performance.now()));
+          callbacks.current.onFirstRender?.();
         });
-        if (features.length >= MAX_CONES) break;
+      });
+      // The officer's own move before the map's frame: the picture no longer shows the map's view. A new size
+      // keeps the map's centre and zoom: the picture is drawn again for it.
+      map.on('movestart', (e: { originalEvent?: unknown }) => {
+        if (e.originalEvent) picture?.dismiss();
+      });
+      map.on('resize', () => picture?.resized());
+      // Phases of the first render for the benchmark (npm run bench:map): the basemap's first full draw.
+      map.once('load', () => performance.mark('wall-map:basemap'));
+      // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
+      Object.defineProperty(container, 'wallMap', { value: map, configurable: true });
+      // On the style, not on 'load': the view's clusters can be handed over while the basemap is still
+      // being drawn, instead of after it (map.first_render50k).
+      map.once('style.load', () => {
+        // Not clustered by maplibre: it holds only the view's clusters and points (map/clusterSource.ts).
+        map.addSource(CONES, { type: 'geojson', data: EMPTY });
+        map.addSource(ALERTS, { type: 'geojson', data: EMPTY });
+        // Place names under everything of ours (issue 17): text drawn with local glyphs, nothing fetched.
+        addPlaceLabels(map, undefined, early?.places ?? undefined);
+        map.addLayer({
+          id: CONES,
+          type: 'fill',
+          source: CONES,
+          minzoom: CONE_ZOOM,
+          paint: { 'fill-color': ['get', 'color'], 'fill-opacity': 0.22, 'fill-outline-color': ['get', 'color'] },
+        });
+        addClusterLayers(map, CLUSTER_LAYERS, {
+          outline: OUTLINE,
+          pointPaint: {
+            'circle-color': POINT_PAINT.color,
+            'circle-radius': interpolateExpression(['zoom'], POINT_PAINT.radius),
+            'circle-stroke-color': STATUS_STROKE_EXPRESSION,
+            'circle-stroke-width': POINT_PAINT.strokeWidth,
+            'circle-opacity': ['case', ['==', ['get', 'on'], 1], 1, POINT_PAINT.offlineOpacity],
+          },
+        });
+        map.addLayer({
+          id: ALERTS,
+          type: 'circle',
+          source: ALERTS,
+          paint: {
+            'circle-color': ['get', 'color'],
+            'circle-radius': ['interpolate', ['linear'], ['zoom'], 8, 6, 14, 11],
+            'circle-opacity': 0.85,
+            'circle-stroke-color': '#ffffff',
+            'circle-stroke-width': 2,
+          },
+          layout: { 'circle-sort-key': ['get', 'rank'] },
+        });
+        performance.mark('wall-map:loaded');
+        // A feed that arrived before the style is handed over now.
+        clustersRef.current?.refresh();
+        setLoaded(true);
+      });
+      map.on('click', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
+        const id = Number(e.features?.[0]?.properties?.['id']);
+        if (Number.isInteger(id)) callbacks.current.onPlay(id);
+      });
+      map.on('click', CLUSTER_LAYERS.clusters, (e) => {
+        zoomIntoCluster(map, e.features?.[0], clustersRef.current?.current ?? null);
+      });
+      for (const layer of [POINTS, CLUSTER_LAYERS.clusters]) {
+        map.on('mouseenter', layer, () => (map.getCanvas().style.cursor = 'pointer'));
+        map.on('mouseleave', layer, () => (map.getCanvas().style.cursor = ''));
       }
-      source.setData({ type: 'FeatureCollection', features });
-    };
-    map.on('moveend', updateCones);
+      // An unchanged empty source is not set again: each setData re-tiles the source in maplibre's worker, which
+      // the first render waits for behind it (issue 15).
+      let conesShown = false;
+      const updateCones = () => {
+        const source = map.getSource<GeoJSONSource>(CONES);
+        if (!source) return;
+        if (map.getZoom() < CONE_ZOOM) {
+          if (conesShown) source.setData(EMPTY);
+          conesShown = false;
+          return;
+        }
+        conesShown = true;
+        const b = map.getBounds();
+        const features: Feature<Polygon>[] = [];
+        for (const p of pointsRef.current) {
+          if (p.direction === null || !b.contains([p.lon, p.lat])) continue;
+          features.push({
+            type: 'Feature',
+            geometry: { type: 'Polygon', coordinates: [viewCone(p.lon, p.lat, p.direction, p.fov ?? 60, 60)] },
+            properties: { color: networkColor(p.networkId, callbacks.current.networkIds) },
+          });
+          if (features.length >= MAX_CONES) break;
+        }
+        source.setData({ type: 'FeatureCollection', features });
+      };
+      map.on('moveend', updateCones);
 
-    // Hovering a point shows a small card that can be dragged onto a tile (a canvas cannot start a drag itself).
-    map.on('mousemove', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
-      const id = Number(e.features?.[0]?.properties?.['id']);
-      window.clearTimeout(hoverTimer.current);
-      if (Number.isInteger(id)) setHover({ id, x: e.point.x, y: e.point.y });
-    });
-    map.on('mouseleave', POINTS, () => {
-      window.clearTimeout(hoverTimer.current);
-      hoverTimer.current = window.setTimeout(() => setHover(null), 2_000);
-    });
+      // Hovering a point shows a small card that can be dragged onto a tile (a canvas cannot start a drag itself).
+      map.on('mousemove', POINTS, (e: MapMouseEvent & { features?: Feature[] }) => {
+        const id = Number(e.features?.[0]?.properties?.['id']);
+        window.clearTimeout(hoverTimer.current);
+        if (Number.isInteger(id)) setHover({ id, x: e.point.x, y: e.point.y });
+      });
+      map.on('mouseleave', POINTS, () => {
+        window.clearTimeout(hoverTimer.current);
+        hoverTimer.current = window.setTimeout(() => setHover(null), 2_000);
+      });
+      return () => {
+        clustersRef.current?.detach();
+        clustersRef.current = null;
+        map.remove();
+        mapRef.current = null;
+        alertsShown.current = false;
+        setLoaded(false);
+      };
+    }
+    let remove: (() => void) | null = null;
+    let timer: number | undefined;
+    let frame = 0;
+    let gone = false;
+    // maplibre's construction holds the main thread 0.1–0.25 s (its WebGL context, its style): it is made
+    // just after the frame that shows the page and the first picture, not before that frame (issue 15).
+    const make = () => {
+      frame = requestAnimationFrame(() => {
+        timer = window.setTimeout(() => {
+          loadMaplibre().then(
+            (maplibre) => {
+              if (gone) return;
+              remove = createMap(maplibre, container);
+              setMapEpoch((n) => n + 1);
+            },
+            (err: unknown) => {
+              console.warn('map module', err);
+              // A wall has no one to press retry.
+              if (!gone) timer = window.setTimeout(make, RETRY_MS);
+            },
+          );
+        }, 0);
+      });
+    };
+    make();
     return () => {
-      clustersRef.current?.detach();
-      clustersRef.current = null;
-      map.remove();
-      mapRef.current = null;
-      alertsShown.current = false;
-      setLoaded(false);
+      gone = true;
+      cancelAnimationFrame(frame);
+      window.clearTimeout(timer);
+      remove?.();
     };
   }, [config]);
 
@@ -330,6 +454,8 @@ export function WallMap(props: {
           }
           // Before the style has loaded, the source takes it when it is made (style.load).
           clustersRef.current?.setIndex(index);
+          // Not drawn at the mount (the index came later): drawn now, unless the map has drawn its own.
+          pictureRef.current?.draw(index);
           container.dataset['points'] = String(index.count);
         },
         (err: unknown) => {
@@ -343,7 +469,7 @@ export function WallMap(props: {
       controller.abort();
       window.clearTimeout(retry);
     };
-  }, [config, feedGeneration]);
+  }, [mapEpoch, feedGeneration]);
 
   // Status changes are deltas: the index is patched in place and the view redrawn; nothing is fetched.
   // Points added, moved or removed (and a reconnect, after which statuses may have moved) fetch the feed again.
@@ -450,6 +576,7 @@ export function WallMap(props: {
   return (
     <section className="wall-map" aria-label={t('wall.map')}>
       <div ref={containerRef} className="wall-map__canvas" onMouseDownCapture={onMouseDown} />
+      <canvas ref={canvasRef} className="wall-map__picture" hidden aria-hidden="true" />
       <MapSearch onPick={goTo} className="wall-map__search" />
       {box && (
         <div

@@ -136,7 +136,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
   const { orgUnits, networks } = useWallReference(points.length > 0 || pointsSettled);
   const networkIds = useMemo(() => networks.map((n) => n.id), [networks]);
   const pageVisible = usePageVisible();
-  const { socket, connected } = useRealtime();
+  const { socket, lost } = useRealtime();
 
   const [focus, setFocus] = useState(0);
   const [full, setFull] = useState<number | null>(null);
@@ -437,7 +437,7 @@ export function WallPage({ screenId, kiosk: kioskParam }: { screenId: number | n
           </button>
         </header>
       )}
-      {!connected && (
+      {lost && (
         <div className="wall-offline" role="status">
           {t('wall.reconnecting')}
         </div>
