@@ -32,11 +32,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { createSecretBox } from '../server/src/crypto/secret-box.ts';
 import { DEMO_PASSWORD, demoCameraFields } from '../server/src/demo/seed.ts';
 import { client, startTestServer } from '../tests/helpers/server.ts';
-import { CHROMIUM_ARGS } from '../tests/browser/harness.ts';
+import { CHROMIUM_ARGS, pictureAgrees } from '../tests/browser/harness.ts';
 import { claimLoopbackBlock } from './sim/addresses.ts';
 
 const SIZES = (process.env['MAP_BENCH_SIZES'] ?? '50000,200000').split(',').map(Number);
@@ -122,42 +122,6 @@ async function quietCpu(): Promise<{ ms: number; busy: number }> {
     if (busy < 0.25) break;
   }
   return { ms: performance.now() - start, busy };
-}
-
-/**
- * Whether the first picture's clusters are the map's: as many, each within a pixel of where maplibre
- * projects a cluster of the same count.
- */
-async function pictureAgrees(page: Page): Promise<{ ok: boolean; why: string; clusters: number; maxOffset: number }> {
-  return page.locator('.wall-map__canvas').evaluate((el) => {
-    type Rendered = { properties: Record<string, unknown>; geometry: { coordinates: [number, number] } };
-    const host = el as unknown as {
-      wallMap: { queryRenderedFeatures(o: object): Rendered[]; project(c: [number, number]): { x: number; y: number } };
-      wallPicture?: { clusters: { x: number; y: number; count: number }[] };
-    };
-    const map = host.wallMap;
-    const seen = new Map<number, Rendered>();
-    for (const f of map.queryRenderedFeatures({ layers: ['wall-clusters'] }))
-      seen.set(Number(f.properties['cluster_id']), f);
-    const mapped = [...seen.values()].map((f) => ({
-      ...map.project(f.geometry.coordinates),
-      count: Number(f.properties['point_count']),
-    }));
-    const drawn = host.wallPicture?.clusters ?? [];
-    let maxOffset = 0;
-    for (const c of drawn) {
-      const near = mapped
-        .filter((m) => m.count === c.count)
-        .map((m) => Math.hypot(m.x - c.x, m.y - c.y))
-        .sort((a, b) => a - b)[0];
-      if (near === undefined)
-        return { ok: false, why: `no map cluster of ${c.count}`, clusters: drawn.length, maxOffset };
-      maxOffset = Math.max(maxOffset, near);
-    }
-    const ok = drawn.length > 0 && drawn.length === mapped.length && maxOffset <= 1;
-    const why = `${drawn.length} clusters drawn, the map ${mapped.length}; largest offset ${maxOffset.toFixed(2)} px`;
-    return { ok, why, clusters: drawn.length, maxOffset };
-  });
 }
 
 async function firstRender(browser: Browser, points: number): Promise<{ first: number; interactive: number }> {

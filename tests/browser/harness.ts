@@ -220,3 +220,42 @@ export async function readVideoClock(
   const band = readClockBand(Uint8Array.from(frame.luma), frame.w, frame.h, frame.w, nearMs);
   return band && { ms: band.wallClockMs, text: band.text, position: frame.position };
 }
+
+/**
+ * Whether the wall map's first picture (client/src/map/firstPicture.ts) showed the map's own clusters: as
+ * many as maplibre drew, each within a pixel of where maplibre projects a cluster of the same count. Read
+ * once the map is ready (the benchmark and tests/browser/wall.test.ts).
+ */
+export async function pictureAgrees(
+  page: Page,
+): Promise<{ ok: boolean; why: string; clusters: number; maxOffset: number }> {
+  return page.locator('.wall-map__canvas').evaluate((el) => {
+    type Rendered = { properties: Record<string, unknown>; geometry: { coordinates: [number, number] } };
+    const host = el as unknown as {
+      wallMap: { queryRenderedFeatures(o: object): Rendered[]; project(c: [number, number]): { x: number; y: number } };
+      wallPicture?: { clusters: { x: number; y: number; count: number }[] };
+    };
+    const map = host.wallMap;
+    const seen = new Map<number, Rendered>();
+    for (const f of map.queryRenderedFeatures({ layers: ['wall-clusters'] }))
+      seen.set(Number(f.properties['cluster_id']), f);
+    const mapped = [...seen.values()].map((f) => ({
+      ...map.project(f.geometry.coordinates),
+      count: Number(f.properties['point_count']),
+    }));
+    const drawn = host.wallPicture?.clusters ?? [];
+    let maxOffset = 0;
+    for (const c of drawn) {
+      const near = mapped
+        .filter((m) => m.count === c.count)
+        .map((m) => Math.hypot(m.x - c.x, m.y - c.y))
+        .sort((a, b) => a - b)[0];
+      if (near === undefined)
+        return { ok: false, why: `no map cluster of ${c.count}`, clusters: drawn.length, maxOffset };
+      maxOffset = Math.max(maxOffset, near);
+    }
+    const ok = drawn.length > 0 && drawn.length === mapped.length && maxOffset <= 1;
+    const why = `${drawn.length} clusters drawn, the map ${mapped.length}; largest offset ${maxOffset.toFixed(2)} px`;
+    return { ok, why, clusters: drawn.length, maxOffset };
+  });
+}

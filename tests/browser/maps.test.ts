@@ -270,6 +270,9 @@ describe.skipIf(skip)('maps: offline package, first view, all points, place name
   it('applies status changes to the wall map as deltas (camera:status), without fetching the points again', async () => {
     const { page, requests } = await open();
     await h.login(page, 'county');
+    // The registry (where the sign-in lands) has asked for its own feed: under load its map, whose maplibre
+    // chunk loads after the page's, could otherwise ask after the wall's document was requested.
+    await settled(page, '.registry__map-area .map-root', 'maplibre');
     const county = client(h.server.api, await h.server.login('county'));
     const screen = (await county.post('/walls', { name: '状态增量测试' })).json as WallScreenView;
     const fromWall = requests.length;

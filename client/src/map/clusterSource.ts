@@ -13,6 +13,16 @@ const MOVE_REFRESH_MS = 120;
 /** A status burst (a sweep finishing) redraws once. */
 const DELTA_REFRESH_MS = 250;
 
+/**
+ * The view padded by half a screen each way, so a short pan shows no empty border before the next refresh
+ * (the wall's first picture asks the index for the same: firstPicture.ts).
+ */
+export function padBounds([west, south, east, north]: Bounds): Bounds {
+  const dx = (east - west) / 2;
+  const dy = (north - south) / 2;
+  return [Math.max(-180, west - dx), Math.max(-85, south - dy), Math.min(180, east + dx), Math.min(85, north + dy)];
+}
+
 export class ClusterSource {
   private index: PointIndex | null = null;
   private moveTimer: number | undefined;
@@ -76,17 +86,9 @@ export class ClusterSource {
     this.deltaTimer = window.setTimeout(() => this.refresh(), DELTA_REFRESH_MS);
   }
 
-  /** The view padded by half a screen each way, so a short pan shows no empty border before the next refresh. */
   private bounds(): Bounds {
     const b = this.map.getBounds();
-    const dx = (b.getEast() - b.getWest()) / 2;
-    const dy = (b.getNorth() - b.getSouth()) / 2;
-    return [
-      Math.max(-180, b.getWest() - dx),
-      Math.max(-85, b.getSouth() - dy),
-      Math.min(180, b.getEast() + dx),
-      Math.min(85, b.getNorth() + dy),
-    ];
+    return padBounds([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]);
   }
 
   refresh(): void {

@@ -12,7 +12,8 @@
  * - the view is the one maplibre computes for the same fit (`fitView`: the same Web Mercator, 512-pixel
  *   tiles, padding and maximum zoom as maplibre's fitBounds; the browser test checks every cluster's pixel
  *   against `map.project`);
- * - the clusters are the index's `view()` at the zoom and padded bounds ClusterSource hands maplibre;
+ * - the clusters are the index's `view()` at the zoom and padded bounds ClusterSource hands maplibre
+ *   (`padBounds`);
  * - fills, lines, names and clusters are drawn from the tables the style is built from (basemapLayers.ts,
  *   placeLayers.ts, clusterLayers.ts), in the style's order.
  * It is a picture only: pointer events pass through to the map, which takes them as soon as it can.
@@ -23,6 +24,7 @@ import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
 import { BACKGROUND_COLOR, BASEMAP_FILLS, BASEMAP_LINES } from '../components/basemapLayers.ts';
 import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS } from '../components/placeLayers.ts';
 import { CLUSTER_PAINT } from './clusterLayers.ts';
+import { padBounds } from './clusterSource.ts';
 import {
   mercatorX,
   mercatorY,
@@ -73,19 +75,15 @@ export function project(view: View, lon: number, lat: number): [number, number] 
 const lonOf = (x: number) => x * 360 - 180;
 const latOf = (y: number) => (Math.atan(Math.sinh(Math.PI * (1 - 2 * y))) * 180) / Math.PI;
 
-/**
- * What ClusterSource hands maplibre for this view (clusterSource.ts: the view padded by half a screen each
- * way, clamped), so that the picture's clusters are the map's.
- */
-export function paddedBounds(view: View): Bounds {
+/** The view's [west, south, east, north]. */
+export function viewBounds(view: View): Bounds {
   const half = 2 ** -view.zoom / TILE_SIZE / 2;
-  const west = lonOf(view.x - view.width * half);
-  const east = lonOf(view.x + view.width * half);
-  const north = latOf(view.y - view.height * half);
-  const south = latOf(view.y + view.height * half);
-  const dx = (east - west) / 2;
-  const dy = (north - south) / 2;
-  return [Math.max(-180, west - dx), Math.max(-85, south - dy), Math.min(180, east + dx), Math.min(85, north + dy)];
+  return [
+    lonOf(view.x - view.width * half),
+    latOf(view.y + view.height * half),
+    lonOf(view.x + view.width * half),
+    latOf(view.y - view.height * half),
+  ];
 }
 
 /** How a single point (past the last cluster zoom) is drawn: the wall's paint for it. */
@@ -101,7 +99,10 @@ export interface PictureInput {
   view: View;
   basemap: FeatureCollection;
   places: FeatureCollection | null;
-  /** The index's view at the map's zoom (`index.view(paddedBounds(view), Math.floor(view.zoom))`). */
+  /**
+   * The index's view as ClusterSource hands it to maplibre: `index.view(padBounds(viewBounds(view)),
+   * Math.floor(view.zoom))`.
+   */
   features: readonly ViewFeature[];
   /** The colour around clusters and under counts (the map's `outline`). */
   outline: string;
@@ -394,7 +395,7 @@ export class FirstPicture {
       ...this.data,
       ...this.look,
       view,
-      features: index.view(paddedBounds(view), Math.floor(view.zoom)),
+      features: index.view(padBounds(viewBounds(view)), Math.floor(view.zoom)),
     });
     this.canvas.hidden = false;
     this.shown = { index, view };
