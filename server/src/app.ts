@@ -562,6 +562,9 @@ export async function createApp(deps: AppDeps) {
         clock,
         store,
         sessionTtlMs: config.security.sessionTtlHours * 3600_000,
+        // SQLite keeps the points' version (migration 21); PostgreSQL reads the feed each time.
+        feedCache: Boolean(deps.db),
+        onFeed: (cached) => metrics.pointFeeds.inc({ source: cached ? 'cache' : 'read' }),
       }),
     }),
   );

@@ -129,6 +129,63 @@ describe('GET /walls/points.bin', () => {
   });
 });
 
+describe('the kept feed (server/src/wall/feed-cache.ts)', () => {
+  /** Feeds served from the kept feed and read, so far (the server's ccc_point_feeds_total). */
+  const served = async () => {
+    const values = (await t.server.app.metrics.pointFeeds.get()).values;
+    const of = (source: string) => values.find((v) => v.labels['source'] === source)?.value ?? 0;
+    return { cache: of('cache'), read: of('read') };
+  };
+  const sqlite = process.env['CCC_STORAGE__DRIVER'] !== 'postgres';
+  const lonOf = (c: PointColumns, id: number) => c.lon[[...c.ids].indexOf(id)];
+
+  it('answers every change of a point, and nothing rolled back, on either engine; SQLite keeps it in between', async () => {
+    const first = (await feed('county')).columns!;
+    const start = await served();
+    // Unchanged: the same answer (kept on SQLite).
+    expect((await feed('county')).columns!.count).toBe(first.count);
+    // A health sweep writing a status as it was changes nothing either.
+    await t.store.run('UPDATE camera_points SET status = status, status_reason = status_reason');
+    expect(sorted((await feed('county')).columns!.ids)).toEqual(sorted(first.ids));
+    const kept = await served();
+    if (sqlite) expect(kept).toEqual({ cache: start.cache + 2, read: start.read });
+    else expect(kept).toEqual(start); // PostgreSQL reads it each time (no version kept)
+
+    // A rolled-back move is not in the answer.
+    const id = first.ids[0]!;
+    await expect(
+      t.store.transaction(async () => {
+        await t.store.run('UPDATE camera_points SET lon = lon + 0.01 WHERE id = ?', [id]);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    expect(lonOf((await feed('county')).columns!, id)).toBe(lonOf(first, id));
+    if (sqlite) expect((await served()).cache).toBe(kept.cache + 1);
+
+    // A committed move, a new point and a removed one: each in the next answer.
+    await t.store.run('UPDATE camera_points SET lon = lon + 0.01 WHERE id = ?', [id]);
+    expect(lonOf((await feed('county')).columns!, id)).toBe(lonOf(first, id)! + 10_000);
+    const tech = client(t.api, await t.login('tech'));
+    const village = (await cameras('county'))[0]!.orgUnitId;
+    const copy = {
+      name: '缓存测试点位',
+      networkId: 'tianwang',
+      orgUnitId: village,
+      position: { lon: 118.81, lat: 30.96 },
+    };
+    const made = await tech.post('/cameras', copy);
+    expect(made.status, made.text).toBe(201);
+    expect([...(await feed('county')).columns!.ids]).toContain(made.json.id);
+    expect((await tech.del(`/cameras/${made.json.id}`)).status).toBe(204);
+    expect([...(await feed('county')).columns!.ids]).not.toContain(made.json.id);
+    // A township still gets its own points only, after the county's feed was kept.
+    const own = (await feed('township1')).columns!;
+    const mine = await cameras('township1');
+    expect(sorted(own.ids)).toEqual(sorted(mine.map((c) => c.id)));
+    await t.store.run('UPDATE camera_points SET lon = lon - 0.01 WHERE id = ?', [id]);
+  });
+});
+
 describe('the wall feed read in chunks (the event loop free between them)', () => {
   const sortRows = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort();
   const pathOf = (level: string) => t.server.app.repos.orgs.all().find((u) => u.level === level)!.path;

@@ -10,35 +10,9 @@
 import type { FeatureCollection } from 'geojson';
 import type { Map as MaplibreMap, SymbolLayerSpecification } from 'maplibre-gl';
 import { absoluteApiUrl } from '../api.ts';
+import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS, type PlaceLabelStyle } from './placeStyle.ts';
 
 export const PLACES_SOURCE = 'places';
-
-/** System fonts only (no web fonts on a private network); the first one the machine has is used. */
-export const SYSTEM_FONTS = [
-  'Microsoft YaHei',
-  'PingFang SC',
-  'Noto Sans CJK SC',
-  'Source Han Sans SC',
-  'WenQuanYi Micro Hei',
-  'sans-serif',
-];
-
-/** How each level's names are drawn (the wall's first picture, map/firstPicture.ts, reads the same table). */
-export interface PlaceLabelStyle {
-  kind: 'township' | 'village';
-  /** Text size in pixels. */
-  size: number;
-  color: string;
-  minzoom: number;
-}
-
-export const PLACE_LABELS: readonly PlaceLabelStyle[] = [
-  { kind: 'township', size: 15, color: '#dbe7f3', minzoom: 8 },
-  { kind: 'village', size: 12, color: '#9fb4c8', minzoom: 11 },
-];
-/** The halo around every name, and the free space a name keeps around it (maplibre's text-padding). */
-export const PLACE_HALO = { color: '#06101a', width: 1.6 } as const;
-export const PLACE_TEXT_PADDING = 4;
 
 function labels(style: PlaceLabelStyle): SymbolLayerSpecification {
   return {

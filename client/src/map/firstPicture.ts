@@ -22,7 +22,7 @@
  */
 import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
 import { BACKGROUND_COLOR, BASEMAP_FILLS, BASEMAP_LINES } from '../components/basemapLayers.ts';
-import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS } from '../components/placeLayers.ts';
+import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS } from '../components/placeStyle.ts';
 import { CLUSTER_PAINT } from './clusterLayers.ts';
 import { padBounds } from './clusterSource.ts';
 import {

@@ -787,6 +787,30 @@ CREATE INDEX IF NOT EXISTS camera_points_search_pairs ON camera_points USING gin
 ALTER TABLE camera_imports ADD COLUMN writer TEXT;
 ALTER TABLE camera_imports ADD COLUMN heartbeat_at BIGINT;`,
   },
+  {
+    version: 21,
+    name: "a version of the camera points that every change of the map's feed bumps (issue 15)",
+    // The wall's point feed is kept built while this version stands (wall/feed-cache.ts): every insert, delete
+    // and change of a column the feed holds (a value that differs: a health sweep rewriting a status as it was
+    // does not) bumps it, in the writing transaction (rolled back with it). SQLite
+    // has row triggers only; its writes are one at a time anyway. PostgreSQL gets the table (its baseline is
+    // SQLite's tables) but no triggers: a row every writer updated would serialise concurrent writers till
+    // their commits, so the feed is read each time there.
+    sql: `
+CREATE TABLE camera_feed_version (id INTEGER PRIMARY KEY CHECK (id = 1), v BIGINT NOT NULL);
+INSERT INTO camera_feed_version (id, v) VALUES (1, 0);
+CREATE TRIGGER camera_feed_insert AFTER INSERT ON camera_points
+BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER camera_feed_delete AFTER DELETE ON camera_points
+BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;
+CREATE TRIGGER camera_feed_update AFTER UPDATE OF id, lon, lat, network_id, status, org_path ON camera_points
+WHEN OLD.id IS NOT NEW.id OR OLD.lon IS NOT NEW.lon OR OLD.lat IS NOT NEW.lat OR OLD.network_id IS NOT NEW.network_id
+  OR OLD.status IS NOT NEW.status OR OLD.org_path IS NOT NEW.org_path
+BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;`,
+    postgres: `
+CREATE TABLE camera_feed_version (id BIGINT PRIMARY KEY CHECK (id = 1), v BIGINT NOT NULL);
+INSERT INTO camera_feed_version (id, v) VALUES (1, 0);`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = Math.max(0, ...MIGRATIONS.map((m) => m.version));

@@ -15,6 +15,8 @@ export interface Metrics {
   readonly instance: string;
   readonly httpDuration: Histogram<'method' | 'route' | 'status'>;
   readonly alertsIngested: Counter<'source' | 'result'>;
+  /** Walls' point feeds served: from the kept feed (cache) or read from the database (read). */
+  readonly pointFeeds: Counter<'source'>;
   readonly alertPushes: Counter<'event'>;
   readonly relayRestarts: Counter;
   readonly healthSweepSeconds: Histogram;
@@ -71,6 +73,12 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     name: `${PREFIX}alert_pushes_total`,
     help: 'alert:new / alert:updated events written to sockets connected to this instance (one per receiving socket)',
     labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const pointFeeds = new Counter({
+    name: `${PREFIX}point_feeds_total`,
+    help: "Walls' point feeds served by this instance: from the kept feed (cache) or read from the database (read)",
+    labelNames: ['source'] as const,
     registers: [registry],
   });
   const relayRestarts = new Counter({
@@ -164,6 +172,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     instance,
     httpDuration,
     alertsIngested,
+    pointFeeds,
     alertPushes,
     relayRestarts,
     healthSweepSeconds,

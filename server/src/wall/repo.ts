@@ -249,5 +249,10 @@ export function createWallRepo(store: Store, now: () => Date) {
       const where = cameraFilterSql(store, scope, filter);
       return store.rows(`SELECT id, lon, lat, network_id, status FROM camera_points WHERE ${where.sql}`, where.params);
     },
+    /** The camera points' version (migration 21): bumped by every committed change of what the feed holds. */
+    async feedVersion(): Promise<number> {
+      const row = await store.get<{ v: number | string }>('SELECT v FROM camera_feed_version WHERE id = 1');
+      return Number(row?.v ?? 0);
+    },
   };
 }

@@ -6,7 +6,7 @@
 import { Router, type Request } from 'express';
 import type { WallScreenView } from '../api/contract.ts';
 import { authOf, type AuthService } from '../auth/index.ts';
-import { POINT_FEED_MIME, encodePointFeed } from '../api/point-feed.ts';
+import { POINT_FEED_MIME } from '../api/point-feed.ts';
 import { HttpError, parseOr400 } from '../http/errors.ts';
 import {
   createBody,
@@ -45,8 +45,7 @@ export function wallRoutes(deps: { auth: AuthService; wall: WallService }): Rout
   // every cluster and count drawn from it, holds its own points only.
   r.get('/walls/points.bin', read, async (req, res) => {
     const ctx = authOf(req);
-    const rows = await wall.pointFeedRows(ctx, wall.pointFilter(ctx, parseOr400(pointFilterQuery, req.query)));
-    const feed = encodePointFeed(rows);
+    const feed = await wall.pointFeed(ctx, wall.pointFilter(ctx, parseOr400(pointFilterQuery, req.query)));
     res.type(POINT_FEED_MIME).send(Buffer.from(feed.buffer, feed.byteOffset, feed.byteLength));
   });
   // With the registry's filters it is the registry map's source: every point of the selection, not one page (issue 17).

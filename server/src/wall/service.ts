@@ -9,18 +9,21 @@ import type { LoginResponse, WallKioskTokenIssued, WallLayout, WallScreenView } 
 import { actorOf, type AuditLog } from '../audit/index.ts';
 import { hashToken, type AuthContext, type AuthService, type User, type UserRepo } from '../auth/index.ts';
 import type { CameraFilter, CameraRepo } from '../cameras/repo.ts';
-import type { SqlValue } from '../db/sqlite.ts';
 import type { EventBus } from '../events.ts';
 import { badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
+import { encodePointFeed } from '../api/point-feed.ts';
+import { createFeedCache } from './feed-cache.ts';
 import { camerasOf, emptyLayout } from './layout.ts';
 import { screenView, type WallRepo, type WallScreen } from './repo.ts';
 import type { CreateWallBody, LayoutBody, PointFilterQuery } from './schema.ts';
 
 /** Rows of the wall's point feed read between two turns of the event loop (~20-60 ms of SQLite each under load). */
 const FEED_CHUNK_ROWS = 20_000;
+/** Jurisdictions whose feed is kept built (a county and its townships; 2.8 MB at 200,000 points). */
+const FEED_CACHE_ENTRIES = 24;
 
 /** Kiosk sessions outlive a duty shift: a screen runs for weeks; revocation ends them at once. */
 const KIOSK_SESSION_DAYS = 365;
@@ -44,6 +47,12 @@ export interface WallServiceDeps {
   store: Store;
   /** How long a window's own kiosk session lasts (security.sessionTtlHours). */
   sessionTtlMs?: number;
+  /**
+   * Keep each jurisdiction's point feed built while its points do not change (feed-cache.ts): true where the
+   * database keeps the points' version (SQLite). Counted by `onFeed` (served from the cache, or read).
+   */
+  feedCache?: boolean;
+  onFeed?: (cached: boolean) => void;
 }
 
 export type WallService = ReturnType<typeof createWallService>;
@@ -54,6 +63,15 @@ export function createWallService(deps: WallServiceDeps) {
   /** A change and its audit entry in one transaction (issue 13: both or neither). */
   const atomically = <T>(fn: () => Promise<T>): Promise<T> => deps.store.transaction(fn);
   const actor = ({ ctx, ip }: WallActor) => actorOf(ctx, ip);
+  const wholeFeedRows = (path: string) =>
+    walls.pointFeedRowsChunked(path, FEED_CHUNK_ROWS, () => new Promise((r) => setImmediate(r)));
+  const feeds = deps.feedCache
+    ? createFeedCache({
+        version: () => walls.feedVersion(),
+        build: async (path) => encodePointFeed(await wholeFeedRows(path)),
+        maxEntries: FEED_CACHE_ENTRIES,
+      })
+    : null;
   const recordOk = (by: WallActor, action: string, targetId: number, detail?: Record<string, unknown>) =>
     audit.record({
       actor: actor(by),
@@ -136,11 +154,17 @@ export function createWallService(deps: WallServiceDeps) {
       return filter;
     },
 
-    /** The point feed's rows; the wall's whole jurisdiction (the big one) in chunks that let other requests through. */
-    async pointFeedRows(ctx: AuthContext, filter: CameraFilter): Promise<SqlValue[][]> {
-      return Object.keys(filter).length
-        ? await walls.pointFeedRowsFiltered(ctx.scope, filter)
-        : await walls.pointFeedRowsChunked(ctx.scope.path, FEED_CHUNK_ROWS, () => new Promise((r) => setImmediate(r)));
+    /**
+     * The point feed (api/point-feed.ts) of the caller's jurisdiction, or of the registry's filter inside it.
+     * The wall's whole jurisdiction (the big one) is read in chunks that let other requests through, and kept
+     * built while nothing in it changes (feedCache).
+     */
+    async pointFeed(ctx: AuthContext, filter: CameraFilter): Promise<Uint8Array> {
+      if (Object.keys(filter).length) return encodePointFeed(await walls.pointFeedRowsFiltered(ctx.scope, filter));
+      if (!feeds) return encodePointFeed(await wholeFeedRows(ctx.scope.path));
+      const { bytes, cached } = await feeds.feed(ctx.scope.path);
+      deps.onFeed?.(cached);
+      return bytes;
     },
 
     pointsGeoJson(ctx: AuthContext, filter: CameraFilter): Promise<string> {
