@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CameraPointView, Page } from '../../server/src/api/contract.ts';
-import { STATUS_CODES, decodePointFeed, type PointColumns } from '../../server/src/api/point-feed.ts';
+import { STATUS_CODES, STATUS_OF_CODE, decodePointFeed, type PointColumns } from '../../server/src/api/point-feed.ts';
 import { CLUSTER_MAX_ZOOM, PointIndex, type ClusterProps } from '../../client/src/map/pointIndex.ts';
 import { createWallRepo } from '../../server/src/wall/repo.ts';
 import { client, startTestServer, type TestServer } from '../helpers/server.ts';
@@ -151,6 +151,18 @@ describe('the kept feed (server/src/wall/feed-cache.ts)', () => {
     if (sqlite) expect(kept).toEqual({ cache: start.cache + 2, read: start.read });
     else expect(kept).toEqual(start); // PostgreSQL reads it each time (no version kept)
 
+    // A status changes (as all day long): the kept points, with every status as the registry has it now.
+    const flip = first.ids[3]!;
+    const was = first.status[3]!;
+    const to = was === STATUS_CODES.online ? 'offline' : 'online';
+    await t.server.app.repos.cameras.setStatus(flip, to, null, new Date().toISOString(), to === 'online');
+    const now = (await feed('county')).columns!;
+    const registry = new Map((await cameras('county')).map((c) => [c.id, STATUS_CODES[c.status]]));
+    expect(registry.get(flip)).toBe(STATUS_CODES[to]);
+    for (let i = 0; i < now.count; i++) expect(now.status[i], `point ${now.ids[i]}`).toBe(registry.get(now.ids[i]!));
+    if (sqlite) expect((await served()).cache).toBe(kept.cache + 1);
+    await t.server.app.repos.cameras.setStatus(flip, STATUS_OF_CODE[was]!, null, new Date().toISOString(), false);
+
     // A rolled-back move is not in the answer.
     const id = first.ids[0]!;
     await expect(
@@ -160,7 +172,7 @@ describe('the kept feed (server/src/wall/feed-cache.ts)', () => {
       }),
     ).rejects.toThrow('rolled back');
     expect(lonOf((await feed('county')).columns!, id)).toBe(lonOf(first, id));
-    if (sqlite) expect((await served()).cache).toBe(kept.cache + 1);
+    if (sqlite) expect((await served()).cache).toBe(kept.cache + 2);
 
     // A committed move, a new point and a removed one: each in the next answer.
     await t.store.run('UPDATE camera_points SET lon = lon + 0.01 WHERE id = ?', [id]);

@@ -110,6 +110,19 @@ export function encodePointFeed(rows: readonly (readonly unknown[])[]): Uint8Arr
   return out;
 }
 
+/**
+ * A copy of an encoded feed with its status column replaced by `codes` (STATUS_CODES, one a point, in the
+ * feed's order); null when `codes` does not hold one a point. The status column is the feed's last.
+ */
+export function withStatuses(feed: Uint8Array, codes: Uint8Array): Uint8Array | null {
+  const view = new DataView(feed.buffer, feed.byteOffset, feed.byteLength);
+  const start = align4(8 + view.getUint32(4, true));
+  if (start + codes.length * 14 !== feed.byteLength) return null;
+  const out = feed.slice();
+  out.set(codes, out.length - codes.length);
+  return out;
+}
+
 /** Reads a feed; throws on anything that is not one. The columns are views over `buffer`. */
 export function decodePointFeed(buffer: ArrayBuffer): PointColumns {
   if (buffer.byteLength < 8) throw new Error('point feed: too short');

@@ -789,10 +789,9 @@ ALTER TABLE camera_imports ADD COLUMN heartbeat_at BIGINT;`,
   },
   {
     version: 21,
-    name: "a version of the camera points that every change of the map's feed bumps (issue 15)",
+    name: "a version of the camera points that every change of the map feed's points bumps (issue 15)",
     // The wall's point feed is kept built while this version stands (wall/feed-cache.ts): every insert, delete
-    // and change of a column the feed holds (a value that differs: a health sweep rewriting a status as it was
-    // does not) bumps it, in the writing transaction (rolled back with it). SQLite
+    // and move (a position, network or unit that differs; statuses are read for every answer) bumps it, in the writing transaction (rolled back with it). SQLite
     // has row triggers only; its writes are one at a time anyway. PostgreSQL gets the table (its baseline is
     // SQLite's tables) but no triggers: a row every writer updated would serialise concurrent writers till
     // their commits, so the feed is read each time there.
@@ -803,9 +802,9 @@ CREATE TRIGGER camera_feed_insert AFTER INSERT ON camera_points
 BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;
 CREATE TRIGGER camera_feed_delete AFTER DELETE ON camera_points
 BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;
-CREATE TRIGGER camera_feed_update AFTER UPDATE OF id, lon, lat, network_id, status, org_path ON camera_points
+CREATE TRIGGER camera_feed_update AFTER UPDATE OF id, lon, lat, network_id, org_path ON camera_points
 WHEN OLD.id IS NOT NEW.id OR OLD.lon IS NOT NEW.lon OR OLD.lat IS NOT NEW.lat OR OLD.network_id IS NOT NEW.network_id
-  OR OLD.status IS NOT NEW.status OR OLD.org_path IS NOT NEW.org_path
+  OR OLD.org_path IS NOT NEW.org_path
 BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;`,
     postgres: `
 CREATE TABLE camera_feed_version (id BIGINT PRIMARY KEY CHECK (id = 1), v BIGINT NOT NULL);

@@ -7,6 +7,10 @@ import { createFeedCache } from './feed-cache.ts';
 
 function setup(maxEntries = 4) {
   let version = 0;
+  /** The volatile part (statuses), read again for every answer from the kept feed. */
+  let status = 'a';
+  /** Runs while the statuses are read (to move the version then). */
+  let duringFresh: (() => void) | null = null;
   const built: string[] = [];
   /** Runs while a build reads (to change the version mid-read). */
   let duringBuild: (() => void) | null = null;
@@ -18,7 +22,12 @@ function setup(maxEntries = 4) {
       built.push(path);
       duringBuild?.();
       if (hold) await new Promise<void>((r) => (release = r));
-      return new TextEncoder().encode(`${path}@${version}`);
+      return new TextEncoder().encode(`${path}@${version}:${status}`);
+    },
+    fresh: async (_path, kept) => {
+      duringFresh?.();
+      const text = new TextDecoder().decode(kept);
+      return new TextEncoder().encode(`${text.slice(0, text.lastIndexOf(':'))}:${status}`);
     },
     maxEntries,
   });
@@ -31,6 +40,8 @@ function setup(maxEntries = 4) {
     built,
     text,
     bump: () => version++,
+    setStatus: (s: string) => (status = s),
+    onFresh: (f: (() => void) | null) => (duringFresh = f),
     onBuild: (f: (() => void) | null) => (duringBuild = f),
     holdBuilds: () => (hold = true),
     releaseBuild: () => release?.(),
@@ -40,31 +51,31 @@ function setup(maxEntries = 4) {
 describe('kept point feeds', () => {
   it('builds a jurisdiction once while the version stands, and again after it moves', async () => {
     const s = setup();
-    expect(await s.text('/1/')).toBe('/1/@0');
-    expect(await s.text('/1/')).toBe('/1/@0 (cached)');
+    expect(await s.text('/1/')).toBe('/1/@0:a');
+    expect(await s.text('/1/')).toBe('/1/@0:a (cached)');
     s.bump();
-    expect(await s.text('/1/')).toBe('/1/@1');
-    expect(await s.text('/1/')).toBe('/1/@1 (cached)');
+    expect(await s.text('/1/')).toBe('/1/@1:a');
+    expect(await s.text('/1/')).toBe('/1/@1:a (cached)');
     expect(s.built).toEqual(['/1/', '/1/']);
   });
 
   it('never serves a read during which the version moved (a commit during the read)', async () => {
     const s = setup();
     s.onBuild(() => s.bump());
-    expect(await s.text('/1/')).toBe('/1/@1');
+    expect(await s.text('/1/')).toBe('/1/@1:a');
     s.onBuild(null);
     // Not served from the mixed read: built again, and kept this time.
-    expect(await s.text('/1/')).toBe('/1/@1');
-    expect(await s.text('/1/')).toBe('/1/@1 (cached)');
+    expect(await s.text('/1/')).toBe('/1/@1:a');
+    expect(await s.text('/1/')).toBe('/1/@1:a (cached)');
     expect(s.built).toHaveLength(2);
   });
 
   it('never serves one jurisdiction the feed of another', async () => {
     const s = setup();
-    expect(await s.text('/1/2/')).toBe('/1/2/@0');
-    expect(await s.text('/1/3/')).toBe('/1/3/@0');
-    expect(await s.text('/1/2/')).toBe('/1/2/@0 (cached)');
-    expect(await s.text('/1/3/')).toBe('/1/3/@0 (cached)');
+    expect(await s.text('/1/2/')).toBe('/1/2/@0:a');
+    expect(await s.text('/1/3/')).toBe('/1/3/@0:a');
+    expect(await s.text('/1/2/')).toBe('/1/2/@0:a (cached)');
+    expect(await s.text('/1/3/')).toBe('/1/3/@0:a (cached)');
   });
 
   it('shares one build among walls opening at once', async () => {
@@ -73,8 +84,24 @@ describe('kept point feeds', () => {
     const answers = [s.text('/1/'), s.text('/1/'), s.text('/1/')];
     await new Promise((r) => setTimeout(r, 10));
     s.releaseBuild();
-    expect(await Promise.all(answers)).toEqual(['/1/@0', '/1/@0', '/1/@0']);
+    expect(await Promise.all(answers)).toEqual(['/1/@0:a', '/1/@0:a', '/1/@0:a']);
     expect(s.built).toEqual(['/1/']);
+  });
+
+  it('answers the statuses of now from the kept feed, without reading the points again', async () => {
+    const s = setup();
+    expect(await s.text('/1/')).toBe('/1/@0:a');
+    s.setStatus('b');
+    expect(await s.text('/1/')).toBe('/1/@0:b (cached)');
+    expect(s.built).toEqual(['/1/']);
+  });
+
+  it('reads everything again when the points moved while the statuses were read', async () => {
+    const s = setup();
+    await s.text('/1/');
+    s.onFresh(() => s.bump());
+    expect(await s.text('/1/')).toBe('/1/@1:a');
+    expect(s.built).toHaveLength(2);
   });
 
   it('keeps at most maxEntries jurisdictions, dropping the least recently served', async () => {
@@ -84,7 +111,7 @@ describe('kept point feeds', () => {
     await s.text('/a/');
     await s.text('/c/');
     expect(s.cache.size()).toBe(2);
-    expect(await s.text('/a/')).toBe('/a/@0 (cached)');
-    expect(await s.text('/b/')).toBe('/b/@0');
+    expect(await s.text('/a/')).toBe('/a/@0:a (cached)');
+    expect(await s.text('/b/')).toBe('/b/@0:a');
   });
 });

@@ -4,10 +4,12 @@
  * and over a second under load, and every wall of a county hall opens at once at the start of a shift.
  *
  * Exact, not "fresh enough": the database keeps a version of camera_points that every insert, delete and
- * change of a feed column bumps in the writing transaction itself (migration 21's triggers, SQLite). A built
- * feed is kept under the version read before its rows were, and served only while the version still is that
- * one: a commit during the read moves the version past it, so a read that mixes two states is never served.
- * A rolled-back write rolls its bump back with it.
+ * move (position, network, unit) bumps in the writing transaction itself (migration 21's triggers, SQLite). A
+ * built feed is kept under the version read before its rows were, and served only while the version still is
+ * that one: a commit during the read moves the version past it, so a read that mixes two states is never
+ * served. A rolled-back write rolls its bump back with it. Statuses change all day (a county's cameras come
+ * and go) and do not bump it: they are read again for every answer (`fresh`, one short query), checked to
+ * line up with the kept points (the version the same before and after).
  *
  * Keyed by the jurisdiction's path: a feed is only ever served to the scope it was read for. Only the whole
  * jurisdiction's feed (the wall's) is kept; the registry's filtered feeds are read each time.
@@ -18,6 +20,8 @@ export interface FeedCacheDeps {
   version: () => Promise<number>;
   /** Reads and encodes the feed of the jurisdiction under `path`. */
   build: (path: string) => Promise<Uint8Array>;
+  /** The kept feed of `path` with its points' statuses as they are now; null when they do not line up. */
+  fresh: (path: string, kept: Uint8Array) => Promise<Uint8Array | null>;
   /** Jurisdictions kept (the least recently served goes first). */
   maxEntries: number;
 }
@@ -38,9 +42,13 @@ export function createFeedCache(deps: FeedCacheDeps) {
     const before = await deps.version();
     const hit = entries.get(path);
     if (hit && hit.version === before) {
-      entries.delete(path);
-      entries.set(path, hit);
-      return { bytes: hit.bytes, cached: true };
+      const bytes = await deps.fresh(path, hit.bytes);
+      // The statuses were read while the points were still the kept ones: they line up.
+      if (bytes && (await deps.version()) === before) {
+        entries.delete(path);
+        entries.set(path, hit);
+        return { bytes, cached: true };
+      }
     }
     const key = `${before}\u0000${path}`;
     let pending = building.get(key);

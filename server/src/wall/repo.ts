@@ -1,5 +1,6 @@
 /** SQL for wall screens and their kiosk tokens (migration 8). */
 import type { WallKioskTokenRecord, WallLayout, WallPointsResponse, WallScreenView } from '../api/contract.ts';
+import { STATUS_CODES } from '../api/point-feed.ts';
 import type { SqlValue, Store } from '../db/store.ts';
 import { cameraFilterSql, type CameraFilter } from '../cameras/repo.ts';
 import { pathRange, type Scope } from '../org/scope.ts';
@@ -59,6 +60,11 @@ export const screenView = (s: WallScreen): WallScreenView => ({
 export type WallPointRow = WallPointsResponse['points'][number];
 
 export type WallRepo = ReturnType<typeof createWallRepo>;
+
+/** A status as its STATUS_CODES digit, in SQL. */
+const STATUS_DIGIT = `CASE status ${Object.entries(STATUS_CODES)
+  .map(([name, code]) => `WHEN '${name}' THEN '${code}'`)
+  .join(' ')} ELSE '${STATUS_CODES.unknown}' END`;
 
 export function createWallRepo(store: Store, now: () => Date) {
   // The database writes the JSON (SQLite's json_* functions, PostgreSQL's json_build_* and json_agg).
@@ -253,6 +259,23 @@ export function createWallRepo(store: Store, now: () => Date) {
     async feedVersion(): Promise<number> {
       const row = await store.get<{ v: number | string }>('SELECT v FROM camera_feed_version WHERE id = 1');
       return Number(row?.v ?? 0);
+    },
+    /**
+     * The statuses of the jurisdiction under `path` as STATUS_CODES, one a point, in the order the feed is read
+     * (`pointFeedRowsChunked`: org_path, id), as one value from the database (SQLite's ordered group_concat:
+     * ~30 ms for 200,000 points, against ~0.3 s for the whole feed). For the kept feed (feed-cache.ts).
+     */
+    async feedStatuses(path: string): Promise<Uint8Array> {
+      const [lo, hi] = pathRange(path);
+      const row = await store.get<{ s: string | null }>(
+        `SELECT group_concat(${STATUS_DIGIT}, '' ORDER BY org_path, id) AS s
+         FROM camera_points WHERE org_path >= ? AND org_path < ?`,
+        [lo, hi],
+      );
+      const digits = row?.s ?? '';
+      const codes = new Uint8Array(digits.length);
+      for (let i = 0; i < digits.length; i++) codes[i] = digits.charCodeAt(i) - 48;
+      return codes;
     },
   };
 }

@@ -14,7 +14,7 @@ import { badRequest, conflict, forbidden, notFound } from '../http/errors.ts';
 import type { Clock } from '../http/logger.ts';
 import type { OrgRepo } from '../org/repo.ts';
 import { inScope } from '../org/scope.ts';
-import { encodePointFeed } from '../api/point-feed.ts';
+import { encodePointFeed, withStatuses } from '../api/point-feed.ts';
 import { createFeedCache } from './feed-cache.ts';
 import { camerasOf, emptyLayout } from './layout.ts';
 import { screenView, type WallRepo, type WallScreen } from './repo.ts';
@@ -69,6 +69,7 @@ export function createWallService(deps: WallServiceDeps) {
     ? createFeedCache({
         version: () => walls.feedVersion(),
         build: async (path) => encodePointFeed(await wholeFeedRows(path)),
+        fresh: async (path, kept) => withStatuses(kept, await walls.feedStatuses(path)),
         maxEntries: FEED_CACHE_ENTRIES,
       })
     : null;
