@@ -50,6 +50,8 @@ const CLIENT_DIR = path.resolve(process.env['MAP_BENCH_CLIENT'] ?? path.join(imp
  * this build's). E.g. an earlier commit's `vite build` output.
  */
 const COMPARE = process.env['MAP_BENCH_COMPARE'];
+/** MAP_BENCH_QUIET=0: navigate as soon as the context is open (Chromium's own start for the window included). */
+const QUIET = process.env['MAP_BENCH_QUIET'] !== '0';
 
 const note = (text: string) => console.log(`# ${text}`);
 const load = () =>
@@ -144,6 +146,11 @@ async function firstRender(browser: Browser, points: number): Promise<{ first: n
     );
     note(`${points} points seeded into SQLite in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const officer = client(t.api, await t.login('county'));
+    const feedSources = async () => {
+      const values = (await t.server.app.metrics.pointFeeds.get()).values;
+      const of = (source: string) => values.find((v) => v.labels['source'] === source)?.value ?? 0;
+      return { cache: of('cache'), read: of('read') };
+    };
     const screen = (await officer.post('/walls', { name: 'map bench' })).json as { id: number };
     const times: number[] = [];
     /** The same instant from the map component's mount (the page's own start, session and configuration left out). */
@@ -171,7 +178,8 @@ async function firstRender(browser: Browser, points: number): Promise<{ first: n
       // A new context opens a new browser window, and Chromium loads its own pages for it (a trace showed the
       // omnibox popup's WebUI renderer busy for ~1.3 s of the first 1.35 s, on this 2-core machine). A wall
       // PC's browser is open already: the load starts once the machine is quiet again, as page-load tools do.
-      const quiet = await quietCpu();
+      const quiet = QUIET ? await quietCpu() : { ms: 0, busy: NaN };
+      const feedsBefore = await feedSources();
       if (process.env['MAP_BENCH_GL']) await page.addInitScript(countGlStates);
       const cdp = process.env['MAP_BENCH_PROFILE'] ? await context.newCDPSession(page) : null;
       if (cdp) {
@@ -215,6 +223,10 @@ async function firstRender(browser: Browser, points: number): Promise<{ first: n
       const mountAt = await page.evaluate(() => performance.getEntriesByName('wall-map:mount')[0]?.startTime ?? NaN);
       const inFeed = Number(await canvas.getAttribute('data-points'));
       const pictureAt = Number((await canvas.getAttribute('data-picture-at')) ?? NaN);
+      const feedsAfter = await feedSources();
+      // Where the server took this load's feed: read from the database, or the kept one (server/src/wall/feed-cache.ts).
+      const feedFrom =
+        feedsAfter.read > feedsBefore.read ? 'read' : feedsAfter.cache > feedsBefore.cache ? 'kept' : '?';
       const drawn = await canvas.evaluate((el) => {
         type Rendered = { properties: Record<string, unknown> };
         const map = (el as unknown as { wallMap: { queryRenderedFeatures(o: object): Rendered[] } }).wallMap;
@@ -249,7 +261,7 @@ async function firstRender(browser: Browser, points: number): Promise<{ first: n
         for (const line of timeline) note(`  ${line}`);
       }
       note(
-        `${name(points)} load ${i + 1}${other ? ' (compared build)' : ''}: ${phases}, first picture ${picture ? `${pictureAt} ms (${picture.clusters} clusters, each within ${picture.maxOffset.toFixed(2)} px of the map's)` : 'none'}, map ready ${readyAt} ms; started after ${(quiet.ms / 1000).toFixed(1)} s for the CPUs to be quiet (${Math.round(quiet.busy * 100)} % busy); feed ${inFeed} points, ${drawn.clusters} clusters and ${drawn.singles} single points drawn; load average ${load()}`,
+        `${name(points)} load ${i + 1}${other ? ' (compared build)' : ''}: ${phases} (${feedFrom}), first picture ${picture ? `${pictureAt} ms (${picture.clusters} clusters, each within ${picture.maxOffset.toFixed(2)} px of the map's)` : 'none'}, map ready ${readyAt} ms; started after ${(quiet.ms / 1000).toFixed(1)} s for the CPUs to be quiet (${Math.round(quiet.busy * 100)} % busy); feed ${inFeed} points, ${drawn.clusters} clusters and ${drawn.singles} single points drawn; load average ${load()}`,
       );
       if (process.env['MAP_BENCH_GL'])
         note(`  WebGL: ${await page.evaluate(() => (window as unknown as { __glStates: () => string }).__glStates())}`);
