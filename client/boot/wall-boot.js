@@ -1,5 +1,5 @@
 // The wall map's point feed (GET /api/v1/walls/points.bin), asked for as soon as the page opens on /wall,
-// while the app's entry chunk (maplibre included, ~1.4 MB) still downloads and compiles: issue 15,
+// while the app's entry chunk and maplibre's (~0.4 and ~1 MB) still download and compile: issue 15,
 // map.first_render50k. The point worker (client/src/map/pointWorker.ts) starts here too and is handed the
 // feed's body as it arrives, so the index is built while the bundle compiles; the bundle adopts the worker
 // and its answer (client/src/map/pointLoader.ts). Without the worker (its URL unknown, as under the dev

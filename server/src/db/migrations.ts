@@ -796,19 +796,19 @@ ALTER TABLE camera_imports ADD COLUMN heartbeat_at BIGINT;`,
     // SQLite's tables) but no triggers: a row every writer updated would serialise concurrent writers till
     // their commits, so the feed is read each time there.
     sql: `
-CREATE TABLE camera_feed_version (id INTEGER PRIMARY KEY CHECK (id = 1), v BIGINT NOT NULL);
-INSERT INTO camera_feed_version (id, v) VALUES (1, 0);
+CREATE TABLE camera_feed_version (one INTEGER PRIMARY KEY CHECK (one = 1), v BIGINT NOT NULL);
+INSERT INTO camera_feed_version (one, v) VALUES (1, 0);
 CREATE TRIGGER camera_feed_insert AFTER INSERT ON camera_points
-BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;
+BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE one = 1; END;
 CREATE TRIGGER camera_feed_delete AFTER DELETE ON camera_points
-BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;
+BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE one = 1; END;
 CREATE TRIGGER camera_feed_update AFTER UPDATE OF id, lon, lat, network_id, org_path ON camera_points
 WHEN OLD.id IS NOT NEW.id OR OLD.lon IS NOT NEW.lon OR OLD.lat IS NOT NEW.lat OR OLD.network_id IS NOT NEW.network_id
   OR OLD.org_path IS NOT NEW.org_path
-BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE id = 1; END;`,
+BEGIN UPDATE camera_feed_version SET v = v + 1 WHERE one = 1; END;`,
     postgres: `
-CREATE TABLE camera_feed_version (id BIGINT PRIMARY KEY CHECK (id = 1), v BIGINT NOT NULL);
-INSERT INTO camera_feed_version (id, v) VALUES (1, 0);`,
+CREATE TABLE camera_feed_version (one BIGINT PRIMARY KEY CHECK (one = 1), v BIGINT NOT NULL);
+INSERT INTO camera_feed_version (one, v) VALUES (1, 0);`,
   },
 ];
 

@@ -257,7 +257,7 @@ export function createWallRepo(store: Store, now: () => Date) {
     },
     /** The camera points' version (migration 21): bumped by every committed change of what the feed holds. */
     async feedVersion(): Promise<number> {
-      const row = await store.get<{ v: number | string }>('SELECT v FROM camera_feed_version WHERE id = 1');
+      const row = await store.get<{ v: number | string }>('SELECT v FROM camera_feed_version WHERE one = 1');
       return Number(row?.v ?? 0);
     },
     /**
