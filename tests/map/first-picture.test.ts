@@ -9,8 +9,8 @@
 import { describe, expect, it } from 'vitest';
 import type { FeatureCollection } from 'geojson';
 import { decodePointFeed, encodePointFeed } from '../../server/src/api/point-feed.ts';
-import { BACKGROUND_COLOR, BASEMAP_FILLS, BASEMAP_LINES } from '../../client/src/components/basemapLayers.ts';
-import { PLACE_LABELS } from '../../client/src/components/placeStyle.ts';
+import { BACKGROUND_COLOR, BASEMAP_FILLS, BASEMAP_LINES } from '../../client/src/map/basemapLayers.ts';
+import { PLACE_LABELS } from '../../client/src/map/placeStyle.ts';
 import { CLUSTER_PAINT } from '../../client/src/map/clusterLayers.ts';
 import { padBounds } from '../../client/src/map/clusterSource.ts';
 import {

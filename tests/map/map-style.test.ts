@@ -1,12 +1,12 @@
 /**
- * The generated basemap's layers (client/src/components/basemapLayers.ts): its fills are opaque and drawn
+ * The generated basemap's layers (client/src/map/basemapLayers.ts): its fills are opaque and drawn
  * without an outline pass, so maplibre draws them in its opaque pass with no blending (issue 15: fewer
  * pipelines and less fill work under software WebGL), and the composed colours are what the translucent
  * layers showed.
  */
 import { describe, expect, it } from 'vitest';
 import type { FillLayerSpecification } from 'maplibre-gl';
-import { generatedLayers, over } from '../../client/src/components/basemapLayers.ts';
+import { generatedLayers, over } from '../../client/src/map/basemapLayers.ts';
 
 describe('generated basemap layers', () => {
   it('composes a colour at an opacity over another', () => {

@@ -10,7 +10,7 @@ import type { StyleSpecification } from 'maplibre-gl';
 import type { MapConfig } from '@api/contract.ts';
 import type { FeatureCollection } from 'geojson';
 import { absoluteApiUrl, bootAnswer } from '../api.ts';
-import { BACKGROUND_COLOR, BASEMAP_SOURCE, generatedLayers } from './basemapLayers.ts';
+import { BACKGROUND_COLOR, BASEMAP_SOURCE, generatedLayers } from '../map/basemapLayers.ts';
 
 export { BACKGROUND_COLOR, BASEMAP_SOURCE };
 

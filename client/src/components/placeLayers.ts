@@ -10,7 +10,7 @@
 import type { FeatureCollection } from 'geojson';
 import type { Map as MaplibreMap, SymbolLayerSpecification } from 'maplibre-gl';
 import { absoluteApiUrl } from '../api.ts';
-import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS, type PlaceLabelStyle } from './placeStyle.ts';
+import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS, type PlaceLabelStyle } from '../map/placeStyle.ts';
 
 export const PLACES_SOURCE = 'places';
 

@@ -11,7 +11,7 @@ import type {
   Map as MaplibreMap,
   MapGeoJSONFeature,
 } from 'maplibre-gl';
-import { SYSTEM_FONTS } from '../components/placeStyle.ts';
+import { SYSTEM_FONTS } from './placeStyle.ts';
 import type { PointIndex } from './pointIndex.ts';
 import { interpolateExpression, type Stops } from './stops.ts';
 

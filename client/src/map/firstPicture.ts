@@ -21,8 +21,8 @@
  * Pure functions over a small 2D-context interface: the node tests draw into a recording context.
  */
 import type { Feature, FeatureCollection, Geometry, Position } from 'geojson';
-import { BACKGROUND_COLOR, BASEMAP_FILLS, BASEMAP_LINES } from '../components/basemapLayers.ts';
-import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS } from '../components/placeStyle.ts';
+import { BACKGROUND_COLOR, BASEMAP_FILLS, BASEMAP_LINES } from './basemapLayers.ts';
+import { PLACE_HALO, PLACE_LABELS, PLACE_TEXT_PADDING, SYSTEM_FONTS } from './placeStyle.ts';
 import { CLUSTER_PAINT } from './clusterLayers.ts';
 import { padBounds } from './clusterSource.ts';
 import {

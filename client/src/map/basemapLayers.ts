@@ -8,7 +8,7 @@ import type {
   LayerSpecification,
   LineLayerSpecification,
 } from 'maplibre-gl';
-import { interpolateExpression, type Stops } from '../map/stops.ts';
+import { interpolateExpression, type Stops } from './stops.ts';
 
 export const BASEMAP_SOURCE = 'basemap';
 export const BACKGROUND_COLOR = '#0a1420';
