@@ -201,10 +201,16 @@ function drawBasemap(ctx: PictureContext, view: View, basemap: FeatureCollection
 type Box = [x0: number, y0: number, x1: number, y1: number];
 const overlaps = (a: Box, b: Box) => a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 
-/** A text's box centred on (x, y), grown by `pad` each way. */
+/** maplibre's text-padding where a layer sets none (the cluster counts). */
+const DEFAULT_TEXT_PADDING = 2;
+/** maplibre's text-line-height (em): a line of text is this tall in its collision box. */
+const LINE_HEIGHT = 1.2;
+
+/** A text's box centred on (x, y), a line tall, grown by `pad` each way. */
 function textBox(ctx: PictureContext, text: string, size: number, x: number, y: number, pad: number): Box {
   const half = ctx.measureText(text).width / 2 + pad;
-  return [x - half, y - size / 2 - pad, x + half, y + size / 2 + pad];
+  const up = (size * LINE_HEIGHT) / 2 + pad;
+  return [x - half, y - up, x + half, y + up];
 }
 
 function drawText(
@@ -256,7 +262,7 @@ export function drawPicture(ctx: PictureContext, input: PictureInput): DrawnPict
   });
   const placed: Box[] = [];
   ctx.font = `${CLUSTER_PAINT.textSize}px ${FONT_STACK}`;
-  for (const c of clusters) placed.push(textBox(ctx, c.text, CLUSTER_PAINT.textSize, c.x, c.y, 0));
+  for (const c of clusters) placed.push(textBox(ctx, c.text, CLUSTER_PAINT.textSize, c.x, c.y, DEFAULT_TEXT_PADDING));
 
   for (const style of PLACE_LABELS) {
     if (!input.places || view.zoom < style.minzoom) continue;
