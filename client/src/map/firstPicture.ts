@@ -15,7 +15,7 @@
  * - the clusters are the index's `view()` at the zoom and padded bounds ClusterSource hands maplibre
  *   (`padBounds`);
  * - fills, lines, names and clusters are drawn from the tables the style is built from (basemapLayers.ts,
- *   placeLayers.ts, clusterLayers.ts), in the style's order.
+ *   placeStyle.ts, clusterLayers.ts, with stops.ts), in the style's order.
  * It is a picture only: pointer events pass through to the map, which takes them as soon as it can.
  *
  * Pure functions over a small 2D-context interface: the node tests draw into a recording context.
@@ -360,7 +360,9 @@ export class FirstPicture {
     const bbox = index.columns.bbox;
     const { clientWidth: width, clientHeight: height } = this.container;
     if (this.done || this.shown || !bbox || !width || !height) return false;
-    if (!this.paint(index, fitView(bbox, width, height, this.fit.padding, this.fit.maxZoom))) return false;
+    const view = fitView(bbox, width, height, this.fit.padding, this.fit.maxZoom);
+    // A box smaller than its padding has no fit (maplibre keeps its configured view then).
+    if (!Number.isFinite(view.zoom) || !this.paint(index, view)) return false;
     performance.mark('wall-map:picture');
     // On screen: the frame after the one it was drawn for has begun (that one was committed).
     requestAnimationFrame(() =>
@@ -372,13 +374,26 @@ export class FirstPicture {
   }
 
   /**
-   * The map's box changed size before the map drew (a pane appearing beside it): maplibre keeps its centre
-   * and zoom and shows more or less around them; the picture is drawn again the same way.
+   * The map's camera (centre and zoom) at the map's size now: maplibre made with a box that changed since the
+   * picture's fit, a new size (maplibre keeps its centre and zoom and shows more or less around them), a fit
+   * of its own. The picture is drawn again for it when it differs.
    */
-  resized(): void {
+  follow(lon: number, lat: number, zoom: number): void {
     const { clientWidth: width, clientHeight: height } = this.container;
-    if (this.done || !this.shown || !width || !height) return;
-    this.paint(this.shown.index, { ...this.shown.view, width, height });
+    const shown = this.shown;
+    if (this.done || !shown || !width || !height) return;
+    const view = { width, height, x: mercatorX(lon), y: mercatorY(lat), zoom };
+    const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;
+    const was = shown.view;
+    if (
+      width === was.width &&
+      height === was.height &&
+      same(view.x, was.x) &&
+      same(view.y, was.y) &&
+      same(zoom, was.zoom)
+    )
+      return;
+    this.paint(shown.index, view);
   }
 
   /** The map shows its own frame (or the officer moved it): the picture goes and is never drawn again. */

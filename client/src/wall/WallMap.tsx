@@ -279,12 +279,15 @@ export function WallMap(props: {
           callbacks.current.onFirstRender?.();
         });
       });
-      // The officer's own move before the map's frame: the picture no longer shows the map's view. A new size
-      // keeps the map's centre and zoom: the picture is drawn again for it.
-      map.on('movestart', (e: { originalEvent?: unknown }) => {
-        if (e.originalEvent) picture?.dismiss();
-      });
-      map.on('resize', () => picture?.resized());
+      // Until the map's own frame the picture shows the map's camera: the officer's own move removes it; the
+      // map's fit, a new size of its box or a difference from the picture's own fit draw it again.
+      const follow = () => {
+        const c = map.getCenter();
+        picture?.follow(c.lng, c.lat, map.getZoom());
+      };
+      follow();
+      map.on('move', (e: { originalEvent?: unknown }) => (e.originalEvent ? picture?.dismiss() : follow()));
+      map.on('resize', follow);
       // Phases of the first render for the benchmark (npm run bench:map): the basemap's first full draw.
       map.once('load', () => performance.mark('wall-map:basemap'));
       // A handle for the browser tests (project a point to a pixel, wait for 'idle'); nothing else reads it.
