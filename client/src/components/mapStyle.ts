@@ -11,6 +11,7 @@ import type { MapConfig } from '@api/contract.ts';
 import type { FeatureCollection } from 'geojson';
 import { absoluteApiUrl, bootAnswer } from '../api.ts';
 import { BACKGROUND_COLOR, BASEMAP_SOURCE, generatedLayers } from '../map/basemapLayers.ts';
+import type { BasemapData } from '../map/firstPicture.ts';
 
 export { BACKGROUND_COLOR, BASEMAP_SOURCE };
 
@@ -21,12 +22,6 @@ export { BACKGROUND_COLOR, BASEMAP_SOURCE };
 function absolute(url: string): string {
   if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
   return window.location.origin + (url.startsWith('/') ? url : `/${url}`);
-}
-
-/** The generated basemap and the place names, when the page has them already (the wall's early answers). */
-export interface BasemapData {
-  basemap: FeatureCollection;
-  places: FeatureCollection | null;
 }
 
 /**

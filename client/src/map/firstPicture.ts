@@ -321,6 +321,12 @@ export function drawPicture(ctx: PictureContext, input: PictureInput): DrawnPict
   return drawn;
 }
 
+/** The generated basemap and the place names, as the page got them (the wall's early answers). */
+export interface BasemapData {
+  basemap: FeatureCollection;
+  places: FeatureCollection | null;
+}
+
 /** The first view's fit (the wall's: every point of the jurisdiction). */
 export interface Fit {
   padding: number;
@@ -337,14 +343,14 @@ export class FirstPicture {
   private shown: { index: PointIndex; view: View } | null = null;
   private readonly canvas: HTMLCanvasElement;
   private readonly container: HTMLElement;
-  private readonly data: { basemap: FeatureCollection; places: FeatureCollection | null };
+  private readonly data: BasemapData;
   private readonly look: Pick<PictureInput, 'outline' | 'point'>;
   private readonly fit: Fit;
 
   constructor(
     canvas: HTMLCanvasElement,
     container: HTMLElement,
-    data: { basemap: FeatureCollection; places: FeatureCollection | null },
+    data: BasemapData,
     look: Pick<PictureInput, 'outline' | 'point'>,
     fit: Fit,
   ) {

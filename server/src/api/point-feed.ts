@@ -110,13 +110,17 @@ export function encodePointFeed(rows: readonly (readonly unknown[])[]): Uint8Arr
   return out;
 }
 
+/** Where an encoded feed's columns begin: after the magic, the header's length, the header and its padding. */
+function columnsStart(view: DataView): number {
+  return align4(8 + view.getUint32(4, true));
+}
+
 /**
  * A copy of an encoded feed with its status column replaced by `codes` (STATUS_CODES, one a point, in the
  * feed's order); null when `codes` does not hold one a point. The status column is the feed's last.
  */
 export function withStatuses(feed: Uint8Array, codes: Uint8Array): Uint8Array | null {
-  const view = new DataView(feed.buffer, feed.byteOffset, feed.byteLength);
-  const start = align4(8 + view.getUint32(4, true));
+  const start = columnsStart(new DataView(feed.buffer, feed.byteOffset, feed.byteLength));
   if (start + codes.length * 14 !== feed.byteLength) return null;
   const out = feed.slice();
   out.set(codes, out.length - codes.length);
@@ -132,7 +136,7 @@ export function decodePointFeed(buffer: ArrayBuffer): PointColumns {
   if (8 + length > buffer.byteLength) throw new Error('point feed: header cut short');
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 8, length))) as PointFeedHeader;
   const count = header.count;
-  const start = align4(8 + length);
+  const start = columnsStart(view);
   if (!Number.isInteger(count) || count < 0 || start + count * 14 !== buffer.byteLength)
     throw new Error('point feed: length does not match its count');
   let at = start;

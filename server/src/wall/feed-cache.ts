@@ -37,6 +37,12 @@ export function createFeedCache(deps: FeedCacheDeps) {
   const entries = new Map<string, { version: number; bytes: Uint8Array }>();
   /** Builds in flight, by path and version: walls opening together share one. */
   const building = new Map<string, Promise<Uint8Array>>();
+  /** Holds `entry` for `path` as the most recently served; the least recently served beyond maxEntries go. */
+  const keep = (path: string, entry: { version: number; bytes: Uint8Array }) => {
+    entries.delete(path);
+    entries.set(path, entry);
+    while (entries.size > deps.maxEntries) entries.delete(entries.keys().next().value!);
+  };
 
   async function feed(path: string): Promise<FeedAnswer> {
     const before = await deps.version();
@@ -45,8 +51,7 @@ export function createFeedCache(deps: FeedCacheDeps) {
       const bytes = await deps.fresh(path, hit.bytes);
       // The statuses were read while the points were still the kept ones: they line up.
       if (bytes && (await deps.version()) === before) {
-        entries.delete(path);
-        entries.set(path, hit);
+        keep(path, hit);
         return { bytes, cached: true };
       }
     }
@@ -55,9 +60,7 @@ export function createFeedCache(deps: FeedCacheDeps) {
     if (!pending) {
       pending = (async () => {
         const bytes = await deps.build(path);
-        entries.delete(path);
-        entries.set(path, { version: before, bytes });
-        while (entries.size > deps.maxEntries) entries.delete(entries.keys().next().value!);
+        keep(path, { version: before, bytes });
         return bytes;
       })().finally(() => building.delete(key));
       building.set(key, pending);
